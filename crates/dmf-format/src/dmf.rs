@@ -1,0 +1,827 @@
+//! The DMF fixed-width record: 100 characters a line, parsed into typed fields and written back
+//! byte for byte.
+//!
+//! Layout (1-based columns): change code 1, SSN 2-10, last name 11-30, suffix 31-34, first name
+//! 35-49, middle name 50-64, verification 65, date of death 66-73 and date of birth 74-81
+//! (`MMDDCCYY`, `00` for an unknown month or day), state 82-83, ZIP of residence 84-88, ZIP of
+//! lump-sum payment 89-93, blank 94-100. Lines end in LF or CR LF. A line shorter than 100
+//! characters (a copy with trailing blanks stripped) reads as if padded with blanks.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, Read};
+use std::ops::Range;
+
+use dmf_model::{DateError, Death, PartialDate, Ssn, SsnError, Subject, VerificationLevel};
+
+/// Characters in a record, without its line end.
+pub const RECORD_LEN: usize = 100;
+
+/// Column 1: what an update file does with the record; blank in a full file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeCode {
+    /// Blank: a record of a full file.
+    Full,
+    /// `A`: add the record.
+    Add,
+    /// `C`: replace the SSN's record, keeping earlier values where this one is blank.
+    Change,
+    /// `D`: remove the SSN's record (how a wrongly listed person is taken off).
+    Delete,
+}
+
+impl ChangeCode {
+    pub const ALL: [ChangeCode; 4] =
+        [ChangeCode::Full, ChangeCode::Add, ChangeCode::Change, ChangeCode::Delete];
+
+    pub fn code(self) -> u8 {
+        match self {
+            ChangeCode::Full => b' ',
+            ChangeCode::Add => b'A',
+            ChangeCode::Change => b'C',
+            ChangeCode::Delete => b'D',
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<ChangeCode> {
+        match code {
+            b' ' => Some(ChangeCode::Full),
+            b'A' => Some(ChangeCode::Add),
+            b'C' => Some(ChangeCode::Change),
+            b'D' => Some(ChangeCode::Delete),
+            _ => None,
+        }
+    }
+
+    /// The name used in summaries and converted files: `full`, `add`, `change`, `delete`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeCode::Full => "full",
+            ChangeCode::Add => "add",
+            ChangeCode::Change => "change",
+            ChangeCode::Delete => "delete",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A field of the record, with its columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    ChangeCode,
+    Ssn,
+    LastName,
+    Suffix,
+    FirstName,
+    MiddleName,
+    Verification,
+    DateOfDeath,
+    DateOfBirth,
+    StateCode,
+    ResidenceZip,
+    PaymentZip,
+    Filler,
+    /// The line as a whole (its length).
+    Line,
+}
+
+impl Field {
+    /// 0-based byte range in the record.
+    pub fn range(self) -> Range<usize> {
+        match self {
+            Field::ChangeCode => 0..1,
+            Field::Ssn => 1..10,
+            Field::LastName => 10..30,
+            Field::Suffix => 30..34,
+            Field::FirstName => 34..49,
+            Field::MiddleName => 49..64,
+            Field::Verification => 64..65,
+            Field::DateOfDeath => 65..73,
+            Field::DateOfBirth => 73..81,
+            Field::StateCode => 81..83,
+            Field::ResidenceZip => 83..88,
+            Field::PaymentZip => 88..93,
+            Field::Filler => 93..100,
+            Field::Line => 0..RECORD_LEN,
+        }
+    }
+
+    /// 1-based first and last column, as the published layout numbers them.
+    pub fn columns(self) -> (usize, usize) {
+        let r = self.range();
+        (r.start + 1, r.end)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::ChangeCode => "change code",
+            Field::Ssn => "ssn",
+            Field::LastName => "last name",
+            Field::Suffix => "suffix",
+            Field::FirstName => "first name",
+            Field::MiddleName => "middle name",
+            Field::Verification => "verification",
+            Field::DateOfDeath => "date of death",
+            Field::DateOfBirth => "date of birth",
+            Field::StateCode => "state code",
+            Field::ResidenceZip => "residence zip",
+            Field::PaymentZip => "payment zip",
+            Field::Filler => "filler",
+            Field::Line => "line",
+        }
+    }
+}
+
+/// Why a field is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Reason {
+    #[error("the line is {0} characters long, a record has 100")]
+    TooLong(usize),
+    #[error("the line is empty")]
+    EmptyLine,
+    #[error("byte 0x{byte:02X} at column {column} is not printable ASCII")]
+    NotPrintable { column: usize, byte: u8 },
+    #[error("{0:?} is not a change code (blank, A, C or D)")]
+    ChangeCode(char),
+    #[error("{0}")]
+    Ssn(SsnError),
+    #[error("{0}")]
+    Date(DateError),
+    #[error("it is blank")]
+    Blank,
+    #[error("{0:?} is not a verification code (V, P or blank)")]
+    Verification(char),
+    #[error("{0:?} is neither blank nor 2 digits")]
+    StateCode(String),
+    #[error("{0:?} is neither blank nor 5 digits")]
+    Zip(String),
+    #[error("the name runs past the field ({0} characters)")]
+    NameTooLong(usize),
+}
+
+/// One wrong field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: Field,
+    pub reason: Reason,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (from, to) = self.field.columns();
+        if from == to {
+            write!(f, "column {from} ({}): {}", self.field.name(), self.reason)
+        } else {
+            write!(f, "columns {from}-{to} ({}): {}", self.field.name(), self.reason)
+        }
+    }
+}
+
+/// Every wrong field of one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based line number.
+    pub line: u64,
+    pub errors: Vec<FieldError>,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: ", self.line)?;
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LineError {}
+
+/// One DMF record, borrowing its names from the line it was read from.
+///
+/// Records come from parsing a line or from a [`Death`] (see [`DmfRecord::from_death`]); names
+/// are printable ASCII that fit their columns, so every record writes back as one valid line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DmfRecord<'a> {
+    change: ChangeCode,
+    ssn: Ssn,
+    last: Cow<'a, str>,
+    suffix: Cow<'a, str>,
+    first: Cow<'a, str>,
+    middle: Cow<'a, str>,
+    verification: VerificationLevel,
+    dod: Option<PartialDate>,
+    dob: Option<PartialDate>,
+    /// Columns 82-100 as read: the state and ZIP fields (blank since 2011) and the filler.
+    tail: [u8; 19],
+}
+
+impl<'a> DmfRecord<'a> {
+    /// The record of a death, in the DMF forms of the subject's names, cut to the field widths
+    /// as the published file does.
+    pub fn from_death(change: ChangeCode, subject: &Subject, death: Death) -> DmfRecord<'static> {
+        let fit = |text: &str, field: Field| -> Cow<'static, str> {
+            let width = field.range().len();
+            Cow::Owned(text.get(..width).unwrap_or(text).trim_end().to_owned())
+        };
+        let name = &subject.name;
+        DmfRecord {
+            change,
+            ssn: subject.ssn,
+            last: fit(name.last.dmf(), Field::LastName),
+            suffix: fit(name.suffix.as_ref().map_or("", |s| s.dmf()), Field::Suffix),
+            first: fit(name.first.dmf(), Field::FirstName),
+            middle: fit(name.middle.as_ref().map_or("", |m| m.dmf()), Field::MiddleName),
+            verification: death.verification(),
+            dod: Some(death.dod()),
+            dob: subject.dob,
+            tail: [b' '; 19],
+        }
+    }
+
+    pub fn change(&self) -> ChangeCode {
+        self.change
+    }
+
+    pub fn ssn(&self) -> Ssn {
+        self.ssn
+    }
+
+    pub fn last(&self) -> &str {
+        &self.last
+    }
+
+    pub fn suffix(&self) -> &str {
+        &self.suffix
+    }
+
+    pub fn first(&self) -> &str {
+        &self.first
+    }
+
+    pub fn middle(&self) -> &str {
+        &self.middle
+    }
+
+    pub fn verification(&self) -> VerificationLevel {
+        self.verification
+    }
+
+    /// The date of death; absent only on a `D` (delete) record.
+    pub fn dod(&self) -> Option<PartialDate> {
+        self.dod
+    }
+
+    pub fn dob(&self) -> Option<PartialDate> {
+        self.dob
+    }
+
+    /// The former state or country code (columns 82-83), when present.
+    pub fn state_code(&self) -> Option<&str> {
+        self.tail_field(Field::StateCode)
+    }
+
+    /// The former ZIP of last residence (columns 84-88), when present.
+    pub fn residence_zip(&self) -> Option<&str> {
+        self.tail_field(Field::ResidenceZip)
+    }
+
+    /// The former ZIP where the lump-sum payment went (columns 89-93), when present.
+    pub fn payment_zip(&self) -> Option<&str> {
+        self.tail_field(Field::PaymentZip)
+    }
+
+    fn tail_field(&self, field: Field) -> Option<&str> {
+        let r = field.range();
+        let bytes = &self.tail[r.start - 81..r.end - 81];
+        let text = std::str::from_utf8(bytes).ok()?.trim();
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// The same record with a different change code (a full-file record turned into an update).
+    pub fn with_change(self, change: ChangeCode) -> DmfRecord<'a> {
+        DmfRecord { change, ..self }
+    }
+
+    /// A copy that owns its names.
+    pub fn into_owned(self) -> DmfRecord<'static> {
+        DmfRecord {
+            last: Cow::Owned(self.last.into_owned()),
+            suffix: Cow::Owned(self.suffix.into_owned()),
+            first: Cow::Owned(self.first.into_owned()),
+            middle: Cow::Owned(self.middle.into_owned()),
+            ..self
+        }
+    }
+}
+
+/// Whether eight bytes are all printable ASCII (0x20-0x7E), eight at a time.
+#[inline(always)]
+fn printable_word(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit set in a byte that is below 0x20, or that is 0x7F and above.
+    let below = w.wrapping_sub(ONES * 0x20) & !w;
+    let above = w.wrapping_add(ONES);
+    (below | above | w) & HIGH == 0
+}
+
+/// The first byte of `line` that is not printable ASCII, if any.
+#[inline]
+fn first_unprintable(line: &[u8]) -> Option<usize> {
+    let mut chunks = line.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        if !printable_word(w) {
+            break;
+        }
+        offset += 8;
+    }
+    line[offset..].iter().position(|b| !(0x20..0x7F).contains(b)).map(|p| p + offset)
+}
+
+/// Text of a name field, trailing blanks dropped (the bytes were checked to be ASCII).
+#[inline]
+fn name_field(rec: &[u8; RECORD_LEN], field: Field) -> &str {
+    let bytes = &rec[field.range()];
+    let end = bytes.iter().rposition(|&b| b != b' ').map_or(0, |p| p + 1);
+    std::str::from_utf8(&bytes[..end]).expect("checked ASCII")
+}
+
+#[inline]
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b == b' ')
+}
+
+fn digits_or_blank(bytes: &[u8]) -> bool {
+    is_blank(bytes) || bytes.iter().all(u8::is_ascii_digit)
+}
+
+/// Parses one line (without its line end) into a record, or names every wrong field.
+pub fn parse_record(line: &[u8]) -> Result<DmfRecord<'_>, Vec<FieldError>> {
+    if line.len() > RECORD_LEN {
+        return Err(vec![FieldError { field: Field::Line, reason: Reason::TooLong(line.len()) }]);
+    }
+    if line.is_empty() {
+        return Err(vec![FieldError { field: Field::Line, reason: Reason::EmptyLine }]);
+    }
+    if let Some(i) = first_unprintable(line) {
+        let field = [
+            Field::ChangeCode,
+            Field::Ssn,
+            Field::LastName,
+            Field::Suffix,
+            Field::FirstName,
+            Field::MiddleName,
+            Field::Verification,
+            Field::DateOfDeath,
+            Field::DateOfBirth,
+            Field::StateCode,
+            Field::ResidenceZip,
+            Field::PaymentZip,
+            Field::Filler,
+        ]
+        .into_iter()
+        .find(|f| f.range().contains(&i))
+        .unwrap_or(Field::Line);
+        let reason = Reason::NotPrintable { column: i + 1, byte: line[i] };
+        return Err(vec![FieldError { field, reason }]);
+    }
+    match <&[u8; RECORD_LEN]>::try_from(line) {
+        Ok(rec) => parse_full(rec, line),
+        Err(_) => {
+            // A copy with trailing blanks stripped: read it padded, but borrow from the line.
+            let mut padded = [b' '; RECORD_LEN];
+            padded[..line.len()].copy_from_slice(line);
+            match parse_full(&padded, line) {
+                Ok(rec) => Ok(rec),
+                Err(errors) => Err(errors),
+            }
+        }
+    }
+}
+
+/// Parses a full-width record; names are borrowed from `source` (the same bytes, or a prefix
+/// of them when the line was short).
+#[inline]
+fn parse_full<'a>(
+    rec: &[u8; RECORD_LEN],
+    source: &'a [u8],
+) -> Result<DmfRecord<'a>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut fail = |field: Field, reason: Reason| errors.push(FieldError { field, reason });
+
+    let change = ChangeCode::from_code(rec[0]).unwrap_or_else(|| {
+        fail(Field::ChangeCode, Reason::ChangeCode(rec[0] as char));
+        ChangeCode::Full
+    });
+    let ssn_bytes = &rec[Field::Ssn.range()];
+    let ssn = if is_blank(ssn_bytes) {
+        fail(Field::Ssn, Reason::Blank);
+        None
+    } else {
+        Ssn::parse_digits(ssn_bytes).map_err(|e| fail(Field::Ssn, Reason::Ssn(e))).ok()
+    };
+    let verification = VerificationLevel::from_code(rec[64]).unwrap_or_else(|| {
+        fail(Field::Verification, Reason::Verification(rec[64] as char));
+        VerificationLevel::None
+    });
+    let mut date = |field: Field, required: bool| -> Option<PartialDate> {
+        let bytes: &[u8; 8] = rec[field.range()].try_into().expect("8 bytes");
+        if is_blank(bytes) || (!required && bytes == b"00000000") {
+            if required {
+                fail(field, Reason::Blank);
+            }
+            return None;
+        }
+        PartialDate::parse_mmddccyy(bytes).map_err(|e| fail(field, Reason::Date(e))).ok()
+    };
+    let dod = date(Field::DateOfDeath, change != ChangeCode::Delete);
+    let dob = date(Field::DateOfBirth, false);
+    if is_blank(&rec[Field::LastName.range()]) {
+        fail(Field::LastName, Reason::Blank);
+    }
+    let state = &rec[Field::StateCode.range()];
+    if !digits_or_blank(state) || (state[0] == b' ') != (state[1] == b' ') {
+        fail(Field::StateCode, Reason::StateCode(String::from_utf8_lossy(state).into_owned()));
+    }
+    for field in [Field::ResidenceZip, Field::PaymentZip] {
+        let zip = &rec[field.range()];
+        if !digits_or_blank(zip) {
+            fail(field, Reason::Zip(String::from_utf8_lossy(zip).into_owned()));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let borrow = |field: Field| -> Cow<'a, str> {
+        let text = name_field(rec, field);
+        let r = field.range();
+        match source.get(r.start..r.start + text.len()) {
+            Some(bytes) => Cow::Borrowed(std::str::from_utf8(bytes).expect("checked ASCII")),
+            None => Cow::Owned(text.to_owned()),
+        }
+    };
+    let mut tail = [b' '; 19];
+    tail.copy_from_slice(&rec[81..]);
+    Ok(DmfRecord {
+        change,
+        ssn: ssn.expect("no error"),
+        last: borrow(Field::LastName),
+        suffix: borrow(Field::Suffix),
+        first: borrow(Field::FirstName),
+        middle: borrow(Field::MiddleName),
+        verification,
+        dod,
+        dob,
+        tail,
+    })
+}
+
+/// The line end a writer puts after each record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LineEnding {
+    /// LF, as most copies of the file have it.
+    #[default]
+    Lf,
+    /// CR LF, as the distributed files have it.
+    CrLf,
+}
+
+impl LineEnding {
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            LineEnding::Lf => b"\n",
+            LineEnding::CrLf => b"\r\n",
+        }
+    }
+}
+
+/// Appends one record and its line end to `out`: exactly 100 characters, then the line end.
+pub fn write_record(record: &DmfRecord<'_>, ending: LineEnding, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + RECORD_LEN, b' ');
+    let rec = &mut out[start..];
+    rec[0] = record.change.code();
+    rec[Field::Ssn.range()].copy_from_slice(&record.ssn.digits());
+    for (field, text) in [
+        (Field::LastName, &record.last),
+        (Field::Suffix, &record.suffix),
+        (Field::FirstName, &record.first),
+        (Field::MiddleName, &record.middle),
+    ] {
+        let r = field.range();
+        let n = text.len().min(r.len());
+        rec[r.start..r.start + n].copy_from_slice(&text.as_bytes()[..n]);
+    }
+    rec[64] = record.verification.code();
+    if let Some(dod) = record.dod {
+        rec[Field::DateOfDeath.range()].copy_from_slice(&dod.to_mmddccyy());
+    }
+    if let Some(dob) = record.dob {
+        rec[Field::DateOfBirth.range()].copy_from_slice(&dob.to_mmddccyy());
+    }
+    rec[81..].copy_from_slice(&record.tail);
+    out.extend_from_slice(ending.bytes());
+}
+
+/// Splits the next line off `data` at `pos`: the line without its end, and where the next
+/// line starts. Most records are exactly 100 characters, so that is looked at first.
+#[inline]
+fn next_line(data: &[u8], pos: usize) -> (&[u8], usize, Ending) {
+    let rest = &data[pos..];
+    match rest.get(RECORD_LEN) {
+        Some(b'\n') => return (&rest[..RECORD_LEN], pos + RECORD_LEN + 1, Ending::Lf),
+        Some(b'\r') if rest.get(RECORD_LEN + 1) == Some(&b'\n') => {
+            return (&rest[..RECORD_LEN], pos + RECORD_LEN + 2, Ending::CrLf);
+        }
+        _ => {}
+    }
+    match memchr::memchr(b'\n', rest) {
+        Some(i) if i > 0 && rest[i - 1] == b'\r' => (&rest[..i - 1], pos + i + 1, Ending::CrLf),
+        Some(i) => (&rest[..i], pos + i + 1, Ending::Lf),
+        None => (rest, data.len(), Ending::None),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Lf,
+    CrLf,
+    None,
+}
+
+/// How a scan treats errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanMode {
+    /// Stop at the first wrong line.
+    FirstError,
+    /// Go through the whole input, keeping the first `keep` wrong lines (all are counted).
+    AllErrors { keep: usize },
+}
+
+/// Counts of what a scan saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Lines read (stops early in [`ScanMode::FirstError`]).
+    pub lines: u64,
+    /// Valid records, by change code (blank, A, C, D).
+    pub by_change: [u64; 4],
+    /// Lines with at least one error.
+    pub error_lines: u64,
+    /// Lines shorter than 100 characters (read as padded with blanks).
+    pub short_lines: u64,
+    pub lf_lines: u64,
+    pub crlf_lines: u64,
+    /// Valid records whose date of death lacks the day (or the month too).
+    pub partial_dod: u64,
+    /// Valid records with no date of birth.
+    pub missing_dob: u64,
+    /// Valid records by verification code: blank, V, P.
+    pub by_verification: [u64; 3],
+}
+
+impl Summary {
+    pub fn records(&self) -> u64 {
+        self.by_change.iter().sum()
+    }
+
+    fn add(&mut self, other: &Summary) {
+        self.lines += other.lines;
+        self.error_lines += other.error_lines;
+        self.short_lines += other.short_lines;
+        self.lf_lines += other.lf_lines;
+        self.crlf_lines += other.crlf_lines;
+        self.partial_dod += other.partial_dod;
+        self.missing_dob += other.missing_dob;
+        for (a, b) in self.by_change.iter_mut().zip(other.by_change) {
+            *a += b;
+        }
+        for (a, b) in self.by_verification.iter_mut().zip(other.by_verification) {
+            *a += b;
+        }
+    }
+}
+
+/// The result of checking a whole input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scan {
+    pub summary: Summary,
+    /// Wrong lines, in order, up to the number kept.
+    pub errors: Vec<LineError>,
+}
+
+impl Scan {
+    /// Accounts one line; returns false when the scan should stop.
+    #[inline]
+    fn line(&mut self, line_no: u64, line: &[u8], ending: Ending, mode: ScanMode) -> bool {
+        let s = &mut self.summary;
+        s.lines += 1;
+        match ending {
+            Ending::Lf => s.lf_lines += 1,
+            Ending::CrLf => s.crlf_lines += 1,
+            Ending::None => {}
+        }
+        match parse_record(line) {
+            Ok(rec) => {
+                s.short_lines += u64::from(line.len() < RECORD_LEN);
+                s.by_change[rec.change.index()] += 1;
+                s.partial_dod += u64::from(rec.dod.is_some_and(|d| d.day().is_none()));
+                s.missing_dob += u64::from(rec.dob.is_none());
+                s.by_verification[rec.verification as usize] += 1;
+                true
+            }
+            Err(errors) => {
+                s.error_lines += 1;
+                match mode {
+                    ScanMode::FirstError => {
+                        self.errors.push(LineError { line: line_no, errors });
+                        false
+                    }
+                    ScanMode::AllErrors { keep } => {
+                        if self.errors.len() < keep {
+                            self.errors.push(LineError { line: line_no, errors });
+                        }
+                        true
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Checks every line of `data`, numbering lines from 1.
+pub fn scan(data: &[u8], mode: ScanMode) -> Scan {
+    scan_from(data, 1, mode)
+}
+
+fn scan_from(data: &[u8], first_line: u64, mode: ScanMode) -> Scan {
+    let mut scan = Scan::default();
+    let mut pos = 0;
+    let mut line_no = first_line;
+    while pos < data.len() {
+        let (line, next, ending) = next_line(data, pos);
+        pos = next;
+        if !scan.line(line_no, line, ending, mode) {
+            break;
+        }
+        line_no += 1;
+    }
+    scan
+}
+
+/// Checks `data` on `threads` threads, each taking a run of whole lines; the result is the same
+/// as [`scan`]'s.
+pub fn scan_parallel(data: &[u8], mode: ScanMode, threads: usize) -> Scan {
+    let threads = threads.max(1);
+    if threads == 1 || data.len() < (1 << 20) {
+        return scan(data, mode);
+    }
+    // Cut at line ends near equal shares.
+    let mut cuts = vec![0];
+    for k in 1..threads {
+        let target = (data.len() * k / threads).max(*cuts.last().expect("non-empty"));
+        let cut = memchr::memchr(b'\n', &data[target..]).map_or(data.len(), |i| target + i + 1);
+        cuts.push(cut);
+    }
+    cuts.push(data.len());
+    let parts: Vec<Scan> = std::thread::scope(|s| {
+        let handles: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let chunk = &data[w[0]..w[1]];
+                s.spawn(move || scan_from(chunk, 1, mode))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("scan thread")).collect()
+    });
+    let mut total = Scan::default();
+    for mut part in parts {
+        let offset = total.summary.lines;
+        for e in &mut part.errors {
+            e.line += offset;
+        }
+        let stopped = mode == ScanMode::FirstError && !part.errors.is_empty();
+        total.summary.add(&part.summary);
+        let keep = match mode {
+            ScanMode::FirstError => 1,
+            ScanMode::AllErrors { keep } => keep,
+        };
+        let room = keep.saturating_sub(total.errors.len());
+        total.errors.extend(part.errors.into_iter().take(room));
+        if stopped {
+            break;
+        }
+    }
+    total
+}
+
+/// Reads lines of a DMF file from any reader, in large blocks, without copying lines.
+#[derive(Debug)]
+pub struct DmfReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    line_no: u64,
+}
+
+const BLOCK: usize = 1 << 20;
+
+impl<R: Read> DmfReader<R> {
+    pub fn new(inner: R) -> DmfReader<R> {
+        DmfReader { inner, buf: vec![0; BLOCK], start: 0, end: 0, eof: false, line_no: 0 }
+    }
+
+    /// The next line without its end, with its 1-based number; `None` at the end of input.
+    pub fn next_line(&mut self) -> io::Result<Option<(u64, &[u8])>> {
+        Ok(self.next_line_with_end()?.map(|(n, line, _)| (n, line)))
+    }
+
+    fn next_line_with_end(&mut self) -> io::Result<Option<(u64, &[u8], Ending)>> {
+        loop {
+            let window = &self.buf[self.start..self.end];
+            let found = memchr::memchr(b'\n', window);
+            if found.is_none() && !self.eof {
+                self.fill()?;
+                continue;
+            }
+            if found.is_none() && self.start == self.end {
+                return Ok(None);
+            }
+            let line_start = self.start;
+            let (line_end, ending) = match found {
+                Some(i) => {
+                    self.start += i + 1;
+                    (line_start + i, Ending::Lf)
+                }
+                None => {
+                    self.start = self.end;
+                    (self.end, Ending::None)
+                }
+            };
+            self.line_no += 1;
+            let mut line = &self.buf[line_start..line_end];
+            let mut ending = ending;
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
+                if ending == Ending::Lf {
+                    ending = Ending::CrLf;
+                }
+            }
+            return Ok(Some((self.line_no, line, ending)));
+        }
+    }
+
+    /// Moves the unread rest to the front and reads more; grows the buffer for a long line.
+    fn fill(&mut self) -> io::Result<()> {
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The next record, owning its names, or the line's errors; `None` at the end of input.
+    pub fn next_record(&mut self) -> io::Result<Option<Result<DmfRecord<'static>, LineError>>> {
+        Ok(self.next_line()?.map(|(line_no, line)| {
+            parse_record(line)
+                .map(DmfRecord::into_owned)
+                .map_err(|errors| LineError { line: line_no, errors })
+        }))
+    }
+
+    /// Checks every line, as [`scan`] does for a slice.
+    pub fn scan(mut self, mode: ScanMode) -> io::Result<Scan> {
+        let mut scan = Scan::default();
+        while let Some((line_no, line, ending)) = self.next_line_with_end()? {
+            if !scan.line(line_no, line, ending, mode) {
+                break;
+            }
+        }
+        Ok(scan)
+    }
+}

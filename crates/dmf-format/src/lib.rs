@@ -1,0 +1,17 @@
+//! File formats of the death master file: the fixed-width DMF record, its reader and writer, and
+//! the CSV and NDJSON forms it converts to.
+//!
+//! Parsing works on bytes and knows nothing of where they come from: the caller hands in a
+//! reader or a byte slice (a memory-mapped file, a buffer), so the same code serves files,
+//! pipes and network bodies.
+
+pub mod convert;
+pub mod dmf;
+
+pub use dmf::{
+    ChangeCode, DmfReader, DmfRecord, Field, FieldError, LineEnding, LineError, Reason, RECORD_LEN,
+    Scan, ScanMode, Summary, parse_record, scan, scan_parallel, write_record,
+};
+
+#[cfg(test)]
+mod tests;

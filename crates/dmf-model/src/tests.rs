@@ -1,0 +1,210 @@
+//! Tests of the record model: parsing rules, calendar arithmetic, the death invariant.
+
+use proptest::prelude::*;
+
+use crate::*;
+
+fn check_ssn(input: &str, expect: &str) {
+    let got = match input.parse::<Ssn>() {
+        Ok(ssn) => format!("ok {ssn}"),
+        Err(e) => format!("err {e}"),
+    };
+    assert_eq!(got, expect, "input {input:?}");
+}
+
+#[test]
+fn ssn_rules() {
+    check_ssn("001010001", "ok 001010001");
+    check_ssn("123-45-6789", "ok 123456789");
+    check_ssn(" 899991234 ", "ok 899991234");
+    check_ssn("000123456", "err area 000 is never issued");
+    check_ssn("666123456", "err area 666 is never issued");
+    check_ssn("900123456", "err areas 900-999 are never issued (area 900)");
+    check_ssn("999123456", "err areas 900-999 are never issued (area 999)");
+    check_ssn("123001234", "err group 00 is never issued");
+    check_ssn("123450000", "err serial 0000 is never issued");
+    check_ssn("12345678", "err an SSN has 9 digits, found 8");
+    check_ssn("12345678X", "err an SSN has only digits, found 'X' at position 9");
+    check_ssn("", "err an SSN has 9 digits, found 0");
+}
+
+#[test]
+fn ssn_parts() {
+    let ssn: Ssn = "242250440".parse().unwrap();
+    assert_eq!((ssn.area(), ssn.group(), ssn.serial()), (242, 25, 440));
+    assert_eq!(&ssn.digits(), b"242250440");
+    assert_eq!(ssn.dashed(), "242-25-0440");
+    assert_eq!(Ssn::from_parts(242, 25, 440), Ok(ssn));
+}
+
+fn check_date(input: &str, expect: &str) {
+    let got = match input.parse::<PartialDate>() {
+        Ok(d) => format!("ok {d} {}", std::str::from_utf8(&d.to_mmddccyy()).unwrap()),
+        Err(e) => format!("err {e}"),
+    };
+    assert_eq!(got, expect, "input {input:?}");
+}
+
+#[test]
+fn partial_dates_iso() {
+    check_date("1975-12-01", "ok 1975-12-01 12011975");
+    check_date("1975-12", "ok 1975-12 12001975");
+    check_date("1975", "ok 1975 00001975");
+    check_date("2000-02-29", "ok 2000-02-29 02292000");
+    check_date("1900-02-29", "err day 29 does not exist in 1900-02");
+    check_date("2023-04-31", "err day 31 does not exist in 2023-04");
+    check_date("2023-13", "err month 13 does not exist");
+    check_date("1799-01-01", "err year 1799 is outside 1800-2199");
+    check_date("75-12-01", "err expected YYYY-MM-DD, YYYY-MM or YYYY, found \"75-12-01\"");
+    check_date("1975-1-01", "err expected YYYY-MM-DD, YYYY-MM or YYYY, found \"1975-1-01\"");
+    check_date("1975-12-01-02", "err expected YYYY-MM-DD, YYYY-MM or YYYY, found \"1975-12-01-02\"");
+}
+
+fn check_mmddccyy(input: &str, expect: &str) {
+    let bytes: &[u8; 8] = input.as_bytes().try_into().unwrap();
+    let got = match PartialDate::parse_mmddccyy(bytes) {
+        Ok(d) => format!("ok {d}"),
+        Err(e) => format!("err {e}"),
+    };
+    assert_eq!(got, expect, "input {input:?}");
+}
+
+#[test]
+fn partial_dates_dmf() {
+    check_mmddccyy("12001975", "ok 1975-12");
+    check_mmddccyy("00001975", "ok 1975");
+    check_mmddccyy("04161902", "ok 1902-04-16");
+    check_mmddccyy("00151975", "err a day is given but the month is unknown");
+    check_mmddccyy("02302001", "err day 30 does not exist in 2001-02");
+    check_mmddccyy("0416190X", "err expected digits, found \"0416190X\"");
+    check_mmddccyy("04160000", "err year 0 is outside 1800-2199");
+}
+
+#[test]
+fn partial_date_ranges_and_compatibility() {
+    let d: PartialDate = "1975-12".parse().unwrap();
+    assert_eq!(d.earliest().to_string(), "1975-12-01");
+    assert_eq!(d.latest().to_string(), "1975-12-31");
+    let y: PartialDate = "2000".parse().unwrap();
+    assert_eq!(y.latest().to_string(), "2000-12-31");
+    assert!(d.is_compatible("1975-12-24".parse().unwrap()));
+    assert!(!d.is_compatible("1975-11-24".parse().unwrap()));
+    assert!(d < "1975-12-01".parse().unwrap());
+}
+
+#[test]
+fn calendar_arithmetic() {
+    let d: Date = "1970-01-01".parse().unwrap();
+    assert_eq!(d.days_since_epoch(), 0);
+    assert_eq!(d.weekday(), 3);
+    let d: Date = "2026-11-23".parse().unwrap();
+    assert_eq!(d.weekday(), 0, "a Monday");
+    assert_eq!(d.add_days(-365).unwrap().to_string(), "2025-11-23");
+    let birth: Date = "1960-11-24".parse().unwrap();
+    assert_eq!(d.years_since(birth), 65);
+}
+
+proptest! {
+    #[test]
+    fn epoch_days_round_trip(days in -61_000i32..84_000) {
+        let date = Date::from_days_since_epoch(days).unwrap();
+        prop_assert_eq!(date.days_since_epoch(), days);
+        prop_assert_eq!(date.to_string().parse::<Date>().unwrap(), date);
+        let next = date.add_days(1).unwrap();
+        prop_assert!(next > date);
+    }
+
+    #[test]
+    fn mmddccyy_round_trip(year in 1800u16..2200, month in 0u8..=12, day in 0u8..=31) {
+        let text = format!("{month:02}{day:02}{year:04}");
+        if let Ok(d) = PartialDate::parse_mmddccyy(text.as_bytes().try_into().unwrap()) {
+            let written = d.to_mmddccyy();
+            prop_assert_eq!(std::str::from_utf8(&written).unwrap(), text);
+            prop_assert_eq!(d.to_string().parse::<PartialDate>().unwrap(), d);
+        }
+    }
+
+    #[test]
+    fn ssn_digits_round_trip(n in 0u32..1_000_000_000) {
+        if let Ok(ssn) = Ssn::from_number(n) {
+            prop_assert_eq!(Ssn::parse_digits(&ssn.digits()), Ok(ssn));
+        }
+    }
+}
+
+fn check_name(input: &str, expect: &str) {
+    let got = match NamePart::new(input) {
+        Ok(n) => format!("ok {}", n.dmf()),
+        Err(e) => format!("err {e}"),
+    };
+    assert_eq!(got, expect, "input {input:?}");
+}
+
+#[test]
+fn name_dmf_form() {
+    check_name("Smith", "ok SMITH");
+    check_name("  José  ", "ok JOSE");
+    check_name("O'Brien-Núñez", "ok O'BRIEN-NUNEZ");
+    check_name("J.  Edward", "ok J EDWARD");
+    check_name("Zoë", "ok ZOE");
+    check_name("", "err the name is empty");
+    check_name("123", "err the name \"123\" has no letters");
+    assert_eq!(Suffix::new("Jr.").unwrap().dmf(), "JR");
+}
+
+fn subject() -> Subject {
+    Subject {
+        ssn: "242250440".parse().unwrap(),
+        name: PersonName::parse("Jerry", Some("L"), "Jones", None).unwrap(),
+        dob: Some("1964-08-06".parse().unwrap()),
+    }
+}
+
+#[test]
+fn a_death_stands_on_a_report() {
+    let report = DeathReport::new(
+        subject(),
+        "2011-02-13".parse().unwrap(),
+        "state".parse().unwrap(),
+        Reference::new("EDRS certificate 2011-000123").unwrap(),
+        VerificationLevel::ProofSeen,
+    )
+    .unwrap();
+    let death = report.death();
+    assert_eq!(death.dod().to_string(), "2011-02-13");
+    assert_eq!(death.source(), DeathSource::StateVitalRecords);
+    assert!(death.source().verified_on_receipt());
+}
+
+#[test]
+fn death_report_rules() {
+    let err = DeathReport::new(
+        subject(),
+        "1960".parse().unwrap(),
+        DeathSource::Family,
+        Reference::new("call").unwrap(),
+        VerificationLevel::None,
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "the date of death 1960 is before the date of birth 1964-08-06");
+    let err = "employer".parse::<DeathSource>().unwrap_err();
+    assert!(err.to_string().starts_with("\"employer\" is not a death-reporting source"));
+    let err = "death".parse::<NoticeKind>().unwrap_err();
+    assert!(err.to_string().starts_with("\"death\" is not a status notice kind"));
+}
+
+#[test]
+fn corrections_need_two_people_and_evidence() {
+    let who = |s: &str| Reference::new(s).unwrap();
+    assert_eq!(
+        TwoPersonApproval::new(who("cw-17"), who("CW-17")).unwrap_err().to_string(),
+        "the approver must be a different person from the requester (cw-17)"
+    );
+    let approval = TwoPersonApproval::new(who("cw-17"), who("sup-3")).unwrap();
+    let ssn = "242250440".parse().unwrap();
+    let err = Correction::new(ssn, CorrectionKind::Reinstate, who("alive"), vec![], approval.clone())
+        .unwrap_err();
+    assert_eq!(err, CorrectionError::NoIdentityEvidence);
+    let ok = Correction::new(ssn, CorrectionKind::Reinstate, who("alive"), vec![who("passport")], approval);
+    assert_eq!(ok.unwrap().approval().approved_by().as_str(), "sup-3");
+}
