@@ -7,7 +7,6 @@
 //! lump-sum payment 89-93, blank 94-100. Lines end in LF or CR LF. A line shorter than 100
 //! characters (a copy with trailing blanks stripped) reads as if padded with blanks.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Read};
 use std::ops::Range;
@@ -31,8 +30,12 @@ pub enum ChangeCode {
 }
 
 impl ChangeCode {
-    pub const ALL: [ChangeCode; 4] =
-        [ChangeCode::Full, ChangeCode::Add, ChangeCode::Change, ChangeCode::Delete];
+    pub const ALL: [ChangeCode; 4] = [
+        ChangeCode::Full,
+        ChangeCode::Add,
+        ChangeCode::Change,
+        ChangeCode::Delete,
+    ];
 
     pub fn code(self) -> u8 {
         match self {
@@ -175,7 +178,12 @@ impl fmt::Display for FieldError {
         if from == to {
             write!(f, "column {from} ({}): {}", self.field.name(), self.reason)
         } else {
-            write!(f, "columns {from}-{to} ({}): {}", self.field.name(), self.reason)
+            write!(
+                f,
+                "columns {from}-{to} ({}): {}",
+                self.field.name(),
+                self.reason
+            )
         }
     }
 }
@@ -203,45 +211,55 @@ impl fmt::Display for LineError {
 
 impl std::error::Error for LineError {}
 
-/// One DMF record, borrowing its names from the line it was read from.
+/// One DMF record: the 100 characters of its line, and the typed values parsed from them.
 ///
-/// Records come from parsing a line or from a [`Death`] (see [`DmfRecord::from_death`]); names
-/// are printable ASCII that fit their columns, so every record writes back as one valid line.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct DmfRecord<'a> {
+/// Records come from parsing a line or from a [`Death`] (see [`DmfRecord::from_death`]). The
+/// line is kept as read, so a record writes back byte for byte; it is printable ASCII, so the
+/// name getters never fail.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DmfRecord {
+    raw: [u8; RECORD_LEN],
     change: ChangeCode,
     ssn: Ssn,
-    last: Cow<'a, str>,
-    suffix: Cow<'a, str>,
-    first: Cow<'a, str>,
-    middle: Cow<'a, str>,
     verification: VerificationLevel,
     dod: Option<PartialDate>,
     dob: Option<PartialDate>,
-    /// Columns 82-100 as read: the state and ZIP fields (blank since 2011) and the filler.
-    tail: [u8; 19],
 }
 
-impl<'a> DmfRecord<'a> {
+impl DmfRecord {
     /// The record of a death, in the DMF forms of the subject's names, cut to the field widths
     /// as the published file does.
-    pub fn from_death(change: ChangeCode, subject: &Subject, death: Death) -> DmfRecord<'static> {
-        let fit = |text: &str, field: Field| -> Cow<'static, str> {
-            let width = field.range().len();
-            Cow::Owned(text.get(..width).unwrap_or(text).trim_end().to_owned())
-        };
+    pub fn from_death(change: ChangeCode, subject: &Subject, death: Death) -> DmfRecord {
+        let mut raw = [b' '; RECORD_LEN];
         let name = &subject.name;
+        raw[0] = change.code();
+        raw[Field::Ssn.range()].copy_from_slice(&subject.ssn.digits());
+        for (field, text) in [
+            (Field::LastName, name.last.dmf()),
+            (Field::Suffix, name.suffix.as_ref().map_or("", |s| s.dmf())),
+            (Field::FirstName, name.first.dmf()),
+            (
+                Field::MiddleName,
+                name.middle.as_ref().map_or("", |m| m.dmf()),
+            ),
+        ] {
+            // DMF forms are printable ASCII already; cut at the width as the real file does.
+            let r = field.range();
+            let n = text.len().min(r.len());
+            raw[r.start..r.start + n].copy_from_slice(&text.as_bytes()[..n]);
+        }
+        raw[64] = death.verification().code();
+        raw[Field::DateOfDeath.range()].copy_from_slice(&death.dod().to_mmddccyy());
+        if let Some(dob) = subject.dob {
+            raw[Field::DateOfBirth.range()].copy_from_slice(&dob.to_mmddccyy());
+        }
         DmfRecord {
+            raw,
             change,
             ssn: subject.ssn,
-            last: fit(name.last.dmf(), Field::LastName),
-            suffix: fit(name.suffix.as_ref().map_or("", |s| s.dmf()), Field::Suffix),
-            first: fit(name.first.dmf(), Field::FirstName),
-            middle: fit(name.middle.as_ref().map_or("", |m| m.dmf()), Field::MiddleName),
             verification: death.verification(),
             dod: Some(death.dod()),
             dob: subject.dob,
-            tail: [b' '; 19],
         }
     }
 
@@ -254,19 +272,19 @@ impl<'a> DmfRecord<'a> {
     }
 
     pub fn last(&self) -> &str {
-        &self.last
+        self.text(Field::LastName)
     }
 
     pub fn suffix(&self) -> &str {
-        &self.suffix
+        self.text(Field::Suffix)
     }
 
     pub fn first(&self) -> &str {
-        &self.first
+        self.text(Field::FirstName)
     }
 
     pub fn middle(&self) -> &str {
-        &self.middle
+        self.text(Field::MiddleName)
     }
 
     pub fn verification(&self) -> VerificationLevel {
@@ -284,40 +302,41 @@ impl<'a> DmfRecord<'a> {
 
     /// The former state or country code (columns 82-83), when present.
     pub fn state_code(&self) -> Option<&str> {
-        self.tail_field(Field::StateCode)
+        Some(self.text(Field::StateCode)).filter(|t| !t.is_empty())
     }
 
     /// The former ZIP of last residence (columns 84-88), when present.
     pub fn residence_zip(&self) -> Option<&str> {
-        self.tail_field(Field::ResidenceZip)
+        Some(self.text(Field::ResidenceZip)).filter(|t| !t.is_empty())
     }
 
     /// The former ZIP where the lump-sum payment went (columns 89-93), when present.
     pub fn payment_zip(&self) -> Option<&str> {
-        self.tail_field(Field::PaymentZip)
+        Some(self.text(Field::PaymentZip)).filter(|t| !t.is_empty())
     }
 
-    fn tail_field(&self, field: Field) -> Option<&str> {
-        let r = field.range();
-        let bytes = &self.tail[r.start - 81..r.end - 81];
-        let text = std::str::from_utf8(bytes).ok()?.trim();
-        (!text.is_empty()).then_some(text)
+    /// The record's 100 characters.
+    pub fn as_bytes(&self) -> &[u8; RECORD_LEN] {
+        &self.raw
     }
 
     /// The same record with a different change code (a full-file record turned into an update).
-    pub fn with_change(self, change: ChangeCode) -> DmfRecord<'a> {
+    pub fn with_change(mut self, change: ChangeCode) -> DmfRecord {
+        self.raw[0] = change.code();
         DmfRecord { change, ..self }
     }
 
-    /// A copy that owns its names.
-    pub fn into_owned(self) -> DmfRecord<'static> {
-        DmfRecord {
-            last: Cow::Owned(self.last.into_owned()),
-            suffix: Cow::Owned(self.suffix.into_owned()),
-            first: Cow::Owned(self.first.into_owned()),
-            middle: Cow::Owned(self.middle.into_owned()),
-            ..self
-        }
+    /// A field's text without trailing blanks.
+    fn text(&self, field: Field) -> &str {
+        let bytes = &self.raw[field.range()];
+        let end = bytes.iter().rposition(|&b| b != b' ').map_or(0, |p| p + 1);
+        std::str::from_utf8(&bytes[..end]).expect("records are printable ASCII")
+    }
+}
+
+impl fmt::Debug for DmfRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DmfRecord({:?})", String::from_utf8_lossy(&self.raw))
     }
 }
 
@@ -334,7 +353,7 @@ fn printable_word(w: u64) -> bool {
 
 /// The first byte of `line` that is not printable ASCII, if any.
 #[inline]
-fn first_unprintable(line: &[u8]) -> Option<usize> {
+pub(crate) fn first_unprintable(line: &[u8]) -> Option<usize> {
     let mut chunks = line.chunks_exact(8);
     let mut offset = 0;
     for chunk in &mut chunks {
@@ -344,15 +363,10 @@ fn first_unprintable(line: &[u8]) -> Option<usize> {
         }
         offset += 8;
     }
-    line[offset..].iter().position(|b| !(0x20..0x7F).contains(b)).map(|p| p + offset)
-}
-
-/// Text of a name field, trailing blanks dropped (the bytes were checked to be ASCII).
-#[inline]
-fn name_field(rec: &[u8; RECORD_LEN], field: Field) -> &str {
-    let bytes = &rec[field.range()];
-    let end = bytes.iter().rposition(|&b| b != b' ').map_or(0, |p| p + 1);
-    std::str::from_utf8(&bytes[..end]).expect("checked ASCII")
+    line[offset..]
+        .iter()
+        .position(|b| !(0x20..0x7F).contains(b))
+        .map(|p| p + offset)
 }
 
 #[inline]
@@ -365,56 +379,163 @@ fn digits_or_blank(bytes: &[u8]) -> bool {
 }
 
 /// Parses one line (without its line end) into a record, or names every wrong field.
-pub fn parse_record(line: &[u8]) -> Result<DmfRecord<'_>, Vec<FieldError>> {
-    if line.len() > RECORD_LEN {
-        return Err(vec![FieldError { field: Field::Line, reason: Reason::TooLong(line.len()) }]);
-    }
-    if line.is_empty() {
-        return Err(vec![FieldError { field: Field::Line, reason: Reason::EmptyLine }]);
-    }
-    if let Some(i) = first_unprintable(line) {
-        let field = [
-            Field::ChangeCode,
-            Field::Ssn,
-            Field::LastName,
-            Field::Suffix,
-            Field::FirstName,
-            Field::MiddleName,
-            Field::Verification,
-            Field::DateOfDeath,
-            Field::DateOfBirth,
-            Field::StateCode,
-            Field::ResidenceZip,
-            Field::PaymentZip,
-            Field::Filler,
-        ]
-        .into_iter()
-        .find(|f| f.range().contains(&i))
-        .unwrap_or(Field::Line);
-        let reason = Reason::NotPrintable { column: i + 1, byte: line[i] };
-        return Err(vec![FieldError { field, reason }]);
-    }
-    match <&[u8; RECORD_LEN]>::try_from(line) {
-        Ok(rec) => parse_full(rec, line),
+pub fn parse_record(line: &[u8]) -> Result<DmfRecord, Vec<FieldError>> {
+    let raw = match <&[u8; RECORD_LEN]>::try_from(line) {
+        Ok(raw) => *raw,
         Err(_) => {
-            // A copy with trailing blanks stripped: read it padded, but borrow from the line.
-            let mut padded = [b' '; RECORD_LEN];
-            padded[..line.len()].copy_from_slice(line);
-            match parse_full(&padded, line) {
-                Ok(rec) => Ok(rec),
-                Err(errors) => Err(errors),
-            }
+            // A copy with trailing blanks stripped reads as padded.
+            check_length(line)?;
+            let mut raw = [b' '; RECORD_LEN];
+            raw[..line.len()].copy_from_slice(line);
+            raw
+        }
+    };
+    let f = parse_fields(&raw)?;
+    Ok(DmfRecord {
+        raw,
+        change: f.change,
+        ssn: f.ssn,
+        verification: f.verification,
+        dod: f.dod,
+        dob: f.dob,
+    })
+}
+
+fn check_length(line: &[u8]) -> Result<(), Vec<FieldError>> {
+    let reason = match line.len() {
+        0 => Reason::EmptyLine,
+        n if n > RECORD_LEN => Reason::TooLong(n),
+        _ => return Ok(()),
+    };
+    Err(vec![FieldError {
+        field: Field::Line,
+        reason,
+    }])
+}
+
+/// The typed values of a record, without its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fields {
+    change: ChangeCode,
+    ssn: Ssn,
+    verification: VerificationLevel,
+    dod: Option<PartialDate>,
+    dob: Option<PartialDate>,
+}
+
+/// Parses the typed fields of a line of any length, as [`parse_record`] does.
+#[inline]
+fn parse_line_fields(line: &[u8]) -> Result<Fields, Vec<FieldError>> {
+    match <&[u8; RECORD_LEN]>::try_from(line) {
+        Ok(raw) => parse_fields(raw),
+        Err(_) => {
+            check_length(line)?;
+            let mut raw = [b' '; RECORD_LEN];
+            raw[..line.len()].copy_from_slice(line);
+            parse_fields(&raw)
         }
     }
 }
 
-/// Parses a full-width record; names are borrowed from `source` (the same bytes, or a prefix
-/// of them when the line was short).
+const FIELDS: [Field; 13] = [
+    Field::ChangeCode,
+    Field::Ssn,
+    Field::LastName,
+    Field::Suffix,
+    Field::FirstName,
+    Field::MiddleName,
+    Field::Verification,
+    Field::DateOfDeath,
+    Field::DateOfBirth,
+    Field::StateCode,
+    Field::ResidenceZip,
+    Field::PaymentZip,
+    Field::Filler,
+];
+
+/// Whether eight bytes are all ASCII digits.
+#[inline(always)]
+fn digits_word(w: u64) -> bool {
+    const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // '0'-'9' are 0x30-0x39: the high nibble is 3, and adding 6 keeps it 3.
+    w & NIBBLES == ZEROS && w.wrapping_add(0x0606_0606_0606_0606) & NIBBLES == ZEROS
+}
+
+/// A date field known to be eight digits, as a partial date.
+#[inline(always)]
+fn digits_date(b: &[u8; 8]) -> Result<PartialDate, DateError> {
+    let d = |i: usize| (b[i] - b'0') as u16;
+    let month = (d(0) * 10 + d(1)) as u8;
+    let day = (d(2) * 10 + d(3)) as u8;
+    let year = d(4) * 1000 + d(5) * 100 + d(6) * 10 + d(7);
+    PartialDate::new(
+        year,
+        (month != 0).then_some(month),
+        (day != 0).then_some(day),
+    )
+}
+
+/// Parses a full-width record of any bytes: every wrong field is named.
 #[inline]
-fn parse_full<'a>(
-    rec: &[u8; RECORD_LEN],
-    source: &'a [u8],
-) -> Result<DmfRecord<'a>, Vec<FieldError>> {
+pub(crate) fn parse_fields(rec: &[u8; RECORD_LEN]) -> Result<Fields, Vec<FieldError>> {
+    if let Some(i) = first_unprintable(rec) {
+        let field = FIELDS
+            .into_iter()
+            .find(|f| f.range().contains(&i))
+            .unwrap_or(Field::Line);
+        let reason = Reason::NotPrintable {
+            column: i + 1,
+            byte: rec[i],
+        };
+        return Err(vec![FieldError { field, reason }]);
+    }
+    let word = |at: usize| u64::from_le_bytes(rec[at..at + 8].try_into().expect("8 bytes"));
+    let date_bytes = |field: Field| -> &[u8; 8] { rec[field.range()].try_into().expect("8 bytes") };
+    let change = ChangeCode::from_code(rec[0]);
+    let verification = VerificationLevel::from_code(rec[64]);
+    // The common case: every fixed field well formed, checked eight bytes at a time.
+    if let (Some(change), Some(verification)) = (change, verification)
+        && digits_word(word(1))
+        && rec[9].is_ascii_digit()
+        && digits_word(word(65))
+        && rec[10] != b' '
+    {
+        let ssn = Ssn::parse_digits(&rec[1..10]);
+        let dod = digits_date(date_bytes(Field::DateOfDeath));
+        let dob_bytes = date_bytes(Field::DateOfBirth);
+        let dob = if digits_word(word(73)) && dob_bytes != b"00000000" {
+            digits_date(dob_bytes).map(Some)
+        } else if dob_bytes == b"        " || dob_bytes == b"00000000" {
+            Ok(None)
+        } else {
+            Err(DateError::Incomplete)
+        };
+        let tail_ok = rec[81..93] == [b' '; 12] || digits_or_blank_tail(rec);
+        if let (Ok(ssn), Ok(dod), Ok(dob), true) = (ssn, dod, dob, tail_ok) {
+            return Ok(Fields {
+                change,
+                ssn,
+                verification,
+                dod: Some(dod),
+                dob,
+            });
+        }
+    }
+    slow_fields(rec)
+}
+
+fn digits_or_blank_tail(rec: &[u8; RECORD_LEN]) -> bool {
+    let state = &rec[Field::StateCode.range()];
+    digits_or_blank(state)
+        && (state[0] == b' ') == (state[1] == b' ')
+        && digits_or_blank(&rec[Field::ResidenceZip.range()])
+        && digits_or_blank(&rec[Field::PaymentZip.range()])
+}
+
+/// Field by field, collecting every error; also the path of delete records without a date.
+#[cold]
+pub(crate) fn slow_fields(rec: &[u8; RECORD_LEN]) -> Result<Fields, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut fail = |field: Field, reason: Reason| errors.push(FieldError { field, reason });
 
@@ -427,7 +548,9 @@ fn parse_full<'a>(
         fail(Field::Ssn, Reason::Blank);
         None
     } else {
-        Ssn::parse_digits(ssn_bytes).map_err(|e| fail(Field::Ssn, Reason::Ssn(e))).ok()
+        Ssn::parse_digits(ssn_bytes)
+            .map_err(|e| fail(Field::Ssn, Reason::Ssn(e)))
+            .ok()
     };
     let verification = VerificationLevel::from_code(rec[64]).unwrap_or_else(|| {
         fail(Field::Verification, Reason::Verification(rec[64] as char));
@@ -441,7 +564,9 @@ fn parse_full<'a>(
             }
             return None;
         }
-        PartialDate::parse_mmddccyy(bytes).map_err(|e| fail(field, Reason::Date(e))).ok()
+        PartialDate::parse_mmddccyy(bytes)
+            .map_err(|e| fail(field, Reason::Date(e)))
+            .ok()
     };
     let dod = date(Field::DateOfDeath, change != ChangeCode::Delete);
     let dob = date(Field::DateOfBirth, false);
@@ -450,38 +575,29 @@ fn parse_full<'a>(
     }
     let state = &rec[Field::StateCode.range()];
     if !digits_or_blank(state) || (state[0] == b' ') != (state[1] == b' ') {
-        fail(Field::StateCode, Reason::StateCode(String::from_utf8_lossy(state).into_owned()));
+        fail(
+            Field::StateCode,
+            Reason::StateCode(String::from_utf8_lossy(state).into_owned()),
+        );
     }
     for field in [Field::ResidenceZip, Field::PaymentZip] {
         let zip = &rec[field.range()];
         if !digits_or_blank(zip) {
-            fail(field, Reason::Zip(String::from_utf8_lossy(zip).into_owned()));
+            fail(
+                field,
+                Reason::Zip(String::from_utf8_lossy(zip).into_owned()),
+            );
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    let borrow = |field: Field| -> Cow<'a, str> {
-        let text = name_field(rec, field);
-        let r = field.range();
-        match source.get(r.start..r.start + text.len()) {
-            Some(bytes) => Cow::Borrowed(std::str::from_utf8(bytes).expect("checked ASCII")),
-            None => Cow::Owned(text.to_owned()),
-        }
-    };
-    let mut tail = [b' '; 19];
-    tail.copy_from_slice(&rec[81..]);
-    Ok(DmfRecord {
+    Ok(Fields {
         change,
         ssn: ssn.expect("no error"),
-        last: borrow(Field::LastName),
-        suffix: borrow(Field::Suffix),
-        first: borrow(Field::FirstName),
-        middle: borrow(Field::MiddleName),
         verification,
         dod,
         dob,
-        tail,
     })
 }
 
@@ -505,30 +621,8 @@ impl LineEnding {
 }
 
 /// Appends one record and its line end to `out`: exactly 100 characters, then the line end.
-pub fn write_record(record: &DmfRecord<'_>, ending: LineEnding, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.resize(start + RECORD_LEN, b' ');
-    let rec = &mut out[start..];
-    rec[0] = record.change.code();
-    rec[Field::Ssn.range()].copy_from_slice(&record.ssn.digits());
-    for (field, text) in [
-        (Field::LastName, &record.last),
-        (Field::Suffix, &record.suffix),
-        (Field::FirstName, &record.first),
-        (Field::MiddleName, &record.middle),
-    ] {
-        let r = field.range();
-        let n = text.len().min(r.len());
-        rec[r.start..r.start + n].copy_from_slice(&text.as_bytes()[..n]);
-    }
-    rec[64] = record.verification.code();
-    if let Some(dod) = record.dod {
-        rec[Field::DateOfDeath.range()].copy_from_slice(&dod.to_mmddccyy());
-    }
-    if let Some(dob) = record.dob {
-        rec[Field::DateOfBirth.range()].copy_from_slice(&dob.to_mmddccyy());
-    }
-    rec[81..].copy_from_slice(&record.tail);
+pub fn write_record(record: &DmfRecord, ending: LineEnding, out: &mut Vec<u8>) {
+    out.extend_from_slice(&record.raw);
     out.extend_from_slice(ending.bytes());
 }
 
@@ -629,7 +723,7 @@ impl Scan {
             Ending::CrLf => s.crlf_lines += 1,
             Ending::None => {}
         }
-        match parse_record(line) {
+        match parse_line_fields(line) {
             Ok(rec) => {
                 s.short_lines += u64::from(line.len() < RECORD_LEN);
                 s.by_change[rec.change.index()] += 1;
@@ -642,12 +736,18 @@ impl Scan {
                 s.error_lines += 1;
                 match mode {
                     ScanMode::FirstError => {
-                        self.errors.push(LineError { line: line_no, errors });
+                        self.errors.push(LineError {
+                            line: line_no,
+                            errors,
+                        });
                         false
                     }
                     ScanMode::AllErrors { keep } => {
                         if self.errors.len() < keep {
-                            self.errors.push(LineError { line: line_no, errors });
+                            self.errors.push(LineError {
+                                line: line_no,
+                                errors,
+                            });
                         }
                         true
                     }
@@ -700,7 +800,10 @@ pub fn scan_parallel(data: &[u8], mode: ScanMode, threads: usize) -> Scan {
                 s.spawn(move || scan_from(chunk, 1, mode))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("scan thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("scan thread"))
+            .collect()
     });
     let mut total = Scan::default();
     for mut part in parts {
@@ -738,7 +841,14 @@ const BLOCK: usize = 1 << 20;
 
 impl<R: Read> DmfReader<R> {
     pub fn new(inner: R) -> DmfReader<R> {
-        DmfReader { inner, buf: vec![0; BLOCK], start: 0, end: 0, eof: false, line_no: 0 }
+        DmfReader {
+            inner,
+            buf: vec![0; BLOCK],
+            start: 0,
+            end: 0,
+            eof: false,
+            line_no: 0,
+        }
     }
 
     /// The next line without its end, with its 1-based number; `None` at the end of input.
@@ -806,11 +916,12 @@ impl<R: Read> DmfReader<R> {
     }
 
     /// The next record, owning its names, or the line's errors; `None` at the end of input.
-    pub fn next_record(&mut self) -> io::Result<Option<Result<DmfRecord<'static>, LineError>>> {
+    pub fn next_record(&mut self) -> io::Result<Option<Result<DmfRecord, LineError>>> {
         Ok(self.next_line()?.map(|(line_no, line)| {
-            parse_record(line)
-                .map(DmfRecord::into_owned)
-                .map_err(|errors| LineError { line: line_no, errors })
+            parse_record(line).map_err(|errors| LineError {
+                line: line_no,
+                errors,
+            })
         }))
     }
 

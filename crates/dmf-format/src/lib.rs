@@ -8,8 +8,9 @@
 pub mod convert;
 pub mod dmf;
 
+pub use convert::{CsvWriter, write_ndjson};
 pub use dmf::{
-    ChangeCode, DmfReader, DmfRecord, Field, FieldError, LineEnding, LineError, Reason, RECORD_LEN,
+    ChangeCode, DmfReader, DmfRecord, Field, FieldError, LineEnding, LineError, RECORD_LEN, Reason,
     Scan, ScanMode, Summary, parse_record, scan, scan_parallel, write_record,
 };
 

@@ -1,0 +1,395 @@
+//! Tests of the DMF reader and writer: real lines, errors, round trips, parallel scans.
+
+use proptest::prelude::*;
+
+use crate::*;
+
+const SAMPLES: [&str; 3] = [
+    include_str!("../testdata/ssdm1.txt"),
+    include_str!("../testdata/ssdm2.txt"),
+    include_str!("../testdata/ssdm3.txt"),
+];
+
+/// Renders a parse result on one line: the fields, or the errors.
+fn render(line: &str) -> String {
+    match parse_record(line.as_bytes()) {
+        Ok(r) => format!(
+            "{} {} {}|{}|{}|{} {} dod={} dob={} tail={:?}/{:?}/{:?}",
+            r.change().name(),
+            r.ssn(),
+            r.last(),
+            r.suffix(),
+            r.first(),
+            r.middle(),
+            r.verification().code() as char,
+            r.dod().map_or("-".into(), |d| d.to_string()),
+            r.dob().map_or("-".into(), |d| d.to_string()),
+            r.state_code(),
+            r.residence_zip(),
+            r.payment_zip(),
+        ),
+        Err(errors) => {
+            let parts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            format!("error {}", parts.join("; "))
+        }
+    }
+}
+
+fn check(line: &str, expect: &str) {
+    assert_eq!(render(line), expect, "line {line:?}");
+}
+
+/// A 100-character line from its fields: change, ssn, last, first, middle, verification,
+/// date of death, date of birth.
+fn line(f: [&str; 8]) -> String {
+    let [change, ssn, last, first, middle, v, dod, dob] = f;
+    let s = format!(
+        "{change:1}{ssn:9}{last:20}{:4}{first:15}{middle:15}{v:1}{dod:8}{dob:8}",
+        ""
+    );
+    format!("{s:100}")
+}
+
+#[test]
+fn real_lines_parse() {
+    let lines: Vec<&str> = SAMPLES.iter().flat_map(|s| s.lines()).collect();
+    assert_eq!(lines.len(), 30);
+    check(
+        lines[0],
+        "full 001010001 MUZZEY||GRACE|   dod=1975-12 dob=1902-04-16 tail=None/None/None",
+    );
+    check(
+        lines[3],
+        "full 001010011 DREW||LEON|R V dod=1987-08-30 dob=1908-06-14 tail=None/None/None",
+    );
+    check(
+        lines[10],
+        "full 242250440 JONES||JERRY|L P dod=2011-02-13 dob=1964-08-06 tail=None/None/None",
+    );
+    check(
+        lines[24],
+        "full 427528263 ZEIGLER||J EDWARD| V dod=2005-07-23 dob=1931-07-02 tail=None/None/None",
+    );
+}
+
+#[test]
+fn real_lines_round_trip_byte_exact() {
+    for sample in SAMPLES {
+        let mut out = Vec::new();
+        let scan = scan(sample.as_bytes(), ScanMode::FirstError);
+        assert_eq!(scan.errors, vec![]);
+        assert_eq!(scan.summary.records(), 10);
+        for l in sample.lines() {
+            write_record(
+                &parse_record(l.as_bytes()).unwrap(),
+                LineEnding::Lf,
+                &mut out,
+            );
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), sample);
+    }
+}
+
+#[test]
+fn fields_and_partial_dates() {
+    check(
+        &line([
+            "A",
+            "123456789",
+            "O'NEIL-SMITH",
+            "MARY",
+            "",
+            "V",
+            "00002001",
+            "00000000",
+        ]),
+        "add 123456789 O'NEIL-SMITH||MARY| V dod=2001 dob=- tail=None/None/None",
+    );
+    check(
+        &line(["D", "123456789", "SMITH", "JOHN", "Q", "", "", "02291960"]),
+        "delete 123456789 SMITH||JOHN|Q   dod=- dob=1960-02-29 tail=None/None/None",
+    );
+    let mut with_tail = line(["", "123456789", "SMITH", "JOHN", "", "", "01011990", ""]);
+    with_tail.replace_range(81..93, "3312345 6789");
+    check(
+        &with_tail,
+        "error columns 89-93 (payment zip): \" 6789\" is neither blank nor 5 digits",
+    );
+    with_tail.replace_range(81..93, "331234567890");
+    check(
+        &with_tail,
+        "full 123456789 SMITH||JOHN|   dod=1990-01-01 dob=- tail=Some(\"33\")/Some(\"12345\")/Some(\"67890\")",
+    );
+}
+
+#[test]
+fn errors_name_columns_fields_and_reasons() {
+    check(
+        &line([
+            "X",
+            "000123456",
+            "",
+            "JOHN",
+            "",
+            "Q",
+            "02301990",
+            "13011900",
+        ]),
+        "error column 1 (change code): 'X' is not a change code (blank, A, C or D); \
+         columns 2-10 (ssn): area 000 is never issued; \
+         column 65 (verification): 'Q' is not a verification code (V, P or blank); \
+         columns 66-73 (date of death): day 30 does not exist in 1990-02; \
+         columns 74-81 (date of birth): month 13 does not exist; \
+         columns 11-30 (last name): it is blank",
+    );
+    check(
+        &line(["", "12345678 ", "SMITH", "", "", "", "01011990", ""]),
+        "error columns 2-10 (ssn): an SSN has only digits, found ' ' at position 9",
+    );
+    check(
+        &line(["", "", "SMITH", "", "", "", "01011990", ""]),
+        "error columns 2-10 (ssn): it is blank",
+    );
+    check(
+        &line(["", "123456789", "SMITH", "", "", "", "", ""]),
+        "error columns 66-73 (date of death): it is blank",
+    );
+    check(
+        &format!(
+            "{}X",
+            line(["", "123456789", "SMITH", "", "", "", "01011990", ""])
+        ),
+        "error columns 1-100 (line): the line is 101 characters long, a record has 100",
+    );
+    check("", "error columns 1-100 (line): the line is empty");
+    check(
+        " 123456789SM\u{e9}TH",
+        "error columns 11-30 (last name): byte 0xC3 at column 13 is not printable ASCII",
+    );
+    check(
+        " 123456789SMITH\tJ",
+        "error columns 11-30 (last name): byte 0x09 at column 16 is not printable ASCII",
+    );
+}
+
+#[test]
+fn short_lines_read_as_padded() {
+    let full = line([
+        "",
+        "242250440",
+        "JONES",
+        "JERRY",
+        "L",
+        "P",
+        "02132011",
+        "08061964",
+    ]);
+    let short = full.trim_end();
+    assert_eq!(short.len(), 81);
+    assert_eq!(render(short), render(&full));
+    let rec = parse_record(short.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    write_record(&rec, LineEnding::CrLf, &mut out);
+    assert_eq!(out, format!("{full}\r\n").into_bytes());
+}
+
+#[test]
+fn scan_counts_and_line_ends() {
+    let good = line([
+        "",
+        "242250440",
+        "JONES",
+        "JERRY",
+        "L",
+        "P",
+        "02132011",
+        "08061964",
+    ]);
+    let bad = line([
+        "",
+        "666250440",
+        "JONES",
+        "JERRY",
+        "L",
+        "P",
+        "02002011",
+        "08061964",
+    ]);
+    let text = format!("{good}\r\n{bad}\n{}\n{good}", good.trim_end());
+    let all = scan(text.as_bytes(), ScanMode::AllErrors { keep: 10 });
+    let s = &all.summary;
+    assert_eq!(
+        (s.lines, s.records(), s.error_lines, s.short_lines),
+        (4, 3, 1, 1)
+    );
+    assert_eq!((s.crlf_lines, s.lf_lines), (1, 2));
+    assert_eq!(all.errors.len(), 1);
+    assert_eq!(
+        all.errors[0].to_string(),
+        "line 2: columns 2-10 (ssn): area 666 is never issued"
+    );
+    let first = scan(text.as_bytes(), ScanMode::FirstError);
+    assert_eq!((first.summary.lines, first.errors.len()), (2, 1));
+    let streamed = DmfReader::new(text.as_bytes())
+        .scan(ScanMode::AllErrors { keep: 10 })
+        .unwrap();
+    assert_eq!(streamed, all);
+}
+
+#[test]
+fn parallel_scan_equals_serial() {
+    let good = line([
+        "",
+        "242250440",
+        "JONES",
+        "JERRY",
+        "L",
+        "P",
+        "02132011",
+        "08061964",
+    ]);
+    let bad = line([
+        "",
+        "242250440",
+        "JONES",
+        "JERRY",
+        "L",
+        "P",
+        "13132011",
+        "08061964",
+    ]);
+    let mut text = String::new();
+    for i in 0..40_000 {
+        text.push_str(if i % 997 == 0 { &bad } else { &good });
+        text.push_str(if i % 3 == 0 { "\r\n" } else { "\n" });
+    }
+    for mode in [
+        ScanMode::FirstError,
+        ScanMode::AllErrors { keep: 7 },
+        ScanMode::AllErrors { keep: 1000 },
+    ] {
+        let serial = scan(text.as_bytes(), mode);
+        for threads in [2, 3, 8] {
+            assert_eq!(
+                scan_parallel(text.as_bytes(), mode, threads),
+                serial,
+                "{mode:?} {threads}"
+            );
+        }
+    }
+}
+
+#[test]
+fn reader_reads_long_and_unterminated_lines() {
+    let long = "x".repeat(3 << 20);
+    let text = format!("{long}\nlast");
+    let mut reader = DmfReader::new(text.as_bytes());
+    assert_eq!(
+        reader.next_line().unwrap().map(|(n, l)| (n, l.len())),
+        Some((1, long.len()))
+    );
+    assert_eq!(
+        reader.next_line().unwrap().map(|(n, l)| (n, l.to_vec())),
+        Some((2, b"last".to_vec()))
+    );
+    assert_eq!(reader.next_line().unwrap(), None);
+}
+
+#[test]
+fn converts_to_csv_and_ndjson() {
+    let mut csv = CsvWriter::new(Vec::new()).unwrap();
+    let mut nd = Vec::new();
+    for l in SAMPLES[2].lines().skip(4).take(1) {
+        let rec = parse_record(l.as_bytes()).unwrap();
+        csv.write(&rec).unwrap();
+        write_ndjson(&rec, &mut nd);
+    }
+    assert_eq!(
+        String::from_utf8(csv.finish().unwrap()).unwrap(),
+        "change,ssn,last,suffix,first,middle,verification,dod,dob,state_code,residence_zip,payment_zip\n\
+         full,427528263,ZEIGLER,,J EDWARD,,V,2005-07-23,1931-07-02,,,\n"
+    );
+    assert_eq!(
+        String::from_utf8(nd).unwrap(),
+        "{\"change\":\"full\",\"ssn\":\"427528263\",\"last\":\"ZEIGLER\",\"first\":\"J EDWARD\",\
+         \"verification\":\"V\",\"dod\":\"2005-07-23\",\"dob\":\"1931-07-02\"}\n"
+    );
+}
+
+fn name_strategy(width: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("[A-Z][A-Z '\\-]{{0,{}}}", width - 1))
+        .unwrap()
+        .prop_map(|s| s.trim_end().to_owned())
+}
+
+fn date_strategy() -> impl Strategy<Value = String> {
+    (1800u16..2200, 0u8..=12, 0u8..=28).prop_map(|(y, m, d)| {
+        let d = if m == 0 { 0 } else { d };
+        format!("{m:02}{d:02}{y:04}")
+    })
+}
+
+prop_compose! {
+    fn valid_line()(
+        change in prop::sample::select(vec![" ", "A", "C", "D"]),
+        ssn in (1u16..900, 1u8..100, 1u16..10000).prop_filter("666", |(a, _, _)| *a != 666),
+        last in name_strategy(20),
+        suffix in prop::sample::select(vec!["", "JR", "SR", "III"]),
+        first in name_strategy(15),
+        middle in name_strategy(15),
+        v in prop::sample::select(vec![" ", "V", "P"]),
+        dod in date_strategy(),
+        dob in prop::option::of(date_strategy()),
+        tail in "([0-9]{2}|  )([0-9]{5}|     )([0-9]{5}|     )       ",
+    ) -> String {
+        let (a, g, s) = ssn;
+        format!(
+            "{change}{a:03}{g:02}{s:04}{last:20}{suffix:4}{first:15}{middle:15}{v}{dod}{:8}{tail}",
+            dob.unwrap_or_default()
+        )
+    }
+}
+
+proptest! {
+    #[test]
+    fn random_records_round_trip(lines in prop::collection::vec(valid_line(), 1..20), crlf: bool) {
+        let ending = if crlf { LineEnding::CrLf } else { LineEnding::Lf };
+        let text: String = lines.iter().map(|l| format!("{l}{}", if crlf { "\r\n" } else { "\n" })).collect();
+        let mut out = Vec::new();
+        let mut reader = DmfReader::new(text.as_bytes());
+        while let Some(rec) = reader.next_record().unwrap() {
+            write_record(&rec.unwrap(), ending, &mut out);
+        }
+        prop_assert_eq!(String::from_utf8(out).unwrap(), text);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let all = scan(&bytes, ScanMode::AllErrors { keep: 100 });
+        prop_assert_eq!(all.summary.lines, all.summary.records() + all.summary.error_lines);
+        let _ = scan_parallel(&bytes, ScanMode::FirstError, 2);
+    }
+
+    #[test]
+    fn mutated_lines_never_panic(line in valid_line(), at in 0usize..100, byte: u8) {
+        let mut bytes = line.into_bytes();
+        bytes[at] = byte;
+        let _ = parse_record(&bytes);
+    }
+
+    /// The fast path agrees with the field-by-field path on every line, good or bad.
+    #[test]
+    fn fast_path_agrees_with_slow_path(
+        line in valid_line(),
+        edits in prop::collection::vec((0usize..100, prop::sample::select(b" 0129AVPD-\xff".to_vec())), 0..3),
+    ) {
+        let mut raw: [u8; RECORD_LEN] = line.as_bytes().try_into().unwrap();
+        for (at, byte) in edits {
+            raw[at] = byte;
+        }
+        let fast = crate::dmf::parse_fields(&raw);
+        if crate::dmf::first_unprintable(&raw).is_none() {
+            prop_assert_eq!(fast, crate::dmf::slow_fields(&raw));
+        }
+    }
+}

@@ -37,11 +37,22 @@ pub struct TwoPersonApproval {
 }
 
 impl TwoPersonApproval {
-    pub fn new(requested_by: Actor, approved_by: Actor) -> Result<TwoPersonApproval, CorrectionError> {
-        if requested_by.as_str().eq_ignore_ascii_case(approved_by.as_str()) {
-            return Err(CorrectionError::SamePerson(requested_by.as_str().to_owned()));
+    pub fn new(
+        requested_by: Actor,
+        approved_by: Actor,
+    ) -> Result<TwoPersonApproval, CorrectionError> {
+        if requested_by
+            .as_str()
+            .eq_ignore_ascii_case(approved_by.as_str())
+        {
+            return Err(CorrectionError::SamePerson(
+                requested_by.as_str().to_owned(),
+            ));
         }
-        Ok(TwoPersonApproval { requested_by, approved_by })
+        Ok(TwoPersonApproval {
+            requested_by,
+            approved_by,
+        })
     }
 
     pub fn requested_by(&self) -> &Actor {
@@ -74,7 +85,13 @@ impl Correction {
         if identity_evidence.is_empty() {
             return Err(CorrectionError::NoIdentityEvidence);
         }
-        Ok(Correction { ssn, kind, reason, identity_evidence, approval })
+        Ok(Correction {
+            ssn,
+            kind,
+            reason,
+            identity_evidence,
+            approval,
+        })
     }
 
     pub fn ssn(&self) -> Ssn {

@@ -27,7 +27,7 @@ pub enum DateError {
 
 /// Whether `year` is a leap year in the Gregorian calendar.
 pub fn is_leap_year(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// Days in `month` (1-12) of `year`.
@@ -140,7 +140,9 @@ impl FromStr for Date {
 
     /// An ISO 8601 calendar date, `YYYY-MM-DD`.
     fn from_str(s: &str) -> Result<Date, DateError> {
-        PartialDate::from_str(s)?.complete().ok_or(DateError::Incomplete)
+        PartialDate::from_str(s)?
+            .complete()
+            .ok_or(DateError::Incomplete)
     }
 }
 
@@ -164,9 +166,17 @@ impl PartialDate {
             return Err(DateError::Year(year));
         }
         match (month, day) {
-            (None, None) => Ok(PartialDate { year, month: 0, day: 0 }),
+            (None, None) => Ok(PartialDate {
+                year,
+                month: 0,
+                day: 0,
+            }),
             (None, Some(_)) => Err(DateError::DayWithoutMonth),
-            (Some(m), None) if (1..=12).contains(&m) => Ok(PartialDate { year, month: m, day: 0 }),
+            (Some(m), None) if (1..=12).contains(&m) => Ok(PartialDate {
+                year,
+                month: m,
+                day: 0,
+            }),
             (Some(m), None) => Err(DateError::Month(m)),
             (Some(m), Some(d)) => Date::new(year, m, d).map(PartialDate::from),
         }
@@ -179,7 +189,9 @@ impl PartialDate {
         for (slot, &c) in v.iter_mut().zip(b) {
             *slot = c.wrapping_sub(b'0');
             if *slot > 9 {
-                return Err(DateError::NotDigits(String::from_utf8_lossy(b).into_owned()));
+                return Err(DateError::NotDigits(
+                    String::from_utf8_lossy(b).into_owned(),
+                ));
             }
         }
         let month = v[0] * 10 + v[1];
@@ -220,19 +232,35 @@ impl PartialDate {
 
     /// The full date, if day and month are known.
     pub fn complete(self) -> Option<Date> {
-        (self.day != 0).then_some(Date { year: self.year, month: self.month, day: self.day })
+        (self.day != 0).then_some(Date {
+            year: self.year,
+            month: self.month,
+            day: self.day,
+        })
     }
 
     /// The earliest full date this partial date may stand for.
     pub fn earliest(self) -> Date {
-        Date { year: self.year, month: self.month.max(1), day: self.day.max(1) }
+        Date {
+            year: self.year,
+            month: self.month.max(1),
+            day: self.day.max(1),
+        }
     }
 
     /// The latest full date this partial date may stand for.
     pub fn latest(self) -> Date {
         let month = if self.month == 0 { 12 } else { self.month };
-        let day = if self.day == 0 { days_in_month(self.year, month) } else { self.day };
-        Date { year: self.year, month, day }
+        let day = if self.day == 0 {
+            days_in_month(self.year, month)
+        } else {
+            self.day
+        };
+        Date {
+            year: self.year,
+            month,
+            day,
+        }
     }
 
     /// Whether both may stand for the same day: every part known on both sides is equal.
@@ -250,7 +278,11 @@ impl PartialDate {
 
 impl From<Date> for PartialDate {
     fn from(d: Date) -> PartialDate {
-        PartialDate { year: d.year, month: d.month, day: d.day }
+        PartialDate {
+            year: d.year,
+            month: d.month,
+            day: d.day,
+        }
     }
 }
 

@@ -142,12 +142,18 @@ impl DeathReport {
         evidence: Reference,
         verification: VerificationLevel,
     ) -> Result<DeathReport, DeathReportError> {
-        if let Some(dob) = subject.dob {
-            if dod.latest() < dob.earliest() {
-                return Err(DeathReportError::DeathBeforeBirth { dod, dob });
-            }
+        if let Some(dob) = subject.dob
+            && dod.latest() < dob.earliest()
+        {
+            return Err(DeathReportError::DeathBeforeBirth { dod, dob });
         }
-        Ok(DeathReport { subject, dod, source, evidence, verification })
+        Ok(DeathReport {
+            subject,
+            dod,
+            source,
+            evidence,
+            verification,
+        })
     }
 
     pub fn subject(&self) -> &Subject {
@@ -172,7 +178,11 @@ impl DeathReport {
 
     /// The death this report establishes once it is verified (by the rules of the registry).
     pub fn death(&self) -> Death {
-        Death { dod: self.dod, source: self.source, verification: self.verification }
+        Death {
+            dod: self.dod,
+            source: self.source,
+            verification: self.verification,
+        }
     }
 }
 

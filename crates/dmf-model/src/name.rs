@@ -36,7 +36,10 @@ impl NamePart {
         if !dmf.bytes().any(|b| b.is_ascii_alphabetic()) {
             return Err(NameError::NoLetters(original.to_owned()));
         }
-        Ok(NamePart { original: original.to_owned(), dmf })
+        Ok(NamePart {
+            original: original.to_owned(),
+            dmf,
+        })
     }
 
     /// The name as it was given.
@@ -51,7 +54,10 @@ impl NamePart {
 
     /// The first letter of the DMF form.
     pub fn initial(&self) -> char {
-        self.dmf.chars().find(|c| c.is_ascii_alphabetic()).unwrap_or(' ')
+        self.dmf
+            .chars()
+            .find(|c| c.is_ascii_alphabetic())
+            .unwrap_or(' ')
     }
 }
 
@@ -132,9 +138,15 @@ impl PersonName {
         }
         Ok(PersonName {
             first: NamePart::new(first).map_err(|e| ("first", e))?,
-            middle: optional(middle).map(NamePart::new).transpose().map_err(|e| ("middle", e))?,
+            middle: optional(middle)
+                .map(NamePart::new)
+                .transpose()
+                .map_err(|e| ("middle", e))?,
             last: NamePart::new(last).map_err(|e| ("last", e))?,
-            suffix: optional(suffix).map(Suffix::new).transpose().map_err(|e| ("suffix", e))?,
+            suffix: optional(suffix)
+                .map(Suffix::new)
+                .transpose()
+                .map_err(|e| ("suffix", e))?,
         })
     }
 }

@@ -41,7 +41,10 @@ impl NoticeKind {
 
     /// Whether the notice bears on a benefit-program answer.
     pub fn affects_benefits(self) -> bool {
-        matches!(self, NoticeKind::BenefitsSuspended | NoticeKind::SsnIssuedInError)
+        matches!(
+            self,
+            NoticeKind::BenefitsSuspended | NoticeKind::SsnIssuedInError
+        )
     }
 }
 
@@ -95,7 +98,10 @@ impl StatusNotice {
     /// Checks the notice against the day it is received.
     pub fn check_dates(&self, today: Date) -> Result<(), StatusNoticeError> {
         if self.effective.days_since_epoch() - today.days_since_epoch() > 366 {
-            return Err(StatusNoticeError::TooFarAhead { effective: self.effective, today });
+            return Err(StatusNoticeError::TooFarAhead {
+                effective: self.effective,
+                today,
+            });
         }
         Ok(())
     }

@@ -47,7 +47,9 @@ impl Ssn {
         if group > 99 || serial > 9999 {
             return Err(SsnError::Length(10));
         }
-        Ok(Ssn(area as u32 * 1_000_000 + group as u32 * 10_000 + serial as u32))
+        Ok(Ssn(area as u32 * 1_000_000
+            + group as u32 * 10_000
+            + serial as u32))
     }
 
     /// Parses exactly nine ASCII digits (the DMF field and the project's CSV form).
@@ -60,7 +62,10 @@ impl Ssn {
         for (i, &b) in digits.iter().enumerate() {
             let d = b.wrapping_sub(b'0');
             if d > 9 {
-                return Err(SsnError::NotDigit { position: i + 1, found: b as char });
+                return Err(SsnError::NotDigit {
+                    position: i + 1,
+                    found: b as char,
+                });
             }
             n = n * 10 + d as u32;
         }
@@ -72,7 +77,11 @@ impl Ssn {
         if n >= 1_000_000_000 {
             return Err(SsnError::Length(10));
         }
-        Ssn::from_parts((n / 1_000_000) as u16, (n / 10_000 % 100) as u8, (n % 10_000) as u16)
+        Ssn::from_parts(
+            (n / 1_000_000) as u16,
+            (n / 10_000 % 100) as u8,
+            (n % 10_000) as u16,
+        )
     }
 
     pub fn area(self) -> u16 {
@@ -105,7 +114,12 @@ impl Ssn {
 
     /// The conventional `AAA-GG-SSSS` form, for letters and screens.
     pub fn dashed(self) -> String {
-        format!("{:03}-{:02}-{:04}", self.area(), self.group(), self.serial())
+        format!(
+            "{:03}-{:02}-{:04}",
+            self.area(),
+            self.group(),
+            self.serial()
+        )
     }
 }
 

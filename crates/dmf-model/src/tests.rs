@@ -24,7 +24,10 @@ fn ssn_rules() {
     check_ssn("123001234", "err group 00 is never issued");
     check_ssn("123450000", "err serial 0000 is never issued");
     check_ssn("12345678", "err an SSN has 9 digits, found 8");
-    check_ssn("12345678X", "err an SSN has only digits, found 'X' at position 9");
+    check_ssn(
+        "12345678X",
+        "err an SSN has only digits, found 'X' at position 9",
+    );
     check_ssn("", "err an SSN has 9 digits, found 0");
 }
 
@@ -55,9 +58,18 @@ fn partial_dates_iso() {
     check_date("2023-04-31", "err day 31 does not exist in 2023-04");
     check_date("2023-13", "err month 13 does not exist");
     check_date("1799-01-01", "err year 1799 is outside 1800-2199");
-    check_date("75-12-01", "err expected YYYY-MM-DD, YYYY-MM or YYYY, found \"75-12-01\"");
-    check_date("1975-1-01", "err expected YYYY-MM-DD, YYYY-MM or YYYY, found \"1975-1-01\"");
-    check_date("1975-12-01-02", "err expected YYYY-MM-DD, YYYY-MM or YYYY, found \"1975-12-01-02\"");
+    check_date(
+        "75-12-01",
+        "err expected YYYY-MM-DD, YYYY-MM or YYYY, found \"75-12-01\"",
+    );
+    check_date(
+        "1975-1-01",
+        "err expected YYYY-MM-DD, YYYY-MM or YYYY, found \"1975-1-01\"",
+    );
+    check_date(
+        "1975-12-01-02",
+        "err expected YYYY-MM-DD, YYYY-MM or YYYY, found \"1975-12-01-02\"",
+    );
 }
 
 fn check_mmddccyy(input: &str, expect: &str) {
@@ -186,25 +198,48 @@ fn death_report_rules() {
         VerificationLevel::None,
     )
     .unwrap_err();
-    assert_eq!(err.to_string(), "the date of death 1960 is before the date of birth 1964-08-06");
+    assert_eq!(
+        err.to_string(),
+        "the date of death 1960 is before the date of birth 1964-08-06"
+    );
     let err = "employer".parse::<DeathSource>().unwrap_err();
-    assert!(err.to_string().starts_with("\"employer\" is not a death-reporting source"));
+    assert!(
+        err.to_string()
+            .starts_with("\"employer\" is not a death-reporting source")
+    );
     let err = "death".parse::<NoticeKind>().unwrap_err();
-    assert!(err.to_string().starts_with("\"death\" is not a status notice kind"));
+    assert!(
+        err.to_string()
+            .starts_with("\"death\" is not a status notice kind")
+    );
 }
 
 #[test]
 fn corrections_need_two_people_and_evidence() {
     let who = |s: &str| Reference::new(s).unwrap();
     assert_eq!(
-        TwoPersonApproval::new(who("cw-17"), who("CW-17")).unwrap_err().to_string(),
+        TwoPersonApproval::new(who("cw-17"), who("CW-17"))
+            .unwrap_err()
+            .to_string(),
         "the approver must be a different person from the requester (cw-17)"
     );
     let approval = TwoPersonApproval::new(who("cw-17"), who("sup-3")).unwrap();
     let ssn = "242250440".parse().unwrap();
-    let err = Correction::new(ssn, CorrectionKind::Reinstate, who("alive"), vec![], approval.clone())
-        .unwrap_err();
+    let err = Correction::new(
+        ssn,
+        CorrectionKind::Reinstate,
+        who("alive"),
+        vec![],
+        approval.clone(),
+    )
+    .unwrap_err();
     assert_eq!(err, CorrectionError::NoIdentityEvidence);
-    let ok = Correction::new(ssn, CorrectionKind::Reinstate, who("alive"), vec![who("passport")], approval);
+    let ok = Correction::new(
+        ssn,
+        CorrectionKind::Reinstate,
+        who("alive"),
+        vec![who("passport")],
+        approval,
+    );
     assert_eq!(ok.unwrap().approval().approved_by().as_str(), "sup-3");
 }

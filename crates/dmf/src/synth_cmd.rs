@@ -1,0 +1,69 @@
+//! `dmf synth`: a synthetic population and the files made from it.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use dmf_model::Date;
+use serde_json::json;
+
+use crate::{SynthArgs, progress};
+
+pub fn run(args: &SynthArgs, quiet: bool) -> Result<ExitCode> {
+    let as_of = match &args.as_of {
+        Some(text) => text
+            .parse::<Date>()
+            .with_context(|| format!("--as-of {text:?}"))?,
+        None => today(),
+    };
+    let mut config = dmf_synth::Config::new(args.people, args.seed, as_of);
+    config.clients = args.clients;
+    config.report_days = args.report_days;
+    let bar = progress::bar(args.people, "people", quiet);
+    let started = Instant::now();
+    let summary = dmf_synth::generate(&config, &args.out, &|done| bar.set_position(done))
+        .with_context(|| format!("cannot generate into {}", args.out.display()))?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let rate = args.people as f64 / seconds.max(1e-9);
+    if args.json {
+        let value = json!({
+            "out": args.out.display().to_string(),
+            "seed": args.seed,
+            "as_of": as_of.to_string(),
+            "people": summary.people,
+            "deaths": summary.deaths,
+            "dmf_records": summary.dmf_records,
+            "reports": summary.reports,
+            "erroneous_reports": summary.erroneous_reports,
+            "clients": summary.clients,
+            "clients_in_dmf": summary.clients_in_dmf,
+            "seconds": seconds,
+            "people_per_second": rate.round(),
+        });
+        println!("{value}");
+    } else {
+        println!(
+            "{}: {} people, {} deaths, {} DMF records, {} new reports ({} erroneous), \
+             {} clients ({} in the DMF), as of {as_of}, seed {}, in {seconds:.2} s ({rate:.0} people/s)",
+            args.out.display(),
+            summary.people,
+            summary.deaths,
+            summary.dmf_records,
+            summary.reports,
+            summary.erroneous_reports,
+            summary.clients,
+            summary.clients_in_dmf,
+            args.seed,
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Today's date in UTC, from the system clock.
+fn today() -> Date {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400);
+    Date::from_days_since_epoch(days as i32).expect("the clock is within 1800-2199")
+}

@@ -1,0 +1,222 @@
+//! End-to-end tests of the `dmf` binary, run as a user would in a temporary folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn dmf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dmf"))
+        .args(args)
+        .output()
+        .expect("runs dmf")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../dmf-format/testdata")
+        .join(name)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn check_accepts_the_real_samples() {
+    let files = [
+        sample("ssdm1.txt"),
+        sample("ssdm2.txt"),
+        sample("ssdm3.txt"),
+    ];
+    let mut args = vec!["format", "check"];
+    args.extend(files.iter().map(|p| s(p)));
+    let out = dmf(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(
+        text.matches("10 lines, 10 records (10 full), 0 wrong lines")
+            .count(),
+        3,
+        "{text}"
+    );
+}
+
+#[test]
+fn check_names_file_line_columns_field_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.txt");
+    let good = std::fs::read_to_string(sample("ssdm2.txt")).unwrap();
+    let mut lines: Vec<String> = good.lines().map(str::to_owned).collect();
+    lines[2].replace_range(1..4, "666");
+    lines[6].replace_range(65..67, "13");
+    std::fs::write(&path, lines.join("\r\n")).unwrap();
+
+    let out = dmf(&["format", "check", s(&path)]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let p = s(&path);
+    assert!(
+        text.contains(&format!(
+            "{p}:3: columns 2-10 (ssn): area 666 is never issued"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{p}:7: columns 66-73 (date of death): month 13 does not exist"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("10 lines, 8 records (8 full), 2 wrong lines"),
+        "{text}"
+    );
+
+    let out = dmf(&["format", "check", "--first-error", "--json", p]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lines"], 3);
+    assert_eq!(v["errors"][0]["line"], 3);
+    assert_eq!(v["errors"][0]["columns"], serde_json::json!([2, 10]));
+    assert_eq!(v["errors"][0]["field"], "ssn");
+    assert_eq!(v["line_ends"]["crlf"], 3);
+}
+
+#[test]
+fn check_reads_standard_input() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmf"))
+        .args(["format", "check", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data = std::fs::read(sample("ssdm3.txt")).unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &data).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["records"].as_u64(), v["by_change"]["full"].as_u64()),
+        (Some(10), Some(10))
+    );
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let out = dmf(&["format", "check", "no-such-file.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("dmf: error: cannot open no-such-file.txt: "),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn convert_writes_iso_dates_and_bare_ssns() {
+    let out = dmf(&["format", "convert", s(&sample("ssdm1.txt")), "--to", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "change,ssn,last,suffix,first,middle,verification,dod,dob,state_code,residence_zip,payment_zip"
+        )
+    );
+    assert_eq!(
+        lines.next(),
+        Some("full,001010001,MUZZEY,,GRACE,,,1975-12,1902-04-16,,,")
+    );
+    assert_eq!(text.lines().count(), 11);
+
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.ndjson");
+    let out = dmf(&[
+        "format",
+        "convert",
+        s(&sample("ssdm2.txt")),
+        "--to",
+        "ndjson",
+        "--out",
+        s(&target),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&target).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["ssn"], "242250440");
+    assert_eq!(first["dod"], "2011-02-13");
+    assert_eq!(first["verification"], "P");
+}
+
+#[test]
+fn synth_is_deterministic_and_its_dmf_file_checks_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out_dir in [&a, &b] {
+        let out = dmf(&[
+            "synth",
+            "--people",
+            "20000",
+            "--seed",
+            "7",
+            "--as-of",
+            "2026-11-23",
+            "--out",
+            s(out_dir),
+            "--json",
+            "--quiet",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["people"], 20000);
+        assert!(v["deaths"].as_u64().unwrap() > 2000, "{v}");
+    }
+    for file in [
+        "people.csv",
+        "dmf.txt",
+        "truth_deaths.csv",
+        "reports.ndjson",
+        "client.csv",
+        "client_truth.csv",
+    ] {
+        let x = std::fs::read(a.join(file)).unwrap();
+        assert!(!x.is_empty(), "{file} is empty");
+        assert!(
+            x == std::fs::read(b.join(file)).unwrap(),
+            "{file} differs between runs"
+        );
+    }
+    let out = dmf(&["format", "check", "--json", s(&a.join("dmf.txt"))]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let people = std::fs::read_to_string(a.join("people.csv")).unwrap();
+    assert!(people.starts_with("ssn,first,middle,last,suffix,sex,dob,birth_state\n"));
+    assert_eq!(people.lines().count(), 20001);
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dmf(&[
+        "synth",
+        "--people",
+        "10",
+        "--as-of",
+        "2026-02-30",
+        "--out",
+        s(dir.path()),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--as-of \"2026-02-30\": day 30 does not exist in 2026-02"),
+        "{}",
+        stderr(&out)
+    );
+}
