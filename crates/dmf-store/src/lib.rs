@@ -1,0 +1,90 @@
+//! Append-only event storage: the narrow [`EventStore`] trait every backend implements, a
+//! conformance suite any backend must pass, group commit on top of any backend, and the
+//! embedded SQLite backend.
+//!
+//! A store keeps opaque event bodies in one gap-free sequence. It knows nothing of what an
+//! event means: the registry encodes and decodes them. Nothing stored is ever changed or
+//! removed; a store refuses to do so even when asked directly.
+
+pub mod conformance;
+mod group;
+mod sqlite;
+
+pub use group::GroupCommit;
+pub use sqlite::SqliteStore;
+
+/// Position of an event in the sequence; the first event is 1.
+pub type Seq = u64;
+
+/// An event to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// The event type, for example `death_report`.
+    pub kind: String,
+    /// The SSN the event is about, as a number, for lookups by person.
+    pub subject: Option<u32>,
+    /// A key under which a retry of the same submission is recognised and not stored again.
+    pub idempotency_key: Option<String>,
+    /// When the registry received it: milliseconds since 1970-01-01 UTC.
+    pub recorded_at: i64,
+    /// The encoded event.
+    pub body: Vec<u8>,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: Seq,
+    pub kind: String,
+    pub subject: Option<u32>,
+    pub idempotency_key: Option<String>,
+    pub recorded_at: i64,
+    pub body: Vec<u8>,
+}
+
+/// What happened to one event of an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored under this sequence number.
+    New(Seq),
+    /// Its idempotency key was seen before, at this sequence number: nothing was stored.
+    Duplicate(Seq),
+}
+
+impl Appended {
+    pub fn seq(self) -> Seq {
+        match self {
+            Appended::New(seq) | Appended::Duplicate(seq) => seq,
+        }
+    }
+}
+
+/// Why a store could not do what was asked. Nothing of a failed append is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("the store at {path} is not a dmf store (or is damaged): {reason}")]
+    NotAStore { path: String, reason: String },
+    #[error("the store failed: {0}")]
+    Backend(String),
+    #[error("the store writer has stopped")]
+    WriterGone,
+}
+
+/// The narrow interface of an append-only event store.
+///
+/// `append` is atomic (all events of the call, or none) and durable when it returns.
+pub trait EventStore: Send + Sync {
+    /// Appends events in order; an event whose idempotency key is known is not stored again.
+    fn append(&self, events: &[NewEvent]) -> Result<Vec<Appended>, StoreError>;
+
+    /// Up to `limit` events with sequence numbers above `after`, in order.
+    fn read_after(&self, after: Seq, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Every event about one subject, in order.
+    fn read_subject(&self, subject: u32) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The sequence number of the last event (0 when empty).
+    fn head(&self) -> Result<Seq, StoreError>;
+}

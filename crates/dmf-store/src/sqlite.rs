@@ -1,0 +1,179 @@
+//! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, and triggers that
+//! abort any UPDATE or DELETE of an event.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{Appended, EventStore, NewEvent, Seq, StoreError, StoredEvent};
+
+/// Version of the schema below; a file of another version is refused, not guessed at.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    subject INTEGER,
+    idempotency_key TEXT UNIQUE,
+    recorded_at INTEGER NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_subject ON events (subject, seq) WHERE subject IS NOT NULL;
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
+";
+
+/// An event store in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating it if missing.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let shown = path.display().to_string();
+        let open_error = |e: rusqlite::Error| StoreError::Open {
+            path: shown.clone(),
+            reason: e.to_string(),
+        };
+        let not_store = |e: rusqlite::Error| StoreError::NotAStore {
+            path: shown.clone(),
+            reason: e.to_string(),
+        };
+        let writer = Connection::open(path).map_err(open_error)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| writer.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|_| writer.busy_timeout(std::time::Duration::from_secs(30)))
+            .map_err(not_store)?;
+        let version: i64 = writer
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(not_store)?;
+        match version {
+            0 => {
+                writer.execute_batch(SCHEMA).map_err(not_store)?;
+                writer
+                    .pragma_update(None, "user_version", SCHEMA_VERSION)
+                    .map_err(not_store)?;
+            }
+            SCHEMA_VERSION => {}
+            other => {
+                return Err(StoreError::NotAStore {
+                    path: shown,
+                    reason: format!("schema version {other}, this program reads {SCHEMA_VERSION}"),
+                });
+            }
+        }
+        let reader = Connection::open(path).map_err(open_error)?;
+        reader
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(not_store)?;
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        })
+    }
+}
+
+fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: row.get::<_, i64>(0)? as Seq,
+        kind: row.get(1)?,
+        subject: row.get::<_, Option<i64>>(2)?.map(|s| s as u32),
+        idempotency_key: row.get(3)?,
+        recorded_at: row.get(4)?,
+        body: row.get(5)?,
+    })
+}
+
+impl EventStore for SqliteStore {
+    fn append(&self, events: &[NewEvent]) -> Result<Vec<Appended>, StoreError> {
+        let mut conn = self.writer.lock().expect("writer lock");
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let mut results = Vec::with_capacity(events.len());
+        {
+            let mut find = tx
+                .prepare_cached("SELECT seq FROM events WHERE idempotency_key = ?1")
+                .map_err(backend)?;
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO events (kind, subject, idempotency_key, recorded_at, body) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(backend)?;
+            for e in events {
+                if let Some(key) = &e.idempotency_key {
+                    let seen: Option<i64> = find
+                        .query_row([key], |r| r.get(0))
+                        .optional()
+                        .map_err(backend)?;
+                    if let Some(seq) = seen {
+                        results.push(Appended::Duplicate(seq as Seq));
+                        continue;
+                    }
+                }
+                insert
+                    .execute(params![
+                        e.kind,
+                        e.subject.map(i64::from),
+                        e.idempotency_key,
+                        e.recorded_at,
+                        e.body
+                    ])
+                    .map_err(backend)?;
+                results.push(Appended::New(tx.last_insert_rowid() as Seq));
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(results)
+    }
+
+    fn read_after(&self, after: Seq, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        let conn = self.reader.lock().expect("reader lock");
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, kind, subject, idempotency_key, recorded_at, body FROM events \
+                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![after as i64, limit as i64], row_to_event)
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn read_subject(&self, subject: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let conn = self.reader.lock().expect("reader lock");
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, kind, subject, idempotency_key, recorded_at, body FROM events \
+                 WHERE subject = ?1 ORDER BY seq",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([i64::from(subject)], row_to_event)
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn head(&self) -> Result<Seq, StoreError> {
+        let conn = self.reader.lock().expect("reader lock");
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|s| s as Seq)
+        .map_err(backend)
+    }
+}
