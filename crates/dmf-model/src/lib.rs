@@ -6,6 +6,7 @@
 //! possibly unknown day or month, and a [`Death`] exists only as the consequence of a
 //! [`DeathReport`] from a death-reporting source.
 
+mod calendar;
 mod correction;
 mod date;
 mod death;
@@ -14,6 +15,7 @@ mod notice;
 mod ssn;
 mod text;
 
+pub use calendar::{add_federal_working_days, federal_holidays, is_federal_working_day};
 pub use correction::{Actor, Correction, CorrectionError, CorrectionKind, TwoPersonApproval};
 pub use date::{Date, DateError, PartialDate, days_in_month, is_leap_year};
 pub use death::{

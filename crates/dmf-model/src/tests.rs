@@ -243,3 +243,41 @@ fn corrections_need_two_people_and_evidence() {
     );
     assert_eq!(ok.unwrap().approval().approved_by().as_str(), "sup-3");
 }
+
+#[test]
+fn federal_holidays_and_working_days() {
+    let days: Vec<String> = federal_holidays(2026)
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(
+        days,
+        [
+            "2026-01-01",
+            "2026-01-19",
+            "2026-02-16",
+            "2026-05-25",
+            "2026-06-19",
+            "2026-07-03",
+            "2026-09-07",
+            "2026-10-12",
+            "2026-11-11",
+            "2026-11-26",
+            "2026-12-25"
+        ]
+    );
+    // 2022-01-01 was a Saturday: observed on Friday 2021-12-31.
+    assert!(federal_holidays(2021).contains(&"2021-12-31".parse().unwrap()));
+    let d = |s: &str| s.parse::<Date>().unwrap();
+    // Monday 2026-11-23 + 10 working days skips Thanksgiving (26th) and two weekends.
+    assert_eq!(
+        add_federal_working_days(d("2026-11-23"), 10).to_string(),
+        "2026-12-08"
+    );
+    assert_eq!(
+        add_federal_working_days(d("2026-12-24"), 1).to_string(),
+        "2026-12-28"
+    );
+    assert!(!is_federal_working_day(d("2026-07-03")));
+    assert!(is_federal_working_day(d("2026-07-06")));
+}

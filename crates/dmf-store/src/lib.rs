@@ -87,4 +87,7 @@ pub trait EventStore: Send + Sync {
 
     /// The sequence number of the last event (0 when empty).
     fn head(&self) -> Result<Seq, StoreError>;
+
+    /// The event stored under an idempotency key, if any.
+    fn seq_of_key(&self, key: &str) -> Result<Option<Seq>, StoreError>;
 }

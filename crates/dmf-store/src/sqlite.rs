@@ -176,4 +176,16 @@ impl EventStore for SqliteStore {
         .map(|s| s as Seq)
         .map_err(backend)
     }
+
+    fn seq_of_key(&self, key: &str) -> Result<Option<Seq>, StoreError> {
+        let conn = self.reader.lock().expect("reader lock");
+        conn.query_row(
+            "SELECT seq FROM events WHERE idempotency_key = ?1",
+            [key],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()
+        .map(|s| s.map(|s| s as Seq))
+        .map_err(backend)
+    }
 }

@@ -2,6 +2,7 @@
 
 mod format_cmd;
 mod progress;
+mod registry_cmd;
 mod synth_cmd;
 
 use std::io::{self, Write};
@@ -31,6 +32,105 @@ enum Command {
     /// Check and convert DMF fixed-width files.
     #[command(subcommand)]
     Format(FormatCommand),
+    /// Create an empty registry in a data folder.
+    Init(InitArgs),
+    /// Import numberholders (people.csv) and DMF full or update files into a registry.
+    Import(ImportArgs),
+    /// Submit events (death reports, status notices, corrections, verifications, contests) as
+    /// NDJSON, one object a line; prints one result a line. Exits 1 when any line is rejected.
+    Submit(SubmitArgs),
+    /// Show a person's current state per purpose and full history.
+    Show(ShowArgs),
+    /// Answer a verification request for one purpose.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// The data folder (created if missing).
+    #[arg(long)]
+    data: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// Files to import: a CSV with a header naming ssn, first, last (and middle, suffix, sex,
+    /// dob, birth_state), or DMF fixed-width files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The day the records are received, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    today: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct SubmitArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// NDJSON events; `-` reads standard input.
+    file: PathBuf,
+    /// The day taken for dates a submission leaves out, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    today: Option<String>,
+    /// Print one JSON result a line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ShowArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    #[arg(long)]
+    ssn: String,
+    /// The day answers are given for, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    today: Option<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Purpose {
+    Identity,
+    Employment,
+    Benefits,
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    #[arg(long)]
+    ssn: String,
+    #[arg(long)]
+    first: String,
+    #[arg(long)]
+    last: String,
+    /// Date of birth: YYYY-MM-DD, YYYY-MM or YYYY.
+    #[arg(long)]
+    dob: String,
+    #[arg(long)]
+    purpose: Purpose,
+    /// The day the answer is given for, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    today: Option<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +207,11 @@ fn main() -> ExitCode {
         Command::Synth(args) => synth_cmd::run(args, cli.quiet),
         Command::Format(FormatCommand::Check(args)) => format_cmd::check(args),
         Command::Format(FormatCommand::Convert(args)) => format_cmd::convert(args, cli.quiet),
+        Command::Init(args) => registry_cmd::init(args),
+        Command::Import(args) => registry_cmd::import(args, cli.quiet),
+        Command::Submit(args) => registry_cmd::submit(args),
+        Command::Show(args) => registry_cmd::show(args),
+        Command::Verify(args) => registry_cmd::verify(args),
     };
     match result {
         Ok(code) => code,

@@ -28,3 +28,16 @@ pub fn bytes_bar(total: u64, quiet: bool) -> ProgressBar {
     );
     bar
 }
+
+/// A counter without a known total.
+pub fn spinner(unit: &str, quiet: bool) -> ProgressBar {
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr_with_hz(8)
+    };
+    let bar = ProgressBar::with_draw_target(None, target);
+    let template = format!("{{elapsed_precise}} {{spinner}} {{human_pos}} {unit} ({{per_sec}})");
+    bar.set_style(ProgressStyle::with_template(&template).expect("valid template"));
+    bar
+}

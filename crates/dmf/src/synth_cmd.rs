@@ -61,7 +61,7 @@ pub fn run(args: &SynthArgs, quiet: bool) -> Result<ExitCode> {
 }
 
 /// Today's date in UTC, from the system clock.
-fn today() -> Date {
+pub fn today() -> Date {
     let days = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / 86_400);

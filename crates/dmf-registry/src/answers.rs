@@ -1,0 +1,246 @@
+//! Verification answers per purpose, each with no more than its purpose needs.
+
+use dmf_model::{Date, PartialDate, Ssn, add_federal_working_days, dmf_form};
+
+use crate::event::CONTEST_WORKING_DAYS;
+use crate::state::{Identity, PersonState};
+
+/// Who is asked about: as the caller has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityQuery {
+    pub ssn: Ssn,
+    pub first: String,
+    pub last: String,
+    pub dob: PartialDate,
+}
+
+/// The SSN verification codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityCode {
+    /// Blank in the employer service: SSN, name and date of birth agree.
+    Verified,
+    /// `1`: the SSN is not in the file.
+    NotInFile,
+    /// `3`: the name matches, the date of birth does not.
+    DobMismatch,
+    /// `5`: the name does not match.
+    NameMismatch,
+    /// `X`: verified, and the record shows the person as deceased.
+    Deceased,
+}
+
+impl IdentityCode {
+    pub fn code(self) -> &'static str {
+        match self {
+            IdentityCode::Verified => "V",
+            IdentityCode::NotInFile => "1",
+            IdentityCode::DobMismatch => "3",
+            IdentityCode::NameMismatch => "5",
+            IdentityCode::Deceased => "X",
+        }
+    }
+}
+
+/// Letters only, uppercase ASCII.
+fn letters(name: &str) -> Vec<u8> {
+    dmf_form(name)
+        .bytes()
+        .filter(u8::is_ascii_alphabetic)
+        .collect()
+}
+
+fn prefix(s: &[u8], n: usize) -> &[u8] {
+    &s[..s.len().min(n)]
+}
+
+/// Equal, or one letter different, or two adjacent letters transposed.
+fn near(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diffs: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    match diffs[..] {
+        [] | [_] => true,
+        [i, j] => j == i + 1 && a[i] == b[j] && a[j] == b[i],
+        _ => false,
+    }
+}
+
+/// The name tolerances: first 7 letters of the surname plus the first initial, or the first 4
+/// letters of each name, or each name equal but for one letter or two transposed.
+pub fn names_match(first: &str, last: &str, on_file: &Identity) -> bool {
+    let (qf, ql) = (letters(first), letters(last));
+    let (rf, rl) = (letters(&on_file.first), letters(&on_file.last));
+    if qf.is_empty() || ql.is_empty() {
+        return false;
+    }
+    let initial = qf.first() == rf.first();
+    (prefix(&ql, 7) == prefix(&rl, 7) && initial)
+        || (prefix(&qf, 4) == prefix(&rf, 4) && prefix(&ql, 4) == prefix(&rl, 4))
+        || (near(&qf, &rf) && near(&ql, &rl))
+}
+
+/// The date-of-birth tolerance: year exact, or month exact and year within one. An unknown
+/// part on either side does not count against.
+pub fn dob_matches(asked: PartialDate, on_file: Option<PartialDate>) -> bool {
+    let Some(f) = on_file else { return true };
+    if asked.year() == f.year() {
+        return true;
+    }
+    let months_agree = matches!((asked.month(), f.month()), (Some(a), Some(b)) if a == b);
+    months_agree && asked.year().abs_diff(f.year()) <= 1
+}
+
+/// The identity answer: a code and the death indicator, nothing more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdentityAnswer {
+    pub code: IdentityCode,
+    pub deceased: bool,
+}
+
+pub fn identity(query: &IdentityQuery, state: Option<&PersonState>) -> IdentityAnswer {
+    let not_in_file = IdentityAnswer {
+        code: IdentityCode::NotInFile,
+        deceased: false,
+    };
+    let Some(state) = state else {
+        return not_in_file;
+    };
+    let Some(id) = &state.identity else {
+        return not_in_file;
+    };
+    if !state.issued && state.death.is_none() {
+        return not_in_file;
+    }
+    let code = if !names_match(&query.first, &query.last, id) {
+        IdentityCode::NameMismatch
+    } else if !dob_matches(query.dob, id.dob) {
+        IdentityCode::DobMismatch
+    } else if state.death.is_some() {
+        IdentityCode::Deceased
+    } else {
+        IdentityCode::Verified
+    };
+    // The death indicator goes only with a verified identity: a mismatch discloses nothing.
+    let deceased = code == IdentityCode::Deceased;
+    IdentityAnswer { code, deceased }
+}
+
+/// The employment-eligibility answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmploymentAnswer {
+    Authorized,
+    /// A tentative nonconfirmation: the employee may contest until `deadline`; no adverse
+    /// action meanwhile. `contested` when a contest suspended it.
+    Mismatch {
+        reason: &'static str,
+        deadline: Option<Date>,
+        contested: bool,
+    },
+    /// The contest period ended without a contest.
+    FinalNonconfirmation {
+        reason: &'static str,
+    },
+}
+
+impl EmploymentAnswer {
+    pub fn code(&self) -> &'static str {
+        match self {
+            EmploymentAnswer::Authorized => "authorized",
+            EmploymentAnswer::Mismatch { .. } => "mismatch",
+            EmploymentAnswer::FinalNonconfirmation { .. } => "final_nonconfirmation",
+        }
+    }
+}
+
+pub fn employment(
+    query: &IdentityQuery,
+    state: Option<&PersonState>,
+    today: Date,
+) -> EmploymentAnswer {
+    let tentative = |reason| EmploymentAnswer::Mismatch {
+        reason,
+        deadline: Some(add_federal_working_days(today, CONTEST_WORKING_DAYS)),
+        contested: false,
+    };
+    match identity(query, state).code {
+        IdentityCode::NotInFile => return tentative("ssn_not_in_file"),
+        IdentityCode::NameMismatch | IdentityCode::DobMismatch => {
+            return tentative("name_or_dob_mismatch");
+        }
+        IdentityCode::Deceased => return tentative("death_recorded"),
+        IdentityCode::Verified => {}
+    }
+    employment_status(state.expect("verified identity has a state"), today)
+}
+
+/// The employment answer from the status notices alone, once identity is verified.
+pub fn employment_status(state: &PersonState, today: Date) -> EmploymentAnswer {
+    if state.death.is_some() {
+        return EmploymentAnswer::Mismatch {
+            reason: "death_recorded",
+            deadline: Some(add_federal_working_days(today, CONTEST_WORKING_DAYS)),
+            contested: false,
+        };
+    }
+    let mut answer = EmploymentAnswer::Authorized;
+    for n in state
+        .notices()
+        .iter()
+        .filter(|n| n.kind.affects_employment() && n.effective <= today)
+    {
+        let reason = n.kind.code();
+        let this = if n.contested_by.is_some() {
+            EmploymentAnswer::Mismatch {
+                reason,
+                deadline: None,
+                contested: true,
+            }
+        } else if today <= n.contest_deadline {
+            EmploymentAnswer::Mismatch {
+                reason,
+                deadline: Some(n.contest_deadline),
+                contested: false,
+            }
+        } else {
+            EmploymentAnswer::FinalNonconfirmation { reason }
+        };
+        // The most adverse answer wins: final over tentative over contested.
+        let rank = |a: &EmploymentAnswer| match a {
+            EmploymentAnswer::Authorized => 0,
+            EmploymentAnswer::Mismatch {
+                contested: true, ..
+            } => 1,
+            EmploymentAnswer::Mismatch { .. } => 2,
+            EmploymentAnswer::FinalNonconfirmation { .. } => 3,
+        };
+        if rank(&this) > rank(&answer) {
+            answer = this;
+        }
+    }
+    answer
+}
+
+/// The benefit-program answer: identity, death indicator, and suspension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenefitsAnswer {
+    pub code: IdentityCode,
+    pub deceased: bool,
+    /// A benefits suspension in force and not contested.
+    pub suspended: bool,
+}
+
+pub fn benefits(query: &IdentityQuery, state: Option<&PersonState>, today: Date) -> BenefitsAnswer {
+    let id = identity(query, state);
+    let suspended = id.code == IdentityCode::Verified
+        && state.is_some_and(|s| {
+            s.notices().iter().any(|n| {
+                n.kind.affects_benefits() && n.effective <= today && n.contested_by.is_none()
+            })
+        });
+    BenefitsAnswer {
+        code: id.code,
+        deceased: id.deceased,
+        suspended,
+    }
+}

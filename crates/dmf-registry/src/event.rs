@@ -1,0 +1,138 @@
+//! The events of the master file. Every change is one of these, appended, never edited.
+
+use dmf_model::{
+    Actor, Correction, Date, DeathReport, PartialDate, PersonName, Reference, Ssn, StatusNotice,
+};
+use dmf_store::Seq;
+
+/// Sex as recorded on an SSN application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sex {
+    Female,
+    Male,
+}
+
+impl Sex {
+    pub fn code(self) -> &'static str {
+        match self {
+            Sex::Female => "F",
+            Sex::Male => "M",
+        }
+    }
+}
+
+/// A numberholder: someone an SSN was issued to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecord {
+    pub ssn: Ssn,
+    pub name: PersonName,
+    pub sex: Option<Sex>,
+    pub dob: Option<PartialDate>,
+    pub birth_state: Option<String>,
+}
+
+/// Where a death report came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Submitted by a reporter now.
+    Submitted,
+    /// A record of an earlier master file, imported: it was verified there.
+    Imported { change: ImportedChange },
+}
+
+/// The change code of an imported DMF record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportedChange {
+    /// A full-file record or an `A` (add).
+    Add,
+    /// A `C` record: replaces the SSN's record, keeping earlier values for blank fields.
+    Change,
+}
+
+/// A death report as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportEvent {
+    pub report: DeathReport,
+    pub received: Date,
+    pub origin: Origin,
+}
+
+/// A status notice as recorded, with the notice sent to the person and the contest deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeEvent {
+    pub notice: StatusNotice,
+    /// The day the notice was sent to the person.
+    pub notice_sent: Date,
+    /// The last day to contest: 10 federal working days after the notice was sent.
+    pub contest_deadline: Date,
+}
+
+/// Federal working days a person has to contest a notice.
+pub const CONTEST_WORKING_DAYS: u32 = 10;
+
+/// A caseworker's verification of a pending death report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationEvent {
+    pub ssn: Ssn,
+    /// The report verified; `None` verifies the SSN's latest pending report.
+    pub report: Option<Seq>,
+    pub approved_by: Actor,
+    pub evidence: Option<Reference>,
+}
+
+/// A person contests a status notice: it is suspended until decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContestEvent {
+    pub ssn: Ssn,
+    /// The notice contested; `None` contests every open notice of the SSN.
+    pub notice: Option<Seq>,
+    pub reason: Reference,
+    pub requested_by: Option<Actor>,
+}
+
+/// A `D` record of an imported update file: the SSN's imported death is withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportDelete {
+    pub ssn: Ssn,
+    pub evidence: Reference,
+}
+
+/// One event of the master file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Person(PersonRecord),
+    DeathReport(ReportEvent),
+    StatusNotice(NoticeEvent),
+    Correction(Correction),
+    Verification(VerificationEvent),
+    Contest(ContestEvent),
+    ImportDelete(ImportDelete),
+}
+
+impl Event {
+    /// The stored event type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Person(_) => "person",
+            Event::DeathReport(_) => "death_report",
+            Event::StatusNotice(_) => "status_notice",
+            Event::Correction(_) => "correction",
+            Event::Verification(_) => "verification",
+            Event::Contest(_) => "contest",
+            Event::ImportDelete(_) => "dmf_delete",
+        }
+    }
+
+    /// The SSN the event is about.
+    pub fn ssn(&self) -> Ssn {
+        match self {
+            Event::Person(p) => p.ssn,
+            Event::DeathReport(r) => r.report.subject().ssn,
+            Event::StatusNotice(n) => n.notice.ssn,
+            Event::Correction(c) => c.ssn(),
+            Event::Verification(v) => v.ssn,
+            Event::Contest(c) => c.ssn,
+            Event::ImportDelete(d) => d.ssn,
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! Imports: a numberholder file (`people.csv`) or DMF full and update files, in batches that
+//! are each stored once, so that importing a file again adds nothing.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use dmf_format::{ChangeCode, DmfReader, DmfRecord};
+use dmf_model::{Date, DeathReport, DeathSource, PersonName, Reference, Ssn, Subject};
+use sha2::{Digest, Sha256};
+
+use crate::event::{Event, ImportDelete, ImportedChange, Origin, PersonRecord, ReportEvent, Sex};
+use crate::{Outcome, Registry, RegistryError, Submission};
+
+/// Records stored in one transaction.
+const BATCH: usize = 20_000;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub file: PathBuf,
+    /// `people` or `dmf`.
+    pub format: &'static str,
+    pub records: u64,
+    pub events_added: u64,
+    /// Records of batches imported before, skipped.
+    pub already_imported: u64,
+    pub rejected: u64,
+    /// Where the rejected records went, with their reasons.
+    pub rejects_file: Option<PathBuf>,
+}
+
+/// One rejected record: line, field and reason.
+struct Reject {
+    line: u64,
+    field: String,
+    reason: String,
+}
+
+/// Imports a file into the registry; `progress` gets the number of records read so far.
+pub fn import_file(
+    registry: &Registry,
+    path: &Path,
+    today: Date,
+    recorded_at: i64,
+    progress: &dyn Fn(u64),
+) -> Result<ImportSummary, RegistryError> {
+    let read_error = |source| RegistryError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let hash = file_hash(path).map_err(read_error)?;
+    let mut first = String::new();
+    BufReader::new(File::open(path).map_err(read_error)?)
+        .read_line(&mut first)
+        .map_err(read_error)?;
+    let is_csv = first
+        .trim_start_matches('\u{feff}')
+        .to_ascii_lowercase()
+        .starts_with("ssn,")
+        || first.contains(",ssn,")
+        || first.to_ascii_lowercase().contains("ssn") && first.contains(',');
+    let mut run = Run {
+        registry,
+        hash,
+        summary: ImportSummary {
+            file: path.to_owned(),
+            ..ImportSummary::default()
+        },
+        rejects: Vec::new(),
+        batch: Vec::new(),
+        batch_index: 0,
+        recorded_at,
+    };
+    let file = File::open(path).map_err(read_error)?;
+    if is_csv {
+        run.summary.format = "people";
+        read_people(&mut run, file, path, progress)?;
+    } else {
+        run.summary.format = "dmf";
+        read_dmf(&mut run, file, path, today, progress)?;
+    }
+    run.flush()?;
+    run.write_rejects(path)?;
+    Ok(run.summary)
+}
+
+struct Run<'a> {
+    registry: &'a Registry,
+    hash: String,
+    summary: ImportSummary,
+    rejects: Vec<Reject>,
+    /// The batch so far: each record's line and event.
+    batch: Vec<(u64, Event)>,
+    batch_index: u64,
+    recorded_at: i64,
+}
+
+impl Run<'_> {
+    fn push(&mut self, line: u64, event: Event) -> Result<(), RegistryError> {
+        self.summary.records += 1;
+        self.batch.push((line, event));
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn reject(&mut self, line: u64, field: &str, reason: impl ToString) {
+        self.summary.records += 1;
+        self.summary.rejected += 1;
+        self.rejects.push(Reject {
+            line,
+            field: field.to_owned(),
+            reason: reason.to_string(),
+        });
+    }
+
+    fn flush(&mut self) -> Result<(), RegistryError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let key = format!("import:{}:{}", self.hash, self.batch_index);
+        self.batch_index += 1;
+        let (lines, subs): (Vec<u64>, Vec<Submission>) = self
+            .batch
+            .drain(..)
+            .map(|(line, event)| {
+                (
+                    line,
+                    Submission {
+                        event,
+                        idempotency_key: None,
+                    },
+                )
+            })
+            .unzip();
+        let results = self
+            .registry
+            .submit_batch(subs, Some(key), self.recorded_at)?;
+        for (line, result) in lines.into_iter().zip(results) {
+            match result {
+                Ok(a) if a.outcome == Outcome::Duplicate => self.summary.already_imported += 1,
+                Ok(_) => self.summary.events_added += 1,
+                Err(r) => {
+                    self.summary.rejected += 1;
+                    self.rejects.push(Reject {
+                        line,
+                        field: r.path.trim_start_matches("$.").to_owned(),
+                        reason: r.reason,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write_rejects(&mut self, path: &Path) -> Result<(), RegistryError> {
+        if self.rejects.is_empty() {
+            return Ok(());
+        }
+        let dir = self.registry.dir().join("rejects");
+        let name = path
+            .file_name()
+            .map_or("input".into(), |n| n.to_string_lossy().into_owned());
+        let target = dir.join(format!("{name}.{}.rejects.csv", &self.hash[..12]));
+        let write_error = |source| RegistryError::Write {
+            path: target.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(write_error)?;
+        let mut w = csv::Writer::from_path(&target).map_err(|e| write_error(e.into()))?;
+        w.write_record(["line", "field", "reason"])
+            .map_err(|e| write_error(e.into()))?;
+        self.rejects.sort_by_key(|r| r.line);
+        for r in &self.rejects {
+            w.write_record([r.line.to_string().as_str(), &r.field, &r.reason])
+                .map_err(|e| write_error(e.into()))?;
+        }
+        w.flush().map_err(write_error)?;
+        self.summary.rejects_file = Some(target);
+        Ok(())
+    }
+}
+
+/// SHA-256 of the file's bytes, in hex: the identity of an import.
+fn file_hash(path: &Path) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn read_people(
+    run: &mut Run<'_>,
+    file: File,
+    path: &Path,
+    progress: &dyn Fn(u64),
+) -> Result<(), RegistryError> {
+    let input_error = |reason: String| RegistryError::Input {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 20, file));
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| input_error(e.to_string()))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(c_ssn), Some(c_first), Some(c_last)) =
+        (column("ssn"), column("first"), column("last"))
+    else {
+        return Err(input_error(format!(
+            "the header must name ssn, first and last columns (found {})",
+            headers.join(",")
+        )));
+    };
+    let (c_middle, c_suffix, c_sex, c_dob, c_state) = (
+        column("middle"),
+        column("suffix"),
+        column("sex"),
+        column("dob"),
+        column("birth_state"),
+    );
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                run.reject(line, "", e);
+                continue;
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let get = |c: Option<usize>| {
+            c.and_then(|c| record.get(c))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let ssn = match get(Some(c_ssn)).unwrap_or("").parse::<Ssn>() {
+            Ok(ssn) => ssn,
+            Err(e) => {
+                run.reject(line, "ssn", e);
+                continue;
+            }
+        };
+        let name = match PersonName::parse(
+            get(Some(c_first)).unwrap_or(""),
+            get(c_middle),
+            get(Some(c_last)).unwrap_or(""),
+            get(c_suffix),
+        ) {
+            Ok(n) => n,
+            Err((field, e)) => {
+                run.reject(line, field, e);
+                continue;
+            }
+        };
+        let dob = match get(c_dob).map(str::parse).transpose() {
+            Ok(d) => d,
+            Err(e) => {
+                run.reject(line, "dob", e);
+                continue;
+            }
+        };
+        let sex = match get(c_sex).map(|s| s.to_ascii_uppercase()) {
+            None => None,
+            Some(s) if s == "F" => Some(Sex::Female),
+            Some(s) if s == "M" => Some(Sex::Male),
+            Some(other) => {
+                run.reject(line, "sex", format!("{other:?} is not F or M"));
+                continue;
+            }
+        };
+        let person = PersonRecord {
+            ssn,
+            name,
+            sex,
+            dob,
+            birth_state: get(c_state).map(str::to_owned),
+        };
+        run.push(line, Event::Person(person))?;
+        if run.summary.records % 65_536 == 0 {
+            progress(run.summary.records);
+        }
+    }
+    progress(run.summary.records);
+    Ok(())
+}
+
+fn read_dmf(
+    run: &mut Run<'_>,
+    file: File,
+    path: &Path,
+    today: Date,
+    progress: &dyn Fn(u64),
+) -> Result<(), RegistryError> {
+    let name = path
+        .file_name()
+        .map_or("input".into(), |n| n.to_string_lossy().into_owned());
+    let mut reader = DmfReader::new(file);
+    while let Some(rec) = reader.next_record().map_err(|source| RegistryError::Read {
+        path: path.to_owned(),
+        source,
+    })? {
+        match rec {
+            Ok(rec) => {
+                let line = run.summary.records + 1;
+                match dmf_event(&rec, &name, line, today) {
+                    Ok(event) => run.push(line, event)?,
+                    Err((field, reason)) => run.reject(line, field, reason),
+                }
+            }
+            Err(e) => {
+                let first = &e.errors[0];
+                let (from, to) = first.field.columns();
+                let reasons: Vec<String> = e.errors.iter().map(|f| f.to_string()).collect();
+                run.reject(
+                    e.line,
+                    &format!("{} ({from}-{to})", first.field.name()),
+                    reasons.join("; "),
+                );
+            }
+        }
+        if run.summary.records % 65_536 == 0 {
+            progress(run.summary.records);
+        }
+    }
+    progress(run.summary.records);
+    Ok(())
+}
+
+/// The event a DMF record stands for: a death from the earlier master file, or its withdrawal.
+fn dmf_event(
+    rec: &DmfRecord,
+    file: &str,
+    line: u64,
+    today: Date,
+) -> Result<Event, (&'static str, String)> {
+    let evidence = Reference::new(&format!("DMF file {file}, line {line}"))
+        .map_err(|e| ("evidence", e.to_string()))?;
+    let ssn = rec.ssn();
+    if rec.change() == ChangeCode::Delete {
+        return Ok(Event::ImportDelete(ImportDelete { ssn, evidence }));
+    }
+    let first = if rec.first().is_empty() {
+        None
+    } else {
+        Some(rec.first())
+    };
+    let name = PersonName::parse(
+        first.ok_or(("first name", "it is blank".to_owned()))?,
+        Some(rec.middle()),
+        rec.last(),
+        Some(rec.suffix()),
+    )
+    .map_err(|(field, e)| (field, e.to_string()))?;
+    let dod = rec
+        .dod()
+        .ok_or(("date of death", "it is blank".to_owned()))?;
+    let subject = Subject {
+        ssn,
+        name,
+        dob: rec.dob(),
+    };
+    let report = DeathReport::new(
+        subject,
+        dod,
+        DeathSource::FederalAgency,
+        evidence,
+        rec.verification(),
+    )
+    .map_err(|e| ("date of death", e.to_string()))?;
+    let change = if rec.change() == ChangeCode::Change {
+        ImportedChange::Change
+    } else {
+        ImportedChange::Add
+    };
+    Ok(Event::DeathReport(ReportEvent {
+        report,
+        received: today,
+        origin: Origin::Imported { change },
+    }))
+}

@@ -1,0 +1,460 @@
+//! Current state per SSN, derived from events by the intake rules.
+//!
+//! [`PersonState::apply`] is the only place where rules change state, and it is deterministic:
+//! replaying a person's events in sequence order always gives the state the writer saw.
+
+use std::collections::HashMap;
+
+use dmf_model::{Date, DeathSource, NoticeKind, PartialDate, Reference, Ssn, VerificationLevel};
+use dmf_store::Seq;
+
+use crate::event::{Event, ImportedChange, Origin};
+use crate::submission::Rejection;
+
+/// The name and date of birth answers are checked against (DMF forms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub first: Box<str>,
+    pub last: Box<str>,
+    pub dob: Option<PartialDate>,
+}
+
+/// A recorded death and what it stands on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeathFact {
+    pub dod: PartialDate,
+    pub source: DeathSource,
+    pub verification: VerificationLevel,
+    /// The event that established it (a report, or a caseworker's verification).
+    pub established_by: Seq,
+}
+
+/// A report waiting for a second independent source or a caseworker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingReport {
+    pub seq: Seq,
+    pub dod: PartialDate,
+    pub source: DeathSource,
+    /// Who the report names, taken over if the death is established.
+    pub identity: Identity,
+}
+
+/// A report held for a caseworker's review, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    pub seq: Seq,
+    pub reason: String,
+}
+
+/// A status notice and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeState {
+    pub seq: Seq,
+    pub kind: NoticeKind,
+    pub authority: Reference,
+    pub effective: Date,
+    pub notice_sent: Date,
+    pub contest_deadline: Date,
+    /// The contest event that suspended it.
+    pub contested_by: Option<Seq>,
+}
+
+/// A death that was recorded and then corrected (the person is alive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectedDeath {
+    pub dod: PartialDate,
+    /// The report (or verification) the corrected death stood on.
+    pub report: Seq,
+    pub corrected_by: Seq,
+}
+
+/// What is rarely present, boxed so that most people cost little memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extra {
+    pub pending: Vec<PendingReport>,
+    pub review: Vec<Review>,
+    pub corroborations: Vec<Seq>,
+    pub corrected: Vec<CorrectedDeath>,
+    pub notices: Vec<NoticeState>,
+}
+
+/// Everything the answers need about one SSN.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonState {
+    /// A numberholder record exists (the SSN was issued).
+    pub issued: bool,
+    pub identity: Option<Identity>,
+    pub death: Option<DeathFact>,
+    pub extra: Option<Box<Extra>>,
+}
+
+/// What an accepted event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A numberholder record was stored.
+    Recorded,
+    /// The person is now recorded as deceased.
+    Deceased,
+    /// The report waits for a second independent source or a caseworker; answers do not change.
+    Pending,
+    /// The report agrees with the recorded death.
+    Corroborated,
+    /// The report is held for a caseworker's review.
+    HeldForReview(String),
+    /// An imported change record replaced the recorded death's values.
+    Amended,
+    /// The person is alive: recorded and pending deaths were corrected.
+    Reinstated,
+    /// A status notice is in force, contestable until the deadline.
+    NoticeRecorded { contest_deadline: Date },
+    /// A contest suspended the status notices named.
+    Suspended(Vec<Seq>),
+    /// An imported death was withdrawn (a `D` record).
+    Withdrawn,
+    /// The idempotency key was seen before: nothing was stored.
+    Duplicate,
+}
+
+impl Outcome {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Outcome::Recorded => "recorded",
+            Outcome::Deceased => "deceased",
+            Outcome::Pending => "pending",
+            Outcome::Corroborated => "corroborated",
+            Outcome::HeldForReview(_) => "held_for_review",
+            Outcome::Amended => "amended",
+            Outcome::Reinstated => "reinstated",
+            Outcome::NoticeRecorded { .. } => "notice_recorded",
+            Outcome::Suspended(_) => "suspended",
+            Outcome::Withdrawn => "withdrawn",
+            Outcome::Duplicate => "duplicate",
+        }
+    }
+}
+
+impl PersonState {
+    pub fn extra(&self) -> Option<&Extra> {
+        self.extra.as_deref()
+    }
+
+    fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// Notices in force on `today` (effective, not contested).
+    pub fn notices(&self) -> &[NoticeState] {
+        self.extra().map_or(&[], |e| &e.notices)
+    }
+
+    /// Refuses events that make no sense against the current state; nothing is stored then.
+    pub fn check(&self, ssn: Ssn, event: &Event) -> Result<(), Rejection> {
+        let extra = self.extra();
+        let pending = extra.map_or(&[][..], |e| &e.pending);
+        match event {
+            Event::Verification(v) => match v.report {
+                Some(seq) if !pending.iter().any(|p| p.seq == seq) => Err(Rejection::new(
+                    "$.report",
+                    format!("event {seq} is not a pending death report of SSN {ssn}"),
+                )),
+                None if pending.is_empty() => Err(Rejection::new(
+                    "$.ssn",
+                    format!("SSN {ssn} has no pending death report to verify"),
+                )),
+                _ => Ok(()),
+            },
+            Event::Correction(_) => {
+                let review = extra.is_some_and(|e| !e.review.is_empty());
+                if self.death.is_none() && pending.is_empty() && !review {
+                    Err(Rejection::new(
+                        "$.ssn",
+                        format!(
+                            "SSN {ssn} is not recorded as deceased and has no pending death report"
+                        ),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            Event::Contest(c) => {
+                let open = |n: &&NoticeState| {
+                    n.contested_by.is_none() && c.notice.is_none_or(|s| s == n.seq)
+                };
+                if self.notices().iter().any(|n| open(&n)) {
+                    Ok(())
+                } else {
+                    let path = if c.notice.is_some() {
+                        "$.notice"
+                    } else {
+                        "$.ssn"
+                    };
+                    Err(Rejection::new(
+                        path,
+                        format!("SSN {ssn} has no such uncontested status notice"),
+                    ))
+                }
+            }
+            Event::ImportDelete(_) if self.death.is_none() => Err(Rejection::new(
+                "$.ssn",
+                format!("SSN {ssn} has no recorded death to delete"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies an accepted event at sequence number `seq`.
+    pub fn apply(&mut self, seq: Seq, event: &Event) -> Outcome {
+        match event {
+            Event::Person(p) => {
+                self.issued = true;
+                self.identity = Some(Identity {
+                    first: p.name.first.dmf().into(),
+                    last: p.name.last.dmf().into(),
+                    dob: p.dob,
+                });
+                Outcome::Recorded
+            }
+            Event::DeathReport(r) => {
+                let report = &r.report;
+                let fact = DeathFact {
+                    dod: report.dod(),
+                    source: report.source(),
+                    verification: report.verification(),
+                    established_by: seq,
+                };
+                let subject = report.subject();
+                let named = Identity {
+                    first: subject.name.first.dmf().into(),
+                    last: subject.name.last.dmf().into(),
+                    dob: subject.dob,
+                };
+                self.apply_report(seq, fact, &r.origin, named)
+            }
+            Event::Verification(v) => {
+                let extra = self.extra_mut();
+                let at = match v.report {
+                    Some(s) => extra.pending.iter().position(|p| p.seq == s),
+                    None => extra.pending.len().checked_sub(1),
+                };
+                let Some(at) = at else {
+                    return Outcome::Pending;
+                };
+                let chosen = extra.pending.remove(at);
+                let named = chosen.identity.clone();
+                let (agree, disagree): (Vec<_>, Vec<_>) = extra
+                    .pending
+                    .drain(..)
+                    .partition(|p| p.dod.is_compatible(chosen.dod));
+                extra.corroborations.extend(agree.iter().map(|p| p.seq));
+                extra.review.extend(disagree.iter().map(|p| Review {
+                    seq: p.seq,
+                    reason: format!(
+                        "date of death {} differs from the verified {}",
+                        p.dod, chosen.dod
+                    ),
+                }));
+                self.establish(
+                    DeathFact {
+                        dod: chosen.dod,
+                        source: chosen.source,
+                        verification: VerificationLevel::Verified,
+                        established_by: seq,
+                    },
+                    named,
+                )
+            }
+            Event::Correction(_) => {
+                let death = self.death.take();
+                let extra = self.extra_mut();
+                extra.corrected.extend(death.map(|d| CorrectedDeath {
+                    dod: d.dod,
+                    report: d.established_by,
+                    corrected_by: seq,
+                }));
+                for p in extra.pending.drain(..) {
+                    extra.corrected.push(CorrectedDeath {
+                        dod: p.dod,
+                        report: p.seq,
+                        corrected_by: seq,
+                    });
+                }
+                extra.review.clear();
+                Outcome::Reinstated
+            }
+            Event::StatusNotice(n) => {
+                self.extra_mut().notices.push(NoticeState {
+                    seq,
+                    kind: n.notice.kind,
+                    authority: n.notice.authority.clone(),
+                    effective: n.notice.effective,
+                    notice_sent: n.notice_sent,
+                    contest_deadline: n.contest_deadline,
+                    contested_by: None,
+                });
+                Outcome::NoticeRecorded {
+                    contest_deadline: n.contest_deadline,
+                }
+            }
+            Event::Contest(c) => {
+                let mut suspended = Vec::new();
+                for n in &mut self.extra_mut().notices {
+                    if n.contested_by.is_none() && c.notice.is_none_or(|s| s == n.seq) {
+                        n.contested_by = Some(seq);
+                        suspended.push(n.seq);
+                    }
+                }
+                Outcome::Suspended(suspended)
+            }
+            Event::ImportDelete(_) => {
+                if let Some(d) = self.death.take() {
+                    let c = CorrectedDeath {
+                        dod: d.dod,
+                        report: d.established_by,
+                        corrected_by: seq,
+                    };
+                    self.extra_mut().corrected.push(c);
+                }
+                Outcome::Withdrawn
+            }
+        }
+    }
+
+    /// Records a death; a person known only from reports is known by the report's name.
+    fn establish(&mut self, fact: DeathFact, named: Identity) -> Outcome {
+        self.death = Some(fact);
+        if self.identity.is_none() {
+            self.identity = Some(named);
+        }
+        Outcome::Deceased
+    }
+
+    fn apply_report(
+        &mut self,
+        seq: Seq,
+        fact: DeathFact,
+        origin: &Origin,
+        named: Identity,
+    ) -> Outcome {
+        let dod = fact.dod;
+        if let Origin::Imported { change } = origin {
+            return match (self.death, change) {
+                (Some(d), ImportedChange::Add) if !d.dod.is_compatible(dod) => self.hold(
+                    seq,
+                    format!("date of death {dod} conflicts with the recorded {}", d.dod),
+                ),
+                (Some(_), ImportedChange::Add) => {
+                    self.extra_mut().corroborations.push(seq);
+                    Outcome::Corroborated
+                }
+                (Some(_), ImportedChange::Change) => {
+                    self.death = Some(fact);
+                    Outcome::Amended
+                }
+                (None, _) => self.establish(fact, named),
+            };
+        }
+        if let Some(d) = self.death {
+            if d.dod.is_compatible(dod) {
+                self.extra_mut().corroborations.push(seq);
+                return Outcome::Corroborated;
+            }
+            return self.hold(
+                seq,
+                format!("date of death {dod} conflicts with the recorded {}", d.dod),
+            );
+        }
+        let extra = self.extra_mut();
+        if let Some(c) = extra.corrected.iter().find(|c| c.dod.is_compatible(dod)) {
+            let reason = format!(
+                "date of death {dod} matches a death corrected by event {}: a caseworker must verify",
+                c.corrected_by
+            );
+            return self.hold(seq, reason);
+        }
+        if fact.source.verified_on_receipt() {
+            let (agree, disagree): (Vec<_>, Vec<_>) = extra
+                .pending
+                .drain(..)
+                .partition(|p| p.dod.is_compatible(dod));
+            extra.corroborations.extend(agree.iter().map(|p| p.seq));
+            extra.review.extend(disagree.iter().map(|p| Review {
+                seq: p.seq,
+                reason: format!("date of death {} differs from the state's {dod}", p.dod),
+            }));
+            return self.establish(fact, named);
+        }
+        if extra.pending.iter().any(|p| !p.dod.is_compatible(dod)) {
+            return self.hold(
+                seq,
+                "conflicting dates of death among pending reports".to_owned(),
+            );
+        }
+        if let Some(at) = extra.pending.iter().position(|p| p.source != fact.source) {
+            let other = extra.pending.remove(at);
+            extra.corroborations.push(other.seq);
+            // Keep the more precise of the two dates.
+            let dod = if other.dod.day().is_some() && dod.day().is_none() {
+                other.dod
+            } else {
+                dod
+            };
+            return self.establish(DeathFact { dod, ..fact }, named);
+        }
+        extra.pending.push(PendingReport {
+            seq,
+            dod,
+            source: fact.source,
+            identity: named,
+        });
+        Outcome::Pending
+    }
+
+    fn hold(&mut self, seq: Seq, reason: String) -> Outcome {
+        self.extra_mut().review.push(Review {
+            seq,
+            reason: reason.clone(),
+        });
+        Outcome::HeldForReview(reason)
+    }
+}
+
+/// Current state of every SSN with any event.
+#[derive(Debug, Default)]
+pub struct Index {
+    people: HashMap<u32, PersonState>,
+    /// The last event applied.
+    pub head: Seq,
+}
+
+impl Index {
+    pub fn get(&self, ssn: Ssn) -> Option<&PersonState> {
+        self.people.get(&ssn.as_u32())
+    }
+
+    pub fn len(&self) -> usize {
+        self.people.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.people.is_empty()
+    }
+
+    /// Applies one event (replay, or after a durable append).
+    pub fn apply(&mut self, seq: Seq, event: &Event) -> Outcome {
+        self.head = seq;
+        self.people
+            .entry(event.ssn().as_u32())
+            .or_default()
+            .apply(seq, event)
+    }
+
+    /// Replaces the states of the SSNs a committed batch touched.
+    pub fn merge(&mut self, states: HashMap<u32, PersonState>, head: Seq) {
+        self.people.extend(states);
+        self.head = head;
+    }
+
+    pub fn reserve(&mut self, n: usize) {
+        self.people.reserve(n);
+    }
+}

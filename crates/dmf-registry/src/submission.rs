@@ -1,0 +1,319 @@
+//! Submissions: one JSON object per event, as `dmf submit` and the API take them, parsed into
+//! events or refused with the JSON path and reason.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+use dmf_model::{
+    Correction, CorrectionKind, Date, DeathReport, DeathSource, NoticeKind, PartialDate,
+    PersonName, Reference, Ssn, StatusNotice, Subject, TwoPersonApproval, VerificationLevel,
+    add_federal_working_days,
+};
+use serde_json::{Map, Value};
+
+use crate::event::{
+    CONTEST_WORKING_DAYS, ContestEvent, Event, NoticeEvent, Origin, ReportEvent, VerificationEvent,
+};
+
+/// Why a submitted object is refused: where in it, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct Rejection {
+    /// A JSON path such as `$.dod`.
+    pub path: String,
+    pub reason: String,
+}
+
+impl Rejection {
+    pub fn new(path: impl Into<String>, reason: impl Display) -> Rejection {
+        Rejection {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// A parsed submission: the event, and the key under which a retry is recognised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub event: Event,
+    pub idempotency_key: Option<String>,
+}
+
+/// The fields each type takes; anything else is refused.
+fn allowed(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "death_report" => &[
+            "ssn",
+            "first",
+            "middle",
+            "last",
+            "suffix",
+            "dob",
+            "dod",
+            "source",
+            "evidence",
+            "verification",
+            "received",
+        ],
+        "status_notice" => &[
+            "ssn",
+            "kind",
+            "authority",
+            "legal_basis",
+            "document",
+            "effective",
+            "notice_sent",
+        ],
+        "correction" => &[
+            "ssn",
+            "kind",
+            "reason",
+            "evidence",
+            "requested_by",
+            "approved_by",
+        ],
+        "verification" => &["ssn", "report", "approved_by", "evidence"],
+        "contest" => &["ssn", "notice", "reason", "requested_by"],
+        _ => return None,
+    })
+}
+
+struct Fields<'a> {
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Fields<'a> {
+    fn path(name: &str) -> String {
+        format!("$.{name}")
+    }
+
+    fn opt_str(&self, name: &str) -> Result<Option<&'a str>, Rejection> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(Rejection::new(
+                Self::path(name),
+                format!("expected a string, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    fn str(&self, name: &str) -> Result<&'a str, Rejection> {
+        self.opt_str(name)?
+            .ok_or_else(|| Rejection::new(Self::path(name), "is required"))
+    }
+
+    fn parse<T: FromStr>(&self, name: &str) -> Result<T, Rejection>
+    where
+        T::Err: Display,
+    {
+        self.str(name)?
+            .parse()
+            .map_err(|e| Rejection::new(Self::path(name), e))
+    }
+
+    fn opt_parse<T: FromStr>(&self, name: &str) -> Result<Option<T>, Rejection>
+    where
+        T::Err: Display,
+    {
+        self.opt_str(name)?
+            .map(|s| s.parse().map_err(|e| Rejection::new(Self::path(name), e)))
+            .transpose()
+    }
+
+    fn reference(&self, name: &str) -> Result<Reference, Rejection> {
+        Reference::new(self.str(name)?).map_err(|e| Rejection::new(Self::path(name), e))
+    }
+
+    fn opt_reference(&self, name: &str) -> Result<Option<Reference>, Rejection> {
+        self.opt_str(name)?
+            .map(|s| Reference::new(s).map_err(|e| Rejection::new(Self::path(name), e)))
+            .transpose()
+    }
+
+    fn opt_seq(&self, name: &str) -> Result<Option<u64>, Rejection> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n > 0) => Ok(n.as_u64()),
+            Some(other) => Err(Rejection::new(
+                Self::path(name),
+                format!("expected a sequence number, found {other}"),
+            )),
+        }
+    }
+
+    /// A string, or an array of strings (for several pieces of evidence).
+    fn references(&self, name: &str) -> Result<Vec<Reference>, Rejection> {
+        match self.map.get(name) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let path = format!("$.{name}[{i}]");
+                    match item {
+                        Value::String(s) => Reference::new(s).map_err(|e| Rejection::new(path, e)),
+                        other => Err(Rejection::new(
+                            path,
+                            format!("expected a string, found {}", type_name(other)),
+                        )),
+                    }
+                })
+                .collect(),
+            _ => Ok(self.opt_reference(name)?.into_iter().collect()),
+        }
+    }
+
+    fn name(&self) -> Result<PersonName, Rejection> {
+        PersonName::parse(
+            self.str("first")?,
+            self.opt_str("middle")?,
+            self.str("last")?,
+            self.opt_str("suffix")?,
+        )
+        .map_err(|(field, e)| Rejection::new(Self::path(field), e))
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses one submitted JSON object (as text) into an event; `today` fills default dates.
+pub fn parse_line(line: &str, today: Date) -> Result<Submission, Rejection> {
+    let value: Value = serde_json::from_str(line)
+        .map_err(|e| Rejection::new("$", format!("not valid JSON: {e}")))?;
+    parse_value(&value, today)
+}
+
+/// Parses one submitted JSON value into an event.
+pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> {
+    let Value::Object(map) = value else {
+        return Err(Rejection::new(
+            "$",
+            format!("expected an object, found {}", type_name(value)),
+        ));
+    };
+    let f = Fields { map };
+    let kind = f.str("type")?;
+    let allowed = allowed(kind).ok_or_else(|| {
+        Rejection::new(
+            "$.type",
+            format!("{kind:?} is not an event type (death_report, status_notice, correction, verification, contest)"),
+        )
+    })?;
+    if let Some(unknown) = map
+        .keys()
+        .find(|k| !allowed.contains(&k.as_str()) && *k != "type" && *k != "idempotency_key")
+    {
+        return Err(Rejection::new(
+            format!("$.{unknown}"),
+            format!("unknown field for a {kind}"),
+        ));
+    }
+    let idempotency_key = f.opt_str("idempotency_key")?.map(str::to_owned);
+    let ssn: Ssn = f.parse("ssn")?;
+    let event = match kind {
+        "death_report" => {
+            let dod: PartialDate = f.parse("dod")?;
+            let source: DeathSource = f.parse("source")?;
+            let verification = match f.opt_str("verification")? {
+                None => VerificationLevel::None,
+                Some("V") => VerificationLevel::Verified,
+                Some("P") => VerificationLevel::ProofSeen,
+                Some(other) => {
+                    return Err(Rejection::new(
+                        "$.verification",
+                        format!("{other:?} is not V or P"),
+                    ));
+                }
+            };
+            let received = f.opt_parse::<Date>("received")?.unwrap_or(today);
+            if dod.earliest() > received {
+                return Err(Rejection::new(
+                    "$.dod",
+                    format!(
+                        "the date of death {dod} is after the day the report was received ({received})"
+                    ),
+                ));
+            }
+            let subject = Subject {
+                ssn,
+                name: f.name()?,
+                dob: f.opt_parse("dob")?,
+            };
+            let evidence = f.reference("evidence")?;
+            let report = DeathReport::new(subject, dod, source, evidence, verification)
+                .map_err(|e| Rejection::new("$.dod", e))?;
+            Event::DeathReport(ReportEvent {
+                report,
+                received,
+                origin: Origin::Submitted,
+            })
+        }
+        "status_notice" => {
+            let notice = StatusNotice {
+                ssn,
+                kind: f.parse::<NoticeKind>("kind")?,
+                authority: f.reference("authority")?,
+                legal_basis: f.reference("legal_basis")?,
+                document: f.reference("document")?,
+                effective: f.parse("effective")?,
+            };
+            let notice_sent = f.opt_parse::<Date>("notice_sent")?.unwrap_or(today);
+            notice
+                .check_dates(notice_sent)
+                .map_err(|e| Rejection::new("$.effective", e))?;
+            let contest_deadline = add_federal_working_days(notice_sent, CONTEST_WORKING_DAYS);
+            Event::StatusNotice(NoticeEvent {
+                notice,
+                notice_sent,
+                contest_deadline,
+            })
+        }
+        "correction" => {
+            let kind = match f.opt_str("kind")? {
+                None | Some("reinstate") => CorrectionKind::Reinstate,
+                Some(other) => {
+                    return Err(Rejection::new(
+                        "$.kind",
+                        format!("{other:?} is not a correction kind (reinstate)"),
+                    ));
+                }
+            };
+            let approval =
+                TwoPersonApproval::new(f.reference("requested_by")?, f.reference("approved_by")?)
+                    .map_err(|e| Rejection::new("$.approved_by", e))?;
+            let evidence = f.references("evidence")?;
+            Event::Correction(
+                Correction::new(ssn, kind, f.reference("reason")?, evidence, approval)
+                    .map_err(|e| Rejection::new("$.evidence", e))?,
+            )
+        }
+        "verification" => Event::Verification(VerificationEvent {
+            ssn,
+            report: f.opt_seq("report")?,
+            approved_by: f.reference("approved_by")?,
+            evidence: f.opt_reference("evidence")?,
+        }),
+        "contest" => Event::Contest(ContestEvent {
+            ssn,
+            notice: f.opt_seq("notice")?,
+            reason: f.reference("reason")?,
+            requested_by: f.opt_reference("requested_by")?,
+        }),
+        _ => unreachable!("checked by allowed()"),
+    };
+    Ok(Submission {
+        event,
+        idempotency_key,
+    })
+}

@@ -1,0 +1,349 @@
+//! Tests of the intake rules, answers and the derived state, on a real SQLite store.
+
+use dmf_model::Date;
+
+use crate::answers::{self, EmploymentAnswer, IdentityCode, IdentityQuery};
+use crate::*;
+
+fn today() -> Date {
+    "2026-11-23".parse().unwrap()
+}
+
+fn registry() -> (tempfile::TempDir, Registry) {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = Registry::init(&dir.path().join("data")).unwrap();
+    (dir, reg)
+}
+
+/// Submits JSON lines; renders each result as `outcome` or `rejected $.path: reason`.
+fn submit(reg: &Registry, lines: &[&str]) -> Vec<String> {
+    let mut parsed = Vec::new();
+    let mut out = vec![String::new(); lines.len()];
+    let mut at = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        match parse_line(l, today()) {
+            Ok(s) => {
+                parsed.push(s);
+                at.push(i);
+            }
+            Err(r) => out[i] = format!("rejected {r}"),
+        }
+    }
+    for (i, r) in at.into_iter().zip(reg.submit(parsed, 0).unwrap()) {
+        out[i] = match r {
+            Ok(a) => match a.outcome {
+                Outcome::HeldForReview(reason) => format!("held_for_review: {reason}"),
+                o => o.code().to_owned(),
+            },
+            Err(r) => format!("rejected {r}"),
+        };
+    }
+    out
+}
+
+fn report(ssn: &str, source: &str, dod: &str) -> String {
+    format!(
+        r#"{{"type":"death_report","ssn":"{ssn}","first":"Ann","last":"Lee","dob":"1950-03-04","dod":"{dod}","source":"{source}","evidence":"doc-{source}"}}"#
+    )
+}
+
+fn query(ssn: &str) -> IdentityQuery {
+    IdentityQuery {
+        ssn: ssn.parse().unwrap(),
+        first: "ANN".into(),
+        last: "LEE".into(),
+        dob: "1950-03-04".parse().unwrap(),
+    }
+}
+
+fn code(reg: &Registry, ssn: &str) -> &'static str {
+    let state = reg.state_of(ssn.parse().unwrap()).unwrap();
+    answers::identity(&query(ssn), state.as_ref()).code.code()
+}
+
+#[test]
+fn a_single_non_state_report_stays_pending_until_a_second_source() {
+    let (_d, reg) = registry();
+    let r = submit(&reg, &[&report("123456789", "family", "2026-11-01")]);
+    assert_eq!(r, ["pending"]);
+    assert_eq!(
+        code(&reg, "123456789"),
+        "1",
+        "pending reports change no answer"
+    );
+    let r = submit(
+        &reg,
+        &[
+            &report("123456789", "family", "2026-11-01"),
+            &report("123456789", "funeral_home", "2026-11-01"),
+        ],
+    );
+    assert_eq!(
+        r,
+        ["pending", "deceased"],
+        "the same source twice is not independent"
+    );
+    assert_eq!(code(&reg, "123456789"), "X");
+}
+
+#[test]
+fn a_state_report_is_verified_on_receipt_and_conflicts_are_held() {
+    let (_d, reg) = registry();
+    let r = submit(
+        &reg,
+        &[
+            &report("123456789", "state", "2026-11-01"),
+            &report("123456789", "hospital", "2026-11"),
+            &report("123456789", "hospital", "2026-10-30"),
+        ],
+    );
+    assert_eq!(
+        r,
+        [
+            "deceased",
+            "corroborated",
+            "held_for_review: date of death 2026-10-30 conflicts with the recorded 2026-11-01"
+        ]
+    );
+    let r = submit(
+        &reg,
+        &[
+            &report("234567890", "family", "2026-11-01"),
+            &report("234567890", "hospital", "2026-11-02"),
+        ],
+    );
+    assert_eq!(
+        r,
+        [
+            "pending",
+            "held_for_review: conflicting dates of death among pending reports"
+        ]
+    );
+    assert_eq!(code(&reg, "234567890"), "1");
+}
+
+#[test]
+fn a_caseworker_verifies_a_pending_report() {
+    let (_d, reg) = registry();
+    let verify = r#"{"type":"verification","ssn":"123456789","approved_by":"cw-9"}"#;
+    assert_eq!(
+        submit(&reg, &[verify]),
+        ["rejected $.ssn: SSN 123456789 has no pending death report to verify"]
+    );
+    assert_eq!(
+        submit(
+            &reg,
+            &[&report("123456789", "funeral_home", "2026-11-01"), verify]
+        ),
+        ["pending", "deceased"]
+    );
+    assert_eq!(code(&reg, "123456789"), "X");
+}
+
+#[test]
+fn bad_reports_are_rejected_with_their_path() {
+    let (_d, reg) = registry();
+    let r = submit(
+        &reg,
+        &[
+            r#"{"type":"death_report","ssn":"123456789","first":"A","last":"B","source":"state","evidence":"e"}"#,
+            &report("123456789", "employer", "2026-11-01"),
+            &report("666456789", "state", "2026-11-01"),
+            &report("123456789", "state", "2027-01-01"),
+            r#"{"type":"death_report","ssn":"123456789","first":"A","last":"B","dod":"2026-11-01","source":"state"}"#,
+            r#"{"type":"death","ssn":"123456789"}"#,
+            r#"[1,2]"#,
+            r#"{"type":"death_report""#,
+        ],
+    );
+    assert_eq!(r[0], "rejected $.dod: is required");
+    assert!(
+        r[1].starts_with("rejected $.source: \"employer\" is not a death-reporting source"),
+        "{}",
+        r[1]
+    );
+    assert_eq!(r[2], "rejected $.ssn: area 666 is never issued");
+    assert_eq!(
+        r[3],
+        "rejected $.dod: the date of death 2027-01-01 is after the day the report was received (2026-11-23)"
+    );
+    assert_eq!(r[4], "rejected $.evidence: is required");
+    assert!(
+        r[5].starts_with("rejected $.type: \"death\" is not an event type"),
+        "{}",
+        r[5]
+    );
+    assert_eq!(r[6], "rejected $: expected an object, found an array");
+    assert!(r[7].starts_with("rejected $: not valid JSON"), "{}", r[7]);
+    assert_eq!(reg.store().head().unwrap(), 0, "nothing rejected is stored");
+}
+
+#[test]
+fn a_status_notice_never_changes_the_death_indicator() {
+    let (_d, reg) = registry();
+    submit_people(&reg);
+    let notice = r#"{"type":"status_notice","ssn":"123456789","kind":"employment_authorization_ended","authority":"DHS","legal_basis":"8 CFR 274a.14","document":"N-1","effective":"2026-11-20"}"#;
+    assert_eq!(submit(&reg, &[notice]), ["notice_recorded"]);
+    let state = reg.state_of("123456789".parse().unwrap()).unwrap();
+    let q = query("123456789");
+    assert_eq!(
+        answers::identity(&q, state.as_ref()),
+        answers::IdentityAnswer {
+            code: IdentityCode::Verified,
+            deceased: false
+        }
+    );
+    let deadline: Date = "2026-12-08".parse().unwrap();
+    assert_eq!(
+        answers::employment(&q, state.as_ref(), today()),
+        EmploymentAnswer::Mismatch {
+            reason: "employment_authorization_ended",
+            deadline: Some(deadline),
+            contested: false
+        }
+    );
+    assert_eq!(
+        answers::employment(&q, state.as_ref(), "2026-12-09".parse().unwrap()),
+        EmploymentAnswer::FinalNonconfirmation {
+            reason: "employment_authorization_ended"
+        }
+    );
+    let contest = r#"{"type":"contest","ssn":"123456789","reason":"my authorization was renewed"}"#;
+    assert_eq!(
+        submit(&reg, &[contest, contest]),
+        [
+            "suspended",
+            "rejected $.ssn: SSN 123456789 has no such uncontested status notice"
+        ]
+    );
+    let state = reg.state_of("123456789".parse().unwrap()).unwrap();
+    assert_eq!(
+        answers::employment(&q, state.as_ref(), "2026-12-09".parse().unwrap()),
+        EmploymentAnswer::Mismatch {
+            reason: "employment_authorization_ended",
+            deadline: None,
+            contested: true
+        }
+    );
+}
+
+fn submit_people(reg: &Registry) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.csv");
+    std::fs::write(
+        &path,
+        "ssn,first,middle,last,suffix,sex,dob,birth_state\n123456789,Ann,,Lee,,F,1950-03-04,OH\n",
+    )
+    .unwrap();
+    let s = import_file(reg, &path, today(), 0, &|_| {}).unwrap();
+    assert_eq!(s.events_added, 1);
+}
+
+#[test]
+fn a_correction_needs_two_people_and_keeps_history() {
+    let (_d, reg) = registry();
+    submit_people(&reg);
+    assert_eq!(
+        submit(&reg, &[&report("123456789", "state", "2026-11-01")]),
+        ["deceased"]
+    );
+    let one = r#"{"type":"correction","ssn":"123456789","reason":"alive","evidence":"passport","requested_by":"cw-1","approved_by":"cw-1"}"#;
+    let two = r#"{"type":"correction","ssn":"123456789","reason":"alive","evidence":"passport","requested_by":"cw-1","approved_by":"sup-2"}"#;
+    assert_eq!(
+        submit(&reg, &[one]),
+        [
+            "rejected $.approved_by: the approver must be a different person from the requester (cw-1)"
+        ]
+    );
+    assert_eq!(submit(&reg, &[two]), ["reinstated"]);
+    assert_eq!(code(&reg, "123456789"), "V");
+    assert_eq!(
+        reg.history("123456789".parse().unwrap()).unwrap().len(),
+        3,
+        "the wrong report stays"
+    );
+    // The same wrong report sent again does not kill the person again.
+    let again = submit(&reg, &[&report("123456789", "state", "2026-11-01")]);
+    assert_eq!(
+        again,
+        [
+            "held_for_review: date of death 2026-11-01 matches a death corrected by event 3: a caseworker must verify"
+        ]
+    );
+    assert_eq!(code(&reg, "123456789"), "V");
+    // A caseworker closes the review by confirming the person alive; then nothing is left.
+    assert_eq!(submit(&reg, &[two]), ["reinstated"]);
+    assert_eq!(
+        submit(&reg, &[two]),
+        [
+            "rejected $.ssn: SSN 123456789 is not recorded as deceased and has no pending death report"
+        ]
+    );
+}
+
+#[test]
+fn idempotency_keys_make_retries_no_ops() {
+    let (_d, reg) = registry();
+    let line = r#"{"type":"death_report","ssn":"123456789","first":"A","last":"B","dod":"2026-11-01","source":"state","evidence":"e","idempotency_key":"k-1"}"#;
+    assert_eq!(submit(&reg, &[line, line]), ["deceased", "duplicate"]);
+    assert_eq!(submit(&reg, &[line]), ["duplicate"]);
+    assert_eq!(reg.store().head().unwrap(), 1);
+}
+
+#[test]
+fn name_and_dob_tolerances() {
+    let id = state::Identity {
+        first: "JONATHAN".into(),
+        last: "WILLIAMSON".into(),
+        dob: Some("1960-07-15".parse().unwrap()),
+    };
+    let check = |first: &str, last: &str| answers::names_match(first, last, &id);
+    assert!(check("Jonathan", "Williamson"));
+    assert!(
+        check("J", "Williams"),
+        "first 7 letters of the surname and the initial"
+    );
+    assert!(check("Jona", "Will"), "first 4 letters of each");
+    assert!(check("Jonahtan", "Williamsno"), "two letters transposed");
+    assert!(!check("Mary", "Williamson"));
+    assert!(!check("Jonathan", "Smith"));
+    let dob = |s: &str| answers::dob_matches(s.parse().unwrap(), id.dob);
+    assert!(dob("1960-01-01"), "year exact");
+    assert!(dob("1961-07-01"), "month exact, year within one");
+    assert!(!dob("1962-07-15"));
+    assert!(!dob("1961-08-15"));
+}
+
+#[test]
+fn the_derived_state_equals_a_replay_of_each_persons_events() {
+    let (_d, reg) = registry();
+    submit_people(&reg);
+    let mut lines = Vec::new();
+    for i in 0..200u32 {
+        let ssn = format!("{:09}", 123_451_000 + i % 37);
+        let source = ["state", "family", "hospital", "funeral_home"][(i % 4) as usize];
+        let dod = ["2026-11-01", "2026-11", "2026-10-02"][(i % 3) as usize];
+        lines.push(report(&ssn, source, dod));
+        if i % 29 == 0 {
+            lines.push(format!(r#"{{"type":"correction","ssn":"{ssn}","reason":"alive","evidence":"id","requested_by":"a","approved_by":"b"}}"#));
+        }
+    }
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    submit(&reg, &refs);
+    let index = reg.load_index().unwrap();
+    assert_eq!(index.head, reg.store().head().unwrap());
+    for i in 0..37u32 {
+        let ssn: dmf_model::Ssn = format!("{:09}", 123_451_000 + i).parse().unwrap();
+        assert_eq!(
+            index.get(ssn),
+            reg.state_of(ssn).unwrap().as_ref(),
+            "SSN {ssn}"
+        );
+    }
+    // And the writer's own index, kept up to date by merging, agrees with a fresh load.
+    let w = reg.writer().unwrap();
+    for i in 0..37u32 {
+        let ssn: dmf_model::Ssn = format!("{:09}", 123_451_000 + i).parse().unwrap();
+        assert_eq!(w.index.as_ref().unwrap().get(ssn), index.get(ssn));
+    }
+}

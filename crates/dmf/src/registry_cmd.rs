@@ -1,0 +1,377 @@
+//! `dmf init`, `dmf import`, `dmf submit`, `dmf show` and `dmf verify`: the registry from the
+//! command line.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use dmf_model::{Date, Ssn};
+use dmf_registry::answers::{self, EmploymentAnswer, IdentityQuery};
+use dmf_registry::state::PersonState;
+use dmf_registry::{Accepted, Outcome, Registry, Rejection, Submission, parse_line};
+use serde_json::{Value, json};
+
+use crate::{ImportArgs, InitArgs, Purpose, ShowArgs, SubmitArgs, VerifyArgs, progress};
+
+/// Milliseconds since 1970 now: when an event is recorded.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Today in UTC, or the day given (for replays and tests).
+pub fn today_or(given: Option<&str>) -> Result<Date> {
+    match given {
+        Some(text) => text.parse().with_context(|| format!("--today {text:?}")),
+        None => Ok(crate::synth_cmd::today()),
+    }
+}
+
+pub fn init(args: &InitArgs) -> Result<ExitCode> {
+    Registry::init(&args.data)?;
+    if args.json {
+        println!(
+            "{}",
+            json!({ "data": args.data.display().to_string(), "initialized": true })
+        );
+    } else {
+        println!("initialized an empty registry in {}", args.data.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
+    let registry = Registry::open(&args.data)?;
+    let today = today_or(args.today.as_deref())?;
+    let mut files = Vec::new();
+    let (mut added, mut rejected, mut records) = (0, 0, 0);
+    for path in &args.files {
+        let bar = progress::spinner("records", quiet);
+        let summary =
+            dmf_registry::import_file(&registry, path, today, now_ms(), &|n| bar.set_position(n))
+                .with_context(|| format!("cannot import {}", path.display()))?;
+        bar.finish_and_clear();
+        added += summary.events_added;
+        rejected += summary.rejected;
+        records += summary.records;
+        if !args.json {
+            println!(
+                "{}: {} records ({}), {} events added, {} already imported, {} rejected{}",
+                path.display(),
+                summary.records,
+                summary.format,
+                summary.events_added,
+                summary.already_imported,
+                summary.rejected,
+                summary
+                    .rejects_file
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" (reasons in {})", p.display())),
+            );
+        }
+        files.push(json!({
+            "file": path.display().to_string(),
+            "format": summary.format,
+            "records": summary.records,
+            "events_added": summary.events_added,
+            "already_imported": summary.already_imported,
+            "rejected": summary.rejected,
+            "rejects_file": summary.rejects_file.map(|p| p.display().to_string()),
+        }));
+    }
+    if args.json {
+        println!(
+            "{}",
+            json!({ "files": files, "records": records, "events_added": added, "rejected": rejected })
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line's result as JSON.
+fn result_json(line: u64, result: &Result<Accepted, Rejection>) -> Value {
+    match result {
+        Ok(a) => {
+            let mut v = json!({ "line": line, "status": "accepted", "seq": a.seq, "outcome": a.outcome.code() });
+            match &a.outcome {
+                Outcome::HeldForReview(reason) => v["reason"] = reason.as_str().into(),
+                Outcome::NoticeRecorded { contest_deadline } => {
+                    v["contest_deadline"] = contest_deadline.to_string().into()
+                }
+                Outcome::Suspended(notices) => v["notices"] = json!(notices),
+                _ => {}
+            }
+            v
+        }
+        Err(r) => json!({ "line": line, "status": "rejected", "path": r.path, "reason": r.reason }),
+    }
+}
+
+pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
+    let registry = Registry::open(&args.data)?;
+    let today = today_or(args.today.as_deref())?;
+    let name = args.file.display().to_string();
+    let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(BufReader::new(
+            File::open(&args.file).with_context(|| format!("cannot open {name}"))?,
+        ))
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut rejected = 0u64;
+    let mut pending: Vec<(u64, Result<Submission, Rejection>)> = Vec::new();
+    let mut flush = |pending: &mut Vec<(u64, Result<Submission, Rejection>)>,
+                     out: &mut dyn Write|
+     -> Result<()> {
+        let (lines, parsed): (Vec<u64>, Vec<_>) = pending.drain(..).unzip();
+        let ok: Vec<Submission> = parsed
+            .iter()
+            .filter_map(|p| p.as_ref().ok().cloned())
+            .collect();
+        let mut results = registry.submit(ok, now_ms())?.into_iter();
+        for (line, p) in lines.into_iter().zip(parsed) {
+            let result = match p {
+                Ok(_) => results.next().expect("one result per submission"),
+                Err(r) => Err(r),
+            };
+            rejected += u64::from(result.is_err());
+            if args.json {
+                serde_json::to_writer(&mut *out, &result_json(line, &result))?;
+                writeln!(out)?;
+            } else {
+                match &result {
+                    Ok(a) => {
+                        let detail = match &a.outcome {
+                            Outcome::HeldForReview(reason) => format!(": {reason}"),
+                            Outcome::NoticeRecorded { contest_deadline } => {
+                                format!(", contest deadline {contest_deadline}")
+                            }
+                            _ => String::new(),
+                        };
+                        writeln!(
+                            out,
+                            "{name}:{line}: accepted as event {}: {}{detail}",
+                            a.seq,
+                            a.outcome.code()
+                        )?;
+                    }
+                    Err(r) => writeln!(out, "{name}:{line}: rejected: {}: {}", r.path, r.reason)?,
+                }
+            }
+        }
+        Ok(())
+    };
+    for (i, line) in input.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {name}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        pending.push((i as u64 + 1, parse_line(&line, today)));
+        if pending.len() >= 10_000 {
+            flush(&mut pending, &mut out)?;
+        }
+    }
+    flush(&mut pending, &mut out)?;
+    out.flush()?;
+    Ok(if rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn state_json(state: Option<&PersonState>, today: Date) -> Value {
+    let Some(s) = state else {
+        return json!({ "on_file": false });
+    };
+    let death = s.death.map(|d| {
+        json!({
+            "dod": d.dod.to_string(),
+            "source": d.source.code(),
+            "verification": match d.verification.code() { b' ' => Value::Null, c => (c as char).to_string().into() },
+            "established_by": d.established_by,
+        })
+    });
+    let extra = s.extra();
+    let notices: Vec<Value> = s
+        .notices()
+        .iter()
+        .map(|n| {
+            let status = if n.contested_by.is_some() {
+                "contested"
+            } else if n.effective > today {
+                "not_yet_effective"
+            } else if today <= n.contest_deadline {
+                "open"
+            } else {
+                "final"
+            };
+            json!({
+                "seq": n.seq, "kind": n.kind.code(), "authority": n.authority.as_str(),
+                "effective": n.effective.to_string(), "notice_sent": n.notice_sent.to_string(),
+                "contest_deadline": n.contest_deadline.to_string(), "status": status,
+                "contested_by": n.contested_by,
+            })
+        })
+        .collect();
+    let employment = answers::employment_status(s, today).code();
+    let benefits_suspended = s
+        .notices()
+        .iter()
+        .any(|n| n.kind.affects_benefits() && n.effective <= today && n.contested_by.is_none());
+    json!({
+        "on_file": true,
+        "issued": s.issued,
+        "name": s.identity.as_ref().map(|i| format!("{} {}", i.first, i.last)),
+        "dob": s.identity.as_ref().and_then(|i| i.dob).map(|d| d.to_string()),
+        "answers": {
+            "identity": { "deceased": s.death.is_some() },
+            "employment": employment,
+            "benefits": { "deceased": s.death.is_some(), "suspended": benefits_suspended },
+        },
+        "death": death,
+        "pending_reports": extra.map_or(vec![], |e| e.pending.iter().map(|p| json!({"seq": p.seq, "dod": p.dod.to_string(), "source": p.source.code()})).collect()),
+        "held_for_review": extra.map_or(vec![], |e| e.review.iter().map(|r| json!({"seq": r.seq, "reason": r.reason})).collect()),
+        "corrected_deaths": extra.map_or(vec![], |e| e.corrected.iter().map(|c| json!({"dod": c.dod.to_string(), "corrected_by": c.corrected_by})).collect()),
+        "notices": notices,
+    })
+}
+
+pub fn show(args: &ShowArgs) -> Result<ExitCode> {
+    let registry = Registry::open(&args.data)?;
+    let ssn: Ssn = args
+        .ssn
+        .parse()
+        .with_context(|| format!("--ssn {:?}", args.ssn))?;
+    let today = today_or(args.today.as_deref())?;
+    let history = registry.history(ssn)?;
+    let mut state = PersonState::default();
+    let mut events = Vec::new();
+    for (stored, event) in &history {
+        let outcome = state.apply(stored.seq, event);
+        let body: Value = serde_json::from_slice(&stored.body).unwrap_or(Value::Null);
+        events.push(json!({
+            "seq": stored.seq,
+            "recorded_at": format_ms(stored.recorded_at),
+            "type": stored.kind,
+            "outcome": outcome.code(),
+            "event": body,
+        }));
+    }
+    let current = state_json((!history.is_empty()).then_some(&state), today);
+    let mut out = io::stdout().lock();
+    if args.json {
+        writeln!(
+            out,
+            "{}",
+            json!({ "ssn": ssn.to_string(), "current": current, "history": events })
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(out, "SSN {}", ssn.dashed())?;
+    writeln!(
+        out,
+        "current:\n{}",
+        indent(&serde_json::to_string_pretty(&current)?)
+    )?;
+    writeln!(out, "history ({} events):", events.len())?;
+    for e in &events {
+        let mut fields = Vec::new();
+        if let Some(map) = e["event"].as_object() {
+            for (k, v) in map {
+                if k != "ssn" {
+                    fields.push(format!(
+                        "{k}={}",
+                        v.as_str().map_or(v.to_string(), str::to_owned)
+                    ));
+                }
+            }
+        }
+        writeln!(
+            out,
+            "  #{} {} {} -> {}: {}",
+            e["seq"],
+            e["recorded_at"].as_str().unwrap_or(""),
+            e["type"].as_str().unwrap_or(""),
+            e["outcome"].as_str().unwrap_or(""),
+            fields.join(", ")
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A timestamp in ISO 8601, UTC, to the second.
+fn format_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let day = Date::from_days_since_epoch(secs.div_euclid(86_400) as i32)
+        .map_or_else(|| "?".to_owned(), |d| d.to_string());
+    let s = secs.rem_euclid(86_400);
+    format!("{day}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
+    let registry = Registry::open(&args.data)?;
+    let today = today_or(args.today.as_deref())?;
+    let query = IdentityQuery {
+        ssn: args
+            .ssn
+            .parse()
+            .with_context(|| format!("--ssn {:?}", args.ssn))?,
+        first: args.first.clone(),
+        last: args.last.clone(),
+        dob: args
+            .dob
+            .parse()
+            .with_context(|| format!("--dob {:?}", args.dob))?,
+    };
+    let state = registry.state_of(query.ssn)?;
+    let answer = match args.purpose {
+        Purpose::Identity => {
+            let a = answers::identity(&query, state.as_ref());
+            json!({ "purpose": "identity", "code": a.code.code(), "deceased": a.deceased })
+        }
+        Purpose::Employment => match answers::employment(&query, state.as_ref(), today) {
+            EmploymentAnswer::Authorized => {
+                json!({ "purpose": "employment", "result": "authorized" })
+            }
+            EmploymentAnswer::Mismatch {
+                reason,
+                deadline,
+                contested,
+            } => json!({
+                "purpose": "employment", "result": "mismatch", "reason": reason,
+                "contest_deadline": deadline.map(|d| d.to_string()), "contested": contested,
+            }),
+            EmploymentAnswer::FinalNonconfirmation { reason } => {
+                json!({ "purpose": "employment", "result": "final_nonconfirmation", "reason": reason })
+            }
+        },
+        Purpose::Benefits => {
+            let a = answers::benefits(&query, state.as_ref(), today);
+            json!({ "purpose": "benefits", "code": a.code.code(), "deceased": a.deceased, "suspended": a.suspended })
+        }
+    };
+    if args.json {
+        println!("{answer}");
+    } else {
+        let fields: Vec<String> = answer
+            .as_object()
+            .expect("an object")
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{k}: {}", v.as_str().map_or(v.to_string(), str::to_owned)))
+            .collect();
+        println!("{}", fields.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
