@@ -54,12 +54,9 @@ pub fn import_file(
     BufReader::new(File::open(path).map_err(read_error)?)
         .read_line(&mut first)
         .map_err(read_error)?;
-    let is_csv = first
-        .trim_start_matches('\u{feff}')
-        .to_ascii_lowercase()
-        .starts_with("ssn,")
-        || first.contains(",ssn,")
-        || first.to_ascii_lowercase().contains("ssn") && first.contains(',');
+    // A DMF record is 100 characters without commas; a CSV header has commas.
+    let head = first.trim_end_matches(['\r', '\n']);
+    let is_csv = head.len() != dmf_format::RECORD_LEN && head.contains(',');
     let mut run = Run {
         registry,
         hash,

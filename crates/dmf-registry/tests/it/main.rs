@@ -1,0 +1,149 @@
+//! Imports end to end: files on disk into a registry on disk, idempotent, with rejects.
+
+use std::path::Path;
+
+use dmf_model::Date;
+use dmf_registry::answers::{self, IdentityQuery};
+use dmf_registry::{Registry, import_file};
+
+fn today() -> Date {
+    "2026-11-23".parse().unwrap()
+}
+
+fn line(change: &str, ssn: &str, last: &str, first: &str, dod: &str, dob: &str) -> String {
+    let s = format!(
+        "{change:1}{ssn:9}{last:20}{:4}{first:15}{:15} {dod:8}{dob:8}",
+        "", ""
+    );
+    format!("{s:100}\n")
+}
+
+fn identity_code(reg: &Registry, ssn: &str, first: &str, last: &str, dob: &str) -> &'static str {
+    let q = IdentityQuery {
+        ssn: ssn.parse().unwrap(),
+        first: first.into(),
+        last: last.into(),
+        dob: dob.parse().unwrap(),
+    };
+    answers::identity(&q, reg.state_of(q.ssn).unwrap().as_ref())
+        .code
+        .code()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn full_and_update_files_apply_per_ssn_and_reimports_add_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = Registry::init(&dir.path().join("data")).unwrap();
+    let full = [
+        line("", "123456789", "SMITH", "JOHN", "03152001", "01021930"),
+        line("", "234567890", "DOE", "JANE", "00001999", "00001920"),
+        line("", "345678901", "ROE", "", "03152001", "01021930"),
+        line("", "000111222", "BAD", "SSN", "03152001", "01021930"),
+    ]
+    .concat();
+    let full = write(dir.path(), "ssdm1.txt", &full);
+    let s = import_file(&reg, &full, today(), 0, &|_| {}).unwrap();
+    assert_eq!(
+        (s.format, s.records, s.events_added, s.rejected),
+        ("dmf", 4, 2, 2)
+    );
+    let rejects = std::fs::read_to_string(s.rejects_file.unwrap()).unwrap();
+    assert_eq!(
+        rejects,
+        "line,field,reason\n3,first name,it is blank\n4,ssn (2-10),columns 2-10 (ssn): area 000 is never issued\n"
+    );
+    assert_eq!(
+        identity_code(&reg, "123456789", "John", "Smith", "1930-01-02"),
+        "X"
+    );
+
+    let again = import_file(&reg, &full, today(), 0, &|_| {}).unwrap();
+    assert_eq!((again.events_added, again.already_imported), (0, 2));
+
+    let update = [
+        line("D", "123456789", "SMITH", "JOHN", "03152001", "01021930"),
+        line("C", "234567890", "DOE", "JANE", "07041999", ""),
+    ]
+    .concat();
+    let update = write(dir.path(), "update1.txt", &update);
+    let s = import_file(&reg, &update, today(), 0, &|_| {}).unwrap();
+    assert_eq!((s.events_added, s.rejected), (2, 0));
+    assert_eq!(
+        identity_code(&reg, "123456789", "John", "Smith", "1930-01-02"),
+        "1",
+        "deleted: no longer on file"
+    );
+    let jane = reg.state_of("234567890".parse().unwrap()).unwrap().unwrap();
+    assert_eq!(jane.death.unwrap().dod.to_string(), "1999-07-04");
+    assert_eq!(reg.store().head().unwrap(), 4);
+}
+
+#[test]
+fn people_files_map_columns_by_header_and_reject_bad_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = Registry::init(&dir.path().join("data")).unwrap();
+    let csv = "dob,last,first,ssn,extra\n1980-05-17,Walker,Alice,123456789,x\n1980-13-01,Walker,Bob,234567890,x\n,Lee,Ann,999000111,x\n";
+    let path = write(dir.path(), "people.csv", csv);
+    let s = import_file(&reg, &path, today(), 0, &|_| {}).unwrap();
+    assert_eq!(
+        (s.format, s.records, s.events_added, s.rejected),
+        ("people", 3, 1, 2)
+    );
+    let rejects = std::fs::read_to_string(s.rejects_file.unwrap()).unwrap();
+    assert_eq!(
+        rejects,
+        "line,field,reason\n3,dob,month 13 does not exist\n4,ssn,areas 900-999 are never issued (area 999)\n"
+    );
+    assert_eq!(
+        identity_code(&reg, "123456789", "Alice", "Walker", "1980-05-17"),
+        "V"
+    );
+    assert_eq!(
+        identity_code(&reg, "123456789", "Alice", "Walker", "1985-05-17"),
+        "3"
+    );
+    assert_eq!(
+        identity_code(&reg, "123456789", "Mary", "Jones", "1980-05-17"),
+        "5"
+    );
+
+    let bad = write(dir.path(), "nossn.csv", "name,dob\nx,1980\n");
+    let err = import_file(&reg, &bad, today(), 0, &|_| {}).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("the header must name ssn, first and last columns"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn a_second_writer_is_refused_while_one_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let one = Registry::init(&data).unwrap();
+    let two = Registry::open(&data).unwrap();
+    let path = write(dir.path(), "p.csv", "ssn,first,last\n123456789,A,B\n");
+    import_file(&one, &path, today(), 0, &|_| {}).unwrap();
+    let err = import_file(&two, &path, today(), 0, &|_| {}).unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("is being written by another process"),
+        "{err}"
+    );
+    assert!(
+        Registry::init(&data)
+            .unwrap_err()
+            .to_string()
+            .ends_with("already holds a registry")
+    );
+    let missing = Registry::open(&dir.path().join("nothing")).unwrap_err();
+    assert!(
+        missing.to_string().starts_with("no registry at"),
+        "{missing}"
+    );
+}
