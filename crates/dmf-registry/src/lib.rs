@@ -133,6 +133,12 @@ impl Registry {
         self.store.as_ref()
     }
 
+    /// Checks the store file and that every event decodes and applies.
+    pub fn check(&self) -> Result<Index, RegistryError> {
+        self.store.integrity_check()?;
+        self.load_index()
+    }
+
     /// The writer, holding the data folder's lock and the loaded current state.
     fn writer(&self) -> Result<MutexGuard<'_, Writer>, RegistryError> {
         let mut w = self.writer.lock().expect("writer lock");

@@ -85,6 +85,24 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// SQLite's own check of the whole file: `Ok` or the problems it found.
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let conn = self.reader.lock().expect("reader lock");
+        let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(backend)?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        if rows == ["ok"] {
+            Ok(())
+        } else {
+            Err(StoreError::Backend(rows.join("; ")))
+        }
+    }
+}
+
 fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
     Ok(StoredEvent {
         seq: row.get::<_, i64>(0)? as Seq,

@@ -82,6 +82,9 @@ struct SubmitArgs {
     /// The day taken for dates a submission leaves out, YYYY-MM-DD (default: today).
     #[arg(long)]
     today: Option<String>,
+    /// Lines stored per transaction; their results are printed once they are durable.
+    #[arg(long, default_value_t = 10_000)]
+    batch_size: usize,
     /// Print one JSON result a line.
     #[arg(long)]
     json: bool,

@@ -162,6 +162,8 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
                 }
             }
         }
+        // What is printed is durable: let whoever reads it know at once.
+        out.flush()?;
         Ok(())
     };
     for (i, line) in input.lines().enumerate() {
@@ -170,7 +172,7 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
             continue;
         }
         pending.push((i as u64 + 1, parse_line(&line, today)));
-        if pending.len() >= 10_000 {
+        if pending.len() >= args.batch_size.max(1) {
             flush(&mut pending, &mut out)?;
         }
     }

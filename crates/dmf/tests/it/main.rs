@@ -220,3 +220,97 @@ fn bad_arguments_are_refused() {
         stderr(&out)
     );
 }
+
+/// A small deterministic generator, so that a failing cycle can be rerun.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Starts a writer, kills it with SIGKILL at a random point, and checks that every event it
+/// acknowledged is in the store and the store is intact. `DMF_KILL_CYCLES` sets the cycles
+/// (bench/kill.sh runs more).
+#[test]
+fn acknowledged_events_survive_sigkill() {
+    use std::io::{BufRead, BufReader, Write};
+    let cycles: u64 = std::env::var("DMF_KILL_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(dmf(&["init", "--data", s(&data)]).status.success());
+    let mut rng = Lcg(42);
+    let mut acknowledged: Vec<(String, u64)> = Vec::new();
+    const LINES: u64 = 3000;
+    for cycle in 0..cycles {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dmf"))
+            .args([
+                "submit",
+                "--data",
+                s(&data),
+                "--json",
+                "--batch-size",
+                "40",
+                "--today",
+                "2026-11-23",
+                "-",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let feeder = std::thread::spawn(move || {
+            for i in 0..LINES {
+                let ssn = format!("{:03}{:02}{:04}", 200 + cycle / 90, 1 + cycle % 90, i + 1);
+                let line = format!(
+                    r#"{{"type":"death_report","ssn":"{ssn}","first":"Ann","last":"Lee","dod":"2026-11-01","source":"family","evidence":"e","idempotency_key":"c{cycle}-{i}"}}"#
+                );
+                if writeln!(stdin, "{line}").is_err() {
+                    return;
+                }
+            }
+        });
+        let kill_after = rng.below(LINES / 2);
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut seen = 0;
+        let mut text = String::new();
+        while seen < kill_after {
+            text.clear();
+            if reader.read_line(&mut text).unwrap() == 0 {
+                break;
+            }
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["status"], "accepted", "{v}");
+            let line = v["line"].as_u64().unwrap();
+            acknowledged.push((format!("c{cycle}-{}", line - 1), v["seq"].as_u64().unwrap()));
+            seen += 1;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        feeder.join().unwrap();
+
+        let registry = dmf_registry::Registry::open(&data).unwrap();
+        let index = registry
+            .check()
+            .unwrap_or_else(|e| panic!("cycle {cycle}: store damaged: {e:#}"));
+        assert_eq!(index.head, registry.store().head().unwrap());
+        for (key, seq) in &acknowledged {
+            assert_eq!(
+                registry.store().seq_of_key(key).unwrap(),
+                Some(*seq),
+                "cycle {cycle}: acknowledged {key} lost"
+            );
+        }
+    }
+    assert!(!acknowledged.is_empty());
+}
