@@ -454,6 +454,11 @@ impl Index {
         self.head = head;
     }
 
+    /// Every SSN with its state, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &PersonState)> {
+        self.people.iter().map(|(k, v)| (*k, v))
+    }
+
     pub fn reserve(&mut self, n: usize) {
         self.people.reserve(n);
     }

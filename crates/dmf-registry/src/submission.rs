@@ -41,7 +41,7 @@ pub struct Submission {
 }
 
 /// The fields each type takes; anything else is refused.
-fn allowed(kind: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn allowed(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "death_report" => &[
             "ssn",

@@ -347,3 +347,18 @@ fn the_derived_state_equals_a_replay_of_each_persons_events() {
         assert_eq!(w.index.as_ref().unwrap().get(ssn), index.get(ssn));
     }
 }
+
+/// The published JSON Schema names exactly the fields the parser takes.
+#[test]
+fn the_published_schema_matches_the_parser() {
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../../../docs/submit.schema.json")).unwrap();
+    for kind in ["death_report", "status_notice", "correction", "verification", "contest"] {
+        let def = &schema["$defs"][kind];
+        let mut props: Vec<&str> = def["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        props.sort();
+        let mut fields: Vec<&str> = submission::allowed(kind).unwrap().to_vec();
+        fields.extend(["type", "idempotency_key"]);
+        fields.sort();
+        assert_eq!(props, fields, "{kind}");
+    }
+}
