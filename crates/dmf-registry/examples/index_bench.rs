@@ -12,14 +12,21 @@ use dmf_registry::answers::{self, IdentityQuery};
 /// Resident memory of this process, in bytes.
 fn resident() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     pages * 4096
 }
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = args.next().expect("usage: index_bench DATA_DIR [LOOKUPS]");
-    let lookups: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000_000);
+    let lookups: usize = args
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000_000);
     let registry = Registry::open(dir.as_ref()).expect("open the registry");
     let before = resident();
     let started = Instant::now();
@@ -50,8 +57,14 @@ fn main() {
     let secs = started.elapsed().as_secs_f64();
     println!("events: {}", index.head);
     println!("people in the index: {people}");
-    println!("index rebuilt from events in {load:.2} s ({:.0} events/s)", index.head as f64 / load);
-    println!("resident bytes per person: {:.0}", bytes as f64 / people as f64);
+    println!(
+        "index rebuilt from events in {load:.2} s ({:.0} events/s)",
+        index.head as f64 / load
+    );
+    println!(
+        "resident bytes per person: {:.0}",
+        bytes as f64 / people as f64
+    );
     println!(
         "identity lookups: {lookups} in {secs:.2} s = {:.2} M/s on one core ({deceased} deceased answers)",
         lookups as f64 / secs / 1e6

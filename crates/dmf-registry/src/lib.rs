@@ -71,11 +71,13 @@ pub struct Accepted {
     pub outcome: Outcome,
 }
 
-/// The writer's side: the full current state, loaded on the first write.
+/// The writer's side: the lock, and the states of the SSNs it has seen.
 #[derive(Debug)]
 struct Writer {
+    /// States known to the writer; with `complete`, every SSN with events is in it.
     index: Option<Index>,
-    _lock: Option<File>,
+    complete: bool,
+    lock: Option<File>,
 }
 
 /// A registry in a data folder.
@@ -120,7 +122,8 @@ impl Registry {
             store: Arc::new(store),
             writer: Mutex::new(Writer {
                 index: None,
-                _lock: None,
+                complete: false,
+                lock: None,
             }),
         })
     }
@@ -142,7 +145,7 @@ impl Registry {
     /// The writer, holding the data folder's lock and the loaded current state.
     fn writer(&self) -> Result<MutexGuard<'_, Writer>, RegistryError> {
         let mut w = self.writer.lock().expect("writer lock");
-        if w._lock.is_none() {
+        if w.lock.is_none() {
             let path = self.dir.join(LOCK_FILE);
             let file = File::options()
                 .create(true)
@@ -155,10 +158,15 @@ impl Registry {
                 })?;
             file.try_lock()
                 .map_err(|_| RegistryError::Busy(self.dir.clone()))?;
-            w._lock = Some(file);
+            w.lock = Some(file);
         }
         if w.index.is_none() {
-            w.index = Some(self.load_index()?);
+            // States are read per SSN as needed; an empty store is complete already.
+            let head = self.store.head()?;
+            let mut index = Index::default();
+            index.head = head;
+            w.index = Some(index);
+            w.complete = head == 0;
         }
         Ok(w)
     }
@@ -211,6 +219,7 @@ impl Registry {
                 })
                 .collect());
         }
+        let complete = w.complete;
         let index = w.index.as_mut().expect("loaded");
         let head = self.store.head()?;
         if head != index.head {
@@ -238,9 +247,15 @@ impl Registry {
                 }
             }
             let ssn = sub.event.ssn();
-            let state = overlay
-                .entry(ssn.as_u32())
-                .or_insert_with(|| index.get(ssn).cloned().unwrap_or_default());
+            if !overlay.contains_key(&ssn.as_u32()) {
+                let known = match index.get(ssn) {
+                    Some(state) => state.clone(),
+                    None if complete => PersonState::default(),
+                    None => self.state_of(ssn)?.unwrap_or_default(),
+                };
+                overlay.insert(ssn.as_u32(), known);
+            }
+            let state = overlay.get_mut(&ssn.as_u32()).expect("inserted");
             if let Err(rejection) = state.check(ssn, &sub.event) {
                 results.push(Err(rejection));
                 continue;
