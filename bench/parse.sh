@@ -18,7 +18,7 @@ cat "$work/big.txt" > /dev/null
 
 # Best of 7 wall-clock runs, in seconds.
 best() {
-    local best=999999 t0 t1 t
+    local best=999999999999 t0 t1 t
     for _ in 1 2 3 4 5 6 7; do
         t0=$(date +%s%N)
         "$@" > /dev/null

@@ -31,6 +31,7 @@ pub enum SsnError {
 
 impl Ssn {
     /// Builds an SSN from its area (3 digits), group (2) and serial (4), checking the rules.
+    #[inline]
     pub fn from_parts(area: u16, group: u8, serial: u16) -> Result<Ssn, SsnError> {
         match area {
             0 => return Err(SsnError::Area000),
@@ -58,18 +59,18 @@ impl Ssn {
         let Ok(digits) = <&[u8; 9]>::try_from(bytes) else {
             return Err(SsnError::Length(bytes.len()));
         };
-        let mut n = 0u32;
-        for (i, &b) in digits.iter().enumerate() {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
-                return Err(SsnError::NotDigit {
-                    position: i + 1,
-                    found: b as char,
-                });
+        let mut d = [0u8; 9];
+        for (i, (slot, &b)) in d.iter_mut().zip(digits).enumerate() {
+            *slot = b.wrapping_sub(b'0');
+            if *slot > 9 {
+                return Err(SsnError::NotDigit { position: i + 1, found: b as char });
             }
-            n = n * 10 + d as u32;
         }
-        Ssn::from_number(n)
+        // The parts directly from the digits: no division on this hot path.
+        let area = d[0] as u16 * 100 + d[1] as u16 * 10 + d[2] as u16;
+        let group = d[3] * 10 + d[4];
+        let serial = d[5] as u16 * 1000 + d[6] as u16 * 100 + d[7] as u16 * 10 + d[8] as u16;
+        Ssn::from_parts(area, group, serial)
     }
 
     /// Accepts a number below 10^9 if it is of an issuable form.

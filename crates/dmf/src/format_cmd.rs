@@ -31,7 +31,7 @@ impl Input {
         // SAFETY: the map is read-only and private to this process; a file changed by another
         // process while it is checked can give wrong counts, never unsafety in our code, since
         // every byte is read as plain data.
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+        let map = unsafe { memmap2::MmapOptions::new().map(&file) }
             .with_context(|| format!("cannot map {}", path.display()))?;
         Ok(Input::Mapped(map))
     }
