@@ -63,7 +63,10 @@ impl Ssn {
         for (i, (slot, &b)) in d.iter_mut().zip(digits).enumerate() {
             *slot = b.wrapping_sub(b'0');
             if *slot > 9 {
-                return Err(SsnError::NotDigit { position: i + 1, found: b as char });
+                return Err(SsnError::NotDigit {
+                    position: i + 1,
+                    found: b as char,
+                });
             }
         }
         // The parts directly from the digits: no division on this hot path.

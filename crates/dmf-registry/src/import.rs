@@ -294,7 +294,7 @@ fn read_people(
             birth_state: get(c_state).map(str::to_owned),
         };
         run.push(line, Event::Person(person))?;
-        if run.summary.records % 65_536 == 0 {
+        if run.summary.records.is_multiple_of(65_536) {
             progress(run.summary.records);
         }
     }
@@ -336,7 +336,7 @@ fn read_dmf(
                 );
             }
         }
-        if run.summary.records % 65_536 == 0 {
+        if run.summary.records.is_multiple_of(65_536) {
             progress(run.summary.records);
         }
     }

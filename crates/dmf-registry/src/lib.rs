@@ -247,13 +247,13 @@ impl Registry {
                 }
             }
             let ssn = sub.event.ssn();
-            if !overlay.contains_key(&ssn.as_u32()) {
+            if let std::collections::hash_map::Entry::Vacant(e) = overlay.entry(ssn.as_u32()) {
                 let known = match index.get(ssn) {
                     Some(state) => state.clone(),
                     None if complete => PersonState::default(),
                     None => self.state_of(ssn)?.unwrap_or_default(),
                 };
-                overlay.insert(ssn.as_u32(), known);
+                e.insert(known);
             }
             let state = overlay.get_mut(&ssn.as_u32()).expect("inserted");
             if let Err(rejection) = state.check(ssn, &sub.event) {

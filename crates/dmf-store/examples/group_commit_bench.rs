@@ -36,7 +36,8 @@ fn main() {
     }
     let baseline = n as f64 / started.elapsed().as_secs_f64();
 
-    let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&dir.path().join("group.sqlite")).expect("open"));
+    let store: Arc<dyn EventStore> =
+        Arc::new(SqliteStore::open(&dir.path().join("group.sqlite")).expect("open"));
     let group = Arc::new(GroupCommit::new(store.clone()));
     let started = Instant::now();
     let handles: Vec<_> = (0..threads)
@@ -44,7 +45,9 @@ fn main() {
             let group = group.clone();
             std::thread::spawn(move || {
                 for i in 0..per_thread {
-                    group.append(vec![event(t * per_thread + i)]).expect("append");
+                    group
+                        .append(vec![event(t * per_thread + i)])
+                        .expect("append");
                 }
             })
         })
