@@ -182,6 +182,16 @@ impl PartialDate {
         }
     }
 
+    /// The date of `year`, `month` and `day`, `0` standing for an unknown month or day; `None`
+    /// where [`PartialDate::new`] would refuse it. For hot paths that need no reason.
+    #[inline]
+    pub fn from_dmf_parts(year: u16, month: u8, day: u8) -> Option<PartialDate> {
+        let ok = YEARS.contains(&year)
+            && month <= 12
+            && (day == 0 || (month != 0 && day <= days_in_month(year, month)));
+        ok.then_some(PartialDate { year, month, day })
+    }
+
     /// Parses the DMF form `MMDDCCYY`, where `00` stands for an unknown month or day.
     #[inline]
     pub fn parse_mmddccyy(b: &[u8; 8]) -> Result<PartialDate, DateError> {

@@ -127,6 +127,12 @@ proptest! {
     }
 
     #[test]
+    fn dmf_parts_agree_with_new(year in 1790u16..2210, month in 0u8..=13, day in 0u8..=32) {
+        let checked = PartialDate::new(year, (month != 0).then_some(month), (day != 0).then_some(day));
+        prop_assert_eq!(PartialDate::from_dmf_parts(year, month, day), checked.ok());
+    }
+
+    #[test]
     fn mmddccyy_round_trip(year in 1800u16..2200, month in 0u8..=12, day in 0u8..=31) {
         let text = format!("{month:02}{day:02}{year:04}");
         if let Ok(d) = PartialDate::parse_mmddccyy(text.as_bytes().try_into().unwrap()) {
