@@ -41,13 +41,59 @@ impl IdentityCode {
     }
 }
 
-/// Letters only, uppercase ASCII.
-fn letters(name: &str) -> Vec<u8> {
-    dmf_form(name)
-        .bytes()
-        .filter(u8::is_ascii_alphabetic)
-        .collect()
+/// The letters of a name, uppercase ASCII, at most `N` of them (the DMF field widths: 15 for a
+/// first name, 20 for a last name), stored inline so that a lookup follows no pointer.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NameKey<const N: usize> {
+    /// Letters, then zeros.
+    buf: [u8; N],
 }
+
+impl<const N: usize> NameKey<N> {
+    pub fn of(name: &str) -> NameKey<N> {
+        let mut out = NameKey { buf: [0; N] };
+        let mut len = 0;
+        let mut push = |b: u8| {
+            if b.is_ascii_alphabetic() && len < N {
+                out.buf[len] = b.to_ascii_uppercase();
+                len += 1;
+            }
+        };
+        if name.is_ascii() {
+            name.bytes().for_each(&mut push);
+        } else {
+            // Rare: accented letters are transliterated first.
+            dmf_form(name).bytes().for_each(&mut push);
+        }
+        out
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        let len = self.buf.iter().position(|&b| b == 0).unwrap_or(N);
+        &self.buf[..len]
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).expect("ASCII letters")
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for NameKey<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl<const N: usize> std::fmt::Display for NameKey<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A first name's key.
+pub type FirstKey = NameKey<15>;
+/// A last name's key.
+pub type LastKey = NameKey<20>;
 
 fn prefix(s: &[u8], n: usize) -> &[u8] {
     &s[..s.len().min(n)]
@@ -58,10 +104,10 @@ fn near(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let diffs: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-    match diffs[..] {
-        [] | [_] => true,
-        [i, j] => j == i + 1 && a[i] == b[j] && a[j] == b[i],
+    let mut diffs = (0..a.len()).filter(|&i| a[i] != b[i]);
+    match (diffs.next(), diffs.next(), diffs.next()) {
+        (None, _, _) | (Some(_), None, _) => true,
+        (Some(i), Some(j), None) => j == i + 1 && a[i] == b[j] && a[j] == b[i],
         _ => false,
     }
 }
@@ -69,15 +115,16 @@ fn near(a: &[u8], b: &[u8]) -> bool {
 /// The name tolerances: first 7 letters of the surname plus the first initial, or the first 4
 /// letters of each name, or each name equal but for one letter or two transposed.
 pub fn names_match(first: &str, last: &str, on_file: &Identity) -> bool {
-    let (qf, ql) = (letters(first), letters(last));
-    let (rf, rl) = (letters(&on_file.first), letters(&on_file.last));
+    let (qf, ql) = (FirstKey::of(first), LastKey::of(last));
+    let (qf, ql) = (qf.as_bytes(), ql.as_bytes());
+    let (rf, rl) = (on_file.first.as_bytes(), on_file.last.as_bytes());
     if qf.is_empty() || ql.is_empty() {
         return false;
     }
     let initial = qf.first() == rf.first();
-    (prefix(&ql, 7) == prefix(&rl, 7) && initial)
-        || (prefix(&qf, 4) == prefix(&rf, 4) && prefix(&ql, 4) == prefix(&rl, 4))
-        || (near(&qf, &rf) && near(&ql, &rl))
+    (prefix(ql, 7) == prefix(rl, 7) && initial)
+        || (prefix(qf, 4) == prefix(rf, 4) && prefix(ql, 4) == prefix(rl, 4))
+        || (near(qf, rf) && near(ql, rl))
 }
 
 /// The date-of-birth tolerance: year exact, or month exact and year within one. An unknown

@@ -8,14 +8,15 @@ use std::collections::HashMap;
 use dmf_model::{Date, DeathSource, NoticeKind, PartialDate, Reference, Ssn, VerificationLevel};
 use dmf_store::Seq;
 
+use crate::answers::{FirstKey, LastKey};
 use crate::event::{Event, ImportedChange, Origin};
 use crate::submission::Rejection;
 
 /// The name and date of birth answers are checked against (DMF forms).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    pub first: Box<str>,
-    pub last: Box<str>,
+    pub first: FirstKey,
+    pub last: LastKey,
     pub dob: Option<PartialDate>,
 }
 
@@ -208,8 +209,8 @@ impl PersonState {
             Event::Person(p) => {
                 self.issued = true;
                 self.identity = Some(Identity {
-                    first: p.name.first.dmf().into(),
-                    last: p.name.last.dmf().into(),
+                    first: FirstKey::of(p.name.first.dmf()),
+                    last: LastKey::of(p.name.last.dmf()),
                     dob: p.dob,
                 });
                 Outcome::Recorded
@@ -224,8 +225,8 @@ impl PersonState {
                 };
                 let subject = report.subject();
                 let named = Identity {
-                    first: subject.name.first.dmf().into(),
-                    last: subject.name.last.dmf().into(),
+                    first: FirstKey::of(subject.name.first.dmf()),
+                    last: LastKey::of(subject.name.last.dmf()),
                     dob: subject.dob,
                 };
                 self.apply_report(seq, fact, &r.origin, named)

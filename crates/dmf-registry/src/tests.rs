@@ -293,8 +293,8 @@ fn idempotency_keys_make_retries_no_ops() {
 #[test]
 fn name_and_dob_tolerances() {
     let id = state::Identity {
-        first: "JONATHAN".into(),
-        last: "WILLIAMSON".into(),
+        first: answers::FirstKey::of("JONATHAN"),
+        last: answers::LastKey::of("WILLIAMSON"),
         dob: Some("1960-07-15".parse().unwrap()),
     };
     let check = |first: &str, last: &str| answers::names_match(first, last, &id);
@@ -307,6 +307,22 @@ fn name_and_dob_tolerances() {
     assert!(check("Jonahtan", "Williamsno"), "two letters transposed");
     assert!(!check("Mary", "Williamson"));
     assert!(!check("Jonathan", "Smith"));
+    // Names longer than the DMF fields are compared at the field widths on both sides.
+    let long = state::Identity {
+        first: answers::FirstKey::of("MARIA-GUADALUPE-ESPERANZA"),
+        last: answers::LastKey::of("WOLFESCHLEGELSTEINHAUSENBERGERDORFF"),
+        dob: None,
+    };
+    assert!(answers::names_match(
+        "Maria Guadalupe Esperanza",
+        "Wolfeschlegelsteinhausenbergerdorff",
+        &long
+    ));
+    assert!(answers::names_match(
+        "Maria Guadalupe Esperanza",
+        "Wolfeschlegelsteinhuasenbergerdorff",
+        &long
+    ));
     let dob = |s: &str| answers::dob_matches(s.parse().unwrap(), id.dob);
     assert!(dob("1960-01-01"), "year exact");
     assert!(dob("1961-07-01"), "month exact, year within one");
