@@ -174,16 +174,7 @@ fn errors_name_columns_fields_and_reasons() {
 
 #[test]
 fn short_lines_read_as_padded() {
-    let full = line([
-        "",
-        "242250440",
-        "JONES",
-        "JERRY",
-        "L",
-        "P",
-        "02132011",
-        "08061964",
-    ]);
+    let full = jones("242250440", "02132011");
     let short = full.trim_end();
     assert_eq!(short.len(), 81);
     assert_eq!(render(short), render(&full));
@@ -193,28 +184,15 @@ fn short_lines_read_as_padded() {
     assert_eq!(out, format!("{full}\r\n").into_bytes());
 }
 
+/// The line of JERRY L JONES, born 1964-08-06, with an SSN and a date of death.
+fn jones(ssn: &str, dod: &str) -> String {
+    line(["", ssn, "JONES", "JERRY", "L", "P", dod, "08061964"])
+}
+
 #[test]
 fn scan_counts_and_line_ends() {
-    let good = line([
-        "",
-        "242250440",
-        "JONES",
-        "JERRY",
-        "L",
-        "P",
-        "02132011",
-        "08061964",
-    ]);
-    let bad = line([
-        "",
-        "666250440",
-        "JONES",
-        "JERRY",
-        "L",
-        "P",
-        "02002011",
-        "08061964",
-    ]);
+    let good = jones("242250440", "02132011");
+    let bad = jones("666250440", "02002011");
     let text = format!("{good}\r\n{bad}\n{}\n{good}", good.trim_end());
     let all = scan(text.as_bytes(), ScanMode::AllErrors { keep: 10 });
     let s = &all.summary;
@@ -238,26 +216,8 @@ fn scan_counts_and_line_ends() {
 
 #[test]
 fn parallel_scan_equals_serial() {
-    let good = line([
-        "",
-        "242250440",
-        "JONES",
-        "JERRY",
-        "L",
-        "P",
-        "02132011",
-        "08061964",
-    ]);
-    let bad = line([
-        "",
-        "242250440",
-        "JONES",
-        "JERRY",
-        "L",
-        "P",
-        "13132011",
-        "08061964",
-    ]);
+    let good = jones("242250440", "02132011");
+    let bad = jones("242250440", "13132011");
     let mut text = String::new();
     for i in 0..40_000 {
         text.push_str(if i % 997 == 0 { &bad } else { &good });
