@@ -5,6 +5,9 @@ use dmf_model::{
     Correction, CorrectionKind, Date, DeathReport, PartialDate, PersonName, Reference, Ssn,
     StatusNotice, Subject, TwoPersonApproval, VerificationLevel,
 };
+use std::io::Write;
+
+use dmf_format::convert::json_string;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{
@@ -78,87 +81,155 @@ pub struct DecodeError {
     pub reason: String,
 }
 
-fn text(s: &impl ToString) -> Option<String> {
-    Some(s.to_string())
+/// Writes one JSON object field by field, straight into the output: no intermediate values.
+struct Object {
+    out: Vec<u8>,
 }
 
-fn name_fields(body: &mut Body, name: &PersonName) {
-    body.first = Some(name.first.original().to_owned());
-    body.middle = name.middle.as_ref().map(|m| m.original().to_owned());
-    body.last = Some(name.last.original().to_owned());
-    body.suffix = name.suffix.as_ref().map(|s| s.part().original().to_owned());
+impl Object {
+    fn new() -> Object {
+        let mut out = Vec::with_capacity(256);
+        out.push(b'{');
+        Object { out }
+    }
+
+    fn key(&mut self, key: &str) {
+        if self.out.len() > 1 {
+            self.out.push(b',');
+        }
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    /// A string that needs escaping (names, references).
+    fn text(&mut self, key: &str, value: &str) {
+        self.key(key);
+        json_string(value, &mut self.out);
+    }
+
+    fn opt_text(&mut self, key: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.text(key, v);
+        }
+    }
+
+    /// A value whose text needs no escaping: codes, digits and dates.
+    fn plain(&mut self, key: &str, value: impl std::fmt::Display) {
+        self.key(key);
+        let _ = write!(self.out, "\"{value}\"");
+    }
+
+    fn texts<'a>(&mut self, key: &str, values: impl IntoIterator<Item = &'a str>) {
+        self.key(key);
+        self.out.push(b'[');
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            json_string(v, &mut self.out);
+        }
+        self.out.push(b']');
+    }
+
+    fn number(&mut self, key: &str, value: u64) {
+        self.key(key);
+        let _ = write!(self.out, "{value}");
+    }
+
+    fn name(&mut self, name: &PersonName) {
+        self.text("first", name.first.original());
+        self.opt_text("middle", name.middle.as_ref().map(|m| m.original()));
+        self.text("last", name.last.original());
+        self.opt_text("suffix", name.suffix.as_ref().map(|s| s.part().original()));
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.out.push(b'}');
+        self.out
+    }
 }
 
-/// The stored JSON of an event.
+/// The stored JSON of an event. Fields come in the order of [`Body`]'s declaration, absent
+/// ones left out, so that an event always encodes to the same bytes.
 pub fn encode(event: &Event) -> Vec<u8> {
-    let mut b = Body {
-        ssn: text(&event.ssn()),
-        ..Body::default()
-    };
+    let mut o = Object::new();
+    o.plain("ssn", event.ssn());
     match event {
         Event::Person(p) => {
-            name_fields(&mut b, &p.name);
-            b.sex = p.sex.map(|s| s.code().to_owned());
-            b.dob = p.dob.as_ref().and_then(text);
-            b.birth_state = p.birth_state.clone();
+            o.name(&p.name);
+            if let Some(sex) = p.sex {
+                o.plain("sex", sex.code());
+            }
+            if let Some(dob) = p.dob {
+                o.plain("dob", dob);
+            }
+            o.opt_text("birth_state", p.birth_state.as_deref());
         }
         Event::DeathReport(r) => {
             let report = &r.report;
-            name_fields(&mut b, &report.subject().name);
-            b.dob = report.subject().dob.as_ref().and_then(text);
-            b.dod = text(&report.dod());
-            b.source = text(&report.source());
-            b.evidence = vec![report.evidence().to_string()];
-            b.verification = match report.verification() {
-                VerificationLevel::None => None,
-                v => Some((v.code() as char).to_string()),
-            };
-            b.received = text(&r.received);
-            b.origin = match &r.origin {
-                Origin::Submitted => None,
+            o.name(&report.subject().name);
+            if let Some(dob) = report.subject().dob {
+                o.plain("dob", dob);
+            }
+            o.plain("dod", report.dod());
+            o.plain("source", report.source());
+            o.texts("evidence", [report.evidence().as_str()]);
+            if report.verification() != VerificationLevel::None {
+                o.plain("verification", report.verification().code() as char);
+            }
+            o.plain("received", r.received);
+            match &r.origin {
+                Origin::Submitted => {}
                 Origin::Imported {
                     change: ImportedChange::Add,
-                } => Some("import".into()),
+                } => o.plain("origin", "import"),
                 Origin::Imported {
                     change: ImportedChange::Change,
-                } => Some("import_change".into()),
-            };
+                } => o.plain("origin", "import_change"),
+            }
         }
         Event::StatusNotice(n) => {
-            b.kind = text(&n.notice.kind);
-            b.authority = text(&n.notice.authority);
-            b.legal_basis = text(&n.notice.legal_basis);
-            b.document = text(&n.notice.document);
-            b.effective = text(&n.notice.effective);
-            b.notice_sent = text(&n.notice_sent);
-            b.contest_deadline = text(&n.contest_deadline);
+            o.plain("kind", n.notice.kind);
+            o.text("authority", n.notice.authority.as_str());
+            o.text("legal_basis", n.notice.legal_basis.as_str());
+            o.text("document", n.notice.document.as_str());
+            o.plain("effective", n.notice.effective);
+            o.plain("notice_sent", n.notice_sent);
+            o.plain("contest_deadline", n.contest_deadline);
         }
         Event::Correction(c) => {
-            b.kind = Some(c.kind().code().to_owned());
-            b.reason = text(c.reason());
-            b.evidence = c
-                .identity_evidence()
-                .iter()
-                .map(|e| e.to_string())
-                .collect();
-            b.requested_by = text(c.approval().requested_by());
-            b.approved_by = text(c.approval().approved_by());
+            o.texts(
+                "evidence",
+                c.identity_evidence().iter().map(Reference::as_str),
+            );
+            o.plain("kind", c.kind().code());
+            o.text("reason", c.reason().as_str());
+            o.text("requested_by", c.approval().requested_by().as_str());
+            o.text("approved_by", c.approval().approved_by().as_str());
         }
         Event::Verification(v) => {
-            b.report = v.report;
-            b.approved_by = text(&v.approved_by);
-            b.evidence = v.evidence.iter().map(|e| e.to_string()).collect();
+            if let Some(e) = &v.evidence {
+                o.texts("evidence", [e.as_str()]);
+            }
+            o.text("approved_by", v.approved_by.as_str());
+            if let Some(report) = v.report {
+                o.number("report", report);
+            }
         }
         Event::Contest(c) => {
-            b.notice = c.notice;
-            b.reason = text(&c.reason);
-            b.requested_by = c.requested_by.as_ref().and_then(text);
+            o.text("reason", c.reason.as_str());
+            o.opt_text(
+                "requested_by",
+                c.requested_by.as_ref().map(Reference::as_str),
+            );
+            if let Some(notice) = c.notice {
+                o.number("notice", notice);
+            }
         }
-        Event::ImportDelete(d) => {
-            b.evidence = vec![d.evidence.to_string()];
-        }
+        Event::ImportDelete(d) => o.texts("evidence", [d.evidence.as_str()]),
     }
-    serde_json::to_vec(&b).expect("a body always serializes")
+    o.finish()
 }
 
 /// The event a stored JSON body holds.

@@ -119,6 +119,9 @@ impl Run<'_> {
         }
         let key = format!("import:{}:{}", self.hash, self.batch_index);
         self.batch_index += 1;
+        // In SSN order the store's per-person index is written page after page rather than
+        // all over; records of one SSN keep their order (the sort is stable).
+        self.batch.sort_by_key(|(_, event)| event.ssn());
         let (lines, subs): (Vec<u64>, Vec<Submission>) = self
             .batch
             .drain(..)

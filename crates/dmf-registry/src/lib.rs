@@ -78,6 +78,9 @@ struct Writer {
     index: Option<Index>,
     complete: bool,
     lock: Option<File>,
+    /// States a batch changes, merged into `index` once the batch is durable; kept between
+    /// batches so that its memory is reused rather than allocated and faulted in again.
+    overlay: HashMap<u32, PersonState>,
 }
 
 /// A registry in a data folder.
@@ -124,6 +127,7 @@ impl Registry {
                 index: None,
                 complete: false,
                 lock: None,
+                overlay: HashMap::new(),
             }),
         })
     }
@@ -228,7 +232,9 @@ impl Registry {
                 got: head,
             });
         }
-        let mut overlay: HashMap<u32, PersonState> = HashMap::new();
+        let mut overlay = std::mem::take(&mut w.overlay);
+        overlay.clear();
+        let index = w.index.as_mut().expect("loaded");
         let mut keys: HashMap<String, Seq> = HashMap::new();
         let mut events = Vec::new();
         let mut results = Vec::with_capacity(subs.len());
@@ -294,7 +300,8 @@ impl Registry {
             }
         }
         let index = w.index.as_mut().expect("loaded");
-        index.merge(overlay, head + events.len() as Seq);
+        index.merge(&mut overlay, head + events.len() as Seq);
+        w.overlay = overlay;
         Ok(results)
     }
 

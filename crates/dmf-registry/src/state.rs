@@ -450,8 +450,8 @@ impl Index {
     }
 
     /// Replaces the states of the SSNs a committed batch touched.
-    pub fn merge(&mut self, states: HashMap<u32, PersonState>, head: Seq) {
-        self.people.extend(states);
+    pub fn merge(&mut self, states: &mut HashMap<u32, PersonState>, head: Seq) {
+        self.people.extend(states.drain());
         self.head = head;
     }
 

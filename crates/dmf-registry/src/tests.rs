@@ -403,3 +403,36 @@ fn the_published_schema_matches_the_parser() {
         assert_eq!(props, fields, "{kind}");
     }
 }
+
+/// Every event type encodes to the documented JSON and decodes back to the same event.
+#[test]
+fn events_encode_canonically_and_decode_back() {
+    let lines = [
+        (
+            r#"{"type":"death_report","ssn":"123-45-6789","first":"Zoë \"Z\"","middle":"Ann","last":"O'Neil","suffix":"Jr.","dob":"1950-03","dod":"2026-11-01","source":"hospital","evidence":"chart\\7","verification":"P","received":"2026-11-02"}"#,
+            r#"{"ssn":"123456789","first":"Zoë \"Z\"","middle":"Ann","last":"O'Neil","suffix":"Jr.","dob":"1950-03","dod":"2026-11-01","source":"hospital","evidence":["chart\\7"],"verification":"P","received":"2026-11-02"}"#,
+        ),
+        (
+            r#"{"type":"status_notice","ssn":"123456789","kind":"benefits_suspended","authority":"SSA","legal_basis":"42 USC 402","document":"N-9","effective":"2026-12-01"}"#,
+            r#"{"ssn":"123456789","kind":"benefits_suspended","authority":"SSA","legal_basis":"42 USC 402","document":"N-9","effective":"2026-12-01","notice_sent":"2026-11-23","contest_deadline":"2026-12-08"}"#,
+        ),
+        (
+            r#"{"type":"correction","ssn":"123456789","reason":"alive","evidence":["passport","lease"],"requested_by":"a","approved_by":"b"}"#,
+            r#"{"ssn":"123456789","evidence":["passport","lease"],"kind":"reinstate","reason":"alive","requested_by":"a","approved_by":"b"}"#,
+        ),
+        (
+            r#"{"type":"verification","ssn":"123456789","report":7,"approved_by":"cw","evidence":"call"}"#,
+            r#"{"ssn":"123456789","evidence":["call"],"approved_by":"cw","report":7}"#,
+        ),
+        (
+            r#"{"type":"contest","ssn":"123456789","notice":3,"reason":"renewed","requested_by":"self"}"#,
+            r#"{"ssn":"123456789","reason":"renewed","requested_by":"self","notice":3}"#,
+        ),
+    ];
+    for (input, expect) in lines {
+        let event = parse_line(input, today()).unwrap().event;
+        let bytes = encode(&event);
+        assert_eq!(String::from_utf8(bytes.clone()).unwrap(), expect);
+        assert_eq!(decode(event.kind(), &bytes).unwrap(), event, "{input}");
+    }
+}
