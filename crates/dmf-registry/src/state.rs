@@ -279,6 +279,16 @@ impl PersonState {
                         corrected_by: seq,
                     });
                 }
+                // Reports that agreed with the wrong death were wrong too.
+                if let Some(d) = death {
+                    for report in extra.corroborations.drain(..) {
+                        extra.corrected.push(CorrectedDeath {
+                            dod: d.dod,
+                            report,
+                            corrected_by: seq,
+                        });
+                    }
+                }
                 extra.review.clear();
                 Outcome::Reinstated
             }

@@ -263,6 +263,14 @@ pub fn show(args: &ShowArgs) -> Result<ExitCode> {
             "event": body,
         }));
     }
+    // The wrong records stay in the history, marked with the correction that undid them.
+    if let Some(extra) = state.extra() {
+        for c in &extra.corrected {
+            if let Some(e) = events.iter_mut().find(|e| e["seq"] == c.report) {
+                e["corrected_by"] = c.corrected_by.into();
+            }
+        }
+    }
     let current = state_json((!history.is_empty()).then_some(&state), today);
     let mut out = io::stdout().lock();
     if args.json {
@@ -292,9 +300,12 @@ pub fn show(args: &ShowArgs) -> Result<ExitCode> {
                 }
             }
         }
+        let corrected = e["corrected_by"]
+            .as_u64()
+            .map_or(String::new(), |c| format!(" [corrected by #{c}]"));
         writeln!(
             out,
-            "  #{} {} {} -> {}: {}",
+            "  #{} {} {} -> {}: {}{corrected}",
             e["seq"],
             e["recorded_at"].as_str().unwrap_or(""),
             e["type"].as_str().unwrap_or(""),

@@ -314,3 +314,161 @@ fn acknowledged_events_survive_sigkill() {
     }
     assert!(!acknowledged.is_empty());
 }
+
+/// The registry scenario, end to end through the command line.
+#[test]
+fn registry_scenario_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    let out = dmf(&["init", "--data", d, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "ssn,first,middle,last,suffix,sex,dob,birth_state\n\
+         123456789,Alice,Mae,Walker,,F,1980-05-17,OH\n\
+         234567890,Bob,,Jones,Jr,M,1975-01-02,TX\n",
+    )
+    .unwrap();
+    let out = dmf(&["import", "--data", d, s(&people), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["events_added"], 2, "{v}");
+    let again = dmf(&["import", "--data", d, s(&people), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(v["events_added"], 0, "re-import adds nothing: {v}");
+
+    let submit = |lines: &[&str]| -> Vec<serde_json::Value> {
+        let file = dir.path().join("events.ndjson");
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        let out = dmf(&[
+            "submit",
+            "--data",
+            d,
+            s(&file),
+            "--json",
+            "--today",
+            "2026-11-23",
+        ]);
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let verify =
+        |ssn: &str, first: &str, last: &str, dob: &str, purpose: &str| -> serde_json::Value {
+            let out = dmf(&[
+                "verify",
+                "--data",
+                d,
+                "--ssn",
+                ssn,
+                "--first",
+                first,
+                "--last",
+                last,
+                "--dob",
+                dob,
+                "--purpose",
+                purpose,
+                "--json",
+                "--today",
+                "2026-11-23",
+            ]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            serde_json::from_slice(&out.stdout).unwrap()
+        };
+    let alice = |purpose| verify("123456789", "Alice", "Walker", "1980-05-17", purpose);
+    let bob = |purpose| verify("234567890", "Bob", "Jones", "1975-01-02", purpose);
+
+    let family = r#"{"type":"death_report","ssn":"123456789","first":"Alice","last":"Walker","dob":"1980-05-17","dod":"2026-11-01","source":"family","evidence":"call 17"}"#;
+    assert_eq!(submit(&[family])[0]["outcome"], "pending");
+    assert_eq!(
+        alice("identity"),
+        serde_json::json!({"purpose": "identity", "code": "V", "deceased": false})
+    );
+
+    let state = r#"{"type":"death_report","ssn":"123456789","first":"Alice","last":"Walker","dob":"1980-05-17","dod":"2026-11-01","source":"state","evidence":"EDRS OH 2026-123"}"#;
+    assert_eq!(submit(&[state])[0]["outcome"], "deceased");
+    assert_eq!(
+        alice("identity"),
+        serde_json::json!({"purpose": "identity", "code": "X", "deceased": true})
+    );
+
+    let notice = r#"{"type":"status_notice","ssn":"234567890","kind":"employment_authorization_ended","authority":"DHS USCIS","legal_basis":"8 CFR 274a.14","document":"N-2026-77","effective":"2026-11-20"}"#;
+    let r = submit(&[notice]);
+    assert_eq!(
+        (r[0]["outcome"].as_str(), r[0]["contest_deadline"].as_str()),
+        (Some("notice_recorded"), Some("2026-12-08"))
+    );
+    assert_eq!(bob("employment")["result"], "mismatch");
+    assert_eq!(bob("employment")["contest_deadline"], "2026-12-08");
+    assert_eq!(
+        bob("identity"),
+        serde_json::json!({"purpose": "identity", "code": "V", "deceased": false})
+    );
+
+    let r = submit(&[
+        r#"{"type":"death_report","ssn":"234567890","first":"Bob","last":"Jones","source":"state","evidence":"x"}"#,
+        r#"{"type":"death_report","ssn":"234567890","first":"Bob","last":"Jones","dod":"2026-11-01","source":"employer","evidence":"x"}"#,
+    ]);
+    assert_eq!(
+        (
+            r[0]["status"].as_str(),
+            r[0]["path"].as_str(),
+            r[0]["reason"].as_str()
+        ),
+        (Some("rejected"), Some("$.dod"), Some("is required"))
+    );
+    assert_eq!(
+        (r[1]["status"].as_str(), r[1]["path"].as_str()),
+        (Some("rejected"), Some("$.source"))
+    );
+
+    let one = r#"{"type":"correction","ssn":"123456789","reason":"seen in person","evidence":"passport","requested_by":"cw-1","approved_by":"cw-1"}"#;
+    let two = r#"{"type":"correction","ssn":"123456789","reason":"seen in person","evidence":"passport","requested_by":"cw-1","approved_by":"sup-2"}"#;
+    assert_eq!(submit(&[one])[0]["status"], "rejected");
+    assert_eq!(submit(&[two])[0]["outcome"], "reinstated");
+    assert_eq!(
+        alice("identity"),
+        serde_json::json!({"purpose": "identity", "code": "V", "deceased": false})
+    );
+
+    let out = dmf(&[
+        "show",
+        "--data",
+        d,
+        "--ssn",
+        "123456789",
+        "--json",
+        "--today",
+        "2026-11-23",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcomes: Vec<&str> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["recorded", "pending", "deceased", "reinstated"]);
+    let history = v["history"].as_array().unwrap();
+    assert_eq!(
+        history[2]["corrected_by"], history[3]["seq"],
+        "the wrong record is marked corrected"
+    );
+    assert_eq!(history[1]["corrected_by"], history[3]["seq"]);
+    assert_eq!(v["current"]["answers"]["identity"]["deceased"], false);
+    let text = stdout(&dmf(&[
+        "show",
+        "--data",
+        d,
+        "--ssn",
+        "123456789",
+        "--today",
+        "2026-11-23",
+    ]));
+    assert!(text.contains("source=state"), "{text}");
+    assert!(text.contains("[corrected by #"), "{text}");
+}
