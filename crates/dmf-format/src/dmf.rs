@@ -376,16 +376,7 @@ fn digits_or_blank(bytes: &[u8]) -> bool {
 
 /// Parses one line (without its line end) into a record, or names every wrong field.
 pub fn parse_record(line: &[u8]) -> Result<DmfRecord, Vec<FieldError>> {
-    let raw = match <&[u8; RECORD_LEN]>::try_from(line) {
-        Ok(raw) => *raw,
-        Err(_) => {
-            // A copy with trailing blanks stripped reads as padded.
-            check_length(line)?;
-            let mut raw = [b' '; RECORD_LEN];
-            raw[..line.len()].copy_from_slice(line);
-            raw
-        }
-    };
+    let raw = padded(line)?;
     let f = parse_fields(&raw)?;
     Ok(DmfRecord {
         raw,
@@ -397,11 +388,16 @@ pub fn parse_record(line: &[u8]) -> Result<DmfRecord, Vec<FieldError>> {
     })
 }
 
-fn check_length(line: &[u8]) -> Result<(), Vec<FieldError>> {
+/// The line as a full record: a copy with trailing blanks stripped reads as padded.
+fn padded(line: &[u8]) -> Result<[u8; RECORD_LEN], Vec<FieldError>> {
     let reason = match line.len() {
         0 => Reason::EmptyLine,
         n if n > RECORD_LEN => Reason::TooLong(n),
-        _ => return Ok(()),
+        n => {
+            let mut raw = [b' '; RECORD_LEN];
+            raw[..n].copy_from_slice(line);
+            return Ok(raw);
+        }
     };
     Err(vec![FieldError {
         field: Field::Line,
@@ -424,12 +420,7 @@ pub(crate) struct Fields {
 fn parse_line_fields(line: &[u8]) -> Result<Fields, Vec<FieldError>> {
     match <&[u8; RECORD_LEN]>::try_from(line) {
         Ok(raw) => parse_fields(raw),
-        Err(_) => {
-            check_length(line)?;
-            let mut raw = [b' '; RECORD_LEN];
-            raw[..line.len()].copy_from_slice(line);
-            parse_fields(&raw)
-        }
+        Err(_) => parse_fields(&padded(line)?),
     }
 }
 

@@ -8,7 +8,7 @@ use dmf_model::{
 use std::io::Write;
 
 use dmf_format::convert::json_string;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::event::{
     ContestEvent, Event, ImportDelete, ImportedChange, NoticeEvent, Origin, PersonRecord,
@@ -16,60 +16,35 @@ use crate::event::{
 };
 
 /// Every field any event may carry; absent ones are left out of the JSON.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Body {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ssn: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub middle: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub suffix: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sex: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dob: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_state: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dod: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[serde(default)]
     pub evidence: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub received: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub authority: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub legal_basis: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notice_sent: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contest_deadline: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<u64>,
 }
 
@@ -242,11 +217,9 @@ pub fn decode(kind: &str, body: &[u8]) -> Result<Event, DecodeError> {
     let need = |field: &'static str, v: &Option<String>| -> Result<String, DecodeError> {
         v.clone().ok_or_else(|| fail(format!("{field} is missing")))
     };
-    let parse =
-        |field: &'static str, v: &Option<String>| -> Result<String, DecodeError> { need(field, v) };
     macro_rules! typed {
         ($field:literal, $value:expr, $t:ty) => {
-            parse($field, $value)?
+            need($field, $value)?
                 .parse::<$t>()
                 .map_err(|e| fail(format!("{}: {e}", $field)))?
         };

@@ -127,6 +127,15 @@ fn title_case_as_typed() {
     }
 }
 
+/// The applicant table's count for a birth year and sex.
+fn applicant_count(applicants: &[(u16, Sex, u64)], year: u16, sex: Sex) -> f64 {
+    applicants
+        .iter()
+        .find(|r| (r.0, r.1) == (year, sex))
+        .unwrap()
+        .2 as f64
+}
+
 #[test]
 fn birth_weights_follow_the_applicants_and_stop_at_as_of() {
     let applicants = dmf_data::applicants();
@@ -135,13 +144,7 @@ fn birth_weights_follow_the_applicants_and_stop_at_as_of() {
     assert_eq!(cells.first(), Some(&(1880, Sex::F)));
     assert_eq!(cells.last(), Some(&(2026, Sex::M)));
     let weight = |year, sex| weights[cells.iter().position(|&c| c == (year, sex)).unwrap()];
-    let table = |year, sex| {
-        applicants
-            .iter()
-            .find(|r| (r.0, r.1) == (year, sex))
-            .unwrap()
-            .2 as f64
-    };
+    let table = |year, sex| applicant_count(&applicants, year, sex);
     // From 1920 on, the table as is; later years repeat 2017; the current year counts up to
     // as-of (183 of 365 days).
     assert_eq!(weight(1920, Sex::F), table(1920, Sex::F));
@@ -158,13 +161,7 @@ fn early_cohorts_are_raised_to_their_likely_size() {
     let survival = survival_curves(&dmf_data::life_tables(), 2026);
     let (cells, weights) = birth_weights(&applicants, &survival, d("2026-01-01"));
     let weight = |year, sex| weights[cells.iter().position(|&c| c == (year, sex)).unwrap()];
-    let table = |year, sex| {
-        applicants
-            .iter()
-            .find(|r| (r.0, r.1) == (year, sex))
-            .unwrap()
-            .2 as f64
-    };
+    let table = |year, sex| applicant_count(&applicants, year, sex);
     for sex in Sex::ALL {
         // Never below the table; several times it for 1900; no step at 1920.
         for year in 1880..1920 {

@@ -25,7 +25,7 @@ pub fn now_ms() -> i64 {
 pub fn today_or(given: Option<&str>) -> Result<Date> {
     match given {
         Some(text) => text.parse().with_context(|| format!("--today {text:?}")),
-        None => Ok(crate::synth_cmd::today()),
+        None => Ok(crate::today()),
     }
 }
 

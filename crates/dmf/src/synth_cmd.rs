@@ -14,7 +14,7 @@ pub fn run(args: &SynthArgs, quiet: bool) -> Result<ExitCode> {
         Some(text) => text
             .parse::<Date>()
             .with_context(|| format!("--as-of {text:?}"))?,
-        None => today(),
+        None => crate::today(),
     };
     let mut config = dmf_synth::Config::new(args.people, args.seed, as_of);
     config.clients = args.clients;
@@ -58,12 +58,4 @@ pub fn run(args: &SynthArgs, quiet: bool) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Today's date in UTC, from the system clock.
-pub fn today() -> Date {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400);
-    Date::from_days_since_epoch(days as i32).expect("the clock is within 1800-2199")
 }
