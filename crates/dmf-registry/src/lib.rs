@@ -6,10 +6,15 @@
 //! effect visible. Readers rebuild one person's state from that person's events.
 
 pub mod answers;
+pub mod audit;
 mod codec;
 pub mod event;
 mod import;
+pub mod leaf;
+pub mod log;
+pub mod publish;
 pub mod state;
+pub mod stats;
 pub mod submission;
 
 use std::collections::HashMap;
@@ -25,6 +30,9 @@ pub use event::Event;
 pub use import::{ImportSummary, import_file};
 pub use state::{Index, Outcome, PersonState};
 pub use submission::{Rejection, Submission, parse_line, parse_value};
+
+use crate::leaf::{EventRef, LeafError, LeafKey};
+use crate::log::{LogError, LogWriter};
 
 /// File name of the event store inside the data folder.
 pub const STORE_FILE: &str = "registry.sqlite";
@@ -62,6 +70,10 @@ pub enum RegistryError {
     },
     #[error("{path}: {reason}")]
     Input { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error(transparent)]
+    Leaf(#[from] LeafError),
 }
 
 /// An accepted submission: where it was stored and what it did.
@@ -81,6 +93,8 @@ struct Writer {
     /// States a batch changes, merged into `index` once the batch is durable; kept between
     /// batches so that its memory is reused rather than allocated and faulted in again.
     overlay: HashMap<u32, PersonState>,
+    /// The Merkle log, extended and signed after every durable batch.
+    log: Option<LogWriter>,
 }
 
 /// A registry in a data folder.
@@ -97,17 +111,34 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// Creates a new, empty registry in `dir` (created if missing).
-    pub fn init(dir: &Path) -> Result<Registry, RegistryError> {
+    /// Creates a new, empty registry in `dir` (created if missing), with the keys of its log.
+    /// `origin` names the log in its checkpoints; by default `dmf-registry/` and 8 random hex
+    /// digits.
+    pub fn init(dir: &Path, origin: Option<&str>) -> Result<Registry, RegistryError> {
         let store = dir.join(STORE_FILE);
-        if store.exists() {
+        if store.exists() || dir.join(log::LOG_DIR).exists() {
             return Err(RegistryError::AlreadyInitialized(dir.to_owned()));
         }
         std::fs::create_dir_all(dir).map_err(|source| RegistryError::Create {
             path: dir.to_owned(),
             source,
         })?;
-        Registry::at(dir, SqliteStore::open(&store)?)
+        let origin = match origin {
+            Some(o) => o.to_owned(),
+            None => {
+                let mut b = [0u8; 4];
+                getrandom::fill(&mut b).map_err(|e| RegistryError::Create {
+                    path: dir.to_owned(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+                format!("dmf-registry/{}", log::hex(&b))
+            }
+        };
+        log::create(dir, &origin)?;
+        let registry = Registry::at(dir, SqliteStore::open(&store)?)?;
+        // The empty tree's checkpoint: the log exists from the start.
+        LogWriter::open(dir)?.sign()?;
+        Ok(registry)
     }
 
     /// Opens the registry in `dir`.
@@ -128,6 +159,7 @@ impl Registry {
                 complete: false,
                 lock: None,
                 overlay: HashMap::new(),
+                log: None,
             }),
         })
     }
@@ -172,7 +204,41 @@ impl Registry {
             w.index = Some(index);
             w.complete = head == 0;
         }
+        if w.log.is_none() {
+            let mut log = LogWriter::open(&self.dir)?;
+            self.catch_up(&mut log)?;
+            w.log = Some(log);
+        }
         Ok(w)
+    }
+
+    /// Brings the log up to the store's last event and signs it: after a crash between a
+    /// commit and its checkpoint, or when the log's derived files were cut back.
+    fn catch_up(&self, log: &mut LogWriter) -> Result<(), RegistryError> {
+        let head = self.store.head()?;
+        if log.size() > head {
+            return Err(LogError::Ahead {
+                log: log.size(),
+                store: head,
+            }
+            .into());
+        }
+        while log.size() < head {
+            let page = self.store.read_after(log.size(), 50_000)?;
+            if page.is_empty() {
+                break;
+            }
+            let refs: Vec<EventRef<'_>> = page.iter().map(EventRef::from).collect();
+            let hashes = leaf_hashes(log.leaf_key(), &refs)?;
+            log.append(&hashes)?;
+        }
+        log.sign()?;
+        Ok(())
+    }
+
+    /// The leaf key, for recomputing leaves (owner-only file).
+    pub fn leaf_key(&self) -> Result<LeafKey, RegistryError> {
+        Ok(log::read_leaf_key(&self.dir)?)
     }
 
     /// Rebuilds the current state of everyone from all events.
@@ -302,6 +368,30 @@ impl Registry {
         let index = w.index.as_mut().expect("loaded");
         index.merge(&mut overlay, head + events.len() as Seq);
         w.overlay = overlay;
+        if !events.is_empty() {
+            let log = w.log.as_mut().expect("opened with the writer");
+            let refs: Vec<EventRef<'_>> = events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| EventRef {
+                    seq: head + 1 + i as Seq,
+                    kind: &e.kind,
+                    subject: e.subject,
+                    idempotency_key: e.idempotency_key.as_deref(),
+                    recorded_at: e.recorded_at,
+                    body: &e.body,
+                })
+                .collect();
+            let logged = leaf_hashes(log.leaf_key(), &refs)
+                .map_err(RegistryError::from)
+                .and_then(|hashes| Ok(log.append(&hashes)?))
+                .and_then(|()| Ok(log.sign()?));
+            if let Err(e) = logged {
+                // The events are durable; the log catches up when the writer opens again.
+                w.log = None;
+                return Err(e);
+            }
+        }
         Ok(results)
     }
 
@@ -329,6 +419,20 @@ impl Registry {
             state.apply(stored.seq, event);
         }
         Ok(Some(state))
+    }
+}
+
+/// The leaf hashes of events, on every core for large batches.
+pub fn leaf_hashes(
+    key: &LeafKey,
+    events: &[EventRef<'_>],
+) -> Result<Vec<dmf_log::Hash>, LeafError> {
+    use rayon::prelude::*;
+    let one = |e: &EventRef<'_>| leaf::leaf(key, *e).map(|l| dmf_log::leaf_hash(&l));
+    if events.len() < 1024 {
+        events.iter().map(one).collect()
+    } else {
+        events.par_iter().with_min_len(512).map(one).collect()
     }
 }
 

@@ -11,7 +11,7 @@ fn today() -> Date {
 
 fn registry() -> (tempfile::TempDir, Registry) {
     let dir = tempfile::tempdir().unwrap();
-    let reg = Registry::init(&dir.path().join("data")).unwrap();
+    let reg = Registry::init(&dir.path().join("data"), None).unwrap();
     (dir, reg)
 }
 
@@ -435,4 +435,154 @@ fn events_encode_canonically_and_decode_back() {
         assert_eq!(String::from_utf8(bytes.clone()).unwrap(), expect);
         assert_eq!(decode(event.kind(), &bytes).unwrap(), event, "{input}");
     }
+}
+
+// The public leaf and the signed log.
+
+fn leaf_of(body: &str) -> String {
+    let key = leaf::LeafKey::new(&[7; 32]);
+    let e = leaf::EventRef {
+        seq: 12,
+        kind: "status_notice",
+        subject: Some(123_456_789),
+        idempotency_key: None,
+        recorded_at: 1_764_000_000_123,
+        body: body.as_bytes(),
+    };
+    match leaf::leaf(&key, e) {
+        Ok(l) => String::from_utf8(l).unwrap(),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+#[test]
+fn leaves_keep_clear_only_what_statistics_count() {
+    let body = r#"{"ssn":"123456789","kind":"employment_authorization_ended","authority":"DHS \"USCIS\"","legal_basis":"8 CFR 274a.14","document":"N-1","effective":"2025-07-01","notice_sent":"2025-07-01","contest_deadline":"2025-07-16"}"#;
+    let l = leaf_of(body);
+    let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+    assert_eq!(v["v"], 1);
+    assert_eq!(v["seq"], 12);
+    assert_eq!(v["type"], "status_notice");
+    assert_eq!(v["time"], "2025-11-24T16:00:00.123Z");
+    assert_eq!(v["kind"], "employment_authorization_ended");
+    assert_eq!(v["authority"], "DHS \"USCIS\"");
+    assert_eq!(v["legal_basis"], "8 CFR 274a.14");
+    let commit: Vec<&str> = v["commit"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        commit,
+        [
+            "contest_deadline",
+            "document",
+            "effective",
+            "event",
+            "notice_sent",
+            "ssn"
+        ],
+        "serde_json sorts keys"
+    );
+    assert!(!l.contains("123456789") && !l.contains("N-1") && !l.contains("2025-07"));
+    // The same value in another event commits differently; any byte of the body changes the leaf.
+    let other = l.replace("\"seq\":12", "\"seq\":13");
+    assert_ne!(other, leaf_of(body));
+    let changed = leaf_of(&body.replace("N-1", "N-2"));
+    assert_ne!(changed, l);
+    assert_eq!(leaf_of(body), l, "leaves are deterministic");
+}
+
+#[test]
+fn leaves_refuse_bodies_that_are_not_canonical() {
+    fn check(body: &str, expect: &str) {
+        let got = leaf_of(body);
+        let got = if got.starts_with("error") {
+            got
+        } else {
+            "ok".to_owned()
+        };
+        assert!(got.contains(expect), "{body}: {got}");
+    }
+    check(r#"{"ssn":"1","evidence":["a","b\"c"],"report":12}"#, "ok");
+    check(r#"{}"#, "ok");
+    check(r#" {"ssn":"1"}"#, "does not start with '{'");
+    check(r#"{"ssn":"1"} "#, "bytes after the object");
+    check(r#"{"ssn": "1"}"#, "not a string, array or number");
+    check(r#"{"ssn":"1","ssn":"2"}"#, "appears twice");
+    check(r#"{"SSN":"1"}"#, "not a field name");
+    check(r#"{"ssn":"1"#, "not closed");
+    check(r#"{"ssn":true}"#, "not a string, array or number");
+    check(r#"{"report":012}"#, "leading zero");
+    check(r#"{"evidence":["a",1]}"#, "other than strings");
+    check("{\"ssn\":\"a\nb\"}", "control character");
+}
+
+#[test]
+fn every_batch_is_logged_and_signed() {
+    let (_dir, reg) = registry();
+    submit(&reg, &[&report("123456789", "state", "2026-11-01")]);
+    let files = log::LogFiles::open(reg.dir()).unwrap();
+    let first = files.latest().unwrap().unwrap();
+    assert_eq!(first.checkpoint.size, 1);
+    assert_eq!(first.note.lines().nth(1), Some("1"));
+    submit(
+        &reg,
+        &[
+            &report("234567890", "state", "2026-11-01"),
+            &report("345678901", "hospital", "2026-11-02"),
+        ],
+    );
+    let files = log::LogFiles::open(reg.dir()).unwrap();
+    let history = files.history().unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|s| s.checkpoint.size)
+            .collect::<Vec<_>>(),
+        [0, 1, 3],
+        "the empty tree is signed at init"
+    );
+    let report = audit::audit(reg.dir(), Some(&first.note), None).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.events, 3);
+}
+
+#[test]
+fn the_log_refuses_to_sign_a_tree_that_does_not_extend_the_last() {
+    let (dir, reg) = registry();
+    submit(&reg, &[&report("123456789", "state", "2026-11-01")]);
+    submit(&reg, &[&report("234567890", "state", "2026-11-01")]);
+    drop(reg);
+    // Someone rewrites the first leaf hash: the log no longer extends what it signed.
+    let level0 = dir.path().join("data/log/level-00.hashes");
+    let mut hashes = std::fs::read(&level0).unwrap();
+    hashes[0] ^= 1;
+    std::fs::write(&level0, hashes).unwrap();
+    let reg = Registry::open(&dir.path().join("data")).unwrap();
+    let sub = parse_line(&report("345678901", "state", "2026-11-01"), today()).unwrap();
+    let err = reg.submit(vec![sub], 0).unwrap_err().to_string();
+    assert!(err.contains("refusing to sign"), "{err}");
+    let report = audit::audit(reg.dir(), None, None).unwrap();
+    assert_eq!(report.first_bad_seq(), Some(1), "{:?}", report.problems);
+}
+
+#[test]
+fn a_log_cut_short_by_a_crash_is_rebuilt_from_the_events() {
+    let (dir, reg) = registry();
+    for ssn in ["123456789", "234567890", "345678901"] {
+        submit(&reg, &[&report(ssn, "state", "2026-11-01")]);
+    }
+    drop(reg);
+    let level0 = dir.path().join("data/log/level-00.hashes");
+    let hashes = std::fs::read(&level0).unwrap();
+    std::fs::write(&level0, &hashes[..40]).unwrap();
+    let reg = Registry::open(&dir.path().join("data")).unwrap();
+    submit(&reg, &[&report("456789012", "state", "2026-11-01")]);
+    let files = log::LogFiles::open(reg.dir()).unwrap();
+    assert_eq!(files.size(), 4);
+    assert_eq!(&std::fs::read(&level0).unwrap()[..96], &hashes[..]);
+    let report = audit::audit(reg.dir(), None, None).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
 }

@@ -1,6 +1,7 @@
 //! The `dmf` command line: argument parsing and glue over the dmf libraries.
 
 mod format_cmd;
+mod log_cmd;
 mod progress;
 mod registry_cmd;
 mod synth_cmd;
@@ -43,6 +44,155 @@ enum Command {
     Show(ShowArgs),
     /// Answer a verification request for one purpose.
     Verify(VerifyArgs),
+    /// The signed Merkle log: checkpoints, proofs, offline verification, public export.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Audit the registry against its log and signed checkpoints.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Oversight statistics from the log: events by type, source kind, status kind, issuing
+    /// authority and legal basis per day or month, tied to a signed tree size.
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Print the latest signed checkpoint (the note text).
+    Checkpoint(DataJson),
+    /// Print the inclusion proof of one event.
+    Prove(ProveArgs),
+    /// Print the consistency proof between two tree sizes.
+    Consistency(ConsistencyArgs),
+    /// Verify a checkpoint, and a proof, offline with nothing but the public key. Exits 1 when
+    /// anything fails.
+    Verify(LogVerifyArgs),
+    /// Write the public log (leaves, checkpoints, public key, statistics) into a folder.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute every leaf from the stored events, rebuild the tree and check every signed
+    /// checkpoint (and one saved earlier). Exits 1 and names the first bad event on any
+    /// difference.
+    Verify(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+struct DataJson {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ProveArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The event's sequence number.
+    #[arg(long)]
+    seq: u64,
+    /// The tree size (default: the latest checkpoint's).
+    #[arg(long)]
+    size: Option<u64>,
+    /// Print the proof as JSON: the file `dmf log verify --proof` reads.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ConsistencyArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The older tree size.
+    #[arg(long)]
+    from: u64,
+    /// The newer tree size.
+    #[arg(long)]
+    to: u64,
+    /// Print the proof as JSON: the file `dmf log verify --proof` reads.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct LogVerifyArgs {
+    /// A signed checkpoint note.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// The log's verifier key (`name+keyid+base64`), or a file holding it.
+    #[arg(long)]
+    key: String,
+    /// A proof from `dmf log prove --json` or `dmf log consistency --json`.
+    #[arg(long)]
+    proof: Option<PathBuf>,
+    /// For a consistency proof: the older signed checkpoint it starts from.
+    #[arg(long)]
+    old_checkpoint: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The folder to write the public log into (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct AuditArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// A signed checkpoint saved earlier, which the registry must still extend.
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// The verifier key to hold the log to (default: the log's own key.pub).
+    #[arg(long)]
+    key: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PeriodArg {
+    Day,
+    Month,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["data", "verify"]))]
+struct StatsArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The period each row counts.
+    #[arg(long, value_enum, default_value = "day")]
+    period: PeriodArg,
+    /// Recount an export (from `dmf log export`) from its leaves and check its checkpoint and
+    /// published statistics. Exits 1 on any difference.
+    #[arg(long, value_name = "EXPORT_DIR")]
+    verify: Option<PathBuf>,
+    /// With --verify: the verifier key to hold the export to (default: its key.pub).
+    #[arg(long)]
+    key: Option<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +200,10 @@ struct InitArgs {
     /// The data folder (created if missing).
     #[arg(long)]
     data: PathBuf,
+    /// The name of the log in its checkpoints, a schema-less URL such as
+    /// `registry.example.gov/dmf` (default: `dmf-registry/` and 8 random hex digits).
+    #[arg(long)]
+    origin: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -215,6 +369,13 @@ fn main() -> ExitCode {
         Command::Submit(args) => registry_cmd::submit(args),
         Command::Show(args) => registry_cmd::show(args),
         Command::Verify(args) => registry_cmd::verify(args),
+        Command::Log(LogCommand::Checkpoint(args)) => log_cmd::checkpoint(args),
+        Command::Log(LogCommand::Prove(args)) => log_cmd::prove(args),
+        Command::Log(LogCommand::Consistency(args)) => log_cmd::consistency(args),
+        Command::Log(LogCommand::Verify(args)) => log_cmd::verify(args),
+        Command::Log(LogCommand::Export(args)) => log_cmd::export(args, cli.quiet),
+        Command::Audit(AuditCommand::Verify(args)) => log_cmd::audit(args),
+        Command::Stats(args) => log_cmd::stats(args),
     };
     match result {
         Ok(code) => code,

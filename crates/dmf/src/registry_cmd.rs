@@ -30,14 +30,22 @@ pub fn today_or(given: Option<&str>) -> Result<Date> {
 }
 
 pub fn init(args: &InitArgs) -> Result<ExitCode> {
-    Registry::init(&args.data)?;
+    let registry = Registry::init(&args.data, args.origin.as_deref())?;
+    let key = dmf_registry::log::LogFiles::open(registry.dir())?.verifier;
     if args.json {
         println!(
             "{}",
-            json!({ "data": args.data.display().to_string(), "initialized": true })
+            json!({
+                "data": args.data.display().to_string(),
+                "initialized": true,
+                "origin": key.name(),
+                "public_key": key.to_text(),
+            })
         );
     } else {
         println!("initialized an empty registry in {}", args.data.display());
+        println!("log origin: {}", key.name());
+        println!("public key: {}", key.to_text());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -39,7 +39,7 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 #[test]
 fn full_and_update_files_apply_per_ssn_and_reimports_add_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let reg = Registry::init(&dir.path().join("data")).unwrap();
+    let reg = Registry::init(&dir.path().join("data"), None).unwrap();
     let full = [
         line("", "123456789", "SMITH", "JOHN", "03152001", "01021930"),
         line("", "234567890", "DOE", "JANE", "00001999", "00001920"),
@@ -87,7 +87,7 @@ fn full_and_update_files_apply_per_ssn_and_reimports_add_nothing() {
 #[test]
 fn people_files_map_columns_by_header_and_reject_bad_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let reg = Registry::init(&dir.path().join("data")).unwrap();
+    let reg = Registry::init(&dir.path().join("data"), None).unwrap();
     let csv = "dob,last,first,ssn,extra\n1980-05-17,Walker,Alice,123456789,x\n1980-13-01,Walker,Bob,234567890,x\n,Lee,Ann,999000111,x\n";
     let path = write(dir.path(), "people.csv", csv);
     let s = import_file(&reg, &path, today(), 0, &|_| {}).unwrap();
@@ -125,7 +125,7 @@ fn people_files_map_columns_by_header_and_reject_bad_rows() {
 fn a_second_writer_is_refused_while_one_writes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let one = Registry::init(&data).unwrap();
+    let one = Registry::init(&data, None).unwrap();
     let two = Registry::open(&data).unwrap();
     let path = write(dir.path(), "p.csv", "ssn,first,last\n123456789,A,B\n");
     import_file(&one, &path, today(), 0, &|_| {}).unwrap();
@@ -136,7 +136,7 @@ fn a_second_writer_is_refused_while_one_writes() {
         "{err}"
     );
     assert!(
-        Registry::init(&data)
+        Registry::init(&data, None)
             .unwrap_err()
             .to_string()
             .ends_with("already holds a registry")

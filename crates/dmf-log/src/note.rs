@@ -1,0 +1,374 @@
+//! C2SP checkpoints (tlog-checkpoint) carried in C2SP signed notes with Ed25519 signatures, and
+//! the key text formats of the Go note package.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signature, Signer};
+use sha2::{Digest, Sha256};
+
+use crate::Hex;
+use crate::hash::Hash;
+
+/// The signature type byte for Ed25519 in key ids and key texts.
+const ALG_ED25519: u8 = 0x01;
+/// A bound on the work an attacker-supplied note can cause.
+const MAX_SIGNATURES: usize = 100;
+/// U+2014 EM DASH and a space open every signature line.
+const SIG_PREFIX: &str = "\u{2014} ";
+const PRIVATE_PREFIX: &str = "PRIVATE+KEY+";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoteError {
+    #[error("malformed note: {reason}")]
+    MalformedNote { reason: &'static str },
+    #[error("malformed note: more than {MAX_SIGNATURES} signature lines")]
+    TooManySignatures,
+    #[error("note has no signature by key {name} (key id {key_id})")]
+    NoSignature { name: String, key_id: String },
+    #[error("signature by key {name} does not verify")]
+    BadSignature { name: String },
+    #[error("malformed checkpoint line {line}: {reason}")]
+    MalformedCheckpoint { line: usize, reason: &'static str },
+    #[error(
+        "invalid key name {name:?}: it must be non-empty, without spaces, control characters or '+'"
+    )]
+    InvalidKeyName { name: String },
+    #[error("bad key text: {reason}")]
+    BadKey { reason: &'static str },
+}
+
+/// A C2SP tlog-checkpoint: the log's origin line, tree size, root hash and extension lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub size: u64,
+    pub root: Hash,
+    pub extensions: Vec<String>,
+}
+
+impl Checkpoint {
+    /// The note body: origin, size, base64 root, then one line per extension, each ending in
+    /// a newline. Fields containing newlines or empty extensions give a body that
+    /// [`Checkpoint::parse_body`] (and so [`open_checkpoint`]) rejects.
+    pub fn body(&self) -> String {
+        let mut body = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            STANDARD.encode(self.root)
+        );
+        for line in &self.extensions {
+            body.push_str(line);
+            body.push('\n');
+        }
+        body
+    }
+
+    /// Parses a checkpoint body strictly: non-empty origin, decimal size without leading zeros
+    /// (except "0"), a 32-byte root in padded standard base64, no empty lines, no control
+    /// characters, and a final newline.
+    pub fn parse_body(text: &str) -> Result<Checkpoint, NoteError> {
+        let bad = |line, reason| NoteError::MalformedCheckpoint { line, reason };
+        if text.is_empty() {
+            return Err(bad(1, "empty checkpoint"));
+        }
+        let Some(content) = text.strip_suffix('\n') else {
+            return Err(bad(text.split('\n').count(), "missing final newline"));
+        };
+        for (i, line) in content.split('\n').enumerate() {
+            if line.is_empty() {
+                return Err(bad(i + 1, "empty line"));
+            }
+            if line.chars().any(char::is_control) {
+                return Err(bad(i + 1, "control character"));
+            }
+        }
+        let mut lines = content.split('\n');
+        let origin = lines.next().unwrap_or_default();
+        let size = lines.next().ok_or(bad(2, "missing tree size"))?;
+        let size = parse_size(size).map_err(|reason| bad(2, reason))?;
+        let root = lines.next().ok_or(bad(3, "missing root hash"))?;
+        let root = decode_hash(root).ok_or(bad(3, "root must be 32 bytes in standard base64"))?;
+        Ok(Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root,
+            extensions: lines.map(str::to_owned).collect(),
+        })
+    }
+}
+
+fn parse_size(text: &str) -> Result<u64, &'static str> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("tree size must be a decimal number");
+    }
+    if text.len() > 1 && text.starts_with('0') {
+        return Err("tree size has a leading zero");
+    }
+    text.parse()
+        .map_err(|_| "tree size does not fit in 64 bits")
+}
+
+fn decode_hash(text: &str) -> Option<Hash> {
+    STANDARD.decode(text).ok()?.try_into().ok()
+}
+
+/// The Go note package's rule, plus no control characters.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '+')
+}
+
+fn check_name(name: &str) -> Result<(), NoteError> {
+    if valid_name(name) {
+        Ok(())
+    } else {
+        Err(NoteError::InvalidKeyName {
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// First four bytes of SHA-256(name || "\n" || 0x01 || public key).
+fn key_id(name: &str, public: &ed25519_dalek::VerifyingKey) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([b'\n', ALG_ED25519]);
+    h.update(public.as_bytes());
+    let digest = h.finalize();
+    [digest[0], digest[1], digest[2], digest[3]]
+}
+
+fn parse_key_id(text: &str) -> Option<[u8; 4]> {
+    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok().map(u32::to_be_bytes)
+}
+
+/// Splits "name+keyid+base64" and decodes the 33-byte `0x01 || key` part.
+fn split_key_text(text: &str) -> Result<(&str, [u8; 4], [u8; 32]), NoteError> {
+    let bad = |reason| NoteError::BadKey { reason };
+    // The base64 part may itself contain '+', so split only twice.
+    let (name, rest) = text.split_once('+').ok_or(bad("expected name+keyid+key"))?;
+    let (id, key) = rest.split_once('+').ok_or(bad("expected name+keyid+key"))?;
+    check_name(name)?;
+    let id = parse_key_id(id).ok_or(bad("key id must be 8 hex digits"))?;
+    let key = STANDARD
+        .decode(key)
+        .map_err(|_| bad("key is not standard base64"))?;
+    match key.split_first() {
+        Some((&ALG_ED25519, key)) => {
+            let key = key
+                .try_into()
+                .map_err(|_| bad("Ed25519 key must be 32 bytes"))?;
+            Ok((name, id, key))
+        }
+        _ => Err(bad("not an Ed25519 key (type byte 0x01)")),
+    }
+}
+
+/// A named Ed25519 signing key.
+#[derive(Clone)]
+pub struct SigningKey {
+    key: ed25519_dalek::SigningKey,
+    verifier: VerifierKey,
+}
+
+impl SigningKey {
+    /// `name` must be non-empty, without whitespace, control characters or '+'.
+    pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<SigningKey, NoteError> {
+        check_name(name)?;
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let verifier = VerifierKey::new(name, key.verifying_key());
+        Ok(SigningKey { key, verifier })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.verifier.name
+    }
+
+    /// "PRIVATE+KEY+name+keyid+base64(0x01 || seed)", as the Go note package writes it.
+    pub fn to_text(&self) -> String {
+        let mut key = [0u8; 33];
+        key[0] = ALG_ED25519;
+        key[1..].copy_from_slice(self.key.as_bytes());
+        format!(
+            "{PRIVATE_PREFIX}{}+{}+{}",
+            self.verifier.name,
+            Hex(&self.verifier.id),
+            STANDARD.encode(key)
+        )
+    }
+
+    /// Parses [`SigningKey::to_text`] output (surrounding whitespace allowed); the key id must
+    /// match the key.
+    pub fn parse(text: &str) -> Result<SigningKey, NoteError> {
+        let text = text.trim();
+        let rest = text.strip_prefix(PRIVATE_PREFIX).ok_or(NoteError::BadKey {
+            reason: "missing PRIVATE+KEY+ prefix",
+        })?;
+        let (name, id, seed) = split_key_text(rest)?;
+        let key = SigningKey::from_seed(name, seed)?;
+        if key.verifier.id != id {
+            return Err(NoteError::BadKey {
+                reason: "key id does not match the key",
+            });
+        }
+        Ok(key)
+    }
+
+    pub fn verifier(&self) -> VerifierKey {
+        self.verifier.clone()
+    }
+
+    /// The signed note: the checkpoint body, a blank line and this key's signature line.
+    pub fn sign(&self, checkpoint: &Checkpoint) -> String {
+        let body = checkpoint.body();
+        let signature = self.key.sign(body.as_bytes());
+        let mut blob = [0u8; 68];
+        blob[..4].copy_from_slice(&self.verifier.id);
+        blob[4..].copy_from_slice(&signature.to_bytes());
+        format!(
+            "{body}\n{SIG_PREFIX}{} {}\n",
+            self.verifier.name,
+            STANDARD.encode(blob)
+        )
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the seed.
+        f.debug_struct("SigningKey")
+            .field("name", &self.verifier.name)
+            .field("key_id", &Hex(&self.verifier.id))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A named Ed25519 public key that checks note signatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierKey {
+    name: String,
+    key: ed25519_dalek::VerifyingKey,
+    id: [u8; 4],
+}
+
+impl VerifierKey {
+    fn new(name: &str, key: ed25519_dalek::VerifyingKey) -> VerifierKey {
+        VerifierKey {
+            name: name.to_owned(),
+            id: key_id(name, &key),
+            key,
+        }
+    }
+
+    /// Parses "name+keyid+base64(0x01 || public key)" (surrounding whitespace allowed); the key
+    /// id must match the key.
+    pub fn parse(text: &str) -> Result<VerifierKey, NoteError> {
+        let (name, id, key) = split_key_text(text.trim())?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| NoteError::BadKey {
+            reason: "not a valid Ed25519 public key",
+        })?;
+        let verifier = VerifierKey::new(name, key);
+        if verifier.id != id {
+            return Err(NoteError::BadKey {
+                reason: "key id does not match the key",
+            });
+        }
+        Ok(verifier)
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut key = [0u8; 33];
+        key[0] = ALG_ED25519;
+        key[1..].copy_from_slice(self.key.as_bytes());
+        format!("{}+{}+{}", self.name, Hex(&self.id), STANDARD.encode(key))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// First 4 bytes of SHA-256(name || 0x0A || 0x01 || public key).
+    pub fn key_id(&self) -> [u8; 4] {
+        self.id
+    }
+}
+
+/// Verifies a signed checkpoint note with one key: it must carry a valid signature line by
+/// that key (name and key id match); signature lines by other keys are ignored; the body must
+/// parse as a checkpoint.
+pub fn open_checkpoint(note: &str, key: &VerifierKey) -> Result<Checkpoint, NoteError> {
+    let malformed = |reason| NoteError::MalformedNote { reason };
+    if !note.ends_with('\n') {
+        return Err(malformed("missing final newline"));
+    }
+    if note.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(malformed("control character other than newline"));
+    }
+    // Signature lines never contain a blank line, so the last one ends the body.
+    let split = note
+        .rfind("\n\n")
+        .ok_or(malformed("no blank line before the signatures"))?;
+    let body = &note[..split + 1];
+    let signatures = &note[split + 2..];
+    let Some(signatures) = signatures.strip_suffix('\n') else {
+        return Err(malformed("no signature lines"));
+    };
+
+    let mut ours = None;
+    for (count, line) in signatures.split('\n').enumerate() {
+        if count == MAX_SIGNATURES {
+            return Err(NoteError::TooManySignatures);
+        }
+        let (name, id, signature) = parse_signature_line(line)?;
+        if name == key.name && id == key.id {
+            if ours.is_some() {
+                return Err(malformed("two signatures by the same key"));
+            }
+            ours = Some(signature);
+        }
+    }
+    let signature = ours.ok_or_else(|| NoteError::NoSignature {
+        name: key.name.clone(),
+        key_id: Hex(&key.id).to_string(),
+    })?;
+    let bad = || NoteError::BadSignature {
+        name: key.name.clone(),
+    };
+    let signature: [u8; 64] = signature.try_into().map_err(|_| bad())?;
+    key.key
+        .verify_strict(body.as_bytes(), &Signature::from_bytes(&signature))
+        .map_err(|_| bad())?;
+    Checkpoint::parse_body(body)
+}
+
+/// "— name base64(keyid || signature)" into its name, key id and signature bytes.
+fn parse_signature_line(line: &str) -> Result<(&str, [u8; 4], Vec<u8>), NoteError> {
+    let malformed = |reason| NoteError::MalformedNote { reason };
+    let rest = line.strip_prefix(SIG_PREFIX).ok_or(malformed(
+        "signature line must start with an em dash and a space",
+    ))?;
+    let (name, blob) = rest.split_once(' ').ok_or(malformed(
+        "signature line must be \"\u{2014} name signature\"",
+    ))?;
+    if !valid_name(name) {
+        return Err(malformed("bad key name in signature line"));
+    }
+    let blob = STANDARD
+        .decode(blob)
+        .map_err(|_| malformed("signature is not standard base64"))?;
+    if blob.len() < 5 {
+        return Err(malformed(
+            "signature too short for a key id and a signature",
+        ));
+    }
+    let id = [blob[0], blob[1], blob[2], blob[3]];
+    Ok((name, id, blob[4..].to_vec()))
+}

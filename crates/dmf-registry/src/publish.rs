@@ -1,0 +1,532 @@
+//! What the registry publishes from its log: inclusion and consistency proofs, the public
+//! export (leaves, checkpoints, key, statistics), and the offline checks a third party runs on
+//! them with nothing but the public key.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use dmf_log::{Checkpoint, Frontier, Hash, VerifierKey};
+use dmf_store::Seq;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::scan_leaves;
+use crate::leaf::{self, EventRef};
+use crate::log::{LogError, LogFiles, Signed, base64_hash, history_line};
+use crate::stats::{Counter, Period, Row, Stats};
+use crate::{Registry, RegistryError};
+
+/// Files of an export.
+pub const EXPORT_LEAVES: &str = "leaves.ndjson";
+pub const EXPORT_CHECKPOINT: &str = "checkpoint";
+pub const EXPORT_HISTORY: &str = "checkpoints.ndjson";
+pub const EXPORT_KEY: &str = "key.pub";
+
+pub fn export_stats_file(period: Period) -> String {
+    format!("stats-{}.json", period.name())
+}
+
+/// A proof as published: JSON that `dmf log verify --proof` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Proof {
+    Inclusion {
+        origin: String,
+        seq: Seq,
+        leaf_index: u64,
+        tree_size: u64,
+        /// The leaf data, so that anyone can check `leaf_hash` and read its clear fields.
+        leaf: String,
+        leaf_hash: String,
+        root: String,
+        proof: Vec<String>,
+    },
+    Consistency {
+        origin: String,
+        from: u64,
+        to: u64,
+        root_from: String,
+        root_to: String,
+        proof: Vec<String>,
+    },
+}
+
+fn b64s(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(base64_hash).collect()
+}
+
+fn log_err(files: &LogFiles) -> impl FnOnce(std::io::Error) -> LogError + '_ {
+    move |source| LogError::Read {
+        path: files.dir().to_owned(),
+        source,
+    }
+}
+
+fn proof_err(e: dmf_log::ProofError<std::io::Error>, files: &LogFiles) -> RegistryError {
+    match e {
+        dmf_log::ProofError::Source(source) => log_err(files)(source).into(),
+        other => RegistryError::Input {
+            path: files.dir().to_owned(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// The latest checkpoint, or an error saying there is none yet.
+pub fn latest(files: &LogFiles) -> Result<Signed, RegistryError> {
+    files.latest()?.ok_or_else(|| RegistryError::Input {
+        path: files.dir().to_owned(),
+        reason: "no checkpoint has been signed yet".into(),
+    })
+}
+
+fn check_size(files: &LogFiles, size: u64, what: &str) -> Result<(), RegistryError> {
+    if size > files.size() {
+        return Err(RegistryError::Input {
+            path: files.dir().to_owned(),
+            reason: format!("{what} {size} is beyond the log's {} leaves", files.size()),
+        });
+    }
+    Ok(())
+}
+
+/// The inclusion proof of event `seq` in the tree of `size` leaves (default: the latest
+/// checkpoint's).
+pub fn prove(registry: &Registry, seq: Seq, size: Option<u64>) -> Result<Proof, RegistryError> {
+    let files = LogFiles::open(registry.dir())?;
+    let size = match size {
+        Some(s) => s,
+        None => latest(&files)?.checkpoint.size,
+    };
+    check_size(&files, size, "tree size")?;
+    if seq == 0 || seq > size {
+        return Err(RegistryError::Input {
+            path: files.dir().to_owned(),
+            reason: format!("event {seq} is not in a tree of {size} events"),
+        });
+    }
+    let event = registry
+        .store()
+        .read_after(seq - 1, 1)?
+        .into_iter()
+        .next()
+        .filter(|e| e.seq == seq)
+        .ok_or_else(|| RegistryError::Input {
+            path: files.dir().to_owned(),
+            reason: format!("event {seq} is not in the store"),
+        })?;
+    let data = leaf::leaf(&registry.leaf_key()?, EventRef::from(&event))?;
+    let hash = dmf_log::leaf_hash(&data);
+    let logged = files.leaf(seq - 1)?;
+    if logged != Some(hash) {
+        return Err(RegistryError::Input {
+            path: files.dir().to_owned(),
+            reason: format!("event {seq} differs from its leaf in the log: run `dmf audit verify`"),
+        });
+    }
+    let proof =
+        dmf_log::inclusion_proof(&files, seq - 1, size).map_err(|e| proof_err(e, &files))?;
+    let root = dmf_log::root(&files, size).map_err(log_err(&files))?;
+    Ok(Proof::Inclusion {
+        origin: files.verifier.name().to_owned(),
+        seq,
+        leaf_index: seq - 1,
+        tree_size: size,
+        leaf: String::from_utf8(data).expect("leaves are UTF-8 JSON"),
+        leaf_hash: base64_hash(&hash),
+        root: base64_hash(&root),
+        proof: b64s(&proof),
+    })
+}
+
+/// The consistency proof between the trees of `from` and `to` leaves.
+pub fn consistency(data: &Path, from: u64, to: u64) -> Result<Proof, RegistryError> {
+    let files = LogFiles::open(data)?;
+    check_size(&files, to, "tree size")?;
+    let proof = dmf_log::consistency_proof(&files, from, to).map_err(|e| proof_err(e, &files))?;
+    Ok(Proof::Consistency {
+        origin: files.verifier.name().to_owned(),
+        from,
+        to,
+        root_from: base64_hash(&dmf_log::root(&files, from).map_err(log_err(&files))?),
+        root_to: base64_hash(&dmf_log::root(&files, to).map_err(log_err(&files))?),
+        proof: b64s(&proof),
+    })
+}
+
+/// Why a published proof or export does not check out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn hash_field(name: &str, text: &str) -> Result<Hash, CheckError> {
+    BASE64
+        .decode(text)
+        .ok()
+        .and_then(|b| <Hash>::try_from(b.as_slice()).ok())
+        .ok_or_else(|| CheckError::Malformed(format!("{name} is not a base64 SHA-256 hash")))
+}
+
+fn hash_list(list: &[String]) -> Result<Vec<Hash>, CheckError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, h)| hash_field(&format!("proof[{i}]"), h))
+        .collect()
+}
+
+/// Checks a published proof against a checkpoint already verified; `old` is an older verified
+/// checkpoint for a consistency proof. Returns what was shown.
+pub fn check_proof(
+    checkpoint: &Checkpoint,
+    old: Option<&Checkpoint>,
+    proof_json: &str,
+) -> Result<String, CheckError> {
+    let proof: Proof = serde_json::from_str(proof_json)
+        .map_err(|e| CheckError::Malformed(format!("the proof is not valid JSON: {e}")))?;
+    let fail = |m: String| Err(CheckError::Failed(m));
+    match proof {
+        Proof::Inclusion {
+            origin,
+            seq,
+            leaf_index,
+            tree_size,
+            leaf,
+            leaf_hash,
+            proof,
+            ..
+        } => {
+            if origin != checkpoint.origin {
+                return fail(format!(
+                    "the proof is for log {origin:?}, the checkpoint for {:?}",
+                    checkpoint.origin
+                ));
+            }
+            if tree_size != checkpoint.size {
+                return fail(format!(
+                    "the proof is for a tree of {tree_size} leaves, the checkpoint has {}",
+                    checkpoint.size
+                ));
+            }
+            if seq != leaf_index + 1 {
+                return fail(format!("event {seq} is not leaf {leaf_index}"));
+            }
+            let hash = hash_field("leaf_hash", &leaf_hash)?;
+            if dmf_log::leaf_hash(leaf.as_bytes()) != hash {
+                return fail("the leaf does not hash to leaf_hash".into());
+            }
+            dmf_log::verify_inclusion(
+                leaf_index,
+                tree_size,
+                &hash,
+                &hash_list(&proof)?,
+                &checkpoint.root,
+            )
+            .map_err(|e| CheckError::Failed(format!("the inclusion proof fails: {e}")))?;
+            Ok(format!("event {seq} is in the tree of {tree_size} events"))
+        }
+        Proof::Consistency {
+            origin,
+            from,
+            to,
+            root_from,
+            proof,
+            ..
+        } => {
+            if origin != checkpoint.origin {
+                return fail(format!(
+                    "the proof is for log {origin:?}, the checkpoint for {:?}",
+                    checkpoint.origin
+                ));
+            }
+            if to != checkpoint.size {
+                return fail(format!(
+                    "the proof leads to a tree of {to} leaves, the checkpoint has {}",
+                    checkpoint.size
+                ));
+            }
+            let old_root = hash_field("root_from", &root_from)?;
+            if let Some(old) = old
+                && (old.size != from || old.root != old_root)
+            {
+                return fail(format!(
+                    "the proof starts from a tree of {from} leaves with another root than the older checkpoint ({} leaves)",
+                    old.size
+                ));
+            }
+            dmf_log::verify_consistency(from, to, &hash_list(&proof)?, &old_root, &checkpoint.root)
+                .map_err(|e| CheckError::Failed(format!("the consistency proof fails: {e}")))?;
+            Ok(format!(
+                "the tree of {to} events extends the tree of {from} events{}",
+                if old.is_some() {
+                    " of the older checkpoint"
+                } else {
+                    ""
+                }
+            ))
+        }
+    }
+}
+
+/// What an export holds.
+#[derive(Debug, Clone)]
+pub struct ExportSummary {
+    pub dir: PathBuf,
+    pub checkpoint: Checkpoint,
+    pub leaves: u64,
+    pub bytes: u64,
+}
+
+fn create_file(path: &Path) -> Result<BufWriter<File>, RegistryError> {
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|source| RegistryError::Write {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
+    move |source| RegistryError::Write {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Hands every leaf up to the latest checkpoint to `f`, in order, checking each against the
+/// log and the whole against the checkpoint's root, so that nothing is published that the
+/// log does not hold.
+fn scan_checked(
+    registry: &Registry,
+    files: &LogFiles,
+    signed: &Signed,
+    mut f: impl FnMut(&[u8]) -> Result<(), RegistryError>,
+) -> Result<(), RegistryError> {
+    let mut frontier = Frontier::new();
+    let key = registry.leaf_key()?;
+    scan_leaves(registry.store(), &key, Some(signed.checkpoint.size), |s| {
+        let (data, hash) = s.leaf.map_err(|e| RegistryError::Leaf(e.clone()))?;
+        let seq = s.event.seq;
+        if seq != frontier.size() + 1 || files.leaf(seq - 1)? != Some(hash) {
+            return Err(RegistryError::Input {
+                path: files.dir().to_owned(),
+                reason: format!("event {seq} differs from the log: run `dmf audit verify`"),
+            });
+        }
+        frontier.push(hash, |_, _, _| {});
+        f(data)
+    })?;
+    if frontier.size() != signed.checkpoint.size || frontier.root() != signed.checkpoint.root {
+        return Err(RegistryError::Input {
+            path: files.dir().to_owned(),
+            reason: "the events do not hash to the latest checkpoint: run `dmf audit verify`"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+fn count_err(e: crate::stats::LeafFormatError, files: &LogFiles) -> RegistryError {
+    RegistryError::Input {
+        path: files.dir().to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// Statistics of every event up to the latest checkpoint.
+pub fn stats(registry: &Registry, period: Period) -> Result<Stats, RegistryError> {
+    let files = LogFiles::open(registry.dir())?;
+    let signed = latest(&files)?;
+    let mut counter = Counter::new(period);
+    scan_checked(registry, &files, &signed, |data| {
+        counter.add(data).map_err(|e| count_err(e, &files))
+    })?;
+    Ok(counter.finish(&signed.checkpoint.origin, &signed.checkpoint.root))
+}
+
+/// Writes the public log up to the latest checkpoint into `out`: the leaves, the checkpoint
+/// and its history, the public key and the statistics by day and month.
+pub fn export(registry: &Registry, out: &Path) -> Result<ExportSummary, RegistryError> {
+    let files = LogFiles::open(registry.dir())?;
+    let signed = latest(&files)?;
+    fs::create_dir_all(out).map_err(write_err(out))?;
+    let leaves_path = out.join(EXPORT_LEAVES);
+    let mut leaves = create_file(&leaves_path)?;
+    let mut day = Counter::new(Period::Day);
+    let mut month = Counter::new(Period::Month);
+    let mut bytes = 0u64;
+    scan_checked(registry, &files, &signed, |data| {
+        leaves
+            .write_all(data)
+            .and_then(|()| leaves.write_all(b"\n"))
+            .map_err(write_err(&leaves_path))?;
+        bytes += data.len() as u64 + 1;
+        day.add(data).map_err(|e| count_err(e, &files))?;
+        month.add(data).map_err(|e| count_err(e, &files))
+    })?;
+    leaves.flush().map_err(write_err(&leaves_path))?;
+    let write = |name: &str, text: &str| {
+        let path = out.join(name);
+        fs::write(&path, text).map_err(write_err(&path))
+    };
+    write(EXPORT_CHECKPOINT, &signed.note)?;
+    write(EXPORT_KEY, &(files.verifier.to_text() + "\n"))?;
+    let mut history = String::new();
+    for s in files.history()? {
+        history.push_str(&history_line(&s));
+    }
+    write(EXPORT_HISTORY, &history)?;
+    for counter in [day, month] {
+        let stats = counter.finish(&signed.checkpoint.origin, &signed.checkpoint.root);
+        let name = export_stats_file(stats.period);
+        write(
+            &name,
+            &(serde_json::to_string_pretty(&stats).expect("serialisable") + "\n"),
+        )?;
+    }
+    write("README.md", EXPORT_README)?;
+    Ok(ExportSummary {
+        dir: out.to_owned(),
+        leaves: signed.checkpoint.size,
+        checkpoint: signed.checkpoint,
+        bytes,
+    })
+}
+
+const EXPORT_README: &str = "\
+# Public log of a dmf registry
+
+- `checkpoint`: the latest signed checkpoint (C2SP tlog-checkpoint, Ed25519 signed note).
+- `key.pub`: the verifier key of the log (`name+keyid+base64`); pin it from a trusted source.
+- `leaves.ndjson`: leaf data, one per line, line N is event N. Leaf hash = SHA-256(0x00 || line
+  without its newline); the tree is RFC 6962. Personal fields are keyed commitments (HMAC-SHA256)
+  under `commit`; type, time, source kind, verification level, origin, status or correction kind,
+  issuing authority and legal basis are in clear.
+- `checkpoints.ndjson`: every checkpoint signed so far.
+- `stats-day.json`, `stats-month.json`: event counts recounted from the leaves, tied to the tree
+  size and root they were counted at.
+
+Check it all with `dmf stats --verify THIS_DIR --key KEY` and `dmf log verify --checkpoint
+checkpoint --key KEY`.
+";
+
+/// What checking an export found.
+#[derive(Debug, Clone)]
+pub struct ExportCheck {
+    pub checkpoint: Checkpoint,
+    pub leaves: u64,
+    pub stats: Vec<Stats>,
+    pub problems: Vec<String>,
+}
+
+/// Checks an export offline: the checkpoint's signature, that the leaves hash to its root,
+/// and that the published statistics are the recount of the leaves.
+pub fn check_export(dir: &Path, key: Option<&VerifierKey>) -> Result<ExportCheck, RegistryError> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        fs::read_to_string(&path).map_err(|source| RegistryError::Read { path, source })
+    };
+    let key = match key {
+        Some(k) => k.clone(),
+        None => crate::log::read_verifier(&dir.join(EXPORT_KEY))?,
+    };
+    let note = read(EXPORT_CHECKPOINT)?;
+    let checkpoint = dmf_log::open_checkpoint(&note, &key).map_err(|source| LogError::Note {
+        path: dir.join(EXPORT_CHECKPOINT),
+        source,
+    })?;
+    let leaves_path = dir.join(EXPORT_LEAVES);
+    let file = File::open(&leaves_path).map_err(|source| RegistryError::Read {
+        path: leaves_path.clone(),
+        source,
+    })?;
+    let mut problems = Vec::new();
+    let mut frontier = Frontier::new();
+    let mut day = Counter::new(Period::Day);
+    let mut month = Counter::new(Period::Month);
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|source| RegistryError::Read {
+                path: leaves_path.clone(),
+                source,
+            })?;
+        if n == 0 {
+            break;
+        }
+        if line.pop() != Some(b'\n') {
+            problems.push(format!("{EXPORT_LEAVES}: the last line has no newline"));
+        }
+        frontier.push(dmf_log::leaf_hash(&line), |_, _, _| {});
+        for counter in [&mut day, &mut month] {
+            if let Err(e) = counter.add(&line) {
+                problems.push(format!(
+                    "{EXPORT_LEAVES} line {}: {}",
+                    frontier.size(),
+                    e.reason
+                ));
+            }
+        }
+        if problems.len() > 50 {
+            break;
+        }
+    }
+    if frontier.size() != checkpoint.size {
+        problems.push(format!(
+            "{EXPORT_LEAVES} holds {} leaves, the checkpoint {}",
+            frontier.size(),
+            checkpoint.size
+        ));
+    } else if frontier.root() != checkpoint.root {
+        problems.push(format!(
+            "{EXPORT_LEAVES} does not hash to the checkpoint's root"
+        ));
+    }
+    let mut stats = Vec::new();
+    for counter in [day, month] {
+        let recount = counter.finish(&checkpoint.origin, &frontier.root());
+        let name = export_stats_file(recount.period);
+        if let Ok(text) = read(&name) {
+            match serde_json::from_str::<Stats>(&text) {
+                Ok(published) => problems.extend(compare_stats(&name, &published, &recount)),
+                Err(e) => problems.push(format!("{name}: {e}")),
+            }
+        }
+        stats.push(recount);
+    }
+    Ok(ExportCheck {
+        checkpoint,
+        leaves: frontier.size(),
+        stats,
+        problems,
+    })
+}
+
+/// How published statistics differ from a recount.
+pub fn compare_stats(name: &str, published: &Stats, recount: &Stats) -> Vec<String> {
+    let mut out = Vec::new();
+    if published.tree_size != recount.tree_size || published.root != recount.root {
+        out.push(format!(
+            "{name}: counted at tree size {} (root {}), the leaves give {} (root {})",
+            published.tree_size, published.root, recount.tree_size, recount.root
+        ));
+    }
+    if published.rows != recount.rows {
+        let a: BTreeSet<&Row> = published.rows.iter().collect();
+        let b: BTreeSet<&Row> = recount.rows.iter().collect();
+        let differ = a.symmetric_difference(&b).count();
+        out.push(format!(
+            "{name}: {differ} rows differ from the recount of the leaves"
+        ));
+    }
+    out
+}

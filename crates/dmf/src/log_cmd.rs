@@ -1,0 +1,318 @@
+//! `dmf log …`, `dmf audit verify` and `dmf stats`: the signed Merkle log from the command
+//! line.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use dmf_log::{Checkpoint, VerifierKey};
+use dmf_registry::Registry;
+use dmf_registry::log::{LogFiles, base64_hash};
+use dmf_registry::publish::{self, Proof};
+use dmf_registry::stats::{Period, Stats};
+use serde_json::json;
+
+use crate::{
+    AuditArgs, ConsistencyArgs, DataJson, ExportArgs, LogVerifyArgs, PeriodArg, ProveArgs,
+    StatsArgs, progress,
+};
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// A verifier key given as its text or as a file holding it.
+fn verifier(arg: &str) -> Result<VerifierKey> {
+    let path = Path::new(arg);
+    let text = if path.is_file() {
+        read(path)?
+    } else {
+        arg.to_owned()
+    };
+    VerifierKey::parse(&text).with_context(|| format!("--key {arg:?}"))
+}
+
+fn checkpoint_json(c: &Checkpoint) -> serde_json::Value {
+    json!({ "origin": c.origin, "size": c.size, "root": base64_hash(&c.root) })
+}
+
+pub fn checkpoint(args: &DataJson) -> Result<ExitCode> {
+    let files = LogFiles::open(&args.data)?;
+    let signed = publish::latest(&files)?;
+    if args.json {
+        let mut v = checkpoint_json(&signed.checkpoint);
+        v["note"] = json!(signed.note);
+        v["key"] = json!(files.verifier.to_text());
+        println!("{v}");
+    } else {
+        print!("{}", signed.note);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_proof(proof: &Proof, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(proof).expect("serialisable"));
+        return;
+    }
+    match proof {
+        Proof::Inclusion {
+            seq,
+            tree_size,
+            leaf,
+            leaf_hash,
+            root,
+            proof,
+            ..
+        } => {
+            println!("event {seq} in the tree of {tree_size} events (root {root})");
+            println!("leaf: {leaf}");
+            println!("leaf hash: {leaf_hash}");
+            println!("proof ({} hashes):", proof.len());
+            for h in proof {
+                println!("  {h}");
+            }
+        }
+        Proof::Consistency {
+            from,
+            to,
+            root_from,
+            root_to,
+            proof,
+            ..
+        } => {
+            println!("tree of {from} events (root {root_from})");
+            println!("extended by the tree of {to} events (root {root_to})");
+            println!("proof ({} hashes):", proof.len());
+            for h in proof {
+                println!("  {h}");
+            }
+        }
+    }
+}
+
+pub fn prove(args: &ProveArgs) -> Result<ExitCode> {
+    let registry = Registry::open(&args.data)?;
+    let proof = publish::prove(&registry, args.seq, args.size)?;
+    print_proof(&proof, args.json);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn consistency(args: &ConsistencyArgs) -> Result<ExitCode> {
+    let proof = publish::consistency(&args.data, args.from, args.to)?;
+    print_proof(&proof, args.json);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
+    let key = verifier(&args.key)?;
+    let open = |path: &Path| -> Result<Checkpoint> {
+        dmf_log::open_checkpoint(&read(path)?, &key)
+            .with_context(|| format!("checkpoint {}", path.display()))
+    };
+    let mut shown = Vec::new();
+    let mut failure = None;
+    let checkpoint = match open(&args.checkpoint) {
+        Ok(c) => {
+            shown.push(format!(
+                "checkpoint signed by {}: {} events, root {}",
+                key.name(),
+                c.size,
+                base64_hash(&c.root)
+            ));
+            Some(c)
+        }
+        Err(e) => {
+            failure = Some(format!("{e:#}"));
+            None
+        }
+    };
+    let old = args.old_checkpoint.as_deref().map(open).transpose()?;
+    if let (Some(checkpoint), Some(path)) = (&checkpoint, &args.proof) {
+        match publish::check_proof(checkpoint, old.as_ref(), &read(path)?) {
+            Ok(what) => shown.push(what),
+            Err(e) => failure = Some(format!("{}: {e}", path.display())),
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "ok": failure.is_none(),
+                "checkpoint": checkpoint.as_ref().map(checkpoint_json),
+                "verified": shown,
+                "error": failure,
+            })
+        );
+    } else {
+        for line in &shown {
+            println!("OK {line}");
+        }
+        if let Some(f) = &failure {
+            println!("FAILED {f}");
+        }
+    }
+    Ok(if failure.is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub fn export(args: &ExportArgs, quiet: bool) -> Result<ExitCode> {
+    let registry = Registry::open(&args.data)?;
+    let bar = progress::spinner("leaves", quiet || args.json);
+    let summary = publish::export(&registry, &args.out)?;
+    bar.finish_and_clear();
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "out": summary.dir.display().to_string(),
+                "leaves": summary.leaves,
+                "bytes": summary.bytes,
+                "checkpoint": checkpoint_json(&summary.checkpoint),
+            })
+        );
+    } else {
+        println!(
+            "exported {} leaves ({} bytes) up to the checkpoint of {} events into {}",
+            summary.leaves,
+            summary.bytes,
+            summary.checkpoint.size,
+            summary.dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn audit(args: &AuditArgs) -> Result<ExitCode> {
+    let key = args.key.as_deref().map(verifier).transpose()?;
+    let against = args.checkpoint.as_deref().map(read).transpose()?;
+    let report = dmf_registry::audit::audit(&args.data, against.as_deref(), key.as_ref())?;
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "ok": report.ok(),
+                "events": report.events,
+                "log_leaves": report.log_leaves,
+                "checkpoints_checked": report.checkpoints_checked,
+                "latest": report.latest.as_ref().map(checkpoint_json),
+                "against": report.against.as_ref().map(checkpoint_json),
+                "first_bad_seq": report.first_bad_seq(),
+                "problems": report.problems.iter().map(|p| json!({"seq": p.seq, "message": p.message})).collect::<Vec<_>>(),
+                "more_problems": report.more_problems,
+            })
+        );
+    } else {
+        println!(
+            "{} events, {} leaves in the log, {} signed checkpoints checked",
+            report.events, report.log_leaves, report.checkpoints_checked
+        );
+        if let Some(c) = &report.against {
+            println!(
+                "checked against the checkpoint given: {} events, root {}",
+                c.size,
+                base64_hash(&c.root)
+            );
+        }
+        for p in &report.problems {
+            println!("BAD {}", p.message);
+        }
+        if report.more_problems > 0 {
+            println!("BAD and {} more problems", report.more_problems);
+        }
+        match report.first_bad_seq() {
+            Some(seq) => println!("FAILED: the first bad event is {seq}"),
+            None if !report.ok() => println!("FAILED"),
+            None => println!("OK: every event matches the log and every checkpoint"),
+        }
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_stats(stats: &Stats) {
+    println!(
+        "{} by {}, counted at tree size {} (root {})",
+        stats.origin,
+        stats.period.name(),
+        stats.tree_size,
+        stats.root
+    );
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    println!("period\ttype\tsource\torigin\tkind\tauthority\tlegal_basis\tcount");
+    for r in &stats.rows {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.period,
+            r.event_type,
+            dash(&r.source),
+            dash(&r.origin),
+            dash(&r.kind),
+            dash(&r.authority),
+            dash(&r.legal_basis),
+            r.count
+        );
+    }
+}
+
+pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
+    let period = match args.period {
+        PeriodArg::Day => Period::Day,
+        PeriodArg::Month => Period::Month,
+    };
+    if let Some(dir) = &args.verify {
+        let key = args.key.as_deref().map(verifier).transpose()?;
+        let check = publish::check_export(dir, key.as_ref())?;
+        let ok = check.problems.is_empty();
+        let stats = check
+            .stats
+            .iter()
+            .find(|s| s.period == period)
+            .expect("both periods are counted");
+        if args.json {
+            println!(
+                "{}",
+                json!({
+                    "ok": ok,
+                    "checkpoint": checkpoint_json(&check.checkpoint),
+                    "leaves": check.leaves,
+                    "problems": check.problems,
+                    "stats": stats,
+                })
+            );
+        } else {
+            print_stats(stats);
+            for p in &check.problems {
+                println!("BAD {p}");
+            }
+            if ok {
+                println!(
+                    "OK: {} leaves hash to the signed checkpoint and the published statistics are their recount",
+                    check.leaves
+                );
+            }
+        }
+        return Ok(if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    let Some(data) = &args.data else {
+        bail!("give --data DIR or --verify EXPORT_DIR");
+    };
+    let registry = Registry::open(data)?;
+    let stats = publish::stats(&registry, period)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&stats).expect("serialisable"));
+    } else {
+        print_stats(&stats);
+    }
+    Ok(ExitCode::SUCCESS)
+}
