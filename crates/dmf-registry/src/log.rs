@@ -355,13 +355,7 @@ impl LogWriter {
                 writable.push(None);
                 continue;
             }
-            let f = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(write_err(&path))?;
+            let f = open_rw(&path)?;
             f.set_len(want * 32).map_err(write_err(&path))?;
             files.lens[i] = want;
             files.levels[i] = Some(f.try_clone().map_err(write_err(&path))?);
@@ -409,13 +403,7 @@ impl LogWriter {
             }
             let path = self.files.level_path(i);
             if self.writable[i].is_none() {
-                let f = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(&path)
-                    .map_err(write_err(&path))?;
+                let f = open_rw(&path)?;
                 self.files.levels[i] = Some(f.try_clone().map_err(write_err(&path))?);
                 self.writable[i] = Some(f);
             }
@@ -480,6 +468,17 @@ impl LogWriter {
         self.last = Some(checkpoint.clone());
         Ok(checkpoint)
     }
+}
+
+/// Opens a tree level for reading and appending, creating it if missing.
+fn open_rw(path: &Path) -> Result<File, LogError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(write_err(path))
 }
 
 /// Cuts a last line left without its newline by a crash, so that the next line starts clean.

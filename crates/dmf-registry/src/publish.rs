@@ -181,6 +181,16 @@ fn hash_list(list: &[String]) -> Result<Vec<Hash>, CheckError> {
         .collect()
 }
 
+fn same_origin(origin: &str, checkpoint: &Checkpoint) -> Result<(), CheckError> {
+    if origin == checkpoint.origin {
+        return Ok(());
+    }
+    Err(CheckError::Failed(format!(
+        "the proof is for log {origin:?}, the checkpoint for {:?}",
+        checkpoint.origin
+    )))
+}
+
 /// Checks a published proof against a checkpoint already verified; `old` is an older verified
 /// checkpoint for a consistency proof. Returns what was shown.
 pub fn check_proof(
@@ -202,12 +212,7 @@ pub fn check_proof(
             proof,
             ..
         } => {
-            if origin != checkpoint.origin {
-                return fail(format!(
-                    "the proof is for log {origin:?}, the checkpoint for {:?}",
-                    checkpoint.origin
-                ));
-            }
+            same_origin(&origin, checkpoint)?;
             if tree_size != checkpoint.size {
                 return fail(format!(
                     "the proof is for a tree of {tree_size} leaves, the checkpoint has {}",
@@ -239,12 +244,7 @@ pub fn check_proof(
             proof,
             ..
         } => {
-            if origin != checkpoint.origin {
-                return fail(format!(
-                    "the proof is for log {origin:?}, the checkpoint for {:?}",
-                    checkpoint.origin
-                ));
-            }
+            same_origin(&origin, checkpoint)?;
             if to != checkpoint.size {
                 return fail(format!(
                     "the proof leads to a tree of {to} leaves, the checkpoint has {}",
