@@ -13,6 +13,7 @@ mod import;
 pub mod leaf;
 pub mod log;
 pub mod publish;
+pub mod render;
 pub mod state;
 pub mod stats;
 pub mod submission;

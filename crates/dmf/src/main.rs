@@ -4,6 +4,7 @@ mod format_cmd;
 mod log_cmd;
 mod progress;
 mod registry_cmd;
+mod serve_cmd;
 mod synth_cmd;
 
 use std::io::{self, Write};
@@ -50,9 +51,91 @@ enum Command {
     /// Audit the registry against its log and signed checkpoints.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Serve the registry over HTTP: verification, submissions, the public log, statistics.
+    Serve(ServeArgs),
+    /// API keys of the service: one role each, stored hashed, shown once.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Oversight statistics from the log: events by type, source kind, status kind, issuing
     /// authority and legal basis per day or month, tied to a signed tree size.
     Stats(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The data folder of the registry.
+    #[arg(long, required_unless_present = "demo")]
+    data: Option<PathBuf>,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Make a demo registry (a synthetic population, one key per role in
+    /// DATA/demo-credentials.json) in a new folder (--data, or a temporary one) and serve it.
+    #[arg(long)]
+    demo: bool,
+    /// People of the demo population.
+    #[arg(long, default_value_t = 1_000_000)]
+    demo_people: u64,
+    /// The day answers are given for, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    today: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key; prints it once.
+    Create(KeysCreateArgs),
+    /// List keys (never their secrets).
+    List(KeysListArgs),
+    /// Revoke a key by name.
+    Revoke(KeysRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+struct KeysCreateArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// A unique name for the key's holder.
+    #[arg(long)]
+    name: String,
+    /// identity, employment, benefits, subscriber, reporter, authority, caseworker or oversight.
+    #[arg(long)]
+    role: String,
+    /// A subscriber certified under the limited-access DMF rule (sees deaths of the last 3
+    /// years).
+    #[arg(long)]
+    certified: bool,
+    /// A reporter's source kind: state, funeral_home, family, hospital, federal_agency,
+    /// financial_institution.
+    #[arg(long)]
+    source: Option<String>,
+    /// An authority's name, fixed on every notice it submits.
+    #[arg(long)]
+    authority: Option<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct KeysListArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// Print one JSON object a key.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct KeysRevokeArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The key's name.
+    #[arg(long)]
+    name: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -376,6 +459,10 @@ fn main() -> ExitCode {
         Command::Log(LogCommand::Export(args)) => log_cmd::export(args, cli.quiet),
         Command::Audit(AuditCommand::Verify(args)) => log_cmd::audit(args),
         Command::Stats(args) => log_cmd::stats(args),
+        Command::Serve(args) => serve_cmd::serve(args, cli.quiet),
+        Command::Keys(KeysCommand::Create(args)) => serve_cmd::keys_create(args),
+        Command::Keys(KeysCommand::List(args)) => serve_cmd::keys_list(args),
+        Command::Keys(KeysCommand::Revoke(args)) => serve_cmd::keys_revoke(args),
     };
     match result {
         Ok(code) => code,

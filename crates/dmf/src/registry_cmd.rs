@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use dmf_model::{Date, Ssn};
-use dmf_registry::answers::{self, EmploymentAnswer, IdentityQuery};
+use dmf_registry::answers::{self, IdentityQuery};
+use dmf_registry::render;
 use dmf_registry::state::PersonState;
-use dmf_registry::{Accepted, Outcome, Registry, Rejection, Submission, parse_line};
+use dmf_registry::{Outcome, Registry, Rejection, Submission, parse_line};
 use serde_json::{Value, json};
 
 use crate::{ImportArgs, InitArgs, Purpose, ShowArgs, SubmitArgs, VerifyArgs, progress};
@@ -98,25 +99,6 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One line's result as JSON.
-fn result_json(line: u64, result: &Result<Accepted, Rejection>) -> Value {
-    match result {
-        Ok(a) => {
-            let mut v = json!({ "line": line, "status": "accepted", "seq": a.seq, "outcome": a.outcome.code() });
-            match &a.outcome {
-                Outcome::HeldForReview(reason) => v["reason"] = reason.as_str().into(),
-                Outcome::NoticeRecorded { contest_deadline } => {
-                    v["contest_deadline"] = contest_deadline.to_string().into()
-                }
-                Outcome::Suspended(notices) => v["notices"] = json!(notices),
-                _ => {}
-            }
-            v
-        }
-        Err(r) => json!({ "line": line, "status": "rejected", "path": r.path, "reason": r.reason }),
-    }
-}
-
 pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
     let registry = Registry::open(&args.data)?;
     let today = today_or(args.today.as_deref())?;
@@ -147,7 +129,7 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
             };
             rejected += u64::from(result.is_err());
             if args.json {
-                serde_json::to_writer(&mut *out, &result_json(line, &result))?;
+                serde_json::to_writer(&mut *out, &dmf_registry::render::result(line, &result))?;
                 writeln!(out)?;
             } else {
                 match &result {
@@ -356,32 +338,13 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
             .with_context(|| format!("--dob {:?}", args.dob))?,
     };
     let state = registry.state_of(query.ssn)?;
-    let answer = match args.purpose {
-        Purpose::Identity => {
-            let a = answers::identity(&query, state.as_ref());
-            json!({ "purpose": "identity", "code": a.code.code(), "deceased": a.deceased })
-        }
-        Purpose::Employment => match answers::employment(&query, state.as_ref(), today) {
-            EmploymentAnswer::Authorized => {
-                json!({ "purpose": "employment", "result": "authorized" })
-            }
-            EmploymentAnswer::Mismatch {
-                reason,
-                deadline,
-                contested,
-            } => json!({
-                "purpose": "employment", "result": "mismatch", "reason": reason,
-                "contest_deadline": deadline.map(|d| d.to_string()), "contested": contested,
-            }),
-            EmploymentAnswer::FinalNonconfirmation { reason } => {
-                json!({ "purpose": "employment", "result": "final_nonconfirmation", "reason": reason })
-            }
-        },
-        Purpose::Benefits => {
-            let a = answers::benefits(&query, state.as_ref(), today);
-            json!({ "purpose": "benefits", "code": a.code.code(), "deceased": a.deceased, "suspended": a.suspended })
-        }
+    let purpose = match args.purpose {
+        Purpose::Identity => render::Purpose::Identity,
+        Purpose::Employment => render::Purpose::Employment,
+        Purpose::Benefits => render::Purpose::Benefits,
     };
+    // The operator's view: every death, whoever reported it.
+    let answer = render::answer(purpose, &query, state.as_ref(), today);
     if args.json {
         println!("{answer}");
     } else {

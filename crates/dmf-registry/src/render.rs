@@ -1,0 +1,109 @@
+//! The JSON forms of answers and submission results, shared by the command line and the
+//! HTTP API so that both say the same thing in the same words.
+
+use dmf_model::{Date, DeathSource};
+use serde_json::{Value, json};
+
+use crate::answers::{self, EmploymentAnswer, IdentityQuery};
+use crate::state::PersonState;
+use crate::{Accepted, Outcome, Rejection};
+
+/// What a verification is for; each purpose sees only what it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Identity,
+    Employment,
+    Benefits,
+}
+
+impl Purpose {
+    pub fn code(self) -> &'static str {
+        match self {
+            Purpose::Identity => "identity",
+            Purpose::Employment => "employment",
+            Purpose::Benefits => "benefits",
+        }
+    }
+
+    /// The fields an answer for this purpose discloses.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Purpose::Identity => &["code", "deceased"],
+            Purpose::Employment => &["result", "reason", "contest_deadline", "contested"],
+            Purpose::Benefits => &["code", "deceased", "suspended"],
+        }
+    }
+
+    /// Deaths reported by states go only to federal benefit programs (42 U.S.C. 405(r)).
+    pub fn sees_state_deaths(self) -> bool {
+        self == Purpose::Benefits
+    }
+}
+
+/// A person's state as a caller of `purpose` may see it: a death that only a state reported
+/// is left out for callers that may not receive state death data.
+pub fn visible(state: &PersonState, purpose: Purpose) -> std::borrow::Cow<'_, PersonState> {
+    match state.death {
+        Some(d) if d.source == DeathSource::StateVitalRecords && !purpose.sees_state_deaths() => {
+            let mut s = state.clone();
+            s.death = None;
+            std::borrow::Cow::Owned(s)
+        }
+        _ => std::borrow::Cow::Borrowed(state),
+    }
+}
+
+/// The answer to a verification for `purpose`, from the state given (already made
+/// [`visible`] for the caller where that applies).
+pub fn answer(
+    purpose: Purpose,
+    query: &IdentityQuery,
+    state: Option<&PersonState>,
+    today: Date,
+) -> Value {
+    match purpose {
+        Purpose::Identity => {
+            let a = answers::identity(query, state);
+            json!({ "purpose": "identity", "code": a.code.code(), "deceased": a.deceased })
+        }
+        Purpose::Employment => match answers::employment(query, state, today) {
+            EmploymentAnswer::Authorized => {
+                json!({ "purpose": "employment", "result": "authorized" })
+            }
+            EmploymentAnswer::Mismatch {
+                reason,
+                deadline,
+                contested,
+            } => json!({
+                "purpose": "employment", "result": "mismatch", "reason": reason,
+                "contest_deadline": deadline.map(|d| d.to_string()), "contested": contested,
+            }),
+            EmploymentAnswer::FinalNonconfirmation { reason } => {
+                json!({ "purpose": "employment", "result": "final_nonconfirmation", "reason": reason })
+            }
+        },
+        Purpose::Benefits => {
+            let a = answers::benefits(query, state, today);
+            json!({ "purpose": "benefits", "code": a.code.code(), "deceased": a.deceased, "suspended": a.suspended })
+        }
+    }
+}
+
+/// One submission's result.
+pub fn result(line: u64, result: &Result<Accepted, Rejection>) -> Value {
+    match result {
+        Ok(a) => {
+            let mut v = json!({ "line": line, "status": "accepted", "seq": a.seq, "outcome": a.outcome.code() });
+            match &a.outcome {
+                Outcome::HeldForReview(reason) => v["reason"] = reason.as_str().into(),
+                Outcome::NoticeRecorded { contest_deadline } => {
+                    v["contest_deadline"] = contest_deadline.to_string().into()
+                }
+                Outcome::Suspended(notices) => v["notices"] = json!(notices),
+                _ => {}
+            }
+            v
+        }
+        Err(r) => json!({ "line": line, "status": "rejected", "path": r.path, "reason": r.reason }),
+    }
+}

@@ -1,0 +1,393 @@
+//! Disclosure accounting: every disclosure of a person's record is queued in memory and written
+//! to SQLite by one background thread, so that answering a request never waits on disk.
+//!
+//! Durability: the file is in WAL mode with `synchronous=FULL`, so every committed batch is
+//! fsynced; [`Accounting::flush`] returns once the batches holding everything queued before it
+//! are committed.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::{Connection, params};
+
+/// Version of the schema below; a file of another version is refused, not guessed at.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS disclosures (
+    seq INTEGER PRIMARY KEY,
+    ssn INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    key_id INTEGER NOT NULL,
+    key_name TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    fields TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS disclosures_person ON disclosures (ssn, at_ms);
+CREATE TRIGGER IF NOT EXISTS disclosures_no_update BEFORE UPDATE ON disclosures
+BEGIN SELECT RAISE(ABORT, 'the accounting of disclosures is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS disclosures_no_delete BEFORE DELETE ON disclosures
+BEGIN SELECT RAISE(ABORT, 'the accounting of disclosures is append-only: DELETE refused'); END;
+";
+
+/// Disclosures waiting for the writer before [`Accounting::record`] blocks. Never dropped:
+/// accounting is a legal duty, so a full queue slows callers down instead.
+pub const QUEUE_CAPACITY: usize = 1 << 20;
+
+/// Most rows written in one transaction.
+pub const BATCH_ROWS: usize = 10_000;
+
+/// How long the writer waits before retrying a batch that failed to commit.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// One disclosure of one person's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disclosure {
+    pub ssn: u32,
+    /// Milliseconds since 1970.
+    pub at_ms: i64,
+    pub key_id: i64,
+    pub key_name: String,
+    pub purpose: String,
+    /// Names of the fields disclosed; identifiers, so they hold no commas.
+    pub fields: Vec<String>,
+}
+
+/// Why the accounting could not be opened, written or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountingError {
+    #[error("cannot open accounting file {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("{path} is not an accounting file: {reason}")]
+    NotAnAccountingFile { path: String, reason: String },
+    #[error("disclosures could not be written (they stay queued and are retried): {0}")]
+    Write(String),
+    #[error("accounting could not be read: {0}")]
+    Read(String),
+    #[error("the accounting writer has stopped; queued disclosures are not being written")]
+    WriterStopped,
+}
+
+fn read_error(e: rusqlite::Error) -> AccountingError {
+    AccountingError::Read(e.to_string())
+}
+
+/// What the callers and the writer share.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<State>,
+    /// The writer waits here for disclosures (or for closing).
+    work: Condvar,
+    /// Callers wait here for room in a full queue.
+    space: Condvar,
+    /// Flushes wait here for commits.
+    committed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    pending: VecDeque<Disclosure>,
+    /// Disclosures ever queued; the writer takes them in order, so `durable` counts a prefix.
+    queued: u64,
+    durable: u64,
+    /// The last failed commit, cleared by the next successful one.
+    error: Option<String>,
+    closing: bool,
+    writer_gone: bool,
+    // Tracked so the hot path signals a condition variable only when someone waits on it.
+    writer_waiting: bool,
+    callers_waiting: usize,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The accounting of disclosures in one SQLite file, with its background writer.
+pub struct Accounting {
+    path: PathBuf,
+    queue: Arc<Queue>,
+    writer: Option<JoinHandle<()>>,
+    reader: Mutex<Connection>,
+}
+
+impl fmt::Debug for Accounting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.queue.lock();
+        f.debug_struct("Accounting")
+            .field("path", &self.path)
+            .field("queued", &st.queued)
+            .field("durable", &st.durable)
+            .finish()
+    }
+}
+
+impl Accounting {
+    /// Opens the accounting file at `path`, creating it if missing, and starts its writer.
+    pub fn open(path: &Path) -> Result<Accounting, AccountingError> {
+        let shown = path.display().to_string();
+        let open_error = |e: rusqlite::Error| AccountingError::Open {
+            path: shown.clone(),
+            reason: e.to_string(),
+        };
+        let not_file = |e: rusqlite::Error| AccountingError::NotAnAccountingFile {
+            path: shown.clone(),
+            reason: e.to_string(),
+        };
+        let writer = Connection::open(path).map_err(open_error)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| writer.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|_| writer.busy_timeout(Duration::from_secs(30)))
+            .map_err(not_file)?;
+        let version: i64 = writer
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(not_file)?;
+        match version {
+            0 => {
+                writer.execute_batch(SCHEMA).map_err(not_file)?;
+                writer
+                    .pragma_update(None, "user_version", SCHEMA_VERSION)
+                    .map_err(not_file)?;
+            }
+            SCHEMA_VERSION => {}
+            other => {
+                return Err(AccountingError::NotAnAccountingFile {
+                    path: shown,
+                    reason: format!("schema version {other}, this program reads {SCHEMA_VERSION}"),
+                });
+            }
+        }
+        let reader = Connection::open(path).map_err(open_error)?;
+        reader
+            .busy_timeout(Duration::from_secs(30))
+            .map_err(open_error)?;
+        let queue = Arc::new(Queue::default());
+        let shared = Arc::clone(&queue);
+        let handle = std::thread::Builder::new()
+            .name("dmf-accounting".into())
+            .spawn(move || write_loop(writer, &shared))
+            .map_err(|e| AccountingError::Open {
+                path: shown.clone(),
+                reason: format!("cannot start the writer thread: {e}"),
+            })?;
+        Ok(Accounting {
+            path: path.to_owned(),
+            queue,
+            writer: Some(handle),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    /// Queues a disclosure; never waits on disk, only (rarely) for room in a full queue.
+    pub fn record(&self, d: Disclosure) {
+        self.push(std::iter::once(d), 1);
+    }
+
+    /// Queues many disclosures, in order.
+    pub fn record_many(&self, ds: Vec<Disclosure>) {
+        let n = ds.len();
+        self.push(ds.into_iter(), n);
+    }
+
+    fn push(&self, mut ds: impl Iterator<Item = Disclosure>, mut left: usize) {
+        let q = &*self.queue;
+        let mut st = q.lock();
+        while left > 0 {
+            // With the writer gone nothing frees room; keep everything so flush can report it.
+            while st.pending.len() >= QUEUE_CAPACITY && !st.writer_gone {
+                st.callers_waiting += 1;
+                st = q.space.wait(st).unwrap_or_else(PoisonError::into_inner);
+                st.callers_waiting -= 1;
+            }
+            let room = if st.writer_gone {
+                left
+            } else {
+                (QUEUE_CAPACITY - st.pending.len()).min(left)
+            };
+            for d in ds.by_ref().take(room) {
+                debug_assert!(d.fields.iter().all(|f| !f.contains(',')), "{:?}", d.fields);
+                st.pending.push_back(d);
+            }
+            st.queued += room as u64;
+            left -= room;
+            if st.writer_waiting {
+                q.work.notify_one();
+            }
+        }
+    }
+
+    /// Waits until everything queued before this call is committed and fsynced.
+    pub fn flush(&self) -> Result<(), AccountingError> {
+        let q = &*self.queue;
+        let mut st = q.lock();
+        let target = st.queued;
+        loop {
+            if st.durable >= target {
+                return Ok(());
+            }
+            if let Some(e) = &st.error {
+                return Err(AccountingError::Write(e.clone()));
+            }
+            if st.writer_gone {
+                return Err(AccountingError::WriterStopped);
+            }
+            st = q.committed.wait(st).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Every disclosure of one person, oldest first; flushes first so callers see their own
+    /// disclosures.
+    pub fn for_person(&self, ssn: u32) -> Result<Vec<Disclosure>, AccountingError> {
+        self.flush()?;
+        let conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT ssn, at_ms, key_id, key_name, purpose, fields FROM disclosures
+                 WHERE ssn = ?1 ORDER BY at_ms, seq",
+            )
+            .map_err(read_error)?;
+        let rows = stmt
+            .query_map([ssn], |r| {
+                let fields: String = r.get(5)?;
+                Ok(Disclosure {
+                    ssn: r.get(0)?,
+                    at_ms: r.get(1)?,
+                    key_id: r.get(2)?,
+                    key_name: r.get(3)?,
+                    purpose: r.get(4)?,
+                    fields: if fields.is_empty() {
+                        Vec::new()
+                    } else {
+                        fields.split(',').map(str::to_owned).collect()
+                    },
+                })
+            })
+            .map_err(read_error)?;
+        rows.collect::<Result<_, _>>().map_err(read_error)
+    }
+
+    /// Disclosures per purpose, by purpose; flushes first.
+    pub fn counts(&self) -> Result<Vec<(String, u64)>, AccountingError> {
+        self.flush()?;
+        let conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT purpose, COUNT(*) FROM disclosures GROUP BY purpose ORDER BY purpose",
+            )
+            .map_err(read_error)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.unsigned_abs())))
+            .map_err(read_error)?;
+        rows.collect::<Result<_, _>>().map_err(read_error)
+    }
+}
+
+impl Drop for Accounting {
+    /// Writes everything still queued, then stops the writer.
+    fn drop(&mut self) {
+        {
+            let mut st = self.queue.lock();
+            st.closing = true;
+            self.queue.work.notify_one();
+        }
+        if let Some(handle) = self.writer.take()
+            && handle.join().is_err()
+        {
+            tracing::error!(path = %self.path.display(), "the accounting writer panicked");
+        }
+    }
+}
+
+/// Marks the writer gone however it ends, so that no caller waits for it forever.
+struct WriterGone<'a>(&'a Queue);
+
+impl Drop for WriterGone<'_> {
+    fn drop(&mut self) {
+        let mut st = self.0.lock();
+        st.writer_gone = true;
+        self.0.space.notify_all();
+        self.0.committed.notify_all();
+    }
+}
+
+fn write_loop(mut conn: Connection, q: &Queue) {
+    let _gone = WriterGone(q);
+    loop {
+        let batch: Vec<Disclosure> = {
+            let mut st = q.lock();
+            while st.pending.is_empty() && !st.closing {
+                st.writer_waiting = true;
+                st = q.work.wait(st).unwrap_or_else(PoisonError::into_inner);
+                st.writer_waiting = false;
+            }
+            if st.pending.is_empty() {
+                return;
+            }
+            let n = st.pending.len().min(BATCH_ROWS);
+            let batch = st.pending.drain(..n).collect();
+            if st.callers_waiting > 0 {
+                q.space.notify_all();
+            }
+            batch
+        };
+        let written = write_batch(&mut conn, &batch);
+        let mut st = q.lock();
+        match written {
+            Ok(()) => {
+                st.durable += batch.len() as u64;
+                st.error = None;
+                q.committed.notify_all();
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                q.committed.notify_all();
+                if st.closing {
+                    let lost = batch.len() + st.pending.len();
+                    tracing::error!(lost, %reason, "accounting closed with unwritten disclosures");
+                    return;
+                }
+                tracing::warn!(rows = batch.len(), %reason, "accounting write failed; retrying");
+                st.error = Some(reason);
+                // Back to the front, in order, so `durable` still counts a prefix.
+                for d in batch.into_iter().rev() {
+                    st.pending.push_front(d);
+                }
+                let (_st, _) = q
+                    .work
+                    .wait_timeout(st, RETRY_AFTER)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+    }
+}
+
+fn write_batch(conn: &mut Connection, batch: &[Disclosure]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO disclosures (ssn, at_ms, key_id, key_name, purpose, fields)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut fields = String::new();
+        for d in batch {
+            fields.clear();
+            for (i, f) in d.fields.iter().enumerate() {
+                if i > 0 {
+                    fields.push(',');
+                }
+                fields.push_str(f);
+            }
+            stmt.execute(params![
+                d.ssn, d.at_ms, d.key_id, d.key_name, d.purpose, fields
+            ])?;
+        }
+    }
+    tx.commit()
+}

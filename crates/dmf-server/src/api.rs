@@ -1,0 +1,717 @@
+//! The routes: verification, submissions, accounting, the public log and operations.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use dmf_model::Ssn;
+use dmf_registry::answers::IdentityQuery;
+use dmf_registry::render::{self, Purpose};
+use dmf_registry::{Rejection, Submission};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::accounting::Disclosure;
+use crate::auth::Caller;
+use crate::error::{ApiError, Code};
+use crate::keys::Role;
+use crate::metrics::Metrics;
+use crate::{App, now_ms};
+
+type Json = axum::Json<Value>;
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/v1/verify/identity", post(verify_identity))
+        .route("/v1/verify/employment", post(verify_employment))
+        .route("/v1/verify/benefits", post(verify_benefits))
+        .route("/v1/verify/batch", post(verify_batch))
+        .route("/v1/reports/death", post(report_death))
+        .route("/v1/notices/status", post(notice_status))
+        .route("/v1/people/{ssn}/accounting", get(person_accounting))
+        .route("/v1/log/checkpoint", get(log_checkpoint))
+        .route("/v1/log/proof/inclusion", get(log_inclusion))
+        .route("/v1/log/proof/consistency", get(log_consistency))
+        .route("/v1/stats", get(stats))
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), count))
+        .with_state(app)
+}
+
+/// Counts every response by status class, and logs server errors.
+async fn count(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    let m = &app.metrics;
+    Metrics::add(&m.requests, 1);
+    if resp.status().is_client_error() {
+        Metrics::add(&m.errors_4xx, 1);
+    } else if resp.status().is_server_error() {
+        Metrics::add(&m.errors_5xx, 1);
+        tracing::warn!(%path, status = %resp.status(), "server error");
+    }
+    resp
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(Code::NotFound, "no such route (see /openapi.json)")
+}
+
+/// The whole body, refused with 413 beyond `limit` bytes.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            Code::PayloadTooLarge,
+            format!("the body is larger than {limit} bytes"),
+        )
+    })
+}
+
+/// One JSON object, or a 400 naming what is wrong.
+fn object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ApiError::at(
+            Code::BadRequest,
+            "$",
+            "expected a JSON object",
+        )),
+        Err(e) => Err(ApiError::at(
+            Code::BadRequest,
+            "$",
+            format!("not valid JSON: {e}"),
+        )),
+    }
+}
+
+const QUERY_FIELDS: [&str; 4] = ["ssn", "first", "last", "dob"];
+
+/// A verification request: `ssn`, `first`, `last`, `dob`, nothing else.
+fn identity_query(m: &Map<String, Value>) -> Result<IdentityQuery, ApiError> {
+    if let Some(k) = m.keys().find(|k| !QUERY_FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            format!("$.{k}"),
+            "unknown field (a verification takes ssn, first, last, dob)",
+        ));
+    }
+    let text = |k: &str| -> Result<&str, ApiError> {
+        match m.get(k) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
+            Some(Value::String(_)) => {
+                Err(ApiError::at(Code::BadRequest, format!("$.{k}"), "empty"))
+            }
+            Some(_) => Err(ApiError::at(
+                Code::BadRequest,
+                format!("$.{k}"),
+                "expected a string",
+            )),
+            None => Err(ApiError::at(Code::BadRequest, format!("$.{k}"), "missing")),
+        }
+    };
+    let ssn = text("ssn")?;
+    let dob = text("dob")?;
+    Ok(IdentityQuery {
+        ssn: ssn
+            .parse()
+            .map_err(|e| ApiError::at(Code::BadRequest, "$.ssn", format!("{e}")))?,
+        first: text("first")?.to_owned(),
+        last: text("last")?.to_owned(),
+        dob: dob
+            .parse()
+            .map_err(|e| ApiError::at(Code::BadRequest, "$.dob", format!("{e}")))?,
+    })
+}
+
+fn role_of(purpose: Purpose) -> Role {
+    match purpose {
+        Purpose::Identity => Role::Identity,
+        Purpose::Employment => Role::Employment,
+        Purpose::Benefits => Role::Benefits,
+    }
+}
+
+fn purpose_of(role: Role) -> Option<Purpose> {
+    match role {
+        Role::Identity => Some(Purpose::Identity),
+        Role::Employment => Some(Purpose::Employment),
+        Role::Benefits => Some(Purpose::Benefits),
+        _ => None,
+    }
+}
+
+/// Answers queries under one read of the index; the answers about people on file are
+/// queued for their accounting.
+fn answer_all(
+    app: &App,
+    caller: &Caller,
+    purpose: Purpose,
+    queries: &[&IdentityQuery],
+) -> Vec<Value> {
+    let today = app.today();
+    let at_ms = now_ms();
+    let mut disclosed = Vec::new();
+    let answers = {
+        let index = app.index.read().expect("index lock");
+        queries
+            .iter()
+            .map(|q| {
+                let state = index.get(q.ssn);
+                let seen = state.map(|s| render::visible(s, purpose));
+                if state.is_some() {
+                    disclosed.push(Disclosure {
+                        ssn: q.ssn.as_u32(),
+                        at_ms,
+                        key_id: caller.key.id,
+                        key_name: caller.key.name.clone(),
+                        purpose: purpose.code().to_owned(),
+                        fields: purpose.fields().iter().map(|f| (*f).to_owned()).collect(),
+                    });
+                }
+                render::answer(purpose, q, seen.as_deref(), today)
+            })
+            .collect()
+    };
+    if !disclosed.is_empty() {
+        app.accounting.record_many(disclosed);
+    }
+    answers
+}
+
+async fn verify(
+    app: Arc<App>,
+    caller: Caller,
+    purpose: Purpose,
+    body: Body,
+) -> Result<Json, ApiError> {
+    caller.require(&[role_of(purpose)])?;
+    let bytes = read_body(body, app.config.body_limit).await?;
+    let query = identity_query(&object(&bytes)?)?;
+    Metrics::add(&app.metrics.verifications, 1);
+    let answer = answer_all(&app, &caller, purpose, &[&query]).remove(0);
+    Ok(axum::Json(answer))
+}
+
+async fn verify_identity(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Body,
+) -> Result<Json, ApiError> {
+    verify(app, caller, Purpose::Identity, body).await
+}
+
+async fn verify_employment(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Body,
+) -> Result<Json, ApiError> {
+    verify(app, caller, Purpose::Employment, body).await
+}
+
+async fn verify_benefits(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Body,
+) -> Result<Json, ApiError> {
+    verify(app, caller, Purpose::Benefits, body).await
+}
+
+/// Lines answered per read of the index and per chunk of the response.
+const BATCH_CHUNK: usize = 4096;
+
+/// Answers one chunk of NDJSON lines: each line an answer or `{"line", "error"}`.
+fn answer_lines(
+    app: &App,
+    caller: &Caller,
+    purpose: Purpose,
+    first_line: u64,
+    lines: &[&[u8]],
+) -> Vec<u8> {
+    let parsed: Vec<Result<IdentityQuery, ApiError>> = lines
+        .iter()
+        .map(|l| object(l).and_then(|m| identity_query(&m)))
+        .collect();
+    let ok: Vec<&IdentityQuery> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
+    let mut answers = answer_all(app, caller, purpose, &ok).into_iter();
+    let mut out = Vec::with_capacity(lines.len() * 64);
+    for (i, p) in parsed.iter().enumerate() {
+        let line = first_line + i as u64;
+        let v = match p {
+            Ok(_) => {
+                let mut a = answers.next().expect("one answer a query");
+                a["line"] = json!(line);
+                a
+            }
+            Err(e) => {
+                let mut b = e.body();
+                b["line"] = json!(line);
+                b
+            }
+        };
+        serde_json::to_writer(&mut out, &v).expect("writes to memory");
+        out.push(b'\n');
+    }
+    Metrics::add(&app.metrics.batch_records, lines.len() as u64);
+    out
+}
+
+/// NDJSON in, NDJSON out, streamed: memory stays flat however many lines come.
+async fn verify_batch(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Some(purpose) = purpose_of(caller.key.role) else {
+        return Err(caller
+            .require(&[Role::Identity, Role::Employment, Role::Benefits])
+            .unwrap_err());
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    let limit = app.config.bulk_limit;
+    tokio::spawn(async move {
+        let mut stream = body.into_data_stream();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut line_no = 1u64;
+        let mut total = 0usize;
+        loop {
+            let chunk = stream.next().await;
+            let end = chunk.is_none();
+            match chunk {
+                Some(Ok(bytes)) => {
+                    total += bytes.len();
+                    if total > limit {
+                        let e = ApiError::new(
+                            Code::PayloadTooLarge,
+                            format!("the body is larger than {limit} bytes"),
+                        );
+                        let _ = tx.send(Ok(Bytes::from(format!("{}\n", e.body())))).await;
+                        return;
+                    }
+                    buf.extend_from_slice(&bytes);
+                }
+                Some(Err(e)) => {
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
+                None => {}
+            }
+            let cut = if end {
+                buf.len()
+            } else {
+                buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+            };
+            if cut == 0 && !end {
+                continue;
+            }
+            let rest = buf.split_off(cut);
+            let mut pieces: Vec<&[u8]> = buf.split(|&b| b == b'\n').collect();
+            if buf.ends_with(b"\n") {
+                pieces.pop();
+            }
+            let mut numbered: Vec<(u64, &[u8])> = Vec::new();
+            for l in pieces {
+                let l = l.strip_suffix(b"\r").unwrap_or(l);
+                if !l.iter().all(u8::is_ascii_whitespace) {
+                    numbered.push((line_no, l));
+                }
+                line_no += 1;
+            }
+            for group in numbered.chunk_by(|a, b| b.0 == a.0 + 1) {
+                for part in group.chunks(BATCH_CHUNK) {
+                    let lines: Vec<&[u8]> = part.iter().map(|(_, l)| *l).collect();
+                    let out = answer_lines(&app, &caller, purpose, part[0].0, &lines);
+                    if tx.send(Ok(Bytes::from(out))).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            buf = rest;
+            if end {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok(Response::builder()
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from_stream(stream))
+        .expect("a valid response"))
+}
+
+fn is_ndjson(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.starts_with("application/x-ndjson") || v.starts_with("application/jsonl")
+        })
+}
+
+/// A submitted line as the registry takes it: its type set, and the field the key fixes
+/// (a reporter's source kind, an authority's name) filled in or checked.
+fn submission(
+    line: &[u8],
+    kind: &str,
+    fixed: (&str, &str),
+    today: dmf_model::Date,
+) -> Result<Submission, Rejection> {
+    let mut m = match serde_json::from_slice::<Value>(line) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => return Err(Rejection::new("$", "expected a JSON object")),
+        Err(e) => return Err(Rejection::new("$", format!("not valid JSON: {e}"))),
+    };
+    match m.get("type") {
+        None => {
+            m.insert("type".into(), json!(kind));
+        }
+        Some(Value::String(t)) if t == kind => {}
+        Some(_) => {
+            return Err(Rejection::new(
+                "$.type",
+                format!("this route takes only {kind}"),
+            ));
+        }
+    }
+    let (field, value) = fixed;
+    match m.get(field) {
+        None => {
+            m.insert(field.into(), json!(value));
+        }
+        Some(Value::String(v)) if v == value => {}
+        Some(_) => {
+            return Err(Rejection::new(
+                format!("$.{field}"),
+                format!("this key submits with {field} {value:?} only"),
+            ));
+        }
+    }
+    dmf_registry::parse_value(&Value::Object(m), today)
+}
+
+/// Submissions in one request: a single object (answered as one JSON result, 422 when
+/// refused) or NDJSON (one result a line, in order).
+async fn submit(
+    app: Arc<App>,
+    headers: HeaderMap,
+    body: Body,
+    kind: &'static str,
+    fixed: (&'static str, String),
+) -> Result<Response, ApiError> {
+    let bulk = is_ndjson(&headers);
+    let limit = if bulk {
+        app.config.bulk_limit
+    } else {
+        app.config.body_limit
+    };
+    let bytes = read_body(body, limit).await?;
+    let today = app.today();
+    let mut parsed: Vec<(u64, Result<Submission, Rejection>)> = Vec::new();
+    if bulk {
+        for (i, l) in bytes.split(|&b| b == b'\n').enumerate() {
+            if !l.iter().all(u8::is_ascii_whitespace) {
+                parsed.push((
+                    i as u64 + 1,
+                    submission(l, kind, (fixed.0, &fixed.1), today),
+                ));
+            }
+        }
+    } else {
+        parsed.push((1, submission(&bytes, kind, (fixed.0, &fixed.1), today)));
+    }
+    let guard = app.write_lock.lock().await;
+    let app2 = app.clone();
+    let results = tokio::task::spawn_blocking(move || -> Result<Vec<Value>, ApiError> {
+        let mut out = Vec::with_capacity(parsed.len());
+        for chunk in parsed.chunks(10_000) {
+            let ok: Vec<Submission> = chunk
+                .iter()
+                .filter_map(|(_, p)| p.as_ref().ok().cloned())
+                .collect();
+            let mut results = app2
+                .registry
+                .submit(ok, now_ms())
+                .map_err(ApiError::internal)?
+                .into_iter();
+            for (line, p) in chunk {
+                let r = match p {
+                    Ok(_) => results.next().expect("one result a submission"),
+                    Err(r) => Err(r.clone()),
+                };
+                let m = &app2.metrics;
+                Metrics::add(
+                    if r.is_ok() {
+                        &m.submissions_accepted
+                    } else {
+                        &m.submissions_rejected
+                    },
+                    1,
+                );
+                out.push(render::result(*line, &r));
+            }
+        }
+        app2.refresh_index().map_err(ApiError::internal)?;
+        Ok(out)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    drop(guard);
+    if bulk {
+        let mut out = Vec::new();
+        for r in &results {
+            serde_json::to_writer(&mut out, r).expect("writes to memory");
+            out.push(b'\n');
+        }
+        return Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], out).into_response());
+    }
+    let mut r = results.into_iter().next().expect("one result");
+    r.as_object_mut().expect("an object").remove("line");
+    if r["status"] == "rejected" {
+        let mut e = ApiError::at(
+            Code::Unprocessable,
+            r["path"].as_str().unwrap_or("$").to_owned(),
+            r["reason"].as_str().unwrap_or("refused").to_owned(),
+        )
+        .body();
+        e["result"] = r;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(e)).into_response());
+    }
+    Ok((StatusCode::CREATED, axum::Json(r)).into_response())
+}
+
+async fn report_death(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Reporter])?;
+    let source = caller
+        .key
+        .source
+        .clone()
+        .ok_or_else(|| ApiError::internal("a reporter key without a source"))?;
+    submit(app, headers, body, "death_report", ("source", source)).await
+}
+
+async fn notice_status(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Authority])?;
+    let authority = caller
+        .key
+        .authority
+        .clone()
+        .ok_or_else(|| ApiError::internal("an authority key without an authority"))?;
+    submit(
+        app,
+        headers,
+        body,
+        "status_notice",
+        ("authority", authority),
+    )
+    .await
+}
+
+async fn person_accounting(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(ssn): Path<String>,
+) -> Result<Json, ApiError> {
+    caller.require(&[Role::Caseworker])?;
+    let ssn: Ssn = ssn
+        .parse()
+        .map_err(|e| ApiError::at(Code::BadRequest, "ssn", format!("{e}")))?;
+    let app2 = app.clone();
+    let list = tokio::task::spawn_blocking(move || app2.accounting.for_person(ssn.as_u32()))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let disclosures: Vec<Value> = list
+        .iter()
+        .map(|d| {
+            json!({
+                "at": dmf_registry::leaf::format_time(d.at_ms),
+                "to": d.key_name,
+                "key_id": d.key_id,
+                "purpose": d.purpose,
+                "fields": d.fields,
+            })
+        })
+        .collect();
+    // Looking at someone's accounting is itself a disclosure of that record.
+    app.accounting.record(Disclosure {
+        ssn: ssn.as_u32(),
+        at_ms: now_ms(),
+        key_id: caller.key.id,
+        key_name: caller.key.name.clone(),
+        purpose: "accounting".into(),
+        fields: vec!["disclosures".into()],
+    });
+    Ok(axum::Json(
+        json!({ "ssn": ssn.to_string(), "disclosures": disclosures }),
+    ))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+fn registry_error(e: dmf_registry::RegistryError) -> ApiError {
+    match e {
+        dmf_registry::RegistryError::Input { reason, .. } => ApiError::new(Code::NotFound, reason),
+        other => ApiError::internal(other),
+    }
+}
+
+async fn log_checkpoint(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+    let dir = app.dir.clone();
+    let note = blocking(move || {
+        let files = dmf_registry::log::LogFiles::open(&dir).map_err(ApiError::internal)?;
+        let signed = dmf_registry::publish::latest(&files).map_err(registry_error)?;
+        Ok(signed.note)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InclusionParams {
+    seq: u64,
+    size: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsistencyParams {
+    from: u64,
+    to: u64,
+}
+
+fn query_error(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError::at(Code::BadRequest, "query", e.body_text())
+}
+
+async fn log_inclusion(
+    State(app): State<Arc<App>>,
+    q: Result<Query<InclusionParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json, ApiError> {
+    let Query(q) = q.map_err(query_error)?;
+    let registry = app.registry.clone();
+    let proof = blocking(move || {
+        dmf_registry::publish::prove(&registry, q.seq, q.size).map_err(registry_error)
+    })
+    .await?;
+    Ok(axum::Json(
+        serde_json::to_value(proof).expect("serialisable"),
+    ))
+}
+
+async fn log_consistency(
+    State(app): State<Arc<App>>,
+    q: Result<Query<ConsistencyParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json, ApiError> {
+    let Query(q) = q.map_err(query_error)?;
+    let dir = app.dir.clone();
+    let proof = blocking(move || {
+        dmf_registry::publish::consistency(&dir, q.from, q.to).map_err(registry_error)
+    })
+    .await?;
+    Ok(axum::Json(
+        serde_json::to_value(proof).expect("serialisable"),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsParams {
+    period: Option<String>,
+}
+
+async fn stats(
+    State(app): State<Arc<App>>,
+    q: Result<Query<StatsParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json, ApiError> {
+    use dmf_registry::stats::Period;
+    let Query(q) = q.map_err(query_error)?;
+    let period = match q.period.as_deref().unwrap_or("day") {
+        "day" => Period::Day,
+        "month" => Period::Month,
+        other => {
+            return Err(ApiError::at(
+                Code::BadRequest,
+                "period",
+                format!("{other:?} is not day or month"),
+            ));
+        }
+    };
+    let app2 = app.clone();
+    let value = blocking(move || {
+        let files = dmf_registry::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
+        let size = dmf_registry::publish::latest(&files)
+            .map_err(registry_error)?
+            .checkpoint
+            .size;
+        let cached = app2
+            .stats_cache
+            .lock()
+            .expect("stats cache")
+            .iter()
+            .find(|(s, p, _)| *s == size && *p == period.name())
+            .map(|(_, _, v)| v.clone());
+        if let Some(v) = cached {
+            return Ok(v);
+        }
+        let stats = dmf_registry::publish::stats(&app2.registry, period).map_err(registry_error)?;
+        let v = serde_json::to_value(&stats).expect("serialisable");
+        let mut cache = app2.stats_cache.lock().expect("stats cache");
+        cache.retain(|(s, _, _)| *s == stats.tree_size);
+        cache.push((stats.tree_size, period.name(), v.clone()));
+        Ok(v)
+    })
+    .await?;
+    Ok(axum::Json(value))
+}
+
+async fn health(State(app): State<Arc<App>>) -> Json {
+    let head = app.index.read().expect("index lock").head;
+    axum::Json(json!({ "status": "ok", "events": head }))
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let (people, head) = {
+        let index = app.index.read().expect("index lock");
+        (index.len(), index.head)
+    };
+    let tree = dmf_registry::log::LogFiles::open(&app.dir)
+        .ok()
+        .and_then(|f| f.latest().ok().flatten())
+        .map_or(0, |s| s.checkpoint.size);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(people, head, tree),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Json {
+    axum::Json(crate::openapi::document())
+}

@@ -1,0 +1,133 @@
+//! The one table of API errors: every error response of every route comes from it, with the
+//! same JSON shape `{"error": {"code", "message", "path"?}}`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error code of the API, with its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// The body is not JSON, or not the JSON the route takes (the path names where).
+    BadRequest,
+    /// No key, or a key that is unknown or revoked.
+    Unauthorized,
+    /// The key's role may not use this route.
+    Forbidden,
+    /// No such object, or one that belongs to another caller.
+    NotFound,
+    /// The body is larger than the route accepts.
+    PayloadTooLarge,
+    /// The key used up its rate; retry after the seconds given.
+    RateLimited,
+    /// The request was understood but refused by the rules of the registry.
+    Unprocessable,
+    /// Something failed on the server; nothing the caller sent was half-stored.
+    Internal,
+}
+
+/// Every code, for the API description.
+pub const CODES: [(Code, &str); 8] = [
+    (
+        Code::BadRequest,
+        "the body is not the JSON the route takes; `path` names where",
+    ),
+    (Code::Unauthorized, "no key, or an unknown or revoked key"),
+    (Code::Forbidden, "the key's role may not use this route"),
+    (Code::NotFound, "no such object, or another caller's"),
+    (
+        Code::PayloadTooLarge,
+        "the body is larger than the route accepts",
+    ),
+    (
+        Code::RateLimited,
+        "the key used up its rate; see Retry-After",
+    ),
+    (
+        Code::Unprocessable,
+        "refused by the rules of the registry; `path` names the field",
+    ),
+    (Code::Internal, "the server failed; nothing was half-stored"),
+];
+
+impl Code {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Code::BadRequest => StatusCode::BAD_REQUEST,
+            Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::BadRequest => "bad_request",
+            Code::Unauthorized => "unauthorized",
+            Code::Forbidden => "forbidden",
+            Code::NotFound => "not_found",
+            Code::PayloadTooLarge => "payload_too_large",
+            Code::RateLimited => "rate_limited",
+            Code::Unprocessable => "unprocessable",
+            Code::Internal => "internal",
+        }
+    }
+}
+
+/// An error response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+    /// The JSON path of the offending value, when there is one.
+    pub path: Option<String>,
+    /// For `RateLimited`: seconds until a retry may succeed.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            path: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn at(code: Code, path: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError {
+            path: Some(path.into()),
+            ..ApiError::new(code, message)
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %e, "request failed");
+        ApiError::new(Code::Internal, e.to_string())
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        let mut e = json!({ "code": self.code.name(), "message": self.message });
+        if let Some(p) = &self.path {
+            e["path"] = json!(p);
+        }
+        json!({ "error": e })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.code.status(), Json(self.body())).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
+    }
+}

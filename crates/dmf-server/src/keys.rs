@@ -1,0 +1,407 @@
+//! API keys: who may call the server and in which role, stored as SHA-256 hashes of their
+//! secrets and held in memory so that authenticating a request needs no SQL.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Mutex, PoisonError, RwLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dmf_model::DeathSource;
+use rusqlite::{Connection, ErrorCode, params};
+use sha2::{Digest, Sha256};
+
+/// Version of the schema below; a file of another version is refused, not guessed at.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS keys (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    certified INTEGER NOT NULL,
+    source TEXT,
+    authority TEXT,
+    secret_sha256 BLOB NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+";
+
+/// Longest key name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// What a key may do; each HTTP route admits some roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Identity verification (yes/no answers).
+    Identity,
+    /// Employment eligibility verification.
+    Employment,
+    /// Benefit-paying programmes.
+    Benefits,
+    /// Subscribers to the death master file.
+    Subscriber,
+    /// Death reporters, fixed to one kind of source.
+    Reporter,
+    /// Issuing authorities, fixed to one authority.
+    Authority,
+    /// Caseworkers handling corrections.
+    Caseworker,
+    /// Oversight: reads accounting and statistics.
+    Oversight,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Identity,
+        Role::Employment,
+        Role::Benefits,
+        Role::Subscriber,
+        Role::Reporter,
+        Role::Authority,
+        Role::Caseworker,
+        Role::Oversight,
+    ];
+
+    /// The code used in secrets, files and APIs.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Identity => "identity",
+            Role::Employment => "employment",
+            Role::Benefits => "benefits",
+            Role::Subscriber => "subscriber",
+            Role::Reporter => "reporter",
+            Role::Authority => "authority",
+            Role::Caseworker => "caseworker",
+            Role::Oversight => "oversight",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = KeyError;
+
+    fn from_str(s: &str) -> Result<Role, KeyError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| KeyError::UnknownRole(s.to_owned()))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Why a key could not be created, or the key store could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error(
+        "{0:?} is not a role (one of identity, employment, benefits, subscriber, reporter, \
+         authority, caseworker, oversight)"
+    )]
+    UnknownRole(String),
+    #[error("a key name must not be empty")]
+    EmptyName,
+    #[error("a key name may have at most {MAX_NAME_CHARS} characters, this one has {0}")]
+    NameTooLong(usize),
+    #[error("a key name must not contain control characters")]
+    NameControlChar,
+    #[error("a key named {0:?} already exists")]
+    NameTaken(String),
+    #[error("only subscriber keys can be certified, not {0} keys")]
+    CertifiedNotSubscriber(Role),
+    #[error("a reporter key needs the death source it reports for")]
+    SourceRequired,
+    #[error("only reporter keys have a death source, not {0} keys")]
+    SourceNotAllowed(Role),
+    #[error("{0}")]
+    UnknownSource(String),
+    #[error("an authority key needs the issuing authority it acts for")]
+    AuthorityRequired,
+    #[error("only authority keys have an issuing authority, not {0} keys")]
+    AuthorityNotAllowed(Role),
+    #[error("no random bytes for a secret: {0}")]
+    Random(String),
+    #[error("cannot open key store {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("{path} is not a key store: {reason}")]
+    NotAKeyStore { path: String, reason: String },
+    #[error("key store: {0}")]
+    Storage(String),
+}
+
+fn storage(e: rusqlite::Error) -> KeyError {
+    KeyError::Storage(e.to_string())
+}
+
+/// One API key, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: i64,
+    /// Unique among all keys, revoked ones included.
+    pub name: String,
+    pub role: Role,
+    /// Subscribers only: certified under the limited-access DMF rule.
+    pub certified: bool,
+    /// Reporters only: the death source code the key is fixed to.
+    pub source: Option<String>,
+    /// Authorities only: the issuing authority the key is fixed to.
+    pub authority: Option<String>,
+    /// Milliseconds since 1970.
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+/// What to create a key with; [`KeyStore::create`] checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    pub name: String,
+    pub role: Role,
+    pub certified: bool,
+    pub source: Option<String>,
+    pub authority: Option<String>,
+}
+
+impl NewKey {
+    /// A key of `role` with no certification, source or authority.
+    pub fn plain(name: &str, role: Role) -> NewKey {
+        NewKey {
+            name: name.to_owned(),
+            role,
+            certified: false,
+            source: None,
+            authority: None,
+        }
+    }
+
+    fn check(&self) -> Result<(), KeyError> {
+        let chars = self.name.chars().count();
+        if chars == 0 {
+            return Err(KeyError::EmptyName);
+        }
+        if chars > MAX_NAME_CHARS {
+            return Err(KeyError::NameTooLong(chars));
+        }
+        if self.name.chars().any(char::is_control) {
+            return Err(KeyError::NameControlChar);
+        }
+        if self.certified && self.role != Role::Subscriber {
+            return Err(KeyError::CertifiedNotSubscriber(self.role));
+        }
+        match (&self.source, self.role) {
+            (None, Role::Reporter) => return Err(KeyError::SourceRequired),
+            (Some(s), Role::Reporter) => {
+                DeathSource::from_str(s).map_err(|e| KeyError::UnknownSource(e.to_string()))?;
+            }
+            (Some(_), role) => return Err(KeyError::SourceNotAllowed(role)),
+            (None, _) => {}
+        }
+        match (&self.authority, self.role) {
+            (Some(a), Role::Authority) if !a.trim().is_empty() => {}
+            (_, Role::Authority) => return Err(KeyError::AuthorityRequired),
+            (Some(_), role) => return Err(KeyError::AuthorityNotAllowed(role)),
+            (None, _) => {}
+        }
+        Ok(())
+    }
+}
+
+type Hash = [u8; 32];
+
+fn hash(secret: &str) -> Hash {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// The API keys in one SQLite file, mirrored in memory for [`KeyStore::authenticate`].
+pub struct KeyStore {
+    conn: Mutex<Connection>,
+    // Keyed by SHA-256 of the secret: a lookup compares hashes, never secrets.
+    by_hash: RwLock<HashMap<Hash, ApiKey>>,
+}
+
+// Hand-written so that the hashes of secrets never reach a log.
+impl fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = self
+            .by_hash
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("KeyStore").field("keys", &keys).finish()
+    }
+}
+
+impl KeyStore {
+    /// Opens the key store at `path`, creating the file and schema if missing.
+    pub fn open(path: &Path) -> Result<KeyStore, KeyError> {
+        let shown = path.display().to_string();
+        let conn = Connection::open(path).map_err(|e| KeyError::Open {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let not_store = |e: rusqlite::Error| KeyError::NotAKeyStore {
+            path: shown.clone(),
+            reason: e.to_string(),
+        };
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(30)))
+            .map_err(not_store)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(not_store)?;
+        match version {
+            0 => {
+                conn.execute_batch(SCHEMA).map_err(not_store)?;
+                conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+                    .map_err(not_store)?;
+            }
+            SCHEMA_VERSION => {}
+            other => {
+                return Err(KeyError::NotAKeyStore {
+                    path: shown,
+                    reason: format!("schema version {other}, this program reads {SCHEMA_VERSION}"),
+                });
+            }
+        }
+        let mut by_hash = HashMap::new();
+        {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id, name, role, certified, source, authority, created_at, revoked,
+                            secret_sha256 FROM keys",
+                )
+                .map_err(storage)?;
+            let mut rows = stmt.query([]).map_err(storage)?;
+            while let Some(row) = rows.next().map_err(storage)? {
+                let key = read_key(row)?;
+                let digest: Vec<u8> = row.get(8).map_err(storage)?;
+                let digest: Hash = digest.try_into().map_err(|_| {
+                    KeyError::Storage(format!("key {:?} has a malformed secret hash", key.name))
+                })?;
+                by_hash.insert(digest, key);
+            }
+        }
+        Ok(KeyStore {
+            conn: Mutex::new(conn),
+            by_hash: RwLock::new(by_hash),
+        })
+    }
+
+    /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
+    pub fn create(&self, new: NewKey, now_ms: i64) -> Result<(ApiKey, String), KeyError> {
+        new.check()?;
+        let mut random = [0u8; 32];
+        getrandom::fill(&mut random).map_err(|e| KeyError::Random(e.to_string()))?;
+        let secret = format!("dmf_{}_{}", new.role.code(), URL_SAFE_NO_PAD.encode(random));
+        let digest = hash(&secret);
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let inserted = conn.execute(
+            "INSERT INTO keys (name, role, certified, source, authority, secret_sha256, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                new.name,
+                new.role.code(),
+                new.certified,
+                new.source,
+                new.authority,
+                &digest[..],
+                now_ms
+            ],
+        );
+        match inserted {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
+                if e.code == ErrorCode::ConstraintViolation && msg.contains("keys.name") =>
+            {
+                return Err(KeyError::NameTaken(new.name));
+            }
+            Err(e) => return Err(storage(e)),
+        }
+        let key = ApiKey {
+            id: conn.last_insert_rowid(),
+            name: new.name,
+            role: new.role,
+            certified: new.certified,
+            source: new.source,
+            authority: new.authority,
+            created_at: now_ms,
+            revoked: false,
+        };
+        // Updated while the connection is still locked so memory follows the file's order.
+        self.by_hash
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(digest, key.clone());
+        Ok((key, secret))
+    }
+
+    /// The live key whose secret this is; `None` for an unknown or revoked secret.
+    pub fn authenticate(&self, secret: &str) -> Option<ApiKey> {
+        let digest = hash(secret);
+        let keys = self.by_hash.read().unwrap_or_else(PoisonError::into_inner);
+        keys.get(&digest).filter(|k| !k.revoked).cloned()
+    }
+
+    /// Every key, revoked ones included, oldest first.
+    pub fn list(&self) -> Result<Vec<ApiKey>, KeyError> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, name, role, certified, source, authority, created_at, revoked
+                 FROM keys ORDER BY id",
+            )
+            .map_err(storage)?;
+        let mut rows = stmt.query([]).map_err(storage)?;
+        let mut keys = Vec::new();
+        while let Some(row) = rows.next().map_err(storage)? {
+            keys.push(read_key(row)?);
+        }
+        Ok(keys)
+    }
+
+    /// Revokes the key named `name`; false if there is no such key or it was already revoked.
+    pub fn revoke(&self, name: &str) -> Result<bool, KeyError> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let changed = conn
+            .execute(
+                "UPDATE keys SET revoked = 1 WHERE name = ?1 AND revoked = 0",
+                [name],
+            )
+            .map_err(storage)?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        let mut keys = self.by_hash.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(key) = keys.values_mut().find(|k| k.name == name) {
+            key.revoked = true;
+        }
+        Ok(true)
+    }
+
+    /// The key with this id, revoked or not.
+    pub fn get(&self, id: i64) -> Option<ApiKey> {
+        let keys = self.by_hash.read().unwrap_or_else(PoisonError::into_inner);
+        keys.values().find(|k| k.id == id).cloned()
+    }
+}
+
+fn read_key(row: &rusqlite::Row<'_>) -> Result<ApiKey, KeyError> {
+    let role: String = row.get(2).map_err(storage)?;
+    Ok(ApiKey {
+        id: row.get(0).map_err(storage)?,
+        name: row.get(1).map_err(storage)?,
+        role: role.parse()?,
+        certified: row.get(3).map_err(storage)?,
+        source: row.get(4).map_err(storage)?,
+        authority: row.get(5).map_err(storage)?,
+        created_at: row.get(6).map_err(storage)?,
+        revoked: row.get(7).map_err(storage)?,
+    })
+}

@@ -1,0 +1,192 @@
+//! `dmf serve`: the registry over HTTP. Verification for banks, employers and benefit programs,
+//! submissions from reporters and authorities, the public log, oversight statistics, and the
+//! accounting of every disclosure.
+//!
+//! Handlers never block the async runtime on disk: answers come from an in-memory index
+//! (rebuilt at start, updated after every write this server makes), writes and log scans run
+//! on the blocking pool, and disclosures are queued to a background writer.
+
+pub mod accounting;
+mod api;
+mod auth;
+pub mod error;
+pub mod keys;
+mod metrics;
+pub mod openapi;
+pub mod ratelimit;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use dmf_model::Date;
+use dmf_registry::{Index, Registry, RegistryError};
+
+pub use auth::Caller;
+
+use crate::accounting::Accounting;
+use crate::keys::KeyStore;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+
+/// File names inside the data folder.
+pub const KEYS_FILE: &str = "keys.sqlite";
+pub const ACCOUNTING_FILE: &str = "accounting.sqlite";
+
+/// How the server behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The day answers are given for; `None` is today (UTC).
+    pub today: Option<Date>,
+    /// Largest body of a single-object request.
+    pub body_limit: usize,
+    /// Largest body of an NDJSON bulk request.
+    pub bulk_limit: usize,
+    /// Requests a second per key, and the burst a key may spend at once.
+    pub rate_per_second: u32,
+    pub rate_burst: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            today: None,
+            body_limit: 64 * 1024,
+            bulk_limit: 4 << 30,
+            rate_per_second: 2_000,
+            rate_burst: 4_000,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Keys(#[from] keys::KeyError),
+    #[error(transparent)]
+    Accounting(#[from] accounting::AccountingError),
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// Everything a request may need, shared by all handlers.
+pub struct App {
+    pub(crate) dir: PathBuf,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) index: RwLock<Index>,
+    pub(crate) keys: KeyStore,
+    pub(crate) accounting: Accounting,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) metrics: Metrics,
+    pub(crate) config: Config,
+    /// Statistics are a scan of the whole log: kept per tree size and period.
+    pub(crate) stats_cache: Mutex<Vec<(u64, &'static str, serde_json::Value)>>,
+    /// Writes go one at a time, as the registry has one writer.
+    pub(crate) write_lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("dir", &self.dir).finish()
+    }
+}
+
+impl App {
+    /// Opens the registry in `data`, its keys and its accounting, and loads the answer index.
+    pub fn open(data: &Path, config: Config) -> Result<App, ServerError> {
+        let registry = Registry::open(data)?;
+        let index = registry.load_index()?;
+        Ok(App {
+            dir: data.to_owned(),
+            keys: KeyStore::open(&data.join(KEYS_FILE))?,
+            accounting: Accounting::open(&data.join(ACCOUNTING_FILE))?,
+            limiter: RateLimiter::new(config.rate_per_second, config.rate_burst),
+            metrics: Metrics::default(),
+            registry: Arc::new(registry),
+            index: RwLock::new(index),
+            config,
+            stats_cache: Mutex::new(Vec::new()),
+            write_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    pub fn accounting(&self) -> &Accounting {
+        &self.accounting
+    }
+
+    /// People in the answer index.
+    pub fn people(&self) -> usize {
+        self.index.read().expect("index lock").len()
+    }
+
+    pub(crate) fn today(&self) -> Date {
+        self.config.today.unwrap_or_else(today_utc)
+    }
+
+    /// Applies events stored since the index was last brought up to date.
+    pub(crate) fn refresh_index(&self) -> Result<(), RegistryError> {
+        let mut index = self.index.write().expect("index lock");
+        loop {
+            let page = self.registry.store().read_after(index.head, 10_000)?;
+            if page.is_empty() {
+                return Ok(());
+            }
+            for e in &page {
+                let event = dmf_registry::decode(&e.kind, &e.body)
+                    .map_err(|source| RegistryError::Decode { seq: e.seq, source })?;
+                index.apply(e.seq, &event);
+            }
+        }
+    }
+}
+
+/// Today's date in UTC.
+pub fn today_utc() -> Date {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400);
+    Date::from_days_since_epoch(days as i32).expect("the clock is within 1800-2199")
+}
+
+/// Milliseconds since 1970 now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The router of every route.
+pub fn router(app: Arc<App>) -> axum::Router {
+    api::router(app)
+}
+
+/// Serves on `listener` until `shutdown` completes, then finishes the requests in flight and
+/// makes every queued disclosure durable.
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, people = app.people(), "serving");
+    axum::serve(listener, router(app.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    app.accounting
+        .flush()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    tracing::info!("stopped");
+    Ok(())
+}

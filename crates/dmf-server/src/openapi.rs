@@ -1,0 +1,271 @@
+//! The API description served at `/openapi.json` (OpenAPI 3.1), written from one table of
+//! routes so that every route is described.
+
+use serde_json::{Value, json};
+
+use crate::error::CODES;
+
+/// One route: method, path, the roles it admits (empty: public), summary, request body
+/// schema name, response schema name.
+struct Route {
+    method: &'static str,
+    path: &'static str,
+    roles: &'static [&'static str],
+    summary: &'static str,
+    request: Option<&'static str>,
+    response: &'static str,
+    content: &'static str,
+}
+
+const JSON: &str = "application/json";
+const NDJSON: &str = "application/x-ndjson";
+
+const ROUTES: &[Route] = &[
+    Route {
+        method: "post",
+        path: "/v1/verify/identity",
+        roles: &["identity"],
+        summary: "Consent-based identity check: the SSN verification code and death indicator",
+        request: Some("VerifyRequest"),
+        response: "IdentityAnswer",
+        content: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/verify/employment",
+        roles: &["employment"],
+        summary: "Employment eligibility: authorized, mismatch (with the contest deadline) or final nonconfirmation",
+        request: Some("VerifyRequest"),
+        response: "EmploymentAnswer",
+        content: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/verify/benefits",
+        roles: &["benefits"],
+        summary: "Benefit program check: code, death indicator (state-reported deaths included), suspension",
+        request: Some("VerifyRequest"),
+        response: "BenefitsAnswer",
+        content: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/verify/batch",
+        roles: &["identity", "employment", "benefits"],
+        summary: "NDJSON in, NDJSON out, streamed: one answer (with `line`) or error per request line, for the key's purpose",
+        request: Some("VerifyRequest"),
+        response: "BatchLine",
+        content: NDJSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/reports/death",
+        roles: &["reporter"],
+        summary: "A death report (JSON) or many (NDJSON); the source kind is the key's",
+        request: Some("DeathReport"),
+        response: "SubmissionResult",
+        content: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/notices/status",
+        roles: &["authority"],
+        summary: "A status notice (JSON) or many (NDJSON); the issuing authority is the key's",
+        request: Some("StatusNotice"),
+        response: "SubmissionResult",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/people/{ssn}/accounting",
+        roles: &["caseworker"],
+        summary: "Every disclosure of this person's record: when, to whom, for what purpose, which fields",
+        request: None,
+        response: "Accounting",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/log/checkpoint",
+        roles: &[],
+        summary: "The latest signed checkpoint (C2SP signed note, text)",
+        request: None,
+        response: "Text",
+        content: "text/plain",
+    },
+    Route {
+        method: "get",
+        path: "/v1/log/proof/inclusion",
+        roles: &[],
+        summary: "Inclusion proof of event `seq` in the tree of `size` (default: the latest checkpoint's)",
+        request: None,
+        response: "Proof",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/log/proof/consistency",
+        roles: &[],
+        summary: "Consistency proof between trees of `from` and `to` events",
+        request: None,
+        response: "Proof",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/stats",
+        roles: &[],
+        summary: "Events by period, type, source kind, status kind, authority and legal basis, tied to a signed tree size",
+        request: None,
+        response: "Stats",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/healthz",
+        roles: &[],
+        summary: "Liveness and the number of events",
+        request: None,
+        response: "Health",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/metrics",
+        roles: &[],
+        summary: "Prometheus metrics",
+        request: None,
+        response: "Text",
+        content: "text/plain",
+    },
+    Route {
+        method: "get",
+        path: "/openapi.json",
+        roles: &[],
+        summary: "This document",
+        request: None,
+        response: "Object",
+        content: JSON,
+    },
+];
+
+fn parameters(path: &str) -> Value {
+    let q = |name: &str, required: bool, desc: &str| json!({ "name": name, "in": "query", "required": required, "description": desc, "schema": { "type": "integer", "minimum": 0 } });
+    match path {
+        "/v1/people/{ssn}/accounting" => {
+            json!([{ "name": "ssn", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$" } }])
+        }
+        "/v1/log/proof/inclusion" => json!([
+            q("seq", true, "the event's sequence number"),
+            q("size", false, "the tree size")
+        ]),
+        "/v1/log/proof/consistency" => json!([
+            q("from", true, "the older tree size"),
+            q("to", true, "the newer tree size")
+        ]),
+        "/v1/stats" => {
+            json!([{ "name": "period", "in": "query", "required": false, "schema": { "type": "string", "enum": ["day", "month"] } }])
+        }
+        _ => json!([]),
+    }
+}
+
+fn schemas() -> Value {
+    let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
+    let text = json!({ "type": "string" });
+    json!({
+        "VerifyRequest": {
+            "type": "object", "additionalProperties": false, "required": ["ssn", "first", "last", "dob"],
+            "properties": {
+                "ssn": { "type": "string", "description": "nine digits, or AAA-GG-SSSS" },
+                "first": text, "last": text,
+                "dob": { "type": "string", "description": "YYYY-MM-DD, YYYY-MM or YYYY" }
+            }
+        },
+        "IdentityAnswer": s(json!({ "purpose": text, "code": { "type": "string", "enum": ["V", "1", "3", "5", "X"] }, "deceased": { "type": "boolean" } }), &["purpose", "code", "deceased"]),
+        "EmploymentAnswer": s(json!({ "purpose": text, "result": { "type": "string", "enum": ["authorized", "mismatch", "final_nonconfirmation"] }, "reason": text, "contest_deadline": { "type": ["string", "null"] }, "contested": { "type": "boolean" } }), &["purpose", "result"]),
+        "BenefitsAnswer": s(json!({ "purpose": text, "code": text, "deceased": { "type": "boolean" }, "suspended": { "type": "boolean" } }), &["purpose", "code", "deceased", "suspended"]),
+        "BatchLine": { "type": "object", "description": "an answer of the key's purpose with `line`, or {line, error}" },
+        "DeathReport": { "type": "object", "description": "as `dmf submit` takes it (docs/submit.schema.json); `type` and `source` may be left out" },
+        "StatusNotice": { "type": "object", "description": "as `dmf submit` takes it (docs/submit.schema.json); `type` and `authority` may be left out" },
+        "SubmissionResult": s(json!({ "status": { "type": "string", "enum": ["accepted"] }, "seq": { "type": "integer" }, "outcome": text }), &["status", "seq", "outcome"]),
+        "Accounting": s(json!({ "ssn": text, "disclosures": { "type": "array", "items": s(json!({ "at": text, "to": text, "key_id": { "type": "integer" }, "purpose": text, "fields": { "type": "array", "items": text } }), &["at", "to", "purpose", "fields"]) } }), &["ssn", "disclosures"]),
+        "Proof": { "type": "object", "properties": { "type": { "type": "string", "enum": ["inclusion", "consistency"] }, "proof": { "type": "array", "items": text } }, "required": ["type", "proof"] },
+        "Stats": s(json!({ "origin": text, "period": text, "tree_size": { "type": "integer" }, "root": text, "rows": { "type": "array", "items": { "type": "object" } } }), &["origin", "period", "tree_size", "root", "rows"]),
+        "Health": s(json!({ "status": text, "events": { "type": "integer" } }), &["status", "events"]),
+        "Text": text,
+        "Object": { "type": "object" },
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": { "error": s(json!({
+                "code": { "type": "string", "enum": CODES.iter().map(|(c, _)| c.name()).collect::<Vec<_>>() },
+                "message": text, "path": text
+            }), &["code", "message"]) }
+        }
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in ROUTES {
+        let mut responses = serde_json::Map::new();
+        let ok = if r.request.is_some() && r.path.starts_with("/v1/reports")
+            || r.path.starts_with("/v1/notices")
+        {
+            "201"
+        } else {
+            "200"
+        };
+        responses.insert(ok.into(), json!({ "description": "success", "content": { r.content: { "schema": { "$ref": format!("#/components/schemas/{}", r.response) } } } }));
+        for (code, description) in CODES {
+            let status = code.status().as_u16();
+            let applies = match status {
+                401 | 403 | 429 => !r.roles.is_empty(),
+                413 | 400 => r.request.is_some() || status == 400,
+                422 => r.path.starts_with("/v1/reports") || r.path.starts_with("/v1/notices"),
+                _ => true,
+            };
+            if applies {
+                responses.insert(status.to_string(), json!({ "description": description, "content": { JSON: { "schema": { "$ref": "#/components/schemas/Error" } } } }));
+            }
+        }
+        let mut op = json!({
+            "summary": r.summary,
+            "parameters": parameters(r.path),
+            "responses": responses,
+        });
+        if !r.roles.is_empty() {
+            op["security"] = json!([{ "bearer": [] }]);
+            op["description"] = json!(format!("Roles: {}.", r.roles.join(", ")));
+        }
+        if let Some(req) = r.request {
+            let content = if r.path == "/v1/verify/batch" {
+                json!({ NDJSON: { "schema": { "$ref": format!("#/components/schemas/{req}") } } })
+            } else {
+                json!({ JSON: { "schema": { "$ref": format!("#/components/schemas/{req}") } }, NDJSON: { "schema": { "$ref": format!("#/components/schemas/{req}") } } })
+            };
+            op["requestBody"] = json!({ "required": true, "content": content });
+        }
+        paths
+            .entry(r.path)
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("an object")
+            .insert(r.method.into(), op);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "dmf", "version": env!("CARGO_PKG_VERSION"), "description": "A master file of deaths and SSN status: verification, submissions, the signed log." },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": schemas()
+        }
+    })
+}
+
+/// The routes described, for tests that check every route is served and described.
+pub fn described() -> Vec<(&'static str, &'static str)> {
+    ROUTES.iter().map(|r| (r.method, r.path)).collect()
+}

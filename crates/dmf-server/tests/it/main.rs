@@ -1,0 +1,603 @@
+//! `dmf serve` end to end: a real registry on disk, a real server on 127.0.0.1, real HTTP.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use dmf_registry::Registry;
+use dmf_server::keys::{NewKey, Role};
+use dmf_server::{App, Config};
+use serde_json::{Value, json};
+
+const PEOPLE: &str = "ssn,first,middle,last,suffix,sex,dob,birth_state
+123456789,Alice,Mae,Walker,,F,1980-05-17,OH
+234567890,Bob,,Jones,Jr,M,1975-01-02,TX
+345678901,Carol,,Diaz,,F,1990-09-09,CA
+456789012,Dan,,Okafor,,M,1962-12-01,NY
+";
+
+/// A server on a free port with one key per role (and a second reporter, a hospital).
+struct Server {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    base: String,
+    keys: HashMap<&'static str, String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    fn start() -> Server {
+        Server::with(Config {
+            today: Some("2026-11-23".parse().unwrap()),
+            ..Config::default()
+        })
+    }
+
+    fn with(config: Config) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let registry = Registry::init(&data, Some("dmf.test/registry")).unwrap();
+        let people = dir.path().join("people.csv");
+        std::fs::write(&people, PEOPLE).unwrap();
+        dmf_registry::import_file(&registry, &people, config.today.unwrap(), 0, &|_| {}).unwrap();
+        drop(registry);
+        let app = Arc::new(App::open(&data, config).unwrap());
+        let mut keys = HashMap::new();
+        for (name, role, source, authority) in [
+            ("identity", Role::Identity, None, None),
+            ("employment", Role::Employment, None, None),
+            ("benefits", Role::Benefits, None, None),
+            ("subscriber", Role::Subscriber, None, None),
+            ("reporter", Role::Reporter, Some("state"), None),
+            ("hospital", Role::Reporter, Some("hospital"), None),
+            ("funeral", Role::Reporter, Some("funeral_home"), None),
+            ("authority", Role::Authority, None, Some("DHS USCIS")),
+            ("caseworker", Role::Caseworker, None, None),
+            ("oversight", Role::Oversight, None, None),
+        ] {
+            let (_, secret) = app
+                .keys()
+                .create(
+                    NewKey {
+                        name: format!("test-{name}"),
+                        role,
+                        certified: false,
+                        source: source.map(str::to_owned),
+                        authority: authority.map(str::to_owned),
+                    },
+                    0,
+                )
+                .unwrap();
+            keys.insert(name, secret);
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                dmf_server::serve(app, listener, async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Server {
+            _dir: dir,
+            data,
+            base: format!("http://{addr}"),
+            keys,
+            shutdown: Some(tx),
+            thread: Some(thread),
+            agent,
+        }
+    }
+
+    /// POST with a key (or none), a content type and a body: the status and the body text.
+    fn post(&self, path: &str, key: Option<&str>, ndjson: bool, body: &str) -> (u16, String) {
+        let mut req = self.agent.post(format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.header("Authorization", format!("Bearer {}", self.keys[k]));
+        }
+        let req = req.header(
+            "Content-Type",
+            if ndjson {
+                "application/x-ndjson"
+            } else {
+                "application/json"
+            },
+        );
+        let resp = req.send(body).unwrap();
+        let status = resp.status().as_u16();
+        let text = resp
+            .into_body()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap();
+        (status, text)
+    }
+
+    fn post_json(&self, path: &str, key: &str, body: Value) -> (u16, Value) {
+        let (status, text) = self.post(path, Some(key), false, &body.to_string());
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    fn get(&self, path: &str, key: Option<&str>) -> (u16, String) {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.header("Authorization", format!("Bearer {}", self.keys[k]));
+        }
+        let resp = req.call().unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.into_body().read_to_string().unwrap())
+    }
+
+    fn get_json(&self, path: &str, key: Option<&str>) -> (u16, Value) {
+        let (status, text) = self.get(path, key);
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    fn verify(
+        &self,
+        purpose: &str,
+        key: &str,
+        ssn: &str,
+        first: &str,
+        last: &str,
+        dob: &str,
+    ) -> Value {
+        let (status, v) = self.post_json(
+            &format!("/v1/verify/{purpose}"),
+            key,
+            json!({ "ssn": ssn, "first": first, "last": last, "dob": dob }),
+        );
+        assert_eq!(status, 200, "{v}");
+        v
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+const ALICE: (&str, &str, &str, &str) = ("123456789", "Alice", "Walker", "1980-05-17");
+
+#[test]
+fn answers_per_purpose_and_state_deaths_only_to_benefit_programs() {
+    let s = Server::start();
+    let (ssn, first, last, dob) = ALICE;
+    assert_eq!(
+        s.verify("identity", "identity", ssn, first, last, dob),
+        json!({"purpose": "identity", "code": "V", "deceased": false})
+    );
+    assert_eq!(
+        s.verify("identity", "identity", ssn, "Alicia", "Smith", dob)["code"],
+        "5"
+    );
+    assert_eq!(
+        s.verify("identity", "identity", "512345678", first, last, dob)["code"],
+        "1"
+    );
+    assert_eq!(
+        s.verify("employment", "employment", ssn, first, last, dob),
+        json!({"purpose": "employment", "result": "authorized"})
+    );
+
+    // A state reports Alice's death: a benefit program sees it, a bank and an employer do not.
+    let (status, r) = s.post_json(
+        "/v1/reports/death",
+        "reporter",
+        json!({"ssn": ssn, "first": first, "last": last, "dob": dob, "dod": "2026-11-20", "evidence": "EDRS-OH-1"}),
+    );
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["outcome"], "deceased", "{r}");
+    assert_eq!(
+        s.verify("benefits", "benefits", ssn, first, last, dob),
+        json!({"purpose": "benefits", "code": "X", "deceased": true, "suspended": false})
+    );
+    assert_eq!(
+        s.verify("identity", "identity", ssn, first, last, dob)["deceased"],
+        false
+    );
+    assert_eq!(
+        s.verify("employment", "employment", ssn, first, last, dob)["result"],
+        "authorized"
+    );
+
+    // A death from two non-state sources is seen by every purpose.
+    let (bssn, bfirst, blast, bdob) = ("234567890", "Bob", "Jones", "1975-01-02");
+    let report = json!({"ssn": bssn, "first": bfirst, "last": blast, "dob": bdob, "dod": "2026-11-19", "evidence": "H-1"});
+    let (status, r) = s.post_json("/v1/reports/death", "hospital", report.clone());
+    assert_eq!(
+        (status, r["outcome"].as_str()),
+        (201, Some("pending")),
+        "{r}"
+    );
+    assert_eq!(
+        s.verify("identity", "identity", bssn, bfirst, blast, bdob)["deceased"],
+        false
+    );
+    let (status, r) = s.post_json("/v1/reports/death", "funeral", report);
+    assert_eq!(
+        (status, r["outcome"].as_str()),
+        (201, Some("deceased")),
+        "{r}"
+    );
+    assert_eq!(
+        s.verify("identity", "identity", bssn, bfirst, blast, bdob),
+        json!({"purpose": "identity", "code": "X", "deceased": true})
+    );
+}
+
+#[test]
+fn keys_fix_the_source_and_the_authority() {
+    let s = Server::start();
+    let (ssn, first, last, _) = ALICE;
+    let (status, r) = s.post_json(
+        "/v1/reports/death",
+        "hospital",
+        json!({"ssn": ssn, "first": first, "last": last, "dod": "2026-11-20", "evidence": "x", "source": "state"}),
+    );
+    assert_eq!(status, 422, "{r}");
+    assert_eq!(r["error"]["path"], "$.source", "{r}");
+    assert_eq!(r["error"]["code"], "unprocessable", "{r}");
+
+    let notice = |ssn: &str, extra: &str| {
+        format!(
+            r#"{{"ssn":"{ssn}","kind":"employment_authorization_ended","legal_basis":"8 CFR 274a.14","document":"N-1","effective":"2026-11-20"{extra}}}"#
+        )
+    };
+    let body = [
+        notice("345678901", ""),
+        notice("456789012", r#","authority":"Someone Else""#),
+        "{not json".to_owned(),
+        notice("456789012", r#","authority":"DHS USCIS""#),
+    ]
+    .join("\n");
+    let (status, text) = s.post("/v1/notices/status", Some("authority"), true, &body);
+    assert_eq!(status, 200, "{text}");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[0]["outcome"], "notice_recorded");
+    assert_eq!(
+        (lines[1]["status"].as_str(), lines[1]["path"].as_str()),
+        (Some("rejected"), Some("$.authority"))
+    );
+    assert_eq!(
+        (lines[2]["line"].as_u64(), lines[2]["path"].as_str()),
+        (Some(3), Some("$"))
+    );
+    assert_eq!(lines[3]["outcome"], "notice_recorded");
+    let v = s.verify(
+        "employment",
+        "employment",
+        "345678901",
+        "Carol",
+        "Diaz",
+        "1990-09-09",
+    );
+    assert_eq!(v["result"], "mismatch", "{v}");
+    assert_eq!(v["reason"], "employment_authorization_ended", "{v}");
+
+    // The public statistics count them under the key's authority.
+    let (status, stats) = s.get_json("/v1/stats?period=day", None);
+    assert_eq!(status, 200, "{stats}");
+    let count: u64 = stats["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["authority"] == "DHS USCIS")
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(count, 2, "{stats}");
+}
+
+/// Every protected route: no key, a wrong key, a wrong role, bad JSON, an unknown field, a
+/// body too large.
+#[test]
+fn every_protected_route_refuses_what_it_must() {
+    let s = Server::with(Config {
+        today: Some("2026-11-23".parse().unwrap()),
+        body_limit: 4096,
+        ..Config::default()
+    });
+    let query =
+        json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"})
+            .to_string();
+    let report = json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dod": "2026-11-20", "evidence": "E"}).to_string();
+    let notice = json!({"ssn": "123456789", "kind": "benefits_suspended", "legal_basis": "B", "document": "D", "effective": "2026-11-20"}).to_string();
+    let routes: [(&str, &str, &str, &str); 6] = [
+        ("/v1/verify/identity", "identity", "caseworker", &query),
+        ("/v1/verify/employment", "employment", "identity", &query),
+        ("/v1/verify/benefits", "benefits", "subscriber", &query),
+        ("/v1/verify/batch", "identity", "reporter", &query),
+        ("/v1/reports/death", "reporter", "authority", &report),
+        ("/v1/notices/status", "authority", "reporter", &notice),
+    ];
+    for (path, right, wrong, valid) in routes {
+        let valid = valid.to_owned();
+        let (status, text) = s.post(path, None, false, &valid);
+        assert_eq!(status, 401, "{path}: {text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["error"]["code"], "unauthorized");
+
+        let resp = s
+            .agent
+            .post(format!("{}{path}", s.base))
+            .header("Authorization", "Bearer dmf_identity_not-a-real-key")
+            .send(valid.as_str())
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 401, "{path}");
+
+        let (status, text) = s.post(path, Some(wrong), false, &valid);
+        assert_eq!(status, 403, "{path} with a {wrong} key: {text}");
+
+        if path == "/v1/verify/batch" {
+            let (status, text) = s.post(
+                path,
+                Some(right),
+                true,
+                "{bad\n{\"ssn\":\"123456789\",\"x\":1}\n",
+            );
+            assert_eq!(status, 200, "{text}");
+            let lines: Vec<Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(lines[0]["error"]["path"], "$", "{text}");
+            assert_eq!(lines[1]["error"]["path"], "$.x", "{text}");
+            continue;
+        }
+        let (status, text) = s.post(path, Some(right), false, "{\"ssn\": ");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert!(status == 400 || status == 422, "{path}: {status} {text}");
+        assert_eq!(v["error"]["path"], "$", "{path}: {text}");
+
+        let mut unknown: Value = serde_json::from_str(&valid).unwrap();
+        unknown["nickname"] = json!("Al");
+        let (status, text) = s.post(path, Some(right), false, &unknown.to_string());
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert!(status == 400 || status == 422, "{path}: {status} {text}");
+        assert_eq!(v["error"]["path"], "$.nickname", "{path}: {text}");
+
+        let big = format!("{{\"ssn\":\"{}\"}}", "1".repeat(5000));
+        let (status, text) = s.post(path, Some(right), false, &big);
+        assert_eq!(status, 413, "{path}: {text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["error"]["code"], "payload_too_large");
+    }
+
+    // The caseworker's accounting route.
+    let (status, _) = s.get("/v1/people/123456789/accounting", None);
+    assert_eq!(status, 401);
+    let (status, _) = s.get("/v1/people/123456789/accounting", Some("identity"));
+    assert_eq!(status, 403);
+    let (status, v) = s.get_json("/v1/people/12345/accounting", Some("caseworker"));
+    assert_eq!(status, 400, "{v}");
+    let (status, v) = s.get_json("/v1/nowhere", None);
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+}
+
+#[test]
+fn batch_verification_streams_one_answer_a_line() {
+    let s = Server::start();
+    let n = 20_000;
+    let mut body = String::new();
+    for i in 0..n {
+        if i % 1000 == 7 {
+            body.push_str(
+                "{\"ssn\":\"000000000\",\"first\":\"A\",\"last\":\"B\",\"dob\":\"1980\"}\n",
+            );
+        } else {
+            let (ssn, first, last, dob) = ALICE;
+            body.push_str(&format!("{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\"}}\n"));
+        }
+    }
+    let (status, text) = s.post("/v1/verify/batch", Some("identity"), true, &body);
+    assert_eq!(status, 200);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), n);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["line"], i + 1, "{l}");
+        if i % 1000 == 7 {
+            assert_eq!(l["error"]["path"], "$.ssn", "{l}");
+        } else {
+            assert_eq!(l["code"], "V", "{l}");
+        }
+    }
+}
+
+#[test]
+fn every_disclosure_is_in_the_persons_accounting() {
+    let s = Server::start();
+    let (ssn, first, last, dob) = ALICE;
+    s.verify("identity", "identity", ssn, first, last, dob);
+    s.verify("employment", "employment", ssn, first, last, dob);
+    let line = format!(
+        "{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\"}}\n"
+    );
+    let (status, _) = s.post("/v1/verify/batch", Some("benefits"), true, &line.repeat(3));
+    assert_eq!(status, 200);
+    // Someone not on file: nothing about a person was disclosed.
+    s.verify("identity", "identity", "512345678", first, last, dob);
+
+    let (status, v) = s.get_json(&format!("/v1/people/{ssn}/accounting"), Some("caseworker"));
+    assert_eq!(status, 200, "{v}");
+    let d = v["disclosures"].as_array().unwrap();
+    let seen: Vec<(&str, &str)> = d
+        .iter()
+        .map(|x| (x["to"].as_str().unwrap(), x["purpose"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("test-identity", "identity"),
+            ("test-employment", "employment"),
+            ("test-benefits", "benefits"),
+            ("test-benefits", "benefits"),
+            ("test-benefits", "benefits"),
+        ]
+    );
+    assert_eq!(d[0]["fields"], json!(["code", "deceased"]));
+    // The caseworker's own look is accounted too.
+    let (_, v) = s.get_json(&format!("/v1/people/{ssn}/accounting"), Some("caseworker"));
+    assert_eq!(
+        v["disclosures"].as_array().unwrap().last().unwrap()["purpose"],
+        "accounting"
+    );
+    let (_, v) = s.get_json("/v1/people/512345678/accounting", Some("caseworker"));
+    assert_eq!(v["disclosures"], json!([]));
+}
+
+#[test]
+fn the_public_log_is_served_and_verifies() {
+    let s = Server::start();
+    let (ssn, first, last, dob) = ALICE;
+    s.post_json(
+        "/v1/reports/death",
+        "reporter",
+        json!({"ssn": ssn, "first": first, "last": last, "dob": dob, "dod": "2026-11-20", "evidence": "E"}),
+    );
+    let (status, note) = s.get("/v1/log/checkpoint", None);
+    assert_eq!(status, 200);
+    let key =
+        dmf_log::VerifierKey::parse(&std::fs::read_to_string(s.data.join("log/key.pub")).unwrap())
+            .unwrap();
+    let checkpoint = dmf_log::open_checkpoint(&note, &key).unwrap();
+    assert_eq!(checkpoint.size, 5, "4 people and a report");
+
+    let (status, proof) = s.get(
+        &format!("/v1/log/proof/inclusion?seq=5&size={}", checkpoint.size),
+        None,
+    );
+    assert_eq!(status, 200, "{proof}");
+    let shown = dmf_registry::publish::check_proof(&checkpoint, None, &proof).unwrap();
+    assert!(shown.contains("event 5"), "{shown}");
+    let (status, proof) = s.get("/v1/log/proof/consistency?from=2&to=5", None);
+    assert_eq!(status, 200, "{proof}");
+    dmf_registry::publish::check_proof(&checkpoint, None, &proof).unwrap();
+    let (status, v) = s.get_json("/v1/log/proof/inclusion?seq=99", None);
+    assert_eq!(status, 404, "{v}");
+    let (status, v) = s.get_json("/v1/log/proof/inclusion?sequence=1", None);
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (400, Some("bad_request")),
+        "{v}"
+    );
+    let (status, v) = s.get_json("/v1/stats?period=year", None);
+    assert_eq!(status, 400, "{v}");
+    let (status, v) = s.get_json("/v1/stats?period=month", None);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["tree_size"], 5);
+
+    let (status, v) = s.get_json("/healthz", None);
+    assert_eq!((status, v["events"].as_u64()), (200, Some(5)));
+    let (status, text) = s.get("/metrics", None);
+    assert_eq!(status, 200);
+    assert!(text.contains("dmf_log_tree_size 5"), "{text}");
+    assert!(text.contains("dmf_submissions_accepted_total 1"), "{text}");
+}
+
+#[test]
+fn openapi_describes_every_route() {
+    let s = Server::start();
+    let (status, doc) = s.get_json("/openapi.json", None);
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let described = dmf_server::openapi::described();
+    for (method, path) in &described {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+    }
+    // Every described route is served: none answers 404 for a missing route.
+    for (method, path) in &described {
+        let url = path.replace("{ssn}", "123456789");
+        let (status, text) = if *method == "get" {
+            s.get(&url, None)
+        } else {
+            s.post(&url, None, false, "{}")
+        };
+        if status == 404 {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_ne!(
+                v["error"]["message"], "no such route (see /openapi.json)",
+                "{method} {path}"
+            );
+        }
+    }
+    assert_eq!(described.len(), 14);
+}
+
+#[test]
+fn a_key_over_its_rate_is_told_when_to_retry() {
+    let s = Server::with(Config {
+        today: Some("2026-11-23".parse().unwrap()),
+        rate_per_second: 1,
+        rate_burst: 3,
+        ..Config::default()
+    });
+    let (ssn, first, last, dob) = ALICE;
+    let body = json!({ "ssn": ssn, "first": first, "last": last, "dob": dob }).to_string();
+    let statuses: Vec<u16> = (0..5)
+        .map(|_| {
+            s.post("/v1/verify/identity", Some("identity"), false, &body)
+                .0
+        })
+        .collect();
+    assert_eq!(&statuses[..3], [200, 200, 200]);
+    assert_eq!(statuses[4], 429);
+    let resp = s
+        .agent
+        .post(format!("{}/v1/verify/identity", s.base))
+        .header("Authorization", format!("Bearer {}", s.keys["identity"]))
+        .send(body.as_str())
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    // Another key has its own rate.
+    assert_eq!(
+        s.post("/v1/verify/employment", Some("employment"), false, &body)
+            .0,
+        200
+    );
+}

@@ -1,0 +1,283 @@
+//! `dmf serve` and `dmf keys`: the HTTP service and its API keys.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use dmf_server::keys::{KeyStore, NewKey, Role};
+use dmf_server::{App, Config, KEYS_FILE};
+use serde_json::json;
+
+use crate::{KeysCreateArgs, KeysListArgs, KeysRevokeArgs, ServeArgs};
+
+pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
+    require_registry(&args.data)?;
+    let store = KeyStore::open(&args.data.join(KEYS_FILE))?;
+    let role: Role = args
+        .role
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+    let (key, secret) = store.create(
+        NewKey {
+            name: args.name.clone(),
+            role,
+            certified: args.certified,
+            source: args.source.clone(),
+            authority: args.authority.clone(),
+        },
+        crate::registry_cmd::now_ms(),
+    )?;
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "id": key.id, "name": key.name, "role": key.role.code(),
+                "certified": key.certified, "source": key.source, "authority": key.authority,
+                "key": secret,
+            })
+        );
+    } else {
+        println!(
+            "created {} key {:?} (id {})",
+            key.role.code(),
+            key.name,
+            key.id
+        );
+        println!("{secret}");
+        eprintln!("the key is shown once: store it now");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
+    require_registry(&args.data)?;
+    let store = KeyStore::open(&args.data.join(KEYS_FILE))?;
+    for k in store.list()? {
+        let v = json!({
+            "id": k.id, "name": k.name, "role": k.role.code(), "certified": k.certified,
+            "source": k.source, "authority": k.authority, "revoked": k.revoked,
+        });
+        if args.json {
+            println!("{v}");
+        } else {
+            println!(
+                "{}\t{}\t{}{}{}",
+                k.id,
+                k.name,
+                k.role.code(),
+                if k.certified { "\tcertified" } else { "" },
+                if k.revoked { "\trevoked" } else { "" }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn keys_revoke(args: &KeysRevokeArgs) -> Result<ExitCode> {
+    require_registry(&args.data)?;
+    let store = KeyStore::open(&args.data.join(KEYS_FILE))?;
+    if !store.revoke(&args.name)? {
+        bail!("no key named {:?}", args.name);
+    }
+    println!("revoked {:?}", args.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn require_registry(data: &Path) -> Result<()> {
+    if !data.join(dmf_registry::STORE_FILE).is_file() {
+        bail!(
+            "no registry at {}: run `dmf init --data {}` first",
+            data.display(),
+            data.display()
+        );
+    }
+    Ok(())
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
+    init_tracing();
+    let data = match (&args.data, args.demo) {
+        (Some(d), false) => d.clone(),
+        (None, true) => demo(args, quiet)?,
+        (Some(d), true) => {
+            if d.exists() {
+                bail!("--demo makes a new data folder; {} exists", d.display());
+            }
+            demo_into(d, args, quiet)?;
+            d.clone()
+        }
+        (None, false) => bail!("give --data DIR, or --demo"),
+    };
+    let mut config = Config::default();
+    if let Some(t) = &args.today {
+        config.today = Some(t.parse().with_context(|| format!("--today {t:?}"))?);
+    }
+    tracing::info!(data = %data.display(), "loading the registry");
+    let app = Arc::new(App::open(&data, config)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        if args.demo {
+            print_demo(&data, &addr.to_string())?;
+        } else {
+            println!("listening on http://{addr}");
+        }
+        dmf_server::serve(app, listener, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// A new data folder under the system's temporary folder.
+fn demo(args: &ServeArgs, quiet: bool) -> Result<PathBuf> {
+    let mut b = [0u8; 4];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let dir = std::env::temp_dir().join(format!(
+        "dmf-demo-{}",
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+    ));
+    demo_into(&dir, args, quiet)?;
+    Ok(dir)
+}
+
+/// A registry of a synthetic population with its deaths and recent reports, and one key per
+/// role, written to `demo-credentials.json`.
+fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
+    let today = match &args.today {
+        Some(t) => t.parse().with_context(|| format!("--today {t:?}"))?,
+        None => crate::today(),
+    };
+    let synth = dir.join("synth");
+    let data = dir.to_owned();
+    eprintln!(
+        "making a demo registry of {} people in {}",
+        args.demo_people,
+        dir.display()
+    );
+    let config = dmf_synth::Config::new(args.demo_people, 1, today);
+    dmf_synth::generate(&config, &synth, &|_| {})
+        .with_context(|| format!("cannot generate into {}", synth.display()))?;
+    let registry = dmf_registry::Registry::init(&data, Some("dmf-demo/registry"))?;
+    for file in ["people.csv", "dmf.txt"] {
+        let bar = crate::progress::spinner(file, quiet);
+        dmf_registry::import_file(
+            &registry,
+            &synth.join(file),
+            today,
+            crate::registry_cmd::now_ms(),
+            &|n| bar.set_position(n),
+        )
+        .with_context(|| format!("cannot import {file}"))?;
+        bar.finish_and_clear();
+    }
+    drop(registry);
+    let store = KeyStore::open(&data.join(KEYS_FILE))?;
+    let mut creds = serde_json::Map::new();
+    for role in Role::ALL {
+        let (source, authority) = match role {
+            Role::Reporter => (Some("state".to_owned()), None),
+            Role::Authority => (None, Some("DHS USCIS".to_owned())),
+            _ => (None, None),
+        };
+        let (_, secret) = store.create(
+            NewKey {
+                name: format!("demo-{}", role.code()),
+                role,
+                certified: role == Role::Subscriber,
+                source,
+                authority,
+            },
+            crate::registry_cmd::now_ms(),
+        )?;
+        creds.insert(role.code().to_owned(), json!(secret));
+    }
+    let path = data.join("demo-credentials.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&creds)? + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Example requests against the demo, with a real person from its population.
+fn print_demo(data: &Path, addr: &str) -> Result<()> {
+    let creds: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        data.join("demo-credentials.json"),
+    )?)?;
+    // A living person, so that the examples show a death being reported.
+    let mut dead = std::collections::HashSet::new();
+    for r in csv::Reader::from_path(data.join("synth/truth_deaths.csv"))?.records() {
+        dead.insert(r?[0].to_owned());
+    }
+    let mut people = csv::Reader::from_path(data.join("synth/people.csv"))?;
+    let p = people
+        .records()
+        .filter_map(Result::ok)
+        .find(|p| !dead.contains(&p[0]) && p[6].len() == 10)
+        .context("nobody alive in the demo population")?;
+    let (ssn, first, last, dob) = (&p[0], &p[1], &p[3], &p[6]);
+    let key = |r: &str| creds[r].as_str().unwrap_or_default().to_owned();
+    println!("dmf demo listening on http://{addr}");
+    println!("data folder: {}", data.display());
+    println!("API keys:    {}/demo-credentials.json", data.display());
+    println!();
+    println!("# identity check (a bank)");
+    println!(
+        "curl -s http://{addr}/v1/verify/identity -H 'Authorization: Bearer {}' -d '{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\"}}'",
+        key("identity")
+    );
+    println!("# employment eligibility (an employer)");
+    println!(
+        "curl -s http://{addr}/v1/verify/employment -H 'Authorization: Bearer {}' -d '{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\"}}'",
+        key("employment")
+    );
+    println!("# a death report from a state (then check the identity again)");
+    println!(
+        "curl -s http://{addr}/v1/reports/death -H 'Authorization: Bearer {}' -d '{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dod\":\"{}\",\"evidence\":\"EDRS-1\"}}'",
+        key("reporter"),
+        crate::today()
+    );
+    println!("# who saw this person's record (a caseworker)");
+    println!(
+        "curl -s http://{addr}/v1/people/{ssn}/accounting -H 'Authorization: Bearer {}'",
+        key("caseworker")
+    );
+    println!("# the signed log and the statistics (public)");
+    println!("curl -s http://{addr}/v1/log/checkpoint");
+    println!("curl -s 'http://{addr}/v1/stats?period=month'");
+    println!("# every route: http://{addr}/openapi.json");
+    Ok(())
+}
