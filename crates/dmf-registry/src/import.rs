@@ -1,5 +1,6 @@
 //! Imports: a numberholder file (`people.csv`) or DMF full and update files, in batches that
-//! are each stored once, so that importing a file again adds nothing.
+//! are each stored once, so that importing a file again adds nothing; and DMF records received
+//! some other way (a subscriber's feed), applied as one batch under the caller's key.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -10,6 +11,7 @@ use dmf_model::{Date, DeathReport, DeathSource, PersonName, Reference, Ssn, Subj
 use sha2::{Digest, Sha256};
 
 use crate::event::{Event, ImportDelete, ImportedChange, Origin, PersonRecord, ReportEvent, Sex};
+use crate::log::hex;
 use crate::{Outcome, Registry, RegistryError, Submission};
 
 /// Records stored in one transaction.
@@ -57,18 +59,11 @@ pub fn import_file(
     // A DMF record is 100 characters without commas; a CSV header has commas.
     let head = first.trim_end_matches(['\r', '\n']);
     let is_csv = head.len() != dmf_format::RECORD_LEN && head.contains(',');
-    let mut run = Run {
-        registry,
-        hash,
-        summary: ImportSummary {
-            file: path.to_owned(),
-            ..ImportSummary::default()
-        },
-        rejects: Vec::new(),
-        batch: Vec::new(),
-        batch_index: 0,
-        recorded_at,
+    let keys = BatchKeys::Numbered {
+        hash: hash.clone(),
+        next: 0,
     };
+    let mut run = Run::new(registry, keys, path.to_owned(), recorded_at);
     let file = File::open(path).map_err(read_error)?;
     if is_csv {
         run.summary.format = "people";
@@ -78,29 +73,100 @@ pub fn import_file(
         read_dmf(&mut run, file, path, today, progress)?;
     }
     run.flush()?;
-    run.write_rejects(path)?;
+    let name = path
+        .file_name()
+        .map_or("input".into(), |n| n.to_string_lossy().into_owned());
+    run.write_rejects(&name, &hash[..12])?;
     Ok(run.summary)
+}
+
+/// Applies DMF records (full, add, change or delete) in order as one batch stored under
+/// `batch_key`: applying a batch whose key was stored before adds nothing. `label` says where
+/// the records came from; evidence names it with each record's position, and rejected records
+/// go to `DATA/rejects/` under a file named after it.
+pub fn apply_dmf_records(
+    registry: &Registry,
+    records: &[DmfRecord],
+    label: &str,
+    batch_key: String,
+    today: Date,
+    recorded_at: i64,
+) -> Result<ImportSummary, RegistryError> {
+    let tag = hex_sha256(batch_key.as_bytes());
+    let mut run = Run::new(
+        registry,
+        BatchKeys::One(batch_key),
+        PathBuf::from(label),
+        recorded_at,
+    );
+    run.summary.format = "dmf";
+    for (i, rec) in records.iter().enumerate() {
+        run.push_dmf(rec, label, i as u64 + 1, today)?;
+    }
+    run.flush()?;
+    run.write_rejects(&file_name_of(label), &tag[..12])?;
+    Ok(run.summary)
+}
+
+/// How a run names the batches it stores: each name is stored once.
+enum BatchKeys {
+    /// Batches of up to [`BATCH`] records, named by the file's hash and their index.
+    Numbered { hash: String, next: u64 },
+    /// One batch, however many records, under the caller's name.
+    One(String),
 }
 
 struct Run<'a> {
     registry: &'a Registry,
-    hash: String,
+    keys: BatchKeys,
     summary: ImportSummary,
     rejects: Vec<Reject>,
     /// The batch so far: each record's line and event.
     batch: Vec<(u64, Event)>,
-    batch_index: u64,
     recorded_at: i64,
+}
+
+impl<'a> Run<'a> {
+    fn new(registry: &'a Registry, keys: BatchKeys, file: PathBuf, recorded_at: i64) -> Self {
+        Run {
+            registry,
+            keys,
+            summary: ImportSummary {
+                file,
+                ..ImportSummary::default()
+            },
+            rejects: Vec::new(),
+            batch: Vec::new(),
+            recorded_at,
+        }
+    }
 }
 
 impl Run<'_> {
     fn push(&mut self, line: u64, event: Event) -> Result<(), RegistryError> {
         self.summary.records += 1;
         self.batch.push((line, event));
-        if self.batch.len() >= BATCH {
+        if matches!(self.keys, BatchKeys::Numbered { .. }) && self.batch.len() >= BATCH {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// Adds a parsed DMF record as its event, or rejects it with the reason.
+    fn push_dmf(
+        &mut self,
+        rec: &DmfRecord,
+        file: &str,
+        line: u64,
+        today: Date,
+    ) -> Result<(), RegistryError> {
+        match dmf_event(rec, file, line, today) {
+            Ok(event) => self.push(line, event),
+            Err((field, reason)) => {
+                self.reject(line, field, reason);
+                Ok(())
+            }
+        }
     }
 
     fn reject(&mut self, line: u64, field: &str, reason: impl ToString) {
@@ -117,8 +183,13 @@ impl Run<'_> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let key = format!("import:{}:{}", self.hash, self.batch_index);
-        self.batch_index += 1;
+        let key = match &mut self.keys {
+            BatchKeys::Numbered { hash, next } => {
+                *next += 1;
+                format!("import:{hash}:{}", *next - 1)
+            }
+            BatchKeys::One(key) => key.clone(),
+        };
         // In SSN order the store's per-person index is written page after page rather than
         // all over; records of one SSN keep their order (the sort is stable).
         self.batch.sort_by_key(|(_, event)| event.ssn());
@@ -155,15 +226,13 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn write_rejects(&mut self, path: &Path) -> Result<(), RegistryError> {
+    /// Writes the rejected records to `DATA/rejects/NAME.TAG.rejects.csv`, if there are any.
+    fn write_rejects(&mut self, name: &str, tag: &str) -> Result<(), RegistryError> {
         if self.rejects.is_empty() {
             return Ok(());
         }
         let dir = self.registry.dir().join("rejects");
-        let name = path
-            .file_name()
-            .map_or("input".into(), |n| n.to_string_lossy().into_owned());
-        let target = dir.join(format!("{name}.{}.rejects.csv", &self.hash[..12]));
+        let target = dir.join(format!("{name}.{tag}.rejects.csv"));
         let write_error = |source| RegistryError::Write {
             path: target.clone(),
             source,
@@ -195,11 +264,29 @@ fn file_hash(path: &Path) -> std::io::Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// A label as a file name: runs of anything but letters, digits, `.` and `-` become `_`.
+fn file_name_of(label: &str) -> String {
+    let mut name = String::new();
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+            name.push(c);
+        } else if !name.ends_with('_') {
+            name.push('_');
+        }
+    }
+    // Long labels are cut: the tag after the name keeps files apart.
+    name.truncate(100);
+    if name.is_empty() {
+        name.push_str("input");
+    }
+    name
 }
 
 fn read_people(
@@ -323,10 +410,7 @@ fn read_dmf(
         match rec {
             Ok(rec) => {
                 let line = run.summary.records + 1;
-                match dmf_event(&rec, &name, line, today) {
-                    Ok(event) => run.push(line, event)?,
-                    Err((field, reason)) => run.reject(line, field, reason),
-                }
+                run.push_dmf(&rec, &name, line, today)?;
             }
             Err(e) => {
                 let first = &e.errors[0];

@@ -8,6 +8,7 @@
 pub mod answers;
 pub mod audit;
 mod codec;
+pub mod distribution;
 pub mod event;
 mod import;
 pub mod leaf;
@@ -28,7 +29,7 @@ use dmf_store::{Appended, EventStore, NewEvent, Seq, SqliteStore, StoreError, St
 
 pub use codec::{DecodeError, decode, encode};
 pub use event::Event;
-pub use import::{ImportSummary, import_file};
+pub use import::{ImportSummary, apply_dmf_records, import_file};
 pub use state::{Index, Outcome, PersonState};
 pub use submission::{Rejection, Submission, parse_line, parse_value};
 

@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::accounting::Disclosure;
 use crate::auth::Caller;
 use crate::error::{ApiError, Code};
+use crate::feed_api;
 use crate::keys::Role;
 use crate::metrics::Metrics;
 use crate::{App, now_ms};
@@ -35,6 +36,16 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/reports/death", post(report_death))
         .route("/v1/notices/status", post(notice_status))
         .route("/v1/people/{ssn}/accounting", get(person_accounting))
+        .route("/v1/feed", get(feed_api::feed))
+        .route("/v1/feed/ack", post(feed_api::ack))
+        .route("/v1/files/full", get(feed_api::full))
+        .route("/v1/files/updates", get(feed_api::updates))
+        .route("/v1/corrections", post(feed_api::request))
+        .route("/v1/corrections/{id}/approve", post(feed_api::approve))
+        .route(
+            "/v1/corrections/{id}/propagation",
+            get(feed_api::propagation),
+        )
         .route("/v1/log/checkpoint", get(log_checkpoint))
         .route("/v1/log/proof/inclusion", get(log_inclusion))
         .route("/v1/log/proof/consistency", get(log_consistency))
@@ -67,7 +78,7 @@ async fn not_found() -> ApiError {
 }
 
 /// The whole body, refused with 413 beyond `limit` bytes.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::new(
             Code::PayloadTooLarge,
@@ -77,7 +88,7 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
 }
 
 /// One JSON object, or a 400 naming what is wrong.
-fn object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(ApiError::at(
@@ -466,6 +477,7 @@ async fn submit(
     .await
     .map_err(ApiError::internal)??;
     drop(guard);
+    app.notify_head();
     if bulk {
         let mut out = Vec::new();
         for r in &results {
@@ -566,7 +578,7 @@ async fn person_accounting(
     ))
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -606,7 +618,7 @@ struct ConsistencyParams {
     to: u64,
 }
 
-fn query_error(e: axum::extract::rejection::QueryRejection) -> ApiError {
+pub(crate) fn query_error(e: axum::extract::rejection::QueryRejection) -> ApiError {
     ApiError::at(Code::BadRequest, "query", e.body_text())
 }
 

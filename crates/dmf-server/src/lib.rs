@@ -10,10 +10,12 @@ pub mod accounting;
 mod api;
 mod auth;
 pub mod error;
+mod feed_api;
 pub mod keys;
 mod metrics;
 pub mod openapi;
 pub mod ratelimit;
+pub mod workflow;
 
 #[cfg(test)]
 mod tests;
@@ -34,6 +36,7 @@ use crate::ratelimit::RateLimiter;
 /// File names inside the data folder.
 pub const KEYS_FILE: &str = "keys.sqlite";
 pub const ACCOUNTING_FILE: &str = "accounting.sqlite";
+pub const WORKFLOW_FILE: &str = "workflow.sqlite";
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -70,6 +73,8 @@ pub enum ServerError {
     Keys(#[from] keys::KeyError),
     #[error(transparent)]
     Accounting(#[from] accounting::AccountingError),
+    #[error(transparent)]
+    Workflow(#[from] workflow::WorkflowError),
     #[error("cannot listen on {addr}")]
     Listen {
         addr: String,
@@ -91,6 +96,10 @@ pub struct App {
     pub(crate) stats_cache: Mutex<Vec<(u64, &'static str, serde_json::Value)>>,
     /// Writes go one at a time, as the registry has one writer.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
+    /// Subscribers' positions and corrections awaiting approval.
+    pub(crate) workflow: workflow::Workflow,
+    /// The last event in the store, for feed requests waiting for something new.
+    pub(crate) head_tx: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for App {
@@ -104,7 +113,10 @@ impl App {
     pub fn open(data: &Path, config: Config) -> Result<App, ServerError> {
         let registry = Registry::open(data)?;
         let index = registry.load_index()?;
+        let (head_tx, _) = tokio::sync::watch::channel(index.head);
         Ok(App {
+            workflow: workflow::Workflow::open(&data.join(WORKFLOW_FILE))?,
+            head_tx,
             dir: data.to_owned(),
             keys: KeyStore::open(&data.join(KEYS_FILE))?,
             accounting: Accounting::open(&data.join(ACCOUNTING_FILE))?,
@@ -133,6 +145,12 @@ impl App {
 
     pub(crate) fn today(&self) -> Date {
         self.config.today.unwrap_or_else(today_utc)
+    }
+
+    /// Wakes feed requests waiting for new events.
+    pub(crate) fn notify_head(&self) {
+        let head = self.index.read().expect("index lock").head;
+        self.head_tx.send_replace(head);
     }
 
     /// Applies events stored since the index was last brought up to date.

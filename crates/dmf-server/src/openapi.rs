@@ -86,6 +86,69 @@ const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/feed",
+        roles: &["subscriber", "benefits"],
+        summary: "The DMF change records (A/C/D) after `after` that this key may receive, long-polling up to `wait` seconds when there are none",
+        request: None,
+        response: "FeedPage",
+        content: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/feed/ack",
+        roles: &["subscriber", "benefits"],
+        summary: "Acknowledge that everything up to `cursor` was applied",
+        request: Some("Ack"),
+        response: "Acknowledged",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/files/full",
+        roles: &["subscriber", "benefits"],
+        summary: "The full DMF file this key may receive, fixed width; X-DMF-Cursor says where updates continue",
+        request: None,
+        response: "Text",
+        content: "text/plain",
+    },
+    Route {
+        method: "get",
+        path: "/v1/files/updates",
+        roles: &["subscriber", "benefits"],
+        summary: "The A/C/D records since `since`, fixed width; X-DMF-Cursor says where the next update starts",
+        request: None,
+        response: "Text",
+        content: "text/plain",
+    },
+    Route {
+        method: "post",
+        path: "/v1/corrections",
+        roles: &["caseworker"],
+        summary: "Ask for a correction of a wrongly recorded death; another caseworker approves it",
+        request: Some("CorrectionRequest"),
+        response: "CorrectionRequested",
+        content: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/corrections/{id}/approve",
+        roles: &["caseworker"],
+        summary: "Approve a correction (not its requester); it is stored and sent to every subscriber as D/C",
+        request: None,
+        response: "SubmissionResult",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/corrections/{id}/propagation",
+        roles: &["caseworker", "oversight"],
+        summary: "Which subscribers received the wrong record and which have acknowledged the correction",
+        request: None,
+        response: "Propagation",
+        content: JSON,
+    },
+    Route {
+        method: "get",
         path: "/v1/log/checkpoint",
         roles: &[],
         summary: "The latest signed checkpoint (C2SP signed note, text)",
@@ -163,6 +226,22 @@ fn parameters(path: &str) -> Value {
             q("from", true, "the older tree size"),
             q("to", true, "the newer tree size")
         ]),
+        "/v1/feed" => json!([
+            q(
+                "after",
+                false,
+                "the cursor of the last page applied (0 at the start)"
+            ),
+            q(
+                "wait",
+                false,
+                "seconds to hold the request when nothing is new (at most 60)"
+            )
+        ]),
+        "/v1/files/updates" => json!([q("since", true, "the cursor of the last file applied")]),
+        "/v1/corrections/{id}/approve" | "/v1/corrections/{id}/propagation" => {
+            json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }])
+        }
         "/v1/stats" => {
             json!([{ "name": "period", "in": "query", "required": false, "schema": { "type": "string", "enum": ["day", "month"] } }])
         }
@@ -192,6 +271,12 @@ fn schemas() -> Value {
         "Accounting": s(json!({ "ssn": text, "disclosures": { "type": "array", "items": s(json!({ "at": text, "to": text, "key_id": { "type": "integer" }, "purpose": text, "fields": { "type": "array", "items": text } }), &["at", "to", "purpose", "fields"]) } }), &["ssn", "disclosures"]),
         "Proof": { "type": "object", "properties": { "type": { "type": "string", "enum": ["inclusion", "consistency"] }, "proof": { "type": "array", "items": text } }, "required": ["type", "proof"] },
         "Stats": s(json!({ "origin": text, "period": text, "tree_size": { "type": "integer" }, "root": text, "rows": { "type": "array", "items": { "type": "object" } } }), &["origin", "period", "tree_size", "root", "rows"]),
+        "FeedPage": s(json!({ "cursor": { "type": "integer" }, "records": { "type": "array", "items": s(json!({ "change": { "type": "string", "enum": ["A", "C", "D"] }, "ssn": text, "line": { "type": "string", "minLength": 100, "maxLength": 100 } }), &["change", "ssn", "line"]) } }), &["cursor", "records"]),
+        "Ack": { "type": "object", "additionalProperties": false, "required": ["cursor"], "properties": { "cursor": { "type": "integer", "minimum": 0 } } },
+        "Acknowledged": s(json!({ "acknowledged": { "type": "integer" } }), &["acknowledged"]),
+        "CorrectionRequest": { "type": "object", "additionalProperties": false, "required": ["ssn", "reason", "evidence"], "properties": { "ssn": text, "kind": { "type": "string", "enum": ["reinstate"] }, "reason": text, "evidence": { "type": "array", "items": text } } },
+        "CorrectionRequested": s(json!({ "id": { "type": "integer" }, "status": text, "ssn": text, "requested_by": text }), &["id", "status"]),
+        "Propagation": s(json!({ "id": { "type": "integer" }, "status": text, "seq": { "type": "integer" }, "complete": { "type": "boolean" }, "subscribers": { "type": "array", "items": { "type": "object" } } }), &["id", "status", "subscribers"]),
         "Health": s(json!({ "status": text, "events": { "type": "integer" } }), &["status", "events"]),
         "Text": text,
         "Object": { "type": "object" },
@@ -223,7 +308,7 @@ pub fn document() -> Value {
             let applies = match status {
                 401 | 403 | 429 => !r.roles.is_empty(),
                 413 | 400 => r.request.is_some() || status == 400,
-                422 => r.path.starts_with("/v1/reports") || r.path.starts_with("/v1/notices"),
+                422 => r.method == "post" && !r.path.starts_with("/v1/verify"),
                 _ => true,
             };
             if applies {

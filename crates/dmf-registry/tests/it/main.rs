@@ -4,7 +4,7 @@ use std::path::Path;
 
 use dmf_model::Date;
 use dmf_registry::answers::{self, IdentityQuery};
-use dmf_registry::{Registry, import_file};
+use dmf_registry::{Registry, apply_dmf_records, import_file};
 
 fn today() -> Date {
     "2026-11-23".parse().unwrap()
@@ -146,4 +146,71 @@ fn a_second_writer_is_refused_while_one_writes() {
         missing.to_string().starts_with("no registry at"),
         "{missing}"
     );
+}
+
+#[test]
+fn dmf_records_apply_as_one_batch_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = Registry::init(&dir.path().join("data"), None).unwrap();
+    let parse = |lines: &[String]| -> Vec<dmf_format::DmfRecord> {
+        lines
+            .iter()
+            .map(|l| dmf_format::parse_record(l.trim_end().as_bytes()).unwrap())
+            .collect()
+    };
+    let apply = |records: &[dmf_format::DmfRecord], key: &str| {
+        apply_dmf_records(&reg, records, "feed after 0", key.to_owned(), today(), 0).unwrap()
+    };
+    let adds = parse(&[
+        line("A", "123456789", "SMITH", "JOHN", "03152001", "01021930"),
+        line("A", "234567890", "DOE", "JANE", "00001999", "00001920"),
+        line("A", "345678901", "ROE", "", "03152001", "01021930"),
+    ]);
+    let s = apply(&adds, "feed:0-3");
+    assert_eq!(
+        (s.format, s.records, s.events_added, s.rejected),
+        ("dmf", 3, 2, 1)
+    );
+    let rejects = std::fs::read_to_string(s.rejects_file.unwrap()).unwrap();
+    assert_eq!(rejects, "line,field,reason\n3,first name,it is blank\n");
+    assert_eq!(
+        identity_code(&reg, "123456789", "John", "Smith", "1930-01-02"),
+        "X"
+    );
+    let jane = reg.state_of("234567890".parse().unwrap()).unwrap().unwrap();
+    assert_eq!(
+        jane.death.unwrap().dod.to_string(),
+        "1999",
+        "the partial date as given"
+    );
+
+    // A change and a delete in one batch apply in order.
+    let updates = parse(&[
+        line("C", "234567890", "DOE", "JANE", "07041999", ""),
+        line("D", "123456789", "SMITH", "JOHN", "03152001", "01021930"),
+    ]);
+    let s = apply(&updates, "feed:3-5");
+    assert_eq!((s.records, s.events_added, s.rejected), (2, 2, 0));
+    assert_eq!(s.rejects_file, None);
+    let jane = reg.state_of("234567890".parse().unwrap()).unwrap().unwrap();
+    assert_eq!(jane.death.unwrap().dod.to_string(), "1999-07-04");
+    assert_eq!(
+        identity_code(&reg, "123456789", "John", "Smith", "1930-01-02"),
+        "1",
+        "deleted: no longer on file"
+    );
+    assert_eq!(reg.store().head().unwrap(), 4);
+
+    // A batch retried under its key is skipped whole, even after later batches.
+    let again = apply(&adds, "feed:0-3");
+    assert_eq!((again.events_added, again.already_imported), (0, 2));
+    let again = apply(&updates, "feed:3-5");
+    assert_eq!((again.events_added, again.already_imported), (0, 2));
+    assert_eq!(reg.store().head().unwrap(), 4);
+    assert_eq!(
+        identity_code(&reg, "123456789", "John", "Smith", "1930-01-02"),
+        "1"
+    );
+    let none = apply(&[], "feed:5-5");
+    assert_eq!((none.records, none.events_added), (0, 0));
 }

@@ -50,11 +50,13 @@ impl Server {
             ("employment", Role::Employment, None, None),
             ("benefits", Role::Benefits, None, None),
             ("subscriber", Role::Subscriber, None, None),
+            ("certified", Role::Subscriber, None, None),
             ("reporter", Role::Reporter, Some("state"), None),
             ("hospital", Role::Reporter, Some("hospital"), None),
             ("funeral", Role::Reporter, Some("funeral_home"), None),
             ("authority", Role::Authority, None, Some("DHS USCIS")),
             ("caseworker", Role::Caseworker, None, None),
+            ("caseworker2", Role::Caseworker, None, None),
             ("oversight", Role::Oversight, None, None),
         ] {
             let (_, secret) = app
@@ -63,7 +65,7 @@ impl Server {
                     NewKey {
                         name: format!("test-{name}"),
                         role,
-                        certified: false,
+                        certified: name == "certified",
                         source: source.map(str::to_owned),
                         authority: authority.map(str::to_owned),
                     },
@@ -560,7 +562,7 @@ fn openapi_describes_every_route() {
             );
         }
     }
-    assert_eq!(described.len(), 14);
+    assert_eq!(described.len(), 21);
 }
 
 #[test]
@@ -600,4 +602,212 @@ fn a_key_over_its_rate_is_told_when_to_retry() {
             .0,
         200
     );
+}
+
+/// Reports a non-state death (a hospital, then a funeral home) and returns the last seq.
+fn two_source_death(s: &Server, ssn: &str, first: &str, last: &str, dod: &str) -> u64 {
+    let report = json!({"ssn": ssn, "first": first, "last": last, "dod": dod, "evidence": "E"});
+    let (status, r) = s.post_json("/v1/reports/death", "hospital", report.clone());
+    assert_eq!(status, 201, "{r}");
+    let (status, r) = s.post_json("/v1/reports/death", "funeral", report);
+    assert_eq!(
+        (status, r["outcome"].as_str()),
+        (201, Some("deceased")),
+        "{r}"
+    );
+    r["seq"].as_u64().unwrap()
+}
+
+fn feed(s: &Server, key: &str, after: u64) -> (u64, Vec<(String, String)>) {
+    let (status, v) = s.get_json(&format!("/v1/feed?after={after}&wait=0"), Some(key));
+    assert_eq!(status, 200, "{v}");
+    let records = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let line = r["line"].as_str().unwrap();
+            assert_eq!(line.len(), 100);
+            assert_eq!(&line[..1], r["change"].as_str().unwrap());
+            (
+                r["change"].as_str().unwrap().to_owned(),
+                r["ssn"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    (v["cursor"].as_u64().unwrap(), records)
+}
+
+fn ack(s: &Server, key: &str, cursor: u64) -> u16 {
+    s.post(
+        "/v1/feed/ack",
+        Some(key),
+        false,
+        &json!({ "cursor": cursor }).to_string(),
+    )
+    .0
+}
+
+#[test]
+fn feeds_follow_the_rules_and_corrections_reach_who_received_the_record() {
+    let s = Server::start();
+    // Alice: a state death (benefit programs only). Bob: a recent death from two sources
+    // (certified subscribers only, for three years). Dan: a death of 2010 (everyone).
+    let (status, _) = s.post_json(
+        "/v1/reports/death",
+        "reporter",
+        json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dod": "2026-11-20", "evidence": "EDRS"}),
+    );
+    assert_eq!(status, 201);
+    two_source_death(&s, "234567890", "Bob", "Jones", "2026-11-19");
+    two_source_death(&s, "456789012", "Dan", "Okafor", "2010-01-01");
+
+    let (cursor, certified) = feed(&s, "certified", 0);
+    assert_eq!(
+        certified,
+        [
+            ("A".into(), "234567890".into()),
+            ("A".into(), "456789012".into())
+        ]
+    );
+    let (_, uncertified) = feed(&s, "subscriber", 0);
+    assert_eq!(uncertified, [("A".to_owned(), "456789012".to_owned())]);
+    let (_, benefits) = feed(&s, "benefits", 0);
+    assert_eq!(benefits.len(), 3, "{benefits:?}");
+    let (status, v) = s.get_json("/v1/feed?after=0", Some("identity"));
+    assert_eq!(status, 403, "{v}");
+    let (same, nothing) = feed(&s, "certified", cursor);
+    assert_eq!((same, nothing.len()), (cursor, 0));
+    assert_eq!(ack(&s, "certified", cursor), 200);
+    assert_eq!(ack(&s, "certified", cursor + 5), 422, "a cursor never sent");
+
+    // Files: the same rules, fixed width.
+    let (status, full) = s.get("/v1/files/full", Some("certified"));
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = full.lines().collect();
+    assert_eq!(lines.len(), 2, "{full}");
+    assert!(lines.iter().all(|l| l.len() == 100 && l.starts_with(' ')));
+    assert_eq!(&lines[0][1..10], "234567890");
+    let (_, full) = s.get("/v1/files/full", Some("subscriber"));
+    assert_eq!(full.lines().count(), 1);
+
+    // Bob is alive: a caseworker asks, a second approves.
+    let body = json!({"ssn": "234567890", "reason": "seen alive at the field office", "evidence": ["passport 123"]}).to_string();
+    let (status, text) = s.post("/v1/corrections", Some("caseworker"), false, &body);
+    assert_eq!(status, 201, "{text}");
+    let id = serde_json::from_str::<Value>(&text).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = s.post(
+        &format!("/v1/corrections/{id}/approve"),
+        Some("caseworker"),
+        false,
+        "",
+    );
+    assert_eq!(status, 403, "the requester cannot approve");
+    let (status, v) = s.get_json(
+        &format!("/v1/corrections/{id}/propagation"),
+        Some("oversight"),
+    );
+    assert_eq!(
+        (status, v["status"].as_str()),
+        (200, Some("awaiting_approval")),
+        "{v}"
+    );
+    let (status, text) = s.post(
+        &format!("/v1/corrections/{id}/approve"),
+        Some("caseworker2"),
+        false,
+        "",
+    );
+    assert_eq!(status, 200, "{text}");
+    let approved: Value = serde_json::from_str(&text).unwrap();
+    let seq = approved["seq"].as_u64().unwrap();
+    let (status, _) = s.post(
+        &format!("/v1/corrections/{id}/approve"),
+        Some("caseworker2"),
+        false,
+        "",
+    );
+    assert_eq!(status, 422, "approved once");
+    let (status, _) = s.post(
+        "/v1/corrections/999/approve",
+        Some("caseworker2"),
+        false,
+        "",
+    );
+    assert_eq!(status, 404);
+
+    let (status, v) = s.get_json(
+        &format!("/v1/corrections/{id}/propagation"),
+        Some("caseworker"),
+    );
+    assert_eq!(status, 200, "{v}");
+    let subs: Vec<(&str, bool)> = v["subscribers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["subscriber"].as_str().unwrap(),
+                x["acknowledged"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        subs,
+        [("test-benefits", false), ("test-certified", false)],
+        "{v}"
+    );
+    assert_eq!(v["complete"], false);
+
+    // The certified subscriber gets the D, applies it and says so.
+    let (next, records) = feed(&s, "certified", cursor);
+    assert_eq!(records, [("D".to_owned(), "234567890".to_owned())]);
+    assert!(next >= seq);
+    let (_, records) = feed(&s, "subscriber", cursor);
+    assert!(records.is_empty(), "it never had Bob: {records:?}");
+    assert_eq!(ack(&s, "certified", next), 200);
+    let (_, v) = s.get_json(
+        &format!("/v1/corrections/{id}/propagation"),
+        Some("caseworker"),
+    );
+    assert_eq!(v["subscribers"][1]["acknowledged"], true, "{v}");
+    assert_eq!(v["subscribers"][0]["acknowledged"], false, "{v}");
+
+    let (status, updates) = s.get(
+        &format!("/v1/files/updates?since={cursor}"),
+        Some("certified"),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(updates.lines().count(), 1);
+    assert!(updates.starts_with("D234567890"), "{updates}");
+    let (_, v) = s.get_json("/v1/people/234567890/accounting", Some("caseworker"));
+    let purposes: Vec<&str> = v["disclosures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["purpose"].as_str().unwrap())
+        .collect();
+    assert!(
+        purposes.contains(&"feed") && purposes.contains(&"file"),
+        "{purposes:?}"
+    );
+}
+
+#[test]
+fn a_waiting_feed_request_wakes_on_a_new_death() {
+    let s = Arc::new(Server::start());
+    let (head, _) = feed(&s, "certified", 0);
+    let waiter = {
+        let s = s.clone();
+        std::thread::spawn(move || {
+            let (status, v) =
+                s.get_json(&format!("/v1/feed?after={head}&wait=30"), Some("certified"));
+            assert_eq!(status, 200, "{v}");
+            v["records"].as_array().unwrap().len()
+        })
+    };
+    two_source_death(&s, "456789012", "Dan", "Okafor", "2010-01-01");
+    assert_eq!(waiter.join().unwrap(), 1);
 }

@@ -1,0 +1,441 @@
+//! Distribution and due process over HTTP: the subscriber feed (A/C/D change records,
+//! long-polling), its acknowledgements, the fixed-width files, and corrections with a second
+//! person's approval and their propagation to everyone who received the wrong record.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use dmf_format::{DmfRecord, LineEnding, write_record};
+use dmf_registry::distribution::{self, Audience};
+use dmf_registry::render;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::accounting::Disclosure;
+use crate::api::{blocking, object, query_error, read_body};
+use crate::auth::Caller;
+use crate::error::{ApiError, Code};
+use crate::keys::Role;
+use crate::{App, now_ms};
+
+type Json = axum::Json<Value>;
+type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
+
+/// Events one feed page covers at most.
+const PAGE_EVENTS: usize = 10_000;
+/// The longest a feed request is held open when nothing is new.
+const MAX_WAIT_SECS: u64 = 60;
+
+/// Fields of a DMF record, for the accounting of what a subscriber received.
+const DMF_FIELDS: [&str; 7] = ["ssn", "last", "suffix", "first", "middle", "dod", "dob"];
+
+/// What a key may receive, or 403.
+fn audience(caller: &Caller) -> Result<Audience, ApiError> {
+    caller.require(&[Role::Subscriber, Role::Benefits])?;
+    let benefits = caller.key.role == Role::Benefits;
+    Ok(Audience {
+        // Federal benefit programs are not limited by the certification rule.
+        certified: caller.key.certified || benefits,
+        state_deaths: benefits,
+    })
+}
+
+fn account(app: &App, caller: &Caller, purpose: &str, records: &[DmfRecord]) {
+    let at_ms = now_ms();
+    let fields: Vec<String> = DMF_FIELDS.iter().map(|f| (*f).to_owned()).collect();
+    app.accounting.record_many(
+        records
+            .iter()
+            .map(|r| Disclosure {
+                ssn: r.ssn().as_u32(),
+                at_ms,
+                key_id: caller.key.id,
+                key_name: caller.key.name.clone(),
+                purpose: purpose.to_owned(),
+                fields: fields.clone(),
+            })
+            .collect(),
+    );
+}
+
+fn line(r: &DmfRecord) -> String {
+    String::from_utf8_lossy(r.as_bytes()).into_owned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedParams {
+    after: Option<u64>,
+    wait: Option<u64>,
+}
+
+/// `GET /v1/feed?after=CURSOR&wait=SECONDS`: the changes after a cursor, held open up to
+/// `wait` seconds (default 25) when there are none yet.
+pub async fn feed(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    q: QueryResult<FeedParams>,
+) -> Result<Json, ApiError> {
+    let audience = audience(&caller)?;
+    let Query(q) = q.map_err(query_error)?;
+    let after = q.after.unwrap_or(0);
+    let wait = Duration::from_secs(q.wait.unwrap_or(25).min(MAX_WAIT_SECS));
+    let deadline = Instant::now() + wait;
+    let mut heads = app.head_tx.subscribe();
+    let mut at = after;
+    loop {
+        let head = *heads.borrow_and_update();
+        if after > head {
+            return Err(ApiError::at(
+                Code::BadRequest,
+                "after",
+                format!("cursor {after} is beyond the registry's last event {head}"),
+            ));
+        }
+        if head > at {
+            let app2 = app.clone();
+            let today = app.today();
+            let changes = blocking(move || {
+                distribution::changes(&app2.registry, at, PAGE_EVENTS, audience, today)
+                    .map_err(ApiError::internal)
+            })
+            .await?;
+            app.workflow
+                .served(caller.key.id, changes.cursor)
+                .map_err(ApiError::internal)?;
+            at = changes.cursor;
+            // New events this key may not see move the cursor on but do not end the wait.
+            if !changes.records.is_empty() || Instant::now() >= deadline || head > at {
+                account(&app, &caller, "feed", &changes.records);
+                let records: Vec<Value> = changes
+                    .records
+                    .iter()
+                    .map(|r| json!({ "change": (r.change().code() as char).to_string(), "ssn": r.ssn().to_string(), "line": line(r) }))
+                    .collect();
+                return Ok(axum::Json(json!({ "cursor": at, "records": records })));
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || tokio::time::timeout(left, heads.changed()).await.is_err() {
+            return Ok(axum::Json(json!({ "cursor": at, "records": [] })));
+        }
+    }
+}
+
+/// `POST /v1/feed/ack {"cursor": N}`: everything up to N was applied.
+pub async fn ack(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Body,
+) -> Result<Json, ApiError> {
+    audience(&caller)?;
+    let bytes = read_body(body, app.config.body_limit).await?;
+    let m = object(&bytes)?;
+    if let Some(k) = m.keys().find(|k| *k != "cursor") {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            format!("$.{k}"),
+            "unknown field (an acknowledgement takes cursor)",
+        ));
+    }
+    let cursor = m.get("cursor").and_then(Value::as_u64).ok_or_else(|| {
+        ApiError::at(
+            Code::BadRequest,
+            "$.cursor",
+            "expected a non-negative integer",
+        )
+    })?;
+    let position = app
+        .workflow
+        .position(caller.key.id)
+        .map_err(ApiError::internal)?;
+    if cursor > position.served {
+        return Err(ApiError::at(
+            Code::Unprocessable,
+            "$.cursor",
+            format!(
+                "cursor {cursor} was never sent to this key (it was sent up to {})",
+                position.served
+            ),
+        ));
+    }
+    app.workflow
+        .acked(caller.key.id, cursor, now_ms())
+        .map_err(ApiError::internal)?;
+    Ok(axum::Json(json!({ "acknowledged": cursor })))
+}
+
+fn fixed_width(records: &[DmfRecord], cursor: u64) -> Response {
+    let mut out = Vec::with_capacity(records.len() * 101);
+    for r in records {
+        write_record(r, LineEnding::Lf, &mut out);
+    }
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=us-ascii".to_owned(),
+            ),
+            (
+                header::HeaderName::from_static("x-dmf-cursor"),
+                cursor.to_string(),
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// `GET /v1/files/full`: every record this key may receive, fixed width; the header
+/// `X-DMF-Cursor` says where updates continue.
+pub async fn full(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {
+    let audience = audience(&caller)?;
+    let app2 = app.clone();
+    let today = app.today();
+    let (cursor, records) = blocking(move || {
+        distribution::full_file(&app2.registry, audience, today).map_err(ApiError::internal)
+    })
+    .await?;
+    app.workflow
+        .served(caller.key.id, cursor)
+        .map_err(ApiError::internal)?;
+    account(&app, &caller, "file", &records);
+    Ok(fixed_width(&records, cursor))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateParams {
+    since: u64,
+}
+
+/// `GET /v1/files/updates?since=CURSOR`: the A/C/D records since a cursor, fixed width.
+pub async fn updates(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    q: QueryResult<UpdateParams>,
+) -> Result<Response, ApiError> {
+    let audience = audience(&caller)?;
+    let Query(q) = q.map_err(query_error)?;
+    let head = *app.head_tx.borrow();
+    if q.since > head {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            "since",
+            format!(
+                "cursor {} is beyond the registry's last event {head}",
+                q.since
+            ),
+        ));
+    }
+    let app2 = app.clone();
+    let today = app.today();
+    let (cursor, records) = blocking(move || {
+        let mut records = Vec::new();
+        let mut cursor = q.since;
+        loop {
+            let page = distribution::changes(&app2.registry, cursor, PAGE_EVENTS, audience, today)
+                .map_err(ApiError::internal)?;
+            if page.cursor == cursor {
+                return Ok((cursor, records));
+            }
+            cursor = page.cursor;
+            records.extend(page.records);
+        }
+    })
+    .await?;
+    app.workflow
+        .served(caller.key.id, cursor)
+        .map_err(ApiError::internal)?;
+    account(&app, &caller, "file", &records);
+    Ok(fixed_width(&records, cursor))
+}
+
+const CORRECTION_FIELDS: [&str; 4] = ["ssn", "kind", "reason", "evidence"];
+
+/// `POST /v1/corrections`: a caseworker asks for a correction; another approves it.
+pub async fn request(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Caseworker])?;
+    let bytes = read_body(body, app.config.body_limit).await?;
+    let mut m = object(&bytes)?;
+    if let Some(k) = m.keys().find(|k| !CORRECTION_FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            format!("$.{k}"),
+            "unknown field (a correction takes ssn, kind, reason, evidence)",
+        ));
+    }
+    m.insert("type".into(), json!("correction"));
+    m.insert("requested_by".into(), json!(caller.key.name));
+    // Checked now as it will be submitted, with a stand-in second person.
+    let mut trial = m.clone();
+    trial.insert(
+        "approved_by".into(),
+        json!(format!("{} (approval pending)", caller.key.name)),
+    );
+    let submission = dmf_registry::parse_value(&Value::Object(trial), app.today())
+        .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
+    let ssn = submission.event.ssn();
+    let known = app
+        .index
+        .read()
+        .expect("index lock")
+        .get(ssn)
+        .is_some_and(|s| s.death.is_some());
+    if !known {
+        return Err(ApiError::at(
+            Code::Unprocessable,
+            "$.ssn",
+            "no death is recorded for this SSN: there is nothing to correct",
+        ));
+    }
+    let body = Value::Object(m).to_string();
+    let id = app
+        .workflow
+        .request_correction(
+            ssn.as_u32(),
+            &body,
+            caller.key.id,
+            &caller.key.name,
+            now_ms(),
+        )
+        .map_err(ApiError::internal)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({ "id": id, "status": "awaiting_approval", "ssn": ssn.to_string(), "requested_by": caller.key.name })),
+    )
+        .into_response())
+}
+
+fn correction_of(app: &App, id: i64) -> Result<crate::workflow::CorrectionRequest, ApiError> {
+    app.workflow
+        .correction(id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::new(Code::NotFound, format!("no correction {id}")))
+}
+
+/// `POST /v1/corrections/{id}/approve`: a second caseworker approves; the correction is
+/// stored and reaches every subscriber through the feed.
+pub async fn approve(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json, ApiError> {
+    caller.require(&[Role::Caseworker])?;
+    let c = correction_of(&app, id)?;
+    if let Some(a) = &c.approval {
+        return Err(ApiError::new(
+            Code::Unprocessable,
+            format!(
+                "correction {id} was approved by {} as event {}",
+                a.by, a.seq
+            ),
+        ));
+    }
+    if c.requested_key == caller.key.id {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "the caseworker who asked for a correction cannot approve it",
+        ));
+    }
+    let mut m: serde_json::Map<String, Value> =
+        serde_json::from_str(&c.body).map_err(ApiError::internal)?;
+    m.insert("approved_by".into(), json!(caller.key.name));
+    let submission = dmf_registry::parse_value(&Value::Object(m), app.today())
+        .map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))?;
+    let guard = app.write_lock.lock().await;
+    let app2 = app.clone();
+    let result = blocking(move || {
+        let r = app2
+            .registry
+            .submit(vec![submission], now_ms())
+            .map_err(ApiError::internal)?
+            .remove(0);
+        app2.refresh_index().map_err(ApiError::internal)?;
+        Ok(r)
+    })
+    .await?;
+    drop(guard);
+    let accepted = result.map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))?;
+    app.workflow
+        .approve_correction(id, caller.key.id, &caller.key.name, now_ms(), accepted.seq)
+        .map_err(ApiError::internal)?;
+    app.notify_head();
+    let mut v = render::result(1, &Ok(accepted));
+    let o = v.as_object_mut().expect("an object");
+    o.remove("line");
+    o.insert("id".into(), json!(id));
+    o.insert("approved_by".into(), json!(caller.key.name));
+    Ok(axum::Json(v))
+}
+
+/// `GET /v1/corrections/{id}/propagation`: which subscribers received the wrong record, and
+/// which have acknowledged the correction.
+pub async fn propagation(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json, ApiError> {
+    caller.require(&[Role::Caseworker, Role::Oversight])?;
+    let c = correction_of(&app, id)?;
+    let Some(approval) = c.approval.clone() else {
+        return Ok(axum::Json(
+            json!({ "id": id, "status": "awaiting_approval", "subscribers": [] }),
+        ));
+    };
+    let app2 = app.clone();
+    let today = app.today();
+    let subscribers = blocking(move || {
+        let ssn = dmf_model::Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
+        let history = app2.registry.history(ssn).map_err(ApiError::internal)?;
+        let mut out = Vec::new();
+        for (key_id, position) in app2.workflow.positions().map_err(ApiError::internal)? {
+            let Some(key) = app2.keys.get(key_id) else {
+                continue;
+            };
+            let audience = match key.role {
+                Role::Subscriber => Audience {
+                    certified: key.certified,
+                    state_deaths: false,
+                },
+                Role::Benefits => Audience {
+                    certified: true,
+                    state_deaths: true,
+                },
+                _ => continue,
+            };
+            // The wrong record as this subscriber last had it before the correction.
+            let before = approval.seq - 1;
+            let had =
+                distribution::published(&history, before.min(position.served), audience, today);
+            if had.is_none() {
+                continue;
+            }
+            out.push(json!({
+                "subscriber": key.name,
+                "received": true,
+                "sent_correction": position.served >= approval.seq,
+                "acknowledged": position.acked >= approval.seq,
+            }));
+        }
+        Ok(out)
+    })
+    .await?;
+    let done = subscribers.iter().all(|s| s["acknowledged"] == true);
+    Ok(axum::Json(json!({
+        "id": id,
+        "status": "approved",
+        "seq": approval.seq,
+        "approved_by": approval.by,
+        "complete": done,
+        "subscribers": subscribers,
+    })))
+}
