@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -223,6 +224,32 @@ pub struct KeyStore {
     conn: Mutex<Connection>,
     // Keyed by SHA-256 of the secret: a lookup compares hashes, never secrets.
     by_hash: RwLock<HashMap<Hash, ApiKey>>,
+    /// When the keys were last read from the file.
+    loaded: Mutex<Instant>,
+}
+
+/// How often the keys are read again from the file.
+pub const RELOAD_EVERY: Duration = Duration::from_secs(2);
+
+/// Every key in the file, by the hash of its secret.
+fn load(conn: &Connection) -> Result<HashMap<Hash, ApiKey>, KeyError> {
+    let mut by_hash = HashMap::new();
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, name, role, certified, source, authority, created_at, revoked,
+                    secret_sha256 FROM keys",
+        )
+        .map_err(storage)?;
+    let mut rows = stmt.query([]).map_err(storage)?;
+    while let Some(row) = rows.next().map_err(storage)? {
+        let key = read_key(row)?;
+        let digest: Vec<u8> = row.get(8).map_err(storage)?;
+        let digest: Hash = digest.try_into().map_err(|_| {
+            KeyError::Storage(format!("key {:?} has a malformed secret hash", key.name))
+        })?;
+        by_hash.insert(digest, key);
+    }
+    Ok(by_hash)
 }
 
 // Hand-written so that the hashes of secrets never reach a log.
@@ -270,28 +297,29 @@ impl KeyStore {
                 });
             }
         }
-        let mut by_hash = HashMap::new();
-        {
-            let mut stmt = conn
-                .prepare(
-                    "SELECT id, name, role, certified, source, authority, created_at, revoked,
-                            secret_sha256 FROM keys",
-                )
-                .map_err(storage)?;
-            let mut rows = stmt.query([]).map_err(storage)?;
-            while let Some(row) = rows.next().map_err(storage)? {
-                let key = read_key(row)?;
-                let digest: Vec<u8> = row.get(8).map_err(storage)?;
-                let digest: Hash = digest.try_into().map_err(|_| {
-                    KeyError::Storage(format!("key {:?} has a malformed secret hash", key.name))
-                })?;
-                by_hash.insert(digest, key);
-            }
-        }
+        let by_hash = load(&conn)?;
         Ok(KeyStore {
             conn: Mutex::new(conn),
             by_hash: RwLock::new(by_hash),
+            loaded: Mutex::new(Instant::now()),
         })
+    }
+
+    /// Reads the keys again, so that keys created or revoked by another process (`dmf keys`
+    /// while `dmf serve` runs) take effect within [`RELOAD_EVERY`].
+    fn reload_if_due(&self, now: Instant) {
+        let Ok(mut loaded) = self.loaded.try_lock() else {
+            return;
+        };
+        if now.saturating_duration_since(*loaded) < RELOAD_EVERY {
+            return;
+        }
+        *loaded = now;
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        match load(&conn) {
+            Ok(keys) => *self.by_hash.write().unwrap_or_else(PoisonError::into_inner) = keys,
+            Err(e) => tracing::warn!(error = %e, "cannot reload API keys; keeping those loaded"),
+        }
     }
 
     /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
@@ -344,6 +372,13 @@ impl KeyStore {
 
     /// The live key whose secret this is; `None` for an unknown or revoked secret.
     pub fn authenticate(&self, secret: &str) -> Option<ApiKey> {
+        self.authenticate_at(secret, Instant::now())
+    }
+
+    /// As [`KeyStore::authenticate`] at the time `now` (which decides whether the keys are
+    /// read again from the file).
+    pub fn authenticate_at(&self, secret: &str, now: Instant) -> Option<ApiKey> {
+        self.reload_if_due(now);
         let digest = hash(secret);
         let keys = self.by_hash.read().unwrap_or_else(PoisonError::into_inner);
         keys.get(&digest).filter(|k| !k.revoked).cloned()

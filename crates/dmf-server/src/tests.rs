@@ -278,6 +278,23 @@ mod keys {
         });
         assert_eq!(store.list().unwrap().len(), 21);
     }
+
+    #[test]
+    fn keys_made_or_revoked_by_another_process_take_effect_after_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.sqlite");
+        let server = KeyStore::open(&path).unwrap();
+        let cli = KeyStore::open(&path).unwrap();
+        let start = std::time::Instant::now();
+        let (_, secret) = cli
+            .create(NewKey::plain("late", Role::Identity), 0)
+            .unwrap();
+        let later = start + RELOAD_EVERY + std::time::Duration::from_millis(1);
+        assert!(server.authenticate_at(&secret, later).is_some());
+        assert!(cli.revoke("late").unwrap());
+        let even_later = later + RELOAD_EVERY + std::time::Duration::from_millis(1);
+        assert!(server.authenticate_at(&secret, even_later).is_none());
+    }
 }
 
 mod accounting {

@@ -2,6 +2,7 @@
 
 mod format_cmd;
 mod log_cmd;
+mod mirror_cmd;
 mod progress;
 mod registry_cmd;
 mod serve_cmd;
@@ -59,6 +60,8 @@ enum Command {
     /// Oversight statistics from the log: events by type, source kind, status kind, issuing
     /// authority and legal basis per day or month, tied to a signed tree size.
     Stats(StatsArgs),
+    /// Follow a registry's feed into a local copy that `dmf verify` answers from.
+    Mirror(MirrorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -441,6 +444,31 @@ struct ConvertArgs {
     out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct MirrorArgs {
+    /// The registry's base URL, such as http://registry.example:8080 (plain HTTP).
+    #[arg(long)]
+    from: String,
+    /// An API key whose role may read the feed.
+    #[arg(long)]
+    key: String,
+    /// The local data folder (a registry is created in it if it has none).
+    #[arg(long)]
+    data: PathBuf,
+    /// Seconds the server may hold each request open while nothing is new.
+    #[arg(long, default_value_t = 25)]
+    wait: u64,
+    /// Fetch until the feed has nothing new, then exit.
+    #[arg(long)]
+    once: bool,
+    /// The day the records are received, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    today: Option<String>,
+    /// Print one JSON object a page.
+    #[arg(long)]
+    json: bool,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -459,6 +487,7 @@ fn main() -> ExitCode {
         Command::Log(LogCommand::Export(args)) => log_cmd::export(args, cli.quiet),
         Command::Audit(AuditCommand::Verify(args)) => log_cmd::audit(args),
         Command::Stats(args) => log_cmd::stats(args),
+        Command::Mirror(args) => mirror_cmd::run(args, cli.quiet),
         Command::Serve(args) => serve_cmd::serve(args, cli.quiet),
         Command::Keys(KeysCommand::Create(args)) => serve_cmd::keys_create(args),
         Command::Keys(KeysCommand::List(args)) => serve_cmd::keys_list(args),

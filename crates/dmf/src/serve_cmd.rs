@@ -226,6 +226,18 @@ fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
         )?;
         creds.insert(role.code().to_owned(), json!(secret));
     }
+    // Corrections need a second person to approve them.
+    let (_, secret) = store.create(
+        NewKey {
+            name: "demo-caseworker-2".into(),
+            role: Role::Caseworker,
+            certified: false,
+            source: None,
+            authority: None,
+        },
+        crate::registry_cmd::now_ms(),
+    )?;
+    creds.insert("caseworker2".into(), json!(secret));
     let path = data.join("demo-credentials.json");
     std::fs::write(&path, serde_json::to_string_pretty(&creds)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
