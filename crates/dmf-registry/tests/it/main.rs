@@ -171,7 +171,13 @@ fn dmf_records_apply_as_one_batch_once() {
         (s.format, s.records, s.events_added, s.rejected),
         ("dmf", 3, 2, 1)
     );
-    let rejects = std::fs::read_to_string(s.rejects_file.unwrap()).unwrap();
+    let rejects_file = s.rejects_file.unwrap();
+    let name = rejects_file.file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.starts_with("feed_after_0.") && name.ends_with(".rejects.csv"),
+        "{name}"
+    );
+    let rejects = std::fs::read_to_string(&rejects_file).unwrap();
     assert_eq!(rejects, "line,field,reason\n3,first name,it is blank\n");
     assert_eq!(
         identity_code(&reg, "123456789", "John", "Smith", "1930-01-02"),
