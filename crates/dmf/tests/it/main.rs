@@ -5,6 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 mod log;
 mod mirror;
+mod serve;
 
 fn dmf(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dmf"))

@@ -1,0 +1,177 @@
+//! `dmf serve` and `dmf mirror` together, as processes: a correction approved while a mirror
+//! follows the feed is applied there and shows as acknowledged.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::{dmf, s, stderr};
+
+/// Kills a child process when dropped, so a failing test leaves nothing running.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(args: &[&str]) -> Running {
+    Running(
+        Command::new(env!("CARGO_BIN_EXE_dmf"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn key(data: &str, name: &str, role: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "keys", "create", "--data", data, "--name", name, "--role", role, "--json",
+    ];
+    args.extend(extra);
+    let out = dmf(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["key"].as_str().unwrap().to_owned()
+}
+
+/// Waits for a condition the processes under test bring about, failing after a minute.
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn a_correction_reaches_a_running_mirror_and_is_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    // Two deaths of long ago, from an earlier master file: every subscriber may see them.
+    let file = dir.path().join("ssdm1.txt");
+    let rec = |ssn: &str, last: &str, first: &str| {
+        let line = format!(
+            "{:1}{ssn:9}{last:20}{:4}{first:15}{:15} {:8}{:8}",
+            "", "", "", "03152001", "01021930"
+        );
+        format!("{line:100}\n")
+    };
+    std::fs::write(
+        &file,
+        rec("123456789", "WALKER", "ALICE") + &rec("234567890", "JONES", "BOB"),
+    )
+    .unwrap();
+    let out = dmf(&["import", "--data", d, s(&file), "--today", "2026-11-23"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let subscriber = key(d, "bank-subscriber", "subscriber", &[]);
+    let caseworker = key(d, "cw-1", "caseworker", &[]);
+    let supervisor = key(d, "cw-2", "caseworker", &[]);
+
+    let mut server = spawn(&[
+        "serve",
+        "--data",
+        d,
+        "--listen",
+        "127.0.0.1:0",
+        "--today",
+        "2026-11-23",
+    ]);
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+
+    let mirror_dir = dir.path().join("mirror");
+    let _mirror = spawn(&[
+        "mirror",
+        "--from",
+        &base,
+        "--key",
+        &subscriber,
+        "--data",
+        s(&mirror_dir),
+        "--wait",
+        "5",
+        "--today",
+        "2026-11-23",
+    ]);
+    let verify = || {
+        let out = dmf(&[
+            "verify",
+            "--data",
+            s(&mirror_dir),
+            "--ssn",
+            "234567890",
+            "--first",
+            "BOB",
+            "--last",
+            "JONES",
+            "--dob",
+            "1930-01-02",
+            "--purpose",
+            "identity",
+            "--json",
+        ]);
+        serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
+    };
+    eventually("the mirror to hold Bob's death", || {
+        verify()["deceased"] == true
+    });
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |path: &str, key: &str, body: &str| -> Value {
+        let resp = agent
+            .post(format!("{base}{path}"))
+            .header("Authorization", format!("Bearer {key}"))
+            .send(body)
+            .unwrap();
+        serde_json::from_str(&resp.into_body().read_to_string().unwrap()).unwrap()
+    };
+    let asked = post(
+        "/v1/corrections",
+        &caseworker,
+        &json!({"ssn": "234567890", "reason": "alive, seen at the office", "evidence": ["passport 1"]}).to_string(),
+    );
+    let id = asked["id"].as_i64().unwrap_or_else(|| panic!("{asked}"));
+    let approved = post(&format!("/v1/corrections/{id}/approve"), &supervisor, "");
+    assert_eq!(approved["outcome"], "reinstated", "{approved}");
+
+    let propagation = || -> Value {
+        agent
+            .get(format!("{base}/v1/corrections/{id}/propagation"))
+            .header("Authorization", format!("Bearer {caseworker}"))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap()
+    };
+    eventually("the mirror to acknowledge the correction", || {
+        propagation()["complete"] == true
+    });
+    let p = propagation();
+    assert_eq!(
+        p["subscribers"],
+        json!([{"subscriber": "bank-subscriber", "received": true, "sent_correction": true, "acknowledged": true}]),
+        "{p}"
+    );
+    assert_eq!(verify()["deceased"], false, "the mirror applied the D");
+}
