@@ -40,7 +40,7 @@ awk -F, 'NR > 1 && NR <= 2001 && length($7) == 10 {
 
 run_wrk() { wrk -t1 -c16 -d"${secs}s" --latency "$@"; }
 summary() {  # requests/s, p50, p99 from wrk's output
-    awk '/Requests\/sec/ { rps = $2 } / 50%/ { p50 = $2 } / 99%/ { p99 = $2 } END { printf "%s %s %s", rps, p50, p99 }'
+    awk '/Requests\/sec/ { rps = $2 } / 50%/ { p50 = $2 } / 99%/ { p99 = $2 } END { printf "%s %s %s\n", rps, p50, p99 }'
 }
 read -r base_rps base_p50 base_p99 < <(run_wrk "http://$addr/healthz" | summary)
 read -r id_rps id_p50 id_p99 < <(run_wrk -s "$work/identity.lua" \
@@ -74,7 +74,7 @@ if "$dmf" mirror --help > /dev/null 2>&1; then
     done
     t1=$(date +%s%N)
     echo "mirror initial sync: $head events in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }') s ($(grep -o '"records":[0-9]*' "$work/mirror.out" | awk -F: '{ n += $2 } END { print n }') records)"
-    dead=$(awk -F, 'NR > 1 && $5 == "true" { print $1 }' "$work/demo/synth/truth_deaths.csv" | head -20)
+    dead=$(awk -F, 'NR > 1 && $5 == "true" && n++ < 20 { print $1 }' "$work/demo/synth/truth_deaths.csv")
     : > "$work/latencies"
     for ssn in $dead; do
         id=$(curl -s "http://$addr/v1/corrections" -H "Authorization: Bearer $(key caseworker)" \

@@ -350,7 +350,8 @@ pub fn document() -> Value {
     })
 }
 
-/// The routes described, for tests that check every route is served and described.
-pub fn described() -> Vec<(&'static str, &'static str)> {
-    ROUTES.iter().map(|r| (r.method, r.path)).collect()
+/// The routes described, with the roles each admits (none: public), for tests that check
+/// every route is served, described and guarded.
+pub fn described() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
+    ROUTES.iter().map(|r| (r.method, r.path, r.roles)).collect()
 }

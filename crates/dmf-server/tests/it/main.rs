@@ -543,12 +543,12 @@ fn openapi_describes_every_route() {
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");
     let described = dmf_server::openapi::described();
-    for (method, path) in &described {
+    for (method, path, _) in &described {
         assert!(doc["paths"][path][method].is_object(), "{method} {path}");
     }
     // Every described route is served: none answers 404 for a missing route.
-    for (method, path) in &described {
-        let url = path.replace("{ssn}", "123456789");
+    for (method, path, _) in &described {
+        let url = path.replace("{ssn}", "123456789").replace("{id}", "1");
         let (status, text) = if *method == "get" {
             s.get(&url, None)
         } else {
@@ -810,4 +810,68 @@ fn a_waiting_feed_request_wakes_on_a_new_death() {
     };
     two_source_death(&s, "456789012", "Dan", "Okafor", "2010-01-01");
     assert_eq!(waiter.join().unwrap(), 1);
+}
+
+/// Deny by default: every route that takes a key refuses no key (401), an unknown key (401)
+/// and a key of every role it does not name (403).
+#[test]
+fn every_guarded_route_refuses_other_roles() {
+    let s = Server::start();
+    let all = [
+        "identity",
+        "employment",
+        "benefits",
+        "subscriber",
+        "reporter",
+        "authority",
+        "caseworker",
+        "oversight",
+    ];
+    let mut checked = 0;
+    for (method, path, roles) in dmf_server::openapi::described() {
+        if roles.is_empty() {
+            continue;
+        }
+        let url = format!(
+            "{}{}",
+            s.base,
+            path.replace("{ssn}", "123456789").replace("{id}", "1")
+        );
+        let call = |key: Option<&str>| -> u16 {
+            let resp = if method == "get" {
+                let mut r = s.agent.get(&url);
+                if let Some(k) = key {
+                    r = r.header("Authorization", format!("Bearer {k}"));
+                }
+                r.call()
+            } else {
+                let mut r = s.agent.post(&url);
+                if let Some(k) = key {
+                    r = r.header("Authorization", format!("Bearer {k}"));
+                }
+                r.send("{}")
+            };
+            resp.unwrap().status().as_u16()
+        };
+        assert_eq!(call(None), 401, "{method} {path} without a key");
+        assert_eq!(
+            call(Some("dmf_caseworker_unknown")),
+            401,
+            "{method} {path} with an unknown key"
+        );
+        for role in all.iter().filter(|r| !roles.contains(r)) {
+            assert_eq!(
+                call(Some(&s.keys[role])),
+                403,
+                "{method} {path} with a {role} key"
+            );
+            checked += 1;
+        }
+    }
+    let expected: usize = dmf_server::openapi::described()
+        .iter()
+        .filter(|(_, _, roles)| !roles.is_empty())
+        .map(|(_, _, roles)| all.len() - roles.len())
+        .sum();
+    assert_eq!(checked, expected);
 }
