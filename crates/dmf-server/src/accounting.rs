@@ -136,34 +136,19 @@ impl Accounting {
             path: shown.clone(),
             reason: e.to_string(),
         };
-        let not_file = |e: rusqlite::Error| AccountingError::NotAnAccountingFile {
-            path: shown.clone(),
-            reason: e.to_string(),
-        };
-        let writer = Connection::open(path).map_err(open_error)?;
-        writer
-            .pragma_update(None, "journal_mode", "WAL")
-            .and_then(|_| writer.pragma_update(None, "synchronous", "FULL"))
-            .and_then(|_| writer.busy_timeout(Duration::from_secs(30)))
-            .map_err(not_file)?;
-        let version: i64 = writer
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(not_file)?;
-        match version {
-            0 => {
-                writer.execute_batch(SCHEMA).map_err(not_file)?;
-                writer
-                    .pragma_update(None, "user_version", SCHEMA_VERSION)
-                    .map_err(not_file)?;
-            }
-            SCHEMA_VERSION => {}
-            other => {
-                return Err(AccountingError::NotAnAccountingFile {
-                    path: shown,
-                    reason: format!("schema version {other}, this program reads {SCHEMA_VERSION}"),
-                });
-            }
-        }
+        let writer =
+            dmf_store::open_versioned(path, SCHEMA, SCHEMA_VERSION).map_err(|e| match e {
+                dmf_store::VersionedError::Open(reason) => AccountingError::Open {
+                    path: shown.clone(),
+                    reason,
+                },
+                dmf_store::VersionedError::NotOurs(reason) => {
+                    AccountingError::NotAnAccountingFile {
+                        path: shown.clone(),
+                        reason,
+                    }
+                }
+            })?;
         let reader = Connection::open(path).map_err(open_error)?;
         reader
             .busy_timeout(Duration::from_secs(30))

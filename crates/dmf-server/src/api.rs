@@ -29,9 +29,9 @@ type Json = axum::Json<Value>;
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/v1/verify/identity", post(verify_identity))
-        .route("/v1/verify/employment", post(verify_employment))
-        .route("/v1/verify/benefits", post(verify_benefits))
+        .route("/v1/verify/identity", verify_route(Purpose::Identity))
+        .route("/v1/verify/employment", verify_route(Purpose::Employment))
+        .route("/v1/verify/benefits", verify_route(Purpose::Benefits))
         .route("/v1/verify/batch", post(verify_batch))
         .route("/v1/reports/death", post(report_death))
         .route("/v1/notices/status", post(notice_status))
@@ -212,28 +212,13 @@ async fn verify(
     Ok(axum::Json(answer))
 }
 
-async fn verify_identity(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    body: Body,
-) -> Result<Json, ApiError> {
-    verify(app, caller, Purpose::Identity, body).await
-}
-
-async fn verify_employment(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    body: Body,
-) -> Result<Json, ApiError> {
-    verify(app, caller, Purpose::Employment, body).await
-}
-
-async fn verify_benefits(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    body: Body,
-) -> Result<Json, ApiError> {
-    verify(app, caller, Purpose::Benefits, body).await
+/// `POST /v1/verify/{purpose}`: one answer, for a key of that purpose only.
+fn verify_route(purpose: Purpose) -> axum::routing::MethodRouter<Arc<App>> {
+    post(
+        move |State(app): State<Arc<App>>, caller: Caller, body: Body| {
+            verify(app, caller, purpose, body)
+        },
+    )
 }
 
 /// Lines answered per read of the index and per chunk of the response.
@@ -421,7 +406,7 @@ async fn submit(
 ) -> Result<Response, ApiError> {
     let bulk = is_ndjson(&headers);
     let limit = if bulk {
-        app.config.bulk_limit
+        app.config.submit_limit
     } else {
         app.config.body_limit
     };

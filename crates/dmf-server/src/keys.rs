@@ -268,35 +268,17 @@ impl KeyStore {
     /// Opens the key store at `path`, creating the file and schema if missing.
     pub fn open(path: &Path) -> Result<KeyStore, KeyError> {
         let shown = path.display().to_string();
-        let conn = Connection::open(path).map_err(|e| KeyError::Open {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
-        let not_store = |e: rusqlite::Error| KeyError::NotAKeyStore {
-            path: shown.clone(),
-            reason: e.to_string(),
-        };
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
-            .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(30)))
-            .map_err(not_store)?;
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(not_store)?;
-        match version {
-            0 => {
-                conn.execute_batch(SCHEMA).map_err(not_store)?;
-                conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-                    .map_err(not_store)?;
-            }
-            SCHEMA_VERSION => {}
-            other => {
-                return Err(KeyError::NotAKeyStore {
-                    path: shown,
-                    reason: format!("schema version {other}, this program reads {SCHEMA_VERSION}"),
-                });
-            }
-        }
+        let conn =
+            dmf_store::open_versioned(path, SCHEMA, SCHEMA_VERSION).map_err(|e| match e {
+                dmf_store::VersionedError::Open(reason) => KeyError::Open {
+                    path: shown.clone(),
+                    reason,
+                },
+                dmf_store::VersionedError::NotOurs(reason) => KeyError::NotAKeyStore {
+                    path: shown.clone(),
+                    reason,
+                },
+            })?;
         let by_hash = load(&conn)?;
         Ok(KeyStore {
             conn: Mutex::new(conn),

@@ -45,8 +45,10 @@ pub struct Config {
     pub today: Option<Date>,
     /// Largest body of a single-object request.
     pub body_limit: usize,
-    /// Largest body of an NDJSON bulk request.
+    /// Largest body of a streamed NDJSON request (batch verification).
     pub bulk_limit: usize,
+    /// Largest body of an NDJSON bulk submission, which is read whole before it is stored.
+    pub submit_limit: usize,
     /// Requests a second per key, and the burst a key may spend at once.
     pub rate_per_second: u32,
     pub rate_burst: u32,
@@ -58,6 +60,7 @@ impl Default for Config {
             today: None,
             body_limit: 64 * 1024,
             bulk_limit: 4 << 30,
+            submit_limit: 256 << 20,
             rate_per_second: 2_000,
             rate_burst: 4_000,
         }

@@ -47,9 +47,9 @@ pub struct Approval {
     pub seq: u64,
 }
 
+const SCHEMA_VERSION: i64 = 1;
+
 const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = FULL;
 CREATE TABLE IF NOT EXISTS positions (
     key_id INTEGER PRIMARY KEY,
     served INTEGER NOT NULL DEFAULT 0,
@@ -85,11 +85,12 @@ pub struct Workflow {
 
 impl Workflow {
     pub fn open(path: &Path) -> Result<Workflow, WorkflowError> {
-        let conn = Connection::open(path).map_err(|e| WorkflowError::Open {
-            path: path.display().to_string(),
-            reason: e.to_string(),
+        let conn = dmf_store::open_versioned(path, SCHEMA, SCHEMA_VERSION).map_err(|e| {
+            WorkflowError::Open {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            }
         })?;
-        conn.execute_batch(SCHEMA)?;
         Ok(Workflow {
             conn: Mutex::new(conn),
         })

@@ -40,6 +40,49 @@ fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// Why a versioned SQLite file could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VersionedError {
+    #[error("{0}")]
+    Open(String),
+    /// Not a file of this schema, or of another version of it.
+    #[error("{0}")]
+    NotOurs(String),
+}
+
+/// Opens (or creates) a SQLite file for durable appends: WAL, `synchronous=FULL`, a 30 s busy
+/// timeout. An empty file gets `schema` and `version` (`PRAGMA user_version`); a file of
+/// another version is refused rather than guessed at.
+pub fn open_versioned(
+    path: &Path,
+    schema: &str,
+    version: i64,
+) -> Result<Connection, VersionedError> {
+    let conn = Connection::open(path).map_err(|e| VersionedError::Open(e.to_string()))?;
+    let not_ours = |e: rusqlite::Error| VersionedError::NotOurs(e.to_string());
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
+        .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(30)))
+        .map_err(not_ours)?;
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(not_ours)?;
+    match found {
+        0 => {
+            conn.execute_batch(schema).map_err(not_ours)?;
+            conn.pragma_update(None, "user_version", version)
+                .map_err(not_ours)?;
+        }
+        v if v == version => {}
+        other => {
+            return Err(VersionedError::NotOurs(format!(
+                "schema version {other}, this program reads {version}"
+            )));
+        }
+    }
+    Ok(conn)
+}
+
 impl SqliteStore {
     /// Opens the store at `path`, creating it if missing.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
@@ -52,34 +95,22 @@ impl SqliteStore {
             path: shown.clone(),
             reason: e.to_string(),
         };
-        let writer = Connection::open(path).map_err(open_error)?;
+        let writer = open_versioned(path, SCHEMA, SCHEMA_VERSION).map_err(|e| match e {
+            VersionedError::Open(reason) => StoreError::Open {
+                path: shown.clone(),
+                reason,
+            },
+            VersionedError::NotOurs(reason) => StoreError::NotAStore {
+                path: shown.clone(),
+                reason,
+            },
+        })?;
         // Bulk appends touch many index pages: a large page cache and rarer checkpoints keep
-        // them in memory; durability stays with synchronous=FULL.
+        // them in memory.
         writer
-            .pragma_update(None, "journal_mode", "WAL")
-            .and_then(|_| writer.pragma_update(None, "synchronous", "FULL"))
-            .and_then(|_| writer.pragma_update(None, "cache_size", -262_144))
+            .pragma_update(None, "cache_size", -262_144)
             .and_then(|_| writer.pragma_update(None, "wal_autocheckpoint", 16_384))
-            .and_then(|_| writer.busy_timeout(std::time::Duration::from_secs(30)))
             .map_err(not_store)?;
-        let version: i64 = writer
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(not_store)?;
-        match version {
-            0 => {
-                writer.execute_batch(SCHEMA).map_err(not_store)?;
-                writer
-                    .pragma_update(None, "user_version", SCHEMA_VERSION)
-                    .map_err(not_store)?;
-            }
-            SCHEMA_VERSION => {}
-            other => {
-                return Err(StoreError::NotAStore {
-                    path: shown,
-                    reason: format!("schema version {other}, this program reads {SCHEMA_VERSION}"),
-                });
-            }
-        }
         let reader = Connection::open(path).map_err(open_error)?;
         reader
             .busy_timeout(std::time::Duration::from_secs(30))

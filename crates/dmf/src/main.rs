@@ -82,6 +82,12 @@ struct ServeArgs {
     /// The day answers are given for, YYYY-MM-DD (default: today).
     #[arg(long)]
     today: Option<String>,
+    /// Requests a second each API key may make on average.
+    #[arg(long, default_value_t = 2_000)]
+    rate: u32,
+    /// Requests an API key may make at once beyond its rate.
+    #[arg(long, default_value_t = 4_000)]
+    burst: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -118,7 +118,14 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         }
         (None, false) => bail!("give --data DIR, or --demo"),
     };
-    let mut config = Config::default();
+    if args.rate == 0 || args.burst == 0 {
+        bail!("--rate and --burst must be at least 1");
+    }
+    let mut config = Config {
+        rate_per_second: args.rate,
+        rate_burst: args.burst,
+        ..Config::default()
+    };
     if let Some(t) = &args.today {
         config.today = Some(t.parse().with_context(|| format!("--today {t:?}"))?);
     }
