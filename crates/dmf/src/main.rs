@@ -2,6 +2,8 @@
 
 mod format_cmd;
 mod log_cmd;
+mod match_cmd;
+mod match_report;
 mod mirror_cmd;
 mod progress;
 mod registry_cmd;
@@ -52,6 +54,8 @@ enum Command {
     /// Audit the registry against its log and signed checkpoints.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Match a client file (CSV) against the master file: a DMF file or a registry.
+    Match(MatchArgs),
     /// Serve the registry over HTTP: verification, submissions, the public log, statistics.
     Serve(ServeArgs),
     /// API keys of the service: one role each, stored hashed, shown once.
@@ -62,6 +66,52 @@ enum Command {
     Stats(StatsArgs),
     /// Follow a registry's feed into a local copy that `dmf verify` answers from.
     Mirror(MirrorArgs),
+}
+
+#[derive(Debug, Args)]
+struct MatchArgs {
+    /// The client file: CSV with a header naming id, first, last (and ssn, middle, suffix,
+    /// dob: YYYY-MM-DD, YYYY-MM, YYYY, MM/DD/YYYY or MMDDYYYY); other columns are passed
+    /// through to the output.
+    #[arg(long)]
+    client: PathBuf,
+    /// The master: a DMF file (full or update).
+    #[arg(long, conflicts_with = "data")]
+    master: Option<PathBuf>,
+    /// The master: a registry's data folder (what a certified subscriber may receive).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// With --data: match only the master records changed since this cursor (new deaths,
+    /// and withdrawn ones, marked `delete` in the `change` column).
+    #[arg(long)]
+    since: Option<u64>,
+    /// Rename client columns: OURS=THEIRS pairs, comma-separated (e.g. dob=birth_date).
+    #[arg(long)]
+    columns: Vec<String>,
+    /// The matches as CSV (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// A trained model: used if the file exists, written after training otherwise.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Train even when --model exists, and overwrite it.
+    #[arg(long)]
+    train: bool,
+    /// Keep each client and each master record in one match at most (the heaviest).
+    #[arg(long)]
+    one_to_one: bool,
+    /// Matches below this probability are left out.
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f64,
+    /// A self-contained HTML report: weights, m and u, waterfalls, pairs for review.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Stop at the first bad cell instead of treating it as missing.
+    #[arg(long)]
+    strict: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -494,6 +544,7 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::Verify(args)) => log_cmd::audit(args),
         Command::Stats(args) => log_cmd::stats(args),
         Command::Mirror(args) => mirror_cmd::run(args, cli.quiet),
+        Command::Match(args) => match_cmd::run(args, cli.quiet),
         Command::Serve(args) => serve_cmd::serve(args, cli.quiet),
         Command::Keys(KeysCommand::Create(args)) => serve_cmd::keys_create(args),
         Command::Keys(KeysCommand::List(args)) => serve_cmd::keys_list(args),

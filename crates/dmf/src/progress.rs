@@ -41,3 +41,20 @@ pub fn spinner(unit: &str, quiet: bool) -> ProgressBar {
     bar.set_style(ProgressStyle::with_template(&template).expect("valid template"));
     bar
 }
+
+/// A bar for a run of phases, each named in its message (`set_message`), with its own length.
+pub fn phases(quiet: bool) -> ProgressBar {
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr_with_hz(8)
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} {msg:>10} [{wide_bar}] {human_pos}/{human_len} ({per_sec})",
+        )
+        .expect("valid template"),
+    );
+    bar
+}

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod log;
+mod matching;
 mod mirror;
 mod serve;
 

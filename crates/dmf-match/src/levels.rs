@@ -1,0 +1,311 @@
+//! Comparison levels per field and the comparison of two prepared records.
+//!
+//! Each field's levels are tried from the strongest to the weakest and the first that holds is
+//! the pair's level. `Missing` (either side blank) is neutral: it carries no weight.
+//!
+//! First and last names swapped (client first = master last and the other way round) is a level
+//! of the first-name comparison, [`NameLevel::Swapped`]: it is tried only when both straight
+//! comparisons are weaker than [`NameLevel::JaroWinkler1`], and when it holds the last-name level
+//! is that of the client's last name against the master's first name. So a swapped pair with
+//! both names right reads `first: Swapped, last: Exact`, and the weight of `Swapped` is learnt
+//! like any other level.
+
+use crate::jaro;
+use crate::names::{NONE, NameInfo, NameStore};
+use crate::prepare::Rec;
+
+macro_rules! levels {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $code:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+        }
+
+        impl $name {
+            /// Every level, in order of strength; `Missing` last.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The short name used in CSV output and model files.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)*
+                }
+            }
+
+            /// The level of a code.
+            pub fn from_code(code: &str) -> Option<$name> {
+                match code {
+                    $($code => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// Position in [`Self::ALL`]: an index into the per-level parameters of a model
+            /// (which have no entry for `Missing`).
+            #[inline]
+            pub fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+}
+
+levels! {
+    /// How two SSNs compare.
+    SsnLevel {
+        Exact => "exact",
+        /// Eight of nine digits agree.
+        OneDigit => "one_digit",
+        /// Two neighbouring digits swapped.
+        Transposed => "transposed",
+        Different => "different",
+        Missing => "missing",
+    }
+}
+
+levels! {
+    /// How two names compare.
+    NameLevel {
+        Exact => "exact",
+        /// Names of a shared nickname group (BOB and ROBERT); first names only.
+        Nickname => "nickname",
+        /// First and last names swapped; first names only (see the module notes).
+        Swapped => "swapped",
+        /// Jaro-Winkler similarity at least 0.92.
+        JaroWinkler1 => "jw92",
+        /// Jaro-Winkler similarity at least 0.85.
+        JaroWinkler2 => "jw85",
+        /// Equal Double Metaphone (primary or alternate) or NYSIIS codes.
+        Phonetic => "phonetic",
+        /// One side is a single letter, the other's initial.
+        Initial => "initial",
+        Different => "different",
+        Missing => "missing",
+    }
+}
+
+levels! {
+    /// How two dates of birth compare.
+    DobLevel {
+        Exact => "exact",
+        /// Day and month swapped, year equal.
+        DayMonthSwapped => "day_month_swapped",
+        /// Month and day equal, years one apart.
+        YearPlusMinusOne => "year_pm1",
+        /// Exactly one of year, month and day differs.
+        OneComponent => "one_component",
+        /// At least one side partial (unknown day or month) and every part known on both sides
+        /// equal; also two equal partial dates.
+        CompatiblePartial => "compatible_partial",
+        Different => "different",
+        Missing => "missing",
+    }
+}
+
+/// The levels of one pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Levels {
+    pub ssn: SsnLevel,
+    pub first: NameLevel,
+    pub last: NameLevel,
+    pub dob: DobLevel,
+}
+
+impl Levels {
+    /// Number of distinct level patterns: the range of [`Levels::index`].
+    pub const COUNT: usize =
+        SsnLevel::ALL.len() * NameLevel::ALL.len() * NameLevel::ALL.len() * DobLevel::ALL.len();
+
+    /// A dense index of the pattern, below [`Levels::COUNT`].
+    #[inline]
+    pub fn index(&self) -> usize {
+        ((self.ssn.index() * NameLevel::ALL.len() + self.first.index()) * NameLevel::ALL.len()
+            + self.last.index())
+            * DobLevel::ALL.len()
+            + self.dob.index()
+    }
+
+    /// The pattern of an index below [`Levels::COUNT`].
+    pub fn from_index(i: usize) -> Levels {
+        let dob = DobLevel::ALL[i % DobLevel::ALL.len()];
+        let i = i / DobLevel::ALL.len();
+        let last = NameLevel::ALL[i % NameLevel::ALL.len()];
+        let i = i / NameLevel::ALL.len();
+        let first = NameLevel::ALL[i % NameLevel::ALL.len()];
+        let ssn = SsnLevel::ALL[i / NameLevel::ALL.len()];
+        Levels {
+            ssn,
+            first,
+            last,
+            dob,
+        }
+    }
+}
+
+/// Compares two prepared records.
+#[inline]
+pub(crate) fn compare_records(c: &Rec, m: &Rec, store: &NameStore) -> Levels {
+    let (first, last) = names(c, m, store);
+    Levels {
+        ssn: ssn_level(c.ssn, m.ssn),
+        first,
+        last,
+        dob: dob_level(c.dob, m.dob),
+    }
+}
+
+/// SSNs as nine BCD nibbles, 0 for none.
+#[inline]
+pub(crate) fn ssn_level(a: u64, b: u64) -> SsnLevel {
+    if a == 0 || b == 0 {
+        return SsnLevel::Missing;
+    }
+    if a == b {
+        return SsnLevel::Exact;
+    }
+    let x = a ^ b;
+    // One bit per differing digit, at the digit's lowest bit.
+    let differ = (x | x >> 1 | x >> 2 | x >> 3) & 0x1_1111_1111;
+    match differ.count_ones() {
+        1 => SsnLevel::OneDigit,
+        2 => {
+            let lo = differ.trailing_zeros();
+            let hi = 63 - differ.leading_zeros();
+            let digit = |v: u64, at: u32| v >> at & 0xf;
+            if hi - lo == 4 && digit(a, lo) == digit(b, hi) && digit(a, hi) == digit(b, lo) {
+                SsnLevel::Transposed
+            } else {
+                SsnLevel::Different
+            }
+        }
+        _ => SsnLevel::Different,
+    }
+}
+
+/// Dates packed as `year << 9 | month << 5 | day` (0 for an unknown part), 0 for none.
+#[inline]
+pub(crate) fn dob_level(a: u32, b: u32) -> DobLevel {
+    if a == 0 || b == 0 {
+        return DobLevel::Missing;
+    }
+    let parts = |v: u32| (v >> 9, v >> 5 & 0xf, v & 0x1f);
+    let (ya, ma, da) = parts(a);
+    let (yb, mb, db) = parts(b);
+    let complete = ma != 0 && da != 0 && mb != 0 && db != 0;
+    if a == b {
+        return if complete {
+            DobLevel::Exact
+        } else {
+            DobLevel::CompatiblePartial
+        };
+    }
+    if !complete {
+        let compatible = ya == yb
+            && (ma == 0 || mb == 0 || ma == mb)
+            && (da == 0 || db == 0 || da == db);
+        return if compatible {
+            DobLevel::CompatiblePartial
+        } else {
+            DobLevel::Different
+        };
+    }
+    if ya == yb && ma == db && da == mb {
+        return DobLevel::DayMonthSwapped;
+    }
+    if ma == mb && da == db && ya.abs_diff(yb) == 1 {
+        return DobLevel::YearPlusMinusOne;
+    }
+    let differ = u32::from(ya != yb) + u32::from(ma != mb) + u32::from(da != db);
+    if differ == 1 {
+        DobLevel::OneComponent
+    } else {
+        DobLevel::Different
+    }
+}
+
+/// The first- and last-name levels, with the swap check described in the module notes.
+#[inline]
+fn names(c: &Rec, m: &Rec, store: &NameStore) -> (NameLevel, NameLevel) {
+    let first = name_level(store, c.first, m.first, true);
+    let last = name_level(store, c.last, m.last, false);
+    if first > NameLevel::JaroWinkler1
+        && last > NameLevel::JaroWinkler1
+        && first != NameLevel::Missing
+        && last != NameLevel::Missing
+    {
+        let strong = |l: NameLevel| l <= NameLevel::JaroWinkler1;
+        if strong(name_level(store, c.first, m.last, false)) {
+            let crossed = name_level(store, c.last, m.first, true);
+            if strong(crossed) {
+                return (NameLevel::Swapped, crossed);
+            }
+        }
+    }
+    (first, last)
+}
+
+/// One name against another; nicknames count for first names only.
+#[inline]
+pub(crate) fn name_level(store: &NameStore, a: u32, b: u32, first: bool) -> NameLevel {
+    if a == NONE || b == NONE {
+        return NameLevel::Missing;
+    }
+    if a == b {
+        return NameLevel::Exact;
+    }
+    let (ia, ib) = (store.info(a), store.info(b));
+    if first && nicknames(store, ia, ib) {
+        return NameLevel::Nickname;
+    }
+    let (ba, bb) = (store.bytes(ia), store.bytes(ib));
+    if ba.len() == 1 || bb.len() == 1 {
+        return if ba[0] == bb[0] {
+            NameLevel::Initial
+        } else {
+            NameLevel::Different
+        };
+    }
+    // Most pairs of different names fail the bound, which costs far less than the similarity.
+    let common = (ia.letters[0] & ib.letters[0]).count_ones()
+        + (ia.letters[1] & ib.letters[1]).count_ones();
+    if jaro::upper_bound(ba.len(), bb.len(), common as usize, jaro::prefix(ba, bb)) >= 0.85 {
+        let jw = jaro::jaro_winkler(ba, bb);
+        if jw >= 0.92 {
+            return NameLevel::JaroWinkler1;
+        }
+        if jw >= 0.85 {
+            return NameLevel::JaroWinkler2;
+        }
+    }
+    if phonetic(ia, ib) {
+        NameLevel::Phonetic
+    } else {
+        NameLevel::Different
+    }
+}
+
+#[inline]
+fn phonetic(a: &NameInfo, b: &NameInfo) -> bool {
+    let dm = |x: u32, y: u32| x != 0 && x == y;
+    dm(a.dm[0], b.dm[0])
+        || dm(a.dm[0], b.dm[1])
+        || dm(a.dm[1], b.dm[0])
+        || dm(a.dm[1], b.dm[1])
+        || dm(a.nysiis, b.nysiis)
+}
+
+/// Whether two names share a nickname group (both lists sorted).
+#[inline]
+fn nicknames(store: &NameStore, a: &NameInfo, b: &NameInfo) -> bool {
+    let (ga, gb) = (store.groups(a), store.groups(b));
+    let (mut i, mut j) = (0, 0);
+    while i < ga.len() && j < gb.len() {
+        match ga[i].cmp(&gb[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}

@@ -1,0 +1,76 @@
+//! Record linkage of a client file against the master file, Fellegi-Sunter style.
+//!
+//! The pipeline, each step usable alone:
+//!
+//! 1. [`Prepared::new`] turns people into compact records (32 bytes: SSN digits, interned
+//!    name ids, packed date, phonetic blocking codes). Names are interned in the shared
+//!    [`NameTables`], which compute phonetic codes and nickname groups once per distinct name.
+//! 2. [`Blocks::build`] indexes the master under each blocking [`Rule`]; [`candidates`] pairs
+//!    each client record with the master records of its blocks.
+//! 3. [`compare`] gives a pair's [`Levels`] (one level per field: SSN, first name, last name,
+//!    date of birth).
+//! 4. [`Model::estimate_u`] learns how often each level occurs among random pairs,
+//!    [`Model::train`] learns by EM how often among true matches, from the [`patterns`] of the
+//!    candidates.
+//! 5. [`score`] weighs the pairs (with term-frequency adjustments for exact names), keeps those
+//!    above a probability and gives each an NDI-like [`class`]; [`one_to_one`] keeps the best
+//!    match of each record.
+//!
+//! [`run`] does it all. The crate does no IO: callers read files and hand over [`Person`]s (or
+//! [`PersonRef`]s, chunk by chunk, through a [`PreparedBuilder`]).
+
+mod blocks;
+mod hash;
+mod jaro;
+mod levels;
+mod model;
+mod names;
+mod prepare;
+mod run;
+mod score;
+
+pub use blocks::{
+    Blocks, Candidates, DEFAULT_BLOCK_CAP, Rule, UnknownRule, candidates, candidates_with_progress,
+    default_rules,
+};
+pub use levels::{DobLevel, Levels, NameLevel, SsnLevel};
+pub use model::{
+    DEFAULT_TF_FLOOR, FIELDS, FieldParams, HEADER, LineError, Model, ModelError, Training,
+    patterns,
+};
+pub use names::NameTables;
+pub use prepare::{PersonRef, Prepared, PreparedBuilder, Tf};
+pub use run::{Config, Outcome, run, run_with_progress};
+pub use score::{Match, class, one_to_one, score, score_with_progress};
+
+/// A progress callback: `(phase, done, total)`, called from any thread.
+pub type Progress = dyn Fn(&str, u64, u64) + Sync;
+
+/// A person as given: names in DMF form (uppercase ASCII; [`dmf_model::dmf_form`] normalises
+/// raw text), SSN and date of birth optional. A blank name is a missing one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub ssn: Option<dmf_model::Ssn>,
+    pub first: String,
+    pub middle: String,
+    pub last: String,
+    pub dob: Option<dmf_model::PartialDate>,
+}
+
+/// The levels of client record `ci` against master record `mi`. Allocates nothing; takes the
+/// name tables' read lock, so bulk callers should prefer [`patterns`] and [`score`].
+pub fn compare(
+    client: &Prepared,
+    ci: usize,
+    master: &Prepared,
+    mi: usize,
+    tables: &NameTables,
+) -> Levels {
+    client.check_tables(tables);
+    master.check_tables(tables);
+    let store = tables.read();
+    levels::compare_records(&client.recs[ci], &master.recs[mi], &store)
+}
+
+#[cfg(test)]
+mod tests;

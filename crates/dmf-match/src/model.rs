@@ -1,0 +1,641 @@
+//! The Fellegi-Sunter model: per field and level the probability `m` of the level among true
+//! matches and `u` among non-matches, the share `lambda` of true matches among candidate pairs;
+//! `u` estimated from random pairs, `m` and `lambda` by EM over candidate pairs.
+//!
+//! Fields are assumed independent given the match status, so a pair's weight is the sum over
+//! fields of `log2(m / u)` of its level. `Missing` has no parameters and weighs nothing.
+
+use std::fmt::Write;
+
+use rayon::prelude::*;
+
+use crate::hash::draw;
+use crate::levels::{DobLevel, Levels, NameLevel, SsnLevel, compare_records};
+use crate::names::NameTables;
+use crate::prepare::{Prepared, Tf};
+
+/// The compared fields, in the order of [`FieldParams`] and of model files.
+pub const FIELDS: [&str; 4] = ["ssn", "first", "last", "dob"];
+
+/// Per field, one probability per level of that field in the order of its `ALL`, `Missing`
+/// excluded (so `ssn[SsnLevel::Exact.index()]` is the SSN's exact level).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldParams {
+    pub ssn: Vec<f64>,
+    pub first: Vec<f64>,
+    pub last: Vec<f64>,
+    pub dob: Vec<f64>,
+}
+
+impl FieldParams {
+    /// The parameters of field `f` (an index into [`FIELDS`]).
+    pub fn field(&self, f: usize) -> &[f64] {
+        match f {
+            0 => &self.ssn,
+            1 => &self.first,
+            2 => &self.last,
+            _ => &self.dob,
+        }
+    }
+
+    fn field_mut(&mut self, f: usize) -> &mut Vec<f64> {
+        match f {
+            0 => &mut self.ssn,
+            1 => &mut self.first,
+            2 => &mut self.last,
+            _ => &mut self.dob,
+        }
+    }
+
+    /// Every field spread evenly over its levels.
+    pub fn uniform() -> FieldParams {
+        let even = |n: usize| vec![1.0 / n as f64; n];
+        FieldParams {
+            ssn: even(levels_of(0)),
+            first: even(levels_of(1)),
+            last: even(levels_of(2)),
+            dob: even(levels_of(3)),
+        }
+    }
+
+    /// Starting values of `m` for EM: true matches mostly agree, with the usual errors.
+    pub fn m_priors() -> FieldParams {
+        FieldParams {
+            // exact, one digit, transposed, different
+            ssn: vec![0.90, 0.03, 0.02, 0.05],
+            // exact, nickname, swapped, jw92, jw85, phonetic, initial, different
+            first: vec![0.80, 0.05, 0.01, 0.05, 0.03, 0.02, 0.02, 0.02],
+            last: vec![0.85, 0.001, 0.001, 0.06, 0.03, 0.02, 0.005, 0.033],
+            // exact, day-month swapped, year ±1, one component, compatible partial, different
+            dob: vec![0.85, 0.02, 0.02, 0.05, 0.03, 0.03],
+        }
+    }
+}
+
+/// Levels of field `f` that carry parameters (all but `Missing`).
+fn levels_of(f: usize) -> usize {
+    match f {
+        0 => SsnLevel::ALL.len() - 1,
+        1 | 2 => NameLevel::ALL.len() - 1,
+        _ => DobLevel::ALL.len() - 1,
+    }
+}
+
+/// The level codes of field `f`, `Missing` excluded.
+fn codes_of(f: usize) -> Vec<&'static str> {
+    let codes: Vec<&'static str> = match f {
+        0 => SsnLevel::ALL.iter().map(|l| l.code()).collect(),
+        1 | 2 => NameLevel::ALL.iter().map(|l| l.code()).collect(),
+        _ => DobLevel::ALL.iter().map(|l| l.code()).collect(),
+    };
+    codes[..codes.len() - 1].to_vec()
+}
+
+/// Per field, the level index, or `None` for `Missing`.
+#[inline]
+fn field_levels(l: &Levels) -> [Option<usize>; 4] {
+    let known = |i: usize, n: usize| (i + 1 < n).then_some(i);
+    [
+        known(l.ssn.index(), SsnLevel::ALL.len()),
+        known(l.first.index(), NameLevel::ALL.len()),
+        known(l.last.index(), NameLevel::ALL.len()),
+        known(l.dob.index(), DobLevel::ALL.len()),
+    ]
+}
+
+/// The level codes of a pattern, per field.
+fn level_codes(l: &Levels) -> [&'static str; 4] {
+    [l.ssn.code(), l.first.code(), l.last.code(), l.dob.code()]
+}
+
+/// Probabilities are kept at least this far from 0 so that every weight is finite.
+const FLOOR: f64 = 1e-9;
+
+/// Default floor of term frequencies: names rarer than this weigh as if this frequent.
+pub const DEFAULT_TF_FLOOR: f64 = 1e-6;
+
+/// Fellegi-Sunter parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Share of true matches among candidate pairs.
+    pub lambda: f64,
+    pub m: FieldParams,
+    pub u: FieldParams,
+    /// Floor of the term frequencies in [`Model::weight_tf`].
+    pub tf_floor: f64,
+}
+
+/// How an EM run went.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Training {
+    pub iterations: usize,
+    /// Whether the parameters stopped moving (by less than 1e-7) before `max_iter`.
+    pub converged: bool,
+}
+
+impl Model {
+    /// `u` of each level from `n` random client × master pairs drawn with `seed`; the same
+    /// seed gives the same estimate on any number of threads. A level never seen counts as
+    /// half a pair, so that no weight is infinite.
+    ///
+    /// The SSN and the date of birth are compared on pairs drawn at random. The names are
+    /// compared on `n` other pairs whose master record is drawn among those born in the client
+    /// record's birth year (at random when it has none): first names follow fashions, so two
+    /// people born the same year share a first name more than twice as often as two people at
+    /// random, and nearly every candidate pair shares a birth year. With `u` from pairs at
+    /// random, every candidate of the same birth date and first name would look like a match
+    /// to EM.
+    pub fn estimate_u(
+        client: &Prepared,
+        master: &Prepared,
+        tables: &NameTables,
+        n: usize,
+        seed: u64,
+    ) -> FieldParams {
+        client.check_tables(tables);
+        master.check_tables(tables);
+        if client.is_empty() || master.is_empty() || n == 0 {
+            return FieldParams::uniform();
+        }
+        let by_year = ByYear::new(master);
+        let store = tables.read();
+        let store = &*store;
+        let (cn, mn) = (client.len() as u64, master.len() as u64);
+        const CHUNK: usize = 1 << 14;
+        let new_counts = || -> Vec<Vec<u64>> { (0..4).map(|f| vec![0; levels_of(f) + 1]).collect() };
+        let counts = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|k| {
+                let mut counts = new_counts();
+                for i in (k * CHUNK)..((k + 1) * CHUNK).min(n) {
+                    let i = 4 * i as u64;
+                    let c = &client.recs[draw(seed, i, cn) as usize];
+                    let m = &master.recs[draw(seed, i + 1, mn) as usize];
+                    let l = compare_records(c, m, store);
+                    counts[0][l.ssn.index()] += 1;
+                    counts[3][l.dob.index()] += 1;
+                    let c = &client.recs[draw(seed, i + 2, cn) as usize];
+                    let m = &master.recs[by_year.draw(c.dob >> 9, seed, i + 3, mn)];
+                    let l = compare_records(c, m, store);
+                    counts[1][l.first.index()] += 1;
+                    counts[2][l.last.index()] += 1;
+                }
+                counts
+            })
+            .reduce(new_counts, |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| {
+                    x.iter_mut().zip(y).for_each(|(x, y)| *x += y);
+                });
+                a
+            });
+        let mut u = FieldParams::uniform();
+        for (f, mut seen) in counts.into_iter().enumerate() {
+            seen.pop(); // Missing
+            if seen.iter().all(|&c| c == 0) {
+                continue;
+            }
+            let smoothed: Vec<f64> = seen.iter().map(|&c| (c as f64).max(0.5)).collect();
+            let total: f64 = smoothed.iter().sum();
+            *u.field_mut(f) = smoothed.iter().map(|c| c / total).collect();
+        }
+        u
+    }
+
+    /// Learns `m` and `lambda` by EM over level patterns with their counts, `u` fixed;
+    /// stops when no parameter moves by 1e-7 (`lambda` relatively) or after `max_iter`
+    /// iterations. The patterns are taken to be all the pairs there are: `lambda` is the share
+    /// of matches among them. For candidate pairs out of blocking, see
+    /// [`Model::train_on_candidates`].
+    pub fn train(patterns: &[(Levels, u64)], u: FieldParams, max_iter: usize) -> Model {
+        Model::train_with_summary(patterns, u, max_iter).0
+    }
+
+    /// [`Model::train`], also saying how many iterations ran and whether EM converged.
+    pub fn train_with_summary(
+        patterns: &[(Levels, u64)],
+        u: FieldParams,
+        max_iter: usize,
+    ) -> (Model, Training) {
+        let total = patterns.iter().map(|(_, n)| *n as f64).sum();
+        em(patterns, u, max_iter, total)
+    }
+
+    /// EM over the patterns of candidate pairs drawn by blocking from `all_pairs` client ×
+    /// master pairs; the pairs blocking left out count as non-matches.
+    ///
+    /// Blocking keeps the pairs that agree on some fields, so non-matching candidates agree
+    /// far more often than random pairs: taken as the whole population, they would look like
+    /// matches to a model whose `u` comes from random pairs (a pair of the same birth date and
+    /// first name but another surname and SSN would come out a match, and teach `m` that
+    /// matches often differ in SSN). Counted against all pairs instead, `lambda` is the chance
+    /// that two random records match, as `u` is a property of random pairs, and the posterior
+    /// of each candidate is that of a pair drawn from the whole product. Pairs left out
+    /// contribute nothing to `m` as long as blocking finds nearly all matches.
+    pub fn train_on_candidates(
+        patterns: &[(Levels, u64)],
+        u: FieldParams,
+        max_iter: usize,
+        all_pairs: u64,
+    ) -> (Model, Training) {
+        let candidates: f64 = patterns.iter().map(|(_, n)| *n as f64).sum();
+        em(patterns, u, max_iter, (all_pairs as f64).max(candidates))
+    }
+    /// The weight of a pattern: the sum over fields of `log2(m / u)`.
+    #[inline]
+    pub fn weight(&self, levels: &Levels) -> f64 {
+        field_levels(levels)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(f, l)| l.map(|l| self.field_weight(f, l)))
+            .sum()
+    }
+
+    #[inline]
+    fn field_weight(&self, f: usize, l: usize) -> f64 {
+        (self.m.field(f)[l].max(FLOOR) / self.u.field(f)[l].max(FLOOR)).log2()
+    }
+
+    /// The weight with term-frequency adjustments: an exact first or last name weighs
+    /// `log2(m / tf)` rather than `log2(m / u)`, where `tf` is the name's frequency in the
+    /// master (at least [`Model::tf_floor`]); so SMITH counts for less than a rare name. `tf`
+    /// comes from [`Prepared::tf`] of the master record.
+    #[inline]
+    pub fn weight_tf(&self, levels: &Levels, tf: Tf) -> f64 {
+        self.weight(levels) + self.tf_adjustments(levels, tf).iter().sum::<f64>()
+    }
+
+    /// The first- and last-name term-frequency adjustments of [`Model::weight_tf`].
+    #[inline]
+    pub fn tf_adjustments(&self, levels: &Levels, tf: Tf) -> [f64; 2] {
+        let exact = NameLevel::Exact.index();
+        let adjust = |u: f64, tf: f64| {
+            if tf > 0.0 {
+                (u.max(FLOOR) / tf.max(self.tf_floor)).log2()
+            } else {
+                0.0
+            }
+        };
+        [
+            if levels.first == NameLevel::Exact {
+                adjust(self.u.first[exact], tf.first)
+            } else {
+                0.0
+            },
+            // A swapped pair's last-name level compares the master's first name.
+            if levels.last == NameLevel::Exact && levels.first != NameLevel::Swapped {
+                adjust(self.u.last[exact], tf.last)
+            } else {
+                0.0
+            },
+        ]
+    }
+
+    /// The probability of a match from a weight and `lambda`.
+    #[inline]
+    pub fn probability(&self, weight: f64) -> f64 {
+        let prior = (self.lambda / (1.0 - self.lambda)).log2();
+        1.0 / (1.0 + (-(weight + prior)).exp2())
+    }
+
+    /// Per field: its name, the level code and the `log2(m / u)` it adds (0 for `Missing`).
+    pub fn contributions(&self, levels: &Levels) -> Vec<(&'static str, &'static str, f64)> {
+        let codes = level_codes(levels);
+        field_levels(levels)
+            .into_iter()
+            .enumerate()
+            .map(|(f, l)| (FIELDS[f], codes[f], l.map_or(0.0, |l| self.field_weight(f, l))))
+            .collect()
+    }
+
+    /// [`Model::contributions`] followed by the term-frequency adjustments, as fields
+    /// `tf_first` and `tf_last` (level `exact`), where they apply.
+    pub fn contributions_tf(
+        &self,
+        levels: &Levels,
+        tf: Tf,
+    ) -> Vec<(&'static str, &'static str, f64)> {
+        let mut out = self.contributions(levels);
+        let [first, last] = self.tf_adjustments(levels, tf);
+        if first != 0.0 {
+            out.push(("tf_first", "exact", first));
+        }
+        if last != 0.0 {
+            out.push(("tf_last", "exact", last));
+        }
+        out
+    }
+
+    /// The model as text: a versioned header, then one `name value` line per parameter.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        out.push_str(HEADER);
+        out.push('\n');
+        let _ = writeln!(out, "lambda {}", self.lambda);
+        let _ = writeln!(out, "tf_floor {}", self.tf_floor);
+        for (kind, params) in [("m", &self.m), ("u", &self.u)] {
+            for (f, field) in FIELDS.iter().enumerate() {
+                for (code, p) in codes_of(f).into_iter().zip(params.field(f)) {
+                    let _ = writeln!(out, "{kind} {field} {code} {p}");
+                }
+            }
+        }
+        out
+    }
+
+    /// Parses [`Model::to_text`]'s form. Blank lines and `#` comments are allowed; every
+    /// parameter must be given once.
+    pub fn from_text(text: &str) -> Result<Model, ModelError> {
+        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
+        match lines.next() {
+            Some((_, HEADER)) => {}
+            found => {
+                return Err(ModelError::Header {
+                    found: found.map_or(String::new(), |(_, l)| l.to_owned()),
+                });
+            }
+        }
+        let mut lambda = None;
+        let mut tf_floor = None;
+        let mut params: [Vec<Vec<Option<f64>>>; 2] = std::array::from_fn(|_| {
+            (0..4).map(|f| vec![None; levels_of(f)]).collect()
+        });
+        for (line, text) in lines {
+            if text.is_empty() || text.starts_with('#') {
+                continue;
+            }
+            let err = |kind| ModelError::Line { line, kind };
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let number = |w: &str| -> Result<f64, ModelError> {
+                let v: f64 = w
+                    .parse()
+                    .map_err(|_| err(LineError::Number(w.to_owned())))?;
+                if v.is_finite() {
+                    Ok(v)
+                } else {
+                    Err(err(LineError::Number(w.to_owned())))
+                }
+            };
+            let probability = |v: f64| {
+                if (0.0..=1.0).contains(&v) {
+                    Ok(v)
+                } else {
+                    Err(err(LineError::Probability(v)))
+                }
+            };
+            let set = |slot: &mut Option<f64>, v: f64, name: String| {
+                if slot.replace(v).is_some() {
+                    Err(err(LineError::Duplicate(name)))
+                } else {
+                    Ok(())
+                }
+            };
+            match words.as_slice() {
+                ["lambda", v] => {
+                    let v = probability(number(v)?)?;
+                    set(&mut lambda, v, "lambda".into())?;
+                }
+                ["tf_floor", v] => {
+                    let v = probability(number(v)?)?;
+                    set(&mut tf_floor, v, "tf_floor".into())?;
+                }
+                [kind @ ("m" | "u"), field, code, v] => {
+                    let f = FIELDS
+                        .iter()
+                        .position(|x| x == field)
+                        .ok_or_else(|| err(LineError::Field(field.to_string())))?;
+                    let l = codes_of(f)
+                        .iter()
+                        .position(|x| x == code)
+                        .ok_or_else(|| err(LineError::Level(code.to_string())))?;
+                    let v = probability(number(v)?)?;
+                    let k = usize::from(*kind == "u");
+                    set(&mut params[k][f][l], v, format!("{kind} {field} {code}"))?;
+                }
+                [name, ..] if ["lambda", "tf_floor", "m", "u"].contains(name) => {
+                    return Err(err(LineError::Shape));
+                }
+                _ => return Err(err(LineError::Unknown(text.to_owned()))),
+            }
+        }
+        let lambda = lambda.ok_or_else(|| ModelError::Missing("lambda".into()))?;
+        let tf_floor = tf_floor.ok_or_else(|| ModelError::Missing("tf_floor".into()))?;
+        let mut out = [FieldParams::uniform(), FieldParams::uniform()];
+        for (k, kind) in ["m", "u"].into_iter().enumerate() {
+            for f in 0..4 {
+                for (l, code) in codes_of(f).into_iter().enumerate() {
+                    out[k].field_mut(f)[l] = params[k][f][l].ok_or_else(|| {
+                        ModelError::Missing(format!("{kind} {} {code}", FIELDS[f]))
+                    })?;
+                }
+            }
+        }
+        let [m, u] = out;
+        Ok(Model {
+            lambda,
+            m,
+            u,
+            tf_floor,
+        })
+    }
+}
+
+/// The first line of a model file.
+pub const HEADER: &str = "dmf-match model 1";
+
+/// Why a model text does not parse.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("line 1: expected {HEADER:?}, found {found:?}")]
+    Header { found: String },
+    #[error("line {line}: {kind}")]
+    Line { line: usize, kind: LineError },
+    #[error("parameter {0} is missing")]
+    Missing(String),
+}
+
+/// What is wrong with one line of a model text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LineError {
+    #[error("unknown line {0:?}")]
+    Unknown(String),
+    #[error("expected `lambda P`, `tf_floor P` or `m|u FIELD LEVEL P`")]
+    Shape,
+    #[error("unknown field {0:?}")]
+    Field(String),
+    #[error("unknown level {0:?}")]
+    Level(String),
+    #[error("{0:?} is not a number")]
+    Number(String),
+    #[error("{0} is not a probability")]
+    Probability(f64),
+    #[error("{0} given twice")]
+    Duplicate(String),
+}
+
+/// Master records by birth year, for drawing a master record born in a given year.
+struct ByYear {
+    /// `ids[start[y - first]..start[y - first + 1]]` are born in year `y`.
+    first: u32,
+    start: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+impl ByYear {
+    fn new(master: &Prepared) -> ByYear {
+        let year = |r: &crate::prepare::Rec| r.dob >> 9;
+        let years = master.recs.iter().map(year).filter(|&y| y != 0);
+        let (Some(first), Some(last)) = (years.clone().min(), years.max()) else {
+            return ByYear {
+                first: 0,
+                start: vec![0],
+                ids: Vec::new(),
+            };
+        };
+        let mut start = vec![0u32; (last - first + 2) as usize];
+        for r in &master.recs {
+            if year(r) != 0 {
+                start[(year(r) - first + 1) as usize] += 1;
+            }
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut next = start.clone();
+        let mut ids = vec![0u32; *start.last().unwrap_or(&0) as usize];
+        for (i, r) in master.recs.iter().enumerate() {
+            if year(r) != 0 {
+                let slot = &mut next[(year(r) - first) as usize];
+                ids[*slot as usize] = i as u32;
+                *slot += 1;
+            }
+        }
+        ByYear { first, start, ids }
+    }
+
+    /// A master record born in `year`, or any when none is (or `year` is 0, unknown).
+    fn draw(&self, year: u32, seed: u64, i: u64, master_len: u64) -> usize {
+        if year >= self.first && year != 0 {
+            let y = (year - self.first) as usize;
+            if y + 1 < self.start.len() {
+                let (lo, hi) = (self.start[y], self.start[y + 1]);
+                if hi > lo {
+                    return self.ids[lo as usize + draw(seed, i, u64::from(hi - lo)) as usize]
+                        as usize;
+                }
+            }
+        }
+        draw(seed, i, master_len) as usize
+    }
+}
+
+/// EM with `u` fixed over `patterns`, out of `total` pairs (the rest taken as non-matches).
+fn em(patterns: &[(Levels, u64)], u: FieldParams, max_iter: usize, total: f64) -> (Model, Training) {
+    let patterns: Vec<([Option<usize>; 4], f64)> = patterns
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(l, n)| (field_levels(l), *n as f64))
+        .collect();
+    let given: f64 = patterns.iter().map(|(_, n)| n).sum();
+    let mut model = Model {
+        // Half the given pairs, or a tenth of all when they are all there is.
+        lambda: if total > 0.0 {
+            (0.5 * given / total).min(0.1)
+        } else {
+            0.1
+        },
+        m: FieldParams::m_priors(),
+        u,
+        tf_floor: DEFAULT_TF_FLOOR,
+    };
+    let mut training = Training {
+        iterations: 0,
+        converged: false,
+    };
+    if given == 0.0 {
+        return (model, training);
+    }
+    let log_u: Vec<Vec<f64>> = (0..4)
+        .map(|f| model.u.field(f).iter().map(|&p| p.max(FLOOR).ln()).collect())
+        .collect();
+    while training.iterations < max_iter {
+        training.iterations += 1;
+        let log_m: Vec<Vec<f64>> = (0..4)
+            .map(|f| model.m.field(f).iter().map(|&p| p.max(FLOOR).ln()).collect())
+            .collect();
+        let mut acc: Vec<Vec<f64>> = (0..4).map(|f| vec![0.0; levels_of(f)]).collect();
+        let mut matches = 0.0;
+        let prior = (model.lambda / (1.0 - model.lambda)).ln();
+        for (levels, n) in &patterns {
+            let mut odds = prior;
+            for (f, l) in levels.iter().enumerate() {
+                if let Some(l) = *l {
+                    odds += log_m[f][l] - log_u[f][l];
+                }
+            }
+            let p = n / (1.0 + (-odds).exp());
+            matches += p;
+            for (f, l) in levels.iter().enumerate() {
+                if let Some(l) = *l {
+                    acc[f][l] += p;
+                }
+            }
+        }
+        let mut moved: f64 = 0.0;
+        for (f, a) in acc.iter().enumerate() {
+            let sum: f64 = a.iter().sum();
+            if sum <= 0.0 {
+                continue;
+            }
+            let m = model.m.field_mut(f);
+            for (old, &x) in m.iter_mut().zip(a) {
+                let new = (x / sum).max(FLOOR);
+                moved = moved.max((new - *old).abs());
+                *old = new;
+            }
+        }
+        // Among all client x master pairs the share of matches can be far below FLOOR.
+        let lambda = (matches / total).clamp(1e-300, 1.0 - 1e-12);
+        moved = moved.max((lambda - model.lambda).abs() / model.lambda);
+        model.lambda = lambda;
+        if moved < 1e-7 {
+            training.converged = true;
+            break;
+        }
+    }
+    (model, training)
+}
+
+fn add_counts(mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
+    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+    a
+}
+
+/// The level patterns of `pairs` with their counts, counted on all threads.
+pub fn patterns(
+    client: &Prepared,
+    master: &Prepared,
+    pairs: &[(u32, u32)],
+    tables: &NameTables,
+) -> Vec<(Levels, u64)> {
+    client.check_tables(tables);
+    master.check_tables(tables);
+    let store = tables.read();
+    let store = &*store;
+    let counts = pairs
+        .par_chunks(1 << 14)
+        .map(|chunk| {
+            let mut counts = vec![0u64; Levels::COUNT];
+            for &(c, m) in chunk {
+                let l = compare_records(&client.recs[c as usize], &master.recs[m as usize], store);
+                counts[l.index()] += 1;
+            }
+            counts
+        })
+        .reduce(|| vec![0u64; Levels::COUNT], add_counts);
+    counts
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, n)| n > 0)
+        .map(|(i, n)| (Levels::from_index(i), n))
+        .collect()
+}

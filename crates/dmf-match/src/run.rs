@@ -1,0 +1,139 @@
+//! The whole linkage in one call: blocking, candidates, training, scoring.
+
+use std::time::{Duration, Instant};
+
+use crate::Progress;
+use crate::blocks::{Blocks, DEFAULT_BLOCK_CAP, Rule, candidates_with_progress, default_rules};
+use crate::model::{Model, Training, patterns};
+use crate::names::NameTables;
+use crate::prepare::Prepared;
+use crate::score::{Match, one_to_one, score_with_progress};
+
+/// What [`run`] does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub rules: Vec<Rule>,
+    /// Blocks larger than this are skipped (see [`DEFAULT_BLOCK_CAP`]).
+    pub block_cap: usize,
+    /// Random client × master pairs for `u`.
+    pub u_sample: usize,
+    /// Seed of the random pairs.
+    pub seed: u64,
+    /// EM iterations at most.
+    pub max_iter: usize,
+    /// Matches below this probability are dropped.
+    pub threshold: f64,
+    /// Keep each client and master record in one match at most ([`one_to_one`]).
+    pub one_to_one: bool,
+    /// A model to score with instead of training one.
+    pub model: Option<Model>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            rules: default_rules(),
+            block_cap: DEFAULT_BLOCK_CAP,
+            u_sample: 1_000_000,
+            seed: 1,
+            max_iter: 100,
+            threshold: 0.5,
+            one_to_one: false,
+            model: None,
+        }
+    }
+}
+
+/// What [`run`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Pairs each rule produced before de-duplication.
+    pub per_rule: Vec<(Rule, u64)>,
+    /// Per rule, client records whose block was over the cap.
+    pub capped: Vec<(Rule, u64)>,
+    /// Distinct candidate pairs.
+    pub candidates: u64,
+    pub model: Model,
+    /// How EM went; `None` when the model was given.
+    pub training: Option<Training>,
+    pub matches: Vec<Match>,
+    /// Time per phase: `blocks`, `candidates`, `u`, `patterns`, `em`, `score`, `one_to_one`.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Links `client` to `master`: see [`run_with_progress`].
+pub fn run(client: &Prepared, master: &Prepared, tables: &NameTables, config: &Config) -> Outcome {
+    run_with_progress(client, master, tables, config, &|_, _, _| {})
+}
+
+/// Indexes the master under the rules, finds candidate pairs, estimates `u` from random pairs
+/// and `m` and `lambda` by EM (unless a model is given), scores the pairs and, if asked, keeps
+/// a one-to-one assignment. `progress` gets `(phase, done, total)` now and then.
+pub fn run_with_progress(
+    client: &Prepared,
+    master: &Prepared,
+    tables: &NameTables,
+    config: &Config,
+    progress: &Progress,
+) -> Outcome {
+    client.check_tables(tables);
+    master.check_tables(tables);
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |phase: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        let now = Instant::now();
+        timings.push((phase, now - clock));
+        clock = now;
+    };
+
+    progress("blocks", 0, 1);
+    let blocks = Blocks::build_with_cap(master, &config.rules, config.block_cap);
+    progress("blocks", 1, 1);
+    lap("blocks", &mut timings);
+    let found = candidates_with_progress(client, &blocks, progress);
+    drop(blocks);
+    lap("candidates", &mut timings);
+
+    let (model, training) = match &config.model {
+        Some(m) => (m.clone(), None),
+        None => {
+            progress("u", 0, config.u_sample as u64);
+            let u = Model::estimate_u(client, master, tables, config.u_sample, config.seed);
+            progress("u", config.u_sample as u64, config.u_sample as u64);
+            lap("u", &mut timings);
+            let patterns = patterns(client, master, &found.pairs, tables);
+            lap("patterns", &mut timings);
+            progress("em", 0, 1);
+            let all_pairs = client.len() as u64 * master.len() as u64;
+            let (model, training) =
+                Model::train_on_candidates(&patterns, u, config.max_iter, all_pairs);
+            progress("em", 1, 1);
+            lap("em", &mut timings);
+            (model, Some(training))
+        }
+    };
+
+    let mut matches = score_with_progress(
+        client,
+        master,
+        &found.pairs,
+        &model,
+        tables,
+        config.threshold,
+        progress,
+    );
+    lap("score", &mut timings);
+    if config.one_to_one {
+        matches = one_to_one(matches);
+        lap("one_to_one", &mut timings);
+    }
+    Outcome {
+        per_rule: found.per_rule,
+        capped: found.capped,
+        candidates: found.pairs.len() as u64,
+        model,
+        training,
+        matches,
+        timings,
+    }
+}

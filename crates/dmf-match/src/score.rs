@@ -1,0 +1,167 @@
+//! Scoring candidate pairs, NDI-like classes, and the one-to-one assignment.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use crate::Progress;
+use crate::levels::{DobLevel, Levels, NameLevel, SsnLevel, compare_records};
+use crate::model::Model;
+use crate::names::NameTables;
+use crate::prepare::Prepared;
+
+/// A scored pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub client: u32,
+    pub master: u32,
+    pub levels: Levels,
+    /// Sum of `log2(m / u)` with term-frequency adjustments.
+    pub weight: f64,
+    pub probability: f64,
+    /// See [`class`].
+    pub class: u8,
+}
+
+/// An NDI-like class of a pair, 1 (surest) to 5:
+///
+/// 1. SSN exact, first and last name exact, date of birth exact;
+/// 2. otherwise SSN exact, one digit off or two digits transposed (at least 7 of 9 digits agree);
+/// 3. SSN missing on one side, and the other items agree strongly: first name exact, nickname,
+///    Jaro-Winkler ≥ 0.92 or swapped; last name exact or Jaro-Winkler ≥ 0.92; date of birth
+///    exact, compatible partial or day and month swapped;
+/// 4. SSN missing on one side, weaker agreement;
+/// 5. SSN known on both sides and different (by more than one digit or one transposition).
+///
+/// The NDI counts agreeing items (sex and birth state too); we have only names and the date,
+/// so "8 or more items" becomes "each of the three at a strong level".
+pub fn class(levels: &Levels) -> u8 {
+    match levels.ssn {
+        SsnLevel::Exact
+            if levels.first == NameLevel::Exact
+                && levels.last == NameLevel::Exact
+                && levels.dob == DobLevel::Exact =>
+        {
+            1
+        }
+        SsnLevel::Exact | SsnLevel::OneDigit | SsnLevel::Transposed => 2,
+        SsnLevel::Different => 5,
+        SsnLevel::Missing => {
+            let first = matches!(
+                levels.first,
+                NameLevel::Exact
+                    | NameLevel::Nickname
+                    | NameLevel::JaroWinkler1
+                    | NameLevel::Swapped
+            );
+            let last = matches!(levels.last, NameLevel::Exact | NameLevel::JaroWinkler1);
+            let dob = matches!(
+                levels.dob,
+                DobLevel::Exact | DobLevel::CompatiblePartial | DobLevel::DayMonthSwapped
+            );
+            if first && last && dob { 3 } else { 4 }
+        }
+    }
+}
+
+/// Scores every candidate pair and keeps those with probability at least `threshold`, sorted
+/// by client, then weight descending, then master.
+pub fn score(
+    client: &Prepared,
+    master: &Prepared,
+    pairs: &[(u32, u32)],
+    model: &Model,
+    tables: &NameTables,
+    threshold: f64,
+) -> Vec<Match> {
+    score_with_progress(client, master, pairs, model, tables, threshold, &|_, _, _| {})
+}
+
+/// [`score`], reporting `("score", pairs done, total)` now and then.
+pub fn score_with_progress(
+    client: &Prepared,
+    master: &Prepared,
+    pairs: &[(u32, u32)],
+    model: &Model,
+    tables: &NameTables,
+    threshold: f64,
+    progress: &Progress,
+) -> Vec<Match> {
+    client.check_tables(tables);
+    master.check_tables(tables);
+    // Weights of all patterns once, so a pair costs its comparison and a table read.
+    let weights: Vec<f64> = (0..Levels::COUNT)
+        .map(|i| model.weight(&Levels::from_index(i)))
+        .collect();
+    let store = tables.read();
+    let store = &*store;
+    let total = pairs.len() as u64;
+    let done = AtomicU64::new(0);
+    let mut out: Vec<Match> = pairs
+        .par_chunks(1 << 14)
+        .flat_map_iter(|chunk| {
+            let mut kept = Vec::new();
+            for &(c, m) in chunk {
+                let levels =
+                    compare_records(&client.recs[c as usize], &master.recs[m as usize], store);
+                let mut weight = weights[levels.index()];
+                if levels.first == NameLevel::Exact || levels.last == NameLevel::Exact {
+                    weight += model.tf_adjustments(&levels, master.tf(m as usize)).iter().sum::<f64>();
+                }
+                let probability = model.probability(weight);
+                if probability >= threshold {
+                    kept.push(Match {
+                        client: c,
+                        master: m,
+                        levels,
+                        weight,
+                        probability,
+                        class: class(&levels),
+                    });
+                }
+            }
+            let d = done.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
+            progress("score", d, total);
+            kept
+        })
+        .collect();
+    out.par_sort_unstable_by(|a, b| {
+        a.client
+            .cmp(&b.client)
+            .then(b.weight.total_cmp(&a.weight))
+            .then(a.master.cmp(&b.master))
+    });
+    out
+}
+
+/// Keeps each client and each master record in one match at most: greedily by weight, highest
+/// first (ties to the lower client, then master). The result is sorted by client.
+pub fn one_to_one(mut matches: Vec<Match>) -> Vec<Match> {
+    matches.par_sort_unstable_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then(a.client.cmp(&b.client))
+            .then(a.master.cmp(&b.master))
+    });
+    let bits = |max: Option<u32>| vec![0u64; max.map_or(0, |m| m as usize / 64 + 1)];
+    let mut clients = bits(matches.iter().map(|m| m.client).max());
+    let mut masters = bits(matches.iter().map(|m| m.master).max());
+    matches.retain(|m| {
+        if is_set(&clients, m.client) || is_set(&masters, m.master) {
+            return false;
+        }
+        set(&mut clients, m.client);
+        set(&mut masters, m.master);
+        true
+    });
+    matches.par_sort_unstable_by(|a, b| a.client.cmp(&b.client).then(a.master.cmp(&b.master)));
+    matches
+}
+
+fn is_set(bits: &[u64], i: u32) -> bool {
+    bits[i as usize / 64] >> (i % 64) & 1 == 1
+}
+
+fn set(bits: &mut [u64], i: u32) {
+    bits[i as usize / 64] |= 1 << (i % 64);
+}

@@ -1,0 +1,460 @@
+//! `dmf match`: a client file against the master file (a DMF file or a registry), with the
+//! Fellegi-Sunter model of `dmf-match`; reading dirty client files, writing the matches and
+//! a self-contained HTML report.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use dmf_format::{ChangeCode, DmfReader};
+use dmf_match::{
+    Config, DobLevel, FIELDS, Levels, Match, Model, NameLevel, NameTables, Person, Prepared,
+    SsnLevel,
+};
+use dmf_model::{PartialDate, Ssn, dmf_form};
+use serde_json::json;
+
+use crate::{MatchArgs, progress};
+
+/// The client file: people in file order, their ids and the columns passed through.
+struct Client {
+    people: Vec<Person>,
+    ids: Vec<String>,
+    extra_names: Vec<String>,
+    extra: Vec<Vec<String>>,
+    /// Bad cells: `file:line:column: field: reason`, treated as missing.
+    problems: Vec<String>,
+    bad_cells: u64,
+}
+
+const KNOWN: [&str; 7] = ["id", "ssn", "first", "middle", "last", "suffix", "dob"];
+const REQUIRED: [&str; 3] = ["id", "first", "last"];
+
+/// A date of birth as clients write it: ISO (`1958-07-01`, `1958-07`, `1958`), US
+/// (`07/01/1958`) or DMF (`07011958`, zeros for unknown parts).
+pub fn parse_dob(text: &str) -> Result<PartialDate, String> {
+    let t = text.trim();
+    if let Some((m, rest)) = t.split_once('/') {
+        let (d, y) = rest
+            .split_once('/')
+            .ok_or_else(|| format!("{t:?} is not MM/DD/YYYY"))?;
+        let num = |s: &str, what: &str| {
+            s.parse::<u16>()
+                .map_err(|_| format!("{t:?}: the {what} {s:?} is not a number"))
+        };
+        let (m, d, y) = (num(m, "month")?, num(d, "day")?, num(y, "year")?);
+        let (m, d) = (u8::try_from(m).unwrap_or(99), u8::try_from(d).unwrap_or(99));
+        return PartialDate::new(y, Some(m), Some(d)).map_err(|e| format!("{t:?}: {e}"));
+    }
+    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        let b: [u8; 8] = t.as_bytes().try_into().expect("eight bytes");
+        return PartialDate::parse_mmddccyy(&b).map_err(|e| format!("{t:?}: {e}"));
+    }
+    t.parse::<PartialDate>().map_err(|e| format!("{t:?}: {e}"))
+}
+
+/// Reads the client CSV. Structural problems (no header, a required column missing, the
+/// wrong delimiter) stop at once; a bad cell is reported and treated as missing, or stops
+/// the run with `--strict`.
+fn read_client(path: &Path, renames: &HashMap<String, String>, strict: bool) -> Result<Client> {
+    let name = path.display().to_string();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(path)
+        .with_context(|| format!("cannot open {name}"))?;
+    let header: Vec<String> = reader
+        .headers()
+        .with_context(|| format!("{name}: cannot read the header"))?
+        .iter()
+        .map(|h| {
+            let h = h.trim().to_ascii_lowercase();
+            renames.get(&h).cloned().unwrap_or(h)
+        })
+        .collect();
+    if header.len() == 1 {
+        let h = &header[0];
+        if let Some(d) = [';', '\t', '|'].into_iter().find(|d| h.contains(*d)) {
+            bail!(
+                "{name}:1: the header is one column {h:?}: the file is delimited by {d:?}, not commas"
+            );
+        }
+    }
+    for r in REQUIRED {
+        if !header.iter().any(|h| h == r) {
+            bail!(
+                "{name}:1: no column {r:?} (columns: {}); rename with --columns {r}=YOUR_NAME",
+                header.join(", ")
+            );
+        }
+    }
+    let col = |n: &str| header.iter().position(|h| h == n);
+    let (id_c, ssn_c, first_c, middle_c, last_c, dob_c) = (
+        col("id").expect("required"),
+        col("ssn"),
+        col("first").expect("required"),
+        col("middle"),
+        col("last").expect("required"),
+        col("dob"),
+    );
+    let extra_cols: Vec<usize> = (0..header.len())
+        .filter(|i| !KNOWN.contains(&header[*i].as_str()))
+        .collect();
+    let mut client = Client {
+        people: Vec::new(),
+        ids: Vec::new(),
+        extra_names: extra_cols.iter().map(|&i| header[i].clone()).collect(),
+        extra: Vec::new(),
+        problems: Vec::new(),
+        bad_cells: 0,
+    };
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => bail!("{name}: {e}"),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").trim();
+        let mut bad = |c: usize, field: &str, reason: String| -> Result<()> {
+            let text = format!("{name}:{line}:{}: {field}: {reason}", c + 1);
+            if strict {
+                bail!("{text}");
+            }
+            client.bad_cells += 1;
+            if client.problems.len() < 1000 {
+                client.problems.push(text);
+            }
+            Ok(())
+        };
+        let ssn_text = cell(ssn_c);
+        let ssn = if ssn_text.is_empty() {
+            None
+        } else {
+            match ssn_text.parse::<Ssn>() {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    bad(ssn_c.expect("a cell"), "ssn", e.to_string())?;
+                    None
+                }
+            }
+        };
+        let dob_text = cell(dob_c);
+        let dob = if dob_text.is_empty() {
+            None
+        } else {
+            match parse_dob(dob_text) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    bad(dob_c.expect("a cell"), "dob", e)?;
+                    None
+                }
+            }
+        };
+        client.people.push(Person {
+            ssn,
+            first: dmf_form(cell(Some(first_c))),
+            middle: dmf_form(cell(middle_c)),
+            last: dmf_form(cell(Some(last_c))),
+            dob,
+        });
+        client.ids.push(cell(Some(id_c)).to_owned());
+        client.extra.push(
+            extra_cols
+                .iter()
+                .map(|&c| cell(Some(c)).to_owned())
+                .collect(),
+        );
+    }
+    Ok(client)
+}
+
+/// The master: people, their SSNs as published, and (with `--since`) each record's change.
+struct Master {
+    people: Vec<Person>,
+    changes: Vec<ChangeCode>,
+    cursor: Option<u64>,
+}
+
+fn person_of(r: &dmf_format::DmfRecord) -> Person {
+    Person {
+        ssn: Some(r.ssn()),
+        first: r.first().to_owned(),
+        middle: r.middle().to_owned(),
+        last: r.last().to_owned(),
+        dob: r.dob(),
+    }
+}
+
+fn read_master(args: &MatchArgs, quiet: bool) -> Result<Master> {
+    let mut master = Master {
+        people: Vec::new(),
+        changes: Vec::new(),
+        cursor: None,
+    };
+    if let Some(path) = &args.master {
+        let name = path.display().to_string();
+        let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
+        let bar = progress::spinner("master records", quiet);
+        let mut reader = DmfReader::new(file);
+        let mut wrong = 0u64;
+        while let Some(rec) = reader
+            .next_record()
+            .with_context(|| format!("cannot read {name}"))?
+        {
+            match rec {
+                Ok(r) if r.change() != ChangeCode::Delete => {
+                    master.people.push(person_of(&r));
+                    master.changes.push(r.change());
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    wrong += 1;
+                    if wrong <= 5 {
+                        eprintln!("{name}:{}: skipped: {}", e.line, e.errors[0].reason);
+                    }
+                }
+            }
+            if master.people.len() % 65_536 == 0 {
+                bar.set_position(master.people.len() as u64);
+            }
+        }
+        bar.finish_and_clear();
+        if wrong > 0 {
+            eprintln!("{name}: {wrong} wrong lines skipped (`dmf format check {name}` lists them)");
+        }
+        return Ok(master);
+    }
+    let Some(data) = &args.data else {
+        bail!("give --master FILE (a DMF file) or --data DIR (a registry)");
+    };
+    let registry = dmf_registry::Registry::open(data)?;
+    // A subscriber certified under the limited-access rule; deaths only a state reported
+    // are not for matching outside benefit programs.
+    let audience = dmf_registry::distribution::Audience {
+        certified: true,
+        state_deaths: false,
+    };
+    let today = crate::today();
+    let records = match args.since {
+        Some(since) => {
+            let mut out = Vec::new();
+            let mut cursor = since;
+            loop {
+                let page = dmf_registry::distribution::changes(
+                    &registry, cursor, 50_000, audience, today,
+                )?;
+                if page.cursor == cursor {
+                    break;
+                }
+                cursor = page.cursor;
+                out.extend(page.records);
+            }
+            master.cursor = Some(cursor);
+            out
+        }
+        None => {
+            let (cursor, records) =
+                dmf_registry::distribution::full_file(&registry, audience, today)?;
+            master.cursor = Some(cursor);
+            records
+        }
+    };
+    for r in &records {
+        master.people.push(person_of(r));
+        master.changes.push(r.change());
+    }
+    Ok(master)
+}
+
+fn level_codes(l: &Levels) -> [&'static str; 4] {
+    [l.ssn.code(), l.first.code(), l.last.code(), l.dob.code()]
+}
+
+pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
+    let started = Instant::now();
+    if args.since.is_some() && args.data.is_none() {
+        bail!("--since CURSOR needs --data DIR (a registry)");
+    }
+    let mut renames = HashMap::new();
+    for pair in args.columns.iter().flat_map(|c| c.split(',')) {
+        let (ours, theirs) = pair.split_once('=').with_context(|| {
+            format!("--columns {pair:?}: expected OURS=THEIRS, e.g. dob=birth_date")
+        })?;
+        renames.insert(
+            theirs.trim().to_ascii_lowercase(),
+            ours.trim().to_ascii_lowercase(),
+        );
+    }
+    let client = read_client(&args.client, &renames, args.strict)?;
+    for p in client.problems.iter().take(20) {
+        eprintln!("{p} (treated as missing)");
+    }
+    if client.bad_cells > 20 {
+        eprintln!(
+            "… {} bad cells in all, each treated as missing",
+            client.bad_cells
+        );
+    }
+    let master = read_master(args, quiet)?;
+    let loaded = started.elapsed().as_secs_f64();
+
+    let tables = NameTables::shipped();
+    let bar = progress::phases(quiet);
+    let shown = bar.clone();
+    let progress = move |phase: &str, done: u64, total: u64| {
+        shown.set_length(total);
+        shown.set_position(done);
+        shown.set_message(phase.to_owned());
+    };
+    let client_p = Prepared::new(&client.people, &tables);
+    let master_p = Prepared::new(&master.people, &tables);
+    let mut config = Config::default();
+    if let Some(path) = &args.model {
+        if path.is_file() && !args.train {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            config.model =
+                Some(Model::from_text(&text).with_context(|| format!("model {}", path.display()))?);
+        }
+    }
+    config.threshold = args.threshold;
+    config.one_to_one = args.one_to_one;
+    let outcome = dmf_match::run_with_progress(&client_p, &master_p, &tables, &config, &progress);
+    bar.finish_and_clear();
+    if let Some(path) = &args.model
+        && config.model.is_none()
+    {
+        std::fs::write(path, outcome.model.to_text())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let matches = &outcome.matches;
+    write_matches(args, &client, &master, matches)?;
+    if let Some(path) = &args.report {
+        let html = crate::match_report::html(
+            &outcome.model,
+            &client.people,
+            &client.ids,
+            &master.people,
+            &outcome,
+        );
+        std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let pairs: u64 = outcome.candidates;
+    let summary = json!({
+        "client_records": client.people.len(),
+        "master_records": master.people.len(),
+        "bad_cells": client.bad_cells,
+        "candidates": pairs,
+        "candidates_per_rule": outcome.per_rule.iter().map(|(r, n)| json!({"rule": format!("{r:?}"), "candidates": n})).collect::<Vec<_>>(),
+        "matches": matches.len(),
+        "clients_matched": matches.iter().map(|m| m.client).collect::<std::collections::HashSet<_>>().len(),
+        "cursor": master.cursor,
+        "seconds": seconds,
+        "load_seconds": loaded,
+        "candidate_pairs_per_second": (pairs as f64 / (seconds - loaded).max(1e-9)).round(),
+    });
+    if args.json {
+        println!("{summary}");
+    } else {
+        println!(
+            "{} client records against {} master records: {} candidate pairs ({}), {} matches for {} clients, in {seconds:.1} s",
+            client.people.len(),
+            master.people.len(),
+            pairs,
+            outcome
+                .per_rule
+                .iter()
+                .map(|(r, n)| format!("{r:?} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            matches.len(),
+            summary["clients_matched"],
+        );
+        if let Some(c) = master.cursor {
+            println!("master cursor: {c} (give --since {c} next time to match only what changed)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_matches(
+    args: &MatchArgs,
+    client: &Client,
+    master: &Master,
+    matches: &[Match],
+) -> Result<()> {
+    let out: Box<dyn Write> = match &args.out {
+        Some(p) => Box::new(BufWriter::new(
+            File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut w = csv::Writer::from_writer(out);
+    let mut header: Vec<String> = [
+        "client_id",
+        "ssn",
+        "match_weight",
+        "match_probability",
+        "class",
+        "ssn_level",
+        "first_level",
+        "last_level",
+        "dob_level",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    if args.since.is_some() {
+        header.push("change".into());
+    }
+    header.extend(client.extra_names.iter().cloned());
+    w.write_record(&header)?;
+    for m in matches {
+        let c = m.client as usize;
+        let mi = m.master as usize;
+        let mut row: Vec<String> = vec![
+            client.ids[c].clone(),
+            master.people[mi]
+                .ssn
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            format!("{:.3}", m.weight),
+            format!("{:.6}", m.probability),
+            m.class.to_string(),
+        ];
+        row.extend(level_codes(&m.levels).iter().map(|s| (*s).to_owned()));
+        if args.since.is_some() {
+            row.push(master.changes[mi].name().to_owned());
+        }
+        row.extend(client.extra[c].iter().cloned());
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Every level's m and u, field by field: `(field, level, m, u)`.
+pub fn model_rows(model: &Model) -> Vec<(&'static str, &'static str, f64, f64)> {
+    let codes: [Vec<&'static str>; 4] = [
+        SsnLevel::ALL.iter().map(|l| l.code()).collect(),
+        NameLevel::ALL.iter().map(|l| l.code()).collect(),
+        NameLevel::ALL.iter().map(|l| l.code()).collect(),
+        DobLevel::ALL.iter().map(|l| l.code()).collect(),
+    ];
+    let mut rows = Vec::new();
+    for (f, field) in FIELDS.iter().enumerate() {
+        let (m, u) = (model.m.field(f), model.u.field(f));
+        for (i, code) in codes[f].iter().enumerate() {
+            if let (Some(&m), Some(&u)) = (m.get(i), u.get(i)) {
+                rows.push((*field, *code, m, u));
+            }
+        }
+    }
+    rows
+}

@@ -1,0 +1,292 @@
+//! `dmf match` from the command line: accuracy on synthetic data with its truth file, dirty
+//! client files, the saved model, the report, and matching against a registry.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{dmf, s, stderr, stdout};
+
+/// A synthetic population with a client file and its truth.
+fn synth(dir: &Path) -> PathBuf {
+    let out = dir.join("s");
+    let o = dmf(&[
+        "synth",
+        "--people",
+        "30000",
+        "--clients",
+        "3000",
+        "--seed",
+        "11",
+        "--as-of",
+        "2026-11-23",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
+/// Precision and recall of each client's best match against client_truth.csv.
+fn precision_recall(matches: &Path, truth: &Path) -> (f64, f64) {
+    let mut best: HashMap<String, String> = HashMap::new();
+    let mut r = csv::Reader::from_path(matches).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        best.entry(rec[0].to_owned())
+            .or_insert_with(|| rec[1].to_owned());
+    }
+    let (mut tp, mut fp, mut missed) = (0.0, 0.0, 0.0);
+    let mut r = csv::Reader::from_path(truth).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        match (best.get(&rec[0]), &rec[1]) {
+            (Some(p), t) if p == t => tp += 1.0,
+            (Some(_), t) => {
+                fp += 1.0;
+                if !t.is_empty() {
+                    missed += 1.0;
+                }
+            }
+            (None, t) if !t.is_empty() => missed += 1.0,
+            (None, _) => {}
+        }
+    }
+    (tp / (tp + fp), tp / (tp + missed))
+}
+
+fn f1((p, r): (f64, f64)) -> f64 {
+    2.0 * p * r / (p + r)
+}
+
+#[test]
+fn matches_synthetic_clients_with_and_without_ssn() {
+    let dir = tempfile::tempdir().unwrap();
+    let syn = synth(dir.path());
+    let out = dir.path().join("m.csv");
+    let model = dir.path().join("model.txt");
+    let report = dir.path().join("report.html");
+    let o = dmf(&[
+        "-q",
+        "match",
+        "--client",
+        s(&syn.join("client.csv")),
+        "--master",
+        s(&syn.join("dmf.txt")),
+        "--out",
+        s(&out),
+        "--model",
+        s(&model),
+        "--report",
+        s(&report),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["candidates"].as_u64().unwrap() > 0, "{v}");
+    let with = precision_recall(&out, &syn.join("client_truth.csv"));
+    assert!(f1(with) >= 0.98, "with SSN: {with:?}");
+    let header = std::fs::read_to_string(&out).unwrap();
+    assert!(header.starts_with(
+        "client_id,ssn,match_weight,match_probability,class,ssn_level,first_level,last_level,dob_level"
+    ));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<svg") && html.contains("clerical review") && !html.contains("<script"));
+    assert!(std::fs::read_to_string(&model).unwrap().lines().count() > 10);
+
+    // Names and dates of birth only, with the model trained above.
+    let client = std::fs::read_to_string(syn.join("client.csv")).unwrap();
+    let no_ssn: String = client
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                let (id, rest) = l.split_once(',').unwrap();
+                let (_, rest) = rest.split_once(',').unwrap();
+                format!("{id},,{rest}\n")
+            }
+        })
+        .collect();
+    let path = dir.path().join("no_ssn.csv");
+    std::fs::write(&path, no_ssn).unwrap();
+    let out2 = dir.path().join("m2.csv");
+    let o = dmf(&[
+        "-q",
+        "match",
+        "--client",
+        s(&path),
+        "--master",
+        s(&syn.join("dmf.txt")),
+        "--out",
+        s(&out2),
+        "--model",
+        s(&model),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let without = precision_recall(&out2, &syn.join("client_truth.csv"));
+    assert!(f1(without) >= 0.9, "without SSN: {without:?}");
+
+    // One-to-one keeps each client once.
+    let out3 = dir.path().join("m3.csv");
+    let o = dmf(&[
+        "-q",
+        "match",
+        "--client",
+        s(&syn.join("client.csv")),
+        "--master",
+        s(&syn.join("dmf.txt")),
+        "--out",
+        s(&out3),
+        "--model",
+        s(&model),
+        "--one-to-one",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out3).unwrap();
+    let ids: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let unique: std::collections::HashSet<&&str> = ids.iter().collect();
+    assert_eq!(ids.len(), unique.len());
+}
+
+#[test]
+fn dirty_cells_are_reported_and_structural_problems_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("dmf.txt");
+    let rec = |ssn: &str, last: &str, first: &str, dob: &str| {
+        let line = format!(
+            "{:1}{ssn:9}{last:20}{:4}{first:15}{:15} {:8}{dob:8}",
+            "", "", "", "03152001"
+        );
+        format!("{line:100}\n")
+    };
+    std::fs::write(
+        &master,
+        rec("123456789", "WALKER", "ALICE", "07011958")
+            + &rec("234567890", "JONES", "ROBERT", "01021930"),
+    )
+    .unwrap();
+    let client = dir.path().join("c.csv");
+    std::fs::write(
+        &client,
+        "id,ssn,first,last,birth,branch\nA1,12345678X,Alice,Walker,07/71/1958,north\nA2,234567890,Bob,Jones,01/02/1930,south\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "-q",
+            "match",
+            "--client",
+            s(&client),
+            "--master",
+            s(&master),
+            "--columns",
+            "dob=birth",
+        ];
+        args.extend(extra);
+        dmf(&args)
+    };
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("c.csv:2:2: ssn:"), "{err}");
+    assert!(err.contains("c.csv:2:5: dob:"), "{err}");
+    let out = stdout(&o);
+    assert!(out.lines().next().unwrap().ends_with(",branch"), "{out}");
+    assert!(out.contains("A2,234567890,"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("A2,") && l.ends_with(",south")),
+        "{out}"
+    );
+
+    let o = run(&["--strict"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("c.csv:2:2: ssn:"), "{}", stderr(&o));
+
+    std::fs::write(&client, "id;first;last\nA1;Alice;Walker\n").unwrap();
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("delimited by ';'"), "{}", stderr(&o));
+    std::fs::write(&client, "id,first,surname\nA1,Alice,Walker\n").unwrap();
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no column \"last\""), "{}", stderr(&o));
+}
+
+#[test]
+fn matches_against_a_registry_and_only_what_changed_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    let master = dir.path().join("dmf.txt");
+    let rec = |ssn: &str, last: &str, first: &str| {
+        let line = format!(
+            "{:1}{ssn:9}{last:20}{:4}{first:15}{:15} {:8}{:8}",
+            "", "", "", "03152001", "07011958"
+        );
+        format!("{line:100}\n")
+    };
+    std::fs::write(&master, rec("123456789", "WALKER", "ALICE")).unwrap();
+    assert!(
+        dmf(&["import", "--data", d, s(&master), "--today", "2026-11-23"])
+            .status
+            .success()
+    );
+    let client = dir.path().join("c.csv");
+    std::fs::write(
+        &client,
+        "id,ssn,first,last,dob\nA1,123456789,Alice,Walker,1958-07-01\nB1,234567890,Bob,Jones,1930-01-02\n",
+    )
+    .unwrap();
+    let o = dmf(&[
+        "-q",
+        "match",
+        "--client",
+        s(&client),
+        "--data",
+        d,
+        "--json",
+        "--out",
+        s(&dir.path().join("m.csv")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cursor = v["cursor"].as_u64().unwrap();
+    assert!(
+        std::fs::read_to_string(dir.path().join("m.csv"))
+            .unwrap()
+            .contains("A1,123456789,")
+    );
+
+    // A new death after the cursor: only it is matched.
+    std::fs::write(&master, rec("234567890", "JONES", "BOB")).unwrap();
+    assert!(
+        dmf(&["import", "--data", d, s(&master), "--today", "2026-11-23"])
+            .status
+            .success()
+    );
+    let since = cursor.to_string();
+    let o = dmf(&[
+        "-q",
+        "match",
+        "--client",
+        s(&client),
+        "--data",
+        d,
+        "--since",
+        &since,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("B1,234567890,"), "{text}");
+    assert!(!text.contains("A1,"), "{text}");
+    assert!(text.lines().next().unwrap().contains(",change"), "{text}");
+}
