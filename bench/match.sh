@@ -38,10 +38,10 @@ score() {
 run() {  # label, client file
     local t0 t1
     t0=$(date +%s%N)
-    "$dmf" -q match --client "$2" --master "$work/s/dmf.txt" --out "$work/$1.csv" --json > "$work/$1.json"
+    "$dmf" -q match --client "$2" --master "$work/s/dmf.txt" --out "$work/$1.csv" --json > "$work/$1.json" 2> "$work/$1.err"
     t1=$(date +%s%N)
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
-    pairs=$(sed -n 's/.*"candidates":\([0-9]*\).*/\1/p' "$work/$1.json")
+    pairs=$(sed -n 's/.*"candidates":\([0-9]*\),"candidates_per_rule".*/\1/p' "$work/$1.json")
     echo "dmf match, $1: $clients clients x $masters master records in $secs s, $pairs candidate pairs ($(awk -v n="$pairs" -v s="$secs" 'BEGIN { printf "%.0f", n / s }') pairs/s end to end); $(score "$work/$1.csv")"
 }
 run with-ssn "$work/s/client.csv"

@@ -44,6 +44,7 @@ fn main() {
     let mut builder = PreparedBuilder::new(&tables);
     let mut master_ssn: Vec<Ssn> = Vec::new();
     let mut chunk = Vec::with_capacity(1 << 18);
+    let mut preparing = std::time::Duration::ZERO;
     loop {
         let record = reader.next_record().expect("read dmf.txt");
         let done = record.is_none();
@@ -53,6 +54,7 @@ fn main() {
             chunk.push(r);
         }
         if chunk.len() == chunk.capacity() || (done && !chunk.is_empty()) {
+            let t = Instant::now();
             builder.extend_with(&chunk, |r| PersonRef {
                 ssn: Some(r.ssn()),
                 first: r.first(),
@@ -61,16 +63,19 @@ fn main() {
                 dob: r.dob(),
             });
             chunk.clear();
+            preparing += t.elapsed();
         }
         if done {
             break;
         }
     }
+    let t_finish = Instant::now();
     let master = builder.finish();
     println!(
-        "master: {} records prepared in {:.2?}",
+        "master: {} records read and prepared in {:.2?} (preparing {preparing:.2?}, finishing {:.2?})",
         master.len(),
-        t.elapsed()
+        t.elapsed(),
+        t_finish.elapsed()
     );
 
     let t = Instant::now();
@@ -144,6 +149,8 @@ fn main() {
                 e.1 += 1;
             }
         }
+        let in_candidates: u64 = by.values().map(|v| v.1).sum();
+        println!("truth pairs among candidates: {in_candidates} of {}", truth.len());
         let mut rows: Vec<_> = by.into_iter().collect();
         rows.sort_by_key(|r| std::cmp::Reverse(r.1.0));
         for (l, (n, t)) in rows.iter().take(60) {
@@ -159,6 +166,7 @@ fn main() {
         }
     }
     let (mut tp, mut fp) = (0u64, 0u64);
+    let mut fp_patterns: HashMap<String, u64> = HashMap::new();
     let mut found = vec![false; client.len()];
     for m in &outcome.matches {
         let id = ids[m.client as usize].as_str();
@@ -167,7 +175,11 @@ fn main() {
             tp += 1;
         } else {
             fp += 1;
-            if fp <= 15 {
+            let l = &m.levels;
+            *fp_patterns
+                .entry(format!("{} {} {} {}", l.ssn.code(), l.first.code(), l.last.code(), l.dob.code()))
+                .or_default() += 1;
+            if fp <= 5 {
                 let p = &people[m.client as usize];
                 println!(
                     "FP {id} {:?} {} {} {:?} -> {} {:?} w={:.1}",
@@ -180,7 +192,7 @@ fn main() {
     for (i, id) in ids.iter().enumerate() {
         if truth.contains_key(id.as_str()) && !found[i] {
             missed += 1;
-            if missed <= 15 {
+            if missed <= 5 {
                 let p = &people[i];
                 println!(
                     "FN {id} {:?} {} {} {:?} truth {}",
@@ -188,6 +200,11 @@ fn main() {
                 );
             }
         }
+    }
+    let mut fp_patterns: Vec<_> = fp_patterns.into_iter().collect();
+    fp_patterns.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    for (p, n) in fp_patterns.iter().take(10) {
+        println!("FP pattern {n:>6} {p}");
     }
     let fn_ = truth.len() as u64 - tp;
     let precision = tp as f64 / (tp + fp) as f64;

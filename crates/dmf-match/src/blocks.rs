@@ -26,10 +26,18 @@ use crate::prepare::{Prepared, Rec};
 /// | `DobPhoneticFirst` | full date of birth, Double Metaphone of the first name | surname errors (typos, a changed surname), SSN errors | nicknames, date errors, partial dates |
 /// | `PhoneticNamesBirthYear` | Double Metaphone of first and last name, unordered, birth year | day and month errors (swapped, missing day, one wrong), swapped names, SSN errors | year errors, nicknames, surname changes |
 /// | `PhoneticNamesMonthDay` | Double Metaphone of first and last name, unordered, birth month and day | year errors (±1, typos), swapped names, SSN errors | partial dates, day or month errors, nicknames |
+/// | `SsnHeadPhoneticLast` (not default) | SSN area and group (first five digits), Double Metaphone of the surname | an SSN error in the last four digits with any date error, a missing date | errors in the first five digits, surname changes |
+/// | `SsnTailPhoneticLast` (not default) | SSN serial (last four digits), Double Metaphone of the surname | an SSN error in the first five digits with any date error, a missing date | errors in the last four digits, surname changes |
 ///
 /// Master records lacking a rule's fields are not indexed under that rule: blanks never form
 /// a block. Taking the names unordered costs almost nothing (few people's first name is another's
 /// surname) and catches first and last names swapped.
+///
+/// No default rule finds a client record that has neither SSN nor date of birth: names alone
+/// would pair JOHN SMITH with tens of thousands of master records. The two SSN-part rules
+/// find an SSN with one digit wrong (or two swapped, but across digits 5 and 6) when the date
+/// is also wrong or missing; at national scale their blocks hold about 30 and 150 records,
+/// which is why they are not in the default set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
     Ssn,
@@ -37,15 +45,19 @@ pub enum Rule {
     DobPhoneticFirst,
     PhoneticNamesBirthYear,
     PhoneticNamesMonthDay,
+    SsnHeadPhoneticLast,
+    SsnTailPhoneticLast,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 5] = [
+    pub const ALL: [Rule; 7] = [
         Rule::Ssn,
         Rule::DobPhoneticLast,
         Rule::DobPhoneticFirst,
         Rule::PhoneticNamesBirthYear,
         Rule::PhoneticNamesMonthDay,
+        Rule::SsnHeadPhoneticLast,
+        Rule::SsnTailPhoneticLast,
     ];
 
     /// The rule's name in output and on the command line.
@@ -56,6 +68,8 @@ impl Rule {
             Rule::DobPhoneticFirst => "dob_phonetic_first",
             Rule::PhoneticNamesBirthYear => "phonetic_names_birth_year",
             Rule::PhoneticNamesMonthDay => "phonetic_names_month_day",
+            Rule::SsnHeadPhoneticLast => "ssn_head_phonetic_last",
+            Rule::SsnTailPhoneticLast => "ssn_tail_phonetic_last",
         }
     }
 
@@ -89,6 +103,11 @@ impl Rule {
                 }
                 mix(names()?) ^ u64::from(r.dob & 0x1ff)
             }
+            // BCD: the serial is the low 16 bits, area and group the 20 above.
+            Rule::SsnHeadPhoneticLast => (r.ssn != 0 && r.dm_last != 0)
+                .then(|| (r.ssn >> 16) << 32 | u64::from(r.dm_last))?,
+            Rule::SsnTailPhoneticLast => (r.ssn != 0 && r.dm_last != 0)
+                .then(|| (r.ssn & 0xffff) << 32 | u64::from(r.dm_last))?,
         };
         Some(mix(mix(key) ^ tag))
     }
@@ -102,7 +121,11 @@ impl fmt::Display for Rule {
 
 /// A rule name that is not one of [`Rule::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown blocking rule {0:?} (known: ssn, dob_phonetic_last, dob_phonetic_first, phonetic_names_birth_year, phonetic_names_month_day)")]
+#[error(
+    "unknown blocking rule {0:?} (known: ssn, dob_phonetic_last, dob_phonetic_first, \
+     phonetic_names_birth_year, phonetic_names_month_day, ssn_head_phonetic_last, \
+     ssn_tail_phonetic_last)"
+)]
 pub struct UnknownRule(pub String);
 
 impl FromStr for Rule {
@@ -116,11 +139,11 @@ impl FromStr for Rule {
     }
 }
 
-/// The default rules: all five. Together they find a true pair with any one error (a wrong or
-/// missing SSN, a nickname, a typo in one name, swapped names, a wrong, swapped or missing
-/// part of the date of birth).
+/// The default rules: the first five of [`Rule::ALL`]. Together they find a true pair with
+/// any one error besides a missing SSN (a wrong SSN, a nickname, a typo in one name, a changed
+/// surname, swapped names, a wrong, swapped or missing part of the date of birth).
 pub fn default_rules() -> Vec<Rule> {
-    Rule::ALL.to_vec()
+    Rule::ALL[..5].to_vec()
 }
 
 /// Blocks of more master records than this are skipped for a client record under that rule
@@ -153,53 +176,75 @@ struct Index {
     bits: u32,
     /// `dir[b]..dir[b + 1]` are the entries whose key hash has top bits `b`.
     dir: Vec<u32>,
-    /// The 32 bits of the key hash after the directory bits, ascending within a bucket.
-    fingerprints: Vec<u32>,
-    ids: Vec<u32>,
+    /// Per master record with a key: the 32 bits of the key hash after the directory bits
+    /// (ascending within a bucket) and the record's id, side by side so that a lookup reads
+    /// one cache line.
+    entries: Vec<(u32, u32)>,
 }
 
 impl Index {
     fn build(master: &Prepared, rule: Rule) -> Index {
-        let mut entries: Vec<(u64, u32)> = master
+        // 0 stands for "no key"; a real key hashing to 0 would only drop one record.
+        let keys: Vec<u64> = master
             .recs
             .par_iter()
-            .enumerate()
-            .filter_map(|(i, r)| rule.key(r).map(|k| (k, i as u32)))
+            .map(|r| rule.key(r).unwrap_or(0))
             .collect();
-        entries.par_sort_unstable();
+        let n = keys.iter().filter(|&&k| k != 0).count();
         // About eight entries per directory slot.
-        let bits = (usize::BITS - entries.len().leading_zeros()).saturating_sub(3).clamp(1, 31);
+        let bits = (usize::BITS - n.leading_zeros()).saturating_sub(3).clamp(1, 31);
+        let bucket = |k: u64| (k >> (64 - bits)) as usize;
+        // A counting sort on the directory bits, then each small bucket sorted.
         let mut dir = vec![0u32; (1usize << bits) + 1];
-        for &(k, _) in &entries {
-            dir[(k >> (64 - bits)) as usize + 1] += 1;
+        for &k in keys.iter().filter(|&&k| k != 0) {
+            dir[bucket(k) + 1] += 1;
         }
         for b in 1..dir.len() {
             dir[b] += dir[b - 1];
         }
-        let fingerprints = entries
-            .par_iter()
-            .map(|&(k, _)| (k << bits >> 32) as u32)
-            .collect();
-        let ids = entries.par_iter().map(|&(_, i)| i).collect();
+        let mut next = dir[..dir.len() - 1].to_vec();
+        let mut entries = vec![(0u32, 0u32); n];
+        for (i, &k) in keys.iter().enumerate().filter(|(_, k)| **k != 0) {
+            let slot = &mut next[bucket(k)];
+            entries[*slot as usize] = ((k << bits >> 32) as u32, i as u32);
+            *slot += 1;
+        }
+        drop(next);
+        drop(keys);
+        // Each bucket sorted by fingerprint; buckets in groups of 4096, a group per task.
+        let buckets = dir.len() - 1;
+        let mut groups: Vec<(usize, &mut [(u32, u32)])> = Vec::new();
+        let mut rest = entries.as_mut_slice();
+        for g in (0..buckets).step_by(4096) {
+            let len = (dir[(g + 4096).min(buckets)] - dir[g]) as usize;
+            let (run, tail) = rest.split_at_mut(len);
+            groups.push((g, run));
+            rest = tail;
+        }
+        groups.into_par_iter().for_each(|(g, run)| {
+            let base = dir[g];
+            for b in g..(g + 4096).min(buckets) {
+                run[(dir[b] - base) as usize..(dir[b + 1] - base) as usize].sort_unstable();
+            }
+        });
         Index {
             rule,
             bits,
             dir,
-            fingerprints,
-            ids,
+            entries,
         }
     }
 
-    /// The master records of a key.
+    /// The master records of a key, as (fingerprint, id) entries.
     #[inline]
-    fn lookup(&self, key: u64) -> &[u32] {
+    fn lookup(&self, key: u64) -> &[(u32, u32)] {
         let b = (key >> (64 - self.bits)) as usize;
         let (lo, hi) = (self.dir[b] as usize, self.dir[b + 1] as usize);
         let fp = (key << self.bits >> 32) as u32;
-        let bucket = &self.fingerprints[lo..hi];
-        let start = bucket.partition_point(|&f| f < fp);
-        let end = start + bucket[start..].partition_point(|&f| f == fp);
-        &self.ids[lo + start..lo + end]
+        let bucket = &self.entries[lo..hi];
+        let start = bucket.partition_point(|&(f, _)| f < fp);
+        let end = start + bucket[start..].partition_point(|&(f, _)| f == fp);
+        &bucket[start..end]
     }
 }
 
@@ -233,7 +278,7 @@ impl Blocks {
     pub fn memory(&self) -> usize {
         self.indexes
             .iter()
-            .map(|i| 4 * (i.dir.len() + i.fingerprints.len() + i.ids.len()))
+            .map(|i| 4 * i.dir.len() + 8 * i.entries.len())
             .sum()
     }
 }
@@ -283,13 +328,13 @@ pub fn candidates_with_progress(
                     let Some(key) = index.rule.key(r) else {
                         continue;
                     };
-                    let ids = index.lookup(key);
-                    if ids.len() > blocks.cap {
+                    let block = index.lookup(key);
+                    if block.len() > blocks.cap {
                         capped[ri] += 1;
                         continue;
                     }
-                    counts[ri] += ids.len() as u64;
-                    found.extend_from_slice(ids);
+                    counts[ri] += block.len() as u64;
+                    found.extend(block.iter().map(|&(_, id)| id));
                 }
                 found.sort_unstable();
                 found.dedup();

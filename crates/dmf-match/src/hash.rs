@@ -47,6 +47,11 @@ impl Hasher for NameHasher {
     }
 
     #[inline]
+    fn write_u64(&mut self, w: u64) {
+        self.0 = (self.0 ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+    }
+
+    #[inline]
     fn write_u8(&mut self, i: u8) {
         // `str`'s Hash writes a 0xff terminator; the length is already mixed in by `write`.
         self.0 ^= u64::from(i) << 56;

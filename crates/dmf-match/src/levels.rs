@@ -3,12 +3,14 @@
 //! Each field's levels are tried from the strongest to the weakest and the first that holds is
 //! the pair's level. `Missing` (either side blank) is neutral: it carries no weight.
 //!
-//! First and last names swapped (client first = master last and the other way round) is a level
-//! of the first-name comparison, [`NameLevel::Swapped`]: it is tried only when both straight
-//! comparisons are weaker than [`NameLevel::JaroWinkler1`], and when it holds the last-name level
+//! First and last names swapped is a level of the first-name comparison,
+//! [`NameLevel::Swapped`]: when both straight comparisons are weaker than
+//! [`NameLevel::JaroWinkler1`] and the client's first name agrees with the master's last name
+//! (exact, or Jaro-Winkler at least 0.92), the first name is `Swapped` and the last-name level
 //! is that of the client's last name against the master's first name. So a swapped pair with
-//! both names right reads `first: Swapped, last: Exact`, and the weight of `Swapped` is learnt
-//! like any other level.
+//! both names right reads `first: Swapped, last: Exact`. `Swapped` does not ask for the second
+//! cross comparison to agree: that is what the last-name level says, and asking it twice would
+//! count the same evidence twice (its `u` among random pairs would be near zero).
 
 use crate::jaro;
 use crate::names::{NONE, NameInfo, NameStore};
@@ -233,14 +235,9 @@ fn names(c: &Rec, m: &Rec, store: &NameStore) -> (NameLevel, NameLevel) {
         && last > NameLevel::JaroWinkler1
         && first != NameLevel::Missing
         && last != NameLevel::Missing
+        && name_level(store, c.first, m.last, false) <= NameLevel::JaroWinkler1
     {
-        let strong = |l: NameLevel| l <= NameLevel::JaroWinkler1;
-        if strong(name_level(store, c.first, m.last, false)) {
-            let crossed = name_level(store, c.last, m.first, true);
-            if strong(crossed) {
-                return (NameLevel::Swapped, crossed);
-            }
-        }
+        return (NameLevel::Swapped, name_level(store, c.last, m.first, true));
     }
     (first, last)
 }
@@ -258,24 +255,28 @@ pub(crate) fn name_level(store: &NameStore, a: u32, b: u32, first: bool) -> Name
     if first && nicknames(store, ia, ib) {
         return NameLevel::Nickname;
     }
-    let (ba, bb) = (store.bytes(ia), store.bytes(ib));
-    if ba.len() == 1 || bb.len() == 1 {
-        return if ba[0] == bb[0] {
+    if ia.len == 1 || ib.len == 1 {
+        return if ia.initial == ib.initial {
             NameLevel::Initial
         } else {
             NameLevel::Different
         };
     }
-    // Most pairs of different names fail the bound, which costs far less than the similarity.
+    // Most pairs of different names fail a bound from their lengths and letters, which costs
+    // far less than the similarity and does not read the names themselves.
+    let (la, lb) = (ia.len as usize, ib.len as usize);
     let common = (ia.letters[0] & ib.letters[0]).count_ones()
         + (ia.letters[1] & ib.letters[1]).count_ones();
-    if jaro::upper_bound(ba.len(), bb.len(), common as usize, jaro::prefix(ba, bb)) >= 0.85 {
-        let jw = jaro::jaro_winkler(ba, bb);
-        if jw >= 0.92 {
-            return NameLevel::JaroWinkler1;
-        }
-        if jw >= 0.85 {
-            return NameLevel::JaroWinkler2;
+    if jaro::upper_bound(la, lb, common as usize, 4) >= 0.85 {
+        let (ba, bb) = (store.bytes(ia), store.bytes(ib));
+        if jaro::upper_bound(la, lb, common as usize, jaro::prefix(ba, bb)) >= 0.85 {
+            let jw = jaro::jaro_winkler(ba, bb);
+            if jw >= 0.92 {
+                return NameLevel::JaroWinkler1;
+            }
+            if jw >= 0.85 {
+                return NameLevel::JaroWinkler2;
+            }
         }
     }
     if phonetic(ia, ib) {

@@ -62,12 +62,12 @@ impl FieldParams {
     pub fn m_priors() -> FieldParams {
         FieldParams {
             // exact, one digit, transposed, different
-            ssn: vec![0.90, 0.03, 0.02, 0.05],
+            ssn: vec![0.95, 0.02, 0.02, 0.01],
             // exact, nickname, swapped, jw92, jw85, phonetic, initial, different
-            first: vec![0.80, 0.05, 0.01, 0.05, 0.03, 0.02, 0.02, 0.02],
-            last: vec![0.85, 0.001, 0.001, 0.06, 0.03, 0.02, 0.005, 0.033],
+            first: vec![0.82, 0.06, 0.01, 0.05, 0.03, 0.02, 0.005, 0.005],
+            last: vec![0.88, 0.001, 0.001, 0.06, 0.03, 0.02, 0.003, 0.005],
             // exact, day-month swapped, year ±1, one component, compatible partial, different
-            dob: vec![0.85, 0.02, 0.02, 0.05, 0.03, 0.03],
+            dob: vec![0.90, 0.02, 0.02, 0.03, 0.028, 0.002],
         }
     }
 }
@@ -111,8 +111,9 @@ fn level_codes(l: &Levels) -> [&'static str; 4] {
 /// Probabilities are kept at least this far from 0 so that every weight is finite.
 const FLOOR: f64 = 1e-9;
 
-/// Default floor of term frequencies: names rarer than this weigh as if this frequent.
-pub const DEFAULT_TF_FLOOR: f64 = 1e-6;
+/// Default floor of [`Tf`] ratios: a name a thousand times rarer than the average one weighs
+/// 10 bits more than the average, and rarer names no more.
+pub const DEFAULT_TF_FLOOR: f64 = 1e-3;
 
 /// Fellegi-Sunter parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,7 +122,7 @@ pub struct Model {
     pub lambda: f64,
     pub m: FieldParams,
     pub u: FieldParams,
-    /// Floor of the term frequencies in [`Model::weight_tf`].
+    /// Floor of the [`Tf`] ratios in [`Model::weight_tf`].
     pub tf_floor: f64,
 }
 
@@ -138,13 +139,19 @@ impl Model {
     /// seed gives the same estimate on any number of threads. A level never seen counts as
     /// half a pair, so that no weight is infinite.
     ///
-    /// The SSN and the date of birth are compared on pairs drawn at random. The names are
-    /// compared on `n` other pairs whose master record is drawn among those born in the client
-    /// record's birth year (at random when it has none): first names follow fashions, so two
-    /// people born the same year share a first name more than twice as often as two people at
-    /// random, and nearly every candidate pair shares a birth year. With `u` from pairs at
-    /// random, every candidate of the same birth date and first name would look like a match
-    /// to EM.
+    /// The SSN and the date of birth are compared on pairs drawn at random, and the share of
+    /// equal dates counted exactly from the dates' histograms (about 1 in 70,000 pairs, which
+    /// a sample would count a dozen times).
+    ///
+    /// The names are compared on `n` other pairs whose master record is born on the client
+    /// record's date of birth (in its year when the date is partial or nobody shares it; at
+    /// random when it has none), and a name's levels are counted only on pairs whose other
+    /// name is `Different`. First names follow fashions: two people born on the same day share
+    /// a first name half as often again as two born in the same year, and twice as often as two
+    /// at random; and nearly every candidate pair shares the date of birth. With `u` from pairs
+    /// at random, the candidates of the same date and first name would look like matches to EM,
+    /// which would then learn that matches often differ in surname. Requiring the other name to
+    /// differ keeps true matches out of these pairs.
     pub fn estimate_u(
         client: &Prepared,
         master: &Prepared,
@@ -157,7 +164,7 @@ impl Model {
         if client.is_empty() || master.is_empty() || n == 0 {
             return FieldParams::uniform();
         }
-        let by_year = ByYear::new(master);
+        let by_birth = ByBirth::new(master);
         let store = tables.read();
         let store = &*store;
         let (cn, mn) = (client.len() as u64, master.len() as u64);
@@ -175,10 +182,14 @@ impl Model {
                     counts[0][l.ssn.index()] += 1;
                     counts[3][l.dob.index()] += 1;
                     let c = &client.recs[draw(seed, i + 2, cn) as usize];
-                    let m = &master.recs[by_year.draw(c.dob >> 9, seed, i + 3, mn)];
+                    let m = &master.recs[by_birth.draw(c.dob, seed, i + 3, mn)];
                     let l = compare_records(c, m, store);
-                    counts[1][l.first.index()] += 1;
-                    counts[2][l.last.index()] += 1;
+                    if l.last == NameLevel::Different {
+                        counts[1][l.first.index()] += 1;
+                    }
+                    if l.first == NameLevel::Different {
+                        counts[2][l.last.index()] += 1;
+                    }
                 }
                 counts
             })
@@ -197,6 +208,14 @@ impl Model {
             let smoothed: Vec<f64> = seen.iter().map(|&c| (c as f64).max(0.5)).collect();
             let total: f64 = smoothed.iter().sum();
             *u.field_mut(f) = smoothed.iter().map(|c| c / total).collect();
+        }
+        if let Some(exact) = dob_exact_share(client, master) {
+            // The rest in the proportions the sample found.
+            let i = DobLevel::Exact.index();
+            let rest: f64 = u.dob.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, p)| p).sum();
+            for (j, p) in u.dob.iter_mut().enumerate() {
+                *p = if j == i { exact.max(FLOOR) } else { *p / rest * (1.0 - exact) };
+            }
         }
         u
     }
@@ -255,10 +274,10 @@ impl Model {
         (self.m.field(f)[l].max(FLOOR) / self.u.field(f)[l].max(FLOOR)).log2()
     }
 
-    /// The weight with term-frequency adjustments: an exact first or last name weighs
-    /// `log2(m / tf)` rather than `log2(m / u)`, where `tf` is the name's frequency in the
-    /// master (at least [`Model::tf_floor`]); so SMITH counts for less than a rare name. `tf`
-    /// comes from [`Prepared::tf`] of the master record.
+    /// The weight with term-frequency adjustments: an exact first or last name adds
+    /// `-log2(tf)`, where `tf` says how common the master record's name is against the
+    /// average name ([`Prepared::tf`], floored at [`Model::tf_floor`]); so an exact SMITH
+    /// counts for less than an exact rare name, and an average name as the model says.
     #[inline]
     pub fn weight_tf(&self, levels: &Levels, tf: Tf) -> f64 {
         self.weight(levels) + self.tf_adjustments(levels, tf).iter().sum::<f64>()
@@ -267,23 +286,22 @@ impl Model {
     /// The first- and last-name term-frequency adjustments of [`Model::weight_tf`].
     #[inline]
     pub fn tf_adjustments(&self, levels: &Levels, tf: Tf) -> [f64; 2] {
-        let exact = NameLevel::Exact.index();
-        let adjust = |u: f64, tf: f64| {
+        let adjust = |tf: f64| {
             if tf > 0.0 {
-                (u.max(FLOOR) / tf.max(self.tf_floor)).log2()
+                -tf.max(self.tf_floor).log2()
             } else {
                 0.0
             }
         };
         [
             if levels.first == NameLevel::Exact {
-                adjust(self.u.first[exact], tf.first)
+                adjust(tf.first)
             } else {
                 0.0
             },
             // A swapped pair's last-name level compares the master's first name.
             if levels.last == NameLevel::Exact && levels.first != NameLevel::Swapped {
-                adjust(self.u.last[exact], tf.last)
+                adjust(tf.last)
             } else {
                 0.0
             },
@@ -472,59 +490,99 @@ pub enum LineError {
     Duplicate(String),
 }
 
-/// Master records by birth year, for drawing a master record born in a given year.
-struct ByYear {
-    /// `ids[start[y - first]..start[y - first + 1]]` are born in year `y`.
-    first: u32,
+/// The share of client × master pairs with a date of birth on both sides whose dates are equal
+/// and complete, counted from the dates' histograms rather than sampled: about 1 in 70,000
+/// pairs, which a million random pairs would count a dozen times. `None` when a side has no
+/// dates.
+fn dob_exact_share(client: &Prepared, master: &Prepared) -> Option<f64> {
+    // Packed dates are below 2200 << 9; a dense histogram of them is 4.5 MB.
+    let histogram = |p: &Prepared| {
+        p.recs
+            .par_chunks(1 << 16)
+            .fold(
+                || vec![0u32; 2200 << 9],
+                |mut h, chunk| {
+                    for r in chunk {
+                        h[r.dob as usize] += 1;
+                    }
+                    h
+                },
+            )
+            .reduce(
+                || vec![0u32; 2200 << 9],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            )
+    };
+    let (c, m) = (histogram(client), histogram(master));
+    let known = |h: &[u32]| h[1..].iter().map(|&n| n as f64).sum::<f64>();
+    let pairs = known(&c) * known(&m);
+    if pairs == 0.0 {
+        return None;
+    }
+    let equal: f64 = c
+        .iter()
+        .zip(&m)
+        .enumerate()
+        .filter(|&(d, _)| d & 0x1f != 0 && d >> 5 & 0xf != 0)
+        .map(|(_, (&a, &b))| a as f64 * b as f64)
+        .sum();
+    Some(equal / pairs)
+}
+
+/// Master records sorted by packed date of birth, for drawing one born on a given day or in a
+/// given year.
+struct ByBirth {
+    /// `ids[start[d]..start[d + 1]]` are born on packed date `d`; a year's records (partial
+    /// dates too) are `start[y << 9]..start[(y + 1) << 9]`.
     start: Vec<u32>,
     ids: Vec<u32>,
 }
 
-impl ByYear {
-    fn new(master: &Prepared) -> ByYear {
-        let year = |r: &crate::prepare::Rec| r.dob >> 9;
-        let years = master.recs.iter().map(year).filter(|&y| y != 0);
-        let (Some(first), Some(last)) = (years.clone().min(), years.max()) else {
-            return ByYear {
-                first: 0,
-                start: vec![0],
-                ids: Vec::new(),
-            };
-        };
-        let mut start = vec![0u32; (last - first + 2) as usize];
-        for r in &master.recs {
-            if year(r) != 0 {
-                start[(year(r) - first + 1) as usize] += 1;
-            }
+impl ByBirth {
+    /// Packed dates are below this.
+    const DATES: usize = 2200 << 9;
+
+    fn new(master: &Prepared) -> ByBirth {
+        let mut start = vec![0u32; ByBirth::DATES + 1];
+        for r in master.recs.iter().filter(|r| r.dob != 0) {
+            start[r.dob as usize + 1] += 1;
         }
-        for i in 1..start.len() {
-            start[i] += start[i - 1];
+        for d in 1..start.len() {
+            start[d] += start[d - 1];
         }
         let mut next = start.clone();
-        let mut ids = vec![0u32; *start.last().unwrap_or(&0) as usize];
-        for (i, r) in master.recs.iter().enumerate() {
-            if year(r) != 0 {
-                let slot = &mut next[(year(r) - first) as usize];
-                ids[*slot as usize] = i as u32;
-                *slot += 1;
-            }
+        let mut ids = vec![0u32; start[ByBirth::DATES] as usize];
+        for (i, r) in master.recs.iter().enumerate().filter(|(_, r)| r.dob != 0) {
+            let slot = &mut next[r.dob as usize];
+            ids[*slot as usize] = i as u32;
+            *slot += 1;
         }
-        ByYear { first, start, ids }
+        ByBirth { start, ids }
     }
 
-    /// A master record born in `year`, or any when none is (or `year` is 0, unknown).
-    fn draw(&self, year: u32, seed: u64, i: u64, master_len: u64) -> usize {
-        if year >= self.first && year != 0 {
-            let y = (year - self.first) as usize;
-            if y + 1 < self.start.len() {
-                let (lo, hi) = (self.start[y], self.start[y + 1]);
-                if hi > lo {
-                    return self.ids[lo as usize + draw(seed, i, u64::from(hi - lo)) as usize]
-                        as usize;
-                }
-            }
-        }
-        draw(seed, i, master_len) as usize
+    /// A master record born on `dob` (packed), else in its year, else any.
+    fn draw(&self, dob: u32, seed: u64, i: u64, master_len: u64) -> usize {
+        let pick = |lo: u32, hi: u32| {
+            (hi > lo).then(|| self.ids[(lo as u64 + draw(seed, i, u64::from(hi - lo))) as usize])
+        };
+        let d = dob as usize;
+        let complete = dob & 0x1f != 0 && dob >> 5 & 0xf != 0;
+        let on_day = if complete {
+            pick(self.start[d], self.start[d + 1])
+        } else {
+            None
+        };
+        let year = d >> 9 << 9;
+        on_day
+            .or_else(|| {
+                (dob != 0)
+                    .then(|| pick(self.start[year], self.start[year + (1 << 9)]))
+                    .flatten()
+            })
+            .map_or_else(|| draw(seed, i, master_len) as usize, |id| id as usize)
     }
 }
 
@@ -617,17 +675,38 @@ pub fn patterns(
     pairs: &[(u32, u32)],
     tables: &NameTables,
 ) -> Vec<(Levels, u64)> {
+    count_patterns(&pair_levels(client, master, pairs, tables))
+}
+
+/// The pattern index ([`Levels::index`]) of each pair, on all threads.
+pub(crate) fn pair_levels(
+    client: &Prepared,
+    master: &Prepared,
+    pairs: &[(u32, u32)],
+    tables: &NameTables,
+) -> Vec<u16> {
     client.check_tables(tables);
     master.check_tables(tables);
     let store = tables.read();
     let store = &*store;
-    let counts = pairs
-        .par_chunks(1 << 14)
+    pairs
+        .par_iter()
+        .with_min_len(1 << 12)
+        .map(|&(c, m)| {
+            compare_records(&client.recs[c as usize], &master.recs[m as usize], store).index()
+                as u16
+        })
+        .collect()
+}
+
+/// Pattern indexes counted into patterns.
+pub(crate) fn count_patterns(levels: &[u16]) -> Vec<(Levels, u64)> {
+    let counts = levels
+        .par_chunks(1 << 16)
         .map(|chunk| {
             let mut counts = vec![0u64; Levels::COUNT];
-            for &(c, m) in chunk {
-                let l = compare_records(&client.recs[c as usize], &master.recs[m as usize], store);
-                counts[l.index()] += 1;
+            for &l in chunk {
+                counts[l as usize] += 1;
             }
             counts
         })

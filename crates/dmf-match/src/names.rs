@@ -38,7 +38,9 @@ pub struct NameTables {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct NameInfo {
     start: u32,
-    len: u8,
+    pub len: u8,
+    /// The first letter.
+    pub initial: u8,
     groups_len: u8,
     groups_start: u32,
     /// Double Metaphone primary and alternate codes, packed (0 for none).
@@ -50,19 +52,54 @@ pub(crate) struct NameInfo {
     pub letters: [u64; 2],
 }
 
+/// A name of at most 16 letters packed into two words, zero-padded (names hold no zero
+/// byte): most names, looked up without following a pointer or calling `memcmp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ShortName([u64; 2]);
+
+impl ShortName {
+    #[inline]
+    fn new(name: &[u8]) -> Option<ShortName> {
+        if name.len() > 16 {
+            return None;
+        }
+        let mut b = [0u8; 16];
+        b[..name.len()].copy_from_slice(name);
+        let (lo, hi) = b.split_at(8);
+        Some(ShortName([
+            u64::from_le_bytes(lo.try_into().expect("eight bytes")),
+            u64::from_le_bytes(hi.try_into().expect("eight bytes")),
+        ]))
+    }
+}
+
+impl std::hash::Hash for ShortName {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0[0]);
+        state.write_u64(self.0[1]);
+    }
+}
+
 /// The interned names.
 #[derive(Debug, Default)]
 pub(crate) struct NameStore {
-    map: HashMap<Box<[u8]>, u32, BuildNameHasher>,
+    /// Name → id and Double Metaphone primary code, which preparing a record needs.
+    short: HashMap<ShortName, (u32, u32), BuildNameHasher>,
+    long: HashMap<Box<[u8]>, (u32, u32), BuildNameHasher>,
     info: Vec<NameInfo>,
     bytes: Vec<u8>,
     groups: Vec<u32>,
 }
 
 impl NameStore {
+    /// The id and Double Metaphone primary code of a name.
     #[inline]
-    pub fn get(&self, name: &[u8]) -> Option<u32> {
-        self.map.get(name).copied()
+    pub fn get(&self, name: &[u8]) -> Option<(u32, u32)> {
+        match ShortName::new(name) {
+            Some(short) => self.short.get(&short).copied(),
+            None => self.long.get(name).copied(),
+        }
     }
 
     #[inline]
@@ -163,7 +200,7 @@ impl NameTables {
         let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
         let store = &mut *store;
         for (name, dm, nysiis) in computed {
-            if store.map.contains_key(&name) {
+            if store.get(&name).is_some() {
                 continue;
             }
             let id = store.info.len() as u32;
@@ -172,6 +209,7 @@ impl NameTables {
             let info = NameInfo {
                 start: store.bytes.len() as u32,
                 len: name.len() as u8,
+                initial: name[0],
                 groups_len: groups.len() as u8,
                 groups_start: store.groups.len() as u32,
                 dm,
@@ -181,7 +219,10 @@ impl NameTables {
             store.bytes.extend_from_slice(&name);
             store.groups.extend_from_slice(groups);
             store.info.push(info);
-            store.map.insert(name, id);
+            match ShortName::new(&name) {
+                Some(short) => store.short.insert(short, (id, dm[0])),
+                None => store.long.insert(name, (id, dm[0])),
+            };
         }
     }
 }

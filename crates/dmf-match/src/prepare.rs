@@ -35,7 +35,7 @@ impl<'a> From<&'a Person> for PersonRef<'a> {
 }
 
 /// One prepared record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Rec {
     /// The nine digits as BCD nibbles, 0 when unknown: digit differences by bit operations.
     pub ssn: u64,
@@ -46,9 +46,18 @@ pub(crate) struct Rec {
     /// Double Metaphone primary codes, packed (0 for none): blocking keys.
     pub dm_first: u32,
     pub dm_last: u32,
+    /// The [`Tf`] of the first name within the record's decade of birth.
+    pub first_tf: f32,
 }
 
-/// Relative frequencies of a master record's first and last names in its own file.
+/// How common a record's first and last names are in its own file, against the average:
+/// the name's share of the records that have one, divided by the share of the name of a record
+/// drawn at random (the sum of squared shares). 1 is a typical name, 10 ten times as common
+/// (SMITH), 0.01 a rare one; 0 for a missing name.
+///
+/// First names are counted among the records born in the same decade (all records when the
+/// date of birth is unknown), since their fashions come and go: LOGAN is rare among the dead
+/// as a whole but not among those born in the 2010s.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tf {
     pub first: f64,
@@ -59,10 +68,9 @@ pub struct Tf {
 pub struct Prepared {
     pub(crate) recs: Vec<Rec>,
     pub(crate) tables: u64,
-    first_counts: Vec<u32>,
     last_counts: Vec<u32>,
-    with_first: u64,
-    with_last: u64,
+    /// `1 / (records with a name * mean share)`: a count times this is a [`Tf`].
+    last_scale: f64,
 }
 
 impl Prepared {
@@ -82,22 +90,14 @@ impl Prepared {
         self.recs.is_empty()
     }
 
-    /// The frequencies of record `i`'s first and last names among this file's records that have
-    /// one (0 for a missing name).
+    /// How common record `i`'s first and last names are in this file.
     #[inline]
     pub fn tf(&self, i: usize) -> Tf {
         let r = &self.recs[i];
-        let rel = |counts: &[u32], id: u32, total: u64| {
-            let n = counts.get(id as usize).copied().unwrap_or(0);
-            if total == 0 {
-                0.0
-            } else {
-                f64::from(n) / total as f64
-            }
-        };
+        let last = self.last_counts.get(r.last as usize).copied().unwrap_or(0);
         Tf {
-            first: rel(&self.first_counts, r.first, self.with_first),
-            last: rel(&self.last_counts, r.last, self.with_last),
+            first: f64::from(r.first_tf),
+            last: f64::from(last) * self.last_scale,
         }
     }
 
@@ -201,46 +201,63 @@ impl<'t> PreparedBuilder<'t> {
     }
 
     /// The prepared file, with its name frequencies counted.
-    pub fn finish(self) -> Prepared {
+    pub fn finish(mut self) -> Prepared {
         let names = self.tables.names();
-        // One count table per run of records, added up: no atomics on the hot names.
-        let runs = rayon::current_num_threads().clamp(1, 8);
-        let run_len = self.recs.len().div_ceil(runs).max(1);
-        let (first_counts, last_counts) = self
-            .recs
-            .par_chunks(run_len)
-            .map(|run| {
-                let mut first = vec![0u32; names];
-                let mut last = vec![0u32; names];
-                for r in run {
-                    if r.first != NONE {
-                        first[r.first as usize] += 1;
-                    }
-                    if r.last != NONE {
-                        last[r.last as usize] += 1;
-                    }
+        let count = |ids: &mut dyn Iterator<Item = u32>| {
+            let mut counts = vec![0u32; names];
+            for id in ids.filter(|&id| id != NONE) {
+                counts[id as usize] += 1;
+            }
+            counts
+        };
+        let last_counts = count(&mut self.recs.iter().map(|r| r.last));
+        // First names per decade of birth, one table a decade, plus one for all records.
+        let decade = |r: &Rec| (r.dob != 0).then_some((r.dob >> 9) / 10);
+        let decades = self.recs.iter().filter_map(decade);
+        let low = decades.clone().min().unwrap_or(0);
+        let high = decades.max().unwrap_or(0);
+        let all = (high - low + 1) as usize;
+        // One pass into one table per decade (row `all` for unknown dates), then the rows
+        // added up for records of unknown date, which compare with everyone.
+        let mut by_decade = vec![0u32; (all + 1) * names];
+        for r in self.recs.iter().filter(|r| r.first != NONE) {
+            let row = decade(r).map_or(all, |d| (d - low) as usize);
+            by_decade[row * names + r.first as usize] += 1;
+        }
+        let mut general = vec![0u32; names];
+        for row in by_decade.chunks(names.max(1)) {
+            general.iter_mut().zip(row).for_each(|(g, &n)| *g += n);
+        }
+        let scales: Vec<f64> = by_decade.chunks(names.max(1)).map(scale).collect();
+        let general_scale = scale(&general);
+        self.recs.par_iter_mut().for_each(|r| {
+            if r.first == NONE {
+                return;
+            }
+            let (n, scale) = match decade(r) {
+                Some(d) => {
+                    let row = (d - low) as usize;
+                    (by_decade[row * names + r.first as usize], scales[row])
                 }
-                (first, last)
-            })
-            .reduce(
-                || (vec![0u32; names], vec![0u32; names]),
-                |(mut f1, mut l1), (f2, l2)| {
-                    f1.iter_mut().zip(f2).for_each(|(a, b)| *a += b);
-                    l1.iter_mut().zip(l2).for_each(|(a, b)| *a += b);
-                    (f1, l1)
-                },
-            );
-        let with_first = first_counts.iter().map(|&n| u64::from(n)).sum();
-        let with_last = last_counts.iter().map(|&n| u64::from(n)).sum();
+                None => (general[r.first as usize], general_scale),
+            };
+            r.first_tf = (f64::from(n) * scale) as f32;
+        });
         Prepared {
             recs: self.recs,
             tables: self.tables.id(),
-            first_counts,
+            last_scale: scale(&last_counts),
             last_counts,
-            with_first,
-            with_last,
         }
     }
+}
+
+/// `1 / (total * mean share)` = `total / sum of squared counts`, so that `count * scale` is the
+/// name's share over the mean share; 0 for no names.
+fn scale(counts: &[u32]) -> f64 {
+    let total: f64 = counts.iter().map(|&n| f64::from(n)).sum();
+    let squares: f64 = counts.iter().map(|&n| f64::from(n) * f64::from(n)).sum();
+    if squares == 0.0 { 0.0 } else { total / squares }
 }
 
 /// A record with the names found in `store`; `true` when some name is not interned yet.
@@ -250,23 +267,23 @@ fn lookup(store: &NameStore, p: &PersonRef<'_>) -> (Rec, bool) {
     let mut id = |text: &str, surname: bool| {
         let name = normal_form(text, surname, &mut buf);
         if name.is_empty() {
-            return NONE;
+            return (NONE, 0);
         }
         store.get(name).unwrap_or_else(|| {
             waiting = true;
-            NONE
+            (NONE, 0)
         })
     };
-    let first = id(p.first, false);
-    let last = id(p.last, true);
-    let dm = |id: u32| if id == NONE { 0 } else { store.info(id).dm[0] };
+    let (first, dm_first) = id(p.first, false);
+    let (last, dm_last) = id(p.last, true);
     let rec = Rec {
         ssn: p.ssn.map_or(0, bcd),
         first,
         last,
         dob: p.dob.map_or(0, pack_date),
-        dm_first: dm(first),
-        dm_last: dm(last),
+        dm_first,
+        dm_last,
+        first_tf: 0.0,
     };
     (rec, waiting)
 }

@@ -4,10 +4,11 @@ use std::time::{Duration, Instant};
 
 use crate::Progress;
 use crate::blocks::{Blocks, DEFAULT_BLOCK_CAP, Rule, candidates_with_progress, default_rules};
-use crate::model::{Model, Training, patterns};
+use crate::levels::Levels;
+use crate::model::{Model, Training, count_patterns, pair_levels};
 use crate::names::NameTables;
 use crate::prepare::Prepared;
-use crate::score::{Match, one_to_one, score_with_progress};
+use crate::score::{Match, one_to_one, score_levels};
 
 /// What [`run`] does.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +58,8 @@ pub struct Outcome {
     /// How EM went; `None` when the model was given.
     pub training: Option<Training>,
     pub matches: Vec<Match>,
-    /// Time per phase: `blocks`, `candidates`, `u`, `patterns`, `em`, `score`, `one_to_one`.
+    /// Time per phase: `blocks`, `candidates`, `compare` (every candidate pair's levels),
+    /// `u`, `em`, `score`, `one_to_one`.
     pub timings: Vec<(&'static str, Duration)>,
 }
 
@@ -94,6 +96,9 @@ pub fn run_with_progress(
     drop(blocks);
     lap("candidates", &mut timings);
 
+    // Each pair compared once: the levels serve training and scoring.
+    let levels = pair_levels(client, master, &found.pairs, tables);
+    lap("compare", &mut timings);
     let (model, training) = match &config.model {
         Some(m) => (m.clone(), None),
         None => {
@@ -101,8 +106,7 @@ pub fn run_with_progress(
             let u = Model::estimate_u(client, master, tables, config.u_sample, config.seed);
             progress("u", config.u_sample as u64, config.u_sample as u64);
             lap("u", &mut timings);
-            let patterns = patterns(client, master, &found.pairs, tables);
-            lap("patterns", &mut timings);
+            let patterns = count_patterns(&levels);
             progress("em", 0, 1);
             let all_pairs = client.len() as u64 * master.len() as u64;
             let (model, training) =
@@ -113,14 +117,13 @@ pub fn run_with_progress(
         }
     };
 
-    let mut matches = score_with_progress(
-        client,
+    let mut matches = score_levels(
         master,
         &found.pairs,
         &model,
-        tables,
         config.threshold,
         progress,
+        |i, _, _| Levels::from_index(levels[i] as usize),
     );
     lap("score", &mut timings);
     if config.one_to_one {

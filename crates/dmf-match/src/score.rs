@@ -89,24 +89,43 @@ pub fn score_with_progress(
 ) -> Vec<Match> {
     client.check_tables(tables);
     master.check_tables(tables);
+    let store = tables.read();
+    let store = &*store;
+    score_levels(master, pairs, model, threshold, progress, |_, c, m| {
+        compare_records(&client.recs[c as usize], &master.recs[m as usize], store)
+    })
+}
+
+/// Scores pairs whose levels `levels_of(pair index, client, master)` gives.
+pub(crate) fn score_levels<L>(
+    master: &Prepared,
+    pairs: &[(u32, u32)],
+    model: &Model,
+    threshold: f64,
+    progress: &Progress,
+    levels_of: L,
+) -> Vec<Match>
+where
+    L: Fn(usize, u32, u32) -> Levels + Sync,
+{
     // Weights of all patterns once, so a pair costs its comparison and a table read.
     let weights: Vec<f64> = (0..Levels::COUNT)
         .map(|i| model.weight(&Levels::from_index(i)))
         .collect();
-    let store = tables.read();
-    let store = &*store;
+    const CHUNK: usize = 1 << 14;
     let total = pairs.len() as u64;
     let done = AtomicU64::new(0);
     let mut out: Vec<Match> = pairs
-        .par_chunks(1 << 14)
-        .flat_map_iter(|chunk| {
+        .par_chunks(CHUNK)
+        .enumerate()
+        .flat_map_iter(|(k, chunk)| {
             let mut kept = Vec::new();
-            for &(c, m) in chunk {
-                let levels =
-                    compare_records(&client.recs[c as usize], &master.recs[m as usize], store);
+            for (j, &(c, m)) in chunk.iter().enumerate() {
+                let levels = levels_of(k * CHUNK + j, c, m);
                 let mut weight = weights[levels.index()];
                 if levels.first == NameLevel::Exact || levels.last == NameLevel::Exact {
-                    weight += model.tf_adjustments(&levels, master.tf(m as usize)).iter().sum::<f64>();
+                    let tf = master.tf(m as usize);
+                    weight += model.tf_adjustments(&levels, tf).iter().sum::<f64>();
                 }
                 let probability = model.probability(weight);
                 if probability >= threshold {
@@ -125,12 +144,14 @@ pub fn score_with_progress(
             kept
         })
         .collect();
-    out.par_sort_unstable_by(|a, b| {
-        a.client
-            .cmp(&b.client)
-            .then(b.weight.total_cmp(&a.weight))
-            .then(a.master.cmp(&b.master))
-    });
+    let by_weight = |a: &Match, b: &Match| b.weight.total_cmp(&a.weight).then(a.master.cmp(&b.master));
+    if out.is_sorted_by_key(|m| m.client) {
+        // Candidates come sorted by client: only each client's matches need ordering.
+        out.chunk_by_mut(|a, b| a.client == b.client)
+            .for_each(|run| run.sort_unstable_by(by_weight));
+    } else {
+        out.par_sort_unstable_by(|a, b| a.client.cmp(&b.client).then(by_weight(a, b)));
+    }
     out
 }
 

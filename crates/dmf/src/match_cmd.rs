@@ -351,7 +351,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         "master_records": master.people.len(),
         "bad_cells": client.bad_cells,
         "candidates": pairs,
-        "candidates_per_rule": outcome.per_rule.iter().map(|(r, n)| json!({"rule": format!("{r:?}"), "candidates": n})).collect::<Vec<_>>(),
+        "candidates_per_rule": outcome.per_rule.iter().map(|(r, n)| json!({"rule": r.code(), "candidates": n})).collect::<Vec<_>>(),
         "matches": matches.len(),
         "clients_matched": matches.iter().map(|m| m.client).collect::<std::collections::HashSet<_>>().len(),
         "cursor": master.cursor,
@@ -370,7 +370,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
             outcome
                 .per_rule
                 .iter()
-                .map(|(r, n)| format!("{r:?} {n}"))
+                .map(|(r, n)| format!("{} {n}", r.code()))
                 .collect::<Vec<_>>()
                 .join(", "),
             matches.len(),

@@ -138,7 +138,7 @@ pub fn html(
         "<h2>Candidates per blocking rule</h2><table><tr><th>rule</th><th>candidates</th></tr>",
     );
     for (rule, n) in &outcome.per_rule {
-        let _ = write!(out, "<tr><td>{rule:?}</td><td>{n}</td></tr>");
+        let _ = write!(out, "<tr><td>{}</td><td>{n}</td></tr>", rule.code());
     }
     out.push_str("</table><h2>Match weights</h2>");
     out.push_str(&histogram(matches));
