@@ -22,12 +22,58 @@ const CLIENT: usize = 20_000;
 const PLANTED: usize = 4_000;
 
 const FIRST_NAMES: &[&str] = &[
-    "JAMES", "ROBERT", "JOHN", "MICHAEL", "WILLIAM", "DAVID", "RICHARD", "JOSEPH", "THOMAS",
-    "CHARLES", "CHRISTOPHER", "DANIEL", "MATTHEW", "ANTHONY", "DONALD", "MARK", "PAUL",
-    "STEVEN", "ANDREW", "KENNETH", "GEORGE", "EDWARD", "RONALD", "TIMOTHY", "JASON", "GARY",
-    "MARY", "PATRICIA", "JENNIFER", "LINDA", "ELIZABETH", "BARBARA", "SUSAN", "JESSICA",
-    "SARAH", "KAREN", "NANCY", "LISA", "BETTY", "MARGARET", "SANDRA", "DOROTHY", "CAROL",
-    "HELEN", "RUTH", "VIRGINIA", "FRANCES", "MILDRED", "EVELYN", "GLADYS", "BOB", "BILL",
+    "JAMES",
+    "ROBERT",
+    "JOHN",
+    "MICHAEL",
+    "WILLIAM",
+    "DAVID",
+    "RICHARD",
+    "JOSEPH",
+    "THOMAS",
+    "CHARLES",
+    "CHRISTOPHER",
+    "DANIEL",
+    "MATTHEW",
+    "ANTHONY",
+    "DONALD",
+    "MARK",
+    "PAUL",
+    "STEVEN",
+    "ANDREW",
+    "KENNETH",
+    "GEORGE",
+    "EDWARD",
+    "RONALD",
+    "TIMOTHY",
+    "JASON",
+    "GARY",
+    "MARY",
+    "PATRICIA",
+    "JENNIFER",
+    "LINDA",
+    "ELIZABETH",
+    "BARBARA",
+    "SUSAN",
+    "JESSICA",
+    "SARAH",
+    "KAREN",
+    "NANCY",
+    "LISA",
+    "BETTY",
+    "MARGARET",
+    "SANDRA",
+    "DOROTHY",
+    "CAROL",
+    "HELEN",
+    "RUTH",
+    "VIRGINIA",
+    "FRANCES",
+    "MILDRED",
+    "EVELYN",
+    "GLADYS",
+    "BOB",
+    "BILL",
 ];
 
 struct Data {
@@ -133,7 +179,9 @@ fn compare_candidate_pair(bencher: Bencher) {
     let pairs = &d.candidates.pairs;
     bencher.counter(ItemsCount::new(pairs.len())).bench(|| {
         for &(c, m) in pairs {
-            black_box(compare(&d.client, c as usize, &d.master, m as usize, &d.tables));
+            black_box(compare(
+                &d.client, c as usize, &d.master, m as usize, &d.tables,
+            ));
         }
     });
 }
@@ -145,7 +193,9 @@ fn compare_random_pair(bencher: Bencher) {
     let pairs = &d.random_pairs[..20_000];
     bencher.counter(ItemsCount::new(pairs.len())).bench(|| {
         for &(c, m) in pairs {
-            black_box(compare(&d.client, c as usize, &d.master, m as usize, &d.tables));
+            black_box(compare(
+                &d.client, c as usize, &d.master, m as usize, &d.tables,
+            ));
         }
     });
 }

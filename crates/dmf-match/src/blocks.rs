@@ -2,20 +2,21 @@
 //!
 //! Each rule keys a record by a few fields; a client record is paired with every master record
 //! of the same key under some rule. Keys are 64-bit hashes. Per rule the master is indexed once
-//! as one array of record ids sorted by key, a directory on the key's top bits and a 32-bit
-//! fingerprint of the next bits per entry (8 bytes per master record and rule): a lookup is one
-//! directory read and a short search. Two keys of equal top bits and fingerprint would merge
-//! their blocks; that only adds pairs that the comparison then rejects.
+//! (a two-pass radix sort) as a directory on the key's top bits, about eight entries a slot,
+//! and per master record an entry of a 32-bit fingerprint (the key's next bits) and the record's
+//! id: 8 bytes per master record and rule. A lookup reads one directory slot and searches a
+//! short run of entries. Two keys of equal top bits and fingerprint would merge their blocks;
+//! that only adds pairs that the comparison then rejects.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
 use crate::Progress;
 use crate::hash::mix;
-use crate::prepare::{Prepared, Rec};
+use crate::prepare::{Prepared, Rec, prefetch};
 
 /// A blocking rule.
 ///
@@ -35,9 +36,9 @@ use crate::prepare::{Prepared, Rec};
 ///
 /// No default rule finds a client record that has neither SSN nor date of birth: names alone
 /// would pair JOHN SMITH with tens of thousands of master records. The two SSN-part rules
-/// find an SSN with one digit wrong (or two swapped, but across digits 5 and 6) when the date
-/// is also wrong or missing; at national scale their blocks hold about 30 and 150 records,
-/// which is why they are not in the default set.
+/// find an SSN with one digit wrong, or two neighbours swapped (but for digits 5 and 6, which
+/// straddle the parts), when the date is also wrong or missing; at national scale their blocks
+/// hold about 30 and 150 records, which is why they are not in the default set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
     Ssn,
@@ -86,9 +87,8 @@ impl Rule {
         };
         let key = match self {
             Rule::Ssn => (r.ssn != 0).then_some(r.ssn)?,
-            Rule::DobPhoneticLast => {
-                (complete && r.dm_last != 0).then(|| u64::from(r.dob) << 32 | u64::from(r.dm_last))?
-            }
+            Rule::DobPhoneticLast => (complete && r.dm_last != 0)
+                .then(|| u64::from(r.dob) << 32 | u64::from(r.dm_last))?,
             Rule::DobPhoneticFirst => (complete && r.dm_first != 0)
                 .then(|| u64::from(r.dob) << 32 | u64::from(r.dm_first))?,
             Rule::PhoneticNamesBirthYear => {
@@ -184,54 +184,148 @@ struct Index {
 
 impl Index {
     fn build(master: &Prepared, rule: Rule) -> Index {
-        // 0 stands for "no key"; a real key hashing to 0 would only drop one record.
-        let keys: Vec<u64> = master
-            .recs
+        // A radix sort in two passes, each writing to few places at a time (a single pass
+        // would scatter every entry to a random place in memory): first the records into 256
+        // partitions by the top bits of their key, in parallel over runs of records; then each
+        // partition, in parallel, into its directory buckets, each bucket sorted by
+        // fingerprint.
+        let recs = &master.recs;
+        let run_len = recs
+            .len()
+            .div_ceil(4 * rayon::current_num_threads())
+            .max(1 << 16);
+        let runs: Vec<&[Rec]> = recs.chunks(run_len).collect();
+        let counts: Vec<Vec<u32>> = runs
             .par_iter()
-            .map(|r| rule.key(r).unwrap_or(0))
+            .map(|run| {
+                let mut c = vec![0u32; 256];
+                for k in run.iter().filter_map(|r| rule.key(r)) {
+                    c[(k >> 56) as usize] += 1;
+                }
+                c
+            })
             .collect();
-        let n = keys.iter().filter(|&&k| k != 0).count();
-        // About eight entries per directory slot.
-        let bits = (usize::BITS - n.leading_zeros()).saturating_sub(3).clamp(1, 31);
-        let bucket = |k: u64| (k >> (64 - bits)) as usize;
-        // A counting sort on the directory bits, then each small bucket sorted.
+        let n: usize = counts.iter().flatten().map(|&c| c as usize).sum();
+        // About eight entries per directory slot; at most 256 partitions.
+        let bits = (usize::BITS - n.leading_zeros())
+            .saturating_sub(3)
+            .clamp(1, 31);
+        let part_bits = bits.min(8);
+        let part_of = |k: u64| (k >> (64 - part_bits)) as usize;
+        let parts = 1usize << part_bits;
+        // Partition sizes; a key's partition under `part_bits` is its top-8-bit one shifted.
+        let mut part_len = vec![0usize; parts];
+        for c in &counts {
+            for (top, &n) in c.iter().enumerate() {
+                part_len[top >> (8 - part_bits)] += n as usize;
+            }
+        }
+
+        // Pass one: (key, id) into partitions; run j writes its own slice of each partition.
+        let mut tmp = vec![(0u64, 0u32); n];
+        {
+            let mut slices: Vec<Vec<&mut [(u64, u32)]>> =
+                (0..runs.len()).map(|_| Vec::with_capacity(parts)).collect();
+            let mut rest = tmp.as_mut_slice();
+            for p in 0..parts {
+                for (j, c) in counts.iter().enumerate() {
+                    let len: usize = c[p << (8 - part_bits)..(p + 1) << (8 - part_bits)]
+                        .iter()
+                        .map(|&n| n as usize)
+                        .sum();
+                    let (slice, tail) = rest.split_at_mut(len);
+                    slices[j].push(slice);
+                    rest = tail;
+                }
+            }
+            runs.par_iter()
+                .zip(slices)
+                .enumerate()
+                .for_each(|(j, (run, mut slices))| {
+                    let base = (j * run_len) as u32;
+                    let mut at = vec![0usize; parts];
+                    for (i, r) in run.iter().enumerate() {
+                        if let Some(k) = rule.key(r) {
+                            let p = part_of(k);
+                            slices[p][at[p]] = (k, base + i as u32);
+                            at[p] += 1;
+                        }
+                    }
+                });
+        }
+
+        // Pass two: each partition into its buckets.
+        let per_part = 1usize << (bits - part_bits);
         let mut dir = vec![0u32; (1usize << bits) + 1];
-        for &k in keys.iter().filter(|&&k| k != 0) {
-            dir[bucket(k) + 1] += 1;
-        }
-        for b in 1..dir.len() {
-            dir[b] += dir[b - 1];
-        }
-        let mut next = dir[..dir.len() - 1].to_vec();
         let mut entries = vec![(0u32, 0u32); n];
-        for (i, &k) in keys.iter().enumerate().filter(|(_, k)| **k != 0) {
-            let slot = &mut next[bucket(k)];
-            entries[*slot as usize] = ((k << bits >> 32) as u32, i as u32);
-            *slot += 1;
+        let mut jobs = Vec::with_capacity(parts);
+        {
+            let (mut tmp_rest, mut out_rest) = (tmp.as_slice(), entries.as_mut_slice());
+            let mut dir_chunks = dir[..1usize << bits].chunks_mut(per_part);
+            let mut start = 0u32;
+            for &len in &part_len {
+                let (t, tail) = tmp_rest.split_at(len);
+                tmp_rest = tail;
+                let (o, tail) = out_rest.split_at_mut(len);
+                out_rest = tail;
+                let d = dir_chunks
+                    .next()
+                    .expect("one directory chunk per partition");
+                jobs.push((start, t, o, d));
+                start += len as u32;
+            }
         }
-        drop(next);
-        drop(keys);
-        // Each bucket sorted by fingerprint; buckets in groups of 4096, a group per task.
-        let buckets = dir.len() - 1;
-        let mut groups: Vec<(usize, &mut [(u32, u32)])> = Vec::new();
-        let mut rest = entries.as_mut_slice();
-        for g in (0..buckets).step_by(4096) {
-            let len = (dir[(g + 4096).min(buckets)] - dir[g]) as usize;
-            let (run, tail) = rest.split_at_mut(len);
-            groups.push((g, run));
-            rest = tail;
-        }
-        groups.into_par_iter().for_each(|(g, run)| {
-            let base = dir[g];
-            for b in g..(g + 4096).min(buckets) {
-                run[(dir[b] - base) as usize..(dir[b + 1] - base) as usize].sort_unstable();
+        let bucket_in_part = |k: u64| (k >> (64 - bits)) as usize & (per_part - 1);
+        jobs.into_par_iter().for_each(|(start, tmp, out, dir)| {
+            // `dir` holds each bucket's start, counted from the partition's start.
+            for &(k, _) in tmp {
+                if bucket_in_part(k) + 1 < per_part {
+                    dir[bucket_in_part(k) + 1] += 1;
+                }
+            }
+            for b in 1..per_part {
+                dir[b] += dir[b - 1];
+            }
+            let mut next = dir.to_vec();
+            for &(k, id) in tmp {
+                let slot = &mut next[bucket_in_part(k)];
+                out[*slot as usize] = ((k << bits >> 32) as u32, id);
+                *slot += 1;
+            }
+            for b in 0..per_part {
+                let end = if b + 1 < per_part {
+                    dir[b + 1] as usize
+                } else {
+                    out.len()
+                };
+                out[dir[b] as usize..end].sort_unstable();
+            }
+            for d in dir.iter_mut() {
+                *d += start;
             }
         });
+        drop(tmp);
+        dir[1usize << bits] = n as u32;
         Index {
             rule,
             bits,
             dir,
             entries,
+        }
+    }
+
+    /// Starts loading the directory slot of a key.
+    #[inline]
+    fn prefetch_slot(&self, key: u64) {
+        prefetch(&self.dir[(key >> (64 - self.bits)) as usize]);
+    }
+
+    /// Starts loading the first entries of a key's bucket (its slot should be loaded).
+    #[inline]
+    fn prefetch_bucket(&self, key: u64) {
+        let lo = self.dir[(key >> (64 - self.bits)) as usize] as usize;
+        if let Some(e) = self.entries.get(lo) {
+            prefetch(e);
         }
     }
 
@@ -264,7 +358,10 @@ impl Blocks {
             }
         }
         Blocks {
-            indexes: unique.into_iter().map(|r| Index::build(master, r)).collect(),
+            indexes: unique
+                .into_iter()
+                .map(|r| Index::build(master, r))
+                .collect(),
             cap,
             tables: master.tables,
         }
@@ -312,7 +409,9 @@ pub fn candidates_with_progress(
     let rules = blocks.indexes.len();
     let total = client.len() as u64;
     let done = AtomicU64::new(0);
-    let parts: Vec<(Vec<(u32, u32)>, Vec<u64>, Vec<u64>)> = client
+    // Per chunk of clients: its pairs, pairs per rule, capped lookups per rule.
+    type Part = (Vec<(u32, u32)>, Vec<u64>, Vec<u64>);
+    let parts: Vec<Part> = client
         .recs
         .par_chunks(CHUNK)
         .enumerate()
@@ -322,6 +421,19 @@ pub fn candidates_with_progress(
             let mut capped = vec![0u64; rules];
             let mut found: Vec<u32> = Vec::new();
             for (j, r) in chunk.iter().enumerate() {
+                // Lookups are cache misses: start them for the records a few steps ahead.
+                for (ahead, load) in [
+                    (8, Index::prefetch_slot as fn(&Index, u64)),
+                    (4, Index::prefetch_bucket),
+                ] {
+                    if let Some(a) = chunk.get(j + ahead) {
+                        for index in &blocks.indexes {
+                            if let Some(key) = index.rule.key(a) {
+                                load(index, key);
+                            }
+                        }
+                    }
+                }
                 let ci = (k * CHUNK + j) as u32;
                 found.clear();
                 for (ri, index) in blocks.indexes.iter().enumerate() {

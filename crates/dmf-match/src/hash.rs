@@ -48,7 +48,9 @@ impl Hasher for NameHasher {
 
     #[inline]
     fn write_u64(&mut self, w: u64) {
-        self.0 = (self.0 ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+        self.0 = (self.0 ^ w)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
     }
 
     #[inline]

@@ -24,11 +24,7 @@ pub(crate) fn jaro_winkler(a: &[u8], b: &[u8]) -> f64 {
 /// The common prefix, at most four letters.
 #[inline]
 pub(crate) fn prefix(a: &[u8], b: &[u8]) -> usize {
-    a.iter()
-        .zip(b)
-        .take(4)
-        .take_while(|(x, y)| x == y)
-        .count()
+    a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count()
 }
 
 /// The highest Jaro-Winkler similarity two names of these lengths can have when at most
@@ -66,8 +62,8 @@ fn jaro(a: &[u8], b: &[u8]) -> f64 {
     for (i, &x) in a.iter().enumerate() {
         let lo = i.saturating_sub(window);
         let hi = lb.min(i + window + 1);
-        for j in lo..hi {
-            if b_flags >> j & 1 == 0 && b[j] == x {
+        for (j, &y) in b.iter().enumerate().take(hi).skip(lo) {
+            if b_flags >> j & 1 == 0 && y == x {
                 a_flags |= 1 << i;
                 b_flags |= 1 << j;
                 matches += 1;

@@ -203,9 +203,8 @@ pub(crate) fn dob_level(a: u32, b: u32) -> DobLevel {
         };
     }
     if !complete {
-        let compatible = ya == yb
-            && (ma == 0 || mb == 0 || ma == mb)
-            && (da == 0 || db == 0 || da == db);
+        let compatible =
+            ya == yb && (ma == 0 || mb == 0 || ma == mb) && (da == 0 || db == 0 || da == db);
         return if compatible {
             DobLevel::CompatiblePartial
         } else {
@@ -265,8 +264,8 @@ pub(crate) fn name_level(store: &NameStore, a: u32, b: u32, first: bool) -> Name
     // Most pairs of different names fail a bound from their lengths and letters, which costs
     // far less than the similarity and does not read the names themselves.
     let (la, lb) = (ia.len as usize, ib.len as usize);
-    let common = (ia.letters[0] & ib.letters[0]).count_ones()
-        + (ia.letters[1] & ib.letters[1]).count_ones();
+    let common =
+        (ia.letters[0] & ib.letters[0]).count_ones() + (ia.letters[1] & ib.letters[1]).count_ones();
     if jaro::upper_bound(la, lb, common as usize, 4) >= 0.85 {
         let (ba, bb) = (store.bytes(ia), store.bytes(ib));
         if jaro::upper_bound(la, lb, common as usize, jaro::prefix(ba, bb)) >= 0.85 {

@@ -10,14 +10,15 @@
 //! 3. [`compare`] gives a pair's [`Levels`] (one level per field: SSN, first name, last name,
 //!    date of birth).
 //! 4. [`Model::estimate_u`] learns how often each level occurs among random pairs,
-//!    [`Model::train`] learns by EM how often among true matches, from the [`patterns`] of the
-//!    candidates.
+//!    [`Model::train_on_candidates`] learns by EM how often among true matches, from the
+//!    [`patterns`] of the candidates.
 //! 5. [`score`] weighs the pairs (with term-frequency adjustments for exact names), keeps those
 //!    above a probability and gives each an NDI-like [`class`]; [`one_to_one`] keeps the best
 //!    match of each record.
 //!
-//! [`run`] does it all. The crate does no IO: callers read files and hand over [`Person`]s (or
-//! [`PersonRef`]s, chunk by chunk, through a [`PreparedBuilder`]).
+//! [`run`] does it all, comparing each candidate pair once for both training and scoring. The
+//! crate does no IO: callers read files and hand over [`Person`]s (or [`PersonRef`]s, chunk by
+//! chunk, through a [`PreparedBuilder`]). The one `unsafe` block is a cache prefetch hint.
 
 mod blocks;
 mod hash;
@@ -35,8 +36,7 @@ pub use blocks::{
 };
 pub use levels::{DobLevel, Levels, NameLevel, SsnLevel};
 pub use model::{
-    DEFAULT_TF_FLOOR, FIELDS, FieldParams, HEADER, LineError, Model, ModelError, Training,
-    patterns,
+    DEFAULT_TF_FLOOR, FIELDS, FieldParams, HEADER, LineError, Model, ModelError, Training, patterns,
 };
 pub use names::NameTables;
 pub use prepare::{PersonRef, Prepared, PreparedBuilder, Tf};
@@ -47,7 +47,8 @@ pub use score::{Match, class, one_to_one, score, score_with_progress};
 pub type Progress = dyn Fn(&str, u64, u64) + Sync;
 
 /// A person as given: names in DMF form (uppercase ASCII; [`dmf_model::dmf_form`] normalises
-/// raw text), SSN and date of birth optional. A blank name is a missing one.
+/// raw text), SSN and date of birth optional. A blank name is a missing one. The middle name is
+/// carried but not compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub ssn: Option<dmf_model::Ssn>,

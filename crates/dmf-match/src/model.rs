@@ -1,9 +1,14 @@
 //! The Fellegi-Sunter model: per field and level the probability `m` of the level among true
-//! matches and `u` among non-matches, the share `lambda` of true matches among candidate pairs;
-//! `u` estimated from random pairs, `m` and `lambda` by EM over candidate pairs.
+//! matches and `u` among non-matches, and the prior `lambda`, the chance that a pair is a
+//! match; `u` estimated from random pairs, `m` and `lambda` by EM over candidate pairs.
 //!
 //! Fields are assumed independent given the match status, so a pair's weight is the sum over
 //! fields of `log2(m / u)` of its level. `Missing` has no parameters and weighs nothing.
+//!
+//! Two departures from the textbook, both for EM's sake (see [`Model::estimate_u`] and
+//! [`Model::train_on_candidates`]): `lambda` is counted against all client × master pairs,
+//! not the candidates; and the names' `u` comes from pairs born on the same day, since first
+//! names and birth dates are not independent and nearly every candidate shares the date.
 
 use std::fmt::Write;
 
@@ -12,7 +17,7 @@ use rayon::prelude::*;
 use crate::hash::draw;
 use crate::levels::{DobLevel, Levels, NameLevel, SsnLevel, compare_records};
 use crate::names::NameTables;
-use crate::prepare::{Prepared, Tf};
+use crate::prepare::{Prepared, Tf, prefetch};
 
 /// The compared fields, in the order of [`FieldParams`] and of model files.
 pub const FIELDS: [&str; 4] = ["ssn", "first", "last", "dob"];
@@ -115,10 +120,13 @@ const FLOOR: f64 = 1e-9;
 /// 10 bits more than the average, and rarer names no more.
 pub const DEFAULT_TF_FLOOR: f64 = 1e-3;
 
-/// Fellegi-Sunter parameters.
+/// Fellegi-Sunter parameters. `m` and `u` hold one entry per level as [`FieldParams`] says;
+/// [`Model::from_text`] checks that, a model built by hand must keep to it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
-    /// Share of true matches among candidate pairs.
+    /// The prior chance that a pair is a match: among all client × master pairs after
+    /// [`Model::train_on_candidates`] (as [`run`](crate::run) trains), among the given patterns
+    /// after [`Model::train`].
     pub lambda: f64,
     pub m: FieldParams,
     pub u: FieldParams,
@@ -145,13 +153,15 @@ impl Model {
     ///
     /// The names are compared on `n` other pairs whose master record is born on the client
     /// record's date of birth (in its year when the date is partial or nobody shares it; at
-    /// random when it has none), and a name's levels are counted only on pairs whose other
-    /// name is `Different`. First names follow fashions: two people born on the same day share
-    /// a first name half as often again as two born in the same year, and twice as often as two
-    /// at random; and nearly every candidate pair shares the date of birth. With `u` from pairs
-    /// at random, the candidates of the same date and first name would look like matches to EM,
-    /// which would then learn that matches often differ in surname. Requiring the other name to
-    /// differ keeps true matches out of these pairs.
+    /// random when it has none), each pair weighing as many as the master records born that
+    /// day, so that the estimate is over pairs of the same date rather than over clients. A
+    /// name's levels are counted only on pairs whose other name is `Different`, which keeps
+    /// the true matches out. Names follow fashions, and the cohorts with the most deaths had
+    /// the least varied names: on the synthetic population two records of the same date share
+    /// a first name about twice as often as two at random. Nearly every candidate pair shares
+    /// the date; with `u` from pairs at random, the candidates of the same date and first name
+    /// but another surname outnumber what the model expects of non-matches, and EM takes the
+    /// excess for matches that differ in surname.
     pub fn estimate_u(
         client: &Prepared,
         master: &Prepared,
@@ -169,26 +179,59 @@ impl Model {
         let store = &*store;
         let (cn, mn) = (client.len() as u64, master.len() as u64);
         const CHUNK: usize = 1 << 14;
-        let new_counts = || -> Vec<Vec<u64>> { (0..4).map(|f| vec![0; levels_of(f) + 1]).collect() };
+        // Per field and level: summed weights; then the field's sample count. Names drawn
+        // from a day's block weigh by the block's size, so that days count by their pairs;
+        // `names_plain` counts every name sample once, for files without full dates.
+        let new_counts = || -> Vec<Vec<f64>> {
+            (0..6)
+                .map(|f| vec![0.0; levels_of([0, 1, 2, 3, 1, 2][f]) + 2])
+                .collect()
+        };
         let counts = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|k| {
+                // 0 ssn, 1 first, 2 last, 3 dob, 4 first plain, 5 last plain.
                 let mut counts = new_counts();
-                for i in (k * CHUNK)..((k + 1) * CHUNK).min(n) {
+                let mut add = |f: usize, level: usize, weight: f64| {
+                    let v = &mut counts[f];
+                    let n = v.len();
+                    v[level] += weight;
+                    v[n - 1] += 1.0;
+                };
+                let end = ((k + 1) * CHUNK).min(n);
+                for i in (k * CHUNK)..end {
+                    // Random reads: start those of the samples a few steps ahead.
+                    if i + 16 < end {
+                        let a = 4 * (i + 16) as u64;
+                        prefetch(&client.recs[draw(seed, a, cn) as usize]);
+                        prefetch(&master.recs[draw(seed, a + 1, mn) as usize]);
+                        prefetch(&client.recs[draw(seed, a + 2, cn) as usize]);
+                    }
+                    if i + 8 < end {
+                        let a = 4 * (i + 8) as u64;
+                        let c = &client.recs[draw(seed, a + 2, cn) as usize];
+                        prefetch(&master.recs[by_birth.draw(c.dob, seed, a + 3, mn).0]);
+                    }
                     let i = 4 * i as u64;
                     let c = &client.recs[draw(seed, i, cn) as usize];
                     let m = &master.recs[draw(seed, i + 1, mn) as usize];
                     let l = compare_records(c, m, store);
-                    counts[0][l.ssn.index()] += 1;
-                    counts[3][l.dob.index()] += 1;
+                    add(0, l.ssn.index(), 1.0);
+                    add(3, l.dob.index(), 1.0);
                     let c = &client.recs[draw(seed, i + 2, cn) as usize];
-                    let m = &master.recs[by_birth.draw(c.dob, seed, i + 3, mn)];
-                    let l = compare_records(c, m, store);
+                    let (mi, block) = by_birth.draw(c.dob, seed, i + 3, mn);
+                    let l = compare_records(c, &master.recs[mi], store);
                     if l.last == NameLevel::Different {
-                        counts[1][l.first.index()] += 1;
+                        add(4, l.first.index(), 1.0);
+                        if let Some(w) = block {
+                            add(1, l.first.index(), w);
+                        }
                     }
                     if l.first == NameLevel::Different {
-                        counts[2][l.last.index()] += 1;
+                        add(5, l.last.index(), 1.0);
+                        if let Some(w) = block {
+                            add(2, l.last.index(), w);
+                        }
                     }
                 }
                 counts
@@ -200,21 +243,42 @@ impl Model {
                 a
             });
         let mut u = FieldParams::uniform();
-        for (f, mut seen) in counts.into_iter().enumerate() {
+        for f in 0..4 {
+            // Names from days' blocks when there are any, else from every sample.
+            let mut seen = counts[f].clone();
+            if f == 1 || f == 2 {
+                let weighted: f64 = seen[..seen.len() - 2].iter().sum();
+                if weighted == 0.0 {
+                    seen = counts[f + 3].clone();
+                }
+            }
+            let samples = seen.pop().unwrap_or(0.0);
             seen.pop(); // Missing
-            if seen.iter().all(|&c| c == 0) {
+            let total: f64 = seen.iter().sum();
+            if total == 0.0 {
                 continue;
             }
-            let smoothed: Vec<f64> = seen.iter().map(|&c| (c as f64).max(0.5)).collect();
+            let half = 0.5 * total / samples.max(1.0);
+            let smoothed: Vec<f64> = seen.iter().map(|&c| c.max(half)).collect();
             let total: f64 = smoothed.iter().sum();
             *u.field_mut(f) = smoothed.iter().map(|c| c / total).collect();
         }
         if let Some(exact) = dob_exact_share(client, master) {
             // The rest in the proportions the sample found.
             let i = DobLevel::Exact.index();
-            let rest: f64 = u.dob.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, p)| p).sum();
+            let rest: f64 = u
+                .dob
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, p)| p)
+                .sum();
             for (j, p) in u.dob.iter_mut().enumerate() {
-                *p = if j == i { exact.max(FLOOR) } else { *p / rest * (1.0 - exact) };
+                *p = if j == i {
+                    exact.max(FLOOR)
+                } else {
+                    *p / rest * (1.0 - exact)
+                };
             }
         }
         u
@@ -321,7 +385,13 @@ impl Model {
         field_levels(levels)
             .into_iter()
             .enumerate()
-            .map(|(f, l)| (FIELDS[f], codes[f], l.map_or(0.0, |l| self.field_weight(f, l))))
+            .map(|(f, l)| {
+                (
+                    FIELDS[f],
+                    codes[f],
+                    l.map_or(0.0, |l| self.field_weight(f, l)),
+                )
+            })
             .collect()
     }
 
@@ -374,9 +444,8 @@ impl Model {
         }
         let mut lambda = None;
         let mut tf_floor = None;
-        let mut params: [Vec<Vec<Option<f64>>>; 2] = std::array::from_fn(|_| {
-            (0..4).map(|f| vec![None; levels_of(f)]).collect()
-        });
+        let mut params: [Vec<Vec<Option<f64>>>; 2] =
+            std::array::from_fn(|_| (0..4).map(|f| vec![None; levels_of(f)]).collect());
         for (line, text) in lines {
             if text.is_empty() || text.starts_with('#') {
                 continue;
@@ -497,17 +566,17 @@ pub enum LineError {
 fn dob_exact_share(client: &Prepared, master: &Prepared) -> Option<f64> {
     // Packed dates are below 2200 << 9; a dense histogram of them is 4.5 MB.
     let histogram = |p: &Prepared| {
+        // One histogram per thread's run of records, added up.
+        let run = p.recs.len().div_ceil(rayon::current_num_threads()).max(1);
         p.recs
-            .par_chunks(1 << 16)
-            .fold(
-                || vec![0u32; 2200 << 9],
-                |mut h, chunk| {
-                    for r in chunk {
-                        h[r.dob as usize] += 1;
-                    }
-                    h
-                },
-            )
+            .par_chunks(run)
+            .map(|chunk| {
+                let mut h = vec![0u32; 2200 << 9];
+                for r in chunk {
+                    h[r.dob as usize] += 1;
+                }
+                h
+            })
             .reduce(
                 || vec![0u32; 2200 << 9],
                 |mut a, b| {
@@ -563,31 +632,37 @@ impl ByBirth {
         ByBirth { start, ids }
     }
 
-    /// A master record born on `dob` (packed), else in its year, else any.
-    fn draw(&self, dob: u32, seed: u64, i: u64, master_len: u64) -> usize {
+    /// A master record born on `dob` (packed), with the number born that day; else one born in
+    /// its year, else any, without a number.
+    fn draw(&self, dob: u32, seed: u64, i: u64, master_len: u64) -> (usize, Option<f64>) {
         let pick = |lo: u32, hi: u32| {
             (hi > lo).then(|| self.ids[(lo as u64 + draw(seed, i, u64::from(hi - lo))) as usize])
         };
         let d = dob as usize;
         let complete = dob & 0x1f != 0 && dob >> 5 & 0xf != 0;
-        let on_day = if complete {
-            pick(self.start[d], self.start[d + 1])
-        } else {
-            None
-        };
+        if complete && let Some(id) = pick(self.start[d], self.start[d + 1]) {
+            return (
+                id as usize,
+                Some(f64::from(self.start[d + 1] - self.start[d])),
+            );
+        }
         let year = d >> 9 << 9;
-        on_day
-            .or_else(|| {
-                (dob != 0)
-                    .then(|| pick(self.start[year], self.start[year + (1 << 9)]))
-                    .flatten()
-            })
-            .map_or_else(|| draw(seed, i, master_len) as usize, |id| id as usize)
+        if dob != 0
+            && let Some(id) = pick(self.start[year], self.start[year + (1 << 9)])
+        {
+            return (id as usize, None);
+        }
+        (draw(seed, i, master_len) as usize, None)
     }
 }
 
 /// EM with `u` fixed over `patterns`, out of `total` pairs (the rest taken as non-matches).
-fn em(patterns: &[(Levels, u64)], u: FieldParams, max_iter: usize, total: f64) -> (Model, Training) {
+fn em(
+    patterns: &[(Levels, u64)],
+    u: FieldParams,
+    max_iter: usize,
+    total: f64,
+) -> (Model, Training) {
     let patterns: Vec<([Option<usize>; 4], f64)> = patterns
         .iter()
         .filter(|(_, n)| *n > 0)
@@ -613,12 +688,26 @@ fn em(patterns: &[(Levels, u64)], u: FieldParams, max_iter: usize, total: f64) -
         return (model, training);
     }
     let log_u: Vec<Vec<f64>> = (0..4)
-        .map(|f| model.u.field(f).iter().map(|&p| p.max(FLOOR).ln()).collect())
+        .map(|f| {
+            model
+                .u
+                .field(f)
+                .iter()
+                .map(|&p| p.max(FLOOR).ln())
+                .collect()
+        })
         .collect();
     while training.iterations < max_iter {
         training.iterations += 1;
         let log_m: Vec<Vec<f64>> = (0..4)
-            .map(|f| model.m.field(f).iter().map(|&p| p.max(FLOOR).ln()).collect())
+            .map(|f| {
+                model
+                    .m
+                    .field(f)
+                    .iter()
+                    .map(|&p| p.max(FLOOR).ln())
+                    .collect()
+            })
             .collect();
         let mut acc: Vec<Vec<f64>> = (0..4).map(|f| vec![0.0; levels_of(f)]).collect();
         let mut matches = 0.0;
@@ -689,14 +778,19 @@ pub(crate) fn pair_levels(
     master.check_tables(tables);
     let store = tables.read();
     let store = &*store;
-    pairs
-        .par_iter()
-        .with_min_len(1 << 12)
-        .map(|&(c, m)| {
-            compare_records(&client.recs[c as usize], &master.recs[m as usize], store).index()
-                as u16
-        })
-        .collect()
+    let mut out = vec![0u16; pairs.len()];
+    out.par_chunks_mut(1 << 12)
+        .zip(pairs.par_chunks(1 << 12))
+        .for_each(|(out, pairs)| {
+            for (k, (slot, &(c, m))) in out.iter_mut().zip(pairs).enumerate() {
+                if let Some(&(_, ahead)) = pairs.get(k + 16) {
+                    crate::prepare::prefetch(&master.recs[ahead as usize]);
+                }
+                *slot = compare_records(&client.recs[c as usize], &master.recs[m as usize], store)
+                    .index() as u16;
+            }
+        });
+    out
 }
 
 /// Pattern indexes counted into patterns.

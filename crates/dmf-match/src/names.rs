@@ -26,7 +26,8 @@ const SUFFIXES: [&[u8]; 5] = [b"JR", b"SR", b"II", b"III", b"IV"];
 ///
 /// Records prepared with the same tables share name ids, so an exact name comparison is one
 /// integer comparison. Interning takes a write lock once per batch of new names; comparisons
-/// read under one shared lock per parallel job.
+/// read under one shared lock per call. Every function that takes tables and prepared records
+/// panics if the records were prepared with other tables: their ids would mean other names.
 pub struct NameTables {
     id: u64,
     /// Normal form of a name → sorted ids of the nickname groups it belongs to.
@@ -136,7 +137,9 @@ impl NameTables {
         let mut groups: HashMap<Box<[u8]>, Vec<u32>, BuildNameHasher> = HashMap::default();
         let mut buf = [0u8; MAX_NAME];
         for (name, nickname) in pairs {
-            let name = normal_form(name, false, &mut buf).to_vec().into_boxed_slice();
+            let name = normal_form(name, false, &mut buf)
+                .to_vec()
+                .into_boxed_slice();
             if name.is_empty() {
                 continue;
             }
@@ -276,7 +279,7 @@ pub(crate) fn normal_form<'b>(text: &str, surname: bool, buf: &'b mut [u8; MAX_N
     if surname {
         let trimmed = text.trim_end_matches([' ', '.', ',']);
         if let Some(space) = trimmed.rfind([' ', ',']) {
-            let word = trimmed[space + 1..].as_bytes();
+            let word = &trimmed.as_bytes()[space + 1..];
             let head = trimmed[..space].trim_end_matches([' ', ',']);
             if !head.is_empty() && SUFFIXES.iter().any(|s| s.eq_ignore_ascii_case(word)) {
                 bytes = head.as_bytes();

@@ -297,5 +297,23 @@ pub(crate) fn bcd(ssn: Ssn) -> u64 {
 
 /// `year << 9 | month << 5 | day`, 0 for an unknown part.
 pub(crate) fn pack_date(d: PartialDate) -> u32 {
-    u32::from(d.year()) << 9 | u32::from(d.month().unwrap_or(0)) << 5 | u32::from(d.day().unwrap_or(0))
+    u32::from(d.year()) << 9
+        | u32::from(d.month().unwrap_or(0)) << 5
+        | u32::from(d.day().unwrap_or(0))
+}
+
+/// Asks the processor to start loading `value` into its cache: random reads (of master
+/// records, of index buckets) otherwise wait for memory one after the other.
+#[inline(always)]
+pub(crate) fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing the program sees and cannot fault; `value` is a live
+    // reference anyway.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            (value as *const T).cast(),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }

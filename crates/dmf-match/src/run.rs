@@ -20,7 +20,7 @@ pub struct Config {
     pub u_sample: usize,
     /// Seed of the random pairs.
     pub seed: u64,
-    /// EM iterations at most.
+    /// EM iterations at most (one costs microseconds: it runs over distinct level patterns).
     pub max_iter: usize,
     /// Matches below this probability are dropped.
     pub threshold: f64,
@@ -37,7 +37,7 @@ impl Default for Config {
             block_cap: DEFAULT_BLOCK_CAP,
             u_sample: 1_000_000,
             seed: 1,
-            max_iter: 100,
+            max_iter: 1_000,
             threshold: 0.5,
             one_to_one: false,
             model: None,
@@ -97,7 +97,13 @@ pub fn run_with_progress(
     lap("candidates", &mut timings);
 
     // Each pair compared once: the levels serve training and scoring.
+    progress("compare", 0, found.pairs.len() as u64);
     let levels = pair_levels(client, master, &found.pairs, tables);
+    progress(
+        "compare",
+        found.pairs.len() as u64,
+        found.pairs.len() as u64,
+    );
     lap("compare", &mut timings);
     let (model, training) = match &config.model {
         Some(m) => (m.clone(), None),

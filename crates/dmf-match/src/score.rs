@@ -8,7 +8,7 @@ use crate::Progress;
 use crate::levels::{DobLevel, Levels, NameLevel, SsnLevel, compare_records};
 use crate::model::Model;
 use crate::names::NameTables;
-use crate::prepare::Prepared;
+use crate::prepare::{Prepared, prefetch};
 
 /// A scored pair.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +74,15 @@ pub fn score(
     tables: &NameTables,
     threshold: f64,
 ) -> Vec<Match> {
-    score_with_progress(client, master, pairs, model, tables, threshold, &|_, _, _| {})
+    score_with_progress(
+        client,
+        master,
+        pairs,
+        model,
+        tables,
+        threshold,
+        &|_, _, _| {},
+    )
 }
 
 /// [`score`], reporting `("score", pairs done, total)` now and then.
@@ -121,6 +129,9 @@ where
         .flat_map_iter(|(k, chunk)| {
             let mut kept = Vec::new();
             for (j, &(c, m)) in chunk.iter().enumerate() {
+                if let Some(&(_, ahead)) = chunk.get(j + 16) {
+                    prefetch(&master.recs[ahead as usize]);
+                }
                 let levels = levels_of(k * CHUNK + j, c, m);
                 let mut weight = weights[levels.index()];
                 if levels.first == NameLevel::Exact || levels.last == NameLevel::Exact {
@@ -144,7 +155,8 @@ where
             kept
         })
         .collect();
-    let by_weight = |a: &Match, b: &Match| b.weight.total_cmp(&a.weight).then(a.master.cmp(&b.master));
+    let by_weight =
+        |a: &Match, b: &Match| b.weight.total_cmp(&a.weight).then(a.master.cmp(&b.master));
     if out.is_sorted_by_key(|m| m.client) {
         // Candidates come sorted by client: only each client's matches need ordering.
         out.chunk_by_mut(|a, b| a.client == b.client)

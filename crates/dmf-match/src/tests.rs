@@ -59,13 +59,37 @@ fn ssn_levels() {
     let rest = "|JOHN|SMITH|1950-03-04";
     let m = format!("123456789{rest}");
     check(&format!("123456789{rest}"), &m, "exact exact exact exact");
-    check(&format!("123456780{rest}"), &m, "one_digit exact exact exact");
-    check(&format!("223456789{rest}"), &m, "one_digit exact exact exact");
-    check(&format!("123456798{rest}"), &m, "transposed exact exact exact");
-    check(&format!("213456789{rest}"), &m, "transposed exact exact exact");
+    check(
+        &format!("123456780{rest}"),
+        &m,
+        "one_digit exact exact exact",
+    );
+    check(
+        &format!("223456789{rest}"),
+        &m,
+        "one_digit exact exact exact",
+    );
+    check(
+        &format!("123456798{rest}"),
+        &m,
+        "transposed exact exact exact",
+    );
+    check(
+        &format!("213456789{rest}"),
+        &m,
+        "transposed exact exact exact",
+    );
     // Two digits wrong, or swapped but not neighbours.
-    check(&format!("123456700{rest}"), &m, "different exact exact exact");
-    check(&format!("823456781{rest}"), &m, "different exact exact exact");
+    check(
+        &format!("123456700{rest}"),
+        &m,
+        "different exact exact exact",
+    );
+    check(
+        &format!("823456781{rest}"),
+        &m,
+        "different exact exact exact",
+    );
     check(&format!("-{rest}"), &m, "missing exact exact exact");
     check(&m, &format!("-{rest}"), "missing exact exact exact");
 }
@@ -130,6 +154,11 @@ fn dob_levels() {
     pair("1951-03", "1950-03-04", "different");
     pair("1951-04-05", "1950-03-04", "different");
     pair("-", "1950-03-04", "missing");
+}
+
+#[test]
+fn records_are_compact() {
+    assert_eq!(std::mem::size_of::<crate::prepare::Rec>(), 32);
 }
 
 #[test]
@@ -292,17 +321,21 @@ fn em_recovers_known_m_and_lambda() {
     let patterns = draw_patterns(&truth, 300_000, 7);
     let (model, training) = Model::train_with_summary(&patterns, truth.u.clone(), 1000);
     assert!(training.converged, "{training:?}");
-    for f in 0..4 {
+    for (f, field) in FIELDS.iter().enumerate() {
         for (l, (&got, &want)) in model.m.field(f).iter().zip(truth.m.field(f)).enumerate() {
             assert!(
                 (got - want).abs() < 0.02,
-                "m of {} level {l}: {got} against {want}",
-                FIELDS[f]
+                "m of {field} level {l}: {got} against {want}"
             );
         }
     }
     let rel = (model.lambda - truth.lambda).abs() / truth.lambda;
-    assert!(rel < 0.2, "lambda {} against {}", model.lambda, truth.lambda);
+    assert!(
+        rel < 0.2,
+        "lambda {} against {}",
+        model.lambda,
+        truth.lambda
+    );
 }
 
 #[test]
@@ -312,10 +345,14 @@ fn em_on_candidates_counts_the_pairs_left_out() {
     let patterns = draw_patterns(&truth, 100_000, 8);
     let all: u64 = patterns.iter().map(|(_, n)| n).sum();
     let (plain, _) = Model::train_with_summary(&patterns, truth.u.clone(), 1000);
-    let (wide, training) =
-        Model::train_on_candidates(&patterns, truth.u.clone(), 1000, all * 10);
+    let (wide, training) = Model::train_on_candidates(&patterns, truth.u.clone(), 1000, all * 10);
     assert!(training.converged);
-    assert!(wide.lambda < plain.lambda / 5.0, "{} {}", wide.lambda, plain.lambda);
+    assert!(
+        wide.lambda < plain.lambda / 5.0,
+        "{} {}",
+        wide.lambda,
+        plain.lambda
+    );
     assert!(wide.weight(&Levels::from_index(0)) > 10.0);
 }
 
@@ -338,7 +375,9 @@ fn weights_and_probabilities() {
         ssn: SsnLevel::Missing,
         ..all_exact
     };
-    assert!((model.weight(&all_exact) - model.weight(&missing) - (0.90f64 / 0.001).log2()).abs() < 1e-9);
+    assert!(
+        (model.weight(&all_exact) - model.weight(&missing) - (0.90f64 / 0.001).log2()).abs() < 1e-9
+    );
     let c = model.contributions(&missing);
     assert_eq!(c[0], ("ssn", "missing", 0.0));
     assert_eq!(c.len(), 4);
@@ -381,14 +420,20 @@ fn model_text_errors_name_the_line() {
         &line(6, "m ssn"),
         "line 6: expected `lambda P`, `tf_floor P` or `m|u FIELD LEVEL P`",
     );
-    check_error(&line(7, "# a comment"), "parameter m ssn different is missing");
+    check_error(
+        &line(7, "# a comment"),
+        "parameter m ssn different is missing",
+    );
     check_error(
         "dmf-match model 2\n",
         "line 1: expected \"dmf-match model 1\", found \"dmf-match model 2\"",
     );
     assert!(matches!(
         Model::from_text(&line(5, "m ssn exactt 0.5")),
-        Err(ModelError::Line { line: 5, kind: LineError::Level(_) })
+        Err(ModelError::Line {
+            line: 5,
+            kind: LineError::Level(_)
+        })
     ));
 }
 
@@ -400,7 +445,12 @@ fn params() -> impl Strategy<Value = FieldParams> {
         prop::collection::vec(p(), 8),
         prop::collection::vec(p(), 6),
     )
-        .prop_map(|(ssn, first, last, dob)| FieldParams { ssn, first, last, dob })
+        .prop_map(|(ssn, first, last, dob)| FieldParams {
+            ssn,
+            first,
+            last,
+            dob,
+        })
 }
 
 proptest! {
@@ -433,11 +483,26 @@ const ERRORS: &[(&str, &str)] = &[
     ("year off by one", "-|ROBERT|HENDERSON|1951-03-04"),
     ("year mistyped", "-|ROBERT|HENDERSON|1905-03-04"),
     ("SSN one digit off", "123456780|ROBERT|HENDERSON|1950-03-04"),
-    ("SSN transposed, names swapped", "123456798|HENDERSON|ROBERT|1950-03-04"),
-    ("SSN right, everything else wrong", "123456789|JANE|DOE|1990-12-12"),
-    ("SSN one digit off, date missing", "123456780|ROBERT|HENDERSON|-"),
-    ("SSN transposed, date wrong", "123456798|ROBERT|HENDERSON|1960-01-01"),
-    ("SSN area mistyped, date wrong", "223456789|ROBERT|HENDERSON|1960-01-01"),
+    (
+        "SSN transposed, names swapped",
+        "123456798|HENDERSON|ROBERT|1950-03-04",
+    ),
+    (
+        "SSN right, everything else wrong",
+        "123456789|JANE|DOE|1990-12-12",
+    ),
+    (
+        "SSN one digit off, date missing",
+        "123456780|ROBERT|HENDERSON|-",
+    ),
+    (
+        "SSN transposed, date wrong",
+        "123456798|ROBERT|HENDERSON|1960-01-01",
+    ),
+    (
+        "SSN area mistyped, date wrong",
+        "223456789|ROBERT|HENDERSON|1960-01-01",
+    ),
 ];
 
 /// Errors that need the SSN-part rules, last in [`ERRORS`].
@@ -471,7 +536,11 @@ fn each_single_error_is_found_by_a_default_rule() {
     let clients: Vec<Person> = ERRORS.iter().map(|(_, c)| person(c)).collect();
     let client = Prepared::new(&clients, tables());
     let found = candidates(&client, &blocks);
-    for (i, (error, _)) in ERRORS.iter().enumerate().take(ERRORS.len() - SSN_PART_ERRORS) {
+    for (i, (error, _)) in ERRORS
+        .iter()
+        .enumerate()
+        .take(ERRORS.len() - SSN_PART_ERRORS)
+    {
         assert!(
             found.pairs.contains(&(i as u32, 0)),
             "{error}: the true pair is not a candidate"
@@ -581,9 +650,18 @@ fn huge_blocks_are_capped_and_counted() {
     let same: Vec<Person> = (0..50).map(|_| person("-|JOHN|SMITH|1950-03-04")).collect();
     let master = Prepared::new(&same, tables());
     let client = Prepared::new(&[person("-|JOHN|SMITH|1950-03-04")], tables());
-    let capped = candidates(&client, &Blocks::build_with_cap(&master, &default_rules(), 10));
+    let capped = candidates(
+        &client,
+        &Blocks::build_with_cap(&master, &default_rules(), 10),
+    );
     assert!(capped.pairs.is_empty());
-    assert!(capped.capped.iter().filter(|(r, _)| *r != Rule::Ssn).all(|(_, n)| *n == 1));
+    assert!(
+        capped
+            .capped
+            .iter()
+            .filter(|(r, _)| *r != Rule::Ssn)
+            .all(|(_, n)| *n == 1)
+    );
     let all = candidates(&client, &Blocks::build(&master, &default_rules()));
     assert_eq!(all.pairs.len(), 50);
     assert_eq!(all.per_rule.iter().map(|(_, n)| n).sum::<u64>(), 200);
@@ -611,6 +689,45 @@ proptest! {
         prop_assert!(found.pairs.windows(2).all(|w| w[0] < w[1]));
         let sum: u64 = found.per_rule.iter().map(|(_, n)| n).sum();
         prop_assert!(sum >= found.pairs.len() as u64);
+    }
+}
+
+#[test]
+fn candidates_are_every_pair_sharing_a_key() {
+    // Sizes on both sides of the index's partitioning (256 partitions from 2,048 keys on).
+    for (masters, seed) in [(1, 1), (40, 2), (3_000, 3), (6_000, 4)] {
+        let w = world(masters, masters.min(300), 300, seed);
+        let tables = NameTables::shipped();
+        let master = Prepared::new(&w.master, &tables);
+        let client = Prepared::new(&w.client, &tables);
+        let rules = Rule::ALL.to_vec();
+        let found = candidates(&client, &Blocks::build(&master, &rules));
+        let keys = |p: &Prepared| -> Vec<Vec<Option<u64>>> {
+            p.recs
+                .iter()
+                .map(|r| rules.iter().map(|rule| rule.key(r)).collect())
+                .collect()
+        };
+        let (ck, mk) = (keys(&client), keys(&master));
+        let mut expect = Vec::new();
+        let mut per_rule = vec![0u64; rules.len()];
+        for (c, ckeys) in ck.iter().enumerate() {
+            for (m, mkeys) in mk.iter().enumerate() {
+                let mut shared = false;
+                for (r, (a, b)) in ckeys.iter().zip(mkeys).enumerate() {
+                    if a.is_some() && a == b {
+                        per_rule[r] += 1;
+                        shared = true;
+                    }
+                }
+                if shared {
+                    expect.push((c as u32, m as u32));
+                }
+            }
+        }
+        assert_eq!(found.pairs, expect, "{masters} master records");
+        let got: Vec<u64> = found.per_rule.iter().map(|(_, n)| *n).collect();
+        assert_eq!(got, per_rule, "{masters} master records");
     }
 }
 
@@ -648,16 +765,91 @@ fn one_to_one_takes_the_heaviest_first() {
 // --- end to end ---------------------------------------------------------------------------
 
 const FIRST_NAMES: &[&str] = &[
-    "JAMES", "ROBERT", "JOHN", "MICHAEL", "WILLIAM", "DAVID", "RICHARD", "JOSEPH", "THOMAS",
-    "CHARLES", "CHRISTOPHER", "DANIEL", "MATTHEW", "ANTHONY", "DONALD", "MARK", "PAUL",
-    "STEVEN", "ANDREW", "KENNETH", "JOSHUA", "KEVIN", "BRIAN", "GEORGE", "EDWARD", "RONALD",
-    "TIMOTHY", "JASON", "JEFFREY", "RYAN", "JACOB", "GARY", "NICHOLAS", "ERIC", "JONATHAN",
-    "MARY", "PATRICIA", "JENNIFER", "LINDA", "ELIZABETH", "BARBARA", "SUSAN", "JESSICA",
-    "SARAH", "KAREN", "NANCY", "LISA", "BETTY", "MARGARET", "SANDRA", "ASHLEY", "KIMBERLY",
-    "EMILY", "DONNA", "MICHELLE", "DOROTHY", "CAROL", "AMANDA", "MELISSA", "DEBORAH",
-    "STEPHANIE", "REBECCA", "SHARON", "LAURA", "CYNTHIA", "KATHLEEN", "AMY", "SHIRLEY",
-    "ANGELA", "HELEN", "ANNA", "BRENDA", "PAMELA", "NICOLE", "EMMA", "SAMANTHA", "KATHERINE",
-    "CHRISTINE", "DEBRA", "RACHEL", "CATHERINE", "CAROLYN", "JANET", "RUTH", "MARIA",
+    "JAMES",
+    "ROBERT",
+    "JOHN",
+    "MICHAEL",
+    "WILLIAM",
+    "DAVID",
+    "RICHARD",
+    "JOSEPH",
+    "THOMAS",
+    "CHARLES",
+    "CHRISTOPHER",
+    "DANIEL",
+    "MATTHEW",
+    "ANTHONY",
+    "DONALD",
+    "MARK",
+    "PAUL",
+    "STEVEN",
+    "ANDREW",
+    "KENNETH",
+    "JOSHUA",
+    "KEVIN",
+    "BRIAN",
+    "GEORGE",
+    "EDWARD",
+    "RONALD",
+    "TIMOTHY",
+    "JASON",
+    "JEFFREY",
+    "RYAN",
+    "JACOB",
+    "GARY",
+    "NICHOLAS",
+    "ERIC",
+    "JONATHAN",
+    "MARY",
+    "PATRICIA",
+    "JENNIFER",
+    "LINDA",
+    "ELIZABETH",
+    "BARBARA",
+    "SUSAN",
+    "JESSICA",
+    "SARAH",
+    "KAREN",
+    "NANCY",
+    "LISA",
+    "BETTY",
+    "MARGARET",
+    "SANDRA",
+    "ASHLEY",
+    "KIMBERLY",
+    "EMILY",
+    "DONNA",
+    "MICHELLE",
+    "DOROTHY",
+    "CAROL",
+    "AMANDA",
+    "MELISSA",
+    "DEBORAH",
+    "STEPHANIE",
+    "REBECCA",
+    "SHARON",
+    "LAURA",
+    "CYNTHIA",
+    "KATHLEEN",
+    "AMY",
+    "SHIRLEY",
+    "ANGELA",
+    "HELEN",
+    "ANNA",
+    "BRENDA",
+    "PAMELA",
+    "NICOLE",
+    "EMMA",
+    "SAMANTHA",
+    "KATHERINE",
+    "CHRISTINE",
+    "DEBRA",
+    "RACHEL",
+    "CATHERINE",
+    "CAROLYN",
+    "JANET",
+    "RUTH",
+    "MARIA",
 ];
 
 const NICKNAMES: &[(&str, &str)] = &[
@@ -795,7 +987,15 @@ fn links_planted_pairs_without_ssns() {
     let phases: Vec<&str> = outcome.timings.iter().map(|(p, _)| *p).collect();
     assert_eq!(
         phases,
-        ["blocks", "candidates", "compare", "u", "em", "score", "one_to_one"]
+        [
+            "blocks",
+            "candidates",
+            "compare",
+            "u",
+            "em",
+            "score",
+            "one_to_one"
+        ]
     );
     assert!(outcome.training.is_some_and(|t| t.converged));
 
@@ -838,6 +1038,18 @@ fn links_planted_pairs_with_ssns() {
 }
 
 #[test]
+fn empty_files_link_to_nothing() {
+    let tables = NameTables::shipped();
+    let none = Prepared::new(&[], &tables);
+    let some = Prepared::new(&[person("123456789|JOHN|SMITH|1950-03-04")], &tables);
+    for (client, master) in [(&none, &some), (&some, &none), (&none, &none)] {
+        let outcome = run(client, master, &tables, &Config::default());
+        assert_eq!(outcome.candidates, 0);
+        assert!(outcome.matches.is_empty());
+    }
+}
+
+#[test]
 fn prepared_in_chunks_equals_prepared_at_once() {
     let w = world(500, 0, 0, 13);
     let tables = NameTables::shipped();
@@ -870,7 +1082,6 @@ fn term_frequencies_are_against_the_average_name() {
 }
 
 #[test]
-#[allow(clippy::float_cmp)]
 fn estimate_u_is_seeded() {
     let w = world(2_000, 0, 500, 14);
     let tables = NameTables::shipped();

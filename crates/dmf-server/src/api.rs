@@ -77,14 +77,32 @@ async fn not_found() -> ApiError {
     ApiError::new(Code::NotFound, "no such route (see /openapi.json)")
 }
 
+/// Bytes of an oversized body read and dropped before answering 413, so that the client is
+/// not cut off mid-send (a connection closed with unread data resets, losing the answer).
+const DRAIN: usize = 1 << 20;
+
 /// The whole body, refused with 413 beyond `limit` bytes.
 pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::new(Code::BadRequest, format!("cannot read the body: {e}")))?;
+        total += chunk.len();
+        if total <= limit {
+            buf.extend_from_slice(&chunk);
+        } else if total > limit + DRAIN {
+            break;
+        }
+    }
+    if total > limit {
+        return Err(ApiError::new(
             Code::PayloadTooLarge,
             format!("the body is larger than {limit} bytes"),
-        )
-    })
+        ));
+    }
+    Ok(Bytes::from(buf))
 }
 
 /// One JSON object, or a 400 naming what is wrong.
