@@ -2,7 +2,7 @@
 //! Fellegi-Sunter model of `dmf-match`; reading dirty client files, writing the matches and
 //! a self-contained HTML report.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use dmf_format::{ChangeCode, DmfReader};
+use dmf_format::{ChangeCode, DmfReader, DmfRecord};
 use dmf_match::{
-    Config, DobLevel, FIELDS, Levels, Match, Model, NameLevel, NameTables, Person, Prepared,
-    SsnLevel,
+    Config, DobLevel, FIELDS, Levels, Match, Model, NameLevel, NameTables, Person, PersonRef,
+    Prepared, PreparedBuilder, SsnLevel,
 };
 use dmf_model::{PartialDate, Ssn, dmf_form};
 use serde_json::json;
@@ -173,14 +173,32 @@ fn read_client(path: &Path, renames: &HashMap<String, String>, strict: bool) -> 
     Ok(client)
 }
 
-/// The master: people, their SSNs as published, and (with `--since`) each record's change.
+/// The master, prepared for matching: each record's SSN and change, and where to find its
+/// names again for the report. Records are prepared in chunks, so a national file never
+/// sits in memory as text.
 struct Master {
-    people: Vec<Person>,
+    prepared: Prepared,
+    ssns: Vec<Option<Ssn>>,
     changes: Vec<ChangeCode>,
     cursor: Option<u64>,
+    /// The records themselves when they came from a registry; a DMF file is read again.
+    records: Option<Vec<DmfRecord>>,
 }
 
-fn person_of(r: &dmf_format::DmfRecord) -> Person {
+/// Master records prepared at a time.
+const CHUNK: usize = 1 << 18;
+
+fn person_ref(r: &DmfRecord) -> PersonRef<'_> {
+    PersonRef {
+        ssn: Some(r.ssn()),
+        first: r.first(),
+        middle: r.middle(),
+        last: r.last(),
+        dob: r.dob(),
+    }
+}
+
+fn person_of(r: &DmfRecord) -> Person {
     Person {
         ssn: Some(r.ssn()),
         first: r.first().to_owned(),
@@ -190,44 +208,60 @@ fn person_of(r: &dmf_format::DmfRecord) -> Person {
     }
 }
 
-fn read_master(args: &MatchArgs, quiet: bool) -> Result<Master> {
-    let mut master = Master {
-        people: Vec::new(),
-        changes: Vec::new(),
-        cursor: None,
-    };
+/// Every record of a DMF file but its deletions, in chunks, to `f`.
+fn dmf_chunks(path: &Path, quiet: bool, mut f: impl FnMut(&[DmfRecord])) -> Result<()> {
+    let name = path.display().to_string();
+    let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
+    let bar = progress::spinner("master records", quiet);
+    let mut reader = DmfReader::new(file);
+    let (mut wrong, mut seen) = (0u64, 0u64);
+    let mut chunk = Vec::with_capacity(CHUNK);
+    while let Some(rec) = reader
+        .next_record()
+        .with_context(|| format!("cannot read {name}"))?
+    {
+        match rec {
+            Ok(r) if r.change() != ChangeCode::Delete => chunk.push(r),
+            Ok(_) => {}
+            Err(e) => {
+                wrong += 1;
+                if wrong <= 5 {
+                    eprintln!("{name}:{}: skipped: {}", e.line, e.errors[0].reason);
+                }
+            }
+        }
+        if chunk.len() == CHUNK {
+            seen += chunk.len() as u64;
+            bar.set_position(seen);
+            f(&chunk);
+            chunk.clear();
+        }
+    }
+    f(&chunk);
+    bar.finish_and_clear();
+    if wrong > 0 {
+        eprintln!("{name}: {wrong} wrong lines skipped (`dmf format check {name}` lists them)");
+    }
+    Ok(())
+}
+
+fn read_master(args: &MatchArgs, tables: &NameTables, quiet: bool) -> Result<Master> {
+    let mut builder = PreparedBuilder::new(tables);
+    let mut ssns = Vec::new();
+    let mut changes = Vec::new();
     if let Some(path) = &args.master {
-        let name = path.display().to_string();
-        let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
-        let bar = progress::spinner("master records", quiet);
-        let mut reader = DmfReader::new(file);
-        let mut wrong = 0u64;
-        while let Some(rec) = reader
-            .next_record()
-            .with_context(|| format!("cannot read {name}"))?
-        {
-            match rec {
-                Ok(r) if r.change() != ChangeCode::Delete => {
-                    master.people.push(person_of(&r));
-                    master.changes.push(r.change());
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    wrong += 1;
-                    if wrong <= 5 {
-                        eprintln!("{name}:{}: skipped: {}", e.line, e.errors[0].reason);
-                    }
-                }
-            }
-            if master.people.len() % 65_536 == 0 {
-                bar.set_position(master.people.len() as u64);
-            }
-        }
-        bar.finish_and_clear();
-        if wrong > 0 {
-            eprintln!("{name}: {wrong} wrong lines skipped (`dmf format check {name}` lists them)");
-        }
-        return Ok(master);
+        dmf_chunks(path, quiet, |chunk| {
+            builder.extend_with(chunk, person_ref);
+            ssns.extend(chunk.iter().map(|r| Some(r.ssn())));
+            changes.extend(chunk.iter().map(DmfRecord::change));
+        })?;
+        return Ok(Master {
+            prepared: builder.finish(),
+            ssns,
+            changes,
+            cursor: None,
+            records: None,
+        });
     }
     let Some(data) = &args.data else {
         bail!("give --master FILE (a DMF file) or --data DIR (a registry)");
@@ -240,7 +274,7 @@ fn read_master(args: &MatchArgs, quiet: bool) -> Result<Master> {
         state_deaths: false,
     };
     let today = crate::today();
-    let records = match args.since {
+    let (cursor, records) = match args.since {
         Some(since) => {
             let mut out = Vec::new();
             let mut cursor = since;
@@ -254,21 +288,45 @@ fn read_master(args: &MatchArgs, quiet: bool) -> Result<Master> {
                 cursor = page.cursor;
                 out.extend(page.records);
             }
-            master.cursor = Some(cursor);
-            out
+            (cursor, out)
         }
-        None => {
-            let (cursor, records) =
-                dmf_registry::distribution::full_file(&registry, audience, today)?;
-            master.cursor = Some(cursor);
-            records
-        }
+        None => dmf_registry::distribution::full_file(&registry, audience, today)?,
     };
-    for r in &records {
-        master.people.push(person_of(r));
-        master.changes.push(r.change());
+    builder.extend_with(&records, person_ref);
+    Ok(Master {
+        prepared: builder.finish(),
+        ssns: records.iter().map(|r| Some(r.ssn())).collect(),
+        changes: records.iter().map(DmfRecord::change).collect(),
+        cursor: Some(cursor),
+        records: Some(records),
+    })
+}
+
+/// The master records at `wanted` indexes, as people (for the report).
+fn master_people(
+    args: &MatchArgs,
+    master: &Master,
+    wanted: &HashSet<u32>,
+) -> Result<HashMap<u32, Person>> {
+    if let Some(records) = &master.records {
+        return Ok(wanted
+            .iter()
+            .map(|&i| (i, person_of(&records[i as usize])))
+            .collect());
     }
-    Ok(master)
+    let mut out = HashMap::new();
+    let mut at = 0u32;
+    if let Some(path) = &args.master {
+        dmf_chunks(path, true, |chunk| {
+            for r in chunk {
+                if wanted.contains(&at) {
+                    out.insert(at, person_of(r));
+                }
+                at += 1;
+            }
+        })?;
+    }
+    Ok(out)
 }
 
 fn level_codes(l: &Levels) -> [&'static str; 4] {
@@ -300,10 +358,10 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
             client.bad_cells
         );
     }
-    let master = read_master(args, quiet)?;
+    let tables = NameTables::shipped();
+    let master = read_master(args, &tables, quiet)?;
     let loaded = started.elapsed().as_secs_f64();
 
-    let tables = NameTables::shipped();
     let bar = progress::phases(quiet);
     let shown = bar.clone();
     let progress = move |phase: &str, done: u64, total: u64| {
@@ -312,19 +370,20 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         shown.set_message(phase.to_owned());
     };
     let client_p = Prepared::new(&client.people, &tables);
-    let master_p = Prepared::new(&master.people, &tables);
+    let master_p = &master.prepared;
     let mut config = Config::default();
-    if let Some(path) = &args.model {
-        if path.is_file() && !args.train {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            config.model =
-                Some(Model::from_text(&text).with_context(|| format!("model {}", path.display()))?);
-        }
+    if let Some(path) = &args.model
+        && path.is_file()
+        && !args.train
+    {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        config.model =
+            Some(Model::from_text(&text).with_context(|| format!("model {}", path.display()))?);
     }
     config.threshold = args.threshold;
     config.one_to_one = args.one_to_one;
-    let outcome = dmf_match::run_with_progress(&client_p, &master_p, &tables, &config, &progress);
+    let outcome = dmf_match::run_with_progress(&client_p, master_p, &tables, &config, &progress);
     bar.finish_and_clear();
     if let Some(path) = &args.model
         && config.model.is_none()
@@ -335,11 +394,14 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
     let matches = &outcome.matches;
     write_matches(args, &client, &master, matches)?;
     if let Some(path) = &args.report {
+        let wanted = crate::match_report::shown(&outcome.matches);
+        let people = master_people(args, &master, &wanted)?;
         let html = crate::match_report::html(
             &outcome.model,
             &client.people,
             &client.ids,
-            &master.people,
+            &people,
+            master.ssns.len(),
             &outcome,
         );
         std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))?;
@@ -348,7 +410,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
     let pairs: u64 = outcome.candidates;
     let summary = json!({
         "client_records": client.people.len(),
-        "master_records": master.people.len(),
+        "master_records": master.ssns.len(),
         "bad_cells": client.bad_cells,
         "candidates": pairs,
         "candidates_per_rule": outcome.per_rule.iter().map(|(r, n)| json!({"rule": r.code(), "candidates": n})).collect::<Vec<_>>(),
@@ -365,7 +427,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         println!(
             "{} client records against {} master records: {} candidate pairs ({}), {} matches for {} clients, in {seconds:.1} s",
             client.people.len(),
-            master.people.len(),
+            master.ssns.len(),
             pairs,
             outcome
                 .per_rule
@@ -420,10 +482,7 @@ fn write_matches(
         let mi = m.master as usize;
         let mut row: Vec<String> = vec![
             client.ids[c].clone(),
-            master.people[mi]
-                .ssn
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
+            master.ssns[mi].map(|s| s.to_string()).unwrap_or_default(),
             format!("{:.3}", m.weight),
             format!("{:.6}", m.probability),
             m.class.to_string(),

@@ -2,9 +2,33 @@
 //! match-weight histogram, m and u of every level, waterfalls of the weights of sample
 //! pairs, and the borderline pairs for clerical review.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use dmf_match::{Match, Model, Outcome, Person};
+
+/// Sample pairs shown with their waterfalls, and borderline pairs listed for review.
+const SAMPLES: usize = 3;
+const REVIEW: usize = 500;
+
+fn borderline(matches: &[Match]) -> Vec<&Match> {
+    let mut b: Vec<&Match> = matches
+        .iter()
+        .filter(|m| (0.5..0.95).contains(&m.probability))
+        .collect();
+    b.sort_by(|a, b| a.probability.total_cmp(&b.probability));
+    b
+}
+
+/// The master records the report shows, by index.
+pub fn shown(matches: &[Match]) -> HashSet<u32> {
+    matches
+        .iter()
+        .take(SAMPLES)
+        .chain(borderline(matches).into_iter().take(REVIEW))
+        .map(|m| m.master)
+        .collect()
+}
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -117,7 +141,8 @@ pub fn html(
     model: &Model,
     client: &[Person],
     ids: &[String],
-    master: &[Person],
+    master: &HashMap<u32, Person>,
+    master_len: usize,
     outcome: &Outcome,
 ) -> String {
     let matches = &outcome.matches;
@@ -130,7 +155,7 @@ pub fn html(
         out,
         "<h1>dmf match report</h1><p>{} client records, {} master records, {} candidate pairs, {} matches.</p>",
         client.len(),
-        master.len(),
+        master_len,
         outcome.candidates,
         matches.len()
     );
@@ -156,24 +181,25 @@ pub fn html(
         model.lambda
     );
     out.push_str("<h2>Sample pairs: where the weight comes from</h2>");
-    let mut samples: Vec<&Match> = matches.iter().take(3).collect();
-    let mut borderline: Vec<&Match> = matches
-        .iter()
-        .filter(|m| (0.5..0.95).contains(&m.probability))
-        .collect();
-    borderline.sort_by(|a, b| a.probability.total_cmp(&b.probability));
-    samples.extend(borderline.iter().take(3));
+    let borderline = borderline(matches);
+    let mut samples: Vec<&Match> = matches.iter().take(SAMPLES).collect();
+    samples.extend(borderline.iter().take(SAMPLES));
+    let master_of = |i: u32| master.get(&i).map(names).unwrap_or_default();
+    let ssn_of = |i: u32| {
+        master
+            .get(&i)
+            .and_then(|p| p.ssn)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
     for m in samples {
         let _ = write!(
             out,
             "<h3>{} and master {}</h3><p>{}<br>{}</p>",
             esc(&ids[m.client as usize]),
-            master[m.master as usize]
-                .ssn
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
+            ssn_of(m.master),
             esc(&names(&client[m.client as usize])),
-            esc(&names(&master[m.master as usize]))
+            esc(&master_of(m.master))
         );
         out.push_str(&waterfall(model, m));
     }
@@ -183,14 +209,14 @@ pub fn html(
          <table><tr><th>client</th><th>client record</th><th>master record</th><th>levels</th><th>weight</th><th>probability</th><th>class</th></tr>",
         borderline.len()
     );
-    for m in borderline.iter().take(500) {
+    for m in borderline.iter().take(REVIEW) {
         let l = &m.levels;
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} {} {} {}</td><td>{:.2}</td><td>{:.4}</td><td>{}</td></tr>",
             esc(&ids[m.client as usize]),
             esc(&names(&client[m.client as usize])),
-            esc(&names(&master[m.master as usize])),
+            esc(&master_of(m.master)),
             l.ssn.code(),
             l.first.code(),
             l.last.code(),

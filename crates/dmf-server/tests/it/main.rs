@@ -95,6 +95,9 @@ impl Server {
         let addr = addr_rx.recv().unwrap();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A fresh connection a request: a refused request whose body the server did not
+            // read ends its connection, and reusing it would race with that close.
+            .max_idle_connections(0)
             .build()
             .into();
         Server {
@@ -122,7 +125,9 @@ impl Server {
                 "application/json"
             },
         );
-        let resp = req.send(body).unwrap();
+        let resp = req
+            .send(body)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
         let status = resp.status().as_u16();
         let text = resp
             .into_body()

@@ -134,6 +134,9 @@ fn a_correction_reaches_a_running_mirror_and_is_acknowledged() {
 
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // A fresh connection a request: a refused request whose body the server did not
+        // read ends its connection, and reusing it would race with that close.
+        .max_idle_connections(0)
         .build()
         .into();
     let post = |path: &str, key: &str, body: &str| -> Value {
