@@ -687,28 +687,16 @@ fn em(
     if given == 0.0 {
         return (model, training);
     }
-    let log_u: Vec<Vec<f64>> = (0..4)
-        .map(|f| {
-            model
-                .u
-                .field(f)
-                .iter()
-                .map(|&p| p.max(FLOOR).ln())
-                .collect()
-        })
-        .collect();
+    // Natural logs of every parameter, floored so that a zero does not give minus infinity.
+    let logs = |params: &FieldParams| -> Vec<Vec<f64>> {
+        (0..4)
+            .map(|f| params.field(f).iter().map(|&p| p.max(FLOOR).ln()).collect())
+            .collect()
+    };
+    let log_u = logs(&model.u);
     while training.iterations < max_iter {
         training.iterations += 1;
-        let log_m: Vec<Vec<f64>> = (0..4)
-            .map(|f| {
-                model
-                    .m
-                    .field(f)
-                    .iter()
-                    .map(|&p| p.max(FLOOR).ln())
-                    .collect()
-            })
-            .collect();
+        let log_m = logs(&model.m);
         let mut acc: Vec<Vec<f64>> = (0..4).map(|f| vec![0.0; levels_of(f)]).collect();
         let mut matches = 0.0;
         let prior = (model.lambda / (1.0 - model.lambda)).ln();
