@@ -61,7 +61,16 @@ pub fn router(app: Arc<App>) -> Router {
 /// Counts every response by status class, and logs server errors.
 async fn count(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    let resp = next.run(req).await;
+    let has_body = req.method() == axum::http::Method::POST;
+    let mut resp = next.run(req).await;
+    // A request refused before its body was read leaves that body on the connection; say the
+    // connection ends here, so that no client sends its next request into a closing socket.
+    if has_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
+        resp.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
     let m = &app.metrics;
     Metrics::add(&m.requests, 1);
     if resp.status().is_client_error() {
