@@ -10,7 +10,7 @@ use dmf_log::{Checkpoint, Frontier, Hash, VerifierKey};
 use dmf_store::{EventStore, Seq, StoredEvent};
 
 use crate::leaf::{self, EventRef, LeafError, LeafKey};
-use crate::log::{LOG_DIR, LogFiles};
+use crate::log::LogFiles;
 use crate::{Registry, RegistryError};
 
 /// Events read from the store at a time.
@@ -129,8 +129,9 @@ struct LeafHashes {
 }
 
 impl LeafHashes {
-    fn open(data: &Path, count: u64) -> LeafHashes {
-        let path = data.join(LOG_DIR).join("level-00.hashes");
+    fn open(files: &LogFiles) -> LeafHashes {
+        let path = files.leaf_hashes_path();
+        let count = files.stored_leaves();
         LeafHashes {
             reader: File::open(path)
                 .ok()
@@ -230,7 +231,7 @@ pub fn audit(
     report.checkpoints_checked = targets.values().map(Vec::len).sum();
 
     let key = registry.leaf_key()?;
-    let mut stored = LeafHashes::open(data, files.stored_leaves());
+    let mut stored = LeafHashes::open(&files);
     let mut frontier = Frontier::new();
     let mut expected: Seq = 1;
     let mut first_mismatch: Option<Seq> = None;

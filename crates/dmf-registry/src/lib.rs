@@ -424,6 +424,19 @@ impl Registry {
     }
 }
 
+/// Milliseconds since 1970 now: when an event is recorded.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Today's date in UTC, from the system clock.
+pub fn today_utc() -> dmf_model::Date {
+    dmf_model::Date::from_days_since_epoch(now_ms().div_euclid(86_400_000) as i32)
+        .expect("the clock is within 1800-2199")
+}
+
 /// The leaf hashes of events, on every core for large batches.
 pub fn leaf_hashes(
     key: &LeafKey,

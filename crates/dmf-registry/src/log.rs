@@ -213,6 +213,11 @@ impl LogFiles {
         n
     }
 
+    /// The file of leaf hashes (level 0 of the tree).
+    pub fn leaf_hashes_path(&self) -> PathBuf {
+        self.level_path(0)
+    }
+
     /// Leaves in the leaf-hash file, consistent or not: what an audit compares with.
     pub fn stored_leaves(&self) -> u64 {
         self.lens[0]

@@ -173,20 +173,7 @@ impl App {
     }
 }
 
-/// Today's date in UTC.
-pub fn today_utc() -> Date {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400);
-    Date::from_days_since_epoch(days as i32).expect("the clock is within 1800-2199")
-}
-
-/// Milliseconds since 1970 now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+pub use dmf_registry::{now_ms, today_utc};
 
 /// The router of every route.
 pub fn router(app: Arc<App>) -> axum::Router {

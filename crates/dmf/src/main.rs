@@ -572,8 +572,5 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 /// Today's date in UTC, from the system clock.
 fn today() -> dmf_model::Date {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400);
-    dmf_model::Date::from_days_since_epoch(days as i32).expect("the clock is within 1800-2199")
+    dmf_registry::today_utc()
 }

@@ -15,12 +15,7 @@ use serde_json::{Value, json};
 
 use crate::{ImportArgs, InitArgs, Purpose, ShowArgs, SubmitArgs, VerifyArgs, progress};
 
-/// Milliseconds since 1970 now: when an event is recorded.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+pub use dmf_registry::now_ms;
 
 /// Today in UTC, or the day given (for replays and tests).
 pub fn today_or(given: Option<&str>) -> Result<Date> {
@@ -315,11 +310,9 @@ fn indent(text: &str) -> String {
 
 /// A timestamp in ISO 8601, UTC, to the second.
 fn format_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let day = Date::from_days_since_epoch(secs.div_euclid(86_400) as i32)
-        .map_or_else(|| "?".to_owned(), |d| d.to_string());
-    let s = secs.rem_euclid(86_400);
-    format!("{day}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    // The leaf's time, to the second.
+    let t = dmf_registry::leaf::format_time(ms);
+    format!("{}Z", &t[..19])
 }
 
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
