@@ -172,6 +172,16 @@ fn split_key_text(text: &str) -> Result<(&str, [u8; 4], [u8; 32]), NoteError> {
     }
 }
 
+/// NUL, the domain, NUL, the message.
+fn message_bytes(domain: &str, message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(domain.len() + message.len() + 2);
+    out.push(0);
+    out.extend_from_slice(domain.as_bytes());
+    out.push(0);
+    out.extend_from_slice(message);
+    out
+}
+
 /// A named Ed25519 signing key.
 #[derive(Clone)]
 pub struct SigningKey {
@@ -224,6 +234,13 @@ impl SigningKey {
 
     pub fn verifier(&self) -> VerifierKey {
         self.verifier.clone()
+    }
+
+    /// Signs a message other than a note: `domain` (printable, no NUL) names what it is, and the
+    /// signed bytes start with a NUL, which no note text holds, so that no such signature can
+    /// pass for a checkpoint's.
+    pub fn sign_message(&self, domain: &str, message: &[u8]) -> [u8; 64] {
+        self.key.sign(&message_bytes(domain, message)).to_bytes()
     }
 
     /// The signed note: the checkpoint body, a blank line and this key's signature line.
@@ -293,6 +310,14 @@ impl VerifierKey {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Checks a signature made by [`SigningKey::sign_message`].
+    pub fn verify_message(&self, domain: &str, message: &[u8], signature: &[u8; 64]) -> bool {
+        let signature = Signature::from_bytes(signature);
+        self.key
+            .verify_strict(&message_bytes(domain, message), &signature)
+            .is_ok()
     }
 
     /// First 4 bytes of SHA-256(name || 0x0A || 0x01 || public key).

@@ -1602,3 +1602,20 @@ mod notes {
         }
     }
 }
+
+#[test]
+fn message_signatures_are_bound_to_domain_message_and_key() {
+    let key = SigningKey::from_seed("example.org/dmf", [7; 32]).unwrap();
+    let other = SigningKey::from_seed("example.org/dmf", [8; 32]).unwrap();
+    let sig = key.sign_message("letter", b"42");
+    let v = key.verifier();
+    assert!(v.verify_message("letter", b"42", &sig));
+    assert!(!v.verify_message("letter", b"43", &sig));
+    assert!(!v.verify_message("letters", b"42", &sig));
+    assert!(!other.verifier().verify_message("letter", b"42", &sig));
+    let mut bad = sig;
+    bad[10] ^= 1;
+    assert!(!v.verify_message("letter", b"42", &bad));
+    // The domain is delimited: ("x", "") is not ("", "x").
+    assert!(!v.verify_message("", b"x", &key.sign_message("x", b"")));
+}

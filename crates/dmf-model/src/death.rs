@@ -98,6 +98,15 @@ impl VerificationLevel {
         }
     }
 
+    /// A word for people: `none`, `verified` or `proof_seen`.
+    pub fn name(self) -> &'static str {
+        match self {
+            VerificationLevel::None => "none",
+            VerificationLevel::Verified => "verified",
+            VerificationLevel::ProofSeen => "proof_seen",
+        }
+    }
+
     pub fn from_code(code: u8) -> Option<VerificationLevel> {
         match code {
             b' ' => Some(VerificationLevel::None),

@@ -3,7 +3,7 @@
 use dmf_model::{Date, PartialDate, Ssn, add_federal_working_days, dmf_form};
 
 use crate::event::CONTEST_WORKING_DAYS;
-use crate::state::{Identity, PersonState};
+use crate::state::{Identity, NoticeStatus, PersonState};
 
 /// Who is asked about: as the caller has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,7 +184,7 @@ pub enum EmploymentAnswer {
         deadline: Option<Date>,
         contested: bool,
     },
-    /// The contest period ended without a contest.
+    /// The contest period ended without a contest, or the contest was denied.
     FinalNonconfirmation {
         reason: &'static str,
     },
@@ -221,7 +221,8 @@ pub fn employment(
     employment_status(state.expect("verified identity has a state"), today)
 }
 
-/// The employment answer from the status notices alone, once identity is verified.
+/// The employment answer from the status notices alone, once identity is verified. A notice
+/// whose contest was upheld counts for nothing; one whose contest was denied is final.
 pub fn employment_status(state: &PersonState, today: Date) -> EmploymentAnswer {
     if state.death.is_some() {
         return EmploymentAnswer::Mismatch {
@@ -237,20 +238,22 @@ pub fn employment_status(state: &PersonState, today: Date) -> EmploymentAnswer {
         .filter(|n| n.kind.affects_employment() && n.effective <= today)
     {
         let reason = n.kind.code();
-        let this = if n.contested_by.is_some() {
-            EmploymentAnswer::Mismatch {
+        let this = match n.status(today) {
+            NoticeStatus::Withdrawn | NoticeStatus::NotYetEffective => continue,
+            NoticeStatus::Contested => EmploymentAnswer::Mismatch {
                 reason,
                 deadline: None,
                 contested: true,
-            }
-        } else if today <= n.contest_deadline {
-            EmploymentAnswer::Mismatch {
+            },
+            NoticeStatus::InForce if today <= n.contest_deadline => EmploymentAnswer::Mismatch {
                 reason,
                 deadline: Some(n.contest_deadline),
                 contested: false,
+            },
+            // Past the deadline, or contested and denied: nothing is left to contest.
+            NoticeStatus::InForce | NoticeStatus::Reinstated => {
+                EmploymentAnswer::FinalNonconfirmation { reason }
             }
-        } else {
-            EmploymentAnswer::FinalNonconfirmation { reason }
         };
         // The most adverse answer wins: final over tentative over contested.
         let rank = |a: &EmploymentAnswer| match a {
@@ -273,7 +276,7 @@ pub fn employment_status(state: &PersonState, today: Date) -> EmploymentAnswer {
 pub struct BenefitsAnswer {
     pub code: IdentityCode,
     pub deceased: bool,
-    /// A benefits suspension in force and not contested.
+    /// A benefits suspension in force: not contested, or its contest denied.
     pub suspended: bool,
 }
 
@@ -281,9 +284,9 @@ pub fn benefits(query: &IdentityQuery, state: Option<&PersonState>, today: Date)
     let id = identity(query, state);
     let suspended = id.code == IdentityCode::Verified
         && state.is_some_and(|s| {
-            s.notices().iter().any(|n| {
-                n.kind.affects_benefits() && n.effective <= today && n.contested_by.is_none()
-            })
+            s.notices()
+                .iter()
+                .any(|n| n.kind.affects_benefits() && n.in_force(today))
         });
     BenefitsAnswer {
         code: id.code,

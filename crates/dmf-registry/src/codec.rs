@@ -11,8 +11,8 @@ use dmf_format::convert::json_string;
 use serde::Deserialize;
 
 use crate::event::{
-    ContestEvent, Event, ImportDelete, ImportedChange, NoticeEvent, Origin, PersonRecord,
-    ReportEvent, Sex, VerificationEvent,
+    ContestDecisionEvent, ContestEvent, Event, ImportDelete, ImportedChange, NoticeEvent, Origin,
+    PersonRecord, ReportEvent, Sex, VerificationEvent, decision_code,
 };
 
 /// Every field any event may carry; absent ones are left out of the JSON.
@@ -44,8 +44,10 @@ pub(crate) struct Body {
     pub reason: Option<String>,
     pub requested_by: Option<String>,
     pub approved_by: Option<String>,
+    pub decided_by: Option<String>,
     pub report: Option<u64>,
     pub notice: Option<u64>,
+    pub decision: Option<String>,
 }
 
 /// A stored event that does not decode: the store was written by something else, or damaged.
@@ -202,6 +204,12 @@ pub fn encode(event: &Event) -> Vec<u8> {
                 o.number("notice", notice);
             }
         }
+        Event::ContestDecision(d) => {
+            o.text("reason", d.reason.as_str());
+            o.text("decided_by", d.decided_by.as_str());
+            o.number("notice", d.notice);
+            o.plain("decision", decision_code(d.upheld));
+        }
         Event::ImportDelete(d) => o.texts("evidence", [d.evidence.as_str()]),
     }
     o.finish()
@@ -352,6 +360,20 @@ pub fn decode(kind: &str, body: &[u8]) -> Result<Event, DecodeError> {
                 .map(Reference::new)
                 .transpose()
                 .map_err(|e| fail(format!("requested_by: {e}")))?,
+        }),
+        "contest_decision" => Event::ContestDecision(ContestDecisionEvent {
+            ssn,
+            notice: b
+                .notice
+                .ok_or_else(|| fail("notice is missing".to_owned()))?,
+            upheld: match b.decision.as_deref() {
+                Some("upheld") => true,
+                Some("denied") => false,
+                None => return Err(fail("decision is missing".to_owned())),
+                Some(other) => return Err(fail(format!("decision: {other:?}"))),
+            },
+            decided_by: reference("decided_by", &b.decided_by)?,
+            reason: reference("reason", &b.reason)?,
         }),
         "dmf_delete" => Event::ImportDelete(ImportDelete {
             ssn,

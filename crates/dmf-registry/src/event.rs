@@ -90,6 +90,25 @@ pub struct ContestEvent {
     pub requested_by: Option<Actor>,
 }
 
+/// The decision on a contested status notice: a contest must end, so that a notice is either
+/// withdrawn for good or in force again, rather than suspended forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContestDecisionEvent {
+    pub ssn: Ssn,
+    /// The status notice whose contest is decided (its sequence number).
+    pub notice: Seq,
+    /// `true`: the contest succeeds and the notice is withdrawn, never in force again.
+    /// `false`: the contest is denied and the notice is in force again from its effective date.
+    pub upheld: bool,
+    pub decided_by: Actor,
+    pub reason: Reference,
+}
+
+/// The word for a contest decision in submissions, stored events and leaves.
+pub fn decision_code(upheld: bool) -> &'static str {
+    if upheld { "upheld" } else { "denied" }
+}
+
 /// A `D` record of an imported update file: the SSN's imported death is withdrawn.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportDelete {
@@ -106,6 +125,7 @@ pub enum Event {
     Correction(Correction),
     Verification(VerificationEvent),
     Contest(ContestEvent),
+    ContestDecision(ContestDecisionEvent),
     ImportDelete(ImportDelete),
 }
 
@@ -119,6 +139,7 @@ impl Event {
             Event::Correction(_) => "correction",
             Event::Verification(_) => "verification",
             Event::Contest(_) => "contest",
+            Event::ContestDecision(_) => "contest_decision",
             Event::ImportDelete(_) => "dmf_delete",
         }
     }
@@ -132,6 +153,7 @@ impl Event {
             Event::Correction(c) => c.ssn(),
             Event::Verification(v) => v.ssn,
             Event::Contest(c) => c.ssn,
+            Event::ContestDecision(d) => d.ssn,
             Event::ImportDelete(d) => d.ssn,
         }
     }

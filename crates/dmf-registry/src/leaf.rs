@@ -10,8 +10,8 @@
 //! ```
 //!
 //! Only the fields in [`CLEAR`] stay readable: the event type and time, the source kind,
-//! verification level, origin, status or correction kind, issuing authority and legal basis;
-//! what oversight statistics count. Every other field of the stored event is committed
+//! verification level, origin, status or correction kind, issuing authority, legal basis and
+//! the outcome of a contest decision (upheld or denied); what oversight statistics count. Every other field of the stored event is committed
 //! (deny by default: a field added later is committed until it is named here). The commitment
 //! of field `f` of event `seq` is HMAC-SHA256 under the registry's leaf key of
 //! `"dmf-leaf/1" ‖ "field" ‖ seq ‖ f ‖ raw JSON value`, each part length-prefixed, so equal
@@ -30,14 +30,18 @@ use sha2::Sha256;
 /// The version written into every leaf; a change of layout is a new version.
 pub const LEAF_VERSION: u32 = 1;
 
-/// Fields of the stored body that stay in clear in the leaf.
-pub const CLEAR: [&str; 6] = [
+/// Fields of the stored body that stay in clear in the leaf. `decision` (of a
+/// `contest_decision`: `upheld` or `denied`) is here because how often contests succeed is a
+/// public statistic, and it says nothing about who contested; who decided, why, and which
+/// notice stay committed.
+pub const CLEAR: [&str; 7] = [
     "source",
     "verification",
     "origin",
     "kind",
     "authority",
     "legal_basis",
+    "decision",
 ];
 
 const DOMAIN: &[u8] = b"dmf-leaf/1";

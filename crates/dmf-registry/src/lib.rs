@@ -12,6 +12,7 @@ pub mod distribution;
 pub mod event;
 mod import;
 pub mod leaf;
+pub mod letter;
 pub mod log;
 pub mod publish;
 pub mod render;

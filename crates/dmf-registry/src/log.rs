@@ -338,18 +338,7 @@ impl LogWriter {
     pub fn open(data: &Path) -> Result<LogWriter, LogError> {
         let mut files = LogFiles::open(data)?;
         let dir = files.dir.clone();
-        let signer_path = dir.join(SIGNING_KEY_FILE);
-        let signer =
-            SigningKey::parse(&read_secret(&signer_path)?).map_err(|source| LogError::Note {
-                path: signer_path.clone(),
-                source,
-            })?;
-        if signer.verifier() != files.verifier {
-            return Err(LogError::Malformed {
-                path: signer_path,
-                reason: format!("the signing key does not match {PUBLIC_KEY_FILE}"),
-            });
-        }
+        let signer = read_signer(&files)?;
         let leaf_key = read_leaf_key(data)?;
         let size = files.size();
         let mut writable = Vec::new();
@@ -505,6 +494,23 @@ fn cut_partial_line(path: &Path) -> Result<(), LogError> {
 }
 
 /// Reads the leaf key of a data folder (owner-only file).
+/// The registry's signing key, checked against its public key. It signs checkpoints and the
+/// registry's letters.
+pub fn read_signer(files: &LogFiles) -> Result<SigningKey, LogError> {
+    let path = files.dir.join(SIGNING_KEY_FILE);
+    let signer = SigningKey::parse(&read_secret(&path)?).map_err(|source| LogError::Note {
+        path: path.clone(),
+        source,
+    })?;
+    if signer.verifier() != files.verifier {
+        return Err(LogError::Malformed {
+            path,
+            reason: format!("the signing key does not match {PUBLIC_KEY_FILE}"),
+        });
+    }
+    Ok(signer)
+}
+
 pub fn read_leaf_key(data: &Path) -> Result<LeafKey, LogError> {
     let path = data.join(LOG_DIR).join(LEAF_KEY_FILE);
     let secret = unhex32(&read_secret(&path)?).ok_or_else(|| LogError::Malformed {

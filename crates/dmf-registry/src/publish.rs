@@ -407,7 +407,7 @@ const EXPORT_README: &str = "\
 - `leaves.ndjson`: leaf data, one per line, line N is event N. Leaf hash = SHA-256(0x00 || line
   without its newline); the tree is RFC 6962. Personal fields are keyed commitments (HMAC-SHA256)
   under `commit`; type, time, source kind, verification level, origin, status or correction kind,
-  issuing authority and legal basis are in clear.
+  issuing authority, legal basis and contest decision (upheld or denied) are in clear.
 - `checkpoints.ndjson`: every checkpoint signed so far.
 - `stats-day.json`, `stats-month.json`: event counts recounted from the leaves, tied to the tree
   size and root they were counted at.

@@ -100,6 +100,10 @@ pub fn result(line: u64, result: &Result<Accepted, Rejection>) -> Value {
                     v["contest_deadline"] = contest_deadline.to_string().into()
                 }
                 Outcome::Suspended(notices) => v["notices"] = json!(notices),
+                Outcome::Decided { notice, upheld } => {
+                    v["notice"] = (*notice).into();
+                    v["decision"] = crate::event::decision_code(*upheld).into();
+                }
                 _ => {}
             }
             v

@@ -56,8 +56,74 @@ pub struct NoticeState {
     pub effective: Date,
     pub notice_sent: Date,
     pub contest_deadline: Date,
-    /// The contest event that suspended it.
+    /// The contest event that suspended it. It stays set once decided, so that a decided
+    /// notice can never be contested again.
     pub contested_by: Option<Seq>,
+    /// How the contest ended, once decided.
+    pub decision: Option<NoticeDecision>,
+}
+
+/// The decision that ended a notice's contest, kept so that answers and history can say why a
+/// contested notice is withdrawn or in force again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoticeDecision {
+    /// The `contest_decision` event.
+    pub seq: Seq,
+    /// `true`: the contest succeeded and the notice is withdrawn.
+    pub upheld: bool,
+}
+
+/// Where a status notice stands on a given day: one place for the rules that every answer and
+/// listing must agree on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeStatus {
+    /// Not contested (or contest denied) and its effective date is still ahead.
+    NotYetEffective,
+    /// Effective and not contested.
+    InForce,
+    /// Contested and not yet decided: suspended.
+    Contested,
+    /// The contest was upheld: the notice never counts against the person again.
+    Withdrawn,
+    /// The contest was denied: the notice is in force again, and can no longer be contested.
+    Reinstated,
+}
+
+impl NoticeStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            NoticeStatus::NotYetEffective => "not_yet_effective",
+            NoticeStatus::InForce => "in_force",
+            NoticeStatus::Contested => "contested",
+            NoticeStatus::Withdrawn => "withdrawn",
+            NoticeStatus::Reinstated => "in_force_after_contest",
+        }
+    }
+}
+
+impl NoticeState {
+    /// Whether the notice counts against the person on `today`: effective, and either never
+    /// contested or contested and the contest denied.
+    pub fn in_force(&self, today: Date) -> bool {
+        self.effective <= today
+            && match (self.contested_by, self.decision) {
+                (None, _) => true,
+                (Some(_), Some(d)) => !d.upheld,
+                (Some(_), None) => false,
+            }
+    }
+
+    /// The notice's status on `today`. A withdrawal or a pending contest is reported even before
+    /// the effective date, as it decides whether the notice will ever take effect.
+    pub fn status(&self, today: Date) -> NoticeStatus {
+        match (self.contested_by, self.decision) {
+            (_, Some(d)) if d.upheld => NoticeStatus::Withdrawn,
+            (Some(_), None) => NoticeStatus::Contested,
+            _ if self.effective > today => NoticeStatus::NotYetEffective,
+            (_, Some(_)) => NoticeStatus::Reinstated,
+            (None, None) => NoticeStatus::InForce,
+        }
+    }
 }
 
 /// A death that was recorded and then corrected (the person is alive).
@@ -110,6 +176,9 @@ pub enum Outcome {
     NoticeRecorded { contest_deadline: Date },
     /// A contest suspended the status notices named.
     Suspended(Vec<Seq>),
+    /// A contest of the status notice was decided: `upheld` withdraws it, otherwise it is in
+    /// force again.
+    Decided { notice: Seq, upheld: bool },
     /// An imported death was withdrawn (a `D` record).
     Withdrawn,
     /// The idempotency key was seen before: nothing was stored.
@@ -128,6 +197,7 @@ impl Outcome {
             Outcome::Reinstated => "reinstated",
             Outcome::NoticeRecorded { .. } => "notice_recorded",
             Outcome::Suspended(_) => "suspended",
+            Outcome::Decided { .. } => "decided",
             Outcome::Withdrawn => "withdrawn",
             Outcome::Duplicate => "duplicate",
         }
@@ -143,7 +213,7 @@ impl PersonState {
         self.extra.get_or_insert_with(Box::default)
     }
 
-    /// Notices in force on `today` (effective, not contested).
+    /// Every status notice of the SSN, whatever its status (see [`NoticeState::status`]).
     pub fn notices(&self) -> &[NoticeState] {
         self.extra().map_or(&[], |e| &e.notices)
     }
@@ -193,6 +263,30 @@ impl PersonState {
                         path,
                         format!("SSN {ssn} has no such uncontested status notice"),
                     ))
+                }
+            }
+            Event::ContestDecision(d) => {
+                let notice = d.notice;
+                match self.notices().iter().find(|n| n.seq == notice) {
+                    None => Err(Rejection::new(
+                        "$.notice",
+                        format!("event {notice} is not a status notice of SSN {ssn}"),
+                    )),
+                    Some(n) if n.contested_by.is_none() => Err(Rejection::new(
+                        "$.notice",
+                        format!("status notice {notice} is not contested"),
+                    )),
+                    Some(NoticeState {
+                        decision: Some(earlier),
+                        ..
+                    }) => Err(Rejection::new(
+                        "$.notice",
+                        format!(
+                            "the contest of status notice {notice} was already decided by event {}",
+                            earlier.seq
+                        ),
+                    )),
+                    Some(_) => Ok(()),
                 }
             }
             Event::ImportDelete(_) if self.death.is_none() => Err(Rejection::new(
@@ -301,6 +395,7 @@ impl PersonState {
                     notice_sent: n.notice_sent,
                     contest_deadline: n.contest_deadline,
                     contested_by: None,
+                    decision: None,
                 });
                 Outcome::NoticeRecorded {
                     contest_deadline: n.contest_deadline,
@@ -315,6 +410,26 @@ impl PersonState {
                     }
                 }
                 Outcome::Suspended(suspended)
+            }
+            Event::ContestDecision(d) => {
+                // As checked: only an undecided contest is decided; anything else changes nothing.
+                let open = |n: &&mut NoticeState| {
+                    n.seq == d.notice && n.contested_by.is_some() && n.decision.is_none()
+                };
+                if let Some(n) = self
+                    .extra
+                    .as_deref_mut()
+                    .and_then(|e| e.notices.iter_mut().find(open))
+                {
+                    n.decision = Some(NoticeDecision {
+                        seq,
+                        upheld: d.upheld,
+                    });
+                }
+                Outcome::Decided {
+                    notice: d.notice,
+                    upheld: d.upheld,
+                }
             }
             Event::ImportDelete(_) => {
                 if let Some(d) = self.death.take() {

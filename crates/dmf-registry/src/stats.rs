@@ -1,6 +1,7 @@
 //! Oversight statistics: events counted by period, type, source kind, origin, status or
-//! correction kind, issuing authority and legal basis, from the public leaves alone, so that
-//! anyone holding an export can recount them and check them against a signed checkpoint.
+//! correction kind, issuing authority, legal basis and contest decision, from the public leaves
+//! alone, so that anyone holding an export can recount them and check them against a signed
+//! checkpoint.
 
 use std::collections::BTreeMap;
 
@@ -43,6 +44,10 @@ pub struct Row {
     pub kind: Option<String>,
     pub authority: Option<String>,
     pub legal_basis: Option<String>,
+    /// `upheld` or `denied` for a contest decision. Left out when absent, so that statistics
+    /// of logs without decisions read exactly as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
     pub count: u64,
 }
 
@@ -71,6 +76,7 @@ struct LeafView {
     kind: Option<String>,
     authority: Option<String>,
     legal_basis: Option<String>,
+    decision: Option<String>,
 }
 
 /// A leaf that statistics cannot count.
@@ -84,6 +90,7 @@ pub struct LeafFormatError {
 type Key = (
     String,
     String,
+    Option<String>,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -136,6 +143,7 @@ impl Counter {
             view.kind,
             view.authority,
             view.legal_basis,
+            view.decision,
         );
         *self.counts.entry(key).or_default() += 1;
         self.leaves += 1;
@@ -157,7 +165,16 @@ impl Counter {
                 .into_iter()
                 .map(
                     |(
-                        (period, event_type, source, origin, kind, authority, legal_basis),
+                        (
+                            period,
+                            event_type,
+                            source,
+                            origin,
+                            kind,
+                            authority,
+                            legal_basis,
+                            decision,
+                        ),
                         count,
                     )| {
                         Row {
@@ -168,6 +185,7 @@ impl Counter {
                             kind,
                             authority,
                             legal_basis,
+                            decision,
                             count,
                         }
                     },

@@ -12,7 +12,8 @@ use dmf_model::{
 use serde_json::{Map, Value};
 
 use crate::event::{
-    CONTEST_WORKING_DAYS, ContestEvent, Event, NoticeEvent, Origin, ReportEvent, VerificationEvent,
+    CONTEST_WORKING_DAYS, ContestDecisionEvent, ContestEvent, Event, NoticeEvent, Origin,
+    ReportEvent, VerificationEvent,
 };
 
 /// Why a submitted object is refused: where in it, and why.
@@ -75,6 +76,7 @@ pub(crate) fn allowed(kind: &str) -> Option<&'static [&'static str]> {
         ],
         "verification" => &["ssn", "report", "approved_by", "evidence"],
         "contest" => &["ssn", "notice", "reason", "requested_by"],
+        "contest_decision" => &["ssn", "notice", "decision", "decided_by", "reason"],
         _ => return None,
     })
 }
@@ -144,6 +146,11 @@ impl<'a> Fields<'a> {
         }
     }
 
+    fn seq(&self, name: &str) -> Result<u64, Rejection> {
+        self.opt_seq(name)?
+            .ok_or_else(|| Rejection::new(Self::path(name), "is required"))
+    }
+
     /// A string, or an array of strings (for several pieces of evidence).
     fn references(&self, name: &str) -> Result<Vec<Reference>, Rejection> {
         match self.map.get(name) {
@@ -207,7 +214,7 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
     let allowed = allowed(kind).ok_or_else(|| {
         Rejection::new(
             "$.type",
-            format!("{kind:?} is not an event type (death_report, status_notice, correction, verification, contest)"),
+            format!("{kind:?} is not an event type (death_report, status_notice, correction, verification, contest, contest_decision)"),
         )
     })?;
     if let Some(unknown) = map
@@ -310,6 +317,26 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
             reason: f.reference("reason")?,
             requested_by: f.opt_reference("requested_by")?,
         }),
+        "contest_decision" => {
+            let notice = f.seq("notice")?;
+            let upheld = match f.str("decision")? {
+                "upheld" => true,
+                "denied" => false,
+                other => {
+                    return Err(Rejection::new(
+                        "$.decision",
+                        format!("{other:?} is not a decision (upheld, denied)"),
+                    ));
+                }
+            };
+            Event::ContestDecision(ContestDecisionEvent {
+                ssn,
+                notice,
+                upheld,
+                decided_by: f.reference("decided_by")?,
+                reason: f.reference("reason")?,
+            })
+        }
         _ => unreachable!("checked by allowed()"),
     };
     Ok(Submission {

@@ -239,6 +239,390 @@ fn submit_people(reg: &Registry) {
     assert_eq!(s.events_added, 1);
 }
 
+/// Imports numberholders named Ann Lee, born 1950-03-04, one event each in the order given.
+fn import_people(reg: &Registry, ssns: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.csv");
+    let mut csv = "ssn,first,middle,last,suffix,sex,dob,birth_state\n".to_owned();
+    for ssn in ssns {
+        csv.push_str(&format!("{ssn},Ann,,Lee,,F,1950-03-04,OH\n"));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let s = import_file(reg, &path, today(), 0, &|_| {}).unwrap();
+    assert_eq!(s.events_added, ssns.len() as u64);
+}
+
+fn notice(ssn: &str, kind: &str, effective: &str) -> String {
+    format!(
+        r#"{{"type":"status_notice","ssn":"{ssn}","kind":"{kind}","authority":"DHS","legal_basis":"8 CFR 274a.14","document":"N-1","effective":"{effective}"}}"#
+    )
+}
+
+fn contest(ssn: &str) -> String {
+    format!(r#"{{"type":"contest","ssn":"{ssn}","reason":"my authorization was renewed"}}"#)
+}
+
+fn decision(ssn: &str, notice: u64, decision: &str) -> String {
+    format!(
+        r#"{{"type":"contest_decision","ssn":"{ssn}","notice":{notice},"decision":"{decision}","decided_by":"adj-4","reason":"hearing H-{notice}"}}"#
+    )
+}
+
+#[test]
+fn a_contest_decision_withdraws_the_notice_or_puts_it_in_force_again() {
+    use state::NoticeStatus::{Contested, NotYetEffective, Reinstated, Withdrawn};
+    let ended = "employment_authorization_ended";
+    let suspended = "benefits_suspended";
+    let in_error = "ssn_issued_in_error";
+    let authorized = EmploymentAnswer::Authorized;
+    let contested = |reason| EmploymentAnswer::Mismatch {
+        reason,
+        deadline: None,
+        contested: true,
+    };
+    let final_ = |reason| EmploymentAnswer::FinalNonconfirmation { reason };
+    // Notice kind and effective date; the decision (none: the contest stays open); the day
+    // asked; then the notice's status and the employment and benefits answers on that day.
+    let cases = [
+        (
+            ended,
+            "2026-11-20",
+            Some("upheld"),
+            "2026-11-23",
+            Withdrawn,
+            authorized.clone(),
+            false,
+        ),
+        (
+            ended,
+            "2026-11-20",
+            Some("upheld"),
+            "2027-06-01",
+            Withdrawn,
+            authorized.clone(),
+            false,
+        ),
+        (
+            ended,
+            "2026-11-20",
+            None,
+            "2026-12-09",
+            Contested,
+            contested(ended),
+            false,
+        ),
+        // Denied before the contest deadline: nothing is left to contest, so it is final.
+        (
+            ended,
+            "2026-11-20",
+            Some("denied"),
+            "2026-11-23",
+            Reinstated,
+            final_(ended),
+            false,
+        ),
+        (
+            suspended,
+            "2026-11-20",
+            Some("upheld"),
+            "2026-11-23",
+            Withdrawn,
+            authorized.clone(),
+            false,
+        ),
+        (
+            suspended,
+            "2026-11-20",
+            None,
+            "2026-11-23",
+            Contested,
+            authorized.clone(),
+            false,
+        ),
+        (
+            suspended,
+            "2026-11-20",
+            Some("denied"),
+            "2026-11-23",
+            Reinstated,
+            authorized.clone(),
+            true,
+        ),
+        (
+            in_error,
+            "2026-11-20",
+            Some("upheld"),
+            "2026-11-23",
+            Withdrawn,
+            authorized.clone(),
+            false,
+        ),
+        (
+            in_error,
+            "2026-11-20",
+            Some("denied"),
+            "2026-11-23",
+            Reinstated,
+            final_(in_error),
+            true,
+        ),
+        // A denied notice not yet effective takes effect on its date; a withdrawn one never does.
+        (
+            in_error,
+            "2026-12-01",
+            Some("denied"),
+            "2026-11-30",
+            NotYetEffective,
+            authorized.clone(),
+            false,
+        ),
+        (
+            in_error,
+            "2026-12-01",
+            Some("denied"),
+            "2026-12-01",
+            Reinstated,
+            final_(in_error),
+            true,
+        ),
+        (
+            in_error,
+            "2026-12-01",
+            Some("upheld"),
+            "2026-12-01",
+            Withdrawn,
+            authorized.clone(),
+            false,
+        ),
+    ];
+    for (kind, effective, decided, day, status, employment, benefits) in cases {
+        let case = format!("{kind} effective {effective}, {decided:?}, on {day}");
+        let (_d, reg) = registry();
+        import_people(&reg, &["123456789"]);
+        let mut lines = vec![notice("123456789", kind, effective), contest("123456789")];
+        let mut expect = vec!["notice_recorded", "suspended"];
+        if let Some(d) = decided {
+            lines.push(decision("123456789", 2, d));
+            expect.push("decided");
+        }
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        assert_eq!(submit(&reg, &refs), expect, "{case}");
+        let ssn = "123456789".parse().unwrap();
+        let state = reg.state_of(ssn).unwrap();
+        let day: Date = day.parse().unwrap();
+        let n = &state.as_ref().unwrap().notices()[0];
+        assert_eq!(n.status(day), status, "{case}");
+        assert_eq!(n.in_force(day), matches!(status, Reinstated), "{case}");
+        assert_eq!(
+            n.decision,
+            decided.map(|d| state::NoticeDecision {
+                seq: 4,
+                upheld: d == "upheld"
+            }),
+            "{case}"
+        );
+        let q = query("123456789");
+        assert_eq!(
+            answers::employment(&q, state.as_ref(), day),
+            employment,
+            "{case}"
+        );
+        let b = answers::benefits(&q, state.as_ref(), day);
+        assert_eq!(b.suspended, benefits, "{case}");
+        assert_eq!(
+            (b.code, b.deceased),
+            (IdentityCode::Verified, false),
+            "{case}"
+        );
+        assert_eq!(reg.load_index().unwrap().get(ssn), state.as_ref(), "{case}");
+    }
+}
+
+#[test]
+fn a_contest_decision_must_end_an_open_contest_of_the_same_ssn() {
+    let (a, b) = ("123456789", "234567890");
+    // Events 1 and 2 are the people; the notice of `a` is event 3, its contest event 4.
+    let cases: Vec<(&str, Vec<String>, Vec<&str>)> = vec![
+        (
+            "upheld, then contested and decided again",
+            vec![
+                notice(a, "employment_authorization_ended", "2026-11-20"),
+                contest(a),
+                decision(a, 3, "upheld"),
+                decision(a, 3, "denied"),
+                contest(a),
+                r#"{"type":"contest","ssn":"123456789","notice":3,"reason":"again"}"#.into(),
+            ],
+            vec![
+                "notice_recorded",
+                "suspended",
+                "decided",
+                "rejected $.notice: the contest of status notice 3 was already decided by event 5",
+                "rejected $.ssn: SSN 123456789 has no such uncontested status notice",
+                "rejected $.notice: SSN 123456789 has no such uncontested status notice",
+            ],
+        ),
+        (
+            "not contested",
+            vec![
+                notice(a, "benefits_suspended", "2026-11-20"),
+                decision(a, 3, "upheld"),
+            ],
+            vec![
+                "notice_recorded",
+                "rejected $.notice: status notice 3 is not contested",
+            ],
+        ),
+        (
+            "another SSN's notice",
+            vec![
+                notice(a, "benefits_suspended", "2026-11-20"),
+                contest(a),
+                decision(b, 3, "upheld"),
+            ],
+            vec![
+                "notice_recorded",
+                "suspended",
+                "rejected $.notice: event 3 is not a status notice of SSN 234567890",
+            ],
+        ),
+        (
+            "not a notice",
+            vec![
+                notice(a, "benefits_suspended", "2026-11-20"),
+                contest(a),
+                decision(a, 1, "denied"),
+                decision(a, 99, "denied"),
+            ],
+            vec![
+                "notice_recorded",
+                "suspended",
+                "rejected $.notice: event 1 is not a status notice of SSN 123456789",
+                "rejected $.notice: event 99 is not a status notice of SSN 123456789",
+            ],
+        ),
+        (
+            "one decision per notice",
+            vec![
+                notice(a, "benefits_suspended", "2026-11-20"),
+                notice(a, "employment_authorization_ended", "2026-11-20"),
+                contest(a),
+                decision(a, 4, "denied"),
+                decision(a, 3, "upheld"),
+                decision(a, 4, "upheld"),
+            ],
+            vec![
+                "notice_recorded",
+                "notice_recorded",
+                "suspended",
+                "decided",
+                "decided",
+                "rejected $.notice: the contest of status notice 4 was already decided by event 6",
+            ],
+        ),
+    ];
+    for (name, lines, expect) in cases {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        // All in one batch, and one batch per line: the writer's overlay and its index agree.
+        let (_d, reg) = registry();
+        import_people(&reg, &[a, b]);
+        assert_eq!(submit(&reg, &refs), expect, "{name}, one batch");
+        let (_d, reg) = registry();
+        import_people(&reg, &[a, b]);
+        let one_by_one: Vec<String> = refs.iter().flat_map(|l| submit(&reg, &[l])).collect();
+        assert_eq!(one_by_one, expect, "{name}, a batch per line");
+        let index = reg.load_index().unwrap();
+        for ssn in [a, b] {
+            let ssn = ssn.parse().unwrap();
+            assert_eq!(
+                index.get(ssn),
+                reg.state_of(ssn).unwrap().as_ref(),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_contest_decisions_are_rejected_with_their_path() {
+    let line = |fields: &str| {
+        let r = parse_line(
+            &format!(r#"{{"type":"contest_decision","ssn":"123456789",{fields}}}"#),
+            today(),
+        );
+        match r {
+            Ok(_) => "ok".to_owned(),
+            Err(r) => r.to_string(),
+        }
+    };
+    let all = r#""notice":3,"decided_by":"adj-4","reason":"hearing""#;
+    let cases = [
+        (format!(r#"{all},"decision":"upheld""#), "ok"),
+        (
+            format!(r#"{all},"decision":"denied","idempotency_key":"d-1""#),
+            "ok",
+        ),
+        (
+            format!(r#"{all},"decision":"granted""#),
+            r#"$.decision: "granted" is not a decision (upheld, denied)"#,
+        ),
+        (
+            format!(r#"{all},"decision":"Upheld""#),
+            r#"$.decision: "Upheld" is not a decision (upheld, denied)"#,
+        ),
+        (
+            format!(r#"{all},"decision":true"#),
+            "$.decision: expected a string, found a boolean",
+        ),
+        (all.to_owned(), "$.decision: is required"),
+        (
+            r#""decision":"upheld","decided_by":"adj-4","reason":"hearing""#.to_owned(),
+            "$.notice: is required",
+        ),
+        (
+            r#""notice":0,"decision":"upheld","decided_by":"adj-4","reason":"hearing""#.to_owned(),
+            "$.notice: expected a sequence number, found 0",
+        ),
+        (
+            r#""notice":3,"decision":"upheld","reason":"hearing""#.to_owned(),
+            "$.decided_by: is required",
+        ),
+        (
+            r#""notice":3,"decision":"upheld","decided_by":"adj-4""#.to_owned(),
+            "$.reason: is required",
+        ),
+        (
+            format!(r#"{all},"decision":"upheld","requested_by":"self""#),
+            "$.requested_by: unknown field for a contest_decision",
+        ),
+    ];
+    for (fields, expect) in cases {
+        assert_eq!(line(&fields), expect, "{fields}");
+    }
+    let unknown = parse_line(r#"{"type":"decision","ssn":"123456789"}"#, today()).unwrap_err();
+    assert!(
+        unknown
+            .reason
+            .ends_with("verification, contest, contest_decision)"),
+        "{unknown}"
+    );
+}
+
+#[test]
+fn a_decision_result_names_the_notice_and_the_decision() {
+    let accepted = Ok(Accepted {
+        seq: 4,
+        outcome: Outcome::Decided {
+            notice: 2,
+            upheld: false,
+        },
+    });
+    assert_eq!(
+        render::result(1, &accepted),
+        serde_json::json!({"line": 1, "status": "accepted", "seq": 4, "outcome": "decided", "notice": 2, "decision": "denied"})
+    );
+}
+
 #[test]
 fn a_correction_needs_two_people_and_keeps_history() {
     let (_d, reg) = registry();
@@ -388,6 +772,7 @@ fn the_published_schema_matches_the_parser() {
         "correction",
         "verification",
         "contest",
+        "contest_decision",
     ] {
         let def = &schema["$defs"][kind];
         let mut props: Vec<&str> = def["properties"]
@@ -428,6 +813,14 @@ fn events_encode_canonically_and_decode_back() {
             r#"{"type":"contest","ssn":"123456789","notice":3,"reason":"renewed","requested_by":"self"}"#,
             r#"{"ssn":"123456789","reason":"renewed","requested_by":"self","notice":3}"#,
         ),
+        (
+            r#"{"type":"contest_decision","ssn":"123456789","notice":3,"decision":"denied","decided_by":"adj \"4\"","reason":"hearing H-3"}"#,
+            r#"{"ssn":"123456789","reason":"hearing H-3","decided_by":"adj \"4\"","notice":3,"decision":"denied"}"#,
+        ),
+        (
+            r#"{"type":"contest_decision","ssn":"123456789","decision":"upheld","notice":12,"reason":"renewed","decided_by":"adj-4"}"#,
+            r#"{"ssn":"123456789","reason":"renewed","decided_by":"adj-4","notice":12,"decision":"upheld"}"#,
+        ),
     ];
     for (input, expect) in lines {
         let event = parse_line(input, today()).unwrap().event;
@@ -440,10 +833,14 @@ fn events_encode_canonically_and_decode_back() {
 // The public leaf and the signed log.
 
 fn leaf_of(body: &str) -> String {
+    leaf_of_kind("status_notice", body)
+}
+
+fn leaf_of_kind(kind: &str, body: &str) -> String {
     let key = leaf::LeafKey::new(&[7; 32]);
     let e = leaf::EventRef {
         seq: 12,
-        kind: "status_notice",
+        kind,
         subject: Some(123_456_789),
         idempotency_key: None,
         recorded_at: 1_764_000_000_123,
@@ -492,6 +889,84 @@ fn leaves_keep_clear_only_what_statistics_count() {
     let changed = leaf_of(&body.replace("N-1", "N-2"));
     assert_ne!(changed, l);
     assert_eq!(leaf_of(body), l, "leaves are deterministic");
+}
+
+#[test]
+fn a_contest_decision_leaf_shows_the_decision_and_commits_the_rest() {
+    let event = parse_line(&decision("123456789", 3, "upheld"), today())
+        .unwrap()
+        .event;
+    let body = String::from_utf8(encode(&event)).unwrap();
+    let l = leaf_of_kind("contest_decision", &body);
+    let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+    assert_eq!(v["type"], "contest_decision");
+    assert_eq!(v["decision"], "upheld");
+    let clear: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        clear,
+        ["commit", "decision", "seq", "time", "type", "v"],
+        "serde_json sorts keys"
+    );
+    let commit: Vec<&str> = v["commit"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        commit,
+        ["decided_by", "event", "notice", "reason", "ssn"],
+        "who decided, why, and about whom stay committed"
+    );
+    assert!(!l.contains("123456789") && !l.contains("adj-4") && !l.contains("H-3"));
+}
+
+#[test]
+fn statistics_count_contest_decisions_by_outcome() {
+    let (_d, reg) = registry();
+    let (a, b, c) = ("123456789", "234567890", "345678901");
+    import_people(&reg, &[a, b, c]);
+    let kind = "employment_authorization_ended";
+    let lines = [
+        notice(a, kind, "2026-11-20"),
+        notice(b, kind, "2026-11-20"),
+        notice(c, kind, "2026-11-20"),
+        contest(a),
+        contest(b),
+        contest(c),
+        decision(a, 4, "upheld"),
+        decision(b, 5, "denied"),
+        decision(c, 6, "upheld"),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = submit(&reg, &refs);
+    assert_eq!(r[6..], ["decided", "decided", "decided"], "{r:?}");
+    let stats = publish::stats(&reg, stats::Period::Month).unwrap();
+    assert_eq!(stats.tree_size, 12);
+    let count = |kind: &str, decision: Option<&str>| -> u64 {
+        stats
+            .rows
+            .iter()
+            .filter(|r| r.event_type == kind && r.decision.as_deref() == decision)
+            .map(|r| r.count)
+            .sum()
+    };
+    assert_eq!(count("contest_decision", Some("upheld")), 2);
+    assert_eq!(count("contest_decision", Some("denied")), 1);
+    assert_eq!(count("contest_decision", None), 0);
+    assert_eq!(count("contest", None), 3);
+    assert_eq!(count("status_notice", None), 3);
+    // Rows without a decision serialise as before; every row reads back the same.
+    let json = serde_json::to_value(&stats).unwrap();
+    for row in json["rows"].as_array().unwrap() {
+        assert_eq!(
+            row.get("decision").is_some(),
+            row["type"] == "contest_decision",
+            "{row}"
+        );
+    }
+    let back: stats::Stats = serde_json::from_value(json).unwrap();
+    assert_eq!(back, stats);
 }
 
 #[test]

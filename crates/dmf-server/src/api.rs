@@ -53,6 +53,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .route("/v1/letters/{code}", get(letter))
+        .merge(crate::console::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), count))
         .with_state(app)
@@ -598,7 +600,30 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)?
 }
 
-fn registry_error(e: dmf_registry::RegistryError) -> ApiError {
+/// Stores one submission as the one writer, brings the index up to date and wakes the feed;
+/// a refusal by the rules is a 422 naming the field.
+pub(crate) async fn submit_one(
+    app: &Arc<App>,
+    submission: Submission,
+) -> Result<dmf_registry::Accepted, ApiError> {
+    let guard = app.write_lock.lock().await;
+    let app2 = app.clone();
+    let result = blocking(move || {
+        let r = app2
+            .registry
+            .submit(vec![submission], now_ms())
+            .map_err(ApiError::internal)?
+            .remove(0);
+        app2.refresh_index().map_err(ApiError::internal)?;
+        Ok(r)
+    })
+    .await?;
+    drop(guard);
+    app.notify_head();
+    result.map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))
+}
+
+pub(crate) fn registry_error(e: dmf_registry::RegistryError) -> ApiError {
     match e {
         dmf_registry::RegistryError::Input { reason, .. } => ApiError::new(Code::NotFound, reason),
         other => ApiError::internal(other),
@@ -687,8 +712,16 @@ async fn stats(
             ));
         }
     };
+    Ok(axum::Json(stats_value(&app, period).await?))
+}
+
+/// The public statistics at the latest checkpoint, computed once per tree size and period.
+pub(crate) async fn stats_value(
+    app: &Arc<App>,
+    period: dmf_registry::stats::Period,
+) -> Result<Value, ApiError> {
     let app2 = app.clone();
-    let value = blocking(move || {
+    blocking(move || {
         let files = dmf_registry::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
         let size = dmf_registry::publish::latest(&files)
             .map_err(registry_error)?
@@ -711,8 +744,37 @@ async fn stats(
         cache.push((stats.tree_size, period.name(), v.clone()));
         Ok(v)
     })
-    .await?;
-    Ok(axum::Json(value))
+    .await
+}
+
+/// `GET /v1/letters/{code}`: checks a correction letter. Anyone holding the letter may ask;
+/// the answer says no more than the letter does, and is accounted to the person.
+async fn letter(State(app): State<Arc<App>>, Path(code): Path<String>) -> Result<Json, ApiError> {
+    let checked = crate::corrections::check_letter(&app, &code).await?;
+    let ssn = checked.ssn.to_string();
+    app.accounting.record(Disclosure {
+        ssn: checked.ssn.as_u32(),
+        at_ms: now_ms(),
+        key_id: 0,
+        key_name: "letter check".into(),
+        purpose: "letter".into(),
+        fields: vec!["name".into(), "ssn_last4".into(), "in_effect".into()],
+    });
+    Ok(axum::Json(json!({
+        "valid": true,
+        "correction_seq": checked.code.seq,
+        "corrected_at": dmf_registry::leaf::format_time(checked.corrected_at_ms),
+        "first": checked.first,
+        "last": checked.last,
+        "ssn_last4": &ssn[ssn.len() - 4..],
+        "in_effect": checked.in_effect,
+        "statement": if checked.in_effect {
+            "The death recorded for this person was wrong and was corrected; the registry does not list this person as deceased."
+        } else {
+            "This letter was issued by the registry, but a death has been recorded for this person since: the correction is no longer in effect."
+        },
+        "signed_by": app.signer.verifier().to_text(),
+    })))
 }
 
 async fn health(State(app): State<Arc<App>>) -> Json {

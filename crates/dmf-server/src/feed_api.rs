@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use crate::accounting::Disclosure;
 use crate::api::{blocking, object, query_error, read_body};
 use crate::auth::Caller;
+use crate::corrections::{self, Actor};
 use crate::error::{ApiError, Code};
 use crate::keys::Role;
 use crate::{App, now_ms};
@@ -255,8 +256,6 @@ pub async fn updates(
     Ok(fixed_width(&records, cursor))
 }
 
-const CORRECTION_FIELDS: [&str; 4] = ["ssn", "kind", "reason", "evidence"];
-
 /// `POST /v1/corrections`: a caseworker asks for a correction; another approves it.
 pub async fn request(
     State(app): State<Arc<App>>,
@@ -265,61 +264,14 @@ pub async fn request(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Caseworker])?;
     let bytes = read_body(body, app.config.body_limit).await?;
-    let mut m = object(&bytes)?;
-    if let Some(k) = m.keys().find(|k| !CORRECTION_FIELDS.contains(&k.as_str())) {
-        return Err(ApiError::at(
-            Code::BadRequest,
-            format!("$.{k}"),
-            "unknown field (a correction takes ssn, kind, reason, evidence)",
-        ));
-    }
-    m.insert("type".into(), json!("correction"));
-    m.insert("requested_by".into(), json!(caller.key.name));
-    // Checked now as it will be submitted, with a stand-in second person.
-    let mut trial = m.clone();
-    trial.insert(
-        "approved_by".into(),
-        json!(format!("{} (approval pending)", caller.key.name)),
-    );
-    let submission = dmf_registry::parse_value(&Value::Object(trial), app.today())
-        .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
-    let ssn = submission.event.ssn();
-    let known = app
-        .index
-        .read()
-        .expect("index lock")
-        .get(ssn)
-        .is_some_and(|s| s.death.is_some());
-    if !known {
-        return Err(ApiError::at(
-            Code::Unprocessable,
-            "$.ssn",
-            "no death is recorded for this SSN: there is nothing to correct",
-        ));
-    }
-    let body = Value::Object(m).to_string();
-    let id = app
-        .workflow
-        .request_correction(
-            ssn.as_u32(),
-            &body,
-            caller.key.id,
-            &caller.key.name,
-            now_ms(),
-        )
-        .map_err(ApiError::internal)?;
+    let m = object(&bytes)?;
+    let actor = Actor::key(&caller);
+    let (id, ssn) = corrections::request(&app, &actor, m)?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({ "id": id, "status": "awaiting_approval", "ssn": ssn.to_string(), "requested_by": caller.key.name })),
+        axum::Json(json!({ "id": id, "status": "awaiting_approval", "ssn": ssn.to_string(), "requested_by": actor.name })),
     )
         .into_response())
-}
-
-fn correction_of(app: &App, id: i64) -> Result<crate::workflow::CorrectionRequest, ApiError> {
-    app.workflow
-        .correction(id)
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::new(Code::NotFound, format!("no correction {id}")))
 }
 
 /// `POST /v1/corrections/{id}/approve`: a second caseworker approves; the correction is
@@ -330,50 +282,13 @@ pub async fn approve(
     Path(id): Path<i64>,
 ) -> Result<Json, ApiError> {
     caller.require(&[Role::Caseworker])?;
-    let c = correction_of(&app, id)?;
-    if let Some(a) = &c.approval {
-        return Err(ApiError::new(
-            Code::Unprocessable,
-            format!(
-                "correction {id} was approved by {} as event {}",
-                a.by, a.seq
-            ),
-        ));
-    }
-    if c.requested_key == caller.key.id {
-        return Err(ApiError::new(
-            Code::Forbidden,
-            "the caseworker who asked for a correction cannot approve it",
-        ));
-    }
-    let mut m: serde_json::Map<String, Value> =
-        serde_json::from_str(&c.body).map_err(ApiError::internal)?;
-    m.insert("approved_by".into(), json!(caller.key.name));
-    let submission = dmf_registry::parse_value(&Value::Object(m), app.today())
-        .map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))?;
-    let guard = app.write_lock.lock().await;
-    let app2 = app.clone();
-    let result = blocking(move || {
-        let r = app2
-            .registry
-            .submit(vec![submission], now_ms())
-            .map_err(ApiError::internal)?
-            .remove(0);
-        app2.refresh_index().map_err(ApiError::internal)?;
-        Ok(r)
-    })
-    .await?;
-    drop(guard);
-    let accepted = result.map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))?;
-    app.workflow
-        .approve_correction(id, caller.key.id, &caller.key.name, now_ms(), accepted.seq)
-        .map_err(ApiError::internal)?;
-    app.notify_head();
+    let actor = Actor::key(&caller);
+    let accepted = corrections::approve(&app, &actor, id).await?;
     let mut v = render::result(1, &Ok(accepted));
     let o = v.as_object_mut().expect("an object");
     o.remove("line");
     o.insert("id".into(), json!(id));
-    o.insert("approved_by".into(), json!(caller.key.name));
+    o.insert("approved_by".into(), json!(actor.name));
     Ok(axum::Json(v))
 }
 
@@ -385,57 +300,7 @@ pub async fn propagation(
     Path(id): Path<i64>,
 ) -> Result<Json, ApiError> {
     caller.require(&[Role::Caseworker, Role::Oversight])?;
-    let c = correction_of(&app, id)?;
-    let Some(approval) = c.approval.clone() else {
-        return Ok(axum::Json(
-            json!({ "id": id, "status": "awaiting_approval", "subscribers": [] }),
-        ));
-    };
-    let app2 = app.clone();
-    let today = app.today();
-    let subscribers = blocking(move || {
-        let ssn = dmf_model::Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
-        let history = app2.registry.history(ssn).map_err(ApiError::internal)?;
-        let mut out = Vec::new();
-        for (key_id, position) in app2.workflow.positions().map_err(ApiError::internal)? {
-            let Some(key) = app2.keys.get(key_id) else {
-                continue;
-            };
-            let audience = match key.role {
-                Role::Subscriber => Audience {
-                    certified: key.certified,
-                    state_deaths: false,
-                },
-                Role::Benefits => Audience {
-                    certified: true,
-                    state_deaths: true,
-                },
-                _ => continue,
-            };
-            // The wrong record as this subscriber last had it before the correction.
-            let before = approval.seq - 1;
-            let had =
-                distribution::published(&history, before.min(position.served), audience, today);
-            if had.is_none() {
-                continue;
-            }
-            out.push(json!({
-                "subscriber": key.name,
-                "received": true,
-                "sent_correction": position.served >= approval.seq,
-                "acknowledged": position.acked >= approval.seq,
-            }));
-        }
-        Ok(out)
-    })
-    .await?;
-    let done = subscribers.iter().all(|s| s["acknowledged"] == true);
-    Ok(axum::Json(json!({
-        "id": id,
-        "status": "approved",
-        "seq": approval.seq,
-        "approved_by": approval.by,
-        "complete": done,
-        "subscribers": subscribers,
-    })))
+    Ok(axum::Json(
+        corrections::propagation(&app, id).await?.to_json(),
+    ))
 }

@@ -9,12 +9,15 @@
 pub mod accounting;
 mod api;
 mod auth;
+mod console;
+pub mod corrections;
 pub mod error;
 mod feed_api;
 pub mod keys;
 mod metrics;
 pub mod openapi;
 pub mod ratelimit;
+pub mod users;
 pub mod workflow;
 
 #[cfg(test)]
@@ -37,6 +40,7 @@ use crate::ratelimit::RateLimiter;
 pub const KEYS_FILE: &str = "keys.sqlite";
 pub const ACCOUNTING_FILE: &str = "accounting.sqlite";
 pub const WORKFLOW_FILE: &str = "workflow.sqlite";
+pub const USERS_FILE: &str = "users.sqlite";
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -52,6 +56,8 @@ pub struct Config {
     /// Requests a second per key, and the burst a key may spend at once.
     pub rate_per_second: u32,
     pub rate_burst: u32,
+    /// Console cookies only over HTTPS (behind a TLS-terminating proxy, say).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -63,6 +69,7 @@ impl Default for Config {
             submit_limit: 256 << 20,
             rate_per_second: 2_000,
             rate_burst: 4_000,
+            secure_cookies: false,
         }
     }
 }
@@ -78,6 +85,10 @@ pub enum ServerError {
     Accounting(#[from] accounting::AccountingError),
     #[error(transparent)]
     Workflow(#[from] workflow::WorkflowError),
+    #[error(transparent)]
+    Users(#[from] users::UserError),
+    #[error(transparent)]
+    Log(#[from] dmf_registry::log::LogError),
     #[error("cannot listen on {addr}")]
     Listen {
         addr: String,
@@ -103,6 +114,12 @@ pub struct App {
     pub(crate) workflow: workflow::Workflow,
     /// The last event in the store, for feed requests waiting for something new.
     pub(crate) head_tx: tokio::sync::watch::Sender<u64>,
+    /// Console users and their sessions.
+    pub(crate) users: users::Users,
+    /// The registry's key, which signs letters (the log writer signs checkpoints with it).
+    pub(crate) signer: dmf_log::SigningKey,
+    /// Name tables for the console's fuzzy search, built on first use.
+    pub(crate) names: std::sync::OnceLock<dmf_match::NameTables>,
 }
 
 impl std::fmt::Debug for App {
@@ -117,7 +134,11 @@ impl App {
         let registry = Registry::open(data)?;
         let index = registry.load_index()?;
         let (head_tx, _) = tokio::sync::watch::channel(index.head);
+        let signer = dmf_registry::log::read_signer(&dmf_registry::log::LogFiles::open(data)?)?;
         Ok(App {
+            users: users::Users::open(&data.join(USERS_FILE))?,
+            signer,
+            names: std::sync::OnceLock::new(),
             workflow: workflow::Workflow::open(&data.join(WORKFLOW_FILE))?,
             head_tx,
             dir: data.to_owned(),
@@ -139,6 +160,10 @@ impl App {
 
     pub fn accounting(&self) -> &Accounting {
         &self.accounting
+    }
+
+    pub fn users(&self) -> &users::Users {
+        &self.users
     }
 
     /// People in the answer index.

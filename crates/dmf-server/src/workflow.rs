@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS correction_requests (
     requested_by TEXT NOT NULL,
     requested_at INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS correction_requests_ssn ON correction_requests (ssn);
 CREATE TABLE IF NOT EXISTS correction_approvals (
     id INTEGER PRIMARY KEY REFERENCES correction_requests (id),
     approved_key INTEGER NOT NULL,
@@ -191,32 +192,60 @@ impl Workflow {
         Ok(self
             .conn()
             .query_row(
-                "SELECT r.id, r.ssn, r.body, r.requested_key, r.requested_by, r.requested_at,
-                        a.approved_key, a.approved_by, a.approved_at, a.seq
-                 FROM correction_requests r LEFT JOIN correction_approvals a ON a.id = r.id
-                 WHERE r.id = ?1",
+                &format!("{SELECT_CORRECTION} WHERE r.id = ?1"),
                 [id],
-                |r| {
-                    let approval = match r.get::<_, Option<i64>>(6)? {
-                        Some(key) => Some(Approval {
-                            key,
-                            by: r.get(7)?,
-                            at: r.get(8)?,
-                            seq: r.get::<_, i64>(9)? as u64,
-                        }),
-                        None => None,
-                    };
-                    Ok(CorrectionRequest {
-                        id: r.get(0)?,
-                        ssn: r.get(1)?,
-                        body: r.get(2)?,
-                        requested_key: r.get(3)?,
-                        requested_by: r.get(4)?,
-                        requested_at: r.get(5)?,
-                        approval,
-                    })
-                },
+                correction_row,
             )
             .optional()?)
     }
+
+    /// The latest corrections, newest first; only those awaiting approval if `waiting`.
+    pub fn corrections(
+        &self,
+        waiting: bool,
+        limit: usize,
+    ) -> Result<Vec<CorrectionRequest>, WorkflowError> {
+        let filter = if waiting { "WHERE a.id IS NULL" } else { "" };
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "{SELECT_CORRECTION} {filter} ORDER BY r.id DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit as i64], correction_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every correction of one SSN, oldest first.
+    pub fn corrections_of(&self, ssn: u32) -> Result<Vec<CorrectionRequest>, WorkflowError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "{SELECT_CORRECTION} WHERE r.ssn = ?1 ORDER BY r.id"
+        ))?;
+        let rows = stmt.query_map([ssn], correction_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+const SELECT_CORRECTION: &str = "SELECT r.id, r.ssn, r.body, r.requested_key, r.requested_by,
+        r.requested_at, a.approved_key, a.approved_by, a.approved_at, a.seq
+    FROM correction_requests r LEFT JOIN correction_approvals a ON a.id = r.id";
+
+fn correction_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CorrectionRequest> {
+    let approval = match r.get::<_, Option<i64>>(6)? {
+        Some(key) => Some(Approval {
+            key,
+            by: r.get(7)?,
+            at: r.get(8)?,
+            seq: r.get::<_, i64>(9)? as u64,
+        }),
+        None => None,
+    };
+    Ok(CorrectionRequest {
+        id: r.get(0)?,
+        ssn: r.get(1)?,
+        body: r.get(2)?,
+        requested_key: r.get(3)?,
+        requested_by: r.get(4)?,
+        requested_at: r.get(5)?,
+        approval,
+    })
 }

@@ -245,10 +245,10 @@ fn print_stats(stats: &Stats) {
         stats.root
     );
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    println!("period\ttype\tsource\torigin\tkind\tauthority\tlegal_basis\tcount");
+    println!("period\ttype\tsource\torigin\tkind\tauthority\tlegal_basis\tdecision\tcount");
     for r in &stats.rows {
         println!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             r.period,
             r.event_type,
             dash(&r.source),
@@ -256,6 +256,7 @@ fn print_stats(stats: &Stats) {
             dash(&r.kind),
             dash(&r.authority),
             dash(&r.legal_basis),
+            dash(&r.decision),
             r.count
         );
     }

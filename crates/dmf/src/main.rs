@@ -61,6 +61,9 @@ enum Command {
     /// API keys of the service: one role each, stored hashed, shown once.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// People who use the console: caseworkers, supervisors and oversight staff.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Oversight statistics from the log: events by type, source kind, status kind, issuing
     /// authority and legal basis per day or month, tied to a signed tree size.
     Stats(StatsArgs),
@@ -148,6 +151,38 @@ enum KeysCommand {
     List(KeysListArgs),
     /// Revoke a key by name.
     Revoke(KeysRevokeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Add a console user. The password is asked for (or read from standard input, one line).
+    Create(UsersCreateArgs),
+    /// List the console users.
+    List(UsersListArgs),
+}
+
+#[derive(Debug, Args)]
+struct UsersCreateArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The user's sign-in name: letters, digits and . - _ @.
+    #[arg(long)]
+    name: String,
+    /// caseworker, supervisor (also approves other people's corrections and decides
+    /// contests) or oversight (reads statistics and correction progress).
+    #[arg(long)]
+    role: String,
+}
+
+#[derive(Debug, Args)]
+struct UsersListArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// Print one JSON object a user.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -548,6 +583,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::serve(args, cli.quiet),
         Command::Keys(KeysCommand::Create(args)) => serve_cmd::keys_create(args),
         Command::Keys(KeysCommand::List(args)) => serve_cmd::keys_list(args),
+        Command::Users(UsersCommand::Create(args)) => serve_cmd::users_create(args),
+        Command::Users(UsersCommand::List(args)) => serve_cmd::users_list(args),
         Command::Keys(KeysCommand::Revoke(args)) => serve_cmd::keys_revoke(args),
     };
     match result {

@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use dmf_model::{Date, Ssn};
 use dmf_registry::answers::{self, IdentityQuery};
+use dmf_registry::event::decision_code;
 use dmf_registry::render;
-use dmf_registry::state::PersonState;
+use dmf_registry::state::{NoticeStatus, PersonState};
 use dmf_registry::{Outcome, Registry, Rejection, Submission, parse_line};
 use serde_json::{Value, json};
 
@@ -134,6 +135,9 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
                             Outcome::NoticeRecorded { contest_deadline } => {
                                 format!(", contest deadline {contest_deadline}")
                             }
+                            Outcome::Decided { notice, upheld } => {
+                                format!(": contest of notice {notice} {}", decision_code(*upheld))
+                            }
                             _ => String::new(),
                         };
                         writeln!(
@@ -187,28 +191,29 @@ fn state_json(state: Option<&PersonState>, today: Date) -> Value {
         .notices()
         .iter()
         .map(|n| {
-            let status = if n.contested_by.is_some() {
-                "contested"
-            } else if n.effective > today {
-                "not_yet_effective"
-            } else if today <= n.contest_deadline {
-                "open"
-            } else {
-                "final"
+            // An uncontested notice in force is still `open` to a contest until its deadline.
+            let status = match n.status(today) {
+                NoticeStatus::InForce if today <= n.contest_deadline => "open",
+                NoticeStatus::InForce => "final",
+                other => other.code(),
             };
-            json!({
+            let mut v = json!({
                 "seq": n.seq, "kind": n.kind.code(), "authority": n.authority.as_str(),
                 "effective": n.effective.to_string(), "notice_sent": n.notice_sent.to_string(),
                 "contest_deadline": n.contest_deadline.to_string(), "status": status,
                 "contested_by": n.contested_by,
-            })
+            });
+            if let Some(d) = n.decision {
+                v["decision"] = json!({ "seq": d.seq, "decision": decision_code(d.upheld) });
+            }
+            v
         })
         .collect();
     let employment = answers::employment_status(s, today).code();
     let benefits_suspended = s
         .notices()
         .iter()
-        .any(|n| n.kind.affects_benefits() && n.effective <= today && n.contested_by.is_none());
+        .any(|n| n.kind.affects_benefits() && n.in_force(today));
     json!({
         "on_file": true,
         "issued": s.issued,

@@ -1,4 +1,5 @@
-//! `dmf serve` and `dmf keys`: the HTTP service and its API keys.
+//! `dmf serve`, `dmf keys` and `dmf users`: the HTTP service, its API keys and the console's
+//! users.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -6,10 +7,62 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use dmf_server::keys::{KeyStore, NewKey, Role};
-use dmf_server::{App, Config, KEYS_FILE};
+use dmf_server::users::{UserRole, Users};
+use dmf_server::{App, Config, KEYS_FILE, USERS_FILE};
 use serde_json::json;
 
-use crate::{KeysCreateArgs, KeysListArgs, KeysRevokeArgs, ServeArgs};
+use crate::{
+    KeysCreateArgs, KeysListArgs, KeysRevokeArgs, ServeArgs, UsersCreateArgs, UsersListArgs,
+};
+
+/// The password from the terminal without echo, or one line of standard input.
+fn read_password(name: &str) -> Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("password for {name}: "))?;
+        let again = rpassword::prompt_password("again: ")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+pub fn users_create(args: &UsersCreateArgs) -> Result<ExitCode> {
+    require_registry(&args.data)?;
+    let role = UserRole::parse(&args.role).with_context(|| {
+        format!(
+            "--role {:?}: expected caseworker, supervisor or oversight",
+            args.role
+        )
+    })?;
+    let users = Users::open(&args.data.join(USERS_FILE))?;
+    let password = read_password(&args.name)?;
+    let user = users.create(&args.name, role, &password, crate::registry_cmd::now_ms())?;
+    println!("created console user {} ({})", user.name, user.role.code());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn users_list(args: &UsersListArgs) -> Result<ExitCode> {
+    require_registry(&args.data)?;
+    let users = Users::open(&args.data.join(USERS_FILE))?;
+    for u in users.list()? {
+        if args.json {
+            println!(
+                "{}",
+                json!({ "id": u.id, "name": u.name, "role": u.role.code() })
+            );
+        } else {
+            println!("{}\t{}", u.name, u.role.code());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
@@ -245,6 +298,22 @@ fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
         crate::registry_cmd::now_ms(),
     )?;
     creds.insert("caseworker2".into(), json!(secret));
+    // Console users, one per role and a second caseworker, with random passwords.
+    let users = Users::open(&data.join(USERS_FILE))?;
+    let mut console = serde_json::Map::new();
+    for (name, role) in [
+        ("caseworker", UserRole::Caseworker),
+        ("caseworker2", UserRole::Caseworker),
+        ("supervisor", UserRole::Supervisor),
+        ("oversight", UserRole::Oversight),
+    ] {
+        let mut b = [0u8; 12];
+        getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let password: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        users.create(name, role, &password, crate::registry_cmd::now_ms())?;
+        console.insert(name.into(), json!(password));
+    }
+    creds.insert("console".into(), serde_json::Value::Object(console));
     let path = data.join("demo-credentials.json");
     std::fs::write(&path, serde_json::to_string_pretty(&creds)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -298,5 +367,8 @@ fn print_demo(data: &Path, addr: &str) -> Result<()> {
     println!("curl -s http://{addr}/v1/log/checkpoint");
     println!("curl -s 'http://{addr}/v1/stats?period=month'");
     println!("# every route: http://{addr}/openapi.json");
+    println!(
+        "# the caseworker console: http://{addr}/console (users and passwords under \"console\" in demo-credentials.json)"
+    );
     Ok(())
 }

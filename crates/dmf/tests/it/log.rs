@@ -391,7 +391,8 @@ fn public_export_holds_no_personal_data_and_recounts() {
                     "origin",
                     "kind",
                     "authority",
-                    "legal_basis"
+                    "legal_basis",
+                    "decision"
                 ]
                 .contains(&k.as_str()),
                 "{k} in {line}"

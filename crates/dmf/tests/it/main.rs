@@ -411,6 +411,7 @@ fn registry_scenario_from_the_command_line() {
         (r[0]["outcome"].as_str(), r[0]["contest_deadline"].as_str()),
         (Some("notice_recorded"), Some("2026-12-08"))
     );
+    let notice_seq = r[0]["seq"].as_u64().unwrap();
     assert_eq!(bob("employment")["result"], "mismatch");
     assert_eq!(bob("employment")["contest_deadline"], "2026-12-08");
     assert_eq!(
@@ -480,4 +481,35 @@ fn registry_scenario_from_the_command_line() {
     ]));
     assert!(text.contains("source=state"), "{text}");
     assert!(text.contains("[corrected by #"), "{text}");
+
+    // Bob contests the notice and the contest is upheld: the notice no longer counts.
+    let contest = r#"{"type":"contest","ssn":"234567890","reason":"authorization renewed"}"#;
+    let decision = format!(
+        r#"{{"type":"contest_decision","ssn":"234567890","notice":{notice_seq},"decision":"upheld","decided_by":"adj-4","reason":"hearing H-1"}}"#
+    );
+    let r = submit(&[contest, &decision]);
+    assert_eq!(r[0]["outcome"], "suspended");
+    assert_eq!(
+        (&r[1]["outcome"], &r[1]["notice"], &r[1]["decision"]),
+        (&"decided".into(), &notice_seq.into(), &"upheld".into())
+    );
+    assert_eq!(bob("employment")["result"], "authorized");
+    let out = dmf(&[
+        "show",
+        "--data",
+        d,
+        "--ssn",
+        "234567890",
+        "--json",
+        "--today",
+        "2026-11-23",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let current = &v["current"];
+    assert_eq!(current["answers"]["employment"], "authorized", "{v}");
+    assert_eq!(current["notices"][0]["status"], "withdrawn", "{v}");
+    assert_eq!(
+        current["notices"][0]["decision"],
+        serde_json::json!({"seq": r[1]["seq"], "decision": "upheld"})
+    );
 }

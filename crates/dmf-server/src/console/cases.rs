@@ -1,0 +1,360 @@
+//! Corrections in the console: the form with its identity-evidence checklist, the approval
+//! queue, a correction's progress to subscribers, and the printable letter for the person.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use dmf_model::Ssn;
+use maud::html;
+use serde_json::{Value, json};
+
+use super::{Page, PageResult, Staff, csrf_field, time};
+use crate::App;
+use crate::corrections;
+use crate::error::ApiError;
+use crate::users::UserRole;
+use crate::workflow::CorrectionRequest;
+
+/// The identity checks a caseworker ticks, as (form field, evidence recorded).
+pub(crate) const CHECKLIST: [(&str, &str); 5] = [
+    (
+        "ev_in_person",
+        "person seen in person or on a live video call",
+    ),
+    ("ev_photo_id", "current government photo ID examined"),
+    (
+        "ev_ssn_card",
+        "Social Security card or SSA record of the number examined",
+    ),
+    (
+        "ev_second_doc",
+        "second document with name and date of birth examined (birth certificate, passport)",
+    ),
+    (
+        "ev_proof_of_life",
+        "signed statement of the person, witnessed",
+    ),
+];
+
+/// Items of the checklist a correction needs at least.
+pub(crate) const MIN_CHECKS: usize = 2;
+
+fn parse_ssn(text: &str) -> Result<Ssn, Page> {
+    text.parse()
+        .map_err(|e| Page::error(StatusCode::BAD_REQUEST, format!("SSN {text:?}: {e}")))
+}
+
+fn form_page(
+    staff: &Staff,
+    ssn: Ssn,
+    name: &str,
+    error: Option<&str>,
+    form: &HashMap<String, String>,
+) -> Page {
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    Page::new(
+        staff,
+        format!("Correction for {name} · SSN {ssn}"),
+        html! {
+            @if let Some(e) = error { p.error role="alert" { (e) } }
+            p { "File this when the person is alive and the death on file is wrong. A second person, a supervisor, must approve it before it takes effect." }
+            form method="post" action={ "/console/people/" (ssn) "/correct" } {
+                (csrf_field(staff))
+                p {
+                    label for="reason" { "Reason" }
+                    textarea #reason name="reason" rows="3" cols="60" required { (get("reason")) }
+                }
+                fieldset {
+                    legend { "Identity evidence (at least " (MIN_CHECKS) ")" }
+                    @for (field, label) in CHECKLIST {
+                        p {
+                            input id=(field) type="checkbox" name=(field) value="on" checked[form.contains_key(field)];
+                            label for=(field) { (label) }
+                        }
+                    }
+                    p {
+                        label for="document" { "Document numbers or case file reference" }
+                        input #document type="text" name="document" value=(get("document"));
+                    }
+                }
+                p { button #submit-correction type="submit" { "Submit for approval" } }
+            }
+        },
+    )
+}
+
+fn name_of(app: &App, ssn: Ssn) -> String {
+    app.index
+        .read()
+        .expect("index lock")
+        .get(ssn)
+        .and_then(|s| {
+            s.identity
+                .as_ref()
+                .map(|i| format!("{} {}", i.first, i.last))
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) async fn correction_form(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(ssn): Path<String>,
+) -> PageResult {
+    staff.require(
+        &[UserRole::Caseworker, UserRole::Supervisor],
+        "file corrections",
+    )?;
+    let ssn = parse_ssn(&ssn)?;
+    Ok(form_page(
+        &staff,
+        ssn,
+        &name_of(&app, ssn),
+        None,
+        &HashMap::new(),
+    ))
+}
+
+pub(crate) async fn file_correction(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(ssn): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Page> {
+    staff.check_form(&form)?;
+    staff.require(
+        &[UserRole::Caseworker, UserRole::Supervisor],
+        "file corrections",
+    )?;
+    let ssn = parse_ssn(&ssn)?;
+    let name = name_of(&app, ssn);
+    let refuse = |m: &str| {
+        form_page(&staff, ssn, &name, Some(m), &form).with_status(StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    let reason = form.get("reason").map(|r| r.trim()).unwrap_or_default();
+    if reason.is_empty() {
+        return Err(refuse("Give the reason for the correction."));
+    }
+    let mut evidence: Vec<String> = CHECKLIST
+        .iter()
+        .filter(|(f, _)| form.contains_key(*f))
+        .map(|(_, label)| (*label).to_owned())
+        .collect();
+    if evidence.len() < MIN_CHECKS {
+        return Err(refuse(&format!(
+            "Tick at least {MIN_CHECKS} items of identity evidence (ticked: {}).",
+            evidence.len()
+        )));
+    }
+    if let Some(doc) = form
+        .get("document")
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+    {
+        evidence.push(format!("documents: {doc}"));
+    }
+    let body = json!({ "ssn": ssn.to_string(), "kind": "reinstate", "reason": reason, "evidence": evidence });
+    let Value::Object(m) = body else {
+        unreachable!("an object")
+    };
+    match corrections::request(&app, &staff.actor(), m) {
+        Ok((id, _)) => Ok(Redirect::to(&format!("/console/corrections/{id}")).into_response()),
+        Err(e) => Err(refuse(&format!(
+            "{}{}",
+            e.message,
+            e.path.map(|p| format!(" ({p})")).unwrap_or_default()
+        ))),
+    }
+}
+
+fn row(c: &CorrectionRequest) -> maud::Markup {
+    let ssn = Ssn::from_number(c.ssn)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    html! {
+        tr {
+            td { a href={ "/console/corrections/" (c.id) } { (c.id) } }
+            td { (ssn) }
+            td { (c.requested_by) }
+            td { (time(c.requested_at)) }
+            td {
+                @if let Some(a) = &c.approval { "approved by " (a.by) " at " (time(a.at)) } @else { "awaiting approval" }
+            }
+        }
+    }
+}
+
+pub(crate) async fn queue(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
+    let waiting = app
+        .workflow
+        .corrections(true, 500)
+        .map_err(ApiError::internal)?;
+    let recent: Vec<_> = app
+        .workflow
+        .corrections(false, 50)
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .filter(|c| c.approval.is_some())
+        .collect();
+    let head = html! { thead { tr { th { "Correction" } th { "SSN" } th { "Requested by" } th { "Requested" } th { "Status" } } } };
+    Ok(Page::new(
+        &staff,
+        "Corrections",
+        html! {
+            h2 { "Awaiting approval" }
+            @if waiting.is_empty() { p { "None." } } @else {
+                table #queue { (head) tbody { @for c in &waiting { (row(c)) } } }
+            }
+            h2 { "Recently approved" }
+            @if recent.is_empty() { p { "None." } } @else {
+                table { (head) tbody { @for c in &recent { (row(c)) } } }
+            }
+        },
+    ))
+}
+
+fn get(app: &App, id: &str) -> Result<CorrectionRequest, Page> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| Page::error(StatusCode::NOT_FOUND, format!("No correction {id:?}.")))?;
+    Ok(corrections::get(app, id)?)
+}
+
+pub(crate) async fn correction(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> PageResult {
+    let c = get(&app, &id)?;
+    let progress = corrections::propagation(&app, c.id).await?;
+    let body: serde_json::Map<String, Value> = serde_json::from_str(&c.body).unwrap_or_default();
+    let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
+    let reads_records = staff.role().handles_cases();
+    let may_approve = c.approval.is_none() && staff.role() != UserRole::Oversight;
+    let mut page = Page::new(
+        &staff,
+        format!("Correction {}", c.id),
+        html! {
+            table {
+                tr { th { "SSN" } td { @if reads_records { a href={ "/console/people/" (ssn) } { (ssn) } } @else { (ssn) } } }
+                tr { th { "Reason" } td { (body.get("reason").and_then(Value::as_str).unwrap_or_default()) } }
+                tr { th { "Identity evidence" } td { ul { @for e in body.get("evidence").and_then(Value::as_array).into_iter().flatten() { li { (e.as_str().unwrap_or_default()) } } } } }
+                tr { th { "Requested" } td { "by " (c.requested_by) " at " (time(c.requested_at)) } }
+                tr { th { "Status" } td #correction-status {
+                    @if let Some(a) = &c.approval { "Approved by " (a.by) " at " (time(a.at)) "; stored as event " (a.seq) "." } @else { "Awaiting approval by a second person." }
+                } }
+            }
+            @if may_approve {
+                form method="post" action={ "/console/corrections/" (c.id) "/approve" } {
+                    (csrf_field(&staff))
+                    p { "Approving stores the correction: every answer changes at once, and every subscriber that received the wrong record is sent the correction." }
+                    button #approve type="submit" { "Approve correction" }
+                }
+            }
+            @if let Some(seq) = progress.seq {
+                h2 { "Propagation to subscribers" }
+                @if progress.subscribers.is_empty() {
+                    p #propagation-status { "No subscriber had received the wrong record." }
+                } @else {
+                    p #propagation-status {
+                        @if progress.complete() { span.ok { "Complete: every subscriber that had the wrong record has applied the correction." } }
+                        @else { "In progress (this page refreshes itself)." }
+                    }
+                    table #propagation {
+                        thead { tr { th { "Subscriber" } th { "Sent the correction" } th { "Applied it" } } }
+                        tbody {
+                            @for s in &progress.subscribers {
+                                tr { td { (s.subscriber) } td { (if s.sent_correction { "yes" } else { "not yet" }) } td { (if s.acknowledged { "yes" } else { "not yet" }) } }
+                            }
+                        }
+                    }
+                }
+                p { a #letter href={ "/console/corrections/" (c.id) "/letter" } { "Letter for the person" } " (event " (seq) ")" }
+            }
+        },
+    );
+    page.refresh = progress.seq.is_some() && !progress.complete();
+    Ok(page)
+}
+
+pub(crate) async fn approve(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Page> {
+    staff.check_form(&form)?;
+    let c = get(&app, &id)?;
+    let actor = staff.actor();
+    if c.requested_key == actor.id {
+        return Err(Page::error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "You asked for correction {}: a second person must approve it.",
+                c.id
+            ),
+        ));
+    }
+    staff.require(&[UserRole::Supervisor], "approve corrections")?;
+    corrections::approve(&app, &actor, c.id).await?;
+    Ok(Redirect::to(&format!("/console/corrections/{}", c.id)).into_response())
+}
+
+pub(crate) async fn letter(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
+    staff.require(
+        &[UserRole::Caseworker, UserRole::Supervisor],
+        "print letters",
+    )?;
+    let c = get(&app, &id)?;
+    let code = corrections::letter(&app, &c)?;
+    let approval = c
+        .approval
+        .clone()
+        .expect("a letter is of an approved correction");
+    let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
+    let text = ssn.to_string();
+    let name = name_of(&app, ssn);
+    staff.disclosed(&app, c.ssn, "letter", &["name", "ssn_last4", "correction"]);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("the registry");
+    let scheme = if app.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{host}/v1/letters/{}", code.to_text());
+    Ok(Page::new(
+        &staff,
+        "Letter",
+        html! {
+            p.noprint { "Print this page and give it to the person." }
+            div.letter {
+                p { (app.signer.name()) }
+                p { (time(approval.at)) }
+                p { "To whom it may concern," }
+                p {
+                    "The registry's record for " strong #letter-name { (name) } ", whose Social Security number ends in "
+                    strong { (&text[text.len() - 4..]) } ", listed this person as deceased. That was wrong. "
+                    "The record was corrected on " (time(approval.at)) " (registry event " (approval.seq) ")"
+                    " and the registry does not list this person as deceased."
+                }
+                p { "Subscribers to the Death Master File that received the wrong record have been sent the correction. Please restore any account or benefit closed because of it." }
+                p { "Check this letter at:" }
+                p.code #letter-url { (url) }
+                p { "Letter code:" }
+                p.code #letter-code { (code.to_grouped_text()) }
+                p { "The code is signed with the registry's key; a changed or made-up code is refused." }
+            }
+        },
+    ))
+}

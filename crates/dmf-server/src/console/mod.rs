@@ -1,0 +1,455 @@
+//! The caseworker console at `/console`: server-rendered pages, no script, no outside asset.
+//! Sessions are cookies (HttpOnly, SameSite=Strict) over the user store; every form carries the
+//! session's CSRF token and is refused without it; every page that shows a person's record is
+//! accounted to that person.
+
+mod cases;
+mod oversight;
+mod person;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Form, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, html};
+
+use crate::accounting::Disclosure;
+use crate::corrections::Actor;
+use crate::error::ApiError;
+use crate::users::{LoginError, Session, UserRole};
+use crate::{App, now_ms};
+
+const SESSION_COOKIE: &str = "dmf_session";
+const LOGIN_COOKIE: &str = "dmf_login";
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/console", get(home))
+        .route("/console/", get(home))
+        .route("/console/login", get(login_page).post(login))
+        .route("/console/logout", post(logout))
+        .route("/console/search", get(person::search))
+        .route("/console/people/{ssn}", get(person::person))
+        .route("/console/people/{ssn}/contest", post(person::contest))
+        .route("/console/people/{ssn}/decide", post(person::decide))
+        .route(
+            "/console/people/{ssn}/correct",
+            get(cases::correction_form).post(cases::file_correction),
+        )
+        .route("/console/corrections", get(cases::queue))
+        .route("/console/corrections/{id}", get(cases::correction))
+        .route("/console/corrections/{id}/approve", post(cases::approve))
+        .route("/console/corrections/{id}/letter", get(cases::letter))
+        .route("/console/notices", get(oversight::notices))
+        .route("/console/oversight", get(oversight::oversight))
+        .route("/console/style.css", get(style))
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub(crate) struct Staff(pub Session);
+
+impl Staff {
+    fn actor(&self) -> Actor {
+        Actor::user(&self.0.user)
+    }
+
+    fn role(&self) -> UserRole {
+        self.0.user.role
+    }
+
+    /// Refuses users whose role may not do this.
+    fn require(&self, roles: &[UserRole], what: &str) -> Result<(), Page> {
+        if roles.contains(&self.role()) {
+            return Ok(());
+        }
+        Err(Page::error(
+            StatusCode::FORBIDDEN,
+            format!("A {} may not {what}.", self.role().code()),
+        ))
+    }
+
+    /// Refuses a form whose CSRF token is missing or is not this session's.
+    fn check_form(&self, form: &HashMap<String, String>) -> Result<(), Page> {
+        let given = form.get("csrf").map(String::as_bytes).unwrap_or_default();
+        if !given.is_empty() && constant_time_eq(given, self.0.csrf.as_bytes()) {
+            return Ok(());
+        }
+        Err(Page::error(
+            StatusCode::FORBIDDEN,
+            "This form did not come from your console session (its CSRF token is missing or \
+             wrong). Nothing was changed. Reload the page and try again.",
+        ))
+    }
+
+    /// Records that this user was shown part of a person's record.
+    fn disclosed(&self, app: &App, ssn: u32, purpose: &str, fields: &[&str]) {
+        app.accounting.record(Disclosure {
+            ssn,
+            at_ms: now_ms(),
+            key_id: -self.0.user.id,
+            key_name: format!("console user {}", self.0.user.name),
+            purpose: purpose.to_owned(),
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        });
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Percent-encodes everything but unreserved characters and '/'.
+fn pct(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl FromRequestParts<Arc<App>> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Staff, Response> {
+        let session = match cookie(&parts.headers, SESSION_COOKIE) {
+            Some(token) => app.users.session(token, now_ms()).map_err(|e| {
+                Page::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+            })?,
+            None => None,
+        };
+        match session {
+            Some(s) => Ok(Staff(s)),
+            None => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/console", |p| p.as_str());
+                Err(Redirect::to(&format!("/console/login?next={}", pct(next))).into_response())
+            }
+        }
+    }
+}
+
+/// A rendered page, or an error shown as one (boxed: it travels in `Err`).
+#[derive(Debug)]
+pub(crate) struct Page(Box<PageParts>);
+
+impl std::ops::Deref for Page {
+    type Target = PageParts;
+    fn deref(&self) -> &PageParts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Page {
+    fn deref_mut(&mut self) -> &mut PageParts {
+        &mut self.0
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct PageParts {
+    status: StatusCode,
+    title: String,
+    body: Markup,
+    /// The user, for the navigation bar.
+    staff: Option<Session>,
+    /// Reload every few seconds (progress pages).
+    refresh: bool,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl Page {
+    fn new(staff: &Staff, title: impl Into<String>, body: Markup) -> Page {
+        Page(Box::new(PageParts {
+            status: StatusCode::OK,
+            title: title.into(),
+            body,
+            staff: Some(staff.0.clone()),
+            refresh: false,
+            headers: Vec::new(),
+        }))
+    }
+
+    fn error(status: StatusCode, message: impl Into<String>) -> Page {
+        let message = message.into();
+        Page(Box::new(PageParts {
+            status,
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            body: html! { p.error role="alert" { (message) } p { a href="/console" { "Back to the console" } } },
+            staff: None,
+            refresh: false,
+            headers: Vec::new(),
+        }))
+    }
+}
+
+impl Page {
+    fn with_status(mut self, status: StatusCode) -> Page {
+        self.status = status;
+        self
+    }
+}
+
+impl From<ApiError> for Page {
+    fn from(e: ApiError) -> Page {
+        let at = e.path.map(|p| format!(" ({p})")).unwrap_or_default();
+        Page::error(e.code.status(), format!("{}{at}", e.message))
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let this = *self.0;
+        let markup = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    @if this.refresh { meta http-equiv="refresh" content="2"; }
+                    title { (this.title) " · dmf console" }
+                    link rel="stylesheet" href="/console/style.css";
+                }
+                body {
+                    a.skip href="#main" { "Skip to content" }
+                    header {
+                        nav aria-label="Console" {
+                            a href="/console" { "dmf console" }
+                            @if let Some(s) = &this.staff {
+                                @if s.user.role.handles_cases() {
+                                    a href="/console" { "Search" }
+                                    a href="/console/notices" { "Notices" }
+                                }
+                                a href="/console/corrections" { "Corrections" }
+                                a href="/console/oversight" { "Oversight" }
+                                span.who { (s.user.name) " (" (s.user.role.code()) ")" }
+                                form.inline method="post" action="/console/logout" {
+                                    input type="hidden" name="csrf" value=(s.csrf);
+                                    button type="submit" { "Sign out" }
+                                }
+                            }
+                        }
+                    }
+                    main #main {
+                        h1 { (this.title) }
+                        (this.body)
+                    }
+                }
+            }
+        };
+        let mut resp = (this.status, markup).into_response();
+        let h = resp.headers_mut();
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        for (k, v) in this.headers {
+            h.append(k, v);
+        }
+        resp
+    }
+}
+
+pub(crate) type PageResult = Result<Page, Page>;
+
+fn csrf_field(staff: &Staff) -> Markup {
+    html! { input type="hidden" name="csrf" value=(staff.0.csrf); }
+}
+
+/// Pages are for people; times in UTC, to the minute.
+fn time(ms: i64) -> String {
+    let t = dmf_registry::leaf::format_time(ms);
+    format!("{} {} UTC", &t[..10], &t[11..16])
+}
+
+fn set_cookie(app: &App, name: &str, value: &str, path: &str, max_age: Option<i64>) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if app.config.secure_cookies {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).expect("cookie text is ASCII")
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("style.css"),
+    )
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct NextParam {
+    next: Option<String>,
+}
+
+/// Only console pages are followed after a login.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with("/console") && !n.contains("//") && !n.contains('\\') => n,
+        _ => "/console",
+    }
+}
+
+fn random_text() -> String {
+    use base64::Engine;
+    let mut b = [0u8; 24];
+    getrandom::fill(&mut b).expect("system random numbers");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+fn login_form(app: &App, next: &str, message: Option<&str>, status: StatusCode) -> Response {
+    let token = random_text();
+    let body = html! {
+        @if let Some(m) = message { p.error role="alert" { (m) } }
+        form method="post" action="/console/login" {
+            input type="hidden" name="csrf" value=(token);
+            input type="hidden" name="next" value=(next);
+            p { label for="name" { "Name" } input #name type="text" name="name" autocomplete="username" required autofocus; }
+            p { label for="password" { "Password" } input #password type="password" name="password" autocomplete="current-password" required; }
+            p { button type="submit" { "Sign in" } }
+        }
+    };
+    let mut page = Page::error(status, "");
+    page.title = "Sign in".into();
+    page.body = body;
+    page.headers.push((
+        header::SET_COOKIE,
+        set_cookie(app, LOGIN_COOKIE, &token, "/console/login", Some(3600)),
+    ));
+    page.into_response()
+}
+
+async fn login_page(State(app): State<Arc<App>>, Query(q): Query<NextParam>) -> Response {
+    login_form(&app, safe_next(q.next.as_deref()), None, StatusCode::OK)
+}
+
+async fn login(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let next = safe_next(form.get("next").map(String::as_str)).to_owned();
+    // Double-submit: the form's token must equal the cookie set with the form.
+    let given = form.get("csrf").map(String::as_str).unwrap_or_default();
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if given.is_empty() || !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        return login_form(
+            &app,
+            &next,
+            Some(
+                "This sign-in form had expired or did not come from this console. Please sign in again.",
+            ),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let name = form.get("name").cloned().unwrap_or_default();
+    let password = form.get("password").cloned().unwrap_or_default();
+    let app2 = app.clone();
+    let result =
+        tokio::task::spawn_blocking(move || app2.users.login(name.trim(), &password, now_ms()))
+            .await;
+    match result {
+        Ok(Ok(session)) => {
+            let mut resp = Redirect::to(&next).into_response();
+            let h = resp.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&app, SESSION_COOKIE, &session.token, "/console", None),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&app, LOGIN_COOKIE, "", "/console/login", Some(0)),
+            );
+            resp
+        }
+        Ok(Err(e @ (LoginError::Invalid | LoginError::Locked { .. }))) => {
+            login_form(&app, &next, Some(&e.to_string()), StatusCode::UNAUTHORIZED)
+        }
+        Ok(Err(e)) => Page::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => Page::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn logout(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(p) = staff.check_form(&form) {
+        return p.into_response();
+    }
+    if let Err(e) = app.users.logout(&staff.0.token) {
+        return Page::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+    }
+    let mut resp = Redirect::to("/console/login").into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&app, SESSION_COOKIE, "", "/console", Some(0)),
+    );
+    resp
+}
+
+async fn home(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
+    if !staff.role().handles_cases() {
+        return Ok(Page::new(
+            &staff,
+            "Console",
+            html! {
+                p { "Oversight: see " a href="/console/oversight" { "statistics and checkpoints" } " and " a href="/console/corrections" { "corrections" } "." }
+            },
+        ));
+    }
+    let waiting = app
+        .workflow
+        .corrections(true, 1000)
+        .map_err(ApiError::internal)?
+        .len();
+    Ok(Page::new(
+        &staff,
+        "Find a person",
+        html! {
+            (person::search_form(&Default::default()))
+            p { (waiting) " correction(s) " a href="/console/corrections" { "awaiting approval" } "." }
+        },
+    ))
+}

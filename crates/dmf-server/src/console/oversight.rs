@@ -1,0 +1,193 @@
+//! Notices with their deadlines, and the oversight page: daily statistics drawn as an SVG
+//! chart from the public statistics, corrections' turnaround, and the latest checkpoint.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use dmf_model::Ssn;
+use dmf_registry::stats::{Period, Stats};
+use maud::{Markup, PreEscaped, html};
+
+use super::{Page, PageResult, Staff};
+use crate::App;
+use crate::api::blocking;
+use crate::error::ApiError;
+use crate::users::UserRole;
+
+/// Notices listed at most.
+const MAX_NOTICES: usize = 500;
+
+pub(crate) async fn notices(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
+    staff.require(
+        &[UserRole::Caseworker, UserRole::Supervisor],
+        "read notices",
+    )?;
+    let today = app.today();
+    let app2 = app.clone();
+    // Notices still open: within their contest window, or contested and not yet decided.
+    let mut open = blocking(move || {
+        let index = app2.index.read().expect("index lock");
+        let mut out = Vec::new();
+        for (ssn, state) in index.iter() {
+            for n in state.notices() {
+                let undecided = n.contested_by.is_some() && n.decision.is_none();
+                if undecided || (n.contested_by.is_none() && n.contest_deadline >= today) {
+                    out.push((n.contest_deadline, ssn, n.clone()));
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    open.sort_by_key(|(deadline, ssn, n)| (*deadline, *ssn, n.seq));
+    let total = open.len();
+    open.truncate(MAX_NOTICES);
+    Ok(Page::new(
+        &staff,
+        "Open status notices",
+        html! {
+            p { (total) " notice(s) open: within their contest window, or contested and awaiting a decision. Earliest deadline first." }
+            table {
+                thead { tr { th { "SSN" } th { "Notice" } th { "Kind" } th { "Authority" } th { "Notice sent" } th { "Contest by" } th { "Status" } } }
+                tbody {
+                    @for (deadline, ssn, n) in &open {
+                        @let ssn = Ssn::from_number(*ssn).map(|s| s.to_string()).unwrap_or_default();
+                        tr {
+                            td { a href={ "/console/people/" (ssn) } { (ssn) } }
+                            td { (n.seq) }
+                            td { (n.kind.code()) }
+                            td { (n.authority.as_str()) }
+                            td { (n.notice_sent) }
+                            td { (deadline) }
+                            td { (n.status(today).code()) }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+/// Days shown in the chart.
+const CHART_DAYS: usize = 60;
+
+/// A bar chart of events a day, stacked by type, as inline SVG.
+fn chart(stats: &Stats) -> Markup {
+    let mut days: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    for r in &stats.rows {
+        *days
+            .entry(r.period.as_str())
+            .or_default()
+            .entry(r.event_type.as_str())
+            .or_default() += r.count;
+    }
+    let days: Vec<_> = days.into_iter().rev().take(CHART_DAYS).rev().collect();
+    let mut types: Vec<&str> = days.iter().flat_map(|(_, t)| t.keys().copied()).collect();
+    types.sort_unstable();
+    types.dedup();
+    const COLOURS: [&str; 8] = [
+        "#1d3557", "#e63946", "#2a9d8f", "#f4a261", "#6a4c93", "#8d99ae", "#264653", "#bc6c25",
+    ];
+    let max = days
+        .iter()
+        .map(|(_, t)| t.values().sum::<u64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (w, h, left, bottom) = (760.0f64, 240.0f64, 60.0f64, 40.0f64);
+    let bar = (w - left) / days.len().max(1) as f64;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img" aria-labelledby="chart-title"><title id="chart-title">Events logged per day, by type</title>"#,
+        h + bottom + 20.0 * types.len().div_ceil(4) as f64
+    );
+    svg.push_str(&format!(
+        r##"<line x1="{left}" y1="{h}" x2="{w}" y2="{h}" stroke="#333"/><text x="{}" y="12" text-anchor="end">{max}</text><text x="{}" y="{h}" text-anchor="end">0</text>"##,
+        left - 4.0,
+        left - 4.0
+    ));
+    for (i, (day, counts)) in days.iter().enumerate() {
+        let x = left + i as f64 * bar;
+        let mut y = h;
+        for (t, n) in counts {
+            let colour = COLOURS[types.iter().position(|x| x == t).unwrap_or(0) % COLOURS.len()];
+            let height = (*n as f64 / max as f64) * (h - 10.0);
+            y -= height;
+            svg.push_str(&format!(
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{height:.1}" fill="{colour}"><title>{day} {t}: {n}</title></rect>"#,
+                (bar - 1.0).max(1.0)
+            ));
+        }
+        if i == 0 || i + 1 == days.len() || i % 10 == 0 {
+            svg.push_str(&format!(
+                r#"<text x="{x:.1}" y="{}">{day}</text>"#,
+                h + 14.0
+            ));
+        }
+    }
+    for (i, t) in types.iter().enumerate() {
+        let x = left + (i % 4) as f64 * 170.0;
+        let y = h + bottom + (i / 4) as f64 * 20.0;
+        let colour = COLOURS[i % COLOURS.len()];
+        svg.push_str(&format!(
+            r#"<rect x="{x}" y="{}" width="12" height="12" fill="{colour}"/><text x="{}" y="{y}">{t}</text>"#,
+            y - 10.0,
+            x + 16.0
+        ));
+    }
+    svg.push_str("</svg>");
+    // Everything above is numbers, dates and event type names from the registry's own leaves.
+    PreEscaped(svg)
+}
+
+pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
+    let value = crate::api::stats_value(&app, Period::Day).await?;
+    let stats: Stats = serde_json::from_value(value).map_err(ApiError::internal)?;
+    let dir = app.dir.clone();
+    let note = blocking(move || {
+        let files = dmf_registry::log::LogFiles::open(&dir).map_err(ApiError::internal)?;
+        Ok(files.latest().map_err(ApiError::internal)?.map(|s| s.note))
+    })
+    .await?;
+    let corrections = app
+        .workflow
+        .corrections(false, 1000)
+        .map_err(ApiError::internal)?;
+    let mut minutes: Vec<f64> = corrections
+        .iter()
+        .filter_map(|c| {
+            c.approval
+                .as_ref()
+                .map(|a| (a.at - c.requested_at) as f64 / 60_000.0)
+        })
+        .collect();
+    minutes.sort_by(f64::total_cmp);
+    let waiting = corrections.iter().filter(|c| c.approval.is_none()).count();
+    let median = minutes.get(minutes.len() / 2).copied();
+    let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in &stats.rows {
+        *totals.entry(r.event_type.as_str()).or_default() += r.count;
+    }
+    Ok(Page::new(
+        &staff,
+        "Oversight",
+        html! {
+            h2 { "Events logged per day" }
+            p { "Counted from the public log's leaves at tree size " (stats.tree_size) " (root " code { (stats.root) } "); anyone holding the export can recount them." }
+            figure { (chart(&stats)) }
+            table {
+                thead { tr { th { "Event type" } th { "Events" } } }
+                tbody { @for (t, n) in &totals { tr { td { (t) } td { (n) } } } }
+            }
+            h2 { "Corrections" }
+            p {
+                (minutes.len()) " approved, " (waiting) " awaiting approval"
+                @if let Some(m) = median { "; median time from request to approval " (format!("{m:.1}")) " minutes" }
+                " (latest 1,000)."
+            }
+            h2 { "Latest checkpoint" }
+            @if let Some(note) = note { pre #checkpoint { (note) } } @else { p { "None yet." } }
+            p { "The registry's public key: " code { (app.signer.verifier().to_text()) } }
+        },
+    ))
+}

@@ -1,0 +1,649 @@
+//! Finding a person (by SSN, or fuzzily by name and date of birth with the matching core) and
+//! the person's page: answers per purpose, every event, pending reports, notices, corrections
+//! and the accounting of disclosures. Contests of notices are recorded and decided here.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use dmf_match::{DobLevel, NameLevel, NameTables, Person, Prepared};
+use dmf_model::{PartialDate, Ssn};
+use dmf_registry::answers::IdentityQuery;
+use dmf_registry::event::Origin;
+use dmf_registry::render::{self, Purpose};
+use dmf_registry::{Event, PersonState};
+use maud::{Markup, html};
+use serde_json::{Value, json};
+
+use super::{Page, PageResult, Staff, csrf_field, time};
+use crate::App;
+use crate::api::blocking;
+use crate::error::{ApiError, Code};
+use crate::users::UserRole;
+
+/// What the search form holds.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub(crate) struct SearchParams {
+    #[serde(default)]
+    ssn: String,
+    #[serde(default)]
+    first: String,
+    #[serde(default)]
+    last: String,
+    #[serde(default)]
+    dob: String,
+}
+
+pub(crate) fn search_form(q: &SearchParams) -> Markup {
+    html! {
+        form method="get" action="/console/search" {
+            fieldset {
+                legend { "By SSN" }
+                p { label for="ssn" { "SSN" } input #ssn type="text" name="ssn" value=(q.ssn) inputmode="numeric" autocomplete="off" placeholder="123-45-6789"; }
+            }
+            fieldset {
+                legend { "Or by name and date of birth" }
+                p { label for="first" { "First name" } input #first type="text" name="first" value=(q.first) autocomplete="off"; }
+                p { label for="last" { "Last name" } input #last type="text" name="last" value=(q.last) autocomplete="off"; }
+                p { label for="dob" { "Date of birth" } input #dob type="text" name="dob" value=(q.dob) autocomplete="off" placeholder="YYYY-MM-DD"; }
+            }
+            p { button type="submit" { "Search" } }
+        }
+    }
+}
+
+/// Candidates shown at most.
+const MAX_CANDIDATES: usize = 25;
+/// Master records compared at most for one search.
+const MAX_COMPARED: usize = 200_000;
+
+/// A candidate of a fuzzy search.
+struct Candidate {
+    ssn: u32,
+    first: String,
+    last: String,
+    dob: Option<PartialDate>,
+    deceased: bool,
+    first_level: NameLevel,
+    last_level: NameLevel,
+    dob_level: DobLevel,
+    score: u32,
+}
+
+fn name_points(l: NameLevel) -> u32 {
+    match l {
+        NameLevel::Exact => 4,
+        NameLevel::Nickname | NameLevel::Swapped | NameLevel::JaroWinkler1 => 3,
+        NameLevel::JaroWinkler2 | NameLevel::Phonetic => 2,
+        NameLevel::Initial => 1,
+        NameLevel::Different | NameLevel::Missing => 0,
+    }
+}
+
+fn dob_points(l: DobLevel) -> u32 {
+    match l {
+        DobLevel::Exact => 4,
+        DobLevel::DayMonthSwapped | DobLevel::CompatiblePartial => 3,
+        DobLevel::YearPlusMinusOne | DobLevel::OneComponent => 2,
+        DobLevel::Different | DobLevel::Missing => 0,
+    }
+}
+
+/// People on file like the one asked for: those born within a year of the date given whose
+/// first or last name starts with the same letter are compared by the matching core's levels
+/// (nicknames, Jaro-Winkler, phonetic codes, swapped or partial dates), and the closest kept.
+fn fuzzy(app: &App, first: &str, last: &str, dob: PartialDate) -> Vec<Candidate> {
+    let first = dmf_model::dmf_form(first);
+    let last = dmf_model::dmf_form(last);
+    let (f0, l0) = (first.bytes().next(), last.bytes().next());
+    let year = dob.year();
+    let mut people = Vec::new();
+    let mut refs = Vec::new();
+    {
+        let index = app.index.read().expect("index lock");
+        for (ssn, state) in index.iter() {
+            let Some(id) = &state.identity else { continue };
+            let Some(d) = id.dob else { continue };
+            if d.year().abs_diff(year) > 1 {
+                continue;
+            }
+            let (rf, rl) = (
+                id.first.as_bytes().first().copied(),
+                id.last.as_bytes().first().copied(),
+            );
+            if rf != f0 && rl != l0 && rf != l0 && rl != f0 {
+                continue;
+            }
+            people.push(Person {
+                ssn: None,
+                first: id.first.to_string(),
+                middle: String::new(),
+                last: id.last.to_string(),
+                dob: Some(d),
+            });
+            refs.push((ssn, state.death.is_some()));
+            if people.len() >= MAX_COMPARED {
+                break;
+            }
+        }
+    }
+    let tables: &NameTables = app.names.get_or_init(NameTables::shipped);
+    let query = Prepared::new(
+        &[Person {
+            ssn: None,
+            first: first.clone(),
+            middle: String::new(),
+            last: last.clone(),
+            dob: Some(dob),
+        }],
+        tables,
+    );
+    let master = Prepared::new(&people, tables);
+    let mut out: Vec<Candidate> = (0..people.len())
+        .filter_map(|i| {
+            let l = dmf_match::compare(&query, 0, &master, i, tables);
+            let score = name_points(l.first) + name_points(l.last) + dob_points(l.dob);
+            let plausible = l.dob != DobLevel::Different
+                && (l.first != NameLevel::Different || l.last != NameLevel::Different)
+                && score >= 6;
+            plausible.then(|| Candidate {
+                ssn: refs[i].0,
+                first: people[i].first.clone(),
+                last: people[i].last.clone(),
+                dob: people[i].dob,
+                deceased: refs[i].1,
+                first_level: l.first,
+                last_level: l.last,
+                dob_level: l.dob,
+                score,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.cmp(&a.score).then(a.ssn.cmp(&b.ssn)));
+    out.truncate(MAX_CANDIDATES);
+    out
+}
+
+fn status_text(deceased: bool) -> Markup {
+    if deceased {
+        html! { span.deceased { "recorded as deceased" } }
+    } else {
+        html! { span.alive { "not recorded as deceased" } }
+    }
+}
+
+pub(crate) async fn search(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Query(q): Query<SearchParams>,
+) -> Result<Response, Page> {
+    staff.require(
+        &[UserRole::Caseworker, UserRole::Supervisor],
+        "search for people",
+    )?;
+    let bad = |m: String| {
+        Page::new(
+            &staff,
+            "Find a person",
+            html! { p.error role="alert" { (m) } (search_form(&q)) },
+        )
+        .with_status(StatusCode::BAD_REQUEST)
+    };
+    if !q.ssn.trim().is_empty() {
+        let ssn: Ssn = match q.ssn.trim().parse() {
+            Ok(s) => s,
+            Err(e) => return Err(bad(format!("SSN: {e}"))),
+        };
+        let known = app.index.read().expect("index lock").get(ssn).is_some();
+        if known {
+            return Ok(Redirect::to(&format!("/console/people/{ssn}")).into_response());
+        }
+        return Ok(Page::new(
+            &staff,
+            "Find a person",
+            html! { p { "No record for SSN " (ssn) "." } (search_form(&q)) },
+        )
+        .into_response());
+    }
+    if q.first.trim().is_empty() && q.last.trim().is_empty() {
+        return Err(bad("Give an SSN, or a name and a date of birth.".into()));
+    }
+    let dob: PartialDate = match q.dob.trim().parse() {
+        Ok(d) => d,
+        Err(e) => return Err(bad(format!("Date of birth: {e}"))),
+    };
+    let app2 = app.clone();
+    let (first, last) = (q.first.clone(), q.last.clone());
+    let found = blocking(move || Ok(fuzzy(&app2, &first, &last, dob))).await?;
+    for c in &found {
+        staff.disclosed(&app, c.ssn, "console search", &["name", "dob", "status"]);
+    }
+    Ok(Page::new(
+        &staff,
+        "Find a person",
+        html! {
+            (search_form(&q))
+            h2 { "Candidates" }
+            @if found.is_empty() {
+                p { "No one on file is close to this name and date of birth." }
+            } @else {
+                table {
+                    thead { tr { th { "SSN" } th { "Name" } th { "Date of birth" } th { "Status" } th { "How it matches" } } }
+                    tbody {
+                        @for c in &found {
+                            @let ssn = Ssn::from_number(c.ssn).map(|s| s.to_string()).unwrap_or_default();
+                            tr {
+                                td { a href={ "/console/people/" (ssn) } { (ssn) } }
+                                td { (c.first) " " (c.last) }
+                                td { (c.dob.map(|d| d.to_string()).unwrap_or_default()) }
+                                td { (status_text(c.deceased)) }
+                                td { "first " (c.first_level.code()) ", last " (c.last_level.code()) ", birth " (c.dob_level.code()) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+    .into_response())
+}
+
+fn parse_ssn(text: &str) -> Result<Ssn, Page> {
+    text.parse()
+        .map_err(|e| Page::error(StatusCode::BAD_REQUEST, format!("SSN {text:?}: {e}")))
+}
+
+/// One line of an answer: its fields as `name: value`.
+fn answer_line(v: &Value) -> String {
+    let Some(o) = v.as_object() else {
+        return v.to_string();
+    };
+    o.iter()
+        .filter(|(k, _)| *k != "purpose")
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{k}: {s}"),
+            other => format!("{k}: {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What an event says, for the timeline: its fields other than the SSN.
+fn describe(event: &Event) -> Vec<(&'static str, String)> {
+    match event {
+        Event::Person(p) => vec![
+            (
+                "name",
+                format!("{} {}", p.name.first.dmf(), p.name.last.dmf()),
+            ),
+            ("born", p.dob.map(|d| d.to_string()).unwrap_or_default()),
+        ],
+        Event::DeathReport(r) => {
+            let rep = &r.report;
+            let origin = match r.origin {
+                Origin::Submitted => "submitted".to_owned(),
+                Origin::Imported { change } => format!("imported DMF record ({change:?})"),
+            };
+            vec![
+                ("source", rep.source().code().to_owned()),
+                ("verification", rep.verification().name().to_owned()),
+                ("date of death", rep.dod().to_string()),
+                ("evidence", rep.evidence().as_str().to_owned()),
+                ("received", r.received.to_string()),
+                ("origin", origin),
+            ]
+        }
+        Event::StatusNotice(n) => vec![
+            ("kind", n.notice.kind.code().to_owned()),
+            ("authority", n.notice.authority.as_str().to_owned()),
+            ("legal basis", n.notice.legal_basis.as_str().to_owned()),
+            ("document", n.notice.document.as_str().to_owned()),
+            ("effective", n.notice.effective.to_string()),
+            ("notice sent", n.notice_sent.to_string()),
+            ("contest by", n.contest_deadline.to_string()),
+        ],
+        Event::Correction(c) => vec![
+            ("kind", c.kind().code().to_owned()),
+            ("reason", c.reason().as_str().to_owned()),
+            (
+                "identity evidence",
+                c.identity_evidence()
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            (
+                "requested by",
+                c.approval().requested_by().as_str().to_owned(),
+            ),
+            (
+                "approved by",
+                c.approval().approved_by().as_str().to_owned(),
+            ),
+        ],
+        Event::Verification(v) => vec![
+            (
+                "report",
+                v.report
+                    .map(|s| s.to_string())
+                    .unwrap_or("latest pending".into()),
+            ),
+            ("approved by", v.approved_by.as_str().to_owned()),
+            (
+                "evidence",
+                v.evidence
+                    .as_ref()
+                    .map(|e| e.as_str().to_owned())
+                    .unwrap_or_default(),
+            ),
+        ],
+        Event::Contest(c) => vec![
+            (
+                "notice",
+                c.notice
+                    .map(|s| s.to_string())
+                    .unwrap_or("every open notice".into()),
+            ),
+            ("reason", c.reason.as_str().to_owned()),
+            (
+                "requested by",
+                c.requested_by
+                    .as_ref()
+                    .map(|a| a.as_str().to_owned())
+                    .unwrap_or_default(),
+            ),
+        ],
+        Event::ContestDecision(d) => vec![
+            ("notice", d.notice.to_string()),
+            (
+                "decision",
+                if d.upheld {
+                    "contest upheld: notice withdrawn"
+                } else {
+                    "contest denied: notice in force"
+                }
+                .to_owned(),
+            ),
+            ("reason", d.reason.as_str().to_owned()),
+            ("decided by", d.decided_by.as_str().to_owned()),
+        ],
+        Event::ImportDelete(d) => vec![("evidence", d.evidence.as_str().to_owned())],
+    }
+}
+
+/// The answers each purpose would get, asked with the name and date of birth on file.
+fn answers(state: &PersonState, ssn: Ssn, today: dmf_model::Date) -> Vec<(Purpose, Value)> {
+    let Some(id) = &state.identity else {
+        return Vec::new();
+    };
+    let Some(dob) = id.dob else {
+        return Vec::new();
+    };
+    let q = IdentityQuery {
+        ssn,
+        first: id.first.to_string(),
+        last: id.last.to_string(),
+        dob,
+    };
+    [Purpose::Identity, Purpose::Employment, Purpose::Benefits]
+        .into_iter()
+        .map(|p| {
+            let seen = render::visible(state, p);
+            (p, render::answer(p, &q, Some(&seen), today))
+        })
+        .collect()
+}
+
+pub(crate) async fn person(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(ssn): Path<String>,
+) -> PageResult {
+    staff.require(
+        &[UserRole::Caseworker, UserRole::Supervisor],
+        "read people's records",
+    )?;
+    let ssn = parse_ssn(&ssn)?;
+    let state = app.index.read().expect("index lock").get(ssn).cloned();
+    let Some(state) = state else {
+        return Err(Page::error(
+            StatusCode::NOT_FOUND,
+            format!("No record for SSN {ssn}."),
+        ));
+    };
+    let app2 = app.clone();
+    let (history, corrections, disclosures) = blocking(move || {
+        Ok((
+            app2.registry.history(ssn).map_err(ApiError::internal)?,
+            app2.workflow
+                .corrections_of(ssn.as_u32())
+                .map_err(ApiError::internal)?,
+            app2.accounting
+                .for_person(ssn.as_u32())
+                .map_err(ApiError::internal)?,
+        ))
+    })
+    .await?;
+    staff.disclosed(
+        &app,
+        ssn.as_u32(),
+        "console",
+        &["record", "timeline", "accounting"],
+    );
+    let today = app.today();
+    let extra = state.extra();
+    let name = state
+        .identity
+        .as_ref()
+        .map(|i| format!("{} {}", i.first, i.last))
+        .unwrap_or_else(|| "(no name on file)".into());
+    let supervisor = staff.role() == UserRole::Supervisor;
+    let correctable = state.death.is_some() || extra.is_some_and(|e| !e.pending.is_empty());
+    Ok(Page::new(
+        &staff,
+        format!("{name} · SSN {ssn}"),
+        html! {
+            p {
+                "Born " (state.identity.as_ref().and_then(|i| i.dob).map(|d| d.to_string()).unwrap_or("unknown".into())) ". "
+                @if let Some(d) = &state.death {
+                    span.deceased #status { "Recorded as deceased" }
+                    " (date of death " (d.dod) ", source " (d.source.code()) ", verification " (d.verification.name()) ", event " (d.established_by) ")."
+                } @else {
+                    span.alive #status { "Not recorded as deceased" } "."
+                }
+            }
+            @if correctable {
+                p { a #correct href={ "/console/people/" (ssn) "/correct" } { "This person is alive: file a correction" } }
+            }
+            h2 { "Answers by purpose" }
+            table {
+                thead { tr { th { "Purpose" } th { "Answer (asked with the name and date of birth on file)" } } }
+                tbody {
+                    @for (p, v) in answers(&state, ssn, today) {
+                        tr { td { (p.code()) } td { (answer_line(&v)) } }
+                    }
+                }
+            }
+            @if let Some(e) = extra {
+                @if !e.pending.is_empty() || !e.review.is_empty() {
+                    h2 { "Pending reports" }
+                    ul {
+                        @for p in &e.pending { li { "Event " (p.seq) ": " (p.source.code()) ", date of death " (p.dod) ", waiting for a second source or a caseworker" } }
+                        @for r in &e.review { li { "Event " (r.seq) ": held for review: " (r.reason) } }
+                    }
+                }
+            }
+            h2 { "Status notices" }
+            @if state.notices().is_empty() {
+                p { "None." }
+            } @else {
+                table {
+                    thead { tr { th { "Event" } th { "Kind" } th { "Authority" } th { "Effective" } th { "Contest by" } th { "Status" } th { "Action" } } }
+                    tbody {
+                        @for n in state.notices() {
+                            @let status = n.status(today);
+                            tr {
+                                td { (n.seq) }
+                                td { (n.kind.code()) }
+                                td { (n.authority.as_str()) }
+                                td { (n.effective) }
+                                td { (n.contest_deadline) (deadline_note(today, n.contest_deadline)) }
+                                td { (status.code()) }
+                                td {
+                                    @if n.contested_by.is_none() {
+                                        form method="post" action={ "/console/people/" (ssn) "/contest" } {
+                                            (csrf_field(&staff))
+                                            input type="hidden" name="notice" value=(n.seq);
+                                            label for={ "reason-c" (n.seq) } { "Contest reason" }
+                                            input id={ "reason-c" (n.seq) } type="text" name="reason" required;
+                                            button type="submit" { "Record contest" }
+                                        }
+                                    } @else if n.decision.is_none() && supervisor {
+                                        form method="post" action={ "/console/people/" (ssn) "/decide" } {
+                                            (csrf_field(&staff))
+                                            input type="hidden" name="notice" value=(n.seq);
+                                            label for={ "decision-" (n.seq) } { "Decision" }
+                                            select id={ "decision-" (n.seq) } name="decision" {
+                                                option value="upheld" { "Contest upheld: withdraw the notice" }
+                                                option value="denied" { "Contest denied: the notice stands" }
+                                            }
+                                            label for={ "reason-d" (n.seq) } { "Reason" }
+                                            input id={ "reason-d" (n.seq) } type="text" name="reason" required;
+                                            button type="submit" { "Decide" }
+                                        }
+                                    } @else if n.decision.is_none() {
+                                        "contested: a supervisor decides"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !corrections.is_empty() {
+                h2 { "Corrections" }
+                ul {
+                    @for c in &corrections {
+                        li {
+                            a href={ "/console/corrections/" (c.id) } { "Correction " (c.id) }
+                            " requested by " (c.requested_by) " at " (time(c.requested_at)) ": "
+                            @if let Some(a) = &c.approval { "approved by " (a.by) " (event " (a.seq) ")" } @else { "awaiting approval" }
+                        }
+                    }
+                }
+            }
+            h2 { "Timeline" }
+            table #timeline {
+                thead { tr { th { "Event" } th { "Recorded" } th { "Type" } th { "Details" } } }
+                tbody {
+                    @for (stored, event) in &history {
+                        tr {
+                            td { (stored.seq) }
+                            td { (time(stored.recorded_at)) }
+                            td { (event.kind()) }
+                            td {
+                                @for (k, v) in describe(event) {
+                                    @if !v.is_empty() { (k) ": " (v) br; }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Disclosures of this record" }
+            p { (disclosures.len()) " disclosure(s) recorded, newest first." }
+            table {
+                thead { tr { th { "When" } th { "To" } th { "Purpose" } th { "Fields" } } }
+                tbody {
+                    @for d in disclosures.iter().rev().take(200) {
+                        tr { td { (time(d.at_ms)) } td { (d.key_name) } td { (d.purpose) } td { (d.fields.join(", ")) } }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+fn deadline_note(today: dmf_model::Date, deadline: dmf_model::Date) -> String {
+    let days = deadline.days_since_epoch() - today.days_since_epoch();
+    match days {
+        d if d < 0 => " (passed)".into(),
+        0 => " (today)".into(),
+        d => format!(" ({d} days left)"),
+    }
+}
+
+/// Stores a submission made from a console form, as the one writer.
+async fn submit_form(app: &Arc<App>, body: Value) -> Result<dmf_registry::Accepted, Page> {
+    let submission = dmf_registry::parse_value(&body, app.today())
+        .map_err(|r| Page::from(ApiError::at(Code::BadRequest, r.path, r.reason)))?;
+    Ok(crate::api::submit_one(app, submission).await?)
+}
+
+fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, Page> {
+    match form.get(name).map(|s| s.trim()) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(Page::error(
+            StatusCode::BAD_REQUEST,
+            format!("The field {name:?} is required."),
+        )),
+    }
+}
+
+fn notice_seq(form: &HashMap<String, String>) -> Result<u64, Page> {
+    field(form, "notice")?.parse().map_err(|_| {
+        Page::error(
+            StatusCode::BAD_REQUEST,
+            "The notice is not an event number.",
+        )
+    })
+}
+
+/// Records a person's contest of a notice; the notice is suspended until decided.
+pub(crate) async fn contest(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(ssn): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Page> {
+    staff.check_form(&form)?;
+    staff.require(
+        &[UserRole::Caseworker, UserRole::Supervisor],
+        "record contests",
+    )?;
+    let ssn = parse_ssn(&ssn)?;
+    let body = json!({
+        "type": "contest",
+        "ssn": ssn.to_string(),
+        "notice": notice_seq(&form)?,
+        "reason": field(&form, "reason")?,
+        "requested_by": staff.0.user.name,
+    });
+    submit_form(&app, body).await?;
+    Ok(Redirect::to(&format!("/console/people/{ssn}")).into_response())
+}
+
+/// A supervisor's decision on a contested notice.
+pub(crate) async fn decide(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(ssn): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Page> {
+    staff.check_form(&form)?;
+    staff.require(&[UserRole::Supervisor], "decide contests")?;
+    let ssn = parse_ssn(&ssn)?;
+    let body = json!({
+        "type": "contest_decision",
+        "ssn": ssn.to_string(),
+        "notice": notice_seq(&form)?,
+        "decision": field(&form, "decision")?,
+        "reason": field(&form, "reason")?,
+        "decided_by": staff.0.user.name,
+    });
+    submit_form(&app, body).await?;
+    Ok(Redirect::to(&format!("/console/people/{ssn}")).into_response())
+}

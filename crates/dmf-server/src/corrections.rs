@@ -1,0 +1,314 @@
+//! Corrections of wrong deaths, the same for the API and the console: a request by one person,
+//! an approval by another, the event stored, and its progress to every subscriber that had
+//! received the wrong record. Also the letter that tells a bank the record was corrected.
+
+use dmf_model::Ssn;
+use dmf_registry::distribution::{self, Audience};
+use dmf_registry::letter::LetterCode;
+use dmf_registry::{Accepted, Event};
+use serde_json::{Map, Value, json};
+
+use crate::api::blocking;
+use crate::auth::Caller;
+use crate::error::{ApiError, Code};
+use crate::keys::Role;
+use crate::users::User;
+use crate::workflow::CorrectionRequest;
+use crate::{App, now_ms};
+
+/// Who acts: an API key (its id) or a console user (the negated user id, so the two kinds
+/// never share a number).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: i64,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn key(caller: &Caller) -> Actor {
+        Actor {
+            id: caller.key.id,
+            name: caller.key.name.clone(),
+        }
+    }
+
+    pub fn user(user: &User) -> Actor {
+        Actor {
+            id: -user.id,
+            name: user.name.clone(),
+        }
+    }
+}
+
+const CORRECTION_FIELDS: [&str; 4] = ["ssn", "kind", "reason", "evidence"];
+
+/// Records a request for a correction, checked as it will be submitted; returns its id.
+pub fn request(
+    app: &App,
+    actor: &Actor,
+    mut m: Map<String, Value>,
+) -> Result<(i64, Ssn), ApiError> {
+    if let Some(k) = m.keys().find(|k| !CORRECTION_FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            format!("$.{k}"),
+            "unknown field (a correction takes ssn, kind, reason, evidence)",
+        ));
+    }
+    m.insert("type".into(), json!("correction"));
+    m.insert("requested_by".into(), json!(actor.name));
+    // Checked now as it will be submitted, with a stand-in second person.
+    let mut trial = m.clone();
+    trial.insert(
+        "approved_by".into(),
+        json!(format!("{} (approval pending)", actor.name)),
+    );
+    let submission = dmf_registry::parse_value(&Value::Object(trial), app.today())
+        .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
+    let ssn = submission.event.ssn();
+    let known = app
+        .index
+        .read()
+        .expect("index lock")
+        .get(ssn)
+        .is_some_and(|s| s.death.is_some() || s.extra().is_some_and(|e| !e.pending.is_empty()));
+    if !known {
+        return Err(ApiError::at(
+            Code::Unprocessable,
+            "$.ssn",
+            "no death is recorded or pending for this SSN: there is nothing to correct",
+        ));
+    }
+    let body = Value::Object(m).to_string();
+    let id = app
+        .workflow
+        .request_correction(ssn.as_u32(), &body, actor.id, &actor.name, now_ms())
+        .map_err(ApiError::internal)?;
+    Ok((id, ssn))
+}
+
+pub fn get(app: &App, id: i64) -> Result<CorrectionRequest, ApiError> {
+    app.workflow
+        .correction(id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::new(Code::NotFound, format!("no correction {id}")))
+}
+
+/// Approves and stores a correction. The person who asked for it cannot approve it.
+pub async fn approve(
+    app: &std::sync::Arc<App>,
+    actor: &Actor,
+    id: i64,
+) -> Result<Accepted, ApiError> {
+    let c = get(app, id)?;
+    if let Some(a) = &c.approval {
+        return Err(ApiError::new(
+            Code::Unprocessable,
+            format!(
+                "correction {id} was approved by {} as event {}",
+                a.by, a.seq
+            ),
+        ));
+    }
+    if c.requested_key == actor.id {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "the person who asked for a correction cannot approve it: a second person must",
+        ));
+    }
+    let mut m: Map<String, Value> = serde_json::from_str(&c.body).map_err(ApiError::internal)?;
+    m.insert("approved_by".into(), json!(actor.name));
+    let submission = dmf_registry::parse_value(&Value::Object(m), app.today())
+        .map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))?;
+    let accepted = crate::api::submit_one(app, submission).await?;
+    app.workflow
+        .approve_correction(id, actor.id, &actor.name, now_ms(), accepted.seq)
+        .map_err(ApiError::internal)?;
+    Ok(accepted)
+}
+
+/// One subscriber's progress with a correction.
+#[derive(Debug, Clone)]
+pub struct SubscriberProgress {
+    pub subscriber: String,
+    pub sent_correction: bool,
+    pub acknowledged: bool,
+}
+
+/// Where a correction stands.
+#[derive(Debug, Clone)]
+pub struct Propagation {
+    pub id: i64,
+    /// The correction event, once approved.
+    pub seq: Option<u64>,
+    pub approved_by: Option<String>,
+    /// Subscribers that had received the wrong record.
+    pub subscribers: Vec<SubscriberProgress>,
+}
+
+impl Propagation {
+    /// Approved, and every subscriber that had the wrong record has acknowledged the fix.
+    pub fn complete(&self) -> bool {
+        self.seq.is_some() && self.subscribers.iter().all(|s| s.acknowledged)
+    }
+
+    pub fn to_json(&self) -> Value {
+        let Some(seq) = self.seq else {
+            return json!({ "id": self.id, "status": "awaiting_approval", "subscribers": [] });
+        };
+        let subscribers: Vec<Value> = self
+            .subscribers
+            .iter()
+            .map(|s| {
+                json!({
+                    "subscriber": s.subscriber,
+                    "received": true,
+                    "sent_correction": s.sent_correction,
+                    "acknowledged": s.acknowledged,
+                })
+            })
+            .collect();
+        json!({
+            "id": self.id,
+            "status": "approved",
+            "seq": seq,
+            "approved_by": self.approved_by,
+            "complete": self.complete(),
+            "subscribers": subscribers,
+        })
+    }
+}
+
+/// Which subscribers received the wrong record, and which have acknowledged the correction.
+pub async fn propagation(app: &std::sync::Arc<App>, id: i64) -> Result<Propagation, ApiError> {
+    let c = get(app, id)?;
+    let Some(approval) = c.approval.clone() else {
+        return Ok(Propagation {
+            id,
+            seq: None,
+            approved_by: None,
+            subscribers: Vec::new(),
+        });
+    };
+    let app2 = app.clone();
+    let today = app.today();
+    let subscribers = blocking(move || {
+        let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
+        let history = app2.registry.history(ssn).map_err(ApiError::internal)?;
+        let mut out = Vec::new();
+        for (key_id, position) in app2.workflow.positions().map_err(ApiError::internal)? {
+            let Some(key) = app2.keys.get(key_id) else {
+                continue;
+            };
+            let audience = match key.role {
+                Role::Subscriber => Audience {
+                    certified: key.certified,
+                    state_deaths: false,
+                },
+                Role::Benefits => Audience {
+                    certified: true,
+                    state_deaths: true,
+                },
+                _ => continue,
+            };
+            // The wrong record as this subscriber last had it before the correction.
+            let before = approval.seq - 1;
+            let had =
+                distribution::published(&history, before.min(position.served), audience, today);
+            if had.is_none() {
+                continue;
+            }
+            out.push(SubscriberProgress {
+                subscriber: key.name,
+                sent_correction: position.served >= approval.seq,
+                acknowledged: position.acked >= approval.seq,
+            });
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(Propagation {
+        id,
+        seq: Some(approval.seq),
+        approved_by: Some(approval.by),
+        subscribers,
+    })
+}
+
+/// The letter of an approved correction: its code, signed with the registry's key.
+pub fn letter(app: &App, c: &CorrectionRequest) -> Result<LetterCode, ApiError> {
+    let approval = c.approval.as_ref().ok_or_else(|| {
+        ApiError::new(
+            Code::Unprocessable,
+            format!(
+                "correction {} is not approved yet: there is no letter",
+                c.id
+            ),
+        )
+    })?;
+    let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
+    Ok(LetterCode::issue(&app.signer, approval.seq, ssn))
+}
+
+/// What a letter's code stands for, once checked against the registry.
+#[derive(Debug, Clone)]
+pub struct CheckedLetter {
+    pub code: LetterCode,
+    pub ssn: Ssn,
+    pub first: String,
+    pub last: String,
+    pub corrected_at_ms: i64,
+    /// No death has been recorded for the person since.
+    pub in_effect: bool,
+}
+
+/// Checks a letter's code: it must name a correction event and carry the registry's
+/// signature for that event's SSN. Unknown and altered codes are refused alike.
+pub async fn check_letter(
+    app: &std::sync::Arc<App>,
+    text: &str,
+) -> Result<CheckedLetter, ApiError> {
+    let code = LetterCode::parse(text)
+        .map_err(|e| ApiError::at(Code::BadRequest, "code", e.to_string()))?;
+    let app2 = app.clone();
+    let seq = code.seq;
+    let found = blocking(move || {
+        let stored = app2
+            .registry
+            .store()
+            .read_after(seq.saturating_sub(1), 1)
+            .map_err(ApiError::internal)?;
+        Ok(stored.into_iter().find(|e| e.seq == seq).and_then(|e| {
+            dmf_registry::decode(&e.kind, &e.body)
+                .ok()
+                .map(|ev| (e.recorded_at, ev))
+        }))
+    })
+    .await?;
+    let unknown = || {
+        ApiError::new(
+            Code::NotFound,
+            "this is not a letter issued by this registry",
+        )
+    };
+    let Some((at_ms, Event::Correction(c))) = found else {
+        return Err(unknown());
+    };
+    if !code.verify(&app.signer.verifier(), c.ssn()) {
+        return Err(unknown());
+    }
+    let index = app.index.read().expect("index lock");
+    let state = index.get(c.ssn());
+    let (first, last) = state
+        .and_then(|s| s.identity.as_ref())
+        .map(|i| (i.first.to_string(), i.last.to_string()))
+        .unwrap_or_default();
+    Ok(CheckedLetter {
+        ssn: c.ssn(),
+        first,
+        last,
+        corrected_at_ms: at_ms,
+        in_effect: state.is_some_and(|s| s.death.is_none()),
+        code,
+    })
+}

@@ -1,0 +1,419 @@
+//! People who use the console: caseworkers, supervisors and oversight staff, with argon2id
+//! password hashes, lockout after repeated failures, and sessions with their CSRF tokens. One
+//! SQLite file beside the registry; every login attempt is kept.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL,
+    password TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_sha256 BLOB PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    csrf TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    seen_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS logins (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS logins_no_update BEFORE UPDATE ON logins
+BEGIN SELECT RAISE(ABORT, 'the login record is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS logins_no_delete BEFORE DELETE ON logins
+BEGIN SELECT RAISE(ABORT, 'the login record is append-only'); END;
+";
+
+/// Consecutive failed logins that lock an account.
+pub const MAX_FAILURES: i64 = 5;
+/// How long a locked account stays locked.
+pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
+/// A session ends after this long without a request…
+pub const IDLE_MS: i64 = 30 * 60 * 1000;
+/// …and after this long in any case.
+pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// What a console user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserRole {
+    /// Searches, reads records, files corrections, records contests.
+    Caseworker,
+    /// A caseworker who may also approve other people's corrections and decide contests.
+    Supervisor,
+    /// Reads statistics, checkpoints and correction progress; changes nothing.
+    Oversight,
+}
+
+impl UserRole {
+    pub const ALL: [UserRole; 3] = [
+        UserRole::Caseworker,
+        UserRole::Supervisor,
+        UserRole::Oversight,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            UserRole::Caseworker => "caseworker",
+            UserRole::Supervisor => "supervisor",
+            UserRole::Oversight => "oversight",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<UserRole> {
+        UserRole::ALL.into_iter().find(|r| r.code() == text)
+    }
+
+    /// Caseworkers and supervisors work on records; oversight only reads.
+    pub fn handles_cases(self) -> bool {
+        matches!(self, UserRole::Caseworker | UserRole::Supervisor)
+    }
+}
+
+/// A console user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: UserRole,
+}
+
+/// A signed-in user: the cookie's secret and the form token that goes with it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub csrf: String,
+    pub user: User,
+}
+
+/// Why the user store failed or refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("cannot open {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("the user store failed: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("a user named {0:?} exists already")]
+    Exists(String),
+    #[error("the name {name:?} is not usable: {reason}")]
+    Name { name: String, reason: &'static str },
+    #[error("the password is too short: at least {MIN_PASSWORD_CHARS} characters")]
+    ShortPassword,
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error("no random numbers from the system: {0}")]
+    Random(String),
+}
+
+/// Why a login failed. The message never says whether the name exists.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("wrong name or password")]
+    Invalid,
+    #[error("too many failed attempts: this account is locked for {minutes} more minutes")]
+    Locked { minutes: i64 },
+    #[error(transparent)]
+    Store(#[from] UserError),
+}
+
+/// The user store.
+#[derive(Debug)]
+pub struct Users {
+    conn: Mutex<Connection>,
+}
+
+fn random_token() -> Result<String, UserError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| UserError::Random(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn hash_password(password: &str) -> Result<String, UserError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| UserError::Hash(e.to_string()))
+}
+
+fn password_matches(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A hash of a password nobody has, checked when the name is unknown so that an unknown name
+/// takes as long to refuse as a wrong password.
+fn decoy() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("no such user, no such password").unwrap_or_default())
+}
+
+fn check_name(name: &str) -> Result<(), UserError> {
+    let bad = |reason| {
+        Err(UserError::Name {
+            name: name.to_owned(),
+            reason,
+        })
+    };
+    if name.is_empty() || name.chars().count() > 64 {
+        return bad("a name has 1 to 64 characters");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'))
+    {
+        return bad("letters, digits and . - _ @ only");
+    }
+    Ok(())
+}
+
+fn role_of(text: String) -> rusqlite::Result<UserRole> {
+    UserRole::parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown role {text:?}").into(),
+        )
+    })
+}
+
+impl Users {
+    pub fn open(path: &Path) -> Result<Users, UserError> {
+        let conn = dmf_store::open_versioned(path, SCHEMA, SCHEMA_VERSION).map_err(|e| {
+            UserError::Open {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Users {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().expect("user store connection")
+    }
+
+    /// Adds a user. Hashing takes tens of milliseconds on purpose.
+    pub fn create(
+        &self,
+        name: &str,
+        role: UserRole,
+        password: &str,
+        now_ms: i64,
+    ) -> Result<User, UserError> {
+        check_name(name)?;
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(UserError::ShortPassword);
+        }
+        let hash = hash_password(password)?;
+        let conn = self.conn();
+        match conn.execute(
+            "INSERT INTO users (name, role, password, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, role.code(), hash, now_ms],
+        ) {
+            Ok(_) => Ok(User {
+                id: conn.last_insert_rowid(),
+                name: name.to_owned(),
+                role,
+            }),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == ErrorCode::ConstraintViolation =>
+            {
+                Err(UserError::Exists(name.to_owned()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn list(&self) -> Result<Vec<User>, UserError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, name, role FROM users ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(User {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                role: role_of(r.get(2)?)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<User>, UserError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, name, role FROM users WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(User {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        role: role_of(r.get(2)?)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn note_login(&self, name: &str, now_ms: i64, outcome: &str) -> Result<(), UserError> {
+        self.conn().execute(
+            "INSERT INTO logins (name, at, outcome) VALUES (?1, ?2, ?3)",
+            params![name, now_ms, outcome],
+        )?;
+        Ok(())
+    }
+
+    /// Checks a password and opens a session. [`MAX_FAILURES`] wrong passwords in a row lock
+    /// the account for [`LOCKOUT_MS`], whatever password is tried meanwhile.
+    pub fn login(&self, name: &str, password: &str, now_ms: i64) -> Result<Session, LoginError> {
+        type Row = (User, String, i64);
+        let row: Option<Row> = self
+            .conn()
+            .query_row(
+                "SELECT id, name, role, password, locked_until FROM users WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok((
+                        User {
+                            id: r.get(0)?,
+                            name: r.get(1)?,
+                            role: role_of(r.get(2)?)?,
+                        },
+                        r.get(3)?,
+                        r.get(4)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(UserError::from)?;
+        let Some((user, hash, locked_until)) = row else {
+            password_matches(password, decoy());
+            self.note_login(name, now_ms, "unknown")?;
+            return Err(LoginError::Invalid);
+        };
+        if locked_until > now_ms {
+            self.note_login(&user.name, now_ms, "locked")?;
+            return Err(LoginError::Locked {
+                minutes: (locked_until - now_ms + 59_999) / 60_000,
+            });
+        }
+        if !password_matches(password, &hash) {
+            let failures: i64 = self
+                .conn()
+                .query_row(
+                    "UPDATE users SET failures = failures + 1,
+                        locked_until = CASE WHEN failures + 1 >= ?2 THEN ?3 ELSE locked_until END
+                     WHERE id = ?1 RETURNING failures",
+                    params![user.id, MAX_FAILURES, now_ms + LOCKOUT_MS],
+                    |r| r.get(0),
+                )
+                .map_err(UserError::from)?;
+            if failures >= MAX_FAILURES {
+                self.note_login(&user.name, now_ms, "failed, locked")?;
+                return Err(LoginError::Locked {
+                    minutes: LOCKOUT_MS / 60_000,
+                });
+            }
+            self.note_login(&user.name, now_ms, "failed")?;
+            return Err(LoginError::Invalid);
+        }
+        let token = random_token()?;
+        let csrf = random_token()?;
+        {
+            let conn = self.conn();
+            conn.execute(
+                "UPDATE users SET failures = 0, locked_until = 0 WHERE id = ?1",
+                [user.id],
+            )
+            .map_err(UserError::from)?;
+            conn.execute(
+                "INSERT INTO sessions (token_sha256, user_id, csrf, created_at, seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![token_hash(&token), user.id, csrf, now_ms],
+            )
+            .map_err(UserError::from)?;
+        }
+        self.note_login(&user.name, now_ms, "ok")?;
+        Ok(Session { token, csrf, user })
+    }
+
+    /// The session of a cookie's token, if it is open; using it keeps it open.
+    pub fn session(&self, token: &str, now_ms: i64) -> Result<Option<Session>, UserError> {
+        let conn = self.conn();
+        let hash = token_hash(token);
+        let found = conn
+            .query_row(
+                "SELECT u.id, u.name, u.role, s.csrf, s.created_at, s.seen_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_sha256 = ?1",
+                [&hash],
+                |r| {
+                    Ok((
+                        User {
+                            id: r.get(0)?,
+                            name: r.get(1)?,
+                            role: role_of(r.get(2)?)?,
+                        },
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((user, csrf, created, seen)) = found else {
+            return Ok(None);
+        };
+        if now_ms - seen > IDLE_MS || now_ms - created > SESSION_MS {
+            conn.execute("DELETE FROM sessions WHERE token_sha256 = ?1", [&hash])?;
+            return Ok(None);
+        }
+        // Written at most once a minute: a page load is not a disk write.
+        if now_ms - seen > 60_000 {
+            conn.execute(
+                "UPDATE sessions SET seen_at = ?2 WHERE token_sha256 = ?1",
+                params![hash, now_ms],
+            )?;
+        }
+        Ok(Some(Session {
+            token: token.to_owned(),
+            csrf,
+            user,
+        }))
+    }
+
+    pub fn logout(&self, token: &str) -> Result<(), UserError> {
+        self.conn().execute(
+            "DELETE FROM sessions WHERE token_sha256 = ?1",
+            [token_hash(token)],
+        )?;
+        Ok(())
+    }
+}
