@@ -360,6 +360,9 @@ impl PersonState {
             }
             Event::Correction(_) => {
                 let death = self.death.take();
+                // A recorded death put the SSN on file (deaths are recorded only against
+                // numbers that were issued); the person it wrongly named stays on file, alive.
+                self.issued |= death.is_some();
                 let extra = self.extra_mut();
                 extra.corrected.extend(death.map(|d| CorrectedDeath {
                     dod: d.dod,

@@ -666,6 +666,29 @@ fn a_correction_needs_two_people_and_keeps_history() {
 }
 
 #[test]
+fn a_person_known_only_from_a_corrected_death_stays_on_file_alive() {
+    let (_d, reg) = registry();
+    // No numberholder record: the SSN is known from the state's report alone.
+    assert_eq!(
+        submit(&reg, &[&report("123456789", "state", "2026-11-01")]),
+        ["deceased"]
+    );
+    assert_eq!(code(&reg, "123456789"), "X");
+    let fix = r#"{"type":"correction","ssn":"123456789","reason":"alive","evidence":"passport","requested_by":"cw-1","approved_by":"sup-2"}"#;
+    assert_eq!(submit(&reg, &[fix]), ["reinstated"]);
+    assert_eq!(
+        code(&reg, "123456789"),
+        "V",
+        "verified and alive, not 'not in file'"
+    );
+    // A report that never became a recorded death puts nobody on file.
+    submit(&reg, &[&report("234567890", "family", "2026-11-01")]);
+    let fix = fix.replace("123456789", "234567890");
+    assert_eq!(submit(&reg, &[&fix]), ["reinstated"]);
+    assert_eq!(code(&reg, "234567890"), "1");
+}
+
+#[test]
 fn idempotency_keys_make_retries_no_ops() {
     let (_d, reg) = registry();
     let line = r#"{"type":"death_report","ssn":"123456789","first":"A","last":"B","dod":"2026-11-01","source":"state","evidence":"e","idempotency_key":"k-1"}"#;

@@ -185,6 +185,15 @@ const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/letters/{code}",
+        roles: &[],
+        summary: "Checks a correction letter's code (signed with the registry's key): the name, the SSN's last four digits and whether the correction is still in effect; unknown or altered codes are 404",
+        request: None,
+        response: "LetterCheck",
+        content: JSON,
+    },
+    Route {
+        method: "get",
         path: "/healthz",
         roles: &[],
         summary: "Liveness and the number of events",
@@ -242,6 +251,9 @@ fn parameters(path: &str) -> Value {
         "/v1/corrections/{id}/approve" | "/v1/corrections/{id}/propagation" => {
             json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }])
         }
+        "/v1/letters/{code}" => {
+            json!([{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "description": "the code printed on the letter; case, dashes and spaces do not matter" }])
+        }
         "/v1/stats" => {
             json!([{ "name": "period", "in": "query", "required": false, "schema": { "type": "string", "enum": ["day", "month"] } }])
         }
@@ -261,6 +273,11 @@ fn schemas() -> Value {
                 "dob": { "type": "string", "description": "YYYY-MM-DD, YYYY-MM or YYYY" }
             }
         },
+        "LetterCheck": s(json!({
+            "valid": { "type": "boolean" }, "correction_seq": { "type": "integer" }, "corrected_at": text,
+            "first": text, "last": text, "ssn_last4": text, "in_effect": { "type": "boolean" },
+            "statement": text, "signed_by": text
+        }), &["valid", "correction_seq", "corrected_at", "first", "last", "ssn_last4", "in_effect", "statement", "signed_by"]),
         "IdentityAnswer": s(json!({ "purpose": text, "code": { "type": "string", "enum": ["V", "1", "3", "5", "X"] }, "deceased": { "type": "boolean" } }), &["purpose", "code", "deceased"]),
         "EmploymentAnswer": s(json!({ "purpose": text, "result": { "type": "string", "enum": ["authorized", "mismatch", "final_nonconfirmation"] }, "reason": text, "contest_deadline": { "type": ["string", "null"] }, "contested": { "type": "boolean" } }), &["purpose", "result"]),
         "BenefitsAnswer": s(json!({ "purpose": text, "code": text, "deceased": { "type": "boolean" }, "suspended": { "type": "boolean" } }), &["purpose", "code", "deceased", "suspended"]),

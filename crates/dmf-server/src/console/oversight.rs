@@ -96,7 +96,7 @@ fn chart(stats: &Stats) -> Markup {
         .unwrap_or(0)
         .max(1);
     let (w, h, left, bottom) = (760.0f64, 240.0f64, 60.0f64, 40.0f64);
-    let bar = (w - left) / days.len().max(1) as f64;
+    let bar = ((w - left) / days.len().max(1) as f64).min(24.0);
     let mut svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img" aria-labelledby="chart-title"><title id="chart-title">Events logged per day, by type</title>"#,
         h + bottom + 20.0 * types.len().div_ceil(4) as f64

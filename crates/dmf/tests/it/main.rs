@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod browser;
+mod console;
 mod log;
 mod matching;
 mod mirror;

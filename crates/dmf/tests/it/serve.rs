@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{dmf, s, stderr};
 
 /// Kills a child process when dropped, so a failing test leaves nothing running.
-struct Running(Child);
+pub struct Running(pub Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -19,7 +19,7 @@ impl Drop for Running {
     }
 }
 
-fn spawn(args: &[&str]) -> Running {
+pub fn spawn(args: &[&str]) -> Running {
     Running(
         Command::new(env!("CARGO_BIN_EXE_dmf"))
             .args(args)
@@ -30,7 +30,7 @@ fn spawn(args: &[&str]) -> Running {
     )
 }
 
-fn key(data: &str, name: &str, role: &str, extra: &[&str]) -> String {
+pub fn key(data: &str, name: &str, role: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "keys", "create", "--data", data, "--name", name, "--role", role, "--json",
     ];
@@ -42,7 +42,7 @@ fn key(data: &str, name: &str, role: &str, extra: &[&str]) -> String {
 }
 
 /// Waits for a condition the processes under test bring about, failing after a minute.
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !f() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");

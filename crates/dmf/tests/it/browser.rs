@@ -1,0 +1,208 @@
+//! A small W3C WebDriver client for the console tests: headless Chromium driven through
+//! chromedriver, both from Debian's packages. Only the commands the tests use, over the same
+//! HTTP client as the other tests.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+/// The key WebDriver gives element references under.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn program(var: &str, default: &str) -> PathBuf {
+    let path = std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from);
+    assert!(
+        path.exists(),
+        "the console tests need {} ({var}); on Debian: apt-get install chromium chromium-driver, \
+         or set {var} to the program",
+        path.display()
+    );
+    path
+}
+
+/// A running chromedriver with one headless Chromium session; both end when dropped.
+pub struct Browser {
+    driver: Child,
+    base: String,
+    http: ureq::Agent,
+    shots: PathBuf,
+}
+
+/// An element of the current page.
+#[derive(Debug, Clone)]
+pub struct Element(String);
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a session; screenshots go to `shots`.
+    pub fn start(shots: &Path) -> Browser {
+        let chrome = program("CHROME", "/usr/bin/chromium");
+        let chromedriver = program("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let http: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut b = Browser {
+            driver,
+            base: format!("http://127.0.0.1:{port}"),
+            http,
+            shots: shots.to_owned(),
+        };
+        std::fs::create_dir_all(shots).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = b
+                .http
+                .get(format!("{}/status", b.base))
+                .call()
+                .ok()
+                .and_then(|r| r.into_body().read_to_string().ok())
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .is_some_and(|v| v["value"]["ready"] == true);
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chrome,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,1400"],
+            },
+        } } });
+        let v = b.send("POST", "/session", Some(caps));
+        let id = v["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_owned();
+        b.base = format!("{}/session/{id}", b.base);
+        b
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.base);
+        let resp = match method {
+            "GET" => self.http.get(url).call(),
+            "DELETE" => self.http.delete(url).call(),
+            _ => self
+                .http
+                .post(url)
+                .header("Content-Type", "application/json")
+                .send(body.unwrap_or(json!({})).to_string()),
+        }
+        .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
+        let ok = resp.status().is_success();
+        let v: Value = serde_json::from_str(&resp.into_body().read_to_string().unwrap()).unwrap();
+        assert!(ok, "WebDriver {method} {path} failed: {v}");
+        v["value"].clone()
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.send("POST", "/url", Some(json!({ "url": url })));
+    }
+
+    pub fn url(&self) -> String {
+        self.send("GET", "/url", None).as_str().unwrap().to_owned()
+    }
+
+    pub fn source(&self) -> String {
+        self.send("GET", "/source", None)
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub fn find(&self, css: &str) -> Element {
+        let v = self.send(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": css })),
+        );
+        Element(v[ELEMENT].as_str().unwrap().to_owned())
+    }
+
+    pub fn fill(&self, css: &str, text: &str) {
+        let e = self.find(css);
+        self.send("POST", &format!("/element/{}/clear", e.0), Some(json!({})));
+        self.send(
+            "POST",
+            &format!("/element/{}/value", e.0),
+            Some(json!({ "text": text })),
+        );
+    }
+
+    pub fn click(&self, css: &str) {
+        let e = self.find(css);
+        self.send("POST", &format!("/element/{}/click", e.0), Some(json!({})));
+    }
+
+    /// Clicks a link or a submit button and waits for the next page to load: the new
+    /// document's root is a new element.
+    pub fn follow(&self, css: &str) {
+        let old = self.find("html").0;
+        self.click(css);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.find("html").0 == old {
+            assert!(
+                Instant::now() < deadline,
+                "no new page after clicking {css}"
+            );
+            std::thread::yield_now();
+        }
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        let e = self.find(css);
+        self.send("GET", &format!("/element/{}/text", e.0), None)
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A cookie of the current page, HttpOnly ones included.
+    pub fn cookie(&self, name: &str) -> String {
+        self.send("GET", &format!("/cookie/{name}"), None)["value"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Saves a PNG of the window as `NAME.png` in the screenshot folder.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let b64 = self.send("GET", "/screenshot", None);
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        let path = self.shots.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if self.base.contains("/session/") {
+            let _ = self.http.delete(&self.base).call();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

@@ -1,0 +1,334 @@
+//! The caseworker console end to end in headless Chromium: a caseworker finds a person wrongly
+//! listed as dead and files a correction, a supervisor approves it, a running mirror applies
+//! it, the identity API answers alive and the letter verifies; self-approval and forms without
+//! a CSRF token are refused. Screenshots of each page are saved under the target folder.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::browser::Browser;
+use super::serve::{eventually, key, spawn};
+use super::{dmf, s, stderr};
+
+const TODAY: &str = "2026-11-23";
+
+fn create_user(data: &str, name: &str, role: &str, password: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmf"))
+        .args([
+            "users", "create", "--data", data, "--name", name, "--role", role,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// A DMF record of a death in 2001 (old enough for every subscriber).
+fn record(ssn: &str, last: &str, first: &str, dob: &str) -> String {
+    let line = format!(
+        "{:1}{ssn:9}{last:20}{:4}{first:15}{:15} {:8}{dob:8}",
+        "", "", "", "03152001"
+    );
+    format!("{line:100}\n")
+}
+
+fn login(b: &Browser, base: &str, name: &str, password: &str) {
+    b.goto(&format!("{base}/console"));
+    assert!(b.url().contains("/console/login"), "{}", b.url());
+    b.fill("#name", name);
+    b.fill("#password", password);
+    b.follow("button[type=submit]");
+    assert!(
+        b.source().contains(&format!("{name} (")),
+        "signed in as {name}: {}",
+        b.source()
+    );
+}
+
+fn logout(b: &Browser) {
+    b.follow("header form button");
+    assert!(b.url().contains("/console/login"));
+}
+
+#[test]
+fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(
+        dmf(&["init", "--data", d, "--origin", "example.org/dmf"])
+            .status
+            .success()
+    );
+    let file = dir.path().join("ssdm1.txt");
+    std::fs::write(
+        &file,
+        record("123456789", "WALKER", "ALICE", "01021930")
+            + &record("234567890", "JONES", "ROBERT", "07041941")
+            + &record("345678901", "JONAS", "ROBIN", "07041941"),
+    )
+    .unwrap();
+    let out = dmf(&["import", "--data", d, s(&file), "--today", TODAY]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let subscriber = key(d, "bank-subscriber", "subscriber", &[]);
+    let identity = key(d, "bank-identity", "identity", &[]);
+    create_user(d, "alice", "caseworker", "alice-password-1");
+    create_user(d, "carol", "caseworker", "carol-password-1");
+    create_user(d, "sam", "supervisor", "sam-password-12");
+
+    let mut server = spawn(&[
+        "serve",
+        "--data",
+        d,
+        "--listen",
+        "127.0.0.1:0",
+        "--today",
+        TODAY,
+    ]);
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let mirror_dir = dir.path().join("mirror");
+    let _mirror = spawn(&[
+        "mirror",
+        "--from",
+        &base,
+        "--key",
+        &subscriber,
+        "--data",
+        s(&mirror_dir),
+        "--wait",
+        "5",
+        "--today",
+        TODAY,
+    ]);
+    let mirror_says_dead = || {
+        let out = dmf(&[
+            "verify",
+            "--data",
+            s(&mirror_dir),
+            "--ssn",
+            "234567890",
+            "--first",
+            "ROBERT",
+            "--last",
+            "JONES",
+            "--dob",
+            "1941-07-04",
+            "--purpose",
+            "identity",
+            "--json",
+        ]);
+        serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)["deceased"].clone()
+    };
+    eventually("the mirror to hold the wrong death", || {
+        mirror_says_dead() == true
+    });
+
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    let b = Browser::start(&shots);
+
+    b.goto(&format!("{base}/console"));
+    b.screenshot("01-login");
+    // A caseworker files a correction and cannot approve it herself.
+    login(&b, &base, "carol", "carol-password-1");
+    b.goto(&format!("{base}/console/people/123456789/correct"));
+    b.fill("#reason", "Alice Walker called; confirmed alive");
+    b.click("#ev_photo_id");
+    b.click("#ev_ssn_card");
+    b.follow("#submit-correction");
+    let carols = b.url();
+    b.follow("#approve");
+    assert!(
+        b.source().contains("a second person must approve it"),
+        "{}",
+        b.source()
+    );
+    b.goto(&carols);
+    assert!(b.text("#correction-status").contains("Awaiting approval"));
+    b.goto(&format!("{base}/console"));
+    logout(&b);
+
+    // Another caseworker signs in; she may not approve a colleague's correction either (that
+    // takes a supervisor). She finds the person by name and date of birth, fuzzily.
+    login(&b, &base, "alice", "alice-password-1");
+    b.goto(&carols);
+    b.follow("#approve");
+    assert!(
+        b.source().contains("caseworker may not approve"),
+        "{}",
+        b.source()
+    );
+    b.goto(&format!("{base}/console"));
+    b.fill("#first", "Bob");
+    b.fill("#last", "Jones");
+    b.fill("#dob", "1941-07-04");
+    b.follow("form[action='/console/search'] button[type=submit]");
+    let results = b.source();
+    assert!(
+        results.contains("234567890") && results.contains("nickname"),
+        "{results}"
+    );
+    b.screenshot("02-search");
+    b.follow("a[href='/console/people/234567890']");
+    let opened = Instant::now();
+    assert_eq!(b.text("#status"), "Recorded as deceased");
+    assert!(b.source().contains("timeline"));
+    b.screenshot("03-person");
+
+    // The correction, with too little evidence first.
+    b.follow("#correct");
+    b.fill(
+        "#reason",
+        "Robert Jones came to the office in person; he is alive",
+    );
+    b.click("#ev_photo_id");
+    b.follow("#submit-correction");
+    assert!(b.source().contains("Tick at least 2"), "{}", b.source());
+    b.click("#ev_in_person");
+    b.fill("#document", "passport 123456");
+    b.screenshot("04-correction-form");
+    b.follow("#submit-correction");
+    let url = b.url();
+    let id: i64 = url
+        .rsplit('/')
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("a correction page: {url}"));
+    assert!(b.text("#correction-status").contains("Awaiting approval"));
+    b.screenshot("05-correction-requested");
+    // Its author cannot approve it.
+    b.follow("#approve");
+    assert!(
+        b.source().contains("a second person must approve it"),
+        "{}",
+        b.source()
+    );
+    b.screenshot("06-self-approval-refused");
+    b.goto(&format!("{base}/console"));
+    logout(&b);
+
+    // The supervisor approves from the queue; the page follows the correction to the mirror.
+    login(&b, &base, "sam", "sam-password-12");
+    b.goto(&format!("{base}/console/corrections"));
+    assert!(b.source().contains(&format!("/console/corrections/{id}")));
+    b.screenshot("07-queue");
+    b.follow(&format!("#queue a[href='/console/corrections/{id}']"));
+    b.follow("#approve");
+    assert!(b.text("#correction-status").contains("Approved by sam"));
+    b.screenshot("08-approved");
+    eventually("the mirror to apply the correction", || {
+        b.goto(&format!("{base}/console/corrections/{id}"));
+        b.text("#propagation-status").starts_with("Complete")
+    });
+    let elapsed = opened.elapsed();
+    assert_eq!(
+        mirror_says_dead(),
+        false,
+        "the mirror applied the correction"
+    );
+    b.screenshot("09-propagated");
+    eprintln!(
+        "console correction: {:.2} s from opening the person to the mirror having applied it \
+         (test total {:.1} s)",
+        elapsed.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+
+    let http: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_idle_connections(0)
+        .build()
+        .into();
+    let answer = http
+        .post(format!("{base}/v1/verify/identity"))
+        .header("Authorization", format!("Bearer {identity}"))
+        .send(
+            json!({"ssn": "234567890", "first": "ROBERT", "last": "JONES", "dob": "1941-07-04"})
+                .to_string(),
+        )
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["deceased"], false, "{answer}");
+    assert_eq!(answer["code"], "V", "{answer}");
+
+    // The letter: its code verifies; a changed code and a made-up one do not.
+    b.follow("#letter");
+    let letter_url = b.text("#letter-url");
+    b.screenshot("10-letter");
+    let get = |url: &str| {
+        let r = http.get(url).call().unwrap();
+        let status = r.status().as_u16();
+        let body: Value = serde_json::from_str(&r.into_body().read_to_string().unwrap()).unwrap();
+        (status, body)
+    };
+    let (status, v) = get(&letter_url);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["in_effect"], true);
+    assert_eq!(
+        (v["first"].as_str(), v["last"].as_str()),
+        (Some("ROBERT"), Some("JONES"))
+    );
+    assert_eq!(v["ssn_last4"], "7890");
+    let (prefix, code) = letter_url.rsplit_once('/').unwrap();
+    for i in [20, 60, code.len() - 1] {
+        let mut tampered = code.to_owned().into_bytes();
+        tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        let (status, v) = get(&format!("{prefix}/{tampered}"));
+        assert!(
+            status == 404 || status == 400,
+            "tampered at {i}: {status} {v}"
+        );
+    }
+    let (status, _) = get(&format!("{prefix}/{}", "0".repeat(code.len())));
+    assert!(status == 400 || status == 404);
+    assert_eq!(get(&format!("{prefix}/NOT-A-CODE")).0, 400);
+
+    // Forms without the session's CSRF token are refused, and change nothing.
+    let session = b.cookie("dmf_session");
+    let carols_id = carols.rsplit('/').next().unwrap();
+    for body in ["", "csrf=forged"] {
+        let r = http
+            .post(format!("{base}/console/corrections/{carols_id}/approve"))
+            .header("Cookie", format!("dmf_session={session}"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(body)
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        assert!(r.into_body().read_to_string().unwrap().contains("CSRF"));
+    }
+    b.goto(&carols);
+    assert!(b.text("#correction-status").contains("Awaiting approval"));
+
+    // The remaining pages.
+    b.goto(&format!("{base}/console/notices"));
+    b.screenshot("11-notices");
+    b.goto(&format!("{base}/console/oversight"));
+    let page = b.source();
+    assert!(
+        page.contains("<svg") && page.contains("example.org/dmf"),
+        "{page}"
+    );
+    b.screenshot("12-oversight");
+    eprintln!("console screenshots: {}", shots.display());
+}
