@@ -9,6 +9,8 @@ use dmf_server::keys::{NewKey, Role};
 use dmf_server::{App, Config};
 use serde_json::{Value, json};
 
+mod console;
+
 const PEOPLE: &str = "ssn,first,middle,last,suffix,sex,dob,birth_state
 123456789,Alice,Mae,Walker,,F,1980-05-17,OH
 234567890,Bob,,Jones,Jr,M,1975-01-02,TX

@@ -1,0 +1,407 @@
+//! The console over plain HTTP: sign-in with its CSRF cookie, lockout, security headers,
+//! roles, and a contest recorded by a caseworker and decided by a supervisor. (The browser
+//! test of the `dmf` crate drives the same pages in Chromium.)
+
+use dmf_server::users::{UserRole, Users};
+use serde_json::json;
+
+use super::{ALICE, Server};
+
+/// A browser-like client: no redirects followed, cookies kept by hand.
+struct Client<'a> {
+    s: &'a Server,
+    agent: ureq::Agent,
+    cookies: Vec<(String, String)>,
+}
+
+struct Reply {
+    status: u16,
+    location: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl<'a> Client<'a> {
+    fn new(s: &'a Server) -> Client<'a> {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        Client {
+            s,
+            agent,
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn take(&mut self, resp: ureq::http::Response<ureq::Body>) -> Reply {
+        let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        for (_, c) in headers.iter().filter(|(k, _)| k == "set-cookie") {
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !c.contains("Max-Age=0") {
+                self.cookies.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        let location = headers
+            .iter()
+            .find(|(k, _)| k == "location")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        Reply {
+            status,
+            location,
+            headers,
+            body: resp.into_body().read_to_string().unwrap(),
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Reply {
+        let resp = self
+            .agent
+            .get(format!("{}{path}", self.s.base))
+            .header("Cookie", self.cookie_header())
+            .call()
+            .unwrap();
+        self.take(resp)
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let resp = self
+            .agent
+            .post(format!("{}{path}", self.s.base))
+            .header("Cookie", self.cookie_header())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(body)
+            .unwrap();
+        self.take(resp)
+    }
+
+    /// The CSRF token in a page's forms.
+    fn csrf(&mut self, path: &str) -> String {
+        let page = self.get(path);
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        token(&page.body)
+    }
+
+    fn login(&mut self, name: &str, password: &str) -> Reply {
+        let t = self.csrf("/console/login");
+        self.post(
+            "/console/login",
+            &[
+                ("csrf", &t),
+                ("name", name),
+                ("password", password),
+                ("next", "/console"),
+            ],
+        )
+    }
+}
+
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn token(page: &str) -> String {
+    let at = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+fn users(s: &Server) {
+    let users = Users::open(&s.data.join(dmf_server::USERS_FILE)).unwrap();
+    for (name, role) in [
+        ("cw", UserRole::Caseworker),
+        ("sup", UserRole::Supervisor),
+        ("watch", UserRole::Oversight),
+    ] {
+        users.create(name, role, "a long password 1", 0).unwrap();
+    }
+}
+
+#[test]
+fn sign_in_needs_its_form_token_and_locks_after_repeated_failures() {
+    let s = Server::start();
+    users(&s);
+    let mut c = Client::new(&s);
+    let r = c.get("/console/people/123456789");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location, "/console/login?next=/console/people/123456789");
+    let page = c.get("/console/login");
+    for (header, value) in [
+        ("cache-control", "no-store"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert!(
+            page.headers.iter().any(|(k, v)| k == header && v == value),
+            "{header}: {:?}",
+            page.headers
+        );
+    }
+    let csp = &page
+        .headers
+        .iter()
+        .find(|(k, _)| k == "content-security-policy")
+        .unwrap()
+        .1;
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("form-action 'self'"),
+        "{csp}"
+    );
+    assert!(page.body.contains(r#"<label for="password">"#));
+
+    // No form token, or one that is not the cookie's: refused before the password is looked at.
+    let t = token(&page.body);
+    let r = c.post(
+        "/console/login",
+        &[("name", "cw"), ("password", "a long password 1")],
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = c.post(
+        "/console/login",
+        &[
+            ("csrf", "x"),
+            ("name", "cw"),
+            ("password", "a long password 1"),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    // Each refusal hands out a new form token: the old one no longer signs in.
+    let r = c.post(
+        "/console/login",
+        &[
+            ("csrf", &t),
+            ("name", "cw"),
+            ("password", "a long password 1"),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    let r = c.post(
+        "/console/login",
+        &[
+            ("csrf", &token(&r.body)),
+            ("name", "cw"),
+            ("password", "wrong"),
+        ],
+    );
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("wrong name or password"));
+    let r = c.login("nobody", "a long password 1");
+    assert_eq!(r.status, 401);
+    assert!(
+        r.body.contains("wrong name or password"),
+        "the same answer for an unknown name"
+    );
+
+    // Five failures lock the account, even against the right password.
+    for _ in 0..4 {
+        assert_eq!(c.login("cw", "wrong").status, 401);
+    }
+    let r = c.login("cw", "a long password 1");
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("locked"), "{}", r.body);
+
+    // Another account is not affected; its session cookie is HttpOnly and SameSite.
+    let r = c.login("sup", "a long password 1");
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location, "/console");
+    let cookie = &r
+        .headers
+        .iter()
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("dmf_session="))
+        .unwrap()
+        .1;
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(c.get("/console").body.contains("sup (supervisor)"));
+
+    // Signing out needs the token too, and ends the session.
+    assert_eq!(c.post("/console/logout", &[]).status, 403);
+    let t = c.csrf("/console");
+    assert_eq!(c.post("/console/logout", &[("csrf", &t)]).status, 303);
+    assert_eq!(c.get("/console").status, 303);
+}
+
+#[test]
+fn roles_limit_what_each_user_sees_and_does() {
+    let s = Server::start();
+    users(&s);
+    let mut watch = Client::new(&s);
+    assert_eq!(watch.login("watch", "a long password 1").status, 303);
+    for path in [
+        "/console/people/123456789",
+        "/console/search?ssn=123456789",
+        "/console/notices",
+    ] {
+        let r = watch.get(path);
+        assert_eq!(r.status, 403, "{path}");
+        assert!(r.body.contains("oversight may not"), "{}", r.body);
+    }
+    let r = watch.get("/console/oversight");
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("<svg") && r.body.contains("dmf.test/registry"),
+        "{}",
+        r.body
+    );
+
+    let mut cw = Client::new(&s);
+    cw.login("cw", "a long password 1");
+    let r = cw.get("/console/search?ssn=123-45-6789");
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (303, "/console/people/123456789")
+    );
+    let r = cw.get("/console/search?ssn=12345");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("SSN"), "{}", r.body);
+    let r = cw.get("/console/search?first=Alicia&last=Walker&dob=1980-05-17");
+    assert!(r.body.contains("123456789"), "fuzzy: {}", r.body);
+    let r = cw.get("/console/people/123456789");
+    assert!(r.body.contains("Not recorded as deceased"));
+    // Nothing to correct for a living person.
+    let t = token(&r.body);
+    let r = cw.post(
+        "/console/people/123456789/correct",
+        &[
+            ("csrf", &t),
+            ("reason", "x"),
+            ("ev_photo_id", "on"),
+            ("ev_in_person", "on"),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("nothing to correct"), "{}", r.body);
+    // The views are in the person's accounting.
+    let (_, acc) = s.get_json("/v1/people/123456789/accounting", Some("caseworker"));
+    let to: Vec<&str> = acc["disclosures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["to"].as_str().unwrap())
+        .collect();
+    assert!(to.contains(&"console user cw"), "{acc}");
+}
+
+#[test]
+fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
+    let s = Server::start();
+    users(&s);
+    let (ssn, first, last, dob) = ALICE;
+    let (status, r) = s.post_json(
+        "/v1/notices/status",
+        "authority",
+        json!({"ssn": ssn, "kind": "employment_authorization_ended", "legal_basis": "8 CFR 274a.14", "document": "N-1", "effective": "2026-11-20"}),
+    );
+    assert_eq!(status, 201, "{r}");
+    let notice = r["seq"].as_u64().unwrap().to_string();
+    assert_eq!(
+        s.verify("employment", "employment", ssn, first, last, dob)["result"],
+        "mismatch"
+    );
+
+    let person = format!("/console/people/{ssn}");
+    let mut cw = Client::new(&s);
+    cw.login("cw", "a long password 1");
+    let page = cw.get(&person);
+    assert!(
+        page.body.contains("in_force") && page.body.contains("Record contest"),
+        "{}",
+        page.body
+    );
+    let t = token(&page.body);
+    // Without the token nothing is recorded.
+    let r = cw.post(
+        &format!("{person}/contest"),
+        &[("notice", &notice), ("reason", "my papers are valid")],
+    );
+    assert_eq!(r.status, 403);
+    let r = cw.post(
+        &format!("{person}/contest"),
+        &[
+            ("csrf", &t),
+            ("notice", &notice),
+            ("reason", "my papers are valid"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = cw.get(&person);
+    assert!(
+        page.body.contains("contested") && page.body.contains("a supervisor decides"),
+        "{}",
+        page.body
+    );
+    let r = cw.post(
+        &format!("{person}/decide"),
+        &[
+            ("csrf", &t),
+            ("notice", &notice),
+            ("decision", "upheld"),
+            ("reason", "x"),
+        ],
+    );
+    assert_eq!(r.status, 403, "caseworkers do not decide");
+
+    let mut sup = Client::new(&s);
+    sup.login("sup", "a long password 1");
+    let t = sup.csrf(&person);
+    let r = sup.post(
+        &format!("{person}/decide"),
+        &[
+            ("csrf", &t),
+            ("notice", &notice),
+            ("decision", "granted"),
+            ("reason", "hearing"),
+        ],
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("$.decision"), "{}", r.body);
+    let r = sup.post(
+        &format!("{person}/decide"),
+        &[
+            ("csrf", &t),
+            ("notice", &notice),
+            ("decision", "upheld"),
+            ("reason", "hearing H-1"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = sup.get(&person);
+    assert!(
+        page.body.contains("withdrawn") && page.body.contains("contest_decision"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        s.verify("employment", "employment", ssn, first, last, dob)["result"],
+        "authorized"
+    );
+}
