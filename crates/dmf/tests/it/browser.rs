@@ -97,6 +97,12 @@ impl Browser {
     }
 
     fn send(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_send(method, path, body)
+            .unwrap_or_else(|v| panic!("WebDriver {method} {path} failed: {v}"))
+    }
+
+    /// The command's value, or WebDriver's error object.
+    fn try_send(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
         let url = format!("{}{path}", self.base);
         let resp = match method {
             "GET" => self.http.get(url).call(),
@@ -110,8 +116,7 @@ impl Browser {
         .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
         let ok = resp.status().is_success();
         let v: Value = serde_json::from_str(&resp.into_body().read_to_string().unwrap()).unwrap();
-        assert!(ok, "WebDriver {method} {path} failed: {v}");
-        v["value"].clone()
+        if ok { Ok(v["value"].clone()) } else { Err(v) }
     }
 
     pub fn goto(&self, url: &str) {
@@ -156,10 +161,24 @@ impl Browser {
     /// Clicks a link or a submit button and waits for the next page to load: the new
     /// document's root is a new element.
     pub fn follow(&self, css: &str) {
-        let old = self.find("html").0;
+        let root = || {
+            // Between two documents there may be none: that is "not yet", not a failure.
+            self.try_send(
+                "POST",
+                "/element",
+                Some(json!({ "using": "css selector", "value": "html" })),
+            )
+            .ok()
+            .and_then(|v| v[ELEMENT].as_str().map(str::to_owned))
+        };
+        let old = root();
         self.click(css);
         let deadline = Instant::now() + Duration::from_secs(60);
-        while self.find("html").0 == old {
+        loop {
+            match root() {
+                Some(now) if Some(&now) != old.as_ref() => return,
+                _ => {}
+            }
             assert!(
                 Instant::now() < deadline,
                 "no new page after clicking {css}"
