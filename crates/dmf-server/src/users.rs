@@ -204,6 +204,15 @@ fn role_of(text: String) -> rusqlite::Result<UserRole> {
     })
 }
 
+/// A user from columns 0-2: id, name, role.
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: role_of(r.get(2)?)?,
+    })
+}
+
 impl Users {
     pub fn open(path: &Path) -> Result<Users, UserError> {
         let conn = dmf_store::open_versioned(path, SCHEMA, SCHEMA_VERSION).map_err(|e| {
@@ -256,13 +265,7 @@ impl Users {
     pub fn list(&self) -> Result<Vec<User>, UserError> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT id, name, role FROM users ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(User {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                role: role_of(r.get(2)?)?,
-            })
-        })?;
+        let rows = stmt.query_map([], user_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -272,13 +275,7 @@ impl Users {
             .query_row(
                 "SELECT id, name, role FROM users WHERE id = ?1",
                 [id],
-                |r| {
-                    Ok(User {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        role: role_of(r.get(2)?)?,
-                    })
-                },
+                user_row,
             )
             .optional()?)
     }
@@ -300,17 +297,7 @@ impl Users {
             .query_row(
                 "SELECT id, name, role, password, locked_until FROM users WHERE name = ?1",
                 [name],
-                |r| {
-                    Ok((
-                        User {
-                            id: r.get(0)?,
-                            name: r.get(1)?,
-                            role: role_of(r.get(2)?)?,
-                        },
-                        r.get(3)?,
-                        r.get(4)?,
-                    ))
-                },
+                |r| Ok((user_row(r)?, r.get(3)?, r.get(4)?)),
             )
             .optional()
             .map_err(UserError::from)?;
@@ -376,11 +363,7 @@ impl Users {
                 [&hash],
                 |r| {
                     Ok((
-                        User {
-                            id: r.get(0)?,
-                            name: r.get(1)?,
-                            role: role_of(r.get(2)?)?,
-                        },
+                        user_row(r)?,
                         r.get::<_, String>(3)?,
                         r.get::<_, i64>(4)?,
                         r.get::<_, i64>(5)?,

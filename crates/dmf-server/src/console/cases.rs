@@ -11,7 +11,7 @@ use dmf_model::Ssn;
 use maud::html;
 use serde_json::{Value, json};
 
-use super::{Page, PageResult, Staff, csrf_field, time};
+use super::{Page, PageResult, Staff, csrf_field, name_on_file, parse_ssn, time};
 use crate::App;
 use crate::corrections;
 use crate::error::ApiError;
@@ -41,11 +41,6 @@ pub(crate) const CHECKLIST: [(&str, &str); 5] = [
 
 /// Items of the checklist a correction needs at least.
 pub(crate) const MIN_CHECKS: usize = 2;
-
-fn parse_ssn(text: &str) -> Result<Ssn, Page> {
-    text.parse()
-        .map_err(|e| Page::error(StatusCode::BAD_REQUEST, format!("SSN {text:?}: {e}")))
-}
 
 fn form_page(
     staff: &Staff,
@@ -86,33 +81,17 @@ fn form_page(
     )
 }
 
-fn name_of(app: &App, ssn: Ssn) -> String {
-    app.index
-        .read()
-        .expect("index lock")
-        .get(ssn)
-        .and_then(|s| {
-            s.identity
-                .as_ref()
-                .map(|i| format!("{} {}", i.first, i.last))
-        })
-        .unwrap_or_default()
-}
-
 pub(crate) async fn correction_form(
     State(app): State<Arc<App>>,
     staff: Staff,
     Path(ssn): Path<String>,
 ) -> PageResult {
-    staff.require(
-        &[UserRole::Caseworker, UserRole::Supervisor],
-        "file corrections",
-    )?;
+    staff.require_case_role("file corrections")?;
     let ssn = parse_ssn(&ssn)?;
     Ok(form_page(
         &staff,
         ssn,
-        &name_of(&app, ssn),
+        &name_on_file(&app, ssn).unwrap_or_default(),
         None,
         &HashMap::new(),
     ))
@@ -125,12 +104,9 @@ pub(crate) async fn file_correction(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Page> {
     staff.check_form(&form)?;
-    staff.require(
-        &[UserRole::Caseworker, UserRole::Supervisor],
-        "file corrections",
-    )?;
+    staff.require_case_role("file corrections")?;
     let ssn = parse_ssn(&ssn)?;
-    let name = name_of(&app, ssn);
+    let name = name_on_file(&app, ssn).unwrap_or_default();
     let refuse = |m: &str| {
         form_page(&staff, ssn, &name, Some(m), &form).with_status(StatusCode::UNPROCESSABLE_ENTITY)
     };
@@ -309,10 +285,7 @@ pub(crate) async fn letter(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> PageResult {
-    staff.require(
-        &[UserRole::Caseworker, UserRole::Supervisor],
-        "print letters",
-    )?;
+    staff.require_case_role("print letters")?;
     let c = get(&app, &id)?;
     let code = corrections::letter(&app, &c)?;
     let approval = c
@@ -321,7 +294,7 @@ pub(crate) async fn letter(
         .expect("a letter is of an approved correction");
     let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
     let text = ssn.to_string();
-    let name = name_of(&app, ssn);
+    let name = name_on_file(&app, ssn).unwrap_or_default();
     staff.disclosed(&app, c.ssn, "letter", &["name", "ssn_last4", "correction"]);
     let host = headers
         .get(header::HOST)

@@ -63,6 +63,11 @@ impl Staff {
         self.0.user.role
     }
 
+    /// Caseworkers and supervisors only: the pages that show or change people's records.
+    fn require_case_role(&self, what: &str) -> Result<(), Page> {
+        self.require(&[UserRole::Caseworker, UserRole::Supervisor], what)
+    }
+
     /// Refuses users whose role may not do this.
     fn require(&self, roles: &[UserRole], what: &str) -> Result<(), Page> {
         if roles.contains(&self.role()) {
@@ -98,6 +103,18 @@ impl Staff {
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
         });
     }
+}
+
+fn parse_ssn(text: &str) -> Result<dmf_model::Ssn, Page> {
+    text.parse()
+        .map_err(|e| Page::error(StatusCode::BAD_REQUEST, format!("SSN {text:?}: {e}")))
+}
+
+/// The name on file for an SSN, or nothing.
+fn name_on_file(app: &App, ssn: dmf_model::Ssn) -> Option<String> {
+    let index = app.index.read().expect("index lock");
+    let id = index.get(ssn)?.identity.as_ref()?;
+    Some(format!("{} {}", id.first, id.last))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -13,16 +13,12 @@ use super::{Page, PageResult, Staff};
 use crate::App;
 use crate::api::blocking;
 use crate::error::ApiError;
-use crate::users::UserRole;
 
 /// Notices listed at most.
 const MAX_NOTICES: usize = 500;
 
 pub(crate) async fn notices(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
-    staff.require(
-        &[UserRole::Caseworker, UserRole::Supervisor],
-        "read notices",
-    )?;
+    staff.require_case_role("read notices")?;
     let today = app.today();
     let app2 = app.clone();
     // Notices still open: within their contest window, or contested and not yet decided.

@@ -17,7 +17,7 @@ use dmf_registry::{Event, PersonState};
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
-use super::{Page, PageResult, Staff, csrf_field, time};
+use super::{Page, PageResult, Staff, csrf_field, name_on_file, parse_ssn, time};
 use crate::App;
 use crate::api::blocking;
 use crate::error::{ApiError, Code};
@@ -179,10 +179,7 @@ pub(crate) async fn search(
     staff: Staff,
     Query(q): Query<SearchParams>,
 ) -> Result<Response, Page> {
-    staff.require(
-        &[UserRole::Caseworker, UserRole::Supervisor],
-        "search for people",
-    )?;
+    staff.require_case_role("search for people")?;
     let bad = |m: String| {
         Page::new(
             &staff,
@@ -248,11 +245,6 @@ pub(crate) async fn search(
         },
     )
     .into_response())
-}
-
-fn parse_ssn(text: &str) -> Result<Ssn, Page> {
-    text.parse()
-        .map_err(|e| Page::error(StatusCode::BAD_REQUEST, format!("SSN {text:?}: {e}")))
 }
 
 /// One line of an answer: its fields as `name: value`.
@@ -402,10 +394,7 @@ pub(crate) async fn person(
     staff: Staff,
     Path(ssn): Path<String>,
 ) -> PageResult {
-    staff.require(
-        &[UserRole::Caseworker, UserRole::Supervisor],
-        "read people's records",
-    )?;
+    staff.require_case_role("read people's records")?;
     let ssn = parse_ssn(&ssn)?;
     let state = app.index.read().expect("index lock").get(ssn).cloned();
     let Some(state) = state else {
@@ -435,11 +424,7 @@ pub(crate) async fn person(
     );
     let today = app.today();
     let extra = state.extra();
-    let name = state
-        .identity
-        .as_ref()
-        .map(|i| format!("{} {}", i.first, i.last))
-        .unwrap_or_else(|| "(no name on file)".into());
+    let name = name_on_file(&app, ssn).unwrap_or_else(|| "(no name on file)".into());
     let supervisor = staff.role() == UserRole::Supervisor;
     let correctable = state.death.is_some() || extra.is_some_and(|e| !e.pending.is_empty());
     Ok(Page::new(
@@ -610,10 +595,7 @@ pub(crate) async fn contest(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Page> {
     staff.check_form(&form)?;
-    staff.require(
-        &[UserRole::Caseworker, UserRole::Supervisor],
-        "record contests",
-    )?;
+    staff.require_case_role("record contests")?;
     let ssn = parse_ssn(&ssn)?;
     let body = json!({
         "type": "contest",
