@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
-use std::path::Path;
 
 use dmf_log::{Checkpoint, Frontier, Hash, VerifierKey};
 use dmf_store::{EventStore, Seq, StoredEvent};
@@ -151,15 +150,14 @@ impl LeafHashes {
     }
 }
 
-/// Audits the registry in `data`. `against` is a checkpoint note saved earlier (by anyone);
-/// `key` the verifier key to hold the log to (by default the log's own `key.pub`).
+/// Audits a registry: its events against its log. `against` is a checkpoint note saved earlier
+/// (by anyone); `key` the verifier key to hold the log to (by default the log's own `key.pub`).
 pub fn audit(
-    data: &Path,
+    registry: &Registry,
     against: Option<&str>,
     key: Option<&VerifierKey>,
 ) -> Result<AuditReport, RegistryError> {
-    let registry = Registry::open(data)?;
-    let files = LogFiles::open(data)?;
+    let files = LogFiles::open(registry.dir())?;
     let mut report = AuditReport {
         events: 0,
         log_leaves: files.stored_leaves(),

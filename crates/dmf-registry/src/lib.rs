@@ -1,14 +1,18 @@
 //! The master file: events appended under the intake rules, the current state derived from
 //! them, and the answers given from that state.
 //!
-//! One writer at a time (a lock file in the data folder) checks each event against the current
-//! state, appends the accepted ones in one durable transaction, and only then makes their
-//! effect visible. Readers rebuild one person's state from that person's events.
+//! One writer at a time checks each event against the current state, appends the accepted ones
+//! in one durable transaction, and only then makes their effect visible. Readers rebuild one
+//! person's state from that person's events. With the embedded store one process writes (a lock
+//! file in the data folder); with a shared store (a database server) any process may write, each
+//! batch under the store's append lock after catching up with what the others appended, and one
+//! process at a time signs the log.
 
 pub mod answers;
 pub mod audit;
 mod codec;
 pub mod distribution;
+pub mod dump;
 pub mod event;
 mod import;
 pub mod leaf;
@@ -27,6 +31,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use dmf_model::Ssn;
 use dmf_store::{Appended, EventStore, NewEvent, Seq, SqliteStore, StoreError, StoredEvent};
+
+pub use dmf_store;
 
 pub use codec::{DecodeError, decode, encode};
 pub use event::Event;
@@ -55,6 +61,10 @@ pub enum RegistryError {
     },
     #[error("{0} is being written by another process")]
     Busy(PathBuf),
+    #[error("the database already holds a registry ({0} events)")]
+    DatabaseInUse(Seq),
+    #[error("the data folder {dir} does not belong to this database: {reason}")]
+    Mismatch { dir: PathBuf, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("event {seq}: {source}")]
@@ -103,7 +113,7 @@ struct Writer {
 /// A registry in a data folder.
 pub struct Registry {
     dir: PathBuf,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn EventStore>,
     writer: Mutex<Writer>,
 }
 
@@ -122,10 +132,33 @@ impl Registry {
         if store.exists() || dir.join(log::LOG_DIR).exists() {
             return Err(RegistryError::AlreadyInitialized(dir.to_owned()));
         }
-        std::fs::create_dir_all(dir).map_err(|source| RegistryError::Create {
-            path: dir.to_owned(),
-            source,
-        })?;
+        create_dir(dir)?;
+        Registry::create(dir, origin, Arc::new(SqliteStore::open(&store)?))
+    }
+
+    /// Creates a new registry whose events live in `store` (an empty database) and whose keys
+    /// and log files live in `dir`.
+    pub fn init_with(
+        dir: &Path,
+        origin: Option<&str>,
+        store: Arc<dyn EventStore>,
+    ) -> Result<Registry, RegistryError> {
+        if dir.join(STORE_FILE).exists() || dir.join(log::LOG_DIR).exists() {
+            return Err(RegistryError::AlreadyInitialized(dir.to_owned()));
+        }
+        let head = store.head()?;
+        if head > 0 || store.latest_checkpoint()?.is_some() {
+            return Err(RegistryError::DatabaseInUse(head));
+        }
+        create_dir(dir)?;
+        Registry::create(dir, origin, store)
+    }
+
+    fn create(
+        dir: &Path,
+        origin: Option<&str>,
+        store: Arc<dyn EventStore>,
+    ) -> Result<Registry, RegistryError> {
         let origin = match origin {
             Some(o) => o.to_owned(),
             None => {
@@ -138,9 +171,11 @@ impl Registry {
             }
         };
         log::create(dir, &origin)?;
-        let registry = Registry::at(dir, SqliteStore::open(&store)?)?;
+        let registry = Registry::at(dir, store);
         // The empty tree's checkpoint: the log exists from the start.
-        LogWriter::open(dir)?.sign()?;
+        let mut log = LogWriter::open(dir)?;
+        log.sign()?;
+        registry.publish(&log)?;
         Ok(registry)
     }
 
@@ -150,13 +185,40 @@ impl Registry {
         if !store.is_file() {
             return Err(RegistryError::NotInitialized(dir.to_owned()));
         }
-        Registry::at(dir, SqliteStore::open(&store)?)
+        Ok(Registry::at(dir, Arc::new(SqliteStore::open(&store)?)))
     }
 
-    fn at(dir: &Path, store: SqliteStore) -> Result<Registry, RegistryError> {
-        Ok(Registry {
+    /// Opens a registry whose events live in `store`, with its keys and log files in `dir`.
+    /// The folder must be this database's: its public key must verify the database's latest
+    /// checkpoint.
+    pub fn open_with(dir: &Path, store: Arc<dyn EventStore>) -> Result<Registry, RegistryError> {
+        if dir.join(STORE_FILE).exists() {
+            return Err(RegistryError::Mismatch {
+                dir: dir.to_owned(),
+                reason: format!("it holds an embedded store ({STORE_FILE})"),
+            });
+        }
+        if !dir.join(log::LOG_DIR).is_dir() {
+            return Err(RegistryError::NotInitialized(dir.to_owned()));
+        }
+        let files = log::LogFiles::open(dir)?;
+        if let Some((size, note)) = store.latest_checkpoint()? {
+            dmf_log::open_checkpoint(&note, &files.verifier).map_err(|e| {
+                RegistryError::Mismatch {
+                    dir: dir.to_owned(),
+                    reason: format!(
+                        "its key does not verify the database's checkpoint of size {size}: {e}"
+                    ),
+                }
+            })?;
+        }
+        Ok(Registry::at(dir, store))
+    }
+
+    fn at(dir: &Path, store: Arc<dyn EventStore>) -> Registry {
+        Registry {
             dir: dir.to_owned(),
-            store: Arc::new(store),
+            store,
             writer: Mutex::new(Writer {
                 index: None,
                 complete: false,
@@ -164,7 +226,40 @@ impl Registry {
                 overlay: HashMap::new(),
                 log: None,
             }),
-        })
+        }
+    }
+
+    /// A registry over an empty store whose log keys a restore has put in `dir`; the events are
+    /// appended next, then [`Registry::sign_now`] rebuilds the log.
+    pub fn adopt(dir: &Path, store: Arc<dyn EventStore>) -> Result<Registry, RegistryError> {
+        let head = store.head()?;
+        if head > 0 {
+            return Err(RegistryError::DatabaseInUse(head));
+        }
+        log::LogFiles::open(dir)?;
+        Ok(Registry::at(dir, store))
+    }
+
+    /// Extends the log to the store's last event and signs it, as the only signer.
+    pub fn sign_now(&self) -> Result<(), RegistryError> {
+        let _guard = self.store.lock_signer()?;
+        let mut log = LogWriter::open(&self.dir)?;
+        self.catch_up(&mut log)?;
+        self.publish(&log)
+    }
+
+    /// Keeps the log's latest checkpoint in the store too, where every node finds it.
+    fn publish(&self, log: &LogWriter) -> Result<(), RegistryError> {
+        if let Some(latest) = log.files().latest()? {
+            self.store
+                .publish_checkpoint(latest.checkpoint.size, &latest.note, now_ms())?;
+        }
+        Ok(())
+    }
+
+    /// True when other processes may write the same store.
+    pub fn shared(&self) -> bool {
+        self.store.shared()
     }
 
     pub fn dir(&self) -> &Path {
@@ -173,6 +268,11 @@ impl Registry {
 
     pub fn store(&self) -> &dyn EventStore {
         self.store.as_ref()
+    }
+
+    /// The store, to share with another registry handle or a follower.
+    pub fn store_arc(&self) -> Arc<dyn EventStore> {
+        self.store.clone()
     }
 
     /// Checks the store file and that every event decodes and applies.
@@ -184,7 +284,7 @@ impl Registry {
     /// The writer, holding the data folder's lock and the loaded current state.
     fn writer(&self) -> Result<MutexGuard<'_, Writer>, RegistryError> {
         let mut w = self.writer.lock().expect("writer lock");
-        if w.lock.is_none() {
+        if w.lock.is_none() && !self.store.shared() {
             let path = self.dir.join(LOCK_FILE);
             let file = File::options()
                 .create(true)
@@ -207,12 +307,34 @@ impl Registry {
             w.index = Some(index);
             w.complete = head == 0;
         }
-        if w.log.is_none() {
+        if w.log.is_none() && !self.store.shared() {
             let mut log = LogWriter::open(&self.dir)?;
             self.catch_up(&mut log)?;
             w.log = Some(log);
         }
         Ok(w)
+    }
+
+    /// With a shared store: signs what others have not, if no other process is signing now
+    /// (or, with `wait`, once it has finished). Returns whether this process signed.
+    pub fn sign_pending(&self, wait: bool) -> Result<bool, RegistryError> {
+        if !self.store.shared() {
+            return Ok(false);
+        }
+        let guard = if wait {
+            Some(self.store.lock_signer()?)
+        } else {
+            self.store.try_lock_signer()?
+        };
+        let Some(_guard) = guard else {
+            return Ok(false);
+        };
+        // Every signer's tree is the same (the leaves follow from the events and the leaf key),
+        // so a signer that lagged extends its own files and signs a consistent checkpoint.
+        let mut log = LogWriter::open(&self.dir)?;
+        self.catch_up(&mut log)?;
+        self.publish(&log)?;
+        Ok(true)
     }
 
     /// Brings the log up to the store's last event and signs it: after a crash between a
@@ -279,6 +401,8 @@ impl Registry {
         recorded_at: i64,
     ) -> Result<Vec<Result<Accepted, Rejection>>, RegistryError> {
         let mut w = self.writer()?;
+        // Other processes append to a shared store: hold them off, then catch up.
+        let guard = self.store.lock_appends()?;
         if let Some(key) = &batch_key
             && let Some(seq) = self.store.seq_of_key(key)?
         {
@@ -293,8 +417,11 @@ impl Registry {
                 .collect());
         }
         let complete = w.complete;
-        let index = w.index.as_mut().expect("loaded");
         let head = self.store.head()?;
+        if self.store.shared() {
+            self.follow(&mut w, head)?;
+        }
+        let index = w.index.as_mut().expect("loaded");
         if head != index.head {
             return Err(RegistryError::Sequence {
                 expected: index.head,
@@ -357,6 +484,7 @@ impl Registry {
             results.push(Ok(Accepted { seq, outcome }));
         }
         let appended = self.store.append(&events)?;
+        drop(guard);
         for (i, a) in appended.iter().enumerate() {
             let expected = head + 1 + i as Seq;
             if *a != Appended::New(expected) {
@@ -371,6 +499,13 @@ impl Registry {
         let index = w.index.as_mut().expect("loaded");
         index.merge(&mut overlay, head + events.len() as Seq);
         w.overlay = overlay;
+        if self.store.shared() {
+            drop(w);
+            if !events.is_empty() {
+                self.sign_pending(false)?;
+            }
+            return Ok(results);
+        }
         if !events.is_empty() {
             let log = w.log.as_mut().expect("opened with the writer");
             let refs: Vec<EventRef<'_>> = events
@@ -398,6 +533,28 @@ impl Registry {
         Ok(results)
     }
 
+    /// Applies what other processes appended since the writer's index was current.
+    fn follow(&self, w: &mut Writer, head: Seq) -> Result<(), RegistryError> {
+        let complete = w.complete;
+        let index = w.index.as_mut().expect("loaded");
+        while index.head < head {
+            let page = self.store.read_after(index.head, 10_000)?;
+            if page.is_empty() {
+                break;
+            }
+            for e in &page {
+                let event = decode(&e.kind, &e.body)
+                    .map_err(|source| RegistryError::Decode { seq: e.seq, source })?;
+                if complete {
+                    index.apply(e.seq, &event);
+                } else {
+                    index.apply_if_known(e.seq, &event);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// One person's events, decoded, in order.
     pub fn history(&self, ssn: Ssn) -> Result<Vec<(StoredEvent, Event)>, RegistryError> {
         self.store
@@ -423,6 +580,13 @@ impl Registry {
         }
         Ok(Some(state))
     }
+}
+
+fn create_dir(dir: &Path) -> Result<(), RegistryError> {
+    std::fs::create_dir_all(dir).map_err(|source| RegistryError::Create {
+        path: dir.to_owned(),
+        source,
+    })
 }
 
 /// Milliseconds since 1970 now: when an event is recorded.

@@ -493,7 +493,6 @@ fn cut_partial_line(path: &Path) -> Result<(), LogError> {
     f.set_len(keep as u64).map_err(write_err(path))
 }
 
-/// Reads the leaf key of a data folder (owner-only file).
 /// The registry's signing key, checked against its public key. It signs checkpoints and the
 /// registry's letters.
 pub fn read_signer(files: &LogFiles) -> Result<SigningKey, LogError> {
@@ -511,6 +510,7 @@ pub fn read_signer(files: &LogFiles) -> Result<SigningKey, LogError> {
     Ok(signer)
 }
 
+/// Reads the leaf key of a data folder (owner-only file).
 pub fn read_leaf_key(data: &Path) -> Result<LeafKey, LogError> {
     let path = data.join(LOG_DIR).join(LEAF_KEY_FILE);
     let secret = unhex32(&read_secret(&path)?).ok_or_else(|| LogError::Malformed {
@@ -518,6 +518,69 @@ pub fn read_leaf_key(data: &Path) -> Result<LeafKey, LogError> {
         reason: "not 64 hex digits".into(),
     })?;
     Ok(LeafKey::new(&secret))
+}
+
+/// The secret files of a data folder's log, by name: what a dump carries when asked to.
+pub fn read_secrets(data: &Path) -> Result<Vec<(String, String)>, LogError> {
+    let dir = data.join(LOG_DIR);
+    [SIGNING_KEY_FILE, LEAF_KEY_FILE]
+        .iter()
+        .map(|name| Ok(((*name).to_owned(), read_secret(&dir.join(name))?)))
+        .collect()
+}
+
+/// Makes the log folder of a restored registry: its public key, its secret keys (as dumped, or
+/// read from another data folder) and the checkpoints it had signed, each checked against the
+/// key. The tree levels are rebuilt from the events afterwards.
+pub fn restore(
+    data: &Path,
+    public_key: &str,
+    secrets: &[(String, String)],
+    history: &[String],
+) -> Result<(), LogError> {
+    let dir = data.join(LOG_DIR);
+    let verifier = VerifierKey::parse(public_key).map_err(|source| LogError::Note {
+        path: dir.join(PUBLIC_KEY_FILE),
+        source,
+    })?;
+    fs::create_dir_all(data).map_err(write_err(data))?;
+    fs::create_dir(&dir).map_err(write_err(&dir))?;
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(write_err(&dir))?;
+    for name in [SIGNING_KEY_FILE, LEAF_KEY_FILE] {
+        let text = secrets
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t)
+            .ok_or_else(|| LogError::Malformed {
+                path: dir.join(name),
+                reason: "missing from the dump and from the folder given for keys".into(),
+            })?;
+        write_secret(&dir.join(name), text)?;
+    }
+    let path = dir.join(PUBLIC_KEY_FILE);
+    fs::write(&path, verifier.to_text() + "\n").map_err(write_err(&path))?;
+    let files = LogFiles::open(data)?;
+    read_signer(&files)?;
+    read_leaf_key(data)?;
+    let mut lines = String::new();
+    for note in history {
+        let checkpoint =
+            dmf_log::open_checkpoint(note, &verifier).map_err(|source| LogError::Note {
+                path: dir.join(HISTORY_FILE),
+                source,
+            })?;
+        lines.push_str(&history_line(&Signed {
+            checkpoint,
+            note: note.clone(),
+        }));
+    }
+    let path = dir.join(HISTORY_FILE);
+    fs::write(&path, lines).map_err(write_err(&path))?;
+    if let Some(last) = history.last() {
+        let path = dir.join(CHECKPOINT_FILE);
+        fs::write(&path, last).map_err(write_err(&path))?;
+    }
+    Ok(())
 }
 
 /// One line of the checkpoint history.

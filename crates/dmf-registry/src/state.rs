@@ -577,6 +577,15 @@ impl Index {
             .apply(seq, event)
     }
 
+    /// Applies an event only to a state already held: an index that holds some SSNs (read as
+    /// needed) follows events appended by others without inventing states it never read.
+    pub fn apply_if_known(&mut self, seq: Seq, event: &Event) {
+        self.head = seq;
+        if let Some(state) = self.people.get_mut(&event.ssn().as_u32()) {
+            state.apply(seq, event);
+        }
+    }
+
     /// Replaces the states of the SSNs a committed batch touched.
     pub fn merge(&mut self, states: &mut HashMap<u32, PersonState>, head: Seq) {
         self.people.extend(states.drain());

@@ -1042,7 +1042,7 @@ fn every_batch_is_logged_and_signed() {
         [0, 1, 3],
         "the empty tree is signed at init"
     );
-    let report = audit::audit(reg.dir(), Some(&first.note), None).unwrap();
+    let report = audit::audit(&reg, Some(&first.note), None).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
     assert_eq!(report.events, 3);
 }
@@ -1062,7 +1062,7 @@ fn the_log_refuses_to_sign_a_tree_that_does_not_extend_the_last() {
     let sub = parse_line(&report("345678901", "state", "2026-11-01"), today()).unwrap();
     let err = reg.submit(vec![sub], 0).unwrap_err().to_string();
     assert!(err.contains("refusing to sign"), "{err}");
-    let report = audit::audit(reg.dir(), None, None).unwrap();
+    let report = audit::audit(&reg, None, None).unwrap();
     assert_eq!(report.first_bad_seq(), Some(1), "{:?}", report.problems);
 }
 
@@ -1081,7 +1081,7 @@ fn a_log_cut_short_by_a_crash_is_rebuilt_from_the_events() {
     let files = log::LogFiles::open(reg.dir()).unwrap();
     assert_eq!(files.size(), 4);
     assert_eq!(&std::fs::read(&level0).unwrap()[..96], &hashes[..]);
-    let report = audit::audit(reg.dir(), None, None).unwrap();
+    let report = audit::audit(&reg, None, None).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
 }
 

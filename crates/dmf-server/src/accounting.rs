@@ -258,6 +258,38 @@ impl Accounting {
         rows.collect::<Result<_, _>>().map_err(read_error)
     }
 
+    /// Every disclosure in the order recorded, handed to `each` (for a dump); flushes first.
+    pub fn for_each(
+        &self,
+        mut each: impl FnMut(Disclosure) -> std::io::Result<()>,
+    ) -> Result<u64, AccountingError> {
+        self.flush()?;
+        let conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut stmt = conn
+            .prepare("SELECT ssn, at_ms, key_id, key_name, purpose, fields FROM disclosures ORDER BY seq")
+            .map_err(read_error)?;
+        let mut rows = stmt.query([]).map_err(read_error)?;
+        let mut n = 0;
+        while let Some(r) = rows.next().map_err(read_error)? {
+            let fields: String = r.get(5).map_err(read_error)?;
+            each(Disclosure {
+                ssn: r.get(0).map_err(read_error)?,
+                at_ms: r.get(1).map_err(read_error)?,
+                key_id: r.get(2).map_err(read_error)?,
+                key_name: r.get(3).map_err(read_error)?,
+                purpose: r.get(4).map_err(read_error)?,
+                fields: if fields.is_empty() {
+                    Vec::new()
+                } else {
+                    fields.split(',').map(str::to_owned).collect()
+                },
+            })
+            .map_err(|e| AccountingError::Read(format!("cannot pass a disclosure on: {e}")))?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Disclosures per purpose, by purpose; flushes first.
     pub fn counts(&self) -> Result<Vec<(String, u64)>, AccountingError> {
         self.flush()?;

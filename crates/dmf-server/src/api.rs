@@ -631,9 +631,19 @@ pub(crate) fn registry_error(e: dmf_registry::RegistryError) -> ApiError {
 }
 
 async fn log_checkpoint(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
-    let dir = app.dir.clone();
+    let app2 = app.clone();
     let note = blocking(move || {
-        let files = dmf_registry::log::LogFiles::open(&dir).map_err(ApiError::internal)?;
+        // Nodes of a shared store all serve the checkpoint whichever node signed it.
+        if app2.registry.shared()
+            && let Some((_, note)) = app2
+                .registry
+                .store()
+                .latest_checkpoint()
+                .map_err(ApiError::internal)?
+        {
+            return Ok(note);
+        }
+        let files = dmf_registry::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
         let signed = dmf_registry::publish::latest(&files).map_err(registry_error)?;
         Ok(signed.note)
     })

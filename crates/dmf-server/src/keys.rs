@@ -383,6 +383,52 @@ impl KeyStore {
         Ok(keys)
     }
 
+    /// Every key with the SHA-256 of its secret (never the secret itself), for a dump.
+    pub fn export(&self) -> Result<Vec<(ApiKey, [u8; 32])>, KeyError> {
+        let keys = self.list()?;
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.into_iter()
+            .map(|k| {
+                let digest: Vec<u8> = conn
+                    .query_row(
+                        "SELECT secret_sha256 FROM keys WHERE id = ?1",
+                        [k.id],
+                        |r| r.get(0),
+                    )
+                    .map_err(storage)?;
+                let digest: [u8; 32] = digest
+                    .try_into()
+                    .map_err(|_| KeyError::Storage(format!("key {}: bad hash", k.name)))?;
+                Ok((k, digest))
+            })
+            .collect()
+    }
+
+    /// Adds a key as a dump holds it (id, name, role, scope, dates and secret hash), so that
+    /// its holder's secret keeps working after a restore.
+    pub fn import(&self, key: &ApiKey, secret_sha256: &[u8; 32]) -> Result<(), KeyError> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        conn.execute(
+            "INSERT INTO keys (id, name, role, certified, source, authority, secret_sha256, created_at, revoked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                key.id,
+                key.name,
+                key.role.code(),
+                key.certified,
+                key.source,
+                key.authority,
+                &secret_sha256[..],
+                key.created_at,
+                key.revoked
+            ],
+        )
+        .map_err(storage)?;
+        let keys = load(&conn)?;
+        *self.by_hash.write().unwrap_or_else(PoisonError::into_inner) = keys;
+        Ok(())
+    }
+
     /// Revokes the key named `name`; false if there is no such key or it was already revoked.
     pub fn revoke(&self, name: &str) -> Result<bool, KeyError> {
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);

@@ -131,7 +131,13 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens the registry in `data`, its keys and its accounting, and loads the answer index.
     pub fn open(data: &Path, config: Config) -> Result<App, ServerError> {
-        let registry = Registry::open(data)?;
+        App::with_registry(Registry::open(data)?, config)
+    }
+
+    /// Serves an opened registry (its events in the data folder or in a shared database); the
+    /// keys, accounting, workflow and users are files of its data folder.
+    pub fn with_registry(registry: Registry, config: Config) -> Result<App, ServerError> {
+        let data = &registry.dir().to_owned();
         let index = registry.load_index()?;
         let (head_tx, _) = tokio::sync::watch::channel(index.head);
         let signer = dmf_registry::log::read_signer(&dmf_registry::log::LogFiles::open(data)?)?;
@@ -179,6 +185,33 @@ impl App {
     pub(crate) fn notify_head(&self) {
         let head = self.index.read().expect("index lock").head;
         self.head_tx.send_replace(head);
+    }
+
+    /// Follows a shared store: applies what other nodes appended, wakes the feed's waiting
+    /// requests, and signs the log if no other node is signing. Returns the events applied.
+    pub fn follow(&self) -> Result<u64, RegistryError> {
+        let before = self.index.read().expect("index lock").head;
+        self.refresh_index()?;
+        let after = self.index.read().expect("index lock").head;
+        if after > before {
+            self.notify_head();
+        }
+        if self.registry.shared() {
+            let signed = self
+                .registry
+                .store()
+                .latest_checkpoint()?
+                .map_or(0, |(size, _)| size);
+            if signed < after {
+                self.registry.sign_pending(false)?;
+            }
+        }
+        Ok(after - before)
+    }
+
+    /// The registry served.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// Applies events stored since the index was last brought up to date.

@@ -72,6 +72,12 @@ pub enum StoreError {
     WriterGone,
 }
 
+/// Held while it lives: excludes the other holders of the same lock (see
+/// [`EventStore::lock_appends`] and [`EventStore::try_lock_signer`]).
+pub trait Guard: Send {}
+
+impl Guard for () {}
+
 /// The narrow interface of an append-only event store.
 ///
 /// `append` is atomic (all events of the call, or none) and durable when it returns.
@@ -90,4 +96,43 @@ pub trait EventStore: Send + Sync {
 
     /// The event stored under an idempotency key, if any.
     fn seq_of_key(&self, key: &str) -> Result<Option<Seq>, StoreError>;
+
+    /// True when other processes may append at the same time (a database server). A writer
+    /// then holds [`EventStore::lock_appends`] around each check and append, and first catches
+    /// up with what the others appended. An embedded store has one writing process.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Keeps every other writer of a shared store out until the guard is dropped.
+    fn lock_appends(&self) -> Result<Box<dyn Guard + '_>, StoreError> {
+        Ok(Box::new(()))
+    }
+
+    /// Makes this process the only signer of the log until the guard is dropped; `None` when
+    /// another process signs now.
+    fn try_lock_signer(&self) -> Result<Option<Box<dyn Guard + '_>>, StoreError> {
+        Ok(Some(Box::new(())))
+    }
+
+    /// As [`EventStore::try_lock_signer`], waiting for the other signer to finish.
+    fn lock_signer(&self) -> Result<Box<dyn Guard + '_>, StoreError> {
+        Ok(Box::new(()))
+    }
+
+    /// Checks the store's own structures (pages, indexes) where the backend can.
+    fn integrity_check(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Keeps a signed checkpoint where every node of a shared store finds it. The same size
+    /// again with the same note is a no-op; with another note, an error.
+    fn publish_checkpoint(&self, _size: Seq, _note: &str, _at_ms: i64) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The checkpoint of the largest size published, with its note.
+    fn latest_checkpoint(&self) -> Result<Option<(Seq, String)>, StoreError> {
+        Ok(None)
+    }
 }

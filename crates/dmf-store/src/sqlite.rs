@@ -124,7 +124,7 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// SQLite's own check of the whole file: `Ok` or the problems it found.
-    pub fn integrity_check(&self) -> Result<(), StoreError> {
+    pub fn check_file(&self) -> Result<(), StoreError> {
         let conn = self.reader.lock().expect("reader lock");
         let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(backend)?;
         let rows: Vec<String> = stmt
@@ -152,6 +152,10 @@ fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
 }
 
 impl EventStore for SqliteStore {
+    fn integrity_check(&self) -> Result<(), StoreError> {
+        self.check_file()
+    }
+
     fn append(&self, events: &[NewEvent]) -> Result<Vec<Appended>, StoreError> {
         let mut conn = self.writer.lock().expect("writer lock");
         let tx = conn

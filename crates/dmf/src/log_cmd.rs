@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use dmf_log::{Checkpoint, VerifierKey};
-use dmf_registry::Registry;
 use dmf_registry::log::{LogFiles, base64_hash};
 use dmf_registry::publish::{self, Proof};
 use dmf_registry::stats::{Period, Stats};
@@ -92,13 +91,14 @@ fn print_proof(proof: &Proof, json: bool) {
 }
 
 pub fn prove(args: &ProveArgs) -> Result<ExitCode> {
-    let registry = Registry::open(&args.data)?;
+    let registry = crate::backend::open_current(&args.data, args.database.as_deref())?;
     let proof = publish::prove(&registry, args.seq, args.size)?;
     print_proof(&proof, args.json);
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn consistency(args: &ConsistencyArgs) -> Result<ExitCode> {
+    crate::backend::open_current(&args.data, args.database.as_deref())?;
     let proof = publish::consistency(&args.data, args.from, args.to)?;
     print_proof(&proof, args.json);
     Ok(ExitCode::SUCCESS)
@@ -160,7 +160,7 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
 }
 
 pub fn export(args: &ExportArgs, quiet: bool) -> Result<ExitCode> {
-    let registry = Registry::open(&args.data)?;
+    let registry = crate::backend::open_current(&args.data, args.database.as_deref())?;
     let bar = progress::spinner("leaves", quiet || args.json);
     let summary = publish::export(&registry, &args.out)?;
     bar.finish_and_clear();
@@ -189,7 +189,8 @@ pub fn export(args: &ExportArgs, quiet: bool) -> Result<ExitCode> {
 pub fn audit(args: &AuditArgs) -> Result<ExitCode> {
     let key = args.key.as_deref().map(verifier).transpose()?;
     let against = args.checkpoint.as_deref().map(read).transpose()?;
-    let report = dmf_registry::audit::audit(&args.data, against.as_deref(), key.as_ref())?;
+    let registry = crate::backend::open_current(&args.data, args.database.as_deref())?;
+    let report = dmf_registry::audit::audit(&registry, against.as_deref(), key.as_ref())?;
     if args.json {
         println!(
             "{}",
@@ -308,7 +309,7 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
     let Some(data) = &args.data else {
         bail!("give --data DIR or --verify EXPORT_DIR");
     };
-    let registry = Registry::open(data)?;
+    let registry = crate::backend::open_current(data, args.database.as_deref())?;
     let stats = publish::stats(&registry, period)?;
     if args.json {
         println!("{}", serde_json::to_string(&stats).expect("serialisable"));

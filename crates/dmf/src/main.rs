@@ -1,5 +1,7 @@
 //! The `dmf` command line: argument parsing and glue over the dmf libraries.
 
+mod backend;
+mod dump_cmd;
 mod format_cmd;
 mod log_cmd;
 mod match_cmd;
@@ -69,6 +71,12 @@ enum Command {
     Stats(StatsArgs),
     /// Follow a registry's feed into a local copy that `dmf verify` answers from.
     Mirror(MirrorArgs),
+    /// Write a registry to one portable, versioned file: events, checkpoints, API key metadata
+    /// and the disclosure accounting (the log's secret keys only with --with-secrets).
+    Dump(DumpArgs),
+    /// Load a dump into a new registry, embedded or in PostgreSQL; its log is rebuilt and
+    /// signed, and audits clean against the checkpoints the dump carries.
+    Restore(RestoreArgs),
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +92,10 @@ struct MatchArgs {
     /// The master: a registry's data folder (what a certified subscriber may receive).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// With --data: match only the master records changed since this cursor (new deaths,
     /// and withdrawn ones, marked `delete` in the `change` column).
     #[arg(long)]
@@ -122,6 +134,10 @@ struct ServeArgs {
     /// The data folder of the registry.
     #[arg(long, required_unless_present = "demo")]
     data: Option<PathBuf>,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
@@ -151,6 +167,39 @@ enum KeysCommand {
     List(KeysListArgs),
     /// Revoke a key by name.
     Revoke(KeysRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+struct DumpArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
+    /// The dump file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write the log's signing and leaf keys (keep such a dump as secret as the keys).
+    #[arg(long)]
+    with_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+struct RestoreArgs {
+    /// The dump to read.
+    #[arg(long = "in")]
+    input: PathBuf,
+    /// The new registry's data folder (missing or empty).
+    #[arg(long)]
+    data: PathBuf,
+    /// Put the events in this PostgreSQL database (empty) instead of the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
+    /// A data folder holding the registry's log keys, for a dump made without --with-secrets.
+    #[arg(long)]
+    keys_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,6 +319,10 @@ struct ProveArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// The event's sequence number.
     #[arg(long)]
     seq: u64,
@@ -286,6 +339,10 @@ struct ConsistencyArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// The older tree size.
     #[arg(long)]
     from: u64,
@@ -321,6 +378,10 @@ struct ExportArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// The folder to write the public log into (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -334,6 +395,10 @@ struct AuditArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// A signed checkpoint saved earlier, which the registry must still extend.
     #[arg(long)]
     checkpoint: Option<PathBuf>,
@@ -357,6 +422,10 @@ struct StatsArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// The period each row counts.
     #[arg(long, value_enum, default_value = "day")]
     period: PeriodArg,
@@ -377,6 +446,10 @@ struct InitArgs {
     /// The data folder (created if missing).
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// The name of the log in its checkpoints, a schema-less URL such as
     /// `registry.example.gov/dmf` (default: `dmf-registry/` and 8 random hex digits).
     #[arg(long)]
@@ -391,6 +464,10 @@ struct ImportArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// Files to import: a CSV with a header naming ssn, first, last (and middle, suffix, sex,
     /// dob, birth_state), or DMF fixed-width files.
     #[arg(required = true)]
@@ -408,6 +485,10 @@ struct SubmitArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// NDJSON events; `-` reads standard input.
     file: PathBuf,
     /// The day taken for dates a submission leaves out, YYYY-MM-DD (default: today).
@@ -426,6 +507,10 @@ struct ShowArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     #[arg(long)]
     ssn: String,
     /// The day answers are given for, YYYY-MM-DD (default: today).
@@ -448,6 +533,10 @@ struct VerifyArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     #[arg(long)]
     ssn: String,
     #[arg(long)]
@@ -579,6 +668,8 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::Verify(args)) => log_cmd::audit(args),
         Command::Stats(args) => log_cmd::stats(args),
         Command::Mirror(args) => mirror_cmd::run(args, cli.quiet),
+        Command::Dump(args) => dump_cmd::dump(args, cli.quiet),
+        Command::Restore(args) => dump_cmd::restore(args, cli.quiet),
         Command::Match(args) => match_cmd::run(args, cli.quiet),
         Command::Serve(args) => serve_cmd::serve(args, cli.quiet),
         Command::Keys(KeysCommand::Create(args)) => serve_cmd::keys_create(args),

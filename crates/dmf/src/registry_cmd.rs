@@ -11,7 +11,7 @@ use dmf_registry::answers::{self, IdentityQuery};
 use dmf_registry::event::decision_code;
 use dmf_registry::render;
 use dmf_registry::state::{NoticeStatus, PersonState};
-use dmf_registry::{Outcome, Registry, Rejection, Submission, parse_line};
+use dmf_registry::{Outcome, Rejection, Submission, parse_line};
 use serde_json::{Value, json};
 
 use crate::{ImportArgs, InitArgs, Purpose, ShowArgs, SubmitArgs, VerifyArgs, progress};
@@ -27,7 +27,8 @@ pub fn today_or(given: Option<&str>) -> Result<Date> {
 }
 
 pub fn init(args: &InitArgs) -> Result<ExitCode> {
-    let registry = Registry::init(&args.data, args.origin.as_deref())?;
+    let registry =
+        crate::backend::init(&args.data, args.origin.as_deref(), args.database.as_deref())?;
     let key = dmf_registry::log::LogFiles::open(registry.dir())?.verifier;
     if args.json {
         println!(
@@ -48,7 +49,7 @@ pub fn init(args: &InitArgs) -> Result<ExitCode> {
 }
 
 pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
-    let registry = Registry::open(&args.data)?;
+    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
     let today = today_or(args.today.as_deref())?;
     let mut files = Vec::new();
     let (mut added, mut rejected, mut records) = (0, 0, 0);
@@ -96,7 +97,7 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
 }
 
 pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
-    let registry = Registry::open(&args.data)?;
+    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
     let today = today_or(args.today.as_deref())?;
     let name = args.file.display().to_string();
     let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
@@ -233,7 +234,7 @@ fn state_json(state: Option<&PersonState>, today: Date) -> Value {
 }
 
 pub fn show(args: &ShowArgs) -> Result<ExitCode> {
-    let registry = Registry::open(&args.data)?;
+    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
     let ssn: Ssn = args
         .ssn
         .parse()
@@ -321,7 +322,7 @@ fn format_ms(ms: i64) -> String {
 }
 
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
-    let registry = Registry::open(&args.data)?;
+    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
     let today = today_or(args.today.as_deref())?;
     let query = IdentityQuery {
         ssn: args

@@ -138,7 +138,8 @@ pub fn keys_revoke(args: &KeysRevokeArgs) -> Result<ExitCode> {
 }
 
 fn require_registry(data: &Path) -> Result<()> {
-    if !data.join(dmf_registry::STORE_FILE).is_file() {
+    // A registry has its log keys in the data folder, whichever store holds its events.
+    if !data.join(dmf_registry::log::LOG_DIR).is_dir() {
         bail!(
             "no registry at {}: run `dmf init --data {}` first",
             data.display(),
@@ -183,7 +184,17 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         config.today = Some(t.parse().with_context(|| format!("--today {t:?}"))?);
     }
     tracing::info!(data = %data.display(), "loading the registry");
-    let app = Arc::new(App::open(&data, config)?);
+    if args.demo && args.database.is_some() {
+        bail!("--demo makes an embedded registry: leave out --database (and DMF_DATABASE_URL)");
+    }
+    let database = args.database.as_deref();
+    let app = Arc::new(App::with_registry(
+        crate::backend::open(&data, database)?,
+        config,
+    )?);
+    if let Some(url) = database {
+        follow(app.clone(), url.to_owned());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -202,6 +213,41 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keeps a node of a shared database current: woken by the database's notifications, and at
+/// least every second in any case, so that a missed notification only delays.
+fn follow(app: Arc<App>, url: String) {
+    std::thread::spawn(move || {
+        loop {
+            let mut listener = match dmf_postgres::listen(&url) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for new events; polling");
+                    None
+                }
+            };
+            loop {
+                let woke = match listener.as_mut() {
+                    Some(l) => l.wait(std::time::Duration::from_secs(1)).map(|_| ()),
+                    None => {
+                        std::thread::sleep(std::time::Duration::from_secs(1));
+                        Ok(())
+                    }
+                };
+                if let Err(e) = app.follow() {
+                    tracing::warn!(error = %e, "cannot follow the database");
+                }
+                if let Err(e) = woke {
+                    tracing::warn!(error = %e, "lost the notification connection; reconnecting");
+                    break;
+                }
+                if listener.is_none() {
+                    break;
+                }
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

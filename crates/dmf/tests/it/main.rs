@@ -8,6 +8,7 @@ mod console;
 mod log;
 mod matching;
 mod mirror;
+mod postgres;
 mod serve;
 
 fn dmf(args: &[&str]) -> Output {
@@ -320,7 +321,8 @@ fn acknowledged_events_survive_sigkill() {
         }
         // The log is behind by at most the batch the kill cut off, and caught up at the next
         // write; whatever it signed still matches the events.
-        let audit = dmf_registry::audit::audit(&data, None, None).unwrap();
+        let registry = dmf_registry::Registry::open(&data).unwrap();
+        let audit = dmf_registry::audit::audit(&registry, None, None).unwrap();
         assert!(audit.ok(), "cycle {cycle}: {:?}", audit.problems);
     }
     assert!(!acknowledged.is_empty());

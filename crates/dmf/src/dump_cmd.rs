@@ -1,0 +1,268 @@
+//! `dmf dump` and `dmf restore`: a registry into one portable file and back, into either
+//! backend. The dump holds the events, the checkpoints, API key metadata (secret hashes, never
+//! secrets) and the disclosure accounting; the log's secret keys only with `--with-secrets`.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use dmf_registry::dump::{DumpReader, DumpWriter, Header, Record, to_new};
+use dmf_registry::log::LogFiles;
+use std::sync::Arc;
+
+use dmf_registry::Registry;
+use dmf_registry::dmf_store::{Appended, EventStore, NewEvent, SqliteStore};
+use dmf_server::accounting::{Accounting, Disclosure};
+use dmf_server::keys::{ApiKey, KeyStore};
+use dmf_server::{ACCOUNTING_FILE, KEYS_FILE};
+use serde_json::{Value, json};
+
+use crate::{DumpArgs, RestoreArgs};
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
+    let registry = crate::backend::open_current(&args.data, args.database.as_deref())?;
+    let files = LogFiles::open(registry.dir())?;
+    let history: Vec<String> = files.history()?.into_iter().map(|s| s.note).collect();
+    let events = registry.store().head()?;
+    let header = Header {
+        origin: files.verifier.name().to_owned(),
+        key: files.verifier.to_text(),
+        events,
+        checkpoints: history,
+        created_at: dmf_registry::leaf::format_time(crate::registry_cmd::now_ms()),
+        secrets: args.with_secrets,
+    };
+    let out =
+        File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut w = DumpWriter::new(BufWriter::new(out), &header)?;
+    // Secrets first: a restore makes the log folder before it stores the first event.
+    if args.with_secrets {
+        for (file, text) in dmf_registry::log::read_secrets(registry.dir())? {
+            w.secret(&file, &text)?;
+        }
+    }
+    let bar = crate::progress::bar(events, "events", quiet);
+    let mut after = 0;
+    loop {
+        let page = registry.store().read_after(after, 50_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for e in &page {
+            w.event(e)?;
+        }
+        bar.set_position(after);
+    }
+    bar.finish_and_clear();
+    let mut keys = 0;
+    if registry.dir().join(KEYS_FILE).is_file() {
+        for (k, digest) in KeyStore::open(&registry.dir().join(KEYS_FILE))?.export()? {
+            w.other(&json!({
+                "type": "api_key", "id": k.id, "name": k.name, "role": k.role.code(),
+                "certified": k.certified, "source": k.source, "authority": k.authority,
+                "created_at": k.created_at, "revoked": k.revoked, "secret_sha256": hex(&digest),
+            }))?;
+            keys += 1;
+        }
+    }
+    let mut disclosures = 0;
+    if registry.dir().join(ACCOUNTING_FILE).is_file() {
+        let accounting = Accounting::open(&registry.dir().join(ACCOUNTING_FILE))?;
+        disclosures = accounting.for_each(|d| {
+            w.other(&json!({
+                "type": "disclosure", "ssn": d.ssn, "at": d.at_ms, "key_id": d.key_id,
+                "to": d.key_name, "purpose": d.purpose, "fields": d.fields,
+            }))
+        })?;
+    }
+    w.finish()?;
+    println!(
+        "dumped {events} events, {} checkpoints, {keys} API keys and {disclosures} disclosures{} to {}",
+        header.checkpoints.len(),
+        if args.with_secrets {
+            ", with the log's secret keys"
+        } else {
+            ""
+        },
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn api_key(v: &Value, line: u64) -> Result<(ApiKey, [u8; 32])> {
+    let text = |f: &str| v[f].as_str().map(str::to_owned);
+    let digest = text("secret_sha256")
+        .filter(|h| h.len() == 64)
+        .and_then(|h| {
+            (0..32)
+                .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).ok())
+                .collect::<Option<Vec<u8>>>()
+        })
+        .with_context(|| format!("line {line}: \"secret_sha256\" is not 64 hex digits"))?;
+    let key = ApiKey {
+        id: v["id"]
+            .as_i64()
+            .with_context(|| format!("line {line}: no \"id\""))?,
+        name: text("name").with_context(|| format!("line {line}: no \"name\""))?,
+        role: text("role")
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("line {line}: {e}"))?,
+        certified: v["certified"].as_bool().unwrap_or(false),
+        source: text("source"),
+        authority: text("authority"),
+        created_at: v["created_at"].as_i64().unwrap_or(0),
+        revoked: v["revoked"].as_bool().unwrap_or(false),
+    };
+    Ok((key, digest.try_into().expect("32 bytes")))
+}
+
+pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
+    let name = args.input.display().to_string();
+    let open = || -> Result<DumpReader<BufReader<File>>> {
+        let file = File::open(&args.input).with_context(|| format!("cannot open {name}"))?;
+        DumpReader::new(BufReader::new(file)).with_context(|| format!("{name}: not a dump"))
+    };
+    // A first pass checks the whole file against its trailer: a cut or altered dump is refused
+    // before anything is stored.
+    let mut check = open()?;
+    while check.next_record().with_context(|| name.clone())?.is_some() {}
+    let mut r = open()?;
+    let header = r.header.clone();
+    if args.data.exists() && std::fs::read_dir(&args.data)?.next().is_some() {
+        bail!(
+            "{} is not empty: restore into a new data folder",
+            args.data.display()
+        );
+    }
+    // Secrets from the dump, or from the data folder the registry came from.
+    let mut secrets = Vec::new();
+    let mut pending = Vec::new();
+    if !header.secrets {
+        let Some(from) = &args.keys_from else {
+            bail!(
+                "{name} holds no secret keys (dumped without --with-secrets): give --keys-from DIR, a data folder with the registry's log keys"
+            );
+        };
+        secrets = dmf_registry::log::read_secrets(from)?;
+    }
+    let store: Arc<dyn EventStore> = match args.database.as_deref() {
+        None => {
+            std::fs::create_dir_all(&args.data)?;
+            Arc::new(SqliteStore::open(
+                &args.data.join(dmf_registry::STORE_FILE),
+            )?)
+        }
+        Some(url) => crate::backend::postgres_store(url)?,
+    };
+    let head = store.head()?;
+    if head > 0 {
+        bail!("the target store already holds {head} events: restore into an empty one");
+    }
+    let bar = crate::progress::bar(header.events, "events", quiet);
+    // The log folder (keys, checkpoints) is made before the first event is stored; a dump
+    // with secrets carries them ahead of its events.
+    let mut registry: Option<Registry> = None;
+    let adopt = |secrets: &[(String, String)]| -> Result<Registry> {
+        dmf_registry::log::restore(&args.data, &header.key, secrets, &header.checkpoints)?;
+        Ok(Registry::adopt(&args.data, store.clone())?)
+    };
+    let mut batch: Vec<NewEvent> = Vec::new();
+    let mut expected = 1;
+    let flush = |batch: &mut Vec<NewEvent>, expected: &mut u64| -> Result<()> {
+        for a in store.append(batch)? {
+            if a != Appended::New(*expected) {
+                bail!(
+                    "event {expected} was stored as {a:?}: the dump's events are not one gap-free sequence"
+                );
+            }
+            *expected += 1;
+        }
+        batch.clear();
+        bar.set_position(*expected - 1);
+        Ok(())
+    };
+    while let Some(rec) = r.next_record().with_context(|| name.clone())? {
+        match rec {
+            Record::Event(e) => {
+                if registry.is_none() {
+                    registry = Some(adopt(&secrets)?);
+                }
+                let want = expected + batch.len() as u64;
+                if e.seq != want {
+                    bail!(
+                        "{name}: line {}: event {} is out of order (expected {want})",
+                        r.line(),
+                        e.seq
+                    );
+                }
+                batch.push(to_new(&e));
+                if batch.len() == 10_000 {
+                    flush(&mut batch, &mut expected)?;
+                }
+            }
+            Record::Secret { file, text } => secrets.push((file, text)),
+            Record::Other(v) => pending.push((r.line(), v)),
+        }
+    }
+    flush(&mut batch, &mut expected)?;
+    bar.finish_and_clear();
+    let events = expected - 1;
+    if events != header.events {
+        bail!(
+            "{name}: the header promises {} events, the dump holds {events}",
+            header.events
+        );
+    }
+    let registry = match registry {
+        Some(r) => r,
+        None => adopt(&secrets)?,
+    };
+    registry.sign_now()?;
+    let keys = KeyStore::open(&args.data.join(KEYS_FILE))?;
+    let accounting = Accounting::open(&args.data.join(ACCOUNTING_FILE))?;
+    let (mut n_keys, mut disclosures) = (0, Vec::new());
+    for (line, v) in pending {
+        match v["type"].as_str() {
+            Some("api_key") => {
+                let (key, digest) = api_key(&v, line).with_context(|| name.clone())?;
+                keys.import(&key, &digest)?;
+                n_keys += 1;
+            }
+            Some("disclosure") => disclosures.push(Disclosure {
+                ssn: v["ssn"]
+                    .as_u64()
+                    .and_then(|s| u32::try_from(s).ok())
+                    .with_context(|| format!("{name}: line {line}: no \"ssn\""))?,
+                at_ms: v["at"].as_i64().unwrap_or(0),
+                key_id: v["key_id"].as_i64().unwrap_or(0),
+                key_name: v["to"].as_str().unwrap_or_default().to_owned(),
+                purpose: v["purpose"].as_str().unwrap_or_default().to_owned(),
+                fields: v["fields"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect(),
+            }),
+            other => bail!("{name}: line {line}: unknown record type {other:?}"),
+        }
+    }
+    let n_disclosures = disclosures.len();
+    accounting.record_many(disclosures);
+    accounting.flush()?;
+    println!(
+        "restored {events} events, {} checkpoints, {n_keys} API keys and {n_disclosures} disclosures into {}{}",
+        header.checkpoints.len(),
+        args.data.display(),
+        args.database
+            .as_deref()
+            .map(|u| format!(" (events in {})", crate::backend::redact(u)))
+            .unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
