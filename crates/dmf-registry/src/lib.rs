@@ -357,7 +357,10 @@ impl Registry {
             let hashes = leaf_hashes(log.leaf_key(), &refs)?;
             log.append(&hashes)?;
         }
-        log.sign()?;
+        // A tree already signed at this size is not signed again.
+        if log.signed_size() != Some(log.size()) {
+            log.sign()?;
+        }
         Ok(())
     }
 

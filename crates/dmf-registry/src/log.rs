@@ -373,6 +373,11 @@ impl LogWriter {
         self.frontier.size()
     }
 
+    /// The size of the last checkpoint signed, if any.
+    pub fn signed_size(&self) -> Option<u64> {
+        self.last.as_ref().map(|c| c.size)
+    }
+
     pub fn leaf_key(&self) -> &LeafKey {
         &self.leaf_key
     }

@@ -676,6 +676,8 @@ async fn log_inclusion(
     let Query(q) = q.map_err(query_error)?;
     let registry = app.registry.clone();
     let proof = blocking(move || {
+        // A node of a shared store brings its tree files up to the store first.
+        registry.sign_pending(true).map_err(ApiError::internal)?;
         dmf_registry::publish::prove(&registry, q.seq, q.size).map_err(registry_error)
     })
     .await?;
@@ -690,7 +692,9 @@ async fn log_consistency(
 ) -> Result<Json, ApiError> {
     let Query(q) = q.map_err(query_error)?;
     let dir = app.dir.clone();
+    let registry = app.registry.clone();
     let proof = blocking(move || {
+        registry.sign_pending(true).map_err(ApiError::internal)?;
         dmf_registry::publish::consistency(&dir, q.from, q.to).map_err(registry_error)
     })
     .await?;

@@ -100,8 +100,12 @@ pub async fn feed(
         if head > at {
             let app2 = app.clone();
             let today = app.today();
+            // Never past this node's own head: with a shared store, other nodes' events may
+            // be stored already but not yet in this node's index, and a cursor beyond the
+            // head would be refused on the next request.
+            let limit = PAGE_EVENTS.min((head - at) as usize);
             let changes = blocking(move || {
-                distribution::changes(&app2.registry, at, PAGE_EVENTS, audience, today)
+                distribution::changes(&app2.registry, at, limit, audience, today)
                     .map_err(ApiError::internal)
             })
             .await?;
@@ -238,8 +242,9 @@ pub async fn updates(
     let (cursor, records) = blocking(move || {
         let mut records = Vec::new();
         let mut cursor = q.since;
-        loop {
-            let page = distribution::changes(&app2.registry, cursor, PAGE_EVENTS, audience, today)
+        while cursor < head {
+            let limit = PAGE_EVENTS.min((head - cursor) as usize);
+            let page = distribution::changes(&app2.registry, cursor, limit, audience, today)
                 .map_err(ApiError::internal)?;
             if page.cursor == cursor {
                 return Ok((cursor, records));
@@ -247,6 +252,7 @@ pub async fn updates(
             cursor = page.cursor;
             records.extend(page.records);
         }
+        Ok((cursor, records))
     })
     .await?;
     app.workflow

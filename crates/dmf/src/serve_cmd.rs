@@ -199,6 +199,9 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    // The last handle to the app is dropped after the runtime: a database client's connections
+    // may not be closed from inside it.
+    let keep = app.clone();
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
@@ -212,6 +215,8 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         dmf_server::serve(app, listener, shutdown_signal()).await?;
         anyhow::Ok(())
     })?;
+    drop(runtime);
+    drop(keep);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -38,14 +38,39 @@ impl Server {
     }
 
     fn with(config: Config) -> Server {
+        Server::build(config, None)
+    }
+
+    /// A server whose events live in the PostgreSQL database at `url` (migrated).
+    fn on_postgres(url: &str) -> Server {
+        Server::build(
+            Config {
+                today: Some("2026-11-23".parse().unwrap()),
+                ..Config::default()
+            },
+            Some(url),
+        )
+    }
+
+    fn build(config: Config, database: Option<&str>) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let registry = Registry::init(&data, Some("dmf.test/registry")).unwrap();
+        let store = || -> Arc<dyn dmf_store::EventStore> {
+            Arc::new(dmf_postgres::PgStore::connect(database.unwrap()).unwrap())
+        };
+        let registry = match database {
+            None => Registry::init(&data, Some("dmf.test/registry")).unwrap(),
+            Some(_) => Registry::init_with(&data, Some("dmf.test/registry"), store()).unwrap(),
+        };
         let people = dir.path().join("people.csv");
         std::fs::write(&people, PEOPLE).unwrap();
         dmf_registry::import_file(&registry, &people, config.today.unwrap(), 0, &|_| {}).unwrap();
         drop(registry);
-        let app = Arc::new(App::open(&data, config).unwrap());
+        let registry = match database {
+            None => Registry::open(&data).unwrap(),
+            Some(_) => Registry::open_with(&data, store()).unwrap(),
+        };
+        let app = Arc::new(App::with_registry(registry, config).unwrap());
         let mut keys = HashMap::new();
         for (name, role, source, authority) in [
             ("identity", Role::Identity, None, None),
@@ -84,6 +109,8 @@ impl Server {
                 .enable_all()
                 .build()
                 .unwrap();
+            // The last handle is dropped outside the runtime (a database client may not be).
+            let keep = app.clone();
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
@@ -93,6 +120,8 @@ impl Server {
                 .await
                 .unwrap();
             });
+            drop(rt);
+            drop(keep);
         });
         let addr = addr_rx.recv().unwrap();
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -538,6 +567,54 @@ fn the_public_log_is_served_and_verifies() {
     assert_eq!(status, 200);
     assert!(text.contains("dmf_log_tree_size 5"), "{text}");
     assert!(text.contains("dmf_submissions_accepted_total 1"), "{text}");
+}
+
+/// Another node's write is in the shared store before this node's index has it: the feed
+/// never hands out a cursor beyond this node's head (the next request would be refused).
+#[test]
+fn a_node_behind_the_shared_store_keeps_feed_cursors_within_its_head() {
+    let Some(pg) = dmf_postgres::testing::server() else {
+        return;
+    };
+    let db = pg.migrated();
+    let s = Server::on_postgres(&db.url);
+    let (_, health) = s.get_json("/healthz", None);
+    let head = health["events"].as_u64().unwrap();
+    // Another node: a second registry handle on the same database and data folder.
+    let other = Registry::open_with(
+        &s.data,
+        Arc::new(dmf_postgres::PgStore::connect(&db.url).unwrap()),
+    )
+    .unwrap();
+    let (ssn, first, last, dob) = ALICE;
+    let report = dmf_registry::parse_line(
+        &format!(
+            r#"{{"type":"death_report","ssn":"{ssn}","first":"{first}","last":"{last}","dob":"{dob}","dod":"2026-11-20","source":"state","evidence":"EDRS-1"}}"#
+        ),
+        "2026-11-23".parse().unwrap(),
+    )
+    .unwrap();
+    other.submit(vec![report], 0).unwrap();
+    assert_eq!(other.store().head().unwrap(), head + 1);
+    // From a cursor behind this node's head, so that the node reads the store.
+    let (status, page) = s.get_json(
+        &format!("/v1/feed?after={}&wait=0", head - 1),
+        Some("benefits"),
+    );
+    assert_eq!(status, 200, "{page}");
+    let cursor = page["cursor"].as_u64().unwrap();
+    assert_eq!(cursor, head, "{page}");
+    let (status, page) = s.get_json(&format!("/v1/feed?after={cursor}&wait=0"), Some("benefits"));
+    assert_eq!(status, 200, "{page}");
+    let (status, text) = s.get(
+        &format!("/v1/files/updates?since={}", head - 1),
+        Some("benefits"),
+    );
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        !text.contains(ALICE.0),
+        "not yet in this node's index: {text}"
+    );
 }
 
 #[test]
