@@ -7,7 +7,7 @@ use std::fmt;
 use dmf_store::{Appended, EventStore, NewEvent, Seq, StoreError, StoredEvent};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{FromSql, ToSql, Type};
-use postgres::{Client, NoTls, Row, Transaction};
+use postgres::{NoTls, Row, Transaction};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 
@@ -48,9 +48,10 @@ impl fmt::Debug for PgStore {
     }
 }
 
-/// The signer lock, held on its own connection until dropped.
+/// The signer lock, held on a pooled connection until dropped (unlocked then; if the process
+/// dies, the connection closes and the server releases the lock).
 pub struct PgLock {
-    client: Client,
+    client: PooledConnection<Manager>,
     target: Target,
 }
 
@@ -133,7 +134,7 @@ impl PgStore {
 
     /// Waits until this process is the log signer; the lock holds until the result is dropped.
     pub fn writer_lock(&self) -> Result<PgLock, PgError> {
-        let mut client = self.target.connect()?;
+        let mut client = self.conn()?;
         client
             .execute_typed("SELECT pg_advisory_lock($1)", &[(&SIGNER_LOCK, Type::INT8)])
             .map_err(PgError::query("take the signer lock"))?;
@@ -145,7 +146,7 @@ impl PgStore {
 
     /// Becomes the log signer if no other session is; `None` if one is.
     pub fn try_writer_lock(&self) -> Result<Option<PgLock>, PgError> {
-        let mut client = self.target.connect()?;
+        let mut client = self.conn()?;
         let taken: bool = client
             .query_typed_one(
                 "SELECT pg_try_advisory_lock($1)",
