@@ -3,7 +3,7 @@
 //! it, the identity API answers alive and the letter verifies; self-approval and forms without
 //! a CSRF token are refused. Screenshots of each page are saved under the target folder.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -11,7 +11,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::browser::Browser;
-use super::serve::{eventually, key, spawn};
+use super::serve::{eventually, key, serve, spawn};
 use super::{dmf, s, stderr};
 
 const TODAY: &str = "2026-11-23";
@@ -85,24 +85,7 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     create_user(d, "carol", "caseworker", "carol-password-1");
     create_user(d, "sam", "supervisor", "sam-password-12");
 
-    let mut server = spawn(&[
-        "serve",
-        "--data",
-        d,
-        "--listen",
-        "127.0.0.1:0",
-        "--today",
-        TODAY,
-    ]);
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let (_server, base) = serve(d, &["--today", TODAY]);
     let mirror_dir = dir.path().join("mirror");
     let _mirror = spawn(&[
         "mirror",

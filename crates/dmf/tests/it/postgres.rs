@@ -3,7 +3,6 @@
 //! PostgreSQL that audits clean against the old checkpoint. The server comes from
 //! `DMF_TEST_DATABASE_URL` (default: the local one); each test gets its own database.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -11,7 +10,7 @@ use std::time::{Duration, Instant};
 use dmf_postgres::testing::{TestDb, server};
 use serde_json::{Value, json};
 
-use super::serve::{Running, eventually, key};
+use super::serve::{eventually, key, serve};
 use super::{dmf, s, stderr, stdout};
 
 const TODAY: &str = "2026-11-23";
@@ -171,37 +170,6 @@ fn writers_in_several_processes_share_one_gap_free_sequence() {
     assert!(v.contains("\"deceased\":true"), "{v}");
 }
 
-fn serve(data: &str, url: &str) -> (Running, String) {
-    let mut child = Running(
-        Command::new(env!("CARGO_BIN_EXE_dmf"))
-            .args([
-                "serve",
-                "--data",
-                data,
-                "--database",
-                url,
-                "--listen",
-                "127.0.0.1:0",
-                "--today",
-                TODAY,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_owned();
-    (child, base)
-}
-
 #[test]
 fn two_nodes_over_one_database_answer_each_others_writes() {
     let Some(server) = server() else { return };
@@ -213,8 +181,8 @@ fn two_nodes_over_one_database_answer_each_others_writes() {
     let reporter = key(d, "state-reporter", "reporter", &["--source", "state"]);
     // A state's report is verified on receipt and, by law, seen only by benefit programs.
     let benefits = key(d, "pension-fund", "benefits", &[]);
-    let (_a, node_a) = serve(d, &db.url);
-    let (_b, node_b) = serve(d, &db.url);
+    let (_a, node_a) = serve(d, &["--database", &db.url, "--today", TODAY]);
+    let (_b, node_b) = serve(d, &["--database", &db.url, "--today", TODAY]);
     let http: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_idle_connections(0)
@@ -420,34 +388,23 @@ fn an_embedded_registry_dumped_and_restored_into_postgres_audits_clean() {
 
     // A dump cut short, or with one event changed, is refused and leaves nothing half-loaded.
     let lines: Vec<&str> = text.lines().collect();
-    let cut = dir.path().join("cut.dump");
-    std::fs::write(&cut, lines[..lines.len() / 2].join("\n") + "\n").unwrap();
-    let out = dmf(&[
-        "restore",
-        "--in",
-        s(&cut),
-        "--data",
-        s(&dir.path().join("r3")),
-        "--keys-from",
-        d,
-    ]);
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("cut short"), "{}", stderr(&out));
-    let altered = dir.path().join("altered.dump");
-    std::fs::write(
-        &altered,
-        text.replacen("\"kind\":\"death_report\"", "\"kind\":\"death_reporT\"", 1),
-    )
-    .unwrap();
-    let out = dmf(&[
-        "restore",
-        "--in",
-        s(&altered),
-        "--data",
-        s(&dir.path().join("r4")),
-        "--keys-from",
-        d,
-    ]);
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("altered"), "{}", stderr(&out));
+    let cut = lines[..lines.len() / 2].join("\n") + "\n";
+    let altered = text.replacen("\"kind\":\"death_report\"", "\"kind\":\"death_reporT\"", 1);
+    for (name, content, expect) in [("cut", cut, "cut short"), ("altered", altered, "altered")] {
+        let file = dir.path().join(format!("{name}.dump"));
+        std::fs::write(&file, content).unwrap();
+        let target = dir.path().join(format!("restored-{name}"));
+        let out = dmf(&[
+            "restore",
+            "--in",
+            s(&file),
+            "--data",
+            s(&target),
+            "--keys-from",
+            d,
+        ]);
+        assert!(!out.status.success(), "{name}");
+        assert!(stderr(&out).contains(expect), "{name}: {}", stderr(&out));
+        assert!(!target.exists(), "{name}: nothing stored");
+    }
 }

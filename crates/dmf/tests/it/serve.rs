@@ -30,6 +30,23 @@ pub fn spawn(args: &[&str]) -> Running {
     )
 }
 
+/// `dmf serve` on a free port of 127.0.0.1 with `args` added: the process and its base URL.
+pub fn serve(data: &str, args: &[&str]) -> (Running, String) {
+    let mut all = vec!["serve", "--data", data, "--listen", "127.0.0.1:0"];
+    all.extend(args);
+    let mut server = spawn(&all);
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("not serving: {line:?}"))
+        .to_owned();
+    (server, base)
+}
+
 pub fn key(data: &str, name: &str, role: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "keys", "create", "--data", data, "--name", name, "--role", role, "--json",
@@ -76,24 +93,7 @@ fn a_correction_reaches_a_running_mirror_and_is_acknowledged() {
     let caseworker = key(d, "cw-1", "caseworker", &[]);
     let supervisor = key(d, "cw-2", "caseworker", &[]);
 
-    let mut server = spawn(&[
-        "serve",
-        "--data",
-        d,
-        "--listen",
-        "127.0.0.1:0",
-        "--today",
-        "2026-11-23",
-    ]);
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let (_server, base) = serve(d, &["--today", "2026-11-23"]);
 
     let mirror_dir = dir.path().join("mirror");
     let _mirror = spawn(&[
