@@ -38,7 +38,7 @@ use postgres::{Client, Config, NoTls};
 
 pub use listen::{Listener, listen};
 pub use migrations::{SCHEMA_VERSION, migrate};
-pub use store::{PgLock, PgStore};
+pub use store::{PgLock, PgStore, Pool};
 
 /// The channel on which appends announce the new head.
 pub const NOTIFY_CHANNEL: &str = "dmf_events";

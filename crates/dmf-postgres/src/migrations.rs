@@ -25,6 +25,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "checkpoints",
         sql: include_str!("../migrations/0002_checkpoints.sql"),
     },
+    Migration {
+        version: 3,
+        name: "service",
+        sql: include_str!("../migrations/0003_service.sql"),
+    },
 ];
 
 /// The schema version this binary writes and reads.

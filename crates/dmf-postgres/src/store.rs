@@ -8,13 +8,17 @@ use dmf_store::{Appended, EventStore, NewEvent, Seq, StoreError, StoredEvent};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{FromSql, ToSql, Type};
 use postgres::{NoTls, Row, Transaction};
-use r2d2::{Pool, PooledConnection};
+use r2d2::PooledConnection;
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::migrations::check_version;
 use crate::{NOTIFY_CHANNEL, PgError, Target, lock_key};
 
 type Manager = PostgresConnectionManager<NoTls>;
+
+/// A pool of connections to a migrated database, shared with the service's other stores (API
+/// keys, accounting, workflow, console users).
+pub type Pool = r2d2::Pool<Manager>;
 
 /// Held by the one append in progress across all processes, for gap-free numbering.
 const APPEND_LOCK: i64 = lock_key(b"dmf:evts");
@@ -36,7 +40,7 @@ const COLUMNS: &str = "seq, kind, subject, idempotency_key, recorded_at, body";
 
 /// An event store in a PostgreSQL database migrated by [`crate::migrate`].
 pub struct PgStore {
-    pool: Pool<Manager>,
+    pool: Pool,
     target: Target,
 }
 
@@ -114,7 +118,7 @@ impl PgStore {
         let mut client = target.connect()?;
         check_version(&mut client, &target)?;
         drop(client);
-        let pool = Pool::builder()
+        let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .build(PostgresConnectionManager::new(target.config.clone(), NoTls))
@@ -123,6 +127,11 @@ impl PgStore {
                 source,
             })?;
         Ok(PgStore { pool, target })
+    }
+
+    /// The store's connection pool, for the service's other tables in the same database.
+    pub fn pool(&self) -> Pool {
+        self.pool.clone()
     }
 
     fn conn(&self) -> Result<PooledConnection<Manager>, PgError> {

@@ -1,18 +1,25 @@
 //! Disclosure accounting: every disclosure of a person's record is queued in memory and written
-//! to SQLite by one background thread, so that answering a request never waits on disk.
+//! by one background thread, to a SQLite file or to PostgreSQL (where every node on the
+//! database writes and reads one shared accounting), so that answering a request never waits on
+//! disk.
 //!
 //! Durability: the file is in WAL mode with `synchronous=FULL`, so every committed batch is
-//! fsynced; [`Accounting::flush`] returns once the batches holding everything queued before it
-//! are committed.
+//! fsynced (on PostgreSQL, as durable as the server's `synchronous_commit` makes a commit);
+//! [`Accounting::flush`] returns once the batches holding everything queued before it are
+//! committed.
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::Type;
 use rusqlite::{Connection, params};
+
+use crate::pg::{outside_runtime, with_causes as pg_message};
 
 /// Version of the schema below; a file of another version is refused, not guessed at.
 const SCHEMA_VERSION: i64 = 1;
@@ -76,6 +83,28 @@ fn read_error(e: rusqlite::Error) -> AccountingError {
     AccountingError::Read(e.to_string())
 }
 
+fn pg_read(e: postgres::Error) -> AccountingError {
+    AccountingError::Read(pg_message(&e))
+}
+
+/// Runs `f` on a connection from `pool`, outside the async runtime.
+fn read_pg<T>(
+    pool: &dmf_postgres::Pool,
+    f: impl FnOnce(&mut postgres::Client) -> Result<T, AccountingError>,
+) -> Result<T, AccountingError> {
+    outside_runtime(|| {
+        let mut conn = pool
+            .get()
+            .map_err(|e| AccountingError::Read(format!("no connection to PostgreSQL: {e}")))?;
+        f(&mut conn)
+    })
+}
+
+/// What the accounting is called in messages when it is in PostgreSQL.
+const PG_PLACE: &str = "PostgreSQL table disclosures";
+
+const PG_COLUMNS: &str = "ssn, at_ms, key_id, key_name, purpose, fields";
+
 /// What the callers and the writer share.
 #[derive(Default)]
 struct Queue {
@@ -109,19 +138,27 @@ impl Queue {
     }
 }
 
-/// The accounting of disclosures in one SQLite file, with its background writer.
+/// Where disclosures are read back from; the writer thread has its own connection.
+enum Reader {
+    Sqlite(Mutex<Connection>),
+    Postgres(dmf_postgres::Pool),
+}
+
+/// The accounting of disclosures in a SQLite file or a PostgreSQL database, with its
+/// background writer.
 pub struct Accounting {
-    path: PathBuf,
+    /// The file's path, or [`PG_PLACE`]; for messages.
+    place: String,
     queue: Arc<Queue>,
     writer: Option<JoinHandle<()>>,
-    reader: Mutex<Connection>,
+    reader: Reader,
 }
 
 impl fmt::Debug for Accounting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.queue.lock();
         f.debug_struct("Accounting")
-            .field("path", &self.path)
+            .field("place", &self.place)
             .field("queued", &st.queued)
             .field("durable", &st.durable)
             .finish()
@@ -136,7 +173,7 @@ impl Accounting {
             path: shown.clone(),
             reason: e.to_string(),
         };
-        let writer =
+        let mut writer =
             dmf_store::open_versioned(path, SCHEMA, SCHEMA_VERSION).map_err(|e| match e {
                 dmf_store::VersionedError::Open(reason) => AccountingError::Open {
                     path: shown.clone(),
@@ -153,20 +190,65 @@ impl Accounting {
         reader
             .busy_timeout(Duration::from_secs(30))
             .map_err(open_error)?;
+        Accounting::start(shown, Reader::Sqlite(Mutex::new(reader)), move |batch| {
+            write_batch(&mut writer, batch).map_err(|e| e.to_string())
+        })
+    }
+
+    /// Keeps the accounting in the `disclosures` table of a database migrated by
+    /// [`dmf_postgres::migrate`], shared by every node on it, and starts the writer.
+    pub fn on_postgres(pool: dmf_postgres::Pool) -> Result<Accounting, AccountingError> {
+        // Checked now, so that an unreachable server or a missing table is reported at start
+        // rather than by a writer retrying forever.
+        outside_runtime(|| {
+            let mut conn = pool
+                .get()
+                .map_err(|e| format!("no connection to PostgreSQL: {e}"))?;
+            conn.batch_execute("SELECT 1 FROM disclosures LIMIT 0")
+                .map_err(|e| pg_message(&e))
+        })
+        .map_err(|reason| AccountingError::Open {
+            path: PG_PLACE.to_owned(),
+            reason,
+        })?;
+        let writer_pool = pool.clone();
+        // The writer keeps one connection from the pool, and takes a fresh one once it breaks.
+        let mut held = None;
+        Accounting::start(PG_PLACE.to_owned(), Reader::Postgres(pool), move |batch| {
+            let mut conn = match held.take() {
+                Some(conn) => conn,
+                None => writer_pool
+                    .get()
+                    .map_err(|e| format!("no connection to PostgreSQL: {e}"))?,
+            };
+            let written = write_pg_batch(&mut conn, batch);
+            if !conn.is_closed() {
+                held = Some(conn);
+            }
+            written
+        })
+    }
+
+    /// Starts the writer thread, which hands each batch to `write`.
+    fn start(
+        place: String,
+        reader: Reader,
+        write: impl FnMut(&[Disclosure]) -> Result<(), String> + Send + 'static,
+    ) -> Result<Accounting, AccountingError> {
         let queue = Arc::new(Queue::default());
         let shared = Arc::clone(&queue);
         let handle = std::thread::Builder::new()
             .name("dmf-accounting".into())
-            .spawn(move || write_loop(writer, &shared))
+            .spawn(move || write_loop(&shared, write))
             .map_err(|e| AccountingError::Open {
-                path: shown.clone(),
+                path: place.clone(),
                 reason: format!("cannot start the writer thread: {e}"),
             })?;
         Ok(Accounting {
-            path: path.to_owned(),
+            place,
             queue,
             writer: Some(handle),
-            reader: Mutex::new(reader),
+            reader,
         })
     }
 
@@ -231,7 +313,28 @@ impl Accounting {
     /// disclosures.
     pub fn for_person(&self, ssn: u32) -> Result<Vec<Disclosure>, AccountingError> {
         self.flush()?;
-        let conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = match &self.reader {
+            Reader::Sqlite(conn) => conn.lock().unwrap_or_else(PoisonError::into_inner),
+            Reader::Postgres(pool) => {
+                // Too large for the column, so never stored.
+                let Ok(ssn) = i32::try_from(ssn) else {
+                    return Ok(Vec::new());
+                };
+                return read_pg(pool, |c| {
+                    c.query_typed(
+                        &format!(
+                            "SELECT {PG_COLUMNS} FROM disclosures WHERE ssn = $1
+                             ORDER BY at_ms, seq"
+                        ),
+                        &[(&ssn, Type::INT4)],
+                    )
+                    .map_err(pg_read)?
+                    .iter()
+                    .map(pg_disclosure)
+                    .collect()
+                });
+            }
+        };
         let mut stmt = conn
             .prepare_cached(
                 "SELECT ssn, at_ms, key_id, key_name, purpose, fields FROM disclosures
@@ -247,11 +350,7 @@ impl Accounting {
                     key_id: r.get(2)?,
                     key_name: r.get(3)?,
                     purpose: r.get(4)?,
-                    fields: if fields.is_empty() {
-                        Vec::new()
-                    } else {
-                        fields.split(',').map(str::to_owned).collect()
-                    },
+                    fields: split_fields(&fields),
                 })
             })
             .map_err(read_error)?;
@@ -264,7 +363,28 @@ impl Accounting {
         mut each: impl FnMut(Disclosure) -> std::io::Result<()>,
     ) -> Result<u64, AccountingError> {
         self.flush()?;
-        let conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let passed_on =
+            |e: std::io::Error| AccountingError::Read(format!("cannot pass a disclosure on: {e}"));
+        let conn = match &self.reader {
+            Reader::Sqlite(conn) => conn.lock().unwrap_or_else(PoisonError::into_inner),
+            Reader::Postgres(pool) => {
+                return read_pg(pool, |c| {
+                    // Streamed, not collected: a dump reads every disclosure ever recorded.
+                    let mut rows = c
+                        .query_raw(
+                            &format!("SELECT {PG_COLUMNS} FROM disclosures ORDER BY seq"),
+                            std::iter::empty::<i32>(),
+                        )
+                        .map_err(pg_read)?;
+                    let mut n = 0;
+                    while let Some(row) = rows.next().map_err(pg_read)? {
+                        each(pg_disclosure(&row)?).map_err(passed_on)?;
+                        n += 1;
+                    }
+                    Ok(n)
+                });
+            }
+        };
         let mut stmt = conn
             .prepare("SELECT ssn, at_ms, key_id, key_name, purpose, fields FROM disclosures ORDER BY seq")
             .map_err(read_error)?;
@@ -278,13 +398,9 @@ impl Accounting {
                 key_id: r.get(2).map_err(read_error)?,
                 key_name: r.get(3).map_err(read_error)?,
                 purpose: r.get(4).map_err(read_error)?,
-                fields: if fields.is_empty() {
-                    Vec::new()
-                } else {
-                    fields.split(',').map(str::to_owned).collect()
-                },
+                fields: split_fields(&fields),
             })
-            .map_err(|e| AccountingError::Read(format!("cannot pass a disclosure on: {e}")))?;
+            .map_err(passed_on)?;
             n += 1;
         }
         Ok(n)
@@ -293,7 +409,27 @@ impl Accounting {
     /// Disclosures per purpose, by purpose; flushes first.
     pub fn counts(&self) -> Result<Vec<(String, u64)>, AccountingError> {
         self.flush()?;
-        let conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = match &self.reader {
+            Reader::Sqlite(conn) => conn.lock().unwrap_or_else(PoisonError::into_inner),
+            Reader::Postgres(pool) => {
+                return read_pg(pool, |c| {
+                    // Byte order, as SQLite sorts, whatever the database's collation.
+                    let rows = c
+                        .query_typed(
+                            "SELECT purpose, count(*) FROM disclosures GROUP BY purpose
+                             ORDER BY purpose COLLATE \"C\"",
+                            &[],
+                        )
+                        .map_err(pg_read)?;
+                    rows.iter()
+                        .map(|r| {
+                            let n: i64 = r.try_get(1).map_err(pg_read)?;
+                            Ok((r.try_get(0).map_err(pg_read)?, n.unsigned_abs()))
+                        })
+                        .collect()
+                });
+            }
+        };
         let mut stmt = conn
             .prepare_cached(
                 "SELECT purpose, COUNT(*) FROM disclosures GROUP BY purpose ORDER BY purpose",
@@ -317,7 +453,7 @@ impl Drop for Accounting {
         if let Some(handle) = self.writer.take()
             && handle.join().is_err()
         {
-            tracing::error!(path = %self.path.display(), "the accounting writer panicked");
+            tracing::error!(place = %self.place, "the accounting writer panicked");
         }
     }
 }
@@ -334,7 +470,7 @@ impl Drop for WriterGone<'_> {
     }
 }
 
-fn write_loop(mut conn: Connection, q: &Queue) {
+fn write_loop(q: &Queue, mut write: impl FnMut(&[Disclosure]) -> Result<(), String>) {
     let _gone = WriterGone(q);
     loop {
         let batch: Vec<Disclosure> = {
@@ -354,7 +490,7 @@ fn write_loop(mut conn: Connection, q: &Queue) {
             }
             batch
         };
-        let written = write_batch(&mut conn, &batch);
+        let written = write(&batch);
         let mut st = q.lock();
         match written {
             Ok(()) => {
@@ -362,8 +498,7 @@ fn write_loop(mut conn: Connection, q: &Queue) {
                 st.error = None;
                 q.committed.notify_all();
             }
-            Err(e) => {
-                let reason = e.to_string();
+            Err(reason) => {
                 q.committed.notify_all();
                 if st.closing {
                     let lost = batch.len() + st.pending.len();
@@ -407,4 +542,67 @@ fn write_batch(conn: &mut Connection, batch: &[Disclosure]) -> rusqlite::Result<
         }
     }
     tx.commit()
+}
+
+/// Writes a batch with one `INSERT` of whole columns: one round trip and, being one statement,
+/// one transaction. The rows go in in order, so `seq` follows the order recorded.
+fn write_pg_batch(conn: &mut postgres::Client, batch: &[Disclosure]) -> Result<(), String> {
+    let mut ssns = Vec::with_capacity(batch.len());
+    let mut at = Vec::with_capacity(batch.len());
+    let mut key_ids = Vec::with_capacity(batch.len());
+    let mut key_names = Vec::with_capacity(batch.len());
+    let mut purposes = Vec::with_capacity(batch.len());
+    let mut fields = Vec::with_capacity(batch.len());
+    for d in batch {
+        // The SSN itself stays out of the message: it would end up in the logs.
+        let ssn = i32::try_from(d.ssn)
+            .map_err(|_| "a disclosure's SSN is too large for the ssn column".to_owned())?;
+        ssns.push(ssn);
+        at.push(d.at_ms);
+        key_ids.push(d.key_id);
+        key_names.push(d.key_name.as_str());
+        purposes.push(d.purpose.as_str());
+        fields.push(d.fields.join(","));
+    }
+    conn.execute_typed(
+        &format!(
+            "INSERT INTO disclosures ({PG_COLUMNS})
+             SELECT {PG_COLUMNS} FROM unnest($1, $2, $3, $4, $5, $6) WITH ORDINALITY
+                 AS batch ({PG_COLUMNS}, n)
+             ORDER BY n"
+        ),
+        &[
+            (&ssns, Type::INT4_ARRAY),
+            (&at, Type::INT8_ARRAY),
+            (&key_ids, Type::INT8_ARRAY),
+            (&key_names, Type::TEXT_ARRAY),
+            (&purposes, Type::TEXT_ARRAY),
+            (&fields, Type::TEXT_ARRAY),
+        ],
+    )
+    .map_err(|e| pg_message(&e))?;
+    Ok(())
+}
+
+fn pg_disclosure(row: &postgres::Row) -> Result<Disclosure, AccountingError> {
+    let ssn: i32 = row.try_get(0).map_err(pg_read)?;
+    let fields: &str = row.try_get(5).map_err(pg_read)?;
+    Ok(Disclosure {
+        ssn: u32::try_from(ssn)
+            .map_err(|_| AccountingError::Read("a disclosure has a negative SSN".to_owned()))?,
+        at_ms: row.try_get(1).map_err(pg_read)?,
+        key_id: row.try_get(2).map_err(pg_read)?,
+        key_name: row.try_get(3).map_err(pg_read)?,
+        purpose: row.try_get(4).map_err(pg_read)?,
+        fields: split_fields(fields),
+    })
+}
+
+/// The field names stored comma-joined, as written.
+fn split_fields(fields: &str) -> Vec<String> {
+    if fields.is_empty() {
+        Vec::new()
+    } else {
+        fields.split(',').map(str::to_owned).collect()
+    }
 }

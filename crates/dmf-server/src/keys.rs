@@ -1,16 +1,20 @@
 //! API keys: who may call the server and in which role, stored as SHA-256 hashes of their
-//! secrets and held in memory so that authenticating a request needs no SQL.
+//! secrets (in a SQLite file, or in PostgreSQL for several nodes) and held in memory so that
+//! authenticating a request needs no SQL.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::{Mutex, PoisonError, RwLock};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::pg::outside_runtime;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dmf_model::DeathSource;
+use postgres::error::SqlState;
+use postgres::types::Type;
 use rusqlite::{Connection, ErrorCode, params};
 use sha2::{Digest, Sha256};
 
@@ -219,16 +223,55 @@ fn hash(secret: &str) -> Hash {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-/// The API keys in one SQLite file, mirrored in memory for [`KeyStore::authenticate`].
+fn pg_storage(e: postgres::Error) -> KeyError {
+    KeyError::Storage(crate::pg::with_causes(&e))
+}
+
+/// Runs `f` on a connection from `pool`, outside the async runtime.
+fn with_pg<T>(
+    pool: &dmf_postgres::Pool,
+    f: impl FnOnce(&mut postgres::Client) -> Result<T, KeyError>,
+) -> Result<T, KeyError> {
+    outside_runtime(|| {
+        let mut conn = pool
+            .get()
+            .map_err(|e| KeyError::Storage(format!("no connection to PostgreSQL: {e}")))?;
+        f(&mut conn)
+    })
+}
+
+/// Where the keys are kept.
+enum Db {
+    /// A SQLite file, shared by the processes of one machine.
+    Sqlite(Mutex<Connection>),
+    /// The `api_keys` table, shared by every node on the database.
+    Postgres(dmf_postgres::Pool),
+}
+
+impl Db {
+    /// Every key, by the hash of its secret.
+    fn load(&self) -> Result<HashMap<Hash, ApiKey>, KeyError> {
+        match self {
+            Db::Sqlite(conn) => load(&conn.lock().unwrap_or_else(PoisonError::into_inner)),
+            Db::Postgres(pool) => with_pg(pool, |c| {
+                Ok(pg_keys(c)?.into_iter().map(|(k, h)| (h, k)).collect())
+            }),
+        }
+    }
+}
+
+/// The API keys in a SQLite file or a PostgreSQL database, mirrored in memory for
+/// [`KeyStore::authenticate`].
 pub struct KeyStore {
-    conn: Mutex<Connection>,
+    db: Db,
     // Keyed by SHA-256 of the secret: a lookup compares hashes, never secrets.
     by_hash: RwLock<HashMap<Hash, ApiKey>>,
-    /// When the keys were last read from the file.
+    /// When the keys were last read. Writes hold it until the map follows them, so that a
+    /// reload that read the keys before a write cannot put the map back to before it.
     loaded: Mutex<Instant>,
 }
 
-/// How often the keys are read again from the file.
+/// How often the keys are read again from the file or database.
 pub const RELOAD_EVERY: Duration = Duration::from_secs(2);
 
 /// Every key in the file, by the hash of its secret.
@@ -252,6 +295,44 @@ fn load(conn: &Connection) -> Result<HashMap<Hash, ApiKey>, KeyError> {
     Ok(by_hash)
 }
 
+/// Every key in the table with the hash of its secret, oldest first.
+fn pg_keys(client: &mut postgres::Client) -> Result<Vec<(ApiKey, Hash)>, KeyError> {
+    let rows = client
+        .query_typed(
+            "SELECT id, name, role, certified, source, authority, created_at, revoked,
+                    secret_sha256 FROM api_keys ORDER BY id",
+            &[],
+        )
+        .map_err(pg_storage)?;
+    rows.iter()
+        .map(|row| {
+            let role: &str = row.try_get(2).map_err(pg_storage)?;
+            let key = ApiKey {
+                id: row.try_get(0).map_err(pg_storage)?,
+                name: row.try_get(1).map_err(pg_storage)?,
+                role: role.parse()?,
+                certified: row.try_get(3).map_err(pg_storage)?,
+                source: row.try_get(4).map_err(pg_storage)?,
+                authority: row.try_get(5).map_err(pg_storage)?,
+                created_at: row.try_get(6).map_err(pg_storage)?,
+                revoked: row.try_get(7).map_err(pg_storage)?,
+            };
+            let digest: &[u8] = row.try_get(8).map_err(pg_storage)?;
+            let digest: Hash = digest.try_into().map_err(|_| {
+                KeyError::Storage(format!("key {:?} has a malformed secret hash", key.name))
+            })?;
+            Ok((key, digest))
+        })
+        .collect()
+}
+
+/// Whether `e` is a violation of the unique constraint named `constraint`.
+fn violates(e: &postgres::Error, constraint: &str) -> bool {
+    e.as_db_error().is_some_and(|db| {
+        *db.code() == SqlState::UNIQUE_VIOLATION && db.constraint() == Some(constraint)
+    })
+}
+
 // Hand-written so that the hashes of secrets never reach a log.
 impl fmt::Debug for KeyStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -260,7 +341,14 @@ impl fmt::Debug for KeyStore {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .len();
-        f.debug_struct("KeyStore").field("keys", &keys).finish()
+        let backend = match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        };
+        f.debug_struct("KeyStore")
+            .field("backend", &backend)
+            .field("keys", &keys)
+            .finish()
     }
 }
 
@@ -279,17 +367,29 @@ impl KeyStore {
                     reason,
                 },
             })?;
-        let by_hash = load(&conn)?;
+        KeyStore::on(Db::Sqlite(Mutex::new(conn)))
+    }
+
+    /// Keeps the keys in the `api_keys` table of a database migrated by
+    /// [`dmf_postgres::migrate`], shared by every node on it: a key created or revoked on one
+    /// node takes effect on the others within [`RELOAD_EVERY`].
+    pub fn on_postgres(pool: dmf_postgres::Pool) -> Result<KeyStore, KeyError> {
+        KeyStore::on(Db::Postgres(pool))
+    }
+
+    fn on(db: Db) -> Result<KeyStore, KeyError> {
+        let by_hash = db.load()?;
         Ok(KeyStore {
-            conn: Mutex::new(conn),
+            db,
             by_hash: RwLock::new(by_hash),
             loaded: Mutex::new(Instant::now()),
         })
     }
 
     /// Reads the keys again, so that keys created or revoked by another process (`dmf keys`
-    /// while `dmf serve` runs) take effect within [`RELOAD_EVERY`].
+    /// while `dmf serve` runs) or another node take effect within [`RELOAD_EVERY`].
     fn reload_if_due(&self, now: Instant) {
+        // Busy means a reload or a write is under way; either leaves the map current.
         let Ok(mut loaded) = self.loaded.try_lock() else {
             return;
         };
@@ -297,11 +397,15 @@ impl KeyStore {
             return;
         }
         *loaded = now;
-        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        match load(&conn) {
+        match self.db.load() {
             Ok(keys) => *self.by_hash.write().unwrap_or_else(PoisonError::into_inner) = keys,
             Err(e) => tracing::warn!(error = %e, "cannot reload API keys; keeping those loaded"),
         }
+    }
+
+    /// Holds off reloads until a write and its update of the map are done.
+    fn writing(&self) -> MutexGuard<'_, Instant> {
+        self.loaded.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
@@ -311,31 +415,61 @@ impl KeyStore {
         getrandom::fill(&mut random).map_err(|e| KeyError::Random(e.to_string()))?;
         let secret = format!("dmf_{}_{}", new.role.code(), URL_SAFE_NO_PAD.encode(random));
         let digest = hash(&secret);
-        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        let inserted = conn.execute(
-            "INSERT INTO keys (name, role, certified, source, authority, secret_sha256, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                new.name,
-                new.role.code(),
-                new.certified,
-                new.source,
-                new.authority,
-                &digest[..],
-                now_ms
-            ],
-        );
-        match inserted {
-            Ok(_) => {}
-            Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
-                if e.code == ErrorCode::ConstraintViolation && msg.contains("keys.name") =>
-            {
-                return Err(KeyError::NameTaken(new.name));
+        let _writing = self.writing();
+        let id = match &self.db {
+            Db::Sqlite(conn) => {
+                let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                let inserted = conn.execute(
+                    "INSERT INTO keys (name, role, certified, source, authority, secret_sha256,
+                                       created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        new.name,
+                        new.role.code(),
+                        new.certified,
+                        new.source,
+                        new.authority,
+                        &digest[..],
+                        now_ms
+                    ],
+                );
+                match inserted {
+                    Ok(_) => conn.last_insert_rowid(),
+                    Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
+                        if e.code == ErrorCode::ConstraintViolation
+                            && msg.contains("keys.name") =>
+                    {
+                        return Err(KeyError::NameTaken(new.name));
+                    }
+                    Err(e) => return Err(storage(e)),
+                }
             }
-            Err(e) => return Err(storage(e)),
-        }
+            Db::Postgres(pool) => with_pg(pool, |c| {
+                let inserted = c.query_typed_one(
+                    "INSERT INTO api_keys (name, role, certified, source, authority,
+                                           secret_sha256, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    &[
+                        (&new.name, Type::TEXT),
+                        (&new.role.code(), Type::TEXT),
+                        (&new.certified, Type::BOOL),
+                        (&new.source, Type::TEXT),
+                        (&new.authority, Type::TEXT),
+                        (&digest.as_slice(), Type::BYTEA),
+                        (&now_ms, Type::INT8),
+                    ],
+                );
+                match inserted {
+                    Ok(row) => row.try_get(0).map_err(pg_storage),
+                    Err(e) if violates(&e, "api_keys_name_key") => {
+                        Err(KeyError::NameTaken(new.name.clone()))
+                    }
+                    Err(e) => Err(pg_storage(e)),
+                }
+            })?,
+        };
         let key = ApiKey {
-            id: conn.last_insert_rowid(),
+            id,
             name: new.name,
             role: new.role,
             certified: new.certified,
@@ -344,7 +478,6 @@ impl KeyStore {
             created_at: now_ms,
             revoked: false,
         };
-        // Updated while the connection is still locked so memory follows the file's order.
         self.by_hash
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -358,7 +491,7 @@ impl KeyStore {
     }
 
     /// As [`KeyStore::authenticate`] at the time `now` (which decides whether the keys are
-    /// read again from the file).
+    /// read again from the file or database).
     pub fn authenticate_at(&self, secret: &str, now: Instant) -> Option<ApiKey> {
         self.reload_if_due(now);
         let digest = hash(secret);
@@ -368,7 +501,13 @@ impl KeyStore {
 
     /// Every key, revoked ones included, oldest first.
     pub fn list(&self) -> Result<Vec<ApiKey>, KeyError> {
-        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = match &self.db {
+            Db::Sqlite(conn) => conn.lock().unwrap_or_else(PoisonError::into_inner),
+            Db::Postgres(pool) => {
+                let keys = with_pg(pool, pg_keys)?;
+                return Ok(keys.into_iter().map(|(k, _)| k).collect());
+            }
+        };
         let mut stmt = conn
             .prepare(
                 "SELECT id, name, role, certified, source, authority, created_at, revoked
@@ -385,8 +524,12 @@ impl KeyStore {
 
     /// Every key with the SHA-256 of its secret (never the secret itself), for a dump.
     pub fn export(&self) -> Result<Vec<(ApiKey, [u8; 32])>, KeyError> {
+        let conn = match &self.db {
+            Db::Sqlite(conn) => conn,
+            Db::Postgres(pool) => return with_pg(pool, pg_keys),
+        };
         let keys = self.list()?;
-        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
         keys.into_iter()
             .map(|k| {
                 let digest: Vec<u8> = conn
@@ -407,38 +550,88 @@ impl KeyStore {
     /// Adds a key as a dump holds it (id, name, role, scope, dates and secret hash), so that
     /// its holder's secret keeps working after a restore.
     pub fn import(&self, key: &ApiKey, secret_sha256: &[u8; 32]) -> Result<(), KeyError> {
-        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        conn.execute(
-            "INSERT INTO keys (id, name, role, certified, source, authority, secret_sha256, created_at, revoked)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                key.id,
-                key.name,
-                key.role.code(),
-                key.certified,
-                key.source,
-                key.authority,
-                &secret_sha256[..],
-                key.created_at,
-                key.revoked
-            ],
-        )
-        .map_err(storage)?;
-        let keys = load(&conn)?;
+        let _writing = self.writing();
+        match &self.db {
+            Db::Sqlite(conn) => {
+                let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                conn.execute(
+                    "INSERT INTO keys (id, name, role, certified, source, authority,
+                                       secret_sha256, created_at, revoked)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![
+                        key.id,
+                        key.name,
+                        key.role.code(),
+                        key.certified,
+                        key.source,
+                        key.authority,
+                        &secret_sha256[..],
+                        key.created_at,
+                        key.revoked
+                    ],
+                )
+                .map_err(storage)?;
+            }
+            Db::Postgres(pool) => with_pg(pool, |c| {
+                let mut tx = c.transaction().map_err(pg_storage)?;
+                tx.execute_typed(
+                    "INSERT INTO api_keys (id, name, role, certified, source, authority,
+                                           secret_sha256, created_at, revoked)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    &[
+                        (&key.id, Type::INT8),
+                        (&key.name, Type::TEXT),
+                        (&key.role.code(), Type::TEXT),
+                        (&key.certified, Type::BOOL),
+                        (&key.source, Type::TEXT),
+                        (&key.authority, Type::TEXT),
+                        (&secret_sha256.as_slice(), Type::BYTEA),
+                        (&key.created_at, Type::INT8),
+                        (&key.revoked, Type::BOOL),
+                    ],
+                )
+                .map_err(pg_storage)?;
+                // The id came from the dump, not the identity: move the identity past it so
+                // that keys created later do not collide with it.
+                tx.batch_execute(
+                    "SELECT setval(pg_get_serial_sequence('api_keys', 'id'),
+                                   (SELECT max(id) FROM api_keys))",
+                )
+                .map_err(pg_storage)?;
+                tx.commit().map_err(pg_storage)
+            })?,
+        }
+        let keys = self.db.load()?;
         *self.by_hash.write().unwrap_or_else(PoisonError::into_inner) = keys;
         Ok(())
     }
 
     /// Revokes the key named `name`; false if there is no such key or it was already revoked.
     pub fn revoke(&self, name: &str) -> Result<bool, KeyError> {
-        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        let changed = conn
-            .execute(
-                "UPDATE keys SET revoked = 1 WHERE name = ?1 AND revoked = 0",
-                [name],
-            )
-            .map_err(storage)?;
-        if changed == 0 {
+        let _writing = self.writing();
+        let changed = match &self.db {
+            Db::Sqlite(conn) => {
+                let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                let updated = conn
+                    .execute(
+                        "UPDATE keys SET revoked = 1 WHERE name = ?1 AND revoked = 0",
+                        [name],
+                    )
+                    .map_err(storage)?;
+                updated > 0
+            }
+            Db::Postgres(pool) => {
+                let updated = with_pg(pool, |c| {
+                    c.execute_typed(
+                        "UPDATE api_keys SET revoked = true WHERE name = $1 AND NOT revoked",
+                        &[(&name, Type::TEXT)],
+                    )
+                    .map_err(pg_storage)
+                })?;
+                updated > 0
+            }
+        };
+        if !changed {
             return Ok(false);
         }
         let mut keys = self.by_hash.write().unwrap_or_else(PoisonError::into_inner);

@@ -16,6 +16,7 @@ mod feed_api;
 pub mod keys;
 mod metrics;
 pub mod openapi;
+mod pg;
 pub mod ratelimit;
 pub mod users;
 pub mod workflow;
@@ -41,6 +42,54 @@ pub const KEYS_FILE: &str = "keys.sqlite";
 pub const ACCOUNTING_FILE: &str = "accounting.sqlite";
 pub const WORKFLOW_FILE: &str = "workflow.sqlite";
 pub const USERS_FILE: &str = "users.sqlite";
+
+/// Where the service keeps its own records: API keys, the disclosure accounting, feed positions
+/// and corrections awaiting approval, console users. Files of the data folder for one node;
+/// tables of the registry's PostgreSQL database when several nodes share it.
+#[derive(Clone)]
+pub enum ServiceDb {
+    Files(PathBuf),
+    Postgres(dmf_postgres::Pool),
+}
+
+impl std::fmt::Debug for ServiceDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServiceDb::Files(dir) => f.debug_tuple("Files").field(dir).finish(),
+            ServiceDb::Postgres(_) => f.write_str("Postgres"),
+        }
+    }
+}
+
+impl ServiceDb {
+    pub fn keys(&self) -> Result<KeyStore, keys::KeyError> {
+        match self {
+            ServiceDb::Files(dir) => KeyStore::open(&dir.join(KEYS_FILE)),
+            ServiceDb::Postgres(pool) => KeyStore::on_postgres(pool.clone()),
+        }
+    }
+
+    pub fn accounting(&self) -> Result<Accounting, accounting::AccountingError> {
+        match self {
+            ServiceDb::Files(dir) => Accounting::open(&dir.join(ACCOUNTING_FILE)),
+            ServiceDb::Postgres(pool) => Accounting::on_postgres(pool.clone()),
+        }
+    }
+
+    pub fn workflow(&self) -> Result<workflow::Workflow, workflow::WorkflowError> {
+        match self {
+            ServiceDb::Files(dir) => workflow::Workflow::open(&dir.join(WORKFLOW_FILE)),
+            ServiceDb::Postgres(pool) => workflow::Workflow::on_postgres(pool.clone()),
+        }
+    }
+
+    pub fn users(&self) -> Result<users::Users, users::UserError> {
+        match self {
+            ServiceDb::Files(dir) => users::Users::open(&dir.join(USERS_FILE)),
+            ServiceDb::Postgres(pool) => users::Users::on_postgres(pool.clone()),
+        }
+    }
+}
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -137,19 +186,29 @@ impl App {
     /// Serves an opened registry (its events in the data folder or in a shared database); the
     /// keys, accounting, workflow and users are files of its data folder.
     pub fn with_registry(registry: Registry, config: Config) -> Result<App, ServerError> {
+        let files = ServiceDb::Files(registry.dir().to_owned());
+        App::with_service(registry, config, files)
+    }
+
+    /// As [`App::with_registry`], with the service's own records where `service` says.
+    pub fn with_service(
+        registry: Registry,
+        config: Config,
+        service: ServiceDb,
+    ) -> Result<App, ServerError> {
         let data = &registry.dir().to_owned();
         let index = registry.load_index()?;
         let (head_tx, _) = tokio::sync::watch::channel(index.head);
         let signer = dmf_registry::log::read_signer(&dmf_registry::log::LogFiles::open(data)?)?;
         Ok(App {
-            users: users::Users::open(&data.join(USERS_FILE))?,
+            users: service.users()?,
             signer,
             names: std::sync::OnceLock::new(),
-            workflow: workflow::Workflow::open(&data.join(WORKFLOW_FILE))?,
+            workflow: service.workflow()?,
             head_tx,
             dir: data.to_owned(),
-            keys: KeyStore::open(&data.join(KEYS_FILE))?,
-            accounting: Accounting::open(&data.join(ACCOUNTING_FILE))?,
+            keys: service.keys()?,
+            accounting: service.accounting()?,
             limiter: RateLimiter::new(config.rate_per_second, config.rate_burst),
             metrics: Metrics::default(),
             registry: Arc::new(registry),

@@ -1,7 +1,11 @@
 //! People who use the console: caseworkers, supervisors and oversight staff, with argon2id
-//! password hashes, lockout after repeated failures, and sessions with their CSRF tokens. One
-//! SQLite file beside the registry; every login attempt is kept.
+//! password hashes, lockout after repeated failures, and sessions with their CSRF tokens. Either
+//! one SQLite file beside the registry, or tables in the PostgreSQL database that several server
+//! nodes share, so that a session opened on one node is good on all of them and failed logins
+//! count wherever they happen; every login attempt is kept. Passwords are hashed and checked
+//! here, never in the database.
 
+use std::fmt;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -10,8 +14,12 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use postgres::error::SqlState;
+use postgres::types::Type;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use sha2::{Digest, Sha256};
+
+use crate::pg::{SharedPool, outside_runtime, with_causes};
 
 const SCHEMA_VERSION: i64 = 1;
 
@@ -124,6 +132,16 @@ pub enum UserError {
     Hash(String),
     #[error("no random numbers from the system: {0}")]
     Random(String),
+    #[error("PostgreSQL failed to {context}: {}", with_causes(.source))]
+    Postgres {
+        context: &'static str,
+        #[source]
+        source: postgres::Error,
+    },
+    #[error("no PostgreSQL connection for the user store: {0}")]
+    Pool(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the user store holds a user with the unknown role {0:?}")]
+    UnknownRole(String),
 }
 
 /// Why a login failed. The message never says whether the name exists.
@@ -137,10 +155,25 @@ pub enum LoginError {
     Store(#[from] UserError),
 }
 
+/// Where the users are kept.
+enum Db {
+    Sqlite(Mutex<Connection>),
+    Postgres(SharedPool),
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Db::Sqlite(_) => "Sqlite",
+            Db::Postgres(_) => "Postgres",
+        })
+    }
+}
+
 /// The user store.
 #[derive(Debug)]
 pub struct Users {
-    conn: Mutex<Connection>,
+    db: Db,
 }
 
 fn random_token() -> Result<String, UserError> {
@@ -213,6 +246,31 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
+/// A mapper from a statement's error to this error, naming what was being done.
+fn failed(context: &'static str) -> impl FnOnce(postgres::Error) -> UserError {
+    move |source| UserError::Postgres { context, source }
+}
+
+/// Column `i` of a PostgreSQL row, read while doing `context`.
+fn column<'a, T: postgres::types::FromSql<'a>>(
+    r: &'a postgres::Row,
+    i: usize,
+    context: &'static str,
+) -> Result<T, UserError> {
+    r.try_get(i).map_err(failed(context))
+}
+
+/// A user from columns 0-2 of a PostgreSQL row: id, name, role.
+fn pg_user(r: &postgres::Row) -> Result<User, UserError> {
+    const READ: &str = "read a console user";
+    let role: String = column(r, 2, READ)?;
+    Ok(User {
+        id: column(r, 0, READ)?,
+        name: column(r, 1, READ)?,
+        role: UserRole::parse(&role).ok_or(UserError::UnknownRole(role))?,
+    })
+}
+
 impl Users {
     pub fn open(path: &Path) -> Result<Users, UserError> {
         let conn = dmf_store::open_versioned(path, SCHEMA, SCHEMA_VERSION).map_err(|e| {
@@ -222,12 +280,36 @@ impl Users {
             }
         })?;
         Ok(Users {
-            conn: Mutex::new(conn),
+            db: Db::Sqlite(Mutex::new(conn)),
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().expect("user store connection")
+    /// The store in the tables of a PostgreSQL database migrated by [`dmf_postgres::migrate`],
+    /// shared by every node connected to it. Fails if the tables cannot be read.
+    pub fn on_postgres(pool: dmf_postgres::Pool) -> Result<Users, UserError> {
+        let pool = SharedPool::new(pool);
+        // A missing table or grant is reported now rather than at the first login.
+        Users::pg(&pool, |c| {
+            c.batch_execute(
+                "SELECT FROM console_users LIMIT 0; SELECT FROM console_sessions LIMIT 0;
+                 SELECT FROM console_logins LIMIT 0",
+            )
+            .map_err(failed("read the console user tables"))
+        })?;
+        Ok(Users {
+            db: Db::Postgres(pool),
+        })
+    }
+
+    /// Runs `f` on a pooled PostgreSQL connection, off the async runtime.
+    fn pg<T>(
+        pool: &dmf_postgres::Pool,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T, UserError>,
+    ) -> Result<T, UserError> {
+        outside_runtime(|| {
+            let mut conn = pool.get().map_err(|e| UserError::Pool(Box::new(e)))?;
+            f(&mut conn)
+        })
     }
 
     /// Adds a user. Hashing takes tens of milliseconds on purpose.
@@ -243,65 +325,229 @@ impl Users {
             return Err(UserError::ShortPassword);
         }
         let hash = hash_password(password)?;
-        let conn = self.conn();
-        match conn.execute(
-            "INSERT INTO users (name, role, password, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![name, role.code(), hash, now_ms],
-        ) {
-            Ok(_) => Ok(User {
-                id: conn.last_insert_rowid(),
-                name: name.to_owned(),
-                role,
-            }),
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == ErrorCode::ConstraintViolation =>
-            {
-                Err(UserError::Exists(name.to_owned()))
+        let id = match &self.db {
+            Db::Sqlite(conn) => {
+                let conn = lock(conn);
+                match conn.execute(
+                    "INSERT INTO users (name, role, password, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![name, role.code(), hash, now_ms],
+                ) {
+                    Ok(_) => conn.last_insert_rowid(),
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if e.code == ErrorCode::ConstraintViolation =>
+                    {
+                        return Err(UserError::Exists(name.to_owned()));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
-            Err(e) => Err(e.into()),
-        }
+            Db::Postgres(pool) => {
+                let inserted = Users::pg(pool, |c| {
+                    c.query_typed_one(
+                        "INSERT INTO console_users (name, role, password, created_at)
+                         VALUES ($1, $2, $3, $4) RETURNING id",
+                        &[
+                            (&name, Type::TEXT),
+                            (&role.code(), Type::TEXT),
+                            (&hash, Type::TEXT),
+                            (&now_ms, Type::INT8),
+                        ],
+                    )
+                    .map_err(failed("add a console user"))
+                    .and_then(|r| column(&r, 0, "add a console user"))
+                });
+                match inserted {
+                    // The unique index on lower(name) is what makes names case-insensitive.
+                    Err(UserError::Postgres { source, .. })
+                        if source.code() == Some(&SqlState::UNIQUE_VIOLATION) =>
+                    {
+                        return Err(UserError::Exists(name.to_owned()));
+                    }
+                    other => other?,
+                }
+            }
+        };
+        Ok(User {
+            id,
+            name: name.to_owned(),
+            role,
+        })
     }
 
     pub fn list(&self) -> Result<Vec<User>, UserError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, name, role FROM users ORDER BY id")?;
-        let rows = stmt.query_map([], user_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        match &self.db {
+            Db::Sqlite(conn) => {
+                let conn = lock(conn);
+                let mut stmt = conn.prepare("SELECT id, name, role FROM users ORDER BY id")?;
+                let rows = stmt.query_map([], user_row)?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            }
+            Db::Postgres(pool) => Users::pg(pool, |c| {
+                c.query_typed("SELECT id, name, role FROM console_users ORDER BY id", &[])
+                    .map_err(failed("list console users"))?
+                    .iter()
+                    .map(pg_user)
+                    .collect()
+            }),
+        }
     }
 
     pub fn get(&self, id: i64) -> Result<Option<User>, UserError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT id, name, role FROM users WHERE id = ?1",
-                [id],
-                user_row,
-            )
-            .optional()?)
+        match &self.db {
+            Db::Sqlite(conn) => Ok(lock(conn)
+                .query_row(
+                    "SELECT id, name, role FROM users WHERE id = ?1",
+                    [id],
+                    user_row,
+                )
+                .optional()?),
+            Db::Postgres(pool) => Users::pg(pool, |c| {
+                c.query_typed(
+                    "SELECT id, name, role FROM console_users WHERE id = $1",
+                    &[(&id, Type::INT8)],
+                )
+                .map_err(failed("read a console user"))?
+                .first()
+                .map(pg_user)
+                .transpose()
+            }),
+        }
     }
 
     fn note_login(&self, name: &str, now_ms: i64, outcome: &str) -> Result<(), UserError> {
-        self.conn().execute(
-            "INSERT INTO logins (name, at, outcome) VALUES (?1, ?2, ?3)",
-            params![name, now_ms, outcome],
-        )?;
+        match &self.db {
+            Db::Sqlite(conn) => {
+                lock(conn).execute(
+                    "INSERT INTO logins (name, at, outcome) VALUES (?1, ?2, ?3)",
+                    params![name, now_ms, outcome],
+                )?;
+            }
+            Db::Postgres(pool) => {
+                Users::pg(pool, |c| {
+                    c.execute_typed(
+                        "INSERT INTO console_logins (name, at, outcome) VALUES ($1, $2, $3)",
+                        &[
+                            (&name, Type::TEXT),
+                            (&now_ms, Type::INT8),
+                            (&outcome, Type::TEXT),
+                        ],
+                    )
+                    .map_err(failed("record a login attempt"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The user of a name, whatever its case, with the password hash and the end of any
+    /// lockout.
+    fn for_login(&self, name: &str) -> Result<Option<(User, String, i64)>, UserError> {
+        match &self.db {
+            Db::Sqlite(conn) => Ok(lock(conn)
+                .query_row(
+                    "SELECT id, name, role, password, locked_until FROM users WHERE name = ?1",
+                    [name],
+                    |r| Ok((user_row(r)?, r.get(3)?, r.get(4)?)),
+                )
+                .optional()?),
+            Db::Postgres(pool) => Users::pg(pool, |c| {
+                const LOOK_UP: &str = "look up a console user";
+                let rows = c
+                    .query_typed(
+                        "SELECT id, name, role, password, locked_until FROM console_users
+                         WHERE lower(name) = lower($1)",
+                        &[(&name, Type::TEXT)],
+                    )
+                    .map_err(failed(LOOK_UP))?;
+                rows.first()
+                    .map(|r| Ok((pg_user(r)?, column(r, 3, LOOK_UP)?, column(r, 4, LOOK_UP)?)))
+                    .transpose()
+            }),
+        }
+    }
+
+    /// Counts a wrong password, locking the account at [`MAX_FAILURES`] in a row; the count
+    /// after this one. One statement, so that attempts on several nodes at once all count.
+    fn count_failure(&self, id: i64, now_ms: i64) -> Result<i64, UserError> {
+        let locked_until = now_ms + LOCKOUT_MS;
+        match &self.db {
+            Db::Sqlite(conn) => Ok(lock(conn).query_row(
+                "UPDATE users SET failures = failures + 1,
+                    locked_until = CASE WHEN failures + 1 >= ?2 THEN ?3 ELSE locked_until END
+                 WHERE id = ?1 RETURNING failures",
+                params![id, MAX_FAILURES, locked_until],
+                |r| r.get(0),
+            )?),
+            Db::Postgres(pool) => Users::pg(pool, |c| {
+                const COUNT: &str = "count a failed login";
+                let row = c
+                    .query_typed_one(
+                        "UPDATE console_users SET failures = failures + 1,
+                            locked_until = CASE WHEN failures + 1 >= $2 THEN $3
+                                ELSE locked_until END
+                         WHERE id = $1 RETURNING failures",
+                        &[
+                            (&id, Type::INT8),
+                            (&MAX_FAILURES, Type::INT8),
+                            (&locked_until, Type::INT8),
+                        ],
+                    )
+                    .map_err(failed(COUNT))?;
+                Ok(i64::from(column::<i32>(&row, 0, COUNT)?))
+            }),
+        }
+    }
+
+    /// Clears the failure count and opens a session.
+    fn open_session(
+        &self,
+        user_id: i64,
+        token_sha256: &[u8],
+        csrf: &str,
+        now_ms: i64,
+    ) -> Result<(), UserError> {
+        match &self.db {
+            Db::Sqlite(conn) => {
+                let conn = lock(conn);
+                conn.execute(
+                    "UPDATE users SET failures = 0, locked_until = 0 WHERE id = ?1",
+                    [user_id],
+                )?;
+                conn.execute(
+                    "INSERT INTO sessions (token_sha256, user_id, csrf, created_at, seen_at)
+                     VALUES (?1, ?2, ?3, ?4, ?4)",
+                    params![token_sha256, user_id, csrf, now_ms],
+                )?;
+            }
+            Db::Postgres(pool) => {
+                Users::pg(pool, |c| {
+                    c.execute_typed(
+                        "UPDATE console_users SET failures = 0, locked_until = 0 WHERE id = $1",
+                        &[(&user_id, Type::INT8)],
+                    )
+                    .map_err(failed("clear failed logins"))?;
+                    c.execute_typed(
+                        "INSERT INTO console_sessions
+                             (token_sha256, user_id, csrf, created_at, seen_at)
+                         VALUES ($1, $2, $3, $4, $4)",
+                        &[
+                            (&token_sha256, Type::BYTEA),
+                            (&user_id, Type::INT8),
+                            (&csrf, Type::TEXT),
+                            (&now_ms, Type::INT8),
+                        ],
+                    )
+                    .map_err(failed("open a session"))
+                })?;
+            }
+        }
         Ok(())
     }
 
     /// Checks a password and opens a session. [`MAX_FAILURES`] wrong passwords in a row lock
     /// the account for [`LOCKOUT_MS`], whatever password is tried meanwhile.
     pub fn login(&self, name: &str, password: &str, now_ms: i64) -> Result<Session, LoginError> {
-        type Row = (User, String, i64);
-        let row: Option<Row> = self
-            .conn()
-            .query_row(
-                "SELECT id, name, role, password, locked_until FROM users WHERE name = ?1",
-                [name],
-                |r| Ok((user_row(r)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()
-            .map_err(UserError::from)?;
-        let Some((user, hash, locked_until)) = row else {
+        let Some((user, hash, locked_until)) = self.for_login(name)? else {
             password_matches(password, decoy());
             self.note_login(name, now_ms, "unknown")?;
             return Err(LoginError::Invalid);
@@ -313,16 +559,7 @@ impl Users {
             });
         }
         if !password_matches(password, &hash) {
-            let failures: i64 = self
-                .conn()
-                .query_row(
-                    "UPDATE users SET failures = failures + 1,
-                        locked_until = CASE WHEN failures + 1 >= ?2 THEN ?3 ELSE locked_until END
-                     WHERE id = ?1 RETURNING failures",
-                    params![user.id, MAX_FAILURES, now_ms + LOCKOUT_MS],
-                    |r| r.get(0),
-                )
-                .map_err(UserError::from)?;
+            let failures = self.count_failure(user.id, now_ms)?;
             if failures >= MAX_FAILURES {
                 self.note_login(&user.name, now_ms, "failed, locked")?;
                 return Err(LoginError::Locked {
@@ -334,56 +571,112 @@ impl Users {
         }
         let token = random_token()?;
         let csrf = random_token()?;
-        {
-            let conn = self.conn();
-            conn.execute(
-                "UPDATE users SET failures = 0, locked_until = 0 WHERE id = ?1",
-                [user.id],
-            )
-            .map_err(UserError::from)?;
-            conn.execute(
-                "INSERT INTO sessions (token_sha256, user_id, csrf, created_at, seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![token_hash(&token), user.id, csrf, now_ms],
-            )
-            .map_err(UserError::from)?;
-        }
+        self.open_session(user.id, &token_hash(&token), &csrf, now_ms)?;
         self.note_login(&user.name, now_ms, "ok")?;
         Ok(Session { token, csrf, user })
     }
 
+    /// The session of a token's hash: its user, form token, and when it was opened and last
+    /// seen.
+    fn find_session(
+        &self,
+        token_sha256: &[u8],
+    ) -> Result<Option<(User, String, i64, i64)>, UserError> {
+        match &self.db {
+            Db::Sqlite(conn) => Ok(lock(conn)
+                .query_row(
+                    "SELECT u.id, u.name, u.role, s.csrf, s.created_at, s.seen_at
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_sha256 = ?1",
+                    [token_sha256],
+                    |r| {
+                        Ok((
+                            user_row(r)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, i64>(4)?,
+                            r.get::<_, i64>(5)?,
+                        ))
+                    },
+                )
+                .optional()?),
+            Db::Postgres(pool) => Users::pg(pool, |c| {
+                const LOOK_UP: &str = "look up a session";
+                let rows = c
+                    .query_typed(
+                        "SELECT u.id, u.name, u.role, s.csrf, s.created_at, s.seen_at
+                         FROM console_sessions s JOIN console_users u ON u.id = s.user_id
+                         WHERE s.token_sha256 = $1",
+                        &[(&token_sha256, Type::BYTEA)],
+                    )
+                    .map_err(failed(LOOK_UP))?;
+                rows.first()
+                    .map(|r| {
+                        Ok((
+                            pg_user(r)?,
+                            column(r, 3, LOOK_UP)?,
+                            column(r, 4, LOOK_UP)?,
+                            column(r, 5, LOOK_UP)?,
+                        ))
+                    })
+                    .transpose()
+            }),
+        }
+    }
+
+    fn end_session(&self, token_sha256: &[u8]) -> Result<(), UserError> {
+        match &self.db {
+            Db::Sqlite(conn) => {
+                lock(conn).execute(
+                    "DELETE FROM sessions WHERE token_sha256 = ?1",
+                    [token_sha256],
+                )?;
+            }
+            Db::Postgres(pool) => {
+                Users::pg(pool, |c| {
+                    c.execute_typed(
+                        "DELETE FROM console_sessions WHERE token_sha256 = $1",
+                        &[(&token_sha256, Type::BYTEA)],
+                    )
+                    .map_err(failed("end a session"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn touch_session(&self, token_sha256: &[u8], now_ms: i64) -> Result<(), UserError> {
+        match &self.db {
+            Db::Sqlite(conn) => {
+                lock(conn).execute(
+                    "UPDATE sessions SET seen_at = ?2 WHERE token_sha256 = ?1",
+                    params![token_sha256, now_ms],
+                )?;
+            }
+            Db::Postgres(pool) => {
+                Users::pg(pool, |c| {
+                    c.execute_typed(
+                        "UPDATE console_sessions SET seen_at = $2 WHERE token_sha256 = $1",
+                        &[(&token_sha256, Type::BYTEA), (&now_ms, Type::INT8)],
+                    )
+                    .map_err(failed("keep a session open"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// The session of a cookie's token, if it is open; using it keeps it open.
     pub fn session(&self, token: &str, now_ms: i64) -> Result<Option<Session>, UserError> {
-        let conn = self.conn();
         let hash = token_hash(token);
-        let found = conn
-            .query_row(
-                "SELECT u.id, u.name, u.role, s.csrf, s.created_at, s.seen_at
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_sha256 = ?1",
-                [&hash],
-                |r| {
-                    Ok((
-                        user_row(r)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, i64>(5)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((user, csrf, created, seen)) = found else {
+        let Some((user, csrf, created, seen)) = self.find_session(&hash)? else {
             return Ok(None);
         };
         if now_ms - seen > IDLE_MS || now_ms - created > SESSION_MS {
-            conn.execute("DELETE FROM sessions WHERE token_sha256 = ?1", [&hash])?;
+            self.end_session(&hash)?;
             return Ok(None);
         }
         // Written at most once a minute: a page load is not a disk write.
         if now_ms - seen > 60_000 {
-            conn.execute(
-                "UPDATE sessions SET seen_at = ?2 WHERE token_sha256 = ?1",
-                params![hash, now_ms],
-            )?;
+            self.touch_session(&hash, now_ms)?;
         }
         Ok(Some(Session {
             token: token.to_owned(),
@@ -393,10 +686,10 @@ impl Users {
     }
 
     pub fn logout(&self, token: &str) -> Result<(), UserError> {
-        self.conn().execute(
-            "DELETE FROM sessions WHERE token_sha256 = ?1",
-            [token_hash(token)],
-        )?;
-        Ok(())
+        self.end_session(&token_hash(token))
     }
+}
+
+fn lock(conn: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+    conn.lock().expect("user store connection")
 }

@@ -61,3 +61,11 @@ pub fn open_current(data: &Path, database: Option<&str>) -> Result<Registry> {
     registry.sign_pending(true)?;
     Ok(registry)
 }
+
+/// Where the service's own records live: the data folder's files, or the database's tables.
+pub fn service(data: &Path, database: Option<&str>) -> Result<dmf_server::ServiceDb> {
+    Ok(match database {
+        None => dmf_server::ServiceDb::Files(data.to_owned()),
+        Some(url) => dmf_server::ServiceDb::Postgres(postgres(url, false)?.pool()),
+    })
+}

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use dmf_registry::Registry;
 use dmf_registry::dmf_store::{Appended, EventStore, NewEvent, SqliteStore};
-use dmf_server::accounting::{Accounting, Disclosure};
-use dmf_server::keys::{ApiKey, KeyStore};
+use dmf_server::accounting::Disclosure;
+use dmf_server::keys::ApiKey;
 use dmf_server::{ACCOUNTING_FILE, KEYS_FILE};
 use serde_json::{Value, json};
 
@@ -58,9 +58,11 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
         bar.set_position(after);
     }
     bar.finish_and_clear();
+    let service = crate::backend::service(&args.data, args.database.as_deref())?;
+    let has_files = |f: &str| args.database.is_some() || registry.dir().join(f).is_file();
     let mut keys = 0;
-    if registry.dir().join(KEYS_FILE).is_file() {
-        for (k, digest) in KeyStore::open(&registry.dir().join(KEYS_FILE))?.export()? {
+    if has_files(KEYS_FILE) {
+        for (k, digest) in service.keys()?.export()? {
             w.other(&json!({
                 "type": "api_key", "id": k.id, "name": k.name, "role": k.role.code(),
                 "certified": k.certified, "source": k.source, "authority": k.authority,
@@ -70,8 +72,8 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     let mut disclosures = 0;
-    if registry.dir().join(ACCOUNTING_FILE).is_file() {
-        let accounting = Accounting::open(&registry.dir().join(ACCOUNTING_FILE))?;
+    if has_files(ACCOUNTING_FILE) {
+        let accounting = service.accounting()?;
         disclosures = accounting.for_each(|d| {
             w.other(&json!({
                 "type": "disclosure", "ssn": d.ssn, "at": d.at_ms, "key_id": d.key_id,
@@ -223,8 +225,9 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
         None => adopt(&secrets)?,
     };
     registry.sign_now()?;
-    let keys = KeyStore::open(&args.data.join(KEYS_FILE))?;
-    let accounting = Accounting::open(&args.data.join(ACCOUNTING_FILE))?;
+    let service = crate::backend::service(&args.data, args.database.as_deref())?;
+    let keys = service.keys()?;
+    let accounting = service.accounting()?;
     let (mut n_keys, mut disclosures) = (0, Vec::new());
     for (line, v) in pending {
         match v["type"].as_str() {

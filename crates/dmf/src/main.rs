@@ -215,6 +215,10 @@ struct UsersCreateArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database of the registry, which then also holds its API keys and
+    /// console users; by default they are files of the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// The user's sign-in name: letters, digits and . - _ @.
     #[arg(long)]
     name: String,
@@ -229,6 +233,10 @@ struct UsersListArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database of the registry, which then also holds its API keys and
+    /// console users; by default they are files of the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// Print one JSON object a user.
     #[arg(long)]
     json: bool,
@@ -239,6 +247,10 @@ struct KeysCreateArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database of the registry, which then also holds its API keys and
+    /// console users; by default they are files of the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// A unique name for the key's holder.
     #[arg(long)]
     name: String,
@@ -266,6 +278,10 @@ struct KeysListArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database of the registry, which then also holds its API keys and
+    /// console users; by default they are files of the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// Print one JSON object a key.
     #[arg(long)]
     json: bool,
@@ -276,6 +292,10 @@ struct KeysRevokeArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database of the registry, which then also holds its API keys and
+    /// console users; by default they are files of the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// The key's name.
     #[arg(long)]
     name: String,

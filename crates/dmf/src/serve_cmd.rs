@@ -41,7 +41,7 @@ pub fn users_create(args: &UsersCreateArgs) -> Result<ExitCode> {
             args.role
         )
     })?;
-    let users = Users::open(&args.data.join(USERS_FILE))?;
+    let users = crate::backend::service(&args.data, args.database.as_deref())?.users()?;
     let password = read_password(&args.name)?;
     let user = users.create(&args.name, role, &password, crate::registry_cmd::now_ms())?;
     println!("created console user {} ({})", user.name, user.role.code());
@@ -50,7 +50,7 @@ pub fn users_create(args: &UsersCreateArgs) -> Result<ExitCode> {
 
 pub fn users_list(args: &UsersListArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
-    let users = Users::open(&args.data.join(USERS_FILE))?;
+    let users = crate::backend::service(&args.data, args.database.as_deref())?.users()?;
     for u in users.list()? {
         if args.json {
             println!(
@@ -66,7 +66,7 @@ pub fn users_list(args: &UsersListArgs) -> Result<ExitCode> {
 
 pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
-    let store = KeyStore::open(&args.data.join(KEYS_FILE))?;
+    let store = crate::backend::service(&args.data, args.database.as_deref())?.keys()?;
     let role: Role = args
         .role
         .parse()
@@ -105,7 +105,7 @@ pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
 
 pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
-    let store = KeyStore::open(&args.data.join(KEYS_FILE))?;
+    let store = crate::backend::service(&args.data, args.database.as_deref())?.keys()?;
     for k in store.list()? {
         let v = json!({
             "id": k.id, "name": k.name, "role": k.role.code(), "certified": k.certified,
@@ -129,7 +129,7 @@ pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
 
 pub fn keys_revoke(args: &KeysRevokeArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
-    let store = KeyStore::open(&args.data.join(KEYS_FILE))?;
+    let store = crate::backend::service(&args.data, args.database.as_deref())?.keys()?;
     if !store.revoke(&args.name)? {
         bail!("no key named {:?}", args.name);
     }
@@ -188,9 +188,10 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         bail!("--demo makes an embedded registry: leave out --database (and DMF_DATABASE_URL)");
     }
     let database = args.database.as_deref();
-    let app = Arc::new(App::with_registry(
+    let app = Arc::new(App::with_service(
         crate::backend::open(&data, database)?,
         config,
+        crate::backend::service(&data, database)?,
     )?);
     if let Some(url) = database {
         follow(app.clone(), url.to_owned());

@@ -49,10 +49,11 @@ fn migrations_are_recorded_and_idempotent() {
         recorded,
         vec![
             (1, "events".to_owned(), true),
-            (2, "checkpoints".to_owned(), true)
+            (2, "checkpoints".to_owned(), true),
+            (3, "service".to_owned(), true)
         ]
     );
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
 }
 
 #[test]

@@ -10,6 +10,8 @@ use dmf_server::{App, Config};
 use serde_json::{Value, json};
 
 mod console;
+mod pg_stores;
+mod pg_workflow;
 
 const PEOPLE: &str = "ssn,first,middle,last,suffix,sex,dob,birth_state
 123456789,Alice,Mae,Walker,,F,1980-05-17,OH

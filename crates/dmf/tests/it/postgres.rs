@@ -178,11 +178,26 @@ fn two_nodes_over_one_database_answer_each_others_writes() {
     let data = dir.path().join("data");
     let d = s(&data);
     registry_on(&db, dir.path(), d);
-    let reporter = key(d, "state-reporter", "reporter", &["--source", "state"]);
+    // Node B runs on its own data folder, as on another machine: a copy of the log's keys. API
+    // keys, accounting and workflow are tables of the database, shared by both.
+    let data_b = dir.path().join("node-b");
+    std::fs::create_dir(&data_b).unwrap();
+    let copied = Command::new("cp")
+        .args(["-a", s(&data.join("log")), s(&data_b.join("log"))])
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let db_args = ["--database", db.url.as_str()];
+    let reporter = key(
+        d,
+        "state-reporter",
+        "reporter",
+        &["--source", "state", db_args[0], db_args[1]],
+    );
     // A state's report is verified on receipt and, by law, seen only by benefit programs.
-    let benefits = key(d, "pension-fund", "benefits", &[]);
+    let benefits = key(d, "pension-fund", "benefits", &db_args);
     let (_a, node_a) = serve(d, &["--database", &db.url, "--today", TODAY]);
-    let (_b, node_b) = serve(d, &["--database", &db.url, "--today", TODAY]);
+    let (_b, node_b) = serve(s(&data_b), &["--database", &db.url, "--today", TODAY]);
     let http: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_idle_connections(0)
@@ -360,7 +375,15 @@ fn an_embedded_registry_dumped_and_restored_into_postgres_audits_clean() {
         "the same tree, signed by the same key"
     );
     // The API key still works: its hash came along.
-    let keys = ok(dmf(&["keys", "list", "--data", s(&restored), "--json"]));
+    let keys = ok(dmf(&[
+        "keys",
+        "list",
+        "--data",
+        s(&restored),
+        "--database",
+        &db.url,
+        "--json",
+    ]));
     assert!(keys.contains("\"bank\""), "{keys}");
 
     // With secrets, into another embedded registry.
