@@ -38,6 +38,7 @@ use postgres::{Client, Config, NoTls};
 
 pub use listen::{Listener, listen};
 pub use migrations::{SCHEMA_VERSION, migrate};
+pub use r2d2::Error as PoolError;
 pub use store::{PgLock, PgStore, Pool};
 
 /// The channel on which appends announce the new head.
@@ -130,7 +131,7 @@ impl From<PgError> for dmf_store::StoreError {
 
 /// An error with the errors that caused it: the driver's own message names only the kind of
 /// failure ("db error"), the server's message is in its cause.
-fn with_causes(e: &dyn std::error::Error) -> String {
+pub fn with_causes(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {

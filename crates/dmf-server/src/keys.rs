@@ -9,7 +9,6 @@ use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::pg::outside_runtime;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dmf_model::DeathSource;
@@ -232,12 +231,11 @@ fn with_pg<T>(
     pool: &dmf_postgres::Pool,
     f: impl FnOnce(&mut postgres::Client) -> Result<T, KeyError>,
 ) -> Result<T, KeyError> {
-    outside_runtime(|| {
-        let mut conn = pool
-            .get()
-            .map_err(|e| KeyError::Storage(format!("no connection to PostgreSQL: {e}")))?;
-        f(&mut conn)
-    })
+    crate::pg::on_conn(
+        pool,
+        |e| KeyError::Storage(format!("no connection to PostgreSQL: {e}")),
+        f,
+    )
 }
 
 /// Where the keys are kept.

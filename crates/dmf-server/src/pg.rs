@@ -44,15 +44,16 @@ impl Drop for SharedPool {
     }
 }
 
-/// An error with the errors that caused it: the driver's own message names only the kind of
-/// failure ("db error"); what the server said is in its cause.
-pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
+pub(crate) use dmf_postgres::with_causes;
+
+/// Runs `f` on a pooled connection, off the async runtime; `no_conn` says why none was had.
+pub(crate) fn on_conn<T, E>(
+    pool: &dmf_postgres::Pool,
+    no_conn: impl FnOnce(dmf_postgres::PoolError) -> E,
+    f: impl FnOnce(&mut postgres::Client) -> Result<T, E>,
+) -> Result<T, E> {
+    outside_runtime(|| {
+        let mut conn = pool.get().map_err(no_conn)?;
+        f(&mut conn)
+    })
 }

@@ -19,7 +19,7 @@ use postgres::types::Type;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::pg::{SharedPool, outside_runtime, with_causes};
+use crate::pg::{SharedPool, with_causes};
 
 const SCHEMA_VERSION: i64 = 1;
 
@@ -306,10 +306,7 @@ impl Users {
         pool: &dmf_postgres::Pool,
         f: impl FnOnce(&mut postgres::Client) -> Result<T, UserError>,
     ) -> Result<T, UserError> {
-        outside_runtime(|| {
-            let mut conn = pool.get().map_err(|e| UserError::Pool(Box::new(e)))?;
-            f(&mut conn)
-        })
+        crate::pg::on_conn(pool, |e| UserError::Pool(Box::new(e)), f)
     }
 
     /// Adds a user. Hashing takes tens of milliseconds on purpose.

@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Mutex;
 
-use crate::pg::{SharedPool, outside_runtime, with_causes};
+use crate::pg::{SharedPool, with_causes};
 use postgres::types::Type;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -151,10 +151,7 @@ impl Workflow {
         pool: &dmf_postgres::Pool,
         f: impl FnOnce(&mut postgres::Client) -> Result<T, WorkflowError>,
     ) -> Result<T, WorkflowError> {
-        outside_runtime(|| {
-            let mut conn = pool.get().map_err(|e| WorkflowError::Pool(Box::new(e)))?;
-            f(&mut conn)
-        })
+        crate::pg::on_conn(pool, |e| WorkflowError::Pool(Box::new(e)), f)
     }
 
     pub fn position(&self, key_id: i64) -> Result<Position, WorkflowError> {
