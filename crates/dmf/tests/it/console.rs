@@ -11,7 +11,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::browser::Browser;
-use super::serve::{eventually, key, serve, spawn};
+use super::serve::{eventually, key, mirror, serve};
 use super::{dmf, s, stderr};
 
 const TODAY: &str = "2026-11-23";
@@ -87,19 +87,7 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
 
     let (_server, base) = serve(d, &["--today", TODAY]);
     let mirror_dir = dir.path().join("mirror");
-    let _mirror = spawn(&[
-        "mirror",
-        "--from",
-        &base,
-        "--key",
-        &subscriber,
-        "--data",
-        s(&mirror_dir),
-        "--wait",
-        "5",
-        "--today",
-        TODAY,
-    ]);
+    let _mirror = mirror(&base, &subscriber, &mirror_dir, TODAY);
     let mirror_says_dead = || {
         let out = dmf(&[
             "verify",

@@ -47,6 +47,23 @@ pub fn serve(data: &str, args: &[&str]) -> (Running, String) {
     (server, base)
 }
 
+/// `dmf mirror` following the feed of `base` with a subscriber's key into `dir`.
+pub fn mirror(base: &str, key: &str, dir: &std::path::Path, today: &str) -> Running {
+    spawn(&[
+        "mirror",
+        "--from",
+        base,
+        "--key",
+        key,
+        "--data",
+        s(dir),
+        "--wait",
+        "5",
+        "--today",
+        today,
+    ])
+}
+
 pub fn key(data: &str, name: &str, role: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "keys", "create", "--data", data, "--name", name, "--role", role, "--json",
@@ -96,19 +113,7 @@ fn a_correction_reaches_a_running_mirror_and_is_acknowledged() {
     let (_server, base) = serve(d, &["--today", "2026-11-23"]);
 
     let mirror_dir = dir.path().join("mirror");
-    let _mirror = spawn(&[
-        "mirror",
-        "--from",
-        &base,
-        "--key",
-        &subscriber,
-        "--data",
-        s(&mirror_dir),
-        "--wait",
-        "5",
-        "--today",
-        "2026-11-23",
-    ]);
+    let _mirror = mirror(&base, &subscriber, &mirror_dir, "2026-11-23");
     let verify = || {
         let out = dmf(&[
             "verify",
