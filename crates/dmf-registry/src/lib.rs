@@ -19,6 +19,7 @@ pub mod leaf;
 pub mod letter;
 pub mod log;
 pub mod publish;
+pub mod quality;
 pub mod render;
 pub mod state;
 pub mod stats;

@@ -1151,3 +1151,85 @@ fn letter_codes_verify_only_for_their_correction_and_ssn() {
         Err(LetterError::Version(_))
     ));
 }
+
+#[test]
+fn the_quality_report_finds_each_kind_of_problem() {
+    let (_d, reg) = registry();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.csv");
+    std::fs::write(
+        &path,
+        "ssn,first,middle,last,suffix,sex,dob,birth_state\n\
+         111111111,Old,,Timer,,F,1890-01-01,OH\n\
+         222222222,Young,,Dead,,M,1980-06-01,OH\n\
+         333333333,Fine,,Person,,F,1960-02-02,OH\n\
+         444444444,Ann,,Lee,,F,1950-03-04,OH\n\
+         555555555,Ann,,Lee,,F,1950-03-04,OH\n\
+         566666666,Ann,,Lee,,F,1950-03-04,OH\n\
+         777777777,Centen,,Arian,,M,1910,OH\n",
+    )
+    .unwrap();
+    import_file(&reg, &path, today(), 0, &|_| {}).unwrap();
+    // The report gives no date of birth; the numberholder record has one, after the death.
+    let died_before_birth = r#"{"type":"death_report","ssn":"222222222","first":"Young","last":"Dead","dod":"1975-01-01","source":"state","evidence":"x"}"#;
+    let lines = [
+        died_before_birth.to_owned(),
+        // Pending: one family report, no second source.
+        report("444444444", "family", "2026-11-01"),
+        // A conflict held for review.
+        report("555555555", "state", "2026-11-01"),
+        report("555555555", "hospital", "2026-10-01"),
+        notice("566666666", "employment_authorization_ended", "2026-11-20"),
+        contest("566666666"),
+    ];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let got = submit(&reg, &lines);
+    assert_eq!(got[0], "deceased", "{got:?}");
+    let index = reg.load_index().unwrap();
+    let check = |today: &str, expect: &[(&str, u64, &str)]| {
+        let mut cfg = quality::QualityConfig::new(today.parse().unwrap());
+        cfg.samples = 1;
+        let r = quality::report(&index, &cfg, &quality::received_in(&reg));
+        assert_eq!(r.people, 7);
+        for (code, count, sample) in expect {
+            let f = r.findings.iter().find(|f| f.code == *code).unwrap();
+            assert_eq!(f.count, *count, "{code}: {f:?}");
+            if *count > 0 {
+                assert!(f.samples[0].1.contains(sample), "{code}: {f:?}");
+            }
+        }
+        r
+    };
+    // The day of the submissions: nothing is overdue yet and no deadline has passed.
+    check(
+        "2026-11-23",
+        &[
+            ("alive_past_max_age", 1, "born 1890-01-01, 136 years old"),
+            ("born_before_1900_alive", 1, "born 1890-01-01"),
+            ("death_before_birth", 1, "born 1980-06-01, died 1975-01-01"),
+            ("date_in_future", 0, ""),
+            ("pending_overdue", 0, ""),
+            (
+                "conflict_unresolved",
+                1,
+                "conflicts with the recorded 2026-11-01",
+            ),
+            ("contest_undecided_past_deadline", 0, ""),
+        ],
+    );
+    // Two months on: the family report is overdue and the contest is past its deadline; the
+    // man born in 1910 is past 115 now, not before (a partial date counts as late as it may be).
+    let later = check(
+        "2027-01-23",
+        &[
+            ("pending_overdue", 1, "received 2026-11-23, 61 days ago"),
+            ("contest_undecided_past_deadline", 1, "contested, deadline"),
+            ("alive_past_max_age", 2, "born 1890-01-01"),
+        ],
+    );
+    let json = later.to_json();
+    assert_eq!(json["people"], 7);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 7);
+    // Born in the future, seen from the past.
+    check("1979-01-01", &[("date_in_future", 2, "born 1980-06-01")]);
+}

@@ -50,6 +50,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/log/proof/inclusion", get(log_inclusion))
         .route("/v1/log/proof/consistency", get(log_consistency))
         .route("/v1/stats", get(stats))
+        .route("/v1/quality", get(quality))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
@@ -789,6 +790,37 @@ async fn letter(State(app): State<Arc<App>>, Path(code): Path<String>) -> Result
         },
         "signed_by": app.signer.verifier().to_text(),
     })))
+}
+
+/// `GET /v1/quality`: the quality report over the current state, for oversight. The examples
+/// name people, so each is accounted to its person.
+async fn quality(State(app): State<Arc<App>>, caller: Caller) -> Result<Json, ApiError> {
+    caller.require(&[Role::Oversight])?;
+    let app2 = app.clone();
+    let report = blocking(move || {
+        let cfg = dmf_registry::quality::QualityConfig::new(app2.today());
+        let received = dmf_registry::quality::received_in(&app2.registry);
+        let index = app2.index.read().expect("index lock");
+        Ok(dmf_registry::quality::report(&index, &cfg, &received))
+    })
+    .await?;
+    let at_ms = now_ms();
+    app.accounting.record_many(
+        report
+            .findings
+            .iter()
+            .flat_map(|f| f.samples.iter().map(move |(ssn, _)| (ssn, f.code)))
+            .map(|(ssn, code)| Disclosure {
+                ssn: ssn.as_u32(),
+                at_ms,
+                key_id: caller.key.id,
+                key_name: caller.key.name.clone(),
+                purpose: "quality".into(),
+                fields: vec!["ssn".into(), code.into()],
+            })
+            .collect(),
+    );
+    Ok(axum::Json(report.to_json()))
 }
 
 async fn health(State(app): State<Arc<App>>) -> Json {

@@ -185,6 +185,15 @@ const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/quality",
+        roles: &["oversight"],
+        summary: "The quality report: implausible ages and dates, overdue reports, unresolved conflicts, contested notices past their deadline; counts and examples (accounted)",
+        request: None,
+        response: "QualityReport",
+        content: JSON,
+    },
+    Route {
+        method: "get",
         path: "/v1/letters/{code}",
         roles: &[],
         summary: "Checks a correction letter's code (signed with the registry's key): the name, the SSN's last four digits and whether the correction is still in effect; unknown or altered codes are 404",
@@ -273,6 +282,13 @@ fn schemas() -> Value {
                 "dob": { "type": "string", "description": "YYYY-MM-DD, YYYY-MM or YYYY" }
             }
         },
+        "QualityReport": s(json!({
+            "today": text, "events": { "type": "integer" }, "people": { "type": "integer" },
+            "findings": { "type": "array", "items": s(json!({
+                "code": text, "description": text, "count": { "type": "integer" },
+                "samples": { "type": "array", "items": s(json!({ "ssn": text, "detail": text }), &["ssn", "detail"]) }
+            }), &["code", "description", "count", "samples"]) }
+        }), &["today", "events", "people", "findings"]),
         "LetterCheck": s(json!({
             "valid": { "type": "boolean" }, "correction_seq": { "type": "integer" }, "corrected_at": text,
             "first": text, "last": text, "ssn_last4": text, "in_effect": { "type": "boolean" },

@@ -71,6 +71,9 @@ enum Command {
     Stats(StatsArgs),
     /// Follow a registry's feed into a local copy that `dmf verify` answers from.
     Mirror(MirrorArgs),
+    /// The quality report: implausible ages and dates, overdue reports, unresolved conflicts,
+    /// contested notices past their deadline; counts and examples.
+    Quality(QualityArgs),
     /// Write a registry to one portable, versioned file: events, checkpoints, API key metadata
     /// and the disclosure accounting (the log's secret keys only with --with-secrets).
     Dump(DumpArgs),
@@ -167,6 +170,32 @@ enum KeysCommand {
     List(KeysListArgs),
     /// Revoke a key by name.
     Revoke(KeysRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+struct QualityArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
+    /// The day the report is made for, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    today: Option<String>,
+    /// Alive past this age is implausible.
+    #[arg(long, default_value_t = 115)]
+    max_age: i32,
+    /// A report pending longer than this many days is overdue.
+    #[arg(long, default_value_t = 30)]
+    pending_days: i32,
+    /// Examples shown of each finding.
+    #[arg(long, default_value_t = 10)]
+    samples: usize,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -688,6 +717,7 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::Verify(args)) => log_cmd::audit(args),
         Command::Stats(args) => log_cmd::stats(args),
         Command::Mirror(args) => mirror_cmd::run(args, cli.quiet),
+        Command::Quality(args) => registry_cmd::quality(args),
         Command::Dump(args) => dump_cmd::dump(args, cli.quiet),
         Command::Restore(args) => dump_cmd::restore(args, cli.quiet),
         Command::Match(args) => match_cmd::run(args, cli.quiet),

@@ -358,3 +358,35 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn quality(args: &crate::QualityArgs) -> Result<ExitCode> {
+    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
+    let today = match &args.today {
+        Some(t) => t.parse().with_context(|| format!("--today {t:?}"))?,
+        None => crate::today(),
+    };
+    let index = registry.load_index()?;
+    let cfg = dmf_registry::quality::QualityConfig {
+        today,
+        max_age: args.max_age,
+        pending_days: args.pending_days,
+        samples: args.samples,
+    };
+    let report =
+        dmf_registry::quality::report(&index, &cfg, &dmf_registry::quality::received_in(&registry));
+    if args.json {
+        println!("{}", report.to_json());
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "quality of {} people ({} events) on {}",
+        report.people, report.head, report.today
+    );
+    for f in &report.findings {
+        println!("{:>10}  {} ({})", f.count, f.description, f.code);
+        for (ssn, detail) in &f.samples {
+            println!("            {ssn}  {detail}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -648,7 +648,7 @@ fn openapi_describes_every_route() {
             );
         }
     }
-    assert_eq!(described.len(), 22);
+    assert_eq!(described.len(), 23);
 }
 
 #[test]
@@ -965,4 +965,21 @@ fn every_guarded_route_refuses_other_roles() {
         .map(|(_, _, roles)| all.len() - roles.len())
         .sum();
     assert_eq!(checked, expected);
+}
+
+#[test]
+fn the_quality_report_is_for_oversight_and_accounted() {
+    let s = Server::start();
+    let (status, r) = s.get_json("/v1/quality", Some("oversight"));
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["people"], 4, "{r}");
+    assert_eq!(r["today"], "2026-11-23");
+    let codes: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"alive_past_max_age") && codes.contains(&"pending_overdue"));
+    assert_eq!(s.get_json("/v1/quality", Some("caseworker")).0, 403);
 }

@@ -517,3 +517,37 @@ fn registry_scenario_from_the_command_line() {
         serde_json::json!({"seq": r[1]["seq"], "decision": "upheld"})
     );
 }
+
+#[test]
+fn quality_report_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "ssn,first,middle,last,suffix,sex,dob,birth_state\n\
+         123456789,Old,,Timer,,F,1890-01-01,OH\n\
+         234567890,Fine,,Person,,F,1960-02-02,OH\n",
+    )
+    .unwrap();
+    let out = dmf(&["import", "--data", d, s(&people), "--today", "2026-11-23"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = dmf(&["quality", "--data", d, "--today", "2026-11-23", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let old = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "alive_past_max_age")
+        .unwrap();
+    assert_eq!(old["count"], 1);
+    assert_eq!(old["samples"][0]["ssn"], "123456789");
+    let text = stdout(&dmf(&["quality", "--data", d, "--today", "2026-11-23"]));
+    assert!(
+        text.contains("123456789  born 1890-01-01, 136 years old"),
+        "{text}"
+    );
+}
