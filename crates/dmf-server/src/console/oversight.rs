@@ -145,6 +145,15 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
         Ok(files.latest().map_err(ApiError::internal)?.map(|s| s.note))
     })
     .await?;
+    // Counts only: the examples name people, and this page is for oversight of the whole file.
+    let app2 = app.clone();
+    let quality = blocking(move || {
+        let cfg = dmf_registry::quality::QualityConfig::new(app2.today());
+        let received = dmf_registry::quality::received_in(&app2.registry);
+        let index = app2.index.read().expect("index lock");
+        Ok(dmf_registry::quality::report(&index, &cfg, &received))
+    })
+    .await?;
     let corrections = app
         .workflow
         .corrections(false, 1000)
@@ -174,6 +183,12 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
             table {
                 thead { tr { th { "Event type" } th { "Events" } } }
                 tbody { @for (t, n) in &totals { tr { td { (t) } td { (n) } } } }
+            }
+            h2 { "Data quality" }
+            p { "Over " (quality.people) " people on " (quality.today) " (the examples, which name people, are in " code { "GET /v1/quality" } ")." }
+            table #quality {
+                thead { tr { th { "Finding" } th { "Records" } } }
+                tbody { @for f in &quality.findings { tr { td { (f.description) } td { (f.count) } } } }
             }
             h2 { "Corrections" }
             p {

@@ -268,7 +268,9 @@ fn roles_limit_what_each_user_sees_and_does() {
     let r = watch.get("/console/oversight");
     assert_eq!(r.status, 200);
     assert!(
-        r.body.contains("<svg") && r.body.contains("dmf.test/registry"),
+        r.body.contains("<svg")
+            && r.body.contains("dmf.test/registry")
+            && r.body.contains("Data quality"),
         "{}",
         r.body
     );
