@@ -143,12 +143,16 @@ pub fn dob_matches(asked: PartialDate, on_file: Option<PartialDate>) -> bool {
 pub struct IdentityAnswer {
     pub code: IdentityCode,
     pub deceased: bool,
+    /// Presumed deceased by age: not a death, so `deceased` stays false and the code is as for
+    /// a living person.
+    pub presumed_deceased: bool,
 }
 
 pub fn identity(query: &IdentityQuery, state: Option<&PersonState>) -> IdentityAnswer {
     let not_in_file = IdentityAnswer {
         code: IdentityCode::NotInFile,
         deceased: false,
+        presumed_deceased: false,
     };
     let Some(state) = state else {
         return not_in_file;
@@ -170,7 +174,13 @@ pub fn identity(query: &IdentityQuery, state: Option<&PersonState>) -> IdentityA
     };
     // The death indicator goes only with a verified identity: a mismatch discloses nothing.
     let deceased = code == IdentityCode::Deceased;
-    IdentityAnswer { code, deceased }
+    // Likewise the presumption: only with a verified identity, and never over a death.
+    let presumed_deceased = code == IdentityCode::Verified && state.presumed().is_some();
+    IdentityAnswer {
+        code,
+        deceased,
+        presumed_deceased,
+    }
 }
 
 /// The employment-eligibility answer.
@@ -276,6 +286,8 @@ pub fn employment_status(state: &PersonState, today: Date) -> EmploymentAnswer {
 pub struct BenefitsAnswer {
     pub code: IdentityCode,
     pub deceased: bool,
+    /// Presumed deceased by age (see [`IdentityAnswer::presumed_deceased`]).
+    pub presumed_deceased: bool,
     /// A benefits suspension in force: not contested, or its contest denied.
     pub suspended: bool,
 }
@@ -291,6 +303,7 @@ pub fn benefits(query: &IdentityQuery, state: Option<&PersonState>, today: Date)
     BenefitsAnswer {
         code: id.code,
         deceased: id.deceased,
+        presumed_deceased: id.presumed_deceased,
         suspended,
     }
 }

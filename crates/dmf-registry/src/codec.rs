@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::event::{
     ContestDecisionEvent, ContestEvent, Event, ImportDelete, ImportedChange, NoticeEvent, Origin,
-    PersonRecord, ReportEvent, Sex, VerificationEvent, decision_code,
+    PersonRecord, PresumptionEvent, ReportEvent, Sex, VerificationEvent, decision_code,
 };
 
 /// Every field any event may carry; absent ones are left out of the JSON.
@@ -48,6 +48,8 @@ pub(crate) struct Body {
     pub report: Option<u64>,
     pub notice: Option<u64>,
     pub decision: Option<String>,
+    pub criterion: Option<String>,
+    pub recorded_by: Option<String>,
 }
 
 /// A stored event that does not decode: the store was written by something else, or damaged.
@@ -209,6 +211,11 @@ pub fn encode(event: &Event) -> Vec<u8> {
             o.text("decided_by", d.decided_by.as_str());
             o.number("notice", d.notice);
             o.plain("decision", decision_code(d.upheld));
+        }
+        Event::Presumption(p) => {
+            o.text("legal_basis", p.legal_basis.as_str());
+            o.text("criterion", p.criterion.as_str());
+            o.text("recorded_by", p.recorded_by.as_str());
         }
         Event::ImportDelete(d) => o.texts("evidence", [d.evidence.as_str()]),
     }
@@ -374,6 +381,12 @@ pub fn decode(kind: &str, body: &[u8]) -> Result<Event, DecodeError> {
             },
             decided_by: reference("decided_by", &b.decided_by)?,
             reason: reference("reason", &b.reason)?,
+        }),
+        "presumed_deceased" => Event::Presumption(PresumptionEvent {
+            ssn,
+            criterion: reference("criterion", &b.criterion)?,
+            legal_basis: reference("legal_basis", &b.legal_basis)?,
+            recorded_by: reference("recorded_by", &b.recorded_by)?,
         }),
         "dmf_delete" => Event::ImportDelete(ImportDelete {
             ssn,

@@ -109,6 +109,19 @@ pub fn decision_code(upheld: bool) -> &'static str {
     if upheld { "upheld" } else { "denied" }
 }
 
+/// An operator records that a person past an age threshold is presumed deceased. It is a status
+/// of its own, never a death: no answer says "deceased" and no DMF file carries it, and a later
+/// death report or a correction (the person is alive) supersedes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresumptionEvent {
+    pub ssn: Ssn,
+    /// The criterion applied, such as the age threshold the person is past.
+    pub criterion: Reference,
+    /// The law or rule that allows the presumption.
+    pub legal_basis: Reference,
+    pub recorded_by: Actor,
+}
+
 /// A `D` record of an imported update file: the SSN's imported death is withdrawn.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportDelete {
@@ -126,6 +139,7 @@ pub enum Event {
     Verification(VerificationEvent),
     Contest(ContestEvent),
     ContestDecision(ContestDecisionEvent),
+    Presumption(PresumptionEvent),
     ImportDelete(ImportDelete),
 }
 
@@ -140,6 +154,7 @@ impl Event {
             Event::Verification(_) => "verification",
             Event::Contest(_) => "contest",
             Event::ContestDecision(_) => "contest_decision",
+            Event::Presumption(_) => "presumed_deceased",
             Event::ImportDelete(_) => "dmf_delete",
         }
     }
@@ -154,6 +169,7 @@ impl Event {
             Event::Verification(v) => v.ssn,
             Event::Contest(c) => c.ssn,
             Event::ContestDecision(d) => d.ssn,
+            Event::Presumption(p) => p.ssn,
             Event::ImportDelete(d) => d.ssn,
         }
     }

@@ -33,7 +33,8 @@ pub const LEAF_VERSION: u32 = 1;
 /// Fields of the stored body that stay in clear in the leaf. `decision` (of a
 /// `contest_decision`: `upheld` or `denied`) is here because how often contests succeed is a
 /// public statistic, and it says nothing about who contested; who decided, why, and which
-/// notice stay committed.
+/// notice stay committed. `legal_basis` is also that of a `presumed_deceased`, for the same
+/// reason; its criterion and who recorded it stay committed.
 pub const CLEAR: [&str; 7] = [
     "source",
     "verification",

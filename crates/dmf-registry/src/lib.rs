@@ -8,6 +8,7 @@
 //! batch under the store's append lock after catching up with what the others appended, and one
 //! process at a time signs the log.
 
+pub mod anomaly;
 pub mod answers;
 pub mod audit;
 mod codec;

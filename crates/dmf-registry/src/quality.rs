@@ -93,19 +93,22 @@ pub fn report(
     let checks: Vec<Check> = vec![
         Check {
             code: "alive_past_max_age",
-            description: format!("no death recorded and older than {max_age} today"),
+            description: format!("no death recorded or presumed, and older than {max_age} today"),
             test: Box::new(move |s| {
                 let dob = s.identity.as_ref()?.dob?;
                 let age = today.years_since(dob.latest());
-                (s.death.is_none() && age > max_age).then(|| format!("born {dob}, {age} years old"))
+                // A presumption of death is the answer to this finding, not an instance of it.
+                (s.death.is_none() && s.presumed().is_none() && age > max_age)
+                    .then(|| format!("born {dob}, {age} years old"))
             }),
         },
         Check {
             code: "born_before_1900_alive",
-            description: "born before 1900 with no death recorded".into(),
+            description: "born before 1900 with no death recorded or presumed".into(),
             test: Box::new(|s| {
                 let dob = s.identity.as_ref()?.dob?;
-                (s.death.is_none() && dob.year() < 1900).then(|| format!("born {dob}"))
+                (s.death.is_none() && s.presumed().is_none() && dob.year() < 1900)
+                    .then(|| format!("born {dob}"))
             }),
         },
         Check {

@@ -64,7 +64,10 @@ pub fn answer(
     match purpose {
         Purpose::Identity => {
             let a = answers::identity(query, state);
-            json!({ "purpose": "identity", "code": a.code.code(), "deceased": a.deceased })
+            let mut v =
+                json!({ "purpose": "identity", "code": a.code.code(), "deceased": a.deceased });
+            mark_presumed(&mut v, a.presumed_deceased);
+            v
         }
         Purpose::Employment => match answers::employment(query, state, today) {
             EmploymentAnswer::Authorized => {
@@ -84,8 +87,17 @@ pub fn answer(
         },
         Purpose::Benefits => {
             let a = answers::benefits(query, state, today);
-            json!({ "purpose": "benefits", "code": a.code.code(), "deceased": a.deceased, "suspended": a.suspended })
+            let mut v = json!({ "purpose": "benefits", "code": a.code.code(), "deceased": a.deceased, "suspended": a.suspended });
+            mark_presumed(&mut v, a.presumed_deceased);
+            v
         }
+    }
+}
+
+/// Adds `presumed_deceased` only when true, so that every other answer reads exactly as before.
+fn mark_presumed(answer: &mut Value, presumed: bool) {
+    if presumed {
+        answer["presumed_deceased"] = true.into();
     }
 }
 

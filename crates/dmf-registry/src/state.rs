@@ -143,6 +143,8 @@ pub struct Extra {
     pub corroborations: Vec<Seq>,
     pub corrected: Vec<CorrectedDeath>,
     pub notices: Vec<NoticeState>,
+    /// The `presumed_deceased` event in effect: rare, so kept here rather than in every person.
+    pub presumed: Option<Seq>,
 }
 
 /// Everything the answers need about one SSN.
@@ -181,6 +183,8 @@ pub enum Outcome {
     Decided { notice: Seq, upheld: bool },
     /// An imported death was withdrawn (a `D` record).
     Withdrawn,
+    /// The person is presumed deceased: not a death, and no answer says deceased.
+    Presumed,
     /// The idempotency key was seen before: nothing was stored.
     Duplicate,
 }
@@ -199,6 +203,7 @@ impl Outcome {
             Outcome::Suspended(_) => "suspended",
             Outcome::Decided { .. } => "decided",
             Outcome::Withdrawn => "withdrawn",
+            Outcome::Presumed => "presumed",
             Outcome::Duplicate => "duplicate",
         }
     }
@@ -216,6 +221,11 @@ impl PersonState {
     /// Every status notice of the SSN, whatever its status (see [`NoticeState::status`]).
     pub fn notices(&self) -> &[NoticeState] {
         self.extra().map_or(&[], |e| &e.notices)
+    }
+
+    /// The `presumed_deceased` event in effect, if the person is presumed deceased.
+    pub fn presumed(&self) -> Option<Seq> {
+        self.extra().and_then(|e| e.presumed)
     }
 
     /// Refuses events that make no sense against the current state; nothing is stored then.
@@ -236,7 +246,9 @@ impl PersonState {
             },
             Event::Correction(_) => {
                 let review = extra.is_some_and(|e| !e.review.is_empty());
-                if self.death.is_none() && pending.is_empty() && !review {
+                // A presumption is undone by the same two-person "this person is alive".
+                let presumed = self.presumed().is_some();
+                if self.death.is_none() && pending.is_empty() && !review && !presumed {
                     Err(Rejection::new(
                         "$.ssn",
                         format!(
@@ -289,6 +301,17 @@ impl PersonState {
                     Some(_) => Ok(()),
                 }
             }
+            Event::Presumption(_) if self.death.is_some() => Err(Rejection::new(
+                "$.ssn",
+                format!("SSN {ssn} is already recorded as deceased"),
+            )),
+            Event::Presumption(_) => match self.presumed() {
+                Some(seq) => Err(Rejection::new(
+                    "$.ssn",
+                    format!("SSN {ssn} is already presumed deceased by event {seq}"),
+                )),
+                None => Ok(()),
+            },
             Event::ImportDelete(_) if self.death.is_none() => Err(Rejection::new(
                 "$.ssn",
                 format!("SSN {ssn} has no recorded death to delete"),
@@ -387,6 +410,7 @@ impl PersonState {
                     }
                 }
                 extra.review.clear();
+                extra.presumed = None;
                 Outcome::Reinstated
             }
             Event::StatusNotice(n) => {
@@ -434,6 +458,13 @@ impl PersonState {
                     upheld: d.upheld,
                 }
             }
+            Event::Presumption(_) => {
+                // As checked: never over a recorded death, which it must not hide.
+                if self.death.is_none() {
+                    self.extra_mut().presumed = Some(seq);
+                }
+                Outcome::Presumed
+            }
             Event::ImportDelete(_) => {
                 if let Some(d) = self.death.take() {
                     let c = CorrectedDeath {
@@ -451,6 +482,10 @@ impl PersonState {
     /// Records a death; a person known only from reports is known by the report's name.
     fn establish(&mut self, fact: DeathFact, named: Identity) -> Outcome {
         self.death = Some(fact);
+        // A death supersedes a presumption: the person is deceased, no longer presumed.
+        if let Some(e) = self.extra.as_deref_mut() {
+            e.presumed = None;
+        }
         if self.identity.is_none() {
             self.identity = Some(named);
         }

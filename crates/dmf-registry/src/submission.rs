@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::event::{
     CONTEST_WORKING_DAYS, ContestDecisionEvent, ContestEvent, Event, NoticeEvent, Origin,
-    ReportEvent, VerificationEvent,
+    PresumptionEvent, ReportEvent, VerificationEvent,
 };
 
 /// Why a submitted object is refused: where in it, and why.
@@ -77,6 +77,7 @@ pub(crate) fn allowed(kind: &str) -> Option<&'static [&'static str]> {
         "verification" => &["ssn", "report", "approved_by", "evidence"],
         "contest" => &["ssn", "notice", "reason", "requested_by"],
         "contest_decision" => &["ssn", "notice", "decision", "decided_by", "reason"],
+        "presumed_deceased" => &["ssn", "criterion", "legal_basis", "recorded_by"],
         _ => return None,
     })
 }
@@ -214,7 +215,7 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
     let allowed = allowed(kind).ok_or_else(|| {
         Rejection::new(
             "$.type",
-            format!("{kind:?} is not an event type (death_report, status_notice, correction, verification, contest, contest_decision)"),
+            format!("{kind:?} is not an event type (death_report, status_notice, correction, verification, contest, contest_decision, presumed_deceased)"),
         )
     })?;
     if let Some(unknown) = map
@@ -337,6 +338,12 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
                 reason: f.reference("reason")?,
             })
         }
+        "presumed_deceased" => Event::Presumption(PresumptionEvent {
+            ssn,
+            criterion: f.reference("criterion")?,
+            legal_basis: f.reference("legal_basis")?,
+            recorded_by: f.reference("recorded_by")?,
+        }),
         _ => unreachable!("checked by allowed()"),
     };
     Ok(Submission {

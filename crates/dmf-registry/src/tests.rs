@@ -190,7 +190,8 @@ fn a_status_notice_never_changes_the_death_indicator() {
         answers::identity(&q, state.as_ref()),
         answers::IdentityAnswer {
             code: IdentityCode::Verified,
-            deceased: false
+            deceased: false,
+            presumed_deceased: false
         }
     );
     let deadline: Date = "2026-12-08".parse().unwrap();
@@ -603,7 +604,7 @@ fn bad_contest_decisions_are_rejected_with_their_path() {
     assert!(
         unknown
             .reason
-            .ends_with("verification, contest, contest_decision)"),
+            .ends_with("verification, contest, contest_decision, presumed_deceased)"),
         "{unknown}"
     );
 }
@@ -796,6 +797,7 @@ fn the_published_schema_matches_the_parser() {
         "verification",
         "contest",
         "contest_decision",
+        "presumed_deceased",
     ] {
         let def = &schema["$defs"][kind];
         let mut props: Vec<&str> = def["properties"]
@@ -843,6 +845,10 @@ fn events_encode_canonically_and_decode_back() {
         (
             r#"{"type":"contest_decision","ssn":"123456789","decision":"upheld","notice":12,"reason":"renewed","decided_by":"adj-4"}"#,
             r#"{"ssn":"123456789","reason":"renewed","decided_by":"adj-4","notice":12,"decision":"upheld"}"#,
+        ),
+        (
+            r#"{"type":"presumed_deceased","ssn":"123-45-6789","recorded_by":"op \"7\"","legal_basis":"20 CFR 404.721","criterion":"age over 115"}"#,
+            r#"{"ssn":"123456789","legal_basis":"20 CFR 404.721","criterion":"age over 115","recorded_by":"op \"7\""}"#,
         ),
     ];
     for (input, expect) in lines {
@@ -1232,4 +1238,498 @@ fn the_quality_report_finds_each_kind_of_problem() {
     assert_eq!(json["findings"].as_array().unwrap().len(), 7);
     // Born in the future, seen from the past.
     check("1979-01-01", &[("date_in_future", 2, "born 1980-06-01")]);
+}
+
+mod anomalies {
+    use rand::{RngExt, SeedableRng};
+    use rand_distr::weighted::WeightedAliasIndex;
+    use rand_distr::{Distribution, Poisson};
+    use rand_pcg::Pcg64Mcg;
+
+    use crate::anomaly::{AlertKind, DetectorConfig, Observation, age_at_death, detect};
+    use dmf_model::Date;
+
+    const DAYS: i32 = 365;
+
+    /// A year of ordinary intake: each group's daily count Poisson around its rate, every age
+    /// drawn from what the life tables predict for deaths in 2026.
+    fn ordinary(seed: u64, groups: &[(&str, f64)]) -> Vec<Observation> {
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let ages = WeightedAliasIndex::new(age_at_death(2026)).unwrap();
+        let start = Date::new(2026, 1, 1).unwrap().days_since_epoch();
+        let mut out = Vec::new();
+        for d in 0..DAYS {
+            let day = Date::from_days_since_epoch(start + d).unwrap();
+            for (group, rate) in groups {
+                let n = Poisson::new(*rate).unwrap().sample(&mut rng) as u64;
+                for _ in 0..n {
+                    // Some reports carry no date of birth.
+                    let age = (rng.random_range(0..10) > 0).then(|| ages.sample(&mut rng) as u16);
+                    out.push(Observation {
+                        day,
+                        group: (*group).to_owned(),
+                        age,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    const GROUPS: [(&str, f64); 4] = [
+        ("source:state", 300.0),
+        ("source:funeral_home", 40.0),
+        ("source:family", 5.0),
+        ("authority:DHS USCIS", 20.0),
+    ];
+
+    #[test]
+    fn the_life_tables_predict_mostly_old_deaths() {
+        let share = crate::anomaly::expected_young_share(65, 2026);
+        assert!((0.15..0.35).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn a_planted_bulk_of_working_age_deaths_is_caught_the_same_day() {
+        let mut obs = ordinary(7, &GROUPS);
+        // Day 200: 3,000 people aged 25-50 reported dead by funeral homes.
+        let day =
+            Date::from_days_since_epoch(Date::new(2026, 1, 1).unwrap().days_since_epoch() + 200)
+                .unwrap();
+        let mut rng = Pcg64Mcg::seed_from_u64(99);
+        for _ in 0..3000 {
+            let age = Some(rng.random_range(25..50));
+            obs.push(Observation {
+                day,
+                group: "source:funeral_home".into(),
+                age,
+            });
+        }
+        let alerts = detect(&obs, &DetectorConfig::for_year(2026));
+        let on_day: Vec<_> = alerts.iter().filter(|a| a.day == day).collect();
+        let kinds: Vec<(&str, AlertKind)> =
+            on_day.iter().map(|a| (a.group.as_str(), a.kind)).collect();
+        assert!(
+            kinds.contains(&("source:funeral_home", AlertKind::Volume)),
+            "{alerts:?}"
+        );
+        assert!(
+            kinds.contains(&("source:funeral_home", AlertKind::Age)),
+            "{alerts:?}"
+        );
+        let age = on_day.iter().find(|a| a.kind == AlertKind::Age).unwrap();
+        assert!(age.median_age.unwrap() < 50, "{age:?}");
+        // A smaller, sneakier bulk: 300 working-age deaths in one day, at a usual volume.
+        let mut obs = ordinary(8, &GROUPS);
+        for _ in 0..300 {
+            let age = Some(rng.random_range(25..50));
+            obs.push(Observation {
+                day,
+                group: "source:state".into(),
+                age,
+            });
+        }
+        let alerts = detect(&obs, &DetectorConfig::for_year(2026));
+        assert!(
+            alerts
+                .iter()
+                .any(|a| a.day == day && a.group == "source:state" && a.kind == AlertKind::Age),
+            "{alerts:?}"
+        );
+    }
+
+    #[test]
+    fn ordinary_intake_raises_no_alert() {
+        // Ten simulated years of four groups: 14,600 group-days.
+        let mut alerts = 0;
+        let mut group_days = 0;
+        for seed in 0..10 {
+            let obs = ordinary(1000 + seed, &GROUPS);
+            alerts += detect(&obs, &DetectorConfig::for_year(2026)).len();
+            group_days += DAYS as usize * GROUPS.len();
+        }
+        eprintln!("ordinary intake: {alerts} alerts in {group_days} group-days");
+        assert_eq!(alerts, 0, "false alarms in {group_days} group-days");
+    }
+}
+
+// Presumption of death by age: a status of its own, never a death.
+
+fn presume(ssn: &str) -> String {
+    format!(
+        r#"{{"type":"presumed_deceased","ssn":"{ssn}","criterion":"age over 115","legal_basis":"20 CFR 404.721","recorded_by":"op-7"}}"#
+    )
+}
+
+const ALIVE: &str = r#"{"type":"correction","ssn":"123456789","reason":"alive","evidence":"passport","requested_by":"cw-1","approved_by":"sup-2"}"#;
+
+#[test]
+fn bad_presumptions_are_rejected_with_their_path() {
+    let line = |fields: &str| match parse_line(
+        &format!(r#"{{"type":"presumed_deceased",{fields}}}"#),
+        today(),
+    ) {
+        Ok(_) => "ok".to_owned(),
+        Err(r) => r.to_string(),
+    };
+    let (ssn, criterion, basis, by) = (
+        r#""ssn":"123456789""#,
+        r#""criterion":"age over 115""#,
+        r#""legal_basis":"20 CFR 404.721""#,
+        r#""recorded_by":"op-7""#,
+    );
+    let cases = [
+        (format!("{ssn},{criterion},{basis},{by}"), "ok"),
+        (
+            format!(r#"{ssn},{criterion},{basis},{by},"idempotency_key":"p-1""#),
+            "ok",
+        ),
+        (format!("{criterion},{basis},{by}"), "$.ssn: is required"),
+        (format!("{ssn},{basis},{by}"), "$.criterion: is required"),
+        (
+            format!("{ssn},{criterion},{by}"),
+            "$.legal_basis: is required",
+        ),
+        (
+            format!("{ssn},{criterion},{basis}"),
+            "$.recorded_by: is required",
+        ),
+        (
+            format!(r#"{ssn},"criterion":115,{basis},{by}"#),
+            "$.criterion: expected a string, found a number",
+        ),
+        (
+            format!(r#"{ssn},{criterion},{basis},{by},"dod":"2026-11-01""#),
+            "$.dod: unknown field for a presumed_deceased",
+        ),
+        (
+            format!(r#"{ssn},{criterion},{basis},{by},"evidence":"x""#),
+            "$.evidence: unknown field for a presumed_deceased",
+        ),
+    ];
+    for (fields, expect) in cases {
+        assert_eq!(line(&fields), expect, "{fields}");
+    }
+}
+
+/// What a presumption does to the person's state and answers, alone and with what follows.
+#[test]
+fn a_presumption_is_never_a_death_and_a_death_or_correction_ends_it() {
+    let a = "123456789";
+    // Event 1 is the person. The events submitted; their results; then the identity code,
+    // death indicator and presumption that answers give afterwards.
+    type Case = (
+        &'static str,
+        Vec<String>,
+        Vec<&'static str>,
+        &'static str,
+        bool,
+        bool,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "presumed",
+            vec![presume(a)],
+            vec!["presumed"],
+            "V",
+            false,
+            true,
+        ),
+        (
+            "already presumed",
+            vec![presume(a), presume(a)],
+            vec![
+                "presumed",
+                "rejected $.ssn: SSN 123456789 is already presumed deceased by event 2",
+            ],
+            "V",
+            false,
+            true,
+        ),
+        (
+            "a death recorded",
+            vec![report(a, "state", "2026-11-01"), presume(a)],
+            vec![
+                "deceased",
+                "rejected $.ssn: SSN 123456789 is already recorded as deceased",
+            ],
+            "X",
+            true,
+            false,
+        ),
+        (
+            "a state's death report supersedes it",
+            vec![presume(a), report(a, "state", "2026-11-01")],
+            vec!["presumed", "deceased"],
+            "X",
+            true,
+            false,
+        ),
+        (
+            "a single pending report does not",
+            vec![presume(a), report(a, "family", "2026-11-01")],
+            vec!["presumed", "pending"],
+            "V",
+            false,
+            true,
+        ),
+        (
+            "two sources establish the death",
+            vec![
+                presume(a),
+                report(a, "family", "2026-11-01"),
+                report(a, "funeral_home", "2026-11-01"),
+            ],
+            vec!["presumed", "pending", "deceased"],
+            "X",
+            true,
+            false,
+        ),
+        (
+            "a correction: the person is alive",
+            vec![presume(a), ALIVE.to_owned()],
+            vec!["presumed", "reinstated"],
+            "V",
+            false,
+            false,
+        ),
+        (
+            "presumed again after a correction",
+            vec![presume(a), ALIVE.to_owned(), presume(a)],
+            vec!["presumed", "reinstated", "presumed"],
+            "V",
+            false,
+            true,
+        ),
+        (
+            "a corrected death can then be presumed",
+            vec![
+                report(a, "state", "2026-11-01"),
+                ALIVE.to_owned(),
+                presume(a),
+            ],
+            vec!["deceased", "reinstated", "presumed"],
+            "V",
+            false,
+            true,
+        ),
+    ];
+    for (name, lines, expect, code, deceased, presumed) in cases {
+        let (_d, reg) = registry();
+        import_people(&reg, &[a]);
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        assert_eq!(submit(&reg, &refs), expect, "{name}");
+        let state = reg.state_of(a.parse().unwrap()).unwrap();
+        let id = answers::identity(&query(a), state.as_ref());
+        assert_eq!(
+            (id.code.code(), id.deceased, id.presumed_deceased),
+            (code, deceased, presumed),
+            "{name}"
+        );
+        let state = state.unwrap();
+        assert_eq!(state.presumed().is_some(), presumed, "{name}");
+        assert!(
+            !(state.presumed().is_some() && state.death.is_some()),
+            "{name}: never both"
+        );
+    }
+}
+
+#[test]
+fn no_answer_of_any_purpose_says_a_presumed_person_is_deceased() {
+    use render::Purpose;
+    let (_d, reg) = registry();
+    let (a, b) = ("123456789", "234567890");
+    import_people(&reg, &[a, b]);
+    let suspended = notice(a, "benefits_suspended", "2026-11-20");
+    assert_eq!(
+        submit(&reg, &[&presume(a), &suspended]),
+        ["presumed", "notice_recorded"]
+    );
+    let q = |first: &str, dob: &str| IdentityQuery {
+        ssn: a.parse().unwrap(),
+        first: first.into(),
+        last: "Lee".into(),
+        dob: dob.parse().unwrap(),
+    };
+    // The query; then per purpose the answer expected.
+    let cases = [
+        (
+            q("Ann", "1950-03-04"),
+            [
+                serde_json::json!({"purpose": "identity", "code": "V", "deceased": false, "presumed_deceased": true}),
+                serde_json::json!({"purpose": "employment", "result": "authorized"}),
+                serde_json::json!({"purpose": "benefits", "code": "V", "deceased": false, "suspended": true, "presumed_deceased": true}),
+            ],
+        ),
+        // A mismatch discloses nothing, the presumption included.
+        (
+            q("Mary", "1950-03-04"),
+            [
+                serde_json::json!({"purpose": "identity", "code": "5", "deceased": false}),
+                serde_json::json!({"purpose": "employment", "result": "mismatch", "reason": "name_or_dob_mismatch", "contest_deadline": "2026-12-08", "contested": false}),
+                serde_json::json!({"purpose": "benefits", "code": "5", "deceased": false, "suspended": false}),
+            ],
+        ),
+        (
+            q("Ann", "1970-01-01"),
+            [
+                serde_json::json!({"purpose": "identity", "code": "3", "deceased": false}),
+                serde_json::json!({"purpose": "employment", "result": "mismatch", "reason": "name_or_dob_mismatch", "contest_deadline": "2026-12-08", "contested": false}),
+                serde_json::json!({"purpose": "benefits", "code": "3", "deceased": false, "suspended": false}),
+            ],
+        ),
+    ];
+    let state = reg.state_of(a.parse().unwrap()).unwrap().unwrap();
+    let purposes = [Purpose::Identity, Purpose::Employment, Purpose::Benefits];
+    for (query, expect) in cases {
+        for (purpose, expect) in purposes.into_iter().zip(expect) {
+            let seen = render::visible(&state, purpose);
+            let got = render::answer(purpose, &query, Some(&seen), today());
+            assert_eq!(got, expect, "{} {query:?}", purpose.code());
+            assert_ne!(got["deceased"], true, "{got}");
+            assert_ne!(got["code"], "X", "{got}");
+        }
+    }
+    // Someone not presumed gets the answers as before: no `presumed_deceased` at all.
+    let other = reg.state_of(b.parse().unwrap()).unwrap().unwrap();
+    for purpose in purposes {
+        let got = render::answer(purpose, &query(b), Some(&other), today());
+        assert!(got.get("presumed_deceased").is_none(), "{got}");
+    }
+}
+
+#[test]
+fn a_presumption_is_never_a_dmf_record() {
+    let (_d, reg) = registry();
+    let a = "123456789";
+    import_people(&reg, &[a]);
+    assert_eq!(submit(&reg, &[&presume(a)]), ["presumed"]);
+    let audiences = [
+        distribution::Audience {
+            certified: true,
+            state_deaths: true,
+        },
+        distribution::Audience {
+            certified: false,
+            state_deaths: false,
+        },
+    ];
+    for audience in audiences {
+        let changes = distribution::changes(&reg, 0, 100, audience, today()).unwrap();
+        assert_eq!(changes.cursor, 2);
+        assert!(changes.records.is_empty(), "{audience:?}");
+        let (_, file) = distribution::full_file(&reg, audience, today()).unwrap();
+        assert!(file.is_empty(), "{audience:?}");
+    }
+    // A later death report is a death: an `A` for whoever may see it.
+    assert_eq!(
+        submit(&reg, &[&report(a, "state", "2026-11-01")]),
+        ["deceased"]
+    );
+    let benefits = audiences[0];
+    let changes = distribution::changes(&reg, 2, 100, benefits, today()).unwrap();
+    let codes: Vec<_> = changes.records.iter().map(|r| r.change()).collect();
+    assert_eq!(codes, [dmf_format::ChangeCode::Add]);
+    assert_eq!(changes.records[0].ssn().to_string(), a);
+    let (_, file) = distribution::full_file(&reg, benefits, today()).unwrap();
+    assert_eq!(file.len(), 1);
+}
+
+#[test]
+fn a_presumption_leaf_shows_the_legal_basis_and_commits_the_rest() {
+    let event = parse_line(&presume("123456789"), today()).unwrap().event;
+    let body = String::from_utf8(encode(&event)).unwrap();
+    let l = leaf_of_kind(event.kind(), &body);
+    let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+    assert_eq!(v["type"], "presumed_deceased");
+    assert_eq!(v["legal_basis"], "20 CFR 404.721");
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(
+        keys(&v),
+        ["commit", "legal_basis", "seq", "time", "type", "v"],
+        "serde_json sorts keys"
+    );
+    assert_eq!(
+        keys(&v["commit"]),
+        ["criterion", "event", "recorded_by", "ssn"],
+        "the criterion, who recorded it, and about whom stay committed"
+    );
+    assert!(!l.contains("123456789") && !l.contains("op-7") && !l.contains("age over"));
+}
+
+#[test]
+fn statistics_count_presumptions_by_legal_basis() {
+    let (_d, reg) = registry();
+    let (a, b, c) = ("123456789", "234567890", "345678901");
+    import_people(&reg, &[a, b, c]);
+    let lines = [
+        presume(a),
+        presume(b),
+        presume(c).replace("20 CFR 404.721", "state law 12-3"),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    assert_eq!(submit(&reg, &refs), ["presumed", "presumed", "presumed"]);
+    let stats = publish::stats(&reg, stats::Period::Month).unwrap();
+    assert_eq!(stats.tree_size, 6);
+    let count = |kind: &str, basis: Option<&str>| -> u64 {
+        stats
+            .rows
+            .iter()
+            .filter(|r| r.event_type == kind && r.legal_basis.as_deref() == basis)
+            .map(|r| r.count)
+            .sum()
+    };
+    assert_eq!(count("presumed_deceased", Some("20 CFR 404.721")), 2);
+    assert_eq!(count("presumed_deceased", Some("state law 12-3")), 1);
+    assert_eq!(count("presumed_deceased", None), 0);
+    assert_eq!(count("person", None), 3);
+    assert!(stats.rows.iter().all(|r| r.decision.is_none()));
+}
+
+#[test]
+fn the_derived_state_with_presumptions_equals_a_replay() {
+    let (_d, reg) = registry();
+    let ssns: Vec<String> = (0..23u32)
+        .map(|i| format!("{:09}", 123_452_000 + i))
+        .collect();
+    let refs: Vec<&str> = ssns.iter().map(String::as_str).collect();
+    import_people(&reg, &refs);
+    let mut lines = Vec::new();
+    for i in 0..120u32 {
+        let ssn = &ssns[(i % 23) as usize];
+        match i % 5 {
+            0 | 3 => lines.push(presume(ssn)),
+            1 => lines.push(report(
+                ssn,
+                ["state", "family", "hospital"][(i % 3) as usize],
+                "2026-11-01",
+            )),
+            2 if i % 7 == 0 => lines.push(ALIVE.replace("123456789", ssn)),
+            _ => lines.push(notice(ssn, "benefits_suspended", "2026-11-20")),
+        }
+    }
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let results = submit(&reg, &refs);
+    assert!(results.iter().any(|r| r == "presumed"), "{results:?}");
+    assert!(
+        results.iter().any(|r| r.contains("already presumed")),
+        "{results:?}"
+    );
+    let index = reg.load_index().unwrap();
+    let w = reg.writer().unwrap();
+    let mut presumed = 0;
+    for ssn in &ssns {
+        let ssn: dmf_model::Ssn = ssn.parse().unwrap();
+        let replayed = reg.state_of(ssn).unwrap();
+        assert_eq!(index.get(ssn), replayed.as_ref(), "SSN {ssn}");
+        assert_eq!(
+            w.index.as_ref().unwrap().get(ssn),
+            index.get(ssn),
+            "SSN {ssn}"
+        );
+        presumed += usize::from(replayed.unwrap().presumed().is_some());
+    }
+    assert!(presumed > 0);
 }

@@ -294,9 +294,9 @@ fn schemas() -> Value {
             "first": text, "last": text, "ssn_last4": text, "in_effect": { "type": "boolean" },
             "statement": text, "signed_by": text
         }), &["valid", "correction_seq", "corrected_at", "first", "last", "ssn_last4", "in_effect", "statement", "signed_by"]),
-        "IdentityAnswer": s(json!({ "purpose": text, "code": { "type": "string", "enum": ["V", "1", "3", "5", "X"] }, "deceased": { "type": "boolean" } }), &["purpose", "code", "deceased"]),
+        "IdentityAnswer": s(json!({ "purpose": text, "code": { "type": "string", "enum": ["V", "1", "3", "5", "X"] }, "deceased": { "type": "boolean" }, "presumed_deceased": { "type": "boolean", "description": "present (true) only when the record is presumed deceased by age: never a recorded death" } }), &["purpose", "code", "deceased"]),
         "EmploymentAnswer": s(json!({ "purpose": text, "result": { "type": "string", "enum": ["authorized", "mismatch", "final_nonconfirmation"] }, "reason": text, "contest_deadline": { "type": ["string", "null"] }, "contested": { "type": "boolean" } }), &["purpose", "result"]),
-        "BenefitsAnswer": s(json!({ "purpose": text, "code": text, "deceased": { "type": "boolean" }, "suspended": { "type": "boolean" } }), &["purpose", "code", "deceased", "suspended"]),
+        "BenefitsAnswer": s(json!({ "purpose": text, "code": text, "deceased": { "type": "boolean" }, "suspended": { "type": "boolean" }, "presumed_deceased": { "type": "boolean", "description": "present (true) only when the record is presumed deceased by age" } }), &["purpose", "code", "deceased", "suspended"]),
         "BatchLine": { "type": "object", "description": "an answer of the key's purpose with `line`, or {line, error}" },
         "DeathReport": { "type": "object", "description": "as `dmf submit` takes it (docs/submit.schema.json); `type` and `source` may be left out" },
         "StatusNotice": { "type": "object", "description": "as `dmf submit` takes it (docs/submit.schema.json); `type` and `authority` may be left out" },

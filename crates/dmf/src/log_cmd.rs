@@ -310,11 +310,48 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
         bail!("give --data DIR or --verify EXPORT_DIR");
     };
     let registry = crate::backend::open_current(data, args.database.as_deref())?;
+    if args.alerts {
+        return alerts(&registry, args.json);
+    }
     let stats = publish::stats(&registry, period)?;
     if args.json {
         println!("{}", serde_json::to_string(&stats).expect("serialisable"));
     } else {
         print_stats(&stats);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dmf stats --alerts`: every day and group unlike its history or the life tables.
+fn alerts(registry: &dmf_registry::Registry, json: bool) -> Result<ExitCode> {
+    use dmf_registry::anomaly;
+    let index = registry.load_index()?;
+    let observations = anomaly::observations_of(registry, &index)?;
+    let year = observations
+        .last()
+        .map_or(crate::today().year(), |o| o.day.year());
+    let alerts = anomaly::detect(&observations, &anomaly::DetectorConfig::for_year(year));
+    for a in &alerts {
+        if json {
+            println!(
+                "{}",
+                json!({
+                    "day": a.day.to_string(), "group": a.group, "kind": a.kind.code(),
+                    "count": a.count, "median_age": a.median_age, "detail": a.detail,
+                    "tree_size": index.head,
+                })
+            );
+        } else {
+            println!("{}  {}  {}: {}", a.day, a.group, a.kind.code(), a.detail);
+        }
+    }
+    if !json {
+        println!(
+            "{} alerts over {} reports and notices (tree size {})",
+            alerts.len(),
+            observations.len(),
+            index.head
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

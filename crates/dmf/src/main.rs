@@ -485,6 +485,10 @@ struct StatsArgs {
     /// With --verify: the verifier key to hold the export to (default: its key.pub).
     #[arg(long)]
     key: Option<String>,
+    /// Intake anomaly alerts instead of counts: days on which one source kind or issuing
+    /// authority sent far more than usual, or people far younger than deaths are.
+    #[arg(long, conflicts_with = "verify")]
+    alerts: bool,
     /// Print as JSON.
     #[arg(long)]
     json: bool,

@@ -215,7 +215,7 @@ fn state_json(state: Option<&PersonState>, today: Date) -> Value {
         .notices()
         .iter()
         .any(|n| n.kind.affects_benefits() && n.in_force(today));
-    json!({
+    let mut current = json!({
         "on_file": true,
         "issued": s.issued,
         "name": s.identity.as_ref().map(|i| format!("{} {}", i.first, i.last)),
@@ -230,7 +230,14 @@ fn state_json(state: Option<&PersonState>, today: Date) -> Value {
         "held_for_review": extra.map_or(vec![], |e| e.review.iter().map(|r| json!({"seq": r.seq, "reason": r.reason})).collect()),
         "corrected_deaths": extra.map_or(vec![], |e| e.corrected.iter().map(|c| json!({"dod": c.dod.to_string(), "corrected_by": c.corrected_by})).collect()),
         "notices": notices,
-    })
+    });
+    // Only when presumed, so that every other person's state reads as before.
+    if let Some(seq) = s.presumed() {
+        current["presumed_deceased"] = json!({ "seq": seq });
+        current["answers"]["identity"]["presumed_deceased"] = true.into();
+        current["answers"]["benefits"]["presumed_deceased"] = true.into();
+    }
+    current
 }
 
 pub fn show(args: &ShowArgs) -> Result<ExitCode> {
@@ -273,6 +280,13 @@ pub fn show(args: &ShowArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(out, "SSN {}", ssn.dashed())?;
+    if let Some(seq) = state.presumed() {
+        // Said apart from the JSON so that nobody reads a presumption as a death.
+        writeln!(
+            out,
+            "presumed deceased (event {seq}), not recorded as deceased"
+        )?;
+    }
     writeln!(
         out,
         "current:\n{}",

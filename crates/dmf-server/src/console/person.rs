@@ -363,6 +363,11 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
             ("decided by", d.decided_by.as_str().to_owned()),
         ],
         Event::ImportDelete(d) => vec![("evidence", d.evidence.as_str().to_owned())],
+        Event::Presumption(p) => vec![
+            ("criterion", p.criterion.as_str().to_owned()),
+            ("legal basis", p.legal_basis.as_str().to_owned()),
+            ("recorded by", p.recorded_by.as_str().to_owned()),
+        ],
     }
 }
 

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod alerts;
 mod browser;
 mod console;
 mod log;
@@ -548,6 +549,86 @@ fn quality_report_from_the_command_line() {
     let text = stdout(&dmf(&["quality", "--data", d, "--today", "2026-11-23"]));
     assert!(
         text.contains("123456789  born 1890-01-01, 136 years old"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_presumption_of_death_is_shown_and_answered_but_never_as_a_death() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "ssn,first,middle,last,suffix,sex,dob,birth_state\n\
+         123456789,Old,,Timer,,F,1890-01-01,OH\n",
+    )
+    .unwrap();
+    let out = dmf(&["import", "--data", d, s(&people), "--today", "2026-11-23"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = dir.path().join("presume.ndjson");
+    std::fs::write(
+        &file,
+        r#"{"type":"presumed_deceased","ssn":"123456789","criterion":"age over 115","legal_basis":"20 CFR 404.721","recorded_by":"op-7"}"#,
+    )
+    .unwrap();
+    let out = dmf(&[
+        "submit",
+        "--data",
+        d,
+        s(&file),
+        "--json",
+        "--today",
+        "2026-11-23",
+    ]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let r: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!((&r["outcome"], &r["seq"]), (&"presumed".into(), &2.into()));
+    let show = |json: bool| {
+        let mut args = vec!["show", "--data", d, "--ssn", "123456789"];
+        args.extend(["--today", "2026-11-23"]);
+        if json {
+            args.push("--json");
+        }
+        stdout(&dmf(&args))
+    };
+    let v: serde_json::Value = serde_json::from_str(&show(true)).unwrap();
+    let current = &v["current"];
+    assert_eq!(current["presumed_deceased"], serde_json::json!({"seq": 2}));
+    assert_eq!(current["death"], serde_json::Value::Null, "{v}");
+    assert_eq!(
+        current["answers"]["identity"],
+        serde_json::json!({"deceased": false, "presumed_deceased": true})
+    );
+    assert_eq!(v["history"][1]["type"], "presumed_deceased");
+    assert_eq!(v["history"][1]["event"]["legal_basis"], "20 CFR 404.721");
+    let text = show(false);
+    assert!(text.contains("presumed deceased (event 2)"), "{text}");
+    assert!(text.contains("presumed_deceased -> presumed"), "{text}");
+    let out = dmf(&[
+        "verify",
+        "--data",
+        d,
+        "--ssn",
+        "123456789",
+        "--first",
+        "Old",
+        "--last",
+        "Timer",
+        "--dob",
+        "1890-01-01",
+        "--purpose",
+        "identity",
+        "--json",
+        "--today",
+        "2026-11-23",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(r#""deceased":false"#) && text.contains(r#""presumed_deceased":true"#),
         "{text}"
     );
 }

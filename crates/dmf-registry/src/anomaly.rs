@@ -1,0 +1,296 @@
+//! Intake anomaly detection: each day's new deaths (or notices) from one source kind or issuing
+//! authority, compared with that group's own recent history and with what the life tables
+//! predict. A day far above the usual volume, or whose people are far younger than deaths are,
+//! raises an alert: the pattern of a bulk change that writes living people in as dead.
+//!
+//! [`detect`] is pure; [`observations_of`] reads the observations from a registry's events, and
+//! the life-table prediction comes from the shipped tables.
+
+use std::collections::BTreeMap;
+
+use dmf_model::Date;
+
+/// One new death (or notice) as the detector sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    pub day: Date,
+    /// `source:state`, `authority:DHS USCIS`, …
+    pub group: String,
+    /// Age in whole years at death (or at the notice), when the date of birth is known.
+    pub age: Option<u16>,
+}
+
+/// Thresholds of the detector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorConfig {
+    /// Days of history a day is compared with.
+    pub window_days: i32,
+    /// A group needs this many days of history before its volume is judged against it…
+    pub min_history_days: i32,
+    /// …until then only a day of at least this many is an alert.
+    pub new_group_volume: u64,
+    /// Standard deviations above the usual daily count (Poisson-floored) for an alert…
+    pub volume_z: f64,
+    /// …and at least this many on the day.
+    pub min_volume: u64,
+    /// Deaths below this age are "young" for the age test.
+    pub young_age: u16,
+    /// The share of deaths below `young_age` the life tables predict, when a group's own
+    /// history has too few ages to go by.
+    pub expected_young_share: f64,
+    /// Standard errors above the expected young share for an alert…
+    pub age_z: f64,
+    /// …with at least this many ages on the day, and a share this much above expected.
+    pub age_min_n: usize,
+    pub age_min_excess: f64,
+}
+
+impl DetectorConfig {
+    /// The defaults, with the young share the life tables predict for deaths in `year`.
+    pub fn for_year(year: u16) -> DetectorConfig {
+        DetectorConfig {
+            window_days: 28,
+            min_history_days: 7,
+            new_group_volume: 1_000,
+            volume_z: 6.0,
+            min_volume: 50,
+            young_age: 65,
+            expected_young_share: expected_young_share(65, year),
+            age_z: 6.0,
+            age_min_n: 30,
+            age_min_excess: 0.15,
+        }
+    }
+}
+
+/// What kind of difference raised an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    /// Far more than the group's usual daily volume.
+    Volume,
+    /// Far younger than deaths are.
+    Age,
+}
+
+impl AlertKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            AlertKind::Volume => "volume",
+            AlertKind::Age => "age",
+        }
+    }
+}
+
+/// One day of one group unlike what was expected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub day: Date,
+    pub group: String,
+    pub kind: AlertKind,
+    pub count: u64,
+    pub median_age: Option<u16>,
+    /// What was observed against what was expected, in words.
+    pub detail: String,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Day {
+    count: u64,
+    ages: Vec<u16>,
+}
+
+fn median(ages: &mut [u16]) -> Option<u16> {
+    if ages.is_empty() {
+        return None;
+    }
+    ages.sort_unstable();
+    Some(ages[ages.len() / 2])
+}
+
+/// Alerts for every day and group in `observations`, in order of day and group.
+pub fn detect(observations: &[Observation], cfg: &DetectorConfig) -> Vec<Alert> {
+    let mut groups: BTreeMap<&str, BTreeMap<i32, Day>> = BTreeMap::new();
+    for o in observations {
+        let day = groups
+            .entry(o.group.as_str())
+            .or_default()
+            .entry(o.day.days_since_epoch())
+            .or_default();
+        day.count += 1;
+        day.ages.extend(o.age);
+    }
+    let mut alerts = Vec::new();
+    for (group, days) in &groups {
+        let Some(&first) = days.keys().next() else {
+            continue;
+        };
+        for (&d, today) in days {
+            let history: Vec<u64> = ((d - cfg.window_days).max(first)..d)
+                .map(|h| days.get(&h).map_or(0, |x| x.count))
+                .collect();
+            let mut ages = today.ages.clone();
+            let median_age = median(&mut ages);
+            let date = Date::from_days_since_epoch(d).expect("a day that was a date");
+            let mut raise = |kind, detail: String| {
+                alerts.push(Alert {
+                    day: date,
+                    group: (*group).to_owned(),
+                    kind,
+                    count: today.count,
+                    median_age,
+                    detail,
+                })
+            };
+            // Volume against the group's own recent days.
+            if history.len() as i32 >= cfg.min_history_days {
+                let n = history.len() as f64;
+                let mean = history.iter().sum::<u64>() as f64 / n;
+                let var = history
+                    .iter()
+                    .map(|&c| (c as f64 - mean).powi(2))
+                    .sum::<f64>()
+                    / n;
+                // Counts are at least Poisson-noisy, however steady the history looked.
+                let sd = var.sqrt().max(mean.sqrt()).max(1.0);
+                let z = (today.count as f64 - mean) / sd;
+                if z >= cfg.volume_z && today.count >= cfg.min_volume {
+                    raise(
+                        AlertKind::Volume,
+                        format!(
+                            "{} on the day against a usual {mean:.0} ± {sd:.0} ({z:.1} standard deviations)",
+                            today.count
+                        ),
+                    );
+                }
+            } else if today.count >= cfg.new_group_volume {
+                raise(
+                    AlertKind::Volume,
+                    format!(
+                        "{} on the day from a group with {} days of history",
+                        today.count,
+                        history.len()
+                    ),
+                );
+            }
+            // Age against the group's own history, or the life tables when it has too little.
+            if ages.len() >= cfg.age_min_n {
+                let young = |a: &u16| *a < cfg.young_age;
+                let past: Vec<u16> = ((d - 90).max(first)..d)
+                    .filter_map(|h| days.get(&h))
+                    .flat_map(|x| x.ages.iter().copied())
+                    .collect();
+                let expected = if past.len() >= 200 {
+                    past.iter().filter(|a| young(a)).count() as f64 / past.len() as f64
+                } else {
+                    cfg.expected_young_share
+                };
+                let n = ages.len() as f64;
+                let share = ages.iter().filter(|a| young(a)).count() as f64 / n;
+                let p = expected.clamp(0.01, 0.99);
+                let z = (share - p) / (p * (1.0 - p) / n).sqrt();
+                if z >= cfg.age_z && share - p >= cfg.age_min_excess {
+                    raise(
+                        AlertKind::Age,
+                        format!(
+                            "{:.0}% under {} against an expected {:.0}% (median age {}, {z:.1} standard errors)",
+                            share * 100.0,
+                            cfg.young_age,
+                            p * 100.0,
+                            median_age.map_or("unknown".into(), |m| m.to_string())
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    alerts.sort_by(|a, b| (a.day, &a.group).cmp(&(b.day, &b.group)));
+    alerts
+}
+
+/// The share of deaths in `year` at ages below `age` that the life tables predict.
+pub fn expected_young_share(age: u16, year: u16) -> f64 {
+    let d = age_at_death(year);
+    let all: f64 = d.iter().sum();
+    if all > 0.0 {
+        d[..age as usize].iter().sum::<f64>() / all
+    } else {
+        0.25
+    }
+}
+
+/// Deaths in `year` by age (0-119), in proportion, as the shipped cohort life tables predict for
+/// the population of SSN applicants: deaths at age a come from the cohort born in year − a, in
+/// proportion to its size, its survivors to a, and q(a).
+pub fn age_at_death(year: u16) -> Vec<f64> {
+    let tables = dmf_data::life_tables();
+    let cohorts = tables.cohorts().to_vec();
+    let mut out = vec![0.0; dmf_data::LifeTables::AGES];
+    for (born, sex, n) in dmf_data::applicants() {
+        let Some(at) = year.checked_sub(born).map(usize::from) else {
+            continue;
+        };
+        if at >= dmf_data::LifeTables::AGES {
+            continue;
+        }
+        // The nearest tabled cohort (they are ten years apart).
+        let Some(&cohort) = cohorts.iter().min_by_key(|c| c.abs_diff(born)) else {
+            continue;
+        };
+        let Some(qx) = tables.qx(cohort, sex) else {
+            continue;
+        };
+        let survivors: f64 = qx[..at].iter().map(|q| 1.0 - q).product();
+        out[at] += n as f64 * survivors * qx[at];
+    }
+    out
+}
+
+/// Every death report submitted (not imported from an earlier master file) and every status
+/// notice of a registry as an observation: the day it was
+/// received, its source kind or issuing authority, and the person's age then (from the report,
+/// or from the numberholder record in `index`). One pass over the events.
+pub fn observations_of(
+    registry: &crate::Registry,
+    index: &crate::Index,
+) -> Result<Vec<Observation>, crate::RegistryError> {
+    use crate::event::Event;
+    let mut out = Vec::new();
+    let mut after = 0;
+    let dob_of = |ssn: dmf_model::Ssn| index.get(ssn).and_then(|s| s.identity.as_ref()?.dob);
+    let age = |dob: Option<dmf_model::PartialDate>, at: Date| {
+        let years = at.years_since(dob?.earliest());
+        u16::try_from(years).ok()
+    };
+    loop {
+        let page = registry.store().read_after(after, 50_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for e in &page {
+            if e.kind != "death_report" && e.kind != "status_notice" {
+                continue;
+            }
+            let event = crate::decode(&e.kind, &e.body)
+                .map_err(|source| crate::RegistryError::Decode { seq: e.seq, source })?;
+            match event {
+                // Records imported from an earlier master file are its history, not intake.
+                Event::DeathReport(r) if r.origin != crate::event::Origin::Submitted => {}
+                Event::DeathReport(r) => {
+                    let subject = r.report.subject();
+                    let dob = subject.dob.or_else(|| dob_of(subject.ssn));
+                    out.push(Observation {
+                        day: r.received,
+                        group: format!("source:{}", r.report.source().code()),
+                        age: age(dob, r.report.dod().earliest()),
+                    });
+                }
+                Event::StatusNotice(n) => out.push(Observation {
+                    day: n.notice_sent,
+                    group: format!("authority:{}", n.notice.authority.as_str()),
+                    age: age(dob_of(n.notice.ssn), n.notice.effective),
+                }),
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,81 @@
+//! `dmf stats --alerts` on a registry: ordinary synthetic intake raises no alert; a planted day
+//! of working-age people reported dead by one source is flagged that day.
+
+use serde_json::Value;
+
+use super::{dmf, s, stderr, stdout};
+
+const TODAY: &str = "2026-11-23";
+
+fn alerts(d: &str) -> Vec<Value> {
+    let out = dmf(&["stats", "--data", d, "--alerts", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_planted_bulk_of_young_deaths_raises_an_alert_and_ordinary_intake_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = dir.path().join("synth");
+    let data = dir.path().join("data");
+    let d = s(&data);
+    let out = dmf(&[
+        "synth",
+        "--people",
+        "20000",
+        "--seed",
+        "11",
+        "--out",
+        s(&synth),
+        "--as-of",
+        TODAY,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dmf(&["init", "--data", d]).status.success());
+    for f in ["people.csv", "dmf.txt"] {
+        let out = dmf(&["import", "--data", d, "--today", TODAY, s(&synth.join(f))]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = dmf(&["submit", "--data", d, s(&synth.join("reports.ndjson"))]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(alerts(d), Vec::<Value>::new(), "ordinary intake");
+
+    // One funeral home reports 200 living people born 1975-1995 dead, all on one day.
+    let mut dead = std::collections::HashSet::new();
+    for r in csv::Reader::from_path(synth.join("truth_deaths.csv"))
+        .unwrap()
+        .records()
+    {
+        dead.insert(r.unwrap()[0].to_owned());
+    }
+    let lines: Vec<String> = csv::Reader::from_path(synth.join("people.csv"))
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .filter(|p| !dead.contains(&p[0]) && p[6].len() == 10 && ("1975".."1996").contains(&&p[6][..4]))
+        .take(200)
+        .map(|p| {
+            format!(
+                r#"{{"type":"death_report","ssn":"{}","first":"{}","last":"{}","dob":"{}","dod":"2026-11-20","source":"funeral_home","evidence":"FH-{}","received":"{TODAY}"}}"#,
+                &p[0], &p[1], &p[3], &p[6], &p[0]
+            )
+        })
+        .collect();
+    assert_eq!(lines.len(), 200);
+    let bulk = dir.path().join("bulk.ndjson");
+    std::fs::write(&bulk, lines.join("\n") + "\n").unwrap();
+    let out = dmf(&["submit", "--data", d, s(&bulk)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found = alerts(d);
+    assert!(
+        found
+            .iter()
+            .any(|a| a["group"] == "source:funeral_home" && a["kind"] == "age"),
+        "{found:?}"
+    );
+    let text = stdout(&dmf(&["stats", "--data", d, "--alerts"]));
+    assert!(text.contains("source:funeral_home  age"), "{text}");
+}
