@@ -1286,6 +1286,10 @@ mod anomalies {
     #[test]
     fn the_life_tables_predict_mostly_old_deaths() {
         let share = crate::anomaly::expected_young_share(65, 2026);
+        eprintln!(
+            "life tables: {:.1}% of deaths in 2026 under 65",
+            share * 100.0
+        );
         assert!((0.15..0.35).contains(&share), "{share}");
     }
 
