@@ -248,15 +248,14 @@ pub fn age_at_death(year: u16) -> Vec<f64> {
 /// Every death report submitted (not imported from an earlier master file) and every status
 /// notice of a registry as an observation: the day it was
 /// received, its source kind or issuing authority, and the person's age then (from the report,
-/// or from the numberholder record in `index`). One pass over the events.
+/// or from the date of birth `dob_of` knows). One pass over the events.
 pub fn observations_of(
     registry: &crate::Registry,
-    index: &crate::Index,
+    dob_of: &dyn Fn(dmf_model::Ssn) -> Option<dmf_model::PartialDate>,
 ) -> Result<Vec<Observation>, crate::RegistryError> {
     use crate::event::Event;
     let mut out = Vec::new();
     let mut after = 0;
-    let dob_of = |ssn: dmf_model::Ssn| index.get(ssn).and_then(|s| s.identity.as_ref()?.dob);
     let age = |dob: Option<dmf_model::PartialDate>, at: Date| {
         let years = at.years_since(dob?.earliest());
         u16::try_from(years).ok()
@@ -293,4 +292,15 @@ pub fn observations_of(
         }
     }
     Ok(out)
+}
+
+impl Alert {
+    /// The alert as JSON, with the tree size it was computed at.
+    pub fn to_json(&self, tree_size: u64) -> serde_json::Value {
+        serde_json::json!({
+            "day": self.day.to_string(), "group": self.group, "kind": self.kind.code(),
+            "count": self.count, "median_age": self.median_age, "detail": self.detail,
+            "tree_size": tree_size,
+        })
+    }
 }

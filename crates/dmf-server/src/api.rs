@@ -51,6 +51,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/log/proof/consistency", get(log_consistency))
         .route("/v1/stats", get(stats))
         .route("/v1/quality", get(quality))
+        .route("/v1/alerts", get(alerts))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
@@ -792,6 +793,45 @@ async fn letter(State(app): State<Arc<App>>, Path(code): Path<String>) -> Result
     })))
 }
 
+/// `GET /v1/alerts`: intake anomaly alerts, public like the statistics (no person is named), with
+/// the tree size they were computed at.
+async fn alerts(State(app): State<Arc<App>>) -> Result<Json, ApiError> {
+    Ok(axum::Json(alerts_value(&app).await?))
+}
+
+/// The alerts at the current head, computed once per head.
+pub(crate) async fn alerts_value(app: &Arc<App>) -> Result<Value, ApiError> {
+    use dmf_registry::anomaly;
+    let app2 = app.clone();
+    blocking(move || {
+        let head = app2.index.read().expect("index lock").head;
+        if let Some((at, v)) = app2.alerts_cache.lock().expect("alerts cache").as_ref()
+            && *at == head
+        {
+            return Ok(v.clone());
+        }
+        // The index is locked per lookup, not for the whole scan: writers go on meanwhile.
+        let dob_of = |ssn| {
+            let index = app2.index.read().expect("index lock");
+            index.get(ssn).and_then(|s| s.identity.as_ref()?.dob)
+        };
+        let observations =
+            anomaly::observations_of(&app2.registry, &dob_of).map_err(ApiError::internal)?;
+        let year = observations
+            .last()
+            .map_or(app2.today().year(), |o| o.day.year());
+        let found = anomaly::detect(&observations, &anomaly::DetectorConfig::for_year(year));
+        let v = json!({
+            "tree_size": head,
+            "observations": observations.len(),
+            "alerts": found.iter().map(|a| a.to_json(head)).collect::<Vec<_>>(),
+        });
+        *app2.alerts_cache.lock().expect("alerts cache") = Some((head, v.clone()));
+        Ok(v)
+    })
+    .await
+}
+
 /// `GET /v1/quality`: the quality report over the current state, for oversight. The examples
 /// name people, so each is accounted to its person.
 async fn quality(State(app): State<Arc<App>>, caller: Caller) -> Result<Json, ApiError> {
@@ -837,11 +877,18 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .ok()
         .and_then(|f| f.latest().ok().flatten())
         .map_or(0, |s| s.checkpoint.size);
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(people, head, tree),
-    )
-        .into_response()
+    let mut text = app.metrics.render(people, head, tree);
+    // Alerts as last computed (by `/v1/alerts` or the console): a scrape does not scan the log.
+    if let Some((at, v)) = app.alerts_cache.lock().expect("alerts cache").as_ref() {
+        let n = v["alerts"].as_array().map_or(0, Vec::len);
+        text.push_str(&format!(
+            "# HELP dmf_intake_alerts Intake anomaly alerts at the tree size below.\n\
+             # TYPE dmf_intake_alerts gauge\ndmf_intake_alerts {n}\n\
+             # HELP dmf_intake_alerts_tree_size The tree size the alerts were computed at.\n\
+             # TYPE dmf_intake_alerts_tree_size gauge\ndmf_intake_alerts_tree_size {at}\n"
+        ));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn openapi() -> Json {

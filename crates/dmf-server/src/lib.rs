@@ -167,6 +167,8 @@ pub struct App {
     pub(crate) users: users::Users,
     /// The registry's key, which signs letters (the log writer signs checkpoints with it).
     pub(crate) signer: dmf_log::SigningKey,
+    /// Intake anomaly alerts, computed at most once per event head (a scan of the log).
+    pub(crate) alerts_cache: Mutex<Option<(u64, serde_json::Value)>>,
     /// Name tables for the console's fuzzy search, built on first use.
     pub(crate) names: std::sync::OnceLock<dmf_match::NameTables>,
 }
@@ -204,6 +206,7 @@ impl App {
             users: service.users()?,
             signer,
             names: std::sync::OnceLock::new(),
+            alerts_cache: Mutex::new(None),
             workflow: service.workflow()?,
             head_tx,
             dir: data.to_owned(),

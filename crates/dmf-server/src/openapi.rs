@@ -185,6 +185,15 @@ const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/alerts",
+        roles: &[],
+        summary: "Intake anomaly alerts: days on which a source kind or issuing authority sent far more than usual, or people far younger than deaths are; with the tree size they were computed at",
+        request: None,
+        response: "Alerts",
+        content: JSON,
+    },
+    Route {
+        method: "get",
         path: "/v1/quality",
         roles: &["oversight"],
         summary: "The quality report: implausible ages and dates, overdue reports, unresolved conflicts, contested notices past their deadline; counts and examples (accounted)",
@@ -282,6 +291,14 @@ fn schemas() -> Value {
                 "dob": { "type": "string", "description": "YYYY-MM-DD, YYYY-MM or YYYY" }
             }
         },
+        "Alerts": s(json!({
+            "tree_size": { "type": "integer" }, "observations": { "type": "integer" },
+            "alerts": { "type": "array", "items": s(json!({
+                "day": text, "group": text, "kind": { "type": "string", "enum": ["volume", "age"] },
+                "count": { "type": "integer" }, "median_age": { "type": ["integer", "null"] },
+                "detail": text, "tree_size": { "type": "integer" }
+            }), &["day", "group", "kind", "count", "median_age", "detail", "tree_size"]) }
+        }), &["tree_size", "observations", "alerts"]),
         "QualityReport": s(json!({
             "today": text, "events": { "type": "integer" }, "people": { "type": "integer" },
             "findings": { "type": "array", "items": s(json!({

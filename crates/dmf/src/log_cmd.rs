@@ -326,21 +326,15 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
 fn alerts(registry: &dmf_registry::Registry, json: bool) -> Result<ExitCode> {
     use dmf_registry::anomaly;
     let index = registry.load_index()?;
-    let observations = anomaly::observations_of(registry, &index)?;
+    let dob_of = |ssn| index.get(ssn).and_then(|s| s.identity.as_ref()?.dob);
+    let observations = anomaly::observations_of(registry, &dob_of)?;
     let year = observations
         .last()
         .map_or(crate::today().year(), |o| o.day.year());
     let alerts = anomaly::detect(&observations, &anomaly::DetectorConfig::for_year(year));
     for a in &alerts {
         if json {
-            println!(
-                "{}",
-                json!({
-                    "day": a.day.to_string(), "group": a.group, "kind": a.kind.code(),
-                    "count": a.count, "median_age": a.median_age, "detail": a.detail,
-                    "tree_size": index.head,
-                })
-            );
+            println!("{}", a.to_json(index.head));
         } else {
             println!("{}  {}  {}: {}", a.day, a.group, a.kind.code(), a.detail);
         }

@@ -154,6 +154,7 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
         Ok(dmf_registry::quality::report(&index, &cfg, &received))
     })
     .await?;
+    let alerts = crate::api::alerts_value(&app).await?;
     let corrections = app
         .workflow
         .corrections(false, 1000)
@@ -183,6 +184,20 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
             table {
                 thead { tr { th { "Event type" } th { "Events" } } }
                 tbody { @for (t, n) in &totals { tr { td { (t) } td { (n) } } } }
+            }
+            h2 { "Intake alerts" }
+            @let list = alerts["alerts"].as_array().cloned().unwrap_or_default();
+            p { (list.len()) " alert(s) over " (alerts["observations"]) " submitted reports and notices, at tree size " (alerts["tree_size"]) "." }
+            @if !list.is_empty() {
+                table #alerts {
+                    thead { tr { th { "Day" } th { "Source or authority" } th { "Kind" } th { "What" } } }
+                    tbody { @for a in &list { tr {
+                        td { (a["day"].as_str().unwrap_or_default()) }
+                        td { (a["group"].as_str().unwrap_or_default()) }
+                        td { (a["kind"].as_str().unwrap_or_default()) }
+                        td { (a["detail"].as_str().unwrap_or_default()) }
+                    } } }
+                }
             }
             h2 { "Data quality" }
             p { "Over " (quality.people) " people on " (quality.today) " (the examples, which name people, are in " code { "GET /v1/quality" } ")." }

@@ -648,7 +648,7 @@ fn openapi_describes_every_route() {
             );
         }
     }
-    assert_eq!(described.len(), 23);
+    assert_eq!(described.len(), 24);
 }
 
 #[test]
@@ -982,4 +982,37 @@ fn the_quality_report_is_for_oversight_and_accounted() {
         .collect();
     assert!(codes.contains(&"alive_past_max_age") && codes.contains(&"pending_overdue"));
     assert_eq!(s.get_json("/v1/quality", Some("caseworker")).0, 403);
+}
+
+#[test]
+fn alerts_are_public_counted_in_metrics_and_tied_to_a_tree_size() {
+    let s = Server::start();
+    let (status, v) = s.get_json("/v1/alerts", None);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["alerts"], json!([]));
+    // Sixty people in their thirties reported dead by one funeral home on one day.
+    let lines: Vec<String> = (0..60)
+        .map(|i| {
+            format!(
+                r#"{{"ssn":"{}","first":"Pat","last":"Doe","dob":"1990-01-01","dod":"2026-11-20","evidence":"FH-{i}"}}"#,
+                100_010_001 + i
+            )
+        })
+        .collect();
+    let (status, text) = s.post(
+        "/v1/reports/death",
+        Some("funeral"),
+        true,
+        &lines.join("\n"),
+    );
+    assert_eq!(status, 200, "{text}");
+    let (_, v) = s.get_json("/v1/alerts", None);
+    let alerts = v["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{v}");
+    assert_eq!(alerts[0]["group"], "source:funeral_home");
+    assert_eq!(alerts[0]["kind"], "age");
+    assert_eq!(alerts[0]["median_age"], 36);
+    assert_eq!(alerts[0]["tree_size"], v["tree_size"]);
+    let (_, metrics) = s.get("/metrics", None);
+    assert!(metrics.contains("dmf_intake_alerts 1"), "{metrics}");
 }
