@@ -560,6 +560,24 @@ impl Registry {
         Ok(())
     }
 
+    /// The event stored under `seq`, decoded, if there is one.
+    pub fn event(&self, seq: Seq) -> Result<Option<(StoredEvent, Event)>, RegistryError> {
+        let Some(after) = seq.checked_sub(1) else {
+            return Ok(None);
+        };
+        let Some(e) = self
+            .store
+            .read_after(after, 1)?
+            .into_iter()
+            .find(|e| e.seq == seq)
+        else {
+            return Ok(None);
+        };
+        let event =
+            decode(&e.kind, &e.body).map_err(|source| RegistryError::Decode { seq, source })?;
+        Ok(Some((e, event)))
+    }
+
     /// One person's events, decoded, in order.
     pub fn history(&self, ssn: Ssn) -> Result<Vec<(StoredEvent, Event)>, RegistryError> {
         self.store

@@ -12,18 +12,9 @@ use crate::state::{Index, PersonState};
 
 /// The day a report event was received, read from the store (for [`report`]).
 pub fn received_in(registry: &Registry) -> impl Fn(Seq) -> Option<Date> + '_ {
-    move |seq| {
-        let e = registry
-            .store()
-            .read_after(seq.checked_sub(1)?, 1)
-            .ok()?
-            .into_iter()
-            .next()
-            .filter(|e| e.seq == seq)?;
-        match crate::decode(&e.kind, &e.body).ok()? {
-            Event::DeathReport(r) => Some(r.received),
-            _ => None,
-        }
+    move |seq| match registry.event(seq).ok()??.1 {
+        Event::DeathReport(r) => Some(r.received),
+        _ => None,
     }
 }
 

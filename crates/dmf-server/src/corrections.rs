@@ -273,16 +273,8 @@ pub async fn check_letter(
     let app2 = app.clone();
     let seq = code.seq;
     let found = blocking(move || {
-        let stored = app2
-            .registry
-            .store()
-            .read_after(seq.saturating_sub(1), 1)
-            .map_err(ApiError::internal)?;
-        Ok(stored.into_iter().find(|e| e.seq == seq).and_then(|e| {
-            dmf_registry::decode(&e.kind, &e.body)
-                .ok()
-                .map(|ev| (e.recorded_at, ev))
-        }))
+        let found = app2.registry.event(seq).map_err(ApiError::internal)?;
+        Ok(found.map(|(stored, event)| (stored.recorded_at, event)))
     })
     .await?;
     let unknown = || {
