@@ -63,6 +63,42 @@ impl DetectorConfig {
     }
 }
 
+/// Thresholds an operator sets, each replacing its default in [`DetectorConfig::for_year`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Thresholds {
+    pub window_days: Option<i32>,
+    pub new_group_volume: Option<u64>,
+    pub volume_z: Option<f64>,
+    pub min_volume: Option<u64>,
+    /// Changing the young age also changes the share the life tables predict below it.
+    pub young_age: Option<u16>,
+    pub age_z: Option<f64>,
+    pub age_min_n: Option<usize>,
+    pub age_min_excess: Option<f64>,
+}
+
+impl Thresholds {
+    /// The detector for deaths in `year`, with these thresholds over the defaults.
+    pub fn config(&self, year: u16) -> DetectorConfig {
+        let mut c = DetectorConfig::for_year(year);
+        if let Some(v) = self.window_days {
+            c.window_days = v;
+            c.min_history_days = c.min_history_days.min(v);
+        }
+        if let Some(v) = self.young_age {
+            c.young_age = v;
+            c.expected_young_share = expected_young_share(v, year);
+        }
+        c.new_group_volume = self.new_group_volume.unwrap_or(c.new_group_volume);
+        c.volume_z = self.volume_z.unwrap_or(c.volume_z);
+        c.min_volume = self.min_volume.unwrap_or(c.min_volume);
+        c.age_z = self.age_z.unwrap_or(c.age_z);
+        c.age_min_n = self.age_min_n.unwrap_or(c.age_min_n);
+        c.age_min_excess = self.age_min_excess.unwrap_or(c.age_min_excess);
+        c
+    }
+}
+
 /// What kind of difference raised an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertKind {
@@ -253,6 +289,15 @@ pub fn observations_of(
     registry: &crate::Registry,
     dob_of: &dyn Fn(dmf_model::Ssn) -> Option<dmf_model::PartialDate>,
 ) -> Result<Vec<Observation>, crate::RegistryError> {
+    observations_upto(registry, dob_of, u64::MAX)
+}
+
+/// As [`observations_of`], for the events up to `upto` only (a signed tree size).
+pub fn observations_upto(
+    registry: &crate::Registry,
+    dob_of: &dyn Fn(dmf_model::Ssn) -> Option<dmf_model::PartialDate>,
+    upto: u64,
+) -> Result<Vec<Observation>, crate::RegistryError> {
     use crate::event::Event;
     let mut out = Vec::new();
     let mut after = 0;
@@ -260,11 +305,11 @@ pub fn observations_of(
         let years = at.years_since(dob?.earliest());
         u16::try_from(years).ok()
     };
-    loop {
+    while after < upto {
         let page = registry.store().read_after(after, 50_000)?;
         let Some(last) = page.last() else { break };
         after = last.seq;
-        for e in &page {
+        for e in page.iter().take_while(|e| e.seq <= upto) {
             if e.kind != "death_report" && e.kind != "status_notice" {
                 continue;
             }
@@ -292,6 +337,24 @@ pub fn observations_of(
         }
     }
     Ok(out)
+}
+
+/// Every alert up to a signed tree size, as the public export and `GET /v1/alerts` give them.
+pub fn alerts_json(
+    registry: &crate::Registry,
+    dob_of: &dyn Fn(dmf_model::Ssn) -> Option<dmf_model::PartialDate>,
+    tree_size: u64,
+    thresholds: &Thresholds,
+    fallback_year: u16,
+) -> Result<serde_json::Value, crate::RegistryError> {
+    let observations = observations_upto(registry, dob_of, tree_size)?;
+    let year = observations.last().map_or(fallback_year, |o| o.day.year());
+    let found = detect(&observations, &thresholds.config(year));
+    Ok(serde_json::json!({
+        "tree_size": tree_size,
+        "observations": observations.len(),
+        "alerts": found.iter().map(|a| a.to_json(tree_size)).collect::<Vec<_>>(),
+    }))
 }
 
 impl Alert {

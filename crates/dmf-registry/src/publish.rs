@@ -352,7 +352,18 @@ pub fn stats(registry: &Registry, period: Period) -> Result<Stats, RegistryError
 
 /// Writes the public log up to the latest checkpoint into `out`: the leaves, the checkpoint
 /// and its history, the public key and the statistics by day and month.
-pub fn export(registry: &Registry, out: &Path) -> Result<ExportSummary, RegistryError> {
+/// The alerts file of an export: intake anomaly alerts at the exported tree size.
+pub const EXPORT_ALERTS: &str = "alerts.json";
+
+/// Writes the public export: leaves, checkpoints, key, statistics, and the intake anomaly
+/// alerts at the exported tree size under `thresholds` (`today` names the year whose life
+/// tables apply when there is no intake yet).
+pub fn export(
+    registry: &Registry,
+    out: &Path,
+    thresholds: &crate::anomaly::Thresholds,
+    today: dmf_model::Date,
+) -> Result<ExportSummary, RegistryError> {
     let files = LogFiles::open(registry.dir())?;
     let signed = latest(&files)?;
     fs::create_dir_all(out).map_err(write_err(out))?;
@@ -390,6 +401,23 @@ pub fn export(registry: &Registry, out: &Path) -> Result<ExportSummary, Registry
             &(serde_json::to_string_pretty(&stats).expect("serialisable") + "\n"),
         )?;
     }
+    // Ages are committed in the leaves, so alerts cannot be recounted from them: they are
+    // published as computed, tied to the signed tree size and root like the statistics.
+    let index = registry.load_index()?;
+    let dob_of = |ssn| index.get(ssn).and_then(|s| s.identity.as_ref()?.dob);
+    let mut alerts = crate::anomaly::alerts_json(
+        registry,
+        &dob_of,
+        signed.checkpoint.size,
+        thresholds,
+        today.year(),
+    )?;
+    alerts["origin"] = signed.checkpoint.origin.clone().into();
+    alerts["root"] = base64_hash(&signed.checkpoint.root).into();
+    write(
+        EXPORT_ALERTS,
+        &(serde_json::to_string_pretty(&alerts).expect("serialisable") + "\n"),
+    )?;
     write("README.md", EXPORT_README)?;
     Ok(ExportSummary {
         dir: out.to_owned(),
@@ -411,6 +439,9 @@ const EXPORT_README: &str = "\
 - `checkpoints.ndjson`: every checkpoint signed so far.
 - `stats-day.json`, `stats-month.json`: event counts recounted from the leaves, tied to the tree
   size and root they were counted at.
+- `alerts.json`: intake anomaly alerts (days on which one source kind or issuing authority sent
+  far more than usual, or people far younger than deaths are), computed at the same tree size
+  and root. Ages are committed in the leaves, so these are published as computed, not recounted.
 
 Check it all with `dmf stats --verify THIS_DIR --key KEY` and `dmf log verify --checkpoint
 checkpoint --key KEY`.
@@ -502,6 +533,25 @@ pub fn check_export(dir: &Path, key: Option<&VerifierKey>) -> Result<ExportCheck
             }
         }
         stats.push(recount);
+    }
+    // The alerts cannot be recounted (ages are committed), but they must be tied to this tree.
+    if let Ok(text) = read(EXPORT_ALERTS) {
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) => {
+                let root = base64_hash(&checkpoint.root);
+                let each = v["alerts"].as_array().into_iter().flatten();
+                if v["tree_size"].as_u64() != Some(checkpoint.size)
+                    || v["root"].as_str() != Some(root.as_str())
+                    || each.clone().any(|a| a["tree_size"] != v["tree_size"])
+                {
+                    problems.push(format!(
+                        "{EXPORT_ALERTS}: computed at tree size {} (root {}), the checkpoint is {} (root {root})",
+                        v["tree_size"], v["root"], checkpoint.size
+                    ));
+                }
+            }
+            Err(e) => problems.push(format!("{EXPORT_ALERTS}: {e}")),
+        }
     }
     Ok(ExportCheck {
         checkpoint,

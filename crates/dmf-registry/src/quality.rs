@@ -234,3 +234,149 @@ impl QualityReport {
         })
     }
 }
+
+/// Records of a published file set against the records the registry would publish for the
+/// same audience today: deaths missing from the file, records in the file the registry would
+/// not publish (no death, a corrected one, or one withheld from that audience: the worst case
+/// is a living person sent out as dead), and records whose fields differ. Both lists in any
+/// order; a change code is not a difference.
+pub fn compare_published(
+    registry: &[dmf_format::DmfRecord],
+    published: &[dmf_format::DmfRecord],
+    samples: usize,
+) -> Vec<Finding> {
+    use dmf_format::DmfRecord;
+    use std::collections::HashMap;
+    let ours: HashMap<Ssn, &DmfRecord> = registry.iter().map(|r| (r.ssn(), r)).collect();
+    let theirs: HashMap<Ssn, &DmfRecord> = published.iter().map(|r| (r.ssn(), r)).collect();
+    let mut missing = Finding {
+        code: "published_missing",
+        description: "a death the registry publishes that the published file lacks".into(),
+        count: 0,
+        samples: Vec::new(),
+    };
+    let mut extra = Finding {
+        code: "published_not_in_registry",
+        description: "a record in the published file that the registry does not publish \
+                      (no death, a corrected death, or withheld from this audience)"
+            .into(),
+        count: 0,
+        samples: Vec::new(),
+    };
+    let mut differs = Finding {
+        code: "published_differs",
+        description: "a published record whose fields differ from the registry's".into(),
+        count: 0,
+        samples: Vec::new(),
+    };
+    for (ssn, r) in &ours {
+        match theirs.get(ssn) {
+            None => {
+                missing.count += 1;
+                missing
+                    .samples
+                    .push((*ssn, format!("died {}", fmt_date(r.dod()))));
+            }
+            Some(p) => {
+                let diff = field_differences(r, p);
+                if !diff.is_empty() {
+                    differs.count += 1;
+                    differs.samples.push((*ssn, diff));
+                }
+            }
+        }
+    }
+    for (ssn, p) in &theirs {
+        if !ours.contains_key(ssn) {
+            extra.count += 1;
+            extra
+                .samples
+                .push((*ssn, format!("published as died {}", fmt_date(p.dod()))));
+        }
+    }
+    let mut out = vec![missing, extra, differs];
+    for f in &mut out {
+        f.samples.sort_by_key(|(s, _)| s.as_u32());
+        f.samples.truncate(samples);
+    }
+    out
+}
+
+fn fmt_date(d: Option<dmf_model::PartialDate>) -> String {
+    d.map_or_else(|| "(no date)".into(), |d| d.to_string())
+}
+
+/// Which fields the registry keeps of a published record differ, with both values (empty when
+/// none does). State and ZIP codes are not the registry's to keep.
+fn field_differences(ours: &dmf_format::DmfRecord, published: &dmf_format::DmfRecord) -> String {
+    use dmf_format::Field;
+    let (a, b) = (ours.as_bytes(), published.as_bytes());
+    let mut parts = Vec::new();
+    for field in [
+        Field::LastName,
+        Field::Suffix,
+        Field::FirstName,
+        Field::MiddleName,
+        Field::Verification,
+        Field::DateOfDeath,
+        Field::DateOfBirth,
+    ] {
+        let r = field.range();
+        if a[r.clone()] != b[r.clone()] {
+            let show = |x: &[u8]| String::from_utf8_lossy(x).trim_end().to_string();
+            parts.push(format!(
+                "{}: registry {:?}, published {:?}",
+                field.name(),
+                show(&a[r.clone()]),
+                show(&b[r])
+            ));
+        }
+    }
+    parts.join("; ")
+}
+
+/// Why a published file could not be read for [`compare_published`].
+#[derive(Debug, thiserror::Error)]
+pub enum PublishedError {
+    #[error("reading the published file")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Line(dmf_format::LineError),
+}
+
+/// The records of a published DMF file (full file: `D` records are left out, as they say the
+/// record is not published), refusing the first bad line.
+pub fn read_published<R: std::io::Read>(
+    input: R,
+) -> Result<Vec<dmf_format::DmfRecord>, PublishedError> {
+    let mut reader = dmf_format::DmfReader::new(input);
+    let mut out = Vec::new();
+    while let Some(record) = reader.next_record()? {
+        let record = record.map_err(PublishedError::Line)?;
+        if record.change() != dmf_format::ChangeCode::Delete {
+            out.push(record);
+        }
+    }
+    Ok(out)
+}
+
+/// The people a presumption of death by age would cover on `today`: no death recorded, not
+/// presumed already, never reinstated by a correction (a sign of life), and older than
+/// `older_than` even on the latest day a partial date of birth allows. In SSN order.
+pub fn presumption_candidates(index: &Index, today: Date, older_than: i32) -> Vec<Ssn> {
+    let mut out: Vec<Ssn> = index
+        .iter()
+        .filter(|(_, s)| {
+            s.death.is_none()
+                && s.presumed().is_none()
+                && s.extra().is_none_or(|e| e.corrected.is_empty())
+                && s.identity
+                    .as_ref()
+                    .and_then(|i| i.dob)
+                    .is_some_and(|dob| today.years_since(dob.latest()) > older_than)
+        })
+        .map(|(ssn, _)| Ssn::from_number(ssn).expect("indexed SSNs are valid"))
+        .collect();
+    out.sort_by_key(|s| s.as_u32());
+    out
+}

@@ -1355,6 +1355,26 @@ mod anomalies {
         eprintln!("ordinary intake: {alerts} alerts in {group_days} group-days");
         assert_eq!(alerts, 0, "false alarms in {group_days} group-days");
     }
+
+    #[test]
+    fn thresholds_replace_only_what_they_name() {
+        use crate::anomaly::Thresholds;
+        let base = DetectorConfig::for_year(2026);
+        assert_eq!(Thresholds::default().config(2026), base);
+        let c = Thresholds {
+            volume_z: Some(4.0),
+            young_age: Some(50),
+            window_days: Some(5),
+            ..Thresholds::default()
+        }
+        .config(2026);
+        assert_eq!((c.volume_z, c.young_age, c.window_days), (4.0, 50, 5));
+        // A shorter window cannot ask for more history than it holds.
+        assert_eq!(c.min_history_days, 5);
+        // Fewer deaths are under 50 than under 65: the life tables' share follows the age.
+        assert!(c.expected_young_share < base.expected_young_share / 2.0);
+        assert_eq!((c.age_z, c.min_volume), (base.age_z, base.min_volume));
+    }
 }
 
 // Presumption of death by age: a status of its own, never a death.

@@ -51,6 +51,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/log/proof/consistency", get(log_consistency))
         .route("/v1/stats", get(stats))
         .route("/v1/quality", get(quality))
+        .route("/v1/quality/published", post(quality_published))
         .route("/v1/alerts", get(alerts))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
@@ -815,39 +816,77 @@ pub(crate) async fn alerts_value(app: &Arc<App>) -> Result<Value, ApiError> {
             let index = app2.index.read().expect("index lock");
             index.get(ssn).and_then(|s| s.identity.as_ref()?.dob)
         };
-        let observations =
-            anomaly::observations_of(&app2.registry, &dob_of).map_err(ApiError::internal)?;
-        let year = observations
-            .last()
-            .map_or(app2.today().year(), |o| o.day.year());
-        let found = anomaly::detect(&observations, &anomaly::DetectorConfig::for_year(year));
-        let v = json!({
-            "tree_size": head,
-            "observations": observations.len(),
-            "alerts": found.iter().map(|a| a.to_json(head)).collect::<Vec<_>>(),
-        });
+        let v = anomaly::alerts_json(
+            &app2.registry,
+            &dob_of,
+            head,
+            &app2.config.alert_thresholds,
+            app2.today().year(),
+        )
+        .map_err(ApiError::internal)?;
         *app2.alerts_cache.lock().expect("alerts cache") = Some((head, v.clone()));
         Ok(v)
     })
     .await
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QualityParams {
+    max_age: Option<i32>,
+    pending_days: Option<i32>,
+    samples: Option<usize>,
+}
+
 /// `GET /v1/quality`: the quality report over the current state, for oversight. The examples
 /// name people, so each is accounted to its person.
-async fn quality(State(app): State<Arc<App>>, caller: Caller) -> Result<Json, ApiError> {
+async fn quality(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    q: Result<Query<QualityParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json, ApiError> {
     caller.require(&[Role::Oversight])?;
+    let Query(q) = q.map_err(query_error)?;
+    let mut cfg = dmf_registry::quality::QualityConfig::new(app.today());
+    if let Some(age) = q.max_age {
+        if !(50..=150).contains(&age) {
+            return Err(ApiError::at(
+                Code::BadRequest,
+                "max_age",
+                "give an age from 50 to 150",
+            ));
+        }
+        cfg.max_age = age;
+    }
+    if let Some(days) = q.pending_days {
+        if !(1..=3650).contains(&days) {
+            return Err(ApiError::at(
+                Code::BadRequest,
+                "pending_days",
+                "give 1 to 3650 days",
+            ));
+        }
+        cfg.pending_days = days;
+    }
+    if let Some(n) = q.samples {
+        cfg.samples = n.min(1_000);
+    }
     let app2 = app.clone();
     let report = blocking(move || {
-        let cfg = dmf_registry::quality::QualityConfig::new(app2.today());
         let received = dmf_registry::quality::received_in(&app2.registry);
         let index = app2.index.read().expect("index lock");
         Ok(dmf_registry::quality::report(&index, &cfg, &received))
     })
     .await?;
+    account_findings(&app, &caller, &report.findings);
+    Ok(axum::Json(report.to_json()))
+}
+
+/// Every example a finding names goes into its person's accounting.
+fn account_findings(app: &App, caller: &Caller, findings: &[dmf_registry::quality::Finding]) {
     let at_ms = now_ms();
     app.accounting.record_many(
-        report
-            .findings
+        findings
             .iter()
             .flat_map(|f| f.samples.iter().map(move |(ssn, _)| (ssn, f.code)))
             .map(|(ssn, code)| Disclosure {
@@ -860,7 +899,78 @@ async fn quality(State(app): State<Arc<App>>, caller: Caller) -> Result<Json, Ap
             })
             .collect(),
     );
-    Ok(axum::Json(report.to_json()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishedParams {
+    audience: Option<String>,
+    samples: Option<usize>,
+}
+
+/// `POST /v1/quality/published`: a published DMF full file (the body) against what the
+/// registry publishes today for the audience it was made for, for oversight.
+async fn quality_published(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    q: Result<Query<PublishedParams>, axum::extract::rejection::QueryRejection>,
+    body: Body,
+) -> Result<Json, ApiError> {
+    use dmf_registry::distribution::Audience;
+    caller.require(&[Role::Oversight])?;
+    let Query(q) = q.map_err(query_error)?;
+    let audience = match q.audience.as_deref().unwrap_or("certified") {
+        "certified" => Audience {
+            certified: true,
+            state_deaths: false,
+        },
+        "uncertified" => Audience {
+            certified: false,
+            state_deaths: false,
+        },
+        "benefits" => Audience {
+            certified: true,
+            state_deaths: true,
+        },
+        other => {
+            return Err(ApiError::at(
+                Code::BadRequest,
+                "audience",
+                format!("{other:?} is not certified, uncertified or benefits"),
+            ));
+        }
+    };
+    let samples = q.samples.unwrap_or(10).min(1_000);
+    let bytes = read_body(body, app.config.submit_limit).await?;
+    let app2 = app.clone();
+    let today = app.today();
+    let (head, findings) = blocking(move || {
+        let published = dmf_registry::quality::read_published(&bytes[..]).map_err(|e| match e {
+            dmf_registry::quality::PublishedError::Line(l) => ApiError::at(
+                Code::Unprocessable,
+                format!("line {}", l.line),
+                l.to_string(),
+            ),
+            other => ApiError::internal(other),
+        })?;
+        let (head, ours) = dmf_registry::distribution::full_file(&app2.registry, audience, today)
+            .map_err(ApiError::internal)?;
+        let found = dmf_registry::quality::compare_published(&ours, &published, samples);
+        Ok((head, found))
+    })
+    .await?;
+    account_findings(&app, &caller, &findings);
+    let report = dmf_registry::quality::QualityReport {
+        today,
+        head,
+        people: 0,
+        findings,
+    };
+    let mut v = report.to_json();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("people");
+    }
+    Ok(axum::Json(v))
 }
 
 async fn health(State(app): State<Arc<App>>) -> Json {

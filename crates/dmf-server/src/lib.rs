@@ -107,6 +107,8 @@ pub struct Config {
     pub rate_burst: u32,
     /// Console cookies only over HTTPS (behind a TLS-terminating proxy, say).
     pub secure_cookies: bool,
+    /// Thresholds of the intake anomaly alerts over their defaults.
+    pub alert_thresholds: dmf_registry::anomaly::Thresholds,
 }
 
 impl Default for Config {
@@ -119,6 +121,7 @@ impl Default for Config {
             rate_per_second: 2_000,
             rate_burst: 4_000,
             secure_cookies: false,
+            alert_thresholds: Default::default(),
         }
     }
 }

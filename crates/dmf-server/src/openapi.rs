@@ -202,6 +202,15 @@ const ROUTES: &[Route] = &[
         content: JSON,
     },
     Route {
+        method: "post",
+        path: "/v1/quality/published",
+        roles: &["oversight"],
+        summary: "A published DMF full file (the body, 100-character lines) against what the registry publishes today for its audience: deaths missing from it, records the registry does not publish, records whose fields differ (accounted)",
+        request: Some("DmfFile"),
+        response: "PublishedComparison",
+        content: JSON,
+    },
+    Route {
         method: "get",
         path: "/v1/letters/{code}",
         roles: &[],
@@ -272,6 +281,15 @@ fn parameters(path: &str) -> Value {
         "/v1/letters/{code}" => {
             json!([{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "description": "the code printed on the letter; case, dashes and spaces do not matter" }])
         }
+        "/v1/quality" => json!([
+            { "name": "max_age", "in": "query", "required": false, "description": "alive past this age is implausible (default 115)", "schema": { "type": "integer", "minimum": 50, "maximum": 150 } },
+            { "name": "pending_days", "in": "query", "required": false, "description": "a report pending longer is overdue (default 30)", "schema": { "type": "integer", "minimum": 1, "maximum": 3650 } },
+            q("samples", false, "examples of each finding (default 10, at most 1000)")
+        ]),
+        "/v1/quality/published" => json!([
+            { "name": "audience", "in": "query", "required": false, "description": "whom the file was made for (default certified)", "schema": { "type": "string", "enum": ["certified", "uncertified", "benefits"] } },
+            q("samples", false, "examples of each finding (default 10, at most 1000)")
+        ]),
         "/v1/stats" => {
             json!([{ "name": "period", "in": "query", "required": false, "schema": { "type": "string", "enum": ["day", "month"] } }])
         }
@@ -306,6 +324,15 @@ fn schemas() -> Value {
                 "samples": { "type": "array", "items": s(json!({ "ssn": text, "detail": text }), &["ssn", "detail"]) }
             }), &["code", "description", "count", "samples"]) }
         }), &["today", "events", "people", "findings"]),
+        "PublishedComparison": s(json!({
+            "today": text, "events": { "type": "integer" },
+            "findings": { "type": "array", "items": s(json!({
+                "code": { "type": "string", "enum": ["published_missing", "published_not_in_registry", "published_differs"] },
+                "description": text, "count": { "type": "integer" },
+                "samples": { "type": "array", "items": s(json!({ "ssn": text, "detail": text }), &["ssn", "detail"]) }
+            }), &["code", "description", "count", "samples"]) }
+        }), &["today", "events", "findings"]),
+        "DmfFile": { "type": "string", "description": "DMF records, 100 characters a line" },
         "LetterCheck": s(json!({
             "valid": { "type": "boolean" }, "correction_seq": { "type": "integer" }, "corrected_at": text,
             "first": text, "last": text, "ssn_last4": text, "in_effect": { "type": "boolean" },
@@ -377,6 +404,8 @@ pub fn document() -> Value {
         if let Some(req) = r.request {
             let content = if r.path == "/v1/verify/batch" {
                 json!({ NDJSON: { "schema": { "$ref": format!("#/components/schemas/{req}") } } })
+            } else if req == "DmfFile" {
+                json!({ "text/plain": { "schema": { "$ref": "#/components/schemas/DmfFile" } } })
             } else {
                 json!({ JSON: { "schema": { "$ref": format!("#/components/schemas/{req}") } }, NDJSON: { "schema": { "$ref": format!("#/components/schemas/{req}") } } })
             };

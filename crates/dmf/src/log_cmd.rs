@@ -162,7 +162,12 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
 pub fn export(args: &ExportArgs, quiet: bool) -> Result<ExitCode> {
     let registry = crate::backend::open_current(&args.data, args.database.as_deref())?;
     let bar = progress::spinner("leaves", quiet || args.json);
-    let summary = publish::export(&registry, &args.out)?;
+    let summary = publish::export(
+        &registry,
+        &args.out,
+        &args.thresholds.thresholds()?,
+        crate::today(),
+    )?;
     bar.finish_and_clear();
     if args.json {
         println!(
@@ -311,7 +316,7 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
     };
     let registry = crate::backend::open_current(data, args.database.as_deref())?;
     if args.alerts {
-        return alerts(&registry, args.json);
+        return alerts(&registry, &args.thresholds.thresholds()?, args.json);
     }
     let stats = publish::stats(&registry, period)?;
     if args.json {
@@ -323,7 +328,11 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
 }
 
 /// `dmf stats --alerts`: every day and group unlike its history or the life tables.
-fn alerts(registry: &dmf_registry::Registry, json: bool) -> Result<ExitCode> {
+fn alerts(
+    registry: &dmf_registry::Registry,
+    thresholds: &dmf_registry::anomaly::Thresholds,
+    json: bool,
+) -> Result<ExitCode> {
     use dmf_registry::anomaly;
     let index = registry.load_index()?;
     let dob_of = |ssn| index.get(ssn).and_then(|s| s.identity.as_ref()?.dob);
@@ -331,7 +340,7 @@ fn alerts(registry: &dmf_registry::Registry, json: bool) -> Result<ExitCode> {
     let year = observations
         .last()
         .map_or(crate::today().year(), |o| o.day.year());
-    let alerts = anomaly::detect(&observations, &anomaly::DetectorConfig::for_year(year));
+    let alerts = anomaly::detect(&observations, &thresholds.config(year));
     for a in &alerts {
         if json {
             println!("{}", a.to_json(index.head));

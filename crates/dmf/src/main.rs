@@ -74,6 +74,10 @@ enum Command {
     /// The quality report: implausible ages and dates, overdue reports, unresolved conflicts,
     /// contested notices past their deadline; counts and examples.
     Quality(QualityArgs),
+    /// Presume deceased, in bulk, every living person past an age (no death recorded, never
+    /// reinstated): a typed status of its own, never a death, naming its criterion and legal
+    /// basis. A later death report or a correction ends it.
+    Presume(PresumeArgs),
     /// Write a registry to one portable, versioned file: events, checkpoints, API key metadata
     /// and the disclosure accounting (the log's secret keys only with --with-secrets).
     Dump(DumpArgs),
@@ -160,6 +164,8 @@ struct ServeArgs {
     /// Requests an API key may make at once beyond its rate.
     #[arg(long, default_value_t = 4_000)]
     burst: u32,
+    #[command(flatten)]
+    thresholds: AlertArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,9 +199,139 @@ struct QualityArgs {
     /// Examples shown of each finding.
     #[arg(long, default_value_t = 10)]
     samples: usize,
+    /// A published DMF full file to hold against what the registry publishes today for
+    /// `--audience`: deaths missing from it, records in it the registry does not publish, and
+    /// records whose fields differ.
+    #[arg(long, value_name = "FILE")]
+    published: Option<PathBuf>,
+    /// Whom the published file was made for.
+    #[arg(long, value_enum, default_value = "certified", requires = "published")]
+    audience: AudienceArg,
     /// Print as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Thresholds of the intake anomaly alerts; each left out keeps its default.
+#[derive(Debug, Args, Clone, Default)]
+struct AlertArgs {
+    /// Days of a group's history each day is compared with [default: 28].
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(i32).range(1..=3650))]
+    alert_window: Option<i32>,
+    /// Standard deviations above the usual daily count for a volume alert [default: 6].
+    #[arg(long, value_name = "SD")]
+    alert_volume_z: Option<f64>,
+    /// Fewest reports on a day for a volume alert [default: 50].
+    #[arg(long, value_name = "N")]
+    alert_min_volume: Option<u64>,
+    /// A day of a group with too little history alerts from this many [default: 1000].
+    #[arg(long, value_name = "N")]
+    alert_new_group: Option<u64>,
+    /// Deaths under this age count as young for the age alert [default: 65].
+    #[arg(long, value_name = "YEARS")]
+    alert_young_age: Option<u16>,
+    /// Standard errors above the expected young share for an age alert [default: 6].
+    #[arg(long, value_name = "SE")]
+    alert_age_z: Option<f64>,
+    /// Fewest ages on a day for an age alert [default: 30].
+    #[arg(long, value_name = "N")]
+    alert_age_min: Option<usize>,
+    /// Points of share above expected for an age alert, 0-1 [default: 0.15].
+    #[arg(long, value_name = "SHARE")]
+    alert_age_excess: Option<f64>,
+}
+
+impl AlertArgs {
+    fn thresholds(&self) -> anyhow::Result<dmf_registry::anomaly::Thresholds> {
+        for (flag, v) in [
+            ("--alert-volume-z", self.alert_volume_z),
+            ("--alert-age-z", self.alert_age_z),
+            ("--alert-age-excess", self.alert_age_excess),
+        ] {
+            if v.is_some_and(|v| !v.is_finite() || v <= 0.0) {
+                anyhow::bail!("{flag} must be a positive number");
+            }
+        }
+        if self.alert_age_excess.is_some_and(|v| v >= 1.0) {
+            anyhow::bail!("--alert-age-excess is a share: give a number below 1");
+        }
+        Ok(dmf_registry::anomaly::Thresholds {
+            window_days: self.alert_window,
+            new_group_volume: self.alert_new_group,
+            volume_z: self.alert_volume_z,
+            min_volume: self.alert_min_volume,
+            young_age: self.alert_young_age,
+            age_z: self.alert_age_z,
+            age_min_n: self.alert_age_min,
+            age_min_excess: self.alert_age_excess,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+struct PresumeArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
+    /// Presume people older than this many whole years (counted from the latest day their
+    /// date of birth allows).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(100..=150))]
+    older_than: i32,
+    /// The criterion recorded on each event (default: "age over N with no death recorded").
+    #[arg(long)]
+    criterion: Option<String>,
+    /// The law or rule that allows the presumption, recorded on each event.
+    #[arg(long)]
+    legal_basis: String,
+    /// Who records it (operator name or id).
+    #[arg(long)]
+    recorded_by: String,
+    /// The day ages are counted on, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    today: Option<String>,
+    /// Count and list whom it would cover; record nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Examples listed.
+    #[arg(long, default_value_t = 10)]
+    samples: usize,
+    /// Print a JSON summary.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AudienceArg {
+    /// Subscribers certified under the limited-access rule (recent deaths included).
+    Certified,
+    /// Uncertified subscribers (deaths of the last three years withheld).
+    Uncertified,
+    /// Federal benefit programs (state-reported deaths included).
+    Benefits,
+}
+
+impl AudienceArg {
+    fn audience(self) -> dmf_registry::distribution::Audience {
+        use dmf_registry::distribution::Audience;
+        match self {
+            AudienceArg::Certified => Audience {
+                certified: true,
+                state_deaths: false,
+            },
+            AudienceArg::Uncertified => Audience {
+                certified: false,
+                state_deaths: false,
+            },
+            AudienceArg::Benefits => Audience {
+                certified: true,
+                state_deaths: true,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -437,6 +573,8 @@ struct ExportArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    thresholds: AlertArgs,
 }
 
 #[derive(Debug, Args)]
@@ -489,6 +627,8 @@ struct StatsArgs {
     /// authority sent far more than usual, or people far younger than deaths are.
     #[arg(long, conflicts_with = "verify")]
     alerts: bool,
+    #[command(flatten)]
+    thresholds: AlertArgs,
     /// Print as JSON.
     #[arg(long)]
     json: bool,
@@ -722,6 +862,7 @@ fn main() -> ExitCode {
         Command::Stats(args) => log_cmd::stats(args),
         Command::Mirror(args) => mirror_cmd::run(args, cli.quiet),
         Command::Quality(args) => registry_cmd::quality(args),
+        Command::Presume(args) => registry_cmd::presume(args),
         Command::Dump(args) => dump_cmd::dump(args, cli.quiet),
         Command::Restore(args) => dump_cmd::restore(args, cli.quiet),
         Command::Match(args) => match_cmd::run(args, cli.quiet),

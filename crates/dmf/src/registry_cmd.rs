@@ -386,8 +386,23 @@ pub fn quality(args: &crate::QualityArgs) -> Result<ExitCode> {
         pending_days: args.pending_days,
         samples: args.samples,
     };
-    let report =
+    let mut report =
         dmf_registry::quality::report(&index, &cfg, &dmf_registry::quality::received_in(&registry));
+    if let Some(path) = &args.published {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let published = dmf_registry::quality::read_published(std::io::BufReader::new(file))
+            .with_context(|| format!("reading {}", path.display()))?;
+        let (_, ours) =
+            dmf_registry::distribution::full_file(&registry, args.audience.audience(), today)?;
+        report
+            .findings
+            .extend(dmf_registry::quality::compare_published(
+                &ours,
+                &published,
+                args.samples,
+            ));
+    }
     if args.json {
         println!("{}", report.to_json());
         return Ok(ExitCode::SUCCESS);
@@ -400,6 +415,95 @@ pub fn quality(args: &crate::QualityArgs) -> Result<ExitCode> {
         println!("{:>10}  {} ({})", f.count, f.description, f.code);
         for (ssn, detail) in &f.samples {
             println!("            {ssn}  {detail}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dmf presume`: presumed_deceased for everyone past an age, in batches that are each
+/// durable before the next; a re-run after an interruption covers the rest.
+pub fn presume(args: &crate::PresumeArgs) -> Result<ExitCode> {
+    use dmf_model::Reference;
+    use dmf_registry::event::{Event, PresumptionEvent};
+    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
+    let today = today_or(args.today.as_deref())?;
+    let reference =
+        |flag: &str, text: &str| Reference::new(text).with_context(|| format!("--{flag} {text:?}"));
+    let criterion = reference(
+        "criterion",
+        &args
+            .criterion
+            .clone()
+            .unwrap_or_else(|| format!("age over {} with no death recorded", args.older_than)),
+    )?;
+    let legal_basis = reference("legal-basis", &args.legal_basis)?;
+    let recorded_by = reference("recorded-by", &args.recorded_by)?;
+    let index = registry.load_index()?;
+    let candidates = dmf_registry::quality::presumption_candidates(&index, today, args.older_than);
+    drop(index);
+    let mut recorded = 0u64;
+    let mut refused = 0u64;
+    if !args.dry_run {
+        for chunk in candidates.chunks(10_000) {
+            let subs = chunk
+                .iter()
+                .map(|&ssn| Submission {
+                    event: Event::Presumption(PresumptionEvent {
+                        ssn,
+                        criterion: criterion.clone(),
+                        legal_basis: legal_basis.clone(),
+                        recorded_by: recorded_by.clone(),
+                    }),
+                    idempotency_key: None,
+                })
+                .collect();
+            for r in registry.submit(subs, now_ms())? {
+                // Someone else's write between the scan and this batch (a death, say) is
+                // refused by the registry's own checks, not overwritten.
+                match r {
+                    Ok(_) => recorded += 1,
+                    Err(_) => refused += 1,
+                }
+            }
+        }
+    }
+    let samples: Vec<String> = candidates
+        .iter()
+        .take(args.samples)
+        .map(|s| s.to_string())
+        .collect();
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "today": today.to_string(), "older_than": args.older_than,
+                "criterion": criterion.as_str(), "legal_basis": legal_basis.as_str(),
+                "candidates": candidates.len(), "recorded": recorded, "refused": refused,
+                "dry_run": args.dry_run, "samples": samples,
+            })
+        );
+    } else {
+        let verb = if args.dry_run {
+            "would presume"
+        } else {
+            "presumed"
+        };
+        println!(
+            "{verb} {} people older than {} on {today} ({}; {})",
+            if args.dry_run {
+                candidates.len() as u64
+            } else {
+                recorded
+            },
+            args.older_than,
+            criterion.as_str(),
+            legal_basis.as_str()
+        );
+        if refused > 0 {
+            println!("{refused} refused: their state changed since the scan");
+        }
+        for s in &samples {
+            println!("  {s}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -178,6 +178,7 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
     let mut config = Config {
         rate_per_second: args.rate,
         rate_burst: args.burst,
+        alert_thresholds: args.thresholds.thresholds()?,
         ..Config::default()
     };
     if let Some(t) = &args.today {

@@ -648,7 +648,7 @@ fn openapi_describes_every_route() {
             );
         }
     }
-    assert_eq!(described.len(), 24);
+    assert_eq!(described.len(), 25);
 }
 
 #[test]
@@ -1015,4 +1015,103 @@ fn alerts_are_public_counted_in_metrics_and_tied_to_a_tree_size() {
     assert_eq!(alerts[0]["tree_size"], v["tree_size"]);
     let (_, metrics) = s.get("/metrics", None);
     assert!(metrics.contains("dmf_intake_alerts 1"), "{metrics}");
+}
+
+#[test]
+fn a_published_file_is_held_against_what_the_registry_publishes() {
+    let s = Server::start();
+    let (status, r) = s.post_json(
+        "/v1/reports/death",
+        "reporter",
+        json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17", "dod": "2026-11-20", "evidence": "EDRS-OH-1"}),
+    );
+    assert_eq!(status, 201, "{r}");
+    let (status, full) = s.get("/v1/files/full", Some("benefits"));
+    assert_eq!(status, 200, "{full}");
+    let counts = |audience: &str, body: &str| -> Vec<(String, u64)> {
+        let (status, text) = s.post(
+            &format!("/v1/quality/published?audience={audience}"),
+            Some("oversight"),
+            false,
+            body,
+        );
+        assert_eq!(status, 200, "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let expect = |missing: u64, extra: u64, differs: u64| {
+        vec![
+            ("published_missing".to_owned(), missing),
+            ("published_not_in_registry".to_owned(), extra),
+            ("published_differs".to_owned(), differs),
+        ]
+    };
+    // The registry's own file agrees with itself.
+    assert_eq!(counts("benefits", &full), expect(0, 0, 0));
+    // A state-only death is not the certified subscribers' to have.
+    assert_eq!(counts("certified", &full), expect(0, 1, 0));
+    // Nothing published: the death is missing.
+    assert_eq!(counts("benefits", ""), expect(1, 0, 0));
+    // Alice under another first name, and Bob (alive) published as dead.
+    let alice = full.lines().next().unwrap();
+    let changed = format!("{}{:<15}{}", &alice[..34], "ALICIA", &alice[49..]);
+    let bob = format!("{}234567890{}", &alice[..1], &alice[10..]);
+    let (_, text) = s.post(
+        "/v1/quality/published?audience=benefits&samples=5",
+        Some("oversight"),
+        false,
+        &format!("{changed}\n{bob}\n"),
+    );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["findings"][1]["samples"][0]["ssn"], "234567890", "{v}");
+    assert!(
+        v["findings"][2]["samples"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(r#"first name: registry "ALICE", published "ALICIA""#),
+        "{v}"
+    );
+    // The people named are accounted; a bad line is refused with its number.
+    let (_, acct) = s.get_json("/v1/people/234567890/accounting", Some("caseworker"));
+    assert!(acct.to_string().contains("quality"), "{acct}");
+    let (status, text) = s.post(
+        "/v1/quality/published",
+        Some("oversight"),
+        false,
+        &format!("{changed}\nshort line\n"),
+    );
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("line 2"), "{text}");
+    let (status, text) = s.post(
+        "/v1/quality/published?audience=all",
+        Some("oversight"),
+        false,
+        "",
+    );
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(
+        s.post("/v1/quality/published", Some("caseworker"), false, "")
+            .0,
+        403
+    );
+    // The report's own thresholds can be set per request.
+    let (status, r) = s.get_json("/v1/quality?max_age=50&samples=2", Some("oversight"));
+    assert_eq!(status, 200, "{r}");
+    let old = r["findings"][0]["count"].as_u64().unwrap();
+    assert!(old >= 2, "{r}");
+    assert_eq!(r["findings"][0]["samples"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        s.get_json("/v1/quality?max_age=7", Some("oversight")).0,
+        400
+    );
 }

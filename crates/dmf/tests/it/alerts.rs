@@ -78,4 +78,66 @@ fn a_planted_bulk_of_young_deaths_raises_an_alert_and_ordinary_intake_none() {
     );
     let text = stdout(&dmf(&["stats", "--data", d, "--alerts"]));
     assert!(text.contains("source:funeral_home  age"), "{text}");
+
+    // Thresholds are the operator's: asking for a 95-point excess silences the age alert.
+    let out = dmf(&[
+        "stats",
+        "--data",
+        d,
+        "--alerts",
+        "--json",
+        "--alert-age-excess",
+        "0.95",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stdout(&out).contains(r#""kind":"age""#),
+        "{}",
+        stdout(&out)
+    );
+    let out = dmf(&["stats", "--data", d, "--alerts", "--alert-age-excess", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--alert-age-excess"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The public export carries the alerts at its signed tree size; the recount checks the tie.
+    let export = dir.path().join("export");
+    let out = dmf(&["log", "export", "--data", d, "--out", s(&export)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(export.join("alerts.json")).unwrap();
+    let published: Value = serde_json::from_str(&text).unwrap();
+    let checkpoint = std::fs::read_to_string(export.join("checkpoint")).unwrap();
+    let size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
+    assert_eq!(published["tree_size"], size);
+    assert_eq!(published["root"], checkpoint.lines().nth(2).unwrap());
+    assert!(
+        published["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["group"] == "source:funeral_home" && a["kind"] == "age"),
+        "{published}"
+    );
+    let out = dmf(&["stats", "--verify", s(&export)]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    // The top-level size comes last (keys are sorted); each alert carries one too.
+    let key = format!("\"tree_size\": {size}");
+    let at = text.rfind(&key).unwrap();
+    let moved = format!(
+        "{}\"tree_size\": {}{}",
+        &text[..at],
+        size - 1,
+        &text[at + key.len()..]
+    );
+    std::fs::write(export.join("alerts.json"), moved).unwrap();
+    let out = dmf(&["stats", "--verify", s(&export)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("alerts.json: computed at tree size"),
+        "{}",
+        stdout(&out)
+    );
 }

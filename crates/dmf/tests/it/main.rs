@@ -10,6 +10,7 @@ mod log;
 mod matching;
 mod mirror;
 mod postgres;
+mod quality;
 mod serve;
 
 fn dmf(args: &[&str]) -> Output {
