@@ -1757,3 +1757,207 @@ fn the_derived_state_with_presumptions_equals_a_replay() {
     }
     assert!(presumed > 0);
 }
+
+mod programs {
+    use std::collections::BTreeSet;
+
+    use crate::program::*;
+    use dmf_model::{Date, Reference};
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    fn r(s: &str) -> Reference {
+        Reference::new(s).unwrap()
+    }
+
+    fn terms(start: &str, expiry: &str) -> Terms {
+        Terms {
+            recipient: r("State Medicaid Agency"),
+            source: r("Registry"),
+            purpose: r("eligibility"),
+            legal_authority: r("42 U.S.C. 1320b-7"),
+            recipient_receives: [Element::Deceased, Element::DateOfDeath].into(),
+            source_receives: [InputField::Name, InputField::Dob].into(),
+            retention_days: 90,
+            start: d(start),
+            expiry: d(expiry),
+            adverse_action: true,
+            law_enforcement: None,
+        }
+    }
+
+    fn act(by: &str, on: &str) -> Act {
+        Act {
+            by: by.into(),
+            on: d(on),
+        }
+    }
+
+    fn approved(start: &str, expiry: &str) -> Agreement {
+        Agreement {
+            id: 1,
+            terms: terms(start, expiry),
+            created: act("ann", start),
+            approved: Some(act("oscar", start)),
+            renewed: None,
+        }
+    }
+
+    #[test]
+    fn months_are_added_to_the_same_day_or_the_months_last() {
+        let check = |from: &str, months: u32, expect: &str| {
+            assert_eq!(add_months(d(from), months), d(expect), "{from} + {months}");
+        };
+        check("2026-01-15", 18, "2027-07-15");
+        check("2026-08-31", 18, "2028-02-29");
+        check("2026-12-31", 2, "2027-02-28");
+        check("2026-03-01", 12, "2027-03-01");
+    }
+
+    #[test]
+    fn terms_longer_than_eighteen_months_or_empty_are_refused() {
+        assert_eq!(terms("2026-01-15", "2027-07-15").check(), Ok(()));
+        assert!(matches!(
+            terms("2026-01-15", "2027-07-16").check(),
+            Err(ProgramError::TermTooLong { .. })
+        ));
+        assert!(matches!(
+            terms("2026-01-15", "2026-01-15").check(),
+            Err(ProgramError::ExpiryBeforeStart { .. })
+        ));
+        let mut t = terms("2026-01-15", "2026-12-31");
+        t.recipient_receives.clear();
+        assert_eq!(t.check(), Err(ProgramError::NothingDisclosed));
+        let mut t = terms("2026-01-15", "2026-12-31");
+        t.source_receives = [InputField::Dob].into();
+        assert_eq!(t.check(), Err(ProgramError::NameRequired));
+        t.source_receives.insert(InputField::Name);
+        t.retention_days = 0;
+        assert_eq!(t.check(), Err(ProgramError::Retention(0)));
+    }
+
+    #[test]
+    fn an_agreement_is_in_force_only_approved_between_start_and_expiry() {
+        let mut a = approved("2026-01-15", "2027-01-14");
+        a.approved = None;
+        assert_eq!(a.status(d("2026-06-01")), Status::AwaitingApproval);
+        assert_eq!(a.check_approval("ann", d("2026-06-01")), Err(ProgramError::SelfApproval));
+        assert_eq!(a.check_approval("oscar", d("2026-06-01")), Ok(()));
+        let a = approved("2026-01-15", "2027-01-14");
+        assert_eq!(a.check_approval("zed", d("2026-06-01")), Err(ProgramError::AlreadyApproved));
+        for (day, status) in [
+            ("2026-01-14", Status::NotStarted),
+            ("2026-01-15", Status::Active),
+            ("2027-01-14", Status::Active),
+            ("2027-01-15", Status::Expired),
+        ] {
+            assert_eq!(a.status(d(day)), status, "{day}");
+        }
+    }
+
+    #[test]
+    fn an_agreement_is_renewed_once_near_its_expiry_for_twelve_months_at_most() {
+        let mut a = approved("2026-01-15", "2027-01-14");
+        assert!(matches!(
+            a.check_renewal(d("2028-01-14"), d("2026-06-01")),
+            Err(ProgramError::RenewalTooEarly { .. })
+        ));
+        assert!(matches!(
+            a.check_renewal(d("2028-01-15"), d("2026-11-01")),
+            Err(ProgramError::RenewalTooLong { .. })
+        ));
+        assert_eq!(a.check_renewal(d("2028-01-14"), d("2026-11-01")), Ok(()));
+        a.renewed = Some((d("2028-01-14"), act("oscar", "2026-11-01")));
+        assert_eq!(a.status(d("2027-06-01")), Status::Active);
+        assert_eq!(a.status(d("2028-01-15")), Status::Expired);
+        assert_eq!(
+            a.check_renewal(d("2028-06-01"), d("2027-12-01")),
+            Err(ProgramError::AlreadyRenewed)
+        );
+        let b = approved("2024-01-15", "2025-01-14");
+        assert_eq!(
+            b.check_renewal(d("2025-06-01"), d("2025-02-01")),
+            Err(ProgramError::NotInForce(Status::Expired))
+        );
+    }
+
+    #[test]
+    fn a_request_names_only_what_the_agreement_names() {
+        let a = approved("2026-01-15", "2027-01-14");
+        let sent: BTreeSet<_> = [InputField::Name, InputField::Dob].into();
+        let asked: BTreeSet<_> = [Element::Deceased].into();
+        let today = d("2026-06-01");
+        assert_eq!(a.check_request(today, &sent, &asked), Ok(()));
+        let with_ssn: BTreeSet<_> = [InputField::Name, InputField::Ssn].into();
+        assert!(matches!(
+            a.check_request(today, &with_ssn, &asked),
+            Err(ProgramError::InputNotAgreed(InputField::Ssn, _))
+        ));
+        let more: BTreeSet<_> = [Element::Deceased, Element::Name].into();
+        assert!(matches!(
+            a.check_request(today, &sent, &more),
+            Err(ProgramError::ElementNotAgreed(Element::Name, _))
+        ));
+        assert_eq!(
+            a.check_request(d("2027-01-15"), &sent, &asked),
+            Err(ProgramError::NotInForce(Status::Expired))
+        );
+        let mut pending = a.clone();
+        pending.approved = None;
+        assert_eq!(
+            pending.check_request(today, &sent, &asked),
+            Err(ProgramError::NotInForce(Status::AwaitingApproval))
+        );
+    }
+
+    #[test]
+    fn adverse_action_waits_for_verification_notice_and_thirty_days() {
+        let mut c = Case::default();
+        let today = d("2026-06-01");
+        assert_eq!(c.status(today), CaseStatus::Unverified);
+        assert_eq!(c.check_adverse(true, today), Err(CaseError::NotVerified));
+        assert_eq!(
+            c.check_notice(today, today, today),
+            Err(CaseError::NotVerified)
+        );
+        c.verified = Some((act("agency", "2026-06-01"), r("wage records")));
+        assert_eq!(c.check_adverse(true, today), Err(CaseError::NoNotice));
+        assert!(matches!(
+            c.check_notice(d("2026-06-02"), today, today),
+            Err(CaseError::NoticeDate { .. })
+        ));
+        c.notice = Some((act("agency", "2026-06-01"), r("letter 7")));
+        // Day 30 after the notice is still the person's.
+        assert!(matches!(
+            c.check_adverse(true, d("2026-07-01")),
+            Err(CaseError::ContestPeriod { .. })
+        ));
+        assert_eq!(
+            c.status(d("2026-07-01")),
+            CaseStatus::NoticeSent {
+                contest_until: d("2026-07-01")
+            }
+        );
+        assert_eq!(c.check_adverse(false, d("2026-07-02")), Err(CaseError::NotAllowedByAgreement));
+        assert_eq!(c.check_adverse(true, d("2026-07-02")), Ok(()));
+        // A contest holds everything until it is decided; upheld, nothing follows.
+        let mut contested = c.clone();
+        contested.contested = Some(act("agency", "2026-06-10"));
+        assert_eq!(contested.check_adverse(true, d("2026-08-01")), Err(CaseError::ContestOpen));
+        assert_eq!(contested.status(d("2026-08-01")), CaseStatus::Contested);
+        let mut upheld = contested.clone();
+        upheld.contest_decided = Some((act("agency", "2026-06-20"), true));
+        assert_eq!(upheld.check_adverse(true, d("2026-08-01")), Err(CaseError::ContestUpheld));
+        // Denied early: the thirty days still run.
+        let mut denied = contested;
+        denied.contest_decided = Some((act("agency", "2026-06-20"), false));
+        assert!(matches!(
+            denied.check_adverse(true, d("2026-06-21")),
+            Err(CaseError::ContestPeriod { .. })
+        ));
+        assert_eq!(denied.check_adverse(true, d("2026-07-02")), Ok(()));
+        assert_eq!(denied.status(d("2026-07-02")), CaseStatus::Ready);
+    }
+}
