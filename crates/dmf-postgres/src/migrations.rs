@@ -30,6 +30,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "service",
         sql: include_str!("../migrations/0003_service.sql"),
     },
+    Migration {
+        version: 4,
+        name: "programs",
+        sql: include_str!("../migrations/0004_programs.sql"),
+    },
 ];
 
 /// The schema version this binary writes and reads.

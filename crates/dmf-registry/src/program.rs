@@ -393,7 +393,9 @@ pub enum CaseStatus {
     /// Verified; no notice sent yet.
     Verified,
     /// Notice sent: the person may contest until the day given.
-    NoticeSent { contest_until: Date },
+    NoticeSent {
+        contest_until: Date,
+    },
     Contested,
     /// The contest was upheld: no adverse action on this match.
     ContestUpheld,
@@ -428,7 +430,9 @@ pub enum CaseError {
     NoNotice,
     #[error("a notice was already recorded")]
     AlreadyNoticed,
-    #[error("the notice cannot be dated {sent}: after today ({today}) or before the match ({matched})")]
+    #[error(
+        "the notice cannot be dated {sent}: after today ({today}) or before the match ({matched})"
+    )]
     NoticeDate {
         sent: Date,
         today: Date,
@@ -457,7 +461,12 @@ impl Case {
         if self.adverse_allowed.is_some() {
             return CaseStatus::AdverseActionAllowed;
         }
-        match (&self.verified, &self.notice, &self.contested, &self.contest_decided) {
+        match (
+            &self.verified,
+            &self.notice,
+            &self.contested,
+            &self.contest_decided,
+        ) {
             (_, _, _, Some((_, true))) => CaseStatus::ContestUpheld,
             (_, _, Some(_), None) => CaseStatus::Contested,
             (None, _, _, _) => CaseStatus::Unverified,

@@ -1843,10 +1843,16 @@ mod programs {
         let mut a = approved("2026-01-15", "2027-01-14");
         a.approved = None;
         assert_eq!(a.status(d("2026-06-01")), Status::AwaitingApproval);
-        assert_eq!(a.check_approval("ann", d("2026-06-01")), Err(ProgramError::SelfApproval));
+        assert_eq!(
+            a.check_approval("ann", d("2026-06-01")),
+            Err(ProgramError::SelfApproval)
+        );
         assert_eq!(a.check_approval("oscar", d("2026-06-01")), Ok(()));
         let a = approved("2026-01-15", "2027-01-14");
-        assert_eq!(a.check_approval("zed", d("2026-06-01")), Err(ProgramError::AlreadyApproved));
+        assert_eq!(
+            a.check_approval("zed", d("2026-06-01")),
+            Err(ProgramError::AlreadyApproved)
+        );
         for (day, status) in [
             ("2026-01-14", Status::NotStarted),
             ("2026-01-15", Status::Active),
@@ -1940,16 +1946,25 @@ mod programs {
                 contest_until: d("2026-07-01")
             }
         );
-        assert_eq!(c.check_adverse(false, d("2026-07-02")), Err(CaseError::NotAllowedByAgreement));
+        assert_eq!(
+            c.check_adverse(false, d("2026-07-02")),
+            Err(CaseError::NotAllowedByAgreement)
+        );
         assert_eq!(c.check_adverse(true, d("2026-07-02")), Ok(()));
         // A contest holds everything until it is decided; upheld, nothing follows.
         let mut contested = c.clone();
         contested.contested = Some(act("agency", "2026-06-10"));
-        assert_eq!(contested.check_adverse(true, d("2026-08-01")), Err(CaseError::ContestOpen));
+        assert_eq!(
+            contested.check_adverse(true, d("2026-08-01")),
+            Err(CaseError::ContestOpen)
+        );
         assert_eq!(contested.status(d("2026-08-01")), CaseStatus::Contested);
         let mut upheld = contested.clone();
         upheld.contest_decided = Some((act("agency", "2026-06-20"), true));
-        assert_eq!(upheld.check_adverse(true, d("2026-08-01")), Err(CaseError::ContestUpheld));
+        assert_eq!(
+            upheld.check_adverse(true, d("2026-08-01")),
+            Err(CaseError::ContestUpheld)
+        );
         // Denied early: the thirty days still run.
         let mut denied = contested;
         denied.contest_decided = Some((act("agency", "2026-06-20"), false));

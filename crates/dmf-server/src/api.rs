@@ -58,6 +58,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/v1/letters/{code}", get(letter))
         .merge(crate::console::routes())
+        .merge(crate::programs_api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), count))
         .with_state(app)

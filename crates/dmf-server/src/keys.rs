@@ -56,10 +56,12 @@ pub enum Role {
     Caseworker,
     /// Oversight: reads accounting and statistics.
     Oversight,
+    /// Another agency matching its list under one computer-matching agreement.
+    Agency,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Identity,
         Role::Employment,
         Role::Benefits,
@@ -68,6 +70,7 @@ impl Role {
         Role::Authority,
         Role::Caseworker,
         Role::Oversight,
+        Role::Agency,
     ];
 
     /// The code used in secrets, files and APIs.
@@ -81,6 +84,7 @@ impl Role {
             Role::Authority => "authority",
             Role::Caseworker => "caseworker",
             Role::Oversight => "oversight",
+            Role::Agency => "agency",
         }
     }
 }
@@ -107,7 +111,7 @@ impl fmt::Display for Role {
 pub enum KeyError {
     #[error(
         "{0:?} is not a role (one of identity, employment, benefits, subscriber, reporter, \
-         authority, caseworker, oversight)"
+         authority, caseworker, oversight, agency)"
     )]
     UnknownRole(String),
     #[error("a key name must not be empty")]

@@ -17,6 +17,8 @@ pub mod keys;
 mod metrics;
 pub mod openapi;
 mod pg;
+pub mod programs;
+mod programs_api;
 pub mod ratelimit;
 pub mod users;
 pub mod workflow;
@@ -42,6 +44,8 @@ pub const KEYS_FILE: &str = "keys.sqlite";
 pub const ACCOUNTING_FILE: &str = "accounting.sqlite";
 pub const WORKFLOW_FILE: &str = "workflow.sqlite";
 pub const USERS_FILE: &str = "users.sqlite";
+/// Computer-matching programs: agreements, requests and due process (one append-only journal).
+pub const PROGRAMS_FILE: &str = "programs.sqlite";
 
 /// Where the service keeps its own records: API keys, the disclosure accounting, feed positions
 /// and corrections awaiting approval, console users. Files of the data folder for one node;
@@ -80,6 +84,13 @@ impl ServiceDb {
         match self {
             ServiceDb::Files(dir) => workflow::Workflow::open(&dir.join(WORKFLOW_FILE)),
             ServiceDb::Postgres(pool) => workflow::Workflow::on_postgres(pool.clone()),
+        }
+    }
+
+    pub fn programs(&self) -> Result<programs::Programs, programs::ProgramStoreError> {
+        match self {
+            ServiceDb::Files(dir) => programs::Programs::open(&dir.join(PROGRAMS_FILE)),
+            ServiceDb::Postgres(pool) => programs::Programs::on_postgres(pool.clone()),
         }
     }
 
@@ -140,6 +151,8 @@ pub enum ServerError {
     #[error(transparent)]
     Users(#[from] users::UserError),
     #[error(transparent)]
+    Programs(#[from] programs::ProgramStoreError),
+    #[error(transparent)]
     Log(#[from] dmf_registry::log::LogError),
     #[error("cannot listen on {addr}")]
     Listen {
@@ -174,6 +187,10 @@ pub struct App {
     pub(crate) alerts_cache: Mutex<Option<(u64, serde_json::Value)>>,
     /// Name tables for the console's fuzzy search, built on first use.
     pub(crate) names: std::sync::OnceLock<dmf_match::NameTables>,
+    /// Computer-matching programs: agreements, requests, due process.
+    pub(crate) programs: programs::Programs,
+    /// Everyone on file prepared for matching programs, per event head.
+    pub(crate) program_master: Mutex<Option<Arc<programs_api::Master>>>,
 }
 
 impl std::fmt::Debug for App {
@@ -207,6 +224,8 @@ impl App {
         let signer = dmf_registry::log::read_signer(&dmf_registry::log::LogFiles::open(data)?)?;
         Ok(App {
             users: service.users()?,
+            programs: service.programs()?,
+            program_master: Mutex::new(None),
             signer,
             names: std::sync::OnceLock::new(),
             alerts_cache: Mutex::new(None),
@@ -231,6 +250,10 @@ impl App {
 
     pub fn accounting(&self) -> &Accounting {
         &self.accounting
+    }
+
+    pub fn programs(&self) -> &programs::Programs {
+        &self.programs
     }
 
     pub fn users(&self) -> &users::Users {

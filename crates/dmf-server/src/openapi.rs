@@ -220,6 +220,78 @@ const ROUTES: &[Route] = &[
         content: JSON,
     },
     Route {
+        method: "post",
+        path: "/v1/agreements",
+        roles: &["caseworker", "oversight"],
+        summary: "Records a computer-matching agreement: parties, purpose, legal authority, the elements each side may receive, retention, start and expiry (18 months at most), whether matches may lead to adverse action, a law-enforcement criterion; inactive until a second person approves it",
+        request: Some("AgreementTerms"),
+        response: "Agreement",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/agreements",
+        roles: &["caseworker", "oversight"],
+        summary: "Every agreement with its status",
+        request: None,
+        response: "Agreements",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/agreements/stats",
+        roles: &["caseworker", "oversight"],
+        summary: "Requests, refused requests, records, matches, disclosures and law-enforcement disclosures per agreement and period",
+        request: None,
+        response: "ProgramStats",
+        content: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/agreements/{id}",
+        roles: &["caseworker", "oversight", "agency"],
+        summary: "An agreement, its keys and its requests with each match's due process (an agency key sees its own agreement only)",
+        request: None,
+        response: "Agreement",
+        content: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/agreements/{id}/approve",
+        roles: &["oversight"],
+        summary: "Approves an agreement (not by the person who recorded it)",
+        request: None,
+        response: "Agreement",
+        content: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/agreements/{id}/renew",
+        roles: &["oversight"],
+        summary: "Renews an agreement once, within 3 months before its expiry, for at most 12 months",
+        request: Some("Renewal"),
+        response: "Agreement",
+        content: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/agreements/{id}/matches",
+        roles: &["agency"],
+        summary: "Matches a list (NDJSON, or CSV with Content-Type text/csv: id, first, middle, last, dob, ssn, case_reference) against the file under the key's agreement; answers only the agreed elements of matched records with the match class, nothing for the others; refused (and recorded) outside an active agreement or for elements or fields it does not name",
+        request: Some("MatchList"),
+        response: "MatchAnswer",
+        content: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/agreements/{id}/matches/{request}/{n}/{step}",
+        roles: &["agency"],
+        summary: "Due process of a match that may lead to adverse action: verification {method}, notice {sent, reference}, contest, decision {decision: upheld|denied}, adverse-action (refused before 30 days from the notice or while a contest is open)",
+        request: Some("CaseStep"),
+        response: "CaseState",
+        content: JSON,
+    },
+    Route {
         method: "get",
         path: "/healthz",
         roles: &[],
@@ -290,6 +362,22 @@ fn parameters(path: &str) -> Value {
             { "name": "audience", "in": "query", "required": false, "description": "whom the file was made for (default certified)", "schema": { "type": "string", "enum": ["certified", "uncertified", "benefits"] } },
             q("samples", false, "examples of each finding (default 10, at most 1000)")
         ]),
+        "/v1/agreements/{id}" | "/v1/agreements/{id}/approve" | "/v1/agreements/{id}/renew" => {
+            json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }])
+        }
+        "/v1/agreements/{id}/matches" => json!([
+            { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } },
+            { "name": "elements", "in": "query", "required": false, "description": "comma-separated elements asked for (default: all the agreement names)", "schema": { "type": "string" } }
+        ]),
+        "/v1/agreements/{id}/matches/{request}/{n}/{step}" => json!([
+            { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } },
+            { "name": "request", "in": "path", "required": true, "schema": { "type": "integer" } },
+            { "name": "n", "in": "path", "required": true, "schema": { "type": "integer" } },
+            { "name": "step", "in": "path", "required": true, "schema": { "type": "string", "enum": ["verification", "notice", "contest", "decision", "adverse-action"] } }
+        ]),
+        "/v1/agreements/stats" => {
+            json!([{ "name": "period", "in": "query", "required": false, "schema": { "type": "string", "enum": ["day", "month"] } }])
+        }
         "/v1/stats" => {
             json!([{ "name": "period", "in": "query", "required": false, "schema": { "type": "string", "enum": ["day", "month"] } }])
         }
@@ -298,6 +386,15 @@ fn parameters(path: &str) -> Value {
 }
 
 fn schemas() -> Value {
+    let mut all = base_schemas();
+    let more = program_schemas();
+    all.as_object_mut()
+        .expect("an object")
+        .extend(more.as_object().expect("an object").clone());
+    all
+}
+
+fn base_schemas() -> Value {
     let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
     let text = json!({ "type": "string" });
     json!({
@@ -368,6 +465,39 @@ fn schemas() -> Value {
 }
 
 /// The whole document.
+/// The schemas of computer-matching programs.
+fn program_schemas() -> Value {
+    let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
+    let text = json!({ "type": "string" });
+    json!({
+        "AgreementTerms": {
+            "type": "object", "additionalProperties": false,
+            "required": ["recipient", "source", "purpose", "legal_authority", "recipient_receives", "source_receives", "retention_days", "start", "expiry"],
+            "properties": {
+                "recipient": text, "source": text, "purpose": text, "legal_authority": text,
+                "recipient_receives": { "type": "array", "items": { "type": "string", "enum": ["ssn", "name", "dob", "deceased", "date_of_death", "death_source", "status"] } },
+                "source_receives": { "type": "array", "items": { "type": "string", "enum": ["name", "dob", "ssn"] } },
+                "retention_days": { "type": "integer", "minimum": 1, "maximum": 3650 },
+                "start": text, "expiry": text, "adverse_action": { "type": "boolean" },
+                "law_enforcement_criterion": { "type": ["string", "null"] }
+            }
+        },
+        "Agreement": { "type": "object", "required": ["id", "status", "terms"], "properties": { "id": { "type": "integer" }, "status": { "type": "string", "enum": ["awaiting_approval", "not_started", "active", "expired"] }, "terms": { "type": "object" } } },
+        "Agreements": s(json!({ "agreements": { "type": "array", "items": { "$ref": "#/components/schemas/Agreement" } } }), &["agreements"]),
+        "ProgramStats": s(json!({ "rows": { "type": "array", "items": { "type": "object" } } }), &["rows"]),
+        "Renewal": s(json!({ "expiry": text }), &["expiry"]),
+        "MatchList": { "type": "object", "description": "one listed person a line: id, first, middle, last, dob, ssn, case_reference" },
+        "MatchAnswer": s(json!({
+            "request": { "type": "integer" }, "agreement": { "type": "integer" }, "records": { "type": "integer" },
+            "matched": { "type": "integer" }, "elements": { "type": "array", "items": text },
+            "matches": { "type": "array", "items": { "type": "object" } },
+            "errors": { "type": "array", "items": s(json!({ "line": { "type": "integer" }, "path": text, "message": text }), &["line", "path", "message"]) }
+        }), &["request", "agreement", "records", "matched", "elements", "matches", "errors"]),
+        "CaseStep": { "type": "object", "description": "verification: {method}; notice: {sent, reference}; decision: {decision}; contest and adverse-action: {}" },
+        "CaseState": s(json!({ "agreement": { "type": "integer" }, "request": { "type": "integer" }, "match": { "type": "integer" }, "class": { "type": "integer" }, "status": text }), &["agreement", "request", "match", "class", "status"]),
+    })
+}
+
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for r in ROUTES {

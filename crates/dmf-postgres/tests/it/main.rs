@@ -50,10 +50,11 @@ fn migrations_are_recorded_and_idempotent() {
         vec![
             (1, "events".to_owned(), true),
             (2, "checkpoints".to_owned(), true),
-            (3, "service".to_owned(), true)
+            (3, "service".to_owned(), true),
+            (4, "programs".to_owned(), true)
         ]
     );
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
 }
 
 #[test]

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 mod console;
 mod pg_stores;
 mod pg_workflow;
+mod programs;
 
 const PEOPLE: &str = "ssn,first,middle,last,suffix,sex,dob,birth_state
 123456789,Alice,Mae,Walker,,F,1980-05-17,OH
@@ -29,6 +30,7 @@ struct Server {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     agent: ureq::Agent,
+    app: Arc<App>,
 }
 
 impl Server {
@@ -87,6 +89,8 @@ impl Server {
             ("caseworker", Role::Caseworker, None, None),
             ("caseworker2", Role::Caseworker, None, None),
             ("oversight", Role::Oversight, None, None),
+            // Bound to no agreement.
+            ("agency", Role::Agency, None, None),
         ] {
             let (_, secret) = app
                 .keys()
@@ -105,6 +109,7 @@ impl Server {
         }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let handle = app.clone();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -138,6 +143,7 @@ impl Server {
             shutdown: Some(tx),
             thread: Some(thread),
             agent,
+            app: handle,
         }
     }
 
@@ -648,7 +654,7 @@ fn openapi_describes_every_route() {
             );
         }
     }
-    assert_eq!(described.len(), 25);
+    assert_eq!(described.len(), 33);
 }
 
 #[test]
@@ -912,6 +918,7 @@ fn every_guarded_route_refuses_other_roles() {
         "authority",
         "caseworker",
         "oversight",
+        "agency",
     ];
     let mut checked = 0;
     for (method, path, roles) in dmf_server::openapi::described() {
