@@ -618,9 +618,15 @@ pub fn write_record(record: &DmfRecord, ending: LineEnding, out: &mut Vec<u8>) {
 #[inline]
 fn next_line(data: &[u8], pos: usize) -> (&[u8], usize, Ending) {
     let rest = &data[pos..];
+    // The 100 bytes before a line feed are one record only if no shorter line ends among them:
+    // two short lines (of 40 and 59 characters, say) or a 99-character line ending in CR LF
+    // would otherwise be read as one wrong line, where the streaming reader splits them.
+    let whole = |rest: &[u8]| memchr::memchr(b'\n', &rest[..RECORD_LEN]).is_none();
     match rest.get(RECORD_LEN) {
-        Some(b'\n') => return (&rest[..RECORD_LEN], pos + RECORD_LEN + 1, Ending::Lf),
-        Some(b'\r') if rest.get(RECORD_LEN + 1) == Some(&b'\n') => {
+        Some(b'\n') if rest[RECORD_LEN - 1] != b'\r' && whole(rest) => {
+            return (&rest[..RECORD_LEN], pos + RECORD_LEN + 1, Ending::Lf);
+        }
+        Some(b'\r') if rest.get(RECORD_LEN + 1) == Some(&b'\n') && whole(rest) => {
             return (&rest[..RECORD_LEN], pos + RECORD_LEN + 2, Ending::CrLf);
         }
         _ => {}
@@ -628,7 +634,13 @@ fn next_line(data: &[u8], pos: usize) -> (&[u8], usize, Ending) {
     match memchr::memchr(b'\n', rest) {
         Some(i) if i > 0 && rest[i - 1] == b'\r' => (&rest[..i - 1], pos + i + 1, Ending::CrLf),
         Some(i) => (&rest[..i], pos + i + 1, Ending::Lf),
-        None => (rest, data.len(), Ending::None),
+        // The last line, without a line feed: a CR at the very end is not part of the line,
+        // as the streaming reader (`DmfReader`) takes it too.
+        None => (
+            rest.strip_suffix(b"\r").unwrap_or(rest),
+            data.len(),
+            Ending::None,
+        ),
     }
 }
 

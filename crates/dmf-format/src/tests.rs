@@ -214,6 +214,52 @@ fn scan_counts_and_line_ends() {
     assert_eq!(streamed, all);
 }
 
+/// Found by the `dmf_record` fuzz target: short lines whose second line feed falls 100 bytes
+/// after a line's start were read by `scan` as one 100-character line (a wrong one, holding a
+/// line feed), and a 99-character line ending in CR LF kept its CR, where `DmfReader` splits
+/// and reads them; so did a CR ending the input.
+#[test]
+fn scan_splits_short_lines_as_the_reader_does() {
+    let good = jones("242250440", "02132011");
+    let trimmed = good.trim_end();
+    let texts = [
+        // 40 and 59 characters: the second line feed is the 101st byte.
+        format!("{}\n{}\n{good}\n", &good[..40], &good[..59]),
+        // A record of 99 characters ending in CR LF, then a full one.
+        format!("{}\r\n{good}\n", &good[..99]),
+        // The last line ends in a CR and no line feed.
+        format!("{good}\n{trimmed}\r"),
+        format!("{}\r", &good[..99]),
+    ];
+    for text in &texts {
+        for mode in [ScanMode::FirstError, ScanMode::AllErrors { keep: 10 }] {
+            let streamed = DmfReader::new(text.as_bytes()).scan(mode).unwrap();
+            assert_eq!(scan(text.as_bytes(), mode), streamed, "{text:?}");
+        }
+    }
+    let s = scan(texts[0].as_bytes(), ScanMode::AllErrors { keep: 10 }).summary;
+    assert_eq!(
+        (s.lines, s.error_lines),
+        (3, 2),
+        "two lines too short for a date of death"
+    );
+    let s = scan(texts[1].as_bytes(), ScanMode::AllErrors { keep: 10 }).summary;
+    assert_eq!((s.lines, s.records(), s.crlf_lines), (2, 2, 1));
+    let s = scan(texts[2].as_bytes(), ScanMode::AllErrors { keep: 10 }).summary;
+    assert_eq!((s.lines, s.records()), (2, 2));
+
+    // The fuzzer's input (16 bytes), repeated to the 1 MiB that `scan_parallel` cuts: its
+    // parts start at other lines than the whole scan's 100-byte steps did.
+    let crash = b" 0\x00 V8122 \n   \x00\n";
+    let big = crash.repeat((1 << 20) / crash.len());
+    let all = ScanMode::AllErrors { keep: 4 };
+    let whole = scan(&big, all);
+    assert_eq!(whole.summary.lines, 2 * (1 << 20) / crash.len() as u64);
+    for threads in [2, 3] {
+        assert_eq!(scan_parallel(&big, all, threads), whole);
+    }
+}
+
 #[test]
 fn parallel_scan_equals_serial() {
     let good = jones("242250440", "02132011");

@@ -18,7 +18,7 @@ mod metrics;
 pub mod openapi;
 mod pg;
 pub mod programs;
-mod programs_api;
+pub mod programs_api;
 pub mod ratelimit;
 pub mod users;
 pub mod workflow;

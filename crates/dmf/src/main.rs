@@ -1,5 +1,6 @@
 //! The `dmf` command line: argument parsing and glue over the dmf libraries.
 
+mod agreements_cmd;
 mod backend;
 mod dump_cmd;
 mod format_cmd;
@@ -66,6 +67,10 @@ enum Command {
     /// People who use the console: caseworkers, supervisors and oversight staff.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Computer-matching agreements under which other agencies match their lists against the
+    /// file: record, approve (a second person), renew once, list, show.
+    #[command(subcommand)]
+    Agreements(AgreementsCommand),
     /// Oversight statistics from the log: events by type, source kind, status kind, issuing
     /// authority and legal basis per day or month, tied to a signed tree size.
     Stats(StatsArgs),
@@ -368,6 +373,129 @@ struct RestoreArgs {
 }
 
 #[derive(Debug, Subcommand)]
+enum AgreementsCommand {
+    /// Record an agreement; it is inactive until a second person approves it.
+    Create(AgreementsCreateArgs),
+    /// Approve an agreement (not by the person who recorded it).
+    Approve(AgreementIdArgs),
+    /// Renew an agreement once, within 3 months before its expiry, for at most 12 months.
+    Renew(AgreementsRenewArgs),
+    /// Every agreement and its status.
+    List(AgreementsListArgs),
+    /// One agreement: terms, approval, keys, requests, each match's due process, statistics.
+    Show(AgreementIdArgs),
+}
+
+#[derive(Debug, Args)]
+struct AgreementsCreateArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The PostgreSQL database of the registry (then it also holds the agreements).
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
+    /// The agency that sends its list and receives the matches.
+    #[arg(long)]
+    recipient: String,
+    /// The agency whose records are matched (the registry's operator).
+    #[arg(long)]
+    source: String,
+    #[arg(long)]
+    purpose: String,
+    /// The statute or rule that allows the program.
+    #[arg(long)]
+    legal_authority: String,
+    /// What the recipient may receive of a matched record, comma-separated: ssn, name, dob,
+    /// deceased, date_of_death, death_source, status.
+    #[arg(long)]
+    recipient_receives: String,
+    /// What the registry may receive of each listed person: name (required), dob, ssn.
+    #[arg(long, default_value = "name,dob")]
+    source_receives: String,
+    /// Days the recipient may keep what it received.
+    #[arg(long)]
+    retention_days: u32,
+    /// YYYY-MM-DD.
+    #[arg(long)]
+    start: String,
+    /// YYYY-MM-DD, at most 18 months after the start.
+    #[arg(long)]
+    expiry: String,
+    /// Matches may lead to adverse action (after verification, notice and 30 days).
+    #[arg(long)]
+    adverse_action: bool,
+    /// A law-enforcement program: the criterion each listed person must meet (a case
+    /// reference is then required per record).
+    #[arg(long)]
+    law_enforcement_criterion: Option<String>,
+    /// Who records it.
+    #[arg(long)]
+    by: String,
+    /// The day it is recorded on, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    today: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct AgreementIdArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The PostgreSQL database of the registry (then it also holds the agreements).
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
+    /// The agreement's number.
+    #[arg(long)]
+    id: u64,
+    /// Who approves (for `approve`).
+    #[arg(long)]
+    by: Option<String>,
+    /// The day, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    today: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct AgreementsRenewArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The PostgreSQL database of the registry (then it also holds the agreements).
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
+    #[arg(long)]
+    id: u64,
+    /// The new expiry, YYYY-MM-DD: at most 12 months after the current one.
+    #[arg(long)]
+    expiry: String,
+    #[arg(long)]
+    by: String,
+    #[arg(long)]
+    today: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct AgreementsListArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The PostgreSQL database of the registry (then it also holds the agreements).
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
+    #[arg(long)]
+    today: Option<String>,
+    /// One JSON object an agreement.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
 enum UsersCommand {
     /// Add a console user. The password is asked for (or read from standard input, one line).
     Create(UsersCreateArgs),
@@ -419,7 +547,8 @@ struct KeysCreateArgs {
     /// A unique name for the key's holder.
     #[arg(long)]
     name: String,
-    /// identity, employment, benefits, subscriber, reporter, authority, caseworker or oversight.
+    /// identity, employment, benefits, subscriber, reporter, authority, caseworker, oversight
+    /// or agency.
     #[arg(long)]
     role: String,
     /// A subscriber certified under the limited-access DMF rule (sees deaths of the last 3
@@ -433,6 +562,9 @@ struct KeysCreateArgs {
     /// An authority's name, fixed on every notice it submits.
     #[arg(long)]
     authority: Option<String>,
+    /// An agency key's computer-matching agreement: the key acts under it alone.
+    #[arg(long)]
+    agreement: Option<u64>,
     /// Print as JSON.
     #[arg(long)]
     json: bool,
@@ -871,6 +1003,11 @@ fn main() -> ExitCode {
         Command::Keys(KeysCommand::List(args)) => serve_cmd::keys_list(args),
         Command::Users(UsersCommand::Create(args)) => serve_cmd::users_create(args),
         Command::Users(UsersCommand::List(args)) => serve_cmd::users_list(args),
+        Command::Agreements(AgreementsCommand::Create(args)) => agreements_cmd::create(args),
+        Command::Agreements(AgreementsCommand::Approve(args)) => agreements_cmd::approve(args),
+        Command::Agreements(AgreementsCommand::Renew(args)) => agreements_cmd::renew(args),
+        Command::Agreements(AgreementsCommand::List(args)) => agreements_cmd::list(args),
+        Command::Agreements(AgreementsCommand::Show(args)) => agreements_cmd::show(args),
         Command::Keys(KeysCommand::Revoke(args)) => serve_cmd::keys_revoke(args),
     };
     match result {

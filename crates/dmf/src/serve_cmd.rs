@@ -66,11 +66,25 @@ pub fn users_list(args: &UsersListArgs) -> Result<ExitCode> {
 
 pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
-    let store = crate::backend::service(&args.data, args.database.as_deref())?.keys()?;
+    let service = crate::backend::service(&args.data, args.database.as_deref())?;
+    let store = service.keys()?;
     let role: Role = args
         .role
         .parse()
         .map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+    // An agency key is bound to one existing agreement; no other key is.
+    let programs = match (role, args.agreement) {
+        (Role::Agency, Some(id)) => {
+            let programs = service.programs()?;
+            programs.state()?.agreement(id)?;
+            Some((programs, id))
+        }
+        (Role::Agency, None) => {
+            bail!("an agency key needs --agreement N (see dmf agreements list)")
+        }
+        (_, Some(_)) => bail!("only agency keys are bound to an agreement, not {role} keys"),
+        (_, None) => None,
+    };
     let (key, secret) = store.create(
         NewKey {
             name: args.name.clone(),
@@ -81,12 +95,23 @@ pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
         },
         crate::registry_cmd::now_ms(),
     )?;
+    if let Some((programs, id)) = &programs {
+        programs.bind_key(
+            *id,
+            key.id,
+            &key.name,
+            "dmf keys create",
+            crate::today(),
+            crate::registry_cmd::now_ms(),
+        )?;
+    }
     if args.json {
         println!(
             "{}",
             json!({
                 "id": key.id, "name": key.name, "role": key.role.code(),
                 "certified": key.certified, "source": key.source, "authority": key.authority,
+                "agreement": args.agreement,
                 "key": secret,
             })
         );
@@ -137,7 +162,7 @@ pub fn keys_revoke(args: &KeysRevokeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn require_registry(data: &Path) -> Result<()> {
+pub fn require_registry(data: &Path) -> Result<()> {
     // A registry has its log keys in the data folder, whichever store holds its events.
     if !data.join(dmf_registry::log::LOG_DIR).is_dir() {
         bail!(
@@ -321,13 +346,14 @@ fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
     drop(registry);
     let store = KeyStore::open(&data.join(KEYS_FILE))?;
     let mut creds = serde_json::Map::new();
+    let mut agency = None;
     for role in Role::ALL {
         let (source, authority) = match role {
             Role::Reporter => (Some("state".to_owned()), None),
             Role::Authority => (None, Some("DHS USCIS".to_owned())),
             _ => (None, None),
         };
-        let (_, secret) = store.create(
+        let (key, secret) = store.create(
             NewKey {
                 name: format!("demo-{}", role.code()),
                 role,
@@ -338,6 +364,13 @@ fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
             crate::registry_cmd::now_ms(),
         )?;
         creds.insert(role.code().to_owned(), json!(secret));
+        if role == Role::Agency {
+            agency = Some(key);
+        }
+    }
+    // The agency key matches under an approved example agreement.
+    if let Some(key) = agency {
+        demo_agreement(&data, &key, today)?;
     }
     // Corrections need a second person to approve them.
     let (_, secret) = store.create(
@@ -370,6 +403,31 @@ fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
     let path = data.join("demo-credentials.json");
     std::fs::write(&path, serde_json::to_string_pretty(&creds)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// An approved example agreement (a state benefits agency, matching names and dates of birth
+/// for deaths, adverse action possible), with the demo's agency key bound to it.
+fn demo_agreement(
+    data: &Path,
+    key: &dmf_server::keys::ApiKey,
+    today: dmf_model::Date,
+) -> Result<()> {
+    let programs = dmf_server::programs::Programs::open(&data.join(dmf_server::PROGRAMS_FILE))?;
+    let expiry = dmf_registry::program::add_months(today, 12);
+    let terms = dmf_server::programs::terms_from_json(&json!({
+        "recipient": "Demo State Benefits Agency", "source": "dmf demo registry",
+        "purpose": "stop benefit payments to deceased beneficiaries",
+        "legal_authority": "42 U.S.C. 1320b-7 (demo)",
+        "recipient_receives": ["deceased", "date_of_death"], "source_receives": ["name", "dob"],
+        "retention_days": 90, "start": today.to_string(), "expiry": expiry.to_string(),
+        "adverse_action": true,
+    }))
+    .map_err(|(path, msg)| anyhow::anyhow!("demo agreement {path}: {msg}"))?;
+    let now = crate::registry_cmd::now_ms();
+    let id = programs.create(&terms, "demo-caseworker", today, now)?;
+    programs.approve(id, "demo-oversight", today, now)?;
+    programs.bind_key(id, key.id, &key.name, "dmf serve --demo", today, now)?;
     Ok(())
 }
 
@@ -419,6 +477,11 @@ fn print_demo(data: &Path, addr: &str) -> Result<()> {
     println!("# the signed log and the statistics (public)");
     println!("curl -s http://{addr}/v1/log/checkpoint");
     println!("curl -s 'http://{addr}/v1/stats?period=month'");
+    println!("# another agency matches its list under computer-matching agreement 1");
+    println!(
+        "curl -s http://{addr}/v1/agreements/1/matches -H 'Authorization: Bearer {}' -H 'Content-Type: application/x-ndjson' -d '{{\"id\":\"case-1\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\"}}'",
+        key("agency")
+    );
     println!("# every route: http://{addr}/openapi.json");
     println!(
         "# the caseworker console: http://{addr}/console (users and passwords under \"console\" in demo-credentials.json)"

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod agreements;
 mod alerts;
 mod browser;
 mod console;

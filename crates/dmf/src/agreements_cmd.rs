@@ -1,0 +1,225 @@
+//! `dmf agreements`: computer-matching agreements from the command line — record one, approve
+//! it (a second person), renew it once, list them, and show one with its requests, each
+//! match's due process and the statistics.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use dmf_server::programs::{Programs, State};
+use serde_json::{Value, json};
+
+use crate::{AgreementIdArgs, AgreementsCreateArgs, AgreementsListArgs, AgreementsRenewArgs};
+
+fn open(data: &std::path::Path, database: Option<&str>) -> Result<Programs> {
+    crate::serve_cmd::require_registry(data)?;
+    Ok(crate::backend::service(data, database)?.programs()?)
+}
+
+fn today(t: Option<&str>) -> Result<dmf_model::Date> {
+    match t {
+        Some(t) => t.parse().with_context(|| format!("--today {t:?}")),
+        None => Ok(crate::today()),
+    }
+}
+
+fn list_arg(s: &str) -> Value {
+    s.split(',')
+        .map(|x| x.trim())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+pub fn create(args: &AgreementsCreateArgs) -> Result<ExitCode> {
+    let programs = open(&args.data, args.database.as_deref())?;
+    let v = json!({
+        "recipient": args.recipient, "source": args.source, "purpose": args.purpose,
+        "legal_authority": args.legal_authority,
+        "recipient_receives": list_arg(&args.recipient_receives),
+        "source_receives": list_arg(&args.source_receives),
+        "retention_days": args.retention_days, "start": args.start, "expiry": args.expiry,
+        "adverse_action": args.adverse_action,
+        "law_enforcement_criterion": args.law_enforcement_criterion,
+    });
+    // The JSON path of a problem is the flag that gave it.
+    let terms = dmf_server::programs::terms_from_json(&v).map_err(|(path, msg)| {
+        let flag = path
+            .trim_start_matches("$.")
+            .split('[')
+            .next()
+            .unwrap_or_default()
+            .replace('_', "-");
+        anyhow::anyhow!("--{flag}: {msg}")
+    })?;
+    let today = today(args.today.as_deref())?;
+    let id = programs.create(&terms, &args.by, today, crate::registry_cmd::now_ms())?;
+    let state = programs.state()?;
+    print_one(&state, id, today, args.json, false)?;
+    if !args.json {
+        eprintln!("inactive until a second person approves it: dmf agreements approve --id {id}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn approve(args: &AgreementIdArgs) -> Result<ExitCode> {
+    let programs = open(&args.data, args.database.as_deref())?;
+    let Some(by) = &args.by else {
+        bail!("--by: say who approves (not the person who recorded the agreement)");
+    };
+    let today = today(args.today.as_deref())?;
+    programs.approve(args.id, by, today, crate::registry_cmd::now_ms())?;
+    print_one(&programs.state()?, args.id, today, args.json, false)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn renew(args: &AgreementsRenewArgs) -> Result<ExitCode> {
+    let programs = open(&args.data, args.database.as_deref())?;
+    let today = today(args.today.as_deref())?;
+    let to = args
+        .expiry
+        .parse()
+        .with_context(|| format!("--expiry {:?}", args.expiry))?;
+    programs.renew(args.id, to, &args.by, today, crate::registry_cmd::now_ms())?;
+    print_one(&programs.state()?, args.id, today, args.json, false)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn list(args: &AgreementsListArgs) -> Result<ExitCode> {
+    let programs = open(&args.data, args.database.as_deref())?;
+    let today = today(args.today.as_deref())?;
+    let state = programs.state()?;
+    for a in state.agreements.values() {
+        if args.json {
+            println!(
+                "{}",
+                dmf_server::programs_api::agreement_json(a, &state, today)
+            );
+        } else {
+            println!(
+                "{:>4}  {:<18} {} to {}  {} ({})",
+                a.id,
+                a.status(today).code(),
+                a.terms.start,
+                a.expiry(),
+                a.terms.recipient.as_str(),
+                a.terms.purpose.as_str()
+            );
+        }
+    }
+    if !args.json && state.agreements.is_empty() {
+        println!("no agreements");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(args: &AgreementIdArgs) -> Result<ExitCode> {
+    let programs = open(&args.data, args.database.as_deref())?;
+    let today = today(args.today.as_deref())?;
+    print_one(&programs.state()?, args.id, today, args.json, true)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_one(state: &State, id: u64, today: dmf_model::Date, json: bool, full: bool) -> Result<()> {
+    use dmf_server::programs_api::{agreement_json, request_json, stats_rows};
+    let a = state.agreement(id)?;
+    let requests: Vec<_> = state
+        .requests
+        .values()
+        .filter(|r| r.agreement == id)
+        .collect();
+    if json {
+        let mut v = agreement_json(a, state, today);
+        if full {
+            v["requests"] = requests
+                .iter()
+                .map(|r| request_json(r, state, today))
+                .collect();
+            v["statistics"] = stats_rows(state, true)
+                .into_iter()
+                .filter(|r| r["agreement"] == id)
+                .collect();
+        }
+        println!("{v}");
+        return Ok(());
+    }
+    let t = &a.terms;
+    let codes = |xs: Vec<&str>| xs.join(", ");
+    println!("agreement {id}: {}", a.status(today));
+    println!("  recipient        {}", t.recipient.as_str());
+    println!("  source           {}", t.source.as_str());
+    println!("  purpose          {}", t.purpose.as_str());
+    println!("  legal authority  {}", t.legal_authority.as_str());
+    println!(
+        "  recipient gets   {}",
+        codes(t.recipient_receives.iter().map(|e| e.code()).collect())
+    );
+    println!(
+        "  registry gets    {}",
+        codes(t.source_receives.iter().map(|e| e.code()).collect())
+    );
+    println!("  retention        {} days", t.retention_days);
+    println!("  term             {} to {}", t.start, a.expiry());
+    println!(
+        "  adverse action   {}",
+        if t.adverse_action {
+            "may follow a verified match, after notice and 30 days"
+        } else {
+            "none"
+        }
+    );
+    if let Some(c) = &t.law_enforcement {
+        println!("  law enforcement  each record must show: {}", c.as_str());
+    }
+    println!("  recorded by      {} on {}", a.created.by, a.created.on);
+    match &a.approved {
+        Some(x) => println!("  approved by      {} on {}", x.by, x.on),
+        None => println!("  approved by      (nobody yet)"),
+    }
+    if let Some((to, x)) = &a.renewed {
+        println!("  renewed to       {to} by {} on {}", x.by, x.on);
+    }
+    let keys: Vec<&str> = state
+        .keys
+        .values()
+        .filter(|(a, _)| *a == id)
+        .map(|(_, n)| n.as_str())
+        .collect();
+    println!(
+        "  agency keys      {}",
+        if keys.is_empty() {
+            "(none)".into()
+        } else {
+            keys.join(", ")
+        }
+    );
+    if full {
+        println!("requests:");
+        for r in &requests {
+            match &r.refused {
+                Some(why) => println!("  {:>4}  {}  {}  refused: {why}", r.id, r.day, r.key),
+                None => println!(
+                    "  {:>4}  {}  {}  {} records, {} matched, {} disclosed{}",
+                    r.id,
+                    r.day,
+                    r.key,
+                    r.records,
+                    r.matches.len(),
+                    r.disclosed,
+                    if r.law_enforcement.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({} for law enforcement)", r.law_enforcement.len())
+                    }
+                ),
+            }
+            for n in 0..r.matches.len() as u32 {
+                if let Some(c) = state.cases.get(&(r.id, n)) {
+                    println!("        match {n}: {}", c.status(today).code());
+                }
+            }
+        }
+        if requests.is_empty() {
+            println!("  (none)");
+        }
+    }
+    Ok(())
+}
