@@ -194,6 +194,11 @@ pub(crate) fn fields(body: &[u8]) -> Result<Vec<(&str, &[u8])>, &'static str> {
     if !expect(0, b'{') {
         return Err("it does not start with '{'");
     }
+    // Clear values are copied into the leaf as they are: bytes that are not UTF-8 would make
+    // the leaf something other than JSON text.
+    if std::str::from_utf8(body).is_err() {
+        return Err("it is not UTF-8");
+    }
     i += 1;
     if expect(i, b'}') {
         return if i + 1 == body.len() {
@@ -266,14 +271,25 @@ pub(crate) fn fields(body: &[u8]) -> Result<Vec<(&str, &[u8])>, &'static str> {
 }
 
 /// The index just past the JSON string starting at `start` (which holds `"`). Rejects raw
-/// control characters, as a canonical encoder escapes them.
+/// control characters, as a canonical encoder escapes them, and escapes JSON does not have
+/// (a clear value with one, such as `"\s"`, would make the leaf invalid JSON).
 fn string_end(body: &[u8], start: usize) -> Result<usize, &'static str> {
     let mut j = start + 1;
     loop {
         match body.get(j) {
             None => return Err("a string is not closed"),
             Some(b'"') => return Ok(j + 1),
-            Some(b'\\') => j += 2,
+            Some(b'\\') => match body.get(j + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
+                Some(b'u')
+                    if body
+                        .get(j + 2..j + 6)
+                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                {
+                    j += 6
+                }
+                _ => return Err("a string holds an escape that JSON does not have"),
+            },
             Some(&b) if b < 0x20 => return Err("a string holds a control character"),
             Some(_) => j += 1,
         }

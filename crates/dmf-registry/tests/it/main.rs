@@ -220,3 +220,43 @@ fn dmf_records_apply_as_one_batch_once() {
     let none = apply(&[], "feed:5-5");
     assert_eq!((none.records, none.events_added), (0, 0));
 }
+
+/// Found by the `ndjson` fuzz target: a stored body holding an escape that JSON does not have
+/// (the fuzzer's `{"t":"\s"}`), or bytes that are not UTF-8, was read as a canonical event, and
+/// in a clear field it made a leaf that is not JSON.
+#[test]
+fn a_leaf_refuses_a_body_that_is_not_json() {
+    use dmf_registry::leaf::{EventRef, LeafKey, leaf};
+    let key = LeafKey::new(&[7; 32]);
+    let leaf_of = |body: &[u8]| {
+        leaf(
+            &key,
+            EventRef {
+                seq: 1,
+                kind: "status_notice",
+                subject: None,
+                idempotency_key: None,
+                recorded_at: 0,
+                body,
+            },
+        )
+    };
+    for body in [
+        &br#"{"t":"\s"}"#[..],
+        br#"{"kind":"\s"}"#,
+        br#"{"kind":"\u12"}"#,
+        br#"{"kind":"x\"}"#,
+        b"{\"kind\":\"\xff\"}",
+    ] {
+        let refused = leaf_of(body);
+        assert!(
+            refused.is_err(),
+            "{:?}: {refused:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    // The escapes JSON has still read, and the clear value stays as written.
+    let made = leaf_of(br#"{"kind":"a\"b\\c\/d\u00e9\n","ssn":"123456789"}"#).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&made).unwrap();
+    assert_eq!(v["kind"], "a\"b\\c/d\u{e9}\n");
+}

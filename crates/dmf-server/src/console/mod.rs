@@ -3,6 +3,7 @@
 //! session's CSRF token and is refused without it; every page that shows a person's record is
 //! accounted to that person.
 
+mod agreements;
 mod cases;
 mod oversight;
 mod person;
@@ -47,6 +48,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/corrections/{id}/letter", get(cases::letter))
         .route("/console/notices", get(oversight::notices))
         .route("/console/oversight", get(oversight::oversight))
+        .route("/console/agreements", get(agreements::list))
+        .route("/console/agreements/{id}", get(agreements::show))
         .route("/console/style.css", get(style))
 }
 
@@ -260,6 +263,7 @@ impl IntoResponse for Page {
                                     a href="/console/notices" { "Notices" }
                                 }
                                 a href="/console/corrections" { "Corrections" }
+                                a href="/console/agreements" { "Agreements" }
                                 a href="/console/oversight" { "Oversight" }
                                 span.who { (s.user.name) " (" (s.user.role.code()) ")" }
                                 form.inline method="post" action="/console/logout" {

@@ -407,3 +407,39 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
         "authorized"
     );
 }
+
+#[test]
+fn agreements_and_their_requests_are_shown_to_every_console_role() {
+    let s = Server::start();
+    users(&s);
+    let today: dmf_model::Date = "2026-11-23".parse().unwrap();
+    let terms = dmf_server::programs::terms_from_json(&serde_json::json!({
+        "recipient": "State Benefits Agency", "source": "Registry", "purpose": "stop payments",
+        "legal_authority": "42 U.S.C. 1320b-7", "recipient_receives": ["deceased"],
+        "source_receives": ["name", "dob"], "retention_days": 90,
+        "start": "2026-11-01", "expiry": "2027-10-31", "adverse_action": true
+    }))
+    .unwrap();
+    let p = s.app.programs();
+    let id = p.create(&terms, "ann", today, 0).unwrap();
+    p.approve(id, "oscar", today, 0).unwrap();
+    for user in ["watch", "cw", "sup"] {
+        let mut c = Client::new(&s);
+        assert_eq!(c.login(user, "a long password 1").status, 303);
+        let r = c.get("/console/agreements");
+        assert_eq!(r.status, 200, "{user}");
+        assert!(
+            r.body.contains("State Benefits Agency") && r.body.contains(">active<"),
+            "{}",
+            r.body
+        );
+        let r = c.get(&format!("/console/agreements/{id}"));
+        assert_eq!(r.status, 200);
+        assert!(
+            r.body.contains("42 U.S.C. 1320b-7") && r.body.contains("oscar on 2026-11-23"),
+            "{}",
+            r.body
+        );
+        assert_eq!(c.get("/console/agreements/99").status, 404);
+    }
+}

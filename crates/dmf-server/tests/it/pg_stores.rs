@@ -303,3 +303,64 @@ fn the_stores_can_be_used_from_async_tasks_on_a_multi_thread_runtime() {
     // And directly inside `block_on`.
     assert_eq!(rt.block_on(async { store.list() }).unwrap().len(), 1);
 }
+
+fn programs(db: &TestDb) -> dmf_server::programs::Programs {
+    dmf_server::programs::Programs::on_postgres(node(db)).unwrap()
+}
+
+#[test]
+fn matching_programs_are_one_journal_that_every_node_checks_against() {
+    use dmf_registry::program::ProgramError;
+    use dmf_server::programs::ProgramStoreError;
+    let Some(pg) = dmf_postgres::testing::server() else {
+        return;
+    };
+    let db = pg.migrated();
+    let (a, b) = (programs(&db), programs(&db));
+    let today: dmf_model::Date = "2026-11-23".parse().unwrap();
+    let terms = dmf_server::programs::terms_from_json(&serde_json::json!({
+        "recipient": "State Benefits Agency", "source": "Registry", "purpose": "stop payments",
+        "legal_authority": "42 U.S.C. 1320b-7", "recipient_receives": ["deceased"],
+        "source_receives": ["name", "dob"], "retention_days": 90,
+        "start": "2026-11-01", "expiry": "2027-10-31", "adverse_action": true
+    }))
+    .unwrap();
+    let id = a.create(&terms, "ann", today, 1).unwrap();
+    // The other node sees it at once and checks its approval against it.
+    assert!(matches!(
+        b.approve(id, "ann", today, 2),
+        Err(ProgramStoreError::Program(ProgramError::SelfApproval))
+    ));
+    b.approve(id, "oscar", today, 3).unwrap();
+    assert!(matches!(
+        a.approve(id, "zed", today, 4),
+        Err(ProgramStoreError::Program(ProgramError::AlreadyApproved))
+    ));
+    // Writers on several nodes at once: every entry lands, numbered without gaps.
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let node = programs(&db);
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    node.bind_key(1, t * 100 + i, "k", "test", today, 5)
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let ids: Vec<i64> = a.entries().unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(ids, (1..=102).collect::<Vec<_>>());
+    assert_eq!(b.state().unwrap().keys.len(), 100);
+    // Append-only, even for the table's owner.
+    let mut c = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let err = c
+        .execute("UPDATE program_journal SET actor = 'x' WHERE id = 1", &[])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("append-only") || format!("{err:?}").contains("append-only"),
+        "{err:?}"
+    );
+}
