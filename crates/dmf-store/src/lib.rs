@@ -11,7 +11,7 @@ mod group;
 mod sqlite;
 
 pub use group::GroupCommit;
-pub use sqlite::{SqliteStore, VersionedError, open_versioned};
+pub use sqlite::{MAX_PAGES_VAR, SqliteStore, VersionedError, open_versioned};
 
 /// Position of an event in the sequence; the first event is 1.
 pub type Seq = u64;
@@ -68,6 +68,12 @@ pub enum StoreError {
     NotAStore { path: String, reason: String },
     #[error("the store failed: {0}")]
     Backend(String),
+    #[error(
+        "the disk is full ({0}): nothing of this write was stored; free space and run it again"
+    )]
+    Full(String),
+    #[error("the store file is damaged ({0}): restore it from a dump or a copy")]
+    Damaged(String),
     #[error("the store writer has stopped")]
     WriterGone,
 }

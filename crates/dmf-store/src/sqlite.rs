@@ -37,8 +37,18 @@ pub struct SqliteStore {
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => StoreError::Full(e.to_string()),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+            StoreError::Damaged(e.to_string())
+        }
+        _ => StoreError::Backend(e.to_string()),
+    }
 }
+
+/// Caps the file at this many pages when set: a full disk, made on purpose, for the fault
+/// tests (`SQLITE_FULL` is what a full disk gives too).
+pub const MAX_PAGES_VAR: &str = "DMF_SQLITE_MAX_PAGES";
 
 /// Why a versioned SQLite file could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,6 +121,14 @@ impl SqliteStore {
             .pragma_update(None, "cache_size", -262_144)
             .and_then(|_| writer.pragma_update(None, "wal_autocheckpoint", 16_384))
             .map_err(not_store)?;
+        if let Some(pages) = std::env::var(MAX_PAGES_VAR)
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+        {
+            writer
+                .pragma_update(None, "max_page_count", pages)
+                .map_err(not_store)?;
+        }
         let reader = Connection::open(path).map_err(open_error)?;
         reader
             .busy_timeout(std::time::Duration::from_secs(30))

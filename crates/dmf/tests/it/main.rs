@@ -7,6 +7,7 @@ mod agreements;
 mod alerts;
 mod browser;
 mod console;
+mod faults;
 mod log;
 mod matching;
 mod mirror;

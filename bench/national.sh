@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The whole pipeline at national size: 142 million DMF records and a client file of a million
+# people, generated, imported with their signed log, checkpointed, audited, served (identity
+# verifications and a batch), and matched. Each phase's wall time, peak memory and the disk
+# used are printed as a table, with the goals beside them. Baselines from the same run:
+# `sha256sum` of the store (the audit reads every byte once) and `cat` of the DMF file.
+#   bench/national.sh [RECORDS] [CLIENTS] [WORKDIR]
+#     RECORDS   DMF records (default 142000000)
+#     CLIENTS   people in the client file (default 1000000)
+#     WORKDIR   where the data goes (default: a new temporary folder; about 430 bytes a
+#               record of free disk are needed: 60 GB at the default size)
+# Needs GNU time (/usr/bin/time), curl and wrk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+records=${1:-142000000}
+clients=${2:-1000000}
+work=${3:-$(mktemp -d)}
+mkdir -p "$work"
+cargo build --release -p dmf --quiet
+dmf=$PWD/target/release/dmf
+results="$work/results.tsv"
+: > "$results"
+server_pid=""
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true' EXIT
+
+# Runs a phase under GNU time: wall seconds and peak resident memory into the results table.
+phase() {
+    local name=$1; shift
+    /usr/bin/time -f "%e %M" -o "$work/time.$name" "$@"
+    read -r secs kb < "$work/time.$name"
+    printf "%s\t%s\t%s\n" "$name" "$secs" "$kb" >> "$results"
+    echo "== $name: ${secs} s, peak $((kb / 1024)) MiB" >&2
+}
+
+echo "== generating $records records and $clients clients in $work" >&2
+# A base of real-looking records from the synthetic population, scaled up with distinct SSNs.
+phase synth "$dmf" synth --people 3000000 --seed 7 --as-of 2026-11-23 --out "$work/base" --quiet
+phase generate python3 bench/national_gen.py --base "$work/base/dmf.txt" --records "$records" \
+    --out "$work/dmf.txt" --clients "$clients" --client-out "$work/client.csv"
+phase read_baseline cat "$work/dmf.txt" > /dev/null
+phase check "$dmf" format check "$work/dmf.txt" --json > "$work/check.json"
+
+"$dmf" init --data "$work/reg" --origin national.bench/registry > /dev/null
+phase import "$dmf" import --data "$work/reg" "$work/dmf.txt" --today 2026-11-23 --quiet --json > "$work/import.json"
+phase checkpoint "$dmf" log checkpoint --data "$work/reg" > "$work/checkpoint"
+phase audit "$dmf" audit verify --data "$work/reg" --json > "$work/audit.json"
+store=$(ls "$work"/reg/*.sqlite* | head -1)
+phase hash_baseline sha256sum "$work"/reg/events.sqlite > /dev/null
+
+# Matching: the client file against the file as published.
+phase match "$dmf" match --client "$work/client.csv" --master "$work/dmf.txt" --out "$work/matches.csv" --quiet
+
+# Serving: time to the first answer, memory per record, identity verifications, a batch.
+key=$("$dmf" keys create --data "$work/reg" --name bench-identity --role identity --json | sed 's/.*"key":"\([^"]*\)".*/\1/')
+port=$(( 20000 + RANDOM % 20000 ))
+t0=$(date +%s%N)
+"$dmf" serve --data "$work/reg" --listen "127.0.0.1:$port" --rate 1000000 --burst 1000000 --today 2026-11-23 > "$work/serve.log" 2>&1 &
+server_pid=$!
+until curl -sf "http://127.0.0.1:$port/healthz" > /dev/null; do
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
+    sleep 1
+done
+t1=$(date +%s%N)
+rss_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$server_pid/status")
+printf "serve_start\t%s\t%s\n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')" "$rss_kb" >> "$results"
+# A person on file (the first client taken from it), asked for again and again.
+person=$(grep -m1 '^in-0,' "$work/client.csv" || grep -m1 '^in-' "$work/client.csv")
+IFS=, read -r _ first _ last dob _ <<< "$person"
+ssn=$(awk -F, -v f="$first" -v l="$last" -v d="$dob" '$2 == f && $4 == l && $5 == d && $6 != "" { print $6; exit }' "$work/client.csv")
+ssn=${ssn:-$(sed -n 2p "$work/dmf.txt" | cut -c2-10)}
+body="{\"ssn\":\"$ssn\",\"first\":\"$first\",\"last\":\"$last\",\"dob\":\"$dob\"}"
+printf 'wrk.method = "POST"\nwrk.body = %q\nwrk.headers["Authorization"] = "Bearer %s"\nwrk.headers["Content-Type"] = "application/json"\n' "$body" "$key" > "$work/identity.lua"
+wrk -t1 -c16 -d20s --latency -s "$work/identity.lua" "http://127.0.0.1:$port/v1/verify/identity" > "$work/wrk.txt"
+awk -F, 'NR > 1 && $6 != "" { printf "{\"ssn\":\"%s\",\"first\":\"%s\",\"last\":\"%s\",\"dob\":\"%s\"}\n", $6, $2, $4, $5 }' "$work/client.csv" | head -200000 > "$work/batch.ndjson"
+t0=$(date +%s%N)
+curl -sf -H "Authorization: Bearer $key" -H 'Content-Type: application/x-ndjson' --data-binary @"$work/batch.ndjson" \
+    "http://127.0.0.1:$port/v1/verify/batch" > "$work/batch.out"
+t1=$(date +%s%N)
+printf "batch\t%s\t0\n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')" >> "$results"
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+
+events=$(sed 's/.*"size":\([0-9]*\).*/\1/' < <("$dmf" log checkpoint --data "$work/reg" --json))
+disk_store=$(du -sb "$work/reg" | cut -f1)
+disk_dmf=$(stat -c %s "$work/dmf.txt")
+get() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n { print $c }' "$results"; }
+rps=$(awk '/^Requests\/sec/ { print $2 }' "$work/wrk.txt")
+p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk.txt")
+matched=$(($(wc -l < "$work/matches.csv") - 1))
+
+echo
+echo "## National scale: $records DMF records ($events events), $clients clients"
+echo
+echo "| phase | wall time | peak memory | goal |"
+echo "| --- | --- | --- | --- |"
+row() { printf "| %s | %s s | %s MiB | %s |\n" "$1" "$(get "$1" 2)" "$(( $(get "$1" 3) / 1024 ))" "$2"; }
+row synth "(base of 3 M people)"
+row generate ""
+row check "format check of every line"
+row import "load ≤ 10 min"
+row checkpoint ""
+row audit "audit ≤ 10 min"
+row match "1 M clients against the file"
+printf "| serve_start (index loaded, first answer) | %s s | %s MiB = %s bytes a record | ≤ 64 bytes a record resident |\n" \
+    "$(get serve_start 2)" "$(( $(get serve_start 3) / 1024 ))" "$(awk -v kb="$(get serve_start 3)" -v n="$records" 'BEGIN { printf "%.1f", kb * 1024 / n }')"
+echo
+echo "- identity verifications on the loaded file: $rps requests/s, p99 $p99 (wrk, 1 thread, 16 connections, 20 s)"
+echo "- batch verification: $(wc -l < "$work/batch.ndjson") lines in $(get batch 2) s"
+echo "- matches written: $matched of $clients clients (half are on the file)"
+echo "- import rate: $(awk -v n="$events" -v s="$(get import 2)" 'BEGIN { printf "%.0f", n / s }') events/s; reading the DMF file (cat): $(get read_baseline 2) s"
+echo "- audit against sha256sum of the store: $(get audit 2) s vs $(get hash_baseline 2) s (ratio $(awk -v a="$(get audit 2)" -v b="$(get hash_baseline 2)" 'BEGIN { printf "%.2f", a / b }'))"
+echo "- disk: registry $((disk_store / 1073741824)) GiB ($(awk -v b="$disk_store" -v n="$events" 'BEGIN { printf "%.0f", b / n }') bytes an event), DMF file $((disk_dmf / 1073741824)) GiB"
+echo "- work folder: $work (remove it when done)"

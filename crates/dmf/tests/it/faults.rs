@@ -1,0 +1,264 @@
+//! Faults: a full disk during an import and during submissions, a truncated or damaged store
+//! file, and SIGTERM in the middle of a bulk import. Nothing acknowledged is lost, nothing is
+//! half-written, and a re-run completes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use super::{dmf, s, stderr, stdout};
+
+const TODAY: &str = "2026-11-23";
+
+/// `dmf` with the store capped at `pages` pages of 4 KiB: a disk that fills up.
+fn dmf_capped(pages: u64, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dmf"))
+        .args(args)
+        .env(dmf_registry::dmf_store::MAX_PAGES_VAR, pages.to_string())
+        .output()
+        .expect("runs dmf")
+}
+
+fn synth(dir: &Path, people: u64) -> std::path::PathBuf {
+    let out = dir.join("synth");
+    let o = dmf(&[
+        "synth",
+        "--people",
+        &people.to_string(),
+        "--seed",
+        "5",
+        "--out",
+        s(&out),
+        "--as-of",
+        TODAY,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
+fn events(data: &str) -> u64 {
+    let out = dmf(&["log", "checkpoint", "--data", data, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    v["size"].as_u64().unwrap()
+}
+
+fn audit_clean(data: &str) {
+    let out = dmf(&["audit", "verify", "--data", data]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+}
+
+fn import(data: &str, file: &Path) -> Value {
+    let out = dmf(&[
+        "import",
+        "--data",
+        data,
+        s(file),
+        "--today",
+        TODAY,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[test]
+fn a_full_disk_during_an_import_loses_nothing_and_a_rerun_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = synth(dir.path(), 60_000);
+    let people = synth.join("people.csv");
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    // Room for the first batch of 20,000 people, not for the second.
+    let out = dmf_capped(
+        1_600,
+        &["import", "--data", d, s(&people), "--today", TODAY],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the disk is full") && err.contains("nothing of this write was stored"),
+        "{err}"
+    );
+    // Whole batches only, signed, and the audit is clean.
+    let kept = events(d);
+    assert!(kept > 0 && kept % 20_000 == 0, "{kept}");
+    audit_clean(d);
+    let v = import(d, &people);
+    assert_eq!(v["files"][0]["already_imported"], kept, "{v}");
+    assert_eq!(v["files"][0]["events_added"], 60_000 - kept, "{v}");
+    assert_eq!(events(d), 60_000);
+    audit_clean(d);
+}
+
+#[test]
+fn a_full_disk_during_submissions_keeps_every_acknowledged_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = synth(dir.path(), 20_000);
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    import(d, &synth.join("people.csv"));
+    let before = events(d);
+    // 3,000 state death reports of numberholders, each with its idempotency key.
+    let lines: Vec<String> = csv::Reader::from_path(synth.join("people.csv"))
+        .unwrap()
+        .records()
+        .take(3_000)
+        .map(|p| {
+            let p = p.unwrap();
+            format!(
+                r#"{{"type":"death_report","ssn":"{}","first":"{}","last":"{}","dod":"2026-11-01","source":"state","evidence":"EDRS-{}","idempotency_key":"edrs-{}"}}"#,
+                &p[0], &p[1], &p[3], &p[0], &p[0]
+            )
+        })
+        .collect();
+    let file = dir.path().join("reports.ndjson");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let pages = std::fs::metadata(data.join("registry.sqlite"))
+        .unwrap()
+        .len()
+        / 4096;
+    let out = dmf_capped(
+        pages + 60,
+        &[
+            "submit",
+            "--data",
+            d,
+            s(&file),
+            "--batch-size",
+            "250",
+            "--json",
+            "--today",
+            TODAY,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the disk is full"),
+        "{}",
+        stderr(&out)
+    );
+    // Every result printed was durable: each acknowledged event is in the store.
+    let acknowledged: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        !acknowledged.is_empty() && acknowledged.len() < 3_000,
+        "{}",
+        acknowledged.len()
+    );
+    assert!(acknowledged.iter().all(|r| r["status"] == "accepted"));
+    assert_eq!(events(d), before + acknowledged.len() as u64);
+    audit_clean(d);
+    // The same file again: the stored ones are duplicates, the rest go in.
+    let out = dmf(&["submit", "--data", d, s(&file), "--json", "--today", TODAY]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let duplicates = stdout(&out)
+        .lines()
+        .filter(|l| l.contains(r#""duplicate""#))
+        .count();
+    assert_eq!(duplicates, acknowledged.len());
+    assert_eq!(events(d), before + 3_000);
+    audit_clean(d);
+}
+
+#[test]
+fn a_truncated_or_damaged_store_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = synth(dir.path(), 20_000);
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    import(d, &synth.join("people.csv"));
+    let store = data.join("registry.sqlite");
+    let good = std::fs::read(&store).unwrap();
+    let ssn = "123456789";
+    let refused = |what: &str, args: &[&str]| {
+        let out = dmf(args);
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("registry.sqlite") && err.contains("damaged"),
+            "{what}: {err}"
+        );
+    };
+    // Cut short: refused at open by every command.
+    std::fs::write(&store, &good[..good.len() / 2]).unwrap();
+    refused("show", &["show", "--data", d, "--ssn", ssn]);
+    refused("audit", &["audit", "verify", "--data", d]);
+    refused("serve", &["serve", "--data", d, "--listen", "127.0.0.1:0"]);
+    // Garbage over the middle: the audit reads every event and says so; so does the server,
+    // which reads every event at start.
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid..mid + 8192].fill(0x5a);
+    std::fs::write(&store, &bad).unwrap();
+    let out = dmf(&["audit", "verify", "--data", d]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("damaged"), "{}", stderr(&out));
+    let out = dmf(&["serve", "--data", d, "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("damaged"), "{}", stderr(&out));
+    // Put back, all is well.
+    std::fs::write(&store, &good).unwrap();
+    audit_clean(d);
+}
+
+#[test]
+fn sigterm_during_a_bulk_import_leaves_a_store_that_a_rerun_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = synth(dir.path(), 100_000);
+    let people = synth.join("people.csv");
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmf"))
+        .args([
+            "import",
+            "--data",
+            d,
+            s(&people),
+            "--today",
+            TODAY,
+            "--quiet",
+        ])
+        .spawn()
+        .unwrap();
+    // Wait for the first batches to be signed, then stop it in the middle.
+    let signed = |n: u64| {
+        let out = dmf(&["log", "checkpoint", "--data", d, "--json"]);
+        out.status.success()
+            && serde_json::from_str::<Value>(&stdout(&out)).unwrap()["size"].as_u64() >= Some(n)
+    };
+    while !signed(20_000) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it was stopped"
+        );
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    let kept = events(d);
+    assert!(kept < 100_000, "stopped after {kept} events ({status:?})");
+    audit_clean(d);
+    let v = import(d, &people);
+    assert_eq!(
+        v["files"][0]["already_imported"].as_u64().unwrap()
+            + v["files"][0]["events_added"].as_u64().unwrap(),
+        100_000,
+        "{v}"
+    );
+    assert_eq!(events(d), 100_000);
+    audit_clean(d);
+}
