@@ -44,8 +44,7 @@ phase check "$dmf" format check "$work/dmf.txt" --json > "$work/check.json"
 phase import "$dmf" import --data "$work/reg" "$work/dmf.txt" --today 2026-11-23 --quiet --json > "$work/import.json"
 phase checkpoint "$dmf" log checkpoint --data "$work/reg" > "$work/checkpoint"
 phase audit "$dmf" audit verify --data "$work/reg" --json > "$work/audit.json"
-store=$(ls "$work"/reg/*.sqlite* | head -1)
-phase hash_baseline sha256sum "$work"/reg/events.sqlite > /dev/null
+phase hash_baseline sha256sum "$work/reg/registry.sqlite" > /dev/null
 
 # Matching: the client file against the file as published.
 phase match "$dmf" match --client "$work/client.csv" --master "$work/dmf.txt" --out "$work/matches.csv" --quiet
@@ -69,8 +68,10 @@ IFS=, read -r _ first _ last dob _ <<< "$person"
 ssn=$(awk -F, -v f="$first" -v l="$last" -v d="$dob" '$2 == f && $4 == l && $5 == d && $6 != "" { print $6; exit }' "$work/client.csv")
 ssn=${ssn:-$(sed -n 2p "$work/dmf.txt" | cut -c2-10)}
 body="{\"ssn\":\"$ssn\",\"first\":\"$first\",\"last\":\"$last\",\"dob\":\"$dob\"}"
-printf 'wrk.method = "POST"\nwrk.body = %q\nwrk.headers["Authorization"] = "Bearer %s"\nwrk.headers["Content-Type"] = "application/json"\n' "$body" "$key" > "$work/identity.lua"
+printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Authorization"] = "Bearer %s"\nwrk.headers["Content-Type"] = "application/json"\n' "$body" "$key" > "$work/identity.lua"
 wrk -t1 -c16 -d20s --latency -s "$work/identity.lua" "http://127.0.0.1:$port/v1/verify/identity" > "$work/wrk.txt"
+if grep -q "Non-2xx" "$work/wrk.txt"; then cat "$work/wrk.txt"; echo "identity verifications were refused" >&2; exit 1; fi
+curl -sf -H "Authorization: Bearer $key" -d "$body" "http://127.0.0.1:$port/v1/verify/identity" > "$work/answer.json"
 awk -F, 'NR > 1 && $6 != "" { printf "{\"ssn\":\"%s\",\"first\":\"%s\",\"last\":\"%s\",\"dob\":\"%s\"}\n", $6, $2, $4, $5 }' "$work/client.csv" | head -200000 > "$work/batch.ndjson"
 t0=$(date +%s%N)
 curl -sf -H "Authorization: Bearer $key" -H 'Content-Type: application/x-ndjson' --data-binary @"$work/batch.ndjson" \
@@ -104,7 +105,8 @@ printf "| serve_start (index loaded, first answer) | %s s | %s MiB = %s bytes a 
     "$(get serve_start 2)" "$(( $(get serve_start 3) / 1024 ))" "$(awk -v kb="$(get serve_start 3)" -v n="$records" 'BEGIN { printf "%.1f", kb * 1024 / n }')"
 echo
 echo "- identity verifications on the loaded file: $rps requests/s, p99 $p99 (wrk, 1 thread, 16 connections, 20 s)"
-echo "- batch verification: $(wc -l < "$work/batch.ndjson") lines in $(get batch 2) s"
+echo "- the person asked about: $(cat "$work/answer.json")"
+echo "- batch verification: $(grep -c '"code"' "$work/batch.out") answers to $(wc -l < "$work/batch.ndjson") lines in $(get batch 2) s"
 echo "- matches written: $matched of $clients clients (half are on the file)"
 echo "- import rate: $(awk -v n="$events" -v s="$(get import 2)" 'BEGIN { printf "%.0f", n / s }') events/s; reading the DMF file (cat): $(get read_baseline 2) s"
 echo "- audit against sha256sum of the store: $(get audit 2) s vs $(get hash_baseline 2) s (ratio $(awk -v a="$(get audit 2)" -v b="$(get hash_baseline 2)" 'BEGIN { printf "%.2f", a / b }'))"
