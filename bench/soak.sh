@@ -36,7 +36,7 @@ for r in csv.DictReader(open(f"{d}/people.csv")):
     if r["ssn"] not in dead and len(r["dob"]) == 10:
         print(json.dumps({"ssn": r["ssn"], "first": r["first"], "last": r["last"], "dob": r["dob"]}))
 PY
-awk -F, 'NR > 1 && $5 == "true" { print $1 }' "$work/demo/synth/truth_deaths.csv" | head -5000 > "$work/dead.txt"
+awk -F, 'NR > 1 && $5 == "true" && n++ < 5000 { print $1 }' "$work/demo/synth/truth_deaths.csv" > "$work/dead.txt"
 for m in 1 2; do
     "$dmf" -q mirror --from "$base" --key "$(key subscriber)" --data "$work/mirror$m" --today 2026-11-23 \
         > "$work/mirror$m.out" 2> "$work/mirror$m.err" &

@@ -588,6 +588,9 @@ pub struct Index {
     people: HashMap<u32, PersonState>,
     /// The last event applied.
     pub head: Seq,
+    /// How many times a name or date of birth on file changed: what is prepared from them
+    /// (for matching) stays good while this stays the same.
+    identity_changes: u64,
 }
 
 impl Index {
@@ -606,10 +609,18 @@ impl Index {
     /// Applies one event (replay, or after a durable append).
     pub fn apply(&mut self, seq: Seq, event: &Event) -> Outcome {
         self.head = seq;
-        self.people
-            .entry(event.ssn().as_u32())
-            .or_default()
-            .apply(seq, event)
+        let state = self.people.entry(event.ssn().as_u32()).or_default();
+        let before = state.identity.clone();
+        let outcome = state.apply(seq, event);
+        if state.identity != before {
+            self.identity_changes += 1;
+        }
+        outcome
+    }
+
+    /// Changes of a name or date of birth on file so far (see the field).
+    pub fn identity_changes(&self) -> u64 {
+        self.identity_changes
     }
 
     /// Applies an event only to a state already held: an index that holds some SSNs (read as
@@ -617,13 +628,22 @@ impl Index {
     pub fn apply_if_known(&mut self, seq: Seq, event: &Event) {
         self.head = seq;
         if let Some(state) = self.people.get_mut(&event.ssn().as_u32()) {
+            let before = state.identity.clone();
             state.apply(seq, event);
+            if state.identity != before {
+                self.identity_changes += 1;
+            }
         }
     }
 
     /// Replaces the states of the SSNs a committed batch touched.
     pub fn merge(&mut self, states: &mut HashMap<u32, PersonState>, head: Seq) {
-        self.people.extend(states.drain());
+        for (ssn, state) in states.drain() {
+            let old = self.people.insert(ssn, state);
+            if old.map(|o| o.identity) != Some(self.people[&ssn].identity.clone()) {
+                self.identity_changes += 1;
+            }
+        }
         self.head = head;
     }
 

@@ -1976,3 +1976,25 @@ mod programs {
         assert_eq!(denied.status(d("2026-07-02")), CaseStatus::Ready);
     }
 }
+
+#[test]
+fn the_index_counts_changes_of_names_and_dates_of_birth_only() {
+    let (_d, reg) = registry();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.csv");
+    std::fs::write(
+        &path,
+        "ssn,first,middle,last,suffix,sex,dob,birth_state\n\
+         111111111,Ann,,Lee,,F,1950-03-04,OH\n\
+         222222222,Bo,,Ray,,M,1960-01-01,OH\n",
+    )
+    .unwrap();
+    import_file(&reg, &path, today(), 0, &|_| {}).unwrap();
+    let changes = || reg.load_index().unwrap().identity_changes();
+    assert_eq!(changes(), 2);
+    // A death changes no name or date of birth.
+    let lines = [report("111111111", "state", "2026-11-01")];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    submit(&reg, &lines);
+    assert_eq!(changes(), 2);
+}

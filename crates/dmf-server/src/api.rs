@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 
 use crate::accounting::Disclosure;
 use crate::auth::Caller;
-use crate::error::{ApiError, Code};
+use crate::error::{ApiError, Code, PathParams, path_params};
 use crate::feed_api;
 use crate::keys::Role;
 use crate::metrics::Metrics;
@@ -559,10 +559,10 @@ async fn notice_status(
 async fn person_accounting(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(ssn): Path<String>,
+    ssn: PathParams<String>,
 ) -> Result<Json, ApiError> {
     caller.require(&[Role::Caseworker])?;
-    let ssn: Ssn = ssn
+    let ssn: Ssn = path_params(ssn)?
         .parse()
         .map_err(|e| ApiError::at(Code::BadRequest, "ssn", format!("{e}")))?;
     let app2 = app.clone();
@@ -767,7 +767,8 @@ pub(crate) async fn stats_value(
 
 /// `GET /v1/letters/{code}`: checks a correction letter. Anyone holding the letter may ask;
 /// the answer says no more than the letter does, and is accounted to the person.
-async fn letter(State(app): State<Arc<App>>, Path(code): Path<String>) -> Result<Json, ApiError> {
+async fn letter(State(app): State<Arc<App>>, code: PathParams<String>) -> Result<Json, ApiError> {
+    let code = path_params(code)?;
     let checked = crate::corrections::check_letter(&app, &code).await?;
     let ssn = checked.ssn.to_string();
     app.accounting.record(Disclosure {

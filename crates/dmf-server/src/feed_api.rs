@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dmf_format::{DmfRecord, LineEnding, write_record};
@@ -19,7 +19,7 @@ use crate::accounting::Disclosure;
 use crate::api::{blocking, object, query_error, read_body};
 use crate::auth::Caller;
 use crate::corrections::{self, Actor};
-use crate::error::{ApiError, Code};
+use crate::error::{ApiError, Code, PathParams, path_params};
 use crate::keys::Role;
 use crate::{App, now_ms};
 
@@ -285,9 +285,10 @@ pub async fn request(
 pub async fn approve(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    id: PathParams<i64>,
 ) -> Result<Json, ApiError> {
     caller.require(&[Role::Caseworker])?;
+    let id = path_params(id)?;
     let actor = Actor::key(&caller);
     let accepted = corrections::approve(&app, &actor, id).await?;
     let mut v = render::result(1, &Ok(accepted));
@@ -303,9 +304,10 @@ pub async fn approve(
 pub async fn propagation(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    id: PathParams<i64>,
 ) -> Result<Json, ApiError> {
     caller.require(&[Role::Caseworker, Role::Oversight])?;
+    let id = path_params(id)?;
     Ok(axum::Json(
         corrections::propagation(&app, id).await?.to_json(),
     ))

@@ -6,19 +6,29 @@ use serde_json::{Value, json};
 use crate::error::CODES;
 
 /// One route: method, path, the roles it admits (empty: public), summary, request body
-/// schema name, response schema name.
+/// schema name and the content types it is taken in, the status, schema name and content type
+/// of its success, and for the routes that take many submissions a request, the schema of a
+/// line of the answer to an NDJSON body.
 struct Route {
     method: &'static str,
     path: &'static str,
     roles: &'static [&'static str],
     summary: &'static str,
     request: Option<&'static str>,
+    /// The content types the body is taken in (with `request`; for NDJSON, the schema is a
+    /// line's).
+    takes: &'static [&'static str],
+    status: u16,
     response: &'static str,
     content: &'static str,
+    /// An NDJSON body is answered 200 with one NDJSON line of this schema per line sent.
+    bulk: Option<&'static str>,
 }
 
 const JSON: &str = "application/json";
 const NDJSON: &str = "application/x-ndjson";
+const CSV: &str = "text/csv";
+const TEXT: &str = "text/plain";
 
 const ROUTES: &[Route] = &[
     Route {
@@ -27,8 +37,11 @@ const ROUTES: &[Route] = &[
         roles: &["identity"],
         summary: "Consent-based identity check: the SSN verification code and death indicator",
         request: Some("VerifyRequest"),
+        takes: &[JSON],
+        status: 200,
         response: "IdentityAnswer",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -36,8 +49,11 @@ const ROUTES: &[Route] = &[
         roles: &["employment"],
         summary: "Employment eligibility: authorized, mismatch (with the contest deadline) or final nonconfirmation",
         request: Some("VerifyRequest"),
+        takes: &[JSON],
+        status: 200,
         response: "EmploymentAnswer",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -45,8 +61,11 @@ const ROUTES: &[Route] = &[
         roles: &["benefits"],
         summary: "Benefit program check: code, death indicator (state-reported deaths included), suspension",
         request: Some("VerifyRequest"),
+        takes: &[JSON],
+        status: 200,
         response: "BenefitsAnswer",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -54,8 +73,11 @@ const ROUTES: &[Route] = &[
         roles: &["identity", "employment", "benefits"],
         summary: "NDJSON in, NDJSON out, streamed: one answer (with `line`) or error per request line, for the key's purpose",
         request: Some("VerifyRequest"),
+        takes: &[NDJSON],
+        status: 200,
         response: "BatchLine",
         content: NDJSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -63,8 +85,11 @@ const ROUTES: &[Route] = &[
         roles: &["reporter"],
         summary: "A death report (JSON) or many (NDJSON); the source kind is the key's",
         request: Some("DeathReport"),
+        takes: &[JSON, NDJSON],
+        status: 201,
         response: "SubmissionResult",
         content: JSON,
+        bulk: Some("SubmissionLine"),
     },
     Route {
         method: "post",
@@ -72,8 +97,11 @@ const ROUTES: &[Route] = &[
         roles: &["authority"],
         summary: "A status notice (JSON) or many (NDJSON); the issuing authority is the key's",
         request: Some("StatusNotice"),
+        takes: &[JSON, NDJSON],
+        status: 201,
         response: "SubmissionResult",
         content: JSON,
+        bulk: Some("SubmissionLine"),
     },
     Route {
         method: "get",
@@ -81,8 +109,11 @@ const ROUTES: &[Route] = &[
         roles: &["caseworker"],
         summary: "Every disclosure of this person's record: when, to whom, for what purpose, which fields",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Accounting",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -90,8 +121,11 @@ const ROUTES: &[Route] = &[
         roles: &["subscriber", "benefits"],
         summary: "The DMF change records (A/C/D) after `after` that this key may receive, long-polling up to `wait` seconds when there are none",
         request: None,
+        takes: &[],
+        status: 200,
         response: "FeedPage",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -99,8 +133,11 @@ const ROUTES: &[Route] = &[
         roles: &["subscriber", "benefits"],
         summary: "Acknowledge that everything up to `cursor` was applied",
         request: Some("Ack"),
+        takes: &[JSON],
+        status: 200,
         response: "Acknowledged",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -108,8 +145,11 @@ const ROUTES: &[Route] = &[
         roles: &["subscriber", "benefits"],
         summary: "The full DMF file this key may receive, fixed width; X-DMF-Cursor says where updates continue",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Text",
-        content: "text/plain",
+        content: TEXT,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -117,8 +157,11 @@ const ROUTES: &[Route] = &[
         roles: &["subscriber", "benefits"],
         summary: "The A/C/D records since `since`, fixed width; X-DMF-Cursor says where the next update starts",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Text",
-        content: "text/plain",
+        content: TEXT,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -126,8 +169,11 @@ const ROUTES: &[Route] = &[
         roles: &["caseworker"],
         summary: "Ask for a correction of a wrongly recorded death; another caseworker approves it",
         request: Some("CorrectionRequest"),
+        takes: &[JSON],
+        status: 201,
         response: "CorrectionRequested",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -135,8 +181,11 @@ const ROUTES: &[Route] = &[
         roles: &["caseworker"],
         summary: "Approve a correction (not its requester); it is stored and sent to every subscriber as D/C",
         request: None,
+        takes: &[],
+        status: 200,
         response: "SubmissionResult",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -144,8 +193,11 @@ const ROUTES: &[Route] = &[
         roles: &["caseworker", "oversight"],
         summary: "Which subscribers received the wrong record and which have acknowledged the correction",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Propagation",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -153,8 +205,11 @@ const ROUTES: &[Route] = &[
         roles: &[],
         summary: "The latest signed checkpoint (C2SP signed note, text)",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Text",
-        content: "text/plain",
+        content: TEXT,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -162,8 +217,11 @@ const ROUTES: &[Route] = &[
         roles: &[],
         summary: "Inclusion proof of event `seq` in the tree of `size` (default: the latest checkpoint's)",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Proof",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -171,8 +229,11 @@ const ROUTES: &[Route] = &[
         roles: &[],
         summary: "Consistency proof between trees of `from` and `to` events",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Proof",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -180,8 +241,11 @@ const ROUTES: &[Route] = &[
         roles: &[],
         summary: "Events by period, type, source kind, status kind, authority and legal basis, tied to a signed tree size",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Stats",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -189,8 +253,11 @@ const ROUTES: &[Route] = &[
         roles: &[],
         summary: "Intake anomaly alerts: days on which a source kind or issuing authority sent far more than usual, or people far younger than deaths are; with the tree size they were computed at",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Alerts",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -198,8 +265,11 @@ const ROUTES: &[Route] = &[
         roles: &["oversight"],
         summary: "The quality report: implausible ages and dates, overdue reports, unresolved conflicts, contested notices past their deadline; counts and examples (accounted)",
         request: None,
+        takes: &[],
+        status: 200,
         response: "QualityReport",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -207,8 +277,11 @@ const ROUTES: &[Route] = &[
         roles: &["oversight"],
         summary: "A published DMF full file (the body, 100-character lines) against what the registry publishes today for its audience: deaths missing from it, records the registry does not publish, records whose fields differ (accounted)",
         request: Some("DmfFile"),
+        takes: &[TEXT],
+        status: 200,
         response: "PublishedComparison",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -216,8 +289,11 @@ const ROUTES: &[Route] = &[
         roles: &[],
         summary: "Checks a correction letter's code (signed with the registry's key): the name, the SSN's last four digits and whether the correction is still in effect; unknown or altered codes are 404",
         request: None,
+        takes: &[],
+        status: 200,
         response: "LetterCheck",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -225,8 +301,11 @@ const ROUTES: &[Route] = &[
         roles: &["caseworker", "oversight"],
         summary: "Records a computer-matching agreement: parties, purpose, legal authority, the elements each side may receive, retention, start and expiry (18 months at most), whether matches may lead to adverse action, a law-enforcement criterion; inactive until a second person approves it",
         request: Some("AgreementTerms"),
+        takes: &[JSON],
+        status: 201,
         response: "Agreement",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -234,8 +313,11 @@ const ROUTES: &[Route] = &[
         roles: &["caseworker", "oversight"],
         summary: "Every agreement with its status",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Agreements",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -243,8 +325,11 @@ const ROUTES: &[Route] = &[
         roles: &["caseworker", "oversight"],
         summary: "Requests, refused requests, records, matches, disclosures and law-enforcement disclosures per agreement and period",
         request: None,
+        takes: &[],
+        status: 200,
         response: "ProgramStats",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -252,8 +337,11 @@ const ROUTES: &[Route] = &[
         roles: &["caseworker", "oversight", "agency"],
         summary: "An agreement, its keys and its requests with each match's due process (an agency key sees its own agreement only)",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Agreement",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -261,8 +349,11 @@ const ROUTES: &[Route] = &[
         roles: &["oversight"],
         summary: "Approves an agreement (not by the person who recorded it)",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Agreement",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -270,8 +361,11 @@ const ROUTES: &[Route] = &[
         roles: &["oversight"],
         summary: "Renews an agreement once, within 3 months before its expiry, for at most 12 months",
         request: Some("Renewal"),
+        takes: &[JSON],
+        status: 200,
         response: "Agreement",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -279,8 +373,11 @@ const ROUTES: &[Route] = &[
         roles: &["agency"],
         summary: "Matches a list (NDJSON, or CSV with Content-Type text/csv: id, first, middle, last, dob, ssn, case_reference) against the file under the key's agreement; answers only the agreed elements of matched records with the match class, nothing for the others; refused (and recorded) outside an active agreement or for elements or fields it does not name",
         request: Some("MatchList"),
+        takes: &[NDJSON, JSON, CSV],
+        status: 200,
         response: "MatchAnswer",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "post",
@@ -288,8 +385,11 @@ const ROUTES: &[Route] = &[
         roles: &["agency"],
         summary: "Due process of a match that may lead to adverse action: verification {method}, notice {sent, reference}, contest, decision {decision: upheld|denied}, adverse-action (refused before 30 days from the notice or while a contest is open)",
         request: Some("CaseStep"),
+        takes: &[JSON],
+        status: 200,
         response: "CaseState",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -297,8 +397,11 @@ const ROUTES: &[Route] = &[
         roles: &[],
         summary: "Liveness and the number of events",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Health",
         content: JSON,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -306,8 +409,11 @@ const ROUTES: &[Route] = &[
         roles: &[],
         summary: "Prometheus metrics",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Text",
-        content: "text/plain",
+        content: TEXT,
+        bulk: None,
     },
     Route {
         method: "get",
@@ -315,8 +421,11 @@ const ROUTES: &[Route] = &[
         roles: &[],
         summary: "This document",
         request: None,
+        takes: &[],
+        status: 200,
         response: "Object",
         content: JSON,
+        bulk: None,
     },
 ];
 
@@ -438,10 +547,23 @@ fn base_schemas() -> Value {
         "IdentityAnswer": s(json!({ "purpose": text, "code": { "type": "string", "enum": ["V", "1", "3", "5", "X"] }, "deceased": { "type": "boolean" }, "presumed_deceased": { "type": "boolean", "description": "present (true) only when the record is presumed deceased by age: never a recorded death" } }), &["purpose", "code", "deceased"]),
         "EmploymentAnswer": s(json!({ "purpose": text, "result": { "type": "string", "enum": ["authorized", "mismatch", "final_nonconfirmation"] }, "reason": text, "contest_deadline": { "type": ["string", "null"] }, "contested": { "type": "boolean" } }), &["purpose", "result"]),
         "BenefitsAnswer": s(json!({ "purpose": text, "code": text, "deceased": { "type": "boolean" }, "suspended": { "type": "boolean" }, "presumed_deceased": { "type": "boolean", "description": "present (true) only when the record is presumed deceased by age" } }), &["purpose", "code", "deceased", "suspended"]),
-        "BatchLine": { "type": "object", "description": "an answer of the key's purpose with `line`, or {line, error}" },
+        "BatchLine": {
+            "type": "object", "description": "an answer of the key's purpose with `line`, or {line, error}; a body over the limit ends the answer with an error line without `line`",
+            "properties": { "line": { "type": "integer", "minimum": 1 }, "purpose": text, "error": { "$ref": "#/components/schemas/ErrorBody" } },
+            "anyOf": [{ "required": ["line", "purpose"] }, { "required": ["error"] }]
+        },
         "DeathReport": { "type": "object", "description": "as `dmf submit` takes it (docs/submit.schema.json); `type` and `source` may be left out" },
         "StatusNotice": { "type": "object", "description": "as `dmf submit` takes it (docs/submit.schema.json); `type` and `authority` may be left out" },
         "SubmissionResult": s(json!({ "status": { "type": "string", "enum": ["accepted"] }, "seq": { "type": "integer" }, "outcome": text }), &["status", "seq", "outcome"]),
+        "SubmissionLine": {
+            "type": "object", "description": "the result of one line: accepted (as SubmissionResult) or rejected, with the path and reason",
+            "properties": { "line": { "type": "integer", "minimum": 1 }, "status": { "type": "string", "enum": ["accepted", "rejected"] }, "seq": { "type": "integer" }, "outcome": text, "path": text, "reason": text },
+            "required": ["line", "status"],
+            "oneOf": [
+                { "properties": { "status": { "const": "accepted" } }, "required": ["seq", "outcome"] },
+                { "properties": { "status": { "const": "rejected" } }, "required": ["path", "reason"] }
+            ]
+        },
         "Accounting": s(json!({ "ssn": text, "disclosures": { "type": "array", "items": s(json!({ "at": text, "to": text, "key_id": { "type": "integer" }, "purpose": text, "fields": { "type": "array", "items": text } }), &["at", "to", "purpose", "fields"]) } }), &["ssn", "disclosures"]),
         "Proof": { "type": "object", "properties": { "type": { "type": "string", "enum": ["inclusion", "consistency"] }, "proof": { "type": "array", "items": text } }, "required": ["type", "proof"] },
         "Stats": s(json!({ "origin": text, "period": text, "tree_size": { "type": "integer" }, "root": text, "rows": { "type": "array", "items": { "type": "object" } } }), &["origin", "period", "tree_size", "root", "rows"]),
@@ -454,17 +576,14 @@ fn base_schemas() -> Value {
         "Health": s(json!({ "status": text, "events": { "type": "integer" } }), &["status", "events"]),
         "Text": text,
         "Object": { "type": "object" },
-        "Error": {
-            "type": "object", "required": ["error"],
-            "properties": { "error": s(json!({
-                "code": { "type": "string", "enum": CODES.iter().map(|(c, _)| c.name()).collect::<Vec<_>>() },
-                "message": text, "path": text
-            }), &["code", "message"]) }
-        }
+        "Error": { "type": "object", "required": ["error"], "properties": { "error": { "$ref": "#/components/schemas/ErrorBody" } } },
+        "ErrorBody": s(json!({
+            "code": { "type": "string", "enum": CODES.iter().map(|(c, _)| c.name()).collect::<Vec<_>>() },
+            "message": text, "path": text
+        }), &["code", "message"])
     })
 }
 
-/// The whole document.
 /// The schemas of computer-matching programs.
 fn program_schemas() -> Value {
     let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
@@ -486,7 +605,10 @@ fn program_schemas() -> Value {
         "Agreements": s(json!({ "agreements": { "type": "array", "items": { "$ref": "#/components/schemas/Agreement" } } }), &["agreements"]),
         "ProgramStats": s(json!({ "rows": { "type": "array", "items": { "type": "object" } } }), &["rows"]),
         "Renewal": s(json!({ "expiry": text }), &["expiry"]),
-        "MatchList": { "type": "object", "description": "one listed person a line: id, first, middle, last, dob, ssn, case_reference" },
+        "MatchList": {
+            "type": "object", "description": "one listed person a line: id, first, middle, last, dob, ssn, case_reference (text or numbers); a line that is not such a person is answered in `errors`",
+            "properties": { "id": text, "first": text, "middle": text, "last": text, "dob": text, "ssn": text, "case_reference": text }
+        },
         "MatchAnswer": s(json!({
             "request": { "type": "integer" }, "agreement": { "type": "integer" }, "records": { "type": "integer" },
             "matched": { "type": "integer" }, "elements": { "type": "array", "items": text },
@@ -498,28 +620,38 @@ fn program_schemas() -> Value {
     })
 }
 
+/// The whole document.
 pub fn document() -> Value {
+    let schema =
+        |name: &str| json!({ "schema": { "$ref": format!("#/components/schemas/{name}") } });
     let mut paths = serde_json::Map::new();
     for r in ROUTES {
         let mut responses = serde_json::Map::new();
-        let ok = if r.request.is_some() && r.path.starts_with("/v1/reports")
-            || r.path.starts_with("/v1/notices")
-        {
-            "201"
-        } else {
-            "200"
-        };
-        responses.insert(ok.into(), json!({ "description": "success", "content": { r.content: { "schema": { "$ref": format!("#/components/schemas/{}", r.response) } } } }));
+        let mut ok =
+            json!({ "description": "success", "content": { r.content: schema(r.response) } });
+        if r.path.starts_with("/v1/files/") {
+            ok["headers"] = json!({ "X-DMF-Cursor": { "description": "where the next update starts", "required": true, "schema": { "type": "integer", "minimum": 0 } } });
+        }
+        responses.insert(r.status.to_string(), ok);
+        if let Some(line) = r.bulk {
+            responses.insert(
+                "200".into(),
+                json!({ "description": "an NDJSON body: one result a line, in order", "content": { NDJSON: schema(line) } }),
+            );
+        }
         for (code, description) in CODES {
             let status = code.status().as_u16();
             let applies = match status {
                 401 | 403 | 429 => !r.roles.is_empty(),
-                413 | 400 => r.request.is_some() || status == 400,
+                413 => r.request.is_some(),
                 422 => r.method == "post" && !r.path.starts_with("/v1/verify"),
                 _ => true,
             };
             if applies {
-                responses.insert(status.to_string(), json!({ "description": description, "content": { JSON: { "schema": { "$ref": "#/components/schemas/Error" } } } }));
+                responses.insert(
+                    status.to_string(),
+                    json!({ "description": description, "content": { JSON: schema("Error") } }),
+                );
             }
         }
         let mut op = json!({
@@ -532,13 +664,18 @@ pub fn document() -> Value {
             op["description"] = json!(format!("Roles: {}.", r.roles.join(", ")));
         }
         if let Some(req) = r.request {
-            let content = if r.path == "/v1/verify/batch" {
-                json!({ NDJSON: { "schema": { "$ref": format!("#/components/schemas/{req}") } } })
-            } else if req == "DmfFile" {
-                json!({ "text/plain": { "schema": { "$ref": "#/components/schemas/DmfFile" } } })
-            } else {
-                json!({ JSON: { "schema": { "$ref": format!("#/components/schemas/{req}") } }, NDJSON: { "schema": { "$ref": format!("#/components/schemas/{req}") } } })
-            };
+            let content: serde_json::Map<String, Value> = r
+                .takes
+                .iter()
+                .map(|&t| {
+                    let s = if t == CSV {
+                        json!({ "schema": { "type": "string", "description": "a header line naming the columns, then one listed person a line" } })
+                    } else {
+                        schema(req)
+                    };
+                    (t.to_owned(), s)
+                })
+                .collect();
             op["requestBody"] = json!({ "required": true, "content": content });
         }
         paths

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 use crate::accounting::Disclosure;
 use crate::api::{blocking, query_error, read_body};
 use crate::auth::Caller;
-use crate::error::{ApiError, Code};
+use crate::error::{ApiError, Code, PathParams, path_params};
 use crate::keys::Role;
 use crate::programs::{CaseStep, Matched, ProgramStoreError, Request, State as Programs};
 use crate::{App, now_ms};
@@ -165,8 +165,10 @@ async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json, ApiEr
 async fn show(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<u64>,
+    id: PathParams<u64>,
 ) -> Result<Json, ApiError> {
+    caller.require(&[Role::Caseworker, Role::Oversight, Role::Agency])?;
+    let id = path_params(id)?;
     visible(&app, &caller, id)?;
     let today = app.today();
     let app2 = app.clone();
@@ -206,9 +208,10 @@ pub fn request_json(r: &Request, p: &Programs, today: Date) -> Value {
 async fn approve(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<u64>,
+    id: PathParams<u64>,
 ) -> Result<Json, ApiError> {
     caller.require(&[Role::Oversight])?;
+    let id = path_params(id)?;
     let today = app.today();
     let app2 = app.clone();
     let by = caller.key.name.clone();
@@ -229,10 +232,11 @@ async fn approve(
 async fn renew(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<u64>,
+    id: PathParams<u64>,
     body: Body,
 ) -> Result<Json, ApiError> {
     caller.require(&[Role::Oversight])?;
+    let id = path_params(id)?;
     let v = parse_json(&read_body(body, app.config.body_limit).await?)?;
     let to: Date = v["expiry"]
         .as_str()
@@ -404,18 +408,19 @@ fn parse_listed(bytes: &[u8], csv_body: bool) -> Result<(Vec<Listed>, LineErrors
     Ok((ok, errors))
 }
 
-/// Everyone on file with a name, prepared for matching: built once per event head.
+/// Everyone on file with a name, prepared for matching: built again only when a name or date
+/// of birth on file changed (deaths and notices leave it as it is).
 pub(crate) struct Master {
-    head: u64,
+    version: u64,
     prepared: Prepared,
     ssns: Vec<u32>,
 }
 
 fn master(app: &App) -> Arc<Master> {
     let tables: &NameTables = app.names.get_or_init(NameTables::shipped);
-    let head = app.index.read().expect("index lock").head;
+    let version = app.index.read().expect("index lock").identity_changes();
     let mut cache = app.program_master.lock().expect("master cache");
-    if let Some(m) = cache.as_ref().filter(|m| m.head == head) {
+    if let Some(m) = cache.as_ref().filter(|m| m.version == version) {
         return m.clone();
     }
     let people: Vec<(u32, String, String, Option<PartialDate>)> = {
@@ -437,7 +442,7 @@ fn master(app: &App) -> Arc<Master> {
         dob: *dob,
     });
     let m = Arc::new(Master {
-        head,
+        version,
         prepared: builder.finish(),
         ssns: people.iter().map(|p| p.0).collect(),
     });
@@ -535,11 +540,13 @@ fn elements_of(ssn: u32, s: &PersonState, elements: &[Element], today: Date) -> 
 async fn matches(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<u64>,
+    id: PathParams<u64>,
     q: Result<Query<MatchParams>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json, ApiError> {
+    caller.require(&[Role::Agency])?;
+    let id = path_params(id)?;
     bound(&app, &caller, id)?;
     let Query(q) = q.map_err(query_error)?;
     let asked: Option<BTreeSet<Element>> = q
@@ -698,13 +705,12 @@ async fn matches(
 async fn case_step(
     State(app): State<Arc<App>>,
     caller: Caller,
-    path: Result<Path<(u64, u64, u32, String)>, axum::extract::rejection::PathRejection>,
+    path: PathParams<(u64, u64, u32, String)>,
     body: Body,
 ) -> Result<Json, ApiError> {
     // The role first: a key that may not use the route learns nothing from its paths.
     caller.require(&[Role::Agency])?;
-    let Path((id, request, n, step)) =
-        path.map_err(|e| ApiError::new(Code::NotFound, e.body_text()))?;
+    let (id, request, n, step) = path_params(path)?;
     bound(&app, &caller, id)?;
     let bytes = read_body(body, app.config.body_limit).await?;
     let v = if bytes.iter().all(u8::is_ascii_whitespace) {
