@@ -87,7 +87,7 @@ pub(crate) async fn show(
         .collect();
     Ok(Page::new(
         &staff,
-        &format!("Agreement {id}"),
+        format!("Agreement {id}"),
         html! {
             p.status { "Status: " strong { (a.status(today)) } }
             dl {
