@@ -64,6 +64,20 @@ CREATE TRIGGER IF NOT EXISTS program_journal_no_delete BEFORE DELETE ON program_
 BEGIN SELECT RAISE(ABORT, 'the program journal is append-only'); END;
 ";
 
+/// Every kind of journal entry.
+const KINDS: [&str; 10] = [
+    "agreement",
+    "approval",
+    "renewal",
+    "key",
+    "request",
+    "verification",
+    "notice",
+    "contest",
+    "contest_decision",
+    "adverse_action",
+];
+
 /// Serializes writers of one PostgreSQL journal across nodes.
 const PG_LOCK: i64 = i64::from_be_bytes(*b"dmf:prog");
 
@@ -655,9 +669,32 @@ impl Programs {
         }
     }
 
-    /// Every entry, for `dmf agreements show` and the dump.
+    /// Every entry, for the dump.
     pub fn entries(&self) -> Result<Vec<Entry>, ProgramStoreError> {
         self.read_after(0)
+    }
+
+    /// Writes an entry of a dump as it was: next in line, and replayed like any other.
+    pub fn import(&self, e: &Entry) -> Result<(), ProgramStoreError> {
+        let kind = KINDS
+            .iter()
+            .copied()
+            .find(|k| *k == e.kind)
+            .ok_or_else(|| corrupt(e.id, format!("unknown kind {:?}", e.kind)))?;
+        let id = self.append(e.at_ms, |s| {
+            if e.id != s.last + 1 {
+                return Err(corrupt(e.id, format!("expected entry {}", s.last + 1)));
+            }
+            Ok(NewEntry {
+                kind,
+                agreement: e.agreement,
+                actor: e.actor.clone(),
+                day: e.day,
+                body: e.body.clone(),
+            })
+        })?;
+        debug_assert_eq!(id, e.id);
+        Ok(())
     }
 
     /// Records a new agreement; it is inactive until a second person approves it.

@@ -81,9 +81,19 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
             }))
         })?;
     }
+    let mut program_entries = 0;
+    if has_files(dmf_server::PROGRAMS_FILE) {
+        for e in service.programs()?.entries()? {
+            w.other(&json!({
+                "type": "program_entry", "id": e.id, "at": e.at_ms, "day": e.day.to_string(),
+                "kind": e.kind, "agreement": e.agreement, "actor": e.actor, "body": e.body,
+            }))?;
+            program_entries += 1;
+        }
+    }
     w.finish()?;
     println!(
-        "dumped {events} events, {} checkpoints, {keys} API keys and {disclosures} disclosures{} to {}",
+        "dumped {events} events, {} checkpoints, {keys} API keys, {disclosures} disclosures and {program_entries} entries of matching programs{} to {}",
         header.checkpoints.len(),
         if args.with_secrets {
             ", with the log's secret keys"
@@ -229,8 +239,34 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
     let keys = service.keys()?;
     let accounting = service.accounting()?;
     let (mut n_keys, mut disclosures) = (0, Vec::new());
+    let mut programs = None;
+    let mut n_program = 0;
     for (line, v) in pending {
         match v["type"].as_str() {
+            Some("program_entry") => {
+                let at = |f: &str| format!("{name}: line {line}: no valid \"{f}\"");
+                let entry = dmf_server::programs::Entry {
+                    id: v["id"].as_i64().with_context(|| at("id"))?,
+                    at_ms: v["at"].as_i64().unwrap_or(0),
+                    day: v["day"]
+                        .as_str()
+                        .and_then(|d| d.parse().ok())
+                        .with_context(|| at("day"))?,
+                    kind: v["kind"].as_str().with_context(|| at("kind"))?.to_owned(),
+                    agreement: v["agreement"].as_u64(),
+                    actor: v["actor"].as_str().unwrap_or_default().to_owned(),
+                    body: v["body"].clone(),
+                };
+                if programs.is_none() {
+                    programs = Some(service.programs()?);
+                }
+                programs
+                    .as_ref()
+                    .expect("opened")
+                    .import(&entry)
+                    .with_context(|| format!("{name}: line {line}"))?;
+                n_program += 1;
+            }
             Some("api_key") => {
                 let (key, digest) = api_key(&v, line).with_context(|| name.clone())?;
                 keys.import(&key, &digest)?;
@@ -259,7 +295,7 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
     accounting.record_many(disclosures);
     accounting.flush()?;
     println!(
-        "restored {events} events, {} checkpoints, {n_keys} API keys and {n_disclosures} disclosures into {}{}",
+        "restored {events} events, {} checkpoints, {n_keys} API keys, {n_disclosures} disclosures and {n_program} entries of matching programs into {}{}",
         header.checkpoints.len(),
         args.data.display(),
         args.database

@@ -313,6 +313,41 @@ fn an_embedded_registry_dumped_and_restored_into_postgres_audits_clean() {
         s(&synth.join("reports.ndjson")),
     ]));
     key(d, "bank", "identity", &[]);
+    // A matching agreement, approved: it goes with the dump.
+    ok(dmf(&[
+        "agreements",
+        "create",
+        "--data",
+        d,
+        "--recipient",
+        "State Benefits Agency",
+        "--source",
+        "Registry",
+        "--purpose",
+        "stop payments",
+        "--legal-authority",
+        "42 U.S.C. 1320b-7",
+        "--recipient-receives",
+        "deceased",
+        "--retention-days",
+        "90",
+        "--start",
+        "2026-11-01",
+        "--expiry",
+        "2027-10-31",
+        "--by",
+        "ann",
+    ]));
+    ok(dmf(&[
+        "agreements",
+        "approve",
+        "--data",
+        d,
+        "--id",
+        "1",
+        "--by",
+        "oscar",
+    ]));
     let old = dir.path().join("old.checkpoint");
     std::fs::write(&old, ok(dmf(&["log", "checkpoint", "--data", d]))).unwrap();
     let before = ok(dmf(&["audit", "verify", "--data", d, "--json"]));
@@ -385,6 +420,22 @@ fn an_embedded_registry_dumped_and_restored_into_postgres_audits_clean() {
         "--json",
     ]));
     assert!(keys.contains("\"bank\""), "{keys}");
+    let agreements = ok(dmf(&[
+        "agreements",
+        "list",
+        "--data",
+        s(&restored),
+        "--database",
+        &db.url,
+        "--json",
+        "--today",
+        TODAY,
+    ]));
+    assert!(
+        agreements.contains("\"approved_by\":\"oscar\"")
+            && agreements.contains("\"status\":\"active\""),
+        "{agreements}"
+    );
 
     // With secrets, into another embedded registry.
     let with = dir.path().join("with-secrets.dump");
