@@ -1,6 +1,7 @@
 //! `dmf dump` and `dmf restore`: a registry into one portable file and back, into either
 //! backend. The dump holds the events, the checkpoints, API key metadata (secret hashes, never
-//! secrets) and the disclosure accounting; the log's secret keys only with `--with-secrets`.
+//! secrets), the disclosure accounting and the journal of matching programs; the log's secret
+//! keys only with `--with-secrets`.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
