@@ -1,4 +1,5 @@
-//! Unit tests of API keys, disclosure accounting and rate limits.
+//! Unit tests of API keys, disclosure accounting, rate limits, console users and the API
+//! description.
 
 fn assert_send_sync<T: Send + Sync>() {}
 
@@ -688,5 +689,63 @@ mod users {
             users.login("alice", "guess", after),
             Err(LoginError::Invalid)
         ));
+    }
+}
+
+mod openapi {
+    use serde_json::Value;
+
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    /// Every reference names a schema of the document, every body says what it is taken in,
+    /// and every route has one success.
+    #[test]
+    fn the_description_holds_together() {
+        let doc = crate::openapi::document();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(!all.is_empty());
+        for r in all {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "{r} names no schema"
+            );
+        }
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if let Some(body) = op.get("requestBody") {
+                    assert!(
+                        !body["content"].as_object().unwrap().is_empty(),
+                        "{method} {path}"
+                    );
+                }
+                let successes: Vec<&String> = op["responses"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .filter(|s| s.starts_with('2'))
+                    .collect();
+                assert!(!successes.is_empty(), "{method} {path}");
+                for s in successes {
+                    assert_eq!(
+                        op["responses"][s]["content"].as_object().unwrap().len(),
+                        1,
+                        "{method} {path} {s}"
+                    );
+                }
+            }
+        }
     }
 }

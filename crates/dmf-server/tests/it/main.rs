@@ -655,6 +655,44 @@ fn openapi_describes_every_route() {
         }
     }
     assert_eq!(described.len(), 33);
+    // The success each route answers, as it answers it: created is 201; many submissions in
+    // NDJSON are answered 200 in NDJSON, one result a line.
+    let ok = |method: &str, path: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status]["content"]
+            .as_object()
+            .map(|c| c.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    for path in ["/v1/corrections", "/v1/agreements"] {
+        assert_eq!(ok("post", path, "201"), ["application/json"], "{path}");
+        assert!(ok("post", path, "200").is_empty(), "{path}");
+    }
+    for path in ["/v1/reports/death", "/v1/notices/status"] {
+        assert_eq!(ok("post", path, "201"), ["application/json"], "{path}");
+        assert_eq!(ok("post", path, "200"), ["application/x-ndjson"], "{path}");
+        let takes = doc["paths"][path]["post"]["requestBody"]["content"]
+            .as_object()
+            .unwrap();
+        assert!(takes.contains_key("application/x-ndjson"), "{path}");
+    }
+    let (status, text) = s.post(
+        "/v1/reports/death",
+        Some("reporter"),
+        true,
+        "[1]\n{\"ssn\": \"123456789\"}\n",
+    );
+    assert_eq!(status, 200, "{text}");
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["status"], "rejected", "{v}");
+        assert!(v["line"].is_u64() && v["path"].is_string(), "{v}");
+    }
+    // A route that takes one JSON object says so, and only so.
+    let takes = &doc["paths"]["/v1/feed/ack"]["post"]["requestBody"]["content"];
+    assert_eq!(
+        takes.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["application/json"]
+    );
 }
 
 #[test]
@@ -972,6 +1010,80 @@ fn every_guarded_route_refuses_other_roles() {
         .map(|(_, _, roles)| all.len() - roles.len())
         .sum();
     assert_eq!(checked, expected);
+}
+
+/// A path parameter that is not what the route takes (an id that is not a number, a segment
+/// that is not UTF-8) is a JSON 404 from the error table, not the framework's text/plain 400;
+/// and only once the key's role is checked, so a key that may not use the route still gets 403.
+#[test]
+fn a_path_parameter_that_does_not_parse_is_a_json_404_after_the_role_check() {
+    let s = Server::start();
+    let mut checked = 0;
+    for (method, path, roles) in dmf_server::openapi::described() {
+        if !path.contains('{') {
+            continue;
+        }
+        for bad in ["null%2Cnull", "%FF", "-1.5"] {
+            let url = path
+                .replace("{id}", bad)
+                .replace("{ssn}", bad)
+                .replace("{code}", bad)
+                .replace("{request}", "0")
+                .replace("{n}", "0")
+                .replace("{step}", "notice");
+            if url == path {
+                continue;
+            }
+            let call = |key: Option<&str>| -> (u16, Option<String>, Value) {
+                let url = format!("{}{url}", s.base);
+                let auth = key.map(|k| format!("Bearer {}", s.keys[k]));
+                let resp = if method == "get" {
+                    let mut r = s.agent.get(&url);
+                    if let Some(a) = &auth {
+                        r = r.header("Authorization", a);
+                    }
+                    r.call()
+                } else {
+                    let mut r = s.agent.post(&url);
+                    if let Some(a) = &auth {
+                        r = r.header("Authorization", a);
+                    }
+                    r.header("Content-Type", "application/json").send("{}")
+                };
+                let resp = resp.unwrap();
+                let status = resp.status().as_u16();
+                let content_type = resp
+                    .headers()
+                    .get("content-type")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let text = resp.into_body().read_to_string().unwrap();
+                let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                (status, content_type, v)
+            };
+            let admitted = roles.first().copied();
+            let (status, content_type, v) = call(admitted);
+            let what = format!("{method} {url} with a {admitted:?} key");
+            // Text the ssn and code routes take as a string, and refuse themselves.
+            if bad != "%FF" && (path.contains("{ssn}") || path.contains("{code}")) {
+                assert_eq!(status, 400, "{what}: {v}");
+                assert_eq!(v["error"]["code"], "bad_request", "{what}: {v}");
+            } else {
+                assert_eq!(status, 404, "{what}: {v}");
+                assert_eq!(v["error"]["code"], "not_found", "{what}: {v}");
+            }
+            assert_eq!(content_type.as_deref(), Some("application/json"), "{what}");
+            if !roles.is_empty() {
+                let other = ["identity", "reporter", "subscriber"]
+                    .into_iter()
+                    .find(|r| !roles.contains(r))
+                    .unwrap();
+                let (status, _, v) = call(Some(other));
+                assert_eq!(status, 403, "{method} {url} with a {other} key: {v}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 27, "{checked}");
 }
 
 #[test]
