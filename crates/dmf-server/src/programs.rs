@@ -470,6 +470,21 @@ pub struct NewEntry {
     pub body: Value,
 }
 
+impl NewEntry {
+    /// The entry it makes as number `id`.
+    fn entry(self, id: i64, at_ms: i64) -> Entry {
+        Entry {
+            id,
+            at_ms,
+            day: self.day,
+            kind: self.kind.to_owned(),
+            agreement: self.agreement,
+            actor: self.actor,
+            body: self.body,
+        }
+    }
+}
+
 fn row_entry(
     id: i64,
     at_ms: i64,
@@ -598,17 +613,8 @@ impl Programs {
                 for e in self.read_after(state.last)? {
                     state.apply(&e)?;
                 }
-                let new = step(&state)?;
-                let id = state.last + 1;
-                let entry = Entry {
-                    id,
-                    at_ms,
-                    day: new.day,
-                    kind: new.kind.to_owned(),
-                    agreement: new.agreement,
-                    actor: new.actor,
-                    body: new.body,
-                };
+                let entry = step(&state)?.entry(state.last + 1, at_ms);
+                let id = entry.id;
                 lock(conn).execute(
                     "INSERT INTO program_journal (id, at_ms, day, kind, agreement, actor, body)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -635,17 +641,8 @@ impl Programs {
                     for e in pg_read(&mut tx, state.last)? {
                         state.apply(&e)?;
                     }
-                    let new = step(&state)?;
-                    let id = state.last + 1;
-                    let entry = Entry {
-                        id,
-                        at_ms,
-                        day: new.day,
-                        kind: new.kind.to_owned(),
-                        agreement: new.agreement,
-                        actor: new.actor,
-                        body: new.body,
-                    };
+                    let entry = step(&state)?.entry(state.last + 1, at_ms);
+                    let id = entry.id;
                     let agreement = entry.agreement.map(|a| a as i64);
                     tx.execute_typed(
                         "INSERT INTO program_journal (id, at_ms, day, kind, agreement, actor, body)

@@ -96,6 +96,16 @@ fn bound(app: &App, caller: &Caller, id: u64) -> Result<(), ApiError> {
     }
 }
 
+/// Agreement `id` as it stands now, as the API shows it.
+fn shown(app: &App, id: u64, today: Date) -> Result<Value, ApiError> {
+    let p = app.programs.state().map_err(store_error)?;
+    Ok(agreement_json(
+        p.agreement(id).map_err(store_error)?,
+        &p,
+        today,
+    ))
+}
+
 /// An agreement as the API shows it.
 pub fn agreement_json(a: &Agreement, p: &Programs, today: Date) -> Value {
     let keys: Vec<&str> = p
@@ -135,12 +145,7 @@ async fn create(
             .programs
             .create(&terms, &by, today, now_ms())
             .map_err(store_error)?;
-        let p = app2.programs.state().map_err(store_error)?;
-        Ok(agreement_json(
-            p.agreement(id).map_err(store_error)?,
-            &p,
-            today,
-        ))
+        shown(&app2, id, today)
     })
     .await?;
     Ok((StatusCode::CREATED, axum::Json(v)).into_response())
@@ -219,12 +224,7 @@ async fn approve(
         app2.programs
             .approve(id, &by, today, now_ms())
             .map_err(store_error)?;
-        let p = app2.programs.state().map_err(store_error)?;
-        Ok(axum::Json(agreement_json(
-            p.agreement(id).map_err(store_error)?,
-            &p,
-            today,
-        )))
+        Ok(axum::Json(shown(&app2, id, today)?))
     })
     .await
 }
@@ -249,12 +249,7 @@ async fn renew(
         app2.programs
             .renew(id, to, &by, today, now_ms())
             .map_err(store_error)?;
-        let p = app2.programs.state().map_err(store_error)?;
-        Ok(axum::Json(agreement_json(
-            p.agreement(id).map_err(store_error)?,
-            &p,
-            today,
-        )))
+        Ok(axum::Json(shown(&app2, id, today)?))
     })
     .await
 }
