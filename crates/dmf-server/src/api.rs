@@ -388,8 +388,9 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
 }
 
 /// A submitted line as the registry takes it: its type set, and the field the key fixes
-/// (a reporter's source kind, an authority's name) filled in or checked.
-fn submission(
+/// (a reporter's source kind, an authority's name) filled in or checked. Public for the
+/// fuzzing harness, which feeds it arbitrary bodies.
+pub fn submission(
     line: &[u8],
     kind: &str,
     fixed: (&str, &str),
