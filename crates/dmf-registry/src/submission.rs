@@ -202,6 +202,48 @@ pub fn parse_line(line: &str, today: Date) -> Result<Submission, Rejection> {
     parse_value(&value, today)
 }
 
+/// A line submitted over a route that takes one type, by a key that fixes one field (a
+/// reporter's source kind, an authority's name): the type and the field filled in when left
+/// out, refused when they disagree, then parsed as [`parse_value`] does.
+pub fn parse_for_route(
+    line: &[u8],
+    kind: &str,
+    fixed: (&str, &str),
+    today: Date,
+) -> Result<Submission, Rejection> {
+    let mut m = match serde_json::from_slice::<Value>(line) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => return Err(Rejection::new("$", "expected a JSON object")),
+        Err(e) => return Err(Rejection::new("$", format!("not valid JSON: {e}"))),
+    };
+    match m.get("type") {
+        None => {
+            m.insert("type".into(), Value::from(kind));
+        }
+        Some(Value::String(t)) if t == kind => {}
+        Some(_) => {
+            return Err(Rejection::new(
+                "$.type",
+                format!("this route takes only {kind}"),
+            ));
+        }
+    }
+    let (field, value) = fixed;
+    match m.get(field) {
+        None => {
+            m.insert(field.into(), Value::from(value));
+        }
+        Some(Value::String(v)) if v == value => {}
+        Some(_) => {
+            return Err(Rejection::new(
+                format!("$.{field}"),
+                format!("this key submits with {field} {value:?} only"),
+            ));
+        }
+    }
+    parse_value(&Value::Object(m), today)
+}
+
 /// Parses one submitted JSON value into an event.
 pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> {
     let Value::Object(map) = value else {

@@ -387,48 +387,6 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
         })
 }
 
-/// A submitted line as the registry takes it: its type set, and the field the key fixes
-/// (a reporter's source kind, an authority's name) filled in or checked. Public for the
-/// fuzzing harness, which feeds it arbitrary bodies.
-pub fn submission(
-    line: &[u8],
-    kind: &str,
-    fixed: (&str, &str),
-    today: dmf_model::Date,
-) -> Result<Submission, Rejection> {
-    let mut m = match serde_json::from_slice::<Value>(line) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return Err(Rejection::new("$", "expected a JSON object")),
-        Err(e) => return Err(Rejection::new("$", format!("not valid JSON: {e}"))),
-    };
-    match m.get("type") {
-        None => {
-            m.insert("type".into(), json!(kind));
-        }
-        Some(Value::String(t)) if t == kind => {}
-        Some(_) => {
-            return Err(Rejection::new(
-                "$.type",
-                format!("this route takes only {kind}"),
-            ));
-        }
-    }
-    let (field, value) = fixed;
-    match m.get(field) {
-        None => {
-            m.insert(field.into(), json!(value));
-        }
-        Some(Value::String(v)) if v == value => {}
-        Some(_) => {
-            return Err(Rejection::new(
-                format!("$.{field}"),
-                format!("this key submits with {field} {value:?} only"),
-            ));
-        }
-    }
-    dmf_registry::parse_value(&Value::Object(m), today)
-}
-
 /// Submissions in one request: a single object (answered as one JSON result, 422 when
 /// refused) or NDJSON (one result a line, in order).
 async fn submit(
@@ -452,12 +410,15 @@ async fn submit(
             if !l.iter().all(u8::is_ascii_whitespace) {
                 parsed.push((
                     i as u64 + 1,
-                    submission(l, kind, (fixed.0, &fixed.1), today),
+                    dmf_registry::submission::parse_for_route(l, kind, (fixed.0, &fixed.1), today),
                 ));
             }
         }
     } else {
-        parsed.push((1, submission(&bytes, kind, (fixed.0, &fixed.1), today)));
+        parsed.push((
+            1,
+            dmf_registry::submission::parse_for_route(&bytes, kind, (fixed.0, &fixed.1), today),
+        ));
     }
     let guard = app.write_lock.lock().await;
     let app2 = app.clone();

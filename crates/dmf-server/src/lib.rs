@@ -33,8 +33,6 @@ use dmf_model::Date;
 use dmf_registry::{Index, Registry, RegistryError};
 
 pub use auth::Caller;
-/// How a submitted line is decoded before the registry checks it (see `api::submission`).
-pub use api::submission as decode_submission;
 
 use crate::accounting::Accounting;
 use crate::keys::KeyStore;
