@@ -66,12 +66,18 @@ pub fn is_federal_working_day(d: Date) -> bool {
     d.weekday() < 5 && !federal_holidays(d.year()).contains(&d)
 }
 
-/// The date `n` federal working days after `start` (the start day itself not counted).
+/// The date `n` federal working days after `start` (the start day itself not counted); the
+/// last day of the supported years (2199-12-31) when that lies beyond it.
 pub fn add_federal_working_days(start: Date, n: u32) -> Date {
     let mut d = start;
     let mut left = n;
     while left > 0 {
-        d = d.add_days(1).expect("in range");
+        // A submitted notice may be dated up to the last supported day, and its contest
+        // deadline then falls past it: stop there rather than panic on a date that cannot be.
+        let Some(next) = d.add_days(1) else {
+            break;
+        };
+        d = next;
         if is_federal_working_day(d) {
             left -= 1;
         }

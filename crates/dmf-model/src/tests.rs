@@ -287,3 +287,25 @@ fn federal_holidays_and_working_days() {
     assert!(!is_federal_working_day(d("2026-07-03")));
     assert!(is_federal_working_day(d("2026-07-06")));
 }
+
+/// Found with the `api_request` fuzz target: a status notice sent at the end of 2199 (the
+/// last supported year) had a contest deadline past the last date there is, and computing it
+/// panicked.
+#[test]
+fn working_days_stop_at_the_last_supported_day() {
+    let d = |s: &str| s.parse::<Date>().unwrap();
+    assert_eq!(
+        add_federal_working_days(d("2199-12-31"), 10).to_string(),
+        "2199-12-31"
+    );
+    assert_eq!(
+        add_federal_working_days(d("2199-12-20"), 10).to_string(),
+        "2199-12-31"
+    );
+    // Friday 2199-12-20 + 5 working days: the 23rd, 24th, 26th, 27th and 30th (Christmas and a
+    // weekend skipped).
+    assert_eq!(
+        add_federal_working_days(d("2199-12-20"), 5).to_string(),
+        "2199-12-30"
+    );
+}

@@ -322,6 +322,16 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
             notice
                 .check_dates(notice_sent)
                 .map_err(|e| Rejection::new("$.effective", e))?;
+            // The person's whole contest period must fit in the calendar: a notice dated so
+            // late that it would not is refused, never given a shortened deadline.
+            if notice_sent.add_days(30).is_none() {
+                return Err(Rejection::new(
+                    "$.notice_sent",
+                    format!(
+                        "{notice_sent} is too late: the contest period would run past the last supported date"
+                    ),
+                ));
+            }
             let contest_deadline = add_federal_working_days(notice_sent, CONTEST_WORKING_DAYS);
             Event::StatusNotice(NoticeEvent {
                 notice,

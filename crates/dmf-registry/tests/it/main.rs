@@ -260,3 +260,22 @@ fn a_leaf_refuses_a_body_that_is_not_json() {
     let v: serde_json::Value = serde_json::from_slice(&made).unwrap();
     assert_eq!(v["kind"], "a\"b\\c/d\u{e9}\n");
 }
+
+/// Found with the `api_request` fuzz target: a status notice sent at the end of 2199 (the last
+/// supported year) panicked while its contest deadline was computed, in `dmf submit` and in
+/// `POST /v1/notices/status` alike. Such a notice is now refused at `$.notice_sent`: the
+/// person's contest period must fit, never be cut short.
+#[test]
+fn a_notice_sent_at_the_end_of_the_calendar_is_refused_not_cut_short() {
+    let line = r#"{"type":"status_notice","ssn":"345678901","kind":"benefits_suspended","authority":"DHS","legal_basis":"20 CFR 404","document":"doc 4","effective":"2199-12-20","notice_sent":"2199-12-31"}"#;
+    let err = dmf_registry::parse_line(line, today()).unwrap_err();
+    assert_eq!(err.path, "$.notice_sent", "{err:?}");
+    let ok = line
+        .replace("2199-12-31", "2199-11-20")
+        .replace("2199-12-20", "2199-11-20");
+    let sub = dmf_registry::parse_line(&ok, today()).unwrap();
+    let dmf_registry::Event::StatusNotice(n) = &sub.event else {
+        panic!("a status notice: {:?}", sub.event);
+    };
+    assert!(n.contest_deadline > n.notice_sent);
+}
