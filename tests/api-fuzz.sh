@@ -19,7 +19,7 @@ if [ ! -x "$venv/bin/st" ]; then
     "$venv/bin/pip" install --quiet 'schemathesis>=4,<5'
 fi
 cargo build -p dmf --quiet
-dmf=$PWD/target/debug/dmf
+dmf=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/dmf
 work=$(mktemp -d)
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
