@@ -1,10 +1,10 @@
 //! The request bodies of the HTTP API, decoded as the handlers of `crates/dmf-server/src/api.rs`
 //! decode them, and the letter codes of `GET /v1/letters/{code}`.
 //!
-//! The server's own decoding helpers (`object`, `identity_query`, `submission`) are private to
-//! its `api` module, so this target repeats their few lines of JSON shape checks and calls the
-//! public functions they call: `Ssn` and `PartialDate` parsing, `dmf_registry::parse_value`,
-//! `render::answer`, `LetterCode::parse`.
+//! Submissions go through `dmf_registry::submission::parse_for_route`, as the server's
+//! handlers call it. The verification body's helpers (`object`, `identity_query`) are private
+//! to the server's `api` module, so this target repeats their few lines of JSON shape checks
+//! and calls what they call: `Ssn` and `PartialDate` parsing and `render::answer`.
 //!
 //! The first byte picks the route:
 //! 0. `POST /v1/verify/{purpose}`: the query, then the answers for every purpose against a
@@ -28,7 +28,8 @@ use dmf_model::{Date, DeathSource, Ssn};
 use dmf_registry::answers::IdentityQuery;
 use dmf_registry::letter::LetterCode;
 use dmf_registry::render::{self, Purpose};
-use dmf_registry::{Event, Index, Rejection, Submission, decode, encode, parse_line};
+use dmf_registry::submission::parse_for_route;
+use dmf_registry::{Event, Index, decode, encode, parse_line};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
 
@@ -147,44 +148,8 @@ fn verify(body: &[u8]) {
     }
 }
 
-/// A submitted body as `api::submission` takes it: its type set, and the field the key fixes
-/// filled in or checked.
-fn submission(line: &[u8], kind: &str, fixed: (&str, &str)) -> Result<Submission, Rejection> {
-    let mut m = match serde_json::from_slice::<Value>(line) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return Err(Rejection::new("$", "expected a JSON object")),
-        Err(e) => return Err(Rejection::new("$", format!("not valid JSON: {e}"))),
-    };
-    match m.get("type") {
-        None => {
-            m.insert("type".into(), json!(kind));
-        }
-        Some(Value::String(t)) if t == kind => {}
-        Some(_) => {
-            return Err(Rejection::new(
-                "$.type",
-                format!("this route takes only {kind}"),
-            ));
-        }
-    }
-    let (field, value) = fixed;
-    match m.get(field) {
-        None => {
-            m.insert(field.into(), json!(value));
-        }
-        Some(Value::String(v)) if v == value => {}
-        Some(_) => {
-            return Err(Rejection::new(
-                format!("$.{field}"),
-                format!("this key submits with {field} {value:?} only"),
-            ));
-        }
-    }
-    dmf_registry::parse_value(&Value::Object(m), today())
-}
-
 fn submit(body: &[u8], kind: &str, fixed: (&str, &str)) {
-    let sub = match submission(body, kind, fixed) {
+    let sub = match parse_for_route(body, kind, fixed, today()) {
         Ok(sub) => sub,
         Err(rejection) => {
             assert!(rejection.path.starts_with('$'), "{rejection:?}");
@@ -199,8 +164,8 @@ fn submit(body: &[u8], kind: &str, fixed: (&str, &str)) {
         }
         Event::StatusNotice(n) => {
             assert_eq!(n.notice.authority.as_str(), "DHS");
-            // Equal only at the end of the supported calendar, where the deadline stops.
-            assert!(n.contest_deadline >= n.notice_sent);
+            // A notice whose contest period would run off the calendar is refused.
+            assert!(n.contest_deadline > n.notice_sent);
         }
         other => panic!("the route stored a {}", other.kind()),
     }

@@ -614,23 +614,24 @@ pub fn write_record(record: &DmfRecord, ending: LineEnding, out: &mut Vec<u8>) {
 }
 
 /// Splits the next line off `data` at `pos`: the line without its end, and where the next
-/// line starts. Most records are exactly 100 characters, so that is looked at first.
+/// line starts. Most records are exactly 100 characters, so that is looked at first, without
+/// looking inside the 100 bytes: see [`scan_from`] for when a shorter line ends among them.
 #[inline]
 fn next_line(data: &[u8], pos: usize) -> (&[u8], usize, Ending) {
     let rest = &data[pos..];
-    // The 100 bytes before a line feed are one record only if no shorter line ends among them:
-    // two short lines (of 40 and 59 characters, say) or a 99-character line ending in CR LF
-    // would otherwise be read as one wrong line, where the streaming reader splits them.
-    let whole = |rest: &[u8]| memchr::memchr(b'\n', &rest[..RECORD_LEN]).is_none();
     match rest.get(RECORD_LEN) {
-        Some(b'\n') if rest[RECORD_LEN - 1] != b'\r' && whole(rest) => {
-            return (&rest[..RECORD_LEN], pos + RECORD_LEN + 1, Ending::Lf);
-        }
-        Some(b'\r') if rest.get(RECORD_LEN + 1) == Some(&b'\n') && whole(rest) => {
+        Some(b'\n') => return (&rest[..RECORD_LEN], pos + RECORD_LEN + 1, Ending::Lf),
+        Some(b'\r') if rest.get(RECORD_LEN + 1) == Some(&b'\n') => {
             return (&rest[..RECORD_LEN], pos + RECORD_LEN + 2, Ending::CrLf);
         }
         _ => {}
     }
+    search_line(data, pos)
+}
+
+/// Splits the next line off `data` at `pos` by searching for its line feed.
+fn search_line(data: &[u8], pos: usize) -> (&[u8], usize, Ending) {
+    let rest = &data[pos..];
     match memchr::memchr(b'\n', rest) {
         Some(i) if i > 0 && rest[i - 1] == b'\r' => (&rest[..i - 1], pos + i + 1, Ending::CrLf),
         Some(i) => (&rest[..i], pos + i + 1, Ending::Lf),
@@ -715,6 +716,19 @@ impl Scan {
     /// Accounts one line; returns false when the scan should stop.
     #[inline]
     fn line(&mut self, line_no: u64, line: &[u8], ending: Ending, mode: ScanMode) -> bool {
+        self.parsed(line_no, line.len(), ending, parse_line_fields(line), mode)
+    }
+
+    /// Accounts one line of `len` characters, parsed.
+    #[inline]
+    fn parsed(
+        &mut self,
+        line_no: u64,
+        len: usize,
+        ending: Ending,
+        parsed: Result<Fields, Vec<FieldError>>,
+        mode: ScanMode,
+    ) -> bool {
         let s = &mut self.summary;
         s.lines += 1;
         match ending {
@@ -722,9 +736,9 @@ impl Scan {
             Ending::CrLf => s.crlf_lines += 1,
             Ending::None => {}
         }
-        match parse_line_fields(line) {
+        match parsed {
             Ok(rec) => {
-                s.short_lines += u64::from(line.len() < RECORD_LEN);
+                s.short_lines += u64::from(len < RECORD_LEN);
                 s.by_change[rec.change.index()] += 1;
                 s.partial_dod += u64::from(rec.dod.is_some_and(|d| d.day().is_none()));
                 s.missing_dob += u64::from(rec.dob.is_none());
@@ -766,9 +780,22 @@ fn scan_from(data: &[u8], first_line: u64, mode: ScanMode) -> Scan {
     let mut pos = 0;
     let mut line_no = first_line;
     while pos < data.len() {
-        let (line, next, ending) = next_line(data, pos);
+        let (mut line, mut next, mut ending) = next_line(data, pos);
+        let mut parsed = parse_line_fields(line);
+        // `next_line` takes the 100 bytes before a line feed as one record without looking
+        // inside them. When a shorter line ends among them (two short lines, or 99 characters
+        // and CR LF) those bytes are a wrong record, holding a line feed or ending in a CR:
+        // only then is the line split again by searching, as the streaming reader splits it.
+        // Valid records pay nothing for the check.
+        if parsed.is_err()
+            && line.len() == RECORD_LEN
+            && (line[RECORD_LEN - 1] == b'\r' || memchr::memchr(b'\n', line).is_some())
+        {
+            (line, next, ending) = search_line(data, pos);
+            parsed = parse_line_fields(line);
+        }
         pos = next;
-        if !scan.line(line_no, line, ending, mode) {
+        if !scan.parsed(line_no, line.len(), ending, parsed, mode) {
             break;
         }
         line_no += 1;
