@@ -499,7 +499,8 @@ impl Case {
         if self.notice.is_some() {
             return Err(CaseError::AlreadyNoticed);
         }
-        if sent > today || sent < matched {
+        // The person's whole contest period must fit in the calendar.
+        if sent > today || sent < matched || sent.add_days(CONTEST_DAYS + 1).is_none() {
             return Err(CaseError::NoticeDate {
                 sent,
                 today,

@@ -1934,6 +1934,11 @@ mod programs {
             c.check_notice(d("2026-06-02"), today, today),
             Err(CaseError::NoticeDate { .. })
         ));
+        let end = d("2199-12-20");
+        assert!(matches!(
+            c.check_notice(end, end, end),
+            Err(CaseError::NoticeDate { .. })
+        ));
         c.notice = Some((act("agency", "2026-06-01"), r("letter 7")));
         // Day 30 after the notice is still the person's.
         assert!(matches!(
