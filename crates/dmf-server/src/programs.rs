@@ -593,11 +593,17 @@ impl Programs {
 
     /// The state as of the latest entry (other nodes' entries included).
     pub fn state(&self) -> Result<State, ProgramStoreError> {
+        self.read(State::clone)
+    }
+
+    /// `f` of the state as of the latest entry, without copying it (requests look up one
+    /// key or agreement; the journal keeps growing).
+    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T, ProgramStoreError> {
         let mut state = lock(&self.state);
         for e in self.read_after(state.last)? {
             state.apply(&e)?;
         }
-        Ok(state.clone())
+        Ok(f(&state))
     }
 
     /// Checks a step against the latest state and writes the entry it makes, atomically with
@@ -782,7 +788,7 @@ impl Programs {
 
     /// The agreement a key is bound to.
     pub fn agreement_of_key(&self, key_id: i64) -> Result<Option<u64>, ProgramStoreError> {
-        Ok(self.state()?.keys.get(&key_id).map(|(a, _)| *a))
+        self.read(|s| s.keys.get(&key_id).map(|(a, _)| *a))
     }
 
     /// Records a match request, answered or refused.

@@ -98,12 +98,10 @@ fn bound(app: &App, caller: &Caller, id: u64) -> Result<(), ApiError> {
 
 /// Agreement `id` as it stands now, as the API shows it.
 fn shown(app: &App, id: u64, today: Date) -> Result<Value, ApiError> {
-    let p = app.programs.state().map_err(store_error)?;
-    Ok(agreement_json(
-        p.agreement(id).map_err(store_error)?,
-        &p,
-        today,
-    ))
+    app.programs
+        .read(|p| p.agreement(id).map(|a| agreement_json(a, p, today)))
+        .and_then(|v| v)
+        .map_err(store_error)
 }
 
 /// An agreement as the API shows it.
@@ -565,8 +563,11 @@ async fn matches(
     let app2 = app.clone();
     blocking(move || {
         let (people, mut errors) = parse_listed(&bytes, csv_body)?;
-        let programs = app2.programs.state().map_err(store_error)?;
-        let agreement = programs.agreement(id).map_err(store_error)?.clone();
+        let agreement = app2
+            .programs
+            .read(|p| p.agreement(id).cloned())
+            .and_then(|a| a)
+            .map_err(store_error)?;
         let terms = &agreement.terms;
         let asked = asked.unwrap_or_else(|| terms.recipient_receives.clone());
         let mut sent: BTreeSet<InputField> = [InputField::Name].into();
@@ -764,8 +765,11 @@ async fn case_step(
         app2.programs
             .case_step(id, request, n, step, &by, today, now_ms())
             .map_err(store_error)?;
-        let p = app2.programs.state().map_err(store_error)?;
-        let (_, m, case) = p.matched(id, request, n).map_err(store_error)?;
+        let (m, case) = app2
+            .programs
+            .read(|p| p.matched(id, request, n).map(|(_, m, case)| (m, case)))
+            .and_then(|x| x)
+            .map_err(store_error)?;
         let status = case.status(today);
         let mut v = json!({ "agreement": id, "request": request, "match": n, "class": m.class, "status": status.code() });
         if let dmf_registry::program::CaseStatus::NoticeSent { contest_until } = status {
