@@ -1,6 +1,7 @@
 //! Calendar dates: complete [`Date`]s and [`PartialDate`]s whose day or month may be unknown.
 
 use std::fmt;
+use std::num::NonZeroU16;
 use std::str::FromStr;
 
 /// The years a date in the file may carry. Older or later years are typing errors.
@@ -153,7 +154,8 @@ impl FromStr for Date {
 /// an unknown part sorting before every known one.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PartialDate {
-    year: u16,
+    /// Never zero (the years are 1800-2199), which lets `Option<PartialDate>` take 4 bytes.
+    year: NonZeroU16,
     /// 0 when unknown.
     month: u8,
     /// 0 when unknown.
@@ -167,13 +169,13 @@ impl PartialDate {
         }
         match (month, day) {
             (None, None) => Ok(PartialDate {
-                year,
+                year: nonzero(year),
                 month: 0,
                 day: 0,
             }),
             (None, Some(_)) => Err(DateError::DayWithoutMonth),
             (Some(m), None) if (1..=12).contains(&m) => Ok(PartialDate {
-                year,
+                year: nonzero(year),
                 month: m,
                 day: 0,
             }),
@@ -189,7 +191,11 @@ impl PartialDate {
         let ok = YEARS.contains(&year)
             && month <= 12
             && (day == 0 || (month != 0 && day <= days_in_month(year, month)));
-        ok.then_some(PartialDate { year, month, day })
+        ok.then(|| PartialDate {
+            year: nonzero(year),
+            month,
+            day,
+        })
     }
 
     /// Parses the DMF form `MMDDCCYY`, where `00` stands for an unknown month or day.
@@ -224,12 +230,12 @@ impl PartialDate {
         };
         put(&mut out[0..2], self.month as u16);
         put(&mut out[2..4], self.day as u16);
-        put(&mut out[4..8], self.year);
+        put(&mut out[4..8], self.year.get());
         out
     }
 
     pub fn year(self) -> u16 {
-        self.year
+        self.year.get()
     }
 
     pub fn month(self) -> Option<u8> {
@@ -243,7 +249,7 @@ impl PartialDate {
     /// The full date, if day and month are known.
     pub fn complete(self) -> Option<Date> {
         (self.day != 0).then_some(Date {
-            year: self.year,
+            year: self.year.get(),
             month: self.month,
             day: self.day,
         })
@@ -252,7 +258,7 @@ impl PartialDate {
     /// The earliest full date this partial date may stand for.
     pub fn earliest(self) -> Date {
         Date {
-            year: self.year,
+            year: self.year.get(),
             month: self.month.max(1),
             day: self.day.max(1),
         }
@@ -262,12 +268,12 @@ impl PartialDate {
     pub fn latest(self) -> Date {
         let month = if self.month == 0 { 12 } else { self.month };
         let day = if self.day == 0 {
-            days_in_month(self.year, month)
+            days_in_month(self.year.get(), month)
         } else {
             self.day
         };
         Date {
-            year: self.year,
+            year: self.year.get(),
             month,
             day,
         }
@@ -289,17 +295,22 @@ impl PartialDate {
 impl From<Date> for PartialDate {
     fn from(d: Date) -> PartialDate {
         PartialDate {
-            year: d.year,
+            year: nonzero(d.year),
             month: d.month,
             day: d.day,
         }
     }
 }
 
+/// A year of [`YEARS`], which has no zero.
+fn nonzero(year: u16) -> NonZeroU16 {
+    NonZeroU16::new(year).expect("years of the file start at 1800")
+}
+
 impl fmt::Display for PartialDate {
     /// ISO 8601 at the precision known: `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}", self.year)?;
+        write!(f, "{:04}", self.year.get())?;
         if self.month != 0 {
             write!(f, "-{:02}", self.month)?;
         }

@@ -1,8 +1,9 @@
 //! Verification answers per purpose, each with no more than its purpose needs.
 
-use dmf_model::{Date, PartialDate, Ssn, add_federal_working_days, dmf_form};
+use dmf_model::{Date, PartialDate, Ssn, add_federal_working_days};
 
 use crate::event::CONTEST_WORKING_DAYS;
+use crate::names::Letters;
 use crate::state::{Identity, NoticeStatus, PersonState};
 
 /// Who is asked about: as the caller has it.
@@ -41,59 +42,7 @@ impl IdentityCode {
     }
 }
 
-/// The letters of a name, uppercase ASCII, at most `N` of them (the DMF field widths: 15 for a
-/// first name, 20 for a last name), stored inline so that a lookup follows no pointer.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct NameKey<const N: usize> {
-    /// Letters, then zeros.
-    buf: [u8; N],
-}
-
-impl<const N: usize> NameKey<N> {
-    pub fn of(name: &str) -> NameKey<N> {
-        let mut out = NameKey { buf: [0; N] };
-        let mut len = 0;
-        let mut push = |b: u8| {
-            if b.is_ascii_alphabetic() && len < N {
-                out.buf[len] = b.to_ascii_uppercase();
-                len += 1;
-            }
-        };
-        if name.is_ascii() {
-            name.bytes().for_each(&mut push);
-        } else {
-            // Rare: accented letters are transliterated first.
-            dmf_form(name).bytes().for_each(&mut push);
-        }
-        out
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        let len = self.buf.iter().position(|&b| b == 0).unwrap_or(N);
-        &self.buf[..len]
-    }
-
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(self.as_bytes()).expect("ASCII letters")
-    }
-}
-
-impl<const N: usize> std::fmt::Debug for NameKey<N> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", self.as_str())
-    }
-}
-
-impl<const N: usize> std::fmt::Display for NameKey<N> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A first name's key.
-pub type FirstKey = NameKey<15>;
-/// A last name's key.
-pub type LastKey = NameKey<20>;
+pub use crate::names::{FirstKey, LastKey, NameKey};
 
 fn prefix(s: &[u8], n: usize) -> &[u8] {
     &s[..s.len().min(n)]
@@ -115,7 +64,8 @@ fn near(a: &[u8], b: &[u8]) -> bool {
 /// The name tolerances: first 7 letters of the surname plus the first initial, or the first 4
 /// letters of each name, or each name equal but for one letter or two transposed.
 pub fn names_match(first: &str, last: &str, on_file: &Identity) -> bool {
-    let (qf, ql) = (FirstKey::of(first), LastKey::of(last));
+    // The names asked about are not interned: only names on file enter the table.
+    let (qf, ql) = (Letters::<15>::of(first), Letters::<20>::of(last));
     let (qf, ql) = (qf.as_bytes(), ql.as_bytes());
     let (rf, rl) = (on_file.first.as_bytes(), on_file.last.as_bytes());
     if qf.is_empty() || ql.is_empty() {

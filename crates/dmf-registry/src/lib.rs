@@ -19,6 +19,7 @@ mod import;
 pub mod leaf;
 pub mod letter;
 pub mod log;
+pub mod names;
 pub mod program;
 pub mod publish;
 pub mod quality;

@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use hashbrown::HashTable;
+
 use dmf_model::{Date, DeathSource, NoticeKind, PartialDate, Reference, Ssn, VerificationLevel};
 use dmf_store::Seq;
 
@@ -582,10 +584,22 @@ impl PersonState {
     }
 }
 
+// A person's state is what the index holds 142 million of: keep it at 40 bytes (names are
+// interned numbers, a partial date with its niche is 4 bytes, the rare parts are boxed).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<PersonState>() == 40);
+
 /// Current state of every SSN with any event.
-#[derive(Debug, Default)]
+///
+/// States sit in one dense array, with the SSNs in a parallel one, and are found through a
+/// table of 4-byte positions hashed by SSN: about 40 + 4 + 5 to 9 bytes a person, where a map
+/// of SSN to state cost about 200 at national size and needed twice that while it grew.
+#[derive(Default)]
 pub struct Index {
-    people: HashMap<u32, PersonState>,
+    ssns: Vec<u32>,
+    states: Vec<PersonState>,
+    /// Positions in `ssns` and `states`.
+    slots: HashTable<u32>,
     /// The last event applied.
     pub head: Seq,
     /// How many times a name or date of birth on file changed: what is prepared from them
@@ -593,28 +607,70 @@ pub struct Index {
     identity_changes: u64,
 }
 
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("people", &self.states.len())
+            .field("head", &self.head)
+            .field("identity_changes", &self.identity_changes)
+            .finish()
+    }
+}
+
+/// The SSN's hash: a full-avalanche mix (SSNs are dense in places, and the table reads the top
+/// bits). Keys are numbers the registry accepted, so no secret seed is needed against flooding.
+fn hash(ssn: u32) -> u64 {
+    let mut h = u64::from(ssn) ^ 0x9e37_79b9_7f4a_7c15;
+    h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h = (h ^ (h >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
 impl Index {
+    fn position(&self, ssn: u32) -> Option<usize> {
+        self.slots
+            .find(hash(ssn), |&p| self.ssns[p as usize] == ssn)
+            .map(|&p| p as usize)
+    }
+
+    /// The state of `ssn`, a new empty one if it has none yet.
+    fn state_mut(&mut self, ssn: u32) -> &mut PersonState {
+        let at = match self.position(ssn) {
+            Some(at) => at,
+            None => {
+                let at = self.states.len();
+                let p = u32::try_from(at).expect("fewer than 4 billion people");
+                self.states.push(PersonState::default());
+                self.ssns.push(ssn);
+                let ssns = &self.ssns;
+                self.slots
+                    .insert_unique(hash(ssn), p, |&q| hash(ssns[q as usize]));
+                at
+            }
+        };
+        &mut self.states[at]
+    }
+
     pub fn get(&self, ssn: Ssn) -> Option<&PersonState> {
-        self.people.get(&ssn.as_u32())
+        self.position(ssn.as_u32()).map(|at| &self.states[at])
     }
 
     pub fn len(&self) -> usize {
-        self.people.len()
+        self.states.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.people.is_empty()
+        self.states.is_empty()
     }
 
     /// Applies one event (replay, or after a durable append).
     pub fn apply(&mut self, seq: Seq, event: &Event) -> Outcome {
         self.head = seq;
-        let state = self.people.entry(event.ssn().as_u32()).or_default();
+        let state = self.state_mut(event.ssn().as_u32());
         let before = state.identity.clone();
         let outcome = state.apply(seq, event);
-        if state.identity != before {
-            self.identity_changes += 1;
-        }
+        let changed = state.identity != before;
+        self.identity_changes += u64::from(changed);
         outcome
     }
 
@@ -627,32 +683,36 @@ impl Index {
     /// needed) follows events appended by others without inventing states it never read.
     pub fn apply_if_known(&mut self, seq: Seq, event: &Event) {
         self.head = seq;
-        if let Some(state) = self.people.get_mut(&event.ssn().as_u32()) {
+        if let Some(at) = self.position(event.ssn().as_u32()) {
+            let state = &mut self.states[at];
             let before = state.identity.clone();
             state.apply(seq, event);
-            if state.identity != before {
-                self.identity_changes += 1;
-            }
+            let changed = state.identity != before;
+            self.identity_changes += u64::from(changed);
         }
     }
 
     /// Replaces the states of the SSNs a committed batch touched.
     pub fn merge(&mut self, states: &mut HashMap<u32, PersonState>, head: Seq) {
         for (ssn, state) in states.drain() {
-            let old = self.people.insert(ssn, state);
-            if old.map(|o| o.identity) != Some(self.people[&ssn].identity.clone()) {
-                self.identity_changes += 1;
-            }
+            let known = self.position(ssn).is_some();
+            let slot = self.state_mut(ssn);
+            let changed = !known || slot.identity != state.identity;
+            *slot = state;
+            self.identity_changes += u64::from(changed);
         }
         self.head = head;
     }
 
     /// Every SSN with its state, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &PersonState)> {
-        self.people.iter().map(|(k, v)| (*k, v))
+        self.ssns.iter().copied().zip(&self.states)
     }
 
     pub fn reserve(&mut self, n: usize) {
-        self.people.reserve(n);
+        self.ssns.reserve(n);
+        self.states.reserve(n);
+        let ssns = &self.ssns;
+        self.slots.reserve(n, |&q| hash(ssns[q as usize]));
     }
 }
