@@ -65,6 +65,9 @@ pub fn import_file(
     };
     let mut run = Run::new(registry, keys, path.to_owned(), recorded_at);
     let file = File::open(path).map_err(read_error)?;
+    // The log of each batch is made while the next is stored; all of it is signed before this
+    // returns (and on an early return, when the guard waits for it).
+    let deferred = DeferredLog::start(registry)?;
     if is_csv {
         run.summary.format = "people";
         read_people(&mut run, file, path, progress)?;
@@ -73,6 +76,7 @@ pub fn import_file(
         read_dmf(&mut run, file, path, today, progress)?;
     }
     run.flush()?;
+    deferred.finish()?;
     let name = path
         .file_name()
         .map_or("input".into(), |n| n.to_string_lossy().into_owned());
@@ -106,6 +110,31 @@ pub fn apply_dmf_records(
     run.flush()?;
     run.write_rejects(&file_name_of(label), &tag[..12])?;
     Ok(run.summary)
+}
+
+/// The registry's log deferred for the length of an import (see [`Registry::defer_log`]).
+struct DeferredLog<'a>(Option<&'a Registry>);
+
+impl<'a> DeferredLog<'a> {
+    fn start(registry: &'a Registry) -> Result<DeferredLog<'a>, RegistryError> {
+        registry.defer_log(true)?;
+        Ok(DeferredLog(Some(registry)))
+    }
+
+    /// Waits until every batch is in the signed log, reporting a failure to extend it.
+    fn finish(mut self) -> Result<(), RegistryError> {
+        self.0.take().map_or(Ok(()), |r| r.defer_log(false))
+    }
+}
+
+impl Drop for DeferredLog<'_> {
+    fn drop(&mut self) {
+        if let Some(r) = self.0.take() {
+            // Already failing: the first error is the one reported, and the log catches up
+            // from the events at the next open.
+            let _ = r.defer_log(false);
+        }
+    }
 }
 
 /// How a run names the batches it stores: each name is stored once.

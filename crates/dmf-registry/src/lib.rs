@@ -112,6 +112,35 @@ struct Writer {
     overlay: HashMap<u32, PersonState>,
     /// The Merkle log, extended and signed after every durable batch.
     log: Option<LogWriter>,
+    /// With `defer_log`, the log is extended and signed on a thread of its own while the next
+    /// batch is checked and stored; `logging` is that work, taken back before the writer is used.
+    defer_log: bool,
+    logging: Option<std::thread::JoinHandle<(LogWriter, Result<(), RegistryError>)>>,
+}
+
+impl Writer {
+    /// Waits for the log's work on the last batch, and takes the log back.
+    fn settle_log(&mut self) -> Result<(), RegistryError> {
+        let Some(handle) = self.logging.take() else {
+            return Ok(());
+        };
+        let (log, result) = handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        match result {
+            Ok(()) => self.log = Some(log),
+            // The events are durable; the log catches up when the writer opens again.
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // A failure here is caught up from the events at the next open.
+        let _ = self.settle_log();
+    }
 }
 
 /// A registry in a data folder.
@@ -229,6 +258,8 @@ impl Registry {
                 lock: None,
                 overlay: HashMap::new(),
                 log: None,
+                defer_log: false,
+                logging: None,
             }),
         }
     }
@@ -311,7 +342,8 @@ impl Registry {
             w.index = Some(index);
             w.complete = head == 0;
         }
-        if w.log.is_none() && !self.store.shared() {
+        // A log out on its thread (see `defer_log`) is busy, not missing.
+        if w.log.is_none() && w.logging.is_none() && !self.store.shared() {
             let mut log = LogWriter::open(&self.dir)?;
             self.catch_up(&mut log)?;
             w.log = Some(log);
@@ -514,30 +546,36 @@ impl Registry {
             return Ok(results);
         }
         if !events.is_empty() {
-            let log = w.log.as_mut().expect("opened with the writer");
-            let refs: Vec<EventRef<'_>> = events
-                .iter()
-                .enumerate()
-                .map(|(i, e)| EventRef {
-                    seq: head + 1 + i as Seq,
-                    kind: &e.kind,
-                    subject: e.subject,
-                    idempotency_key: e.idempotency_key.as_deref(),
-                    recorded_at: e.recorded_at,
-                    body: &e.body,
-                })
-                .collect();
-            let logged = leaf_hashes(log.leaf_key(), &refs)
-                .map_err(RegistryError::from)
-                .and_then(|hashes| Ok(log.append(&hashes)?))
-                .and_then(|()| Ok(log.sign()?));
-            if let Err(e) = logged {
-                // The events are durable; the log catches up when the writer opens again.
-                w.log = None;
-                return Err(e);
+            // The last batch's log work ran while this one was checked and stored.
+            w.settle_log()?;
+            let mut log = w.log.take().expect("opened with the writer");
+            if w.defer_log {
+                let first = head + 1;
+                w.logging = Some(std::thread::spawn(move || {
+                    // One thread here and one storing the next batch keep two cores busy;
+                    // rayon's workers would compete with the writer for them.
+                    let logged = extend_log(&mut log, first, &events, false);
+                    (log, logged)
+                }));
+            } else {
+                // On failure the log is dropped: the events are durable, and the log catches
+                // up when the writer opens again.
+                extend_log(&mut log, head + 1, &events, true)?;
+                w.log = Some(log);
             }
         }
         Ok(results)
+    }
+
+    /// With `true`, later batches return once their events are durable, and the log is extended
+    /// and signed for each on a thread of its own while the next one is checked and stored (a
+    /// bulk import keeps both cores busy). With `false`, waits for that work and reports its
+    /// failure. Either way every event is in the signed log once this returns with `false`, and
+    /// a crash in between is caught up from the events at the next open.
+    pub fn defer_log(&self, deferred: bool) -> Result<(), RegistryError> {
+        let mut w = self.writer.lock().expect("writer lock");
+        w.defer_log = deferred;
+        if deferred { Ok(()) } else { w.settle_log() }
     }
 
     /// Applies what other processes appended since the writer's index was current.
@@ -625,6 +663,37 @@ pub fn now_ms() -> i64 {
 pub fn today_utc() -> dmf_model::Date {
     dmf_model::Date::from_days_since_epoch(now_ms().div_euclid(86_400_000) as i32)
         .expect("the clock is within 1800-2199")
+}
+
+/// Appends the leaves of a durable batch whose first event is `first`, and signs the tree.
+fn extend_log(
+    log: &mut LogWriter,
+    first: Seq,
+    events: &[NewEvent],
+    parallel: bool,
+) -> Result<(), RegistryError> {
+    let refs: Vec<EventRef<'_>> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| EventRef {
+            seq: first + i as Seq,
+            kind: &e.kind,
+            subject: e.subject,
+            idempotency_key: e.idempotency_key.as_deref(),
+            recorded_at: e.recorded_at,
+            body: &e.body,
+        })
+        .collect();
+    let hashes = if parallel {
+        leaf_hashes(log.leaf_key(), &refs)?
+    } else {
+        let key = log.leaf_key();
+        let one = |e: &EventRef<'_>| leaf::leaf(key, *e).map(|l| dmf_log::leaf_hash(&l));
+        refs.iter().map(one).collect::<Result<Vec<_>, _>>()?
+    };
+    log.append(&hashes)?;
+    log.sign()?;
+    Ok(())
 }
 
 /// The leaf hashes of events, on every core for large batches.

@@ -635,8 +635,13 @@ impl Index {
 
     /// The state of `ssn`, a new empty one if it has none yet.
     fn state_mut(&mut self, ssn: u32) -> &mut PersonState {
-        let at = match self.position(ssn) {
-            Some(at) => at,
+        self.entry(ssn).0
+    }
+
+    /// The state of `ssn`, and whether it was made new here.
+    fn entry(&mut self, ssn: u32) -> (&mut PersonState, bool) {
+        let (at, new) = match self.position(ssn) {
+            Some(at) => (at, false),
             None => {
                 let at = self.states.len();
                 let p = u32::try_from(at).expect("fewer than 4 billion people");
@@ -645,10 +650,10 @@ impl Index {
                 let ssns = &self.ssns;
                 self.slots
                     .insert_unique(hash(ssn), p, |&q| hash(ssns[q as usize]));
-                at
+                (at, true)
             }
         };
-        &mut self.states[at]
+        (&mut self.states[at], new)
     }
 
     pub fn get(&self, ssn: Ssn) -> Option<&PersonState> {
@@ -695,9 +700,8 @@ impl Index {
     /// Replaces the states of the SSNs a committed batch touched.
     pub fn merge(&mut self, states: &mut HashMap<u32, PersonState>, head: Seq) {
         for (ssn, state) in states.drain() {
-            let known = self.position(ssn).is_some();
-            let slot = self.state_mut(ssn);
-            let changed = !known || slot.identity != state.identity;
+            let (slot, new) = self.entry(ssn);
+            let changed = new || slot.identity != state.identity;
             *slot = state;
             self.identity_changes += u64::from(changed);
         }
