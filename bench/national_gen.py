@@ -4,8 +4,10 @@
 Reads a base DMF full file (from `dmf synth`), and writes N records with distinct, valid,
 ascending SSNs (areas 001-899 but 666, groups 01-99, serials 0001-9999). Record i takes its
 first and middle names and dates from base record a = i mod n and its last name from base
-record b = (i * 7919) mod n, so that name pairs stay varied; dates move back by a multiple of
-four years (leap days stay leap days) so that the same pair and date repeat rarely.
+record b = (i * 7919 + k * 104729) mod n, where k = i div n is the lap over the base, so that
+a first name meets another last name on every lap; dates move back by a multiple of four years
+(leap days stay leap days). A name pair and date of birth repeat about as often as common
+names make them repeat, not once a lap.
 
 Also writes a client CSV of M people for `dmf match`: half taken from the scaled file (ids
 `in-K`, with the SSN on every third), half made up with SSNs past the last one issued (ids
@@ -71,7 +73,7 @@ def main():
         years = 4 * ((i // n) % 10)
         dod = shift(rec[65:73], years)
         dob = shift(rec[73:81], years)
-        line = " " + ssn + lasts[(i * 7919) % n] + rec[30:65] + dod + dob + rec[81:]
+        line = " " + ssn + lasts[(i * 7919 + (i // n) * 104729) % n] + rec[30:65] + dod + dob + rec[81:]
         chunk.append(line)
         if len(chunk) >= 100_000:
             out.write("\n".join(chunk) + "\n")

@@ -126,6 +126,11 @@ fn intern(letters: &[u8]) -> NonZeroU32 {
     id
 }
 
+/// Whether these letters are in the table (for tests: names asked about must not be).
+pub(crate) fn is_interned(letters: &[u8]) -> bool {
+    TABLE.read().expect("name table").ids.contains_key(letters)
+}
+
 fn resolve(id: NonZeroU32) -> &'static [u8] {
     TABLE.read().expect("name table").names[id.get() as usize - 1]
 }

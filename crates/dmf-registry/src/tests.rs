@@ -2003,3 +2003,92 @@ fn the_index_counts_changes_of_names_and_dates_of_birth_only() {
     submit(&reg, &lines);
     assert_eq!(changes(), 2);
 }
+
+#[test]
+fn names_on_file_are_interned_and_names_asked_about_are_not() {
+    use crate::names::{FirstKey, LastKey, is_interned};
+    let check = |name: &str, expect: &str| {
+        let key = LastKey::of(name);
+        assert_eq!(key.as_str(), expect, "{name}");
+        assert_eq!(key, LastKey::of(expect), "one number for the same letters");
+    };
+    check("Williamson", "WILLIAMSON");
+    check("o'brien-smith", "OBRIENSMITH");
+    check("Núñez", "NUNEZ");
+    check("Wolfeschlegelsteinhausenbergerdorff", "WOLFESCHLEGELSTEINHA");
+    check("", "");
+    assert_eq!(FirstKey::of("Maria-Guadalupe").as_str(), "MARIAGUADALUPE");
+    assert_eq!(FirstKey::of("Bartholomew Alexander").as_str(), "BARTHOLOMEWALEX");
+    // A first and a last name of the same letters share their number.
+    assert_eq!(FirstKey::of("Lee").as_bytes(), LastKey::of("LEE").as_bytes());
+    // Asking about a made-up name leaves nothing behind.
+    let on_file = state::Identity {
+        first: FirstKey::of("Ann"),
+        last: LastKey::of("Smith"),
+        dob: None,
+    };
+    assert!(!answers::names_match("Qzxwvk", "Xqjzvbn", &on_file));
+    assert!(!is_interned(b"QZXWVK") && !is_interned(b"XQJZVBN"));
+    assert!(is_interned(b"ANN"));
+}
+
+/// The compact index agrees with a plain map of states, applied one event at a time or
+/// merged a batch at a time, over many SSNs with pending, held and corrected deaths.
+#[test]
+fn the_index_agrees_with_a_map_of_states() {
+    use std::collections::HashMap;
+
+    use rand::{RngExt, SeedableRng};
+    use rand_pcg::Pcg64Mcg;
+
+    let mut rng = Pcg64Mcg::seed_from_u64(2026);
+    let sources = ["state", "funeral_home", "family", "hospital"];
+    let mut events = Vec::new();
+    for i in 0..20_000u64 {
+        // SSNs from a small range, so that many get several events.
+        let ssn = 123_450_001 + rng.random_range(0..5_000u32);
+        let source = sources[rng.random_range(0..sources.len())];
+        let day = rng.random_range(1..28);
+        let last = ["SMITH", "JONES", "NGUYEN", "GARCIA"][rng.random_range(0..4)];
+        let line = format!(
+            r#"{{"type":"death_report","ssn":"{ssn}","first":"A{}","last":"{last}","dod":"2026-10-{day:02}","source":"{source}","evidence":"e-{i}"}}"#,
+            ssn % 7
+        );
+        events.push(parse_line(&line, today()).unwrap().event);
+    }
+    let mut model: HashMap<u32, PersonState> = HashMap::new();
+    let mut applied = Index::default();
+    let mut merged = Index::default();
+    for (batch_no, batch) in events.chunks(997).enumerate() {
+        let mut overlay: HashMap<u32, PersonState> = HashMap::new();
+        for (i, event) in batch.iter().enumerate() {
+            let seq = (batch_no * 997 + i + 1) as u64;
+            let ssn = event.ssn().as_u32();
+            let state = model.entry(ssn).or_default();
+            let expected = state.apply(seq, event);
+            assert_eq!(applied.apply(seq, event), expected);
+            let o = overlay
+                .entry(ssn)
+                .or_insert_with(|| merged.get(event.ssn()).cloned().unwrap_or_default());
+            o.apply(seq, event);
+        }
+        let head = (batch_no * 997 + batch.len()) as u64;
+        merged.merge(&mut overlay, head);
+        assert_eq!(merged.head, head);
+    }
+    assert_eq!(applied.len(), model.len());
+    assert_eq!(merged.len(), model.len());
+    for (ssn, state) in &model {
+        let ssn_t: dmf_model::Ssn = format!("{ssn:09}").parse().unwrap();
+        assert_eq!(applied.get(ssn_t), Some(state));
+        assert_eq!(merged.get(ssn_t), Some(state));
+    }
+    let listed: HashMap<u32, PersonState> = merged.iter().map(|(k, v)| (k, v.clone())).collect();
+    assert_eq!(listed, model);
+    assert!(applied.get("123460001".parse().unwrap()).is_none());
+    // Some people are pending, some held for review, some deceased.
+    let states: Vec<_> = model.values().collect();
+    assert!(states.iter().any(|s| s.death.is_some()));
+    assert!(states.iter().any(|s| s.extra().is_some_and(|e| !e.pending.is_empty())));
+    assert!(states.iter().any(|s| s.extra().is_some_and(|e| !e.review.is_empty())));
+}
