@@ -127,6 +127,7 @@ fn intern(letters: &[u8]) -> NonZeroU32 {
 }
 
 /// Whether these letters are in the table (for tests: names asked about must not be).
+#[cfg(test)]
 pub(crate) fn is_interned(letters: &[u8]) -> bool {
     TABLE.read().expect("name table").ids.contains_key(letters)
 }

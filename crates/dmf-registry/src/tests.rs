@@ -2015,12 +2015,21 @@ fn names_on_file_are_interned_and_names_asked_about_are_not() {
     check("Williamson", "WILLIAMSON");
     check("o'brien-smith", "OBRIENSMITH");
     check("Núñez", "NUNEZ");
-    check("Wolfeschlegelsteinhausenbergerdorff", "WOLFESCHLEGELSTEINHA");
+    check(
+        "Wolfeschlegelsteinhausenbergerdorff",
+        "WOLFESCHLEGELSTEINHA",
+    );
     check("", "");
     assert_eq!(FirstKey::of("Maria-Guadalupe").as_str(), "MARIAGUADALUPE");
-    assert_eq!(FirstKey::of("Bartholomew Alexander").as_str(), "BARTHOLOMEWALEX");
+    assert_eq!(
+        FirstKey::of("Bartholomew Alexander").as_str(),
+        "BARTHOLOMEWALEX"
+    );
     // A first and a last name of the same letters share their number.
-    assert_eq!(FirstKey::of("Lee").as_bytes(), LastKey::of("LEE").as_bytes());
+    assert_eq!(
+        FirstKey::of("Lee").as_bytes(),
+        LastKey::of("LEE").as_bytes()
+    );
     // Asking about a made-up name leaves nothing behind.
     let on_file = state::Identity {
         first: FirstKey::of("Ann"),
@@ -2089,6 +2098,14 @@ fn the_index_agrees_with_a_map_of_states() {
     // Some people are pending, some held for review, some deceased.
     let states: Vec<_> = model.values().collect();
     assert!(states.iter().any(|s| s.death.is_some()));
-    assert!(states.iter().any(|s| s.extra().is_some_and(|e| !e.pending.is_empty())));
-    assert!(states.iter().any(|s| s.extra().is_some_and(|e| !e.review.is_empty())));
+    assert!(
+        states
+            .iter()
+            .any(|s| s.extra().is_some_and(|e| !e.pending.is_empty()))
+    );
+    assert!(
+        states
+            .iter()
+            .any(|s| s.extra().is_some_and(|e| !e.review.is_empty()))
+    );
 }
