@@ -12,6 +12,10 @@
 # Needs GNU time (/usr/bin/time), curl and wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Missing tools are found now, not after an hour of work.
+for tool in /usr/bin/time curl wrk python3; do
+    command -v "$tool" > /dev/null || { echo "bench/national.sh needs $tool (apt-get install time curl wrk python3)" >&2; exit 2; }
+done
 records=${1:-142000000}
 clients=${2:-1000000}
 work=${3:-$(mktemp -d)}
