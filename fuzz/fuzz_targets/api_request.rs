@@ -1,10 +1,9 @@
 //! The request bodies of the HTTP API, decoded as the handlers of `crates/dmf-server/src/api.rs`
 //! decode them, and the letter codes of `GET /v1/letters/{code}`.
 //!
-//! Submissions go through `dmf_registry::submission::parse_for_route`, as the server's
-//! handlers call it. The verification body's helpers (`object`, `identity_query`) are private
-//! to the server's `api` module, so this target repeats their few lines of JSON shape checks
-//! and calls what they call: `Ssn` and `PartialDate` parsing and `render::answer`.
+//! Submissions go through `dmf_registry::submission::parse_for_route` and verification
+//! queries through `dmf_registry::submission::parse_query`, as the server's handlers call them;
+//! only the server's `object` (one JSON object or nothing) is repeated here.
 //!
 //! The first byte picks the route:
 //! 0. `POST /v1/verify/{purpose}`: the query, then the answers for every purpose against a
@@ -25,10 +24,9 @@ use std::sync::OnceLock;
 
 use dmf_log::SigningKey;
 use dmf_model::{Date, DeathSource, Ssn};
-use dmf_registry::answers::IdentityQuery;
 use dmf_registry::letter::LetterCode;
 use dmf_registry::render::{self, Purpose};
-use dmf_registry::submission::parse_for_route;
+use dmf_registry::submission::{parse_for_route, parse_query};
 use dmf_registry::{Event, Index, decode, encode, parse_line};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
@@ -60,25 +58,6 @@ fn object(bytes: &[u8]) -> Option<Map<String, Value>> {
         Ok(Value::Object(m)) => Some(m),
         _ => None,
     }
-}
-
-const QUERY_FIELDS: [&str; 4] = ["ssn", "first", "last", "dob"];
-
-/// A verification request, as `api::identity_query` reads it.
-fn identity_query(m: &Map<String, Value>) -> Option<IdentityQuery> {
-    if m.keys().any(|k| !QUERY_FIELDS.contains(&k.as_str())) {
-        return None;
-    }
-    let text = |k: &str| match m.get(k) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.as_str()),
-        _ => None,
-    };
-    Some(IdentityQuery {
-        ssn: text("ssn")?.parse().ok()?,
-        first: text("first")?.to_owned(),
-        last: text("last")?.to_owned(),
-        dob: text("dob")?.parse().ok()?,
-    })
 }
 
 /// Who the answers are about: alive, dead (reported by a state and by a funeral home), and
@@ -135,7 +114,8 @@ fn verify(body: &[u8]) {
     let Some(m) = object(body) else {
         return;
     };
-    let Some(query) = identity_query(&m) else {
+    // The server's own decoding (`api::identity_query` calls it).
+    let Ok(query) = parse_query(&m) else {
         return;
     };
     assert_eq!(m.len(), 4, "a query has its four fields");

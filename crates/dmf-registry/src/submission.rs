@@ -11,6 +11,8 @@ use dmf_model::{
 };
 use serde_json::{Map, Value};
 
+use crate::answers::IdentityQuery;
+
 use crate::event::{
     CONTEST_WORKING_DAYS, ContestDecisionEvent, ContestEvent, Event, NoticeEvent, Origin,
     PresumptionEvent, ReportEvent, VerificationEvent,
@@ -200,6 +202,36 @@ pub fn parse_line(line: &str, today: Date) -> Result<Submission, Rejection> {
     let value: Value = serde_json::from_str(line)
         .map_err(|e| Rejection::new("$", format!("not valid JSON: {e}")))?;
     parse_value(&value, today)
+}
+
+/// The fields of a verification request.
+const QUERY_FIELDS: [&str; 4] = ["ssn", "first", "last", "dob"];
+
+/// A verification request: `ssn`, `first`, `last` and `dob` as non-empty strings, nothing
+/// else; refused at the JSON path of the first field that is wrong.
+pub fn parse_query(m: &Map<String, Value>) -> Result<IdentityQuery, Rejection> {
+    if let Some(k) = m.keys().find(|k| !QUERY_FIELDS.contains(&k.as_str())) {
+        return Err(Rejection::new(
+            format!("$.{k}"),
+            "unknown field (a verification takes ssn, first, last, dob)",
+        ));
+    }
+    let text = |k: &str| -> Result<&str, Rejection> {
+        match m.get(k) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
+            Some(Value::String(_)) => Err(Rejection::new(format!("$.{k}"), "empty")),
+            Some(_) => Err(Rejection::new(format!("$.{k}"), "expected a string")),
+            None => Err(Rejection::new(format!("$.{k}"), "missing")),
+        }
+    };
+    let ssn = text("ssn")?;
+    let dob = text("dob")?;
+    Ok(IdentityQuery {
+        ssn: ssn.parse().map_err(|e| Rejection::new("$.ssn", e))?,
+        first: text("first")?.to_owned(),
+        last: text("last")?.to_owned(),
+        dob: dob.parse().map_err(|e| Rejection::new("$.dob", e))?,
+    })
 }
 
 /// A line submitted over a route that takes one type, by a key that fixes one field (a

@@ -2109,3 +2109,45 @@ fn the_index_agrees_with_a_map_of_states() {
             .any(|s| s.extra().is_some_and(|e| !e.review.is_empty()))
     );
 }
+
+#[test]
+fn verification_queries_are_refused_at_their_field() {
+    let check = |body: &str, expect: &str| {
+        let serde_json::Value::Object(m) = serde_json::from_str(body).unwrap() else {
+            panic!("{body}: not an object");
+        };
+        let got = match submission::parse_query(&m) {
+            Ok(q) => format!("{} {} {} {}", q.ssn, q.first, q.last, q.dob),
+            Err(r) => r.to_string(),
+        };
+        assert_eq!(got, expect, "{body}");
+    };
+    check(
+        r#"{"ssn":"123-45-6789","first":"Ann","last":"Lee","dob":"1950-02"}"#,
+        "123456789 Ann Lee 1950-02",
+    );
+    check(
+        r#"{"ssn":"123456789","first":"Ann","last":"Lee","dob":"1950","x":1}"#,
+        "$.x: unknown field (a verification takes ssn, first, last, dob)",
+    );
+    check(
+        r#"{"ssn":"000456789","first":"Ann","last":"Lee","dob":"1950"}"#,
+        "$.ssn: area 000 is never issued",
+    );
+    check(
+        r#"{"ssn":"123456789","first":" ","last":"Lee","dob":"1950"}"#,
+        "$.first: empty",
+    );
+    check(
+        r#"{"ssn":"123456789","first":"Ann","last":7,"dob":"1950"}"#,
+        "$.last: expected a string",
+    );
+    check(
+        r#"{"ssn":"123456789","first":"Ann","last":"Lee"}"#,
+        "$.dob: missing",
+    );
+    check(
+        r#"{"ssn":"123456789","first":"Ann","last":"Lee","dob":"1950-02-30"}"#,
+        "$.dob: day 30 does not exist in 1950-02",
+    );
+}

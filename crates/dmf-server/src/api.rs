@@ -137,43 +137,10 @@ pub(crate) fn object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-const QUERY_FIELDS: [&str; 4] = ["ssn", "first", "last", "dob"];
-
 /// A verification request: `ssn`, `first`, `last`, `dob`, nothing else.
 fn identity_query(m: &Map<String, Value>) -> Result<IdentityQuery, ApiError> {
-    if let Some(k) = m.keys().find(|k| !QUERY_FIELDS.contains(&k.as_str())) {
-        return Err(ApiError::at(
-            Code::BadRequest,
-            format!("$.{k}"),
-            "unknown field (a verification takes ssn, first, last, dob)",
-        ));
-    }
-    let text = |k: &str| -> Result<&str, ApiError> {
-        match m.get(k) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
-            Some(Value::String(_)) => {
-                Err(ApiError::at(Code::BadRequest, format!("$.{k}"), "empty"))
-            }
-            Some(_) => Err(ApiError::at(
-                Code::BadRequest,
-                format!("$.{k}"),
-                "expected a string",
-            )),
-            None => Err(ApiError::at(Code::BadRequest, format!("$.{k}"), "missing")),
-        }
-    };
-    let ssn = text("ssn")?;
-    let dob = text("dob")?;
-    Ok(IdentityQuery {
-        ssn: ssn
-            .parse()
-            .map_err(|e| ApiError::at(Code::BadRequest, "$.ssn", format!("{e}")))?,
-        first: text("first")?.to_owned(),
-        last: text("last")?.to_owned(),
-        dob: dob
-            .parse()
-            .map_err(|e| ApiError::at(Code::BadRequest, "$.dob", format!("{e}")))?,
-    })
+    dmf_registry::submission::parse_query(m)
+        .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))
 }
 
 fn role_of(purpose: Purpose) -> Role {
