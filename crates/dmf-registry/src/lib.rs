@@ -127,11 +127,10 @@ impl Writer {
         let (log, result) = handle
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        match result {
-            Ok(()) => self.log = Some(log),
-            // The events are durable; the log catches up when the writer opens again.
-            Err(e) => return Err(e),
-        }
+        // On failure the log stays out: the events are durable, and it catches up when the
+        // writer opens again.
+        result?;
+        self.log = Some(log);
         Ok(())
     }
 }
@@ -684,12 +683,13 @@ fn extend_log(
             body: &e.body,
         })
         .collect();
+    let key = log.leaf_key();
     let hashes = if parallel {
-        leaf_hashes(log.leaf_key(), &refs)?
+        leaf_hashes(key, &refs)?
     } else {
-        let key = log.leaf_key();
-        let one = |e: &EventRef<'_>| leaf::leaf(key, *e).map(|l| dmf_log::leaf_hash(&l));
-        refs.iter().map(one).collect::<Result<Vec<_>, _>>()?
+        refs.iter()
+            .map(|e| leaf_hash(key, e))
+            .collect::<Result<Vec<_>, _>>()?
     };
     log.append(&hashes)?;
     log.sign()?;
@@ -702,12 +702,17 @@ pub fn leaf_hashes(
     events: &[EventRef<'_>],
 ) -> Result<Vec<dmf_log::Hash>, LeafError> {
     use rayon::prelude::*;
-    let one = |e: &EventRef<'_>| leaf::leaf(key, *e).map(|l| dmf_log::leaf_hash(&l));
+    let one = |e: &EventRef<'_>| leaf_hash(key, e);
     if events.len() < 1024 {
         events.iter().map(one).collect()
     } else {
         events.par_iter().with_min_len(512).map(one).collect()
     }
+}
+
+/// One event's leaf hash.
+fn leaf_hash(key: &LeafKey, e: &EventRef<'_>) -> Result<dmf_log::Hash, LeafError> {
+    leaf::leaf(key, *e).map(|l| dmf_log::leaf_hash(&l))
 }
 
 #[cfg(test)]

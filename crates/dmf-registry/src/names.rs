@@ -135,8 +135,3 @@ pub(crate) fn is_interned(letters: &[u8]) -> bool {
 fn resolve(id: NonZeroU32) -> &'static [u8] {
     TABLE.read().expect("name table").names[id.get() as usize - 1]
 }
-
-/// Distinct names in the table (for memory figures).
-pub fn interned() -> usize {
-    TABLE.read().expect("name table").names.len()
-}

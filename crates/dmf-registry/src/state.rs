@@ -633,27 +633,29 @@ impl Index {
             .map(|&p| p as usize)
     }
 
-    /// The state of `ssn`, a new empty one if it has none yet.
-    fn state_mut(&mut self, ssn: u32) -> &mut PersonState {
-        self.entry(ssn).0
+    /// Where the state of `ssn` is, a new empty one if it has none yet, and whether it was
+    /// made new here.
+    fn entry(&mut self, ssn: u32) -> (usize, bool) {
+        if let Some(at) = self.position(ssn) {
+            return (at, false);
+        }
+        let at = self.states.len();
+        let p = u32::try_from(at).expect("fewer than 4 billion people");
+        self.states.push(PersonState::default());
+        self.ssns.push(ssn);
+        let ssns = &self.ssns;
+        self.slots
+            .insert_unique(hash(ssn), p, |&q| hash(ssns[q as usize]));
+        (at, true)
     }
 
-    /// The state of `ssn`, and whether it was made new here.
-    fn entry(&mut self, ssn: u32) -> (&mut PersonState, bool) {
-        let (at, new) = match self.position(ssn) {
-            Some(at) => (at, false),
-            None => {
-                let at = self.states.len();
-                let p = u32::try_from(at).expect("fewer than 4 billion people");
-                self.states.push(PersonState::default());
-                self.ssns.push(ssn);
-                let ssns = &self.ssns;
-                self.slots
-                    .insert_unique(hash(ssn), p, |&q| hash(ssns[q as usize]));
-                (at, true)
-            }
-        };
-        (&mut self.states[at], new)
+    /// Applies an event to the state at `at`, counting a change of name or date of birth.
+    fn apply_at(&mut self, at: usize, seq: Seq, event: &Event) -> Outcome {
+        let state = &mut self.states[at];
+        let before = state.identity.clone();
+        let outcome = state.apply(seq, event);
+        self.identity_changes += u64::from(state.identity != before);
+        outcome
     }
 
     pub fn get(&self, ssn: Ssn) -> Option<&PersonState> {
@@ -671,12 +673,8 @@ impl Index {
     /// Applies one event (replay, or after a durable append).
     pub fn apply(&mut self, seq: Seq, event: &Event) -> Outcome {
         self.head = seq;
-        let state = self.state_mut(event.ssn().as_u32());
-        let before = state.identity.clone();
-        let outcome = state.apply(seq, event);
-        let changed = state.identity != before;
-        self.identity_changes += u64::from(changed);
-        outcome
+        let (at, _) = self.entry(event.ssn().as_u32());
+        self.apply_at(at, seq, event)
     }
 
     /// Changes of a name or date of birth on file so far (see the field).
@@ -689,21 +687,17 @@ impl Index {
     pub fn apply_if_known(&mut self, seq: Seq, event: &Event) {
         self.head = seq;
         if let Some(at) = self.position(event.ssn().as_u32()) {
-            let state = &mut self.states[at];
-            let before = state.identity.clone();
-            state.apply(seq, event);
-            let changed = state.identity != before;
-            self.identity_changes += u64::from(changed);
+            self.apply_at(at, seq, event);
         }
     }
 
     /// Replaces the states of the SSNs a committed batch touched.
     pub fn merge(&mut self, states: &mut HashMap<u32, PersonState>, head: Seq) {
         for (ssn, state) in states.drain() {
-            let (slot, new) = self.entry(ssn);
-            let changed = new || slot.identity != state.identity;
+            let (at, new) = self.entry(ssn);
+            let slot = &mut self.states[at];
+            self.identity_changes += u64::from(new || slot.identity != state.identity);
             *slot = state;
-            self.identity_changes += u64::from(changed);
         }
         self.head = head;
     }
@@ -711,12 +705,5 @@ impl Index {
     /// Every SSN with its state, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &PersonState)> {
         self.ssns.iter().copied().zip(&self.states)
-    }
-
-    pub fn reserve(&mut self, n: usize) {
-        self.ssns.reserve(n);
-        self.states.reserve(n);
-        let ssns = &self.ssns;
-        self.slots.reserve(n, |&q| hash(ssns[q as usize]));
     }
 }
