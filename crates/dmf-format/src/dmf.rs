@@ -11,7 +11,7 @@ use std::fmt;
 use std::io::{self, Read};
 use std::ops::Range;
 
-use dmf_model::{DateError, Death, PartialDate, Ssn, SsnError, Subject, VerificationLevel};
+use dmf_model::{DateError, Death, PartialDate, PersonName, Ssn, SsnError, VerificationLevel};
 
 /// Characters in a record, without its line end.
 pub const RECORD_LEN: usize = 100;
@@ -227,13 +227,18 @@ pub struct DmfRecord {
 }
 
 impl DmfRecord {
-    /// The record of a death, in the DMF forms of the subject's names, cut to the field widths
-    /// as the published file does.
-    pub fn from_death(change: ChangeCode, subject: &Subject, death: Death) -> DmfRecord {
+    /// The record of a death, in the DMF forms of the person's names (the identity on file, not
+    /// a reporter's spelling), cut to the field widths as the published file does.
+    pub fn from_death(
+        change: ChangeCode,
+        ssn: Ssn,
+        name: &PersonName,
+        dob: Option<PartialDate>,
+        death: Death,
+    ) -> DmfRecord {
         let mut raw = [b' '; RECORD_LEN];
-        let name = &subject.name;
         raw[0] = change.code();
-        raw[Field::Ssn.range()].copy_from_slice(&subject.ssn.digits());
+        raw[Field::Ssn.range()].copy_from_slice(&ssn.digits());
         for (field, text) in [
             (Field::LastName, name.last.dmf()),
             (Field::Suffix, name.suffix.as_ref().map_or("", |s| s.dmf())),
@@ -250,16 +255,16 @@ impl DmfRecord {
         }
         raw[64] = death.verification().code();
         raw[Field::DateOfDeath.range()].copy_from_slice(&death.dod().to_mmddccyy());
-        if let Some(dob) = subject.dob {
+        if let Some(dob) = dob {
             raw[Field::DateOfBirth.range()].copy_from_slice(&dob.to_mmddccyy());
         }
         DmfRecord {
             raw,
             change,
-            ssn: subject.ssn,
+            ssn,
             verification: death.verification(),
             dod: Some(death.dod()),
-            dob: subject.dob,
+            dob,
         }
     }
 

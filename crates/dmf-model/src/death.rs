@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{PartialDate, PersonName, Reference, Ssn};
+use crate::{PartialDate, Reference, ReportedName, Ssn};
 
 /// The kinds of source that may report a death. Nothing else can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -117,12 +117,68 @@ impl VerificationLevel {
     }
 }
 
-/// Who a report or notice is about.
+/// Sex as recorded on an SSN application, or as a report gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sex {
+    Female,
+    Male,
+}
+
+impl Sex {
+    /// `F` or `M`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Sex::Female => "F",
+            Sex::Male => "M",
+        }
+    }
+}
+
+/// A sex that is not `F` or `M`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a sex (F or M)")]
+pub struct UnknownSex(pub String);
+
+impl FromStr for Sex {
+    type Err = UnknownSex;
+
+    /// `F`, `M`, `female` or `male`, in any case.
+    fn from_str(s: &str) -> Result<Sex, UnknownSex> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "F" | "FEMALE" => Ok(Sex::Female),
+            "M" | "MALE" => Ok(Sex::Male),
+            _ => Err(UnknownSex(s.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Sex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Who a report or notice names, as the sender gave it: the SSN, and whatever parts of the
+/// identity came with it (any may be missing). The registry compares them with the
+/// numberholder on file before the report or notice may change anything.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Subject {
     pub ssn: Ssn,
-    pub name: PersonName,
+    pub name: ReportedName,
     pub dob: Option<PartialDate>,
+    pub sex: Option<Sex>,
+}
+
+impl Subject {
+    /// Only the SSN.
+    pub fn bare(ssn: Ssn) -> Subject {
+        Subject {
+            ssn,
+            name: ReportedName::default(),
+            dob: None,
+            sex: None,
+        }
+    }
 }
 
 /// Why a death report is refused.

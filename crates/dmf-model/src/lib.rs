@@ -19,9 +19,10 @@ pub use calendar::{add_federal_working_days, federal_holidays, is_federal_workin
 pub use correction::{Actor, Correction, CorrectionError, CorrectionKind, TwoPersonApproval};
 pub use date::{Date, DateError, PartialDate, days_in_month, is_leap_year};
 pub use death::{
-    Death, DeathReport, DeathReportError, DeathSource, Subject, UnknownSource, VerificationLevel,
+    Death, DeathReport, DeathReportError, DeathSource, Sex, Subject, UnknownSex, UnknownSource,
+    VerificationLevel,
 };
-pub use name::{NameError, NamePart, PersonName, Suffix, dmf_form};
+pub use name::{NameError, NamePart, PersonName, ReportedName, Suffix, dmf_form};
 pub use notice::{NoticeKind, StatusNotice, StatusNoticeError, UnknownNoticeKind};
 pub use ssn::{Ssn, SsnError};
 pub use text::{Reference, ReferenceError};

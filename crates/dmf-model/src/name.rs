@@ -150,3 +150,69 @@ impl PersonName {
         })
     }
 }
+
+/// A name as a report or notice gives it: any part may be missing. What is published about a
+/// person is the name on file ([`PersonName`]); this is the reporter's spelling, kept as evidence
+/// and compared with the name on file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ReportedName {
+    pub first: Option<NamePart>,
+    pub middle: Option<NamePart>,
+    pub last: Option<NamePart>,
+    pub suffix: Option<Suffix>,
+}
+
+impl ReportedName {
+    /// Builds a name from optional text parts; blank parts count as absent.
+    pub fn parse(
+        first: Option<&str>,
+        middle: Option<&str>,
+        last: Option<&str>,
+        suffix: Option<&str>,
+    ) -> Result<ReportedName, (&'static str, NameError)> {
+        fn part(
+            field: &'static str,
+            text: Option<&str>,
+        ) -> Result<Option<NamePart>, (&'static str, NameError)> {
+            text.filter(|t| !t.trim().is_empty())
+                .map(NamePart::new)
+                .transpose()
+                .map_err(|e| (field, e))
+        }
+        Ok(ReportedName {
+            first: part("first", first)?,
+            middle: part("middle", middle)?,
+            last: part("last", last)?,
+            suffix: part("suffix", suffix)?.map(Suffix),
+        })
+    }
+
+    /// The whole name, when both first and last are given.
+    pub fn complete(&self) -> Option<PersonName> {
+        Some(PersonName {
+            first: self.first.clone()?,
+            middle: self.middle.clone(),
+            last: self.last.clone()?,
+            suffix: self.suffix.clone(),
+        })
+    }
+
+    /// True when no part is given.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+            && self.middle.is_none()
+            && self.last.is_none()
+            && self.suffix.is_none()
+    }
+}
+
+impl From<PersonName> for ReportedName {
+    fn from(n: PersonName) -> ReportedName {
+        ReportedName {
+            first: Some(n.first),
+            middle: n.middle,
+            last: Some(n.last),
+            suffix: n.suffix,
+        }
+    }
+}

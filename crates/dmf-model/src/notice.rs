@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Date, Reference, Ssn};
+use crate::{Date, Reference, Subject};
 
 /// The kinds of non-death status an issuing authority may record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -83,7 +83,8 @@ pub enum StatusNoticeError {
 /// A non-death status from an issuing authority, under a named legal basis and document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StatusNotice {
-    pub ssn: Ssn,
+    /// The SSN and the identity the authority gave with it.
+    pub subject: Subject,
     pub kind: NoticeKind,
     /// The issuing authority, for example a named agency office.
     pub authority: Reference,

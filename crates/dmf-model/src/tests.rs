@@ -173,8 +173,11 @@ fn name_dmf_form() {
 fn subject() -> Subject {
     Subject {
         ssn: "242250440".parse().unwrap(),
-        name: PersonName::parse("Jerry", Some("L"), "Jones", None).unwrap(),
+        name: PersonName::parse("Jerry", Some("L"), "Jones", None)
+            .unwrap()
+            .into(),
         dob: Some("1964-08-06".parse().unwrap()),
+        sex: Some(Sex::Male),
     }
 }
 

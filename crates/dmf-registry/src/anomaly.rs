@@ -3,12 +3,18 @@
 //! predict. A day far above the usual volume, or whose people are far younger than deaths are,
 //! raises an alert: the pattern of a bulk change that writes living people in as dead.
 //!
+//! A day whose share of reports held for their identity is far above the group's own share is
+//! an alert too: a list with the wrong people on it names people who do not match.
+//!
 //! [`detect`] is pure; [`observations_of`] reads the observations from a registry's events, and
 //! the life-table prediction comes from the shipped tables.
 
 use std::collections::BTreeMap;
 
-use dmf_model::Date;
+use dmf_model::{Date, PartialDate, Ssn};
+use dmf_store::Seq;
+
+use crate::state::{HoldReason, PersonState};
 
 /// One new death (or notice) as the detector sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +24,31 @@ pub struct Observation {
     pub group: String,
     /// Age in whole years at death (or at the notice), when the date of birth is known.
     pub age: Option<u16>,
+    /// Held for its identity, and why (it changed nothing).
+    pub held: Option<HoldReason>,
 }
+
+/// What the detector needs to know of the person a report or notice named: the date of birth
+/// on file, and whether that report or notice (by its sequence number) was held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Known {
+    pub dob: Option<PartialDate>,
+    pub held: Option<HoldReason>,
+}
+
+/// What a person's state says of the report or notice `seq`.
+pub fn known_in(state: Option<&PersonState>, seq: Seq) -> Known {
+    let Some(s) = state else {
+        return Known::default();
+    };
+    Known {
+        dob: s.identity.and_then(|i| i.dob),
+        held: s.held().iter().find(|h| h.seq == seq).map(|h| h.reason),
+    }
+}
+
+/// How a registry's people are looked up for the detector: by SSN and the event's number.
+pub type Lookup<'a> = dyn Fn(Ssn, Seq) -> Known + 'a;
 
 /// Thresholds of the detector.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +73,14 @@ pub struct DetectorConfig {
     /// …with at least this many ages on the day, and a share this much above expected.
     pub age_min_n: usize,
     pub age_min_excess: f64,
+    /// The share of a group's reports held for their identity, when its own history has too
+    /// few to go by.
+    pub expected_held_share: f64,
+    /// Standard errors above the expected held share for an alert…
+    pub held_z: f64,
+    /// …with at least this many held on the day, and a share this much above expected.
+    pub held_min: u64,
+    pub held_min_excess: f64,
 }
 
 impl DetectorConfig {
@@ -59,6 +97,10 @@ impl DetectorConfig {
             age_z: 6.0,
             age_min_n: 30,
             age_min_excess: 0.15,
+            expected_held_share: 0.02,
+            held_z: 6.0,
+            held_min: 20,
+            held_min_excess: 0.10,
         }
     }
 }
@@ -75,6 +117,9 @@ pub struct Thresholds {
     pub age_z: Option<f64>,
     pub age_min_n: Option<usize>,
     pub age_min_excess: Option<f64>,
+    pub held_z: Option<f64>,
+    pub held_min: Option<u64>,
+    pub held_min_excess: Option<f64>,
 }
 
 impl Thresholds {
@@ -95,6 +140,9 @@ impl Thresholds {
         c.age_z = self.age_z.unwrap_or(c.age_z);
         c.age_min_n = self.age_min_n.unwrap_or(c.age_min_n);
         c.age_min_excess = self.age_min_excess.unwrap_or(c.age_min_excess);
+        c.held_z = self.held_z.unwrap_or(c.held_z);
+        c.held_min = self.held_min.unwrap_or(c.held_min);
+        c.held_min_excess = self.held_min_excess.unwrap_or(c.held_min_excess);
         c
     }
 }
@@ -106,6 +154,9 @@ pub enum AlertKind {
     Volume,
     /// Far younger than deaths are.
     Age,
+    /// Far more of them held for their identity than the group's usual share: people named
+    /// who are not the people on file under their SSNs.
+    Mismatch,
 }
 
 impl AlertKind {
@@ -113,6 +164,7 @@ impl AlertKind {
         match self {
             AlertKind::Volume => "volume",
             AlertKind::Age => "age",
+            AlertKind::Mismatch => "identity_mismatch",
         }
     }
 }
@@ -133,6 +185,7 @@ pub struct Alert {
 struct Day {
     count: u64,
     ages: Vec<u16>,
+    held: u64,
 }
 
 fn median(ages: &mut [u16]) -> Option<u16> {
@@ -154,6 +207,7 @@ pub fn detect(observations: &[Observation], cfg: &DetectorConfig) -> Vec<Alert> 
             .or_default();
         day.count += 1;
         day.ages.extend(o.age);
+        day.held += u64::from(o.held.is_some());
     }
     let mut alerts = Vec::new();
     for (group, days) in &groups {
@@ -237,6 +291,33 @@ pub fn detect(observations: &[Observation], cfg: &DetectorConfig) -> Vec<Alert> 
                     );
                 }
             }
+            // Held for their identity against the group's own share, or a small default one.
+            if today.held >= cfg.held_min {
+                let (past_n, past_held) = ((d - 90).max(first)..d)
+                    .filter_map(|h| days.get(&h))
+                    .fold((0u64, 0u64), |(n, k), x| (n + x.count, k + x.held));
+                let expected = if past_n >= 200 {
+                    past_held as f64 / past_n as f64
+                } else {
+                    cfg.expected_held_share
+                };
+                let n = today.count as f64;
+                let share = today.held as f64 / n;
+                let p = expected.clamp(0.005, 0.99);
+                let z = (share - p) / (p * (1.0 - p) / n).sqrt();
+                if z >= cfg.held_z && share - p >= cfg.held_min_excess {
+                    raise(
+                        AlertKind::Mismatch,
+                        format!(
+                            "{} of {} ({:.0}%) held for their identity against a usual {:.1}% ({z:.1} standard errors)",
+                            today.held,
+                            today.count,
+                            share * 100.0,
+                            p * 100.0
+                        ),
+                    );
+                }
+            }
         }
     }
     alerts.sort_by(|a, b| (a.day, &a.group).cmp(&(b.day, &b.group)));
@@ -282,26 +363,26 @@ pub fn age_at_death(year: u16) -> Vec<f64> {
 }
 
 /// Every death report submitted (not imported from an earlier master file) and every status
-/// notice of a registry as an observation: the day it was
-/// received, its source kind or issuing authority, and the person's age then (from the report,
-/// or from the date of birth `dob_of` knows). One pass over the events.
+/// notice of a registry as an observation: the day it was received, its source kind or issuing
+/// authority, the person's age then (from the report, or from the date of birth on file), and
+/// whether it was held for its identity. One pass over the events.
 pub fn observations_of(
     registry: &crate::Registry,
-    dob_of: &dyn Fn(dmf_model::Ssn) -> Option<dmf_model::PartialDate>,
+    lookup: &Lookup<'_>,
 ) -> Result<Vec<Observation>, crate::RegistryError> {
-    observations_upto(registry, dob_of, u64::MAX)
+    observations_upto(registry, lookup, u64::MAX)
 }
 
 /// As [`observations_of`], for the events up to `upto` only (a signed tree size).
 pub fn observations_upto(
     registry: &crate::Registry,
-    dob_of: &dyn Fn(dmf_model::Ssn) -> Option<dmf_model::PartialDate>,
+    lookup: &Lookup<'_>,
     upto: u64,
 ) -> Result<Vec<Observation>, crate::RegistryError> {
     use crate::event::Event;
     let mut out = Vec::new();
     let mut after = 0;
-    let age = |dob: Option<dmf_model::PartialDate>, at: Date| {
+    let age = |dob: Option<PartialDate>, at: Date| {
         let years = at.years_since(dob?.earliest());
         u16::try_from(years).ok()
     };
@@ -320,18 +401,26 @@ pub fn observations_upto(
                 Event::DeathReport(r) if r.origin != crate::event::Origin::Submitted => {}
                 Event::DeathReport(r) => {
                     let subject = r.report.subject();
-                    let dob = subject.dob.or_else(|| dob_of(subject.ssn));
+                    let known = lookup(subject.ssn, e.seq);
+                    // The person on file's date of birth, not the reporter's: a held report
+                    // may name someone else.
+                    let dob = known.dob.or(subject.dob);
                     out.push(Observation {
                         day: r.received,
                         group: format!("source:{}", r.report.source().code()),
                         age: age(dob, r.report.dod().earliest()),
+                        held: known.held,
                     });
                 }
-                Event::StatusNotice(n) => out.push(Observation {
-                    day: n.notice_sent,
-                    group: format!("authority:{}", n.notice.authority.as_str()),
-                    age: age(dob_of(n.notice.ssn), n.notice.effective),
-                }),
+                Event::StatusNotice(n) => {
+                    let known = lookup(n.notice.subject.ssn, e.seq);
+                    out.push(Observation {
+                        day: n.notice_sent,
+                        group: format!("authority:{}", n.notice.authority.as_str()),
+                        age: age(known.dob, n.notice.effective),
+                        held: known.held,
+                    });
+                }
                 _ => {}
             }
         }
@@ -339,21 +428,44 @@ pub fn observations_upto(
     Ok(out)
 }
 
-/// Every alert up to a signed tree size, as the public export and `GET /v1/alerts` give them.
+/// Reports and notices held for their identity, counted by group and reason.
+pub fn held_counts(observations: &[Observation]) -> BTreeMap<(String, HoldReason), u64> {
+    let mut counts = BTreeMap::new();
+    for o in observations {
+        if let Some(reason) = o.held {
+            *counts.entry((o.group.clone(), reason)).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// The held counts as JSON rows `{group, reason, count}`.
+pub fn held_json(observations: &[Observation]) -> serde_json::Value {
+    held_counts(observations)
+        .into_iter()
+        .map(|((group, reason), count)| {
+            serde_json::json!({ "group": group, "reason": reason.code(), "count": count })
+        })
+        .collect()
+}
+
+/// Every alert up to a signed tree size, as the public export and `GET /v1/alerts` give them,
+/// with the reports and notices held for their identity by group and reason.
 pub fn alerts_json(
     registry: &crate::Registry,
-    dob_of: &dyn Fn(dmf_model::Ssn) -> Option<dmf_model::PartialDate>,
+    lookup: &Lookup<'_>,
     tree_size: u64,
     thresholds: &Thresholds,
     fallback_year: u16,
 ) -> Result<serde_json::Value, crate::RegistryError> {
-    let observations = observations_upto(registry, dob_of, tree_size)?;
+    let observations = observations_upto(registry, lookup, tree_size)?;
     let year = observations.last().map_or(fallback_year, |o| o.day.year());
     let found = detect(&observations, &thresholds.config(year));
     Ok(serde_json::json!({
         "tree_size": tree_size,
         "observations": observations.len(),
         "alerts": found.iter().map(|a| a.to_json(tree_size)).collect::<Vec<_>>(),
+        "held": held_json(&observations),
     }))
 }
 

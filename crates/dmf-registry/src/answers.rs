@@ -3,8 +3,8 @@
 use dmf_model::{Date, PartialDate, Ssn, add_federal_working_days};
 
 use crate::event::CONTEST_WORKING_DAYS;
-use crate::names::Letters;
-use crate::state::{Identity, NoticeStatus, PersonState};
+use crate::identity::{self, Agreement, Comparison, Field, Reported};
+use crate::state::{NoticeStatus, PersonState};
 
 /// Who is asked about: as the caller has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,48 +44,16 @@ impl IdentityCode {
 
 pub use crate::names::{FirstKey, LastKey, NameKey};
 
-fn prefix(s: &[u8], n: usize) -> &[u8] {
-    &s[..s.len().min(n)]
-}
-
-/// Equal, or one letter different, or two adjacent letters transposed.
-fn near(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut diffs = (0..a.len()).filter(|&i| a[i] != b[i]);
-    match (diffs.next(), diffs.next(), diffs.next()) {
-        (None, _, _) | (Some(_), None, _) => true,
-        (Some(i), Some(j), None) => j == i + 1 && a[i] == b[j] && a[j] == b[i],
-        _ => false,
-    }
-}
-
-/// The name tolerances: first 7 letters of the surname plus the first initial, or the first 4
-/// letters of each name, or each name equal but for one letter or two transposed.
-pub fn names_match(first: &str, last: &str, on_file: &Identity) -> bool {
-    // The names asked about are not interned: only names on file enter the table.
-    let (qf, ql) = (Letters::<15>::of(first), Letters::<20>::of(last));
-    let (qf, ql) = (qf.as_bytes(), ql.as_bytes());
-    let (rf, rl) = (on_file.first.as_bytes(), on_file.last.as_bytes());
-    if qf.is_empty() || ql.is_empty() {
-        return false;
-    }
-    let initial = qf.first() == rf.first();
-    (prefix(ql, 7) == prefix(rl, 7) && initial)
-        || (prefix(qf, 4) == prefix(rf, 4) && prefix(ql, 4) == prefix(rl, 4))
-        || (near(qf, rf) && near(ql, rl))
-}
-
-/// The date-of-birth tolerance: year exact, or month exact and year within one. An unknown
-/// part on either side does not count against.
-pub fn dob_matches(asked: PartialDate, on_file: Option<PartialDate>) -> bool {
-    let Some(f) = on_file else { return true };
-    if asked.year() == f.year() {
-        return true;
-    }
-    let months_agree = matches!((asked.month(), f.month()), (Some(a), Some(b)) if a == b);
-    months_agree && asked.year().abs_diff(f.year()) <= 1
+/// How the asked identity compares with the person on file (see [`crate::identity`]): the
+/// same comparison intake holds reports by, so the two can never disagree.
+pub fn comparison(query: &IdentityQuery, state: &PersonState) -> Option<Comparison> {
+    let asked = Reported {
+        first: Some(&query.first),
+        last: Some(&query.last),
+        dob: Some(query.dob),
+        ..Reported::default()
+    };
+    identity::compare_any(&asked, state.identities())
 }
 
 /// The identity answer: a code and the death indicator, nothing more.
@@ -107,15 +75,15 @@ pub fn identity(query: &IdentityQuery, state: Option<&PersonState>) -> IdentityA
     let Some(state) = state else {
         return not_in_file;
     };
-    let Some(id) = &state.identity else {
-        return not_in_file;
-    };
-    if !state.issued && state.death.is_none() {
+    if !state.issued() && state.death.is_none() {
         return not_in_file;
     }
-    let code = if !names_match(&query.first, &query.last, id) {
+    let Some(c) = comparison(query, state) else {
+        return not_in_file;
+    };
+    let code = if c.name != Agreement::Agrees {
         IdentityCode::NameMismatch
-    } else if !dob_matches(query.dob, id.dob) {
+    } else if c.field(Field::Dob) == Agreement::Differs {
         IdentityCode::DobMismatch
     } else if state.death.is_some() {
         IdentityCode::Deceased

@@ -2,8 +2,8 @@
 //! submission format, so that a stored event reads like the line that was submitted.
 
 use dmf_model::{
-    Correction, CorrectionKind, Date, DeathReport, PartialDate, PersonName, Reference, Ssn,
-    StatusNotice, Subject, TwoPersonApproval, VerificationLevel,
+    Correction, CorrectionKind, Date, DeathReport, PartialDate, PersonName, Reference,
+    ReportedName, Sex, Ssn, StatusNotice, Subject, TwoPersonApproval, VerificationLevel,
 };
 use std::io::Write;
 
@@ -11,8 +11,9 @@ use dmf_format::convert::json_string;
 use serde::Deserialize;
 
 use crate::event::{
-    ContestDecisionEvent, ContestEvent, Event, ImportDelete, ImportedChange, NoticeEvent, Origin,
-    PersonRecord, PresumptionEvent, ReportEvent, Sex, VerificationEvent, decision_code,
+    ContestDecisionEvent, ContestEvent, Event, IdentityChangeEvent, ImportDelete, ImportedChange,
+    NoticeEvent, Origin, PersonRecord, PresumptionEvent, ReportEvent, ReviewDecision, ReviewEvent,
+    VerificationEvent, decision_code,
 };
 
 /// Every field any event may carry; absent ones are left out of the JSON.
@@ -50,6 +51,9 @@ pub(crate) struct Body {
     pub decision: Option<String>,
     pub criterion: Option<String>,
     pub recorded_by: Option<String>,
+    pub event: Option<u64>,
+    pub by: Option<String>,
+    pub date: Option<String>,
 }
 
 /// A stored event that does not decode: the store was written by something else, or damaged.
@@ -123,6 +127,21 @@ impl Object {
         self.opt_text("suffix", name.suffix.as_ref().map(|s| s.part().original()));
     }
 
+    /// A reported identity: the parts given, in the order of [`Body`].
+    fn subject(&mut self, subject: &Subject) {
+        let n = &subject.name;
+        self.opt_text("first", n.first.as_ref().map(|p| p.original()));
+        self.opt_text("middle", n.middle.as_ref().map(|p| p.original()));
+        self.opt_text("last", n.last.as_ref().map(|p| p.original()));
+        self.opt_text("suffix", n.suffix.as_ref().map(|s| s.part().original()));
+        if let Some(sex) = subject.sex {
+            self.plain("sex", sex.code());
+        }
+        if let Some(dob) = subject.dob {
+            self.plain("dob", dob);
+        }
+    }
+
     fn finish(mut self) -> Vec<u8> {
         self.out.push(b'}');
         self.out
@@ -147,10 +166,7 @@ pub fn encode(event: &Event) -> Vec<u8> {
         }
         Event::DeathReport(r) => {
             let report = &r.report;
-            o.name(&report.subject().name);
-            if let Some(dob) = report.subject().dob {
-                o.plain("dob", dob);
-            }
+            o.subject(report.subject());
             o.plain("dod", report.dod());
             o.plain("source", report.source());
             o.texts("evidence", [report.evidence().as_str()]);
@@ -169,6 +185,7 @@ pub fn encode(event: &Event) -> Vec<u8> {
             }
         }
         Event::StatusNotice(n) => {
+            o.subject(&n.notice.subject);
             o.plain("kind", n.notice.kind);
             o.text("authority", n.notice.authority.as_str());
             o.text("legal_basis", n.notice.legal_basis.as_str());
@@ -218,6 +235,31 @@ pub fn encode(event: &Event) -> Vec<u8> {
             o.text("recorded_by", p.recorded_by.as_str());
         }
         Event::ImportDelete(d) => o.texts("evidence", [d.evidence.as_str()]),
+        Event::IdentityChange(c) => {
+            if let Some(name) = &c.name {
+                o.name(name);
+            }
+            if let Some(sex) = c.sex {
+                o.plain("sex", sex.code());
+            }
+            if let Some(dob) = c.dob {
+                o.plain("dob", dob);
+            }
+            o.texts("evidence", c.evidence.iter().map(Reference::as_str));
+            o.text("reason", c.reason.as_str());
+            o.text("requested_by", c.requested_by.as_str());
+            o.opt_text("approved_by", c.approved_by.as_ref().map(Reference::as_str));
+        }
+        Event::Review(r) => {
+            if let Some(e) = &r.evidence {
+                o.texts("evidence", [e.as_str()]);
+            }
+            o.opt_text("reason", r.reason.as_ref().map(Reference::as_str));
+            o.plain("decision", r.decision.code());
+            o.number("event", r.event);
+            o.text("by", r.by.as_str());
+            o.plain("date", r.date);
+        }
     }
     o.finish()
 }
@@ -249,6 +291,37 @@ pub fn decode(kind: &str, body: &[u8]) -> Result<Event, DecodeError> {
                 .transpose()
         };
     let ssn = typed!("ssn", &b.ssn, Ssn);
+    let sex = || -> Result<Option<Sex>, DecodeError> {
+        b.sex
+            .as_deref()
+            .map(|s| match s {
+                "F" => Ok(Sex::Female),
+                "M" => Ok(Sex::Male),
+                other => Err(fail(format!("sex: {other:?}"))),
+            })
+            .transpose()
+    };
+    let subject = || -> Result<Subject, DecodeError> {
+        Ok(Subject {
+            ssn,
+            name: ReportedName::parse(
+                b.first.as_deref(),
+                b.middle.as_deref(),
+                b.last.as_deref(),
+                b.suffix.as_deref(),
+            )
+            .map_err(|(field, e)| fail(format!("{field}: {e}")))?,
+            dob: optional_date("dob", &b.dob)?,
+            sex: sex()?,
+        })
+    };
+    let optional_reference =
+        |field: &'static str, v: &Option<String>| -> Result<Option<Reference>, DecodeError> {
+            v.as_deref()
+                .map(Reference::new)
+                .transpose()
+                .map_err(|e| fail(format!("{field}: {e}")))
+        };
     let name = || -> Result<PersonName, DecodeError> {
         PersonName::parse(
             &need("first", &b.first)?,
@@ -266,21 +339,12 @@ pub fn decode(kind: &str, body: &[u8]) -> Result<Event, DecodeError> {
         "person" => Event::Person(PersonRecord {
             ssn,
             name: name()?,
-            sex: match b.sex.as_deref() {
-                Some("F") => Some(Sex::Female),
-                Some("M") => Some(Sex::Male),
-                None => None,
-                Some(other) => return Err(fail(format!("sex: {other:?}"))),
-            },
+            sex: sex()?,
             dob: optional_date("dob", &b.dob)?,
             birth_state: b.birth_state.clone(),
         }),
         "death_report" => {
-            let subject = Subject {
-                ssn,
-                name: name()?,
-                dob: optional_date("dob", &b.dob)?,
-            };
+            let subject = subject()?;
             let verification = match b.verification.as_deref() {
                 None => VerificationLevel::None,
                 Some("V") => VerificationLevel::Verified,
@@ -313,7 +377,7 @@ pub fn decode(kind: &str, body: &[u8]) -> Result<Event, DecodeError> {
         }
         "status_notice" => Event::StatusNotice(NoticeEvent {
             notice: StatusNotice {
-                ssn,
+                subject: subject()?,
                 kind: typed!("kind", &b.kind, dmf_model::NoticeKind),
                 authority: reference("authority", &b.authority)?,
                 legal_basis: reference("legal_basis", &b.legal_basis)?,
@@ -391,6 +455,40 @@ pub fn decode(kind: &str, body: &[u8]) -> Result<Event, DecodeError> {
         "dmf_delete" => Event::ImportDelete(ImportDelete {
             ssn,
             evidence: evidence(0)?,
+        }),
+        "identity_change" => Event::IdentityChange(IdentityChangeEvent {
+            ssn,
+            name: if b.first.is_some() || b.last.is_some() {
+                Some(name()?)
+            } else {
+                None
+            },
+            dob: optional_date("dob", &b.dob)?,
+            sex: sex()?,
+            reason: reference("reason", &b.reason)?,
+            evidence: (0..b.evidence.len())
+                .map(evidence)
+                .collect::<Result<Vec<_>, _>>()?,
+            requested_by: reference("requested_by", &b.requested_by)?,
+            approved_by: optional_reference("approved_by", &b.approved_by)?,
+        }),
+        "review" => Event::Review(ReviewEvent {
+            ssn,
+            event: b.event.ok_or_else(|| fail("event is missing".to_owned()))?,
+            decision: match b.decision.as_deref() {
+                Some("confirm") => ReviewDecision::Confirm,
+                Some("reject") => ReviewDecision::Reject,
+                None => return Err(fail("decision is missing".to_owned())),
+                Some(other) => return Err(fail(format!("decision: {other:?}"))),
+            },
+            by: reference("by", &b.by)?,
+            evidence: if b.evidence.is_empty() {
+                None
+            } else {
+                Some(evidence(0)?)
+            },
+            reason: optional_reference("reason", &b.reason)?,
+            date: typed!("date", &b.date, Date),
         }),
         other => return Err(fail(format!("unknown event type {other:?}"))),
     })

@@ -9,14 +9,14 @@
 //! is always made from the death report it stands on (`DeathReport::death`), never from
 //! anything else.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use dmf_format::{ChangeCode, DmfRecord};
-use dmf_model::{Date, DeathSource, PartialDate};
+use dmf_model::{Date, DeathSource, PartialDate, PersonName};
 use dmf_store::{Seq, StoredEvent};
 
 use crate::event::{Event, ReportEvent};
-use crate::state::PersonState;
+use crate::state::{PersonState, identity_of};
 use crate::{Registry, RegistryError, decode};
 
 /// Who receives: a certified subscriber sees recent deaths; a benefit program sees deaths
@@ -75,11 +75,61 @@ pub fn published(
             }
             _ => None,
         })?;
+    let (name, dob) = identity_on_file(history, upto, &state)?;
     Some(DmfRecord::from_death(
         ChangeCode::Add,
-        report.subject(),
+        report.subject().ssn,
+        &name,
+        dob,
         report.death(),
     ))
+}
+
+/// The name and date of birth a published record carries: the numberholder's on file, with the
+/// identity changes applied; for someone known only from death records, the first record the
+/// identity on file came from. Never a later reporter's spelling, which stays in the history.
+fn identity_on_file(
+    history: &[(StoredEvent, Event)],
+    upto: Seq,
+    state: &PersonState,
+) -> Option<(PersonName, Option<PartialDate>)> {
+    let on_file = state.identity?;
+    let events = || history.iter().take_while(|(s, _)| s.seq <= upto);
+    if on_file.issued
+        && let Some(p) = events().find_map(|(_, e)| match e {
+            Event::Person(p) => Some(p),
+            _ => None,
+        })
+    {
+        let (mut name, mut dob, mut sex) = (p.name.clone(), p.dob, p.sex);
+        let applied = state.extra().map_or(&[][..], |e| &e.identity_changes);
+        for (stored, event) in events() {
+            if let Event::IdentityChange(c) = event
+                && applied.contains(&stored.seq)
+            {
+                c.applied_to(&mut name, &mut dob, &mut sex);
+            }
+        }
+        return Some((name, dob));
+    }
+    // Known from a death record: the first whose name and date of birth are those on file.
+    let same = |name: &PersonName, dob: Option<PartialDate>| {
+        let id = identity_of(name, dob, None, false);
+        (id.first, id.last, id.dob) == (on_file.first, on_file.last, on_file.dob)
+    };
+    let from_report = events().find_map(|(_, e)| match e {
+        Event::DeathReport(r) => {
+            let subject = r.report.subject();
+            let name = subject.name.complete()?;
+            same(&name, subject.dob).then_some((name, subject.dob))
+        }
+        _ => None,
+    });
+    from_report.or_else(|| {
+        let name =
+            PersonName::parse(on_file.first.as_str(), None, on_file.last.as_str(), None).ok()?;
+        Some((name, on_file.dob))
+    })
 }
 
 /// The change record that takes a subscriber from `before` to `after`, if any.
@@ -141,28 +191,37 @@ pub fn full_file(
     audience: Audience,
     today: Date,
 ) -> Result<(Seq, Vec<DmfRecord>), RegistryError> {
-    let mut histories: HashMap<u32, Vec<(StoredEvent, Event)>> = HashMap::new();
+    // Who can be in the file: everyone with a death report. A first pass finds them (nothing
+    // decoded), a second keeps their events, the numberholder record their name comes from too.
+    let mut dead: HashSet<u32> = HashSet::new();
     let mut after = 0;
     loop {
         let page = registry.store().read_after(after, 50_000)?;
         let Some(last) = page.last() else { break };
         after = last.seq;
-        for e in page {
-            // Only people with a death report can be in the file, from that report on.
-            let keep = matches!(e.kind.as_str(), "death_report")
-                || e.subject.is_some_and(|s| histories.contains_key(&s));
-            if !keep {
+        dead.extend(
+            page.iter()
+                .filter(|e| e.kind == "death_report")
+                .filter_map(|e| e.subject),
+        );
+    }
+    let head = after;
+    let mut histories: HashMap<u32, Vec<(StoredEvent, Event)>> = HashMap::new();
+    let mut after = 0;
+    while after < head {
+        let page = registry.store().read_after(after, 50_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for e in page.into_iter().take_while(|e| e.seq <= head) {
+            let Some(s) = e.subject.filter(|s| dead.contains(s)) else {
                 continue;
-            }
+            };
             let event = decode(&e.kind, &e.body)
                 .map_err(|source| RegistryError::Decode { seq: e.seq, source })?;
-            if let Some(s) = e.subject {
-                histories.entry(s).or_default().push((e, event));
-            }
+            histories.entry(s).or_default().push((e, event));
         }
     }
-    // A death depends only on death reports and what follows them (verifications,
-    // corrections, withdrawals), never on a person record or a notice before them.
+    let after = head;
     let mut records: Vec<DmfRecord> = histories
         .values()
         .filter_map(|h| published(h, Seq::MAX, audience, today))

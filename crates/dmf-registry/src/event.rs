@@ -5,21 +5,7 @@ use dmf_model::{
 };
 use dmf_store::Seq;
 
-/// Sex as recorded on an SSN application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Sex {
-    Female,
-    Male,
-}
-
-impl Sex {
-    pub fn code(self) -> &'static str {
-        match self {
-            Sex::Female => "F",
-            Sex::Male => "M",
-        }
-    }
-}
+pub use dmf_model::Sex;
 
 /// A numberholder: someone an SSN was issued to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +115,79 @@ pub struct ImportDelete {
     pub evidence: Reference,
 }
 
+/// A change of a numberholder's identity: a new name, a corrected date of birth or sex, with
+/// its evidence. It takes two different people: with `approved_by` it applies at once; without,
+/// it is proposed and applies when someone other than `requested_by` confirms it
+/// ([`ReviewEvent`]). Nothing else changes an identity on file: an import never does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityChangeEvent {
+    pub ssn: Ssn,
+    /// The new name, whole.
+    pub name: Option<PersonName>,
+    pub dob: Option<PartialDate>,
+    pub sex: Option<Sex>,
+    pub reason: Reference,
+    /// At least one document.
+    pub evidence: Vec<Reference>,
+    pub requested_by: Actor,
+    pub approved_by: Option<Actor>,
+}
+
+impl IdentityChangeEvent {
+    /// The identity after this change, from the one before.
+    pub fn applied_to(
+        &self,
+        name: &mut PersonName,
+        dob: &mut Option<PartialDate>,
+        sex: &mut Option<Sex>,
+    ) {
+        if let Some(n) = &self.name {
+            *name = n.clone();
+        }
+        if self.dob.is_some() {
+            *dob = self.dob;
+        }
+        if self.sex.is_some() {
+            *sex = self.sex;
+        }
+    }
+}
+
+/// What a caseworker decides about a held report or notice, or a proposed identity change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewDecision {
+    /// The identity was checked outside the registry, with evidence: a held report or notice
+    /// applies once two different people confirm it; a proposed identity change once someone
+    /// other than its requester does.
+    Confirm,
+    /// It never applies.
+    Reject,
+}
+
+impl ReviewDecision {
+    pub fn code(self) -> &'static str {
+        match self {
+            ReviewDecision::Confirm => "confirm",
+            ReviewDecision::Reject => "reject",
+        }
+    }
+}
+
+/// A caseworker's review of a held report or notice, or of a proposed identity change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewEvent {
+    pub ssn: Ssn,
+    /// The held report or notice, or the proposed identity change.
+    pub event: Seq,
+    pub decision: ReviewDecision,
+    pub by: Actor,
+    /// Required to confirm: how the identity was checked.
+    pub evidence: Option<Reference>,
+    pub reason: Option<Reference>,
+    /// The day of the review: a confirmed notice's contest period runs from it at the earliest.
+    pub date: Date,
+}
+
 /// One event of the master file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -141,6 +200,8 @@ pub enum Event {
     ContestDecision(ContestDecisionEvent),
     Presumption(PresumptionEvent),
     ImportDelete(ImportDelete),
+    IdentityChange(IdentityChangeEvent),
+    Review(ReviewEvent),
 }
 
 impl Event {
@@ -156,6 +217,8 @@ impl Event {
             Event::ContestDecision(_) => "contest_decision",
             Event::Presumption(_) => "presumed_deceased",
             Event::ImportDelete(_) => "dmf_delete",
+            Event::IdentityChange(_) => "identity_change",
+            Event::Review(_) => "review",
         }
     }
 
@@ -164,13 +227,15 @@ impl Event {
         match self {
             Event::Person(p) => p.ssn,
             Event::DeathReport(r) => r.report.subject().ssn,
-            Event::StatusNotice(n) => n.notice.ssn,
+            Event::StatusNotice(n) => n.notice.subject.ssn,
             Event::Correction(c) => c.ssn(),
             Event::Verification(v) => v.ssn,
             Event::Contest(c) => c.ssn,
             Event::ContestDecision(d) => d.ssn,
             Event::Presumption(p) => p.ssn,
             Event::ImportDelete(d) => d.ssn,
+            Event::IdentityChange(c) => c.ssn,
+            Event::Review(r) => r.ssn,
         }
     }
 }

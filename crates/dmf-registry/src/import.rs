@@ -11,6 +11,18 @@ use dmf_model::{Date, DeathReport, DeathSource, PersonName, Reference, Ssn, Subj
 use sha2::{Digest, Sha256};
 
 use crate::event::{Event, ImportDelete, ImportedChange, Origin, PersonRecord, ReportEvent, Sex};
+
+/// The columns of a numberholder file; anything else means the file is something else.
+const PEOPLE_COLUMNS: [&str; 8] = [
+    "ssn",
+    "first",
+    "middle",
+    "last",
+    "suffix",
+    "sex",
+    "dob",
+    "birth_state",
+];
 use crate::log::hex;
 use crate::{Outcome, Registry, RegistryError, Submission};
 
@@ -28,6 +40,11 @@ pub struct ImportSummary {
     /// Records of batches imported before, skipped.
     pub already_imported: u64,
     pub rejected: u64,
+    /// Of the rejected: numberholder records for an SSN on file under another identity.
+    pub conflicts: u64,
+    /// Of the events added: DMF records held because they name someone other than the
+    /// numberholder on file.
+    pub held: u64,
     /// Where the rejected records went, with their reasons.
     pub rejects_file: Option<PathBuf>,
 }
@@ -56,9 +73,16 @@ pub fn import_file(
     BufReader::new(File::open(path).map_err(read_error)?)
         .read_line(&mut first)
         .map_err(read_error)?;
-    // A DMF record is 100 characters without commas; a CSV header has commas.
+    // A DMF record is 100 characters without commas; a CSV header has commas. Anything else is
+    // refused before a record is stored.
     let head = first.trim_end_matches(['\r', '\n']);
     let is_csv = head.len() != dmf_format::RECORD_LEN && head.contains(',');
+    if let Some(reason) = not_importable(head, is_csv) {
+        return Err(RegistryError::Input {
+            path: path.to_owned(),
+            reason,
+        });
+    }
     let keys = BatchKeys::Numbered {
         hash: hash.clone(),
         next: 0,
@@ -222,6 +246,11 @@ impl Run<'_> {
         // In SSN order the store's per-person index is written page after page rather than
         // all over; records of one SSN keep their order (the sort is stable).
         self.batch.sort_by_key(|(_, event)| event.ssn());
+        let people: Vec<bool> = self
+            .batch
+            .iter()
+            .map(|(_, e)| matches!(e, Event::Person(_)))
+            .collect();
         let (lines, subs): (Vec<u64>, Vec<Submission>) = self
             .batch
             .drain(..)
@@ -238,11 +267,16 @@ impl Run<'_> {
         let results = self
             .registry
             .submit_batch(subs, Some(key), self.recorded_at)?;
-        for (line, result) in lines.into_iter().zip(results) {
+        for ((line, result), person) in lines.into_iter().zip(results).zip(people) {
             match result {
                 Ok(a) if a.outcome == Outcome::Duplicate => self.summary.already_imported += 1,
-                Ok(_) => self.summary.events_added += 1,
+                Ok(a) => {
+                    self.summary.events_added += 1;
+                    self.summary.held += u64::from(matches!(a.outcome, Outcome::Held { .. }));
+                }
                 Err(r) => {
+                    // The only check of a numberholder record is that it is the person on file.
+                    self.summary.conflicts += u64::from(person);
                     self.summary.rejected += 1;
                     self.rejects.push(Reject {
                         line,
@@ -279,6 +313,50 @@ impl Run<'_> {
         self.summary.rejects_file = Some(target);
         Ok(())
     }
+}
+
+/// Why a file whose first line is `head` is not a numberholder file or a DMF file, if it is not:
+/// said with what it looks like and which command takes it.
+fn not_importable(head: &str, is_csv: bool) -> Option<String> {
+    let head = head.trim_start_matches('\u{feff}');
+    if head.trim_start().starts_with('{') {
+        return Some(
+            "it is NDJSON (a JSON object a line), not a numberholder or DMF file: `dmf submit` takes events".to_owned(),
+        );
+    }
+    if !is_csv {
+        return (head.len() != dmf_format::RECORD_LEN).then(|| {
+            format!(
+                "line 1 is {} characters: neither a DMF file (100-character records) nor a numberholder CSV (a header naming ssn, first and last)",
+                head.chars().count()
+            )
+        });
+    }
+    let columns: Vec<String> = head
+        .split(',')
+        .map(|h| h.trim().trim_matches('"').to_ascii_lowercase())
+        .collect();
+    let unknown: Vec<&str> = columns
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !PEOPLE_COLUMNS.contains(c))
+        .collect();
+    if unknown.is_empty() {
+        return None;
+    }
+    let looks = if unknown.contains(&"match_probability") || unknown.contains(&"client_id") {
+        " It looks like the result of `dmf match`: matches are not people to import."
+    } else if unknown.contains(&"id") {
+        " It looks like a client file (it has an id column): `dmf match --client FILE` matches it against the file."
+    } else {
+        ""
+    };
+    Some(format!(
+        "line 1: not a numberholder file: column{} {} (a numberholder file has only {}); nothing was imported.{looks}",
+        if unknown.len() == 1 { "" } else { "s" },
+        unknown.join(", "),
+        PEOPLE_COLUMNS.join(", ")
+    ))
 }
 
 /// SHA-256 of the file's bytes, in hex: the identity of an import.
@@ -490,8 +568,9 @@ fn dmf_event(
         .ok_or(("date of death", "it is blank".to_owned()))?;
     let subject = Subject {
         ssn,
-        name,
+        name: name.into(),
         dob: rec.dob(),
+        sex: None,
     };
     let report = DeathReport::new(
         subject,

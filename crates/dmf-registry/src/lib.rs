@@ -15,6 +15,7 @@ mod codec;
 pub mod distribution;
 pub mod dump;
 pub mod event;
+pub mod identity;
 mod import;
 pub mod leaf;
 pub mod letter;

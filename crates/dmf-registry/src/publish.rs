@@ -404,10 +404,10 @@ pub fn export(
     // Ages are committed in the leaves, so alerts cannot be recounted from them: they are
     // published as computed, tied to the signed tree size and root like the statistics.
     let index = registry.load_index()?;
-    let dob_of = |ssn| index.get(ssn).and_then(|s| s.identity.as_ref()?.dob);
+    let lookup = |ssn, seq| crate::anomaly::known_in(index.get(ssn), seq);
     let mut alerts = crate::anomaly::alerts_json(
         registry,
-        &dob_of,
+        &lookup,
         signed.checkpoint.size,
         thresholds,
         today.year(),

@@ -101,6 +101,15 @@ fn mark_presumed(answer: &mut Value, presumed: bool) {
     }
 }
 
+/// The fields of an identity that differ, each `{field, reported, on_file}`: for the operator
+/// and caseworkers only, as they show what is on file.
+pub fn differences_json(differences: &[crate::identity::Difference]) -> Value {
+    differences
+        .iter()
+        .map(|d| json!({ "field": d.field.code(), "reported": d.reported, "on_file": d.on_file }))
+        .collect()
+}
+
 /// One submission's result.
 pub fn result(line: u64, result: &Result<Accepted, Rejection>) -> Value {
     match result {
@@ -108,6 +117,13 @@ pub fn result(line: u64, result: &Result<Accepted, Rejection>) -> Value {
             let mut v = json!({ "line": line, "status": "accepted", "seq": a.seq, "outcome": a.outcome.code() });
             match &a.outcome {
                 Outcome::HeldForReview(reason) => v["reason"] = reason.as_str().into(),
+                Outcome::Held {
+                    reason,
+                    differences,
+                } => {
+                    v["reason"] = reason.code().into();
+                    v["differences"] = differences_json(differences);
+                }
                 Outcome::NoticeRecorded { contest_deadline } => {
                     v["contest_deadline"] = contest_deadline.to_string().into()
                 }

@@ -7,19 +7,145 @@ use std::collections::HashMap;
 
 use hashbrown::HashTable;
 
-use dmf_model::{Date, DeathSource, NoticeKind, PartialDate, Reference, Ssn, VerificationLevel};
+use dmf_model::{
+    Actor, Date, DeathSource, NoticeKind, PartialDate, PersonName, Reference, Sex, Ssn, Subject,
+    VerificationLevel, add_federal_working_days,
+};
 use dmf_store::Seq;
 
 use crate::answers::{FirstKey, LastKey};
-use crate::event::{Event, ImportedChange, Origin};
+use crate::event::{
+    CONTEST_WORKING_DAYS, Event, IdentityChangeEvent, ImportedChange, NoticeEvent, Origin,
+    ReportEvent, ReviewDecision,
+};
+use crate::identity::{self, Difference, Generation, Reported, Verdict, initial_of};
 use crate::submission::Rejection;
 
-/// The name and date of birth answers are checked against (DMF forms).
+pub use crate::identity::Identity;
+
+/// The identity of a numberholder record or a full name, in the forms compared.
+pub fn identity_of(
+    name: &PersonName,
+    dob: Option<PartialDate>,
+    sex: Option<Sex>,
+    issued: bool,
+) -> Identity {
+    Identity {
+        first: FirstKey::of(name.first.dmf()),
+        last: LastKey::of(name.last.dmf()),
+        dob,
+        sex,
+        middle: name.middle.as_ref().and_then(|m| initial_of(m.dmf())),
+        suffix: name
+            .suffix
+            .as_ref()
+            .and_then(|s| Generation::of(s.part().original())),
+        issued,
+    }
+}
+
+/// The identity a report or notice names, if it gives a whole name (not a numberholder's).
+fn named_identity(subject: &Subject) -> Option<Identity> {
+    subject
+        .name
+        .complete()
+        .map(|name| identity_of(&name, subject.dob, subject.sex, false))
+}
+
+/// Why a report or notice is held rather than applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HoldReason {
+    /// The identity it gives differs from the person on file under its SSN.
+    IdentityMismatch,
+    /// Nothing differs, but it does not give a first and last name to compare.
+    IdentityIncomplete,
+    /// No one is on file under its SSN.
+    UnknownSsn,
+}
+
+impl HoldReason {
+    pub const ALL: [HoldReason; 3] = [
+        HoldReason::IdentityMismatch,
+        HoldReason::IdentityIncomplete,
+        HoldReason::UnknownSsn,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            HoldReason::IdentityMismatch => "identity_mismatch",
+            HoldReason::IdentityIncomplete => "identity_incomplete",
+            HoldReason::UnknownSsn => "unknown_ssn",
+        }
+    }
+}
+
+/// What is held: the report or notice as received, applied as it is if confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub first: FirstKey,
-    pub last: LastKey,
-    pub dob: Option<PartialDate>,
+pub enum HeldItem {
+    Report(ReportEvent),
+    Notice(NoticeEvent),
+}
+
+impl HeldItem {
+    /// The group oversight counts it in: `source:KIND` or `authority:NAME`.
+    pub fn group(&self) -> String {
+        match self {
+            HeldItem::Report(r) => format!("source:{}", r.report.source().code()),
+            HeldItem::Notice(n) => format!("authority:{}", n.notice.authority.as_str()),
+        }
+    }
+
+    /// The day it was received (or the notice sent).
+    pub fn day(&self) -> Date {
+        match self {
+            HeldItem::Report(r) => r.received,
+            HeldItem::Notice(n) => n.notice_sent,
+        }
+    }
+
+    pub fn subject(&self) -> &Subject {
+        match self {
+            HeldItem::Report(r) => r.report.subject(),
+            HeldItem::Notice(n) => &n.notice.subject,
+        }
+    }
+}
+
+/// Where a held report or notice stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeldStatus {
+    /// Waiting for caseworkers; `confirmed_by` once the first of two has confirmed.
+    Open { confirmed_by: Option<Actor> },
+    /// Confirmed by two people (the second's review event): it applied.
+    Confirmed { by: Seq },
+    /// Rejected (the review event): it never applies.
+    Rejected { by: Seq },
+}
+
+/// A report or notice held for its identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub seq: Seq,
+    pub reason: HoldReason,
+    /// Each field that differs, reported against on file.
+    pub differences: Vec<Difference>,
+    pub item: HeldItem,
+    pub status: HeldStatus,
+}
+
+impl Held {
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, HeldStatus::Open { .. })
+    }
+}
+
+/// An identity change waiting for its second person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposedChange {
+    pub seq: Seq,
+    pub change: IdentityChangeEvent,
+    /// The review that decided it, and whether it confirmed.
+    pub decided: Option<(Seq, bool)>,
 }
 
 /// A recorded death and what it stands on.
@@ -38,8 +164,8 @@ pub struct PendingReport {
     pub seq: Seq,
     pub dod: PartialDate,
     pub source: DeathSource,
-    /// Who the report names, taken over if the death is established.
-    pub identity: Identity,
+    /// Who the report names, taken over if the death is established and no one is on file.
+    pub identity: Option<Identity>,
 }
 
 /// A report held for a caseworker's review, and why.
@@ -147,13 +273,22 @@ pub struct Extra {
     pub notices: Vec<NoticeState>,
     /// The `presumed_deceased` event in effect: rare, so kept here rather than in every person.
     pub presumed: Option<Seq>,
+    /// Reports and notices held for their identity, open or decided.
+    pub held: Vec<Held>,
+    /// Identities the person held before recorded identity changes, oldest first: reports
+    /// naming them still agree.
+    pub former: Vec<Identity>,
+    /// The identity changes applied, in order (what the published record's name is made of).
+    pub identity_changes: Vec<Seq>,
+    /// Identity changes waiting for a second person.
+    pub proposed: Vec<ProposedChange>,
 }
 
 /// Everything the answers need about one SSN.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonState {
-    /// A numberholder record exists (the SSN was issued).
-    pub issued: bool,
+    /// Who is on file: the numberholder (`issued`), or lacking one the person a death record
+    /// names.
     pub identity: Option<Identity>,
     pub death: Option<DeathFact>,
     pub extra: Option<Box<Extra>>,
@@ -172,6 +307,20 @@ pub enum Outcome {
     Corroborated,
     /// The report is held for a caseworker's review.
     HeldForReview(String),
+    /// The report or notice is held for its identity: it changes nothing until two people
+    /// confirm it.
+    Held {
+        reason: HoldReason,
+        differences: Vec<Difference>,
+    },
+    /// The first of two confirmations of a held report or notice is recorded.
+    AwaitingSecondPerson,
+    /// A held report or notice, or a proposed identity change, was rejected: it never applies.
+    Dismissed,
+    /// The identity on file changed.
+    IdentityChanged,
+    /// An identity change waits for a second person.
+    Proposed,
     /// An imported change record replaced the recorded death's values.
     Amended,
     /// The person is alive: recorded and pending deaths were corrected.
@@ -199,6 +348,11 @@ impl Outcome {
             Outcome::Pending => "pending",
             Outcome::Corroborated => "corroborated",
             Outcome::HeldForReview(_) => "held_for_review",
+            Outcome::Held { .. } => "held",
+            Outcome::AwaitingSecondPerson => "awaiting_second_person",
+            Outcome::Dismissed => "dismissed",
+            Outcome::IdentityChanged => "identity_changed",
+            Outcome::Proposed => "proposed",
             Outcome::Amended => "amended",
             Outcome::Reinstated => "reinstated",
             Outcome::NoticeRecorded { .. } => "notice_recorded",
@@ -220,6 +374,11 @@ impl PersonState {
         self.extra.get_or_insert_with(Box::default)
     }
 
+    /// A numberholder record exists (the SSN was issued).
+    pub fn issued(&self) -> bool {
+        self.identity.is_some_and(|i| i.issued)
+    }
+
     /// Every status notice of the SSN, whatever its status (see [`NoticeState::status`]).
     pub fn notices(&self) -> &[NoticeState] {
         self.extra().map_or(&[], |e| &e.notices)
@@ -230,11 +389,73 @@ impl PersonState {
         self.extra().and_then(|e| e.presumed)
     }
 
+    /// Reports and notices held for their identity, open or decided.
+    pub fn held(&self) -> &[Held] {
+        self.extra().map_or(&[], |e| &e.held)
+    }
+
+    /// Every identity the person is known by: the current one, then those held before
+    /// recorded identity changes, newest first.
+    pub fn identities(&self) -> impl Iterator<Item = &Identity> {
+        let former = self.extra().map_or(&[][..], |e| &e.former);
+        self.identity.iter().chain(former.iter().rev())
+    }
+
+    /// The identity comparison of what a report or notice names with the person on file, or
+    /// `None` when no one is on file.
+    pub fn compare(&self, subject: &Subject) -> Option<identity::Comparison> {
+        identity::compare_any(&Reported::of(subject), self.identities())
+    }
+
+    /// Why a report or notice naming `subject` must be held, if it must: it changes only the
+    /// person it names. A record imported from an earlier master file is checked only against
+    /// a numberholder record (against its own file's records it is that file's history).
+    fn identity_hold(
+        &self,
+        subject: &Subject,
+        origin: &Origin,
+    ) -> Option<(HoldReason, Vec<Difference>)> {
+        let imported = matches!(origin, Origin::Imported { .. });
+        match self.identity {
+            None if imported => None,
+            None => Some((HoldReason::UnknownSsn, Vec::new())),
+            Some(id) if imported && !id.issued => None,
+            Some(_) => match self.compare(subject)?.verdict() {
+                Verdict::Agrees => None,
+                Verdict::Incomplete => Some((HoldReason::IdentityIncomplete, Vec::new())),
+                Verdict::Differs(d) => Some((HoldReason::IdentityMismatch, d)),
+            },
+        }
+    }
+
     /// Refuses events that make no sense against the current state; nothing is stored then.
     pub fn check(&self, ssn: Ssn, event: &Event) -> Result<(), Rejection> {
         let extra = self.extra();
         let pending = extra.map_or(&[][..], |e| &e.pending);
         match event {
+            Event::Person(p) => match self.identity {
+                Some(on_file) if on_file.issued => {
+                    let given = identity_of(&p.name, p.dob, p.sex, true);
+                    conflict(&on_file, &given)
+                }
+                _ => Ok(()),
+            },
+            Event::DeathReport(r) => {
+                // A date of death before the birth on file: the report gave no date of birth
+                // (it was checked against its own) or another one.
+                let dod = r.report.dod();
+                match self.identity.and_then(|i| i.dob) {
+                    Some(dob) if self.issued() && dod.latest() < dob.earliest() => {
+                        Err(Rejection::new(
+                            "$.dod",
+                            format!(
+                                "the date of death {dod} is before the date of birth on file ({dob})"
+                            ),
+                        ))
+                    }
+                    _ => Ok(()),
+                }
+            }
             Event::Verification(v) => match v.report {
                 Some(seq) if !pending.iter().any(|p| p.seq == seq) => Err(Rejection::new(
                     "$.report",
@@ -318,37 +539,119 @@ impl PersonState {
                 "$.ssn",
                 format!("SSN {ssn} has no recorded death to delete"),
             )),
+            Event::IdentityChange(_) if self.identity.is_none() => Err(Rejection::new(
+                "$.ssn",
+                format!("no one is on file under SSN {ssn}: there is no identity to change"),
+            )),
+            Event::Review(r) => self.check_review(ssn, r),
             _ => Ok(()),
         }
+    }
+
+    fn check_review(&self, ssn: Ssn, r: &crate::event::ReviewEvent) -> Result<(), Rejection> {
+        let confirm = r.decision == ReviewDecision::Confirm;
+        if confirm && r.evidence.is_none() {
+            return Err(Rejection::new(
+                "$.evidence",
+                "is required to confirm: say how the identity was checked",
+            ));
+        }
+        let extra = self.extra();
+        if let Some(h) = extra.and_then(|e| e.held.iter().find(|h| h.seq == r.event)) {
+            return match &h.status {
+                HeldStatus::Confirmed { by } | HeldStatus::Rejected { by } => Err(Rejection::new(
+                    "$.event",
+                    format!("held event {} was already decided by event {by}", h.seq),
+                )),
+                HeldStatus::Open {
+                    confirmed_by: Some(first),
+                } if confirm && first.as_str().eq_ignore_ascii_case(r.by.as_str()) => {
+                    Err(Rejection::new(
+                        "$.by",
+                        format!(
+                            "{first} confirmed held event {} already: a second person must",
+                            h.seq
+                        ),
+                    ))
+                }
+                HeldStatus::Open { .. }
+                    if confirm
+                        && self.identity.is_none()
+                        && h.item.subject().name.complete().is_none() =>
+                {
+                    Err(Rejection::new(
+                        "$.event",
+                        format!(
+                            "held event {} names no one (first and last name) and no one is on file under SSN {ssn}: it cannot apply",
+                            h.seq
+                        ),
+                    ))
+                }
+                HeldStatus::Open { .. } => Ok(()),
+            };
+        }
+        if let Some(p) = extra.and_then(|e| e.proposed.iter().find(|p| p.seq == r.event)) {
+            return match p.decided {
+                Some((by, _)) => Err(Rejection::new(
+                    "$.event",
+                    format!(
+                        "identity change {} was already decided by event {by}",
+                        p.seq
+                    ),
+                )),
+                None if confirm
+                    && p.change
+                        .requested_by
+                        .as_str()
+                        .eq_ignore_ascii_case(r.by.as_str()) =>
+                {
+                    Err(Rejection::new(
+                        "$.by",
+                        format!(
+                            "{} asked for identity change {}: a second person must confirm it",
+                            p.change.requested_by, p.seq
+                        ),
+                    ))
+                }
+                None => Ok(()),
+            };
+        }
+        Err(Rejection::new(
+            "$.event",
+            format!(
+                "event {} is not a held report or notice, or a proposed identity change, of SSN {ssn}",
+                r.event
+            ),
+        ))
     }
 
     /// Applies an accepted event at sequence number `seq`.
     pub fn apply(&mut self, seq: Seq, event: &Event) -> Outcome {
         match event {
             Event::Person(p) => {
-                self.issued = true;
-                self.identity = Some(Identity {
-                    first: FirstKey::of(p.name.first.dmf()),
-                    last: LastKey::of(p.name.last.dmf()),
-                    dob: p.dob,
-                });
+                let given = identity_of(&p.name, p.dob, p.sex, true);
+                match self.identity {
+                    // As checked: the same person again; a numberholder record is changed only
+                    // by an identity change.
+                    Some(on_file) if on_file.issued => {}
+                    // Known from a death record until now: the numberholder record is the
+                    // identity on file, and reports naming the other still agree.
+                    Some(known) => {
+                        self.extra_mut().former.push(known);
+                        self.identity = Some(given);
+                    }
+                    None => self.identity = Some(given),
+                }
                 Outcome::Recorded
             }
             Event::DeathReport(r) => {
-                let report = &r.report;
-                let fact = DeathFact {
-                    dod: report.dod(),
-                    source: report.source(),
-                    verification: report.verification(),
-                    established_by: seq,
-                };
-                let subject = report.subject();
-                let named = Identity {
-                    first: FirstKey::of(subject.name.first.dmf()),
-                    last: LastKey::of(subject.name.last.dmf()),
-                    dob: subject.dob,
-                };
-                self.apply_report(seq, fact, &r.origin, named)
+                let subject = r.report.subject();
+                match self.identity_hold(subject, &r.origin) {
+                    Some((reason, differences)) => {
+                        self.hold_identity(seq, reason, differences, HeldItem::Report(r.clone()))
+                    }
+                    None => self.apply_report_event(seq, r),
+                }
             }
             Event::Verification(v) => {
                 let extra = self.extra_mut();
@@ -360,7 +663,7 @@ impl PersonState {
                     return Outcome::Pending;
                 };
                 let chosen = extra.pending.remove(at);
-                let named = chosen.identity.clone();
+                let named = chosen.identity;
                 let (agree, disagree): (Vec<_>, Vec<_>) = extra
                     .pending
                     .drain(..)
@@ -387,7 +690,11 @@ impl PersonState {
                 let death = self.death.take();
                 // A recorded death put the SSN on file (deaths are recorded only against
                 // numbers that were issued); the person it wrongly named stays on file, alive.
-                self.issued |= death.is_some();
+                if death.is_some()
+                    && let Some(id) = &mut self.identity
+                {
+                    id.issued = true;
+                }
                 let extra = self.extra_mut();
                 extra.corrected.extend(death.map(|d| CorrectedDeath {
                     dod: d.dod,
@@ -416,18 +723,12 @@ impl PersonState {
                 Outcome::Reinstated
             }
             Event::StatusNotice(n) => {
-                self.extra_mut().notices.push(NoticeState {
-                    seq,
-                    kind: n.notice.kind,
-                    authority: n.notice.authority.clone(),
-                    effective: n.notice.effective,
-                    notice_sent: n.notice_sent,
-                    contest_deadline: n.contest_deadline,
-                    contested_by: None,
-                    decision: None,
-                });
-                Outcome::NoticeRecorded {
-                    contest_deadline: n.contest_deadline,
+                let origin = Origin::Submitted;
+                match self.identity_hold(&n.notice.subject, &origin) {
+                    Some((reason, differences)) => {
+                        self.hold_identity(seq, reason, differences, HeldItem::Notice(n.clone()))
+                    }
+                    None => self.record_notice(seq, n, n.contest_deadline),
                 }
             }
             Event::Contest(c) => {
@@ -478,18 +779,151 @@ impl PersonState {
                 }
                 Outcome::Withdrawn
             }
+            Event::IdentityChange(c) if c.approved_by.is_some() => {
+                self.change_identity(seq, c);
+                Outcome::IdentityChanged
+            }
+            Event::IdentityChange(c) => {
+                self.extra_mut().proposed.push(ProposedChange {
+                    seq,
+                    change: c.clone(),
+                    decided: None,
+                });
+                Outcome::Proposed
+            }
+            Event::Review(r) => self.apply_review(seq, r),
         }
     }
 
+    fn apply_report_event(&mut self, seq: Seq, r: &ReportEvent) -> Outcome {
+        let report = &r.report;
+        let fact = DeathFact {
+            dod: report.dod(),
+            source: report.source(),
+            verification: report.verification(),
+            established_by: seq,
+        };
+        self.apply_report(seq, fact, &r.origin, named_identity(report.subject()))
+    }
+
+    fn record_notice(&mut self, seq: Seq, n: &NoticeEvent, contest_deadline: Date) -> Outcome {
+        self.extra_mut().notices.push(NoticeState {
+            seq,
+            kind: n.notice.kind,
+            authority: n.notice.authority.clone(),
+            effective: n.notice.effective,
+            notice_sent: n.notice_sent,
+            contest_deadline,
+            contested_by: None,
+            decision: None,
+        });
+        Outcome::NoticeRecorded { contest_deadline }
+    }
+
+    fn hold_identity(
+        &mut self,
+        seq: Seq,
+        reason: HoldReason,
+        differences: Vec<Difference>,
+        item: HeldItem,
+    ) -> Outcome {
+        self.extra_mut().held.push(Held {
+            seq,
+            reason,
+            differences: differences.clone(),
+            item,
+            status: HeldStatus::Open { confirmed_by: None },
+        });
+        Outcome::Held {
+            reason,
+            differences,
+        }
+    }
+
+    fn change_identity(&mut self, seq: Seq, c: &IdentityChangeEvent) {
+        // As checked: someone is on file.
+        let Some(old) = self.identity else {
+            return;
+        };
+        let mut new = old;
+        if let Some(name) = &c.name {
+            let named = identity_of(name, old.dob, old.sex, old.issued);
+            new.first = named.first;
+            new.last = named.last;
+            new.middle = named.middle;
+            new.suffix = named.suffix;
+        }
+        if let Some(dob) = c.dob {
+            new.dob = Some(dob);
+        }
+        if let Some(sex) = c.sex {
+            new.sex = Some(sex);
+        }
+        let extra = self.extra_mut();
+        extra.former.push(old);
+        extra.identity_changes.push(seq);
+        self.identity = Some(new);
+    }
+
+    fn apply_review(&mut self, seq: Seq, r: &crate::event::ReviewEvent) -> Outcome {
+        let confirm = r.decision == ReviewDecision::Confirm;
+        let Some(extra) = self.extra.as_deref_mut() else {
+            return Outcome::Dismissed;
+        };
+        if let Some(h) = extra
+            .held
+            .iter_mut()
+            .find(|h| h.seq == r.event && h.is_open())
+        {
+            let HeldStatus::Open { confirmed_by } = &mut h.status else {
+                unreachable!("open");
+            };
+            if !confirm {
+                h.status = HeldStatus::Rejected { by: seq };
+                return Outcome::Dismissed;
+            }
+            if confirmed_by.is_none() {
+                *confirmed_by = Some(r.by.clone());
+                return Outcome::AwaitingSecondPerson;
+            }
+            h.status = HeldStatus::Confirmed { by: seq };
+            let (held_seq, item) = (h.seq, h.item.clone());
+            return match item {
+                HeldItem::Report(report) => self.apply_report_event(held_seq, &report),
+                HeldItem::Notice(n) => {
+                    // The person's contest period runs from the day the notice counts at the
+                    // earliest.
+                    let from_review = add_federal_working_days(r.date, CONTEST_WORKING_DAYS);
+                    self.record_notice(held_seq, &n, n.contest_deadline.max(from_review))
+                }
+            };
+        }
+        if let Some(p) = extra
+            .proposed
+            .iter_mut()
+            .find(|p| p.seq == r.event && p.decided.is_none())
+        {
+            p.decided = Some((seq, confirm));
+            if !confirm {
+                return Outcome::Dismissed;
+            }
+            let (change_seq, change) = (p.seq, p.change.clone());
+            self.change_identity(change_seq, &change);
+            return Outcome::IdentityChanged;
+        }
+        // As checked: never reached.
+        Outcome::Dismissed
+    }
+
     /// Records a death; a person known only from reports is known by the report's name.
-    fn establish(&mut self, fact: DeathFact, named: Identity) -> Outcome {
+    fn establish(&mut self, fact: DeathFact, named: Option<Identity>) -> Outcome {
         self.death = Some(fact);
         // A death supersedes a presumption: the person is deceased, no longer presumed.
         if let Some(e) = self.extra.as_deref_mut() {
             e.presumed = None;
         }
         if self.identity.is_none() {
-            self.identity = Some(named);
+            self.identity = named;
         }
         Outcome::Deceased
     }
@@ -499,7 +933,7 @@ impl PersonState {
         seq: Seq,
         fact: DeathFact,
         origin: &Origin,
-        named: Identity,
+        named: Option<Identity>,
     ) -> Outcome {
         let dod = fact.dod;
         if let Origin::Imported { change } = origin {
@@ -584,6 +1018,65 @@ impl PersonState {
     }
 }
 
+/// A numberholder record for an SSN already on file must be the same person: an import never
+/// changes an identity. Refused at the first field that differs, naming every one.
+fn conflict(on_file: &Identity, given: &Identity) -> Result<(), Rejection> {
+    let date = |d: Option<PartialDate>| d.map_or("(none)".to_owned(), |d| d.to_string());
+    let text = |s: &str| {
+        if s.is_empty() {
+            "(none)".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    let fields: [(&str, String, String); 6] = [
+        ("first", on_file.first.to_string(), given.first.to_string()),
+        (
+            "middle",
+            text(
+                &on_file
+                    .middle
+                    .map(|m| (m.get() as char).to_string())
+                    .unwrap_or_default(),
+            ),
+            text(
+                &given
+                    .middle
+                    .map(|m| (m.get() as char).to_string())
+                    .unwrap_or_default(),
+            ),
+        ),
+        ("last", on_file.last.to_string(), given.last.to_string()),
+        (
+            "suffix",
+            text(on_file.suffix.map_or("", Generation::code)),
+            text(given.suffix.map_or("", Generation::code)),
+        ),
+        ("dob", date(on_file.dob), date(given.dob)),
+        (
+            "sex",
+            text(on_file.sex.map_or("", Sex::code)),
+            text(given.sex.map_or("", Sex::code)),
+        ),
+    ];
+    let differing: Vec<&(&str, String, String)> =
+        fields.iter().filter(|(_, a, b)| a != b).collect();
+    let Some((field, _, _)) = differing.first() else {
+        return Ok(());
+    };
+    let said: Vec<String> = differing
+        .iter()
+        .map(|(f, a, b)| format!("{f} on file {a}, given {b}"))
+        .collect();
+    Err(Rejection::new(
+        format!("$.{field}"),
+        format!(
+            "conflicts with the numberholder on file ({}): an identity changes only by an identity_change event",
+            said.join("; ")
+        ),
+    ))
+}
+
 // A person's state is what the index holds 142 million of: keep it at 40 bytes (names are
 // interned numbers, a partial date with its niche is 4 bytes, the rare parts are boxed).
 #[cfg(target_pointer_width = "64")]
@@ -652,7 +1145,7 @@ impl Index {
     /// Applies an event to the state at `at`, counting a change of name or date of birth.
     fn apply_at(&mut self, at: usize, seq: Seq, event: &Event) -> Outcome {
         let state = &mut self.states[at];
-        let before = state.identity.clone();
+        let before = state.identity;
         let outcome = state.apply(seq, event);
         self.identity_changes += u64::from(state.identity != before);
         outcome

@@ -6,16 +6,17 @@ use std::str::FromStr;
 
 use dmf_model::{
     Correction, CorrectionKind, Date, DeathReport, DeathSource, NoticeKind, PartialDate,
-    PersonName, Reference, Ssn, StatusNotice, Subject, TwoPersonApproval, VerificationLevel,
-    add_federal_working_days,
+    PersonName, Reference, ReportedName, Sex, Ssn, StatusNotice, Subject, TwoPersonApproval,
+    VerificationLevel, add_federal_working_days,
 };
 use serde_json::{Map, Value};
 
 use crate::answers::IdentityQuery;
 
 use crate::event::{
-    CONTEST_WORKING_DAYS, ContestDecisionEvent, ContestEvent, Event, NoticeEvent, Origin,
-    PresumptionEvent, ReportEvent, VerificationEvent,
+    CONTEST_WORKING_DAYS, ContestDecisionEvent, ContestEvent, Event, IdentityChangeEvent,
+    NoticeEvent, Origin, PresumptionEvent, ReportEvent, ReviewDecision, ReviewEvent,
+    VerificationEvent,
 };
 
 /// Why a submitted object is refused: where in it, and why.
@@ -52,6 +53,7 @@ pub(crate) fn allowed(kind: &str) -> Option<&'static [&'static str]> {
             "middle",
             "last",
             "suffix",
+            "sex",
             "dob",
             "dod",
             "source",
@@ -61,6 +63,12 @@ pub(crate) fn allowed(kind: &str) -> Option<&'static [&'static str]> {
         ],
         "status_notice" => &[
             "ssn",
+            "first",
+            "middle",
+            "last",
+            "suffix",
+            "sex",
+            "dob",
             "kind",
             "authority",
             "legal_basis",
@@ -80,6 +88,20 @@ pub(crate) fn allowed(kind: &str) -> Option<&'static [&'static str]> {
         "contest" => &["ssn", "notice", "reason", "requested_by"],
         "contest_decision" => &["ssn", "notice", "decision", "decided_by", "reason"],
         "presumed_deceased" => &["ssn", "criterion", "legal_basis", "recorded_by"],
+        "identity_change" => &[
+            "ssn",
+            "first",
+            "middle",
+            "last",
+            "suffix",
+            "sex",
+            "dob",
+            "reason",
+            "evidence",
+            "requested_by",
+            "approved_by",
+        ],
+        "review" => &["ssn", "event", "decision", "by", "evidence", "reason"],
         _ => return None,
     })
 }
@@ -173,6 +195,23 @@ impl<'a> Fields<'a> {
                 .collect(),
             _ => Ok(self.opt_reference(name)?.into_iter().collect()),
         }
+    }
+
+    /// The identity a report or notice gives with its SSN: every part optional.
+    fn subject(&self, ssn: Ssn) -> Result<Subject, Rejection> {
+        let name = ReportedName::parse(
+            self.opt_str("first")?,
+            self.opt_str("middle")?,
+            self.opt_str("last")?,
+            self.opt_str("suffix")?,
+        )
+        .map_err(|(field, e)| Rejection::new(Self::path(field), e))?;
+        Ok(Subject {
+            ssn,
+            name,
+            dob: self.opt_parse("dob")?,
+            sex: self.opt_parse::<Sex>("sex")?,
+        })
     }
 
     fn name(&self) -> Result<PersonName, Rejection> {
@@ -289,7 +328,7 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
     let allowed = allowed(kind).ok_or_else(|| {
         Rejection::new(
             "$.type",
-            format!("{kind:?} is not an event type (death_report, status_notice, correction, verification, contest, contest_decision, presumed_deceased)"),
+            format!("{kind:?} is not an event type (death_report, status_notice, correction, verification, contest, contest_decision, presumed_deceased, identity_change, review)"),
         )
     })?;
     if let Some(unknown) = map
@@ -327,11 +366,7 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
                     ),
                 ));
             }
-            let subject = Subject {
-                ssn,
-                name: f.name()?,
-                dob: f.opt_parse("dob")?,
-            };
+            let subject = f.subject(ssn)?;
             let evidence = f.reference("evidence")?;
             let report = DeathReport::new(subject, dod, source, evidence, verification)
                 .map_err(|e| Rejection::new("$.dod", e))?;
@@ -343,7 +378,7 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
         }
         "status_notice" => {
             let notice = StatusNotice {
-                ssn,
+                subject: f.subject(ssn)?,
                 kind: f.parse::<NoticeKind>("kind")?,
                 authority: f.reference("authority")?,
                 legal_basis: f.reference("legal_basis")?,
@@ -428,6 +463,64 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
             legal_basis: f.reference("legal_basis")?,
             recorded_by: f.reference("recorded_by")?,
         }),
+        "identity_change" => {
+            let named = ["first", "middle", "last", "suffix"]
+                .iter()
+                .any(|k| matches!(f.opt_str(k), Ok(Some(_))));
+            let name = if named { Some(f.name()?) } else { None };
+            let dob = f.opt_parse::<PartialDate>("dob")?;
+            let sex = f.opt_parse::<Sex>("sex")?;
+            if name.is_none() && dob.is_none() && sex.is_none() {
+                return Err(Rejection::new(
+                    "$",
+                    "an identity change gives a new name (first and last), dob or sex",
+                ));
+            }
+            let evidence = f.references("evidence")?;
+            if evidence.is_empty() {
+                return Err(Rejection::new(
+                    "$.evidence",
+                    "is required: the documents the change rests on",
+                ));
+            }
+            let requested_by = f.reference("requested_by")?;
+            let approved_by = f.opt_reference("approved_by")?;
+            if let Some(a) = &approved_by {
+                TwoPersonApproval::new(requested_by.clone(), a.clone())
+                    .map_err(|e| Rejection::new("$.approved_by", e))?;
+            }
+            Event::IdentityChange(IdentityChangeEvent {
+                ssn,
+                name,
+                dob,
+                sex,
+                reason: f.reference("reason")?,
+                evidence,
+                requested_by,
+                approved_by,
+            })
+        }
+        "review" => {
+            let decision = match f.str("decision")? {
+                "confirm" => ReviewDecision::Confirm,
+                "reject" => ReviewDecision::Reject,
+                other => {
+                    return Err(Rejection::new(
+                        "$.decision",
+                        format!("{other:?} is not a decision (confirm, reject)"),
+                    ));
+                }
+            };
+            Event::Review(ReviewEvent {
+                ssn,
+                event: f.seq("event")?,
+                decision,
+                by: f.reference("by")?,
+                evidence: f.opt_reference("evidence")?,
+                reason: f.opt_reference("reason")?,
+                date: today,
+            })
+        }
         _ => unreachable!("checked by allowed()"),
     };
     Ok(Submission {

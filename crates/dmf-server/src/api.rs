@@ -743,13 +743,13 @@ pub(crate) async fn alerts_value(app: &Arc<App>) -> Result<Value, ApiError> {
             return Ok(v.clone());
         }
         // The index is locked per lookup, not for the whole scan: writers go on meanwhile.
-        let dob_of = |ssn| {
+        let lookup = |ssn, seq| {
             let index = app2.index.read().expect("index lock");
-            index.get(ssn).and_then(|s| s.identity.as_ref()?.dob)
+            anomaly::known_in(index.get(ssn), seq)
         };
         let v = anomaly::alerts_json(
             &app2.registry,
-            &dob_of,
+            &lookup,
             head,
             &app2.config.alert_thresholds,
             app2.today().year(),

@@ -664,17 +664,19 @@ fn dmf_line(
         last: part(name.last()),
         suffix: name.suffix().map(|s| Suffix::new(s).expect("a suffix")),
     };
+    let dob = Some(PartialDate::from(core.birth));
     let subject = Subject {
         ssn,
-        name: person,
-        dob: Some(PartialDate::from(core.birth)),
+        name: person.clone().into(),
+        dob,
+        sex: None,
     };
     let evidence = Reference::new(evidence).expect("evidence is one short line");
     let report = DeathReport::new(subject, dod, source, evidence, verification)
         .expect("death is after birth");
     record.clear();
     write_record(
-        &DmfRecord::from_death(ChangeCode::Full, report.subject(), report.death()),
+        &DmfRecord::from_death(ChangeCode::Full, ssn, &person, dob, report.death()),
         LineEnding::Lf,
         record,
     );

@@ -335,8 +335,8 @@ fn alerts(
 ) -> Result<ExitCode> {
     use dmf_registry::anomaly;
     let index = registry.load_index()?;
-    let dob_of = |ssn| index.get(ssn).and_then(|s| s.identity.as_ref()?.dob);
-    let observations = anomaly::observations_of(registry, &dob_of)?;
+    let lookup = |ssn, seq| anomaly::known_in(index.get(ssn), seq);
+    let observations = anomaly::observations_of(registry, &lookup)?;
     let year = observations
         .last()
         .map_or(crate::today().year(), |o| o.day.year());

@@ -244,6 +244,16 @@ struct AlertArgs {
     /// Points of share above expected for an age alert, 0-1 [default: 0.15].
     #[arg(long, value_name = "SHARE")]
     alert_age_excess: Option<f64>,
+    /// Standard errors above a group's usual share held for their identity for a mismatch
+    /// alert [default: 6].
+    #[arg(long, value_name = "SE")]
+    alert_mismatch_z: Option<f64>,
+    /// Fewest held for their identity on a day for a mismatch alert [default: 20].
+    #[arg(long, value_name = "N")]
+    alert_mismatch_min: Option<u64>,
+    /// Points of share above the usual for a mismatch alert, 0-1 [default: 0.10].
+    #[arg(long, value_name = "SHARE")]
+    alert_mismatch_excess: Option<f64>,
 }
 
 impl AlertArgs {
@@ -252,13 +262,20 @@ impl AlertArgs {
             ("--alert-volume-z", self.alert_volume_z),
             ("--alert-age-z", self.alert_age_z),
             ("--alert-age-excess", self.alert_age_excess),
+            ("--alert-mismatch-z", self.alert_mismatch_z),
+            ("--alert-mismatch-excess", self.alert_mismatch_excess),
         ] {
             if v.is_some_and(|v| !v.is_finite() || v <= 0.0) {
                 anyhow::bail!("{flag} must be a positive number");
             }
         }
-        if self.alert_age_excess.is_some_and(|v| v >= 1.0) {
-            anyhow::bail!("--alert-age-excess is a share: give a number below 1");
+        for (flag, v) in [
+            ("--alert-age-excess", self.alert_age_excess),
+            ("--alert-mismatch-excess", self.alert_mismatch_excess),
+        ] {
+            if v.is_some_and(|v| v >= 1.0) {
+                anyhow::bail!("{flag} is a share: give a number below 1");
+            }
         }
         Ok(dmf_registry::anomaly::Thresholds {
             window_days: self.alert_window,
@@ -269,6 +286,9 @@ impl AlertArgs {
             age_z: self.alert_age_z,
             age_min_n: self.alert_age_min,
             age_min_excess: self.alert_age_excess,
+            held_z: self.alert_mismatch_z,
+            held_min: self.alert_mismatch_min,
+            held_min_excess: self.alert_mismatch_excess,
         })
     }
 }

@@ -217,7 +217,7 @@ fn state_json(state: Option<&PersonState>, today: Date) -> Value {
         .any(|n| n.kind.affects_benefits() && n.in_force(today));
     let mut current = json!({
         "on_file": true,
-        "issued": s.issued,
+        "issued": s.issued(),
         "name": s.identity.as_ref().map(|i| format!("{} {}", i.first, i.last)),
         "dob": s.identity.as_ref().and_then(|i| i.dob).map(|d| d.to_string()),
         "answers": {

@@ -88,7 +88,16 @@ fn full_and_update_files_apply_per_ssn_and_reimports_add_nothing() {
 fn people_files_map_columns_by_header_and_reject_bad_rows() {
     let dir = tempfile::tempdir().unwrap();
     let reg = Registry::init(&dir.path().join("data"), None).unwrap();
-    let csv = "dob,last,first,ssn,extra\n1980-05-17,Walker,Alice,123456789,x\n1980-13-01,Walker,Bob,234567890,x\n,Lee,Ann,999000111,x\n";
+    // A column a numberholder file does not have: the whole file is refused, nothing stored.
+    let csv = "dob,last,first,ssn,extra\n1980-05-17,Walker,Alice,123456789,x\n";
+    let path = write(dir.path(), "extra.csv", csv);
+    let err = import_file(&reg, &path, today(), 0, &|_| {}).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("not a numberholder file: column extra"),
+        "{err:#}"
+    );
+    assert_eq!(reg.store().head().unwrap(), 0);
+    let csv = "dob,last,first,ssn\n1980-05-17,Walker,Alice,123456789\n1980-13-01,Walker,Bob,234567890\n,Lee,Ann,999000111\n";
     let path = write(dir.path(), "people.csv", csv);
     let s = import_file(&reg, &path, today(), 0, &|_| {}).unwrap();
     assert_eq!(
@@ -113,7 +122,7 @@ fn people_files_map_columns_by_header_and_reject_bad_rows() {
         "5"
     );
 
-    let bad = write(dir.path(), "nossn.csv", "name,dob\nx,1980\n");
+    let bad = write(dir.path(), "nossn.csv", "first,dob\nx,1980\n");
     let err = import_file(&reg, &bad, today(), 0, &|_| {}).unwrap_err();
     assert!(
         format!("{err:#}").contains("the header must name ssn, first and last columns"),

@@ -266,10 +266,7 @@ fn answer_line(v: &Value) -> String {
 fn describe(event: &Event) -> Vec<(&'static str, String)> {
     match event {
         Event::Person(p) => vec![
-            (
-                "name",
-                format!("{} {}", p.name.first.dmf(), p.name.last.dmf()),
-            ),
+            ("name", full_name(&p.name)),
             ("born", p.dob.map(|d| d.to_string()).unwrap_or_default()),
         ],
         Event::DeathReport(r) => {
@@ -279,6 +276,7 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
                 Origin::Imported { change } => format!("imported DMF record ({change:?})"),
             };
             vec![
+                ("named", named(rep.subject())),
                 ("source", rep.source().code().to_owned()),
                 ("verification", rep.verification().name().to_owned()),
                 ("date of death", rep.dod().to_string()),
@@ -288,6 +286,7 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
             ]
         }
         Event::StatusNotice(n) => vec![
+            ("named", named(&n.notice.subject)),
             ("kind", n.notice.kind.code().to_owned()),
             ("authority", n.notice.authority.as_str().to_owned()),
             ("legal basis", n.notice.legal_basis.as_str().to_owned()),
@@ -368,7 +367,96 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
             ("legal basis", p.legal_basis.as_str().to_owned()),
             ("recorded by", p.recorded_by.as_str().to_owned()),
         ],
+        Event::IdentityChange(c) => {
+            let mut out = Vec::new();
+            if let Some(n) = &c.name {
+                out.push(("new name", full_name(n)));
+            }
+            if let Some(d) = c.dob {
+                out.push(("new date of birth", d.to_string()));
+            }
+            if let Some(s) = c.sex {
+                out.push(("new sex", s.code().to_owned()));
+            }
+            out.push(("reason", c.reason.as_str().to_owned()));
+            out.push((
+                "evidence",
+                c.evidence
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ));
+            out.push(("requested by", c.requested_by.as_str().to_owned()));
+            out.push((
+                "approved by",
+                c.approved_by
+                    .as_ref()
+                    .map_or("(waiting for a second person)".to_owned(), |a| {
+                        a.as_str().to_owned()
+                    }),
+            ));
+            out
+        }
+        Event::Review(r) => vec![
+            ("event reviewed", r.event.to_string()),
+            ("decision", r.decision.code().to_owned()),
+            ("by", r.by.as_str().to_owned()),
+            (
+                "evidence",
+                r.evidence
+                    .as_ref()
+                    .map(|e| e.as_str().to_owned())
+                    .unwrap_or_default(),
+            ),
+            (
+                "reason",
+                r.reason
+                    .as_ref()
+                    .map(|e| e.as_str().to_owned())
+                    .unwrap_or_default(),
+            ),
+        ],
     }
+}
+
+/// A whole name as written on file: first, middle, last and suffix.
+fn full_name(n: &dmf_model::PersonName) -> String {
+    [
+        Some(n.first.dmf()),
+        n.middle.as_ref().map(|m| m.dmf()),
+        Some(n.last.dmf()),
+        n.suffix.as_ref().map(|s| s.dmf()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+/// What a report or notice named, as it was given: the reporter's spelling, kept as evidence.
+fn named(subject: &dmf_model::Subject) -> String {
+    let n = &subject.name;
+    let mut parts: Vec<String> = [
+        n.first.as_ref().map(|p| p.dmf()),
+        n.middle.as_ref().map(|p| p.dmf()),
+        n.last.as_ref().map(|p| p.dmf()),
+        n.suffix.as_ref().map(|s| s.dmf()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::to_owned)
+    .collect();
+    if parts.is_empty() {
+        parts.push("(no name)".to_owned());
+    }
+    if let Some(d) = subject.dob {
+        parts.push(format!("born {d}"));
+    }
+    if let Some(s) = subject.sex {
+        parts.push(format!("sex {}", s.code()));
+    }
+    parts.join(" ")
 }
 
 /// The answers each purpose would get, asked with the name and date of birth on file.
