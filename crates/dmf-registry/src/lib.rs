@@ -51,6 +51,9 @@ use crate::log::{LogError, LogWriter};
 /// File name of the event store inside the data folder.
 pub const STORE_FILE: &str = "registry.sqlite";
 const LOCK_FILE: &str = "writer.lock";
+/// Where `dmf mirror` keeps its position in the registry it follows: a data folder holding it
+/// is a mirror, which holds deaths, not numberholders.
+pub const MIRROR_FILE: &str = "mirror.json";
 
 /// Why the registry could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -299,6 +302,11 @@ impl Registry {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// A subscriber's mirror of another registry's feed: it holds deaths, not numberholders.
+    pub fn is_mirror(&self) -> bool {
+        self.dir.join(MIRROR_FILE).exists()
     }
 
     pub fn store(&self) -> &dyn EventStore {

@@ -155,6 +155,30 @@ pub fn report(
             }),
         },
         Check {
+            code: "held_for_identity",
+            description: "a death report or status notice held for its identity, waiting for two caseworkers to confirm or one to reject it".into(),
+            test: Box::new(|s| {
+                let open: Vec<_> = s.held().iter().filter(|h| h.is_open()).collect();
+                let h = open.first()?;
+                let fields: Vec<&str> = h.differences.iter().map(|d| d.field.code()).collect();
+                let more = match open.len() {
+                    1 => String::new(),
+                    n => format!(" and {} more", n - 1),
+                };
+                Some(format!(
+                    "event {} from {}: {}{}{more}",
+                    h.seq,
+                    h.item.group(),
+                    h.reason.code(),
+                    if fields.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", fields.join(", "))
+                    }
+                ))
+            }),
+        },
+        Check {
             code: "contest_undecided_past_deadline",
             description: "a contested status notice past its deadline with no decision".into(),
             test: Box::new(move |s| {

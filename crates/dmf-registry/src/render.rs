@@ -53,6 +53,24 @@ pub fn visible(state: &PersonState, purpose: Purpose) -> std::borrow::Cow<'_, Pe
     }
 }
 
+/// The answer a caller of `purpose` gets, from a person's whole state: what the purpose may see
+/// of it ([`visible`]), and on a mirror (which holds deaths, not numberholders) "no death on
+/// file" where it holds no death, rather than "not in the file". The command line and the API
+/// both answer with this, so that they answer alike.
+pub fn answer_for(
+    purpose: Purpose,
+    query: &IdentityQuery,
+    state: Option<&PersonState>,
+    today: Date,
+    mirror: bool,
+) -> Value {
+    let seen = state.map(|s| visible(s, purpose));
+    if mirror && seen.as_deref().is_none_or(|s| s.death.is_none()) {
+        return json!({ "purpose": purpose.code(), "result": "no_death_on_file" });
+    }
+    answer(purpose, query, seen.as_deref(), today)
+}
+
 /// The answer to a verification for `purpose`, from the state given (already made
 /// [`visible`] for the caller where that applies).
 pub fn answer(

@@ -177,7 +177,6 @@ fn answer_all(
             .iter()
             .map(|q| {
                 let state = index.get(q.ssn);
-                let seen = state.map(|s| render::visible(s, purpose));
                 if state.is_some() {
                     disclosed.push(Disclosure {
                         ssn: q.ssn.as_u32(),
@@ -188,7 +187,7 @@ fn answer_all(
                         fields: purpose.fields().iter().map(|f| (*f).to_owned()).collect(),
                     });
                 }
-                render::answer(purpose, q, seen.as_deref(), today)
+                render::answer_for(purpose, q, state, today, app.mirror)
             })
             .collect()
     };

@@ -191,6 +191,8 @@ pub struct App {
     pub(crate) programs: programs::Programs,
     /// Everyone on file prepared for matching programs, per event head.
     pub(crate) program_master: Mutex<Option<Arc<programs_api::Master>>>,
+    /// Serving a subscriber's mirror: it holds deaths, not numberholders.
+    pub(crate) mirror: bool,
 }
 
 impl std::fmt::Debug for App {
@@ -223,6 +225,7 @@ impl App {
         let (head_tx, _) = tokio::sync::watch::channel(index.head);
         let signer = dmf_registry::log::read_signer(&dmf_registry::log::LogFiles::open(data)?)?;
         Ok(App {
+            mirror: registry.is_mirror(),
             users: service.users()?,
             programs: service.programs()?,
             program_master: Mutex::new(None),

@@ -22,7 +22,7 @@ use crate::MirrorArgs;
 use crate::registry_cmd::{now_ms, today_or};
 
 /// The mirror's position, in the data folder.
-const POSITION_FILE: &str = "mirror.json";
+const POSITION_FILE: &str = dmf_registry::MIRROR_FILE;
 /// Held by the one mirror following into a data folder.
 const LOCK_FILE: &str = "mirror.lock";
 /// The longest pause between attempts while the registry cannot be reached.

@@ -52,7 +52,7 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
     let registry = crate::backend::open(&args.data, args.database.as_deref())?;
     let today = today_or(args.today.as_deref())?;
     let mut files = Vec::new();
-    let (mut added, mut rejected, mut records) = (0, 0, 0);
+    let (mut added, mut rejected, mut records, mut conflicts, mut held) = (0, 0, 0, 0, 0);
     for path in &args.files {
         let bar = progress::spinner("records", quiet);
         let summary =
@@ -62,15 +62,35 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
         added += summary.events_added;
         rejected += summary.rejected;
         records += summary.records;
+        conflicts += summary.conflicts;
+        held += summary.held;
         if !args.json {
+            let mut notes = Vec::new();
+            if summary.conflicts > 0 {
+                notes.push(format!(
+                    "{} conflicting with the identity on file",
+                    summary.conflicts
+                ));
+            }
+            if summary.held > 0 {
+                notes.push(format!(
+                    "{} held: they name someone other than the numberholder on file",
+                    summary.held
+                ));
+            }
             println!(
-                "{}: {} records ({}), {} events added, {} already imported, {} rejected{}",
+                "{}: {} records ({}), {} events added, {} already imported, {} rejected{}{}",
                 path.display(),
                 summary.records,
                 summary.format,
                 summary.events_added,
                 summary.already_imported,
                 summary.rejected,
+                if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", notes.join("; "))
+                },
                 summary
                     .rejects_file
                     .as_ref()
@@ -84,16 +104,23 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
             "events_added": summary.events_added,
             "already_imported": summary.already_imported,
             "rejected": summary.rejected,
+            "conflicts": summary.conflicts,
+            "held": summary.held,
             "rejects_file": summary.rejects_file.map(|p| p.display().to_string()),
         }));
     }
     if args.json {
         println!(
             "{}",
-            json!({ "files": files, "records": records, "events_added": added, "rejected": rejected })
+            json!({ "files": files, "records": records, "events_added": added, "rejected": rejected, "conflicts": conflicts, "held": held })
         );
     }
-    Ok(ExitCode::SUCCESS)
+    // A numberholder record that would change an identity is an error the operator must see.
+    Ok(if conflicts > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
@@ -133,6 +160,18 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
                     Ok(a) => {
                         let detail = match &a.outcome {
                             Outcome::HeldForReview(reason) => format!(": {reason}"),
+                            Outcome::Held {
+                                reason,
+                                differences,
+                            } => {
+                                let said: Vec<String> =
+                                    differences.iter().map(ToString::to_string).collect();
+                                if said.is_empty() {
+                                    format!(": {}", reason.code())
+                                } else {
+                                    format!(": {} ({})", reason.code(), said.join("; "))
+                                }
+                            }
                             Outcome::NoticeRecorded { contest_deadline } => {
                                 format!(", contest deadline {contest_deadline}")
                             }
@@ -228,9 +267,26 @@ fn state_json(state: Option<&PersonState>, today: Date) -> Value {
         "death": death,
         "pending_reports": extra.map_or(vec![], |e| e.pending.iter().map(|p| json!({"seq": p.seq, "dod": p.dod.to_string(), "source": p.source.code()})).collect()),
         "held_for_review": extra.map_or(vec![], |e| e.review.iter().map(|r| json!({"seq": r.seq, "reason": r.reason})).collect()),
+        "held_for_identity": s.held().iter().map(held_json).collect::<Vec<_>>(),
         "corrected_deaths": extra.map_or(vec![], |e| e.corrected.iter().map(|c| json!({"dod": c.dod.to_string(), "corrected_by": c.corrected_by})).collect()),
         "notices": notices,
     });
+    if let Some(id) = &s.identity {
+        current["sex"] = id.sex.map(|x| x.code()).into();
+    }
+    if let Some(e) = extra.filter(|e| !e.former.is_empty() || !e.proposed.is_empty()) {
+        current["former_identities"] = e
+            .former
+            .iter()
+            .map(|i| json!({ "name": format!("{} {}", i.first, i.last), "dob": i.dob.map(|d| d.to_string()) }))
+            .collect();
+        current["proposed_identity_changes"] = e
+            .proposed
+            .iter()
+            .filter(|p| p.decided.is_none())
+            .map(|p| json!({ "seq": p.seq, "requested_by": p.change.requested_by.as_str() }))
+            .collect();
+    }
     // Only when presumed, so that every other person's state reads as before.
     if let Some(seq) = s.presumed() {
         current["presumed_deceased"] = json!({ "seq": seq });
@@ -238,6 +294,29 @@ fn state_json(state: Option<&PersonState>, today: Date) -> Value {
         current["answers"]["benefits"]["presumed_deceased"] = true.into();
     }
     current
+}
+
+/// A report or notice held for its identity, with each field that differs.
+fn held_json(h: &dmf_registry::state::Held) -> Value {
+    use dmf_registry::state::HeldStatus;
+    let status = match &h.status {
+        HeldStatus::Open { confirmed_by: None } => json!({ "status": "open" }),
+        HeldStatus::Open {
+            confirmed_by: Some(by),
+        } => json!({ "status": "open", "confirmed_by": by.as_str() }),
+        HeldStatus::Confirmed { by } => json!({ "status": "confirmed", "by_event": by }),
+        HeldStatus::Rejected { by } => json!({ "status": "rejected", "by_event": by }),
+    };
+    let mut v = json!({
+        "seq": h.seq,
+        "reason": h.reason.code(),
+        "from": h.item.group(),
+        "differences": render::differences_json(&h.differences),
+    });
+    for (k, x) in status.as_object().expect("an object") {
+        v[k] = x.clone();
+    }
+    v
 }
 
 pub fn show(args: &ShowArgs) -> Result<ExitCode> {
@@ -356,8 +435,8 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
         Purpose::Employment => render::Purpose::Employment,
         Purpose::Benefits => render::Purpose::Benefits,
     };
-    // The operator's view: every death, whoever reported it.
-    let answer = render::answer(purpose, &query, state.as_ref(), today);
+    // What a key of this purpose gets; the operator's full view is `dmf show`.
+    let answer = render::answer_for(purpose, &query, state.as_ref(), today, registry.is_mirror());
     if args.json {
         println!("{answer}");
     } else {

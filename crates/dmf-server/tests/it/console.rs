@@ -321,7 +321,7 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
     let (status, r) = s.post_json(
         "/v1/notices/status",
         "authority",
-        json!({"ssn": ssn, "kind": "employment_authorization_ended", "legal_basis": "8 CFR 274a.14", "document": "N-1", "effective": "2026-11-20"}),
+        json!({"ssn": ssn, "first": first, "last": last, "dob": dob, "kind": "employment_authorization_ended", "legal_basis": "8 CFR 274a.14", "document": "N-1", "effective": "2026-11-20"}),
     );
     assert_eq!(status, 201, "{r}");
     let notice = r["seq"].as_u64().unwrap().to_string();

@@ -408,12 +408,18 @@ fn registry_scenario_from_the_command_line() {
 
     let state = r#"{"type":"death_report","ssn":"123456789","first":"Alice","last":"Walker","dob":"1980-05-17","dod":"2026-11-01","source":"state","evidence":"EDRS OH 2026-123"}"#;
     assert_eq!(submit(&[state])[0]["outcome"], "deceased");
+    // `dmf verify --purpose P` answers what a key of purpose P gets: a death a state reported
+    // goes to benefit programs only.
     assert_eq!(
         alice("identity"),
-        serde_json::json!({"purpose": "identity", "code": "X", "deceased": true})
+        serde_json::json!({"purpose": "identity", "code": "V", "deceased": false})
+    );
+    assert_eq!(
+        alice("benefits"),
+        serde_json::json!({"purpose": "benefits", "code": "X", "deceased": true, "suspended": false})
     );
 
-    let notice = r#"{"type":"status_notice","ssn":"234567890","kind":"employment_authorization_ended","authority":"DHS USCIS","legal_basis":"8 CFR 274a.14","document":"N-2026-77","effective":"2026-11-20"}"#;
+    let notice = r#"{"type":"status_notice","ssn":"234567890","first":"Bob","last":"Jones","kind":"employment_authorization_ended","authority":"DHS USCIS","legal_basis":"8 CFR 274a.14","document":"N-2026-77","effective":"2026-11-20"}"#;
     let r = submit(&[notice]);
     assert_eq!(
         (r[0]["outcome"].as_str(), r[0]["contest_deadline"].as_str()),

@@ -163,8 +163,9 @@ fn writers_in_several_processes_share_one_gap_free_sequence() {
         &p[3],
         "--dob",
         &p[6],
+        // A death only a state reported goes to benefit programs.
         "--purpose",
-        "identity",
+        "benefits",
         "--json",
     ]));
     assert!(v.contains("\"deceased\":true"), "{v}");

@@ -181,5 +181,6 @@ fn a_correction_reaches_a_running_mirror_and_is_acknowledged() {
         json!([{"subscriber": "bank-subscriber", "received": true, "sent_correction": true, "acknowledged": true}]),
         "{p}"
     );
-    assert_eq!(verify()["deceased"], false, "the mirror applied the D");
+    // The mirror applied the D: it holds no death for the SSN any more.
+    assert_eq!(verify()["result"], "no_death_on_file", "{}", verify());
 }
