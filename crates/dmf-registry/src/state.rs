@@ -3,7 +3,7 @@
 //! [`PersonState::apply`] is the only place where rules change state, and it is deterministic:
 //! replaying a person's events in sequence order always gives the state the writer saw.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use hashbrown::HashTable;
 
@@ -392,6 +392,19 @@ impl PersonState {
     /// Reports and notices held for their identity, open or decided.
     pub fn held(&self) -> &[Held] {
         self.extra().map_or(&[], |e| &e.held)
+    }
+
+    /// Identity changes waiting for their second person.
+    pub fn proposed(&self) -> impl Iterator<Item = &ProposedChange> {
+        self.extra()
+            .map_or(&[][..], |e| &e.proposed)
+            .iter()
+            .filter(|p| p.decided.is_none())
+    }
+
+    /// A held report or notice, or a proposed identity change, waits for caseworkers.
+    pub fn has_open_work(&self) -> bool {
+        self.held().iter().any(Held::is_open) || self.proposed().next().is_some()
     }
 
     /// Every identity the person is known by: the current one, then those held before
@@ -1098,6 +1111,9 @@ pub struct Index {
     /// How many times a name or date of birth on file changed: what is prepared from them
     /// (for matching) stays good while this stays the same.
     identity_changes: u64,
+    /// SSNs with a report or notice held for its identity and not yet decided, or an identity
+    /// change waiting for its second person: the caseworkers' queue, without a scan of everyone.
+    open_work: BTreeSet<u32>,
 }
 
 impl std::fmt::Debug for Index {
@@ -1148,7 +1164,26 @@ impl Index {
         let before = state.identity;
         let outcome = state.apply(seq, event);
         self.identity_changes += u64::from(state.identity != before);
+        let open = state.has_open_work();
+        self.mark_work(self.ssns[at], open);
         outcome
+    }
+
+    fn mark_work(&mut self, ssn: u32, open: bool) {
+        if open {
+            self.open_work.insert(ssn);
+        } else if !self.open_work.is_empty() {
+            self.open_work.remove(&ssn);
+        }
+    }
+
+    /// Everyone with work waiting for caseworkers (see [`PersonState::has_open_work`]), in SSN
+    /// order.
+    pub fn open_work(&self) -> impl Iterator<Item = (u32, &PersonState)> {
+        self.open_work.iter().filter_map(|&ssn| {
+            let at = self.position(ssn)?;
+            Some((ssn, &self.states[at]))
+        })
     }
 
     pub fn get(&self, ssn: Ssn) -> Option<&PersonState> {
@@ -1188,9 +1223,11 @@ impl Index {
     pub fn merge(&mut self, states: &mut HashMap<u32, PersonState>, head: Seq) {
         for (ssn, state) in states.drain() {
             let (at, new) = self.entry(ssn);
+            let open = state.has_open_work();
             let slot = &mut self.states[at];
             self.identity_changes += u64::from(new || slot.identity != state.identity);
             *slot = state;
+            self.mark_work(ssn, open);
         }
         self.head = head;
     }

@@ -1182,6 +1182,8 @@ fn the_quality_report_finds_each_kind_of_problem() {
         report("555555555", "hospital", "2026-10-01"),
         notice("566666666", "employment_authorization_ended", "2026-11-20"),
         contest("566666666"),
+        // Someone else's name and date of birth under a numberholder's SSN: held.
+        report("333333333", "family", "2026-11-01"),
     ];
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     let got = submit(&reg, &lines);
@@ -1216,6 +1218,11 @@ fn the_quality_report_finds_each_kind_of_problem() {
                 "conflicts with the recorded 2026-11-01",
             ),
             ("contest_undecided_past_deadline", 0, ""),
+            (
+                "held_for_identity",
+                1,
+                "from source:family: identity_mismatch (first, last, dob)",
+            ),
         ],
     );
     // Two months on: the family report is overdue and the contest is past its deadline; the
@@ -1230,7 +1237,7 @@ fn the_quality_report_finds_each_kind_of_problem() {
     );
     let json = later.to_json();
     assert_eq!(json["people"], 7);
-    assert_eq!(json["findings"].as_array().unwrap().len(), 7);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 8);
     // Born in the future, seen from the past.
     check("1979-01-01", &[("date_in_future", 2, "born 1980-06-01")]);
 }

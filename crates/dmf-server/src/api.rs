@@ -59,6 +59,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/letters/{code}", get(letter))
         .merge(crate::console::routes())
         .merge(crate::programs_api::routes())
+        .merge(crate::identity_api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), count))
         .with_state(app)
@@ -414,7 +415,12 @@ async fn submit(
                     },
                     1,
                 );
-                out.push(render::result(*line, &r));
+                let mut v = render::result(*line, &r);
+                // What differs shows what is on file: for caseworkers, not for the sender.
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("differences");
+                }
+                out.push(v);
             }
         }
         app2.refresh_index().map_err(ApiError::internal)?;

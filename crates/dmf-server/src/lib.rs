@@ -13,6 +13,7 @@ mod console;
 pub mod corrections;
 pub mod error;
 mod feed_api;
+mod identity_api;
 pub mod keys;
 mod metrics;
 pub mod openapi;

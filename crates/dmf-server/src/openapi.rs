@@ -164,6 +164,78 @@ const ROUTES: &[Route] = &[
         bulk: None,
     },
     Route {
+        method: "get",
+        path: "/v1/held",
+        roles: &["caseworker"],
+        summary: "The queue: death reports and status notices held because they do not name the person on file (each differing field, reported against on file), and identity changes waiting for a second person; each person shown is accounted",
+        request: None,
+        takes: &[],
+        status: 200,
+        response: "HeldQueue",
+        content: JSON,
+        bulk: None,
+    },
+    Route {
+        method: "post",
+        path: "/v1/held/{seq}/confirm",
+        roles: &["caseworker"],
+        summary: "Confirm a held report or notice (the identity was checked outside, with evidence); the second confirmation, by another person, applies it",
+        request: Some("ReviewRequest"),
+        takes: &[JSON],
+        status: 201,
+        response: "ReviewResult",
+        content: JSON,
+        bulk: None,
+    },
+    Route {
+        method: "post",
+        path: "/v1/held/{seq}/reject",
+        roles: &["caseworker"],
+        summary: "Reject a held report or notice: it never applies",
+        request: Some("ReviewRequest"),
+        takes: &[JSON],
+        status: 201,
+        response: "ReviewResult",
+        content: JSON,
+        bulk: None,
+    },
+    Route {
+        method: "post",
+        path: "/v1/people/{ssn}/identity",
+        roles: &["caseworker"],
+        summary: "Ask for an identity change (a new name, a corrected date of birth or sex, with evidence); another person confirms it",
+        request: Some("IdentityChangeRequest"),
+        takes: &[JSON],
+        status: 201,
+        response: "ReviewResult",
+        content: JSON,
+        bulk: None,
+    },
+    Route {
+        method: "post",
+        path: "/v1/identity-changes/{seq}/confirm",
+        roles: &["caseworker"],
+        summary: "Confirm an identity change asked for by someone else: it applies",
+        request: Some("ReviewRequest"),
+        takes: &[JSON],
+        status: 201,
+        response: "ReviewResult",
+        content: JSON,
+        bulk: None,
+    },
+    Route {
+        method: "post",
+        path: "/v1/identity-changes/{seq}/reject",
+        roles: &["caseworker"],
+        summary: "Reject an identity change: it never applies",
+        request: Some("ReviewRequest"),
+        takes: &[JSON],
+        status: 201,
+        response: "ReviewResult",
+        content: JSON,
+        bulk: None,
+    },
+    Route {
         method: "post",
         path: "/v1/corrections",
         roles: &["caseworker"],
@@ -459,6 +531,20 @@ fn parameters(path: &str) -> Value {
         "/v1/corrections/{id}/approve" | "/v1/corrections/{id}/propagation" => {
             json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }])
         }
+        "/v1/held" => json!([q(
+            "limit",
+            false,
+            "people shown at most (default 100, at most 10000)"
+        )]),
+        "/v1/held/{seq}/confirm"
+        | "/v1/held/{seq}/reject"
+        | "/v1/identity-changes/{seq}/confirm"
+        | "/v1/identity-changes/{seq}/reject" => {
+            json!([{ "name": "seq", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }])
+        }
+        "/v1/people/{ssn}/identity" => {
+            json!([{ "name": "ssn", "in": "path", "required": true, "schema": { "type": "string" } }])
+        }
         "/v1/letters/{code}" => {
             json!([{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "description": "the code printed on the letter; case, dashes and spaces do not matter" }])
         }
@@ -496,11 +582,59 @@ fn parameters(path: &str) -> Value {
 
 fn schemas() -> Value {
     let mut all = base_schemas();
-    let more = program_schemas();
-    all.as_object_mut()
-        .expect("an object")
-        .extend(more.as_object().expect("an object").clone());
+    for more in [program_schemas(), identity_schemas()] {
+        all.as_object_mut()
+            .expect("an object")
+            .extend(more.as_object().expect("an object").clone());
+    }
     all
+}
+
+/// The schemas of identity work: the held queue, reviews, identity changes.
+fn identity_schemas() -> Value {
+    let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
+    let text = json!({ "type": "string" });
+    let difference = s(
+        json!({ "field": text, "reported": text, "on_file": text }),
+        &["field", "reported", "on_file"],
+    );
+    let held = s(
+        json!({
+            "seq": { "type": "integer" }, "ssn": text, "type": { "type": "string", "enum": ["death_report", "status_notice"] },
+            "reason": { "type": "string", "enum": ["identity_mismatch", "identity_incomplete", "unknown_ssn"] },
+            "from": text, "received": text, "confirmed_by": { "type": ["string", "null"] },
+            "differences": { "type": "array", "items": difference }
+        }),
+        &[
+            "seq",
+            "ssn",
+            "type",
+            "reason",
+            "from",
+            "received",
+            "differences",
+            "confirmed_by",
+        ],
+    );
+    let proposed = s(
+        json!({ "seq": { "type": "integer" }, "ssn": text, "requested_by": text, "reason": text }),
+        &["seq", "ssn", "requested_by", "reason"],
+    );
+    json!({
+        "HeldQueue": s(json!({
+            "people": { "type": "integer" },
+            "held": { "type": "array", "items": held },
+            "proposed_identity_changes": { "type": "array", "items": proposed }
+        }), &["people", "held", "proposed_identity_changes"]),
+        "ReviewRequest": { "type": "object", "additionalProperties": false, "properties": { "evidence": { "type": "string", "minLength": 1, "description": "how the identity was checked: required to confirm" }, "reason": { "type": "string", "minLength": 1 } } },
+        "IdentityChangeRequest": {
+            "type": "object", "additionalProperties": false, "required": ["reason", "evidence"],
+            "description": "a new name (first and last, with middle and suffix), a corrected dob (YYYY-MM-DD, YYYY-MM or YYYY) or sex (F or M): at least one",
+            "properties": { "first": text, "middle": text, "last": text, "suffix": text, "dob": text, "sex": text, "reason": text,
+                "evidence": { "oneOf": [text, { "type": "array", "minItems": 1, "items": text }] } }
+        },
+        "ReviewResult": s(json!({ "status": { "type": "string", "enum": ["accepted"] }, "seq": { "type": "integer" }, "outcome": text, "by": text }), &["status", "seq", "outcome", "by"]),
+    })
 }
 
 fn base_schemas() -> Value {
@@ -517,8 +651,9 @@ fn base_schemas() -> Value {
         },
         "Alerts": s(json!({
             "tree_size": { "type": "integer" }, "observations": { "type": "integer" },
+            "held": { "type": "array", "items": s(json!({ "group": text, "reason": text, "count": { "type": "integer" } }), &["group", "reason", "count"]) },
             "alerts": { "type": "array", "items": s(json!({
-                "day": text, "group": text, "kind": { "type": "string", "enum": ["volume", "age"] },
+                "day": text, "group": text, "kind": { "type": "string", "enum": ["volume", "age", "identity_mismatch"] },
                 "count": { "type": "integer" }, "median_age": { "type": ["integer", "null"] },
                 "detail": text, "tree_size": { "type": "integer" }
             }), &["day", "group", "kind", "count", "median_age", "detail", "tree_size"]) }

@@ -1,0 +1,369 @@
+//! Identity work over HTTP, shared with the console: the queue of death reports and status
+//! notices held because they do not name the person on file, their review by two people, and
+//! identity changes (a new name, a corrected date of birth or sex) with a second person's
+//! confirmation. Each step is an event in the log; the rules are the registry's.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use dmf_model::{Date, Ssn};
+use dmf_registry::render;
+use dmf_registry::state::{HeldItem, HeldStatus, PersonState};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::accounting::Disclosure;
+use crate::api::{object, query_error, read_body, submit_one};
+use crate::auth::Caller;
+use crate::corrections::Actor;
+use crate::error::{ApiError, Code, PathParams, path_params};
+use crate::keys::Role;
+use crate::{App, now_ms};
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/held", get(queue))
+        .route("/v1/held/{seq}/confirm", post(confirm_held))
+        .route("/v1/held/{seq}/reject", post(reject_held))
+        .route("/v1/people/{ssn}/identity", post(propose))
+        .route("/v1/identity-changes/{seq}/confirm", post(confirm_change))
+        .route("/v1/identity-changes/{seq}/reject", post(reject_change))
+}
+
+/// One held report or notice as a caseworker sees it: what it named against what is on file.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldView {
+    pub seq: u64,
+    pub ssn: Ssn,
+    /// `death_report` or `status_notice`.
+    pub kind: &'static str,
+    pub reason: &'static str,
+    /// `source:KIND` or `authority:NAME`.
+    pub from: String,
+    pub day: Date,
+    pub differences: Vec<dmf_registry::identity::Difference>,
+    /// The first of the two people, once one has confirmed.
+    pub confirmed_by: Option<String>,
+}
+
+/// An identity change waiting for its second person.
+#[derive(Debug, Clone)]
+pub(crate) struct ProposalView {
+    pub seq: u64,
+    pub ssn: Ssn,
+    pub requested_by: String,
+    pub reason: String,
+}
+
+/// Open work of one person.
+pub(crate) fn open_of(ssn: Ssn, state: &PersonState) -> (Vec<HeldView>, Vec<ProposalView>) {
+    let held = state
+        .held()
+        .iter()
+        .filter_map(|h| {
+            let HeldStatus::Open { confirmed_by } = &h.status else {
+                return None;
+            };
+            Some(HeldView {
+                seq: h.seq,
+                ssn,
+                kind: match h.item {
+                    HeldItem::Report(_) => "death_report",
+                    HeldItem::Notice(_) => "status_notice",
+                },
+                reason: h.reason.code(),
+                from: h.item.group(),
+                day: h.item.day(),
+                differences: h.differences.clone(),
+                confirmed_by: confirmed_by.as_ref().map(|a| a.as_str().to_owned()),
+            })
+        })
+        .collect();
+    let proposed = state
+        .proposed()
+        .map(|p| ProposalView {
+            seq: p.seq,
+            ssn,
+            requested_by: p.change.requested_by.as_str().to_owned(),
+            reason: p.change.reason.as_str().to_owned(),
+        })
+        .collect();
+    (held, proposed)
+}
+
+/// The caseworkers' queue: up to `limit` people with open work, in SSN order, and how many
+/// there are in all.
+pub(crate) fn queue_of(app: &App, limit: usize) -> (Vec<HeldView>, Vec<ProposalView>, usize) {
+    let index = app.index.read().expect("index lock");
+    let (mut held, mut proposed) = (Vec::new(), Vec::new());
+    let mut people = 0;
+    for (ssn, state) in index.open_work() {
+        people += 1;
+        if people > limit {
+            continue;
+        }
+        let ssn = Ssn::from_number(ssn).expect("indexed SSNs are valid");
+        let (h, p) = open_of(ssn, state);
+        held.extend(h);
+        proposed.extend(p);
+    }
+    (held, proposed, people)
+}
+
+/// The fields a held item shows of the person on file.
+const HELD_FIELDS: [&str; 3] = ["identity_on_file", "held_report", "differences"];
+
+/// Records that `actor` was shown these people's held work.
+pub(crate) fn account_shown(app: &App, actor: &Actor, ssns: impl IntoIterator<Item = Ssn>) {
+    let at_ms = now_ms();
+    let mut seen: Vec<u32> = ssns.into_iter().map(Ssn::as_u32).collect();
+    seen.dedup();
+    app.accounting.record_many(
+        seen.into_iter()
+            .map(|ssn| Disclosure {
+                ssn,
+                at_ms,
+                key_id: actor.id,
+                key_name: actor.name.clone(),
+                purpose: "held_for_identity".into(),
+                fields: HELD_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+            })
+            .collect(),
+    );
+}
+
+pub(crate) fn held_json(h: &HeldView) -> Value {
+    json!({
+        "seq": h.seq,
+        "ssn": h.ssn.to_string(),
+        "type": h.kind,
+        "reason": h.reason,
+        "from": h.from,
+        "received": h.day.to_string(),
+        "differences": render::differences_json(&h.differences),
+        "confirmed_by": h.confirmed_by,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueParams {
+    limit: Option<usize>,
+}
+
+/// `GET /v1/held?limit=N`: reports and notices held for their identity and identity changes
+/// waiting for a second person, people in SSN order (at most `limit`, default 100). Each person
+/// shown is accounted: the differences show what is on file.
+async fn queue(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    params: Result<Query<QueueParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<Value>, ApiError> {
+    caller.require(&[Role::Caseworker])?;
+    let Query(params) = params.map_err(query_error)?;
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=10_000).contains(&limit) {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            "limit",
+            "give a number of people from 1 to 10000",
+        ));
+    }
+    let (held, proposed, people) = queue_of(&app, limit);
+    account_shown(
+        &app,
+        &Actor::key(&caller),
+        held.iter()
+            .map(|h| h.ssn)
+            .chain(proposed.iter().map(|p| p.ssn)),
+    );
+    Ok(axum::Json(json!({
+        "people": people,
+        "held": held.iter().map(held_json).collect::<Vec<_>>(),
+        "proposed_identity_changes": proposed.iter().map(|p| json!({
+            "seq": p.seq, "ssn": p.ssn.to_string(), "requested_by": p.requested_by, "reason": p.reason,
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+/// What a review is of: a held report or notice, or a proposed identity change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reviewed {
+    Held,
+    IdentityChange,
+}
+
+/// Stores a review of event `seq` by `actor`: the SSN is the event's, the rules decide whether
+/// it may be reviewed (open, and not confirmed twice by the same person).
+pub(crate) async fn review(
+    app: &Arc<App>,
+    actor: &Actor,
+    seq: u64,
+    what: Reviewed,
+    confirm: bool,
+    mut fields: Map<String, Value>,
+) -> Result<dmf_registry::Accepted, ApiError> {
+    if let Some(k) = fields
+        .keys()
+        .find(|k| !["evidence", "reason"].contains(&k.as_str()))
+    {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            format!("$.{k}"),
+            "unknown field (a review takes evidence and reason)",
+        ));
+    }
+    let app2 = app.clone();
+    let found = crate::api::blocking(move || {
+        app2.registry
+            .event(seq)
+            .map_err(ApiError::internal)
+            .map(|e| e.map(|(stored, _)| (stored.kind, stored.subject)))
+    })
+    .await?;
+    let kinds: &[&str] = match what {
+        Reviewed::Held => &["death_report", "status_notice"],
+        Reviewed::IdentityChange => &["identity_change"],
+    };
+    let Some((_, Some(subject))) = found.filter(|(kind, _)| kinds.contains(&kind.as_str())) else {
+        return Err(ApiError::new(
+            Code::NotFound,
+            match what {
+                Reviewed::Held => format!("event {seq} is not a death report or status notice"),
+                Reviewed::IdentityChange => format!("event {seq} is not an identity change"),
+            },
+        ));
+    };
+    let ssn = Ssn::from_number(subject).map_err(ApiError::internal)?;
+    fields.insert("type".into(), json!("review"));
+    fields.insert("ssn".into(), json!(ssn.to_string()));
+    fields.insert("event".into(), json!(seq));
+    fields.insert(
+        "decision".into(),
+        json!(if confirm { "confirm" } else { "reject" }),
+    );
+    fields.insert("by".into(), json!(actor.name));
+    let submission = dmf_registry::parse_value(&Value::Object(fields), app.today())
+        .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
+    submit_one(app, submission).await
+}
+
+/// Stores an identity change asked for by `actor`: it waits for someone else to confirm it.
+pub(crate) async fn propose_change(
+    app: &Arc<App>,
+    actor: &Actor,
+    ssn: Ssn,
+    mut fields: Map<String, Value>,
+) -> Result<dmf_registry::Accepted, ApiError> {
+    const TAKES: [&str; 8] = [
+        "first", "middle", "last", "suffix", "dob", "sex", "reason", "evidence",
+    ];
+    if let Some(k) = fields.keys().find(|k| !TAKES.contains(&k.as_str())) {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            format!("$.{k}"),
+            "unknown field (an identity change takes first, middle, last, suffix, dob, sex, reason, evidence)",
+        ));
+    }
+    fields.insert("type".into(), json!("identity_change"));
+    fields.insert("ssn".into(), json!(ssn.to_string()));
+    fields.insert("requested_by".into(), json!(actor.name));
+    let submission = dmf_registry::parse_value(&Value::Object(fields), app.today())
+        .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
+    submit_one(app, submission).await
+}
+
+fn created(accepted: &dmf_registry::Accepted, by: &Actor) -> Response {
+    let mut v = render::result(1, &Ok(accepted.clone()));
+    let o = v.as_object_mut().expect("an object");
+    o.remove("line");
+    o.insert("by".into(), json!(by.name));
+    (StatusCode::CREATED, axum::Json(v)).into_response()
+}
+
+async fn reviewed(
+    app: Arc<App>,
+    caller: Caller,
+    seq: PathParams<u64>,
+    body: Body,
+    what: Reviewed,
+    confirm: bool,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Caseworker])?;
+    let seq = path_params(seq)?;
+    let bytes = read_body(body, app.config.body_limit).await?;
+    let fields = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        object(&bytes)?
+    };
+    let actor = Actor::key(&caller);
+    let accepted = review(&app, &actor, seq, what, confirm, fields).await?;
+    Ok(created(&accepted, &actor))
+}
+
+/// `POST /v1/held/{seq}/confirm` (`{"evidence": "…", "reason": "…"}`): the identity was checked
+/// outside the registry; the second confirmation by another person applies the report or
+/// notice.
+async fn confirm_held(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    seq: PathParams<u64>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    reviewed(app, caller, seq, body, Reviewed::Held, true).await
+}
+
+/// `POST /v1/held/{seq}/reject`: the held report or notice never applies.
+async fn reject_held(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    seq: PathParams<u64>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    reviewed(app, caller, seq, body, Reviewed::Held, false).await
+}
+
+/// `POST /v1/identity-changes/{seq}/confirm`: someone other than its requester confirms it.
+async fn confirm_change(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    seq: PathParams<u64>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    reviewed(app, caller, seq, body, Reviewed::IdentityChange, true).await
+}
+
+/// `POST /v1/identity-changes/{seq}/reject`.
+async fn reject_change(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    seq: PathParams<u64>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    reviewed(app, caller, seq, body, Reviewed::IdentityChange, false).await
+}
+
+/// `POST /v1/people/{ssn}/identity`: asks for an identity change (a new name, date of birth
+/// or sex, with its reason and evidence); it applies once another person confirms it.
+async fn propose(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    ssn: PathParams<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Caseworker])?;
+    let ssn: Ssn = path_params(ssn)?
+        .parse()
+        .map_err(|e| ApiError::at(Code::BadRequest, "ssn", format!("{e}")))?;
+    let bytes = read_body(body, app.config.body_limit).await?;
+    let fields = object(&bytes)?;
+    let actor = Actor::key(&caller);
+    let accepted = propose_change(&app, &actor, ssn, fields).await?;
+    Ok(created(&accepted, &actor))
+}
