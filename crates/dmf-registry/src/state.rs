@@ -1032,7 +1032,7 @@ impl PersonState {
 }
 
 /// A numberholder record for an SSN already on file must be the same person: an import never
-/// changes an identity. Refused at the first field that differs, naming every one.
+/// changes an identity. Refused at the first field it gives that differs, naming every one.
 fn conflict(on_file: &Identity, given: &Identity) -> Result<(), Rejection> {
     let date = |d: Option<PartialDate>| d.map_or("(none)".to_owned(), |d| d.to_string());
     let text = |s: &str| {
@@ -1072,8 +1072,11 @@ fn conflict(on_file: &Identity, given: &Identity) -> Result<(), Rejection> {
             text(given.sex.map_or("", Sex::code)),
         ),
     ];
-    let differing: Vec<&(&str, String, String)> =
-        fields.iter().filter(|(_, a, b)| a != b).collect();
+    // What the record leaves blank it does not say: only what it gives must agree.
+    let differing: Vec<&(&str, String, String)> = fields
+        .iter()
+        .filter(|(_, a, b)| a != b && b != "(none)")
+        .collect();
     let Some((field, _, _)) = differing.first() else {
         return Ok(());
     };

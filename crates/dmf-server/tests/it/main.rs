@@ -10,6 +10,7 @@ use dmf_server::{App, Config};
 use serde_json::{Value, json};
 
 mod console;
+mod identity;
 mod pg_stores;
 mod pg_workflow;
 mod programs;
@@ -45,6 +46,18 @@ impl Server {
         Server::build(config, None)
     }
 
+    /// A server whose numberholders are those of `people` (a people.csv).
+    fn with_people(people: &str) -> Server {
+        Server::build_with(
+            Config {
+                today: Some("2026-11-23".parse().unwrap()),
+                ..Config::default()
+            },
+            None,
+            people,
+        )
+    }
+
     /// A server whose events live in the PostgreSQL database at `url` (migrated).
     fn on_postgres(url: &str) -> Server {
         Server::build(
@@ -57,6 +70,10 @@ impl Server {
     }
 
     fn build(config: Config, database: Option<&str>) -> Server {
+        Server::build_with(config, database, PEOPLE)
+    }
+
+    fn build_with(config: Config, database: Option<&str>, people_csv: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let store = || -> Arc<dyn dmf_store::EventStore> {
@@ -67,7 +84,7 @@ impl Server {
             Some(_) => Registry::init_with(&data, Some("dmf.test/registry"), store()).unwrap(),
         };
         let people = dir.path().join("people.csv");
-        std::fs::write(&people, PEOPLE).unwrap();
+        std::fs::write(&people, people_csv).unwrap();
         dmf_registry::import_file(&registry, &people, config.today.unwrap(), 0, &|_| {}).unwrap();
         drop(registry);
         let registry = match database {

@@ -8,6 +8,7 @@ mod alerts;
 mod browser;
 mod console;
 mod faults;
+mod identity;
 mod log;
 mod matching;
 mod mirror;
