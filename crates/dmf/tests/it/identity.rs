@@ -179,7 +179,7 @@ fn two_people_confirm_a_held_report_and_an_identity_change() {
     let change = json!({"type": "identity_change", "ssn": "524567890", "first": "Maria",
                         "last": "Lopez", "reason": "marriage", "evidence": "certificate 55",
                         "requested_by": "cw-1", "approved_by": "cw-1"});
-    let r = submit(dir.path(), &data, &[change.clone()]);
+    let r = submit(dir.path(), &data, std::slice::from_ref(&change));
     assert_eq!(r[0]["path"], "$.approved_by", "{}", r[0]);
     let mut change = change;
     change["approved_by"] = json!("sup-2");
