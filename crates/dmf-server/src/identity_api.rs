@@ -199,7 +199,8 @@ pub(crate) enum Reviewed {
 }
 
 /// Stores a review of event `seq` by `actor`: the SSN is the event's, the rules decide whether
-/// it may be reviewed (open, and not confirmed twice by the same person).
+/// it may be reviewed (open, and not confirmed twice by the same person). Returns what it did
+/// and whose record it is.
 pub(crate) async fn review(
     app: &Arc<App>,
     actor: &Actor,
@@ -207,7 +208,7 @@ pub(crate) async fn review(
     what: Reviewed,
     confirm: bool,
     mut fields: Map<String, Value>,
-) -> Result<dmf_registry::Accepted, ApiError> {
+) -> Result<(dmf_registry::Accepted, Ssn), ApiError> {
     if let Some(k) = fields
         .keys()
         .find(|k| !["evidence", "reason"].contains(&k.as_str()))
@@ -250,7 +251,7 @@ pub(crate) async fn review(
     fields.insert("by".into(), json!(actor.name));
     let submission = dmf_registry::parse_value(&Value::Object(fields), app.today())
         .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
-    submit_one(app, submission).await
+    Ok((submit_one(app, submission).await?, ssn))
 }
 
 /// Stores an identity change asked for by `actor`: it waits for someone else to confirm it.
@@ -303,7 +304,7 @@ async fn reviewed(
         object(&bytes)?
     };
     let actor = Actor::key(&caller);
-    let accepted = review(&app, &actor, seq, what, confirm, fields).await?;
+    let (accepted, _) = review(&app, &actor, seq, what, confirm, fields).await?;
     Ok(created(&accepted, &actor))
 }
 

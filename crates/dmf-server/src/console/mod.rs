@@ -5,6 +5,7 @@
 
 mod agreements;
 mod cases;
+mod identity;
 mod oversight;
 mod person;
 
@@ -42,6 +43,13 @@ pub fn routes() -> Router<Arc<App>> {
             "/console/people/{ssn}/correct",
             get(cases::correction_form).post(cases::file_correction),
         )
+        .route("/console/held", get(identity::queue))
+        .route("/console/held/{seq}/review", post(identity::review_held))
+        .route(
+            "/console/identity-changes/{seq}/review",
+            post(identity::review_change),
+        )
+        .route("/console/people/{ssn}/identity", post(identity::propose))
         .route("/console/corrections", get(cases::queue))
         .route("/console/corrections/{id}", get(cases::correction))
         .route("/console/corrections/{id}/approve", post(cases::approve))
@@ -261,6 +269,7 @@ impl IntoResponse for Page {
                                 @if s.user.role.handles_cases() {
                                     a href="/console" { "Search" }
                                     a href="/console/notices" { "Notices" }
+                                    a href="/console/held" { "Held" }
                                 }
                                 a href="/console/corrections" { "Corrections" }
                                 a href="/console/agreements" { "Agreements" }
@@ -465,12 +474,14 @@ async fn home(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
         .corrections(true, 1000)
         .map_err(ApiError::internal)?
         .len();
+    let held = app.index.read().expect("index lock").open_work().count();
     Ok(Page::new(
         &staff,
         "Find a person",
         html! {
             (person::search_form(&Default::default()))
             p { (waiting) " correction(s) " a href="/console/corrections" { "awaiting approval" } "." }
+            p #held-waiting { (held) " person(s) with reports, notices or identity changes " a href="/console/held" { "waiting for review" } "." }
         },
     ))
 }

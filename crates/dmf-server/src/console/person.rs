@@ -554,6 +554,7 @@ pub(crate) async fn person(
                     }
                 }
             }
+            (super::identity::section(&staff, ssn, &state))
             h2 { "Status notices" }
             @if state.notices().is_empty() {
                 p { "None." }

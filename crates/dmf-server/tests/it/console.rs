@@ -443,3 +443,128 @@ fn agreements_and_their_requests_are_shown_to_every_console_role() {
         assert_eq!(c.get("/console/agreements/99").status, 404);
     }
 }
+
+#[test]
+fn a_held_report_is_confirmed_by_a_caseworker_and_a_supervisor_in_the_console() {
+    let s = Server::start();
+    users(&s);
+    let (ssn, first, last, dob) = ALICE;
+    let (status, r) = s.post_json(
+        "/v1/reports/death",
+        "reporter",
+        json!({"ssn": ssn, "first": "Alicia", "last": "Jones", "dob": "1950-01-01", "dod": "2026-11-20", "evidence": "EDRS-OH-9"}),
+    );
+    assert_eq!((status, r["outcome"].as_str()), (201, Some("held")), "{r}");
+    let seq = r["seq"].as_u64().unwrap().to_string();
+    let mut cw = Client::new(&s);
+    cw.login("cw", "a long password 1");
+    let home = cw.get("/console");
+    assert!(
+        home.body.contains("1 person(s) with reports"),
+        "{}",
+        home.body
+    );
+    let queue = cw.get("/console/held");
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert!(
+        queue.body.contains(
+            "last: reported JONES, on file WALKER; dob: reported 1950-01-01, on file 1980-05-17"
+        ),
+        "{}",
+        queue.body
+    );
+    let t = token(&queue.body);
+    let review = format!("/console/held/{seq}/review");
+    let confirm = |c: &mut Client, t: &str| {
+        c.post(
+            &review,
+            &[
+                ("csrf", t),
+                ("decision", "confirm"),
+                ("evidence", "called the Ohio registrar"),
+            ],
+        )
+    };
+    let r = confirm(&mut cw, &t);
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (303, &*format!("/console/people/{ssn}"))
+    );
+    // The second confirmation is a supervisor's, whoever else asks.
+    let r = confirm(&mut cw, &t);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(
+        s.verify("benefits", "benefits", ssn, first, last, dob)["deceased"],
+        false
+    );
+    let mut sup = Client::new(&s);
+    sup.login("sup", "a long password 1");
+    let page = sup.get(&format!("/console/people/{ssn}"));
+    assert!(
+        page.body.contains("Confirm (second person)"),
+        "{}",
+        page.body
+    );
+    let t = token(&page.body);
+    let r = confirm(&mut sup, &t);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        s.verify("benefits", "benefits", ssn, first, last, dob)["deceased"],
+        true
+    );
+    // Oversight does not review.
+    let mut watch = Client::new(&s);
+    watch.login("watch", "a long password 1");
+    assert_eq!(watch.get("/console/held").status, 403);
+
+    // An identity change: asked for by the caseworker, confirmed by the supervisor.
+    let (bssn, ..) = ("234567890", "Bob", "Jones", "1975-01-02");
+    let page = cw.get(&format!("/console/people/{bssn}"));
+    let t = token(&page.body);
+    let r = cw.post(
+        &format!("/console/people/{bssn}/identity"),
+        &[
+            ("csrf", &t),
+            ("first", "Robert"),
+            ("last", "Jones"),
+            ("suffix", "Jr"),
+            ("sex", ""),
+            ("reason", "legal name on the birth certificate"),
+            ("evidence", "birth certificate TX-1975-88"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let (_, q) = s.get_json("/v1/held", Some("caseworker"));
+    let change = q["proposed_identity_changes"][0]["seq"].as_u64().unwrap();
+    let path = format!("/console/identity-changes/{change}/review");
+    let form = |t: &str| {
+        vec![
+            ("csrf", t.to_owned()),
+            ("decision", "confirm".into()),
+            ("evidence", "seen".into()),
+        ]
+    };
+    let f = form(&t);
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        cw.post(&path, &f).status,
+        403,
+        "a caseworker does not confirm it"
+    );
+    let page = sup.get(&format!("/console/people/{bssn}"));
+    let t = token(&page.body);
+    let f = form(&t);
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(sup.post(&path, &f).status, 303);
+    assert_eq!(
+        s.verify(
+            "identity",
+            "identity",
+            bssn,
+            "Robert",
+            "Jones",
+            "1975-01-02"
+        )["code"],
+        "V"
+    );
+}
