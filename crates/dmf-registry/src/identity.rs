@@ -19,10 +19,12 @@
 //! - **sex**, **suffix** (`JR`, `SR`, `II`, …) and **middle initial**: compared only where both
 //!   sides know them.
 //!
-//! A report agrees with the person when its name agrees and no other field differs. The middle
-//! initial is shown but never holds a report on its own (a married name often carries the
-//! maiden name as its middle name). A report that names nobody (no first or no last name) is
-//! incomplete: the date of birth alone agrees by chance for about one person in eighty.
+//! A report agrees with the person when its name agrees, it gives the date of birth where one
+//! is on file, and no other field differs. The middle initial is shown but never holds a report
+//! on its own (a married name often carries the maiden name as its middle name). A report that
+//! names nobody (no first or no last name) is incomplete: the date of birth alone agrees by
+//! chance for about one person in eighty. So is one without the date of birth on file: the date
+//! is what tells a father from the son of the same name, or a relative of the same initial.
 
 use std::collections::HashMap;
 use std::num::NonZeroU8;
@@ -202,6 +204,9 @@ pub struct Comparison {
     pub fields: [Agreement; 6],
     /// The fields that differ, with both values.
     pub differences: Vec<Difference>,
+    /// Fields the person on file has that the report does not give, of those a report must
+    /// give (first and last name, date of birth).
+    pub missing: Vec<Field>,
 }
 
 /// What intake does with a reported identity.
@@ -209,7 +214,8 @@ pub struct Comparison {
 pub enum Verdict {
     /// The name agrees and nothing else differs: the report may change the person.
     Agrees,
-    /// Nothing differs, but the report does not give a first and last name to compare.
+    /// Nothing differs, but the report does not give a first and last name, or the date of
+    /// birth on file, to compare.
     Incomplete,
     /// A field differs (the middle initial never on its own): every field that differs.
     Differs(Vec<Difference>),
@@ -225,7 +231,7 @@ impl Comparison {
     pub fn verdict(&self) -> Verdict {
         if self.differences.iter().any(|d| d.field != Field::Middle) {
             Verdict::Differs(self.differences.clone())
-        } else if self.name == Agreement::Agrees {
+        } else if self.name == Agreement::Agrees && self.missing.is_empty() {
             Verdict::Agrees
         } else {
             Verdict::Incomplete
@@ -343,10 +349,19 @@ pub fn compare(reported: &Reported<'_>, on_file: &Identity) -> Comparison {
         reported.sex.map_or("", Sex::code).to_owned(),
         on_file.sex.map_or("", Sex::code).to_owned(),
     );
+    let missing = [
+        (Field::First, reported.first.is_none()),
+        (Field::Last, reported.last.is_none()),
+        (Field::Dob, reported.dob.is_none() && on_file.dob.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(f, gone)| gone.then_some(f))
+    .collect();
     Comparison {
         name,
         fields,
         differences,
+        missing,
     }
 }
 

@@ -435,6 +435,9 @@ impl PersonState {
             Some(id) if imported && !id.issued => None,
             Some(_) => match self.compare(subject)?.verdict() {
                 Verdict::Agrees => None,
+                // An earlier master file's record was checked there: held only if it names
+                // someone else, not for what it leaves blank.
+                Verdict::Incomplete if imported => None,
                 Verdict::Incomplete => Some((HoldReason::IdentityIncomplete, Vec::new())),
                 Verdict::Differs(d) => Some((HoldReason::IdentityMismatch, d)),
             },

@@ -185,7 +185,7 @@ fn bad_reports_are_rejected_with_their_path() {
 fn a_status_notice_never_changes_the_death_indicator() {
     let (_d, reg) = registry();
     submit_people(&reg);
-    let notice = r#"{"type":"status_notice","ssn":"123456789","first":"Ann","last":"Lee","kind":"employment_authorization_ended","authority":"DHS","legal_basis":"8 CFR 274a.14","document":"N-1","effective":"2026-11-20"}"#;
+    let notice = r#"{"type":"status_notice","ssn":"123456789","first":"Ann","last":"Lee","dob":"1950-03-04","kind":"employment_authorization_ended","authority":"DHS","legal_basis":"8 CFR 274a.14","document":"N-1","effective":"2026-11-20"}"#;
     assert_eq!(submit(&reg, &[notice]), ["notice_recorded"]);
     let state = reg.state_of("123456789".parse().unwrap()).unwrap();
     let q = query("123456789");
@@ -723,7 +723,7 @@ fn a_person_known_only_from_a_corrected_death_stays_on_file_alive() {
 fn idempotency_keys_make_retries_no_ops() {
     let (_d, reg) = registry();
     import_people(&reg, &["123456789"]);
-    let line = r#"{"type":"death_report","ssn":"123456789","first":"Ann","last":"Lee","dod":"2026-11-01","source":"state","evidence":"e","idempotency_key":"k-1"}"#;
+    let line = r#"{"type":"death_report","ssn":"123456789","first":"Ann","last":"Lee","dob":"1950-03-04","dod":"2026-11-01","source":"state","evidence":"e","idempotency_key":"k-1"}"#;
     assert_eq!(submit(&reg, &[line, line]), ["deceased", "duplicate"]);
     assert_eq!(submit(&reg, &[line]), ["duplicate"]);
     assert_eq!(reg.store().head().unwrap(), 2);
@@ -1170,7 +1170,7 @@ fn the_quality_report_finds_each_kind_of_problem() {
     .unwrap();
     import_file(&reg, &path, today(), 0, &|_| {}).unwrap();
     // A death recorded in 1975, then the date of birth on file corrected to after it.
-    let died = r#"{"type":"death_report","ssn":"222222222","first":"Young","last":"Dead","dod":"1975-01-01","source":"state","evidence":"x"}"#;
+    let died = r#"{"type":"death_report","ssn":"222222222","first":"Young","last":"Dead","dob":"1970-06-01","dod":"1975-01-01","source":"state","evidence":"x"}"#;
     let born_later = r#"{"type":"identity_change","ssn":"222222222","dob":"1980-06-01","reason":"birth certificate","evidence":"BC 1980-1234","requested_by":"cw-1","approved_by":"sup-2"}"#;
     let lines = [
         died.to_owned(),

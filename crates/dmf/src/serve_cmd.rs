@@ -453,21 +453,49 @@ fn print_demo(data: &Path, addr: &str) -> Result<()> {
     println!("data folder: {}", data.display());
     println!("API keys:    {}/demo-credentials.json", data.display());
     println!();
-    println!("# identity check (a bank)");
+    let query = format!(
+        "{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\"}}"
+    );
+    println!("# identity check (a bank): a code and the death indicator, nothing more");
     println!(
-        "curl -s http://{addr}/v1/verify/identity -H 'Authorization: Bearer {}' -d '{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\"}}'",
+        "curl -s http://{addr}/v1/verify/identity -H 'Authorization: Bearer {}' -d '{query}'",
         key("identity")
     );
-    println!("# employment eligibility (an employer)");
     println!(
-        "curl -s http://{addr}/v1/verify/employment -H 'Authorization: Bearer {}' -d '{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\"}}'",
+        "# employment eligibility (an employer): authorized, mismatch or final nonconfirmation"
+    );
+    println!(
+        "curl -s http://{addr}/v1/verify/employment -H 'Authorization: Bearer {}' -d '{query}'",
         key("employment")
     );
-    println!("# a death report from a state (then check the identity again)");
     println!(
-        "curl -s http://{addr}/v1/reports/death -H 'Authorization: Bearer {}' -d '{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dod\":\"{}\",\"evidence\":\"EDRS-1\"}}'",
+        "# a report naming someone else under this SSN is held (outcome \"held\"): it changes nothing"
+    );
+    println!(
+        "curl -s http://{addr}/v1/reports/death -H 'Authorization: Bearer {}' -d '{{\"ssn\":\"{ssn}\",\"first\":\"Bob\",\"last\":\"Smith\",\"dod\":\"{}\",\"evidence\":\"EDRS-0\"}}'",
         key("reporter"),
         crate::today()
+    );
+    println!("# ... and waits for two caseworkers, with each field that differs (a caseworker)");
+    println!(
+        "curl -s http://{addr}/v1/held -H 'Authorization: Bearer {}'",
+        key("caseworker")
+    );
+    println!("# a death report from a state naming this person: recorded as deceased");
+    println!(
+        "curl -s http://{addr}/v1/reports/death -H 'Authorization: Bearer {}' -d '{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\",\"dod\":\"{}\",\"evidence\":\"EDRS-1\"}}'",
+        key("reporter"),
+        crate::today()
+    );
+    println!(
+        "# then a benefit program sees \"deceased\": true; the bank's identity key above still sees false:"
+    );
+    println!(
+        "# a death only a state reported goes to federal benefit programs alone (42 U.S.C. 405(r))"
+    );
+    println!(
+        "curl -s http://{addr}/v1/verify/benefits -H 'Authorization: Bearer {}' -d '{query}'",
+        key("benefits")
     );
     println!("# who saw this person's record (a caseworker)");
     println!(

@@ -71,8 +71,9 @@ fn check(on: &[&str], cases: &[(&str, &str)]) {
 
 #[test]
 fn the_name_tolerances() {
+    // No date of birth on file: the names alone decide.
     check(
-        &["JONATHAN A WILLIAMSON -|1960-07-15|M"],
+        &["JONATHAN A WILLIAMSON -|-|M"],
         &[
             ("Jonathan||Williamson||1960-07-15|M", "agrees"),
             ("JONATHAN||WILLIAMSON|||", "agrees"),
@@ -120,15 +121,17 @@ fn the_date_of_birth_sex_and_suffix_tolerances() {
             // A household member's date of birth.
             ("Jonathan||Williamson||1988-03-02|", "differs dob"),
             ("Jonathan||Williamson|||F", "differs sex"),
-            ("Jonathan||Williamson|Jr.||M", "agrees"),
-            ("Jonathan||Williamson|Sr||", "differs suffix"),
+            ("Jonathan||Williamson|Jr.|1960-07-15|M", "agrees"),
+            ("Jonathan||Williamson|Sr|1960-07-15|", "differs suffix"),
             ("Jonathan||Williamson|III||", "differs suffix"),
             // Not a generation: not compared.
-            ("Jonathan||Williamson|Esq||", "agrees"),
+            ("Jonathan||Williamson|Esq|1960-07-15|", "agrees"),
             // The middle initial is shown, never a reason to hold on its own.
-            ("Jonathan|B|Williamson|||", "agrees"),
-            ("Jonathan|Alan|Williamson|||", "agrees"),
+            ("Jonathan|B|Williamson||1960-07-15|", "agrees"),
+            ("Jonathan|Alan|Williamson||1960-07-15|", "agrees"),
             ("Mary|B|Smith|||", "differs first,middle,last"),
+            // The date of birth on file is not given: the son of the same name would agree.
+            ("Jonathan||Williamson|||", "incomplete"),
         ],
     );
 }
@@ -146,7 +149,8 @@ fn a_report_is_compared_on_what_it_has() {
             ("Bob|||||", "differs first"),
             ("||||1950|", "differs dob"),
             ("|||||M", "differs sex"),
-            ("Carmen||Stanley|||", "agrees"),
+            ("Carmen||Stanley||1971-04-30|", "agrees"),
+            ("Carmen||Stanley|||", "incomplete"),
             // The two reports of the issue: someone else's names.
             ("Bob||Smith|||", "differs first,last"),
             ("Alice||Jones|||", "differs first,last"),
@@ -160,18 +164,18 @@ fn a_report_is_compared_on_what_it_has() {
 #[test]
 fn nicknames_agree_but_not_two_formal_names() {
     check(
-        &["ROBERT - SMITH -|1950-01-02|M"],
+        &["ROBERT - SMITH -|-|M"],
         &[
             ("Bob||Smith|||", "agrees"),
             ("Bobby||Smyth|||", "agrees"),
             ("Rob||Smith|||", "agrees"),
-            ("Roberta||Smith||1950|F", "differs sex"),
+            ("Roberta||Smith|||F", "differs sex"),
             // The nickname agrees; the surname does not.
             ("Bob||Jones|||", "differs last"),
         ],
     );
     check(
-        &["ALBERT - SMITH -|1950-01-02|M"],
+        &["ALBERT - SMITH -|-|M"],
         &[
             ("Al||Smith|||", "agrees"),
             // Brothers share the nickname Al, not the name.

@@ -304,7 +304,7 @@ fn an_identity_change_by_two_people_makes_the_new_name_the_one_reports_must_give
     let r = report(
         &s,
         "funeral",
-        json!({"ssn": MARIA, "first": "Maria", "last": "Garcia", "dod": "2026-11-21", "evidence": "FH-9"}),
+        json!({"ssn": MARIA, "first": "Maria", "last": "Garcia", "dob": "1985-08-09", "dod": "2026-11-21", "evidence": "FH-9"}),
     );
     assert_eq!(r["outcome"], "corroborated", "{r}");
     let line = published(&s, MARIA).unwrap();

@@ -334,8 +334,13 @@ fn keys_fix_the_source_and_the_authority() {
             "345678901" => ("Carol", "Diaz"),
             _ => ("Dan", "Okafor"),
         };
+        let dob = if first == "Carol" {
+            "1990-09-09"
+        } else {
+            "1962-12-01"
+        };
         format!(
-            r#"{{"ssn":"{ssn}","first":"{first}","last":"{last}","kind":"employment_authorization_ended","legal_basis":"8 CFR 274a.14","document":"N-1","effective":"2026-11-20"{extra}}}"#
+            r#"{{"ssn":"{ssn}","first":"{first}","last":"{last}","dob":"{dob}","kind":"employment_authorization_ended","legal_basis":"8 CFR 274a.14","document":"N-1","effective":"2026-11-20"{extra}}}"#
         )
     };
     let body = [
@@ -398,7 +403,7 @@ fn every_protected_route_refuses_what_it_must() {
     let query =
         json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"})
             .to_string();
-    let report = json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dod": "2026-11-20", "evidence": "E"}).to_string();
+    let report = json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17", "dod": "2026-11-20", "evidence": "E"}).to_string();
     let notice = json!({"ssn": "123456789", "kind": "benefits_suspended", "legal_basis": "B", "document": "D", "effective": "2026-11-20"}).to_string();
     let routes: [(&str, &str, &str, &str); 6] = [
         ("/v1/verify/identity", "identity", "caseworker", &query),
@@ -661,6 +666,7 @@ fn openapi_describes_every_route() {
         let url = path
             .replace("{ssn}", "123456789")
             .replace("{id}", "1")
+            .replace("{seq}", "1")
             .replace("{code}", "0");
         let (status, text) = if *method == "get" {
             s.get(&url, None)
@@ -675,7 +681,7 @@ fn openapi_describes_every_route() {
             );
         }
     }
-    assert_eq!(described.len(), 33);
+    assert_eq!(described.len(), 39);
     // The success each route answers, as it answers it: created is 201; many submissions in
     // NDJSON are answered 200 in NDJSON, one result a line.
     let ok = |method: &str, path: &str, status: &str| {
@@ -757,7 +763,14 @@ fn a_key_over_its_rate_is_told_when_to_retry() {
 
 /// Reports a non-state death (a hospital, then a funeral home) and returns the last seq.
 fn two_source_death(s: &Server, ssn: &str, first: &str, last: &str, dod: &str) -> u64 {
-    let report = json!({"ssn": ssn, "first": first, "last": last, "dod": dod, "evidence": "E"});
+    // As the numberholder file has them: a report must give the date of birth on file.
+    let dob = PEOPLE
+        .lines()
+        .find(|l| l.starts_with(ssn))
+        .and_then(|l| l.split(',').nth(6))
+        .unwrap();
+    let report =
+        json!({"ssn": ssn, "first": first, "last": last, "dob": dob, "dod": dod, "evidence": "E"});
     let (status, r) = s.post_json("/v1/reports/death", "hospital", report.clone());
     assert_eq!(status, 201, "{r}");
     let (status, r) = s.post_json("/v1/reports/death", "funeral", report);
@@ -807,7 +820,7 @@ fn feeds_follow_the_rules_and_corrections_reach_who_received_the_record() {
     let (status, _) = s.post_json(
         "/v1/reports/death",
         "reporter",
-        json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dod": "2026-11-20", "evidence": "EDRS"}),
+        json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17", "dod": "2026-11-20", "evidence": "EDRS"}),
     );
     assert_eq!(status, 201);
     two_source_death(&s, "234567890", "Bob", "Jones", "2026-11-19");

@@ -65,9 +65,19 @@ fn head(data: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A death report of `ssn` naming `first last`, with the date of birth PEOPLE has for the SSN
+/// (or none for a number it does not hold).
 fn report(ssn: &str, first: &str, last: &str, source: &str) -> Value {
-    json!({"type": "death_report", "ssn": ssn, "first": first, "last": last,
-           "dod": "2026-11-20", "source": source, "evidence": format!("{source}-1")})
+    let mut r = json!({"type": "death_report", "ssn": ssn, "first": first, "last": last,
+           "dod": "2026-11-20", "source": source, "evidence": format!("{source}-1")});
+    if let Some(dob) = PEOPLE
+        .lines()
+        .find(|l| l.starts_with(ssn))
+        .and_then(|l| l.split(',').nth(6))
+    {
+        r["dob"] = json!(dob);
+    }
+    r
 }
 
 #[test]

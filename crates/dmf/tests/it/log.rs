@@ -97,21 +97,27 @@ impl Fixture {
     /// Submits status notices for `ssns` from one authority; returns how many were recorded.
     fn notices(&self, ssns: &[String], authority: &str, basis: &str) -> u64 {
         // Each notice names the person as the authority has them: the numberholder's name.
-        let names: std::collections::HashMap<String, (String, String)> = self
+        let names: std::collections::HashMap<String, (String, String, String)> = self
             .people()
             .iter()
-            .map(|p| (p[0].to_owned(), (p[1].to_owned(), p[3].to_owned())))
+            .map(|p| {
+                (
+                    p[0].to_owned(),
+                    (p[1].to_owned(), p[3].to_owned(), p[6].to_owned()),
+                )
+            })
             .collect();
         let lines: Vec<String> = ssns
             .iter()
             .enumerate()
             .map(|(i, ssn)| {
-                let (first, last) = &names[ssn];
+                let (first, last, dob) = &names[ssn];
                 serde_json::json!({
                     "type": "status_notice",
                     "ssn": ssn,
                     "first": first,
                     "last": last,
+                    "dob": dob,
                     "kind": "employment_authorization_ended",
                     "authority": authority,
                     "legal_basis": basis,
