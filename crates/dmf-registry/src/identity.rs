@@ -24,7 +24,9 @@
 //! on its own (a married name often carries the maiden name as its middle name). A report that
 //! names nobody (no first or no last name) is incomplete: the date of birth alone agrees by
 //! chance for about one person in eighty. So is one without the date of birth on file: the date
-//! is what tells a father from the son of the same name, or a relative of the same initial.
+//! is what tells a father from the son of the same name, or a relative of the same initial; and
+//! one without the generational suffix on file (`JR`), which is all that tells a junior from
+//! his father when a report carries the son's SSN and date of birth under the father's name.
 
 use std::collections::HashMap;
 use std::num::NonZeroU8;
@@ -205,7 +207,7 @@ pub struct Comparison {
     /// The fields that differ, with both values.
     pub differences: Vec<Difference>,
     /// Fields the person on file has that the report does not give, of those a report must
-    /// give (first and last name, date of birth).
+    /// give (first and last name, date of birth, a generational suffix).
     pub missing: Vec<Field>,
 }
 
@@ -353,6 +355,10 @@ pub fn compare(reported: &Reported<'_>, on_file: &Identity) -> Comparison {
         (Field::First, reported.first.is_none()),
         (Field::Last, reported.last.is_none()),
         (Field::Dob, reported.dob.is_none() && on_file.dob.is_some()),
+        (
+            Field::Suffix,
+            on_file.suffix.is_some() && reported.suffix.and_then(Generation::of).is_none(),
+        ),
     ]
     .into_iter()
     .filter_map(|(f, gone)| gone.then_some(f))

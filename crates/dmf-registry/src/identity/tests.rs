@@ -105,9 +105,9 @@ fn the_name_tolerances() {
 }
 
 #[test]
-fn the_date_of_birth_sex_and_suffix_tolerances() {
+fn the_date_of_birth_sex_and_middle_tolerances() {
     check(
-        &["JONATHAN A WILLIAMSON JR|1960-07-15|M"],
+        &["JONATHAN A WILLIAMSON -|1960-07-15|M"],
         &[
             ("Jonathan||Williamson||1960-01-01|", "agrees"),
             ("Jonathan||Williamson||1960|", "agrees"),
@@ -120,18 +120,34 @@ fn the_date_of_birth_sex_and_suffix_tolerances() {
             ("Jonathan||Williamson||1961|", "differs dob"),
             // A household member's date of birth.
             ("Jonathan||Williamson||1988-03-02|", "differs dob"),
-            ("Jonathan||Williamson|||F", "differs sex"),
-            ("Jonathan||Williamson|Jr.|1960-07-15|M", "agrees"),
-            ("Jonathan||Williamson|Sr|1960-07-15|", "differs suffix"),
-            ("Jonathan||Williamson|III||", "differs suffix"),
-            // Not a generation: not compared.
-            ("Jonathan||Williamson|Esq|1960-07-15|", "agrees"),
+            ("Jonathan||Williamson||1960-07-15|F", "differs sex"),
+            ("Jonathan||Williamson||1960-07-15|M", "agrees"),
             // The middle initial is shown, never a reason to hold on its own.
             ("Jonathan|B|Williamson||1960-07-15|", "agrees"),
             ("Jonathan|Alan|Williamson||1960-07-15|", "agrees"),
             ("Mary|B|Smith|||", "differs first,middle,last"),
             // The date of birth on file is not given: the son of the same name would agree.
             ("Jonathan||Williamson|||", "incomplete"),
+            // A generation the person on file does not have.
+            ("Jonathan||Williamson|Jr|1960-07-15|", "agrees"),
+            // Not a generation: not compared.
+            ("Jonathan||Williamson|Esq|1960-07-15|", "agrees"),
+        ],
+    );
+}
+
+#[test]
+fn a_junior_is_told_from_his_father_by_the_suffix() {
+    // The son on file; his father of the same name died, reported under the son's SSN.
+    check(
+        &["MICHAEL E BERKLEY JR|2010-08-10|M"],
+        &[
+            ("Michael||Berkley|Jr.|2010-08-10|M", "agrees"),
+            ("Michael||Berkley|Sr|2010-08-10|M", "differs suffix"),
+            ("Michael||Berkley|III|2010-08-10|M", "differs suffix"),
+            // The father's report, with the son's date of birth and no suffix.
+            ("Michael||Berkley||2010-08-10|M", "incomplete"),
+            ("Michael||Berkley||1982-03-01|M", "differs dob"),
         ],
     );
 }

@@ -1,5 +1,7 @@
 //! Imports end to end: files on disk into a registry on disk, idempotent, with rejects.
 
+mod identity_corpus;
+
 use std::path::Path;
 
 use dmf_model::Date;

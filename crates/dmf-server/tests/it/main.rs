@@ -293,7 +293,7 @@ fn answers_per_purpose_and_state_deaths_only_to_benefit_programs() {
 
     // A death from two non-state sources is seen by every purpose.
     let (bssn, bfirst, blast, bdob) = ("234567890", "Bob", "Jones", "1975-01-02");
-    let report = json!({"ssn": bssn, "first": bfirst, "last": blast, "dob": bdob, "dod": "2026-11-19", "evidence": "H-1"});
+    let report = json!({"ssn": bssn, "first": bfirst, "last": blast, "suffix": "Jr", "dob": bdob, "dod": "2026-11-19", "evidence": "H-1"});
     let (status, r) = s.post_json("/v1/reports/death", "hospital", report.clone());
     assert_eq!(
         (status, r["outcome"].as_str()),
@@ -763,14 +763,15 @@ fn a_key_over_its_rate_is_told_when_to_retry() {
 
 /// Reports a non-state death (a hospital, then a funeral home) and returns the last seq.
 fn two_source_death(s: &Server, ssn: &str, first: &str, last: &str, dod: &str) -> u64 {
-    // As the numberholder file has them: a report must give the date of birth on file.
-    let dob = PEOPLE
+    // As the numberholder file has them: a report gives the date of birth and the generation
+    // (Bob is a junior) on file.
+    let row: Vec<&str> = PEOPLE
         .lines()
         .find(|l| l.starts_with(ssn))
-        .and_then(|l| l.split(',').nth(6))
-        .unwrap();
-    let report =
-        json!({"ssn": ssn, "first": first, "last": last, "dob": dob, "dod": dod, "evidence": "E"});
+        .unwrap()
+        .split(',')
+        .collect();
+    let report = json!({"ssn": ssn, "first": first, "last": last, "suffix": row[4], "dob": row[6], "dod": dod, "evidence": "E"});
     let (status, r) = s.post_json("/v1/reports/death", "hospital", report.clone());
     assert_eq!(status, 201, "{r}");
     let (status, r) = s.post_json("/v1/reports/death", "funeral", report);

@@ -97,26 +97,31 @@ impl Fixture {
     /// Submits status notices for `ssns` from one authority; returns how many were recorded.
     fn notices(&self, ssns: &[String], authority: &str, basis: &str) -> u64 {
         // Each notice names the person as the authority has them: the numberholder's name.
-        let names: std::collections::HashMap<String, (String, String, String)> = self
+        type Named = (String, String, String, String);
+        let names: std::collections::HashMap<String, Named> = self
             .people()
             .iter()
             .map(|p| {
-                (
-                    p[0].to_owned(),
-                    (p[1].to_owned(), p[3].to_owned(), p[6].to_owned()),
-                )
+                let named = (
+                    p[1].to_owned(),
+                    p[3].to_owned(),
+                    p[4].to_owned(),
+                    p[6].to_owned(),
+                );
+                (p[0].to_owned(), named)
             })
             .collect();
         let lines: Vec<String> = ssns
             .iter()
             .enumerate()
             .map(|(i, ssn)| {
-                let (first, last, dob) = &names[ssn];
+                let (first, last, suffix, dob) = &names[ssn];
                 serde_json::json!({
                     "type": "status_notice",
                     "ssn": ssn,
                     "first": first,
                     "last": last,
+                    "suffix": suffix,
                     "dob": dob,
                     "kind": "employment_authorization_ended",
                     "authority": authority,

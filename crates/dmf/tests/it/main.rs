@@ -420,7 +420,7 @@ fn registry_scenario_from_the_command_line() {
         serde_json::json!({"purpose": "benefits", "code": "X", "deceased": true, "suspended": false})
     );
 
-    let notice = r#"{"type":"status_notice","ssn":"234567890","first":"Bob","last":"Jones","dob":"1975-01-02","kind":"employment_authorization_ended","authority":"DHS USCIS","legal_basis":"8 CFR 274a.14","document":"N-2026-77","effective":"2026-11-20"}"#;
+    let notice = r#"{"type":"status_notice","ssn":"234567890","first":"Bob","last":"Jones","suffix":"Jr","dob":"1975-01-02","kind":"employment_authorization_ended","authority":"DHS USCIS","legal_basis":"8 CFR 274a.14","document":"N-2026-77","effective":"2026-11-20"}"#;
     let r = submit(&[notice]);
     assert_eq!(
         (r[0]["outcome"].as_str(), r[0]["contest_deadline"].as_str()),

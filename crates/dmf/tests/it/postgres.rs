@@ -74,7 +74,7 @@ fn living(dir: &Path, n: usize) -> Vec<csv::StringRecord> {
 }
 
 fn report(p: &csv::StringRecord) -> Value {
-    json!({"type": "death_report", "ssn": &p[0], "first": &p[1], "last": &p[3], "dob": &p[6],
+    json!({"type": "death_report", "ssn": &p[0], "first": &p[1], "last": &p[3], "suffix": &p[4], "dob": &p[6],
            "dod": "2026-11-20", "source": "state", "evidence": format!("EDRS-{}", &p[0])})
 }
 
