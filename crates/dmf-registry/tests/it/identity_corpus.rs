@@ -33,7 +33,7 @@ struct Pool {
 
 impl Pool {
     fn new(mut pairs: Vec<(String, u64)>, keep: usize) -> Pool {
-        pairs.sort_by(|a, b| b.1.cmp(&a.1));
+        pairs.sort_by_key(|p| std::cmp::Reverse(p.1));
         pairs.truncate(keep);
         let weights = WeightedAliasIndex::new(pairs.iter().map(|p| p.1 as f64).collect()).unwrap();
         Pool {
