@@ -147,8 +147,9 @@ fn check_from_death(rec: &DmfRecord) {
     };
     let subject = Subject {
         ssn: rec.ssn(),
-        name,
+        name: name.clone().into(),
         dob: rec.dob(),
+        sex: None,
     };
     let evidence = Reference::new("fuzz").expect("a reference");
     let Ok(report) = DeathReport::new(
@@ -160,7 +161,7 @@ fn check_from_death(rec: &DmfRecord) {
     ) else {
         return;
     };
-    let made = DmfRecord::from_death(rec.change(), &subject, report.death());
+    let made = DmfRecord::from_death(rec.change(), rec.ssn(), &name, rec.dob(), report.death());
     assert_eq!(parse_record(made.as_bytes()), Ok(made.clone()));
     assert_eq!(made.ssn(), rec.ssn());
     assert_eq!(made.dod(), rec.dod());

@@ -20,7 +20,7 @@ use dmf_registry::render::{self, Purpose};
 use dmf_registry::{Event, Index, PersonState, decode, encode, parse_line};
 use libfuzzer_sys::fuzz_target;
 
-const KINDS: [&str; 9] = [
+const KINDS: [&str; 11] = [
     "person",
     "death_report",
     "status_notice",
@@ -30,6 +30,8 @@ const KINDS: [&str; 9] = [
     "contest_decision",
     "presumed_deceased",
     "dmf_delete",
+    "identity_change",
+    "review",
 ];
 
 fn today() -> Date {
@@ -121,9 +123,10 @@ fuzz_target!(|data: &[u8]| {
             },
         ] {
             for purpose in [Purpose::Identity, Purpose::Employment, Purpose::Benefits] {
-                let seen = render::visible(held, purpose);
-                let _ = render::answer(purpose, &query, Some(&seen), today());
-                let _ = render::answer(purpose, &query, None, today());
+                for mirror in [false, true] {
+                    let _ = render::answer_for(purpose, &query, Some(held), today(), mirror);
+                    let _ = render::answer_for(purpose, &query, None, today(), mirror);
+                }
             }
         }
     }

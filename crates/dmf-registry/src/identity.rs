@@ -243,20 +243,24 @@ impl Comparison {
 
 /// Compares a reported identity with each identity the person has held (the current one
 /// first, then those before recorded identity changes) and keeps the best: the first that
-/// agrees, or else the comparison with the current one.
+/// agrees, else the first in which nothing differs, else the comparison with the current one.
 pub fn compare_any<'i>(
     reported: &Reported<'_>,
     on_file: impl IntoIterator<Item = &'i Identity>,
 ) -> Option<Comparison> {
-    let mut first = None;
+    let mut best: Option<Comparison> = None;
     for id in on_file {
         let c = compare(reported, id);
-        if c.verdict() == Verdict::Agrees {
-            return Some(c);
+        match c.verdict() {
+            Verdict::Agrees => return Some(c),
+            Verdict::Incomplete if best.as_ref().is_none_or(|b| !b.differences.is_empty()) => {
+                best = Some(c);
+            }
+            _ if best.is_none() => best = Some(c),
+            _ => {}
         }
-        first.get_or_insert(c);
     }
-    first
+    best
 }
 
 /// Compares a reported identity with one identity on file.
@@ -267,90 +271,85 @@ pub fn compare(reported: &Reported<'_>, on_file: &Identity) -> Comparison {
     let rl = on_file.last.as_bytes();
     let qf_bytes = qf.as_ref().map(|l| l.as_bytes()).filter(|b| !b.is_empty());
     let ql_bytes = ql.as_ref().map(|l| l.as_bytes()).filter(|b| !b.is_empty());
-    let first_ok = qf_bytes.map(|q| first_close(q, rf));
-    let last_ok = ql_bytes.map(|q| last_close(q, rl));
     let name = match (qf_bytes, ql_bytes) {
         (Some(q1), Some(q2)) if names_agree(q1, q2, rf, rl) => Agreement::Agrees,
         (Some(_), Some(_)) => Agreement::Differs,
         // Half a name is compared on what it has: a part that is far off still differs.
-        _ if first_ok == Some(false) || last_ok == Some(false) => Agreement::Differs,
+        (Some(q1), None) if !first_close(q1, rf) => Agreement::Differs,
+        (None, Some(q2)) if !last_close(q2, rl) => Agreement::Differs,
         _ => Agreement::Unknown,
     };
-    let mut fields = [Agreement::Unknown; 6];
-    let mut differences = Vec::new();
-    let mut set = |field: Field, a: Agreement, reported: String, on_file: String| {
-        fields[field as usize] = a;
-        if a == Agreement::Differs {
-            differences.push(Difference {
+    let (first_a, last_a) = if name == Agreement::Agrees {
+        (Agreement::Agrees, Agreement::Agrees)
+    } else {
+        let first_ok = qf_bytes.map(|q| first_close(q, rf));
+        let last_ok = ql_bytes.map(|q| last_close(q, rl));
+        parts(name, (qf_bytes, first_ok, rf), (ql_bytes, last_ok, rl))
+    };
+    let both = |same: bool| {
+        if same {
+            Agreement::Agrees
+        } else {
+            Agreement::Differs
+        }
+    };
+    let middle = match (reported.middle.and_then(initial_of), on_file.middle) {
+        (Some(a), Some(b)) => both(a == b),
+        _ => Agreement::Unknown,
+    };
+    let suffix = match (reported.suffix.and_then(Generation::of), on_file.suffix) {
+        (Some(a), Some(b)) => both(a == b),
+        // A generation given on one side only is not a difference; one on file and not given
+        // is missing (below).
+        _ => Agreement::Unknown,
+    };
+    let dob = match (reported.dob, on_file.dob) {
+        (Some(a), Some(b)) => both(dob_agrees(a, b)),
+        _ => Agreement::Unknown,
+    };
+    let sex = match (reported.sex, on_file.sex) {
+        (Some(a), Some(b)) => both(a == b),
+        _ => Agreement::Unknown,
+    };
+    let fields = [first_a, middle, last_a, suffix, dob, sex];
+    // The words of a difference are written only for the fields that differ: answers and
+    // intake compare millions of identities that agree.
+    let differences = Field::ALL
+        .into_iter()
+        .filter(|&f| fields[f as usize] == Agreement::Differs)
+        .map(|field| {
+            let text =
+                |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).into_owned();
+            let (reported, on_file) = match field {
+                Field::First => (text(qf_bytes), on_file.first.to_string()),
+                Field::Last => (text(ql_bytes), on_file.last.to_string()),
+                Field::Middle => (
+                    reported.middle.unwrap_or_default().to_owned(),
+                    on_file
+                        .middle
+                        .map(|m| format!("{}.", m.get() as char))
+                        .unwrap_or_default(),
+                ),
+                Field::Suffix => (
+                    reported.suffix.unwrap_or_default().to_owned(),
+                    on_file.suffix.map_or("", Generation::code).to_owned(),
+                ),
+                Field::Dob => (
+                    reported.dob.map(|d| d.to_string()).unwrap_or_default(),
+                    on_file.dob.map(|d| d.to_string()).unwrap_or_default(),
+                ),
+                Field::Sex => (
+                    reported.sex.map_or("", Sex::code).to_owned(),
+                    on_file.sex.map_or("", Sex::code).to_owned(),
+                ),
+            };
+            Difference {
                 field,
                 reported,
                 on_file,
-            });
-        }
-    };
-    let (first_a, last_a) = parts(name, (qf_bytes, first_ok, rf), (ql_bytes, last_ok, rl));
-    let shown = |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).into_owned();
-    set(
-        Field::First,
-        first_a,
-        shown(qf_bytes),
-        on_file.first.to_string(),
-    );
-    let middle = match (reported.middle.and_then(initial_of), on_file.middle) {
-        (Some(a), Some(b)) if a == b => Agreement::Agrees,
-        (Some(_), Some(_)) => Agreement::Differs,
-        _ => Agreement::Unknown,
-    };
-    set(
-        Field::Middle,
-        middle,
-        reported.middle.map(str::to_owned).unwrap_or_default(),
-        on_file
-            .middle
-            .map(|m| format!("{}.", m.get() as char))
-            .unwrap_or_default(),
-    );
-    set(
-        Field::Last,
-        last_a,
-        shown(ql_bytes),
-        on_file.last.to_string(),
-    );
-    let suffix = match (reported.suffix.and_then(Generation::of), on_file.suffix) {
-        (Some(a), Some(b)) if a == b => Agreement::Agrees,
-        (Some(_), Some(_)) => Agreement::Differs,
-        // A generation given on one side only: a son reported under his father's number with
-        // no suffix is caught by the date of birth, not here.
-        _ => Agreement::Unknown,
-    };
-    set(
-        Field::Suffix,
-        suffix,
-        reported.suffix.unwrap_or_default().to_owned(),
-        on_file.suffix.map_or("", Generation::code).to_owned(),
-    );
-    let dob = match (reported.dob, on_file.dob) {
-        (Some(a), Some(b)) if dob_agrees(a, b) => Agreement::Agrees,
-        (Some(_), Some(_)) => Agreement::Differs,
-        _ => Agreement::Unknown,
-    };
-    set(
-        Field::Dob,
-        dob,
-        reported.dob.map(|d| d.to_string()).unwrap_or_default(),
-        on_file.dob.map(|d| d.to_string()).unwrap_or_default(),
-    );
-    let sex = match (reported.sex, on_file.sex) {
-        (Some(a), Some(b)) if a == b => Agreement::Agrees,
-        (Some(_), Some(_)) => Agreement::Differs,
-        _ => Agreement::Unknown,
-    };
-    set(
-        Field::Sex,
-        sex,
-        reported.sex.map_or("", Sex::code).to_owned(),
-        on_file.sex.map_or("", Sex::code).to_owned(),
-    );
+            }
+        })
+        .collect();
     let missing = [
         (Field::First, reported.first.is_none()),
         (Field::Last, reported.last.is_none()),

@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 use hashbrown::HashTable;
 
 use dmf_model::{
-    Actor, Date, DeathSource, NoticeKind, PartialDate, PersonName, Reference, Sex, Ssn, Subject,
-    VerificationLevel, add_federal_working_days,
+    Actor, Date, DeathSource, NamePart, NoticeKind, PartialDate, PersonName, Reference, Sex, Ssn,
+    Subject, Suffix, VerificationLevel, add_federal_working_days,
 };
 use dmf_store::Seq;
 
@@ -30,26 +30,43 @@ pub fn identity_of(
     sex: Option<Sex>,
     issued: bool,
 ) -> Identity {
+    let parts = (
+        &name.first,
+        name.middle.as_ref(),
+        &name.last,
+        name.suffix.as_ref(),
+    );
+    identity_from(parts, dob, sex, issued)
+}
+
+/// The identity of a name's parts (first, middle, last, suffix).
+fn identity_from(
+    (first, middle, last, suffix): (&NamePart, Option<&NamePart>, &NamePart, Option<&Suffix>),
+    dob: Option<PartialDate>,
+    sex: Option<Sex>,
+    issued: bool,
+) -> Identity {
     Identity {
-        first: FirstKey::of(name.first.dmf()),
-        last: LastKey::of(name.last.dmf()),
+        first: FirstKey::of(first.dmf()),
+        last: LastKey::of(last.dmf()),
         dob,
         sex,
-        middle: name.middle.as_ref().and_then(|m| initial_of(m.dmf())),
-        suffix: name
-            .suffix
-            .as_ref()
-            .and_then(|s| Generation::of(s.part().original())),
+        middle: middle.and_then(|m| initial_of(m.dmf())),
+        suffix: suffix.and_then(|s| Generation::of(s.part().original())),
         issued,
     }
 }
 
 /// The identity a report or notice names, if it gives a whole name (not a numberholder's).
 fn named_identity(subject: &Subject) -> Option<Identity> {
-    subject
-        .name
-        .complete()
-        .map(|name| identity_of(&name, subject.dob, subject.sex, false))
+    let n = &subject.name;
+    let parts = (
+        n.first.as_ref()?,
+        n.middle.as_ref(),
+        n.last.as_ref()?,
+        n.suffix.as_ref(),
+    );
+    Some(identity_from(parts, subject.dob, subject.sex, false))
 }
 
 /// Why a report or notice is held rather than applied.
@@ -57,7 +74,8 @@ fn named_identity(subject: &Subject) -> Option<Identity> {
 pub enum HoldReason {
     /// The identity it gives differs from the person on file under its SSN.
     IdentityMismatch,
-    /// Nothing differs, but it does not give a first and last name to compare.
+    /// Nothing differs, but it leaves out what must be compared: the first or last name, the
+    /// date of birth on file, or the generational suffix on file.
     IdentityIncomplete,
     /// No one is on file under its SSN.
     UnknownSsn,
@@ -699,7 +717,7 @@ impl PersonState {
                         verification: VerificationLevel::Verified,
                         established_by: seq,
                     },
-                    named,
+                    || named,
                 )
             }
             Event::Correction(_) => {
@@ -819,7 +837,7 @@ impl PersonState {
             verification: report.verification(),
             established_by: seq,
         };
-        self.apply_report(seq, fact, &r.origin, named_identity(report.subject()))
+        self.apply_report(seq, fact, &r.origin, report.subject())
     }
 
     fn record_notice(&mut self, seq: Seq, n: &NoticeEvent, contest_deadline: Date) -> Outcome {
@@ -931,15 +949,16 @@ impl PersonState {
         Outcome::Dismissed
     }
 
-    /// Records a death; a person known only from reports is known by the report's name.
-    fn establish(&mut self, fact: DeathFact, named: Option<Identity>) -> Outcome {
+    /// Records a death; a person known only from reports is known by the report's name (made
+    /// only then: most deaths are of people on file).
+    fn establish(&mut self, fact: DeathFact, named: impl FnOnce() -> Option<Identity>) -> Outcome {
         self.death = Some(fact);
         // A death supersedes a presumption: the person is deceased, no longer presumed.
         if let Some(e) = self.extra.as_deref_mut() {
             e.presumed = None;
         }
         if self.identity.is_none() {
-            self.identity = named;
+            self.identity = named();
         }
         Outcome::Deceased
     }
@@ -949,8 +968,9 @@ impl PersonState {
         seq: Seq,
         fact: DeathFact,
         origin: &Origin,
-        named: Option<Identity>,
+        subject: &Subject,
     ) -> Outcome {
+        let named = || named_identity(subject);
         let dod = fact.dod;
         if let Origin::Imported { change } = origin {
             return match (self.death, change) {
@@ -1020,7 +1040,7 @@ impl PersonState {
             seq,
             dod,
             source: fact.source,
-            identity: named,
+            identity: named(),
         });
         Outcome::Pending
     }

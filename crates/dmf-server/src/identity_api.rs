@@ -46,6 +46,8 @@ pub(crate) struct HeldView {
     /// `source:KIND` or `authority:NAME`.
     pub from: String,
     pub day: Date,
+    /// What it named, as given: `PAT DOE, born 1950-01-01`.
+    pub named: String,
     pub differences: Vec<dmf_registry::identity::Difference>,
     /// The first of the two people, once one has confirmed.
     pub confirmed_by: Option<String>,
@@ -79,6 +81,7 @@ pub(crate) fn open_of(ssn: Ssn, state: &PersonState) -> (Vec<HeldView>, Vec<Prop
                 reason: h.reason.code(),
                 from: h.item.group(),
                 day: h.item.day(),
+                named: named(h.item.subject()),
                 differences: h.differences.clone(),
                 confirmed_by: confirmed_by.as_ref().map(|a| a.as_str().to_owned()),
             })
@@ -94,6 +97,33 @@ pub(crate) fn open_of(ssn: Ssn, state: &PersonState) -> (Vec<HeldView>, Vec<Prop
         })
         .collect();
     (held, proposed)
+}
+
+/// What a report or notice named, as it was given (the reporter's spelling, kept as evidence):
+/// `PAT DOE JR, born 1950-01-01, sex M`.
+pub(crate) fn named(subject: &dmf_model::Subject) -> String {
+    let n = &subject.name;
+    let name: Vec<&str> = [
+        n.first.as_ref().map(|p| p.dmf()),
+        n.middle.as_ref().map(|p| p.dmf()),
+        n.last.as_ref().map(|p| p.dmf()),
+        n.suffix.as_ref().map(|s| s.dmf()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut parts = vec![if name.is_empty() {
+        "(no name)".to_owned()
+    } else {
+        name.join(" ")
+    }];
+    if let Some(d) = subject.dob {
+        parts.push(format!("born {d}"));
+    }
+    if let Some(s) = subject.sex {
+        parts.push(format!("sex {}", s.code()));
+    }
+    parts.join(", ")
 }
 
 /// The caseworkers' queue: up to `limit` people with open work, in SSN order, and how many
@@ -145,6 +175,7 @@ pub(crate) fn held_json(h: &HeldView) -> Value {
         "reason": h.reason,
         "from": h.from,
         "received": h.day.to_string(),
+        "named": h.named,
         "differences": render::differences_json(&h.differences),
         "confirmed_by": h.confirmed_by,
     })

@@ -602,7 +602,7 @@ fn identity_schemas() -> Value {
         json!({
             "seq": { "type": "integer" }, "ssn": text, "type": { "type": "string", "enum": ["death_report", "status_notice"] },
             "reason": { "type": "string", "enum": ["identity_mismatch", "identity_incomplete", "unknown_ssn"] },
-            "from": text, "received": text, "confirmed_by": { "type": ["string", "null"] },
+            "from": text, "received": text, "named": text, "confirmed_by": { "type": ["string", "null"] },
             "differences": { "type": "array", "items": difference }
         }),
         &[
@@ -612,6 +612,7 @@ fn identity_schemas() -> Value {
             "reason",
             "from",
             "received",
+            "named",
             "differences",
             "confirmed_by",
         ],

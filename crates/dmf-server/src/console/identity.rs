@@ -98,7 +98,7 @@ fn held_table(staff: &Staff, held: &[HeldView], with_person: bool) -> Markup {
             thead { tr {
                 th { "Event" }
                 @if with_person { th { "SSN" } }
-                th { "Type" } th { "From" } th { "Received" } th { "What differs" } th { "Status" } th { "Action" }
+                th { "Type" } th { "From" } th { "Received" } th { "Names" } th { "What differs" } th { "Status" } th { "Action" }
             } }
             tbody {
                 @for h in held {
@@ -108,6 +108,7 @@ fn held_table(staff: &Staff, held: &[HeldView], with_person: bool) -> Markup {
                         td { (if h.kind == "death_report" { "death report" } else { "status notice" }) }
                         td { (h.from) }
                         td { (h.day) }
+                        td { (h.named) }
                         td { (differences(h)) }
                         td { (status(h)) }
                         td { (review_forms(staff, h)) }

@@ -276,7 +276,7 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
                 Origin::Imported { change } => format!("imported DMF record ({change:?})"),
             };
             vec![
-                ("named", named(rep.subject())),
+                ("named", crate::identity_api::named(rep.subject())),
                 ("source", rep.source().code().to_owned()),
                 ("verification", rep.verification().name().to_owned()),
                 ("date of death", rep.dod().to_string()),
@@ -286,7 +286,7 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
             ]
         }
         Event::StatusNotice(n) => vec![
-            ("named", named(&n.notice.subject)),
+            ("named", crate::identity_api::named(&n.notice.subject)),
             ("kind", n.notice.kind.code().to_owned()),
             ("authority", n.notice.authority.as_str().to_owned()),
             ("legal basis", n.notice.legal_basis.as_str().to_owned()),
@@ -432,31 +432,6 @@ fn full_name(n: &dmf_model::PersonName) -> String {
     .flatten()
     .collect::<Vec<_>>()
     .join(" ")
-}
-
-/// What a report or notice named, as it was given: the reporter's spelling, kept as evidence.
-fn named(subject: &dmf_model::Subject) -> String {
-    let n = &subject.name;
-    let mut parts: Vec<String> = [
-        n.first.as_ref().map(|p| p.dmf()),
-        n.middle.as_ref().map(|p| p.dmf()),
-        n.last.as_ref().map(|p| p.dmf()),
-        n.suffix.as_ref().map(|s| s.dmf()),
-    ]
-    .into_iter()
-    .flatten()
-    .map(str::to_owned)
-    .collect();
-    if parts.is_empty() {
-        parts.push("(no name)".to_owned());
-    }
-    if let Some(d) = subject.dob {
-        parts.push(format!("born {d}"));
-    }
-    if let Some(s) = subject.sex {
-        parts.push(format!("sex {}", s.code()));
-    }
-    parts.join(" ")
 }
 
 /// The answers each purpose would get, asked with the name and date of birth on file.

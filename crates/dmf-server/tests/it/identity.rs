@@ -72,6 +72,7 @@ fn reports_naming_someone_else_leave_the_person_alive_and_wait_in_the_queue() {
     assert_eq!(held.len(), 2, "{q}");
     assert_eq!(held[0]["seq"], bob["seq"]);
     assert_eq!(held[0]["from"], "source:funeral_home");
+    assert_eq!(held[0]["named"], "BOB SMITH");
     assert_eq!(
         held[0]["differences"],
         json!([

@@ -81,6 +81,7 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     assert!(out.status.success(), "{}", stderr(&out));
     let subscriber = key(d, "bank-subscriber", "subscriber", &[]);
     let identity = key(d, "bank-identity", "identity", &[]);
+    let reporter = key(d, "state-reporter", "reporter", &["--source", "state"]);
     create_user(d, "alice", "caseworker", "alice-password-1");
     create_user(d, "carol", "caseworker", "carol-password-1");
     create_user(d, "sam", "supervisor", "sam-password-12");
@@ -309,5 +310,50 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
         "{page}"
     );
     b.screenshot("12-oversight");
+
+    // A state report for a number nobody holds is held; the supervisor confirms it first, and
+    // a caseworker's second confirmation is not enough: the second must be a supervisor's.
+    let r = http
+        .post(format!("{base}/v1/reports/death"))
+        .header("Authorization", format!("Bearer {reporter}"))
+        .send(
+            json!({"ssn": "456789012", "first": "Pat", "last": "Doe", "dob": "1950-01-01", "dod": "2026-11-20", "evidence": "EDRS-1"})
+                .to_string(),
+        )
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let r: Value = serde_json::from_str(&r).unwrap();
+    assert_eq!(r["reason"], "unknown_ssn", "{r}");
+    let seq = r["seq"].as_u64().unwrap();
+    b.goto(&format!("{base}/console/held"));
+    assert!(
+        b.text("#held").contains("no one is on file under this SSN"),
+        "{}",
+        b.source()
+    );
+    b.screenshot("13-held");
+    b.fill(&format!("#evidence-{seq}"), "called the state registrar");
+    b.follow(&format!("#confirm-{seq}"));
+    assert!(
+        b.url().ends_with("/console/people/456789012"),
+        "{}",
+        b.url()
+    );
+    assert!(
+        b.text("#held").contains("confirmed by sam"),
+        "{}",
+        b.source()
+    );
+    b.screenshot("14-held-confirmed-once");
+    logout(&b);
+    login(&b, &base, "alice", "alice-password-1");
+    b.goto(&format!("{base}/console/people/456789012"));
+    assert!(
+        !b.source().contains(&format!("id=\"confirm-{seq}\"")),
+        "the second confirmation is not offered to a caseworker"
+    );
+    assert!(b.text("#status").contains("Not recorded as deceased"));
     eprintln!("console screenshots: {}", shots.display());
 }
