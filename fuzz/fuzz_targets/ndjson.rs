@@ -206,20 +206,20 @@ fn check_leaf(seq: u64, kind: &str, body: &[u8]) {
 }
 
 fn remember_name(event: &Event, names: &mut HashMap<u32, (String, String, Option<PartialDate>)>) {
-    let (ssn, name, dob) = match event {
-        Event::Person(p) => (p.ssn, &p.name, p.dob),
+    let (ssn, first, last, dob) = match event {
+        Event::Person(p) => (p.ssn, &p.name.first, &p.name.last, p.dob),
         Event::DeathReport(r) => {
             let s = r.report.subject();
-            (s.ssn, &s.name, s.dob)
+            // A report may leave a name out: nothing to ask about then.
+            let (Some(first), Some(last)) = (&s.name.first, &s.name.last) else {
+                return;
+            };
+            (s.ssn, first, last, s.dob)
         }
         _ => return,
     };
     names.insert(
         ssn.as_u32(),
-        (
-            name.first.original().to_owned(),
-            name.last.original().to_owned(),
-            dob,
-        ),
+        (first.original().to_owned(), last.original().to_owned(), dob),
     );
 }
