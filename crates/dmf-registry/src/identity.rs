@@ -6,14 +6,15 @@
 //! same [`compare`], so that the two can never disagree.
 //!
 //! Tolerances, once the SSN is the same:
-//! - **name** (first and last together): the first 4 letters of each name; or a close surname
-//!   (the same first 7 letters, or equal but for one letter different, missing or extra, or two
-//!   adjacent letters transposed) with a close first name (equal but for one letter or two
-//!   transposed, the same first 4 letters, an initial or an abbreviation of at least 3 letters
-//!   standing for the other, or a known nickname: `BOB` for `ROBERT`). SSA's published rule
-//!   takes the surname's first 7 letters with the first initial alone; here the initial counts
-//!   only when one side gives no more than the initial, so that a relative of the same surname
-//!   and initial (`CARL` for `CARMEN STANLEY`) is not taken for the person;
+//! - **name** (first and last together): a close surname (the same first 7 letters, the same
+//!   first 4 when one side has no more, or equal but for one letter different, missing or
+//!   extra, or two adjacent letters transposed) with a close first name (equal but for one
+//!   letter or two transposed, an initial standing for the other, or a known nickname: `BOB` for
+//!   `ROBERT`). SSA's published rules are looser in two ways this one is not, because both let a
+//!   relative pass for the person: the surname's first 7 letters with the first initial alone
+//!   (`CARL` for `CARMEN STANLEY`) counts here only when one side gives no more than the
+//!   initial, and the first 4 letters of each name count only for a surname cut short
+//!   (`MARION` is not `MARIANA`, nor `JOSE` `JOSEPH`);
 //! - **date of birth**: year exact, or month exact and year within one; an unknown part on
 //!   either side does not count against;
 //! - **sex**, **suffix** (`JR`, `SR`, `II`, …) and **middle initial**: compared only where both
@@ -448,25 +449,24 @@ pub fn nicknames(a: &[u8], b: &[u8]) -> bool {
         .is_some_and(|names| names.iter().any(|n| n == b))
 }
 
-/// A first name on its own is close: near, the same first 4 letters, an initial or an
-/// abbreviation of at least 3 letters standing for the other, or a nickname.
+/// A first name on its own is close: near, an initial standing for the other, or a known
+/// nickname. Sharing the first letters is not enough: `MARION` and `MARIANA`, `PATRICK` and
+/// `PATRICIA`, `JOSE` and `JOSEPH`, `FRANK` and `FRANKLIN` can be relatives' names.
 fn first_close(q: &[u8], r: &[u8]) -> bool {
     let (short, long) = if q.len() <= r.len() { (q, r) } else { (r, q) };
-    near(q, r)
-        || (short.len() >= 4 && prefix(q, 4) == prefix(r, 4))
-        || ((short.len() == 1 || short.len() >= 3) && long.starts_with(short))
-        || nicknames(q, r)
+    near(q, r) || (short.len() == 1 && long.starts_with(short)) || nicknames(q, r)
 }
 
-/// A surname on its own is close: near, or the same first 7 letters.
+/// A surname on its own is close: near, or the same first 7 letters (or 4, when one side is
+/// no longer: a surname cut short).
 fn last_close(q: &[u8], r: &[u8]) -> bool {
-    near(q, r) || prefix(q, 7) == prefix(r, 7)
+    let short = q.len().min(r.len());
+    near(q, r) || prefix(q, 7) == prefix(r, 7) || (short <= 4 && prefix(q, 4) == prefix(r, 4))
 }
 
 /// The name tolerance over first and last together (see the module's text).
 fn names_agree(qf: &[u8], ql: &[u8], rf: &[u8], rl: &[u8]) -> bool {
-    (first_close(qf, rf) && last_close(ql, rl))
-        || (prefix(qf, 4) == prefix(rf, 4) && prefix(ql, 4) == prefix(rl, 4))
+    first_close(qf, rf) && last_close(ql, rl)
 }
 
 /// The date-of-birth tolerance: year exact, or month exact and year within one.

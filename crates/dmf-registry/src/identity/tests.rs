@@ -80,9 +80,14 @@ fn the_name_tolerances() {
             // The first 7 letters of the surname, with an initial or an abbreviation.
             ("J||Williams|||", "agrees"),
             ("Jon||Williamsen|||", "agrees"),
-            // The first 4 letters of each name.
-            ("Jona||Will|||", "agrees"),
-            ("Jonas||Willis|||", "agrees"),
+            // A first name's first letters are not it: another name of the family.
+            ("Jonath||Williamson|||", "differs first"),
+            // A surname cut short, with a first name the table knows.
+            ("Jon||Will|||", "agrees"),
+            ("Jona||Will|||", "differs first"),
+            // The first 4 letters of each, not cut short: another person's names.
+            ("Jonas||Willis|||", "differs first,last"),
+            ("Jonas||Williamson|||", "differs first"),
             // One letter different, missing or extra; two adjacent letters transposed.
             ("Jonathon||Williamson|||", "agrees"),
             ("Jonahtan||Williamsno|||", "agrees"),
@@ -188,6 +193,28 @@ fn nicknames_agree_but_not_two_formal_names() {
             ("Roberta||Smith|||F", "differs sex"),
             // The nickname agrees; the surname does not.
             ("Bob||Jones|||", "differs last"),
+        ],
+    );
+    check(
+        &["MARIANA - RUIZ -|1999-08-04|F"],
+        &[
+            // A mother's first name, her daughter's SSN and date of birth.
+            ("Marion||Ruiz||1999-08-04|F", "differs first"),
+            ("Mariana||Ruis||1999-08-04|F", "agrees"),
+        ],
+    );
+    check(
+        &["PATRICK - DOYLE -|-|-"],
+        &[
+            ("Patricia||Doyle|||", "differs first"),
+            ("Pat||Doyle|||", "agrees"),
+        ],
+    );
+    check(
+        &["JOSEPH - HUGHES -|1954-12-27|-"],
+        &[
+            ("Jose||Hughes||1954-12-27|", "differs first"),
+            ("Joe||Hughes||1954-12-27|", "agrees"),
         ],
     );
     check(
