@@ -188,13 +188,16 @@ pub struct Difference {
 
 impl std::fmt::Display for Difference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: reported {}, on file {}",
-            self.field.code(),
-            self.reported,
-            self.on_file
-        )
+        let field = self.field.code();
+        match (self.reported.is_empty(), self.on_file.is_empty()) {
+            (true, _) => write!(f, "{field}: not given, on file {}", self.on_file),
+            (false, true) => write!(f, "{field}: reported {}, none on file", self.reported),
+            _ => write!(
+                f,
+                "{field}: reported {}, on file {}",
+                self.reported, self.on_file
+            ),
+        }
     }
 }
 
@@ -208,8 +211,8 @@ pub struct Comparison {
     /// The fields that differ, with both values.
     pub differences: Vec<Difference>,
     /// Fields the person on file has that the report does not give, of those a report must
-    /// give (first and last name, date of birth, a generational suffix).
-    pub missing: Vec<Field>,
+    /// give (first and last name, date of birth, a generational suffix), with what is on file.
+    pub missing: Vec<Difference>,
 }
 
 /// What intake does with a reported identity.
@@ -313,43 +316,43 @@ pub fn compare(reported: &Reported<'_>, on_file: &Identity) -> Comparison {
         _ => Agreement::Unknown,
     };
     let fields = [first_a, middle, last_a, suffix, dob, sex];
-    // The words of a difference are written only for the fields that differ: answers and
-    // intake compare millions of identities that agree.
+    // The words of a difference are written only for the fields that differ or are missing:
+    // answers and intake compare millions of identities that agree.
+    let words = |field: Field| {
+        let text = |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).into_owned();
+        let (reported, on_file) = match field {
+            Field::First => (text(qf_bytes), on_file.first.to_string()),
+            Field::Last => (text(ql_bytes), on_file.last.to_string()),
+            Field::Middle => (
+                reported.middle.unwrap_or_default().to_owned(),
+                on_file
+                    .middle
+                    .map(|m| format!("{}.", m.get() as char))
+                    .unwrap_or_default(),
+            ),
+            Field::Suffix => (
+                reported.suffix.unwrap_or_default().to_owned(),
+                on_file.suffix.map_or("", Generation::code).to_owned(),
+            ),
+            Field::Dob => (
+                reported.dob.map(|d| d.to_string()).unwrap_or_default(),
+                on_file.dob.map(|d| d.to_string()).unwrap_or_default(),
+            ),
+            Field::Sex => (
+                reported.sex.map_or("", Sex::code).to_owned(),
+                on_file.sex.map_or("", Sex::code).to_owned(),
+            ),
+        };
+        Difference {
+            field,
+            reported,
+            on_file,
+        }
+    };
     let differences = Field::ALL
         .into_iter()
         .filter(|&f| fields[f as usize] == Agreement::Differs)
-        .map(|field| {
-            let text =
-                |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).into_owned();
-            let (reported, on_file) = match field {
-                Field::First => (text(qf_bytes), on_file.first.to_string()),
-                Field::Last => (text(ql_bytes), on_file.last.to_string()),
-                Field::Middle => (
-                    reported.middle.unwrap_or_default().to_owned(),
-                    on_file
-                        .middle
-                        .map(|m| format!("{}.", m.get() as char))
-                        .unwrap_or_default(),
-                ),
-                Field::Suffix => (
-                    reported.suffix.unwrap_or_default().to_owned(),
-                    on_file.suffix.map_or("", Generation::code).to_owned(),
-                ),
-                Field::Dob => (
-                    reported.dob.map(|d| d.to_string()).unwrap_or_default(),
-                    on_file.dob.map(|d| d.to_string()).unwrap_or_default(),
-                ),
-                Field::Sex => (
-                    reported.sex.map_or("", Sex::code).to_owned(),
-                    on_file.sex.map_or("", Sex::code).to_owned(),
-                ),
-            };
-            Difference {
-                field,
-                reported,
-                on_file,
-            }
-        })
+        .map(words)
         .collect();
     let missing = [
         (Field::First, reported.first.is_none()),
@@ -361,7 +364,7 @@ pub fn compare(reported: &Reported<'_>, on_file: &Identity) -> Comparison {
         ),
     ]
     .into_iter()
-    .filter_map(|(f, gone)| gone.then_some(f))
+    .filter_map(|(f, gone)| gone.then(|| words(f)))
     .collect();
     Comparison {
         name,

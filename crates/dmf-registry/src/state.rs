@@ -451,14 +451,18 @@ impl PersonState {
             None if imported => None,
             None => Some((HoldReason::UnknownSsn, Vec::new())),
             Some(id) if imported && !id.issued => None,
-            Some(_) => match self.compare(subject)?.verdict() {
-                Verdict::Agrees => None,
-                // An earlier master file's record was checked there: held only if it names
-                // someone else, not for what it leaves blank.
-                Verdict::Incomplete if imported => None,
-                Verdict::Incomplete => Some((HoldReason::IdentityIncomplete, Vec::new())),
-                Verdict::Differs(d) => Some((HoldReason::IdentityMismatch, d)),
-            },
+            Some(_) => {
+                let c = self.compare(subject)?;
+                match c.verdict() {
+                    Verdict::Agrees => None,
+                    // An earlier master file's record was checked there: held only if it names
+                    // someone else, not for what it leaves blank.
+                    Verdict::Incomplete if imported => None,
+                    // What it leaves out, with what is on file, for the caseworker.
+                    Verdict::Incomplete => Some((HoldReason::IdentityIncomplete, c.missing)),
+                    Verdict::Differs(d) => Some((HoldReason::IdentityMismatch, d)),
+                }
+            }
         }
     }
 

@@ -2196,3 +2196,57 @@ fn verification_queries_are_refused_at_their_field() {
         "$.dob: day 30 does not exist in 1950-02",
     );
 }
+
+/// A report that agrees on what it gives but leaves out the date of birth or the generation on
+/// file is held, saying what is missing; with them it applies.
+#[test]
+fn a_report_leaving_out_what_tells_a_junior_from_his_father_is_held() {
+    let (_d, reg) = registry();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.csv");
+    std::fs::write(
+        &path,
+        "ssn,first,last,suffix,sex,dob\n123456789,Michael,Berkley,Jr,M,2010-08-10\n",
+    )
+    .unwrap();
+    import_file(&reg, &path, today(), 0, &|_| {}).unwrap();
+    let line = |extra: &str| {
+        format!(
+            r#"{{"type":"death_report","ssn":"123456789","first":"Michael","last":"Berkley"{extra},"dod":"2026-11-01","source":"state","evidence":"e"}}"#
+        )
+    };
+    let held = |l: &str| -> String {
+        let sub = parse_line(l, today()).unwrap();
+        match reg.submit(vec![sub], 0).unwrap().remove(0).unwrap().outcome {
+            Outcome::Held {
+                reason,
+                differences,
+            } => format!(
+                "{}: {}",
+                reason.code(),
+                differences
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            o => o.code().to_owned(),
+        }
+    };
+    assert_eq!(
+        held(&line(r#","dob":"2010-08-10""#)),
+        "identity_incomplete: suffix: not given, on file JR"
+    );
+    assert_eq!(
+        held(&line(r#","suffix":"Jr""#)),
+        "identity_incomplete: dob: not given, on file 2010-08-10"
+    );
+    assert_eq!(
+        held(&line(r#","suffix":"Sr","dob":"2010-08-10""#)),
+        "identity_mismatch: suffix: reported Sr, on file JR"
+    );
+    assert_eq!(
+        held(&line(r#","suffix":"Jr.","dob":"2010-08-10""#)),
+        "deceased"
+    );
+}
