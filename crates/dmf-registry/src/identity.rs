@@ -364,7 +364,8 @@ pub fn compare(reported: &Reported<'_>, on_file: &Identity) -> Comparison {
         ),
     ]
     .into_iter()
-    .filter_map(|(f, gone)| gone.then(|| words(f)))
+    .filter(|&(_, gone)| gone)
+    .map(|(f, _)| words(f))
     .collect();
     Comparison {
         name,
