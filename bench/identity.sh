@@ -16,7 +16,7 @@ done
 
 echo "== 1. the identity corpus, $households households"
 DMF_CORPUS_HOUSEHOLDS=$households cargo test --release -q -p dmf-registry --test it \
-    identity_corpus -- --nocapture 2>&1 | grep -E '^(\||identity corpus|correct reports)'
+    identity_corpus -- --nocapture 2>&1 | grep -E '^(\||identity corpus|correct reports|  correct ones)'
 
 echo "== 2. FEBRL 4"
 cargo build --release -p dmf --quiet
@@ -51,13 +51,15 @@ for line in open(sys.argv[2]):
         reasons[kind, "rejected " + v["path"]] += 1
     elif v.get("outcome") == "held":
         count[kind, "held"] += 1
-        reasons[kind, v["reason"]] += 1
+        fields = ",".join(d["field"] for d in v.get("differences", []))
+        reasons[kind, f'{v["reason"]} {fields}'] += 1
     else:
         count[kind, "applied"] += 1
 print("| FEBRL 4 duplicates reported dead | lines | applied | held | rejected |")
 for kind in ("correct", "wrong"):
     n = sum(c for (k, _), c in count.items() if k == kind)
     print(f"| {kind + ' SSN':<32} | {n:>5} | {count[kind, 'applied']:>7} | {count[kind, 'held']:>4} | {count[kind, 'rejected']:>8} |")
-for (kind, reason), c in sorted(reasons.items()):
-    print(f"  {kind}: {reason}: {c}")
+for (kind, reason), c in sorted(reasons.items(), key=lambda kv: (kv[0][0], -kv[1])):
+    if c >= 20:
+        print(f"  {kind}: {reason}: {c}")
 EOF

@@ -14,7 +14,7 @@
 //!   relative pass for the person: the surname's first 7 letters with the first initial alone
 //!   (`CARL` for `CARMEN STANLEY`) counts here only when one side gives no more than the
 //!   initial, and the first 4 letters of each name count only for a surname cut short
-//!   (`MARION` is not `MARIANA`, nor `JOSE` `JOSEPH`);
+//!   (`MARION` is not `MARIANA`, nor `JOSE` `JOSEPH`); first and last swapped agree;
 //! - **date of birth**: year exact, or month exact and year within one; an unknown part on
 //!   either side does not count against;
 //! - **sex**, **suffix** (`JR`, `SR`, `II`, …) and **middle initial**: compared only where both
@@ -468,9 +468,11 @@ fn last_close(q: &[u8], r: &[u8]) -> bool {
     near(q, r) || prefix(q, 7) == prefix(r, 7) || (short <= 4 && prefix(q, 4) == prefix(r, 4))
 }
 
-/// The name tolerance over first and last together (see the module's text).
+/// The name tolerance over first and last together (see the module's text), the two also
+/// taken swapped: a form filled in surname first is a common keying error, and a relative's
+/// names do not come out as the person's swapped.
 fn names_agree(qf: &[u8], ql: &[u8], rf: &[u8], rl: &[u8]) -> bool {
-    first_close(qf, rf) && last_close(ql, rl)
+    (first_close(qf, rf) && last_close(ql, rl)) || (near(qf, rl) && near(ql, rf))
 }
 
 /// The date-of-birth tolerance: year exact, or month exact and year within one.

@@ -103,8 +103,10 @@ fn the_name_tolerances() {
             // Same surname, another first name of the same initial: a relative.
             ("Joseph||Williamson|||", "differs first"),
             ("Jo||Williamson|||", "differs first"),
-            // First and last swapped.
-            ("Williamson||Jonathan|||", "differs first,last"),
+            // First and last swapped: a keying error, not another person.
+            ("Williamson||Jonathan|||", "agrees"),
+            ("Williamsen||Jonathon|||", "agrees"),
+            ("Williamson||Joseph|||", "differs first,last"),
         ],
     );
 }
