@@ -355,6 +355,14 @@ fn alerts(
             observations.len(),
             index.head
         );
+        // Held for their identity, by source or authority and reason (JSON: GET /v1/alerts
+        // and the export's alerts.json).
+        for ((group, reason), count) in anomaly::held_counts(&observations) {
+            println!(
+                "held for their identity: {group} {}: {count}",
+                reason.code()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -352,3 +352,24 @@ fn verify_on_the_command_line_answers_what_a_key_of_that_purpose_gets() {
     let cli = post("/v1/verify/identity", &identity, query);
     assert_eq!(cli["deceased"], false, "{cli}");
 }
+
+#[test]
+fn held_reports_are_counted_by_source_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = registry(dir.path());
+    submit(
+        dir.path(),
+        &data,
+        &[
+            report("521234567", "Bob", "Smith", "funeral_home"),
+            report("522345678", "Alice", "Jones", "funeral_home"),
+            report("529876543", "Pat", "Doe", "state"),
+        ],
+    );
+    let text = stdout(&dmf(&["stats", "--data", &data, "--alerts"]));
+    assert!(
+        text.contains("held for their identity: source:funeral_home identity_mismatch: 2")
+            && text.contains("held for their identity: source:state unknown_ssn: 1"),
+        "{text}"
+    );
+}
