@@ -1,7 +1,11 @@
 //! Disclosure accounting: every disclosure of a person's record is queued in memory and written
 //! by one background thread, to a SQLite file or to PostgreSQL (where every node on the
-//! database writes and reads one shared accounting), so that answering a request never waits on
-//! disk.
+//! database writes and reads one shared accounting).
+//!
+//! No answer about a person leaves before its disclosure is durable: recording gives a
+//! [`Ticket`], and [`Accounting::durable`] waits until the batch holding it is committed. The
+//! writer takes everything queued at once, so requests waiting together share one commit (group
+//! commit), and a streamed answer waits chunk by chunk.
 //!
 //! Durability: the file is in WAL mode with `synchronous=FULL`, so every committed batch is
 //! fsynced (on PostgreSQL, as durable as the server's `synchronous_commit` makes a commit);
@@ -50,6 +54,22 @@ pub const BATCH_ROWS: usize = 10_000;
 
 /// How long the writer waits before retrying a batch that failed to commit.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// A place in the queue of disclosures: everything recorded up to it is durable once
+/// [`Accounting::durable`] returns for it. Later tickets are greater, so a request that
+/// recorded several times waits for the greatest.
+#[must_use = "an answer goes out only once its disclosures are durable: wait for the ticket"]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(u64);
+
+/// How far the writer has come, for waiters: the disclosures durable so far, the last failed
+/// commit (cleared by the next good one), and whether the writer has stopped.
+#[derive(Debug, Clone, Default)]
+struct Progress {
+    durable: u64,
+    error: Option<String>,
+    gone: bool,
+}
 
 /// One disclosure of one person's record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +126,6 @@ const PG_PLACE: &str = "PostgreSQL table disclosures";
 const PG_COLUMNS: &str = "ssn, at_ms, key_id, key_name, purpose, fields";
 
 /// What the callers and the writer share.
-#[derive(Default)]
 struct Queue {
     state: Mutex<State>,
     /// The writer waits here for disclosures (or for closing).
@@ -115,6 +134,20 @@ struct Queue {
     space: Condvar,
     /// Flushes wait here for commits.
     committed: Condvar,
+    /// The same news for requests waiting on the async runtime.
+    progress: tokio::sync::watch::Sender<Progress>,
+}
+
+impl Default for Queue {
+    fn default() -> Queue {
+        Queue {
+            state: Mutex::default(),
+            work: Condvar::new(),
+            space: Condvar::new(),
+            committed: Condvar::new(),
+            progress: tokio::sync::watch::Sender::new(Progress::default()),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -252,18 +285,39 @@ impl Accounting {
         })
     }
 
-    /// Queues a disclosure; never waits on disk, only (rarely) for room in a full queue.
-    pub fn record(&self, d: Disclosure) {
-        self.push(std::iter::once(d), 1);
+    /// Queues a disclosure; never waits on disk, only (rarely) for room in a full queue. The
+    /// answer that discloses it waits for the ticket ([`Accounting::durable`]).
+    pub fn record(&self, d: Disclosure) -> Ticket {
+        self.push(std::iter::once(d), 1)
     }
 
     /// Queues many disclosures, in order.
-    pub fn record_many(&self, ds: Vec<Disclosure>) {
+    pub fn record_many(&self, ds: Vec<Disclosure>) -> Ticket {
         let n = ds.len();
-        self.push(ds.into_iter(), n);
+        self.push(ds.into_iter(), n)
     }
 
-    fn push(&self, mut ds: impl Iterator<Item = Disclosure>, mut left: usize) {
+    /// Waits until everything recorded up to `ticket` is committed and fsynced, sharing the
+    /// commit with whoever else waits; fails if the commit failed or the writer stopped, so
+    /// that the answer is not given.
+    pub async fn durable(&self, ticket: Ticket) -> Result<(), AccountingError> {
+        let mut rx = self.queue.progress.subscribe();
+        let seen = rx
+            .wait_for(|p| p.durable >= ticket.0 || p.error.is_some() || p.gone)
+            .await
+            .map_err(|_| AccountingError::WriterStopped)?;
+        match &*seen {
+            p if p.durable >= ticket.0 => Ok(()),
+            Progress {
+                error: Some(e),
+                gone: false,
+                ..
+            } => Err(AccountingError::Write(e.clone())),
+            _ => Err(AccountingError::WriterStopped),
+        }
+    }
+
+    fn push(&self, mut ds: impl Iterator<Item = Disclosure>, mut left: usize) -> Ticket {
         let q = &*self.queue;
         let mut st = q.lock();
         while left > 0 {
@@ -288,6 +342,7 @@ impl Accounting {
                 q.work.notify_one();
             }
         }
+        Ticket(st.queued)
     }
 
     /// Waits until everything queued before this call is committed and fsynced.
@@ -467,6 +522,7 @@ impl Drop for WriterGone<'_> {
         st.writer_gone = true;
         self.0.space.notify_all();
         self.0.committed.notify_all();
+        self.0.progress.send_modify(|p| p.gone = true);
     }
 }
 
@@ -497,9 +553,15 @@ fn write_loop(q: &Queue, mut write: impl FnMut(&[Disclosure]) -> Result<(), Stri
                 st.durable += batch.len() as u64;
                 st.error = None;
                 q.committed.notify_all();
+                let durable = st.durable;
+                q.progress.send_modify(|p| {
+                    p.durable = durable;
+                    p.error = None;
+                });
             }
             Err(reason) => {
                 q.committed.notify_all();
+                q.progress.send_modify(|p| p.error = Some(reason.clone()));
                 if st.closing {
                     let lost = batch.len() + st.pending.len();
                     tracing::error!(lost, %reason, "accounting closed with unwritten disclosures");

@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::accounting::Disclosure;
+use crate::accounting::{Disclosure, Ticket};
 use crate::auth::Caller;
 use crate::error::{ApiError, Code, PathParams, path_params};
 use crate::feed_api;
@@ -162,13 +162,13 @@ fn purpose_of(role: Role) -> Option<Purpose> {
 }
 
 /// Answers queries under one read of the index; the answers about people on file are
-/// queued for their accounting.
+/// recorded for their accounting, and go out once the ticket is durable.
 fn answer_all(
     app: &App,
     caller: &Caller,
     purpose: Purpose,
     queries: &[&IdentityQuery],
-) -> Vec<Value> {
+) -> (Vec<Value>, Ticket) {
     let today = app.today();
     let at_ms = now_ms();
     let mut disclosed = Vec::new();
@@ -192,10 +192,12 @@ fn answer_all(
             })
             .collect()
     };
-    if !disclosed.is_empty() {
-        app.accounting.record_many(disclosed);
-    }
-    answers
+    let ticket = if disclosed.is_empty() {
+        Ticket::default()
+    } else {
+        app.accounting.record_many(disclosed)
+    };
+    (answers, ticket)
 }
 
 async fn verify(
@@ -208,8 +210,9 @@ async fn verify(
     let bytes = read_body(body, app.config.body_limit).await?;
     let query = identity_query(&object(&bytes)?)?;
     Metrics::add(&app.metrics.verifications, 1);
-    let answer = answer_all(&app, &caller, purpose, &[&query]).remove(0);
-    Ok(axum::Json(answer))
+    let (mut answers, ticket) = answer_all(&app, &caller, purpose, &[&query]);
+    app.disclosed(ticket).await?;
+    Ok(axum::Json(answers.remove(0)))
 }
 
 /// `POST /v1/verify/{purpose}`: one answer, for a key of that purpose only.
@@ -224,20 +227,22 @@ fn verify_route(purpose: Purpose) -> axum::routing::MethodRouter<Arc<App>> {
 /// Lines answered per read of the index and per chunk of the response.
 const BATCH_CHUNK: usize = 4096;
 
-/// Answers one chunk of NDJSON lines: each line an answer or `{"line", "error"}`.
+/// Answers one chunk of NDJSON lines: each line an answer or `{"line", "error"}`; the chunk
+/// goes out once the ticket is durable.
 fn answer_lines(
     app: &App,
     caller: &Caller,
     purpose: Purpose,
     first_line: u64,
     lines: &[&[u8]],
-) -> Vec<u8> {
+) -> (Vec<u8>, Ticket) {
     let parsed: Vec<Result<IdentityQuery, ApiError>> = lines
         .iter()
         .map(|l| object(l).and_then(|m| identity_query(&m)))
         .collect();
     let ok: Vec<&IdentityQuery> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
-    let mut answers = answer_all(app, caller, purpose, &ok).into_iter();
+    let (answers, ticket) = answer_all(app, caller, purpose, &ok);
+    let mut answers = answers.into_iter();
     let mut out = Vec::with_capacity(lines.len() * 64);
     for (i, p) in parsed.iter().enumerate() {
         let line = first_line + i as u64;
@@ -257,7 +262,7 @@ fn answer_lines(
         out.push(b'\n');
     }
     Metrics::add(&app.metrics.batch_records, lines.len() as u64);
-    out
+    (out, ticket)
 }
 
 /// NDJSON in, NDJSON out, streamed: memory stays flat however many lines come.
@@ -324,7 +329,13 @@ async fn verify_batch(
             for group in numbered.chunk_by(|a, b| b.0 == a.0 + 1) {
                 for part in group.chunks(BATCH_CHUNK) {
                     let lines: Vec<&[u8]> = part.iter().map(|(_, l)| *l).collect();
-                    let out = answer_lines(&app, &caller, purpose, part[0].0, &lines);
+                    let (out, ticket) = answer_lines(&app, &caller, purpose, part[0].0, &lines);
+                    // The chunk leaves only once its disclosures are durable; if they cannot
+                    // be, the answer ends here with the error.
+                    if let Err(e) = app.disclosed(ticket).await {
+                        let _ = tx.send(Ok(Bytes::from(format!("{}\n", e.body())))).await;
+                        return;
+                    }
                     if tx.send(Ok(Bytes::from(out))).await.is_err() {
                         return;
                     }
@@ -517,7 +528,7 @@ async fn person_accounting(
         })
         .collect();
     // Looking at someone's accounting is itself a disclosure of that record.
-    app.accounting.record(Disclosure {
+    let ticket = app.accounting.record(Disclosure {
         ssn: ssn.as_u32(),
         at_ms: now_ms(),
         key_id: caller.key.id,
@@ -525,6 +536,7 @@ async fn person_accounting(
         purpose: "accounting".into(),
         fields: vec!["disclosures".into()],
     });
+    app.disclosed(ticket).await?;
     Ok(axum::Json(
         json!({ "ssn": ssn.to_string(), "disclosures": disclosures }),
     ))
@@ -705,7 +717,7 @@ async fn letter(State(app): State<Arc<App>>, code: PathParams<String>) -> Result
     let code = path_params(code)?;
     let checked = crate::corrections::check_letter(&app, &code).await?;
     let ssn = checked.ssn.to_string();
-    app.accounting.record(Disclosure {
+    let ticket = app.accounting.record(Disclosure {
         ssn: checked.ssn.as_u32(),
         at_ms: now_ms(),
         key_id: 0,
@@ -713,6 +725,7 @@ async fn letter(State(app): State<Arc<App>>, code: PathParams<String>) -> Result
         purpose: "letter".into(),
         fields: vec!["name".into(), "ssn_last4".into(), "in_effect".into()],
     });
+    app.disclosed(ticket).await?;
     Ok(axum::Json(json!({
         "valid": true,
         "correction_seq": checked.code.seq,
@@ -814,12 +827,17 @@ async fn quality(
         Ok(dmf_registry::quality::report(&index, &cfg, &received))
     })
     .await?;
-    account_findings(&app, &caller, &report.findings);
+    let ticket = account_findings(&app, &caller, &report.findings);
+    app.disclosed(ticket).await?;
     Ok(axum::Json(report.to_json()))
 }
 
 /// Every example a finding names goes into its person's accounting.
-fn account_findings(app: &App, caller: &Caller, findings: &[dmf_registry::quality::Finding]) {
+fn account_findings(
+    app: &App,
+    caller: &Caller,
+    findings: &[dmf_registry::quality::Finding],
+) -> Ticket {
     let at_ms = now_ms();
     app.accounting.record_many(
         findings
@@ -834,7 +852,7 @@ fn account_findings(app: &App, caller: &Caller, findings: &[dmf_registry::qualit
                 fields: vec!["ssn".into(), code.into()],
             })
             .collect(),
-    );
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -895,7 +913,8 @@ async fn quality_published(
         Ok((head, found))
     })
     .await?;
-    account_findings(&app, &caller, &findings);
+    let ticket = account_findings(&app, &caller, &findings);
+    app.disclosed(ticket).await?;
     let report = dmf_registry::quality::QualityReport {
         today,
         head,

@@ -45,10 +45,20 @@ fn audience(caller: &Caller) -> Result<Audience, ApiError> {
     })
 }
 
-fn account(app: &App, caller: &Caller, purpose: &str, records: &[DmfRecord]) {
+/// Records what a subscriber receives, and waits until it is durable: the records leave only
+/// then.
+async fn account(
+    app: &App,
+    caller: &Caller,
+    purpose: &str,
+    records: &[DmfRecord],
+) -> Result<(), ApiError> {
+    if records.is_empty() {
+        return Ok(());
+    }
     let at_ms = now_ms();
     let fields: Vec<String> = DMF_FIELDS.iter().map(|f| (*f).to_owned()).collect();
-    app.accounting.record_many(
+    let ticket = app.accounting.record_many(
         records
             .iter()
             .map(|r| Disclosure {
@@ -61,6 +71,7 @@ fn account(app: &App, caller: &Caller, purpose: &str, records: &[DmfRecord]) {
             })
             .collect(),
     );
+    app.disclosed(ticket).await
 }
 
 fn line(r: &DmfRecord) -> String {
@@ -115,7 +126,7 @@ pub async fn feed(
             at = changes.cursor;
             // New events this key may not see move the cursor on but do not end the wait.
             if !changes.records.is_empty() || Instant::now() >= deadline || head > at {
-                account(&app, &caller, "feed", &changes.records);
+                account(&app, &caller, "feed", &changes.records).await?;
                 let records: Vec<Value> = changes
                     .records
                     .iter()
@@ -208,7 +219,7 @@ pub async fn full(State(app): State<Arc<App>>, caller: Caller) -> Result<Respons
     app.workflow
         .served(caller.key.id, cursor)
         .map_err(ApiError::internal)?;
-    account(&app, &caller, "file", &records);
+    account(&app, &caller, "file", &records).await?;
     Ok(fixed_width(&records, cursor))
 }
 
@@ -258,7 +269,7 @@ pub async fn updates(
     app.workflow
         .served(caller.key.id, cursor)
         .map_err(ApiError::internal)?;
-    account(&app, &caller, "file", &records);
+    account(&app, &caller, "file", &records).await?;
     Ok(fixed_width(&records, cursor))
 }
 

@@ -149,9 +149,14 @@ pub(crate) fn queue_of(app: &App, limit: usize) -> (Vec<HeldView>, Vec<ProposalV
 const HELD_FIELDS: [&str; 3] = ["identity_on_file", "held_report", "differences"];
 
 /// Records that `actor` was shown these people's held work.
-pub(crate) fn account_shown(app: &App, actor: &Actor, ssns: impl IntoIterator<Item = Ssn>) {
+pub(crate) fn account_shown(
+    app: &App,
+    actor: &Actor,
+    ssns: impl IntoIterator<Item = Ssn>,
+) -> crate::accounting::Ticket {
     let at_ms = now_ms();
     let mut seen: Vec<u32> = ssns.into_iter().map(Ssn::as_u32).collect();
+    seen.sort_unstable();
     seen.dedup();
     app.accounting.record_many(
         seen.into_iter()
@@ -164,7 +169,7 @@ pub(crate) fn account_shown(app: &App, actor: &Actor, ssns: impl IntoIterator<It
                 fields: HELD_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
             })
             .collect(),
-    );
+    )
 }
 
 pub(crate) fn held_json(h: &HeldView) -> Value {
@@ -206,13 +211,14 @@ async fn queue(
         ));
     }
     let (held, proposed, people) = queue_of(&app, limit);
-    account_shown(
+    let ticket = account_shown(
         &app,
         &Actor::key(&caller),
         held.iter()
             .map(|h| h.ssn)
             .chain(proposed.iter().map(|p| p.ssn)),
     );
+    app.disclosed(ticket).await?;
     Ok(axum::Json(json!({
         "people": people,
         "held": held.iter().map(held_json).collect::<Vec<_>>(),

@@ -273,6 +273,20 @@ impl App {
         self.config.today.unwrap_or_else(today_utc)
     }
 
+    /// Waits until the disclosures recorded up to `ticket` are durable: no answer about a
+    /// person leaves before. If they cannot be made durable, the request fails with nothing
+    /// disclosed.
+    pub(crate) async fn disclosed(
+        &self,
+        ticket: accounting::Ticket,
+    ) -> Result<(), error::ApiError> {
+        self.accounting.durable(ticket).await.map_err(|e| {
+            error::ApiError::internal(format!(
+                "the disclosure could not be recorded, so no answer is given: {e}"
+            ))
+        })
+    }
+
     /// Wakes feed requests waiting for new events.
     pub(crate) fn notify_head(&self) {
         let head = self.index.read().expect("index lock").head;

@@ -561,7 +561,7 @@ async fn matches(
     let key_name = caller.key.name.clone();
     let key_id = caller.key.id;
     let app2 = app.clone();
-    blocking(move || {
+    let answer = blocking(move || {
         let (people, mut errors) = parse_listed(&bytes, csv_body)?;
         let agreement = app2
             .programs
@@ -680,12 +680,12 @@ async fn matches(
             .programs
             .record_request(&request)
             .map_err(store_error)?;
-        app2.accounting.record_many(disclosures);
+        let ticket = app2.accounting.record_many(disclosures);
         let errors: Vec<Value> = errors
             .into_iter()
             .map(|(line, path, message)| json!({ "line": line, "path": path, "message": message }))
             .collect();
-        Ok(axum::Json(json!({
+        let answer = axum::Json(json!({
             "request": request_id,
             "agreement": id,
             "records": request.records,
@@ -693,9 +693,13 @@ async fn matches(
             "elements": elements.iter().map(|e| e.code()).collect::<Vec<_>>(),
             "matches": out,
             "errors": errors,
-        })))
+        }));
+        Ok((answer, ticket))
     })
-    .await
+    .await?;
+    // The matched records leave once their disclosures are durable.
+    app.disclosed(answer.1).await?;
+    Ok(answer.0)
 }
 
 async fn case_step(

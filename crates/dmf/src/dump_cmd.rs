@@ -293,7 +293,8 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     let n_disclosures = disclosures.len();
-    accounting.record_many(disclosures);
+    // Restored, not disclosed: made durable by the flush before anything is said.
+    let _restored = accounting.record_many(disclosures);
     accounting.flush()?;
     println!(
         "restored {events} events, {} checkpoints, {n_keys} API keys, {n_disclosures} disclosures and {n_program} entries of matching programs into {}{}",

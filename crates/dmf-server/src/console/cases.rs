@@ -295,7 +295,14 @@ pub(crate) async fn letter(
     let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
     let text = ssn.to_string();
     let name = name_on_file(&app, ssn).unwrap_or_default();
-    staff.disclosed(&app, c.ssn, "letter", &["name", "ssn_last4", "correction"]);
+    staff
+        .disclosed(
+            &app,
+            [c.ssn],
+            "letter",
+            &["name", "ssn_last4", "correction"],
+        )
+        .await?;
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

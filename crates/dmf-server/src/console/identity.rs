@@ -149,14 +149,14 @@ pub(crate) async fn queue(State(app): State<Arc<App>>, staff: Staff) -> PageResu
         .map(|h| h.ssn.as_u32())
         .chain(proposed.iter().map(|p| p.ssn.as_u32()))
         .collect();
-    for ssn in dedup(shown) {
-        staff.disclosed(
+    staff
+        .disclosed(
             &app,
-            ssn,
+            dedup(shown),
             "held_for_identity",
             &["identity_on_file", "held_report"],
-        );
-    }
+        )
+        .await?;
     Ok(Page::new(
         &staff,
         "Held for identity",

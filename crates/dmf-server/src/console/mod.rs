@@ -103,16 +103,32 @@ impl Staff {
         ))
     }
 
-    /// Records that this user was shown part of a person's record.
-    fn disclosed(&self, app: &App, ssn: u32, purpose: &str, fields: &[&str]) {
-        app.accounting.record(Disclosure {
-            ssn,
-            at_ms: now_ms(),
-            key_id: -self.0.user.id,
-            key_name: format!("console user {}", self.0.user.name),
-            purpose: purpose.to_owned(),
-            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
-        });
+    /// Records that this user is shown part of these people's records, and waits until that is
+    /// durable: the page is sent only then.
+    async fn disclosed(
+        &self,
+        app: &App,
+        ssns: impl IntoIterator<Item = u32>,
+        purpose: &str,
+        fields: &[&str],
+    ) -> Result<(), Page> {
+        let at_ms = now_ms();
+        let ds: Vec<Disclosure> = ssns
+            .into_iter()
+            .map(|ssn| Disclosure {
+                ssn,
+                at_ms,
+                key_id: -self.0.user.id,
+                key_name: format!("console user {}", self.0.user.name),
+                purpose: purpose.to_owned(),
+                fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            })
+            .collect();
+        if ds.is_empty() {
+            return Ok(());
+        }
+        let ticket = app.accounting.record_many(ds);
+        Ok(app.disclosed(ticket).await?)
     }
 }
 

@@ -214,9 +214,14 @@ pub(crate) async fn search(
     let app2 = app.clone();
     let (first, last) = (q.first.clone(), q.last.clone());
     let found = blocking(move || Ok(fuzzy(&app2, &first, &last, dob))).await?;
-    for c in &found {
-        staff.disclosed(&app, c.ssn, "console search", &["name", "dob", "status"]);
-    }
+    staff
+        .disclosed(
+            &app,
+            found.iter().map(|c| c.ssn),
+            "console search",
+            &["name", "dob", "status"],
+        )
+        .await?;
     Ok(Page::new(
         &staff,
         "Find a person",
@@ -484,12 +489,14 @@ pub(crate) async fn person(
         ))
     })
     .await?;
-    staff.disclosed(
-        &app,
-        ssn.as_u32(),
-        "console",
-        &["record", "timeline", "accounting"],
-    );
+    staff
+        .disclosed(
+            &app,
+            [ssn.as_u32()],
+            "console",
+            &["record", "timeline", "accounting"],
+        )
+        .await?;
     let today = app.today();
     let extra = state.extra();
     let name = name_on_file(&app, ssn).unwrap_or_else(|| "(no name on file)".into());
