@@ -335,16 +335,17 @@ mod accounting {
                     let mut batch = Vec::new();
                     for i in 0..PER_THREAD {
                         let d = disclosure(i % PEOPLE, i64::from(t * PER_THREAD + i), purpose);
+                        // Made durable together by the flush below.
                         if i % 2 == 0 {
-                            acc.record(d);
+                            let _ = acc.record(d);
                         } else {
                             batch.push(d);
                             if batch.len() == 997 {
-                                acc.record_many(std::mem::take(&mut batch));
+                                let _ = acc.record_many(std::mem::take(&mut batch));
                             }
                         }
                     }
-                    acc.record_many(batch);
+                    let _ = acc.record_many(batch);
                 });
             }
         });
@@ -380,7 +381,7 @@ mod accounting {
             one_field.clone(),
         ];
         for d in recorded {
-            acc.record(d);
+            let _ = acc.record(d);
         }
         let want = vec![
             disclosure(1, 10, "feed"),
@@ -400,12 +401,36 @@ mod accounting {
         );
     }
 
+    /// A ticket is durable once the batch holding it is committed: what `durable` returns for
+    /// is read back by another connection, and later tickets are greater.
+    #[test]
+    fn a_ticket_is_durable_when_its_batch_is_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sqlite");
+        let acc = Accounting::open(&path).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let first = acc.record(disclosure(5, 1, "verify"));
+        let second = acc.record_many((0..3).map(|i| disclosure(6, i, "feed")).collect());
+        assert!(second > first);
+        rt.block_on(acc.durable(second)).unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM disclosures", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 4);
+        // An old ticket is durable at once.
+        rt.block_on(acc.durable(first)).unwrap();
+    }
+
     #[test]
     fn drop_writes_what_is_still_queued() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.sqlite");
         let acc = Accounting::open(&path).unwrap();
-        acc.record_many((0..25_000).map(|i| disclosure(9, i, "feed")).collect());
+        let _ = acc.record_many((0..25_000).map(|i| disclosure(9, i, "feed")).collect());
         drop(acc);
         let acc = Accounting::open(&path).unwrap();
         assert_eq!(acc.counts().unwrap(), vec![("feed".to_owned(), 25_000)]);
@@ -416,7 +441,7 @@ mod accounting {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.sqlite");
         let acc = Accounting::open(&path).unwrap();
-        acc.record(disclosure(1, 1, "verify"));
+        let _ = acc.record(disclosure(1, 1, "verify"));
         acc.flush().unwrap();
         let conn = rusqlite::Connection::open(&path).unwrap();
         for sql in [

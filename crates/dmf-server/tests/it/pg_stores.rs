@@ -171,16 +171,16 @@ fn disclosures_recorded_on_two_nodes_are_read_on_either_in_time_order() {
     };
     let db = pg.migrated();
     let (a, b) = (accounting(&db), accounting(&db));
-    a.record(disclosure(123_456_789, 300, "node-a", "benefits"));
-    b.record(disclosure(123_456_789, 100, "node-b", "identity"));
-    a.record_many(vec![
+    let _ = a.record(disclosure(123_456_789, 300, "node-a", "benefits"));
+    let _ = b.record(disclosure(123_456_789, 100, "node-b", "identity"));
+    let _ = a.record_many(vec![
         disclosure(123_456_789, 200, "node-a", "benefits"),
         disclosure(234_567_890, 150, "node-a", "identity"),
     ]);
     // Each node flushes its own writer; the other's reads then see the rows. Flushed before
     // the next record, so that the tie at 300 has a known order of writing.
     a.flush().unwrap();
-    b.record(Disclosure {
+    let _ = b.record(Disclosure {
         fields: Vec::new(),
         ..disclosure(123_456_789, 300, "node-b", "employment")
     });
@@ -225,7 +225,7 @@ fn disclosures_recorded_on_two_nodes_are_read_on_either_in_time_order() {
     assert!(matches!(failed, Err(AccountingError::Read(_))));
 
     // Dropping a node writes what it still has queued.
-    b.record(disclosure(234_567_890, 400, "node-b", "identity"));
+    let _ = b.record(disclosure(234_567_890, 400, "node-b", "identity"));
     drop(b);
     assert_eq!(a.for_person(234_567_890).unwrap().len(), 2);
 }
@@ -241,7 +241,7 @@ fn disclosures_beyond_one_batch_keep_the_order_recorded() {
     let recorded: Vec<Disclosure> = (0..25_000u32)
         .map(|i| disclosure(100_000_000 + i % 7, -i64::from(i), "bulk", "benefits"))
         .collect();
-    acc.record_many(recorded.clone());
+    let _ = acc.record_many(recorded.clone());
     let mut read = Vec::with_capacity(recorded.len());
     acc.for_each(|d| {
         read.push(d);
@@ -275,7 +275,7 @@ fn the_stores_can_be_used_from_async_tasks_on_a_multi_thread_runtime() {
             let found = task_store.authenticate_at(&secret, after_reload(Instant::now()));
             task_store.authenticate(&secret);
             assert_eq!(task_store.list().unwrap().len(), 1);
-            task_acc.record(disclosure(123_456_789, 5, "async", "identity"));
+            let _ = task_acc.record(disclosure(123_456_789, 5, "async", "identity"));
             let disclosed = task_acc.for_person(123_456_789).unwrap();
             (key, found, disclosed)
         })
