@@ -5,13 +5,18 @@
 # correction's approval to a running `dmf mirror` having applied it.
 # Needs wrk (Debian package `wrk`) and curl.
 #   bench/http.sh [PEOPLE] [SECONDS]
+#   DMF_BIN=PATH bench/http.sh ...   runs another build of `dmf` (an earlier commit's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 people=${1:-1000000}
 secs=${2:-10}
 command -v wrk >/dev/null || { echo "bench/http.sh needs wrk (apt-get install wrk)"; exit 2; }
-cargo build --release -p dmf --quiet
-dmf=$PWD/target/release/dmf
+if [ -n "${DMF_BIN:-}" ]; then
+    dmf=$DMF_BIN
+else
+    cargo build --release -p dmf --quiet
+    dmf=$PWD/target/release/dmf
+fi
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 addr=127.0.0.1:$port
