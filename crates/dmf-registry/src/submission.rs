@@ -44,6 +44,28 @@ pub struct Submission {
     pub idempotency_key: Option<String>,
 }
 
+impl Submission {
+    /// Scopes the idempotency key to the caller that sent it: the same key from two callers is
+    /// two submissions, never one answered as the other's duplicate. Length-prefixed, so that
+    /// no key can pass for another caller's.
+    pub fn scoped(mut self, caller: &str) -> Submission {
+        if let Some(key) = self.idempotency_key.take() {
+            self.idempotency_key = Some(format!("{}:{caller}:{key}", caller.len()));
+        }
+        self
+    }
+
+    /// Who sent a line given to `dmf submit`, for scoping its key: a report's source kind, a
+    /// notice's issuing authority, the operator for anything else.
+    pub fn command_line_caller(&self) -> String {
+        match &self.event {
+            Event::DeathReport(r) => format!("source {}", r.report.source().code()),
+            Event::StatusNotice(n) => format!("authority {}", n.notice.authority.as_str()),
+            _ => "operator".to_owned(),
+        }
+    }
+}
+
 /// The fields each type takes; anything else is refused.
 pub(crate) fn allowed(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {

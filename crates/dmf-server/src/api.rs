@@ -277,7 +277,24 @@ async fn verify_batch(
             .unwrap_err());
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    // Answered chunks wait here for their disclosures to be durable, in order, while the next
+    // chunks are answered: the commit of one overlaps the work on the next.
+    let (answered, mut to_send) = tokio::sync::mpsc::channel::<(Bytes, Ticket)>(8);
     let limit = app.config.bulk_limit;
+    let sender = app.clone();
+    tokio::spawn(async move {
+        while let Some((out, ticket)) = to_send.recv().await {
+            // A chunk leaves only once its disclosures are durable; if they cannot be, the
+            // answer ends here with the error.
+            if let Err(e) = sender.disclosed(ticket).await {
+                let _ = tx.send(Ok(Bytes::from(format!("{}\n", e.body())))).await;
+                return;
+            }
+            if tx.send(Ok(out)).await.is_err() {
+                return;
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut stream = body.into_data_stream();
         let mut buf: Vec<u8> = Vec::new();
@@ -294,15 +311,15 @@ async fn verify_batch(
                             Code::PayloadTooLarge,
                             format!("the body is larger than {limit} bytes"),
                         );
-                        let _ = tx.send(Ok(Bytes::from(format!("{}\n", e.body())))).await;
+                        let line = Bytes::from(format!("{}\n", e.body()));
+                        let _ = answered.send((line, Ticket::default())).await;
                         return;
                     }
                     buf.extend_from_slice(&bytes);
                 }
-                Some(Err(e)) => {
-                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                    return;
-                }
+                // The client's body broke off: nothing more to answer; what was answered still
+                // goes out once durable.
+                Some(Err(_)) => return,
                 None => {}
             }
             let cut = if end {
@@ -330,13 +347,7 @@ async fn verify_batch(
                 for part in group.chunks(BATCH_CHUNK) {
                     let lines: Vec<&[u8]> = part.iter().map(|(_, l)| *l).collect();
                     let (out, ticket) = answer_lines(&app, &caller, purpose, part[0].0, &lines);
-                    // The chunk leaves only once its disclosures are durable; if they cannot
-                    // be, the answer ends here with the error.
-                    if let Err(e) = app.disclosed(ticket).await {
-                        let _ = tx.send(Ok(Bytes::from(format!("{}\n", e.body())))).await;
-                        return;
-                    }
-                    if tx.send(Ok(Bytes::from(out))).await.is_err() {
+                    if answered.send((Bytes::from(out), ticket)).await.is_err() {
                         return;
                     }
                 }
@@ -369,11 +380,19 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
 /// refused) or NDJSON (one result a line, in order).
 async fn submit(
     app: Arc<App>,
+    caller: &Caller,
     headers: HeaderMap,
     body: Body,
     kind: &'static str,
     fixed: (&'static str, String),
 ) -> Result<Response, ApiError> {
+    let today = app.today();
+    // Idempotency keys are the caller's own: another key's retry is never this one's.
+    let scope = format!("key {}", caller.key.id);
+    let parse = |line: &[u8]| {
+        dmf_registry::submission::parse_for_route(line, kind, (fixed.0, &fixed.1), today)
+            .map(|sub| sub.scoped(&scope))
+    };
     let bulk = is_ndjson(&headers);
     let limit = if bulk {
         app.config.submit_limit
@@ -381,22 +400,15 @@ async fn submit(
         app.config.body_limit
     };
     let bytes = read_body(body, limit).await?;
-    let today = app.today();
     let mut parsed: Vec<(u64, Result<Submission, Rejection>)> = Vec::new();
     if bulk {
         for (i, l) in bytes.split(|&b| b == b'\n').enumerate() {
             if !l.iter().all(u8::is_ascii_whitespace) {
-                parsed.push((
-                    i as u64 + 1,
-                    dmf_registry::submission::parse_for_route(l, kind, (fixed.0, &fixed.1), today),
-                ));
+                parsed.push((i as u64 + 1, parse(l)));
             }
         }
     } else {
-        parsed.push((
-            1,
-            dmf_registry::submission::parse_for_route(&bytes, kind, (fixed.0, &fixed.1), today),
-        ));
+        parsed.push((1, parse(&bytes)));
     }
     let guard = app.write_lock.lock().await;
     let app2 = app.clone();
@@ -476,7 +488,15 @@ async fn report_death(
         .source
         .clone()
         .ok_or_else(|| ApiError::internal("a reporter key without a source"))?;
-    submit(app, headers, body, "death_report", ("source", source)).await
+    submit(
+        app,
+        &caller,
+        headers,
+        body,
+        "death_report",
+        ("source", source),
+    )
+    .await
 }
 
 async fn notice_status(
@@ -493,6 +513,7 @@ async fn notice_status(
         .ok_or_else(|| ApiError::internal("an authority key without an authority"))?;
     submit(
         app,
+        &caller,
         headers,
         body,
         "status_notice",

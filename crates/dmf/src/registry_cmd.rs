@@ -200,7 +200,11 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        pending.push((i as u64 + 1, parse_line(&line, today)));
+        let parsed = parse_line(&line, today).map(|sub| {
+            let caller = sub.command_line_caller();
+            sub.scoped(&caller)
+        });
+        pending.push((i as u64 + 1, parsed));
         if pending.len() >= args.batch_size.max(1) {
             flush(&mut pending, &mut out)?;
         }

@@ -342,3 +342,30 @@ fn an_identity_change_by_two_people_makes_the_new_name_the_one_reports_must_give
         "{r}"
     );
 }
+
+/// Regression (idempotency keys shared by every caller): a state's report reusing a funeral
+/// home's key was answered `duplicate` with the other party's event and not stored. Keys are
+/// each caller's own.
+#[test]
+fn the_same_idempotency_key_from_two_callers_is_two_submissions() {
+    let s = Server::with_people(PEOPLE);
+    let body = |source_key: &str| {
+        json!({"ssn": JOHN, "first": "John", "last": "Smith", "dob": "1960-03-02",
+               "dod": "2026-11-18", "evidence": format!("{source_key}-1"), "idempotency_key": "k-1"})
+    };
+    let funeral = report(&s, "funeral", body("FH"));
+    let state = report(&s, "reporter", body("EDRS"));
+    assert_ne!(funeral["seq"], state["seq"], "{funeral} {state}");
+    assert_eq!(state["outcome"], "deceased", "{state}");
+    // Each caller's own retry is its duplicate.
+    let again = report(&s, "reporter", body("EDRS"));
+    assert_eq!(
+        (&again["outcome"], &again["seq"]),
+        (&json!("duplicate"), &state["seq"])
+    );
+    let again = report(&s, "funeral", body("FH"));
+    assert_eq!(
+        (&again["outcome"], &again["seq"]),
+        (&json!("duplicate"), &funeral["seq"])
+    );
+}
