@@ -91,6 +91,10 @@ pub enum RegistryError {
     },
     #[error("{path}: {reason}")]
     Input { path: PathBuf, reason: String },
+    #[error(
+        "{dir} can be read by other users (mode {mode:o}): it holds personal data; run `chmod 700 {dir}`"
+    )]
+    Exposed { dir: PathBuf, mode: u32 },
     #[error(transparent)]
     Log(#[from] LogError),
     #[error(transparent)]
@@ -221,6 +225,7 @@ impl Registry {
         if !store.is_file() {
             return Err(RegistryError::NotInitialized(dir.to_owned()));
         }
+        private_dir(dir)?;
         Ok(Registry::at(dir, Arc::new(SqliteStore::open(&store)?)))
     }
 
@@ -237,6 +242,7 @@ impl Registry {
         if !dir.join(log::LOG_DIR).is_dir() {
             return Err(RegistryError::NotInitialized(dir.to_owned()));
         }
+        private_dir(dir)?;
         let files = log::LogFiles::open(dir)?;
         if let Some((size, note)) = store.latest_checkpoint()? {
             dmf_log::open_checkpoint(&note, &files.verifier).map_err(|e| {
@@ -653,11 +659,35 @@ impl Registry {
     }
 }
 
+/// Creates a data folder (and any parents missing) for its owner alone.
 fn create_dir(dir: &Path) -> Result<(), RegistryError> {
-    std::fs::create_dir_all(dir).map_err(|source| RegistryError::Create {
+    use std::os::unix::fs::PermissionsExt;
+    let failed = |source| RegistryError::Create {
         path: dir.to_owned(),
         source,
-    })
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(failed)
+}
+
+/// Refuses a data folder other users can read or enter: everything in it is personal data.
+pub fn private_dir(dir: &Path) -> Result<(), RegistryError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir)
+        .map_err(|source| RegistryError::Read {
+            path: dir.to_owned(),
+            source,
+        })?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(RegistryError::Exposed {
+            dir: dir.to_owned(),
+            mode,
+        });
+    }
+    Ok(())
 }
 
 /// Milliseconds since 1970 now: when an event is recorded.

@@ -50,7 +50,7 @@ impl Submission {
     /// no key can pass for another caller's.
     pub fn scoped(mut self, caller: &str) -> Submission {
         if let Some(key) = self.idempotency_key.take() {
-            self.idempotency_key = Some(format!("{}:{caller}:{key}", caller.len()));
+            self.idempotency_key = Some(scoped_key(caller, &key));
         }
         self
     }
@@ -64,6 +64,11 @@ impl Submission {
             _ => "operator".to_owned(),
         }
     }
+}
+
+/// The key a caller's idempotency key is stored under (see [`Submission::scoped`]).
+pub fn scoped_key(caller: &str, key: &str) -> String {
+    format!("{}:{caller}:{key}", caller.len())
 }
 
 /// The fields each type takes; anything else is refused.

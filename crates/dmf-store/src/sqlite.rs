@@ -68,6 +68,17 @@ pub fn open_versioned(
     schema: &str,
     version: i64,
 ) -> Result<Connection, VersionedError> {
+    // Owner-only from the start (SQLite gives its journal files the same mode): the files hold
+    // personal data, who saw whom and password hashes.
+    if !path.exists() {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| VersionedError::Open(e.to_string()))?;
+    }
     let conn = Connection::open(path).map_err(|e| VersionedError::Open(e.to_string()))?;
     let not_ours = |e: rusqlite::Error| VersionedError::NotOurs(e.to_string());
     conn.pragma_update(None, "journal_mode", "WAL")

@@ -995,6 +995,12 @@ struct MirrorArgs {
 }
 
 fn main() -> ExitCode {
+    // Everything this program writes (registries, keys, accounting, credentials, rejects,
+    // dumps) holds personal data or secrets: owner-only, whatever the caller's umask.
+    // SAFETY: umask only sets the process's file-creation mask; no memory is involved.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Synth(args) => synth_cmd::run(args, cli.quiet),

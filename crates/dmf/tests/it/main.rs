@@ -8,6 +8,7 @@ mod alerts;
 mod browser;
 mod console;
 mod faults;
+mod hardening;
 mod identity;
 mod log;
 mod matching;
@@ -305,7 +306,12 @@ fn acknowledged_events_survive_sigkill() {
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(v["status"], "accepted", "{v}");
             let line = v["line"].as_u64().unwrap();
-            acknowledged.push((format!("c{cycle}-{}", line - 1), v["seq"].as_u64().unwrap()));
+            // Stored under the caller's scope: the family's.
+            let key = dmf_registry::submission::scoped_key(
+                "source family",
+                &format!("c{cycle}-{}", line - 1),
+            );
+            acknowledged.push((key, v["seq"].as_u64().unwrap()));
             seen += 1;
         }
         child.kill().unwrap();

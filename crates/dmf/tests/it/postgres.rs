@@ -183,6 +183,7 @@ fn two_nodes_over_one_database_answer_each_others_writes() {
     // keys, accounting and workflow are tables of the database, shared by both.
     let data_b = dir.path().join("node-b");
     std::fs::create_dir(&data_b).unwrap();
+    std::fs::set_permissions(&data_b, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let copied = Command::new("cp")
         .args(["-a", s(&data.join("log")), s(&data_b.join("log"))])
         .status()
