@@ -89,7 +89,7 @@ if "$dmf" mirror --help > /dev/null 2>&1; then
     cw=$(key caseworker)
     cw2=$(key caseworker2)
     for ssn in $dead; do
-        id=$(curl -s "http://$addr/v1/corrections" -H "Authorization: Bearer $cw" \
+        id=$(curl -s "http://$addr/v1/corrections" -H "Authorization: Bearer $cw" -H 'Content-Type: application/json' \
             -d "{\"ssn\":\"$ssn\",\"reason\":\"bench\",\"evidence\":[\"bench\"]}" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
         [ -n "$id" ] || continue
         t0=$(date +%s%N)

@@ -87,7 +87,7 @@ body="{\"ssn\":\"$ssn\",\"first\":\"$first\",\"last\":\"$last\",\"dob\":\"$dob\"
 printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Authorization"] = "Bearer %s"\nwrk.headers["Content-Type"] = "application/json"\n' "$body" "$key" > "$work/identity.lua"
 wrk -t1 -c16 -d20s --latency -s "$work/identity.lua" "http://127.0.0.1:$port/v1/verify/identity" > "$work/wrk.txt"
 if grep -q "Non-2xx" "$work/wrk.txt"; then cat "$work/wrk.txt"; echo "identity verifications were refused" >&2; exit 1; fi
-curl -sf -H "Authorization: Bearer $key" -d "$body" "http://127.0.0.1:$port/v1/verify/identity" > "$work/answer.json"
+curl -sf -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$port/v1/verify/identity" > "$work/answer.json"
 # awk stops by itself at 200,000 lines: `| head` would end it with SIGPIPE, which pipefail
 # turns into the script's end once the client file has more.
 awk -F, 'NR > 1 && $6 != "" { printf "{\"ssn\":\"%s\",\"first\":\"%s\",\"last\":\"%s\",\"dob\":\"%s\"}\n", $6, $2, $4, $5; if (++n == 200000) exit }' "$work/client.csv" > "$work/batch.ndjson"

@@ -11,6 +11,8 @@ pub enum NameError {
     NoLetters(String),
     #[error("the name is {0} characters long, at most 100 are accepted")]
     TooLong(usize),
+    #[error("the name holds {0}: names are printed on letters, files and pages as given")]
+    Unprintable(&'static str),
 }
 
 /// One part of a name (first, middle, last or suffix): the text as given, and its DMF form.
@@ -31,6 +33,9 @@ impl NamePart {
         }
         if original.chars().count() > 100 {
             return Err(NameError::TooLong(original.chars().count()));
+        }
+        if let Some(what) = original.chars().find_map(crate::text::unprintable) {
+            return Err(NameError::Unprintable(what));
         }
         let dmf = dmf_form(original);
         if !dmf.bytes().any(|b| b.is_ascii_alphabetic()) {

@@ -167,6 +167,25 @@ fn name_dmf_form() {
     check_name("Zoë", "ok ZOE");
     check_name("", "err the name is empty");
     check_name("123", "err the name \"123\" has no letters");
+    // Regression (input hygiene): control characters and direction overrides were accepted,
+    // and an override showed as-is on the console, reversing what followed.
+    for bad in ["Ann\u{0}", "Ann\rLee", "Ann\nLee", "Ann\tLee", "Ann\u{7f}"] {
+        check_name(
+            bad,
+            "err the name holds a control character: names are printed on letters, files and pages as given",
+        );
+    }
+    for bad in [
+        "Ann\u{202e}eeL",
+        "Ann\u{200b}",
+        "\u{2066}Ann",
+        "An\u{feff}n",
+    ] {
+        check_name(
+            bad,
+            "err the name holds a direction or zero-width formatting character: names are printed on letters, files and pages as given",
+        );
+    }
     assert_eq!(Suffix::new("Jr.").unwrap().dmf(), "JR");
 }
 
@@ -178,6 +197,21 @@ fn subject() -> Subject {
             .into(),
         dob: Some("1964-08-06".parse().unwrap()),
         sex: Some(Sex::Male),
+    }
+}
+
+#[test]
+fn references_refuse_what_would_print_as_something_else() {
+    for (text, expect) in [
+        ("EDRS 2026-1", "ok"),
+        ("line\none", "it holds a control character"),
+        (
+            "cert \u{202e}1-6202",
+            "it holds a direction or zero-width formatting character",
+        ),
+    ] {
+        let got = Reference::new(text).map_or_else(|e| e.to_string(), |_| "ok".into());
+        assert_eq!(got, expect, "{text:?}");
     }
 }
 

@@ -9,8 +9,23 @@ pub enum ReferenceError {
     Empty,
     #[error("it is {0} characters long, at most 500 are accepted")]
     TooLong(usize),
-    #[error("it holds a control character")]
-    Control,
+    #[error("it holds {0}")]
+    Control(&'static str),
+}
+
+/// What a character is when it may not stand in text shown to people: a control character
+/// (NUL, a line end, a tab) or one that changes the direction or visibility of what follows
+/// (a right-to-left override, a zero-width space), which can make a name or reference read
+/// as something else on a page.
+pub(crate) fn unprintable(c: char) -> Option<&'static str> {
+    match c {
+        c if c.is_control() => Some("a control character"),
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2069}'
+        | '\u{FEFF}' => Some("a direction or zero-width formatting character"),
+        _ => None,
+    }
 }
 
 /// A short non-empty text naming something outside the file: an evidence document, an issuing
@@ -28,8 +43,8 @@ impl Reference {
         if len > 500 {
             return Err(ReferenceError::TooLong(len));
         }
-        if text.chars().any(char::is_control) {
-            return Err(ReferenceError::Control);
+        if let Some(what) = text.chars().find_map(unprintable) {
+            return Err(ReferenceError::Control(what));
         }
         Ok(Reference(text.to_owned()))
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, Request, State};
+use axum::extract::{MatchedPath, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -60,7 +60,10 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::console::routes())
         .merge(crate::programs_api::routes())
         .merge(crate::identity_api::routes())
+        // On matched routes only: it reads the route's path to know what it takes.
+        .route_layer(middleware::from_fn_with_state(app.clone(), content_type))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), count))
         .with_state(app)
 }
@@ -93,6 +96,63 @@ async fn not_found() -> ApiError {
     ApiError::new(Code::NotFound, "no such route (see /openapi.json)")
 }
 
+async fn method_not_allowed(req: Request) -> ApiError {
+    ApiError::new(
+        Code::MethodNotAllowed,
+        format!(
+            "{} is not served on {} (see /openapi.json)",
+            req.method(),
+            req.uri().path()
+        ),
+    )
+}
+
+/// A body in a content type the route does not take is refused before its handler: `text/plain`
+/// is not JSON. A request that names no content type is read as the route's first. Checked
+/// only for a caller whose key the route admits: anyone else gets the handler's 401 or 403,
+/// and learns nothing more.
+async fn content_type(
+    State(app): State<Arc<App>>,
+    matched: Option<MatchedPath>,
+    req: Request,
+    next: Next,
+) -> Response {
+    // (`MatchedPath` is set once the router has matched: this runs as a route layer.)
+    let takes = matched.and_then(|m| crate::openapi::takes(req.method().as_str(), m.as_str()));
+    let role = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|secret| app.keys.authenticate(secret.trim()))
+        .map(|key| key.role.code());
+    let takes = takes
+        .filter(|(roles, _)| role.is_some_and(|r| roles.contains(&r)))
+        .map(|(_, takes)| takes);
+    if let (Some(takes), Some(given)) = (takes, req.headers().get(header::CONTENT_TYPE)) {
+        let given = given
+            .to_str()
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        // JSON Lines is NDJSON under another name.
+        let known =
+            |t: &str| t == given || (t == "application/x-ndjson" && given == "application/jsonl");
+        if !takes.iter().any(|t| known(t)) {
+            return ApiError::at(
+                Code::UnsupportedMediaType,
+                "Content-Type",
+                format!("{given:?} is not taken here: send {}", takes.join(" or ")),
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
 /// Bytes of an oversized body read and dropped before answering 413, so that the client is
 /// not cut off mid-send (a connection closed with unread data resets, losing the answer).
 const DRAIN: usize = 1 << 20;
@@ -113,8 +173,9 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiErro
         }
     }
     if total > limit {
-        return Err(ApiError::new(
+        return Err(ApiError::at(
             Code::PayloadTooLarge,
+            "$",
             format!("the body is larger than {limit} bytes"),
         ));
     }
@@ -307,8 +368,9 @@ async fn verify_batch(
                 Some(Ok(bytes)) => {
                     total += bytes.len();
                     if total > limit {
-                        let e = ApiError::new(
+                        let e = ApiError::at(
                             Code::PayloadTooLarge,
+                            "$",
                             format!("the body is larger than {limit} bytes"),
                         );
                         let line = Bytes::from(format!("{}\n", e.body()));

@@ -21,6 +21,10 @@ pub enum Code {
     NotFound,
     /// The body is larger than the route accepts.
     PayloadTooLarge,
+    /// The route is not served with this method.
+    MethodNotAllowed,
+    /// The body's content type is not one the route takes.
+    UnsupportedMediaType,
     /// The key used up its rate; retry after the seconds given.
     RateLimited,
     /// The request was understood but refused by the rules of the registry.
@@ -30,7 +34,7 @@ pub enum Code {
 }
 
 /// Every code, for the API description.
-pub const CODES: [(Code, &str); 8] = [
+pub const CODES: [(Code, &str); 10] = [
     (
         Code::BadRequest,
         "the body is not the JSON the route takes; `path` names where",
@@ -41,6 +45,14 @@ pub const CODES: [(Code, &str); 8] = [
     (
         Code::PayloadTooLarge,
         "the body is larger than the route accepts",
+    ),
+    (
+        Code::MethodNotAllowed,
+        "the route is not served with this method",
+    ),
+    (
+        Code::UnsupportedMediaType,
+        "the body's Content-Type is not one the route takes",
     ),
     (
         Code::RateLimited,
@@ -61,6 +73,8 @@ impl Code {
             Code::Forbidden => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Code::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -74,6 +88,8 @@ impl Code {
             Code::Forbidden => "forbidden",
             Code::NotFound => "not_found",
             Code::PayloadTooLarge => "payload_too_large",
+            Code::MethodNotAllowed => "method_not_allowed",
+            Code::UnsupportedMediaType => "unsupported_media_type",
             Code::RateLimited => "rate_limited",
             Code::Unprocessable => "unprocessable",
             Code::Internal => "internal",

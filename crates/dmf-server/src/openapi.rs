@@ -779,7 +779,9 @@ pub fn document() -> Value {
             let status = code.status().as_u16();
             let applies = match status {
                 401 | 403 | 429 => !r.roles.is_empty(),
-                413 => r.request.is_some(),
+                413 | 415 => r.request.is_some(),
+                // A described operation's method is served.
+                405 => false,
                 422 => r.method == "post" && !r.path.starts_with("/v1/verify"),
                 _ => true,
             };
@@ -830,6 +832,18 @@ pub fn document() -> Value {
             "schemas": schemas()
         }
     })
+}
+
+/// The roles a described route admits and the content types it takes its body in (`None`: not
+/// a described route, or one without a body), for the check in front of every handler.
+pub fn takes(
+    method: &str,
+    path: &str,
+) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    ROUTES
+        .iter()
+        .find(|r| r.method.eq_ignore_ascii_case(method) && r.path == path && r.request.is_some())
+        .map(|r| (r.roles, r.takes))
 }
 
 /// The routes described, with the roles each admits (none: public), for tests that check

@@ -458,21 +458,21 @@ fn print_demo(data: &Path, addr: &str) -> Result<()> {
     );
     println!("# identity check (a bank): a code and the death indicator, nothing more");
     println!(
-        "curl -s http://{addr}/v1/verify/identity -H 'Authorization: Bearer {}' -d '{query}'",
+        "curl -s http://{addr}/v1/verify/identity -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{query}'",
         key("identity")
     );
     println!(
         "# employment eligibility (an employer): authorized, mismatch or final nonconfirmation"
     );
     println!(
-        "curl -s http://{addr}/v1/verify/employment -H 'Authorization: Bearer {}' -d '{query}'",
+        "curl -s http://{addr}/v1/verify/employment -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{query}'",
         key("employment")
     );
     println!(
         "# a report naming someone else under this SSN is held (outcome \"held\"): it changes nothing"
     );
     println!(
-        "curl -s http://{addr}/v1/reports/death -H 'Authorization: Bearer {}' -d '{{\"ssn\":\"{ssn}\",\"first\":\"Bob\",\"last\":\"Smith\",\"dod\":\"{}\",\"evidence\":\"EDRS-0\"}}'",
+        "curl -s http://{addr}/v1/reports/death -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"ssn\":\"{ssn}\",\"first\":\"Bob\",\"last\":\"Smith\",\"dod\":\"{}\",\"evidence\":\"EDRS-0\"}}'",
         key("reporter"),
         crate::today()
     );
@@ -483,7 +483,7 @@ fn print_demo(data: &Path, addr: &str) -> Result<()> {
     );
     println!("# a death report from a state naming this person: recorded as deceased");
     println!(
-        "curl -s http://{addr}/v1/reports/death -H 'Authorization: Bearer {}' -d '{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\",\"dod\":\"{}\",\"evidence\":\"EDRS-1\"}}'",
+        "curl -s http://{addr}/v1/reports/death -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"ssn\":\"{ssn}\",\"first\":\"{first}\",\"last\":\"{last}\",\"dob\":\"{dob}\",\"dod\":\"{}\",\"evidence\":\"EDRS-1\"}}'",
         key("reporter"),
         crate::today()
     );
@@ -494,7 +494,7 @@ fn print_demo(data: &Path, addr: &str) -> Result<()> {
         "# a death only a state reported goes to federal benefit programs alone (42 U.S.C. 405(r))"
     );
     println!(
-        "curl -s http://{addr}/v1/verify/benefits -H 'Authorization: Bearer {}' -d '{query}'",
+        "curl -s http://{addr}/v1/verify/benefits -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{query}'",
         key("benefits")
     );
     println!("# who saw this person's record (a caseworker)");

@@ -10,6 +10,7 @@ use dmf_server::{App, Config};
 use serde_json::{Value, json};
 
 mod console;
+mod hardening;
 mod identity;
 mod pg_stores;
 mod pg_workflow;
@@ -164,20 +165,29 @@ impl Server {
         }
     }
 
-    /// POST with a key (or none), a content type and a body: the status and the body text.
+    /// POST with a key (or none), JSON or NDJSON, and a body: the status and the body text.
     fn post(&self, path: &str, key: Option<&str>, ndjson: bool, body: &str) -> (u16, String) {
+        let content_type = if ndjson {
+            "application/x-ndjson"
+        } else {
+            "application/json"
+        };
+        self.post_as(path, key, content_type, body)
+    }
+
+    /// POST with a key (or none), a content type and a body: the status and the body text.
+    fn post_as(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        content_type: &str,
+        body: &str,
+    ) -> (u16, String) {
         let mut req = self.agent.post(format!("{}{path}", self.base));
         if let Some(k) = key {
             req = req.header("Authorization", format!("Bearer {}", self.keys[k]));
         }
-        let req = req.header(
-            "Content-Type",
-            if ndjson {
-                "application/x-ndjson"
-            } else {
-                "application/json"
-            },
-        );
+        let req = req.header("Content-Type", content_type);
         let resp = req
             .send(body)
             .unwrap_or_else(|e| panic!("POST {path}: {e}"));
@@ -1188,10 +1198,10 @@ fn a_published_file_is_held_against_what_the_registry_publishes() {
     let (status, full) = s.get("/v1/files/full", Some("benefits"));
     assert_eq!(status, 200, "{full}");
     let counts = |audience: &str, body: &str| -> Vec<(String, u64)> {
-        let (status, text) = s.post(
+        let (status, text) = s.post_as(
             &format!("/v1/quality/published?audience={audience}"),
             Some("oversight"),
-            false,
+            "text/plain",
             body,
         );
         assert_eq!(status, 200, "{text}");
@@ -1225,10 +1235,10 @@ fn a_published_file_is_held_against_what_the_registry_publishes() {
     let alice = full.lines().next().unwrap();
     let changed = format!("{}{:<15}{}", &alice[..34], "ALICIA", &alice[49..]);
     let bob = format!("{}234567890{}", &alice[..1], &alice[10..]);
-    let (_, text) = s.post(
+    let (_, text) = s.post_as(
         "/v1/quality/published?audience=benefits&samples=5",
         Some("oversight"),
-        false,
+        "text/plain",
         &format!("{changed}\n{bob}\n"),
     );
     let v: Value = serde_json::from_str(&text).unwrap();
@@ -1243,21 +1253,29 @@ fn a_published_file_is_held_against_what_the_registry_publishes() {
     // The people named are accounted; a bad line is refused with its number.
     let (_, acct) = s.get_json("/v1/people/234567890/accounting", Some("caseworker"));
     assert!(acct.to_string().contains("quality"), "{acct}");
-    let (status, text) = s.post(
+    let (status, text) = s.post_as(
         "/v1/quality/published",
         Some("oversight"),
-        false,
+        "text/plain",
         &format!("{changed}\nshort line\n"),
     );
     assert_eq!(status, 422, "{text}");
     assert!(text.contains("line 2"), "{text}");
-    let (status, text) = s.post(
+    let (status, text) = s.post_as(
         "/v1/quality/published?audience=all",
         Some("oversight"),
-        false,
+        "text/plain",
         "",
     );
     assert_eq!(status, 400, "{text}");
+    // A DMF file is not JSON: sent as JSON, it is refused before it is read.
+    let (status, text) = s.post(
+        "/v1/quality/published",
+        Some("oversight"),
+        false,
+        &format!("{changed}\n"),
+    );
+    assert_eq!(status, 415, "{text}");
     assert_eq!(
         s.post("/v1/quality/published", Some("caseworker"), false, "")
             .0,
