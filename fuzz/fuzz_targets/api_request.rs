@@ -87,7 +87,7 @@ fn index() -> &'static Index {
         let submitted = [
             r#"{"type":"death_report","ssn":"234567890","first":"Jane","last":"Doe","suffix":"Jr","dob":"1945-07-04","dod":"2025-12-01","source":"state","evidence":"cert 1"}"#,
             r#"{"type":"death_report","ssn":"456789012","first":"Mary","last":"Williams","dob":"1962-11-30","dod":"2025-11","source":"funeral_home","evidence":"fh 2"}"#,
-            r#"{"type":"status_notice","ssn":"345678901","first":"Robert","last":"Johnson","dob":"1950-03","kind":"employment_authorization_ended","authority":"DHS","legal_basis":"8 CFR 274a","document":"doc 3","effective":"2025-12-15","notice_sent":"2025-12-10"}"#,
+            r#"{"type":"status_notice","ssn":"345678901","first":"Robert","last":"Johnson","dob":"1950-03","kind":"employment_authorization_ended","authority":"DHS","legal_basis":"8 CFR 274a","document":"doc 3","effective":"2025-12-28","notice_sent":"2025-12-22"}"#,
             r#"{"type":"contest","ssn":"345678901","notice":7,"reason":"it is wrong"}"#,
             r#"{"type":"presumed_deceased","ssn":"123456789","criterion":"age 120","legal_basis":"rule 9","recorded_by":"clerk 1"}"#,
         ];

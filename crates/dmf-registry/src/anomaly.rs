@@ -363,8 +363,8 @@ pub fn age_at_death(year: u16) -> Vec<f64> {
 }
 
 /// Every death report submitted (not imported from an earlier master file) and every status
-/// notice of a registry as an observation: the day it was received, its source kind or issuing
-/// authority, the person's age then (from the report, or from the date of birth on file), and
+/// notice of a registry as an observation: the day the registry recorded it, its source kind or
+/// issuing authority, the person's age then (from the report, or from the date of birth on file), and
 /// whether it was held for its identity. One pass over the events.
 pub fn observations_of(
     registry: &crate::Registry,
@@ -396,6 +396,13 @@ pub fn observations_upto(
             }
             let event = crate::decode(&e.kind, &e.body)
                 .map_err(|source| crate::RegistryError::Decode { seq: e.seq, source })?;
+            // The day the registry recorded it: a caller's dates are evidence, and a bulk sent
+            // in one request but dated over many days is one day's intake.
+            let Some(recorded) =
+                Date::from_days_since_epoch(e.recorded_at.div_euclid(86_400_000) as i32)
+            else {
+                continue;
+            };
             match event {
                 // Records imported from an earlier master file are its history, not intake.
                 Event::DeathReport(r) if r.origin != crate::event::Origin::Submitted => {}
@@ -406,7 +413,7 @@ pub fn observations_upto(
                     // may name someone else.
                     let dob = known.dob.or(subject.dob);
                     out.push(Observation {
-                        day: r.received,
+                        day: recorded,
                         group: format!("source:{}", r.report.source().code()),
                         age: age(dob, r.report.dod().earliest()),
                         held: known.held,
@@ -415,7 +422,7 @@ pub fn observations_upto(
                 Event::StatusNotice(n) => {
                     let known = lookup(n.notice.subject.ssn, e.seq);
                     out.push(Observation {
-                        day: n.notice_sent,
+                        day: recorded,
                         group: format!("authority:{}", n.notice.authority.as_str()),
                         age: age(known.dob, n.notice.effective),
                         held: known.held,

@@ -19,6 +19,9 @@ use crate::event::{
     VerificationEvent,
 };
 
+/// A status notice sent longer than this before the registry records it is refused.
+pub const MAX_NOTICE_AGE_DAYS: i32 = 30;
+
 /// Why a submitted object is refused: where in it, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {reason}")]
@@ -384,7 +387,17 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
                     ));
                 }
             };
+            // The caller's dates are evidence; none may be after the day the registry records
+            // the report (a death "in 2029" would be published).
             let received = f.opt_parse::<Date>("received")?.unwrap_or(today);
+            if received > today {
+                return Err(Rejection::new(
+                    "$.received",
+                    format!(
+                        "{received} is after the day the registry records the report ({today})"
+                    ),
+                ));
+            }
             if dod.earliest() > received {
                 return Err(Rejection::new(
                     "$.dod",
@@ -413,6 +426,24 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
                 effective: f.parse("effective")?,
             };
             let notice_sent = f.opt_parse::<Date>("notice_sent")?.unwrap_or(today);
+            if notice_sent > today {
+                return Err(Rejection::new(
+                    "$.notice_sent",
+                    format!(
+                        "{notice_sent} is after the day the registry records the notice ({today})"
+                    ),
+                ));
+            }
+            // A backdated notice would shorten the person's contest period, or end it before it
+            // began; one sent long before it reaches the registry must be sent again.
+            if today.days_since_epoch() - notice_sent.days_since_epoch() > MAX_NOTICE_AGE_DAYS {
+                return Err(Rejection::new(
+                    "$.notice_sent",
+                    format!(
+                        "{notice_sent} is more than {MAX_NOTICE_AGE_DAYS} days before the registry records the notice ({today}): send the person a new notice and record that"
+                    ),
+                ));
+            }
             notice
                 .check_dates(notice_sent)
                 .map_err(|e| Rejection::new("$.effective", e))?;
@@ -426,7 +457,10 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
                     ),
                 ));
             }
-            let contest_deadline = add_federal_working_days(notice_sent, CONTEST_WORKING_DAYS);
+            // The contest period runs from the later of the notice and the day the registry
+            // records it: the answers change only from that day.
+            let contest_deadline =
+                add_federal_working_days(notice_sent.max(today), CONTEST_WORKING_DAYS);
             Event::StatusNotice(NoticeEvent {
                 notice,
                 notice_sent,

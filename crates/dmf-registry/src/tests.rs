@@ -2250,3 +2250,90 @@ fn a_report_leaving_out_what_tells_a_junior_from_his_father_is_held() {
         "deceased"
     );
 }
+
+/// Regression (callers set the dates due process relies on): a notice backdated to 2026-01-01
+/// made employment final at once, skipping the contest window, and a report received in 2030
+/// published a death in 2029. The registry's own day counts: a contest period runs from the
+/// later of the notice and the day it is recorded; dates after that day, and a notice sent
+/// more than 30 days before it, are refused.
+#[test]
+fn callers_dates_never_shorten_due_process_or_reach_the_future() {
+    let (_d, reg) = registry();
+    import_people(&reg, &["123456789"]);
+    let notice = |sent: &str| {
+        format!(
+            r#"{{"type":"status_notice","ssn":"123456789","first":"Ann","last":"Lee","dob":"1950-03-04","kind":"employment_authorization_ended","authority":"DHS","legal_basis":"8 CFR 274a.14","document":"N-1","effective":"2026-11-01","notice_sent":"{sent}"}}"#
+        )
+    };
+    let cases = [
+        (notice("2026-01-01"), "rejected $.notice_sent: 2026-01-01 is more than 30 days before the registry records the notice (2026-11-23): send the person a new notice and record that"),
+        (notice("2026-12-01"), "rejected $.notice_sent: 2026-12-01 is after the day the registry records the notice (2026-11-23)"),
+        (
+            r#"{"type":"death_report","ssn":"123456789","first":"Ann","last":"Lee","dob":"1950-03-04","dod":"2029-12-01","source":"state","evidence":"e","received":"2030-01-01"}"#.to_owned(),
+            "rejected $.received: 2030-01-01 is after the day the registry records the report (2026-11-23)",
+        ),
+        (
+            r#"{"type":"death_report","ssn":"123456789","first":"Ann","last":"Lee","dob":"1950-03-04","dod":"2026-12-01","source":"state","evidence":"e"}"#.to_owned(),
+            "rejected $.dod: the date of death 2026-12-01 is after the day the report was received (2026-11-23)",
+        ),
+    ];
+    for (line, expect) in &cases {
+        assert_eq!(submit(&reg, &[line.as_str()]), [*expect], "{line}");
+    }
+    // Sent 20 days ago: the 10 working days run from today, not from the notice.
+    let sent = notice("2026-11-03");
+    let sub = parse_line(&sent, today()).unwrap();
+    let Event::StatusNotice(n) = &sub.event else {
+        panic!("a notice")
+    };
+    assert_eq!(n.contest_deadline.to_string(), "2026-12-08");
+    assert_eq!(submit(&reg, &[sent.as_str()]), ["notice_recorded"]);
+    let state = reg.state_of("123456789".parse().unwrap()).unwrap();
+    let answer = answers::employment(&query("123456789"), state.as_ref(), today());
+    assert!(
+        matches!(answer, EmploymentAnswer::Mismatch { .. }),
+        "not final at once: {answer:?}"
+    );
+}
+
+/// Regression (alerts grouped by the callers' dates): 6,300 notices sent in one request but
+/// dated 29 days apart raised no alert. Intake is counted on the day the registry recorded it.
+#[test]
+fn a_bulk_dated_over_many_days_is_one_days_intake() {
+    let (_d, reg) = registry();
+    let ssns: Vec<String> = (0..1_200u32)
+        .map(|i| format!("{:09}", 123_450_001 + i))
+        .collect();
+    let refs: Vec<&str> = ssns.iter().map(String::as_str).collect();
+    import_people(&reg, &refs);
+    let lines: Vec<String> = ssns
+        .iter()
+        .enumerate()
+        .map(|(i, ssn)| {
+            // Up to 28 days back: within what the registry takes.
+            let sent = today().add_days(-((i % 29) as i32)).unwrap();
+            notice(ssn, "employment_authorization_ended", "2026-11-20")
+                .replace("}", &format!(r#","notice_sent":"{sent}"}}"#))
+        })
+        .collect();
+    let subs: Vec<_> = lines
+        .iter()
+        .map(|l| parse_line(l, today()).unwrap())
+        .collect();
+    // One moment of the day the request came in.
+    let recorded = i64::from(today().days_since_epoch()) * 86_400_000 + 43_200_000;
+    let results = reg.submit(subs, recorded).unwrap();
+    assert!(results.iter().all(|r| r.is_ok()));
+    let index = reg.load_index().unwrap();
+    let lookup = |ssn, seq| anomaly::known_in(index.get(ssn), seq);
+    let observations = anomaly::observations_of(&reg, &lookup).unwrap();
+    let days: std::collections::BTreeSet<Date> = observations.iter().map(|o| o.day).collect();
+    assert_eq!(days.len(), 1, "{days:?}");
+    let alerts = anomaly::detect(&observations, &anomaly::DetectorConfig::for_year(2026));
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.group == "authority:DHS" && a.kind == anomaly::AlertKind::Volume),
+        "{alerts:?}"
+    );
+}

@@ -279,12 +279,15 @@ fn a_leaf_refuses_a_body_that_is_not_json() {
 #[test]
 fn a_notice_sent_at_the_end_of_the_calendar_is_refused_not_cut_short() {
     let line = r#"{"type":"status_notice","ssn":"345678901","kind":"benefits_suspended","authority":"DHS","legal_basis":"20 CFR 404","document":"doc 4","effective":"2199-12-20","notice_sent":"2199-12-31"}"#;
-    let err = dmf_registry::parse_line(line, today()).unwrap_err();
+    // Recorded on the day it was sent (a notice sent after the day it is recorded is refused).
+    let day = |d: &str| -> Date { d.parse().unwrap() };
+    let err = dmf_registry::parse_line(line, day("2199-12-31")).unwrap_err();
     assert_eq!(err.path, "$.notice_sent", "{err:?}");
+    assert!(err.reason.contains("too late"), "{err:?}");
     let ok = line
         .replace("2199-12-31", "2199-11-20")
         .replace("2199-12-20", "2199-11-20");
-    let sub = dmf_registry::parse_line(&ok, today()).unwrap();
+    let sub = dmf_registry::parse_line(&ok, day("2199-11-20")).unwrap();
     let dmf_registry::Event::StatusNotice(n) = &sub.event else {
         panic!("a status notice: {:?}", sub.event);
     };
