@@ -429,6 +429,24 @@ async fn verify_batch(
         .expect("a valid response"))
 }
 
+/// A submission's result as its sender may see it: what its own report or notice did, never
+/// what the record held before. What differs shows what is on file, and "corroborated" or a
+/// date of death "conflicting with the recorded" one would tell a funeral home of a death (and
+/// its date) only a state reported: those are "received", for caseworkers to see.
+fn for_sender(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("differences");
+        if matches!(
+            o.get("outcome").and_then(Value::as_str),
+            Some("corroborated" | "held_for_review")
+        ) {
+            o.insert("outcome".into(), json!("received"));
+            o.remove("reason");
+        }
+    }
+    v
+}
+
 fn is_ndjson(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -500,12 +518,7 @@ async fn submit(
                     },
                     1,
                 );
-                let mut v = render::result(*line, &r);
-                // What differs shows what is on file: for caseworkers, not for the sender.
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("differences");
-                }
-                out.push(v);
+                out.push(for_sender(render::result(*line, &r)));
             }
         }
         app2.refresh_index().map_err(ApiError::internal)?;

@@ -88,6 +88,9 @@ pub(crate) async fn correction_form(
 ) -> PageResult {
     staff.require_case_role("file corrections")?;
     let ssn = parse_ssn(&ssn)?;
+    staff
+        .disclosed(&app, [ssn.as_u32()], "console correction", &["name"])
+        .await?;
     Ok(form_page(
         &staff,
         ssn,
@@ -176,6 +179,13 @@ pub(crate) async fn queue(State(app): State<Arc<App>>, staff: Staff) -> PageResu
         .filter(|c| c.approval.is_some())
         .collect();
     let head = html! { thead { tr { th { "Correction" } th { "SSN" } th { "Requested by" } th { "Requested" } th { "Status" } } } };
+    // The queue names each person whose record is being corrected.
+    let mut shown: Vec<u32> = waiting.iter().chain(&recent).map(|c| c.ssn).collect();
+    shown.sort_unstable();
+    shown.dedup();
+    staff
+        .disclosed(&app, shown, "console corrections", &["ssn", "correction"])
+        .await?;
     Ok(Page::new(
         &staff,
         "Corrections",
@@ -205,6 +215,14 @@ pub(crate) async fn correction(
     Path(id): Path<String>,
 ) -> PageResult {
     let c = get(&app, &id)?;
+    staff
+        .disclosed(
+            &app,
+            [c.ssn],
+            "console correction",
+            &["ssn", "reason", "identity_evidence", "propagation"],
+        )
+        .await?;
     let progress = corrections::propagation(&app, c.id).await?;
     let body: serde_json::Map<String, Value> = serde_json::from_str(&c.body).unwrap_or_default();
     let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;

@@ -39,6 +39,18 @@ pub(crate) async fn notices(State(app): State<Arc<App>>, staff: Staff) -> PageRe
     open.sort_by_key(|(deadline, ssn, n)| (*deadline, *ssn, n.seq));
     let total = open.len();
     open.truncate(MAX_NOTICES);
+    // The page shows each person's SSN and notice: a disclosure of their records.
+    let mut shown: Vec<u32> = open.iter().map(|(_, ssn, _)| *ssn).collect();
+    shown.sort_unstable();
+    shown.dedup();
+    staff
+        .disclosed(
+            &app,
+            shown,
+            "console notices",
+            &["ssn", "notice", "authority"],
+        )
+        .await?;
     Ok(Page::new(
         &staff,
         "Open status notices",

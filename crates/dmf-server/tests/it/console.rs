@@ -568,3 +568,15 @@ fn a_held_report_is_confirmed_by_a_caseworker_and_a_supervisor_in_the_console() 
         "V"
     );
 }
+
+/// Signs in a caseworker and opens each page (200 each), for tests elsewhere that look at
+/// what the pages leave behind.
+pub(crate) fn sign_in_and_get(s: &Server, pages: &[&str]) {
+    users(s);
+    let mut c = Client::new(s);
+    c.login("cw", "a long password 1");
+    for page in pages {
+        let r = c.get(page);
+        assert_eq!(r.status, 200, "{page}: {}", r.body);
+    }
+}

@@ -92,3 +92,74 @@ fn names_that_would_print_as_something_else_are_refused() {
         );
     }
 }
+
+/// Regression (disclosures not accounted): the console's notices and correction pages showed
+/// SSNs, notices, reasons and identity evidence and recorded nothing; a funeral home's report
+/// about a death only a state reported was answered "conflicts with the recorded 2026-11-25" or
+/// "corroborated", telling it of a death and its date it may not see. The pages are accounted;
+/// a reporter's answer says what its own report did, never what the record held.
+#[test]
+fn staff_pages_are_accounted_and_reporters_learn_nothing_of_the_record() {
+    let s = Server::start();
+    let (ssn, first, last, dob) = super::ALICE;
+    let state = json!({"ssn": ssn, "first": first, "last": last, "dob": dob,
+                       "dod": "2026-11-20", "evidence": "EDRS-OH-1"});
+    let (status, r) = s.post_json("/v1/reports/death", "reporter", state);
+    assert_eq!(
+        (status, r["outcome"].as_str()),
+        (201, Some("deceased")),
+        "{r}"
+    );
+    for dod in ["2026-11-20", "2026-11-02"] {
+        let (status, r) = s.post_json(
+            "/v1/reports/death",
+            "funeral",
+            json!({"ssn": ssn, "first": first, "last": last, "dob": dob, "dod": dod, "evidence": format!("FH-{dod}")}),
+        );
+        assert_eq!(status, 201, "{r}");
+        assert_eq!(r["outcome"], "received", "{r}");
+        assert!(
+            !r.to_string().contains("2026-11-20") || dod == "2026-11-20",
+            "{r}"
+        );
+        assert!(r.get("reason").is_none(), "{r}");
+    }
+    // A notice and a correction request, then the pages that list them.
+    let (status, r) = s.post_json(
+        "/v1/notices/status",
+        "authority",
+        json!({"ssn": "234567890", "first": "Bob", "last": "Jones", "suffix": "Jr", "dob": "1975-01-02",
+               "kind": "employment_authorization_ended", "legal_basis": "8 CFR 274a.14",
+               "document": "N-1", "effective": "2026-11-20"}),
+    );
+    assert_eq!(status, 201, "{r}");
+    let (status, r) = s.post_json(
+        "/v1/corrections",
+        "caseworker",
+        json!({"ssn": ssn, "reason": "seen alive", "evidence": ["passport"]}),
+    );
+    assert_eq!(status, 201, "{r}");
+    let id = r["id"].as_i64().unwrap();
+    super::console::sign_in_and_get(
+        &s,
+        &[
+            "/console/notices",
+            "/console/corrections",
+            &format!("/console/corrections/{id}"),
+        ],
+    );
+    let purposes = |ssn: &str| -> Vec<String> {
+        let (_, acc) = s.get_json(&format!("/v1/people/{ssn}/accounting"), Some("caseworker"));
+        acc["disclosures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["purpose"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(purposes("234567890").contains(&"console notices".to_owned()));
+    let alice = purposes(ssn);
+    for p in ["console corrections", "console correction"] {
+        assert!(alice.contains(&p.to_owned()), "{p}: {alice:?}");
+    }
+}

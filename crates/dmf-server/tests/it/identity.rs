@@ -307,7 +307,8 @@ fn an_identity_change_by_two_people_makes_the_new_name_the_one_reports_must_give
         "funeral",
         json!({"ssn": MARIA, "first": "Maria", "last": "Garcia", "dob": "1985-08-09", "dod": "2026-11-21", "evidence": "FH-9"}),
     );
-    assert_eq!(r["outcome"], "corroborated", "{r}");
+    // Stored; the sender is not told what the record held before.
+    assert_eq!(r["outcome"], "received", "{r}");
     let line = published(&s, MARIA).unwrap();
     assert_eq!(line[10..30].trim_end(), "LOPEZ", "{line}");
     // Bad changes are refused at their path.
