@@ -23,6 +23,7 @@ use crate::error::{ApiError, Code, PathParams, path_params};
 use crate::feed_api;
 use crate::keys::Role;
 use crate::metrics::Metrics;
+use crate::ndjson::Lines;
 use crate::{App, now_ms};
 
 type Json = axum::Json<Value>;
@@ -270,6 +271,7 @@ async fn verify(
     caller.require(&[role_of(purpose)])?;
     let bytes = read_body(body, app.config.body_limit).await?;
     let query = identity_query(&object(&bytes)?)?;
+    take_quota(&app, &caller, 1)?;
     Metrics::add(&app.metrics.verifications, 1);
     let (mut answers, ticket) = answer_all(&app, &caller, purpose, &[&query]);
     app.disclosed(ticket).await?;
@@ -288,25 +290,50 @@ fn verify_route(purpose: Purpose) -> axum::routing::MethodRouter<Arc<App>> {
 /// Lines answered per read of the index and per chunk of the response.
 const BATCH_CHUNK: usize = 4096;
 
+/// Lines of a batch read before any answer when its key has a daily allowance, and the bytes
+/// they may take: a batch that ends within them and is over what is left is refused whole.
+const QUOTA_READ_AHEAD: usize = 100_000;
+const QUOTA_READ_AHEAD_BYTES: usize = 32 << 20;
+
+/// Takes `n` records of the caller's daily allowance, or a 429 saying what is left.
+fn take_quota(app: &App, caller: &Caller, n: u64) -> Result<(), ApiError> {
+    let Some(quota) = caller.key.daily_quota else {
+        return Ok(());
+    };
+    app.quotas
+        .take(caller.key.id, quota, n, now_ms())
+        .map_err(|e| {
+            let secs = e.retry_after.as_secs() + 1;
+            let mut err = ApiError::new(
+                Code::RateLimited,
+                format!(
+                    "key {:?} is over its daily allowance: {e}; it is whole again at midnight \
+                     UTC, in {secs} s",
+                    caller.key.name
+                ),
+            );
+            err.retry_after = Some(secs);
+            err
+        })
+}
+
 /// Answers one chunk of NDJSON lines: each line an answer or `{"line", "error"}`; the chunk
 /// goes out once the ticket is durable.
 fn answer_lines(
     app: &App,
     caller: &Caller,
     purpose: Purpose,
-    first_line: u64,
-    lines: &[&[u8]],
-) -> (Vec<u8>, Ticket) {
+    lines: &[crate::ndjson::Line],
+) -> (Bytes, Ticket) {
     let parsed: Vec<Result<IdentityQuery, ApiError>> = lines
         .iter()
-        .map(|l| object(l).and_then(|m| identity_query(&m)))
+        .map(|(_, l)| object(l).and_then(|m| identity_query(&m)))
         .collect();
     let ok: Vec<&IdentityQuery> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
     let (answers, ticket) = answer_all(app, caller, purpose, &ok);
     let mut answers = answers.into_iter();
     let mut out = Vec::with_capacity(lines.len() * 64);
-    for (i, p) in parsed.iter().enumerate() {
-        let line = first_line + i as u64;
+    for (p, (line, _)) in parsed.iter().zip(lines) {
         let v = match p {
             Ok(_) => {
                 let mut a = answers.next().expect("one answer a query");
@@ -323,7 +350,7 @@ fn answer_lines(
         out.push(b'\n');
     }
     Metrics::add(&app.metrics.batch_records, lines.len() as u64);
-    (out, ticket)
+    (Bytes::from(out), ticket)
 }
 
 /// NDJSON in, NDJSON out, streamed: memory stays flat however many lines come.
@@ -341,7 +368,6 @@ async fn verify_batch(
     // Answered chunks wait here for their disclosures to be durable, in order, while the next
     // chunks are answered: the commit of one overlaps the work on the next.
     let (answered, mut to_send) = tokio::sync::mpsc::channel::<(Bytes, Ticket)>(8);
-    let limit = app.config.bulk_limit;
     let sender = app.clone();
     tokio::spawn(async move {
         while let Some((out, ticket)) = to_send.recv().await {
@@ -356,77 +382,52 @@ async fn verify_batch(
             }
         }
     });
+    let mut lines = Lines::new(body, app.config.bulk_limit);
+    // With a daily allowance, a batch is read ahead before any answer: one that ends within
+    // the read-ahead and is over what is left is refused whole, with nothing answered.
+    let mut ahead = Vec::new();
+    if let Some(quota) = caller.key.daily_quota {
+        let left = app.quotas.left(caller.key.id, quota, now_ms());
+        let want = usize::try_from(left).map_or(QUOTA_READ_AHEAD, |l| {
+            l.saturating_add(1).min(QUOTA_READ_AHEAD)
+        });
+        // At most one line past what is left is read: enough to know the batch is over it.
+        ahead = lines.next_batch(want, QUOTA_READ_AHEAD_BYTES, true).await?;
+        take_quota(&app, &caller, ahead.len() as u64)?;
+    }
     tokio::spawn(async move {
-        let mut stream = body.into_data_stream();
-        let mut buf: Vec<u8> = Vec::new();
-        let mut line_no = 1u64;
-        let mut total = 0usize;
+        let mut ahead = ahead.into_iter().peekable();
         loop {
-            let chunk = stream.next().await;
-            let end = chunk.is_none();
-            match chunk {
-                Some(Ok(bytes)) => {
-                    total += bytes.len();
-                    if total > limit {
-                        let e = ApiError::at(
-                            Code::PayloadTooLarge,
-                            "$",
-                            format!("the body is larger than {limit} bytes"),
-                        );
-                        let line = Bytes::from(format!("{}\n", e.body()));
-                        let _ = answered.send((line, Ticket::default())).await;
-                        return;
-                    }
-                    buf.extend_from_slice(&bytes);
-                }
-                // The client's body broke off: nothing more to answer; what was answered still
-                // goes out once durable.
-                Some(Err(_)) => return,
-                None => {}
-            }
-            let cut = if end {
-                buf.len()
+            let batch = if ahead.peek().is_some() {
+                ahead.by_ref().take(BATCH_CHUNK).collect()
             } else {
-                buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
-            };
-            if cut == 0 && !end {
-                continue;
-            }
-            let rest = buf.split_off(cut);
-            let mut pieces: Vec<&[u8]> = buf.split(|&b| b == b'\n').collect();
-            if buf.ends_with(b"\n") {
-                pieces.pop();
-            }
-            let mut numbered: Vec<(u64, &[u8])> = Vec::new();
-            for l in pieces {
-                let l = l.strip_suffix(b"\r").unwrap_or(l);
-                if !l.iter().all(u8::is_ascii_whitespace) {
-                    numbered.push((line_no, l));
-                }
-                line_no += 1;
-            }
-            for group in numbered.chunk_by(|a, b| b.0 == a.0 + 1) {
-                for part in group.chunks(BATCH_CHUNK) {
-                    let lines: Vec<&[u8]> = part.iter().map(|(_, l)| *l).collect();
-                    let (out, ticket) = answer_lines(&app, &caller, purpose, part[0].0, &lines);
-                    if answered.send((Bytes::from(out), ticket)).await.is_err() {
+                match lines.next_batch(BATCH_CHUNK, usize::MAX, false).await {
+                    Ok(batch) if batch.is_empty() => return,
+                    Ok(batch) => match take_quota(&app, &caller, batch.len() as u64) {
+                        Ok(()) => batch,
+                        Err(mut e) => {
+                            e.path = Some(format!("line {}", batch[0].0));
+                            let _ = answered.send((error_line(&e), Ticket::default())).await;
+                            return;
+                        }
+                    },
+                    // The client's body broke off or went over a limit: what was answered
+                    // still goes out once durable, then the error.
+                    Err(e) => {
+                        let _ = answered.send((error_line(&e), Ticket::default())).await;
                         return;
                     }
                 }
-            }
-            buf = rest;
-            if end {
+            };
+            // Charged per record: a batch goes at its key's rate.
+            app.limiter.pace(caller.key.id, batch.len() as u64).await;
+            let (out, ticket) = answer_lines(&app, &caller, purpose, &batch);
+            if answered.send((out, ticket)).await.is_err() {
                 return;
             }
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    Ok(Response::builder()
-        .header(header::CONTENT_TYPE, "application/x-ndjson")
-        .body(Body::from_stream(stream))
-        .expect("a valid response"))
+    Ok(ndjson_response(rx))
 }
 
 /// A submission's result as its sender may see it: what its own report or notice did, never
@@ -456,8 +457,59 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Lines of an NDJSON submission checked and stored together, and the bytes they may take: a
+/// request's memory stays bounded however large its body.
+const SUBMIT_BATCH_LINES: usize = 5_000;
+const SUBMIT_BATCH_BYTES: usize = 4 << 20;
+
+/// Checks and stores parsed submissions as the one writer, in order, and renders each result
+/// as its sender may see it.
+async fn store_parsed(
+    app: &Arc<App>,
+    parsed: Vec<(u64, Result<Submission, Rejection>)>,
+) -> Result<Vec<Value>, ApiError> {
+    let guard = app.write_lock.lock().await;
+    let app2 = app.clone();
+    let results = tokio::task::spawn_blocking(move || -> Result<Vec<Value>, ApiError> {
+        let ok: Vec<Submission> = parsed
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().ok().cloned())
+            .collect();
+        let mut results = app2
+            .registry
+            .submit(ok, now_ms())
+            .map_err(ApiError::internal)?
+            .into_iter();
+        let mut out = Vec::with_capacity(parsed.len());
+        for (line, p) in parsed {
+            let r = match p {
+                Ok(_) => results.next().expect("one result a submission"),
+                Err(r) => Err(r),
+            };
+            let m = &app2.metrics;
+            Metrics::add(
+                if r.is_ok() {
+                    &m.submissions_accepted
+                } else {
+                    &m.submissions_rejected
+                },
+                1,
+            );
+            out.push(for_sender(render::result(line, &r)));
+        }
+        app2.refresh_index().map_err(ApiError::internal)?;
+        Ok(out)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    drop(guard);
+    app.notify_head();
+    Ok(results)
+}
+
 /// Submissions in one request: a single object (answered as one JSON result, 422 when
-/// refused) or NDJSON (one result a line, in order).
+/// refused) or NDJSON (one result a line, in order, streamed: the body is read, checked,
+/// stored and answered a bounded batch at a time).
 async fn submit(
     app: Arc<App>,
     caller: &Caller,
@@ -469,74 +521,31 @@ async fn submit(
     let today = app.today();
     // Idempotency keys are the caller's own: another key's retry is never this one's.
     let scope = format!("key {}", caller.key.id);
-    let parse = |line: &[u8]| {
+    let parse = move |line: &[u8]| {
         dmf_registry::submission::parse_for_route(line, kind, (fixed.0, &fixed.1), today)
             .map(|sub| sub.scoped(&scope))
     };
-    let bulk = is_ndjson(&headers);
-    let limit = if bulk {
-        app.config.submit_limit
-    } else {
-        app.config.body_limit
-    };
-    let bytes = read_body(body, limit).await?;
-    let mut parsed: Vec<(u64, Result<Submission, Rejection>)> = Vec::new();
-    if bulk {
-        for (i, l) in bytes.split(|&b| b == b'\n').enumerate() {
-            if !l.iter().all(u8::is_ascii_whitespace) {
-                parsed.push((i as u64 + 1, parse(l)));
-            }
+    if is_ndjson(&headers) {
+        // A body that says it is too large is refused whole, before any of it is stored.
+        let limit = app.config.submit_limit;
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(ApiError::at(
+                Code::PayloadTooLarge,
+                "$",
+                format!("the body is larger than {limit} bytes"),
+            ));
         }
-    } else {
-        parsed.push((1, parse(&bytes)));
+        return Ok(submit_stream(app, caller.key.id, body, parse));
     }
-    let guard = app.write_lock.lock().await;
-    let app2 = app.clone();
-    let results = tokio::task::spawn_blocking(move || -> Result<Vec<Value>, ApiError> {
-        let mut out = Vec::with_capacity(parsed.len());
-        for chunk in parsed.chunks(10_000) {
-            let ok: Vec<Submission> = chunk
-                .iter()
-                .filter_map(|(_, p)| p.as_ref().ok().cloned())
-                .collect();
-            let mut results = app2
-                .registry
-                .submit(ok, now_ms())
-                .map_err(ApiError::internal)?
-                .into_iter();
-            for (line, p) in chunk {
-                let r = match p {
-                    Ok(_) => results.next().expect("one result a submission"),
-                    Err(r) => Err(r.clone()),
-                };
-                let m = &app2.metrics;
-                Metrics::add(
-                    if r.is_ok() {
-                        &m.submissions_accepted
-                    } else {
-                        &m.submissions_rejected
-                    },
-                    1,
-                );
-                out.push(for_sender(render::result(*line, &r)));
-            }
-        }
-        app2.refresh_index().map_err(ApiError::internal)?;
-        Ok(out)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    drop(guard);
-    app.notify_head();
-    if bulk {
-        let mut out = Vec::new();
-        for r in &results {
-            serde_json::to_writer(&mut out, r).expect("writes to memory");
-            out.push(b'\n');
-        }
-        return Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], out).into_response());
-    }
-    let mut r = results.into_iter().next().expect("one result");
+    let bytes = read_body(body, app.config.body_limit).await?;
+    let mut r = store_parsed(&app, vec![(1, parse(&bytes))])
+        .await?
+        .into_iter()
+        .next()
+        .expect("one result");
     r.as_object_mut().expect("an object").remove("line");
     if r["status"] == "rejected" {
         let mut e = ApiError::at(
@@ -549,6 +558,73 @@ async fn submit(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(e)).into_response());
     }
     Ok((StatusCode::CREATED, axum::Json(r)).into_response())
+}
+
+/// An NDJSON submission, streamed both ways: lines are read a batch at a time, each batch is
+/// checked and stored (durable) before its results go out, and the next batch is read only
+/// then. Memory is bounded by the batch, not the body. A body over the limit, a line over the
+/// longest allowed or a failure to store ends the answer with an error line; what was answered
+/// before stays stored.
+fn submit_stream(
+    app: Arc<App>,
+    key_id: i64,
+    body: Body,
+    parse: impl Fn(&[u8]) -> Result<Submission, Rejection> + Send + 'static,
+) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+    let mut lines = Lines::new(body, app.config.submit_limit);
+    tokio::spawn(async move {
+        loop {
+            let batch = match lines
+                .next_batch(SUBMIT_BATCH_LINES, SUBMIT_BATCH_BYTES, true)
+                .await
+            {
+                Ok(b) if b.is_empty() => return,
+                Ok(b) => b,
+                Err(e) => {
+                    let _ = tx.send(Ok(error_line(&e))).await;
+                    return;
+                }
+            };
+            // Charged per record: a bulk submission goes at its key's rate.
+            app.limiter.pace(key_id, batch.len() as u64).await;
+            let parsed = batch.into_iter().map(|(n, l)| (n, parse(&l))).collect();
+            let out = match store_parsed(&app, parsed).await {
+                Ok(results) => ndjson_lines(&results),
+                Err(e) => error_line(&e),
+            };
+            if tx.send(Ok(out)).await.is_err() {
+                return;
+            }
+        }
+    });
+    ndjson_response(rx)
+}
+
+/// An error as the last line of a streamed answer.
+fn error_line(e: &ApiError) -> Bytes {
+    Bytes::from(format!("{}\n", e.body()))
+}
+
+/// Values as NDJSON.
+fn ndjson_lines(values: &[Value]) -> Bytes {
+    let mut out = Vec::with_capacity(values.len() * 96);
+    for v in values {
+        serde_json::to_writer(&mut out, v).expect("writes to memory");
+        out.push(b'\n');
+    }
+    Bytes::from(out)
+}
+
+/// A streamed NDJSON answer from what its producer sends.
+fn ndjson_response(rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Response {
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from_stream(stream))
+        .expect("a valid response")
 }
 
 async fn report_death(

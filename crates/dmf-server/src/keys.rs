@@ -18,7 +18,7 @@ use rusqlite::{Connection, ErrorCode, params};
 use sha2::{Digest, Sha256};
 
 /// Version of the schema below; a file of another version is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS keys (
@@ -30,9 +30,13 @@ CREATE TABLE IF NOT EXISTS keys (
     authority TEXT,
     secret_sha256 BLOB NOT NULL UNIQUE,
     created_at INTEGER NOT NULL,
-    revoked INTEGER NOT NULL DEFAULT 0
+    revoked INTEGER NOT NULL DEFAULT 0,
+    daily_quota INTEGER CHECK (daily_quota >= 0)
 );
 ";
+
+/// From each earlier version of the schema to the next.
+const UPGRADES: &[&str] = &["ALTER TABLE keys ADD COLUMN daily_quota INTEGER CHECK (daily_quota >= 0);"];
 
 /// Longest key name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -164,6 +168,9 @@ pub struct ApiKey {
     /// Milliseconds since 1970.
     pub created_at: i64,
     pub revoked: bool,
+    /// Verification keys: the records the key may have answered in a UTC day; `None` is no
+    /// allowance beyond the rate.
+    pub daily_quota: Option<u64>,
 }
 
 /// What to create a key with; [`KeyStore::create`] checks it.
@@ -174,6 +181,7 @@ pub struct NewKey {
     pub certified: bool,
     pub source: Option<String>,
     pub authority: Option<String>,
+    pub daily_quota: Option<u64>,
 }
 
 impl NewKey {
@@ -185,6 +193,7 @@ impl NewKey {
             certified: false,
             source: None,
             authority: None,
+            daily_quota: None,
         }
     }
 
@@ -282,13 +291,13 @@ fn load(conn: &Connection) -> Result<HashMap<Hash, ApiKey>, KeyError> {
     let mut stmt = conn
         .prepare(
             "SELECT id, name, role, certified, source, authority, created_at, revoked,
-                    secret_sha256 FROM keys",
+                    daily_quota, secret_sha256 FROM keys",
         )
         .map_err(storage)?;
     let mut rows = stmt.query([]).map_err(storage)?;
     while let Some(row) = rows.next().map_err(storage)? {
         let key = read_key(row)?;
-        let digest: Vec<u8> = row.get(8).map_err(storage)?;
+        let digest: Vec<u8> = row.get(9).map_err(storage)?;
         let digest: Hash = digest.try_into().map_err(|_| {
             KeyError::Storage(format!("key {:?} has a malformed secret hash", key.name))
         })?;
@@ -302,7 +311,7 @@ fn pg_keys(client: &mut postgres::Client) -> Result<Vec<(ApiKey, Hash)>, KeyErro
     let rows = client
         .query_typed(
             "SELECT id, name, role, certified, source, authority, created_at, revoked,
-                    secret_sha256 FROM api_keys ORDER BY id",
+                    daily_quota, secret_sha256 FROM api_keys ORDER BY id",
             &[],
         )
         .map_err(pg_storage)?;
@@ -318,8 +327,12 @@ fn pg_keys(client: &mut postgres::Client) -> Result<Vec<(ApiKey, Hash)>, KeyErro
                 authority: row.try_get(5).map_err(pg_storage)?,
                 created_at: row.try_get(6).map_err(pg_storage)?,
                 revoked: row.try_get(7).map_err(pg_storage)?,
+                daily_quota: row
+                    .try_get::<_, Option<i64>>(8)
+                    .map_err(pg_storage)?
+                    .map(|q| q.max(0) as u64),
             };
-            let digest: &[u8] = row.try_get(8).map_err(pg_storage)?;
+            let digest: &[u8] = row.try_get(9).map_err(pg_storage)?;
             let digest: Hash = digest.try_into().map_err(|_| {
                 KeyError::Storage(format!("key {:?} has a malformed secret hash", key.name))
             })?;
@@ -359,7 +372,7 @@ impl KeyStore {
     pub fn open(path: &Path) -> Result<KeyStore, KeyError> {
         let shown = path.display().to_string();
         let conn =
-            dmf_store::open_versioned(path, SCHEMA, SCHEMA_VERSION).map_err(|e| match e {
+            dmf_store::open_upgrading(path, SCHEMA, SCHEMA_VERSION, UPGRADES).map_err(|e| match e {
                 dmf_store::VersionedError::Open(reason) => KeyError::Open {
                     path: shown.clone(),
                     reason,
@@ -417,14 +430,15 @@ impl KeyStore {
         getrandom::fill(&mut random).map_err(|e| KeyError::Random(e.to_string()))?;
         let secret = format!("dmf_{}_{}", new.role.code(), URL_SAFE_NO_PAD.encode(random));
         let digest = hash(&secret);
+        let quota = quota_column(new.daily_quota);
         let _writing = self.writing();
         let id = match &self.db {
             Db::Sqlite(conn) => {
                 let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
                 let inserted = conn.execute(
                     "INSERT INTO keys (name, role, certified, source, authority, secret_sha256,
-                                       created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                       created_at, daily_quota)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     params![
                         new.name,
                         new.role.code(),
@@ -432,7 +446,8 @@ impl KeyStore {
                         new.source,
                         new.authority,
                         &digest[..],
-                        now_ms
+                        now_ms,
+                        quota
                     ],
                 );
                 match inserted {
@@ -449,8 +464,8 @@ impl KeyStore {
             Db::Postgres(pool) => with_pg(pool, |c| {
                 let inserted = c.query_typed_one(
                     "INSERT INTO api_keys (name, role, certified, source, authority,
-                                           secret_sha256, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                                           secret_sha256, created_at, daily_quota)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                     &[
                         (&new.name, Type::TEXT),
                         (&new.role.code(), Type::TEXT),
@@ -459,6 +474,7 @@ impl KeyStore {
                         (&new.authority, Type::TEXT),
                         (&digest.as_slice(), Type::BYTEA),
                         (&now_ms, Type::INT8),
+                        (&quota, Type::INT8),
                     ],
                 );
                 match inserted {
@@ -479,6 +495,7 @@ impl KeyStore {
             authority: new.authority,
             created_at: now_ms,
             revoked: false,
+            daily_quota: new.daily_quota,
         };
         self.by_hash
             .write()
@@ -512,7 +529,8 @@ impl KeyStore {
         };
         let mut stmt = conn
             .prepare(
-                "SELECT id, name, role, certified, source, authority, created_at, revoked
+                "SELECT id, name, role, certified, source, authority, created_at, revoked,
+                        daily_quota
                  FROM keys ORDER BY id",
             )
             .map_err(storage)?;
@@ -558,8 +576,8 @@ impl KeyStore {
                 let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
                 conn.execute(
                     "INSERT INTO keys (id, name, role, certified, source, authority,
-                                       secret_sha256, created_at, revoked)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                       secret_sha256, created_at, revoked, daily_quota)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                     params![
                         key.id,
                         key.name,
@@ -569,7 +587,8 @@ impl KeyStore {
                         key.authority,
                         &secret_sha256[..],
                         key.created_at,
-                        key.revoked
+                        key.revoked,
+                        quota_column(key.daily_quota)
                     ],
                 )
                 .map_err(storage)?;
@@ -578,8 +597,8 @@ impl KeyStore {
                 let mut tx = c.transaction().map_err(pg_storage)?;
                 tx.execute_typed(
                     "INSERT INTO api_keys (id, name, role, certified, source, authority,
-                                           secret_sha256, created_at, revoked)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                           secret_sha256, created_at, revoked, daily_quota)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     &[
                         (&key.id, Type::INT8),
                         (&key.name, Type::TEXT),
@@ -590,6 +609,7 @@ impl KeyStore {
                         (&secret_sha256.as_slice(), Type::BYTEA),
                         (&key.created_at, Type::INT8),
                         (&key.revoked, Type::BOOL),
+                        (&quota_column(key.daily_quota), Type::INT8),
                     ],
                 )
                 .map_err(pg_storage)?;
@@ -643,11 +663,48 @@ impl KeyStore {
         Ok(true)
     }
 
+    /// Sets the daily allowance of the key named `name` (`None`: none); false if there is no
+    /// such key.
+    pub fn set_quota(&self, name: &str, daily_quota: Option<u64>) -> Result<bool, KeyError> {
+        let _writing = self.writing();
+        let quota = quota_column(daily_quota);
+        let updated = match &self.db {
+            Db::Sqlite(conn) => conn
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .execute(
+                    "UPDATE keys SET daily_quota = ?1 WHERE name = ?2",
+                    params![quota, name],
+                )
+                .map_err(storage)?,
+            Db::Postgres(pool) => with_pg(pool, |c| {
+                c.execute_typed(
+                    "UPDATE api_keys SET daily_quota = $1 WHERE name = $2",
+                    &[(&quota, Type::INT8), (&name, Type::TEXT)],
+                )
+                .map_err(pg_storage)
+            })? as usize,
+        };
+        if updated == 0 {
+            return Ok(false);
+        }
+        let mut keys = self.by_hash.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(key) = keys.values_mut().find(|k| k.name == name) {
+            key.daily_quota = daily_quota;
+        }
+        Ok(true)
+    }
+
     /// The key with this id, revoked or not.
     pub fn get(&self, id: i64) -> Option<ApiKey> {
         let keys = self.by_hash.read().unwrap_or_else(PoisonError::into_inner);
         keys.values().find(|k| k.id == id).cloned()
     }
+}
+
+/// A quota as the databases hold it (a signed 64-bit integer).
+fn quota_column(quota: Option<u64>) -> Option<i64> {
+    quota.map(|q| i64::try_from(q).unwrap_or(i64::MAX))
 }
 
 fn read_key(row: &rusqlite::Row<'_>) -> Result<ApiKey, KeyError> {
@@ -661,5 +718,9 @@ fn read_key(row: &rusqlite::Row<'_>) -> Result<ApiKey, KeyError> {
         authority: row.get(5).map_err(storage)?,
         created_at: row.get(6).map_err(storage)?,
         revoked: row.get(7).map_err(storage)?,
+        daily_quota: row
+            .get::<_, Option<i64>>(8)
+            .map_err(storage)?
+            .map(|q| q.max(0) as u64),
     })
 }

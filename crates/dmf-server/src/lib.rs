@@ -16,6 +16,7 @@ mod feed_api;
 mod identity_api;
 pub mod keys;
 mod metrics;
+mod ndjson;
 pub mod openapi;
 mod pg;
 pub mod programs;
@@ -112,7 +113,8 @@ pub struct Config {
     pub body_limit: usize,
     /// Largest body of a streamed NDJSON request (batch verification).
     pub bulk_limit: usize,
-    /// Largest body of an NDJSON bulk submission, which is read whole before it is stored.
+    /// Largest body of an NDJSON bulk submission (read, stored and answered a bounded batch at
+    /// a time), of a program's matching list and of a published file to compare (read whole).
     pub submit_limit: usize,
     /// Requests a second per key, and the burst a key may spend at once.
     pub rate_per_second: u32,
@@ -170,6 +172,8 @@ pub struct App {
     pub(crate) keys: KeyStore,
     pub(crate) accounting: Accounting,
     pub(crate) limiter: RateLimiter,
+    /// Records answered today per verification key, against its daily allowance.
+    pub(crate) quotas: ratelimit::DailyQuotas,
     pub(crate) metrics: Metrics,
     pub(crate) config: Config,
     /// Statistics are a scan of the whole log: kept per tree size and period.
@@ -239,6 +243,7 @@ impl App {
             keys: service.keys()?,
             accounting: service.accounting()?,
             limiter: RateLimiter::new(config.rate_per_second, config.rate_burst),
+            quotas: Default::default(),
             metrics: Metrics::default(),
             registry: Arc::new(registry),
             index: RwLock::new(index),

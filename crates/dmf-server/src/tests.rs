@@ -180,6 +180,51 @@ mod keys {
         }
     }
 
+    /// A key file written before keys had a daily allowance is upgraded in place, its keys
+    /// kept, rather than refused.
+    #[test]
+    fn a_key_file_of_the_first_schema_is_upgraded_with_its_keys() {
+        use sha2::Digest;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.sqlite");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE keys (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+                     role TEXT NOT NULL, certified INTEGER NOT NULL, source TEXT, authority TEXT,
+                     secret_sha256 BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL,
+                     revoked INTEGER NOT NULL DEFAULT 0);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+            let digest: [u8; 32] = sha2::Sha256::digest(b"dmf_identity_old").into();
+            conn.execute(
+                "INSERT INTO keys (name, role, certified, secret_sha256, created_at)
+                 VALUES ('old', 'identity', 0, ?1, 5)",
+                [&digest[..]],
+            )
+            .unwrap();
+        }
+        let store = KeyStore::open(&path).unwrap();
+        let old = store.authenticate("dmf_identity_old").unwrap();
+        assert_eq!((old.name.as_str(), old.daily_quota), ("old", None));
+        assert!(store.set_quota("old", Some(25)).unwrap());
+        assert!(!store.set_quota("missing", Some(25)).unwrap());
+        drop(store);
+        let store = KeyStore::open(&path).unwrap();
+        assert_eq!(store.list().unwrap()[0].daily_quota, Some(25));
+        let (made, _) = store
+            .create(
+                NewKey {
+                    daily_quota: Some(3),
+                    ..NewKey::plain("new", Role::Benefits)
+                },
+                NOW,
+            )
+            .unwrap();
+        assert_eq!(made.daily_quota, Some(3));
+    }
+
     #[test]
     fn names_are_unique_even_after_revocation() {
         let (_dir, store) = store();
@@ -234,7 +279,7 @@ mod keys {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 1);
+        assert_eq!(version, 2);
         drop(conn);
         for entry in std::fs::read_dir(dir.path()).unwrap() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
@@ -575,6 +620,42 @@ mod ratelimit {
             Err(Duration::from_millis(600))
         );
         assert_eq!(limiter.check(1, 1, t1 + 100 * MS), Ok(()));
+    }
+
+    const DAY: i64 = 86_400_000;
+
+    #[test]
+    fn a_daily_allowance_is_taken_whole_or_not_at_all_and_renews_at_midnight() {
+        // (taken before, asked, what happens)
+        let cases: [(&[u64], u64, Result<(), u64>); 5] = [
+            (&[], 10, Ok(())),
+            (&[], 11, Err(10)),
+            (&[4], 7, Err(6)),
+            (&[4, 6], 1, Err(0)),
+            (&[4, 5], 1, Ok(())),
+        ];
+        let noon = 20_000 * DAY + DAY / 2;
+        for (before, asked, want) in cases {
+            let q = DailyQuotas::default();
+            for &n in before {
+                q.take(7, 10, n, noon).unwrap();
+            }
+            let got = q.take(7, 10, asked, noon).map_err(|e| e.left);
+            assert_eq!(got, want, "{before:?} then {asked}");
+            // A refusal takes nothing.
+            if want.is_err() {
+                let left = 10 - before.iter().sum::<u64>();
+                assert_eq!(q.left(7, 10, noon), left);
+            }
+        }
+        let q = DailyQuotas::default();
+        q.take(7, 10, 10, noon).unwrap();
+        let e = q.take(7, 10, 1, noon).unwrap_err();
+        assert_eq!(e.retry_after, Duration::from_millis((DAY / 2) as u64));
+        // Another key has its own; the next UTC day starts whole.
+        assert_eq!(q.take(8, 10, 10, noon), Ok(()));
+        assert_eq!(q.left(7, 10, 20_001 * DAY), 10);
+        assert_eq!(q.take(7, 10, 10, 20_001 * DAY), Ok(()));
     }
 }
 

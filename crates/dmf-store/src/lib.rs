@@ -11,7 +11,7 @@ mod group;
 mod sqlite;
 
 pub use group::GroupCommit;
-pub use sqlite::{MAX_PAGES_VAR, SqliteStore, VersionedError, open_versioned};
+pub use sqlite::{MAX_PAGES_VAR, SqliteStore, VersionedError, open_upgrading, open_versioned};
 
 /// Position of an event in the sequence; the first event is 1.
 pub type Seq = u64;

@@ -68,6 +68,18 @@ pub fn open_versioned(
     schema: &str,
     version: i64,
 ) -> Result<Connection, VersionedError> {
+    open_upgrading(path, schema, version, &[])
+}
+
+/// [`open_versioned`] for a schema that has changed: `upgrades[i]` takes a file of version
+/// `version - upgrades.len() + i` to the next, each in its own transaction, so a file of an
+/// earlier version is brought up to date instead of refused.
+pub fn open_upgrading(
+    path: &Path,
+    schema: &str,
+    version: i64,
+    upgrades: &[&str],
+) -> Result<Connection, VersionedError> {
     // Owner-only from the start (SQLite gives its journal files the same mode): the files hold
     // personal data, who saw whom and password hashes.
     if !path.exists() {
@@ -95,6 +107,17 @@ pub fn open_versioned(
                 .map_err(not_ours)?;
         }
         v if v == version => {}
+        v if v < version && version - v <= upgrades.len() as i64 => {
+            let first = upgrades.len() - (version - v) as usize;
+            for (i, sql) in upgrades[first..].iter().enumerate() {
+                let to = v + 1 + i as i64;
+                let tx = conn.unchecked_transaction().map_err(not_ours)?;
+                tx.execute_batch(sql).map_err(not_ours)?;
+                tx.pragma_update(None, "user_version", to)
+                    .map_err(not_ours)?;
+                tx.commit().map_err(not_ours)?;
+            }
+        }
         other => {
             return Err(VersionedError::NotOurs(format!(
                 "schema version {other}, this program reads {version}"

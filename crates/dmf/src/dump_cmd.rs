@@ -67,7 +67,8 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
             w.other(&json!({
                 "type": "api_key", "id": k.id, "name": k.name, "role": k.role.code(),
                 "certified": k.certified, "source": k.source, "authority": k.authority,
-                "created_at": k.created_at, "revoked": k.revoked, "secret_sha256": hex(&digest),
+                "created_at": k.created_at, "revoked": k.revoked, "daily_quota": k.daily_quota,
+                "secret_sha256": hex(&digest),
             }))?;
             keys += 1;
         }
@@ -130,6 +131,7 @@ fn api_key(v: &Value, line: u64) -> Result<(ApiKey, [u8; 32])> {
         authority: text("authority"),
         created_at: v["created_at"].as_i64().unwrap_or(0),
         revoked: v["revoked"].as_bool().unwrap_or(false),
+        daily_quota: v["daily_quota"].as_u64(),
     };
     Ok((key, digest.try_into().expect("32 bytes")))
 }

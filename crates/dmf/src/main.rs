@@ -181,6 +181,8 @@ enum KeysCommand {
     List(KeysListArgs),
     /// Revoke a key by name.
     Revoke(KeysRevokeArgs),
+    /// Set or clear a verification key's daily allowance of records answered.
+    Quota(KeysQuotaArgs),
 }
 
 #[derive(Debug, Args)]
@@ -585,6 +587,10 @@ struct KeysCreateArgs {
     /// An agency key's computer-matching agreement: the key acts under it alone.
     #[arg(long)]
     agreement: Option<u64>,
+    /// Verification keys: the records the key may have answered in a UTC day (a batch over
+    /// what is left is refused whole).
+    #[arg(long)]
+    daily_quota: Option<u64>,
     /// Print as JSON.
     #[arg(long)]
     json: bool,
@@ -616,6 +622,26 @@ struct KeysRevokeArgs {
     /// The key's name.
     #[arg(long)]
     name: String,
+}
+
+#[derive(Debug, Args)]
+struct KeysQuotaArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    data: PathBuf,
+    /// The PostgreSQL database of the registry, which then also holds its API keys and
+    /// console users; by default they are files of the data folder.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
+    /// The key's name.
+    #[arg(long)]
+    name: String,
+    /// Records the key may have answered in a UTC day.
+    #[arg(long, conflicts_with = "none")]
+    daily: Option<u64>,
+    /// No daily allowance beyond the key's rate.
+    #[arg(long)]
+    none: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1035,6 +1061,7 @@ fn main() -> ExitCode {
         Command::Agreements(AgreementsCommand::List(args)) => agreements_cmd::list(args),
         Command::Agreements(AgreementsCommand::Show(args)) => agreements_cmd::show(args),
         Command::Keys(KeysCommand::Revoke(args)) => serve_cmd::keys_revoke(args),
+        Command::Keys(KeysCommand::Quota(args)) => serve_cmd::keys_quota(args),
     };
     match result {
         Ok(code) => code,

@@ -12,7 +12,7 @@ use dmf_server::{App, Config, KEYS_FILE, USERS_FILE};
 use serde_json::json;
 
 use crate::{
-    KeysCreateArgs, KeysListArgs, KeysRevokeArgs, ServeArgs, UsersCreateArgs, UsersListArgs,
+    KeysCreateArgs, KeysListArgs, KeysQuotaArgs, KeysRevokeArgs, ServeArgs, UsersCreateArgs, UsersListArgs,
 };
 
 /// The password from the terminal without echo, or one line of standard input.
@@ -92,6 +92,7 @@ pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
             certified: args.certified,
             source: args.source.clone(),
             authority: args.authority.clone(),
+            daily_quota: args.daily_quota,
         },
         crate::registry_cmd::now_ms(),
     )?;
@@ -111,7 +112,7 @@ pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
             json!({
                 "id": key.id, "name": key.name, "role": key.role.code(),
                 "certified": key.certified, "source": key.source, "authority": key.authority,
-                "agreement": args.agreement,
+                "daily_quota": key.daily_quota, "agreement": args.agreement,
                 "key": secret,
             })
         );
@@ -135,16 +136,20 @@ pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
         let v = json!({
             "id": k.id, "name": k.name, "role": k.role.code(), "certified": k.certified,
             "source": k.source, "authority": k.authority, "revoked": k.revoked,
+            "daily_quota": k.daily_quota,
         });
         if args.json {
             println!("{v}");
         } else {
             println!(
-                "{}\t{}\t{}{}{}",
+                "{}\t{}\t{}{}{}{}",
                 k.id,
                 k.name,
                 k.role.code(),
                 if k.certified { "\tcertified" } else { "" },
+                k.daily_quota
+                    .map(|q| format!("\t{q} a day"))
+                    .unwrap_or_default(),
                 if k.revoked { "\trevoked" } else { "" }
             );
         }
@@ -159,6 +164,24 @@ pub fn keys_revoke(args: &KeysRevokeArgs) -> Result<ExitCode> {
         bail!("no key named {:?}", args.name);
     }
     println!("revoked {:?}", args.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn keys_quota(args: &KeysQuotaArgs) -> Result<ExitCode> {
+    require_registry(&args.data)?;
+    let store = crate::backend::service(&args.data, args.database.as_deref())?.keys()?;
+    let quota = match (args.daily, args.none) {
+        (Some(n), false) => Some(n),
+        (None, true) => None,
+        _ => bail!("give either --daily N or --none"),
+    };
+    if !store.set_quota(&args.name, quota)? {
+        bail!("no key named {:?}", args.name);
+    }
+    match quota {
+        Some(n) => println!("{:?} may have {n} records answered a day", args.name),
+        None => println!("{:?} has no daily allowance beyond its rate", args.name),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -360,6 +383,7 @@ fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
                 certified: role == Role::Subscriber,
                 source,
                 authority,
+                daily_quota: None,
             },
             crate::registry_cmd::now_ms(),
         )?;
@@ -380,6 +404,7 @@ fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
             certified: false,
             source: None,
             authority: None,
+            daily_quota: None,
         },
         crate::registry_cmd::now_ms(),
     )?;

@@ -163,3 +163,99 @@ fn staff_pages_are_accounted_and_reporters_learn_nothing_of_the_record() {
         assert!(alice.contains(&p.to_owned()), "{p}: {alice:?}");
     }
 }
+
+/// `n` identity queries about Alice, as NDJSON.
+fn alice_lines(n: usize) -> String {
+    let line = json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"});
+    format!("{line}\n").repeat(n)
+}
+
+/// Regression (the rate limit counted requests, not records): with `--rate 1 --burst 2` a
+/// 100,000-line batch was answered in 1.3 s. A batch is charged per record: four lines and
+/// their request spend a burst of five, so the next request waits.
+#[test]
+fn a_batch_is_charged_per_record_not_per_request() {
+    let s = Server::with(dmf_server::Config {
+        today: Some("2026-11-23".parse().unwrap()),
+        rate_per_second: 1,
+        rate_burst: 5,
+        ..dmf_server::Config::default()
+    });
+    let (status, text) = s.post("/v1/verify/batch", Some("identity"), true, &alice_lines(4));
+    assert_eq!((status, text.lines().count()), (200, 4), "{text}");
+    let one = json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"});
+    let (status, text) = s.post("/v1/verify/identity", Some("identity"), false, &one.to_string());
+    assert_eq!(status, 429, "{text}");
+}
+
+/// A batch larger than its key's burst is paced to the rate, not refused and not let through:
+/// 25 lines at 20 a second after a burst of 5 take at least a second.
+#[test]
+fn a_batch_over_the_burst_goes_at_the_rate() {
+    let s = Server::with(dmf_server::Config {
+        today: Some("2026-11-23".parse().unwrap()),
+        rate_per_second: 20,
+        rate_burst: 5,
+        ..dmf_server::Config::default()
+    });
+    let started = std::time::Instant::now();
+    let (status, text) = s.post("/v1/verify/batch", Some("identity"), true, &alice_lines(25));
+    assert_eq!((status, text.lines().count()), (200, 25), "{text}");
+    // 1 + 25 tokens, 5 at once, the other 21 at 20 a second.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1_000));
+}
+
+/// Regression (no daily quota): one batch narrowed a date of birth to 428 candidates and
+/// probed 100,000 SSNs in a second. A verification key may have a daily allowance of records;
+/// a batch over what is left is refused whole with 429 before any answer (nothing disclosed,
+/// nothing accounted), and what fits is answered.
+#[test]
+fn a_batch_over_the_daily_quota_is_refused_before_any_answer() {
+    let mut s = Server::start();
+    let (_, secret) = s
+        .app
+        .keys()
+        .create(
+            dmf_server::keys::NewKey {
+                daily_quota: Some(10),
+                ..dmf_server::keys::NewKey::plain("quota", dmf_server::keys::Role::Identity)
+            },
+            0,
+        )
+        .unwrap();
+    s.keys.insert("quota", secret);
+    let accounted = |s: &Server| s.app.accounting().for_person(123_456_789).unwrap().len();
+    let before = accounted(&s);
+
+    let resp = s
+        .agent
+        .post(format!("{}/v1/verify/batch", s.base))
+        .header("Authorization", format!("Bearer {}", s.keys["quota"]))
+        .header("Content-Type", "application/x-ndjson")
+        .send(alice_lines(11).as_str())
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&retry), "{retry}");
+    let v: Value = serde_json::from_str(&resp.into_body().read_to_string().unwrap()).unwrap();
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("10 left of the 10 a day"), "{message}");
+    assert_eq!(accounted(&s), before);
+
+    // What fits is answered and accounted; then even one more is refused.
+    let (status, text) = s.post("/v1/verify/batch", Some("quota"), true, &alice_lines(7));
+    assert_eq!((status, text.lines().count()), (200, 7), "{text}");
+    let (status, _) = s.post("/v1/verify/batch", Some("quota"), true, &alice_lines(4));
+    assert_eq!(status, 429);
+    let one = json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"});
+    for _ in 0..3 {
+        let (status, _) = s.post("/v1/verify/identity", Some("quota"), false, &one.to_string());
+        assert_eq!(status, 200);
+    }
+    let (status, text) = s.post("/v1/verify/identity", Some("quota"), false, &one.to_string());
+    assert_eq!(status, 429, "{text}");
+    assert_eq!(accounted(&s), before + 10);
+    // Another key's allowance is its own.
+    let (status, _) = s.post("/v1/verify/batch", Some("identity"), true, &alice_lines(11));
+    assert_eq!(status, 200);
+}

@@ -119,6 +119,7 @@ impl Server {
                         certified: name == "certified",
                         source: source.map(str::to_owned),
                         authority: authority.map(str::to_owned),
+                        daily_quota: None,
                     },
                     0,
                 )

@@ -120,7 +120,10 @@ fn keys_exported_from_one_database_import_into_another_and_keep_working() {
             authority: Some("DHS USCIS".into()),
             ..NewKey::plain("uscis", Role::Authority)
         },
-        NewKey::plain("gone", Role::Employment),
+        NewKey {
+            daily_quota: Some(500),
+            ..NewKey::plain("gone", Role::Employment)
+        },
     ]
     .into_iter()
     .enumerate()

@@ -58,3 +58,161 @@ fn a_data_folder_and_its_files_are_owner_only() {
         stderr(&out)
     );
 }
+
+/// The peak resident memory of a process, in KiB (`VmHWM`).
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Regression (one request can take gigabytes): a 50 MiB NDJSON body of refused lines took the
+/// server to 3.1 GiB, since the whole body, every parsed line and every answer were held at
+/// once. Now a bulk body is read, checked, stored and answered a bounded batch at a time: the
+/// server's peak grows by less than 64 MiB, and every line is answered in order.
+#[test]
+fn a_big_bulk_body_is_answered_in_bounded_memory() {
+    use std::io::{BufRead, BufReader, Write};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "ssn,first,last,dob\n521234567,Carmen,Stanley,1971-04-30\n",
+    )
+    .unwrap();
+    assert!(dmf(&["import", "--data", d, s(&people)]).status.success());
+    let key = super::serve::key(d, "state-co", "reporter", &["--source", "state"]);
+    let (server, base) = super::serve::serve(d, &["--today", "2026-11-23"]);
+    let pid = server.0.id();
+    let before = peak_kib(pid);
+
+    // Refused lines (an SSN of five digits, a date of death that is no date, an unknown
+    // field), padded to 50 MiB, then one report that is stored.
+    let refused = [
+        r#"{"ssn":"12345","first":"Ann","last":"Lee","dod":"2026-11-01"}"#,
+        r#"{"ssn":"521234567","first":"Carmen","last":"Stanley","dod":"2026-13-45"}"#,
+        r#"{"ssn":"521234567","first":"Carmen","last":"Stanley","dod":"2026-11-01","x":1}"#,
+    ];
+    let target = 50usize << 20;
+    let mut lines = 0u64;
+    let mut size = 0usize;
+    while size < target {
+        size += refused[lines as usize % 3].len() + 1;
+        lines += 1;
+    }
+    let stored = r#"{"ssn":"521234567","first":"Carmen","last":"Stanley","dob":"1971-04-30","dod":"2026-11-01","evidence":"EDRS-1"}"#;
+    size += stored.len() + 1;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let stream = std::net::TcpStream::connect(&addr).unwrap();
+    let mut writer = std::io::BufWriter::new(stream.try_clone().unwrap());
+    let head = format!(
+        "POST /v1/reports/death HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+    );
+    let sending = std::thread::spawn(move || {
+        writer.write_all(head.as_bytes()).unwrap();
+        for i in 0..lines {
+            writer.write_all(refused[i as usize % 3].as_bytes()).unwrap();
+            writer.write_all(b"\n").unwrap();
+        }
+        writer.write_all(stored.as_bytes()).unwrap();
+        writer.write_all(b"\n").unwrap();
+        writer.flush().unwrap();
+    });
+
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    let mut length = None;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(n) = lower.strip_prefix("content-length:") {
+            length = Some(n.trim().parse::<usize>().unwrap());
+        }
+    }
+    // The answers, whole lines, from a chunked or a sized body.
+    let (mut answered, mut rejected, mut last) = (0u64, 0u64, String::new());
+    let mut carry = Vec::new();
+    let mut take = |carry: &mut Vec<u8>| {
+        while let Some(end) = carry.iter().position(|&b| b == b'\n') {
+            let answer = String::from_utf8(carry.drain(..=end).collect()).unwrap();
+            answered += 1;
+            rejected += u64::from(answer.contains(r#""status":"rejected""#));
+            last = answer;
+        }
+    };
+    match length {
+        Some(n) => {
+            carry.resize(n, 0);
+            std::io::Read::read_exact(&mut reader, &mut carry).unwrap();
+            take(&mut carry);
+        }
+        None => loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            let n = usize::from_str_radix(line.trim(), 16).unwrap();
+            if n == 0 {
+                break;
+            }
+            let mut chunk = vec![0u8; n + 2];
+            std::io::Read::read_exact(&mut reader, &mut chunk).unwrap();
+            carry.extend_from_slice(&chunk[..n]);
+            take(&mut carry);
+        },
+    }
+    sending.join().unwrap();
+    assert_eq!((answered, rejected), (lines + 1, lines));
+    assert!(
+        last.contains(&format!(r#""line":{}"#, lines + 1)) && !last.contains("rejected"),
+        "{last}"
+    );
+    let grown = peak_kib(pid).saturating_sub(before);
+    assert!(
+        grown < 64 << 10,
+        "the server's peak grew by {grown} KiB for a {size}-byte body"
+    );
+}
+
+/// A verification key's daily allowance is set when it is made and changed or cleared later,
+/// and the key list shows it.
+#[test]
+fn a_keys_daily_quota_is_set_shown_and_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    let out = dmf(&[
+        "keys", "create", "--data", d, "--name", "bank", "--role", "identity", "--daily-quota",
+        "5000",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = |d: &str| {
+        let out = dmf(&["keys", "list", "--data", d, "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["daily_quota"].clone()
+    };
+    assert_eq!(listed(d), 5000);
+    let out = dmf(&["keys", "quota", "--data", d, "--name", "bank", "--daily", "20"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(listed(d), 20);
+    let out = dmf(&["keys", "quota", "--data", d, "--name", "bank", "--none"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(listed(d), serde_json::Value::Null);
+    let out = dmf(&["keys", "quota", "--data", d, "--name", "nobody", "--daily", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no key named \"nobody\""), "{}", stderr(&out));
+    let out = dmf(&["keys", "quota", "--data", d, "--name", "bank"]);
+    assert!(stderr(&out).contains("--daily N or --none"), "{}", stderr(&out));
+}
