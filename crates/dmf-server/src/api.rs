@@ -29,6 +29,7 @@ use crate::{App, now_ms};
 type Json = axum::Json<Value>;
 
 pub fn router(app: Arc<App>) -> Router {
+    let body_timeout = app.config.conn.body_timeout;
     Router::new()
         .route("/v1/verify/identity", verify_route(Purpose::Identity))
         .route("/v1/verify/employment", verify_route(Purpose::Employment))
@@ -65,8 +66,37 @@ pub fn router(app: Arc<App>) -> Router {
         .route_layer(middleware::from_fn_with_state(app.clone(), content_type))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(move |req, next| {
+            crate::conn::body_timeout(body_timeout, req, next)
+        }))
+        .layer(middleware::from_fn(header_limits))
         .layer(middleware::from_fn_with_state(app.clone(), count))
         .with_state(app)
+}
+
+/// The most headers a request may carry, and their most bytes (names and values).
+pub(crate) const MAX_HEADERS: usize = 100;
+const MAX_HEADER_BYTES: usize = 32 << 10;
+
+/// Headers past the limits are refused with a JSON 431 naming the limit.
+async fn header_limits(req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len())
+        .sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return ApiError::new(
+            Code::HeadersTooLarge,
+            format!(
+                "{} headers of {bytes} bytes: at most {MAX_HEADERS} headers of \
+                 {MAX_HEADER_BYTES} bytes in all are taken",
+                headers.len()
+            ),
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// Counts every response by status class, and logs server errors.
@@ -158,14 +188,21 @@ async fn content_type(
 /// not cut off mid-send (a connection closed with unread data resets, losing the answer).
 const DRAIN: usize = 1 << 20;
 
+/// Why a body could not be read: it stalled (408) or broke off (400).
+pub(crate) fn body_error(e: &axum::Error) -> ApiError {
+    match crate::conn::timed_out(e) {
+        Some(t) => ApiError::at(Code::RequestTimeout, "$", t.to_string()),
+        None => ApiError::new(Code::BadRequest, format!("cannot read the body: {e}")),
+    }
+}
+
 /// The whole body, refused with 413 beyond `limit` bytes.
 pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     let mut stream = body.into_data_stream();
     let mut buf = Vec::new();
     let mut total = 0usize;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::new(Code::BadRequest, format!("cannot read the body: {e}")))?;
+        let chunk = chunk.map_err(|e| body_error(&e))?;
         total += chunk.len();
         if total <= limit {
             buf.extend_from_slice(&chunk);
@@ -1115,6 +1152,7 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .and_then(|f| f.latest().ok().flatten())
         .map_or(0, |s| s.checkpoint.size);
     let mut text = app.metrics.render(people, head, tree);
+    text.push_str(&app.conns.render());
     // Alerts as last computed (by `/v1/alerts` or the console): a scrape does not scan the log.
     if let Some((at, v)) = app.alerts_cache.lock().expect("alerts cache").as_ref() {
         let n = v["alerts"].as_array().map_or(0, Vec::len);

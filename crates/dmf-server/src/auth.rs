@@ -61,6 +61,7 @@ impl FromRequestParts<Arc<App>> for Caller {
             .keys
             .authenticate(secret)
             .ok_or_else(|| ApiError::new(Code::Unauthorized, "unknown or revoked API key"))?;
+        crate::conn::mark_known(&parts.extensions);
         if let Err(wait) = app.limiter.check(key.id, 1, Instant::now()) {
             let secs = wait
                 .as_secs()

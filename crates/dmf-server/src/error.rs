@@ -25,8 +25,12 @@ pub enum Code {
     MethodNotAllowed,
     /// The body's content type is not one the route takes.
     UnsupportedMediaType,
+    /// The body stalled: nothing of it came for the server's body timeout.
+    RequestTimeout,
     /// The key used up its rate; retry after the seconds given.
     RateLimited,
+    /// The request's headers are too many or too large.
+    HeadersTooLarge,
     /// The request was understood but refused by the rules of the registry.
     Unprocessable,
     /// Something failed on the server; nothing the caller sent was half-stored.
@@ -34,7 +38,7 @@ pub enum Code {
 }
 
 /// Every code, for the API description.
-pub const CODES: [(Code, &str); 10] = [
+pub const CODES: [(Code, &str); 12] = [
     (
         Code::BadRequest,
         "the body is not the JSON the route takes; `path` names where",
@@ -55,8 +59,16 @@ pub const CODES: [(Code, &str); 10] = [
         "the body's Content-Type is not one the route takes",
     ),
     (
+        Code::RequestTimeout,
+        "nothing of the body came for the server's body timeout",
+    ),
+    (
         Code::RateLimited,
-        "the key used up its rate; see Retry-After",
+        "the key used up its rate or its daily allowance; see Retry-After",
+    ),
+    (
+        Code::HeadersTooLarge,
+        "the request's headers are too many or too large",
     ),
     (
         Code::Unprocessable,
@@ -75,7 +87,9 @@ impl Code {
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Code::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -90,7 +104,9 @@ impl Code {
             Code::PayloadTooLarge => "payload_too_large",
             Code::MethodNotAllowed => "method_not_allowed",
             Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::RequestTimeout => "request_timeout",
             Code::RateLimited => "rate_limited",
+            Code::HeadersTooLarge => "headers_too_large",
             Code::Unprocessable => "unprocessable",
             Code::Internal => "internal",
         }

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS keys (
 ";
 
 /// From each earlier version of the schema to the next.
-const UPGRADES: &[&str] = &["ALTER TABLE keys ADD COLUMN daily_quota INTEGER CHECK (daily_quota >= 0);"];
+const UPGRADES: &[&str] =
+    &["ALTER TABLE keys ADD COLUMN daily_quota INTEGER CHECK (daily_quota >= 0);"];
 
 /// Longest key name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -371,8 +372,8 @@ impl KeyStore {
     /// Opens the key store at `path`, creating the file and schema if missing.
     pub fn open(path: &Path) -> Result<KeyStore, KeyError> {
         let shown = path.display().to_string();
-        let conn =
-            dmf_store::open_upgrading(path, SCHEMA, SCHEMA_VERSION, UPGRADES).map_err(|e| match e {
+        let conn = dmf_store::open_upgrading(path, SCHEMA, SCHEMA_VERSION, UPGRADES).map_err(
+            |e| match e {
                 dmf_store::VersionedError::Open(reason) => KeyError::Open {
                     path: shown.clone(),
                     reason,
@@ -381,7 +382,8 @@ impl KeyStore {
                     path: shown.clone(),
                     reason,
                 },
-            })?;
+            },
+        )?;
         KeyStore::on(Db::Sqlite(Mutex::new(conn)))
     }
 

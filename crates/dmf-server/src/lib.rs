@@ -9,6 +9,7 @@
 pub mod accounting;
 mod api;
 mod auth;
+mod conn;
 mod console;
 pub mod corrections;
 pub mod error;
@@ -123,6 +124,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Thresholds of the intake anomaly alerts over their defaults.
     pub alert_thresholds: dmf_registry::anomaly::Thresholds,
+    /// Connections: how many, and how long a client may stall.
+    pub conn: ConnLimits,
 }
 
 impl Default for Config {
@@ -136,6 +139,7 @@ impl Default for Config {
             rate_burst: 4_000,
             secure_cookies: false,
             alert_thresholds: Default::default(),
+            conn: ConnLimits::default(),
         }
     }
 }
@@ -175,6 +179,8 @@ pub struct App {
     /// Records answered today per verification key, against its daily allowance.
     pub(crate) quotas: ratelimit::DailyQuotas,
     pub(crate) metrics: Metrics,
+    /// Open, anonymous, refused and evicted connections.
+    pub(crate) conns: Arc<conn::ConnCounts>,
     pub(crate) config: Config,
     /// Statistics are a scan of the whole log: kept per tree size and period.
     pub(crate) stats_cache: Mutex<Vec<(u64, &'static str, serde_json::Value)>>,
@@ -244,6 +250,7 @@ impl App {
             accounting: service.accounting()?,
             limiter: RateLimiter::new(config.rate_per_second, config.rate_burst),
             quotas: Default::default(),
+            conns: Default::default(),
             metrics: Metrics::default(),
             registry: Arc::new(registry),
             index: RwLock::new(index),
@@ -342,6 +349,7 @@ impl App {
     }
 }
 
+pub use conn::ConnLimits;
 pub use dmf_registry::{now_ms, today_utc};
 
 /// The router of every route.
@@ -358,9 +366,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, people = app.people(), "serving");
-    axum::serve(listener, router(app.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    conn::serve_connections(
+        listener,
+        router(app.clone()),
+        app.config.conn,
+        app.conns.clone(),
+        shutdown,
+    )
+    .await?;
     app.accounting
         .flush()
         .map_err(|e| std::io::Error::other(e.to_string()))?;

@@ -112,12 +112,7 @@ impl Lines {
                 }
                 self.buf.extend_from_slice(&bytes);
             }
-            Some(Err(e)) => {
-                return Err(ApiError::new(
-                    Code::BadRequest,
-                    format!("cannot read the body: {e}"),
-                ));
-            }
+            Some(Err(e)) => return Err(crate::api::body_error(&e)),
             None => self.ended = true,
         }
         Ok(())

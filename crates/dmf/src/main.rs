@@ -163,14 +163,38 @@ struct ServeArgs {
     /// The day answers are given for, YYYY-MM-DD (default: today).
     #[arg(long)]
     today: Option<String>,
-    /// Requests a second each API key may make on average.
+    /// Requests (records, in a batch) a second each API key may make on average.
     #[arg(long, default_value_t = 2_000)]
     rate: u32,
-    /// Requests an API key may make at once beyond its rate.
+    /// Requests (records) an API key may make at once beyond its rate.
     #[arg(long, default_value_t = 4_000)]
     burst: u32,
     #[command(flatten)]
     thresholds: AlertArgs,
+    #[command(flatten)]
+    conn: ConnArgs,
+}
+
+/// How many connections, and how long a client may stall.
+#[derive(Debug, Args)]
+struct ConnArgs {
+    /// Seconds a client has to send a request's headers (and the longest a kept-alive
+    /// connection may sit idle).
+    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
+    header_timeout: u64,
+    /// Seconds a request body may send nothing before it is cut with 408.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    body_timeout: u64,
+    /// Seconds a client may read nothing of an answer before it is disconnected.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    send_timeout: u64,
+    /// Most open connections (default: three quarters of the open-file limit).
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// Most open connections that have shown no key or session yet; a new one closes the
+    /// oldest (default: half of --max-connections).
+    #[arg(long)]
+    max_anonymous: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,7 +12,8 @@ use dmf_server::{App, Config, KEYS_FILE, USERS_FILE};
 use serde_json::json;
 
 use crate::{
-    KeysCreateArgs, KeysListArgs, KeysQuotaArgs, KeysRevokeArgs, ServeArgs, UsersCreateArgs, UsersListArgs,
+    KeysCreateArgs, KeysListArgs, KeysQuotaArgs, KeysRevokeArgs, ServeArgs, UsersCreateArgs,
+    UsersListArgs,
 };
 
 /// The password from the terminal without echo, or one line of standard input.
@@ -206,6 +207,32 @@ fn init_tracing() {
         .try_init();
 }
 
+/// The connection limits the flags give, over the defaults.
+fn conn_limits(args: &crate::ConnArgs) -> Result<dmf_server::ConnLimits> {
+    let d = dmf_server::ConnLimits::default();
+    let secs = |flag: &str, s: u64| {
+        if s == 0 {
+            bail!("--{flag} must be at least 1 second");
+        }
+        Ok(std::time::Duration::from_secs(s))
+    };
+    let max_connections = args.max_connections.unwrap_or(d.max_connections);
+    let max_anonymous = args.max_anonymous.unwrap_or((max_connections / 2).max(1));
+    if max_connections == 0 || max_anonymous == 0 || max_anonymous > max_connections {
+        bail!(
+            "--max-connections ({max_connections}) and --max-anonymous ({max_anonymous}) must be \
+             at least 1, and --max-anonymous at most --max-connections"
+        );
+    }
+    Ok(dmf_server::ConnLimits {
+        header_timeout: secs("header-timeout", args.header_timeout)?,
+        body_timeout: secs("body-timeout", args.body_timeout)?,
+        send_timeout: secs("send-timeout", args.send_timeout)?,
+        max_connections,
+        max_anonymous,
+    })
+}
+
 pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
     init_tracing();
     let data = match (&args.data, args.demo) {
@@ -227,6 +254,7 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         rate_per_second: args.rate,
         rate_burst: args.burst,
         alert_thresholds: args.thresholds.thresholds()?,
+        conn: conn_limits(&args.conn)?,
         ..Config::default()
     };
     if let Some(t) = &args.today {

@@ -183,7 +183,10 @@ impl FromRequestParts<Arc<App>> for Staff {
             None => None,
         };
         match session {
-            Some(s) => Ok(Staff(s)),
+            Some(s) => {
+                crate::conn::mark_known(&parts.extensions);
+                Ok(Staff(s))
+            }
             None => {
                 let next = parts
                     .uri

@@ -184,7 +184,12 @@ fn a_batch_is_charged_per_record_not_per_request() {
     let (status, text) = s.post("/v1/verify/batch", Some("identity"), true, &alice_lines(4));
     assert_eq!((status, text.lines().count()), (200, 4), "{text}");
     let one = json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"});
-    let (status, text) = s.post("/v1/verify/identity", Some("identity"), false, &one.to_string());
+    let (status, text) = s.post(
+        "/v1/verify/identity",
+        Some("identity"),
+        false,
+        &one.to_string(),
+    );
     assert_eq!(status, 429, "{text}");
 }
 
@@ -235,7 +240,11 @@ fn a_batch_over_the_daily_quota_is_refused_before_any_answer() {
         .send(alice_lines(11).as_str())
         .unwrap();
     assert_eq!(resp.status().as_u16(), 429);
-    let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=86_400).contains(&retry), "{retry}");
     let v: Value = serde_json::from_str(&resp.into_body().read_to_string().unwrap()).unwrap();
     let message = v["error"]["message"].as_str().unwrap();
@@ -249,10 +258,20 @@ fn a_batch_over_the_daily_quota_is_refused_before_any_answer() {
     assert_eq!(status, 429);
     let one = json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"});
     for _ in 0..3 {
-        let (status, _) = s.post("/v1/verify/identity", Some("quota"), false, &one.to_string());
+        let (status, _) = s.post(
+            "/v1/verify/identity",
+            Some("quota"),
+            false,
+            &one.to_string(),
+        );
         assert_eq!(status, 200);
     }
-    let (status, text) = s.post("/v1/verify/identity", Some("quota"), false, &one.to_string());
+    let (status, text) = s.post(
+        "/v1/verify/identity",
+        Some("quota"),
+        false,
+        &one.to_string(),
+    );
     assert_eq!(status, 429, "{text}");
     assert_eq!(accounted(&s), before + 10);
     // Another key's allowance is its own.

@@ -34,7 +34,34 @@ pub fn spawn(args: &[&str]) -> Running {
 pub fn serve(data: &str, args: &[&str]) -> (Running, String) {
     let mut all = vec!["serve", "--data", data, "--listen", "127.0.0.1:0"];
     all.extend(args);
-    let mut server = spawn(&all);
+    listening(spawn(&all))
+}
+
+/// [`serve`] with at most `files` open files.
+pub fn serve_with_files(data: &str, files: u32, args: &[&str]) -> (Running, String) {
+    let limit = format!("ulimit -n {files} && exec \"$0\" \"$@\"");
+    let mut all = vec![
+        "-c",
+        &limit,
+        env!("CARGO_BIN_EXE_dmf"),
+        "serve",
+        "--data",
+        data,
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    all.extend(args);
+    let child = Command::new("sh")
+        .args(&all)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    listening(Running(child))
+}
+
+/// The base URL a starting server prints.
+fn listening(mut server: Running) -> (Running, String) {
     let mut line = String::new();
     BufReader::new(server.0.stdout.take().unwrap())
         .read_line(&mut line)
