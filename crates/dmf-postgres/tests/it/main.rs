@@ -51,10 +51,11 @@ fn migrations_are_recorded_and_idempotent() {
             (1, "events".to_owned(), true),
             (2, "checkpoints".to_owned(), true),
             (3, "service".to_owned(), true),
-            (4, "programs".to_owned(), true)
+            (4, "programs".to_owned(), true),
+            (5, "key_quotas".to_owned(), true)
         ]
     );
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 5);
 }
 
 #[test]

@@ -278,3 +278,38 @@ fn a_batch_over_the_daily_quota_is_refused_before_any_answer() {
     let (status, _) = s.post("/v1/verify/batch", Some("identity"), true, &alice_lines(11));
     assert_eq!(status, 200);
 }
+
+/// Regression (input hygiene): a 431 came with an empty body. Too many headers, or headers too
+/// large, get a JSON 431 from the error table that says what the limits are.
+#[test]
+fn too_many_or_too_large_headers_get_a_431_in_words() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let many: String = (0..150).map(|i| format!("X-Pad-{i}: {i}\r\n")).collect();
+    let large = format!("X-Pad: {}\r\n", "a".repeat(40 << 10));
+    for extra in [many, large] {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        assert!(
+            text.starts_with("HTTP/1.1 431"),
+            "{}",
+            &text[..80.min(text.len())]
+        );
+        let body: Value = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], "headers_too_large");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most 100 headers"),
+            "{body}"
+        );
+    }
+}

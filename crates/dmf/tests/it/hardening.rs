@@ -89,7 +89,18 @@ fn a_big_bulk_body_is_answered_in_bounded_memory() {
     .unwrap();
     assert!(dmf(&["import", "--data", d, s(&people)]).status.success());
     let key = super::serve::key(d, "state-co", "reporter", &["--source", "state"]);
-    let (server, base) = super::serve::serve(d, &["--today", "2026-11-23"]);
+    // A rate that does not pace the body: memory, not time, is measured.
+    let (server, base) = super::serve::serve(
+        d,
+        &[
+            "--today",
+            "2026-11-23",
+            "--rate",
+            "100000000",
+            "--burst",
+            "100000000",
+        ],
+    );
     let pid = server.0.id();
     let before = peak_kib(pid);
 
