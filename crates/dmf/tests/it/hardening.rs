@@ -22,12 +22,9 @@ fn exposed(dir: &Path) -> Vec<(String, u32)> {
     out
 }
 
-/// Regression (files readable by everyone): under the usual umask the data folder was 0755
-/// and its SQLite files 0644, so every local user could read all personal data, who saw whom
-/// and the password hashes. Now the folder is 0700 and every file in it owner-only, and a
-/// folder others can read is refused with the fix.
-#[test]
-fn a_data_folder_and_its_files_are_owner_only() {
+/// A new registry in a temporary folder with one numberholder, Carmen Stanley (521-23-4567,
+/// born 1971-04-30): the folder and the registry's data folder in it.
+fn one_person_registry() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let d = s(&data);
@@ -39,6 +36,17 @@ fn a_data_folder_and_its_files_are_owner_only() {
     )
     .unwrap();
     assert!(dmf(&["import", "--data", d, s(&people)]).status.success());
+    (dir, data)
+}
+
+/// Regression (files readable by everyone): under the usual umask the data folder was 0755
+/// and its SQLite files 0644, so every local user could read all personal data, who saw whom
+/// and the password hashes. Now the folder is 0700 and every file in it owner-only, and a
+/// folder others can read is refused with the fix.
+#[test]
+fn a_data_folder_and_its_files_are_owner_only() {
+    let (_dir, data) = one_person_registry();
+    let d = s(&data);
     let out = dmf(&[
         "keys", "create", "--data", d, "--name", "bank", "--role", "identity",
     ]);
@@ -77,17 +85,8 @@ fn peak_kib(pid: u32) -> u64 {
 fn a_big_bulk_body_is_answered_in_bounded_memory() {
     use std::io::{BufRead, BufReader, Write};
 
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let (_dir, data) = one_person_registry();
     let d = s(&data);
-    assert!(dmf(&["init", "--data", d]).status.success());
-    let people = dir.path().join("people.csv");
-    std::fs::write(
-        &people,
-        "ssn,first,last,dob\n521234567,Carmen,Stanley,1971-04-30\n",
-    )
-    .unwrap();
-    assert!(dmf(&["import", "--data", d, s(&people)]).status.success());
     let key = super::serve::key(d, "state-co", "reporter", &["--source", "state"]);
     // A rate that does not pace the body: memory, not time, is measured.
     let (server, base) = super::serve::serve(
@@ -294,17 +293,8 @@ fn closed_by_server(stream: &mut std::net::TcpStream) -> bool {
 fn slow_clients_cannot_hold_the_server_under_a_low_file_limit() {
     use std::io::Write;
 
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let (_dir, data) = one_person_registry();
     let d = s(&data);
-    assert!(dmf(&["init", "--data", d]).status.success());
-    let people = dir.path().join("people.csv");
-    std::fs::write(
-        &people,
-        "ssn,first,last,dob\n521234567,Carmen,Stanley,1971-04-30\n",
-    )
-    .unwrap();
-    assert!(dmf(&["import", "--data", d, s(&people)]).status.success());
     let key = super::serve::key(d, "bank", "identity", &[]);
     let (_server, base) = super::serve::serve_with_files(
         d,
