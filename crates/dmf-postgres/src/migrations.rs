@@ -35,6 +35,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "programs",
         sql: include_str!("../migrations/0004_programs.sql"),
     },
+    Migration {
+        version: 5,
+        name: "event_macs",
+        sql: include_str!("../migrations/0005_event_macs.sql"),
+    },
 ];
 
 /// The schema version this binary writes and reads.

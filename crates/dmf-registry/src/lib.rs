@@ -533,6 +533,7 @@ impl Registry {
                 idempotency_key: key,
                 recorded_at,
                 body: encode(&sub.event),
+                mac: None,
             });
             results.push(Ok(Accepted { seq, outcome }));
         }
