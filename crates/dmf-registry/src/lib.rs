@@ -615,7 +615,8 @@ impl Registry {
                 got: head,
             });
         }
-        let mut prev = match w.tip.take() {
+        // The MAC of event `head`, which the batch's first MAC follows.
+        let head_mac = match w.tip.take() {
             Some((seq, mac)) if seq == head => mac,
             _ => self.stored_mac(head)?,
         };
@@ -667,8 +668,11 @@ impl Registry {
             }
             let kind = sub.event.kind();
             let body = encode(&sub.event);
+            let prev = events
+                .last()
+                .map_or(head_mac.as_deref(), |e: &NewEvent| e.mac.as_deref());
             let mac = self.mac_key.of(
-                prev.as_deref(),
+                prev,
                 EventRef {
                     seq,
                     kind,
@@ -678,14 +682,13 @@ impl Registry {
                     body: &body,
                 },
             );
-            prev = Some(mac.to_vec());
             events.push(NewEvent {
                 kind: kind.to_owned(),
                 subject: Some(ssn.as_u32()),
                 idempotency_key: key,
                 recorded_at,
                 body,
-                mac: prev.clone(),
+                mac: Some(mac.to_vec()),
             });
             results.push(Ok(Accepted { seq, outcome }));
         }
@@ -705,7 +708,8 @@ impl Registry {
         let index = w.index.as_mut().expect("loaded");
         index.merge(&mut overlay, head + events.len() as Seq);
         w.overlay = overlay;
-        w.tip = Some((head + events.len() as Seq, prev));
+        let tip_mac = events.last().map_or(head_mac, |e| e.mac.clone());
+        w.tip = Some((head + events.len() as Seq, tip_mac));
         if self.store.shared() {
             drop(w);
             if !events.is_empty() {

@@ -36,7 +36,15 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
 /// no MAC: they are what the signed log covered when the file was upgraded.
 const UPGRADES: [&str; 1] = ["ALTER TABLE events ADD COLUMN mac BLOB;"];
 
-const COLUMNS: &str = "seq, kind, subject, idempotency_key, recorded_at, body, mac";
+/// The columns of a stored event, in the order `row_to_event` reads them.
+macro_rules! select_events {
+    ($where:literal) => {
+        concat!(
+            "SELECT seq, kind, subject, idempotency_key, recorded_at, body, mac FROM events ",
+            $where
+        )
+    };
+}
 
 /// An event store in one SQLite file.
 #[derive(Debug)]
@@ -294,9 +302,7 @@ impl EventStore for SqliteStore {
     fn read_after(&self, after: Seq, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         let conn = self.reader.lock().expect("reader lock");
         let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-            ))
+            .prepare_cached(select_events!("WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
             .map_err(backend)?;
         let rows = stmt
             .query_map(params![after as i64, limit as i64], row_to_event)
@@ -307,9 +313,7 @@ impl EventStore for SqliteStore {
     fn read_subject(&self, subject: u32) -> Result<Vec<StoredEvent>, StoreError> {
         let conn = self.reader.lock().expect("reader lock");
         let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM events WHERE subject = ?1 ORDER BY seq"
-            ))
+            .prepare_cached(select_events!("WHERE subject = ?1 ORDER BY seq"))
             .map_err(backend)?;
         let rows = stmt
             .query_map([i64::from(subject)], row_to_event)
