@@ -40,6 +40,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "key_quotas",
         sql: include_str!("../migrations/0005_key_quotas.sql"),
     },
+    Migration {
+        version: 6,
+        name: "event_macs",
+        sql: include_str!("../migrations/0006_event_macs.sql"),
+    },
 ];
 
 /// The schema version this binary writes and reads.

@@ -36,7 +36,7 @@ const POOL_SIZE: u32 = 8;
 /// `COPY` costs extra round trips that only pay off for many rows.
 const COPY_FROM: usize = 64;
 
-const COLUMNS: &str = "seq, kind, subject, idempotency_key, recorded_at, body";
+const COLUMNS: &str = "seq, kind, subject, idempotency_key, recorded_at, body, mac";
 
 /// An event store in a PostgreSQL database migrated by [`crate::migrate`].
 pub struct PgStore {
@@ -348,14 +348,15 @@ fn insert_rows_and_notify(
         .collect();
     let recorded: Vec<i64> = rows.iter().map(|r| r.event.recorded_at).collect();
     let bodies: Vec<&[u8]> = rows.iter().map(|r| r.event.body.as_slice()).collect();
+    let macs: Vec<Option<&[u8]>> = rows.iter().map(|r| r.event.mac.as_deref()).collect();
     // A data-modifying WITH runs to completion even though the outer query ignores it.
     tx.execute_typed(
         &format!(
             "WITH inserted AS ( \
                  INSERT INTO events ({COLUMNS}) \
                  SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], \
-                                      $5::bigint[], $6::bytea[])) \
-             SELECT pg_notify($7, $8)"
+                                      $5::bigint[], $6::bytea[], $7::bytea[])) \
+             SELECT pg_notify($8, $9)"
         ),
         &[
             (&seqs, Type::INT8_ARRAY),
@@ -364,6 +365,7 @@ fn insert_rows_and_notify(
             (&keys, Type::TEXT_ARRAY),
             (&recorded, Type::INT8_ARRAY),
             (&bodies, Type::BYTEA_ARRAY),
+            (&macs, Type::BYTEA_ARRAY),
             (&NOTIFY_CHANNEL, Type::TEXT),
             (&head, Type::TEXT),
         ],
@@ -389,6 +391,7 @@ fn copy_rows(tx: &mut Transaction<'_>, rows: &[NewRow<'_>]) -> Result<(), PgErro
             Type::TEXT,
             Type::INT8,
             Type::BYTEA,
+            Type::BYTEA,
         ],
     );
     for r in rows {
@@ -400,6 +403,7 @@ fn copy_rows(tx: &mut Transaction<'_>, rows: &[NewRow<'_>]) -> Result<(), PgErro
                 &r.event.idempotency_key,
                 &r.event.recorded_at,
                 &r.event.body,
+                &r.event.mac,
             ])
             .map_err(PgError::query("copy events"))?;
     }
@@ -419,6 +423,7 @@ fn row_to_event(row: &Row) -> Result<StoredEvent, PgError> {
         idempotency_key: column(row, 3)?,
         recorded_at: column(row, 4)?,
         body: column(row, 5)?,
+        mac: column(row, 6)?,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Benchmarks of making public leaves: the keyed commitments and the canonical JSON of one
-//! event, and a whole batch on every core as the writer does it.
+//! event, and a whole batch on every core as the writer does it; and of the writer's MAC on one
+//! event, which it makes on its own thread as it stores the event.
 
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
@@ -30,6 +31,19 @@ fn one_death_report_leaf(bencher: Bencher) {
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
         seq += 1;
         dmf_log::leaf_hash(&leaf(&key, black_box(event(seq))).unwrap())
+    });
+}
+
+/// One event's MAC, following the MAC of the event before.
+#[divan::bench]
+fn one_death_report_mac(bencher: Bencher) {
+    let key = dmf_registry::mac::MacKey::new(&[7; 32]);
+    let mut seq = 0;
+    let mut prev = [0; 32];
+    bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
+        seq += 1;
+        prev = key.of(Some(&prev), black_box(event(seq)));
+        prev
     });
 }
 

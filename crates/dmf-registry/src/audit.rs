@@ -1,5 +1,6 @@
-//! The audit: every leaf recomputed from the stored events, the tree rebuilt, and every
-//! signed checkpoint (the log's own, and one an outsider saved) checked against it.
+//! The audit: every leaf recomputed from the stored events, the tree rebuilt, every signed
+//! checkpoint (the log's own, and one an outsider saved) checked against it, and every event's
+//! MAC checked, which is all that vouches for the events beyond the signed log.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -10,6 +11,7 @@ use dmf_store::{EventStore, Seq, StoredEvent};
 
 use crate::leaf::{self, EventRef, LeafError, LeafKey};
 use crate::log::LogFiles;
+use crate::mac::MacKey;
 use crate::{Registry, RegistryError};
 
 /// Events read from the store at a time.
@@ -20,13 +22,18 @@ const PAGE: usize = 20_000;
 pub struct Scanned<'a> {
     pub event: &'a StoredEvent,
     pub leaf: Result<(&'a [u8], Hash), &'a LeafError>,
+    /// Given a MAC key: whether the event's MAC follows the stored MAC of the event before it.
+    /// `None` for an event stored without a MAC, or when no key was given.
+    pub mac_valid: Option<bool>,
 }
 
 /// Reads events `1..=upto` in order (all when `upto` is `None`) on one thread while their
-/// leaves are computed on every core, and hands each to `f` in order.
+/// leaves (and, given `macs`, their MACs) are computed on every core, and hands each to `f` in
+/// order.
 pub fn scan_leaves(
     store: &dyn EventStore,
     key: &LeafKey,
+    macs: Option<&MacKey>,
     upto: Option<Seq>,
     mut f: impl FnMut(Scanned<'_>) -> Result<(), RegistryError>,
 ) -> Result<(), RegistryError> {
@@ -53,27 +60,41 @@ pub fn scan_leaves(
                 }
             }
         });
+        // The stored MAC of the event before the page.
+        let mut before: Option<Vec<u8>> = None;
         for page in rx {
             let page = page?;
             if page.is_empty() {
                 break;
             }
-            let leaves: Vec<Result<(Vec<u8>, Hash), LeafError>> = page
+            type Computed = (Result<(Vec<u8>, Hash), LeafError>, Option<bool>);
+            let computed: Vec<Computed> = page
                 .par_iter()
+                .enumerate()
                 .with_min_len(256)
-                .map(|e| {
-                    leaf::leaf(key, EventRef::from(e)).map(|l| {
+                .map(|(i, e)| {
+                    let leaf = leaf::leaf(key, EventRef::from(e)).map(|l| {
                         let h = dmf_log::leaf_hash(&l);
                         (l, h)
-                    })
+                    });
+                    let prev = match i {
+                        0 => before.as_deref(),
+                        _ => page[i - 1].mac.as_deref(),
+                    };
+                    let mac_valid = macs
+                        .zip(e.mac.as_deref())
+                        .map(|(k, mac)| k.verifies(prev, EventRef::from(e), mac));
+                    (leaf, mac_valid)
                 })
                 .collect();
-            for (event, leaf) in page.iter().zip(&leaves) {
+            for (event, (leaf, mac_valid)) in page.iter().zip(&computed) {
                 f(Scanned {
                     event,
                     leaf: leaf.as_ref().map(|(l, h)| (l.as_slice(), *h)),
+                    mac_valid: *mac_valid,
                 })?;
             }
+            before = page.last().and_then(|e| e.mac.clone());
         }
         Ok(())
     })
@@ -229,6 +250,9 @@ pub fn audit(
     report.checkpoints_checked = targets.values().map(Vec::len).sum();
 
     let key = registry.leaf_key()?;
+    let macs = registry.mac_key();
+    // Events stored before events carried a MAC are vouched for by the signed log alone.
+    let signed = registry.signed_size()?;
     let mut stored = LeafHashes::open(&files);
     let mut frontier = Frontier::new();
     let mut expected: Seq = 1;
@@ -258,7 +282,7 @@ pub fn audit(
             }
         };
     check_roots(&mut report, &frontier, None);
-    scan_leaves(registry.store(), &key, None, |s| {
+    scan_leaves(registry.store(), &key, Some(macs), None, |s| {
         let seq = s.event.seq;
         if seq != expected {
             report.add(
@@ -282,6 +306,26 @@ pub fn audit(
                 Some(seq),
                 format!("event {seq} differs from its leaf in the log: it was changed after it was logged"),
             );
+        }
+        let beyond = if seq > signed {
+            " (beyond the signed log)"
+        } else {
+            ""
+        };
+        match (s.mac_valid, &s.event.mac) {
+            (Some(false), _) => report.add(
+                Some(seq),
+                format!(
+                    "event {seq}{beyond} fails its MAC: it is not as the registry's writer wrote it (a row put into or changed in the store)"
+                ),
+            ),
+            (None, None) if seq > signed => report.add(
+                Some(seq),
+                format!(
+                    "event {seq} carries no MAC and lies beyond the signed log ({signed} events): the registry's writer did not write it (a row put into the store)"
+                ),
+            ),
+            _ => {}
         }
         frontier.push(hash, |_, _, _| {});
         check_roots(&mut report, &frontier, first_mismatch);

@@ -1,6 +1,7 @@
 //! The portable dump of a registry: one JSON object a line, versioned, backend-neutral. A
 //! header (origin, public key, event count, the checkpoints signed), every event with its stored
-//! bytes, records the caller adds (key metadata, disclosures; the log's secret keys only when
+//! bytes and MAC (so that a restore signs no event beyond the checkpoints that the registry's
+//! writer did not write), records the caller adds (key metadata, disclosures; the log's secret keys only when
 //! asked), and a trailer with the count and SHA-256 of every line before it, so that a cut or
 //! altered dump is refused at restore rather than half-loaded.
 
@@ -42,7 +43,7 @@ pub struct Header {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     Event(StoredEvent),
-    /// A secret file of the log (`signing.key`, `leaf.key`).
+    /// A secret file of the log (`signing.key`, `leaf.key`, `mac.key`).
     Secret {
         file: String,
         text: String,
@@ -90,6 +91,7 @@ impl<W: Write> DumpWriter<W> {
         self.line(&json!({
             "type": "event", "seq": e.seq, "kind": e.kind, "subject": e.subject,
             "key": e.idempotency_key, "at": e.recorded_at, "body": STANDARD.encode(&e.body),
+            "mac": e.mac.as_ref().map(|m| STANDARD.encode(m)),
         }))
     }
 
@@ -229,6 +231,15 @@ impl<R: BufRead> DumpReader<R> {
                 let body = STANDARD
                     .decode(text(&v, "body", line)?)
                     .map_err(|e| bad(line, format!("\"body\" is not base64: {e}")))?;
+                // Dumps made before events carried a MAC have none.
+                let mac = match &v["mac"] {
+                    Value::Null => None,
+                    m => Some(
+                        m.as_str()
+                            .and_then(|m| STANDARD.decode(m).ok())
+                            .ok_or_else(|| bad(line, "\"mac\" is not base64"))?,
+                    ),
+                };
                 let subject = match &v["subject"] {
                     Value::Null => None,
                     s => Some(
@@ -246,6 +257,7 @@ impl<R: BufRead> DumpReader<R> {
                         .as_i64()
                         .ok_or_else(|| bad(line, "\"at\" is not a number"))?,
                     body,
+                    mac,
                 })
             }
             "secret" => Record::Secret {
@@ -270,5 +282,6 @@ pub fn to_new(e: &StoredEvent) -> NewEvent {
         idempotency_key: e.idempotency_key.clone(),
         recorded_at: e.recorded_at,
         body: e.body.clone(),
+        mac: e.mac.clone(),
     }
 }

@@ -2,11 +2,12 @@
 //! them, and the answers given from that state.
 //!
 //! One writer at a time checks each event against the current state, appends the accepted ones
-//! in one durable transaction, and only then makes their effect visible. Readers rebuild one
-//! person's state from that person's events. With the embedded store one process writes (a lock
-//! file in the data folder); with a shared store (a database server) any process may write, each
-//! batch under the store's append lock after catching up with what the others appended, and one
-//! process at a time signs the log.
+//! in one durable transaction, each with its MAC chained to the one before (see [`mac`]), and
+//! only then makes their effect visible. Readers rebuild one person's state from that person's
+//! events. With the embedded store one process writes (a lock file in the data folder); with a
+//! shared store (a database server) any process may write, each batch under the store's append
+//! lock after catching up with what the others appended, and one process at a time signs the
+//! log. Nothing is applied or signed beyond the signed log that does not carry the writer's MAC.
 
 pub mod anomaly;
 pub mod answers;
@@ -20,6 +21,7 @@ mod import;
 pub mod leaf;
 pub mod letter;
 pub mod log;
+pub mod mac;
 pub mod names;
 pub mod program;
 pub mod publish;
@@ -47,6 +49,7 @@ pub use submission::{Rejection, Submission, parse_line, parse_value};
 
 use crate::leaf::{EventRef, LeafError, LeafKey};
 use crate::log::{LogError, LogWriter};
+use crate::mac::{MacFault, MacKey};
 
 /// File name of the event store inside the data folder.
 pub const STORE_FILE: &str = "registry.sqlite";
@@ -99,6 +102,15 @@ pub enum RegistryError {
     Log(#[from] LogError),
     #[error(transparent)]
     Leaf(#[from] LeafError),
+    #[error(
+        "event {seq} is not the registry writer's: {fault} (a row put into the store behind its back?); it is neither applied nor signed: `dmf audit verify` names every such event"
+    )]
+    Unauthenticated { seq: Seq, fault: MacFault },
+    #[error(
+        "the store's events carry MACs but {0} has no {mac}: copy it from the data folder of the node that wrote them",
+        mac = log::MAC_KEY_FILE
+    )]
+    MacKeyMissing(PathBuf),
 }
 
 /// An accepted submission: where it was stored and what it did.
@@ -124,6 +136,9 @@ struct Writer {
     /// batch is checked and stored; `logging` is that work, taken back before the writer is used.
     defer_log: bool,
     logging: Option<std::thread::JoinHandle<(LogWriter, Result<(), RegistryError>)>>,
+    /// The last event the writer knows of, with its MAC as stored: the next event's MAC follows
+    /// it.
+    tip: Option<(Seq, Option<Vec<u8>>)>,
 }
 
 impl Writer {
@@ -154,6 +169,7 @@ impl Drop for Writer {
 pub struct Registry {
     dir: PathBuf,
     store: Arc<dyn EventStore>,
+    mac_key: MacKey,
     writer: Mutex<Writer>,
 }
 
@@ -211,7 +227,7 @@ impl Registry {
             }
         };
         log::create(dir, &origin)?;
-        let registry = Registry::at(dir, store);
+        let registry = Registry::at(dir, store, log::read_mac_key(dir)?);
         // The empty tree's checkpoint: the log exists from the start.
         let mut log = LogWriter::open(dir)?;
         log.sign()?;
@@ -219,20 +235,45 @@ impl Registry {
         Ok(registry)
     }
 
-    /// Opens the registry in `dir`.
+    /// Opens the registry in `dir`, refusing a store rolled back behind its log or holding an
+    /// event beyond the signed log that is not the writer's (see [`Registry::check_tail`]).
     pub fn open(dir: &Path) -> Result<Registry, RegistryError> {
-        let store = dir.join(STORE_FILE);
-        if !store.is_file() {
+        let registry = Registry::open_for_audit(dir)?;
+        registry.check_tail()?;
+        Ok(registry)
+    }
+
+    /// Opens the registry in `dir` as it is, for the audit to say what is wrong with it. A store
+    /// of the previous schema is upgraded first, unless it holds events beyond the signed log.
+    pub fn open_for_audit(dir: &Path) -> Result<Registry, RegistryError> {
+        let path = dir.join(STORE_FILE);
+        if !path.is_file() {
             return Err(RegistryError::NotInitialized(dir.to_owned()));
         }
         private_dir(dir)?;
-        Ok(Registry::at(dir, Arc::new(SqliteStore::open(&store)?)))
+        let signed = log::LogFiles::open(dir)?
+            .latest()?
+            .map_or(0, |s| s.checkpoint.size);
+        SqliteStore::upgrade(&path, |head| unsigned_before_macs(head, signed))?;
+        let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&path)?);
+        let mac_key = mac_key_for(dir, store.as_ref())?;
+        Ok(Registry::at(dir, store, mac_key))
     }
 
     /// Opens a registry whose events live in `store`, with its keys and log files in `dir`.
     /// The folder must be this database's: its public key must verify the database's latest
-    /// checkpoint.
+    /// checkpoint. Refuses what [`Registry::open`] refuses.
     pub fn open_with(dir: &Path, store: Arc<dyn EventStore>) -> Result<Registry, RegistryError> {
+        let registry = Registry::open_with_for_audit(dir, store)?;
+        registry.check_tail()?;
+        Ok(registry)
+    }
+
+    /// As [`Registry::open_with`], without the checks of [`Registry::check_tail`]: for the audit.
+    pub fn open_with_for_audit(
+        dir: &Path,
+        store: Arc<dyn EventStore>,
+    ) -> Result<Registry, RegistryError> {
         if dir.join(STORE_FILE).exists() {
             return Err(RegistryError::Mismatch {
                 dir: dir.to_owned(),
@@ -254,13 +295,15 @@ impl Registry {
                 }
             })?;
         }
-        Ok(Registry::at(dir, store))
+        let mac_key = mac_key_for(dir, store.as_ref())?;
+        Ok(Registry::at(dir, store, mac_key))
     }
 
-    fn at(dir: &Path, store: Arc<dyn EventStore>) -> Registry {
+    fn at(dir: &Path, store: Arc<dyn EventStore>, mac_key: MacKey) -> Registry {
         Registry {
             dir: dir.to_owned(),
             store,
+            mac_key,
             writer: Mutex::new(Writer {
                 index: None,
                 complete: false,
@@ -269,8 +312,88 @@ impl Registry {
                 log: None,
                 defer_log: false,
                 logging: None,
+                tip: None,
             }),
         }
+    }
+
+    /// Refuses a store that the log shows was rolled back (it holds fewer events than the log
+    /// signed or hashed), and any event beyond the signed log that does not carry the writer's
+    /// MAC: a row put into the store behind the registry's back, which nothing else would tell
+    /// from the batch of a writer that stopped before signing.
+    pub fn check_tail(&self) -> Result<(), RegistryError> {
+        // The log first: another process may sign what it appends between the two reads.
+        let files = log::LogFiles::open(&self.dir)?;
+        let signed = self.signed_size()?;
+        let head = self.store.head()?;
+        let logged = signed.max(files.stored_leaves());
+        if logged > head {
+            return Err(LogError::Ahead {
+                log: logged,
+                store: head,
+            }
+            .into());
+        }
+        let mut after = signed;
+        while after < head {
+            let page = self.read_checked(after, 50_000)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+        }
+        Ok(())
+    }
+
+    /// The size of the largest checkpoint signed: the log's own, or one another node published
+    /// in a shared store (if it verifies with the log's key).
+    pub fn signed_size(&self) -> Result<Seq, RegistryError> {
+        let files = log::LogFiles::open(&self.dir)?;
+        let own = files.latest()?.map_or(0, |s| s.checkpoint.size);
+        let published = match self.store.latest_checkpoint()? {
+            Some((size, note)) if dmf_log::open_checkpoint(&note, &files.verifier).is_ok() => size,
+            _ => 0,
+        };
+        Ok(own.max(published))
+    }
+
+    /// Up to `limit` events after `after`, each checked against its MAC and the stored MAC of
+    /// the event before: the first that is not the writer's is an error naming it. (If the
+    /// signed size cannot be read, no event without a MAC is accepted.)
+    pub fn read_checked(
+        &self,
+        after: Seq,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, RegistryError> {
+        let mut page = match after.checked_sub(1) {
+            None => self.store.read_after(0, limit)?,
+            Some(before) => self.store.read_after(before, limit.saturating_add(1))?,
+        };
+        let mut prev = None;
+        if after > 0 && page.first().is_some_and(|e| e.seq == after) {
+            prev = page.remove(0).mac;
+        }
+        let mut signed = None;
+        for e in &page {
+            self.mac_key
+                .check(prev.as_deref(), e, || {
+                    *signed.get_or_insert_with(|| self.signed_size().unwrap_or(0))
+                })
+                .map_err(|fault| RegistryError::Unauthenticated { seq: e.seq, fault })?;
+            prev = e.mac.clone();
+        }
+        Ok(page)
+    }
+
+    /// The MAC stored with event `seq` (none for 0, or for an event stored without one).
+    fn stored_mac(&self, seq: Seq) -> Result<Option<Vec<u8>>, RegistryError> {
+        let Some(before) = seq.checked_sub(1) else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .read_after(before, 1)?
+            .into_iter()
+            .find(|e| e.seq == seq)
+            .and_then(|e| e.mac))
     }
 
     /// A registry over an empty store whose log keys a restore has put in `dir`; the events are
@@ -281,7 +404,8 @@ impl Registry {
             return Err(RegistryError::DatabaseInUse(head));
         }
         log::LogFiles::open(dir)?;
-        Ok(Registry::at(dir, store))
+        let mac_key = log::read_mac_key(dir)?;
+        Ok(Registry::at(dir, store, mac_key))
     }
 
     /// Extends the log to the store's last event and signs it, as the only signer.
@@ -349,6 +473,10 @@ impl Registry {
             w.lock = Some(file);
         }
         if w.index.is_none() {
+            if self.store.shared() {
+                // What other nodes appended since the open is checked before it is built on.
+                self.check_tail()?;
+            }
             // States are read per SSN as needed; an empty store is complete already.
             let head = self.store.head()?;
             let mut index = Index::default();
@@ -399,7 +527,8 @@ impl Registry {
             .into());
         }
         while log.size() < head {
-            let page = self.store.read_after(log.size(), 50_000)?;
+            // Nothing is signed that the writer did not write.
+            let page = self.read_checked(log.size(), 50_000)?;
             if page.is_empty() {
                 break;
             }
@@ -412,6 +541,11 @@ impl Registry {
             log.sign()?;
         }
         Ok(())
+    }
+
+    /// The MAC key every event is written with.
+    pub fn mac_key(&self) -> &MacKey {
+        &self.mac_key
     }
 
     /// The leaf key, for recomputing leaves (owner-only file).
@@ -481,6 +615,11 @@ impl Registry {
                 got: head,
             });
         }
+        // The MAC of event `head`, which the batch's first MAC follows.
+        let head_mac = match w.tip.take() {
+            Some((seq, mac)) if seq == head => mac,
+            _ => self.stored_mac(head)?,
+        };
         let mut overlay = std::mem::take(&mut w.overlay);
         overlay.clear();
         let index = w.index.as_mut().expect("loaded");
@@ -527,12 +666,29 @@ impl Registry {
             if let Some(k) = &key {
                 keys.insert(k.clone(), seq);
             }
+            let kind = sub.event.kind();
+            let body = encode(&sub.event);
+            let prev = events
+                .last()
+                .map_or(head_mac.as_deref(), |e: &NewEvent| e.mac.as_deref());
+            let mac = self.mac_key.of(
+                prev,
+                EventRef {
+                    seq,
+                    kind,
+                    subject: Some(ssn.as_u32()),
+                    idempotency_key: key.as_deref(),
+                    recorded_at,
+                    body: &body,
+                },
+            );
             events.push(NewEvent {
-                kind: sub.event.kind().to_owned(),
+                kind: kind.to_owned(),
                 subject: Some(ssn.as_u32()),
                 idempotency_key: key,
                 recorded_at,
-                body: encode(&sub.event),
+                body,
+                mac: Some(mac.to_vec()),
             });
             results.push(Ok(Accepted { seq, outcome }));
         }
@@ -552,6 +708,8 @@ impl Registry {
         let index = w.index.as_mut().expect("loaded");
         index.merge(&mut overlay, head + events.len() as Seq);
         w.overlay = overlay;
+        let tip_mac = events.last().map_or(head_mac, |e| e.mac.clone());
+        w.tip = Some((head + events.len() as Seq, tip_mac));
         if self.store.shared() {
             drop(w);
             if !events.is_empty() {
@@ -594,17 +752,22 @@ impl Registry {
 
     /// Applies what other processes appended since the writer's index was current.
     fn follow(&self, w: &mut Writer, head: Seq) -> Result<(), RegistryError> {
-        let complete = w.complete;
-        let index = w.index.as_mut().expect("loaded");
+        let Writer {
+            index,
+            complete,
+            tip,
+            ..
+        } = w;
+        let index = index.as_mut().expect("loaded");
         while index.head < head {
-            let page = self.store.read_after(index.head, 10_000)?;
-            if page.is_empty() {
-                break;
-            }
+            // Only what a writer wrote is applied (and built on).
+            let page = self.read_checked(index.head, 10_000)?;
+            let Some(last) = page.last() else { break };
+            *tip = Some((last.seq, last.mac.clone()));
             for e in &page {
                 let event = decode(&e.kind, &e.body)
                     .map_err(|source| RegistryError::Decode { seq: e.seq, source })?;
-                if complete {
+                if *complete {
                     index.apply(e.seq, &event);
                 } else {
                     index.apply_if_known(e.seq, &event);
@@ -657,6 +820,37 @@ impl Registry {
         }
         Ok(Some(state))
     }
+}
+
+/// Whether a store of the previous schema may be upgraded: only when the signed log covers all
+/// its events, which carry no MAC. One beyond could be a crashed writer's unsigned batch or a
+/// row put in behind its back, and nothing can tell which; the previous version signs it at its
+/// next open.
+fn unsigned_before_macs(head: Seq, signed: Seq) -> Result<(), String> {
+    if head <= signed {
+        return Ok(());
+    }
+    Err(format!(
+        "events {} to {head} lie beyond the signed log ({signed} events) and carry no MAC: sign them with the previous version of dmf (open the registry once with it), then upgrade",
+        signed + 1
+    ))
+}
+
+/// The data folder's MAC key. A folder made before events carried a MAC gets one, unless the
+/// store already holds events with a MAC (another node's key wrote them).
+fn mac_key_for(dir: &Path, store: &dyn EventStore) -> Result<MacKey, RegistryError> {
+    if !dir.join(log::LOG_DIR).join(log::MAC_KEY_FILE).exists() {
+        let head = store.head()?;
+        let last = match head.checked_sub(1) {
+            Some(before) => store.read_after(before, 1)?.pop(),
+            None => None,
+        };
+        if last.is_some_and(|e| e.mac.is_some()) {
+            return Err(RegistryError::MacKeyMissing(dir.join(log::LOG_DIR)));
+        }
+        log::create_mac_key(dir)?;
+    }
+    Ok(log::read_mac_key(dir)?)
 }
 
 /// Creates a data folder (and any parents missing) for its owner alone.

@@ -3,6 +3,8 @@
 //! Layout of `DATA/log/`:
 //! - `signing.key` (owner-only): the Ed25519 checkpoint key, in the signed-note text form;
 //! - `leaf.key` (owner-only): the secret of the leaf commitments, hex;
+//! - `mac.key` (owner-only): the secret of the MAC every stored event carries (see
+//!   [`crate::mac`]), hex; a folder made before events carried one gets it at its next open;
 //! - `key.pub`: the verifier key anyone checks checkpoints with;
 //! - `level-NN.hashes`: the perfect nodes of every eighth tree level (0, 8, 16, …), 32 bytes
 //!   each, in order; other nodes are recomputed from the stored level below, at most 128
@@ -22,11 +24,13 @@ use std::path::{Path, PathBuf};
 use dmf_log::{Checkpoint, Frontier, Hash, NodeSource, NoteError, SigningKey, VerifierKey};
 
 use crate::leaf::LeafKey;
+use crate::mac::MacKey;
 
 /// The log's folder inside the data folder.
 pub const LOG_DIR: &str = "log";
 pub const SIGNING_KEY_FILE: &str = "signing.key";
 pub const LEAF_KEY_FILE: &str = "leaf.key";
+pub const MAC_KEY_FILE: &str = "mac.key";
 pub const PUBLIC_KEY_FILE: &str = "key.pub";
 pub const CHECKPOINT_FILE: &str = "checkpoint";
 pub const HISTORY_FILE: &str = "checkpoints.ndjson";
@@ -51,7 +55,7 @@ pub enum LogError {
     #[error("{path}: {reason}")]
     Malformed { path: PathBuf, reason: String },
     #[error(
-        "the log holds {log} leaves but the store only {store} events: the store was rolled back or replaced (run `dmf audit verify`)"
+        "the store holds {store} events but the log covers {log}: the store was rolled back or replaced; restore it (run `dmf audit verify`)"
     )]
     Ahead { log: u64, store: u64 },
     #[error("refusing to sign a checkpoint: {0}")]
@@ -121,6 +125,7 @@ pub fn create(data: &Path, origin: &str) -> Result<VerifierKey, LogError> {
     })?;
     write_secret(&dir.join(SIGNING_KEY_FILE), &(signer.to_text() + "\n"))?;
     write_secret(&dir.join(LEAF_KEY_FILE), &(hex(&random32()?) + "\n"))?;
+    write_secret(&dir.join(MAC_KEY_FILE), &(hex(&random32()?) + "\n"))?;
     let verifier = signer.verifier();
     let path = dir.join(PUBLIC_KEY_FILE);
     fs::write(&path, verifier.to_text() + "\n").map_err(write_err(&path))?;
@@ -525,18 +530,45 @@ pub fn read_leaf_key(data: &Path) -> Result<LeafKey, LogError> {
     Ok(LeafKey::new(&secret))
 }
 
-/// The secret files of a data folder's log, by name: what a dump carries when asked to.
+/// Reads the MAC key of a data folder (owner-only file).
+pub fn read_mac_key(data: &Path) -> Result<MacKey, LogError> {
+    let path = data.join(LOG_DIR).join(MAC_KEY_FILE);
+    let secret = unhex32(&read_secret(&path)?).ok_or_else(|| LogError::Malformed {
+        path: path.clone(),
+        reason: "not 64 hex digits".into(),
+    })?;
+    Ok(MacKey::new(&secret))
+}
+
+/// Gives a data folder made before events carried a MAC its MAC key. Returns whether it made
+/// one; a key already there is kept.
+pub fn create_mac_key(data: &Path) -> Result<bool, LogError> {
+    let path = data.join(LOG_DIR).join(MAC_KEY_FILE);
+    if path.exists() {
+        return Ok(false);
+    }
+    write_secret(&path, &(hex(&random32()?) + "\n"))?;
+    Ok(true)
+}
+
+/// The secret files of a data folder's log, by name: what a dump carries when asked to. A
+/// folder made before events carried a MAC has no `mac.key`.
 pub fn read_secrets(data: &Path) -> Result<Vec<(String, String)>, LogError> {
     let dir = data.join(LOG_DIR);
-    [SIGNING_KEY_FILE, LEAF_KEY_FILE]
-        .iter()
-        .map(|name| Ok(((*name).to_owned(), read_secret(&dir.join(name))?)))
-        .collect()
+    let mut out = Vec::new();
+    for name in [SIGNING_KEY_FILE, LEAF_KEY_FILE, MAC_KEY_FILE] {
+        let path = dir.join(name);
+        if name == MAC_KEY_FILE && !path.exists() {
+            continue;
+        }
+        out.push((name.to_owned(), read_secret(&path)?));
+    }
+    Ok(out)
 }
 
 /// Makes the log folder of a restored registry: its public key, its secret keys (as dumped, or
-/// read from another data folder) and the checkpoints it had signed, each checked against the
-/// key. The tree levels are rebuilt from the events afterwards.
+/// read from another data folder; a new MAC key when they hold none) and the checkpoints it had
+/// signed, each checked against the key. The tree levels are rebuilt from the events afterwards.
 pub fn restore(
     data: &Path,
     public_key: &str,
@@ -562,11 +594,18 @@ pub fn restore(
             })?;
         write_secret(&dir.join(name), text)?;
     }
+    // A dump made before events carried a MAC has none: its events have none either, and the
+    // ones to come get a new key.
+    match secrets.iter().find(|(n, _)| n == MAC_KEY_FILE) {
+        Some((_, text)) => write_secret(&dir.join(MAC_KEY_FILE), text)?,
+        None => write_secret(&dir.join(MAC_KEY_FILE), &(hex(&random32()?) + "\n"))?,
+    }
     let path = dir.join(PUBLIC_KEY_FILE);
     fs::write(&path, verifier.to_text() + "\n").map_err(write_err(&path))?;
     let files = LogFiles::open(data)?;
     read_signer(&files)?;
     read_leaf_key(data)?;
+    read_mac_key(data)?;
     let mut lines = String::new();
     for note in history {
         let checkpoint =

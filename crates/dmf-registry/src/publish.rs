@@ -310,18 +310,24 @@ fn scan_checked(
 ) -> Result<(), RegistryError> {
     let mut frontier = Frontier::new();
     let key = registry.leaf_key()?;
-    scan_leaves(registry.store(), &key, Some(signed.checkpoint.size), |s| {
-        let (data, hash) = s.leaf.map_err(|e| RegistryError::Leaf(e.clone()))?;
-        let seq = s.event.seq;
-        if seq != frontier.size() + 1 || files.leaf(seq - 1)? != Some(hash) {
-            return Err(RegistryError::Input {
-                path: files.dir().to_owned(),
-                reason: format!("event {seq} differs from the log: run `dmf audit verify`"),
-            });
-        }
-        frontier.push(hash, |_, _, _| {});
-        f(data)
-    })?;
+    scan_leaves(
+        registry.store(),
+        &key,
+        None,
+        Some(signed.checkpoint.size),
+        |s| {
+            let (data, hash) = s.leaf.map_err(|e| RegistryError::Leaf(e.clone()))?;
+            let seq = s.event.seq;
+            if seq != frontier.size() + 1 || files.leaf(seq - 1)? != Some(hash) {
+                return Err(RegistryError::Input {
+                    path: files.dir().to_owned(),
+                    reason: format!("event {seq} differs from the log: run `dmf audit verify`"),
+                });
+            }
+            frontier.push(hash, |_, _, _| {});
+            f(data)
+        },
+    )?;
     if frontier.size() != signed.checkpoint.size || frontier.root() != signed.checkpoint.root {
         return Err(RegistryError::Input {
             path: files.dir().to_owned(),

@@ -336,7 +336,9 @@ impl App {
     pub(crate) fn refresh_index(&self) -> Result<(), RegistryError> {
         let mut index = self.index.write().expect("index lock");
         loop {
-            let page = self.registry.store().read_after(index.head, 10_000)?;
+            // Only what a writer wrote: a row put into a shared store behind the nodes' backs
+            // is refused here, before any answer is given from it.
+            let page = self.registry.read_checked(index.head, 10_000)?;
             if page.is_empty() {
                 return Ok(());
             }

@@ -19,6 +19,7 @@ fn event(i: u64) -> NewEvent {
             100_000_000 + i
         )
         .into_bytes(),
+        mac: Some(vec![0; 32]),
     }
 }
 

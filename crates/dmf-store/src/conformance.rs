@@ -14,17 +14,21 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Arc<dyn EventStore>) {
     reads_by_subject(fresh().as_ref());
     pages_through_events(fresh().as_ref());
     keeps_bodies_exactly(fresh().as_ref());
+    keeps_macs_exactly(fresh().as_ref());
     group_commit_from_many_threads(fresh());
 }
 
-/// An event for tests: kind, subject and key as given, the body naming them.
+/// An event for tests: kind, subject and key as given, the body naming them, a MAC of 32
+/// bytes made of the body's length.
 pub fn event(kind: &str, subject: Option<u32>, key: Option<&str>) -> NewEvent {
+    let body = format!("{kind}/{subject:?}/{key:?}").into_bytes();
     NewEvent {
         kind: kind.to_owned(),
         subject,
         idempotency_key: key.map(str::to_owned),
         recorded_at: 1_764_000_000_000,
-        body: format!("{kind}/{subject:?}/{key:?}").into_bytes(),
+        mac: Some(vec![body.len() as u8; 32]),
+        body,
     }
 }
 
@@ -49,12 +53,19 @@ pub fn appends_in_order_without_gaps(store: &dyn EventStore) {
     let e = &all[0];
     let expect = event("a", Some(1), None);
     assert_eq!(
-        (e.subject, &e.idempotency_key, e.recorded_at, &e.body),
+        (
+            e.subject,
+            &e.idempotency_key,
+            e.recorded_at,
+            &e.body,
+            &e.mac
+        ),
         (
             expect.subject,
             &expect.idempotency_key,
             expect.recorded_at,
-            &expect.body
+            &expect.body,
+            &expect.mac
         )
     );
 }
@@ -118,6 +129,38 @@ pub fn keeps_bodies_exactly(store: &dyn EventStore) {
     let back = store.read_after(0, 10).unwrap();
     assert_eq!(back[0].body, big.body);
     assert!(back[1].body.is_empty());
+}
+
+/// The MAC comes back byte for byte, whatever its length, and an event stored without one
+/// (as events written before stores kept one) comes back without one.
+pub fn keeps_macs_exactly(store: &dyn EventStore) {
+    let macs = [
+        Some((0..=255u8).collect::<Vec<u8>>()),
+        None,
+        Some(Vec::new()),
+    ];
+    let events: Vec<NewEvent> = macs
+        .iter()
+        .map(|mac| NewEvent {
+            mac: mac.clone(),
+            ..event("m", Some(9), None)
+        })
+        .collect();
+    store.append(&events).unwrap();
+    let back: Vec<Option<Vec<u8>>> = store
+        .read_after(0, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.mac)
+        .collect();
+    assert_eq!(back, macs);
+    let by_subject: Vec<Option<Vec<u8>>> = store
+        .read_subject(9)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.mac)
+        .collect();
+    assert_eq!(by_subject, macs);
 }
 
 pub fn group_commit_from_many_threads(store: Arc<dyn EventStore>) {

@@ -3,7 +3,8 @@
 //! embedded SQLite backend.
 //!
 //! A store keeps opaque event bodies in one gap-free sequence. It knows nothing of what an
-//! event means: the registry encodes and decodes them. Nothing stored is ever changed or
+//! event means: the registry encodes and decodes them, and makes and checks the MAC each
+//! carries, which the store keeps as opaque bytes too. Nothing stored is ever changed or
 //! removed; a store refuses to do so even when asked directly.
 
 pub mod conformance;
@@ -11,7 +12,9 @@ mod group;
 mod sqlite;
 
 pub use group::GroupCommit;
-pub use sqlite::{MAX_PAGES_VAR, SqliteStore, VersionedError, open_upgrading, open_versioned};
+pub use sqlite::{
+    MAX_PAGES_VAR, SCHEMA_VERSION, SqliteStore, VersionedError, open_upgrading, open_versioned,
+};
 
 /// Position of an event in the sequence; the first event is 1.
 pub type Seq = u64;
@@ -29,6 +32,9 @@ pub struct NewEvent {
     pub recorded_at: i64,
     /// The encoded event.
     pub body: Vec<u8>,
+    /// The writer's authentication of the event, opaque to the store; `None` only for events
+    /// written before stores kept one.
+    pub mac: Option<Vec<u8>>,
 }
 
 /// An event as stored.
@@ -40,6 +46,7 @@ pub struct StoredEvent {
     pub idempotency_key: Option<String>,
     pub recorded_at: i64,
     pub body: Vec<u8>,
+    pub mac: Option<Vec<u8>>,
 }
 
 /// What happened to one event of an append.
@@ -76,6 +83,8 @@ pub enum StoreError {
     Damaged(String),
     #[error("the store writer has stopped")]
     WriterGone,
+    #[error("cannot upgrade the store at {path}: {reason}")]
+    Upgrade { path: String, reason: String },
 }
 
 /// Held while it lives: excludes the other holders of the same lock (see

@@ -1,5 +1,6 @@
 //! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, and triggers that
-//! abort any UPDATE or DELETE of an event.
+//! abort any UPDATE or DELETE of an event. A file of an earlier schema version is upgraded only
+//! on request ([`SqliteStore::upgrade`]), by its owner, who may refuse what it holds.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -9,7 +10,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::{Appended, EventStore, NewEvent, Seq, StoreError, StoredEvent};
 
 /// Version of the schema below; a file of another version is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added `mac`.
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -18,7 +20,8 @@ CREATE TABLE IF NOT EXISTS events (
     subject INTEGER,
     idempotency_key TEXT,
     recorded_at INTEGER NOT NULL,
-    body BLOB NOT NULL
+    body BLOB NOT NULL,
+    mac BLOB
 );
 CREATE INDEX IF NOT EXISTS events_subject ON events (subject, seq) WHERE subject IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (idempotency_key)
@@ -28,6 +31,20 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
 ";
+
+/// `UPGRADES[v - 1]` takes a file of schema version `v` to `v + 1`. Events already stored keep
+/// no MAC: they are what the signed log covered when the file was upgraded.
+const UPGRADES: [&str; 1] = ["ALTER TABLE events ADD COLUMN mac BLOB;"];
+
+/// The columns of a stored event, in the order `row_to_event` reads them.
+macro_rules! select_events {
+    ($where:literal) => {
+        concat!(
+            "SELECT seq, kind, subject, idempotency_key, recorded_at, body, mac FROM events ",
+            $where
+        )
+    };
+}
 
 /// An event store in one SQLite file.
 #[derive(Debug)]
@@ -175,6 +192,58 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// Brings the file at `path`, if it is of an earlier schema version, to this one, in one
+    /// transaction that keeps every writer out. `allow` is given the file's last sequence
+    /// number first and may refuse, leaving the file as it was. Returns the version found when
+    /// the file was upgraded, `None` when there was nothing to do: no file, a new one, one of
+    /// this version already, or one whose version cannot be read (left for
+    /// [`SqliteStore::open`] to report).
+    pub fn upgrade(
+        path: &Path,
+        allow: impl FnOnce(Seq) -> Result<(), String>,
+    ) -> Result<Option<i64>, StoreError> {
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let Ok(mut conn) = Connection::open(path) else {
+            return Ok(None);
+        };
+        let Ok(tx) = conn
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .and_then(|()| {
+                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            })
+        else {
+            return Ok(None);
+        };
+        let Ok(found) = tx.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)) else {
+            return Ok(None);
+        };
+        if found == 0 || found >= SCHEMA_VERSION {
+            // New, current, or newer than this program: `open` says which.
+            return Ok(None);
+        }
+        let failed = |reason: String| StoreError::Upgrade {
+            path: path.display().to_string(),
+            reason,
+        };
+        let store_failed = |e: rusqlite::Error| match backend(e) {
+            StoreError::Backend(reason) => failed(reason),
+            other => other,
+        };
+        let head: i64 = tx
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))
+            .map_err(store_failed)?;
+        allow(head as Seq).map_err(failed)?;
+        for step in &UPGRADES[(found - 1) as usize..] {
+            tx.execute_batch(step).map_err(store_failed)?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(store_failed)?;
+        tx.commit().map_err(store_failed)?;
+        Ok(Some(found))
+    }
+
     /// SQLite's own check of the whole file: `Ok` or the problems it found.
     pub fn check_file(&self) -> Result<(), StoreError> {
         let conn = self.reader.lock().expect("reader lock");
@@ -200,6 +269,7 @@ fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
         idempotency_key: row.get(3)?,
         recorded_at: row.get(4)?,
         body: row.get(5)?,
+        mac: row.get(6)?,
     })
 }
 
@@ -220,8 +290,8 @@ impl EventStore for SqliteStore {
                 .map_err(backend)?;
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO events (kind, subject, idempotency_key, recorded_at, body) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO events (kind, subject, idempotency_key, recorded_at, body, mac) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(backend)?;
             for e in events {
@@ -241,7 +311,8 @@ impl EventStore for SqliteStore {
                         e.subject.map(i64::from),
                         e.idempotency_key,
                         e.recorded_at,
-                        e.body
+                        e.body,
+                        e.mac
                     ])
                     .map_err(backend)?;
                 results.push(Appended::New(tx.last_insert_rowid() as Seq));
@@ -254,10 +325,7 @@ impl EventStore for SqliteStore {
     fn read_after(&self, after: Seq, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         let conn = self.reader.lock().expect("reader lock");
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT seq, kind, subject, idempotency_key, recorded_at, body FROM events \
-                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )
+            .prepare_cached(select_events!("WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
             .map_err(backend)?;
         let rows = stmt
             .query_map(params![after as i64, limit as i64], row_to_event)
@@ -268,10 +336,7 @@ impl EventStore for SqliteStore {
     fn read_subject(&self, subject: u32) -> Result<Vec<StoredEvent>, StoreError> {
         let conn = self.reader.lock().expect("reader lock");
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT seq, kind, subject, idempotency_key, recorded_at, body FROM events \
-                 WHERE subject = ?1 ORDER BY seq",
-            )
+            .prepare_cached(select_events!("WHERE subject = ?1 ORDER BY seq"))
             .map_err(backend)?;
         let rows = stmt
             .query_map([i64::from(subject)], row_to_event)

@@ -54,6 +54,15 @@ pub fn open(data: &Path, database: Option<&str>) -> Result<Registry> {
     })
 }
 
+/// Opens a registry as it is, for the audit to say what is wrong with it: not refused for a
+/// store rolled back behind its log or an event beyond the log that the writer did not write.
+pub fn open_for_audit(data: &Path, database: Option<&str>) -> Result<Registry> {
+    Ok(match database {
+        None => Registry::open_for_audit(data)?,
+        Some(url) => Registry::open_with_for_audit(data, postgres(url, false)?)?,
+    })
+}
+
 /// Opens a registry whose log files cover every event in its store: with a database, what other
 /// processes appended is signed first (waiting for another signer to finish).
 pub fn open_current(data: &Path, database: Option<&str>) -> Result<Registry> {

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use dmf_log::{Checkpoint, VerifierKey};
-use dmf_registry::log::{LogFiles, base64_hash};
+use dmf_registry::RegistryError;
+use dmf_registry::log::{LogError, LogFiles, base64_hash};
 use dmf_registry::publish::{self, Proof};
 use dmf_registry::stats::{Period, Stats};
 use serde_json::json;
@@ -194,7 +195,16 @@ pub fn export(args: &ExportArgs, quiet: bool) -> Result<ExitCode> {
 pub fn audit(args: &AuditArgs) -> Result<ExitCode> {
     let key = args.key.as_deref().map(verifier).transpose()?;
     let against = args.checkpoint.as_deref().map(read).transpose()?;
-    let registry = crate::backend::open_current(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open_for_audit(&args.data, args.database.as_deref())?;
+    // With a database, what others appended is signed first, as far as the writer wrote it;
+    // what the log refuses to sign (a rolled-back store, an event the writer did not write) is
+    // what the audit reports.
+    match registry.sign_pending(true) {
+        Ok(_)
+        | Err(RegistryError::Unauthenticated { .. })
+        | Err(RegistryError::Log(LogError::Ahead { .. })) => {}
+        Err(e) => return Err(e.into()),
+    }
     let report = dmf_registry::audit::audit(&registry, against.as_deref(), key.as_ref())?;
     if args.json {
         println!(

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use dmf_postgres::testing::server;
+use dmf_postgres::testing::{TestDb, server};
 use dmf_postgres::{PgError, PgStore, SCHEMA_VERSION, listen, migrate};
 use dmf_store::conformance::{self, event};
 use dmf_store::{Appended, EventStore, NewEvent, Seq, StoreError};
@@ -52,10 +52,84 @@ fn migrations_are_recorded_and_idempotent() {
             (2, "checkpoints".to_owned(), true),
             (3, "service".to_owned(), true),
             (4, "programs".to_owned(), true),
-            (5, "key_quotas".to_owned(), true)
+            (5, "key_quotas".to_owned(), true),
+            (6, "event_macs".to_owned(), true)
         ]
     );
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 6);
+}
+
+/// A database as schema version 4 left it, before events carried a MAC, holding `events`
+/// events and a published checkpoint of `signed`.
+fn at_version_4(server: &dmf_postgres::testing::Server, events: i64, signed: i64) -> TestDb {
+    let db = server.database();
+    let mut owner = db.owner();
+    owner
+        .batch_execute(
+            "CREATE TABLE dmf_migrations (version integer PRIMARY KEY, name text, \
+             applied_at timestamptz DEFAULT now())",
+        )
+        .unwrap();
+    let steps = [
+        include_str!("../../migrations/0001_events.sql"),
+        include_str!("../../migrations/0002_checkpoints.sql"),
+        include_str!("../../migrations/0003_service.sql"),
+        include_str!("../../migrations/0004_programs.sql"),
+    ];
+    for (i, sql) in steps.iter().enumerate() {
+        owner.batch_execute(sql).unwrap();
+        owner
+            .execute(
+                "INSERT INTO dmf_migrations (version, name) VALUES ($1, 'old')",
+                &[&(i as i32 + 1)],
+            )
+            .unwrap();
+    }
+    owner
+        .execute(
+            "INSERT INTO events (seq, kind, subject, idempotency_key, recorded_at, body) \
+             SELECT n, 'death_report', NULL, NULL, 0, '\\x7b7d' FROM generate_series(1, $1::bigint) n",
+            &[&events],
+        )
+        .unwrap();
+    owner
+        .execute(
+            "INSERT INTO checkpoints (size, note, signed_at) VALUES ($1, 'note', 0)",
+            &[&signed],
+        )
+        .unwrap();
+    db
+}
+
+#[test]
+fn the_mac_migration_waits_for_events_beyond_the_signed_log() {
+    let Some(server) = server() else { return };
+    let db = at_version_4(&server, 5, 3);
+    let err = migrate(&db.url).unwrap_err().to_string();
+    assert!(
+        err.contains("events 4 to 5 lie beyond the signed log (3 events) and carry no MAC"),
+        "{err}"
+    );
+    let err = PgStore::connect(&db.url).unwrap_err();
+    // The migrations before it are applied, each in its own transaction.
+    assert!(matches!(err, PgError::Outdated { found: 5, .. }), "{err:?}");
+
+    let db = at_version_4(&server, 5, 5);
+    assert_eq!(migrate(&db.url).unwrap(), SCHEMA_VERSION);
+    let store = PgStore::connect(&db.url).unwrap();
+    let macs: Vec<Option<Vec<u8>>> = store
+        .read_after(0, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.mac)
+        .collect();
+    assert_eq!(macs, vec![None; 5], "events stored before keep no MAC");
+    let appended = store.append(&[event("a", Some(1), None)]).unwrap();
+    assert_eq!(appended, vec![Appended::New(6)]);
+    assert_eq!(
+        store.read_after(5, 1).unwrap()[0].mac,
+        event("a", Some(1), None).mac
+    );
 }
 
 #[test]
@@ -367,6 +441,7 @@ fn a_large_append_round_trips_exactly() {
             idempotency_key: (i % 3 != 0).then(|| format!("bulk-{i}")),
             recorded_at: 1_764_000_000_000 + i64::from(i),
             body: body(i, 150 + (i as usize % 200)),
+            mac: (i % 7 != 0).then(|| body(i, 32)),
         })
         .collect();
     let started = Instant::now();

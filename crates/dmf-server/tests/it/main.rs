@@ -662,6 +662,72 @@ fn a_node_behind_the_shared_store_keeps_feed_cursors_within_its_head() {
     );
 }
 
+/// A death report put at the end of a shared store's `events` by a raw SQL connection: the node
+/// following the store refuses it and answers as before, no node opens on it or signs it, and
+/// the audit names it.
+#[test]
+fn a_row_inserted_into_a_shared_store_is_refused_by_every_node() {
+    use dmf_registry::RegistryError;
+    use dmf_registry::mac::MacFault;
+    let Some(pg) = dmf_postgres::testing::server() else {
+        return;
+    };
+    let db = pg.migrated();
+    let s = Server::on_postgres(&db.url);
+    let (_, health) = s.get_json("/healthz", None);
+    let head = health["events"].as_u64().unwrap();
+    let (ssn, first, last, dob) = ALICE;
+    let sub = dmf_registry::parse_line(
+        &format!(
+            r#"{{"type":"death_report","ssn":"{ssn}","first":"{first}","last":"{last}","dob":"{dob}","dod":"2026-11-20","source":"state","evidence":"EDRS-1"}}"#
+        ),
+        "2026-11-23".parse().unwrap(),
+    )
+    .unwrap();
+    let forged = head + 1;
+    db.owner()
+        .execute(
+            "INSERT INTO events (seq, kind, subject, recorded_at, body) \
+             VALUES ($1, 'death_report', $2, 0, $3)",
+            &[
+                &(forged as i64),
+                &(sub.event.ssn().as_u32() as i32),
+                &dmf_registry::encode(&sub.event),
+            ],
+        )
+        .unwrap();
+    let refused = |e: RegistryError| {
+        assert!(
+            matches!(
+                e,
+                RegistryError::Unauthenticated { seq, fault: MacFault::Missing } if seq == forged
+            ),
+            "{e:?}"
+        );
+    };
+
+    refused(s.app.follow().unwrap_err());
+    let (_, health) = s.get_json("/healthz", None);
+    assert_eq!(health["events"].as_u64(), Some(head), "not applied");
+    let v = s.verify("benefits", "benefits", ssn, first, last, dob);
+    assert_eq!(v["deceased"], false, "{v}");
+
+    let store = || Arc::new(dmf_postgres::PgStore::connect(&db.url).unwrap());
+    refused(Registry::open_with(&s.data, store()).unwrap_err());
+    let other = Registry::open_with_for_audit(&s.data, store()).unwrap();
+    refused(other.sign_pending(true).unwrap_err());
+    refused(other.submit(vec![sub], 0).unwrap_err());
+    let published = other.store().latest_checkpoint().unwrap().unwrap().0;
+    assert_eq!(published, head, "nothing signed over it");
+    let report = dmf_registry::audit::audit(&other, None, None).unwrap();
+    assert_eq!(
+        report.first_bad_seq(),
+        Some(forged),
+        "{:?}",
+        report.problems
+    );
+}
+
 #[test]
 fn openapi_describes_every_route() {
     let s = Server::start();

@@ -286,6 +286,7 @@ fn keys_are_owner_only_and_refused_otherwise() {
     assert_eq!(mode(&data.join("log")), 0o700);
     assert_eq!(mode(&data.join("log/signing.key")), 0o600);
     assert_eq!(mode(&data.join("log/leaf.key")), 0o600);
+    assert_eq!(mode(&data.join("log/mac.key")), 0o600);
     let key = std::fs::read_to_string(data.join("log/key.pub")).unwrap();
     assert_eq!(key.trim(), public);
 

@@ -16,6 +16,7 @@ mod mirror;
 mod postgres;
 mod quality;
 mod serve;
+mod tamper;
 
 fn dmf(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dmf"))
