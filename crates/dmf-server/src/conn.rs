@@ -249,6 +249,10 @@ pub(crate) async fn serve_connections(
 /// Cuts a request body that sends nothing for `timeout` while the route waits for it; the
 /// route then answers 408 (see [`BodyTimedOut`]).
 pub(crate) async fn body_timeout(timeout: Duration, req: Request, next: Next) -> Response {
+    // A request without a body (most reads) has nothing to time out.
+    if axum::body::HttpBody::is_end_stream(req.body()) {
+        return next.run(req).await;
+    }
     let (parts, body) = req.into_parts();
     let stream = body.into_data_stream();
     let timed = futures_util::stream::unfold(Some(stream), move |stream| async move {
