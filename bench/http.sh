@@ -71,6 +71,7 @@ echo "batch verification: $answered of $lines lines in $(awk -v a="$t0" -v b="$t
 # Propagation: a mirror follows the feed; each correction's approval is timed until the
 # mirror reports a page at or past the correction's event.
 if "$dmf" mirror --help > /dev/null 2>&1; then
+    : > "$work/mirror.out"
     "$dmf" mirror --from "http://$addr" --key "$(key subscriber)" --data "$work/mirror" --json \
         --today 2026-11-23 > "$work/mirror.out" 2> "$work/mirror.err" &
     mirror=$!
