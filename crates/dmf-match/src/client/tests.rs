@@ -304,3 +304,23 @@ fn structural_problems_stop_at_once() {
         "error c.csv:1: no column \"last\" (columns: id, first, surname); rename with --columns last=YOUR_NAME",
     );
 }
+
+#[test]
+fn strict_stops_at_the_first_bad_cell_of_a_known_format() {
+    let file =
+        b"id,ssn,first,last,dob\nA1,,Ann,Lee,19580721\nA2,,Bob,Ray,19581301\nA3,,Cy,Day,19300102\n";
+    check_with(
+        file,
+        &strict(),
+        "error c.csv:3:5: dob: \"19581301\" as YYYYMMDD: month 13 does not exist",
+    );
+    let stated = ClientOptions {
+        dob_format: Some(DobFormat::Ymd),
+        ..strict()
+    };
+    check_with(
+        b"id,ssn,first,last,dob\nA3,078051120,Cy,Day,\n",
+        &stated,
+        "error c.csv:2:2: ssn: 078-05-1120 is void (the Woolworth wallet card's sample number)",
+    );
+}
