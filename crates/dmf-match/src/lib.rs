@@ -17,10 +17,13 @@
 //!    match of each record.
 //!
 //! [`run`] does it all, comparing each candidate pair once for both training and scoring. The
-//! crate does no IO: callers read files and hand over [`Person`]s (or [`PersonRef`]s, chunk by
-//! chunk, through a [`PreparedBuilder`]). The one `unsafe` block is a cache prefetch hint.
+//! core does no IO: callers hand over [`Person`]s (or [`PersonRef`]s, chunk by chunk, through a
+//! [`PreparedBuilder`]). Beside it, [`client::read_client`] turns a client file, from any
+//! `Read`, into people (encodings, date formats, dirty cells). The one `unsafe` block is a
+//! cache prefetch hint.
 
 mod blocks;
+pub mod client;
 mod hash;
 mod jaro;
 mod levels;

@@ -94,10 +94,18 @@ enum Command {
 #[derive(Debug, Args)]
 struct MatchArgs {
     /// The client file: CSV with a header naming id, first, last (and ssn, middle, suffix,
-    /// dob: YYYY-MM-DD, YYYY-MM, YYYY, MM/DD/YYYY or MMDDYYYY); other columns are passed
-    /// through to the output.
+    /// dob); other columns are passed through to the output.
     #[arg(long)]
     client: PathBuf,
+    /// The dob column's format, when the data cannot tell: YYYY-MM-DD (also YYYY-MM, YYYY),
+    /// YYYYMMDD, MMDDYYYY, MM/DD/YYYY, DD/MM/YYYY, MM/DD/YY or DD/MM/YY (a two-digit year is
+    /// the latest such year not after today). Found from the data by default.
+    #[arg(long, value_name = "FORMAT")]
+    dob_format: Option<dmf_match::client::DobFormat>,
+    /// The client file's encoding: utf-8, windows-1252 or latin-1. By default UTF-8, or
+    /// windows-1252 for a file that is not UTF-8 (with a note).
+    #[arg(long, value_name = "ENCODING")]
+    encoding: Option<dmf_match::client::Encoding>,
     /// The master: a DMF file (full or update).
     #[arg(long, conflicts_with = "data")]
     master: Option<PathBuf>,
@@ -133,7 +141,8 @@ struct MatchArgs {
     /// A self-contained HTML report: weights, m and u, waterfalls, pairs for review.
     #[arg(long)]
     report: Option<PathBuf>,
-    /// Stop at the first bad cell instead of treating it as missing.
+    /// Stop at the first bad cell or ragged row instead of treating it as missing or
+    /// skipping it.
     #[arg(long)]
     strict: bool,
     /// Print the summary as JSON.

@@ -1,173 +1,50 @@
 //! `dmf match`: a client file against the master file (a DMF file or a registry), with the
-//! Fellegi-Sunter model of `dmf-match`; reading dirty client files, writing the matches and
-//! a self-contained HTML report.
+//! Fellegi-Sunter model of `dmf-match` (whose `client` module reads the client file), writing
+//! the matches and a self-contained HTML report.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use dmf_format::{ChangeCode, DmfReader, DmfRecord};
+use dmf_match::client::{self, ClientFile, ClientOptions};
 use dmf_match::{
     Config, DobLevel, FIELDS, Levels, Match, Model, NameLevel, NameTables, Person, PersonRef,
     Prepared, PreparedBuilder, SsnLevel,
 };
-use dmf_model::{PartialDate, Ssn, dmf_form};
+use dmf_model::Ssn;
 use serde_json::json;
 
 use crate::{MatchArgs, progress};
 
-/// The client file: people in file order, their ids and the columns passed through.
-struct Client {
-    people: Vec<Person>,
-    ids: Vec<String>,
-    extra_names: Vec<String>,
-    extra: Vec<Vec<String>>,
-    /// Bad cells: `file:line:column: field: reason`, treated as missing.
-    problems: Vec<String>,
-    bad_cells: u64,
-}
-
-const KNOWN: [&str; 7] = ["id", "ssn", "first", "middle", "last", "suffix", "dob"];
-const REQUIRED: [&str; 3] = ["id", "first", "last"];
-
-/// A date of birth as clients write it: ISO (`1958-07-01`, `1958-07`, `1958`), US
-/// (`07/01/1958`) or DMF (`07011958`, zeros for unknown parts).
-pub fn parse_dob(text: &str) -> Result<PartialDate, String> {
-    let t = text.trim();
-    if let Some((m, rest)) = t.split_once('/') {
-        let (d, y) = rest
-            .split_once('/')
-            .ok_or_else(|| format!("{t:?} is not MM/DD/YYYY"))?;
-        let num = |s: &str, what: &str| {
-            s.parse::<u16>()
-                .map_err(|_| format!("{t:?}: the {what} {s:?} is not a number"))
-        };
-        let (m, d, y) = (num(m, "month")?, num(d, "day")?, num(y, "year")?);
-        let (m, d) = (u8::try_from(m).unwrap_or(99), u8::try_from(d).unwrap_or(99));
-        return PartialDate::new(y, Some(m), Some(d)).map_err(|e| format!("{t:?}: {e}"));
-    }
-    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
-        let b: [u8; 8] = t.as_bytes().try_into().expect("eight bytes");
-        return PartialDate::parse_mmddccyy(&b).map_err(|e| format!("{t:?}: {e}"));
-    }
-    t.parse::<PartialDate>().map_err(|e| format!("{t:?}: {e}"))
-}
-
-/// Reads the client CSV. Structural problems (no header, a required column missing, the
-/// wrong delimiter) stop at once; a bad cell is reported and treated as missing, or stops
-/// the run with `--strict`.
-fn read_client(path: &Path, renames: &HashMap<String, String>, strict: bool) -> Result<Client> {
+/// Reads the client file through `dmf-match`'s reader; prints what it noticed.
+fn read_client(args: &MatchArgs, renames: HashMap<String, String>) -> Result<ClientFile> {
+    let path = &args.client;
     let name = path.display().to_string();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .with_context(|| format!("cannot open {name}"))?;
-    let header: Vec<String> = reader
-        .headers()
-        .with_context(|| format!("{name}: cannot read the header"))?
-        .iter()
-        .map(|h| {
-            let h = h.trim().to_ascii_lowercase();
-            renames.get(&h).cloned().unwrap_or(h)
-        })
-        .collect();
-    if header.len() == 1 {
-        let h = &header[0];
-        if let Some(d) = [';', '\t', '|'].into_iter().find(|d| h.contains(*d)) {
-            bail!(
-                "{name}:1: the header is one column {h:?}: the file is delimited by {d:?}, not commas"
-            );
-        }
-    }
-    for r in REQUIRED {
-        if !header.iter().any(|h| h == r) {
-            bail!(
-                "{name}:1: no column {r:?} (columns: {}); rename with --columns {r}=YOUR_NAME",
-                header.join(", ")
-            );
-        }
-    }
-    let col = |n: &str| header.iter().position(|h| h == n);
-    let (id_c, ssn_c, first_c, middle_c, last_c, dob_c) = (
-        col("id").expect("required"),
-        col("ssn"),
-        col("first").expect("required"),
-        col("middle"),
-        col("last").expect("required"),
-        col("dob"),
-    );
-    let extra_cols: Vec<usize> = (0..header.len())
-        .filter(|i| !KNOWN.contains(&header[*i].as_str()))
-        .collect();
-    let mut client = Client {
-        people: Vec::new(),
-        ids: Vec::new(),
-        extra_names: extra_cols.iter().map(|&i| header[i].clone()).collect(),
-        extra: Vec::new(),
-        problems: Vec::new(),
-        bad_cells: 0,
+    let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
+    let options = ClientOptions {
+        renames,
+        strict: args.strict,
+        dob_format: args.dob_format,
+        encoding: args.encoding,
+        ..ClientOptions::new(crate::today())
     };
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => bail!("{name}: {e}"),
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").trim();
-        let mut bad = |c: usize, field: &str, reason: String| -> Result<()> {
-            let text = format!("{name}:{line}:{}: {field}: {reason}", c + 1);
-            if strict {
-                bail!("{text}");
-            }
-            client.bad_cells += 1;
-            if client.problems.len() < 1000 {
-                client.problems.push(text);
-            }
-            Ok(())
-        };
-        let ssn_text = cell(ssn_c);
-        let ssn = if ssn_text.is_empty() {
-            None
-        } else {
-            match ssn_text.parse::<Ssn>() {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    bad(ssn_c.expect("a cell"), "ssn", e.to_string())?;
-                    None
-                }
-            }
-        };
-        let dob_text = cell(dob_c);
-        let dob = if dob_text.is_empty() {
-            None
-        } else {
-            match parse_dob(dob_text) {
-                Ok(d) => Some(d),
-                Err(e) => {
-                    bad(dob_c.expect("a cell"), "dob", e)?;
-                    None
-                }
-            }
-        };
-        client.people.push(Person {
-            ssn,
-            first: dmf_form(cell(Some(first_c))),
-            middle: dmf_form(cell(middle_c)),
-            last: dmf_form(cell(Some(last_c))),
-            dob,
-        });
-        client.ids.push(cell(Some(id_c)).to_owned());
-        client.extra.push(
-            extra_cols
-                .iter()
-                .map(|&c| cell(Some(c)).to_owned())
-                .collect(),
+    let client = client::read_client(&name, BufReader::new(file), &options)?;
+    for note in &client.notes {
+        eprintln!("{note}");
+    }
+    for p in client.problems.iter().take(20) {
+        eprintln!("{p} ({})", p.outcome());
+    }
+    let shown = client.problems.len().min(20) as u64;
+    if client.bad_cells + client.skipped_rows > shown {
+        eprintln!(
+            "… {} bad cells in all, each treated as missing; {} rows skipped",
+            client.bad_cells, client.skipped_rows
         );
     }
     Ok(client)
@@ -348,16 +225,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
             ours.trim().to_ascii_lowercase(),
         );
     }
-    let client = read_client(&args.client, &renames, args.strict)?;
-    for p in client.problems.iter().take(20) {
-        eprintln!("{p} (treated as missing)");
-    }
-    if client.bad_cells > 20 {
-        eprintln!(
-            "… {} bad cells in all, each treated as missing",
-            client.bad_cells
-        );
-    }
+    let client = read_client(args, renames)?;
     let tables = NameTables::shipped();
     let master = read_master(args, &tables, quiet)?;
     let loaded = started.elapsed().as_secs_f64();
@@ -412,6 +280,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         "client_records": client.people.len(),
         "master_records": master.ssns.len(),
         "bad_cells": client.bad_cells,
+        "skipped_rows": client.skipped_rows,
         "candidates": pairs,
         "candidates_per_rule": outcome.per_rule.iter().map(|(r, n)| json!({"rule": r.code(), "candidates": n})).collect::<Vec<_>>(),
         "matches": matches.len(),
@@ -447,7 +316,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
 
 fn write_matches(
     args: &MatchArgs,
-    client: &Client,
+    client: &ClientFile,
     master: &Master,
     matches: &[Match],
 ) -> Result<()> {

@@ -188,6 +188,9 @@ fn dirty_cells_are_reported_and_structural_problems_stop() {
             s(&master),
             "--columns",
             "dob=birth",
+            // Two dates, one impossible: no cell tells MM/DD from DD/MM, so it is stated.
+            "--dob-format",
+            "MM/DD/YYYY",
         ];
         args.extend(extra);
         dmf(&args)
@@ -218,6 +221,73 @@ fn dirty_cells_are_reported_and_structural_problems_stop() {
     let o = run(&[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no column \"last\""), "{}", stderr(&o));
+}
+
+/// Regression: `YYYYMMDD` dates of birth were read as `MMDDYYYY`, nearly all refused, and the
+/// run still exited 0 with almost no matches. The same client file with its dates written
+/// `YYYYMMDD` now matches exactly like its ISO twin; so does a Windows-1252, CRLF copy.
+#[test]
+fn yyyymmdd_client_dates_match_like_their_iso_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let syn = synth(dir.path());
+    let iso = std::fs::read_to_string(syn.join("client.csv")).unwrap();
+    // id,ssn,first,middle,last,dob: the last cell loses its dashes (1958-07 becomes 19580700).
+    let compact: String = iso
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                return format!("{l}\n");
+            }
+            let (rest, dob) = l.rsplit_once(',').unwrap();
+            let mut d = dob.replace('-', "");
+            if !d.is_empty() {
+                d = format!("{d:0<8}");
+            }
+            format!("{rest},{d}\n")
+        })
+        .collect();
+    let ymd = dir.path().join("ymd.csv");
+    std::fs::write(&ymd, &compact).unwrap();
+    let mut latin = compact.replace('\n', "\r\n").into_bytes();
+    latin.extend_from_slice(b"Z1,,Jos\xE9,,Pe\xF1a,19580721\r\n");
+    let cp1252 = dir.path().join("cp1252.csv");
+    std::fs::write(&cp1252, latin).unwrap();
+
+    let run = |client: &Path| {
+        let out = dir.path().join(format!(
+            "m-{}",
+            client.file_name().unwrap().to_str().unwrap()
+        ));
+        let o = dmf(&[
+            "-q",
+            "match",
+            "--client",
+            s(client),
+            "--master",
+            s(&syn.join("dmf.txt")),
+            "--out",
+            s(&out),
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        (v, std::fs::read_to_string(&out).unwrap(), stderr(&o))
+    };
+    let (v_iso, m_iso, _) = run(&syn.join("client.csv"));
+    let (v_ymd, m_ymd, err) = run(&ymd);
+    assert!(err.contains("dob column read as YYYYMMDD"), "{err}");
+    assert_eq!(v_ymd["bad_cells"], v_iso["bad_cells"], "{v_ymd}");
+    assert!(v_iso["matches"].as_u64().unwrap() > 100, "{v_iso}");
+    assert_eq!(v_ymd["matches"], v_iso["matches"]);
+    assert_eq!(m_ymd, m_iso);
+    let (v_cp, _, err) = run(&cp1252);
+    assert!(err.contains("read as windows-1252"), "{err}");
+    assert_eq!(
+        v_cp["client_records"].as_u64(),
+        v_iso["client_records"].as_u64().map(|n| n + 1)
+    );
+    assert_eq!(v_cp["bad_cells"], v_iso["bad_cells"], "{v_cp}");
 }
 
 #[test]
