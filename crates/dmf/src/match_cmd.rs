@@ -10,12 +10,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use dmf_format::{ChangeCode, DmfReader, DmfRecord};
+use dmf_format::{ChangeCode, DmfReader, FaultCounts, LenientRecord};
 use dmf_match::{
     Config, DobLevel, FIELDS, Levels, Match, Model, NameLevel, NameTables, Person, PersonRef,
     Prepared, PreparedBuilder, SsnLevel,
 };
-use dmf_model::{PartialDate, Ssn, dmf_form};
+use dmf_model::{PartialDate, Ssn, SsnDigits, dmf_form};
 use serde_json::json;
 
 use crate::{MatchArgs, progress};
@@ -26,13 +26,14 @@ struct Client {
     ids: Vec<String>,
     extra_names: Vec<String>,
     extra: Vec<Vec<String>>,
-    /// Bad cells: `file:line:column: field: reason`, treated as missing.
+    /// Bad cells: `file:line:column: field: reason (what was done)`.
     problems: Vec<String>,
     bad_cells: u64,
 }
 
 const KNOWN: [&str; 7] = ["id", "ssn", "first", "middle", "last", "suffix", "dob"];
 const REQUIRED: [&str; 3] = ["id", "first", "last"];
+const MISSING: &str = "treated as missing";
 
 /// A date of birth as clients write it: ISO (`1958-07-01`, `1958-07`, `1958`), US
 /// (`07/01/1958`) or DMF (`07011958`, zeros for unknown parts).
@@ -120,14 +121,14 @@ fn read_client(path: &Path, renames: &HashMap<String, String>, strict: bool) -> 
         }
         let line = record.position().map_or(0, |p| p.line());
         let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").trim();
-        let mut bad = |c: usize, field: &str, reason: String| -> Result<()> {
+        let mut bad = |c: usize, field: &str, reason: String, done: &str| -> Result<()> {
             let text = format!("{name}:{line}:{}: {field}: {reason}", c + 1);
             if strict {
                 bail!("{text}");
             }
             client.bad_cells += 1;
             if client.problems.len() < 1000 {
-                client.problems.push(text);
+                client.problems.push(format!("{text} ({done})"));
             }
             Ok(())
         };
@@ -135,10 +136,17 @@ fn read_client(path: &Path, renames: &HashMap<String, String>, strict: bool) -> 
         let ssn = if ssn_text.is_empty() {
             None
         } else {
-            match ssn_text.parse::<Ssn>() {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    bad(ssn_c.expect("a cell"), "ssn", e.to_string())?;
+            // A never-issued form is reported, but its nine digits are still compared: the
+            // master may carry the same digits (see `LenientRecord`).
+            match (ssn_text.parse::<Ssn>(), ssn_text.parse::<SsnDigits>()) {
+                (Ok(s), _) => Some(s.into()),
+                (Err(e), Ok(digits)) => {
+                    let done = "its digits still compared";
+                    bad(ssn_c.expect("a cell"), "ssn", e.to_string(), done)?;
+                    Some(digits)
+                }
+                (Err(e), Err(_)) => {
+                    bad(ssn_c.expect("a cell"), "ssn", e.to_string(), MISSING)?;
                     None
                 }
             }
@@ -150,7 +158,7 @@ fn read_client(path: &Path, renames: &HashMap<String, String>, strict: bool) -> 
             match parse_dob(dob_text) {
                 Ok(d) => Some(d),
                 Err(e) => {
-                    bad(dob_c.expect("a cell"), "dob", e)?;
+                    bad(dob_c.expect("a cell"), "dob", e, MISSING)?;
                     None
                 }
             }
@@ -178,17 +186,19 @@ fn read_client(path: &Path, renames: &HashMap<String, String>, strict: bool) -> 
 /// sits in memory as text.
 struct Master {
     prepared: Prepared,
-    ssns: Vec<Option<Ssn>>,
+    ssns: Vec<Option<SsnDigits>>,
     changes: Vec<ChangeCode>,
     cursor: Option<u64>,
     /// The records themselves when they came from a registry; a DMF file is read again.
-    records: Option<Vec<DmfRecord>>,
+    records: Option<Vec<LenientRecord>>,
+    /// Records kept with a bad field (treated as missing), by kind of fault.
+    faults: FaultCounts,
 }
 
 /// Master records prepared at a time.
 const CHUNK: usize = 1 << 18;
 
-fn person_ref(r: &DmfRecord) -> PersonRef<'_> {
+fn person_ref(r: &LenientRecord) -> PersonRef<'_> {
     PersonRef {
         ssn: Some(r.ssn()),
         first: r.first(),
@@ -198,7 +208,7 @@ fn person_ref(r: &DmfRecord) -> PersonRef<'_> {
     }
 }
 
-fn person_of(r: &DmfRecord) -> Person {
+fn person_of(r: &LenientRecord) -> Person {
     Person {
         ssn: Some(r.ssn()),
         first: r.first().to_owned(),
@@ -208,20 +218,30 @@ fn person_of(r: &DmfRecord) -> Person {
     }
 }
 
-/// Every record of a DMF file but its deletions, in chunks, to `f`.
-fn dmf_chunks(path: &Path, quiet: bool, mut f: impl FnMut(&[DmfRecord])) -> Result<()> {
+/// Every record of a DMF file but its deletions, in chunks, to `f`; the records kept with a
+/// bad field are counted by fault. The file is read leniently (a bad field is missing, the
+/// rest of the record kept); a line that is no DMF record at all is skipped and reported.
+fn dmf_chunks(
+    path: &Path,
+    quiet: bool,
+    mut f: impl FnMut(&[LenientRecord]),
+) -> Result<FaultCounts> {
     let name = path.display().to_string();
     let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
     let bar = progress::spinner("master records", quiet);
     let mut reader = DmfReader::new(file);
     let (mut wrong, mut seen) = (0u64, 0u64);
+    let mut faults = FaultCounts::default();
     let mut chunk = Vec::with_capacity(CHUNK);
     while let Some(rec) = reader
-        .next_record()
+        .next_lenient()
         .with_context(|| format!("cannot read {name}"))?
     {
         match rec {
-            Ok(r) if r.change() != ChangeCode::Delete => chunk.push(r),
+            Ok(r) if r.change() != ChangeCode::Delete => {
+                faults.add(&r);
+                chunk.push(r);
+            }
             Ok(_) => {}
             Err(e) => {
                 wrong += 1;
@@ -242,7 +262,24 @@ fn dmf_chunks(path: &Path, quiet: bool, mut f: impl FnMut(&[DmfRecord])) -> Resu
     if wrong > 0 {
         eprintln!("{name}: {wrong} wrong lines skipped (`dmf format check {name}` lists them)");
     }
-    Ok(())
+    Ok(faults)
+}
+
+/// Says how many master records were kept with a bad field, by kind of fault.
+fn report_faults(name: &str, faults: &FaultCounts) {
+    if faults.is_empty() {
+        return;
+    }
+    let kinds: Vec<String> = faults
+        .by_kind
+        .iter()
+        .map(|(kind, n)| format!("{kind} {n}"))
+        .collect();
+    eprintln!(
+        "{name}: {} records kept with a bad field, treated as missing ({}; `dmf format check {name}` lists them)",
+        faults.records,
+        kinds.join(", ")
+    );
 }
 
 fn read_master(args: &MatchArgs, tables: &NameTables, quiet: bool) -> Result<Master> {
@@ -250,17 +287,19 @@ fn read_master(args: &MatchArgs, tables: &NameTables, quiet: bool) -> Result<Mas
     let mut ssns = Vec::new();
     let mut changes = Vec::new();
     if let Some(path) = &args.master {
-        dmf_chunks(path, quiet, |chunk| {
+        let faults = dmf_chunks(path, quiet, |chunk| {
             builder.extend_with(chunk, person_ref);
             ssns.extend(chunk.iter().map(|r| Some(r.ssn())));
-            changes.extend(chunk.iter().map(DmfRecord::change));
+            changes.extend(chunk.iter().map(LenientRecord::change));
         })?;
+        report_faults(&path.display().to_string(), &faults);
         return Ok(Master {
             prepared: builder.finish(),
             ssns,
             changes,
             cursor: None,
             records: None,
+            faults,
         });
     }
     let Some(data) = &args.data else {
@@ -292,13 +331,17 @@ fn read_master(args: &MatchArgs, tables: &NameTables, quiet: bool) -> Result<Mas
         }
         None => dmf_registry::distribution::full_file(&registry, audience, today)?,
     };
+    // The registry's records are valid by construction (made from a death and the identity on
+    // file): they read without faults.
+    let records: Vec<LenientRecord> = records.into_iter().map(LenientRecord::from).collect();
     builder.extend_with(&records, person_ref);
     Ok(Master {
         prepared: builder.finish(),
         ssns: records.iter().map(|r| Some(r.ssn())).collect(),
-        changes: records.iter().map(DmfRecord::change).collect(),
+        changes: records.iter().map(LenientRecord::change).collect(),
         cursor: Some(cursor),
         records: Some(records),
+        faults: FaultCounts::default(),
     })
 }
 
@@ -350,13 +393,10 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
     }
     let client = read_client(&args.client, &renames, args.strict)?;
     for p in client.problems.iter().take(20) {
-        eprintln!("{p} (treated as missing)");
+        eprintln!("{p}");
     }
     if client.bad_cells > 20 {
-        eprintln!(
-            "… {} bad cells in all, each treated as missing",
-            client.bad_cells
-        );
+        eprintln!("… {} bad cells in all", client.bad_cells);
     }
     let tables = NameTables::shipped();
     let master = read_master(args, &tables, quiet)?;
@@ -412,6 +452,8 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         "client_records": client.people.len(),
         "master_records": master.ssns.len(),
         "bad_cells": client.bad_cells,
+        "master_records_with_faults": master.faults.records,
+        "master_faults": master.faults.by_kind,
         "candidates": pairs,
         "candidates_per_rule": outcome.per_rule.iter().map(|(r, n)| json!({"rule": r.code(), "candidates": n})).collect::<Vec<_>>(),
         "matches": matches.len(),
