@@ -11,7 +11,11 @@ use std::fmt;
 use std::io::{self, Read};
 use std::ops::Range;
 
-use dmf_model::{DateError, Death, PartialDate, PersonName, Ssn, SsnError, VerificationLevel};
+use std::collections::BTreeMap;
+
+use dmf_model::{
+    DateError, Death, PartialDate, PersonName, Ssn, SsnDigits, SsnError, VerificationLevel,
+};
 
 /// Characters in a record, without its line end.
 pub const RECORD_LEN: usize = 100;
@@ -165,11 +169,46 @@ pub enum Reason {
     NameTooLong(usize),
 }
 
+impl Reason {
+    /// What kind of fault this is, without the values: the key faults are counted by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reason::TooLong(_) => "wrong length",
+            Reason::EmptyLine => "empty",
+            Reason::NotPrintable { .. } => "not printable",
+            Reason::ChangeCode(_) => "not a change code",
+            Reason::Ssn(e) => match e {
+                SsnError::Length(_) | SsnError::NotDigit { .. } => "not nine digits",
+                SsnError::Area000 => "area 000",
+                SsnError::Area666 => "area 666",
+                SsnError::Area9xx(_) => "area 900-999",
+                SsnError::Group00 => "group 00",
+                SsnError::Serial0000 => "serial 0000",
+            },
+            Reason::Date(DateError::NotDigits(_)) => "not digits",
+            Reason::Date(DateError::Incomplete) => "incomplete",
+            Reason::Date(_) => "impossible",
+            Reason::Blank => "blank",
+            Reason::Verification(_) => "not a verification code",
+            Reason::StateCode(_) => "not a state code",
+            Reason::Zip(_) => "not a zip",
+            Reason::NameTooLong(_) => "too long",
+        }
+    }
+}
+
 /// One wrong field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: Field,
     pub reason: Reason,
+}
+
+impl FieldError {
+    /// The field and the kind of fault, as `ssn: group 00` or `last name: blank`.
+    pub fn kind(&self) -> String {
+        format!("{}: {}", self.field.name(), self.reason.kind())
+    }
 }
 
 impl fmt::Display for FieldError {
@@ -333,9 +372,7 @@ impl DmfRecord {
 
     /// A field's text without trailing blanks.
     fn text(&self, field: Field) -> &str {
-        let bytes = &self.raw[field.range()];
-        let end = bytes.iter().rposition(|&b| b != b' ').map_or(0, |p| p + 1);
-        std::str::from_utf8(&bytes[..end]).expect("records are printable ASCII")
+        text(&self.raw, field)
     }
 }
 
@@ -591,6 +628,216 @@ pub(crate) fn slow_fields(rec: &[u8; RECORD_LEN]) -> Result<Fields, Vec<FieldErr
         dod,
         dob,
     })
+}
+
+/// A master line read leniently: the fields that parse, and the faults of those that do not.
+///
+/// A real DMF file has lines with one bad field (a blank surname, an impossible date, an SSN of
+/// a never-issued form). Thrown away, that person could never be matched, even by an exact SSN;
+/// read leniently, the bad field is missing and the rest is kept:
+///
+/// - an SSN of a never-issued form keeps its nine digits ([`SsnDigits`]) to compare by;
+/// - a blank or bad name is an empty name;
+/// - an impossible date keeps its year, and its month if that is valid, when the year is in
+///   range; otherwise it is missing;
+/// - a bad verification code reads as none; bad state codes and ZIPs are not read at all.
+///
+/// Lines that are not DMF records are still refused by [`parse_record_lenient`]: the wrong
+/// length, a byte that is not printable ASCII, a change code that is not one, or an SSN field
+/// that is not nine digits (the key updates apply by). A line [`parse_record`] accepts reads
+/// the same either way, with no faults.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LenientRecord {
+    raw: [u8; RECORD_LEN],
+    change: ChangeCode,
+    ssn: SsnDigits,
+    verification: VerificationLevel,
+    dod: Option<PartialDate>,
+    dob: Option<PartialDate>,
+    faults: Vec<FieldError>,
+}
+
+impl LenientRecord {
+    pub fn change(&self) -> ChangeCode {
+        self.change
+    }
+
+    /// The nine digits of the SSN field, of an issued form or not.
+    pub fn ssn(&self) -> SsnDigits {
+        self.ssn
+    }
+
+    /// The SSN, when of an issued form.
+    pub fn issued_ssn(&self) -> Option<Ssn> {
+        self.ssn.issued().ok()
+    }
+
+    pub fn last(&self) -> &str {
+        text(&self.raw, Field::LastName)
+    }
+
+    pub fn suffix(&self) -> &str {
+        text(&self.raw, Field::Suffix)
+    }
+
+    pub fn first(&self) -> &str {
+        text(&self.raw, Field::FirstName)
+    }
+
+    pub fn middle(&self) -> &str {
+        text(&self.raw, Field::MiddleName)
+    }
+
+    pub fn verification(&self) -> VerificationLevel {
+        self.verification
+    }
+
+    /// The date of death, or what is left of it; absent on a delete or when unreadable.
+    pub fn dod(&self) -> Option<PartialDate> {
+        self.dod
+    }
+
+    /// The date of birth, or what is left of it.
+    pub fn dob(&self) -> Option<PartialDate> {
+        self.dob
+    }
+
+    /// The faults of the line as [`parse_record`] names them; empty for a valid record.
+    pub fn faults(&self) -> &[FieldError] {
+        &self.faults
+    }
+
+    /// The record's 100 characters.
+    pub fn as_bytes(&self) -> &[u8; RECORD_LEN] {
+        &self.raw
+    }
+}
+
+impl From<DmfRecord> for LenientRecord {
+    fn from(r: DmfRecord) -> LenientRecord {
+        LenientRecord {
+            raw: r.raw,
+            change: r.change,
+            ssn: r.ssn.into(),
+            verification: r.verification,
+            dod: r.dod,
+            dob: r.dob,
+            faults: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Debug for LenientRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "LenientRecord({:?}, faults: {:?})",
+            String::from_utf8_lossy(&self.raw),
+            self.faults
+        )
+    }
+}
+
+/// A field's text without trailing blanks.
+fn text(raw: &[u8; RECORD_LEN], field: Field) -> &str {
+    let bytes = &raw[field.range()];
+    let end = bytes.iter().rposition(|&b| b != b' ').map_or(0, |p| p + 1);
+    std::str::from_utf8(&bytes[..end]).expect("records are printable ASCII")
+}
+
+/// Whether a fault makes the line no DMF record at all, rather than a record with a bad field.
+fn structural(e: &FieldError) -> bool {
+    matches!(e.reason, Reason::NotPrintable { .. })
+        || matches!(e.field, Field::Line | Field::ChangeCode)
+        || (e.field == Field::Ssn
+            && matches!(
+                e.reason,
+                Reason::Blank | Reason::Ssn(SsnError::Length(_) | SsnError::NotDigit { .. })
+            ))
+}
+
+/// What is left of a date field: the date, or its valid year and month, or nothing.
+fn lenient_date(bytes: &[u8; 8]) -> Option<PartialDate> {
+    if is_blank(bytes) || bytes == b"00000000" {
+        return None;
+    }
+    if let Ok(d) = PartialDate::parse_mmddccyy(bytes) {
+        return Some(d);
+    }
+    if !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let d = |i: usize| u16::from(bytes[i] - b'0');
+    let month = (d(0) * 10 + d(1)) as u8;
+    let year = d(4) * 1000 + d(5) * 100 + d(6) * 10 + d(7);
+    PartialDate::new(year, (1..=12).contains(&month).then_some(month), None)
+        .or_else(|_| PartialDate::new(year, None, None))
+        .ok()
+}
+
+/// Parses one line (without its line end) leniently: a record with its faults, or, for a line
+/// that is no DMF record at all, every wrong field. See [`LenientRecord`].
+pub fn parse_record_lenient(line: &[u8]) -> Result<LenientRecord, Vec<FieldError>> {
+    let raw = padded(line)?;
+    let errors = match parse_fields(&raw) {
+        Ok(f) => {
+            return Ok(LenientRecord {
+                raw,
+                change: f.change,
+                ssn: f.ssn.into(),
+                verification: f.verification,
+                dod: f.dod,
+                dob: f.dob,
+                faults: Vec::new(),
+            });
+        }
+        Err(errors) => errors,
+    };
+    if errors.iter().any(structural) {
+        return Err(errors);
+    }
+    let (Some(change), Ok(ssn)) = (
+        ChangeCode::from_code(raw[0]),
+        SsnDigits::parse_digits(&raw[Field::Ssn.range()]),
+    ) else {
+        return Err(errors);
+    };
+    let date = |field: Field| lenient_date(raw[field.range()].try_into().expect("8 bytes"));
+    Ok(LenientRecord {
+        raw,
+        change,
+        ssn,
+        verification: VerificationLevel::from_code(raw[64]).unwrap_or(VerificationLevel::None),
+        dod: date(Field::DateOfDeath),
+        dob: date(Field::DateOfBirth),
+        faults: errors,
+    })
+}
+
+/// Records kept with faults, counted by kind of fault ([`FieldError::kind`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FaultCounts {
+    /// Records with at least one fault.
+    pub records: u64,
+    /// Faults by kind, as `ssn: group 00`; a record with two faults counts in both.
+    pub by_kind: BTreeMap<String, u64>,
+}
+
+impl FaultCounts {
+    /// Counts `record`'s faults, if it has any.
+    pub fn add(&mut self, record: &LenientRecord) {
+        if record.faults.is_empty() {
+            return;
+        }
+        self.records += 1;
+        for f in &record.faults {
+            *self.by_kind.entry(f.kind()).or_default() += 1;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
 }
 
 /// The line end a writer puts after each record.
@@ -951,6 +1198,17 @@ impl<R: Read> DmfReader<R> {
     pub fn next_record(&mut self) -> io::Result<Option<Result<DmfRecord, LineError>>> {
         Ok(self.next_line()?.map(|(line_no, line)| {
             parse_record(line).map_err(|errors| LineError {
+                line: line_no,
+                errors,
+            })
+        }))
+    }
+
+    /// The next record read leniently ([`parse_record_lenient`]), or the errors of a line that
+    /// is no record; `None` at the end of input.
+    pub fn next_lenient(&mut self) -> io::Result<Option<Result<LenientRecord, LineError>>> {
+        Ok(self.next_line()?.map(|(line_no, line)| {
+            parse_record_lenient(line).map_err(|errors| LineError {
                 line: line_no,
                 errors,
             })

@@ -10,8 +10,9 @@ pub mod dmf;
 
 pub use convert::{CsvWriter, write_ndjson};
 pub use dmf::{
-    ChangeCode, DmfReader, DmfRecord, Field, FieldError, LineEnding, LineError, RECORD_LEN, Reason,
-    Scan, ScanMode, Summary, parse_record, scan, scan_parallel, write_record,
+    ChangeCode, DmfReader, DmfRecord, FaultCounts, Field, FieldError, LenientRecord, LineEnding,
+    LineError, RECORD_LEN, Reason, Scan, ScanMode, Summary, parse_record, parse_record_lenient,
+    scan, scan_parallel, write_record,
 };
 
 #[cfg(test)]

@@ -399,3 +399,281 @@ proptest! {
         }
     }
 }
+
+/// Renders a lenient parse on one line: the fields kept and the kinds of fault, or the errors.
+fn render_lenient(line: &str) -> String {
+    match parse_record_lenient(line.as_bytes()) {
+        Ok(r) => {
+            let faults: Vec<String> = r.faults().iter().map(FieldError::kind).collect();
+            format!(
+                "{} {} {}|{}|{}|{} {} dod={} dob={} faults=[{}]",
+                r.change().name(),
+                r.ssn(),
+                r.last(),
+                r.suffix(),
+                r.first(),
+                r.middle(),
+                r.verification().code() as char,
+                r.dod().map_or("-".into(), |d| d.to_string()),
+                r.dob().map_or("-".into(), |d| d.to_string()),
+                faults.join(", "),
+            )
+        }
+        Err(errors) => {
+            let parts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            format!("refused {}", parts.join("; "))
+        }
+    }
+}
+
+fn check_lenient(line: &str, expect: &str) {
+    assert_eq!(render_lenient(line), expect, "line {line:?}");
+}
+
+#[test]
+fn lenient_parse_keeps_the_other_fields() {
+    // A valid record: no faults.
+    check_lenient(
+        &line([
+            " ",
+            "123456789",
+            "JONES",
+            "MARY",
+            "",
+            "V",
+            "07232005",
+            "07021931",
+        ]),
+        "full 123456789 JONES||MARY| V dod=2005-07-23 dob=1931-07-02 faults=[]",
+    );
+    // A blank surname: the rest kept.
+    check_lenient(
+        &line([
+            " ",
+            "123456789",
+            "",
+            "MARY",
+            "ANN",
+            " ",
+            "07232005",
+            "07021931",
+        ]),
+        "full 123456789 ||MARY|ANN   dod=2005-07-23 dob=1931-07-02 faults=[last name: blank]",
+    );
+    // SSNs of never-issued forms keep their nine digits.
+    for (ssn, kind) in [
+        ("123004567", "group 00"),
+        ("123450000", "serial 0000"),
+        ("000451234", "area 000"),
+        ("666451234", "area 666"),
+        ("987451234", "area 900-999"),
+    ] {
+        check_lenient(
+            &line([" ", ssn, "JONES", "MARY", "", " ", "07232005", ""]),
+            &format!("full {ssn} JONES||MARY|   dod=2005-07-23 dob=- faults=[ssn: {kind}]"),
+        );
+    }
+    // Impossible dates keep the year, and the month when it is valid.
+    check_lenient(
+        &line([
+            " ",
+            "123456789",
+            "JONES",
+            "MARY",
+            "",
+            " ",
+            "07232005",
+            "02301931",
+        ]),
+        "full 123456789 JONES||MARY|   dod=2005-07-23 dob=1931-02 faults=[date of birth: impossible]",
+    );
+    check_lenient(
+        &line([
+            " ",
+            "123456789",
+            "JONES",
+            "MARY",
+            "",
+            " ",
+            "07232005",
+            "13011931",
+        ]),
+        "full 123456789 JONES||MARY|   dod=2005-07-23 dob=1931 faults=[date of birth: impossible]",
+    );
+    check_lenient(
+        &line([
+            " ",
+            "123456789",
+            "JONES",
+            "MARY",
+            "",
+            " ",
+            "07232005",
+            "00151931",
+        ]),
+        "full 123456789 JONES||MARY|   dod=2005-07-23 dob=1931 faults=[date of birth: impossible]",
+    );
+    check_lenient(
+        &line([
+            " ",
+            "123456789",
+            "JONES",
+            "MARY",
+            "",
+            " ",
+            "07232005",
+            "07020031",
+        ]),
+        "full 123456789 JONES||MARY|   dod=2005-07-23 dob=- faults=[date of birth: impossible]",
+    );
+    check_lenient(
+        &line([
+            " ",
+            "123456789",
+            "JONES",
+            "MARY",
+            "",
+            " ",
+            "07322005",
+            "0702193X",
+        ]),
+        "full 123456789 JONES||MARY|   dod=2005-07 dob=- faults=[date of death: impossible, date of birth: not digits]",
+    );
+    check_lenient(
+        &line([" ", "123456789", "JONES", "MARY", "", " ", "", ""]),
+        "full 123456789 JONES||MARY|   dod=- dob=- faults=[date of death: blank]",
+    );
+    // Several faults at once, and fields matching never reads.
+    check_lenient(
+        &format!(
+            "{:81}XY12a4     ",
+            line([" ", "123004567", "", "MARY", "", "Q", "07232005", ""]).trim_end()
+        ),
+        "full 123004567 ||MARY|   dod=2005-07-23 dob=- faults=[ssn: group 00, verification: not a verification code, last name: blank, state code: not a state code, residence zip: not a zip]",
+    );
+    // Lines that are no DMF record are still refused.
+    check_lenient(
+        &line([" ", "", "JONES", "MARY", "", " ", "07232005", ""]),
+        "refused columns 2-10 (ssn): it is blank",
+    );
+    check_lenient(
+        &line([" ", "12345678X", "JONES", "MARY", "", " ", "07232005", ""]),
+        "refused columns 2-10 (ssn): an SSN has only digits, found 'X' at position 9",
+    );
+    check_lenient(
+        &line(["X", "123456789", "JONES", "MARY", "", " ", "07232005", ""]),
+        "refused column 1 (change code): 'X' is not a change code (blank, A, C or D)",
+    );
+    check_lenient(
+        &format!(
+            "{}x",
+            line([" ", "123456789", "JONES", "MARY", "", " ", "07232005", ""])
+        ),
+        "refused columns 1-100 (line): the line is 101 characters long, a record has 100",
+    );
+    check_lenient("", "refused columns 1-100 (line): the line is empty");
+    check_lenient(
+        "<html><head><title>Not a DMF file</title></head></html>",
+        "refused column 1 (change code): '<' is not a change code (blank, A, C or D); columns 2-10 (ssn): an SSN has only digits, found 'h' at position 1; columns 66-73 (date of death): it is blank",
+    );
+}
+
+/// The regression the lenient reading fixes: `parse_record` refuses a line for one bad field,
+/// and a master read with it lost the person.
+#[test]
+fn master_line_with_one_bad_field_is_kept() {
+    let lines = [
+        line([
+            " ",
+            "123456789",
+            "",
+            "MARY",
+            "",
+            " ",
+            "07232005",
+            "07021931",
+        ]),
+        line([
+            " ",
+            "123456789",
+            "JONES",
+            "MARY",
+            "",
+            " ",
+            "07232005",
+            "02301931",
+        ]),
+        line([
+            " ",
+            "123004567",
+            "JONES",
+            "MARY",
+            "",
+            " ",
+            "07232005",
+            "07021931",
+        ]),
+    ];
+    for l in &lines {
+        assert!(parse_record(l.as_bytes()).is_err(), "strict refuses {l:?}");
+        let r = parse_record_lenient(l.as_bytes()).expect("kept");
+        assert_eq!(r.faults().len(), 1, "{l:?}");
+    }
+    let mut counts = FaultCounts::default();
+    let text = lines.join("\n");
+    let mut reader = DmfReader::new(text.as_bytes());
+    while let Some(r) = reader.next_lenient().unwrap() {
+        counts.add(&r.unwrap());
+    }
+    assert_eq!(counts.records, 3);
+    assert_eq!(
+        format!("{:?}", counts.by_kind),
+        r#"{"date of birth: impossible": 1, "last name: blank": 1, "ssn: group 00": 1}"#
+    );
+}
+
+#[test]
+fn real_lines_read_the_same_leniently() {
+    for l in SAMPLES.iter().flat_map(|s| s.lines()) {
+        let strict = parse_record(l.as_bytes()).expect("valid");
+        assert_eq!(
+            parse_record_lenient(l.as_bytes()),
+            Ok(LenientRecord::from(strict))
+        );
+    }
+}
+
+proptest! {
+    /// A line `parse_record` accepts reads the same leniently, with no faults.
+    #[test]
+    fn strict_valid_lines_read_the_same_leniently(line in valid_line()) {
+        let strict = parse_record(line.as_bytes()).expect("valid");
+        let lenient = parse_record_lenient(line.as_bytes()).expect("kept");
+        prop_assert!(lenient.faults().is_empty());
+        prop_assert_eq!(&lenient, &LenientRecord::from(strict.clone()));
+        prop_assert_eq!(lenient.issued_ssn(), Some(strict.ssn()));
+        prop_assert_eq!((lenient.last(), lenient.first()), (strict.last(), strict.first()));
+    }
+
+    /// On any damaged line: a record the strict parse accepts has no faults; one it refuses is
+    /// either refused leniently too, or kept with exactly the strict parse's errors as faults.
+    #[test]
+    fn lenient_faults_are_the_strict_errors(
+        line in valid_line(),
+        edits in prop::collection::vec((0usize..100, prop::sample::select(b" 0129AVPDX-\xff".to_vec())), 0..4),
+    ) {
+        let mut raw = line.into_bytes();
+        for (at, byte) in edits {
+            raw[at] = byte;
+        }
+        match (parse_record(&raw), parse_record_lenient(&raw)) {
+            (Ok(s), Ok(l)) => prop_assert_eq!(l, LenientRecord::from(s)),
+            (Ok(_), Err(e)) => prop_assert!(false, "strict accepts, lenient refuses: {:?}", e),
+            (Err(s), Ok(l)) => {
+                prop_assert_eq!(l.faults(), s.as_slice());
+                prop_assert_eq!(&l.as_bytes()[..], &raw[..]);
+            }
+            (Err(s), Err(l)) => prop_assert_eq!(s, l),
+        }
+    }
+}

@@ -118,7 +118,7 @@ fn data() -> &'static Data {
                 }
             };
             Person {
-                ssn: Some(ssn),
+                ssn: Some(ssn.into()),
                 first: FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())].to_owned(),
                 middle: String::new(),
                 last: last.clone(),

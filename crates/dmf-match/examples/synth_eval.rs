@@ -57,7 +57,7 @@ fn main() {
         if chunk.len() == chunk.capacity() || (done && !chunk.is_empty()) {
             let t = Instant::now();
             builder.extend_with(&chunk, |r| PersonRef {
-                ssn: Some(r.ssn()),
+                ssn: Some(r.ssn().into()),
                 first: r.first(),
                 middle: r.middle(),
                 last: r.last(),
@@ -87,7 +87,11 @@ fn main() {
         let f: Vec<&str> = line.split(',').collect();
         ids.push(f[0].to_owned());
         people.push(Person {
-            ssn: if no_ssn { None } else { f[1].parse().ok() },
+            ssn: if no_ssn {
+                None
+            } else {
+                f[1].parse::<Ssn>().ok().map(Into::into)
+            },
             first: dmf_form(f[2]),
             middle: dmf_form(f[3]),
             last: dmf_form(f[4]),

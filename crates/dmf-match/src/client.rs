@@ -10,7 +10,7 @@ use std::fmt;
 use std::io::Read;
 use std::str::FromStr;
 
-use dmf_model::{Date, PartialDate, Ssn, dmf_form};
+use dmf_model::{Date, PartialDate, Ssn, SsnDigits, dmf_form};
 
 use crate::Person;
 
@@ -311,6 +311,7 @@ impl ClientError {
     pub fn outcome(&self) -> &'static str {
         match self.kind {
             ClientErrorKind::Ragged { .. } => "row skipped",
+            ClientErrorKind::NeverIssued { .. } => "its digits still compared",
             _ => "treated as missing",
         }
     }
@@ -337,6 +338,9 @@ pub enum ClientErrorKind {
     Ragged { cells: usize, header: usize },
     #[error("{field}: {reason}")]
     Cell { field: &'static str, reason: String },
+    /// Nine digits of a form never issued: reported, and still compared as digits.
+    #[error("ssn: {reason}")]
+    NeverIssued { reason: String },
     #[error("ssn: {ssn} is void ({why})")]
     VoidSsn { ssn: String, why: &'static str },
     #[error("dob: {0}")]
@@ -469,11 +473,19 @@ pub fn read_client(
         let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").trim();
         let ssn = match ssn_c {
             Some(c) if !cell(Some(c)).is_empty() => match parse_ssn(cell(Some(c))) {
-                Ok(s) => Some(s),
+                Ok(s) => Some(SsnDigits::from(s)),
                 Err(kind) => {
                     out.bad_cells += 1;
+                    // A never-issued form is reported, but its nine digits are still compared:
+                    // the master may carry the same digits.
+                    let digits = match &kind {
+                        ClientErrorKind::NeverIssued { .. } => {
+                            cell(Some(c)).parse::<SsnDigits>().ok()
+                        }
+                        _ => None,
+                    };
                     out.problem(error(*line, c + 1, kind), options.strict)?;
-                    None
+                    digits
                 }
             },
             _ => None,
@@ -538,9 +550,16 @@ fn parse_ssn(text: &str) -> Result<Ssn, ClientErrorKind> {
             reason,
         });
     }
-    let ssn = text.parse::<Ssn>().map_err(|e| ClientErrorKind::Cell {
-        field: "ssn",
-        reason: format!("{text:?}: {e}"),
+    let ssn = text.parse::<Ssn>().map_err(|e| {
+        let reason = format!("{text:?}: {e}");
+        if text.parse::<SsnDigits>().is_ok() {
+            ClientErrorKind::NeverIssued { reason }
+        } else {
+            ClientErrorKind::Cell {
+                field: "ssn",
+                reason,
+            }
+        }
     })?;
     let nine = ssn.to_string();
     if let Some((_, why)) = VOID_SSNS.iter().find(|(n, _)| *n == nine) {

@@ -54,7 +54,8 @@ pub type Progress = dyn Fn(&str, u64, u64) + Sync;
 /// carried but not compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
-    pub ssn: Option<dmf_model::Ssn>,
+    /// The nine digits, of an issued form or not: compared as given.
+    pub ssn: Option<dmf_model::SsnDigits>,
     pub first: String,
     pub middle: String,
     pub last: String,

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use dmf_model::{PartialDate, Ssn};
+use dmf_model::{PartialDate, SsnDigits};
 use rayon::prelude::*;
 
 use crate::Person;
@@ -15,7 +15,8 @@ use crate::names::{MAX_NAME, NONE, NameStore, NameTables, normal_form};
 /// record, a CSV row) and would rather not allocate a [`Person`] each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PersonRef<'a> {
-    pub ssn: Option<Ssn>,
+    /// The nine digits, of an issued form or not (a master line may carry a never-issued one).
+    pub ssn: Option<SsnDigits>,
     pub first: &'a str,
     pub middle: &'a str,
     pub last: &'a str,
@@ -289,7 +290,7 @@ fn lookup(store: &NameStore, p: &PersonRef<'_>) -> (Rec, bool) {
 }
 
 /// The nine digits of an SSN as BCD nibbles, first digit highest.
-pub(crate) fn bcd(ssn: Ssn) -> u64 {
+pub(crate) fn bcd(ssn: SsnDigits) -> u64 {
     ssn.digits()
         .iter()
         .fold(0, |acc, &d| acc << 4 | u64::from(d - b'0'))

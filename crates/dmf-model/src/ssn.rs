@@ -156,3 +156,84 @@ impl fmt::Debug for Ssn {
         write!(f, "Ssn({:09})", self.0)
     }
 }
+
+/// Nine digits as a file wrote them, of an issued form or not: a key to compare SSNs by, never
+/// an identity.
+///
+/// Real DMF lines carry numbers of never-issued forms (group `00`, serial `0000`, ...), typed
+/// wrong long ago; an [`Ssn`] cannot hold them, but a client row with the same nine digits is
+/// still the same person on paper. Matching compares these keys; every other use wants an
+/// [`Ssn`] ([`SsnDigits::issued`]).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SsnDigits(u32);
+
+impl SsnDigits {
+    /// Exactly nine ASCII digits, whatever rule they break.
+    pub fn parse_digits(bytes: &[u8]) -> Result<SsnDigits, SsnError> {
+        let Ok(digits) = <&[u8; 9]>::try_from(bytes) else {
+            return Err(SsnError::Length(bytes.len()));
+        };
+        let mut n = 0u32;
+        for (i, &b) in digits.iter().enumerate() {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return Err(SsnError::NotDigit {
+                    position: i + 1,
+                    found: b as char,
+                });
+            }
+            n = n * 10 + u32::from(d);
+        }
+        Ok(SsnDigits(n))
+    }
+
+    /// The SSN these digits are, if of an issued form; else the rule they break.
+    pub fn issued(self) -> Result<Ssn, SsnError> {
+        Ssn::from_number(self.0)
+    }
+
+    /// The nine digits as one number.
+    pub fn as_u32(self) -> u32 {
+        self.0
+    }
+
+    /// The nine ASCII digits.
+    pub fn digits(self) -> [u8; 9] {
+        Ssn(self.0).digits()
+    }
+}
+
+impl From<Ssn> for SsnDigits {
+    fn from(ssn: Ssn) -> SsnDigits {
+        SsnDigits(ssn.0)
+    }
+}
+
+impl FromStr for SsnDigits {
+    type Err = SsnError;
+
+    /// Nine digits, or `AAA-GG-SSSS` with dashes, as [`Ssn`] reads them, without its rules.
+    fn from_str(s: &str) -> Result<SsnDigits, SsnError> {
+        let b = s.trim().as_bytes();
+        if b.len() == 11 && b[3] == b'-' && b[6] == b'-' {
+            let mut digits = [0u8; 9];
+            digits[..3].copy_from_slice(&b[..3]);
+            digits[3..5].copy_from_slice(&b[4..6]);
+            digits[5..].copy_from_slice(&b[7..]);
+            return SsnDigits::parse_digits(&digits);
+        }
+        SsnDigits::parse_digits(b)
+    }
+}
+
+impl fmt::Display for SsnDigits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:09}", self.0)
+    }
+}
+
+impl fmt::Debug for SsnDigits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SsnDigits({:09})", self.0)
+    }
+}

@@ -31,6 +31,56 @@ fn ssn_rules() {
     check_ssn("", "err an SSN has 9 digits, found 0");
 }
 
+fn check_ssn_digits(input: &str, expect: &str) {
+    let got = match input.parse::<SsnDigits>() {
+        Ok(d) => match d.issued() {
+            Ok(ssn) => format!("ok {d} issued {ssn}"),
+            Err(e) => format!("ok {d} not issued: {e}"),
+        },
+        Err(e) => format!("err {e}"),
+    };
+    assert_eq!(got, expect, "input {input:?}");
+}
+
+#[test]
+fn ssn_digits_keep_never_issued_forms() {
+    check_ssn_digits("123456789", "ok 123456789 issued 123456789");
+    check_ssn_digits(
+        "123-00-4567",
+        "ok 123004567 not issued: group 00 is never issued",
+    );
+    check_ssn_digits(
+        "123450000",
+        "ok 123450000 not issued: serial 0000 is never issued",
+    );
+    check_ssn_digits(
+        "000123456",
+        "ok 000123456 not issued: area 000 is never issued",
+    );
+    check_ssn_digits(
+        "000000000",
+        "ok 000000000 not issued: area 000 is never issued",
+    );
+    check_ssn_digits("9991234567", "err an SSN has 9 digits, found 10");
+    check_ssn_digits(
+        "12345678X",
+        "err an SSN has only digits, found 'X' at position 9",
+    );
+}
+
+proptest! {
+    #[test]
+    fn ssn_digits_agree_with_ssn(n in 0u32..1_000_000_000) {
+        let text = format!("{n:09}");
+        let digits: SsnDigits = text.parse().expect("nine digits");
+        prop_assert_eq!(digits.to_string(), text.clone());
+        prop_assert_eq!(digits.issued(), text.parse::<Ssn>());
+        if let Ok(ssn) = text.parse::<Ssn>() {
+            prop_assert_eq!(SsnDigits::from(ssn), digits);
+        }
+    }
+}
+
 #[test]
 fn ssn_parts() {
     let ssn: Ssn = "242250440".parse().unwrap();

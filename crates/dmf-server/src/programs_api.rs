@@ -428,7 +428,7 @@ fn master(app: &App) -> Arc<Master> {
     };
     let mut builder = PreparedBuilder::new(tables);
     builder.extend_with(&people, |(ssn, first, last, dob)| PersonRef {
-        ssn: Ssn::from_number(*ssn).ok(),
+        ssn: Ssn::from_number(*ssn).ok().map(Into::into),
         first,
         middle: "",
         last,
@@ -450,7 +450,7 @@ fn link(app: &App, listed: &[Listed]) -> Vec<Option<(u32, u8, f64)>> {
     let master = master(app);
     let mut builder = PreparedBuilder::new(tables);
     builder.extend_with(listed, |l| PersonRef {
-        ssn: l.ssn,
+        ssn: l.ssn.map(Into::into),
         first: &l.first,
         middle: &l.middle,
         last: &l.last,

@@ -10,13 +10,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use dmf_format::{ChangeCode, DmfReader, DmfRecord};
+use dmf_format::{ChangeCode, DmfReader, FaultCounts, LenientRecord};
 use dmf_match::client::{self, ClientFile, ClientOptions};
 use dmf_match::{
     Config, DobLevel, FIELDS, Levels, Match, Model, NameLevel, NameTables, Person, PersonRef,
     Prepared, PreparedBuilder, SsnLevel,
 };
-use dmf_model::Ssn;
+use dmf_model::SsnDigits;
 use serde_json::json;
 
 use crate::{MatchArgs, progress};
@@ -55,17 +55,19 @@ fn read_client(args: &MatchArgs, renames: HashMap<String, String>) -> Result<Cli
 /// sits in memory as text.
 struct Master {
     prepared: Prepared,
-    ssns: Vec<Option<Ssn>>,
+    ssns: Vec<Option<SsnDigits>>,
     changes: Vec<ChangeCode>,
     cursor: Option<u64>,
     /// The records themselves when they came from a registry; a DMF file is read again.
-    records: Option<Vec<DmfRecord>>,
+    records: Option<Vec<LenientRecord>>,
+    /// Records kept with a bad field (treated as missing), by kind of fault.
+    faults: FaultCounts,
 }
 
 /// Master records prepared at a time.
 const CHUNK: usize = 1 << 18;
 
-fn person_ref(r: &DmfRecord) -> PersonRef<'_> {
+fn person_ref(r: &LenientRecord) -> PersonRef<'_> {
     PersonRef {
         ssn: Some(r.ssn()),
         first: r.first(),
@@ -75,7 +77,7 @@ fn person_ref(r: &DmfRecord) -> PersonRef<'_> {
     }
 }
 
-fn person_of(r: &DmfRecord) -> Person {
+fn person_of(r: &LenientRecord) -> Person {
     Person {
         ssn: Some(r.ssn()),
         first: r.first().to_owned(),
@@ -85,20 +87,30 @@ fn person_of(r: &DmfRecord) -> Person {
     }
 }
 
-/// Every record of a DMF file but its deletions, in chunks, to `f`.
-fn dmf_chunks(path: &Path, quiet: bool, mut f: impl FnMut(&[DmfRecord])) -> Result<()> {
+/// Every record of a DMF file but its deletions, in chunks, to `f`; the records kept with a
+/// bad field are counted by fault. The file is read leniently (a bad field is missing, the
+/// rest of the record kept); a line that is no DMF record at all is skipped and reported.
+fn dmf_chunks(
+    path: &Path,
+    quiet: bool,
+    mut f: impl FnMut(&[LenientRecord]),
+) -> Result<FaultCounts> {
     let name = path.display().to_string();
     let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
     let bar = progress::spinner("master records", quiet);
     let mut reader = DmfReader::new(file);
     let (mut wrong, mut seen) = (0u64, 0u64);
+    let mut faults = FaultCounts::default();
     let mut chunk = Vec::with_capacity(CHUNK);
     while let Some(rec) = reader
-        .next_record()
+        .next_lenient()
         .with_context(|| format!("cannot read {name}"))?
     {
         match rec {
-            Ok(r) if r.change() != ChangeCode::Delete => chunk.push(r),
+            Ok(r) if r.change() != ChangeCode::Delete => {
+                faults.add(&r);
+                chunk.push(r);
+            }
             Ok(_) => {}
             Err(e) => {
                 wrong += 1;
@@ -119,7 +131,24 @@ fn dmf_chunks(path: &Path, quiet: bool, mut f: impl FnMut(&[DmfRecord])) -> Resu
     if wrong > 0 {
         eprintln!("{name}: {wrong} wrong lines skipped (`dmf format check {name}` lists them)");
     }
-    Ok(())
+    Ok(faults)
+}
+
+/// Says how many master records were kept with a bad field, by kind of fault.
+fn report_faults(name: &str, faults: &FaultCounts) {
+    if faults.is_empty() {
+        return;
+    }
+    let kinds: Vec<String> = faults
+        .by_kind
+        .iter()
+        .map(|(kind, n)| format!("{kind} {n}"))
+        .collect();
+    eprintln!(
+        "{name}: {} records kept with a bad field, treated as missing ({}; `dmf format check {name}` lists them)",
+        faults.records,
+        kinds.join(", ")
+    );
 }
 
 fn read_master(args: &MatchArgs, tables: &NameTables, quiet: bool) -> Result<Master> {
@@ -127,17 +156,19 @@ fn read_master(args: &MatchArgs, tables: &NameTables, quiet: bool) -> Result<Mas
     let mut ssns = Vec::new();
     let mut changes = Vec::new();
     if let Some(path) = &args.master {
-        dmf_chunks(path, quiet, |chunk| {
+        let faults = dmf_chunks(path, quiet, |chunk| {
             builder.extend_with(chunk, person_ref);
             ssns.extend(chunk.iter().map(|r| Some(r.ssn())));
-            changes.extend(chunk.iter().map(DmfRecord::change));
+            changes.extend(chunk.iter().map(LenientRecord::change));
         })?;
+        report_faults(&path.display().to_string(), &faults);
         return Ok(Master {
             prepared: builder.finish(),
             ssns,
             changes,
             cursor: None,
             records: None,
+            faults,
         });
     }
     let Some(data) = &args.data else {
@@ -169,13 +200,17 @@ fn read_master(args: &MatchArgs, tables: &NameTables, quiet: bool) -> Result<Mas
         }
         None => dmf_registry::distribution::full_file(&registry, audience, today)?,
     };
+    // The registry's records are valid by construction (made from a death and the identity on
+    // file): they read without faults.
+    let records: Vec<LenientRecord> = records.into_iter().map(LenientRecord::from).collect();
     builder.extend_with(&records, person_ref);
     Ok(Master {
         prepared: builder.finish(),
         ssns: records.iter().map(|r| Some(r.ssn())).collect(),
-        changes: records.iter().map(DmfRecord::change).collect(),
+        changes: records.iter().map(LenientRecord::change).collect(),
         cursor: Some(cursor),
         records: Some(records),
+        faults: FaultCounts::default(),
     })
 }
 
@@ -281,6 +316,8 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         "master_records": master.ssns.len(),
         "bad_cells": client.bad_cells,
         "skipped_rows": client.skipped_rows,
+        "master_records_with_faults": master.faults.records,
+        "master_faults": master.faults.by_kind,
         "candidates": pairs,
         "candidates_per_rule": outcome.per_rule.iter().map(|(r, n)| json!({"rule": r.code(), "candidates": n})).collect::<Vec<_>>(),
         "matches": matches.len(),

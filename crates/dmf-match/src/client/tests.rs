@@ -264,13 +264,21 @@ fn ssn_cells() {
             "123456789",
             "void 123-45-6789 (the stock example number of forms and advertising)",
         ),
-        ("666123456", "error \"666123456\": area 666 is never issued"),
+        (
+            "666123456",
+            "never issued \"666123456\": area 666 is never issued",
+        ),
+        (
+            "12345678x",
+            "error \"12345678x\": an SSN has only digits, found 'x' at position 9",
+        ),
     ];
     for (text, expect) in cases {
         let got = match parse_ssn(text) {
             Ok(s) => format!("ok {s}"),
             Err(ClientErrorKind::VoidSsn { ssn, why }) => format!("void {ssn} ({why})"),
             Err(ClientErrorKind::Cell { reason, .. }) => format!("error {reason}"),
+            Err(ClientErrorKind::NeverIssued { reason }) => format!("never issued {reason}"),
             Err(e) => format!("other {e}"),
         };
         assert_eq!(got, expect, "{text}");

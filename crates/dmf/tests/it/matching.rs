@@ -360,3 +360,121 @@ fn matches_against_a_registry_and_only_what_changed_since() {
     assert!(!text.contains("A1,"), "{text}");
     assert!(text.lines().next().unwrap().contains(",change"), "{text}");
 }
+
+/// A master DMF line with one bad field (a blank surname, an impossible date of birth, an SSN
+/// of group 00) used to be thrown away whole, so that person could never be matched, even by an
+/// exact SSN. Now the bad field is missing and the rest is matched; the records are counted by
+/// fault; `dmf format check` still reports the lines as wrong.
+#[test]
+fn master_line_with_one_bad_field_is_still_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("dmf.txt");
+    let rec = |ssn: &str, last: &str, first: &str, dob: &str| {
+        let line = format!(
+            "{:1}{ssn:9}{last:20}{:4}{first:15}{:15} {:8}{dob:8}",
+            "", "", "", "03152001"
+        );
+        format!("{line:100}\n")
+    };
+    let lines = [
+        rec("123456789", "", "ALICE", "07011958"),
+        rec("234567890", "JONES", "ROBERT", "02301930"),
+        rec("345004567", "SMITH", "MARY", "05061940"),
+        rec("456789012", "BROWN", "DAVID", "11121945"),
+        rec("567890123", "MILLER", "SUSAN", "03041950"),
+        // No DMF record at all: still skipped.
+        rec("NOTANSSN!", "GREEN", "PAUL", "01011950"),
+    ];
+    std::fs::write(&master, lines.concat()).unwrap();
+    let client = dir.path().join("c.csv");
+    std::fs::write(
+        &client,
+        "id,ssn,first,last,dob\n\
+         A1,123456789,Alice,Walker,1958-07-01\n\
+         A2,234567890,Robert,Jones,1930-02-03\n\
+         A3,345-00-4567,Mary,Smith,1940-05-06\n\
+         A4,456789012,David,Brown,1945-11-12\n",
+    )
+    .unwrap();
+    let out = dir.path().join("m.csv");
+    let o = dmf(&[
+        "-q",
+        "match",
+        "--client",
+        s(&client),
+        "--master",
+        s(&master),
+        "--out",
+        s(&out),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "3 records kept with a bad field, treated as missing (date of birth: impossible 1, last name: blank 1, ssn: group 00 1;"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("dmf.txt:6: skipped:"), "{err}");
+    assert!(
+        err.contains("c.csv:4:2: ssn: group 00 is never issued (its digits still compared)"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["master_records"], 5);
+    assert_eq!(v["master_records_with_faults"], 3);
+    assert_eq!(
+        v["master_faults"],
+        serde_json::json!({"date of birth: impossible": 1, "last name: blank": 1, "ssn: group 00": 1})
+    );
+    let matches = std::fs::read_to_string(&out).unwrap();
+    let row = |id: &str| {
+        matches
+            .lines()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap_or_else(|| panic!("no match for {id}: {matches}"))
+            .split(',')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    // id, ssn, weight, probability, class, ssn_level, first_level, last_level, dob_level
+    let a1 = row("A1");
+    assert_eq!(
+        (&a1[1][..], &a1[5][..], &a1[7][..]),
+        ("123456789", "exact", "missing"),
+        "{a1:?}"
+    );
+    let a2 = row("A2");
+    assert_eq!(
+        (&a2[1][..], &a2[5][..], &a2[6][..], &a2[7][..]),
+        ("234567890", "exact", "exact", "exact"),
+        "{a2:?}"
+    );
+    assert_ne!(a2[8], "exact", "{a2:?}");
+    let a3 = row("A3");
+    assert_eq!(
+        (&a3[1][..], &a3[5][..], &a3[8][..]),
+        ("345004567", "exact", "exact"),
+        "{a3:?}"
+    );
+    assert_eq!(row("A4")[5], "exact");
+
+    // `dmf format check` stays strict: the same lines are wrong.
+    let o = dmf(&["format", "check", s(&master)]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    let p = s(&master);
+    for expect in [
+        format!("{p}:1: columns 11-30 (last name): it is blank"),
+        format!("{p}:2: columns 74-81 (date of birth): day 30 does not exist in 1930-02"),
+        format!("{p}:3: columns 2-10 (ssn): group 00 is never issued"),
+        format!("{p}:6: columns 2-10 (ssn)"),
+    ] {
+        assert!(text.contains(&expect), "{expect} in {text}");
+    }
+    assert!(
+        text.contains("6 lines, 2 records (2 full), 4 wrong lines"),
+        "{text}"
+    );
+}
