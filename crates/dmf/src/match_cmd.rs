@@ -319,7 +319,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         "master_records_with_faults": master.faults.records,
         "master_faults": master.faults.by_kind,
         "candidates": pairs,
-        "candidates_per_rule": outcome.per_rule.iter().map(|(r, n)| json!({"rule": r.code(), "candidates": n})).collect::<Vec<_>>(),
+        "candidates_per_rule": outcome.per_rule.iter().zip(&outcome.capped).zip(&outcome.capped_pairs).map(|(((r, n), (_, capped)), (_, capped_pairs))| json!({"rule": r.code(), "candidates": n, "capped_blocks": capped, "capped_pairs": capped_pairs})).collect::<Vec<_>>(),
         "matches": matches.len(),
         "clients_matched": matches.iter().map(|m| m.client).collect::<std::collections::HashSet<_>>().len(),
         "cursor": master.cursor,
