@@ -23,22 +23,37 @@ use crate::prepare::{Prepared, Rec, prefetch};
 /// | rule | key | catches | misses |
 /// | --- | --- | --- | --- |
 /// | `Ssn` | SSN | any error in names and dates when the SSN is right | missing or mistyped SSN |
-/// | `DobPhoneticLast` | full date of birth, Double Metaphone of the surname | first-name errors (nickname, typo, initial), SSN errors, surname typos that keep its sound | date errors, swapped names, partial dates |
-/// | `DobPhoneticFirst` | full date of birth, Double Metaphone of the first name | surname errors (typos, a changed surname), SSN errors | nicknames, date errors, partial dates |
-/// | `PhoneticNamesBirthYear` | Double Metaphone of first and last name, unordered, birth year | day and month errors (swapped, missing day, one wrong), swapped names, SSN errors | year errors, nicknames, surname changes |
-/// | `PhoneticNamesMonthDay` | Double Metaphone of first and last name, unordered, birth month and day | year errors (±1, typos), swapped names, SSN errors | partial dates, day or month errors, nicknames |
-/// | `SsnHeadPhoneticLast` (not default) | SSN area and group (first five digits), Double Metaphone of the surname | an SSN error in the last four digits with any date error, a missing date | errors in the first five digits, surname changes |
-/// | `SsnTailPhoneticLast` (not default) | SSN serial (last four digits), Double Metaphone of the surname | an SSN error in the first five digits with any date error, a missing date | errors in the last four digits, surname changes |
+/// | `DobPhoneticLast` | full date of birth (month and day unordered), Double Metaphone of the surname | first-name errors (nickname, typo, initial), SSN errors, surname typos that keep its sound, day and month swapped | other date errors, swapped names, partial dates |
+/// | `DobPhoneticFirst` | full date of birth (month and day unordered), Double Metaphone of the first name | surname errors (typos, a changed surname), SSN errors, day and month swapped | nicknames, other date errors, partial dates |
+/// | `PhoneticNamesBirthYear` | Double Metaphone of first and last name, unordered, birth year | day and month errors (swapped, missing day, one wrong, an impossible date whose year is kept), swapped names, SSN errors | year errors, nicknames, surname changes |
+/// | `PhoneticNamesMonthDay` | Double Metaphone of first and last name, unordered, birth month and day, unordered | year errors (±1, typos), year and a day/month swap together, swapped names, SSN errors | partial dates, day or month errors, nicknames |
+/// | `SsnHeadPhoneticNames` | SSN area and group (first five digits), Double Metaphone of first and last name, unordered | an SSN with one digit wrong or two neighbours swapped in the last four, with any date error or none | errors in the first five digits, nicknames, surname changes |
+/// | `SsnTailPhoneticNames` | SSN serial (last four digits), Double Metaphone of first and last name, unordered | an SSN with one digit wrong or two neighbours swapped in the first five, with any date error or none | errors in the last four digits, nicknames, surname changes |
+/// | `PhoneticNamesUndated` | Double Metaphone of first and last name, unordered; looked up only for a client record without a full date of birth | a missing, partial or impossible date with a missing or wrong SSN | nicknames, surname changes, names too common (the block is over the cap) |
+/// | `PhoneticNames` (not default) | the same key, looked up for every client record | also a date wrong in two parts (copied from a household member) with a missing or wrong SSN | nicknames, surname changes, names too common |
+/// | `SsnHeadPhoneticLast` (not default) | SSN area and group (first five digits), Double Metaphone of the surname | an SSN error in the last four digits with any date error, a missing date, a first-name error | errors in the first five digits, surname changes |
+/// | `SsnTailPhoneticLast` (not default) | SSN serial (last four digits), Double Metaphone of the surname | an SSN error in the first five digits with any date error, a missing date, a first-name error | errors in the last four digits, surname changes |
 ///
 /// Master records lacking a rule's fields are not indexed under that rule: blanks never form
 /// a block. Taking the names unordered costs almost nothing (few people's first name is another's
-/// surname) and catches first and last names swapped.
+/// surname) and catches first and last names swapped. Taking month and day unordered merges a
+/// date's block with the one of its swap (about a third of dates have a day of 12 or less), a
+/// small price for finding a swapped date under the rules that need a full one.
 ///
-/// No default rule finds a client record that has neither SSN nor date of birth: names alone
-/// would pair JOHN SMITH with tens of thousands of master records. The two SSN-part rules
-/// find an SSN with one digit wrong, or two neighbours swapped (but for digits 5 and 6, which
-/// straddle the parts), when the date is also wrong or missing; at national scale their blocks
-/// hold about 30 and 150 records, which is why they are not in the default set.
+/// No default rule needs a date of birth. Names alone (`PhoneticNamesUndated`) would pair JOHN
+/// SMITH with tens of thousands of master records, so a block over the cap is skipped and
+/// counted, and the rule is looked up only for the client records that no date rule can find
+/// (no full date of birth): most of a file has a date, and asking every record for its names'
+/// block would multiply the candidates (`PhoneticNames` does, for a file whose dates are known
+/// to be unreliable). The two SSN-near-miss rules find an SSN with one digit wrong, or two
+/// neighbours swapped (but for digits 5 and 6, which straddle the parts), whatever the date;
+/// keyed by both names their blocks hold about one record, where the surname-only
+/// `SsnHeadPhoneticLast` and `SsnTailPhoneticLast` hold about 30 and 150 at national scale
+/// (they also take a first-name error, which is why they are kept). A single near-miss index
+/// under each of the nine "one digit blanked" forms of the SSN would also catch digits 5 and 6
+/// swapped but cost nine entries per master record; the head and tail cost two. The default
+/// set is eight rules: 64 bytes per master record, about 9.1 GB at 142 M records (5.7 GB for
+/// the five rules that needed a date or the exact SSN).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
     Ssn,
@@ -46,17 +61,25 @@ pub enum Rule {
     DobPhoneticFirst,
     PhoneticNamesBirthYear,
     PhoneticNamesMonthDay,
+    SsnHeadPhoneticNames,
+    SsnTailPhoneticNames,
+    PhoneticNamesUndated,
+    PhoneticNames,
     SsnHeadPhoneticLast,
     SsnTailPhoneticLast,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 11] = [
         Rule::Ssn,
         Rule::DobPhoneticLast,
         Rule::DobPhoneticFirst,
         Rule::PhoneticNamesBirthYear,
         Rule::PhoneticNamesMonthDay,
+        Rule::SsnHeadPhoneticNames,
+        Rule::SsnTailPhoneticNames,
+        Rule::PhoneticNamesUndated,
+        Rule::PhoneticNames,
         Rule::SsnHeadPhoneticLast,
         Rule::SsnTailPhoneticLast,
     ];
@@ -69,16 +92,37 @@ impl Rule {
             Rule::DobPhoneticFirst => "dob_phonetic_first",
             Rule::PhoneticNamesBirthYear => "phonetic_names_birth_year",
             Rule::PhoneticNamesMonthDay => "phonetic_names_month_day",
+            Rule::SsnHeadPhoneticNames => "ssn_head_phonetic_names",
+            Rule::SsnTailPhoneticNames => "ssn_tail_phonetic_names",
+            Rule::PhoneticNamesUndated => "phonetic_names_undated",
+            Rule::PhoneticNames => "phonetic_names",
             Rule::SsnHeadPhoneticLast => "ssn_head_phonetic_last",
             Rule::SsnTailPhoneticLast => "ssn_tail_phonetic_last",
         }
+    }
+
+    /// The key a client record looks up under this rule: its [`Rule::key`], but for
+    /// `PhoneticNamesUndated`, which only a record without a full date of birth looks up.
+    #[inline]
+    pub(crate) fn probe(self, r: &Rec) -> Option<u64> {
+        if self == Rule::PhoneticNamesUndated && full_date(r.dob) {
+            return None;
+        }
+        self.key(r)
     }
 
     /// The key of a record under this rule, `None` when a field it needs is missing.
     #[inline]
     pub(crate) fn key(self, r: &Rec) -> Option<u64> {
         let tag = self as u64 + 1;
-        let complete = r.dob & 0x1f != 0 && r.dob >> 5 & 0xf != 0;
+        let complete = full_date(r.dob);
+        // `year << 10 | low << 5 | high` of month and day: a date and its swap share it.
+        let (low, high) = (
+            (r.dob >> 5 & 0xf).min(r.dob & 0x1f),
+            (r.dob >> 5 & 0xf).max(r.dob & 0x1f),
+        );
+        let month_day = low << 5 | high;
+        let unordered = (r.dob >> 9) << 10 | month_day;
         let names = || {
             (r.dm_first != 0 && r.dm_last != 0).then(|| {
                 let (a, b) = (r.dm_first.min(r.dm_last), r.dm_first.max(r.dm_last));
@@ -88,9 +132,9 @@ impl Rule {
         let key = match self {
             Rule::Ssn => (r.ssn != 0).then_some(r.ssn)?,
             Rule::DobPhoneticLast => (complete && r.dm_last != 0)
-                .then(|| u64::from(r.dob) << 32 | u64::from(r.dm_last))?,
+                .then(|| u64::from(unordered) << 32 | u64::from(r.dm_last))?,
             Rule::DobPhoneticFirst => (complete && r.dm_first != 0)
-                .then(|| u64::from(r.dob) << 32 | u64::from(r.dm_first))?,
+                .then(|| u64::from(unordered) << 32 | u64::from(r.dm_first))?,
             Rule::PhoneticNamesBirthYear => {
                 if r.dob == 0 {
                     return None;
@@ -101,9 +145,22 @@ impl Rule {
                 if !complete {
                     return None;
                 }
-                mix(names()?) ^ u64::from(r.dob & 0x1ff)
+                mix(names()?) ^ u64::from(month_day)
             }
             // BCD: the serial is the low 16 bits, area and group the 20 above.
+            Rule::SsnHeadPhoneticNames => {
+                if r.ssn == 0 {
+                    return None;
+                }
+                mix(names()?) ^ (r.ssn >> 16)
+            }
+            Rule::SsnTailPhoneticNames => {
+                if r.ssn == 0 {
+                    return None;
+                }
+                mix(names()?) ^ (r.ssn & 0xffff)
+            }
+            Rule::PhoneticNamesUndated | Rule::PhoneticNames => names()?,
             Rule::SsnHeadPhoneticLast => (r.ssn != 0 && r.dm_last != 0)
                 .then(|| (r.ssn >> 16) << 32 | u64::from(r.dm_last))?,
             Rule::SsnTailPhoneticLast => (r.ssn != 0 && r.dm_last != 0)
@@ -111,6 +168,12 @@ impl Rule {
         };
         Some(mix(mix(key) ^ tag))
     }
+}
+
+/// Whether a packed date of birth has its month and day.
+#[inline]
+fn full_date(dob: u32) -> bool {
+    dob & 0x1f != 0 && dob >> 5 & 0xf != 0
 }
 
 impl fmt::Display for Rule {
@@ -123,7 +186,8 @@ impl fmt::Display for Rule {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown blocking rule {0:?} (known: ssn, dob_phonetic_last, dob_phonetic_first, \
-     phonetic_names_birth_year, phonetic_names_month_day, ssn_head_phonetic_last, \
+     phonetic_names_birth_year, phonetic_names_month_day, ssn_head_phonetic_names, \
+     ssn_tail_phonetic_names, phonetic_names_undated, phonetic_names, ssn_head_phonetic_last, \
      ssn_tail_phonetic_last)"
 )]
 pub struct UnknownRule(pub String);
@@ -139,16 +203,19 @@ impl FromStr for Rule {
     }
 }
 
-/// The default rules: the first five of [`Rule::ALL`]. Together they find a true pair with
+/// The default rules: the first eight of [`Rule::ALL`]. Together they find a true pair with
 /// any one error besides a missing SSN (a wrong SSN, a nickname, a typo in one name, a changed
-/// surname, swapped names, a wrong, swapped or missing part of the date of birth).
+/// surname, swapped names, a wrong, swapped or missing part of the date of birth), and with
+/// no date of birth at all when the names agree in sound and either the SSN is at most one
+/// digit or one swap off or the names' block is under the cap.
 pub fn default_rules() -> Vec<Rule> {
-    Rule::ALL[..5].to_vec()
+    Rule::ALL[..8].to_vec()
 }
 
 /// Blocks of more master records than this are skipped for a client record under that rule
-/// (and counted in [`Candidates::capped`]): such a block only forms when many people share a
-/// common name and a birth year, and another rule with a smaller block usually finds the pair.
+/// (and counted in [`Candidates::capped`] and [`Candidates::capped_pairs`]): such a block only
+/// forms when many people share a common name (and a birth year), and another rule with a
+/// smaller block usually finds the pair.
 pub const DEFAULT_BLOCK_CAP: usize = 2_000;
 
 /// The master file indexed under each rule, built once.
@@ -388,6 +455,8 @@ pub struct Candidates {
     pub per_rule: Vec<(Rule, u64)>,
     /// Per rule, the client records whose block was over the cap and so skipped.
     pub capped: Vec<(Rule, u64)>,
+    /// Per rule, the pairs those skipped blocks would have given.
+    pub capped_pairs: Vec<(Rule, u64)>,
 }
 
 /// Candidate pairs of `client` against the master `blocks` were built from, on all threads.
@@ -410,7 +479,7 @@ pub fn candidates_with_progress(
     let total = client.len() as u64;
     let done = AtomicU64::new(0);
     // Per chunk of clients: its pairs, pairs per rule, capped lookups per rule.
-    type Part = (Vec<(u32, u32)>, Vec<u64>, Vec<u64>);
+    type Part = (Vec<(u32, u32)>, Vec<u64>, Vec<u64>, Vec<u64>);
     let parts: Vec<Part> = client
         .recs
         .par_chunks(CHUNK)
@@ -419,6 +488,7 @@ pub fn candidates_with_progress(
             let mut pairs = Vec::with_capacity(chunk.len() * 4);
             let mut counts = vec![0u64; rules];
             let mut capped = vec![0u64; rules];
+            let mut capped_pairs = vec![0u64; rules];
             let mut found: Vec<u32> = Vec::new();
             for (j, r) in chunk.iter().enumerate() {
                 // Lookups are cache misses: start them for the records a few steps ahead.
@@ -428,7 +498,7 @@ pub fn candidates_with_progress(
                 ] {
                     if let Some(a) = chunk.get(j + ahead) {
                         for index in &blocks.indexes {
-                            if let Some(key) = index.rule.key(a) {
+                            if let Some(key) = index.rule.probe(a) {
                                 load(index, key);
                             }
                         }
@@ -437,12 +507,13 @@ pub fn candidates_with_progress(
                 let ci = (k * CHUNK + j) as u32;
                 found.clear();
                 for (ri, index) in blocks.indexes.iter().enumerate() {
-                    let Some(key) = index.rule.key(r) else {
+                    let Some(key) = index.rule.probe(r) else {
                         continue;
                     };
                     let block = index.lookup(key);
                     if block.len() > blocks.cap {
                         capped[ri] += 1;
+                        capped_pairs[ri] += block.len() as u64;
                         continue;
                     }
                     counts[ri] += block.len() as u64;
@@ -454,17 +525,19 @@ pub fn candidates_with_progress(
             }
             let d = done.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
             progress("candidates", d, total);
-            (pairs, counts, capped)
+            (pairs, counts, capped, capped_pairs)
         })
         .collect();
     let mut per_rule = vec![0u64; rules];
     let mut capped = vec![0u64; rules];
-    for (_, c, k) in &parts {
+    let mut capped_pairs = vec![0u64; rules];
+    for (_, c, k, kp) in &parts {
         per_rule.iter_mut().zip(c).for_each(|(a, b)| *a += b);
         capped.iter_mut().zip(k).for_each(|(a, b)| *a += b);
+        capped_pairs.iter_mut().zip(kp).for_each(|(a, b)| *a += b);
     }
     let mut pairs = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
-    for (p, _, _) in parts {
+    for (p, _, _, _) in parts {
         pairs.extend(p);
     }
     let named = |v: Vec<u64>| blocks.indexes.iter().map(|i| i.rule).zip(v).collect();
@@ -472,5 +545,6 @@ pub fn candidates_with_progress(
         pairs,
         per_rule: named(per_rule),
         capped: named(capped),
+        capped_pairs: named(capped_pairs),
     }
 }

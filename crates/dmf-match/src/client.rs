@@ -197,6 +197,50 @@ impl DobFormat {
     }
 }
 
+impl DobFormat {
+    /// The year of a cell that has this format's shape (digits where its parts go) but is no
+    /// date, such as `1963-24-01` with day and month swapped: a year-only date, so that the
+    /// rules on names and birth year still find the person. `None` for a cell of another
+    /// shape or a year out of range.
+    pub fn year_of(self, text: &str, today: Date) -> Option<PartialDate> {
+        let t = text.trim();
+        let digits = |s: &str, lens: &[usize]| {
+            lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        let year: u16 = match self {
+            DobFormat::Iso => {
+                let parts: Vec<&str> = t.split('-').collect();
+                let ok = (2..=3).contains(&parts.len())
+                    && digits(parts[0], &[4])
+                    && parts[1..].iter().all(|p| digits(p, &[2]));
+                ok.then(|| parts[0].parse().ok())??
+            }
+            DobFormat::Ymd | DobFormat::Mdy => {
+                if !digits(t, &[8]) {
+                    return None;
+                }
+                let y = if self == DobFormat::Ymd {
+                    &t[0..4]
+                } else {
+                    &t[4..8]
+                };
+                y.parse().ok()?
+            }
+            _ => {
+                let parts: Vec<&str> = t.split('/').collect();
+                let short = self.two_digit_year();
+                let ok = parts.len() == 3
+                    && digits(parts[0], &[1, 2])
+                    && digits(parts[1], &[1, 2])
+                    && digits(parts[2], if short { &[2] } else { &[4] });
+                let y: u16 = ok.then(|| parts[2].parse().ok())??;
+                if short { century(y, today.year()) } else { y }
+            }
+        };
+        PartialDate::new(year, None, None).ok()
+    }
+}
+
 /// The latest year ending in the two digits `yy` that is not after `this_year`.
 fn century(yy: u16, this_year: u16) -> u16 {
     let year = this_year - this_year % 100 + yy;
@@ -312,6 +356,7 @@ impl ClientError {
         match self.kind {
             ClientErrorKind::Ragged { .. } => "row skipped",
             ClientErrorKind::NeverIssued { .. } => "its digits still compared",
+            ClientErrorKind::ImpossibleDate { .. } => "its year kept",
             _ => "treated as missing",
         }
     }
@@ -338,6 +383,10 @@ pub enum ClientErrorKind {
     Ragged { cells: usize, header: usize },
     #[error("{field}: {reason}")]
     Cell { field: &'static str, reason: String },
+    /// A date of the column's shape that is no date (`1963-24-01`): reported, and its year
+    /// kept.
+    #[error("dob: {reason}")]
+    ImpossibleDate { reason: String },
     /// Nine digits of a form never issued: reported, and still compared as digits.
     #[error("ssn: {reason}")]
     NeverIssued { reason: String },
@@ -496,12 +545,18 @@ pub fn read_client(
                     Ok(d) => Some(d),
                     Err(reason) => {
                         out.bad_cells += 1;
-                        let kind = ClientErrorKind::Cell {
-                            field: "dob",
-                            reason,
+                        // Reported as bad, but the year of a cell of the column's shape is
+                        // kept, for blocking and comparison.
+                        let year = format.year_of(cell(Some(c)), options.today);
+                        let kind = match year {
+                            Some(_) => ClientErrorKind::ImpossibleDate { reason },
+                            None => ClientErrorKind::Cell {
+                                field: "dob",
+                                reason,
+                            },
                         };
                         out.problem(error(*line, c + 1, kind), options.strict)?;
-                        None
+                        year
                     }
                 }
             }

@@ -52,6 +52,8 @@ pub struct Outcome {
     pub per_rule: Vec<(Rule, u64)>,
     /// Per rule, client records whose block was over the cap.
     pub capped: Vec<(Rule, u64)>,
+    /// Per rule, the pairs the capped blocks would have given.
+    pub capped_pairs: Vec<(Rule, u64)>,
     /// Distinct candidate pairs.
     pub candidates: u64,
     pub model: Model,
@@ -139,6 +141,7 @@ pub fn run_with_progress(
     Outcome {
         per_rule: found.per_rule,
         capped: found.capped,
+        capped_pairs: found.capped_pairs,
         candidates: found.pairs.len() as u64,
         model,
         training,

@@ -493,6 +493,14 @@ const ERRORS: &[(&str, &str)] = &[
     ("day wrong", "-|ROBERT|HENDERSON|1950-03-14"),
     ("year off by one", "-|ROBERT|HENDERSON|1951-03-04"),
     ("year mistyped", "-|ROBERT|HENDERSON|1905-03-04"),
+    (
+        "year off, day and month swapped",
+        "-|ROBERT|HENDERSON|1951-04-03",
+    ),
+    ("date missing", "-|ROBERT|HENDERSON|-"),
+    // The client reader keeps the year of `1950-04-30` swapped into `1950-30-04`.
+    ("impossible date, its year kept", "-|ROBERT|HENDERSON|1950"),
+    ("date wrong in two parts", "-|ROBERT|HENDERSON|1951-07-04"),
     ("SSN one digit off", "123456780|ROBERT|HENDERSON|1950-03-04"),
     (
         "SSN transposed, names swapped",
@@ -516,8 +524,8 @@ const ERRORS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Errors that need the SSN-part rules, last in [`ERRORS`].
-const SSN_PART_ERRORS: usize = 3;
+/// Errors that no default rule finds.
+const NOT_BY_DEFAULT: &[&str] = &["date wrong in two parts"];
 const TRUE_MASTER: &str = "123456789|ROBERT|HENDERSON|1950-03-04";
 
 /// The master: the true record among others that share some of its fields.
@@ -551,14 +559,11 @@ fn each_single_error_is_found_by_a_default_rule() {
     let clients: Vec<Person> = ERRORS.iter().map(|(_, c)| person(c)).collect();
     let client = Prepared::new(&clients, tables());
     let found = candidates(&client, &blocks);
-    for (i, (error, _)) in ERRORS
-        .iter()
-        .enumerate()
-        .take(ERRORS.len() - SSN_PART_ERRORS)
-    {
-        assert!(
+    for (i, (error, _)) in ERRORS.iter().enumerate() {
+        assert_eq!(
             found.pairs.contains(&(i as u32, 0)),
-            "{error}: the true pair is not a candidate"
+            !NOT_BY_DEFAULT.contains(error),
+            "{error}: the true pair is a candidate"
         );
     }
     let rules: Vec<Rule> = found.per_rule.iter().map(|(r, _)| *r).collect();
@@ -595,6 +600,7 @@ fn what_each_rule_finds() {
             "first-name typo",
             "first initial",
             "surname typo",
+            "day and month swapped",
             "SSN one digit off",
         ],
     );
@@ -605,6 +611,7 @@ fn what_each_rule_finds() {
             "first-name typo",
             "surname typo",
             "surname changed",
+            "day and month swapped",
             "SSN one digit off",
         ],
     );
@@ -618,6 +625,7 @@ fn what_each_rule_finds() {
             "day and month swapped",
             "day missing",
             "day wrong",
+            "impossible date, its year kept",
             "SSN one digit off",
             "SSN transposed, names swapped",
         ],
@@ -629,12 +637,51 @@ fn what_each_rule_finds() {
             "first-name typo",
             "surname typo",
             "names swapped",
+            "day and month swapped",
             "year off by one",
             "year mistyped",
+            "year off, day and month swapped",
             "SSN one digit off",
             "SSN transposed, names swapped",
         ],
     );
+    check_rule(
+        Rule::SsnHeadPhoneticNames,
+        &[
+            "SSN one digit off",
+            "SSN transposed, names swapped",
+            "SSN one digit off, date missing",
+            "SSN transposed, date wrong",
+        ],
+    );
+    check_rule(
+        Rule::SsnTailPhoneticNames,
+        &["SSN area mistyped, date wrong"],
+    );
+    check_rule(
+        Rule::PhoneticNamesUndated,
+        &[
+            "day missing",
+            "date missing",
+            "impossible date, its year kept",
+            "SSN one digit off, date missing",
+        ],
+    );
+    // Every error here but those in a first name's or a surname's sound.
+    let names_keep: Vec<&str> = ERRORS
+        .iter()
+        .map(|(e, _)| *e)
+        .filter(|e| {
+            ![
+                "nickname",
+                "first initial",
+                "surname changed",
+                "SSN right, everything else wrong",
+            ]
+            .contains(e)
+        })
+        .collect();
+    check_rule(Rule::PhoneticNames, &names_keep);
     check_rule(
         Rule::SsnHeadPhoneticLast,
         &[
@@ -660,26 +707,136 @@ fn rule_codes_parse() {
     );
 }
 
-#[test]
-fn huge_blocks_are_capped_and_counted() {
+/// A client record against 50 master JOHN SMITHs born 1950-03-04 and no SSN, with blocks
+/// capped at 10: per rule, the lookups skipped and the pairs they would have given.
+#[track_caller]
+fn check_capped(spec: &str, expect: &[(Rule, u64, u64)]) {
     let same: Vec<Person> = (0..50).map(|_| person("-|JOHN|SMITH|1950-03-04")).collect();
     let master = Prepared::new(&same, tables());
-    let client = Prepared::new(&[person("-|JOHN|SMITH|1950-03-04")], tables());
-    let capped = candidates(
+    let client = Prepared::new(&[person(spec)], tables());
+    let found = candidates(
         &client,
         &Blocks::build_with_cap(&master, &default_rules(), 10),
     );
-    assert!(capped.pairs.is_empty());
-    assert!(
-        capped
-            .capped
-            .iter()
-            .filter(|(r, _)| *r != Rule::Ssn)
-            .all(|(_, n)| *n == 1)
+    assert!(found.pairs.is_empty());
+    let got: Vec<(Rule, u64, u64)> = found
+        .capped
+        .iter()
+        .zip(&found.capped_pairs)
+        .filter(|((_, n), _)| *n > 0)
+        .map(|((r, n), (_, p))| (*r, *n, *p))
+        .collect();
+    assert_eq!(got, expect, "{spec}");
+}
+
+#[test]
+fn huge_blocks_are_capped_and_counted() {
+    check_capped(
+        "-|JOHN|SMITH|1950-03-04",
+        &[
+            (Rule::DobPhoneticLast, 1, 50),
+            (Rule::DobPhoneticFirst, 1, 50),
+            (Rule::PhoneticNamesBirthYear, 1, 50),
+            (Rule::PhoneticNamesMonthDay, 1, 50),
+        ],
     );
+    check_capped(
+        "-|JOHN|SMITH|1950",
+        &[
+            (Rule::PhoneticNamesBirthYear, 1, 50),
+            (Rule::PhoneticNamesUndated, 1, 50),
+        ],
+    );
+    check_capped("-|JOHN|SMITH|-", &[(Rule::PhoneticNamesUndated, 1, 50)]);
+    check_capped("-|JANE|DOE|-", &[]);
+    let same: Vec<Person> = (0..50).map(|_| person("-|JOHN|SMITH|1950-03-04")).collect();
+    let master = Prepared::new(&same, tables());
+    let client = Prepared::new(&[person("-|JOHN|SMITH|1950-03-04")], tables());
     let all = candidates(&client, &Blocks::build(&master, &default_rules()));
     assert_eq!(all.pairs.len(), 50);
     assert_eq!(all.per_rule.iter().map(|(_, n)| n).sum::<u64>(), 200);
+}
+
+#[test]
+fn a_names_block_over_the_cap_is_counted_not_silently_dropped() {
+    check_capped("-|JON|SMYTH|-", &[(Rule::PhoneticNamesUndated, 1, 50)]);
+}
+
+/// Which default rules find the master record [`TRUE_MASTER`] for a client record.
+#[track_caller]
+fn check_found(client: &str, expect: &[Rule]) {
+    let master = Prepared::new(&blocking_master(), tables());
+    let blocks = Blocks::build(&master, &default_rules());
+    let found = candidates(&Prepared::new(&[person(client)], tables()), &blocks);
+    let got: Vec<Rule> = default_rules()
+        .into_iter()
+        .filter(|&r| {
+            let one = candidates(
+                &Prepared::new(&[person(client)], tables()),
+                &Blocks::build(&master, &[r]),
+            );
+            one.pairs.contains(&(0, 0))
+        })
+        .collect();
+    assert_eq!(got, expect, "{client}");
+    assert_eq!(
+        found.pairs.contains(&(0, 0)),
+        !expect.is_empty(),
+        "{client}"
+    );
+}
+
+#[test]
+fn a_client_with_no_date_of_birth_is_found_by_name() {
+    check_found("-|ROBERT|HENDERSON|-", &[Rule::PhoneticNamesUndated]);
+    check_found("-|HENDERSON|ROBART|-", &[Rule::PhoneticNamesUndated]);
+    check_found("-|BOB|HENDERSON|-", &[]);
+}
+
+#[test]
+fn a_client_with_day_and_month_swapped_into_an_impossible_date_is_found() {
+    let file = b"id,first,last,dob\nA1,Robert,Henderson,1950-30-04\nA2,Mary,Henderson,1950-03-04\nA3,John,Kowalski,1950-03-04\n";
+    let read = crate::client::read_client(
+        "c.csv",
+        &file[..],
+        &crate::client::ClientOptions::new(dmf_model::Date::new(2026, 11, 23).expect("a date")),
+    )
+    .expect("a client file");
+    assert_eq!(read.bad_cells, 1);
+    let client = Prepared::new(&read.people[..1], tables());
+    let master = Prepared::new(&blocking_master(), tables());
+    let found = candidates(&client, &Blocks::build(&master, &default_rules()));
+    assert!(found.pairs.contains(&(0, 0)));
+    check_found(
+        "-|ROBERT|HENDERSON|1950",
+        &[Rule::PhoneticNamesBirthYear, Rule::PhoneticNamesUndated],
+    );
+}
+
+#[test]
+fn a_valid_date_with_day_and_month_swapped_is_found_by_the_date_rules() {
+    check_found("-|BOB|HENDERSON|1950-04-03", &[Rule::DobPhoneticLast]);
+    check_found("-|ROBERT|KOWALSKI|1950-04-03", &[Rule::DobPhoneticFirst]);
+}
+
+#[test]
+fn an_ssn_with_one_digit_wrong_and_a_blank_date_is_found() {
+    check_found(
+        "123456780|ROBERT|HENDERSON|-",
+        &[Rule::SsnHeadPhoneticNames, Rule::PhoneticNamesUndated],
+    );
+    check_found(
+        "023456789|ROBERT|HENDERSON|-",
+        &[Rule::SsnTailPhoneticNames, Rule::PhoneticNamesUndated],
+    );
+    check_found(
+        "123456798|ROBERT|HENDERSON|1960-01-01",
+        &[Rule::SsnHeadPhoneticNames],
+    );
+    check_found(
+        "213456789|HENDERSON|ROBERT|1960-01-01",
+        &[Rule::SsnTailPhoneticNames],
+    );
 }
 
 proptest! {
@@ -717,13 +874,18 @@ fn candidates_are_every_pair_sharing_a_key() {
         let client = Prepared::new(&w.client, &tables);
         let rules = Rule::ALL.to_vec();
         let found = candidates(&client, &Blocks::build(&master, &rules));
-        let keys = |p: &Prepared| -> Vec<Vec<Option<u64>>> {
+        let keys = |p: &Prepared, probe: bool| -> Vec<Vec<Option<u64>>> {
             p.recs
                 .iter()
-                .map(|r| rules.iter().map(|rule| rule.key(r)).collect())
+                .map(|r| {
+                    rules
+                        .iter()
+                        .map(|rule| if probe { rule.probe(r) } else { rule.key(r) })
+                        .collect()
+                })
                 .collect()
         };
-        let (ck, mk) = (keys(&client), keys(&master));
+        let (ck, mk) = (keys(&client, true), keys(&master, false));
         let mut expect = Vec::new();
         let mut per_rule = vec![0u64; rules.len()];
         for (c, ckeys) in ck.iter().enumerate() {

@@ -148,6 +148,10 @@ struct MatchArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// The blocking rules, comma-separated (see docs/MATCHING.md); the default set when not
+    /// given.
+    #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
+    rules: Vec<dmf_match::Rule>,
 }
 
 #[derive(Debug, Args)]

@@ -284,6 +284,9 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         config.model =
             Some(Model::from_text(&text).with_context(|| format!("model {}", path.display()))?);
     }
+    if !args.rules.is_empty() {
+        config.rules = args.rules.clone();
+    }
     config.threshold = args.threshold;
     config.one_to_one = args.one_to_one;
     let outcome = dmf_match::run_with_progress(&client_p, master_p, &tables, &config, &progress);
@@ -319,7 +322,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         "master_records_with_faults": master.faults.records,
         "master_faults": master.faults.by_kind,
         "candidates": pairs,
-        "candidates_per_rule": outcome.per_rule.iter().map(|(r, n)| json!({"rule": r.code(), "candidates": n})).collect::<Vec<_>>(),
+        "candidates_per_rule": outcome.per_rule.iter().zip(&outcome.capped).zip(&outcome.capped_pairs).map(|(((r, n), (_, capped)), (_, capped_pairs))| json!({"rule": r.code(), "candidates": n, "capped_blocks": capped, "capped_pairs": capped_pairs})).collect::<Vec<_>>(),
         "matches": matches.len(),
         "clients_matched": matches.iter().map(|m| m.client).collect::<std::collections::HashSet<_>>().len(),
         "cursor": master.cursor,
@@ -344,6 +347,20 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
             matches.len(),
             summary["clients_matched"],
         );
+        let capped: Vec<String> = outcome
+            .capped
+            .iter()
+            .zip(&outcome.capped_pairs)
+            .filter(|((_, n), _)| *n > 0)
+            .map(|((r, n), (_, p))| format!("{} {n} ({p} pairs)", r.code()))
+            .collect();
+        if !capped.is_empty() {
+            println!(
+                "blocks over the cap of {} master records, skipped: {}",
+                dmf_match::DEFAULT_BLOCK_CAP,
+                capped.join(", ")
+            );
+        }
         if let Some(c) = master.cursor {
             println!("master cursor: {c} (give --since {c} next time to match only what changed)");
         }

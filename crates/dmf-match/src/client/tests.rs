@@ -111,8 +111,8 @@ fn yyyymmdd_is_not_read_as_mmddyyyy() {
         b"id,first,last,dob\nA1,Ann,Lee,19580721\nA2,Bob,Ray,19301231\nA3,Cy,Day,19581301\n",
         "A1 - ANN LEE 1958-07-21\n\
          A2 - BOB RAY 1930-12-31\n\
-         A3 - CY DAY -\n\
-         c.csv:4:4: dob: \"19581301\" as YYYYMMDD: month 13 does not exist (treated as missing)\n\
+         A3 - CY DAY 1958\n\
+         c.csv:4:4: dob: \"19581301\" as YYYYMMDD: month 13 does not exist (its year kept)\n\
          note c.csv: dob column read as YYYYMMDD (found from the data; state it with --dob-format)",
     );
 }
@@ -212,10 +212,10 @@ fn crlf_line_numbers_are_right_in_cell_errors() {
     check(
         file,
         "A1 - ANN LEE 1958-07-21\n\
-         A2 - BOB RAY -\n\
+         A2 - BOB RAY 1958\n\
          A3 - CYJR DAY 1950-01-02\n\
          A4 - DI FAY 1950-01-03\n\
-         c.csv:3:4: dob: \"1958-13-01\" as YYYY-MM-DD: month 13 does not exist (treated as missing)\n\
+         c.csv:3:4: dob: \"1958-13-01\" as YYYY-MM-DD: month 13 does not exist (its year kept)\n\
          c.csv:4:5: ssn: \"12\": an SSN has 9 digits, found 2 (treated as missing)\n\
          c.csv:6:5: ssn: \"12\": an SSN has 9 digits, found 2 (treated as missing)\n\
          note c.csv: dob column read as YYYY-MM-DD (found from the data; state it with --dob-format)",
@@ -331,4 +331,43 @@ fn strict_stops_at_the_first_bad_cell_of_a_known_format() {
         &stated,
         "error c.csv:2:2: ssn: 078-05-1120 is void (the Woolworth wallet card's sample number)",
     );
+}
+
+#[test]
+fn a_date_with_day_and_month_swapped_into_an_impossible_one_keeps_its_year() {
+    check(
+        b"id,first,last,dob\nA1,Ann,Lee,1958-07-21\nA2,Bob,Ray,1963-24-01\nA3,Cy,Day,1963-xx-01\nA4,Di,Fay,1963-13\nA5,Ed,Gay,1958-07-22\nA6,Flo,Hay,1958-07-23\nA7,Gus,Ivy,1958-07-24\nA8,Hal,Jay,1958-07-25\n",
+        "A1 - ANN LEE 1958-07-21\n\
+         A2 - BOB RAY 1963\n\
+         A3 - CY DAY -\n\
+         A4 - DI FAY 1963\n\
+         A5 - ED GAY 1958-07-22\n\
+         A6 - FLO HAY 1958-07-23\n\
+         A7 - GUS IVY 1958-07-24\n\
+         A8 - HAL JAY 1958-07-25\n\
+         c.csv:3:4: dob: \"1963-24-01\" as YYYY-MM-DD: month 24 does not exist (its year kept)\n\
+         c.csv:4:4: dob: \"1963-xx-01\" as YYYY-MM-DD: expected YYYY-MM-DD, YYYY-MM or YYYY, found \"1963-xx-01\" (treated as missing)\n\
+         c.csv:5:4: dob: \"1963-13\" as YYYY-MM-DD: month 13 does not exist (its year kept)\n\
+         note c.csv: dob column read as YYYY-MM-DD (found from the data; state it with --dob-format)",
+    );
+}
+
+#[test]
+fn the_year_of_an_impossible_date_in_each_format() {
+    let cases = [
+        (DobFormat::Ymd, "19632401", Some("1963")),
+        (DobFormat::Mdy, "24011963", Some("1963")),
+        (DobFormat::MdySlash, "24/01/1963", Some("1963")),
+        (DobFormat::DmySlash, "01/24/1963", Some("1963")),
+        (DobFormat::MdyShort, "24/01/63", Some("1963")),
+        (DobFormat::Iso, "1963-24-01", Some("1963")),
+        (DobFormat::Iso, "63-24-01", None),
+        (DobFormat::MdySlash, "24-01-1963", None),
+        (DobFormat::Ymd, "0000240", None),
+        (DobFormat::Ymd, "17002401", None),
+    ];
+    for (format, text, expect) in cases {
+        let got = format.year_of(text, today()).map(|d| d.to_string());
+        assert_eq!(got.as_deref(), expect, "{format} {text}");
+    }
 }

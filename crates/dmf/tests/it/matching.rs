@@ -480,3 +480,109 @@ fn master_line_with_one_bad_field_is_still_matched() {
         "{text}"
     );
 }
+
+#[test]
+fn a_names_block_over_the_cap_is_reported_in_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("dmf.txt");
+    // 2,001 JOHN SMITHs, one over the default cap of a block.
+    let lines: String = (1..=2_001)
+        .map(|i| {
+            let line = format!(
+                "{:1}{:9}{:20}{:4}{:15}{:15} {:8}{:8}",
+                "",
+                format!("12345{i:04}"),
+                "SMITH",
+                "",
+                "JOHN",
+                "",
+                "03152001",
+                "01011950"
+            );
+            format!("{line:100}\n")
+        })
+        .collect();
+    std::fs::write(&master, lines).unwrap();
+    let client = dir.path().join("c.csv");
+    std::fs::write(
+        &client,
+        "id,ssn,first,last,dob\nA1,,John,Smith,\nA2,123450007,Jon,Smith,\n",
+    )
+    .unwrap();
+    let out = dir.path().join("m.csv");
+    let run = |rules: &[&str]| {
+        let mut args = vec![
+            "-q",
+            "match",
+            "--client",
+            s(&client),
+            "--master",
+            s(&master),
+            "--out",
+            s(&out),
+            "--json",
+        ];
+        args.extend_from_slice(rules);
+        let o = dmf(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let v = run(&[]);
+    let rule = |v: &Value, code: &str| {
+        v["candidates_per_rule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == code)
+            .cloned()
+            .unwrap_or_else(|| panic!("no rule {code}: {v}"))
+    };
+    assert_eq!(
+        rule(&v, "phonetic_names_undated"),
+        serde_json::json!({"rule": "phonetic_names_undated", "candidates": 0,
+            "capped_blocks": 2, "capped_pairs": 4_002})
+    );
+    // A2's SSN is right: found by it alone.
+    assert_eq!(v["candidates"], 1);
+    let v = run(&["--rules", "ssn,phonetic_names"]);
+    let rules: Vec<&str> = v["candidates_per_rule"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["ssn", "phonetic_names"]);
+    assert_eq!(rule(&v, "phonetic_names")["capped_blocks"], 2);
+    let o = dmf(&[
+        "-q",
+        "match",
+        "--client",
+        s(&client),
+        "--master",
+        s(&master),
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        stdout(&o).contains(
+            "\nblocks over the cap of 2000 master records, skipped: ssn_head_phonetic_names 1 (2001 pairs), phonetic_names_undated 2 (4002 pairs)\n"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = dmf(&[
+        "match",
+        "--client",
+        s(&client),
+        "--master",
+        s(&master),
+        "--rules",
+        "soundex",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown blocking rule \"soundex\""),
+        "{}",
+        stderr(&o)
+    );
+}
