@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use dmf_match::{Config, Model, NameTables, Person, Prepared};
-use dmf_model::{Date, PartialDate, Ssn, dmf_form};
+use dmf_model::{Date, PartialDate, Ssn, SsnDigits, dmf_form};
 use dmf_registry::{Registry, import_file};
 use libfuzzer_sys::fuzz_target;
 
@@ -130,7 +130,7 @@ fn match_clients(data: &[u8]) {
         };
         let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").trim();
         people.push(Person {
-            ssn: cell(ssn_c).parse::<Ssn>().ok(),
+            ssn: cell(ssn_c).parse::<Ssn>().ok().map(SsnDigits::from),
             first: dmf_form(cell(Some(first_c))),
             middle: dmf_form(cell(middle_c)),
             last: dmf_form(cell(Some(last_c))),
