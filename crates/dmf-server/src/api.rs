@@ -150,38 +150,42 @@ async fn content_type(
 ) -> Response {
     // (`MatchedPath` is set once the router has matched: this runs as a route layer.)
     let takes = matched.and_then(|m| crate::openapi::takes(req.method().as_str(), m.as_str()));
-    let role = req
+    let (Some((roles, takes)), Some(given)) = (takes, req.headers().get(header::CONTENT_TYPE))
+    else {
+        return next.run(req).await;
+    };
+    let given = given
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    // JSON Lines is NDJSON under another name.
+    let known =
+        |t: &str| t == given || (t == "application/x-ndjson" && given == "application/jsonl");
+    if takes.iter().any(|t| known(t)) {
+        return next.run(req).await;
+    }
+    // Only now is the key looked up (the handler looks it up again): a request in a type the
+    // route takes costs nothing here.
+    let admitted = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .and_then(|secret| app.keys.authenticate(secret.trim()))
-        .map(|key| key.role.code());
-    let takes = takes
-        .filter(|(roles, _)| role.is_some_and(|r| roles.contains(&r)))
-        .map(|(_, takes)| takes);
-    if let (Some(takes), Some(given)) = (takes, req.headers().get(header::CONTENT_TYPE)) {
-        let given = given
-            .to_str()
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        // JSON Lines is NDJSON under another name.
-        let known =
-            |t: &str| t == given || (t == "application/x-ndjson" && given == "application/jsonl");
-        if !takes.iter().any(|t| known(t)) {
-            return ApiError::at(
-                Code::UnsupportedMediaType,
-                "Content-Type",
-                format!("{given:?} is not taken here: send {}", takes.join(" or ")),
-            )
-            .into_response();
-        }
+        .is_some_and(|key| roles.contains(&key.role.code()));
+    if !admitted {
+        return next.run(req).await;
     }
-    next.run(req).await
+    ApiError::at(
+        Code::UnsupportedMediaType,
+        "Content-Type",
+        format!("{given:?} is not taken here: send {}", takes.join(" or ")),
+    )
+    .into_response()
 }
 
 /// Bytes of an oversized body read and dropped before answering 413, so that the client is
@@ -411,7 +415,7 @@ async fn verify_batch(
             // A chunk leaves only once its disclosures are durable; if they cannot be, the
             // answer ends here with the error.
             if let Err(e) = sender.disclosed(ticket).await {
-                let _ = tx.send(Ok(Bytes::from(format!("{}\n", e.body())))).await;
+                let _ = tx.send(Ok(error_line(&e))).await;
                 return;
             }
             if tx.send(Ok(out)).await.is_err() {
@@ -436,24 +440,30 @@ async fn verify_batch(
         let mut ahead = ahead.into_iter().peekable();
         loop {
             let batch = if ahead.peek().is_some() {
-                ahead.by_ref().take(BATCH_CHUNK).collect()
+                Ok(ahead.by_ref().take(BATCH_CHUNK).collect())
             } else {
-                match lines.next_batch(BATCH_CHUNK, usize::MAX, false).await {
-                    Ok(batch) if batch.is_empty() => return,
-                    Ok(batch) => match take_quota(&app, &caller, batch.len() as u64) {
-                        Ok(()) => batch,
-                        Err(mut e) => {
-                            e.path = Some(format!("line {}", batch[0].0));
-                            let _ = answered.send((error_line(&e), Ticket::default())).await;
-                            return;
-                        }
-                    },
-                    // The client's body broke off or went over a limit: what was answered
-                    // still goes out once durable, then the error.
-                    Err(e) => {
-                        let _ = answered.send((error_line(&e), Ticket::default())).await;
-                        return;
-                    }
+                // Read after the read-ahead, each chunk is charged to the allowance as it comes.
+                lines
+                    .next_batch(BATCH_CHUNK, usize::MAX, false)
+                    .await
+                    .and_then(|batch| match batch.first() {
+                        None => Ok(batch),
+                        Some(&(first, _)) => take_quota(&app, &caller, batch.len() as u64)
+                            .map(|()| batch)
+                            .map_err(|mut e| {
+                                e.path = Some(format!("line {first}"));
+                                e
+                            }),
+                    })
+            };
+            let batch = match batch {
+                Ok(batch) if batch.is_empty() => return,
+                Ok(batch) => batch,
+                // The body broke off, went over a limit or over the allowance: what was
+                // answered still goes out once durable, then the error.
+                Err(e) => {
+                    let _ = answered.send((error_line(&e), Ticket::default())).await;
+                    return;
                 }
             };
             // Charged per record: a batch goes at its key's rate.

@@ -200,7 +200,13 @@ pub(crate) async fn serve_connections(
         counts.open.fetch_add(1, Ordering::Relaxed);
         {
             let mut queue = anonymous.lock().unwrap_or_else(PoisonError::into_inner);
-            queue.retain(|c| !c.known.load(Ordering::Acquire) && !c.closed.load(Ordering::Acquire));
+            // Connections that closed or showed a key leave the queue only when it is full:
+            // no scan on an ordinary accept.
+            if queue.len() >= limits.max_anonymous {
+                queue.retain(|c| {
+                    !c.known.load(Ordering::Acquire) && !c.closed.load(Ordering::Acquire)
+                });
+            }
             while queue.len() >= limits.max_anonymous {
                 let Some(oldest) = queue.pop_front() else {
                     break;

@@ -240,11 +240,7 @@ fn a_batch_over_the_daily_quota_is_refused_before_any_answer() {
         .send(alice_lines(11).as_str())
         .unwrap();
     assert_eq!(resp.status().as_u16(), 429);
-    let retry: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = super::retry_after(&resp);
     assert!((1..=86_400).contains(&retry), "{retry}");
     let v: Value = serde_json::from_str(&resp.into_body().read_to_string().unwrap()).unwrap();
     let message = v["error"]["message"].as_str().unwrap();

@@ -799,6 +799,15 @@ fn openapi_describes_every_route() {
     );
 }
 
+/// The seconds a 429 says to wait.
+fn retry_after<B>(resp: &ureq::http::Response<B>) -> u64 {
+    resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 #[test]
 fn a_key_over_its_rate_is_told_when_to_retry() {
     let s = Server::with(Config {
@@ -824,11 +833,7 @@ fn a_key_over_its_rate_is_told_when_to_retry() {
         .send(body.as_str())
         .unwrap();
     assert_eq!(resp.status().as_u16(), 429);
-    let retry: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = retry_after(&resp);
     assert!((1..=2).contains(&retry), "{retry}");
     // Another key has its own rate.
     assert_eq!(
