@@ -120,7 +120,6 @@ fn data() -> &'static Data {
             Person {
                 ssn: Some(ssn.into()),
                 first: FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())].to_owned(),
-                middle: String::new(),
                 last: last.clone(),
                 dob: PartialDate::new(
                     rng.random_range(1920..2000),
@@ -128,6 +127,7 @@ fn data() -> &'static Data {
                     Some(rng.random_range(1..=28)),
                 )
                 .ok(),
+                ..Person::default()
             }
         };
         let master: Vec<Person> = (0..MASTER).map(|_| person(&mut rng)).collect();
@@ -150,7 +150,7 @@ fn data() -> &'static Data {
         let u = Model::estimate_u(&client, &master, &tables, 200_000, 1);
         let found = patterns(&client, &master, &candidates.pairs, &tables);
         let all = (MASTER * CLIENT) as u64;
-        let (model, _) = Model::train_on_candidates(&found, u, 100, all);
+        let (model, _) = Model::train_on_candidates(&found, u, 100, all, CLIENT as u64);
         let random_pairs = (0..200_000)
             .map(|_| {
                 (

@@ -61,7 +61,9 @@ fn main() {
                 first: r.first(),
                 middle: r.middle(),
                 last: r.last(),
+                suffix: r.suffix(),
                 dob: r.dob(),
+                sex: None,
             });
             chunk.clear();
             preparing += t.elapsed();
@@ -96,6 +98,7 @@ fn main() {
             middle: dmf_form(f[3]),
             last: dmf_form(f[4]),
             dob: f[5].parse::<PartialDate>().ok(),
+            ..Person::default()
         });
     }
     let client = dmf_match::Prepared::new(&people, &tables);

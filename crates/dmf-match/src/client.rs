@@ -10,12 +10,14 @@ use std::fmt;
 use std::io::Read;
 use std::str::FromStr;
 
-use dmf_model::{Date, PartialDate, Ssn, SsnDigits, dmf_form};
+use dmf_model::{Date, PartialDate, Sex, Ssn, SsnDigits, dmf_form};
 
 use crate::Person;
 
 /// Columns the matching reads; every other column is passed through.
-pub const KNOWN_COLUMNS: [&str; 7] = ["id", "ssn", "first", "middle", "last", "suffix", "dob"];
+pub const KNOWN_COLUMNS: [&str; 8] = [
+    "id", "ssn", "first", "middle", "last", "suffix", "dob", "sex",
+];
 /// Columns a client file must have.
 pub const REQUIRED_COLUMNS: [&str; 3] = ["id", "first", "last"];
 
@@ -466,6 +468,7 @@ pub fn read_client(
     let col = |n: &str| header.iter().position(|h| h == n);
     let (id_c, first_c, last_c) = (col("id"), col("first"), col("last"));
     let (ssn_c, middle_c, dob_c) = (col("ssn"), col("middle"), col("dob"));
+    let (suffix_c, sex_c) = (col("suffix"), col("sex"));
     let extra_cols: Vec<usize> = (0..header.len())
         .filter(|i| !KNOWN_COLUMNS.contains(&header[*i].as_str()))
         .collect();
@@ -567,7 +570,9 @@ pub fn read_client(
             first: dmf_form(cell(first_c)),
             middle: dmf_form(cell(middle_c)),
             last: dmf_form(cell(last_c)),
+            suffix: dmf_form(cell(suffix_c)),
             dob,
+            sex: parse_sex(cell(sex_c)),
         });
         out.ids.push(cell(id_c).to_owned());
         out.extra.push(
@@ -590,6 +595,16 @@ impl ClientFile {
             self.problems.push(e);
         }
         Ok(())
+    }
+}
+
+/// A sex cell: `F`, `M`, `female` or `male` in any case; anything else (`U`, `X`, blank) is
+/// unknown, which compares as missing.
+fn parse_sex(text: &str) -> Option<Sex> {
+    match text.to_ascii_uppercase().as_str() {
+        "F" | "FEMALE" => Some(Sex::Female),
+        "M" | "MALE" => Some(Sex::Male),
+        _ => None,
     }
 }
 

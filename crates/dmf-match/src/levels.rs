@@ -11,6 +11,12 @@
 //! both names right reads `first: Swapped, last: Exact`. `Swapped` does not ask for the second
 //! cross comparison to agree: that is what the last-name level says, and asking it twice would
 //! count the same evidence twice (its `u` among random pairs would be near zero).
+//!
+//! Equal SSNs whose first names are `Different` while the surnames agree are
+//! [`SsnLevel::Shared`]: the same person under a wrong first name, or a relative (a spouse, a
+//! parent) whose SSN the client file carries. Relatives share surnames, so neither name says
+//! which: the model weighs such a pair by the `Shared` level in place of both names (see
+//! [`crate::Model`]), and the date of birth, middle name and sex decide.
 
 use crate::jaro;
 use crate::names::{NONE, NameInfo, NameStore};
@@ -61,6 +67,9 @@ levels! {
         OneDigit => "one_digit",
         /// Two neighbouring digits swapped.
         Transposed => "transposed",
+        /// Equal SSNs while the first names differ and the surnames agree: the same person
+        /// under a wrong first name, or a relative's SSN (see the module notes).
+        Shared => "shared",
         Different => "different",
         Missing => "missing",
     }
@@ -105,6 +114,39 @@ levels! {
     }
 }
 
+levels! {
+    /// How two middle names compare.
+    MiddleLevel {
+        /// Equal full names.
+        Exact => "exact",
+        /// Nicknames, Jaro-Winkler at least 0.85 or phonetically equal.
+        Similar => "similar",
+        /// Equal initials, one side (or both) given as an initial.
+        Initial => "initial",
+        Different => "different",
+        Missing => "missing",
+    }
+}
+
+levels! {
+    /// How two generational suffixes (JR, SR, II, III, IV, V) compare; any other suffix is
+    /// missing.
+    SuffixLevel {
+        Exact => "exact",
+        Different => "different",
+        Missing => "missing",
+    }
+}
+
+levels! {
+    /// How two sexes compare.
+    SexLevel {
+        Exact => "exact",
+        Different => "different",
+        Missing => "missing",
+    }
+}
+
 /// The levels of one pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Levels {
@@ -112,35 +154,85 @@ pub struct Levels {
     pub first: NameLevel,
     pub last: NameLevel,
     pub dob: DobLevel,
+    pub middle: MiddleLevel,
+    pub suffix: SuffixLevel,
+    pub sex: SexLevel,
 }
 
 impl Levels {
+    /// Levels per field, `Missing` included, in the order of [`crate::FIELDS`].
+    pub const SIZES: [usize; 7] = [
+        SsnLevel::ALL.len(),
+        NameLevel::ALL.len(),
+        NameLevel::ALL.len(),
+        DobLevel::ALL.len(),
+        MiddleLevel::ALL.len(),
+        SuffixLevel::ALL.len(),
+        SexLevel::ALL.len(),
+    ];
+
     /// Number of distinct level patterns: the range of [`Levels::index`].
-    pub const COUNT: usize =
-        SsnLevel::ALL.len() * NameLevel::ALL.len() * NameLevel::ALL.len() * DobLevel::ALL.len();
+    pub const COUNT: usize = {
+        let mut n = 1;
+        let mut f = 0;
+        while f < Levels::SIZES.len() {
+            n *= Levels::SIZES[f];
+            f += 1;
+        }
+        n
+    };
+
+    /// Every field's level position, in the order of [`crate::FIELDS`].
+    #[inline]
+    pub fn positions(&self) -> [usize; 7] {
+        [
+            self.ssn.index(),
+            self.first.index(),
+            self.last.index(),
+            self.dob.index(),
+            self.middle.index(),
+            self.suffix.index(),
+            self.sex.index(),
+        ]
+    }
+
+    /// Every field's level code, in the order of [`crate::FIELDS`].
+    pub fn codes(&self) -> [&'static str; 7] {
+        [
+            self.ssn.code(),
+            self.first.code(),
+            self.last.code(),
+            self.dob.code(),
+            self.middle.code(),
+            self.suffix.code(),
+            self.sex.code(),
+        ]
+    }
 
     /// A dense index of the pattern, below [`Levels::COUNT`].
     #[inline]
     pub fn index(&self) -> usize {
-        ((self.ssn.index() * NameLevel::ALL.len() + self.first.index()) * NameLevel::ALL.len()
-            + self.last.index())
-            * DobLevel::ALL.len()
-            + self.dob.index()
+        self.positions()
+            .iter()
+            .zip(Levels::SIZES)
+            .fold(0, |acc, (&p, n)| acc * n + p)
     }
 
     /// The pattern of an index below [`Levels::COUNT`].
-    pub fn from_index(i: usize) -> Levels {
-        let dob = DobLevel::ALL[i % DobLevel::ALL.len()];
-        let i = i / DobLevel::ALL.len();
-        let last = NameLevel::ALL[i % NameLevel::ALL.len()];
-        let i = i / NameLevel::ALL.len();
-        let first = NameLevel::ALL[i % NameLevel::ALL.len()];
-        let ssn = SsnLevel::ALL[i / NameLevel::ALL.len()];
+    pub fn from_index(mut i: usize) -> Levels {
+        let mut p = [0usize; 7];
+        for f in (0..7).rev() {
+            p[f] = i % Levels::SIZES[f];
+            i /= Levels::SIZES[f];
+        }
         Levels {
-            ssn,
-            first,
-            last,
-            dob,
+            ssn: SsnLevel::ALL[p[0]],
+            first: NameLevel::ALL[p[1]],
+            last: NameLevel::ALL[p[2]],
+            dob: DobLevel::ALL[p[3]],
+            middle: MiddleLevel::ALL[p[4]],
+            suffix: SuffixLevel::ALL[p[5]],
+            sex: SexLevel::ALL[p[6]],
         }
     }
 }
@@ -149,11 +241,72 @@ impl Levels {
 #[inline]
 pub(crate) fn compare_records(c: &Rec, m: &Rec, store: &NameStore) -> Levels {
     let (first, last) = names(c, m, store);
+    let mut ssn = ssn_level(c.ssn, m.ssn);
+    if ssn == SsnLevel::Exact
+        && first == NameLevel::Different
+        && matches!(
+            last,
+            NameLevel::Exact
+                | NameLevel::JaroWinkler1
+                | NameLevel::JaroWinkler2
+                | NameLevel::Phonetic
+        )
+    {
+        ssn = SsnLevel::Shared;
+    }
     Levels {
-        ssn: ssn_level(c.ssn, m.ssn),
+        ssn,
         first,
         last,
         dob: dob_level(c.dob, m.dob),
+        middle: middle_level(store, c.middle, m.middle),
+        suffix: suffix_level(c.extra, m.extra),
+        sex: sex_level(c.extra, m.extra),
+    }
+}
+
+/// Two middle names: see [`MiddleLevel`].
+#[inline]
+fn middle_level(store: &NameStore, a: u32, b: u32) -> MiddleLevel {
+    if a == NONE || b == NONE {
+        return MiddleLevel::Missing;
+    }
+    let single = store.info(a).len == 1 || store.info(b).len == 1;
+    match name_level(store, a, b, true) {
+        NameLevel::Exact if single => MiddleLevel::Initial,
+        NameLevel::Exact => MiddleLevel::Exact,
+        NameLevel::Initial => MiddleLevel::Initial,
+        NameLevel::Nickname
+        | NameLevel::JaroWinkler1
+        | NameLevel::JaroWinkler2
+        | NameLevel::Phonetic => MiddleLevel::Similar,
+        _ => MiddleLevel::Different,
+    }
+}
+
+/// Suffix codes as packed in [`Rec::extra`] (its low three bits, 0 for none).
+#[inline]
+fn suffix_level(a: u8, b: u8) -> SuffixLevel {
+    let (a, b) = (a & 7, b & 7);
+    if a == 0 || b == 0 {
+        SuffixLevel::Missing
+    } else if a == b {
+        SuffixLevel::Exact
+    } else {
+        SuffixLevel::Different
+    }
+}
+
+/// Sex codes as packed in [`Rec::extra`] (bits 3 and 4, 0 for none).
+#[inline]
+fn sex_level(a: u8, b: u8) -> SexLevel {
+    let (a, b) = (a >> 3 & 3, b >> 3 & 3);
+    if a == 0 || b == 0 {
+        SexLevel::Missing
+    } else if a == b {
+        SexLevel::Exact
+    } else {
+        SexLevel::Different
     }
 }
 

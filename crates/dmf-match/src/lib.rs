@@ -8,7 +8,7 @@
 //! 2. [`Blocks::build`] indexes the master under each blocking [`Rule`]; [`candidates`] pairs
 //!    each client record with the master records of its blocks.
 //! 3. [`compare`] gives a pair's [`Levels`] (one level per field: SSN, first name, last name,
-//!    date of birth).
+//!    date of birth, middle name, suffix, sex).
 //! 4. [`Model::estimate_u`] learns how often each level occurs among random pairs,
 //!    [`Model::train_on_candidates`] learns by EM how often among true matches, from the
 //!    [`patterns`] of the candidates.
@@ -37,29 +37,35 @@ pub use blocks::{
     Blocks, Candidates, DEFAULT_BLOCK_CAP, Rule, UnknownRule, candidates, candidates_with_progress,
     default_rules,
 };
-pub use levels::{DobLevel, Levels, NameLevel, SsnLevel};
+pub use levels::{DobLevel, Levels, MiddleLevel, NameLevel, SexLevel, SsnLevel, SuffixLevel};
 pub use model::{
     DEFAULT_TF_FLOOR, FIELDS, FieldParams, HEADER, LineError, Model, ModelError, Training, patterns,
 };
 pub use names::NameTables;
 pub use prepare::{PersonRef, Prepared, PreparedBuilder, Tf};
 pub use run::{Config, Outcome, run, run_with_progress};
-pub use score::{Match, class, one_to_one, score, score_with_progress};
+pub use score::{
+    Match, REVIEW_HIGH, REVIEW_LOW, admissible, class, close_agreement, needs_review, one_to_one,
+    score, score_with_progress,
+};
 
 /// A progress callback: `(phase, done, total)`, called from any thread.
 pub type Progress = dyn Fn(&str, u64, u64) + Sync;
 
 /// A person as given: names in DMF form (uppercase ASCII; [`dmf_model::dmf_form`] normalises
-/// raw text), SSN and date of birth optional. A blank name is a missing one. The middle name is
-/// carried but not compared.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// raw text), SSN, date of birth and sex optional. A blank name is a missing one; a middle name
+/// of one letter is an initial.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Person {
     /// The nine digits, of an issued form or not: compared as given.
     pub ssn: Option<dmf_model::SsnDigits>,
     pub first: String,
     pub middle: String,
     pub last: String,
+    /// JR, SR, II, III, IV or V compare; any other suffix is ignored.
+    pub suffix: String,
     pub dob: Option<dmf_model::PartialDate>,
+    pub sex: Option<dmf_model::Sex>,
 }
 
 /// The levels of client record `ci` against master record `mi`. Allocates nothing; takes the

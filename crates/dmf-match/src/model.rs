@@ -5,22 +5,35 @@
 //! Fields are assumed independent given the match status, so a pair's weight is the sum over
 //! fields of `log2(m / u)` of its level. `Missing` has no parameters and weighs nothing.
 //!
-//! Two departures from the textbook, both for EM's sake (see [`Model::estimate_u`] and
-//! [`Model::train_on_candidates`]): `lambda` is counted against all client × master pairs,
-//! not the candidates; and the names' `u` comes from pairs born on the same day, since first
-//! names and birth dates are not independent and nearly every candidate shares the date.
+//! Departures from the textbook, for EM's sake and for the errors real files have (see
+//! [`Model::estimate_u`] and [`Model::train_on_candidates`]):
+//!
+//! - `lambda` is counted against all client × master pairs, not the candidates, and held to
+//!   the most matches there can be;
+//! - the names' `u` comes from pairs born on the same day, since first names and birth dates
+//!   are not independent and nearly every candidate shares the date;
+//! - `m` is drawn toward [`FieldParams::m_priors`] (as if 50 matches had shown them), and no
+//!   level's `m` falls below a quarter of its prior, so one wrong field costs a bounded number
+//!   of bits and never vetoes a pair whose other fields agree;
+//! - a closer level never weighs less than a farther one ([`Model::monotone`]);
+//! - [`SsnLevel::Shared`] (equal SSNs, first names different, surnames agreeing) weighs in
+//!   place of both names, and its `u` is learnt by EM from the candidates: relatives whose SSN
+//!   a client row carries share a surname, which random pairs do not show.
 
 use std::fmt::Write;
 
 use rayon::prelude::*;
 
 use crate::hash::draw;
-use crate::levels::{DobLevel, Levels, NameLevel, SsnLevel, compare_records};
+use crate::levels::{
+    DobLevel, Levels, MiddleLevel, NameLevel, SexLevel, SsnLevel, SuffixLevel, compare_records,
+};
 use crate::names::NameTables;
 use crate::prepare::{Prepared, Tf, prefetch};
 
-/// The compared fields, in the order of [`FieldParams`] and of model files.
-pub const FIELDS: [&str; 4] = ["ssn", "first", "last", "dob"];
+/// The compared fields, in the order of [`FieldParams`], of [`Levels::positions`] and of model
+/// files.
+pub const FIELDS: [&str; 7] = ["ssn", "first", "last", "dob", "middle", "suffix", "sex"];
 
 /// Per field, one probability per level of that field in the order of its `ALL`, `Missing`
 /// excluded (so `ssn[SsnLevel::Exact.index()]` is the SSN's exact level).
@@ -30,6 +43,9 @@ pub struct FieldParams {
     pub first: Vec<f64>,
     pub last: Vec<f64>,
     pub dob: Vec<f64>,
+    pub middle: Vec<f64>,
+    pub suffix: Vec<f64>,
+    pub sex: Vec<f64>,
 }
 
 impl FieldParams {
@@ -39,7 +55,10 @@ impl FieldParams {
             0 => &self.ssn,
             1 => &self.first,
             2 => &self.last,
-            _ => &self.dob,
+            3 => &self.dob,
+            4 => &self.middle,
+            5 => &self.suffix,
+            _ => &self.sex,
         }
     }
 
@@ -48,42 +67,51 @@ impl FieldParams {
             0 => &mut self.ssn,
             1 => &mut self.first,
             2 => &mut self.last,
-            _ => &mut self.dob,
+            3 => &mut self.dob,
+            4 => &mut self.middle,
+            5 => &mut self.suffix,
+            _ => &mut self.sex,
         }
     }
 
     /// Every field spread evenly over its levels.
     pub fn uniform() -> FieldParams {
-        let even = |n: usize| vec![1.0 / n as f64; n];
+        let even = |f: usize| vec![1.0 / levels_of(f) as f64; levels_of(f)];
         FieldParams {
-            ssn: even(levels_of(0)),
-            first: even(levels_of(1)),
-            last: even(levels_of(2)),
-            dob: even(levels_of(3)),
+            ssn: even(0),
+            first: even(1),
+            last: even(2),
+            dob: even(3),
+            middle: even(4),
+            suffix: even(5),
+            sex: even(6),
         }
     }
 
-    /// Starting values of `m` for EM: true matches mostly agree, with the usual errors.
+    /// What true matches look like before any data is seen: mostly agreeing, with the errors
+    /// real files have. EM starts here and is drawn toward these values (see [`Model`]).
     pub fn m_priors() -> FieldParams {
         FieldParams {
-            // exact, one digit, transposed, different
-            ssn: vec![0.95, 0.02, 0.02, 0.01],
+            // exact, one digit, transposed, shared, different
+            ssn: vec![0.93, 0.02, 0.015, 0.01, 0.025],
             // exact, nickname, swapped, jw92, jw85, phonetic, initial, different
-            first: vec![0.82, 0.06, 0.01, 0.05, 0.03, 0.02, 0.005, 0.005],
-            last: vec![0.88, 0.001, 0.001, 0.06, 0.03, 0.02, 0.003, 0.005],
+            first: vec![0.82, 0.05, 0.01, 0.04, 0.025, 0.02, 0.01, 0.025],
+            last: vec![0.86, 0.001, 0.001, 0.05, 0.025, 0.02, 0.003, 0.04],
             // exact, day-month swapped, year ±1, one component, compatible partial, different
-            dob: vec![0.90, 0.02, 0.02, 0.03, 0.028, 0.002],
+            dob: vec![0.88, 0.02, 0.015, 0.04, 0.025, 0.02],
+            // exact, similar, initial, different
+            middle: vec![0.55, 0.05, 0.35, 0.05],
+            // exact, different
+            suffix: vec![0.9, 0.1],
+            // exact, different
+            sex: vec![0.97, 0.03],
         }
     }
 }
 
 /// Levels of field `f` that carry parameters (all but `Missing`).
 fn levels_of(f: usize) -> usize {
-    match f {
-        0 => SsnLevel::ALL.len() - 1,
-        1 | 2 => NameLevel::ALL.len() - 1,
-        _ => DobLevel::ALL.len() - 1,
-    }
+    Levels::SIZES[f] - 1
 }
 
 /// The level codes of field `f`, `Missing` excluded.
@@ -91,30 +119,71 @@ fn codes_of(f: usize) -> Vec<&'static str> {
     let codes: Vec<&'static str> = match f {
         0 => SsnLevel::ALL.iter().map(|l| l.code()).collect(),
         1 | 2 => NameLevel::ALL.iter().map(|l| l.code()).collect(),
-        _ => DobLevel::ALL.iter().map(|l| l.code()).collect(),
+        3 => DobLevel::ALL.iter().map(|l| l.code()).collect(),
+        4 => MiddleLevel::ALL.iter().map(|l| l.code()).collect(),
+        5 => SuffixLevel::ALL.iter().map(|l| l.code()).collect(),
+        _ => SexLevel::ALL.iter().map(|l| l.code()).collect(),
     };
     codes[..codes.len() - 1].to_vec()
 }
 
-/// Per field, the level index, or `None` for `Missing`.
+/// Per field, the level index that weighs, or `None` for `Missing` and for the names of a
+/// [`SsnLevel::Shared`] pair, which that level stands in for.
 #[inline]
-fn field_levels(l: &Levels) -> [Option<usize>; 4] {
-    let known = |i: usize, n: usize| (i + 1 < n).then_some(i);
-    [
-        known(l.ssn.index(), SsnLevel::ALL.len()),
-        known(l.first.index(), NameLevel::ALL.len()),
-        known(l.last.index(), NameLevel::ALL.len()),
-        known(l.dob.index(), DobLevel::ALL.len()),
-    ]
+pub(crate) fn field_levels(l: &Levels) -> [Option<usize>; 7] {
+    let mut out = [None; 7];
+    for (f, (p, n)) in l.positions().into_iter().zip(Levels::SIZES).enumerate() {
+        out[f] = (p + 1 < n).then_some(p);
+    }
+    if l.ssn == SsnLevel::Shared {
+        out[1] = None;
+        out[2] = None;
+    }
+    out
 }
 
-/// The level codes of a pattern, per field.
-fn level_codes(l: &Levels) -> [&'static str; 4] {
-    [l.ssn.code(), l.first.code(), l.last.code(), l.dob.code()]
+/// Per field, pairs of levels `(closer, farther)`: a closer level never weighs less. `Shared`
+/// stands in for the names and is not ordered against the other SSN levels.
+fn order(f: usize) -> &'static [(usize, usize)] {
+    match f {
+        // exact, one digit, transposed, shared, different
+        0 => &[(0, 1), (0, 2), (1, 4), (2, 4)],
+        // exact, nickname, swapped, jw92, jw85, phonetic, initial, different
+        1 | 2 => &[
+            (0, 1),
+            (0, 2),
+            (0, 3),
+            (0, 6),
+            (3, 4),
+            (4, 5),
+            (5, 7),
+            (1, 7),
+            (2, 7),
+            (6, 7),
+        ],
+        // exact, day-month swapped, year ±1, one component, compatible partial, different
+        3 => &[
+            (0, 1),
+            (0, 2),
+            (0, 3),
+            (0, 4),
+            (1, 5),
+            (2, 5),
+            (3, 5),
+            (4, 5),
+        ],
+        // exact, similar, initial, different
+        4 => &[(0, 1), (0, 2), (1, 3), (2, 3)],
+        _ => &[(0, 1)],
+    }
 }
 
-/// Probabilities are kept at least this far from 0 so that every weight is finite.
+/// `m` is kept at least this far from 0 so that every weight is finite.
 const FLOOR: f64 = 1e-9;
+
+/// `u` is kept at least this far from 0: the chance of equal SSNs among random pairs is about
+/// one in the master's size, and that of a shared one far less.
+const U_FLOOR: f64 = 1e-300;
 
 /// Default floor of [`Tf`] ratios: a name a thousand times rarer than the average one weighs
 /// 10 bits more than the average, and rarer names no more.
@@ -140,6 +209,10 @@ pub struct Training {
     pub iterations: usize,
     /// Whether the parameters stopped moving (by less than 1e-7) before `max_iter`.
     pub converged: bool,
+    /// Whether EM's share of matches would have meant more matches than there are client
+    /// records (or master records), and was held at that bound: a sign that the candidates
+    /// hold many pairs the fields cannot tell apart.
+    pub lambda_bounded: bool,
 }
 
 impl Model {
@@ -183,14 +256,14 @@ impl Model {
         // from a day's block weigh by the block's size, so that days count by their pairs;
         // `names_plain` counts every name sample once, for files without full dates.
         let new_counts = || -> Vec<Vec<f64>> {
-            (0..6)
-                .map(|f| vec![0.0; levels_of([0, 1, 2, 3, 1, 2][f]) + 2])
+            (0..9)
+                .map(|f| vec![0.0; levels_of([0, 1, 2, 3, 4, 5, 6, 1, 2][f]) + 2])
                 .collect()
         };
         let counts = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|k| {
-                // 0 ssn, 1 first, 2 last, 3 dob, 4 first plain, 5 last plain.
+                // The fields of FIELDS, then 7 first plain, 8 last plain.
                 let mut counts = new_counts();
                 let mut add = |f: usize, level: usize, weight: f64| {
                     let v = &mut counts[f];
@@ -218,17 +291,20 @@ impl Model {
                     let l = compare_records(c, m, store);
                     add(0, l.ssn.index(), 1.0);
                     add(3, l.dob.index(), 1.0);
+                    add(4, l.middle.index(), 1.0);
+                    add(5, l.suffix.index(), 1.0);
+                    add(6, l.sex.index(), 1.0);
                     let c = &client.recs[draw(seed, i + 2, cn) as usize];
                     let (mi, block) = by_birth.draw(c.dob, seed, i + 3, mn);
                     let l = compare_records(c, &master.recs[mi], store);
                     if l.last == NameLevel::Different {
-                        add(4, l.first.index(), 1.0);
+                        add(7, l.first.index(), 1.0);
                         if let Some(w) = block {
                             add(1, l.first.index(), w);
                         }
                     }
                     if l.first == NameLevel::Different {
-                        add(5, l.last.index(), 1.0);
+                        add(8, l.last.index(), 1.0);
                         if let Some(w) = block {
                             add(2, l.last.index(), w);
                         }
@@ -243,13 +319,13 @@ impl Model {
                 a
             });
         let mut u = FieldParams::uniform();
-        for f in 0..4 {
+        for f in 0..FIELDS.len() {
             // Names from days' blocks when there are any, else from every sample.
             let mut seen = counts[f].clone();
             if f == 1 || f == 2 {
                 let weighted: f64 = seen[..seen.len() - 2].iter().sum();
                 if weighted == 0.0 {
-                    seen = counts[f + 3].clone();
+                    seen = counts[f + 6].clone();
                 }
             }
             let samples = seen.pop().unwrap_or(0.0);
@@ -300,7 +376,7 @@ impl Model {
         max_iter: usize,
     ) -> (Model, Training) {
         let total = patterns.iter().map(|(_, n)| *n as f64).sum();
-        em(patterns, u, max_iter, total)
+        em(patterns, u, max_iter, total, total)
     }
 
     /// EM over the patterns of candidate pairs drawn by blocking from `all_pairs` client ×
@@ -314,14 +390,25 @@ impl Model {
     /// that two random records match, as `u` is a property of random pairs, and the posterior
     /// of each candidate is that of a pair drawn from the whole product. Pairs left out
     /// contribute nothing to `m` as long as blocking finds nearly all matches.
+    ///
+    /// `all_pairs` is clients × master records; `max_matches` the most matches there can be
+    /// (the smaller of the two counts, as each record matches once at most): `lambda` is held
+    /// to it, and [`Training::lambda_bounded`] says when it had to be.
     pub fn train_on_candidates(
         patterns: &[(Levels, u64)],
         u: FieldParams,
         max_iter: usize,
         all_pairs: u64,
+        max_matches: u64,
     ) -> (Model, Training) {
         let candidates: f64 = patterns.iter().map(|(_, n)| *n as f64).sum();
-        em(patterns, u, max_iter, (all_pairs as f64).max(candidates))
+        em(
+            patterns,
+            u,
+            max_iter,
+            (all_pairs as f64).max(candidates),
+            max_matches as f64,
+        )
     }
     /// The weight of a pattern: the sum over fields of `log2(m / u)`.
     #[inline]
@@ -335,7 +422,7 @@ impl Model {
 
     #[inline]
     fn field_weight(&self, f: usize, l: usize) -> f64 {
-        (self.m.field(f)[l].max(FLOOR) / self.u.field(f)[l].max(FLOOR)).log2()
+        (self.m.field(f)[l].max(FLOOR) / self.u.field(f)[l].max(U_FLOOR)).log2()
     }
 
     /// The weight with term-frequency adjustments: an exact first or last name adds
@@ -363,8 +450,12 @@ impl Model {
             } else {
                 0.0
             },
-            // A swapped pair's last-name level compares the master's first name.
-            if levels.last == NameLevel::Exact && levels.first != NameLevel::Swapped {
+            // A swapped pair's last-name level compares the master's first name; a shared
+            // SSN's level stands in for both names.
+            if levels.last == NameLevel::Exact
+                && levels.first != NameLevel::Swapped
+                && levels.ssn != SsnLevel::Shared
+            {
                 adjust(tf.last)
             } else {
                 0.0
@@ -381,7 +472,7 @@ impl Model {
 
     /// Per field: its name, the level code and the `log2(m / u)` it adds (0 for `Missing`).
     pub fn contributions(&self, levels: &Levels) -> Vec<(&'static str, &'static str, f64)> {
-        let codes = level_codes(levels);
+        let codes = levels.codes();
         field_levels(levels)
             .into_iter()
             .enumerate()
@@ -413,6 +504,18 @@ impl Model {
         out
     }
 
+    /// Every level's `m` and `u`, field by field: `(field, level, m, u)`.
+    pub fn parameters(&self) -> Vec<(&'static str, &'static str, f64, f64)> {
+        let mut rows = Vec::new();
+        for (f, field) in FIELDS.iter().enumerate() {
+            let (m, u) = (self.m.field(f), self.u.field(f));
+            for ((code, &m), &u) in codes_of(f).into_iter().zip(m).zip(u) {
+                rows.push((*field, code, m, u));
+            }
+        }
+        rows
+    }
+
     /// The model as text: a versioned header, then one `name value` line per parameter.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
@@ -436,6 +539,7 @@ impl Model {
         let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
         match lines.next() {
             Some((_, HEADER)) => {}
+            Some((_, HEADER_V1)) => return Err(ModelError::Version1),
             found => {
                 return Err(ModelError::Header {
                     found: found.map_or(String::new(), |(_, l)| l.to_owned()),
@@ -444,8 +548,11 @@ impl Model {
         }
         let mut lambda = None;
         let mut tf_floor = None;
-        let mut params: [Vec<Vec<Option<f64>>>; 2] =
-            std::array::from_fn(|_| (0..4).map(|f| vec![None; levels_of(f)]).collect());
+        let mut params: [Vec<Vec<Option<f64>>>; 2] = std::array::from_fn(|_| {
+            (0..FIELDS.len())
+                .map(|f| vec![None; levels_of(f)])
+                .collect()
+        });
         for (line, text) in lines {
             if text.is_empty() || text.starts_with('#') {
                 continue;
@@ -508,7 +615,7 @@ impl Model {
         let tf_floor = tf_floor.ok_or_else(|| ModelError::Missing("tf_floor".into()))?;
         let mut out = [FieldParams::uniform(), FieldParams::uniform()];
         for (k, kind) in ["m", "u"].into_iter().enumerate() {
-            for f in 0..4 {
+            for f in 0..FIELDS.len() {
                 for (l, code) in codes_of(f).into_iter().enumerate() {
                     out[k].field_mut(f)[l] = params[k][f][l].ok_or_else(|| {
                         ModelError::Missing(format!("{kind} {} {code}", FIELDS[f]))
@@ -527,13 +634,22 @@ impl Model {
 }
 
 /// The first line of a model file.
-pub const HEADER: &str = "dmf-match model 1";
+pub const HEADER: &str = "dmf-match model 2";
+
+/// The first line of a model file of the version before middle names, suffixes, sex and the
+/// shared-SSN level were compared: refused with a reason.
+const HEADER_V1: &str = "dmf-match model 1";
 
 /// Why a model text does not parse.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
     #[error("line 1: expected {HEADER:?}, found {found:?}")]
     Header { found: String },
+    #[error(
+        "line 1: a model of version 1, trained before middle names, suffixes, sex and shared \
+         SSNs were compared: train a new one (--train)"
+    )]
+    Version1,
     #[error("line {line}: {kind}")]
     Line { line: usize, kind: LineError },
     #[error("parameter {0} is missing")]
@@ -656,19 +772,37 @@ impl ByBirth {
     }
 }
 
-/// EM with `u` fixed over `patterns`, out of `total` pairs (the rest taken as non-matches).
+/// Pseudo-pairs of the priors in each M-step: `m` of a level is
+/// `(expected matches at the level + PRIOR_PAIRS * prior) / (expected matches + PRIOR_PAIRS)`,
+/// so a few hundred matches outweigh the priors, and a level no match shows keeps some weight.
+const PRIOR_PAIRS: f64 = 50.0;
+
+/// No level's `m` falls below this share of its prior: one wrong field (a placeholder first
+/// name, a typed-over date) costs a bounded number of bits instead of vetoing the pair.
+const MIN_PRIOR_SHARE: f64 = 0.25;
+
+/// Pseudo-pairs of relatives among the [`SsnLevel::Shared`] pairs when `u` of that level is
+/// learnt: with little data, a shared SSN stays ambiguous rather than proof.
+const SHARED_PSEUDO_PAIRS: f64 = 1.0;
+
+/// EM with `u` fixed over `patterns`, out of `total` pairs (the rest taken as non-matches),
+/// except `u` of [`SsnLevel::Shared`], learnt from the pairs EM takes for non-matches (the
+/// relatives whose SSN a client row carries are not random pairs). `max_matches` bounds the
+/// expected matches (each client matches one master record at most).
 fn em(
     patterns: &[(Levels, u64)],
     u: FieldParams,
     max_iter: usize,
     total: f64,
+    max_matches: f64,
 ) -> (Model, Training) {
-    let patterns: Vec<([Option<usize>; 4], f64)> = patterns
+    let patterns: Vec<([Option<usize>; 7], f64)> = patterns
         .iter()
         .filter(|(_, n)| *n > 0)
         .map(|(l, n)| (field_levels(l), *n as f64))
         .collect();
     let given: f64 = patterns.iter().map(|(_, n)| n).sum();
+    let priors = FieldParams::m_priors();
     let mut model = Model {
         // Half the given pairs, or a tenth of all when they are all there is.
         lambda: if total > 0.0 {
@@ -676,29 +810,30 @@ fn em(
         } else {
             0.1
         },
-        m: FieldParams::m_priors(),
+        m: priors.clone(),
         u,
         tf_floor: DEFAULT_TF_FLOOR,
     };
     let mut training = Training {
         iterations: 0,
         converged: false,
+        lambda_bounded: false,
     };
     if given == 0.0 {
+        model.monotone();
         return (model, training);
     }
-    // Natural logs of every parameter, floored so that a zero does not give minus infinity.
-    let logs = |params: &FieldParams| -> Vec<Vec<f64>> {
-        (0..4)
-            .map(|f| params.field(f).iter().map(|&p| p.max(FLOOR).ln()).collect())
-            .collect()
-    };
-    let log_u = logs(&model.u);
+    let shared = SsnLevel::Shared.index();
+    let max_lambda = (max_matches / total).clamp(1e-300, 1.0 - 1e-12);
+    model.lambda = model.lambda.min(max_lambda);
+    model.monotone();
     while training.iterations < max_iter {
         training.iterations += 1;
-        let log_m = logs(&model.m);
-        let mut acc: Vec<Vec<f64>> = (0..4).map(|f| vec![0.0; levels_of(f)]).collect();
+        let log_m = model.m.logs(FLOOR);
+        let log_u = model.u.logs(U_FLOOR);
+        let mut acc: Vec<Vec<f64>> = (0..FIELDS.len()).map(|f| vec![0.0; levels_of(f)]).collect();
         let mut matches = 0.0;
+        let mut shared_non_matches = 0.0;
         let prior = (model.lambda / (1.0 - model.lambda)).ln();
         for (levels, n) in &patterns {
             let mut odds = prior;
@@ -714,22 +849,36 @@ fn em(
                     acc[f][l] += p;
                 }
             }
+            if levels[0] == Some(shared) {
+                shared_non_matches += n - p;
+            }
         }
-        let mut moved: f64 = 0.0;
+        let old_m = model.m.clone();
         for (f, a) in acc.iter().enumerate() {
             let sum: f64 = a.iter().sum();
-            if sum <= 0.0 {
-                continue;
-            }
+            let prior = priors.field(f);
             let m = model.m.field_mut(f);
-            for (old, &x) in m.iter_mut().zip(a) {
-                let new = (x / sum).max(FLOOR);
-                moved = moved.max((new - *old).abs());
-                *old = new;
+            for ((slot, &x), &p) in m.iter_mut().zip(a).zip(prior) {
+                *slot = ((x + PRIOR_PAIRS * p) / (sum + PRIOR_PAIRS)).max(MIN_PRIOR_SHARE * p);
+            }
+            let norm: f64 = m.iter().sum();
+            m.iter_mut().for_each(|x| *x /= norm);
+        }
+        let non_matches = (total - matches).max(1.0);
+        model.u.ssn[shared] = (shared_non_matches + SHARED_PSEUDO_PAIRS) / non_matches;
+        model.monotone();
+        let mut moved: f64 = 0.0;
+        for f in 0..FIELDS.len() {
+            for (a, b) in model.m.field(f).iter().zip(old_m.field(f)) {
+                moved = moved.max((a - b).abs());
             }
         }
         // Among all client x master pairs the share of matches can be far below FLOOR.
-        let lambda = (matches / total).clamp(1e-300, 1.0 - 1e-12);
+        let mut lambda = (matches / total).clamp(1e-300, 1.0 - 1e-12);
+        if lambda > max_lambda {
+            lambda = max_lambda;
+            training.lambda_bounded = true;
+        }
         moved = moved.max((lambda - model.lambda).abs() / model.lambda);
         model.lambda = lambda;
         if moved < 1e-7 {
@@ -738,6 +887,42 @@ fn em(
         }
     }
     (model, training)
+}
+
+impl FieldParams {
+    /// Natural logs of every parameter, floored so that a zero does not give minus infinity.
+    fn logs(&self, floor: f64) -> Vec<Vec<f64>> {
+        (0..FIELDS.len())
+            .map(|f| self.field(f).iter().map(|&p| p.max(floor).ln()).collect())
+            .collect()
+    }
+}
+
+impl Model {
+    /// Makes every closer level weigh at least as much as a farther one ([`order`]): two levels
+    /// out of order are pooled, both given the weight of their summed `m` over their summed
+    /// `u`, which keeps the field's `m` summing to one.
+    pub fn monotone(&mut self) {
+        for f in 0..FIELDS.len() {
+            for _ in 0..64 {
+                let mut pooled = false;
+                for &(c, far) in order(f) {
+                    let (u_c, u_f) = (self.u.field(f)[c].max(U_FLOOR), self.u.field(f)[far]);
+                    let u_f = u_f.max(U_FLOOR);
+                    let m = self.m.field_mut(f);
+                    if m[c] / u_c < m[far] / u_f * (1.0 - 1e-12) {
+                        let ratio = (m[c] + m[far]) / (u_c + u_f);
+                        m[c] = u_c * ratio;
+                        m[far] = u_f * ratio;
+                        pooled = true;
+                    }
+                }
+                if !pooled {
+                    break;
+                }
+            }
+        }
+    }
 }
 
 fn add_counts(mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
@@ -761,12 +946,12 @@ pub(crate) fn pair_levels(
     master: &Prepared,
     pairs: &[(u32, u32)],
     tables: &NameTables,
-) -> Vec<u16> {
+) -> Vec<u32> {
     client.check_tables(tables);
     master.check_tables(tables);
     let store = tables.read();
     let store = &*store;
-    let mut out = vec![0u16; pairs.len()];
+    let mut out = vec![0u32; pairs.len()];
     out.par_chunks_mut(1 << 12)
         .zip(pairs.par_chunks(1 << 12))
         .for_each(|(out, pairs)| {
@@ -775,14 +960,14 @@ pub(crate) fn pair_levels(
                     crate::prepare::prefetch(&master.recs[ahead as usize]);
                 }
                 *slot = compare_records(&client.recs[c as usize], &master.recs[m as usize], store)
-                    .index() as u16;
+                    .index() as u32;
             }
         });
     out
 }
 
 /// Pattern indexes counted into patterns.
-pub(crate) fn count_patterns(levels: &[u16]) -> Vec<(Levels, u64)> {
+pub(crate) fn count_patterns(levels: &[u32]) -> Vec<(Levels, u64)> {
     let counts = levels
         .par_chunks(1 << 16)
         .map(|chunk| {

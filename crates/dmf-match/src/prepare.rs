@@ -1,10 +1,10 @@
-//! Records prepared for comparison: 32 bytes each (SSN digits, interned names, packed date,
-//! phonetic blocking codes), with the file's own name frequencies.
+//! Records prepared for comparison: 40 bytes each (SSN digits, interned names, packed date,
+//! suffix and sex, phonetic blocking codes), with the file's own name frequencies.
 
 use std::collections::HashSet;
 use std::fmt;
 
-use dmf_model::{PartialDate, SsnDigits};
+use dmf_model::{PartialDate, Sex, SsnDigits};
 use rayon::prelude::*;
 
 use crate::Person;
@@ -20,7 +20,9 @@ pub struct PersonRef<'a> {
     pub first: &'a str,
     pub middle: &'a str,
     pub last: &'a str,
+    pub suffix: &'a str,
     pub dob: Option<PartialDate>,
+    pub sex: Option<Sex>,
 }
 
 impl<'a> From<&'a Person> for PersonRef<'a> {
@@ -30,7 +32,9 @@ impl<'a> From<&'a Person> for PersonRef<'a> {
             first: &p.first,
             middle: &p.middle,
             last: &p.last,
+            suffix: &p.suffix,
             dob: p.dob,
+            sex: p.sex,
         }
     }
 }
@@ -42,6 +46,7 @@ pub(crate) struct Rec {
     pub ssn: u64,
     pub first: u32,
     pub last: u32,
+    pub middle: u32,
     /// `year << 9 | month << 5 | day`, 0 for an unknown part, 0 when unknown.
     pub dob: u32,
     /// Double Metaphone primary codes, packed (0 for none): blocking keys.
@@ -49,6 +54,8 @@ pub(crate) struct Rec {
     pub dm_last: u32,
     /// The [`Tf`] of the first name within the record's decade of birth.
     pub first_tf: f32,
+    /// The suffix (low three bits, [`suffix_code`]) and sex (bits 3 and 4: 1 female, 2 male).
+    pub extra: u8,
 }
 
 /// How common a record's first and last names are in its own file, against the average:
@@ -180,7 +187,7 @@ impl<'t> PreparedBuilder<'t> {
             let mut buf = [0u8; MAX_NAME];
             for &i in &waiting {
                 let p = view(&items[i]);
-                for (text, surname) in [(p.first, false), (p.last, true)] {
+                for (text, surname) in [(p.first, false), (p.middle, false), (p.last, true)] {
                     let name = normal_form(text, surname, &mut buf);
                     if !name.is_empty() && store.get(name).is_none() && !new.contains(name) {
                         new.insert(name.into());
@@ -277,16 +284,47 @@ fn lookup(store: &NameStore, p: &PersonRef<'_>) -> (Rec, bool) {
     };
     let (first, dm_first) = id(p.first, false);
     let (last, dm_last) = id(p.last, true);
+    let (middle, _) = id(p.middle, false);
+    let sex = match p.sex {
+        None => 0,
+        Some(Sex::Female) => 1,
+        Some(Sex::Male) => 2,
+    };
     let rec = Rec {
         ssn: p.ssn.map_or(0, bcd),
         first,
         last,
+        middle,
         dob: p.dob.map_or(0, pack_date),
         dm_first,
         dm_last,
         first_tf: 0.0,
+        extra: suffix_code(p.suffix) | sex << 3,
     };
     (rec, waiting)
+}
+
+/// A generational suffix as a code from 1 to 6 (JR, SR, II, III, IV, V; 2ND, 3RD and 4TH as
+/// II, III and IV), 0 for none or any other suffix (ESQ, MD): those say nothing of identity.
+pub(crate) fn suffix_code(text: &str) -> u8 {
+    let mut buf = [0u8; 4];
+    let mut n = 0;
+    for b in text.bytes().filter(u8::is_ascii_alphanumeric) {
+        if n == buf.len() {
+            return 0;
+        }
+        buf[n] = b.to_ascii_uppercase();
+        n += 1;
+    }
+    match &buf[..n] {
+        b"JR" => 1,
+        b"SR" => 2,
+        b"II" | b"2ND" => 3,
+        b"III" | b"3RD" => 4,
+        b"IV" | b"4TH" => 5,
+        b"V" => 6,
+        _ => 0,
+    }
 }
 
 /// The nine digits of an SSN as BCD nibbles, first digit highest.

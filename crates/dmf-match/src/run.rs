@@ -117,8 +117,9 @@ pub fn run_with_progress(
             let patterns = count_patterns(&levels);
             progress("em", 0, 1);
             let all_pairs = client.len() as u64 * master.len() as u64;
+            let max_matches = client.len().min(master.len()) as u64;
             let (model, training) =
-                Model::train_on_candidates(&patterns, u, config.max_iter, all_pairs);
+                Model::train_on_candidates(&patterns, u, config.max_iter, all_pairs, max_matches);
             progress("em", 1, 1);
             lap("em", &mut timings);
             (model, Some(training))

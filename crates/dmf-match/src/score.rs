@@ -21,6 +21,38 @@ pub struct Match {
     pub probability: f64,
     /// See [`class`].
     pub class: u8,
+    /// Whether a person should look at the pair before it is acted on: see [`needs_review`].
+    pub review: bool,
+}
+
+/// Probabilities in `[REVIEW_LOW, REVIEW_HIGH)` are the model's uncertain band: such a pair
+/// needs a person's decision.
+pub const REVIEW_LOW: f64 = 0.05;
+/// See [`REVIEW_LOW`].
+pub const REVIEW_HIGH: f64 = 0.95;
+
+/// Whether the names and the date of birth agree closely: first name exact, nickname,
+/// swapped or Jaro-Winkler ≥ 0.92; last name exact or Jaro-Winkler ≥ 0.92; date of birth
+/// exact or day and month swapped.
+pub fn close_agreement(levels: &Levels) -> bool {
+    matches!(
+        levels.first,
+        NameLevel::Exact | NameLevel::Nickname | NameLevel::Swapped | NameLevel::JaroWinkler1
+    ) && matches!(levels.last, NameLevel::Exact | NameLevel::JaroWinkler1)
+        && matches!(levels.dob, DobLevel::Exact | DobLevel::DayMonthSwapped)
+}
+
+/// Whether a pair can be a match at all: two SSNs known on both sides and different are never
+/// one unless the names and date of birth agree closely ([`close_agreement`]).
+pub fn admissible(levels: &Levels) -> bool {
+    levels.ssn != SsnLevel::Different || close_agreement(levels)
+}
+
+/// A pair needs review when its probability is in the uncertain band, or when it is of
+/// class 5 (SSNs that differ, or an SSN shared under another first name): such a match is
+/// never acted on without a person.
+pub fn needs_review(levels: &Levels, probability: f64) -> bool {
+    (REVIEW_LOW..REVIEW_HIGH).contains(&probability) || class(levels) == 5
 }
 
 /// An NDI-like class of a pair, 1 (surest) to 5:
@@ -31,7 +63,8 @@ pub struct Match {
 ///    Jaro-Winkler ≥ 0.92 or swapped; last name exact or Jaro-Winkler ≥ 0.92; date of birth
 ///    exact, compatible partial or day and month swapped;
 /// 4. SSN missing on one side, weaker agreement;
-/// 5. SSN known on both sides and different (by more than one digit or one transposition).
+/// 5. SSN known on both sides and different (by more than one digit or one transposition), or
+///    equal while the first names differ ([`SsnLevel::Shared`]: possibly a relative's).
 ///
 /// The NDI counts agreeing items (sex and birth state too); we have only names and the date,
 /// so "8 or more items" becomes "each of the three at a strong level".
@@ -45,7 +78,7 @@ pub fn class(levels: &Levels) -> u8 {
             1
         }
         SsnLevel::Exact | SsnLevel::OneDigit | SsnLevel::Transposed => 2,
-        SsnLevel::Different => 5,
+        SsnLevel::Different | SsnLevel::Shared => 5,
         SsnLevel::Missing => {
             let first = matches!(
                 levels.first,
@@ -64,8 +97,8 @@ pub fn class(levels: &Levels) -> u8 {
     }
 }
 
-/// Scores every candidate pair and keeps those with probability at least `threshold`, sorted
-/// by client, then weight descending, then master.
+/// Scores every candidate pair and keeps the [`admissible`] ones with probability at least
+/// `threshold`, sorted by client, then weight descending, then master.
 pub fn score(
     client: &Prepared,
     master: &Prepared,
@@ -139,7 +172,7 @@ where
                     weight += model.tf_adjustments(&levels, tf).iter().sum::<f64>();
                 }
                 let probability = model.probability(weight);
-                if probability >= threshold {
+                if probability >= threshold && admissible(&levels) {
                     kept.push(Match {
                         client: c,
                         master: m,
@@ -147,6 +180,7 @@ where
                         weight,
                         probability,
                         class: class(&levels),
+                        review: needs_review(&levels, probability),
                     });
                 }
             }

@@ -27,9 +27,9 @@ fn person(spec: &str) -> Person {
     Person {
         ssn: given(f[0]).map(|s| s.parse::<SsnDigits>().expect("nine digits")),
         first: given(f[1]).unwrap_or("").to_owned(),
-        middle: String::new(),
         last: given(f[2]).unwrap_or("").to_owned(),
         dob: given(f[3]).map(|s| s.parse::<PartialDate>().expect("a date")),
+        ..Person::default()
     }
 }
 
@@ -108,10 +108,11 @@ fn ssn_levels() {
 #[test]
 fn name_levels() {
     let pair = |cf: &str, cl: &str, mf: &str, ml: &str, expect: &str| {
+        // No SSN on the client's side: equal SSNs would make some of these `shared`.
         check(
-            &format!("123456789|{cf}|{cl}|1950-03-04"),
+            &format!("-|{cf}|{cl}|1950-03-04"),
             &format!("123456789|{mf}|{ml}|1950-03-04"),
-            &format!("exact {expect} exact"),
+            &format!("missing {expect} exact"),
         );
     };
     pair("JOHN", "SMITH", "JOHN", "SMITH", "exact exact");
@@ -169,7 +170,7 @@ fn dob_levels() {
 
 #[test]
 fn records_are_compact() {
-    assert_eq!(std::mem::size_of::<crate::prepare::Rec>(), 32);
+    assert_eq!(std::mem::size_of::<crate::prepare::Rec>(), 40);
 }
 
 #[test]
@@ -196,6 +197,7 @@ fn classes() {
         ("one_digit exact exact exact", 2),
         ("transposed exact exact exact", 2),
         ("different exact exact exact", 5),
+        ("shared different exact exact", 5),
         ("missing exact exact exact", 3),
         ("missing nickname jw92 compatible_partial", 3),
         ("missing swapped exact day_month_swapped", 3),
@@ -205,12 +207,12 @@ fn classes() {
     ];
     for (text, expect) in cases {
         let w: Vec<&str> = text.split(' ').collect();
-        let levels = Levels {
-            ssn: SsnLevel::from_code(w[0]).expect("ssn"),
-            first: NameLevel::from_code(w[1]).expect("first"),
-            last: NameLevel::from_code(w[2]).expect("last"),
-            dob: DobLevel::from_code(w[3]).expect("dob"),
-        };
+        let levels = four(
+            SsnLevel::from_code(w[0]).expect("ssn"),
+            NameLevel::from_code(w[1]).expect("first"),
+            NameLevel::from_code(w[2]).expect("last"),
+            DobLevel::from_code(w[3]).expect("dob"),
+        );
         assert_eq!(class(&levels), expect, "{text}");
     }
 }
@@ -274,20 +276,39 @@ fn categorical(rng: &mut Pcg64Mcg, p: &[f64]) -> usize {
     p.len() - 1
 }
 
+/// Levels of the four main fields, the others missing.
+fn four(ssn: SsnLevel, first: NameLevel, last: NameLevel, dob: DobLevel) -> Levels {
+    Levels {
+        ssn,
+        first,
+        last,
+        dob,
+        middle: MiddleLevel::Missing,
+        suffix: SuffixLevel::Missing,
+        sex: SexLevel::Missing,
+    }
+}
+
 fn known_model() -> Model {
     Model {
         lambda: 0.2,
         m: FieldParams {
-            ssn: vec![0.90, 0.04, 0.03, 0.03],
+            ssn: vec![0.90, 0.04, 0.03, 0.0, 0.03],
             first: vec![0.70, 0.08, 0.02, 0.08, 0.04, 0.03, 0.02, 0.03],
             last: vec![0.80, 0.0, 0.0, 0.08, 0.04, 0.03, 0.01, 0.04],
             dob: vec![0.85, 0.03, 0.02, 0.05, 0.03, 0.02],
+            middle: vec![0.5, 0.05, 0.35, 0.1],
+            suffix: vec![0.9, 0.1],
+            sex: vec![0.97, 0.03],
         },
         u: FieldParams {
-            ssn: vec![0.001, 0.004, 0.002, 0.993],
+            ssn: vec![0.001, 0.004, 0.002, 0.0, 0.993],
             first: vec![0.02, 0.01, 0.001, 0.02, 0.04, 0.05, 0.01, 0.849],
             last: vec![0.01, 0.0005, 0.0005, 0.01, 0.03, 0.04, 0.01, 0.899],
             dob: vec![0.005, 0.001, 0.004, 0.05, 0.01, 0.93],
+            middle: vec![0.02, 0.03, 0.1, 0.85],
+            suffix: vec![0.3, 0.7],
+            sex: vec![0.5, 0.5],
         },
         tf_floor: DEFAULT_TF_FLOOR,
     }
@@ -315,6 +336,9 @@ fn draw_patterns(model: &Model, n: usize, seed: u64) -> Vec<(Levels, u64)> {
             first: level(1, 0.02, &mut rng).map_or(NameLevel::Missing, |i| NameLevel::ALL[i]),
             last: level(2, 0.01, &mut rng).map_or(NameLevel::Missing, |i| NameLevel::ALL[i]),
             dob: level(3, 0.05, &mut rng).map_or(DobLevel::Missing, |i| DobLevel::ALL[i]),
+            middle: level(4, 0.5, &mut rng).map_or(MiddleLevel::Missing, |i| MiddleLevel::ALL[i]),
+            suffix: level(5, 0.95, &mut rng).map_or(SuffixLevel::Missing, |i| SuffixLevel::ALL[i]),
+            sex: level(6, 0.3, &mut rng).map_or(SexLevel::Missing, |i| SexLevel::ALL[i]),
         };
         counts[levels.index()] += 1;
     }
@@ -356,7 +380,8 @@ fn em_on_candidates_counts_the_pairs_left_out() {
     let patterns = draw_patterns(&truth, 100_000, 8);
     let all: u64 = patterns.iter().map(|(_, n)| n).sum();
     let (plain, _) = Model::train_with_summary(&patterns, truth.u.clone(), 1000);
-    let (wide, training) = Model::train_on_candidates(&patterns, truth.u.clone(), 1000, all * 10);
+    let (wide, training) =
+        Model::train_on_candidates(&patterns, truth.u.clone(), 1000, all * 10, all);
     assert!(training.converged);
     assert!(
         wide.lambda < plain.lambda / 5.0,
@@ -370,12 +395,12 @@ fn em_on_candidates_counts_the_pairs_left_out() {
 #[test]
 fn weights_and_probabilities() {
     let model = known_model();
-    let all_exact = Levels {
-        ssn: SsnLevel::Exact,
-        first: NameLevel::Exact,
-        last: NameLevel::Exact,
-        dob: DobLevel::Exact,
-    };
+    let all_exact = four(
+        SsnLevel::Exact,
+        NameLevel::Exact,
+        NameLevel::Exact,
+        DobLevel::Exact,
+    );
     let expect = (0.90f64 / 0.001).log2()
         + (0.70f64 / 0.02).log2()
         + (0.80f64 / 0.01).log2()
@@ -391,7 +416,7 @@ fn weights_and_probabilities() {
     );
     let c = model.contributions(&missing);
     assert_eq!(c[0], ("ssn", "missing", 0.0));
-    assert_eq!(c.len(), 4);
+    assert_eq!(c.len(), FIELDS.len());
     // A weight that equals minus the prior odds is even.
     let even = -(model.lambda / (1.0 - model.lambda)).log2();
     assert!((model.probability(even) - 0.5).abs() < 1e-12);
@@ -419,6 +444,11 @@ fn model_text_errors_name_the_line() {
         lines.join("\n")
     };
     check_error(
+        &line(1, "dmf-match model 1"),
+        "line 1: a model of version 1, trained before middle names, suffixes, sex and shared \
+         SSNs were compared: train a new one (--train)",
+    );
+    check_error(
         &line(5, "m ssn exactt 0.5"),
         "line 5: unknown level \"exactt\"",
     );
@@ -433,11 +463,11 @@ fn model_text_errors_name_the_line() {
     );
     check_error(
         &line(7, "# a comment"),
-        "parameter m ssn different is missing",
+        "parameter m ssn shared is missing",
     );
     check_error(
-        "dmf-match model 2\n",
-        "line 1: expected \"dmf-match model 1\", found \"dmf-match model 2\"",
+        "dmf-match model 3\n",
+        "line 1: expected \"dmf-match model 2\", found \"dmf-match model 3\"",
     );
     assert!(matches!(
         Model::from_text(&line(5, "m ssn exactt 0.5")),
@@ -451,16 +481,22 @@ fn model_text_errors_name_the_line() {
 fn params() -> impl Strategy<Value = FieldParams> {
     let p = || 0.0f64..=1.0;
     (
-        prop::collection::vec(p(), 4),
+        prop::collection::vec(p(), 5),
         prop::collection::vec(p(), 8),
         prop::collection::vec(p(), 8),
         prop::collection::vec(p(), 6),
+        prop::collection::vec(p(), 4),
+        prop::collection::vec(p(), 2),
+        prop::collection::vec(p(), 2),
     )
-        .prop_map(|(ssn, first, last, dob)| FieldParams {
+        .prop_map(|(ssn, first, last, dob, middle, suffix, sex)| FieldParams {
             ssn,
             first,
             last,
             dob,
+            middle,
+            suffix,
+            sex,
         })
 }
 
@@ -919,6 +955,7 @@ fn a_match(client: u32, master: u32, weight: f64) -> Match {
         weight,
         probability: 1.0,
         class: class(&levels),
+        review: false,
     }
 }
 
@@ -1091,9 +1128,9 @@ fn world(masters: usize, planted: usize, others: usize, seed: u64) -> World {
         Person {
             ssn: Some(ssn.into()),
             first: FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())].to_owned(),
-            middle: String::new(),
             last: last.to_owned(),
             dob: Some(PartialDate::new(year, Some(month), Some(day)).expect("a date")),
+            ..Person::default()
         }
     };
     let master: Vec<Person> = (0..masters).map(|_| draw_person(&mut rng)).collect();
@@ -1267,7 +1304,7 @@ fn estimate_u_is_seeded() {
     let a = Model::estimate_u(&client, &master, &tables, 20_000, 5);
     let b = Model::estimate_u(&client, &master, &tables, 20_000, 5);
     assert_eq!(a, b);
-    for f in 0..4 {
+    for f in 0..FIELDS.len() {
         let sum: f64 = a.field(f).iter().sum();
         assert!((sum - 1.0).abs() < 1e-9);
     }

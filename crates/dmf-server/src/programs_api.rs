@@ -432,7 +432,9 @@ fn master(app: &App) -> Arc<Master> {
         first,
         middle: "",
         last,
+        suffix: "",
         dob: *dob,
+        sex: None,
     });
     let m = Arc::new(Master {
         version,
@@ -454,7 +456,9 @@ fn link(app: &App, listed: &[Listed]) -> Vec<Option<(u32, u8, f64)>> {
         first: &l.first,
         middle: &l.middle,
         last: &l.last,
+        suffix: "",
         dob: l.dob,
+        sex: None,
     });
     let client = builder.finish();
     let mut out = vec![None; listed.len()];

@@ -132,9 +132,13 @@ struct MatchArgs {
     /// Train even when --model exists, and overwrite it.
     #[arg(long)]
     train: bool,
-    /// Keep each client and each master record in one match at most (the heaviest).
-    #[arg(long)]
+    /// Keep each client and each master record in one match at most, the heaviest (the
+    /// default; kept for scripts that give it).
+    #[arg(long, conflicts_with = "many")]
     one_to_one: bool,
+    /// Keep every pair above the threshold, not only each record's best.
+    #[arg(long)]
+    many: bool,
     /// Matches below this probability are left out.
     #[arg(long, default_value_t = 0.5)]
     threshold: f64,

@@ -12,10 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use dmf_format::{ChangeCode, DmfReader, FaultCounts, LenientRecord};
 use dmf_match::client::{self, ClientFile, ClientOptions};
-use dmf_match::{
-    Config, DobLevel, FIELDS, Levels, Match, Model, NameLevel, NameTables, Person, PersonRef,
-    Prepared, PreparedBuilder, SsnLevel,
-};
+use dmf_match::{Config, Match, Model, NameTables, Person, PersonRef, Prepared, PreparedBuilder};
 use dmf_model::SsnDigits;
 use serde_json::json;
 
@@ -73,7 +70,9 @@ fn person_ref(r: &LenientRecord) -> PersonRef<'_> {
         first: r.first(),
         middle: r.middle(),
         last: r.last(),
+        suffix: r.suffix(),
         dob: r.dob(),
+        sex: None,
     }
 }
 
@@ -83,7 +82,9 @@ fn person_of(r: &LenientRecord) -> Person {
         first: r.first().to_owned(),
         middle: r.middle().to_owned(),
         last: r.last().to_owned(),
+        suffix: r.suffix().to_owned(),
         dob: r.dob(),
+        sex: None,
     }
 }
 
@@ -241,10 +242,6 @@ fn master_people(
     Ok(out)
 }
 
-fn level_codes(l: &Levels) -> [&'static str; 4] {
-    [l.ssn.code(), l.first.code(), l.last.code(), l.dob.code()]
-}
-
 pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     if args.since.is_some() && args.data.is_none() {
@@ -288,7 +285,9 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         config.rules = args.rules.clone();
     }
     config.threshold = args.threshold;
-    config.one_to_one = args.one_to_one;
+    // A client row is one person, and a master record one death: each side's best pair wins
+    // unless every pair is asked for.
+    config.one_to_one = !args.many;
     let outcome = dmf_match::run_with_progress(&client_p, master_p, &tables, &config, &progress);
     bar.finish_and_clear();
     if let Some(path) = &args.model
@@ -324,6 +323,8 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         "candidates": pairs,
         "candidates_per_rule": outcome.per_rule.iter().zip(&outcome.capped).zip(&outcome.capped_pairs).map(|(((r, n), (_, capped)), (_, capped_pairs))| json!({"rule": r.code(), "candidates": n, "capped_blocks": capped, "capped_pairs": capped_pairs})).collect::<Vec<_>>(),
         "matches": matches.len(),
+        "matches_for_review": matches.iter().filter(|m| m.review).count(),
+        "training": outcome.training.map(|t| json!({"iterations": t.iterations, "converged": t.converged, "lambda_bounded": t.lambda_bounded})),
         "clients_matched": matches.iter().map(|m| m.client).collect::<std::collections::HashSet<_>>().len(),
         "cursor": master.cursor,
         "seconds": seconds,
@@ -361,6 +362,22 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
                 capped.join(", ")
             );
         }
+        let review = matches.iter().filter(|m| m.review).count();
+        if review > 0 {
+            println!(
+                "{review} of the matches need a person's review (column review: probability \
+                 between {} and {}, or SSNs that differ)",
+                dmf_match::REVIEW_LOW,
+                dmf_match::REVIEW_HIGH
+            );
+        }
+        if outcome.training.is_some_and(|t| t.lambda_bounded) {
+            eprintln!(
+                "warning: training found more likely matches than there are records; the \
+                 share of matches was held at that bound (check the blocking rules and the \
+                 report)"
+            );
+        }
         if let Some(c) = master.cursor {
             println!("master cursor: {c} (give --since {c} next time to match only what changed)");
         }
@@ -387,10 +404,14 @@ fn write_matches(
         "match_weight",
         "match_probability",
         "class",
+        "review",
         "ssn_level",
         "first_level",
         "last_level",
         "dob_level",
+        "middle_level",
+        "suffix_level",
+        "sex_level",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -409,8 +430,9 @@ fn write_matches(
             format!("{:.3}", m.weight),
             format!("{:.6}", m.probability),
             m.class.to_string(),
+            if m.review { "yes" } else { "no" }.to_owned(),
         ];
-        row.extend(level_codes(&m.levels).iter().map(|s| (*s).to_owned()));
+        row.extend(m.levels.codes().iter().map(|s| (*s).to_owned()));
         if args.since.is_some() {
             row.push(master.changes[mi].name().to_owned());
         }
@@ -423,20 +445,5 @@ fn write_matches(
 
 /// Every level's m and u, field by field: `(field, level, m, u)`.
 pub fn model_rows(model: &Model) -> Vec<(&'static str, &'static str, f64, f64)> {
-    let codes: [Vec<&'static str>; 4] = [
-        SsnLevel::ALL.iter().map(|l| l.code()).collect(),
-        NameLevel::ALL.iter().map(|l| l.code()).collect(),
-        NameLevel::ALL.iter().map(|l| l.code()).collect(),
-        DobLevel::ALL.iter().map(|l| l.code()).collect(),
-    ];
-    let mut rows = Vec::new();
-    for (f, field) in FIELDS.iter().enumerate() {
-        let (m, u) = (model.m.field(f), model.u.field(f));
-        for (i, code) in codes[f].iter().enumerate() {
-            if let (Some(&m), Some(&u)) = (m.get(i), u.get(i)) {
-                rows.push((*field, *code, m, u));
-            }
-        }
-    }
-    rows
+    model.parameters()
 }

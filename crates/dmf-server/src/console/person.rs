@@ -119,9 +119,9 @@ fn fuzzy(app: &App, first: &str, last: &str, dob: PartialDate) -> Vec<Candidate>
             people.push(Person {
                 ssn: None,
                 first: id.first.to_string(),
-                middle: String::new(),
                 last: id.last.to_string(),
                 dob: Some(d),
+                ..Person::default()
             });
             refs.push((ssn, state.death.is_some()));
             if people.len() >= MAX_COMPARED {
@@ -134,9 +134,9 @@ fn fuzzy(app: &App, first: &str, last: &str, dob: PartialDate) -> Vec<Candidate>
         &[Person {
             ssn: None,
             first: first.clone(),
-            middle: String::new(),
             last: last.clone(),
             dob: Some(dob),
+            ..Person::default()
         }],
         tables,
     );
