@@ -135,6 +135,7 @@ fn match_clients(data: &[u8]) {
             middle: dmf_form(cell(middle_c)),
             last: dmf_form(cell(Some(last_c))),
             dob: cell(dob_c).parse::<PartialDate>().ok(),
+            ..Person::default()
         });
     }
     if people.is_empty() {
@@ -195,9 +196,9 @@ fn master() -> Vec<Person> {
     let p = |ssn: &str, first: &str, last: &str, dob: &str| Person {
         ssn: ssn.parse().ok(),
         first: first.to_owned(),
-        middle: String::new(),
         last: last.to_owned(),
         dob: dob.parse().ok(),
+        ..Person::default()
     };
     vec![
         p("123456789", "JOHN", "SMITH", "1930-01-02"),

@@ -271,9 +271,25 @@ fn pack(code: &[u8]) -> u32 {
     })
 }
 
+/// Words files put where a name is unknown: such a name is missing, not a name that differs.
+const PLACEHOLDERS: [&[u8]; 11] = [
+    b"UNKNOWN",
+    b"UNK",
+    b"NONE",
+    b"NFN",
+    b"NMN",
+    b"FNU",
+    b"LNU",
+    b"BABY",
+    b"BABYBOY",
+    b"BABYGIRL",
+    b"INFANT",
+];
+
 /// The form names are compared in: uppercase letters only (`O'BRIEN` and `OBRIEN` are one
 /// name), cut at [`MAX_NAME`]; for a surname, a trailing `JR`, `SR`, `II`, `III` or `IV` word is
-/// dropped, since the DMF keeps the suffix in a field of its own.
+/// dropped, since the DMF keeps the suffix in a field of its own. A placeholder (`UNKNOWN`,
+/// `FNU`, `BABY GIRL`: [`PLACEHOLDERS`]) is empty, a missing name.
 pub(crate) fn normal_form<'b>(text: &str, surname: bool, buf: &'b mut [u8; MAX_NAME]) -> &'b [u8] {
     let mut bytes = text.as_bytes();
     if surname {
@@ -295,6 +311,9 @@ pub(crate) fn normal_form<'b>(text: &str, surname: bool, buf: &'b mut [u8; MAX_N
             buf[n] = b.to_ascii_uppercase();
             n += 1;
         }
+    }
+    if PLACEHOLDERS.contains(&&buf[..n]) {
+        n = 0;
     }
     &buf[..n]
 }

@@ -48,11 +48,15 @@ pub fn admissible(levels: &Levels) -> bool {
     levels.ssn != SsnLevel::Different || close_agreement(levels)
 }
 
-/// A pair needs review when its probability is in the uncertain band, or when it is of
-/// class 5 (SSNs that differ, or an SSN shared under another first name): such a match is
+/// A pair needs review when its probability is in the uncertain band; when it is of class 5
+/// (SSNs that differ, or an SSN shared under another first name); or when the dates of birth
+/// differ in two parts or more: then the SSN is what links the pair, and a relative's SSN
+/// (a father's, on a row for his son of the same name) looks just like it. Such a match is
 /// never acted on without a person.
 pub fn needs_review(levels: &Levels, probability: f64) -> bool {
-    (REVIEW_LOW..REVIEW_HIGH).contains(&probability) || class(levels) == 5
+    (REVIEW_LOW..REVIEW_HIGH).contains(&probability)
+        || class(levels) == 5
+        || levels.dob == DobLevel::Different
 }
 
 /// An NDI-like class of a pair, 1 (surest) to 5:

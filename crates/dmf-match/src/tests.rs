@@ -461,10 +461,7 @@ fn model_text_errors_name_the_line() {
         &line(6, "m ssn"),
         "line 6: expected `lambda P`, `tf_floor P` or `m|u FIELD LEVEL P`",
     );
-    check_error(
-        &line(7, "# a comment"),
-        "parameter m ssn shared is missing",
-    );
+    check_error(&line(7, "# a comment"), "parameter m ssn shared is missing");
     check_error(
         "dmf-match model 3\n",
         "line 1: expected \"dmf-match model 2\", found \"dmf-match model 3\"",
@@ -1311,4 +1308,153 @@ fn estimate_u_is_seeded() {
     // Random pairs rarely agree.
     assert!(a.dob[DobLevel::Different.index()] > 0.9);
     assert!(a.last[NameLevel::Different.index()] > 0.9);
+}
+
+// --- the fields beyond the four ------------------------------------------------------------
+
+/// The levels of a pair of people given as `ssn|first|middle|last|suffix|sex|dob`.
+fn levels_of_people(client: &str, master: &str) -> Levels {
+    let p = |spec: &str| {
+        let f: Vec<&str> = spec.split('|').collect();
+        assert_eq!(f.len(), 7, "ssn|first|middle|last|suffix|sex|dob: {spec}");
+        Person {
+            ssn: (!f[0].is_empty()).then(|| f[0].parse().expect("nine digits")),
+            first: f[1].to_owned(),
+            middle: f[2].to_owned(),
+            last: f[3].to_owned(),
+            suffix: f[4].to_owned(),
+            sex: match f[5] {
+                "F" => Some(dmf_model::Sex::Female),
+                "M" => Some(dmf_model::Sex::Male),
+                _ => None,
+            },
+            dob: (!f[6].is_empty()).then(|| f[6].parse().expect("a date")),
+        }
+    };
+    let c = Prepared::new(&[p(client)], tables());
+    let m = Prepared::new(&[p(master)], tables());
+    compare(&c, 0, &m, 0, tables())
+}
+
+#[test]
+fn middle_suffix_and_sex_levels() {
+    let cases = [
+        // client middle, suffix, sex | master middle, suffix, sex | middle, suffix, sex
+        ("JAMES|JR|M", "JAMES|JR|M", "exact exact exact"),
+        ("J|JR.|M", "JAMES|JR|", "initial exact missing"),
+        ("J||F", "J||F", "initial missing exact"),
+        ("JAMIE|III|F", "JAMES|3RD|M", "similar exact different"),
+        ("JAMES|JR|", "ROBERT|SR|", "different different missing"),
+        ("K|II|", "JAMES|IV|", "different different missing"),
+        ("|ESQ|", "JAMES|JR|", "missing missing missing"),
+        ("NMN|MD|U", "JAMES||F", "missing missing missing"),
+    ];
+    for (c, m, expect) in cases {
+        let (c, m): (Vec<&str>, Vec<&str>) = (c.split('|').collect(), m.split('|').collect());
+        let l = levels_of_people(
+            &format!("|JOHN|{}|SMITH|{}|{}|1950-03-04", c[0], c[1], c[2]),
+            &format!("|JOHN|{}|SMITH|{}|{}|1950-03-04", m[0], m[1], m[2]),
+        );
+        let got = format!("{} {} {}", l.middle.code(), l.suffix.code(), l.sex.code());
+        assert_eq!(got, expect, "{c:?} against {m:?}");
+    }
+}
+
+#[test]
+fn an_ssn_under_another_first_name_is_shared() {
+    let cases = [
+        // client first last | master first last | SSN level
+        ("JOHN SMITH", "MARY SMITH", "shared"),
+        ("JOHN SMITH", "MARY SMYTH", "shared"),
+        ("JOHN SMITH", "MARY JONES", "exact"),
+        ("JOHN SMITH", "JON SMITH", "exact"),
+        ("JOHN SMITH", "JOHN SMITH", "exact"),
+        (" SMITH", "MARY SMITH", "exact"),
+        ("UNKNOWN SMITH", "MARY SMITH", "exact"),
+        ("SMITH JOHN", "JOHN SMITH", "exact"),
+    ];
+    for (c, m, expect) in cases {
+        let (cf, cl) = c.split_once(' ').expect("two names");
+        let (mf, ml) = m.split_once(' ').expect("two names");
+        let l = levels_of_people(
+            &format!("123456789|{cf}||{cl}|||1950-03-04"),
+            &format!("123456789|{mf}||{ml}|||1950-03-04"),
+        );
+        assert_eq!(l.ssn.code(), expect, "{c} against {m}");
+    }
+}
+
+#[test]
+fn placeholder_names_are_missing() {
+    for name in ["UNKNOWN", "Unk", "FNU", "baby girl", "NFN"] {
+        let l = levels_of_people(
+            &format!("|{name}||SMITH|||1950-03-04"),
+            "|JOHN||SMITH|||1950-03-04",
+        );
+        assert_eq!(l.first, NameLevel::Missing, "{name}");
+    }
+}
+
+#[test]
+fn a_shared_ssn_weighs_in_place_of_both_names() {
+    let model = known_model();
+    let shared = Levels {
+        ssn: SsnLevel::Shared,
+        first: NameLevel::Different,
+        last: NameLevel::Exact,
+        ..Levels::from_index(Levels::COUNT - 1)
+    };
+    let c = model.contributions(&shared);
+    assert_eq!(c[1], ("first", "different", 0.0));
+    assert_eq!(c[2], ("last", "exact", 0.0));
+    let tf = model.tf_adjustments(
+        &shared,
+        Tf {
+            first: 0.01,
+            last: 0.01,
+        },
+    );
+    assert_eq!(tf, [0.0, 0.0]);
+}
+
+#[test]
+fn differing_ssns_are_a_match_only_under_close_agreement_and_then_reviewed() {
+    let cases = [
+        ("different exact exact exact", true, true),
+        ("different nickname jw92 day_month_swapped", true, true),
+        ("different exact exact one_component", false, true),
+        ("different exact exact missing", false, true),
+        ("different jw85 exact exact", false, true),
+        ("exact exact exact different", true, true),
+        ("shared different exact exact", true, true),
+        ("exact exact exact exact", true, false),
+    ];
+    for (text, admitted, reviewed) in cases {
+        let w: Vec<&str> = text.split(' ').collect();
+        let levels = four(
+            SsnLevel::from_code(w[0]).expect("ssn"),
+            NameLevel::from_code(w[1]).expect("first"),
+            NameLevel::from_code(w[2]).expect("last"),
+            DobLevel::from_code(w[3]).expect("dob"),
+        );
+        assert_eq!(admissible(&levels), admitted, "{text}");
+        assert_eq!(needs_review(&levels, 0.999), reviewed, "{text}");
+    }
+}
+
+#[test]
+fn pooling_keeps_closer_levels_heavier_and_m_summing_to_one() {
+    let mut model = known_model();
+    // A transposition learnt heavier than an exact SSN, a jw85 surname heavier than a jw92.
+    model.m.ssn = vec![0.5, 0.04, 0.44, 0.0, 0.02];
+    model.u.ssn = vec![0.001, 0.004, 0.0005, 0.0, 0.9945];
+    model.m.last = vec![0.8, 0.0, 0.0, 0.01, 0.14, 0.01, 0.01, 0.03];
+    model.monotone();
+    let w = |p: &[f64], u: &[f64], i: usize| (p[i] / u[i]).log2();
+    assert!(w(&model.m.ssn, &model.u.ssn, 0) >= w(&model.m.ssn, &model.u.ssn, 2) - 1e-9);
+    assert!(w(&model.m.last, &model.u.last, 3) >= w(&model.m.last, &model.u.last, 4) - 1e-9);
+    for f in 0..FIELDS.len() {
+        let sum: f64 = model.m.field(f).iter().sum();
+        assert!((sum - 1.0).abs() < 1e-9, "field {f}: {sum}");
+    }
 }

@@ -404,7 +404,6 @@ fn write_matches(
         "match_weight",
         "match_probability",
         "class",
-        "review",
         "ssn_level",
         "first_level",
         "last_level",
@@ -412,6 +411,7 @@ fn write_matches(
         "middle_level",
         "suffix_level",
         "sex_level",
+        "review",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -430,9 +430,9 @@ fn write_matches(
             format!("{:.3}", m.weight),
             format!("{:.6}", m.probability),
             m.class.to_string(),
-            if m.review { "yes" } else { "no" }.to_owned(),
         ];
         row.extend(m.levels.codes().iter().map(|s| (*s).to_owned()));
+        row.push(if m.review { "yes" } else { "no" }.to_owned());
         if args.since.is_some() {
             row.push(master.changes[mi].name().to_owned());
         }
