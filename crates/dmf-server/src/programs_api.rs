@@ -12,8 +12,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dmf_match::{Model, NameTables, PersonRef, Prepared, PreparedBuilder};
-use dmf_model::{Date, PartialDate, Reference, Ssn, dmf_form};
+use dmf_model::{Date, PartialDate, Reference, Sex, Ssn, dmf_form};
 use dmf_registry::PersonState;
+use dmf_registry::identity::Identity;
 use dmf_registry::program::{Agreement, Element, InputField, ProgramError};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -267,22 +268,30 @@ struct Listed {
     first: String,
     middle: String,
     last: String,
+    suffix: String,
+    sex: Option<Sex>,
     dob: Option<PartialDate>,
     ssn: Option<Ssn>,
     case_reference: Option<String>,
+    /// Fields that could not be read, matched as missing: field and reason.
+    faults: Vec<(String, String)>,
 }
 
-const LISTED_FIELDS: [&str; 7] = [
+const LISTED_FIELDS: [&str; 9] = [
     "id",
     "first",
     "middle",
     "last",
+    "suffix",
+    "sex",
     "dob",
     "ssn",
     "case_reference",
 ];
 
-/// A listed person from one record's fields, or the field and reason it is refused.
+/// A listed person from one record's fields, or the field and reason it is refused. A name is
+/// required; a bad date of birth, SSN or sex is a fault: the person is matched on the rest,
+/// and the answer names the field.
 fn listed(line: u64, get: &dyn Fn(&str) -> Option<String>) -> Result<Listed, (String, String)> {
     let text = |f: &str| {
         get(f)
@@ -297,28 +306,50 @@ fn listed(line: u64, get: &dyn Fn(&str) -> Option<String>) -> Result<Listed, (St
         }
         Ok(form)
     };
-    let dob = text("dob")
-        .map(|s| {
-            s.parse::<PartialDate>()
-                .map_err(|e| ("dob".to_owned(), e.to_string()))
-        })
-        .transpose()?;
-    let ssn = text("ssn")
-        .map(|s| {
-            s.parse::<Ssn>()
-                .map_err(|e| ("ssn".to_owned(), e.to_string()))
-        })
-        .transpose()?;
+    let mut faults = Vec::new();
+    let mut read = |field: &str, parse: &dyn Fn(&str) -> Result<(), String>| {
+        let value = text(field)?;
+        match parse(&value) {
+            Ok(()) => Some(value),
+            Err(reason) => {
+                faults.push((field.to_owned(), format!("{reason}: matched as missing")));
+                None
+            }
+        }
+    };
+    let dob = read("dob", &|s| {
+        s.parse::<PartialDate>()
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })
+    .and_then(|s| s.parse::<PartialDate>().ok());
+    let ssn = read("ssn", &|s| {
+        s.parse::<Ssn>().map(drop).map_err(|e| e.to_string())
+    })
+    .and_then(|s| s.parse::<Ssn>().ok());
+    let sex = read("sex", &|s| sex_of(s).map(drop)).and_then(|s| sex_of(&s).ok());
     Ok(Listed {
         line,
         id: text("id"),
         first: name("first")?,
         middle: text("middle").map(|m| dmf_form(&m)).unwrap_or_default(),
         last: name("last")?,
+        suffix: text("suffix").map(|m| dmf_form(&m)).unwrap_or_default(),
+        sex,
         dob,
         ssn,
         case_reference: text("case_reference"),
+        faults,
     })
+}
+
+/// `F`, `M`, `female` or `male` in any case.
+fn sex_of(text: &str) -> Result<Sex, String> {
+    match text.to_ascii_uppercase().as_str() {
+        "F" | "FEMALE" => Ok(Sex::Female),
+        "M" | "MALE" => Ok(Sex::Male),
+        _ => Err(format!("{text:?} is not F, M, female or male")),
+    }
 }
 
 /// Line errors: line number, field and reason.
@@ -416,25 +447,30 @@ fn master(app: &App) -> Arc<Master> {
     if let Some(m) = cache.as_ref().filter(|m| m.version == version) {
         return m.clone();
     }
-    let people: Vec<(u32, String, String, Option<PartialDate>)> = {
+    let people: Vec<(u32, String, String, Identity)> = {
         let index = app.index.read().expect("index lock");
         index
             .iter()
             .filter_map(|(ssn, s)| {
-                let id = s.identity.as_ref()?;
-                Some((ssn, id.first.to_string(), id.last.to_string(), id.dob))
+                let id = s.identity?;
+                Some((ssn, id.first.to_string(), id.last.to_string(), id))
             })
             .collect()
     };
     let mut builder = PreparedBuilder::new(tables);
-    builder.extend_with(&people, |(ssn, first, last, dob)| PersonRef {
+    builder.extend_with(&people, |(ssn, first, last, id)| PersonRef {
         ssn: Ssn::from_number(*ssn).ok().map(Into::into),
         first,
-        middle: "",
+        // The index keeps a middle name's initial only: it compares as an initial.
+        middle: id
+            .middle
+            .and_then(|b| INITIALS.get(usize::from(b.get().wrapping_sub(b'A'))))
+            .copied()
+            .unwrap_or(""),
         last,
-        suffix: "",
-        dob: *dob,
-        sex: None,
+        suffix: id.suffix.map_or("", |g| g.code()),
+        dob: id.dob,
+        sex: id.sex,
     });
     let m = Arc::new(Master {
         version,
@@ -444,6 +480,12 @@ fn master(app: &App) -> Arc<Master> {
     *cache = Some(m.clone());
     m
 }
+
+/// Middle initials as names of one letter.
+const INITIALS: [&str; 26] = [
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S",
+    "T", "U", "V", "W", "X", "Y", "Z",
+];
 
 /// Links the listed people to people on file: each listed person's best match at the
 /// matching core's threshold, with its class.
@@ -456,9 +498,9 @@ fn link(app: &App, listed: &[Listed]) -> Vec<Option<(u32, u8, f64)>> {
         first: &l.first,
         middle: &l.middle,
         last: &l.last,
-        suffix: "",
+        suffix: &l.suffix,
         dob: l.dob,
-        sex: None,
+        sex: l.sex,
     });
     let client = builder.finish();
     let mut out = vec![None; listed.len()];
@@ -689,6 +731,14 @@ async fn matches(
             .into_iter()
             .map(|(line, path, message)| json!({ "line": line, "path": path, "message": message }))
             .collect();
+        let faults: Vec<Value> = people
+            .iter()
+            .flat_map(|p| {
+                p.faults.iter().map(
+                    |(path, message)| json!({ "line": p.line, "path": path, "message": message }),
+                )
+            })
+            .collect();
         let answer = axum::Json(json!({
             "request": request_id,
             "agreement": id,
@@ -697,6 +747,7 @@ async fn matches(
             "elements": elements.iter().map(|e| e.code()).collect::<Vec<_>>(),
             "matches": out,
             "errors": errors,
+            "faults": faults,
         }));
         Ok((answer, ticket))
     })

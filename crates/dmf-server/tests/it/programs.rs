@@ -327,6 +327,38 @@ fn an_agency_matches_under_an_approved_agreement_and_gets_only_the_agreed_elemen
         json!([{"match": n, "status": "contested"}]),
         "{shown}"
     );
+    // A bad field is a fault, not a refusal: the person is matched on the rest, and the answer
+    // says which field was read as missing and why.
+    let faulty = list(&[
+        json!({"id": "F-1", "first": "Alice", "last": "Walker", "dob": "1980-05-17", "sex": "X"}),
+        json!({"id": "F-2", "first": "Robert", "last": "Jones", "dob": "1975-13-02"}),
+    ]);
+    let (status, text) = s.post(&path, Some("agency1"), true, &faulty);
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["errors"], json!([]), "{v}");
+    let faults: Vec<(u64, &str)> = v["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(faults, [(1, "sex"), (2, "dob")], "{v}");
+    assert!(
+        v["faults"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("matched as missing"),
+        "{v}"
+    );
+    assert!(
+        v["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "F-1"),
+        "{v}"
+    );
 }
 
 #[test]
