@@ -43,7 +43,7 @@ impl FieldParams {
         }
     }
 
-    fn field_mut(&mut self, f: usize) -> &mut Vec<f64> {
+    pub(crate) fn field_mut(&mut self, f: usize) -> &mut Vec<f64> {
         match f {
             0 => &mut self.ssn,
             1 => &mut self.first,
@@ -98,7 +98,7 @@ fn codes_of(f: usize) -> Vec<&'static str> {
 
 /// Per field, the level index, or `None` for `Missing`.
 #[inline]
-fn field_levels(l: &Levels) -> [Option<usize>; 4] {
+pub(crate) fn field_levels(l: &Levels) -> [Option<usize>; 4] {
     let known = |i: usize, n: usize| (i + 1 < n).then_some(i);
     [
         known(l.ssn.index(), SsnLevel::ALL.len()),
