@@ -16,6 +16,9 @@
 //!    above a probability and gives each an NDI-like [`class`]; [`one_to_one`] keeps the best
 //!    match of each record.
 //!
+//! 6. [`labels`] reads a clerical review's decisions, re-estimates `m` from them and checks
+//!    calibration band by band.
+//!
 //! [`run`] does it all, comparing each candidate pair once for both training and scoring. The
 //! core does no IO: callers hand over [`Person`]s (or [`PersonRef`]s, chunk by chunk, through a
 //! [`PreparedBuilder`]). Beside it, [`client::read_client`] turns a client file, from any
@@ -26,6 +29,7 @@ mod blocks;
 pub mod client;
 mod hash;
 mod jaro;
+pub mod labels;
 mod levels;
 mod model;
 mod names;

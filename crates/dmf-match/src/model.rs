@@ -62,7 +62,7 @@ impl FieldParams {
         }
     }
 
-    fn field_mut(&mut self, f: usize) -> &mut Vec<f64> {
+    pub(crate) fn field_mut(&mut self, f: usize) -> &mut Vec<f64> {
         match f {
             0 => &mut self.ssn,
             1 => &mut self.first,

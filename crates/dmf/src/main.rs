@@ -142,9 +142,15 @@ struct MatchArgs {
     /// Matches below this probability are left out.
     #[arg(long, default_value_t = 0.5)]
     threshold: f64,
-    /// A self-contained HTML report: weights, m and u, waterfalls, pairs for review.
+    /// A self-contained HTML report: weights, m and u, waterfalls, and every pair of
+    /// probability 0.05 to 0.95 for clerical review, whose decisions it exports as labels.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Labels of clerical review (CSV `client_id,ssn,label`, as the report exports): m is
+    /// re-estimated from them, the pairs scored with the refit model, and calibration checked
+    /// band by band of probability.
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
     /// Stop at the first bad cell or ragged row instead of treating it as missing or
     /// skipping it.
     #[arg(long)]

@@ -1,6 +1,7 @@
 //! `dmf match`: a client file against the master file (a DMF file or a registry), with the
 //! Fellegi-Sunter model of `dmf-match` (whose `client` module reads the client file), writing
-//! the matches and a self-contained HTML report.
+//! the matches and a self-contained HTML report; with labels of clerical review, `m` refit
+//! from them and calibration checked.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -12,7 +13,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use dmf_format::{ChangeCode, DmfReader, FaultCounts, LenientRecord};
 use dmf_match::client::{self, ClientFile, ClientOptions};
-use dmf_match::{Config, Match, Model, NameTables, Person, PersonRef, Prepared, PreparedBuilder};
+use dmf_match::labels::{self, Band, HeldOut, LabelsFile, PRIOR_PAIRS};
+use dmf_match::{
+    Blocks, Config, Levels, Match, Model, NameTables, Outcome, Person, PersonRef, Prepared,
+    PreparedBuilder, Tf,
+};
 use dmf_model::SsnDigits;
 use serde_json::json;
 
@@ -215,16 +220,17 @@ fn read_master(args: &MatchArgs, tables: &NameTables, quiet: bool) -> Result<Mas
     })
 }
 
-/// The master records at `wanted` indexes, as people (for the report).
-fn master_people(
+/// The master records at `wanted` indexes (for the report and the labels). A DMF file is read
+/// again for them.
+fn master_records(
     args: &MatchArgs,
     master: &Master,
     wanted: &HashSet<u32>,
-) -> Result<HashMap<u32, Person>> {
+) -> Result<HashMap<u32, LenientRecord>> {
     if let Some(records) = &master.records {
         return Ok(wanted
             .iter()
-            .map(|&i| (i, person_of(&records[i as usize])))
+            .map(|&i| (i, records[i as usize].clone()))
             .collect());
     }
     let mut out = HashMap::new();
@@ -233,13 +239,244 @@ fn master_people(
         dmf_chunks(path, true, |chunk| {
             for r in chunk {
                 if wanted.contains(&at) {
-                    out.insert(at, person_of(r));
+                    out.insert(at, r.clone());
                 }
                 at += 1;
             }
         })?;
     }
     Ok(out)
+}
+
+/// Labelled pairs found among the candidate pairs.
+struct Resolved {
+    /// Each pair's levels, its master record's term frequencies, and its label.
+    pairs: Vec<(Levels, Tf, bool)>,
+    /// Labels whose client id is not in the client file or whose SSN is not in the master.
+    not_found: u64,
+    /// Labels of records in both files that blocking does not pair.
+    not_candidates: u64,
+}
+
+/// Finds the labelled pairs: the client records of each label's id against the master records
+/// of its SSN, kept when the blocking rules pair them. Whether they do is asked of the rules
+/// over just the labelled records, which cannot tell a block over the cap: such a pair counts
+/// as a candidate.
+fn resolve_labels(
+    args: &MatchArgs,
+    file: &LabelsFile,
+    client: &ClientFile,
+    client_p: &Prepared,
+    master: &Master,
+    tables: &NameTables,
+    config: &Config,
+) -> Result<Resolved> {
+    let ids: HashSet<&str> = file.labels.iter().map(|l| l.client_id.as_str()).collect();
+    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, id) in client.ids.iter().enumerate() {
+        if ids.contains(id.as_str()) {
+            by_id.entry(id.as_str()).or_default().push(i);
+        }
+    }
+    let ssns: HashSet<SsnDigits> = file.labels.iter().map(|l| l.ssn).collect();
+    let mut by_ssn: HashMap<SsnDigits, Vec<u32>> = HashMap::new();
+    for (i, s) in master.ssns.iter().enumerate() {
+        if let Some(s) = s
+            && ssns.contains(s)
+        {
+            by_ssn.entry(*s).or_default().push(i as u32);
+        }
+    }
+    let mut not_found = 0;
+    // Per label, the (client, master) pairs it names.
+    let mut named: Vec<Vec<(usize, u32)>> = Vec::with_capacity(file.labels.len());
+    for l in &file.labels {
+        match (by_id.get(l.client_id.as_str()), by_ssn.get(&l.ssn)) {
+            (Some(cs), Some(ms)) => named.push(
+                cs.iter()
+                    .flat_map(|&c| ms.iter().map(move |&m| (c, m)))
+                    .collect(),
+            ),
+            _ => {
+                not_found += 1;
+                named.push(Vec::new());
+            }
+        }
+    }
+    let mut cis: Vec<usize> = named.iter().flatten().map(|p| p.0).collect();
+    let mut mis: Vec<u32> = named.iter().flatten().map(|p| p.1).collect();
+    cis.sort_unstable();
+    cis.dedup();
+    mis.sort_unstable();
+    mis.dedup();
+    let mut out = Resolved {
+        pairs: Vec::new(),
+        not_found,
+        not_candidates: 0,
+    };
+    if mis.is_empty() {
+        return Ok(out);
+    }
+    let records = master_records(args, master, &mis.iter().copied().collect())?;
+    let small_client: Vec<Person> = cis.iter().map(|&c| client.people[c].clone()).collect();
+    let small_master: Vec<Person> = mis.iter().map(|m| person_of(&records[m])).collect();
+    let small_client = Prepared::new(&small_client, tables);
+    let small_master = Prepared::new(&small_master, tables);
+    let blocks = Blocks::build_with_cap(&small_master, &config.rules, config.block_cap);
+    let blocked: HashSet<(usize, u32)> = dmf_match::candidates(&small_client, &blocks)
+        .pairs
+        .into_iter()
+        .map(|(c, m)| (cis[c as usize], mis[m as usize]))
+        .collect();
+    for (l, pairs) in file.labels.iter().zip(&named) {
+        if pairs.is_empty() {
+            continue;
+        }
+        let before = out.pairs.len();
+        for &(c, m) in pairs.iter().filter(|p| blocked.contains(p)) {
+            let levels = dmf_match::compare(client_p, c, &master.prepared, m as usize, tables);
+            out.pairs
+                .push((levels, master.prepared.tf(m as usize), l.truth));
+        }
+        if out.pairs.len() == before {
+            out.not_candidates += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// The labels read, the pairs found, and each labelled pair's probability band by band before
+/// the refit, after it, and after it with each pair held out.
+struct Checked {
+    file: LabelsFile,
+    resolved: Resolved,
+    true_matches: u64,
+    columns: Vec<(&'static str, &'static str, Vec<Band>)>,
+}
+
+impl Checked {
+    fn new(file: LabelsFile, resolved: Resolved, before: &Model, held: &HeldOut) -> Checked {
+        fn score<'m>(
+            pairs: &[(Levels, Tf, bool)],
+            model: impl Fn(&Levels, bool) -> &'m Model,
+        ) -> Vec<Band> {
+            let scored: Vec<(f64, bool)> = pairs
+                .iter()
+                .map(|(levels, tf, truth)| {
+                    let m = model(levels, *truth);
+                    (m.probability(m.weight_tf(levels, *tf)), *truth)
+                })
+                .collect();
+            labels::calibration(&scored)
+        }
+        let pairs = &resolved.pairs;
+        let columns = vec![
+            ("before", "before refit", score(pairs, |_, _| before)),
+            ("after", "after refit", score(pairs, |_, _| held.all())),
+            (
+                "held_out",
+                "after refit, each pair held out",
+                score(pairs, |l, t| held.model(l, t)),
+            ),
+        ];
+        Checked {
+            true_matches: resolved.pairs.iter().filter(|p| p.2).count() as u64,
+            file,
+            resolved,
+            columns,
+        }
+    }
+
+    fn counts(&self) -> String {
+        let f = &self.file;
+        format!(
+            "{} label rows: {} match, {} non-match, {} unsure{}; {} not in the files, {} not among the candidate pairs; {} labelled pairs found, m re-estimated from their {} true matches (the model's m weighing as {PRIOR_PAIRS} pairs per field)",
+            f.rows,
+            f.matches(),
+            f.non_matches(),
+            f.unsure,
+            if f.duplicates > 0 {
+                format!(", {} repeated", f.duplicates)
+            } else {
+                String::new()
+            },
+            self.resolved.not_found,
+            self.resolved.not_candidates,
+            self.resolved.pairs.len(),
+            self.true_matches,
+        )
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let f = &self.file;
+        let bands: Vec<serde_json::Value> = labels::BANDS
+            .iter()
+            .enumerate()
+            .map(|(k, &(lo, hi))| {
+                let mut band = json!({"lo": lo, "hi": hi});
+                for (key, _, bands) in &self.columns {
+                    let b = &bands[k];
+                    band[*key] = json!({"pairs": b.pairs, "true_matches": b.true_matches, "share": b.share()});
+                }
+                band
+            })
+            .collect();
+        json!({
+            "label_rows": f.rows,
+            "match": f.matches(),
+            "non_match": f.non_matches(),
+            "unsure": f.unsure,
+            "repeated": f.duplicates,
+            "not_found": self.resolved.not_found,
+            "not_candidates": self.resolved.not_candidates,
+            "labelled_pairs": self.resolved.pairs.len(),
+            "true_matches": self.true_matches,
+            "prior_pairs": PRIOR_PAIRS,
+            "bands": bands,
+        })
+    }
+
+    fn text(&self) -> String {
+        let mut out = format!(
+            "labels: {}\ncalibration, true matches of the labelled pairs per band of probability \
+             (before the refit, after it, and after it with each pair held out of its own refit):\n  {:<12}",
+            self.counts(),
+            "probability"
+        );
+        for (key, _, _) in &self.columns {
+            out.push_str(&format!("{:>16}", key.replace('_', " ")));
+        }
+        out.push('\n');
+        for (k, &(lo, hi)) in labels::BANDS.iter().enumerate() {
+            out.push_str(&format!("  {:<12}", format!("{lo}-{hi}")));
+            for (_, _, bands) in &self.columns {
+                let b = &bands[k];
+                let cell = match b.share() {
+                    Some(s) => format!("{} of {} ({:.0}%)", b.true_matches, b.pairs, 100.0 * s),
+                    None => "-".to_owned(),
+                };
+                out.push_str(&format!("{cell:>16}"));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    fn report(&self) -> crate::match_report::Calibration {
+        crate::match_report::Calibration {
+            note: format!(
+                "{}. Each column puts the labelled pairs in the band of the probability that \
+                 model gives them; a calibrated model's share of true matches lies within the \
+                 band. The last column scores each pair with m refit on the other labels.",
+                self.counts()
+            ),
+            columns: self
+                .columns
+                .iter()
+                .map(|(_, name, bands)| (*name, bands.clone()))
+                .collect(),
+        }
+    }
 }
 
 pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
@@ -257,18 +494,20 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
             ours.trim().to_ascii_lowercase(),
         );
     }
+    // Labels first: a mistake in them should not wait for the matching.
+    let labels_file = match &args.labels {
+        Some(path) => {
+            let name = path.display().to_string();
+            let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
+            Some(labels::read_labels(&name, BufReader::new(file))?)
+        }
+        None => None,
+    };
     let client = read_client(args, renames)?;
     let tables = NameTables::shipped();
     let master = read_master(args, &tables, quiet)?;
     let loaded = started.elapsed().as_secs_f64();
 
-    let bar = progress::phases(quiet);
-    let shown = bar.clone();
-    let progress = move |phase: &str, done: u64, total: u64| {
-        shown.set_length(total);
-        shown.set_position(done);
-        shown.set_message(phase.to_owned());
-    };
     let client_p = Prepared::new(&client.people, &tables);
     let master_p = &master.prepared;
     let mut config = Config::default();
@@ -284,36 +523,97 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
     if !args.rules.is_empty() {
         config.rules = args.rules.clone();
     }
-    config.threshold = args.threshold;
+    // The review band reaches down to 0.05 whatever the matches file keeps.
+    let review_from = crate::match_report::REVIEW.0;
+    config.threshold = if args.report.is_some() || labels_file.is_some() {
+        args.threshold.min(review_from)
+    } else {
+        args.threshold
+    };
     // A client row is one person, and a master record one death: each side's best pair wins
     // unless every pair is asked for.
     config.one_to_one = !args.many;
-    let outcome = dmf_match::run_with_progress(&client_p, master_p, &tables, &config, &progress);
-    bar.finish_and_clear();
+    let link = |config: &Config| -> Outcome {
+        let bar = progress::phases(quiet);
+        let shown = bar.clone();
+        let progress = move |phase: &str, done: u64, total: u64| {
+            shown.set_length(total);
+            shown.set_position(done);
+            shown.set_message(phase.to_owned());
+        };
+        let outcome = dmf_match::run_with_progress(&client_p, master_p, &tables, config, &progress);
+        bar.finish_and_clear();
+        outcome
+    };
+    let mut outcome = link(&config);
+    // The model as trained: a refit from labels is made afresh on each run.
     if let Some(path) = &args.model
         && config.model.is_none()
     {
         std::fs::write(path, outcome.model.to_text())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let matches = &outcome.matches;
-    write_matches(args, &client, &master, matches)?;
+    let checked = match labels_file {
+        Some(file) => {
+            let resolved =
+                resolve_labels(args, &file, &client, &client_p, &master, &tables, &config)?;
+            let labelled: Vec<(Levels, bool)> =
+                resolved.pairs.iter().map(|(l, _, t)| (*l, *t)).collect();
+            let held = HeldOut::new(&outcome.model, &labelled);
+            let checked = Checked::new(file, resolved, &outcome.model, &held);
+            // The pairs scored again with the refit model.
+            let mut refit = config.clone();
+            refit.model = Some(held.all().clone());
+            let training = outcome.training;
+            outcome = Outcome {
+                training,
+                ..link(&refit)
+            };
+            Some(checked)
+        }
+        None => None,
+    };
+    let kept: Vec<&Match> = outcome
+        .matches
+        .iter()
+        .filter(|m| m.probability >= args.threshold)
+        .collect();
+    write_matches(args, &client, &master, &kept)?;
     if let Some(path) = &args.report {
-        let wanted = crate::match_report::shown(&outcome.matches);
-        let people = master_people(args, &master, &wanted)?;
-        let html = crate::match_report::html(
-            &outcome.model,
-            &client.people,
+        let limit = crate::match_report::REVIEW_LIMIT;
+        let wanted = crate::match_report::shown(
+            &outcome.matches,
             &client.ids,
-            &people,
-            master.ssns.len(),
-            &outcome,
+            &master.ssns,
+            args.threshold,
+            limit,
         );
+        let records: HashMap<u32, crate::match_report::Record> =
+            master_records(args, &master, &wanted)?
+                .iter()
+                .map(|(&i, r)| (i, crate::match_report::Record::master(r)))
+                .collect();
+        let calibration = checked.as_ref().map(Checked::report);
+        let html = crate::match_report::html(&crate::match_report::Input {
+            model: &outcome.model,
+            outcome: &outcome,
+            client: &client.people,
+            ids: &client.ids,
+            master_len: master.ssns.len(),
+            master_ssns: &master.ssns,
+            master: &records,
+            tf: &|i| master_p.tf(i as usize),
+            threshold: args.threshold,
+            listed_from: config.threshold,
+            one_to_one: args.one_to_one,
+            calibration: calibration.as_ref(),
+            limit,
+        });
         std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let seconds = started.elapsed().as_secs_f64();
     let pairs: u64 = outcome.candidates;
-    let summary = json!({
+    let mut summary = json!({
         "client_records": client.people.len(),
         "master_records": master.ssns.len(),
         "bad_cells": client.bad_cells,
@@ -322,15 +622,18 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         "master_faults": master.faults.by_kind,
         "candidates": pairs,
         "candidates_per_rule": outcome.per_rule.iter().zip(&outcome.capped).zip(&outcome.capped_pairs).map(|(((r, n), (_, capped)), (_, capped_pairs))| json!({"rule": r.code(), "candidates": n, "capped_blocks": capped, "capped_pairs": capped_pairs})).collect::<Vec<_>>(),
-        "matches": matches.len(),
-        "matches_for_review": matches.iter().filter(|m| m.review).count(),
+        "matches": kept.len(),
+        "matches_for_review": kept.iter().filter(|m| m.review).count(),
         "training": outcome.training.map(|t| json!({"iterations": t.iterations, "converged": t.converged, "lambda_bounded": t.lambda_bounded})),
-        "clients_matched": matches.iter().map(|m| m.client).collect::<std::collections::HashSet<_>>().len(),
+        "clients_matched": kept.iter().map(|m| m.client).collect::<std::collections::HashSet<_>>().len(),
         "cursor": master.cursor,
         "seconds": seconds,
         "load_seconds": loaded,
         "candidate_pairs_per_second": (pairs as f64 / (seconds - loaded).max(1e-9)).round(),
     });
+    if let Some(c) = &checked {
+        summary["calibration"] = c.json();
+    }
     if args.json {
         println!("{summary}");
     } else {
@@ -345,7 +648,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
                 .map(|(r, n)| format!("{} {n}", r.code()))
                 .collect::<Vec<_>>()
                 .join(", "),
-            matches.len(),
+            kept.len(),
             summary["clients_matched"],
         );
         let capped: Vec<String> = outcome
@@ -362,7 +665,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
                 capped.join(", ")
             );
         }
-        let review = matches.iter().filter(|m| m.review).count();
+        let review = kept.iter().filter(|m| m.review).count();
         if review > 0 {
             println!(
                 "{review} of the matches need a person's review (column review: probability \
@@ -378,6 +681,9 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
                  report)"
             );
         }
+        if let Some(c) = &checked {
+            print!("{}", c.text());
+        }
         if let Some(c) = master.cursor {
             println!("master cursor: {c} (give --since {c} next time to match only what changed)");
         }
@@ -389,7 +695,7 @@ fn write_matches(
     args: &MatchArgs,
     client: &ClientFile,
     master: &Master,
-    matches: &[Match],
+    matches: &[&Match],
 ) -> Result<()> {
     let out: Box<dyn Write> = match &args.out {
         Some(p) => Box::new(BufWriter::new(

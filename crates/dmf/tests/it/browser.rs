@@ -1,6 +1,6 @@
-//! A small W3C WebDriver client for the console tests: headless Chromium driven through
-//! chromedriver, both from Debian's packages. Only the commands the tests use, over the same
-//! HTTP client as the other tests.
+//! A small W3C WebDriver client for the console and match report tests: headless Chromium
+//! driven through chromedriver, both from Debian's packages. Only the commands the tests use,
+//! over the same HTTP client as the other tests.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -193,6 +193,25 @@ impl Browser {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// Runs `script` as a function body in the page and gives what it returns.
+    pub fn execute(&self, script: &str) -> Value {
+        self.send(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+    }
+
+    /// Runs `script` as a function body in the page and gives what it passes to its callback,
+    /// `arguments[0]` (for a promise's result).
+    pub fn execute_async(&self, script: &str) -> Value {
+        self.send(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": [] })),
+        )
     }
 
     /// A cookie of the current page, HttpOnly ones included.
