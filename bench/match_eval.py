@@ -191,6 +191,31 @@ def febrl_master_dob(raw):
         return mmddyyyy(y, m, 0), datetime.date(y, m, 15)
 
 
+def febrl_differences(original, duplicate):
+    """How a Febrl duplicate differs from its original, in the kinds of the truth file."""
+    kinds = []
+    for field, name in (("given_name", "first"), ("surname", "last"), ("date_of_birth", "dob")):
+        a, b = febrl_clean(original[field]), febrl_clean(duplicate[field])
+        if not b:
+            kinds.append(f"{name}_missing")
+        elif a != b:
+            kinds.append(f"{name}_differs")
+    if febrl_clean(duplicate["date_of_birth"]) and febrl_master_dob(febrl_clean(duplicate["date_of_birth"]))[1] is None:
+        kinds.append("dob_invalid")
+    a, b = febrl_ssn(febrl_clean(original["soc_sec_id"])), febrl_ssn(febrl_clean(duplicate["soc_sec_id"]))
+    if not b:
+        kinds.append("ssn_missing")
+    elif a != b:
+        diff = [i for i in range(9) if a[i] != b[i]]
+        if len(diff) == 1:
+            kinds.append("ssn_one_digit")
+        elif len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
+            kinds.append("ssn_transposed")
+        else:
+            kinds.append("ssn_other")
+    return kinds
+
+
 def death_after(rng, born):
     """A date of death after `born` (or, when unknown, after 1950), not after AS_OF."""
     start = (born or datetime.date(1950, 1, 1)) + datetime.timedelta(days=365)
@@ -244,6 +269,7 @@ def febrl_sets(which, out, seed):
     master_path = os.path.join(out, f"{which}.master.txt")
     write_master(master_path, lines)
 
+    original_of = {rec_id.split("-")[1]: r for rec_id, r in originals.iterrows()}
     rows = []
     for rec_id, r in chosen.iterrows():
         key = rec_id.split("-")[1]
@@ -260,7 +286,7 @@ def febrl_sets(which, out, seed):
                 "dob_as": lambda fmt, raw=raw_dob: raw,  # written as Febrl has it
                 "master_ssn": truth,
                 "status": "present" if truth else "absent",
-                "errors": [],
+                "errors": febrl_differences(original_of[key], r),
             }
         )
     rows.sort(key=lambda r: r["id"])
