@@ -545,7 +545,7 @@ def typo(rng, text):
     return out if out.upper() != text.upper() else text
 
 
-def cased(rng, text, upper):
+def cased(text, upper):
     if not text:
         return text
     if upper:
@@ -671,7 +671,7 @@ def client_row(rng, pop, p, status, row_id, relatives, nick_rate):
             last, suffix = f"{last} {suffix}", ""
             errors.append("suffix_in_last")
     upper = rng.random() < 0.3
-    first, middle, last = cased(rng, first, upper), cased(rng, middle, upper), cased(rng, last, upper)
+    first, middle, last = cased(first, upper), cased(middle, upper), cased(last, upper)
     suffix = suffix if upper or not suffix else suffix.capitalize().replace("Iii", "III")
 
     # Date of birth: at most one error.
