@@ -78,9 +78,9 @@ fn person(ssn: Option<&str>, first: &str, last: &str, dob: Option<&str>) -> Pers
     Person {
         ssn: ssn.map(|s| s.parse::<SsnDigits>().unwrap()),
         first: first.to_owned(),
-        middle: String::new(),
         last: last.to_owned(),
         dob: dob.map(|d| d.parse::<PartialDate>().unwrap()),
+        ..Person::default()
     }
 }
 
