@@ -104,6 +104,9 @@ levels! {
         DayMonthSwapped => "day_month_swapped",
         /// Month and day equal, years one apart.
         YearPlusMinusOne => "year_pm1",
+        /// One digit of `YYYYMMDD` differs, or two neighbouring digits are swapped: a typing
+        /// error, far rarer between two people than a whole part that differs.
+        OneDigit => "one_digit",
         /// Exactly one of year, month and day differs.
         OneComponent => "one_component",
         /// At least one side partial (unknown day or month) and every part known on both sides
@@ -370,12 +373,35 @@ pub(crate) fn dob_level(a: u32, b: u32) -> DobLevel {
     if ma == mb && da == db && ya.abs_diff(yb) == 1 {
         return DobLevel::YearPlusMinusOne;
     }
+    if one_digit_apart(ya, ma, da, yb, mb, db) {
+        return DobLevel::OneDigit;
+    }
     let differ = u32::from(ya != yb) + u32::from(ma != mb) + u32::from(da != db);
     if differ == 1 {
         DobLevel::OneComponent
     } else {
         DobLevel::Different
     }
+}
+
+/// Whether two complete dates written `YYYYMMDD` differ in one digit or by two neighbouring
+/// digits swapped.
+#[inline]
+fn one_digit_apart(ya: u32, ma: u32, da: u32, yb: u32, mb: u32, db: u32) -> bool {
+    let digits = |y: u32, m: u32, d: u32| {
+        let v = y * 10_000 + m * 100 + d;
+        std::array::from_fn::<u32, 8, _>(|i| v / 10u32.pow(7 - i as u32) % 10)
+    };
+    let (a, b) = (digits(ya, ma, da), digits(yb, mb, db));
+    let (mut n, mut first) = (0, 0);
+    for i in (0..8).filter(|&i| a[i] != b[i]) {
+        if n == 0 {
+            first = i;
+        }
+        n += 1;
+    }
+    let i = first;
+    n == 1 || (n == 2 && i < 7 && a[i + 1] != b[i + 1] && a[i] == b[i + 1] && a[i + 1] == b[i])
 }
 
 /// The first- and last-name levels, with the swap check described in the module notes.

@@ -97,8 +97,9 @@ impl FieldParams {
             // exact, nickname, swapped, jw92, jw85, phonetic, initial, different
             first: vec![0.82, 0.05, 0.01, 0.04, 0.025, 0.02, 0.01, 0.025],
             last: vec![0.86, 0.001, 0.001, 0.05, 0.025, 0.02, 0.003, 0.04],
-            // exact, day-month swapped, year ±1, one component, compatible partial, different
-            dob: vec![0.88, 0.02, 0.015, 0.04, 0.025, 0.02],
+            // exact, day-month swapped, year ±1, one digit, one component, compatible partial,
+            // different
+            dob: vec![0.87, 0.02, 0.015, 0.025, 0.025, 0.025, 0.02],
             // exact, similar, initial, different
             middle: vec![0.55, 0.05, 0.35, 0.05],
             // exact, different
@@ -161,16 +162,19 @@ fn order(f: usize) -> &'static [(usize, usize)] {
             (2, 7),
             (6, 7),
         ],
-        // exact, day-month swapped, year ±1, one component, compatible partial, different
+        // exact, day-month swapped, year ±1, one digit, one component, compatible partial,
+        // different
         3 => &[
             (0, 1),
             (0, 2),
             (0, 3),
             (0, 4),
-            (1, 5),
-            (2, 5),
-            (3, 5),
-            (4, 5),
+            (0, 5),
+            (3, 4),
+            (1, 6),
+            (2, 6),
+            (4, 6),
+            (5, 6),
         ],
         // exact, similar, initial, different
         4 => &[(0, 1), (0, 2), (1, 3), (2, 3)],

@@ -155,9 +155,14 @@ fn dob_levels() {
     pair("1950-04-03", "1950-03-04", "day_month_swapped");
     pair("1951-03-04", "1950-03-04", "year_pm1");
     pair("1949-03-04", "1950-03-04", "year_pm1");
-    pair("1960-03-04", "1950-03-04", "one_component");
-    pair("1950-03-05", "1950-03-04", "one_component");
-    pair("1950-07-04", "1950-03-04", "one_component");
+    pair("1960-03-04", "1950-03-04", "one_digit");
+    pair("1950-03-05", "1950-03-04", "one_digit");
+    pair("1950-07-04", "1950-03-04", "one_digit");
+    pair("1965-03-04", "1956-03-04", "one_digit");
+    pair("1950-03-27", "1950-03-04", "one_component");
+    pair("1950-11-04", "1950-03-04", "one_component");
+    pair("1970-03-04", "1950-03-04", "one_digit");
+    pair("1975-03-04", "1950-03-04", "one_component");
     pair("1950-03", "1950-03-04", "compatible_partial");
     pair("1950", "1950-03-04", "compatible_partial");
     pair("1950-03-04", "1950", "compatible_partial");
@@ -296,7 +301,7 @@ fn known_model() -> Model {
             ssn: vec![0.90, 0.04, 0.03, 0.0, 0.03],
             first: vec![0.70, 0.08, 0.02, 0.08, 0.04, 0.03, 0.02, 0.03],
             last: vec![0.80, 0.0, 0.0, 0.08, 0.04, 0.03, 0.01, 0.04],
-            dob: vec![0.85, 0.03, 0.02, 0.05, 0.03, 0.02],
+            dob: vec![0.85, 0.03, 0.02, 0.02, 0.03, 0.03, 0.02],
             middle: vec![0.5, 0.05, 0.35, 0.1],
             suffix: vec![0.9, 0.1],
             sex: vec![0.97, 0.03],
@@ -305,7 +310,7 @@ fn known_model() -> Model {
             ssn: vec![0.001, 0.004, 0.002, 0.0, 0.993],
             first: vec![0.02, 0.01, 0.001, 0.02, 0.04, 0.05, 0.01, 0.849],
             last: vec![0.01, 0.0005, 0.0005, 0.01, 0.03, 0.04, 0.01, 0.899],
-            dob: vec![0.005, 0.001, 0.004, 0.05, 0.01, 0.93],
+            dob: vec![0.005, 0.001, 0.004, 0.0005, 0.05, 0.01, 0.9295],
             middle: vec![0.02, 0.03, 0.1, 0.85],
             suffix: vec![0.3, 0.7],
             sex: vec![0.5, 0.5],
@@ -481,7 +486,7 @@ fn params() -> impl Strategy<Value = FieldParams> {
         prop::collection::vec(p(), 5),
         prop::collection::vec(p(), 8),
         prop::collection::vec(p(), 8),
-        prop::collection::vec(p(), 6),
+        prop::collection::vec(p(), 7),
         prop::collection::vec(p(), 4),
         prop::collection::vec(p(), 2),
         prop::collection::vec(p(), 2),

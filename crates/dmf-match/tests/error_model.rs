@@ -566,6 +566,8 @@ fn trained_weights_keep_level_order() {
         use DobLevel as D;
         for (c, f) in [
             (D::Exact, D::DayMonthSwapped),
+            (D::Exact, D::OneDigit),
+            (D::OneDigit, D::OneComponent),
             (D::Exact, D::OneComponent),
             (D::Exact, D::YearPlusMinusOne),
             (D::Exact, D::CompatiblePartial),
