@@ -85,7 +85,7 @@ fn name_points(l: NameLevel) -> u32 {
 fn dob_points(l: DobLevel) -> u32 {
     match l {
         DobLevel::Exact => 4,
-        DobLevel::DayMonthSwapped | DobLevel::CompatiblePartial => 3,
+        DobLevel::DayMonthSwapped | DobLevel::OneDigit | DobLevel::CompatiblePartial => 3,
         DobLevel::YearPlusMinusOne | DobLevel::OneComponent => 2,
         DobLevel::Different | DobLevel::Missing => 0,
     }
