@@ -3,12 +3,46 @@
 use std::time::{Duration, Instant};
 
 use crate::Progress;
-use crate::blocks::{Blocks, DEFAULT_BLOCK_CAP, Rule, candidates_with_progress, default_rules};
+use crate::blocks::{
+    Blocks, Candidates, DEFAULT_BLOCK_CAP, Rule, candidates_with_progress, default_rules,
+};
 use crate::levels::Levels;
 use crate::model::{Model, Training, count_patterns, pair_levels};
 use crate::names::NameTables;
 use crate::prepare::Prepared;
 use crate::score::{Match, one_to_one, score_levels};
+
+/// Rules whose indexes are held at once (see [`run_with_progress`]).
+const RULES_AT_ONCE: usize = 3;
+
+/// Two sorted lists of distinct pairs as one.
+fn merge_unique(a: Vec<(u32, u32)>, b: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    if a.is_empty() {
+        return b;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
 
 /// What [`run`] does.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,20 +117,40 @@ pub fn run_with_progress(
     client.check_tables(tables);
     master.check_tables(tables);
     let mut timings = Vec::new();
+
+    // The master is indexed a few rules at a time, each group's candidates merged into the
+    // pairs found so far: an index holds 8 bytes a master record (1.1 GB at national size),
+    // the pairs 8 bytes a distinct candidate.
+    let mut found = Candidates {
+        pairs: Vec::new(),
+        per_rule: Vec::new(),
+        capped: Vec::new(),
+        capped_pairs: Vec::new(),
+    };
+    let (mut indexing, mut probing) = (Duration::ZERO, Duration::ZERO);
+    for group in config.rules.chunks(RULES_AT_ONCE) {
+        let t = Instant::now();
+        progress("blocks", 0, 1);
+        let blocks = Blocks::build_with_cap(master, group, config.block_cap);
+        progress("blocks", 1, 1);
+        indexing += t.elapsed();
+        let t = Instant::now();
+        let part = candidates_with_progress(client, &blocks, progress);
+        drop(blocks);
+        found.pairs = merge_unique(std::mem::take(&mut found.pairs), part.pairs);
+        found.per_rule.extend(part.per_rule);
+        found.capped.extend(part.capped);
+        found.capped_pairs.extend(part.capped_pairs);
+        probing += t.elapsed();
+    }
+    timings.push(("blocks", indexing));
+    timings.push(("candidates", probing));
     let mut clock = Instant::now();
     let mut lap = |phase: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
         let now = Instant::now();
         timings.push((phase, now - clock));
         clock = now;
     };
-
-    progress("blocks", 0, 1);
-    let blocks = Blocks::build_with_cap(master, &config.rules, config.block_cap);
-    progress("blocks", 1, 1);
-    lap("blocks", &mut timings);
-    let found = candidates_with_progress(client, &blocks, progress);
-    drop(blocks);
-    lap("candidates", &mut timings);
 
     // Each pair compared once: the levels serve training and scoring.
     progress("compare", 0, found.pairs.len() as u64);

@@ -31,15 +31,24 @@ pub const REVIEW_LOW: f64 = 0.05;
 /// See [`REVIEW_LOW`].
 pub const REVIEW_HIGH: f64 = 0.95;
 
-/// Whether the names and the date of birth agree closely: first name exact, nickname,
-/// swapped or Jaro-Winkler ≥ 0.92; last name exact or Jaro-Winkler ≥ 0.92; date of birth
-/// exact or day and month swapped.
+/// Whether the names and the date of birth agree closely, up to a typing error in each:
+/// first name exact, nickname, swapped or Jaro-Winkler ≥ 0.85; last name exact or
+/// Jaro-Winkler ≥ 0.85; date of birth exact, day and month swapped, or one digit apart.
 pub fn close_agreement(levels: &Levels) -> bool {
     matches!(
         levels.first,
-        NameLevel::Exact | NameLevel::Nickname | NameLevel::Swapped | NameLevel::JaroWinkler1
-    ) && matches!(levels.last, NameLevel::Exact | NameLevel::JaroWinkler1)
-        && matches!(levels.dob, DobLevel::Exact | DobLevel::DayMonthSwapped)
+        NameLevel::Exact
+            | NameLevel::Nickname
+            | NameLevel::Swapped
+            | NameLevel::JaroWinkler1
+            | NameLevel::JaroWinkler2
+    ) && matches!(
+        levels.last,
+        NameLevel::Exact | NameLevel::JaroWinkler1 | NameLevel::JaroWinkler2
+    ) && matches!(
+        levels.dob,
+        DobLevel::Exact | DobLevel::DayMonthSwapped | DobLevel::OneDigit
+    )
 }
 
 /// Whether a pair can be a match at all: two SSNs known on both sides and different are never

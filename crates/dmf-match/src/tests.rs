@@ -557,6 +557,18 @@ const ERRORS: &[(&str, &str)] = &[
         "123456798|ROBERT|HENDERSON|1960-01-01",
     ),
     (
+        "SSN transposed, names wrong",
+        "123456798|JANE|DOE|1950-03-04",
+    ),
+    (
+        "SSN one digit off, names and date wrong",
+        "123456780|JANE|DOE|1950-07-09",
+    ),
+    (
+        "SSN area mistyped, names and date wrong",
+        "223456789|JANE|DOE|1950-07-09",
+    ),
+    (
         "SSN area mistyped, date wrong",
         "223456789|ROBERT|HENDERSON|1960-01-01",
     ),
@@ -715,6 +727,9 @@ fn what_each_rule_finds() {
                 "first initial",
                 "surname changed",
                 "SSN right, everything else wrong",
+                "SSN transposed, names wrong",
+                "SSN one digit off, names and date wrong",
+                "SSN area mistyped, names and date wrong",
             ]
             .contains(e)
         })
@@ -731,6 +746,26 @@ fn what_each_rule_finds() {
     check_rule(
         Rule::SsnTailPhoneticLast,
         &["SSN area mistyped, date wrong"],
+    );
+    check_rule(
+        Rule::SsnDigitsBirthYear,
+        &[
+            "SSN transposed, names swapped",
+            "SSN transposed, names wrong",
+        ],
+    );
+    check_rule(
+        Rule::SsnHeadBirthYear,
+        &[
+            "SSN one digit off",
+            "SSN transposed, names swapped",
+            "SSN transposed, names wrong",
+            "SSN one digit off, names and date wrong",
+        ],
+    );
+    check_rule(
+        Rule::SsnTailBirthYear,
+        &["SSN area mistyped, names and date wrong"],
     );
 }
 
@@ -1429,7 +1464,9 @@ fn differing_ssns_are_a_match_only_under_close_agreement_and_then_reviewed() {
         ("different nickname jw92 day_month_swapped", true, true),
         ("different exact exact one_component", false, true),
         ("different exact exact missing", false, true),
-        ("different jw85 exact exact", false, true),
+        ("different jw85 exact one_digit", true, true),
+        ("different phonetic exact exact", false, true),
+        ("different exact exact year_pm1", false, true),
         ("exact exact exact different", true, true),
         ("shared different exact exact", true, true),
         ("exact exact exact exact", true, false),
