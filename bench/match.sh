@@ -48,14 +48,17 @@ run with-ssn "$work/s/client.csv"
 dmf_secs=$secs
 run without-ssn "$work/client_nossn.csv"
 
-if python3 -c 'import splink' 2> /dev/null; then
+# Splink from bench/match_eval.sh's venv when it has been set up, else the system's.
+py=python3
+[ -x target/match-eval/venv/bin/python ] && py=target/match-eval/venv/bin/python
+if "$py" -c 'import splink' 2> /dev/null; then
     t0=$(date +%s%N)
-    python3 bench/splink_match.py "$work/s/dmf.txt" "$work/s/client.csv" "$work/splink.csv" > "$work/splink.log" 2>&1
+    "$py" bench/splink_match.py "$work/s/dmf.txt" "$work/s/client.csv" "$work/splink.csv" > "$work/splink.log" 2>&1
     t1=$(date +%s%N)
     ssecs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
     linked=$(sed -n 's/.*linked in \([0-9.]*\) s.*/\1/p' "$work/splink.log")
     echo "splink, with-ssn: $ssecs s in all, $linked s to train and link after loading; $(score "$work/splink.csv")"
     echo "dmf match (all of it, loading included) is $(awk -v a="$linked" -v b="$dmf_secs" 'BEGIN { printf "%.1f", a / b }')x faster than Splink's training and linking alone"
 else
-    echo "splink: not installed (pip install splink) - no comparison in this run"
+    echo "splink: not installed (bench/match_eval.sh sets up a venv with it) - no comparison in this run"
 fi

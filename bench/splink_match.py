@@ -54,8 +54,6 @@ def main():
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv(?, header = true, columns = {columns!r})", [staged])
     loaded = time.time()
     db_api = DuckDBAPI(connection=con)
-    master = db_api.register("master", dataset_display_name="master")
-    client = db_api.register("client", dataset_display_name="client")
     settings = SettingsCreator(
         link_type="link_only",
         comparisons=[
@@ -71,7 +69,7 @@ def main():
         ],
         retain_intermediate_calculation_columns=False,
     )
-    linker = Linker([master, client], settings)
+    linker = Linker(["master", "client"], settings, db_api, set_up_basic_logging=False)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname"))
