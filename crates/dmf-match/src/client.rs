@@ -328,6 +328,24 @@ pub struct ClientFile {
 /// Problems kept in [`ClientFile::problems`]; the counts go on.
 pub const MAX_PROBLEMS: usize = 1000;
 
+/// `file`, `file:line` or `file:line:column`: where a problem in a file is (a line or column of
+/// 0 is the whole file's or line's).
+pub(crate) fn write_place(
+    f: &mut fmt::Formatter<'_>,
+    file: &str,
+    line: u64,
+    column: usize,
+) -> fmt::Result {
+    write!(f, "{file}")?;
+    if line > 0 {
+        write!(f, ":{line}")?;
+    }
+    if column > 0 {
+        write!(f, ":{column}")?;
+    }
+    Ok(())
+}
+
 /// A problem in a client file, where it is: `file:line:column: reason`.
 #[derive(Debug, thiserror::Error)]
 pub struct ClientError {
@@ -341,13 +359,7 @@ pub struct ClientError {
 
 impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if self.line > 0 {
-            write!(f, ":{}", self.line)?;
-        }
-        if self.column > 0 {
-            write!(f, ":{}", self.column)?;
-        }
+        write_place(f, &self.file, self.line, self.column)?;
         write!(f, ": {}", self.kind)
     }
 }

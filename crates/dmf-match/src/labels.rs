@@ -73,13 +73,7 @@ pub struct LabelsError {
 
 impl fmt::Display for LabelsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if self.line > 0 {
-            write!(f, ":{}", self.line)?;
-        }
-        if self.column > 0 {
-            write!(f, ":{}", self.column)?;
-        }
+        crate::client::write_place(f, &self.file, self.line, self.column)?;
         write!(f, ": {}", self.kind)
     }
 }

@@ -761,6 +761,31 @@ fn review_model(dir: &Path, client: &Path, master: &Path) -> PathBuf {
     path
 }
 
+/// `dmf match` of the review files with their model, every pair kept, `extra` arguments after.
+fn review_run(
+    client: &Path,
+    master: &Path,
+    model: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "-q",
+        "match",
+        "--client",
+        s(client),
+        "--master",
+        s(master),
+        "--many",
+        "--model",
+        s(model),
+        "--out",
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    dmf(&args)
+}
+
 /// The pairs of a matches file: `client_id,ssn` to probability.
 fn probabilities(path: &Path) -> HashMap<String, f64> {
     let mut r = csv::Reader::from_path(path).unwrap();
@@ -781,22 +806,13 @@ fn the_report_reviews_every_uncertain_pair_paged_with_counts_per_band() {
     let (client, master) = review_files(dir.path());
     let model = review_model(dir.path(), &client, &master);
     let run = |out: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "-q",
-            "match",
-            "--client",
-            s(&client),
-            "--master",
-            s(&master),
-            "--many",
-            "--model",
-            s(&model),
-            "--out",
-            s(out),
-            "--json",
-        ];
-        args.extend_from_slice(extra);
-        let o = dmf(&args);
+        let o = review_run(
+            &client,
+            &master,
+            &model,
+            out,
+            &[&["--json"], extra].concat(),
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         serde_json::from_slice::<Value>(&o.stdout).unwrap()
     };
@@ -905,23 +921,13 @@ fn labels_refit_m_and_check_calibration() {
     )
     .unwrap();
     let run = |out: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "-q",
-            "match",
-            "--client",
-            s(&client),
-            "--master",
-            s(&master),
-            "--many",
-            "--model",
-            s(&model),
-            "--out",
-            s(out),
-            "--threshold",
-            "0.05",
-        ];
-        args.extend_from_slice(extra);
-        dmf(&args)
+        review_run(
+            &client,
+            &master,
+            &model,
+            out,
+            &[&["--threshold", "0.05"], extra].concat(),
+        )
     };
     let before = dir.path().join("before.csv");
     assert!(run(&before, &[]).status.success());
@@ -1022,21 +1028,7 @@ fn review_decisions_survive_paging_and_export_as_a_labels_file() {
     let report = dir.path().join("report.html");
     let out = dir.path().join("m.csv");
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "-q",
-            "match",
-            "--client",
-            s(&client),
-            "--master",
-            s(&master),
-            "--many",
-            "--model",
-            s(&model),
-            "--out",
-            s(&out),
-        ];
-        args.extend_from_slice(extra);
-        let o = dmf(&args);
+        let o = review_run(&client, &master, &model, &out, extra);
         assert!(o.status.success(), "{}", stderr(&o));
         o
     };
