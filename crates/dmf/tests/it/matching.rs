@@ -708,19 +708,7 @@ fn review_files(dir: &Path) -> (PathBuf, PathBuf) {
 /// 0.5.
 fn review_model(dir: &Path, client: &Path, master: &Path) -> PathBuf {
     let path = dir.join("model.txt");
-    let o = dmf(&[
-        "-q",
-        "match",
-        "--client",
-        s(client),
-        "--master",
-        s(master),
-        "--many",
-        "--model",
-        s(&path),
-        "--out",
-        s(&dir.join("trained.csv")),
-    ]);
+    let o = review_run(client, master, &path, &dir.join("trained.csv"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let trained = std::fs::read_to_string(&path).unwrap();
     let mut levels: Vec<(String, Vec<String>)> = Vec::new();
