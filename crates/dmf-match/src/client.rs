@@ -370,6 +370,7 @@ impl ClientError {
         match self.kind {
             ClientErrorKind::Ragged { .. } => "row skipped",
             ClientErrorKind::NeverIssued { .. } => "its digits still compared",
+            ClientErrorKind::LostZero { .. } => "compared with the zero put back",
             ClientErrorKind::ImpossibleDate { .. } => "its year kept",
             _ => "treated as missing",
         }
@@ -404,6 +405,11 @@ pub enum ClientErrorKind {
     /// Nine digits of a form never issued: reported, and still compared as digits.
     #[error("ssn: {reason}")]
     NeverIssued { reason: String },
+    /// Eight digits, the ninth a leading zero a spreadsheet dropped: reported, and compared
+    /// with the zero put back (nearly always what happened; if not, the SSN differs and the
+    /// names and date decide).
+    #[error("ssn: {reason}")]
+    LostZero { reason: String },
     #[error("ssn: {ssn} is void ({why})")]
     VoidSsn { ssn: String, why: &'static str },
     #[error("dob: {0}")]
@@ -546,6 +552,11 @@ pub fn read_client(
                         ClientErrorKind::NeverIssued { .. } => {
                             cell(Some(c)).parse::<SsnDigits>().ok()
                         }
+                        ClientErrorKind::LostZero { .. } => {
+                            let eight: String =
+                                cell(Some(c)).chars().filter(|c| *c != '-').collect();
+                            format!("0{eight}").parse::<SsnDigits>().ok()
+                        }
                         _ => None,
                     };
                     out.problem(error(*line, c + 1, kind), options.strict)?;
@@ -620,17 +631,14 @@ fn parse_sex(text: &str) -> Option<Sex> {
     }
 }
 
-/// An SSN cell: a real number, or why not (with a hint for a lost leading zero), or void.
+/// An SSN cell: a real number, or why not (eight digits: a lost leading zero), or void.
 fn parse_ssn(text: &str) -> Result<Ssn, ClientErrorKind> {
     let digits: String = text.chars().filter(|c| *c != '-').collect();
     if digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()) {
         let reason = format!(
             "{text:?} has 8 digits: a leading zero may have been lost (a spreadsheet drops it); write it as text with 9 digits"
         );
-        return Err(ClientErrorKind::Cell {
-            field: "ssn",
-            reason,
-        });
+        return Err(ClientErrorKind::LostZero { reason });
     }
     let ssn = text.parse::<Ssn>().map_err(|e| {
         let reason = format!("{text:?}: {e}");

@@ -246,11 +246,11 @@ fn ssn_cells() {
         ("123-45-6780", "ok 123456780"),
         (
             "23456789",
-            "error \"23456789\" has 8 digits: a leading zero may have been lost (a spreadsheet drops it); write it as text with 9 digits",
+            "lost zero \"23456789\" has 8 digits: a leading zero may have been lost (a spreadsheet drops it); write it as text with 9 digits",
         ),
         (
             "23-45-6789",
-            "error \"23-45-6789\" has 8 digits: a leading zero may have been lost (a spreadsheet drops it); write it as text with 9 digits",
+            "lost zero \"23-45-6789\" has 8 digits: a leading zero may have been lost (a spreadsheet drops it); write it as text with 9 digits",
         ),
         (
             "078-05-1120",
@@ -279,6 +279,7 @@ fn ssn_cells() {
             Err(ClientErrorKind::VoidSsn { ssn, why }) => format!("void {ssn} ({why})"),
             Err(ClientErrorKind::Cell { reason, .. }) => format!("error {reason}"),
             Err(ClientErrorKind::NeverIssued { reason }) => format!("never issued {reason}"),
+            Err(ClientErrorKind::LostZero { reason }) => format!("lost zero {reason}"),
             Err(e) => format!("other {e}"),
         };
         assert_eq!(got, expect, "{text}");
@@ -286,13 +287,13 @@ fn ssn_cells() {
 }
 
 #[test]
-fn eight_digit_and_void_ssns_are_missing_with_a_warning() {
+fn an_eight_digit_ssn_gets_its_zero_back_and_a_void_one_is_missing_with_a_warning() {
     check(
         b"id,ssn,first,last\nA1,23456789,Ann,Lee\nA2,078-05-1120,Bob,Ray\nA3,234567890,Cy,Day\n",
-        "A1 - ANN LEE -\n\
+        "A1 023456789 ANN LEE -\n\
          A2 - BOB RAY -\n\
          A3 234567890 CY DAY -\n\
-         c.csv:2:2: ssn: \"23456789\" has 8 digits: a leading zero may have been lost (a spreadsheet drops it); write it as text with 9 digits (treated as missing)\n\
+         c.csv:2:2: ssn: \"23456789\" has 8 digits: a leading zero may have been lost (a spreadsheet drops it); write it as text with 9 digits (compared with the zero put back)\n\
          c.csv:3:2: ssn: 078-05-1120 is void (the Woolworth wallet card's sample number) (treated as missing)",
     );
 }
