@@ -26,8 +26,8 @@ DEFAULT_RULES = [
     "ssn_head_phonetic_names",
     "ssn_tail_phonetic_names",
     "phonetic_names_undated",
-    "ssn_head_birth_year",
-    "ssn_tail_birth_year",
+    "ssn_head_dob",
+    "ssn_tail_dob",
 ]
 
 

@@ -10,8 +10,9 @@
 //!
 //! - `lambda` is counted against all client × master pairs, not the candidates, and held to
 //!   the most matches there can be;
-//! - the names' `u` comes from pairs born in the same year, since first names and birth dates
-//!   are not independent and nearly every candidate shares the year;
+//! - the names' `u` comes from pairs born on the same day (or, where a day has few records,
+//!   the same year), since first names and birth dates are not independent and nearly every
+//!   candidate shares the date;
 //! - `m` is drawn toward [`FieldParams::m_priors`] (as if 50 matches had shown them), and no
 //!   level's `m` falls below a quarter of its prior, so one wrong field costs a bounded number
 //!   of bits and never vetoes a pair whose other fields agree;
@@ -228,19 +229,22 @@ impl Model {
     /// equal dates counted exactly from the dates' histograms (about 1 in 70,000 pairs, which
     /// a sample would count a dozen times).
     ///
-    /// The names are compared on `n` other pairs whose master record is born in the client
-    /// record's year of birth (at random when it has none), each pair weighing as many as the
-    /// master records born that year, so that the estimate is over pairs of the same cohort
-    /// rather than over clients. A name's levels are counted only on pairs whose other name is
+    /// The names are compared on `n` other pairs whose master record is born on the client
+    /// record's date of birth when at least 64 master records were, else in its year (at
+    /// random when it has none), each pair weighing as many as the master records of its day
+    /// or year, so that the estimate is over pairs of the same date rather than over clients. A name's levels are counted only on pairs whose other name is
     /// `Different`, which keeps most true matches out. Names follow fashions, and the cohorts
     /// with the most deaths had the least varied names: two records of the same year share a
     /// first name about twice as often as two at random. Nearly every candidate pair shares the
     /// year; with `u` from pairs at random, the candidates of the same year and first name but
     /// another surname outnumber what the model expects of non-matches, and EM takes the excess
-    /// for matches that differ in surname. The year, not the day: in a small master few
-    /// records share a day, and those few are mostly the true match under a wrong first name,
-    /// which would count a shared surname as common among non-matches (a sample of a
-    /// labelled set of 14,000 master records put it at 4% instead of 0.1%).
+    /// for matches that differ in surname. A day needs many records: in a small master the
+    /// few records of a day are mostly the true match under a wrong first name, which would
+    /// count a shared surname as common among non-matches (a sample of a labelled set of
+    /// 14,000 master records put it at 4% instead of 0.1%); the year alone misses how much more
+    /// often two people of the same day share a first name than two of the same year where
+    /// the file has such clusters (at 142 M records it took a first name and a date shared by
+    /// a hundred thousand living clients for matches).
     pub fn estimate_u(
         client: &Prepared,
         master: &Prepared,
@@ -723,7 +727,8 @@ fn dob_exact_share(client: &Prepared, master: &Prepared) -> Option<f64> {
     Some(equal / pairs)
 }
 
-/// Master records sorted by packed date of birth, for drawing one born in a given year.
+/// Master records sorted by packed date of birth, for drawing one born on a given day or in a
+/// given year.
 struct ByBirth {
     /// `ids[start[d]..start[d + 1]]` are born on packed date `d`; a year's records (partial
     /// dates too) are `start[y << 9]..start[(y + 1) << 9]`.
@@ -734,6 +739,10 @@ struct ByBirth {
 impl ByBirth {
     /// Packed dates are below this.
     const DATES: usize = 2200 << 9;
+
+    /// A day's records are drawn from when there are at least this many: then the true match
+    /// among them is one in this many or fewer (a national file has thousands a day).
+    const MIN_DAY: u32 = 64;
 
     fn new(master: &Prepared) -> ByBirth {
         let mut start = vec![0u32; ByBirth::DATES + 1];
@@ -753,14 +762,23 @@ impl ByBirth {
         ByBirth { start, ids }
     }
 
-    /// A master record born in `dob`'s year (packed), with the number born that year; else
-    /// any, without a number.
+    /// A master record born on `dob` (packed) when at least [`ByBirth::MIN_DAY`] were, with
+    /// their number; else one born in its year, with the number born that year; else any,
+    /// without a number.
     fn draw(&self, dob: u32, seed: u64, i: u64, master_len: u64) -> (usize, Option<f64>) {
-        let year = (dob as usize) >> 9 << 9;
+        let pick = |lo: u32, hi: u32| {
+            let id = self.ids[(lo as u64 + draw(seed, i, u64::from(hi - lo))) as usize];
+            (id as usize, Some(f64::from(hi - lo)))
+        };
+        let d = dob as usize;
+        let complete = dob & 0x1f != 0 && dob >> 5 & 0xf != 0;
+        if complete && self.start[d + 1] - self.start[d] >= ByBirth::MIN_DAY {
+            return pick(self.start[d], self.start[d + 1]);
+        }
+        let year = d >> 9 << 9;
         let (lo, hi) = (self.start[year], self.start[year + (1 << 9)]);
         if dob != 0 && hi > lo {
-            let id = self.ids[(lo as u64 + draw(seed, i, u64::from(hi - lo))) as usize];
-            return (id as usize, Some(f64::from(hi - lo)));
+            return pick(lo, hi);
         }
         (draw(seed, i, master_len) as usize, None)
     }

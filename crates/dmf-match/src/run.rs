@@ -119,8 +119,8 @@ pub fn run_with_progress(
     let mut timings = Vec::new();
 
     // The master is indexed a few rules at a time, each group's candidates merged into the
-    // pairs found so far: an index holds 8 bytes a master record (1.1 GB at national size),
-    // the pairs 8 bytes a distinct candidate.
+    // pairs found so far, each index holding only the master records some client record looks
+    // up (see `Blocks::build_for`); the pairs take 8 bytes a distinct candidate.
     let mut found = Candidates {
         pairs: Vec::new(),
         per_rule: Vec::new(),
@@ -131,7 +131,7 @@ pub fn run_with_progress(
     for group in config.rules.chunks(RULES_AT_ONCE) {
         let t = Instant::now();
         progress("blocks", 0, 1);
-        let blocks = Blocks::build_with_cap(master, group, config.block_cap);
+        let blocks = Blocks::build_for(client, master, group, config.block_cap);
         progress("blocks", 1, 1);
         indexing += t.elapsed();
         let t = Instant::now();

@@ -629,6 +629,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         "cursor": master.cursor,
         "seconds": seconds,
         "load_seconds": loaded,
+        "phase_seconds": outcome.timings.iter().map(|(phase, d)| (phase.to_string(), json!(d.as_secs_f64()))).collect::<serde_json::Map<_, _>>(),
         "candidate_pairs_per_second": (pairs as f64 / (seconds - loaded).max(1e-9)).round(),
     });
     if let Some(c) = &checked {
