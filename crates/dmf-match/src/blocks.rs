@@ -290,6 +290,36 @@ struct Index {
     entries: Vec<(u32, u32)>,
 }
 
+/// Per run of master records (in order), per rule, the `(key, record id)` of the records that
+/// have a key under the rule and pass its filter: one read of the records for all the rules.
+fn keyed_runs(
+    master: &Prepared,
+    rules: &[(Rule, Option<&KeyFilter>)],
+) -> Vec<Vec<Vec<(u64, u32)>>> {
+    let recs = &master.recs;
+    let run_len = recs
+        .len()
+        .div_ceil(4 * rayon::current_num_threads())
+        .max(1 << 16);
+    recs.par_chunks(run_len)
+        .enumerate()
+        .map(|(j, run)| {
+            let base = (j * run_len) as u32;
+            let mut out: Vec<Vec<(u64, u32)>> = vec![Vec::new(); rules.len()];
+            for (i, r) in run.iter().enumerate() {
+                for (slot, &(rule, keep)) in out.iter_mut().zip(rules) {
+                    if let Some(k) = rule.key(r)
+                        && keep.is_none_or(|f| f.contains(k))
+                    {
+                        slot.push((k, base + i as u32));
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 /// The keys some client record looks up under a rule, as a bit set over the top bits of the
 /// (well mixed) key: a master record whose key is not in it can pair with no client record,
 /// and is left out of the index. A false positive only adds an entry nobody looks up.
@@ -329,7 +359,8 @@ impl KeyFilter {
 
 impl Index {
     fn build(master: &Prepared, rule: Rule) -> Index {
-        Index::build_filtered(master, rule, None)
+        let runs = keyed_runs(master, &[(rule, None)]);
+        Index::from_runs(rule, runs.into_iter().map(|mut r| r.remove(0)).collect())
     }
 
     /// An index of nothing.
@@ -342,25 +373,19 @@ impl Index {
         }
     }
 
-    /// [`Index::build`] of the master records whose key `keep` has (all, without one).
-    fn build_filtered(master: &Prepared, rule: Rule, keep: Option<&KeyFilter>) -> Index {
-        let key = |r: &Rec| rule.key(r).filter(|&k| keep.is_none_or(|f| f.contains(k)));
+    /// The index of a rule from its `(key, record id)` entries, run by run (each run's ids
+    /// ascending).
+    fn from_runs(rule: Rule, keyed: Vec<Vec<(u64, u32)>>) -> Index {
         // A radix sort in two passes, each writing to few places at a time (a single pass
-        // would scatter every entry to a random place in memory): first the records into 256
-        // partitions by the top bits of their key, in parallel over runs of records; then each
+        // would scatter every entry to a random place in memory): first the entries into 256
+        // partitions by the top bits of their key, in parallel over runs; then each
         // partition, in parallel, into its directory buckets, each bucket sorted by
         // fingerprint.
-        let recs = &master.recs;
-        let run_len = recs
-            .len()
-            .div_ceil(4 * rayon::current_num_threads())
-            .max(1 << 16);
-        let runs: Vec<&[Rec]> = recs.chunks(run_len).collect();
-        let counts: Vec<Vec<u32>> = runs
+        let counts: Vec<Vec<u32>> = keyed
             .par_iter()
             .map(|run| {
                 let mut c = vec![0u32; 256];
-                for k in run.iter().filter_map(key) {
+                for &(k, _) in run {
                     c[(k >> 56) as usize] += 1;
                 }
                 c
@@ -385,8 +410,9 @@ impl Index {
         // Pass one: (key, id) into partitions; run j writes its own slice of each partition.
         let mut tmp = vec![(0u64, 0u32); n];
         {
-            let mut slices: Vec<Vec<&mut [(u64, u32)]>> =
-                (0..runs.len()).map(|_| Vec::with_capacity(parts)).collect();
+            let mut slices: Vec<Vec<&mut [(u64, u32)]>> = (0..keyed.len())
+                .map(|_| Vec::with_capacity(parts))
+                .collect();
             let mut rest = tmp.as_mut_slice();
             for p in 0..parts {
                 for (j, c) in counts.iter().enumerate() {
@@ -399,20 +425,15 @@ impl Index {
                     rest = tail;
                 }
             }
-            runs.par_iter()
-                .zip(slices)
-                .enumerate()
-                .for_each(|(j, (run, mut slices))| {
-                    let base = (j * run_len) as u32;
-                    let mut at = vec![0usize; parts];
-                    for (i, r) in run.iter().enumerate() {
-                        if let Some(k) = key(r) {
-                            let p = part_of(k);
-                            slices[p][at[p]] = (k, base + i as u32);
-                            at[p] += 1;
-                        }
-                    }
-                });
+            keyed.par_iter().zip(slices).for_each(|(run, mut slices)| {
+                let mut at = vec![0usize; parts];
+                for &(k, id) in run {
+                    let p = part_of(k);
+                    slices[p][at[p]] = (k, id);
+                    at[p] += 1;
+                }
+            });
+            drop(keyed);
         }
 
         // Pass two: each partition into its buckets.
@@ -544,15 +565,32 @@ impl Blocks {
                 unique.push(r);
             }
         }
+        let filters: Vec<(Rule, KeyFilter)> = unique
+            .into_iter()
+            .map(|r| (r, KeyFilter::of(client, r)))
+            .collect();
+        // The rules some client looks up, keyed in one read of the master.
+        let wanted: Vec<(Rule, Option<&KeyFilter>)> = filters
+            .iter()
+            .filter(|(_, f)| !f.is_empty())
+            .map(|(r, f)| (*r, Some(f)))
+            .collect();
+        let mut runs = keyed_runs(master, &wanted);
+        let mut built: Vec<Index> = Vec::with_capacity(wanted.len());
+        for k in (0..wanted.len()).rev() {
+            let keyed: Vec<Vec<(u64, u32)>> = runs.iter_mut().map(|r| r.remove(k)).collect();
+            built.push(Index::from_runs(wanted[k].0, keyed));
+        }
+        built.reverse();
+        let mut built = built.into_iter();
         Blocks {
-            indexes: unique
-                .into_iter()
-                .map(|r| {
-                    let keep = KeyFilter::of(client, r);
-                    if keep.is_empty() {
-                        Index::empty(r)
+            indexes: filters
+                .iter()
+                .map(|(r, f)| {
+                    if f.is_empty() {
+                        Index::empty(*r)
                     } else {
-                        Index::build_filtered(master, r, Some(&keep))
+                        built.next().expect("one index a wanted rule")
                     }
                 })
                 .collect(),
