@@ -112,6 +112,14 @@ pub fn class(levels: &Levels) -> u8 {
 
 /// Scores every candidate pair and keeps the [`admissible`] ones with probability at least
 /// `threshold`, sorted by client, then weight descending, then master.
+///
+/// A client record is one person, so it matches one of its candidates at most: a pair's
+/// probability is its odds over one plus the summed odds of all the client's admissible
+/// candidates (`o_i / (1 + Σ o_j)`, with `o = 2^(weight + log2 prior odds)`), not its odds
+/// alone. A pair with no rival keeps the probability its weight gives; fifteen records that
+/// agree equally well with a client (the same first and middle name and date of birth under
+/// other surnames) share it, each under 1/15, instead of each looking certain. The pairs of a
+/// client must be given together, as [`crate::candidates`] gives them.
 pub fn score(
     client: &Prepared,
     master: &Prepared,
@@ -169,34 +177,73 @@ where
     const CHUNK: usize = 1 << 14;
     let total = pairs.len() as u64;
     let done = AtomicU64::new(0);
-    let mut out: Vec<Match> = pairs
-        .par_chunks(CHUNK)
-        .enumerate()
-        .flat_map_iter(|(k, chunk)| {
+    let prior = (model.lambda / (1.0 - model.lambda)).log2();
+    // Runs of about CHUNK pairs that end where a client's pairs end, so that each client's
+    // candidates are scored together.
+    let mut bounds = vec![0usize];
+    let mut at = CHUNK;
+    while at < pairs.len() {
+        while at < pairs.len() && pairs[at].0 == pairs[at - 1].0 {
+            at += 1;
+        }
+        bounds.push(at);
+        at += CHUNK;
+    }
+    if *bounds.last().unwrap_or(&0) < pairs.len() {
+        bounds.push(pairs.len());
+    }
+    let mut out: Vec<Match> = bounds
+        .par_windows(2)
+        .flat_map_iter(|w| {
+            let (start, end) = (w[0], w[1]);
+            let chunk = &pairs[start..end];
             let mut kept = Vec::new();
+            // One client's admissible pairs: (pair, levels, weight).
+            let mut group: Vec<(u32, u32, Levels, f64)> = Vec::new();
+            let mut flush = |group: &mut Vec<(u32, u32, Levels, f64)>, kept: &mut Vec<Match>| {
+                // The client is one person: it matches one of its candidates at most, so the
+                // candidates share the odds (see [`score`]).
+                let odds: f64 = group.iter().map(|g| (g.3 + prior).exp2()).sum();
+                for &(c, m, levels, weight) in group.iter() {
+                    let o = (weight + prior).exp2();
+                    let probability = if o.is_finite() && odds.is_finite() {
+                        o / (1.0 + odds)
+                    } else {
+                        // Too sure to tell apart in floating point: the heaviest decides.
+                        model.probability(weight)
+                    };
+                    if probability >= threshold {
+                        kept.push(Match {
+                            client: c,
+                            master: m,
+                            levels,
+                            weight,
+                            probability,
+                            class: class(&levels),
+                            review: needs_review(&levels, probability),
+                        });
+                    }
+                }
+                group.clear();
+            };
             for (j, &(c, m)) in chunk.iter().enumerate() {
                 if let Some(&(_, ahead)) = chunk.get(j + 16) {
                     prefetch(&master.recs[ahead as usize]);
                 }
-                let levels = levels_of(k * CHUNK + j, c, m);
+                if group.first().is_some_and(|g| g.0 != c) {
+                    flush(&mut group, &mut kept);
+                }
+                let levels = levels_of(start + j, c, m);
                 let mut weight = weights[levels.index()];
                 if levels.first == NameLevel::Exact || levels.last == NameLevel::Exact {
                     let tf = master.tf(m as usize);
                     weight += model.tf_adjustments(&levels, tf).iter().sum::<f64>();
                 }
-                let probability = model.probability(weight);
-                if probability >= threshold && admissible(&levels) {
-                    kept.push(Match {
-                        client: c,
-                        master: m,
-                        levels,
-                        weight,
-                        probability,
-                        class: class(&levels),
-                        review: needs_review(&levels, probability),
-                    });
+                if admissible(&levels) {
+                    group.push((c, m, levels, weight));
                 }
             }
+            flush(&mut group, &mut kept);
             let d = done.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
             progress("score", d, total);
             kept

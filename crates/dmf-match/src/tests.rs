@@ -1537,3 +1537,40 @@ fn blocks_for_a_client_file_find_what_full_blocks_find() {
     let blocks = Blocks::build_for(&dated, &master, &[Rule::PhoneticNamesUndated], 10);
     assert_eq!(blocks.memory(), 12);
 }
+
+/// A client matches one master record at most: equally good candidates share the odds, and a
+/// candidate with no rival keeps the probability its weight gives.
+#[test]
+fn a_clients_candidates_share_its_probability() {
+    let model = known_model();
+    let tables = NameTables::shipped();
+    let twins: Vec<Person> = (0..15)
+        .map(|i| Person {
+            ssn: Some(Ssn::from_number(301_010_001 + i).expect("an SSN").into()),
+            ..person("-|MARY|SMITH|1950-03-04")
+        })
+        .collect();
+    let master = Prepared::new(&twins, &tables);
+    let client = Prepared::new(
+        &[
+            person("-|MARY|SMITH|1950-03-04"),
+            person("-|JOHN|DOE|1960-01-02"),
+        ],
+        &tables,
+    );
+    let pairs: Vec<(u32, u32)> = (0..15).map(|m| (0, m)).collect();
+    let alone =
+        model.probability(model.weight_tf(&compare(&client, 0, &master, 0, &tables), master.tf(0)));
+    assert!(alone > 0.99, "{alone}");
+    let shared = score(&client, &master, &pairs, &model, &tables, 0.0);
+    assert_eq!(shared.len(), 15);
+    let sum: f64 = shared.iter().map(|m| m.probability).sum();
+    assert!(sum < 1.0 && sum > 0.99, "{sum}");
+    assert!(
+        shared
+            .iter()
+            .all(|m| m.probability < 1.0 / 15.0 + 1e-9 && m.review)
+    );
+    let one = score(&client, &master, &[(0, 3)], &model, &tables, 0.0);
+    assert!((one[0].probability - alone).abs() < 1e-12);
+}
