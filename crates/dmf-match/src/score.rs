@@ -198,18 +198,17 @@ where
             let (start, end) = (w[0], w[1]);
             let chunk = &pairs[start..end];
             let mut kept = Vec::new();
-            // One client's admissible pairs: (pair, levels, weight).
-            let mut group: Vec<(u32, u32, Levels, f64)> = Vec::new();
-            let mut flush = |group: &mut Vec<(u32, u32, Levels, f64)>, kept: &mut Vec<Match>| {
+            // One client's admissible pairs: (client, master, levels, weight, odds).
+            let mut group: Vec<(u32, u32, Levels, f64, f64)> = Vec::new();
+            let flush = |group: &mut Vec<(u32, u32, Levels, f64, f64)>, kept: &mut Vec<Match>| {
                 // The client is one person: it matches one of its candidates at most, so the
                 // candidates share the odds (see [`score`]).
-                let odds: f64 = group.iter().map(|g| (g.3 + prior).exp2()).sum();
-                for &(c, m, levels, weight) in group.iter() {
-                    let o = (weight + prior).exp2();
-                    let probability = if o.is_finite() && odds.is_finite() {
+                let odds: f64 = group.iter().map(|g| g.4).sum();
+                for &(c, m, levels, weight, o) in group.iter() {
+                    let probability = if odds.is_finite() {
                         o / (1.0 + odds)
                     } else {
-                        // Too sure to tell apart in floating point: the heaviest decides.
+                        // Too sure to tell apart in floating point: each by its own weight.
                         model.probability(weight)
                     };
                     if probability >= threshold {
@@ -240,7 +239,7 @@ where
                     weight += model.tf_adjustments(&levels, tf).iter().sum::<f64>();
                 }
                 if admissible(&levels) {
-                    group.push((c, m, levels, weight));
+                    group.push((c, m, levels, weight, (weight + prior).exp2()));
                 }
             }
             flush(&mut group, &mut kept);
