@@ -11,7 +11,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use dmf_format::{ChangeCode, DmfReader, FaultCounts, LenientRecord};
+use dmf_format::{
+    ChangeCode, DmfReader, FaultCounts, LenientRecord, LineError, RECORD_LEN, parse_record_lenient,
+};
 use dmf_match::client::{self, ClientFile, ClientOptions};
 use dmf_match::labels::{self, Band, HeldOut, LabelsFile, PRIOR_PAIRS};
 use dmf_match::{
@@ -19,6 +21,7 @@ use dmf_match::{
     PreparedBuilder, Tf,
 };
 use dmf_model::SsnDigits;
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::{MatchArgs, progress};
@@ -108,31 +111,58 @@ fn dmf_chunks(
     let (mut wrong, mut seen) = (0u64, 0u64);
     let mut faults = FaultCounts::default();
     let mut chunk = Vec::with_capacity(CHUNK);
-    while let Some(rec) = reader
-        .next_lenient()
-        .with_context(|| format!("cannot read {name}"))?
-    {
-        match rec {
-            Ok(r) if r.change() != ChangeCode::Delete => {
-                faults.add(&r);
-                chunk.push(r);
+    // Lines are cut one after the other and parsed a chunk at a time on every thread: the
+    // parsing, not the reading, is what one thread is slow at.
+    let mut bytes: Vec<u8> = Vec::with_capacity(CHUNK * (RECORD_LEN + 1));
+    let mut lines: Vec<(u64, usize, usize)> = Vec::with_capacity(CHUNK);
+    loop {
+        let more = match reader
+            .next_line()
+            .with_context(|| format!("cannot read {name}"))?
+        {
+            Some((number, line)) => {
+                lines.push((number, bytes.len(), line.len()));
+                bytes.extend_from_slice(line);
+                true
             }
-            Ok(_) => {}
-            Err(e) => {
-                wrong += 1;
-                if wrong <= 5 {
-                    eprintln!("{name}:{}: skipped: {}", e.line, e.errors[0].reason);
+            None => false,
+        };
+        if lines.len() == CHUNK || !more {
+            let parsed: Vec<Result<LenientRecord, LineError>> = lines
+                .par_iter()
+                .map(|&(number, start, len)| {
+                    parse_record_lenient(&bytes[start..start + len]).map_err(|errors| LineError {
+                        line: number,
+                        errors,
+                    })
+                })
+                .collect();
+            for rec in parsed {
+                match rec {
+                    Ok(r) if r.change() != ChangeCode::Delete => {
+                        faults.add(&r);
+                        chunk.push(r);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        wrong += 1;
+                        if wrong <= 5 {
+                            eprintln!("{name}:{}: skipped: {}", e.line, e.errors[0].reason);
+                        }
+                    }
                 }
             }
-        }
-        if chunk.len() == CHUNK {
-            seen += chunk.len() as u64;
+            seen += lines.len() as u64;
             bar.set_position(seen);
             f(&chunk);
             chunk.clear();
+            lines.clear();
+            bytes.clear();
+        }
+        if !more {
+            break;
         }
     }
-    f(&chunk);
     bar.finish_and_clear();
     if wrong > 0 {
         eprintln!("{name}: {wrong} wrong lines skipped (`dmf format check {name}` lists them)");
