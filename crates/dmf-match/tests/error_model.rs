@@ -200,20 +200,31 @@ fn as_master(rng: &mut impl Rng, h: &Human) -> Person {
     }
 }
 
-/// One typing error: a letter replaced, dropped, doubled or swapped with the next.
+/// Keys beside each letter on a QWERTY keyboard: a slip of the finger hits one of them.
+const NEIGHBOURS: [&str; 26] = [
+    "QWSZ", "VGHN", "XDFV", "SERFCX", "WSDR", "DRTGVC", "FTYHBV", "GYUJNB", "UJKO", "HUIKMN",
+    "JIOLM", "KOP", "NJK", "BHJM", "IKLP", "OL", "WA", "EDFT", "AWEDXZ", "RFGY", "YHJI", "CFGB",
+    "QASE", "ZSDC", "TGHU", "ASX",
+];
+
+/// One typing error of the kinds keyboards make: a neighbouring key hit instead (half of
+/// them), a letter dropped, a letter typed twice, two letters swapped.
 fn typo(rng: &mut impl Rng, name: &str) -> String {
     let mut b = name.as_bytes().to_vec();
-    if b.len() < 2 {
+    if b.len() < 2 || !b.iter().all(u8::is_ascii_uppercase) {
         return name.to_owned();
     }
     let i = rng.random_range(0..b.len() - 1);
-    match rng.random_range(0..4) {
-        0 => b[i] = b'A' + rng.random_range(0..26u8),
-        1 => {
-            b.remove(i);
-        }
-        2 => b.insert(i, b[i]),
-        _ => b.swap(i, i + 1),
+    let kind = rng.random_range(0..6);
+    if kind < 3 {
+        let near = NEIGHBOURS[usize::from(b[i] - b'A')].as_bytes();
+        b[i] = near[rng.random_range(0..near.len())];
+    } else if kind == 3 {
+        b.remove(i);
+    } else if kind == 4 {
+        b.insert(i, b[i]);
+    } else {
+        b.swap(i, i + 1);
     }
     String::from_utf8(b).expect("ASCII")
 }
