@@ -1075,6 +1075,15 @@ fn main() -> ExitCode {
         libc::umask(0o077);
     }
     let cli = Cli::parse();
+    // A command whose reader went away (`dmf format convert FILE | head`) ends as `cat` does,
+    // by the pipe's signal, quietly; Rust ignores SIGPIPE, which turns every later write into
+    // an error or a panic. The server and the mirror keep ignoring it: their peers come and go.
+    if !matches!(cli.command, Command::Serve(_) | Command::Mirror(_)) {
+        // SAFETY: restores the default disposition of one signal before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let result = match &cli.command {
         Command::Synth(args) => synth_cmd::run(args, cli.quiet),
         Command::Format(FormatCommand::Check(args)) => format_cmd::check(args),

@@ -649,3 +649,48 @@ fn a_presumption_of_death_is_shown_and_answered_but_never_as_a_death() {
         "{text}"
     );
 }
+
+/// Issue: `dmf format convert | head` and the like panicked on the closed pipe ("failed
+/// printing to stdout"). Now the command ends as `cat` would, by the pipe's signal, with
+/// nothing on standard error; a reader that closes before or after the first bytes alike.
+#[test]
+fn writing_to_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let lines = std::fs::read_to_string(sample("ssdm1.txt")).unwrap();
+    let big = dir.path().join("big.txt");
+    std::fs::write(&big, lines.repeat(3_000)).unwrap();
+    let runs: [&[&str]; 3] = [
+        &["format", "convert", s(&big), "--to", "csv"],
+        &["format", "convert", s(&big), "--to", "ndjson"],
+        &["format", "check", s(&big), "--json"],
+    ];
+    for args in runs {
+        for read_first in [0usize, 10] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_dmf"))
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut out = child.stdout.take().unwrap();
+            let mut first = vec![0u8; read_first];
+            out.read_exact(&mut first).unwrap();
+            drop(out);
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            let status = child.wait().unwrap();
+            assert!(
+                status.success() || status.signal() == Some(libc::SIGPIPE),
+                "{args:?}: {status:?} {err}"
+            );
+            assert!(err.is_empty(), "{args:?}: {err}");
+        }
+    }
+}
