@@ -1074,6 +1074,14 @@ fn main() -> ExitCode {
     unsafe {
         libc::umask(0o077);
     }
+    // An empty DMF_DATABASE_URL (`export DMF_DATABASE_URL=` to switch PostgreSQL off) means
+    // not set, as an empty variable does for most tools, not a URL to fail on.
+    if std::env::var_os("DMF_DATABASE_URL").is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
+        // SAFETY: no other thread runs yet to read the environment at the same time.
+        unsafe {
+            std::env::remove_var("DMF_DATABASE_URL");
+        }
+    }
     let cli = Cli::parse();
     // A command whose reader went away (`dmf format convert FILE | head`) ends as `cat` does,
     // by the pipe's signal, quietly; Rust ignores SIGPIPE, which turns every later write into

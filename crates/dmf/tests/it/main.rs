@@ -694,3 +694,24 @@ fn writing_to_a_closed_pipe_ends_quietly() {
         }
     }
 }
+
+/// Issue: an empty `DMF_DATABASE_URL` was taken for a URL ("cannot connect to PostgreSQL at
+/// (default user)@localhost"). Empty, or blank, it means not set: the data folder's own store.
+#[test]
+fn an_empty_database_url_means_not_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("reg");
+    assert!(
+        dmf(&["init", "--data", s(&data), "--origin", "t.example/r"])
+            .status
+            .success()
+    );
+    for empty in ["", "  "] {
+        let out = Command::new(env!("CARGO_BIN_EXE_dmf"))
+            .args(["stats", "--data", s(&data)])
+            .env("DMF_DATABASE_URL", empty)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{empty:?}: {}", stderr(&out));
+    }
+}
