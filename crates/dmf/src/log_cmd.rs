@@ -346,33 +346,39 @@ fn alerts(
     use dmf_registry::anomaly;
     let index = registry.load_index()?;
     let lookup = |ssn, seq| anomaly::known_in(index.get(ssn), seq);
+    if json {
+        // The document `GET /v1/alerts` answers, whether or not there are alerts.
+        let v = anomaly::alerts_json(
+            registry,
+            &lookup,
+            index.head,
+            thresholds,
+            crate::today().year(),
+        )?;
+        println!("{v}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let observations = anomaly::observations_of(registry, &lookup)?;
     let year = observations
         .last()
         .map_or(crate::today().year(), |o| o.day.year());
     let alerts = anomaly::detect(&observations, &thresholds.config(year));
     for a in &alerts {
-        if json {
-            println!("{}", a.to_json(index.head));
-        } else {
-            println!("{}  {}  {}: {}", a.day, a.group, a.kind.code(), a.detail);
-        }
+        println!("{}  {}  {}: {}", a.day, a.group, a.kind.code(), a.detail);
     }
-    if !json {
+    println!(
+        "{} alerts over {} reports and notices (tree size {})",
+        alerts.len(),
+        observations.len(),
+        index.head
+    );
+    // Held for their identity, by source or authority and reason (JSON: GET /v1/alerts and the
+    // export's alerts.json).
+    for ((group, reason), count) in anomaly::held_counts(&observations) {
         println!(
-            "{} alerts over {} reports and notices (tree size {})",
-            alerts.len(),
-            observations.len(),
-            index.head
+            "held for their identity: {group} {}: {count}",
+            reason.code()
         );
-        // Held for their identity, by source or authority and reason (JSON: GET /v1/alerts
-        // and the export's alerts.json).
-        for ((group, reason), count) in anomaly::held_counts(&observations) {
-            println!(
-                "held for their identity: {group} {}: {count}",
-                reason.code()
-            );
-        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,13 +7,27 @@ use super::{dmf, s, stderr, stdout};
 
 const TODAY: &str = "2026-11-23";
 
+/// The alerts of `dmf stats --alerts --json`: one document, as `GET /v1/alerts` answers.
 fn alerts(d: &str) -> Vec<Value> {
     let out = dmf(&["stats", "--data", d, "--alerts", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    v["alerts"].as_array().expect("an alerts array").clone()
+}
+
+/// Issue: with no alert, `dmf stats --alerts --json` printed nothing at all; it prints the
+/// document `/v1/alerts` answers, with an empty list.
+#[test]
+fn alerts_as_json_are_a_document_even_when_there_are_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    let out = dmf(&["stats", "--data", d, "--alerts", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["alerts"], serde_json::json!([]), "{v}");
+    assert_eq!(v["tree_size"], 0, "{v}");
 }
 
 #[test]
