@@ -290,6 +290,17 @@ struct Index {
     entries: Vec<(u32, u32)>,
 }
 
+/// The rules, each once, in their first order.
+fn distinct(rules: &[Rule]) -> Vec<Rule> {
+    let mut unique: Vec<Rule> = Vec::new();
+    for &r in rules {
+        if !unique.contains(&r) {
+            unique.push(r);
+        }
+    }
+    unique
+}
+
 /// Per run of master records (in order), per rule, the `(key, record id)` of the records that
 /// have a key under the rule and pass its filter: one read of the records for all the rules.
 fn keyed_runs(
@@ -533,12 +544,7 @@ impl Blocks {
     /// Indexes `master` under each of `rules` (a rule given twice counts once); blocks of more
     /// than `cap` records are skipped at lookup.
     pub fn build_with_cap(master: &Prepared, rules: &[Rule], cap: usize) -> Blocks {
-        let mut unique: Vec<Rule> = Vec::new();
-        for &r in rules {
-            if !unique.contains(&r) {
-                unique.push(r);
-            }
-        }
+        let unique = distinct(rules);
         Blocks {
             indexes: unique
                 .into_iter()
@@ -559,12 +565,7 @@ impl Blocks {
             client.tables, master.tables,
             "client and master prepared with different name tables"
         );
-        let mut unique: Vec<Rule> = Vec::new();
-        for &r in rules {
-            if !unique.contains(&r) {
-                unique.push(r);
-            }
-        }
+        let unique = distinct(rules);
         let filters: Vec<(Rule, KeyFilter)> = unique
             .into_iter()
             .map(|r| (r, KeyFilter::of(client, r)))

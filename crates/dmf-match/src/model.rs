@@ -460,11 +460,10 @@ impl Model {
             } else {
                 0.0
             },
-            // A swapped pair's last-name level compares the master's first name; a shared
-            // SSN's level stands in for both names.
-            if levels.last == NameLevel::Exact
+            // A swapped pair's last-name level compares the master's first name; a name the
+            // pattern does not weigh (a shared SSN stands in for both) gets no adjustment.
+            if field_levels(levels)[2] == Some(NameLevel::Exact.index())
                 && levels.first != NameLevel::Swapped
-                && levels.ssn != SsnLevel::Shared
             {
                 adjust(tf.last)
             } else {

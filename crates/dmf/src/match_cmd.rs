@@ -779,8 +779,3 @@ fn write_matches(
     w.flush()?;
     Ok(())
 }
-
-/// Every level's m and u, field by field: `(field, level, m, u)`.
-pub fn model_rows(model: &Model) -> Vec<(&'static str, &'static str, f64, f64)> {
-    model.parameters()
-}

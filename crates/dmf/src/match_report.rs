@@ -656,7 +656,7 @@ pub fn html(input: &Input) -> String {
     );
     out.push_str(&histogram(matches));
     out.push_str("<h2>m and u of every level</h2><table><tr><th>field</th><th>level</th><th>m</th><th>u</th><th>weight log2(m/u)</th></tr>");
-    for (field, level, m, u) in crate::match_cmd::model_rows(model) {
+    for (field, level, m, u) in model.parameters() {
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{m:.5}</td><td>{u:.6}</td><td>{:+.2}</td></tr>",
