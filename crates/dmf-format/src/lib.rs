@@ -7,6 +7,7 @@
 
 pub mod convert;
 pub mod dmf;
+pub mod sniff;
 
 pub use convert::{CsvWriter, write_ndjson};
 pub use dmf::{
@@ -14,6 +15,7 @@ pub use dmf::{
     LineError, RECORD_LEN, Reason, Scan, ScanMode, Summary, parse_record, parse_record_lenient,
     scan, scan_parallel, write_record,
 };
+pub use sniff::{FileKind, sniff};
 
 #[cfg(test)]
 mod tests;

@@ -677,3 +677,68 @@ proptest! {
         }
     }
 }
+
+/// A file of the wrong kind is named as what it is (issue 21, item 8): the sniffer's verdict on
+/// the first bytes of files of every kind a user hands in by mistake.
+#[test]
+fn a_file_of_the_wrong_kind_is_named_as_what_it_is() {
+    let dmf_line = format!("A123456789{:<90}", "SMITH");
+    let cases: &[(&[u8], &str)] = &[
+        (b"", "empty"),
+        (b"\n\n", "empty"),
+        (dmf_line.as_bytes(), "a DMF file (100-character records)"),
+        (
+            b"ssn,first,middle,last,suffix,sex,dob,birth_state\n451748442,Lorraine,,Galicia,,F,1922-05-19,TX\n",
+            "a CSV with columns ssn, first, middle, last, suffix, sex, dob, birth_state",
+        ),
+        (
+            b"\xef\xbb\xbf\"Id\",\"SSN\"\r\n1,2\r\n",
+            "a CSV with columns id, ssn",
+        ),
+        (b"a,b,c,d,e,f,g,h,i,j\n", "a CSV with columns a, b, c, d, e, f, g, h, … (10 in all)"),
+        (b"{\"kind\":\"death_report\"}\n{}\n", "NDJSON (a JSON object a line)"),
+        (b"  [ {\"kind\": 1} ]", "a JSON document, not one object a line"),
+        (b"{\n  \"kind\": \"death_report\"\n}\n", "a JSON document, not one object a line"),
+        (b"\x1f\x8b\x08\x00", "gzip-compressed"),
+        (b"PK\x03\x04rest", "a zip archive (or a spreadsheet)"),
+        (b"abc\0def", "binary data, not text"),
+        // Data lines are not headers: a damaged DMF line or a headerless CSV stays text, for its
+        // own reader to name the bad lines.
+        (b"451748442,Lorraine,Galicia\n", "text whose first line is 26 characters"),
+        (b"A12345678 SMITH\n", "text whose first line is 15 characters"),
+    ];
+    for (head, expect) in cases {
+        assert_eq!(
+            sniff(head).to_string(),
+            *expect,
+            "{:?}",
+            String::from_utf8_lossy(head)
+        );
+    }
+}
+
+#[test]
+fn refusing_a_wrong_kind_names_the_command_that_takes_it() {
+    let people = b"ssn,first,last,dob\n123456789,A,B,1970-01-01\n";
+    let text = sniff::refuse(
+        "people.csv",
+        people,
+        &[FileKind::Dmf, FileKind::Empty],
+        "dmf format check",
+        "DMF files",
+    )
+    .expect("refused");
+    assert_eq!(
+        text,
+        "people.csv is a CSV with columns ssn, first, last, dob: `dmf format check` reads DMF \
+         files; it looks like a numberholder file: `dmf import` takes it"
+    );
+    // The wanted kind, and text that may be a damaged file of it, pass.
+    let dmf_line = format!("A123456789{:<90}\n", "SMITH");
+    for head in [dmf_line.as_bytes(), b"A12345678 SMITH\n", b""] {
+        assert_eq!(
+            sniff::refuse("f", head, &[FileKind::Dmf, FileKind::Empty], "c", "r"),
+            None
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! some other way (a subscriber's feed), applied as one batch under the caller's key.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use dmf_format::{ChangeCode, DmfReader, DmfRecord};
@@ -69,15 +69,22 @@ pub fn import_file(
         source,
     };
     let hash = file_hash(path).map_err(read_error)?;
-    let mut first = String::new();
-    BufReader::new(File::open(path).map_err(read_error)?)
-        .read_line(&mut first)
+    let mut start = Vec::with_capacity(dmf_format::sniff::SNIFF_LEN);
+    File::open(path)
+        .map_err(read_error)?
+        .take(dmf_format::sniff::SNIFF_LEN as u64)
+        .read_to_end(&mut start)
         .map_err(read_error)?;
     // A DMF record is 100 characters without commas; a CSV header has commas. Anything else is
     // refused before a record is stored.
+    let line_end = start
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(start.len());
+    let first = String::from_utf8_lossy(&start[..line_end]);
     let head = first.trim_end_matches(['\r', '\n']);
     let is_csv = head.len() != dmf_format::RECORD_LEN && head.contains(',');
-    if let Some(reason) = not_importable(head, is_csv) {
+    if let Some(reason) = not_importable(&start, head, is_csv) {
         return Err(RegistryError::Input {
             path: path.to_owned(),
             reason,
@@ -317,13 +324,19 @@ impl Run<'_> {
 
 /// Why a file whose first line is `head` is not a numberholder file or a DMF file, if it is not:
 /// said with what it looks like and which command takes it.
-fn not_importable(head: &str, is_csv: bool) -> Option<String> {
-    let head = head.trim_start_matches('\u{feff}');
-    if head.trim_start().starts_with('{') {
-        return Some(
-            "it is NDJSON (a JSON object a line), not a numberholder or DMF file: `dmf submit` takes events".to_owned(),
-        );
+fn not_importable(start: &[u8], head: &str, is_csv: bool) -> Option<String> {
+    use dmf_format::FileKind;
+    let kind = dmf_format::sniff(start);
+    if !matches!(
+        kind,
+        FileKind::Dmf | FileKind::Csv { .. } | FileKind::Text { .. }
+    ) {
+        let hint = kind.hint().map(|h| format!("; {h}")).unwrap_or_default();
+        return Some(format!(
+            "it is {kind}, not a numberholder CSV or a DMF file{hint}"
+        ));
     }
+    let head = head.trim_start_matches('\u{feff}');
     if !is_csv {
         return (head.len() != dmf_format::RECORD_LEN).then(|| {
             format!(

@@ -48,6 +48,34 @@ fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
+/// Refuses, before any work, a file that is sure to be of another kind than `wanted` (a CSV of
+/// people handed to a command that reads DMF files), naming what it is and what takes it.
+pub fn refuse_wrong_kind(
+    path: &Path,
+    wanted: &[dmf_format::FileKind],
+    command: &str,
+    reads: &str,
+) -> Result<()> {
+    if is_stdin(path) {
+        return Ok(());
+    }
+    let mut head = Vec::with_capacity(dmf_format::sniff::SNIFF_LEN);
+    File::open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?
+        .take(dmf_format::sniff::SNIFF_LEN as u64)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    match dmf_format::sniff::refuse(&path.display().to_string(), &head, wanted, command, reads) {
+        Some(reason) => anyhow::bail!(reason),
+        None => Ok(()),
+    }
+}
+
+/// A DMF file, or an empty one.
+const DMF_KINDS: [dmf_format::FileKind; 2] =
+    [dmf_format::FileKind::Dmf, dmf_format::FileKind::Empty];
+const READS_DMF: &str = "DMF files (100-character fixed-width records)";
+
 pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     let mode = if args.first_error {
         ScanMode::FirstError
@@ -59,6 +87,9 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = io::stdout().lock();
     let mut any_error = false;
+    for path in &args.files {
+        refuse_wrong_kind(path, &DMF_KINDS, "dmf format check", READS_DMF)?;
+    }
     for path in &args.files {
         let scan = if is_stdin(path) {
             DmfReader::new(io::stdin().lock())
@@ -177,6 +208,7 @@ fn print_scan(out: &mut impl Write, file: &str, scan: &Scan) -> io::Result<()> {
 }
 
 pub fn convert(args: &ConvertArgs, quiet: bool) -> Result<ExitCode> {
+    refuse_wrong_kind(&args.file, &DMF_KINDS, "dmf format convert", READS_DMF)?;
     let (input, total): (Box<dyn Read>, u64) = if is_stdin(&args.file) {
         (Box::new(io::stdin().lock()), 0)
     } else {

@@ -524,6 +524,24 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
             ours.trim().to_ascii_lowercase(),
         );
     }
+    // A file of the wrong kind is named before any work: a numberholder CSV as the master
+    // would otherwise match nobody and exit 0.
+    if let Some(path) = &args.master {
+        crate::format_cmd::refuse_wrong_kind(
+            path,
+            &[dmf_format::FileKind::Dmf],
+            "dmf match --master",
+            "a DMF file (100-character fixed-width records; a registry is given with --data)",
+        )?;
+    }
+    crate::format_cmd::refuse_wrong_kind(
+        &args.client,
+        &[dmf_format::FileKind::Csv {
+            columns: Vec::new(),
+        }],
+        "dmf match --client",
+        "a CSV with a header line",
+    )?;
     // Labels first: a mistake in them should not wait for the matching.
     let labels_file = match &args.labels {
         Some(path) => {

@@ -124,6 +124,12 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
 }
 
 pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
+    crate::format_cmd::refuse_wrong_kind(
+        &args.file,
+        &[dmf_format::FileKind::Ndjson, dmf_format::FileKind::Empty],
+        "dmf submit",
+        "NDJSON events (one JSON object a line)",
+    )?;
     let registry = crate::backend::open(&args.data, args.database.as_deref())?;
     let today = today_or(args.today.as_deref())?;
     let name = args.file.display().to_string();

@@ -13,6 +13,7 @@ mod identity;
 mod log;
 mod matching;
 mod mirror;
+mod newcomer;
 mod postgres;
 mod quality;
 mod serve;
