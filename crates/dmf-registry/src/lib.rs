@@ -65,6 +65,10 @@ pub enum RegistryError {
     AlreadyInitialized(PathBuf),
     #[error("no registry at {0}: run `dmf init --data {0}` first")]
     NotInitialized(PathBuf),
+    #[error(
+        "{0} is a registry whose events are in PostgreSQL: give --database URL or DMF_DATABASE_URL"
+    )]
+    EventsInDatabase(PathBuf),
     #[error("cannot create {path}")]
     Create {
         path: PathBuf,
@@ -248,6 +252,10 @@ impl Registry {
     pub fn open_for_audit(dir: &Path) -> Result<Registry, RegistryError> {
         let path = dir.join(STORE_FILE);
         if !path.is_file() {
+            // Keys and log files without the embedded store: `init --database` made it.
+            if dir.join(log::LOG_DIR).is_dir() {
+                return Err(RegistryError::EventsInDatabase(dir.to_owned()));
+            }
             return Err(RegistryError::NotInitialized(dir.to_owned()));
         }
         private_dir(dir)?;

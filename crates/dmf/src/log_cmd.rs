@@ -13,7 +13,7 @@ use dmf_registry::stats::{Period, Stats};
 use serde_json::json;
 
 use crate::{
-    AuditArgs, ConsistencyArgs, DataJson, ExportArgs, LogVerifyArgs, PeriodArg, ProveArgs,
+    AuditArgs, CheckpointArgs, ConsistencyArgs, ExportArgs, LogVerifyArgs, PeriodArg, ProveArgs,
     StatsArgs, progress,
 };
 
@@ -36,7 +36,10 @@ fn checkpoint_json(c: &Checkpoint) -> serde_json::Value {
     json!({ "origin": c.origin, "size": c.size, "root": base64_hash(&c.root) })
 }
 
-pub fn checkpoint(args: &DataJson) -> Result<ExitCode> {
+pub fn checkpoint(args: &CheckpointArgs) -> Result<ExitCode> {
+    if let Some(url) = args.database.as_deref() {
+        crate::backend::open_current(&args.data, Some(url))?;
+    }
     let files = LogFiles::open(&args.data)?;
     let signed = publish::latest(&files)?;
     if args.json {

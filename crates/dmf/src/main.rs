@@ -694,7 +694,7 @@ struct KeysQuotaArgs {
 #[derive(Debug, Subcommand)]
 enum LogCommand {
     /// Print the latest signed checkpoint (the note text).
-    Checkpoint(DataJson),
+    Checkpoint(CheckpointArgs),
     /// Print the inclusion proof of one event.
     Prove(ProveArgs),
     /// Print the consistency proof between two tree sizes.
@@ -715,10 +715,15 @@ enum AuditCommand {
 }
 
 #[derive(Debug, Args)]
-struct DataJson {
+struct CheckpointArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
+    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
+    /// default the embedded store in the data folder. With it, events other processes
+    /// appended are signed first, so the checkpoint covers the whole database.
+    #[arg(long, env = "DMF_DATABASE_URL")]
+    database: Option<String>,
     /// Print as JSON.
     #[arg(long)]
     json: bool,

@@ -484,3 +484,47 @@ fn an_embedded_registry_dumped_and_restored_into_postgres_audits_clean() {
         assert!(!target.exists(), "{name}: nothing stored");
     }
 }
+
+/// A data folder whose events are in PostgreSQL, opened without `--database`, said so instead
+/// of sending the user to `dmf init` (which then said the folder already held a registry); and
+/// `dmf log checkpoint` takes `--database` like the other commands that open the registry.
+#[test]
+fn a_folder_whose_events_are_in_postgres_says_so_and_log_checkpoint_takes_database() {
+    let Some(server) = server() else { return };
+    let db = server.database();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    ok(dmf(&[
+        "init",
+        "--data",
+        d,
+        "--database",
+        &db.url,
+        "--origin",
+        "example.org/pg",
+    ]));
+    for args in [
+        vec!["show", "--data", d, "--ssn", "078051120"],
+        vec!["stats", "--data", d, "--period", "day"],
+        vec!["audit", "verify", "--data", d],
+    ] {
+        let out = dmf(&args);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            err.contains("is a registry whose events are in PostgreSQL: give --database URL or DMF_DATABASE_URL"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("dmf init"), "{args:?}: {err}");
+    }
+    let note = ok(dmf(&[
+        "log",
+        "checkpoint",
+        "--data",
+        d,
+        "--database",
+        &db.url,
+    ]));
+    assert!(note.starts_with("example.org/pg\n0\n"), "{note}");
+}
