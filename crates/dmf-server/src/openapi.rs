@@ -119,7 +119,7 @@ const ROUTES: &[Route] = &[
         method: "get",
         path: "/v1/feed",
         roles: &["subscriber", "benefits"],
-        summary: "The DMF change records (A/C/D) after `after` that this key may receive, long-polling up to `wait` seconds when there are none",
+        summary: "The DMF change records (A/C/D) after `after` that this key may receive, long-polling up to `wait` seconds when there are none. Events the key may not receive are read past, up to a bound: a page is empty only when nothing came within the wait or when that bound was reached with the cursor moved on. Page on from `cursor` until it stops moving",
         request: None,
         takes: &[],
         status: 200,
