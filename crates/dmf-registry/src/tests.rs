@@ -2337,3 +2337,21 @@ fn a_bulk_dated_over_many_days_is_one_days_intake() {
         "{alerts:?}"
     );
 }
+
+/// A refusal named its event type with "a" whatever the type: "unknown field for a
+/// identity_change".
+#[test]
+fn an_unknown_field_named_its_type_with_the_wrong_article() {
+    for (line, expect) in [
+        (
+            r#"{"type":"identity_change","ssn":"123456789","reason":"r","evidence":"e","requested_by":"a","dod":"2020"}"#,
+            "$.dod: unknown field for an identity_change",
+        ),
+        (
+            r#"{"type":"review","ssn":"123456789","event":2,"decision":"confirm","by":"a","dod":"2020"}"#,
+            "$.dod: unknown field for a review",
+        ),
+    ] {
+        assert_eq!(parse_line(line, today()).unwrap_err().to_string(), expect);
+    }
+}
