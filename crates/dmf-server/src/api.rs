@@ -792,6 +792,16 @@ pub(crate) async fn submit_one(
     .await?;
     drop(guard);
     app.notify_head();
+    // Counted as every other submission is: corrections, reviews and identity changes too.
+    let m = &app.metrics;
+    Metrics::add(
+        if result.is_ok() {
+            &m.submissions_accepted
+        } else {
+            &m.submissions_rejected
+        },
+        1,
+    );
     result.map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))
 }
 

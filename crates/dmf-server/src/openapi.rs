@@ -751,7 +751,21 @@ fn base_schemas() -> Value {
         },
         "Accounting": s(json!({ "ssn": text, "disclosures": { "type": "array", "items": s(json!({ "at": text, "to": text, "key_id": { "type": "integer" }, "purpose": text, "fields": { "type": "array", "items": text } }), &["at", "to", "purpose", "fields"]) } }), &["ssn", "disclosures"]),
         "Proof": { "type": "object", "properties": { "type": { "type": "string", "enum": ["inclusion", "consistency"] }, "proof": { "type": "array", "items": text } }, "required": ["type", "proof"] },
-        "Stats": s(json!({ "origin": text, "period": text, "tree_size": { "type": "integer" }, "root": text, "rows": { "type": "array", "items": { "type": "object" } } }), &["origin", "period", "tree_size", "root", "rows"]),
+        "Stats": s(json!({
+            "log_origin": { "type": "string", "description": "the log counted, as its checkpoints name it" },
+            "period": { "type": "string", "enum": ["day", "month"] },
+            "tree_size": { "type": "integer", "description": "the leaves counted: the first tree_size events" },
+            "root": { "type": "string", "description": "the root of that tree, base64, as in its checkpoint" },
+            "rows": { "type": "array", "items": s(json!({
+                "date": { "type": "string", "description": "the day (YYYY-MM-DD) or month (YYYY-MM) counted" },
+                "type": text, "source": { "type": ["string", "null"] },
+                "origin": { "type": ["string", "null"], "description": "the events' origin, as in their leaves" },
+                "kind": { "type": ["string", "null"] }, "authority": { "type": ["string", "null"] },
+                "legal_basis": { "type": ["string", "null"] },
+                "decision": { "type": "string", "enum": ["upheld", "denied"], "description": "contest decisions only" },
+                "count": { "type": "integer" }
+            }), &["date", "type", "source", "origin", "kind", "authority", "legal_basis", "count"]) }
+        }), &["log_origin", "period", "tree_size", "root", "rows"]),
         "FeedPage": s(json!({ "cursor": { "type": "integer" }, "records": { "type": "array", "items": s(json!({ "change": { "type": "string", "enum": ["A", "C", "D"] }, "ssn": text, "line": { "type": "string", "minLength": 100, "maxLength": 100 } }), &["change", "ssn", "line"]) } }), &["cursor", "records"]),
         "Ack": { "type": "object", "additionalProperties": false, "required": ["cursor"], "properties": { "cursor": { "type": "integer", "minimum": 0 } } },
         "Acknowledged": s(json!({ "acknowledged": { "type": "integer" } }), &["acknowledged"]),

@@ -1,6 +1,6 @@
 //! What an outside client meets: feed pages that end only where the feed does, a description
-//! that generated clients can type and that says how each route answers, and one JSON shape for
-//! every error.
+//! that generated clients can type and that says how each route answers, one JSON shape for
+//! every error, and counters and statistics that read as they are named.
 
 use dmf_server::Config;
 use serde_json::{Value, json};
@@ -352,5 +352,59 @@ fn a_role_refused_was_named_with_the_wrong_article() {
         assert_eq!(status, 403, "{v}");
         let message = v["error"]["message"].as_str().unwrap();
         assert!(message.starts_with(says), "{key}: {message}");
+    }
+}
+
+fn counter(s: &Server, name: &str) -> u64 {
+    let (_, text) = s.get("/metrics", None);
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+        .parse()
+        .unwrap()
+}
+
+/// An approved correction is a submission stored like any report, but the counter of accepted
+/// submissions left it out.
+#[test]
+fn submissions_accepted_total_left_out_corrections() {
+    let s = Server::start();
+    report_alice(&s);
+    assert_eq!(counter(&s, "dmf_submissions_accepted_total"), 1);
+    let body = json!({"ssn": ALICE.0, "reason": "seen alive at the field office", "evidence": ["passport 123"]});
+    let (status, r) = s.post_json("/v1/corrections", "caseworker", body);
+    assert_eq!(status, 201, "{r}");
+    let approve = format!("/v1/corrections/{}/approve", r["id"]);
+    let (status, r) = s.post_json(&approve, "caseworker2", json!({}));
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(counter(&s, "dmf_submissions_accepted_total"), 2);
+    assert_eq!(counter(&s, "dmf_submissions_rejected_total"), 0);
+}
+
+/// Each statistics row repeated `period` and `origin`, names the document gives the whole
+/// (the length of a period, the log's origin) with another meaning in a row.
+#[test]
+fn statistics_rows_repeated_the_top_level_names() {
+    let s = Server::start();
+    report_alice(&s);
+    let (_, doc) = s.get_json("/openapi.json", None);
+    for period in ["day", "month"] {
+        let (status, v) = s.get_json(&format!("/v1/stats?period={period}"), None);
+        assert_eq!(status, 200, "{v}");
+        conforms(&doc, "Stats", &v);
+        assert_eq!(v["period"], period);
+        assert_eq!(v["log_origin"], "dmf.test/registry");
+        let top: Vec<&String> = v.as_object().unwrap().keys().collect();
+        let rows = v["rows"].as_array().unwrap();
+        assert!(!rows.is_empty());
+        for row in rows {
+            let row = row.as_object().unwrap();
+            assert!(
+                row.keys().all(|k| !top.contains(&k)),
+                "{row:?} repeats {top:?}"
+            );
+            let date = row["date"].as_str().unwrap();
+            assert_eq!(date.len(), if period == "day" { 10 } else { 7 }, "{date}");
+        }
     }
 }
