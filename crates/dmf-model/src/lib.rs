@@ -25,7 +25,7 @@ pub use death::{
 pub use name::{NameError, NamePart, PersonName, ReportedName, Suffix, dmf_form};
 pub use notice::{NoticeKind, StatusNotice, StatusNoticeError, UnknownNoticeKind};
 pub use ssn::{Ssn, SsnDigits, SsnError};
-pub use text::{Reference, ReferenceError};
+pub use text::{Reference, ReferenceError, article};
 
 #[cfg(test)]
 mod tests;

@@ -65,3 +65,13 @@ impl fmt::Debug for Reference {
         write!(f, "{:?}", self.0)
     }
 }
+
+/// The indefinite article before a code read as a word in a message ("an identity key", "a
+/// reporter key", "an identity_change"): `an` before a vowel. The codes named this way (roles,
+/// event types) have no vowel read as a consonant, as in "a user".
+pub fn article(word: &str) -> &'static str {
+    match word.bytes().next().map(|b| b.to_ascii_lowercase()) {
+        Some(b'a' | b'e' | b'i' | b'o' | b'u') => "an",
+        _ => "a",
+    }
+}

@@ -33,10 +33,14 @@ impl Period {
     }
 }
 
-/// One row: how many events of one combination were logged in one period.
+/// One row: how many events of one combination were logged in one period. Its fields are the
+/// leaves' (`origin` is an event's, as in its leaf), none named as a field of [`Stats`] is.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Row {
-    pub period: String,
+    /// The period counted: its day (`YYYY-MM-DD`) or month (`YYYY-MM`). Read as `period` too,
+    /// the name statistics published before gave it.
+    #[serde(alias = "period")]
+    pub date: String,
     #[serde(rename = "type")]
     pub event_type: String,
     pub source: Option<String>,
@@ -54,7 +58,10 @@ pub struct Row {
 /// Statistics tied to the tree they were counted from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
-    pub origin: String,
+    /// The origin of the log counted, as its checkpoints name it. Read as `origin` too, the
+    /// name statistics published before gave it.
+    #[serde(alias = "origin")]
+    pub log_origin: String,
     pub period: Period,
     /// The leaves counted: the first `tree_size` events.
     pub tree_size: u64,
@@ -156,7 +163,7 @@ impl Counter {
 
     pub fn finish(self, origin: &str, root: &dmf_log::Hash) -> Stats {
         Stats {
-            origin: origin.to_owned(),
+            log_origin: origin.to_owned(),
             period: self.period,
             tree_size: self.leaves,
             root: crate::log::base64_hash(root),
@@ -165,20 +172,11 @@ impl Counter {
                 .into_iter()
                 .map(
                     |(
-                        (
-                            period,
-                            event_type,
-                            source,
-                            origin,
-                            kind,
-                            authority,
-                            legal_basis,
-                            decision,
-                        ),
+                        (date, event_type, source, origin, kind, authority, legal_basis, decision),
                         count,
                     )| {
                         Row {
-                            period,
+                            date,
                             event_type,
                             source,
                             origin,

@@ -367,7 +367,7 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
     {
         return Err(Rejection::new(
             format!("$.{unknown}"),
-            format!("unknown field for a {kind}"),
+            format!("unknown field for {} {kind}", dmf_model::article(kind)),
         ));
     }
     let idempotency_key = f.opt_str("idempotency_key")?.map(str::to_owned);

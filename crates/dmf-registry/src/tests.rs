@@ -2337,3 +2337,62 @@ fn a_bulk_dated_over_many_days_is_one_days_intake() {
         "{alerts:?}"
     );
 }
+
+/// A refusal named its event type with "a" whatever the type: "unknown field for a
+/// identity_change".
+#[test]
+fn an_unknown_field_named_its_type_with_the_wrong_article() {
+    for (line, expect) in [
+        (
+            r#"{"type":"identity_change","ssn":"123456789","reason":"r","evidence":"e","requested_by":"a","dod":"2020"}"#,
+            "$.dod: unknown field for an identity_change",
+        ),
+        (
+            r#"{"type":"review","ssn":"123456789","event":2,"decision":"confirm","by":"a","dod":"2020"}"#,
+            "$.dod: unknown field for a review",
+        ),
+    ] {
+        assert_eq!(parse_line(line, today()).unwrap_err().to_string(), expect);
+    }
+}
+
+/// Each row of the statistics repeated `period` and `origin`, the names of the whole (the
+/// length of a period, the log's origin) with another meaning. Statistics published under the
+/// old names still read, so that an export made before checks.
+#[test]
+fn statistics_rows_repeated_the_names_of_the_whole() {
+    let (_dir, reg) = registry();
+    submit_people(&reg);
+    assert_eq!(
+        submit(&reg, &[&report("123456789", "state", "2024-01-01")]),
+        ["deceased"]
+    );
+    for period in [stats::Period::Day, stats::Period::Month] {
+        let stats = publish::stats(&reg, period).unwrap();
+        assert_eq!(stats.tree_size, 2);
+        let v = serde_json::to_value(&stats).unwrap();
+        let mut top: Vec<&String> = v.as_object().unwrap().keys().collect();
+        top.sort();
+        assert_eq!(
+            top,
+            ["log_origin", "period", "root", "rows", "tree_size"],
+            "{v}"
+        );
+        for row in v["rows"].as_array().unwrap() {
+            let row = row.as_object().unwrap();
+            assert!(row.keys().all(|k| !top.contains(&k)), "{row:?}");
+            assert!(row["date"].is_string(), "{row:?}");
+        }
+        let mut old = v.clone();
+        let o = old.as_object_mut().unwrap();
+        let origin = o.remove("log_origin").unwrap();
+        o.insert("origin".into(), origin);
+        for row in o["rows"].as_array_mut().unwrap() {
+            let row = row.as_object_mut().unwrap();
+            let date = row.remove("date").unwrap();
+            row.insert("period".into(), date);
+        }
+        let back: stats::Stats = serde_json::from_value(old).unwrap();
+        assert_eq!(back, stats);
+    }
+}

@@ -102,7 +102,10 @@ async fn header_limits(req: Request, next: Next) -> Response {
 /// Counts every response by status class, and logs server errors.
 async fn count(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    let has_body = req.method() == axum::http::Method::POST;
+    // Any method may carry a body (a PUT to a route that takes none is answered 405 unread).
+    let has_body = req.method() == axum::http::Method::POST
+        || req.headers().contains_key(header::CONTENT_LENGTH)
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
     let mut resp = next.run(req).await;
     // A request refused before its body was read leaves that body on the connection; say the
     // connection ends here, so that no client sends its next request into a closing socket.
@@ -789,6 +792,16 @@ pub(crate) async fn submit_one(
     .await?;
     drop(guard);
     app.notify_head();
+    // Counted as every other submission is: corrections, reviews and identity changes too.
+    let m = &app.metrics;
+    Metrics::add(
+        if result.is_ok() {
+            &m.submissions_accepted
+        } else {
+            &m.submissions_rejected
+        },
+        1,
+    );
     result.map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))
 }
 
@@ -843,6 +856,22 @@ async fn log_inclusion(
     q: Result<Query<InclusionParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json, ApiError> {
     let Query(q) = q.map_err(query_error)?;
+    // Pairs no log can ever hold are the request's fault whatever the log holds: 400, not the
+    // 404 of a size or event the log does not hold yet.
+    if q.seq == 0 {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            "seq",
+            "events are numbered from 1",
+        ));
+    }
+    if let Some(size) = q.size.filter(|&size| q.seq > size) {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            "seq",
+            format!("event {} cannot be in a tree of {size} events", q.seq),
+        ));
+    }
     let registry = app.registry.clone();
     let proof = blocking(move || {
         // A node of a shared store brings its tree files up to the store first.
@@ -860,6 +889,23 @@ async fn log_consistency(
     q: Result<Query<ConsistencyParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json, ApiError> {
     let Query(q) = q.map_err(query_error)?;
+    if q.from > q.to {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            "from",
+            format!(
+                "the older tree size {} is larger than the newer {}",
+                q.from, q.to
+            ),
+        ));
+    }
+    if q.from == 0 && q.to > 0 {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            "from",
+            "no consistency proof starts from the empty tree: give a size of at least 1",
+        ));
+    }
     let dir = app.dir.clone();
     let registry = app.registry.clone();
     let proof = blocking(move || {

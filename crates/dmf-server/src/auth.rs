@@ -28,7 +28,8 @@ impl Caller {
         Err(ApiError::new(
             Code::Forbidden,
             format!(
-                "a {} key may not use this route (it takes: {})",
+                "{} {} key may not use this route (it takes: {})",
+                dmf_model::article(self.key.role.code()),
                 self.key.role.code(),
                 names.join(", ")
             ),

@@ -11,7 +11,8 @@ use serde_json::json;
 /// An error code of the API, with its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
-    /// The body is not JSON, or not the JSON the route takes (the path names where).
+    /// The body is not JSON, or not the JSON the route takes, or a query or path parameter is
+    /// not what the route takes (the path names where).
     BadRequest,
     /// No key, or a key that is unknown or revoked.
     Unauthorized,
@@ -41,7 +42,7 @@ pub enum Code {
 pub const CODES: [(Code, &str); 12] = [
     (
         Code::BadRequest,
-        "the body is not the JSON the route takes; `path` names where",
+        "the request is not what the route takes (its body, query or path); `path` names where",
     ),
     (Code::Unauthorized, "no key, or an unknown or revoked key"),
     (Code::Forbidden, "the key's role may not use this route"),

@@ -87,6 +87,10 @@ pub struct FeedParams {
 
 /// `GET /v1/feed?after=CURSOR&wait=SECONDS`: the changes after a cursor, held open up to
 /// `wait` seconds (default 25) when there are none yet.
+///
+/// A page is empty only when the cursor caught up with the head and nothing came within the
+/// wait, or when the events read past those the key may not see reached the server's
+/// `feed_read_limit`: a client pages until the cursor stops moving.
 pub async fn feed(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -97,8 +101,13 @@ pub async fn feed(
     let after = q.after.unwrap_or(0);
     let wait = Duration::from_secs(q.wait.unwrap_or(25).min(MAX_WAIT_SECS));
     let deadline = Instant::now() + wait;
+    let read_on = app.config.feed_read_limit.max(1);
     let mut heads = app.head_tx.subscribe();
     let mut at = after;
+    // Events read by this request: those the key may not see (numberholders, notices, deaths
+    // of another audience) are read past, up to `read_on`, so that a run of them longer than a
+    // page is not answered as an empty page a client could take for having caught up.
+    let mut read = 0usize;
     loop {
         let head = *heads.borrow_and_update();
         if after > head {
@@ -108,38 +117,57 @@ pub async fn feed(
                 format!("cursor {after} is beyond the registry's last event {head}"),
             ));
         }
-        if head > at {
+        while head > at && read < read_on {
             let app2 = app.clone();
             let today = app.today();
             // Never past this node's own head: with a shared store, other nodes' events may
             // be stored already but not yet in this node's index, and a cursor beyond the
             // head would be refused on the next request.
-            let limit = PAGE_EVENTS.min((head - at) as usize);
+            let limit = PAGE_EVENTS.min(read_on - read).min((head - at) as usize);
+            let from = at;
             let changes = blocking(move || {
-                distribution::changes(&app2.registry, at, limit, audience, today)
+                distribution::changes(&app2.registry, from, limit, audience, today)
                     .map_err(ApiError::internal)
             })
             .await?;
-            app.workflow
-                .served(caller.key.id, changes.cursor)
-                .map_err(ApiError::internal)?;
-            at = changes.cursor;
-            // New events this key may not see move the cursor on but do not end the wait.
-            if !changes.records.is_empty() || Instant::now() >= deadline || head > at {
-                account(&app, &caller, "feed", &changes.records).await?;
-                let records: Vec<Value> = changes
-                    .records
-                    .iter()
-                    .map(|r| json!({ "change": (r.change().code() as char).to_string(), "ssn": r.ssn().to_string(), "line": line(r) }))
-                    .collect();
-                return Ok(axum::Json(json!({ "cursor": at, "records": records })));
+            if changes.cursor == at {
+                // Nothing more in the store up to the head yet (another node's events not
+                // readable here): wait as if caught up.
+                break;
             }
+            read += (changes.cursor - at) as usize;
+            at = changes.cursor;
+            if !changes.records.is_empty() {
+                return page(&app, &caller, at, &changes.records).await;
+            }
+        }
+        // Read on as far as one request goes: the client asks again from the cursor moved on.
+        if read >= read_on {
+            return page(&app, &caller, at, &[]).await;
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || tokio::time::timeout(left, heads.changed()).await.is_err() {
-            return Ok(axum::Json(json!({ "cursor": at, "records": [] })));
+            return page(&app, &caller, at, &[]).await;
         }
     }
+}
+
+/// A feed page: the cursor is recorded as served to the key, the records as disclosed to it.
+async fn page(
+    app: &App,
+    caller: &Caller,
+    cursor: u64,
+    records: &[DmfRecord],
+) -> Result<Json, ApiError> {
+    app.workflow
+        .served(caller.key.id, cursor)
+        .map_err(ApiError::internal)?;
+    account(app, caller, "feed", records).await?;
+    let records: Vec<Value> = records
+        .iter()
+        .map(|r| json!({ "change": (r.change().code() as char).to_string(), "ssn": r.ssn().to_string(), "line": line(r) }))
+        .collect();
+    Ok(axum::Json(json!({ "cursor": cursor, "records": records })))
 }
 
 /// `POST /v1/feed/ack {"cursor": N}`: everything up to N was applied.

@@ -126,6 +126,9 @@ pub struct Config {
     pub alert_thresholds: dmf_registry::anomaly::Thresholds,
     /// Connections: how many, and how long a client may stall.
     pub conn: ConnLimits,
+    /// Events one feed request reads past those its key may not see before it answers an
+    /// empty page with its cursor moved on (the client asks again from there).
+    pub feed_read_limit: usize,
 }
 
 impl Default for Config {
@@ -140,6 +143,7 @@ impl Default for Config {
             secure_cookies: false,
             alert_thresholds: Default::default(),
             conn: ConnLimits::default(),
+            feed_read_limit: 100_000,
         }
     }
 }

@@ -44,12 +44,12 @@ impl Metrics {
         );
         counter(
             "dmf_submissions_accepted_total",
-            "Submissions stored.",
+            "Submissions stored: reports, notices, corrections, reviews and identity changes.",
             &self.submissions_accepted,
         );
         counter(
             "dmf_submissions_rejected_total",
-            "Submissions refused.",
+            "Submissions refused by the rules of the registry.",
             &self.submissions_rejected,
         );
         counter(

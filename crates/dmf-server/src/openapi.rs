@@ -119,7 +119,7 @@ const ROUTES: &[Route] = &[
         method: "get",
         path: "/v1/feed",
         roles: &["subscriber", "benefits"],
-        summary: "The DMF change records (A/C/D) after `after` that this key may receive, long-polling up to `wait` seconds when there are none",
+        summary: "The DMF change records (A/C/D) after `after` that this key may receive, long-polling up to `wait` seconds when there are none. Events the key may not receive are read past, up to a bound: a page is empty only when nothing came within the wait or when that bound was reached with the cursor moved on. Page on from `cursor` until it stops moving",
         request: None,
         takes: &[],
         status: 200,
@@ -287,7 +287,7 @@ const ROUTES: &[Route] = &[
         method: "get",
         path: "/v1/log/proof/inclusion",
         roles: &[],
-        summary: "Inclusion proof of event `seq` in the tree of `size` (default: the latest checkpoint's)",
+        summary: "Inclusion proof of event `seq` in the tree of `size` (default: the latest checkpoint's); a pair that cannot exist (`seq` 0, or beyond `size`) is 400, a size or event beyond the log 404",
         request: None,
         takes: &[],
         status: 200,
@@ -299,7 +299,7 @@ const ROUTES: &[Route] = &[
         method: "get",
         path: "/v1/log/proof/consistency",
         roles: &[],
-        summary: "Consistency proof between trees of `from` and `to` events",
+        summary: "Consistency proof between trees of `from` and `to` events; a pair that cannot exist (`from` after `to`, or 0 before a tree that is not empty) is 400, a size beyond the log 404",
         request: None,
         takes: &[],
         status: 200,
@@ -359,7 +359,7 @@ const ROUTES: &[Route] = &[
         method: "get",
         path: "/v1/letters/{code}",
         roles: &[],
-        summary: "Checks a correction letter's code (signed with the registry's key): the name, the SSN's last four digits and whether the correction is still in effect; unknown or altered codes are 404",
+        summary: "Checks a correction letter's code (signed with the registry's key): the name, the SSN's last four digits and whether the correction is still in effect; a malformed code (a character no code has, the wrong length) is 400 with `path` `code`, an unknown or altered one 404",
         request: None,
         takes: &[],
         status: 200,
@@ -582,12 +582,63 @@ fn parameters(path: &str) -> Value {
 
 fn schemas() -> Value {
     let mut all = base_schemas();
-    for more in [program_schemas(), identity_schemas()] {
+    for more in [program_schemas(), identity_schemas(), submission_schemas()] {
         all.as_object_mut()
             .expect("an object")
             .extend(more.as_object().expect("an object").clone());
     }
     all
+}
+
+/// The bodies of `POST /v1/reports/death` and `POST /v1/notices/status` (one object, or one a
+/// line in NDJSON), as the parser takes them: the fields of `dmf submit`'s death_report and
+/// status_notice (docs/submit.schema.json), with `type` and the field the key fixes (a
+/// reporter's `source`, an authority's `authority`) free to leave out.
+fn submission_schemas() -> Value {
+    let ssn = json!({ "type": "string", "pattern": "^([0-9]{9}|[0-9]{3}-[0-9]{2}-[0-9]{4})$", "description": "nine digits, or AAA-GG-SSSS; never-issued forms (area 000, 666, 900-999, group 00, serial 0000) are refused" });
+    let date = json!({ "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "YYYY-MM-DD" });
+    let partial_date = json!({ "type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", "description": "YYYY-MM-DD, YYYY-MM or YYYY" });
+    let name = json!({ "type": "string", "minLength": 1, "maxLength": 100 });
+    let text = json!({ "type": "string", "minLength": 1, "maxLength": 500 });
+    let sex = json!({ "type": "string", "pattern": "^([FfMm]|[Ff][Ee][Mm][Aa][Ll][Ee]|[Mm][Aa][Ll][Ee])$", "description": "F or M (female or male, in any case)" });
+    let idempotency_key = json!({ "type": "string", "minLength": 1, "description": "a retry with the same key (from the same API key) is answered with the event stored the first time" });
+    let says = |v: &Value, description: &str| {
+        let mut v = v.clone();
+        v["description"] = json!(description);
+        v
+    };
+    json!({
+        "DeathReport": {
+            "type": "object", "additionalProperties": false,
+            "description": "A report that a person died; it changes only the person it names, and is held for review when the identity it gives does not agree with the numberholder on file",
+            "required": ["ssn", "dod", "evidence"],
+            "properties": {
+                "type": { "type": "string", "const": "death_report" },
+                "ssn": ssn, "first": name, "middle": name, "last": name, "suffix": name, "sex": sex, "dob": partial_date,
+                "dod": says(&partial_date, "YYYY-MM-DD, YYYY-MM or YYYY; not after the day received, nor before the date of birth"),
+                "source": { "type": "string", "enum": ["state", "funeral_home", "family", "hospital", "federal_agency", "financial_institution"], "description": "the key's source kind: any other is refused" },
+                "evidence": text,
+                "verification": { "type": "string", "enum": ["V", "P"], "description": "V verified, P proof of death seen" },
+                "received": says(&date, "YYYY-MM-DD, not after today (default: today)"),
+                "idempotency_key": idempotency_key
+            }
+        },
+        "StatusNotice": {
+            "type": "object", "additionalProperties": false,
+            "description": "A non-death status from an issuing authority: it records the notice sent to the person and a contest deadline 10 federal working days later, and never changes the death indicator",
+            "required": ["ssn", "kind", "legal_basis", "document", "effective"],
+            "properties": {
+                "type": { "type": "string", "const": "status_notice" },
+                "ssn": ssn, "first": name, "middle": name, "last": name, "suffix": name, "sex": sex, "dob": partial_date,
+                "kind": { "type": "string", "enum": ["employment_authorization_ended", "employment_authorization_restricted", "benefits_suspended", "ssn_issued_in_error"] },
+                "authority": says(&text, "the key's issuing authority: any other is refused"),
+                "legal_basis": text, "document": text,
+                "effective": says(&date, "YYYY-MM-DD, at most a year after the notice is sent"),
+                "notice_sent": says(&date, "YYYY-MM-DD, not after today nor more than 30 days before it (default: today)"),
+                "idempotency_key": idempotency_key
+            }
+        }
+    })
 }
 
 /// The schemas of identity work: the held queue, reviews, identity changes.
@@ -688,8 +739,6 @@ fn base_schemas() -> Value {
             "properties": { "line": { "type": "integer", "minimum": 1 }, "purpose": text, "error": { "$ref": "#/components/schemas/ErrorBody" } },
             "anyOf": [{ "required": ["line", "purpose"] }, { "required": ["error"] }]
         },
-        "DeathReport": { "type": "object", "description": "as `dmf submit` takes it (docs/submit.schema.json); `type` and `source` may be left out" },
-        "StatusNotice": { "type": "object", "description": "as `dmf submit` takes it (docs/submit.schema.json); `type` and `authority` may be left out" },
         "SubmissionResult": s(json!({ "status": { "type": "string", "enum": ["accepted"] }, "seq": { "type": "integer" }, "outcome": text }), &["status", "seq", "outcome"]),
         "SubmissionLine": {
             "type": "object", "description": "the result of one line: accepted (as SubmissionResult) or rejected, with the path and reason",
@@ -702,7 +751,21 @@ fn base_schemas() -> Value {
         },
         "Accounting": s(json!({ "ssn": text, "disclosures": { "type": "array", "items": s(json!({ "at": text, "to": text, "key_id": { "type": "integer" }, "purpose": text, "fields": { "type": "array", "items": text } }), &["at", "to", "purpose", "fields"]) } }), &["ssn", "disclosures"]),
         "Proof": { "type": "object", "properties": { "type": { "type": "string", "enum": ["inclusion", "consistency"] }, "proof": { "type": "array", "items": text } }, "required": ["type", "proof"] },
-        "Stats": s(json!({ "origin": text, "period": text, "tree_size": { "type": "integer" }, "root": text, "rows": { "type": "array", "items": { "type": "object" } } }), &["origin", "period", "tree_size", "root", "rows"]),
+        "Stats": s(json!({
+            "log_origin": { "type": "string", "description": "the log counted, as its checkpoints name it" },
+            "period": { "type": "string", "enum": ["day", "month"] },
+            "tree_size": { "type": "integer", "description": "the leaves counted: the first tree_size events" },
+            "root": { "type": "string", "description": "the root of that tree, base64, as in its checkpoint" },
+            "rows": { "type": "array", "items": s(json!({
+                "date": { "type": "string", "description": "the day (YYYY-MM-DD) or month (YYYY-MM) counted" },
+                "type": text, "source": { "type": ["string", "null"] },
+                "origin": { "type": ["string", "null"], "description": "the events' origin, as in their leaves" },
+                "kind": { "type": ["string", "null"] }, "authority": { "type": ["string", "null"] },
+                "legal_basis": { "type": ["string", "null"] },
+                "decision": { "type": "string", "enum": ["upheld", "denied"], "description": "contest decisions only" },
+                "count": { "type": "integer" }
+            }), &["date", "type", "source", "origin", "kind", "authority", "legal_basis", "count"]) }
+        }), &["log_origin", "period", "tree_size", "root", "rows"]),
         "FeedPage": s(json!({ "cursor": { "type": "integer" }, "records": { "type": "array", "items": s(json!({ "change": { "type": "string", "enum": ["A", "C", "D"] }, "ssn": text, "line": { "type": "string", "minLength": 100, "maxLength": 100 } }), &["change", "ssn", "line"]) } }), &["cursor", "records"]),
         "Ack": { "type": "object", "additionalProperties": false, "required": ["cursor"], "properties": { "cursor": { "type": "integer", "minimum": 0 } } },
         "Acknowledged": s(json!({ "acknowledged": { "type": "integer" } }), &["acknowledged"]),
@@ -737,7 +800,21 @@ fn program_schemas() -> Value {
                 "law_enforcement_criterion": { "type": ["string", "null"] }
             }
         },
-        "Agreement": { "type": "object", "required": ["id", "status", "terms"], "properties": { "id": { "type": "integer" }, "status": { "type": "string", "enum": ["awaiting_approval", "not_started", "active", "expired"] }, "terms": { "type": "object" } } },
+        "Agreement": {
+            "type": "object",
+            "required": ["id", "status", "terms", "expiry_in_force", "created_by", "created_on", "approved_by", "approved_on", "renewed_to", "renewed_by", "keys"],
+            "properties": {
+                "id": { "type": "integer" },
+                "status": { "type": "string", "enum": ["awaiting_approval", "not_started", "active", "expired"] },
+                "terms": { "$ref": "#/components/schemas/AgreementTerms" },
+                "expiry_in_force": { "type": "string", "description": "the expiry, or the renewal's when renewed" },
+                "created_by": text, "created_on": text,
+                "approved_by": { "type": ["string", "null"] }, "approved_on": { "type": ["string", "null"] },
+                "renewed_to": { "type": ["string", "null"] }, "renewed_by": { "type": ["string", "null"] },
+                "keys": { "type": "array", "items": text, "description": "the names of the agency keys bound to it" },
+                "requests": { "type": "array", "items": { "type": "object" }, "description": "GET of one agreement only: its match requests, each match's due process" }
+            }
+        },
         "Agreements": s(json!({ "agreements": { "type": "array", "items": { "$ref": "#/components/schemas/Agreement" } } }), &["agreements"]),
         "ProgramStats": s(json!({ "rows": { "type": "array", "items": { "type": "object" } } }), &["rows"]),
         "Renewal": s(json!({ "expiry": text }), &["expiry"]),
@@ -753,6 +830,26 @@ fn program_schemas() -> Value {
         }), &["request", "agreement", "records", "matched", "elements", "matches", "errors"]),
         "CaseStep": { "type": "object", "description": "verification: {method}; notice: {sent, reference}; decision: {decision}; contest and adverse-action: {}" },
         "CaseState": s(json!({ "agreement": { "type": "integer" }, "request": { "type": "integer" }, "match": { "type": "integer" }, "class": { "type": "integer" }, "status": text }), &["agreement", "request", "match", "class", "status"]),
+    })
+}
+
+/// What an error status means on one route, where the table's general description would not say
+/// how the route answers.
+fn error_description(path: &str, status: u16) -> Option<&'static str> {
+    Some(match (path, status) {
+        ("/v1/letters/{code}", 400) => {
+            "the code is malformed (a character no code has, the wrong length): `path` is `code`"
+        }
+        ("/v1/letters/{code}", 404) => {
+            "no letter of this registry has this code (unknown or altered)"
+        }
+        ("/v1/log/proof/inclusion" | "/v1/log/proof/consistency", 400) => {
+            "a parameter is missing or not a number, or names a pair that cannot exist; `path` names it"
+        }
+        ("/v1/log/proof/inclusion" | "/v1/log/proof/consistency", 404) => {
+            "no checkpoint yet, or a tree size or event beyond the log"
+        }
+        _ => return None,
     })
 }
 
@@ -777,6 +874,7 @@ pub fn document() -> Value {
         }
         for (code, description) in CODES {
             let status = code.status().as_u16();
+            let description = error_description(r.path, status).unwrap_or(description);
             let applies = match status {
                 401 | 403 | 429 => !r.roles.is_empty(),
                 413 | 415 => r.request.is_some(),

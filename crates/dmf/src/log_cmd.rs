@@ -258,17 +258,17 @@ pub fn audit(args: &AuditArgs) -> Result<ExitCode> {
 fn print_stats(stats: &Stats) {
     println!(
         "{} by {}, counted at tree size {} (root {})",
-        stats.origin,
+        stats.log_origin,
         stats.period.name(),
         stats.tree_size,
         stats.root
     );
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    println!("period\ttype\tsource\torigin\tkind\tauthority\tlegal_basis\tdecision\tcount");
+    println!("date\ttype\tsource\torigin\tkind\tauthority\tlegal_basis\tdecision\tcount");
     for r in &stats.rows {
         println!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            r.period,
+            r.date,
             r.event_type,
             dash(&r.source),
             dash(&r.origin),

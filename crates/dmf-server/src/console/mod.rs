@@ -86,7 +86,14 @@ impl Staff {
         }
         Err(Page::error(
             StatusCode::FORBIDDEN,
-            format!("A {} may not {what}.", self.role().code()),
+            format!(
+                "{} {} may not {what}.",
+                match dmf_model::article(self.role().code()) {
+                    "an" => "An",
+                    _ => "A",
+                },
+                self.role().code()
+            ),
         ))
     }
 

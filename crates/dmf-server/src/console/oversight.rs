@@ -85,7 +85,7 @@ fn chart(stats: &Stats) -> Markup {
     let mut days: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
     for r in &stats.rows {
         *days
-            .entry(r.period.as_str())
+            .entry(r.date.as_str())
             .or_default()
             .entry(r.event_type.as_str())
             .or_default() += r.count;

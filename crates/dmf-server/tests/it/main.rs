@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 mod console;
 mod hardening;
 mod identity;
+mod outside_client;
 mod pg_stores;
 mod pg_workflow;
 mod programs;
