@@ -76,3 +76,46 @@ fn a_file_of_the_wrong_kind_is_named_before_any_work() {
         crate::stdout(&show)
     );
 }
+
+/// "Rust 1.88 or later" was false: locked crates needed 1.95. The workspace's `rust-version`
+/// is the highest any locked crate declares, and README states it.
+#[test]
+fn the_stated_rust_version_was_lower_than_the_locked_crates_need() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(&root)
+        .output()
+        .expect("runs cargo metadata");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let version = |v: &str| -> (u32, u32) {
+        let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap());
+        (parts.next().unwrap(), parts.next().unwrap_or(0))
+    };
+    let packages = meta["packages"].as_array().unwrap();
+    let (needed, by) = packages
+        .iter()
+        .filter_map(|p| Some((version(p["rust_version"].as_str()?), p["name"].as_str()?)))
+        .max()
+        .unwrap();
+    let stated: Vec<(u32, u32)> = packages
+        .iter()
+        .filter(|p| p["source"].is_null())
+        .map(|p| {
+            version(
+                p["rust_version"]
+                    .as_str()
+                    .expect("every crate of ours states it"),
+            )
+        })
+        .collect();
+    assert!(
+        stated.iter().all(|&v| v == needed),
+        "{stated:?} vs {needed:?} ({by})"
+    );
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let said = format!("Rust toolchain ({}.{} or later", needed.0, needed.1);
+    assert!(readme.contains(&said), "README does not say {said:?}");
+}
