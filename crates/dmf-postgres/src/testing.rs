@@ -28,8 +28,15 @@ pub fn server() -> Option<Server> {
     match reached {
         Ok(_) => Some(Server { admin_url: url }),
         Err(e) if std::env::var("DMF_SKIP_POSTGRES").as_deref() == Ok("1") => {
-            let e = with_causes(&e);
-            eprintln!("\n*** PostgreSQL tests SKIPPED: cannot reach the server ({e}) ***\n");
+            // Written past the test runner's capture (which shows a passing test's output to
+            // no one), so a run says what it skipped next to the tests it ran.
+            let test = std::thread::current().name().unwrap_or("a test").to_owned();
+            let line = format!(
+                "SKIPPED {test}: no PostgreSQL (DMF_SKIP_POSTGRES=1; {})\n",
+                with_causes(&e)
+            );
+            use std::io::Write as _;
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
             None
         }
         Err(e) => panic!(

@@ -501,3 +501,36 @@ fn single_event_appends_follow_each_other() {
     );
     assert_eq!(store.head().unwrap(), 1000);
 }
+
+/// Asks for the server, and nothing else: run alone by the test below.
+#[test]
+fn skip_probe() {
+    let _ = server();
+}
+
+/// With `DMF_SKIP_POSTGRES=1` and no server, the tests that need one passed without a word
+/// (their note went to the captured output of a passing test). The note is where the runner
+/// shows it, naming the test.
+#[test]
+fn skipped_postgres_tests_were_counted_as_passed_without_a_word() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["skip_probe", "--exact", "--test-threads", "1"])
+        .env(
+            "DMF_TEST_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )
+        .env("DMF_SKIP_POSTGRES", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+    assert!(
+        text.contains("SKIPPED skip_probe: no PostgreSQL (DMF_SKIP_POSTGRES=1; "),
+        "{text}"
+    );
+}
