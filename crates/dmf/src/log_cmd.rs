@@ -29,7 +29,42 @@ fn verifier(arg: &str) -> Result<VerifierKey> {
     } else {
         arg.to_owned()
     };
+    // The usual slip: the signing key next to the verifier key in the log folder.
+    if text.trim_start().starts_with("PRIVATE+KEY+") {
+        bail!(
+            "--key {arg:?} is the log's secret signing key, not its verifier key: give the \
+             verifier key (log/key.pub, or `key` of `dmf log checkpoint --json`), and keep the \
+             signing key from leaving the registry"
+        );
+    }
     VerifierKey::parse(&text).with_context(|| format!("--key {arg:?}"))
+}
+
+/// A signed checkpoint note saved in a file, refusing with a hint the JSON form
+/// `dmf log checkpoint --json` prints (a checkpoint saved that way is the usual slip).
+fn read_checkpoint(path: &Path) -> Result<String> {
+    let text = read(path)?;
+    if text.trim_start().starts_with('{') {
+        bail!(
+            "{} is JSON, not a signed checkpoint note: save the note with `dmf log checkpoint` \
+             (without --json), or its `note` field (`jq -r .note`)",
+            path.display()
+        );
+    }
+    Ok(text)
+}
+
+/// A proof saved in a file; the text form `dmf log prove` prints without `--json` is refused
+/// with a hint.
+fn read_proof(path: &Path) -> Result<String> {
+    let text = read(path)?;
+    if !text.trim_start().starts_with('{') {
+        bail!(
+            "{} is not JSON: save the proof with `dmf log prove --json` or `dmf log consistency --json`",
+            path.display()
+        );
+    }
+    Ok(text)
 }
 
 fn checkpoint_json(c: &Checkpoint) -> serde_json::Value {
@@ -111,7 +146,7 @@ pub fn consistency(args: &ConsistencyArgs) -> Result<ExitCode> {
 pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
     let key = verifier(&args.key)?;
     let open = |path: &Path| -> Result<Checkpoint> {
-        dmf_log::open_checkpoint(&read(path)?, &key)
+        dmf_log::open_checkpoint(&read_checkpoint(path)?, &key)
             .with_context(|| format!("checkpoint {}", path.display()))
     };
     let mut shown = Vec::new();
@@ -133,9 +168,12 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
     };
     let old = args.old_checkpoint.as_deref().map(open).transpose()?;
     if let (Some(checkpoint), Some(path)) = (&checkpoint, &args.proof) {
-        match publish::check_proof(checkpoint, old.as_ref(), &read(path)?) {
+        match read_proof(path).and_then(|text| {
+            Ok(publish::check_proof(checkpoint, old.as_ref(), &text)
+                .with_context(|| path.display().to_string())?)
+        }) {
             Ok(what) => shown.push(what),
-            Err(e) => failure = Some(format!("{}: {e}", path.display())),
+            Err(e) => failure = Some(format!("{e:#}")),
         }
     }
     if args.json {
@@ -197,7 +235,11 @@ pub fn export(args: &ExportArgs, quiet: bool) -> Result<ExitCode> {
 
 pub fn audit(args: &AuditArgs) -> Result<ExitCode> {
     let key = args.key.as_deref().map(verifier).transpose()?;
-    let against = args.checkpoint.as_deref().map(read).transpose()?;
+    let against = args
+        .checkpoint
+        .as_deref()
+        .map(read_checkpoint)
+        .transpose()?;
     let registry = crate::backend::open_for_audit(&args.data, args.database.as_deref())?;
     // With a database, what others appended is signed first, as far as the writer wrote it;
     // what the log refuses to sign (a rolled-back store, an event the writer did not write) is
@@ -290,6 +332,16 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
         let key = args.key.as_deref().map(verifier).transpose()?;
         let check = publish::check_export(dir, key.as_ref())?;
         let ok = check.problems.is_empty();
+        // Without --key the export vouches for itself: say so, for a recount is only as good
+        // as the key it was checked with.
+        let trusted = key.is_none().then(|| {
+            format!(
+                "the checkpoint was checked with the key in the export itself ({}): give --key \
+                 with the log's verifier key from another source to know the export is the \
+                 registry's",
+                dir.join("key.pub").display()
+            )
+        });
         let stats = check
             .stats
             .iter()
@@ -303,6 +355,7 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
                     "checkpoint": checkpoint_json(&check.checkpoint),
                     "leaves": check.leaves,
                     "problems": check.problems,
+                    "key": if key.is_some() { "given" } else { "trusted from the export" },
                     "stats": stats,
                 })
             );
@@ -316,6 +369,9 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
                     "OK: {} leaves hash to the signed checkpoint and the published statistics are their recount",
                     check.leaves
                 );
+            }
+            if let Some(note) = &trusted {
+                println!("NOTE {note}");
             }
         }
         return Ok(if ok {

@@ -119,3 +119,144 @@ fn the_stated_rust_version_was_lower_than_the_locked_crates_need() {
     let said = format!("Rust toolchain ({}.{} or later", needed.0, needed.1);
     assert!(readme.contains(&said), "README does not say {said:?}");
 }
+
+/// Runs `dmf` and gives its exit code and what it printed on both streams.
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let out = dmf(args);
+    let text = format!("{}{}", crate::stdout(&out), stderr(&out));
+    (out.status.code(), text)
+}
+
+/// The usual slips with the log's files get a hint, each error is said once, and a recount
+/// checked with the export's own key says that it trusted that key.
+#[test]
+fn log_slips_get_hints_and_errors_are_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let (data, other) = (p("reg"), p("other"));
+    for d in [&data, &other] {
+        assert!(dmf(&["init", "--data", s(d)]).status.success());
+    }
+    let save = |name: &str, args: &[&str]| {
+        let out = dmf(args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        std::fs::write(p(name), &out.stdout).unwrap();
+        p(name)
+    };
+    let note = save("cp.note", &["log", "checkpoint", "--data", s(&data)]);
+    let json = save(
+        "cp.json",
+        &["log", "checkpoint", "--data", s(&data), "--json"],
+    );
+    let others = save("other.note", &["log", "checkpoint", "--data", s(&other)]);
+    let proof = save(
+        "proof.txt",
+        &[
+            "log",
+            "consistency",
+            "--data",
+            s(&data),
+            "--from",
+            "0",
+            "--to",
+            "0",
+        ],
+    );
+    let public = data.join("log/key.pub");
+    let secret = data.join("log/signing.key");
+    let export = p("export");
+    assert!(
+        dmf(&["log", "export", "--data", s(&data), "--out", s(&export)])
+            .status
+            .success()
+    );
+    // (arguments, exit code, what the output must say)
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec![
+                "log",
+                "verify",
+                "--checkpoint",
+                s(&json),
+                "--key",
+                s(&public),
+            ],
+            1,
+            "cp.json is JSON, not a signed checkpoint note: save the note with `dmf log checkpoint` (without --json)",
+        ),
+        (
+            vec![
+                "audit",
+                "verify",
+                "--data",
+                s(&data),
+                "--checkpoint",
+                s(&json),
+            ],
+            2,
+            "cp.json is JSON, not a signed checkpoint note",
+        ),
+        (
+            vec![
+                "log",
+                "verify",
+                "--checkpoint",
+                s(&note),
+                "--key",
+                s(&secret),
+            ],
+            2,
+            "is the log's secret signing key, not its verifier key: give the verifier key (log/key.pub",
+        ),
+        (
+            vec![
+                "log",
+                "verify",
+                "--checkpoint",
+                s(&note),
+                "--key",
+                s(&public),
+                "--proof",
+                s(&proof),
+            ],
+            1,
+            "proof.txt is not JSON: save the proof with `dmf log prove --json` or `dmf log consistency --json`",
+        ),
+        (
+            vec![
+                "audit",
+                "verify",
+                "--data",
+                s(&data),
+                "--checkpoint",
+                s(&others),
+            ],
+            2,
+            "dmf: error: the checkpoint given: note has no signature by key",
+        ),
+        (
+            vec!["stats", "--verify", s(&export)],
+            0,
+            "NOTE the checkpoint was checked with the key in the export itself",
+        ),
+    ];
+    for (args, code, expect) in cases {
+        let (got, text) = run(&args);
+        assert_eq!(got, Some(code), "{args:?}: {text}");
+        assert!(text.contains(expect), "{args:?}: {text}");
+        // No sentence twice (the error printed with its own cause said everything twice).
+        for line in text.lines() {
+            let parts: Vec<&str> = line.split(": ").collect();
+            for (i, part) in parts.iter().enumerate() {
+                assert!(
+                    part.len() < 12 || !parts[i + 1..].contains(part),
+                    "{args:?}: said twice: {line}"
+                );
+            }
+        }
+    }
+    // With the key from elsewhere, nothing was trusted, and nothing is said about it.
+    let (code, text) = run(&["stats", "--verify", s(&export), "--key", s(&public)]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("NOTE"), "{text}");
+}
