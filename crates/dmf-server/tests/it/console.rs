@@ -250,6 +250,37 @@ fn sign_in_needs_its_form_token_and_locks_after_repeated_failures() {
     assert_eq!(c.get("/console").status, 303);
 }
 
+/// The message a refused sign-in shows.
+fn alert(page: &str) -> &str {
+    let at = page.find(r#"role="alert">"#).expect("an alert") + 13;
+    page[at..].split('<').next().unwrap()
+}
+
+/// A locked account was told it was locked, which an unknown name never is: the lockout showed
+/// which names exist. Now a locked account, an unknown name and a wrong password read alike.
+#[test]
+fn a_locked_account_and_an_unknown_name_read_alike() {
+    let s = Server::start();
+    users(&s);
+    let mut c = Client::new(&s);
+    for _ in 0..dmf_server::users::MAX_FAILURES {
+        assert_eq!(c.login("cw", "wrong").status, 401);
+    }
+    let locked = c.login("cw", "a long password 1");
+    let unknown = c.login("nobody", "a long password 1");
+    let wrong = c.login("sup", "wrong");
+    for r in [&locked, &unknown, &wrong] {
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    assert_eq!(alert(&locked.body), alert(&unknown.body));
+    assert_eq!(alert(&wrong.body), alert(&unknown.body));
+    assert!(
+        alert(&unknown.body).starts_with("wrong name or password"),
+        "{}",
+        unknown.body
+    );
+}
+
 #[test]
 fn roles_limit_what_each_user_sees_and_does() {
     let s = Server::start();
