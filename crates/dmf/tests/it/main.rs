@@ -10,6 +10,7 @@ mod console;
 mod faults;
 mod hardening;
 mod identity;
+mod leftovers;
 mod log;
 mod matching;
 mod mirror;
