@@ -1,6 +1,6 @@
-//! What a command makes on disk, removed again if it fails: a failed `dmf serve --demo` leaves
-//! nothing behind, so the same command can simply be run again, and never touches what the
-//! user had.
+//! What a command makes on disk, removed again if it fails: a failed `dmf serve --demo` or
+//! `dmf restore` leaves nothing behind, so the same command can simply be run again, and never
+//! touches what the user had.
 
 use std::path::{Path, PathBuf};
 

@@ -1,12 +1,12 @@
-//! A command that fails leaves nothing it made: `dmf serve --demo`, run again as it was (or
-//! mended), works.
+//! A command that fails leaves nothing it made: `dmf serve --demo` and `dmf restore`, run again
+//! as they were (or mended), work.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use super::serve::Running;
-use super::{s, stderr};
+use super::{dmf, s, stderr};
 
 /// `dmf` with its temporary folder (where a demo goes without `--data`) at `tmp`.
 fn dmf_in(tmp: &Path, args: &[&str]) -> Command {
@@ -121,4 +121,87 @@ fn a_demo_on_a_port_in_use_was_built_first_and_left_behind() {
     assert_eq!(made.len(), 1, "{made:?}");
     assert!(made[0].starts_with("dmf-demo-"), "{made:?}");
     assert!(tmp.join(&made[0]).join("demo-credentials.json").is_file());
+}
+
+/// A restore given the keys of another registry failed after it had made the data folder (the
+/// store, half the log), and the same command with the right `--keys-from` was refused: "not
+/// empty". Now the keys are checked before anything is made, and a restore that fails later,
+/// with its events stored, removes what it made.
+#[test]
+fn a_failed_restore_left_a_folder_the_retry_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let ok = |args: &[&str]| {
+        let out = dmf(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    };
+    let source = p("source");
+    ok(&["init", "--data", s(&source), "--origin", "dmf.test/source"]);
+    let people = p("people.csv");
+    std::fs::write(
+        &people,
+        "ssn,first,middle,last,suffix,sex,dob,birth_state\n\
+         123456789,Alice,Mae,Walker,,F,1980-05-17,OH\n\
+         234567890,Bob,,Jones,Jr,M,1975-01-02,TX\n",
+    )
+    .unwrap();
+    ok(&["import", "--data", s(&source), s(&people)]);
+    let other = p("other");
+    ok(&["init", "--data", s(&other), "--origin", "dmf.test/other"]);
+    let dump = p("registry.dump");
+    ok(&["dump", "--data", s(&source), "--out", s(&dump)]);
+    // The source's keys but for another MAC key: found out only once the events are stored.
+    let wrong_mac = p("wrong-mac");
+    std::fs::create_dir_all(wrong_mac.join("log")).unwrap();
+    for file in ["signing.key", "leaf.key", "mac.key", "key.pub"] {
+        std::fs::copy(
+            source.join("log").join(file),
+            wrong_mac.join("log").join(file),
+        )
+        .unwrap();
+    }
+    std::fs::write(wrong_mac.join("log/mac.key"), "0".repeat(64) + "\n").unwrap();
+
+    let empty = p("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let nested = p("new/restored");
+    let check = |target: &Path, keys: &Path, expect: &str| {
+        let out = dmf(&[
+            "restore",
+            "--in",
+            s(&dump),
+            "--data",
+            s(target),
+            "--keys-from",
+            s(keys),
+        ]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{keys:?}: {err}");
+        assert!(err.contains(expect), "{keys:?}: {err}");
+        if target == empty {
+            assert!(names_in(&empty).is_empty(), "{:?}", names_in(&empty));
+        } else {
+            assert!(!p("new").exists(), "{keys:?}: {err}");
+        }
+    };
+    for target in [&nested, &empty] {
+        check(target, &other, "another registry's keys");
+        check(target, &p("nowhere"), "--keys-from");
+        check(
+            target,
+            &wrong_mac,
+            "its events and the log's keys do not agree",
+        );
+        // The same command with the right keys.
+        ok(&[
+            "restore",
+            "--in",
+            s(&dump),
+            "--data",
+            s(target),
+            "--keys-from",
+            s(&source),
+        ]);
+        ok(&["audit", "verify", "--data", s(target)]);
+    }
 }
