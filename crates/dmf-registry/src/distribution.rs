@@ -12,7 +12,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use dmf_format::{ChangeCode, DmfRecord};
-use dmf_model::{Date, DeathSource, PartialDate, PersonName};
+use dmf_model::{Date, PartialDate, PersonName};
 use dmf_store::{Seq, StoredEvent};
 
 use crate::event::{Event, ReportEvent};
@@ -20,7 +20,7 @@ use crate::state::{PersonState, identity_of};
 use crate::{Registry, RegistryError, decode};
 
 /// Who receives: a certified subscriber sees recent deaths; a benefit program sees deaths
-/// that only a state reported.
+/// whose sole source is a state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Audience {
     pub certified: bool,
@@ -55,7 +55,7 @@ pub fn published(
         state.apply(stored.seq, event);
     }
     let death = state.death?;
-    if death.source == DeathSource::StateVitalRecords && !audience.state_deaths {
+    if death.state_only() && !audience.state_deaths {
         return None;
     }
     if !audience.certified && within_withholding(death.dod, today) {

@@ -566,9 +566,58 @@ pub fn read_secrets(data: &Path) -> Result<Vec<(String, String)>, LogError> {
     Ok(out)
 }
 
+/// Checks the secret keys of a registry to restore before anything is written: the signing key
+/// is the one `public_key` verifies (keys of another registry are refused), the leaf key is
+/// there, and each key reads as one. Errors name each key as a file of `dir`, where the keys
+/// come from.
+pub fn check_secrets(
+    dir: &Path,
+    public_key: &str,
+    secrets: &[(String, String)],
+) -> Result<(), LogError> {
+    let verifier = VerifierKey::parse(public_key).map_err(|source| LogError::Note {
+        path: dir.join(PUBLIC_KEY_FILE),
+        source,
+    })?;
+    let find = |name: &str| secrets.iter().find(|(n, _)| n == name).map(|(_, t)| t);
+    let missing = |name: &str| LogError::Malformed {
+        path: dir.join(name),
+        reason: "missing from the dump and from the folder given for keys".into(),
+    };
+    let path = dir.join(SIGNING_KEY_FILE);
+    let text = find(SIGNING_KEY_FILE).ok_or_else(|| missing(SIGNING_KEY_FILE))?;
+    let signer = SigningKey::parse(text).map_err(|source| LogError::Note {
+        path: path.clone(),
+        source,
+    })?;
+    if signer.verifier() != verifier {
+        return Err(LogError::Malformed {
+            path,
+            reason: format!(
+                "not the signing key of the registry {:?}: these are another registry's keys",
+                verifier.name()
+            ),
+        });
+    }
+    let leaf = find(LEAF_KEY_FILE).ok_or_else(|| missing(LEAF_KEY_FILE))?;
+    for (name, text) in [
+        (LEAF_KEY_FILE, Some(leaf)),
+        (MAC_KEY_FILE, find(MAC_KEY_FILE)),
+    ] {
+        if text.is_some_and(|t| unhex32(t).is_none()) {
+            return Err(LogError::Malformed {
+                path: dir.join(name),
+                reason: "not 64 hex digits".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Makes the log folder of a restored registry: its public key, its secret keys (as dumped, or
 /// read from another data folder; a new MAC key when they hold none) and the checkpoints it had
 /// signed, each checked against the key. The tree levels are rebuilt from the events afterwards.
+/// Keys that [`check_secrets`] refuses are refused before anything is written.
 pub fn restore(
     data: &Path,
     public_key: &str,
@@ -576,6 +625,7 @@ pub fn restore(
     history: &[String],
 ) -> Result<(), LogError> {
     let dir = data.join(LOG_DIR);
+    check_secrets(&dir, public_key, secrets)?;
     let verifier = VerifierKey::parse(public_key).map_err(|source| LogError::Note {
         path: dir.join(PUBLIC_KEY_FILE),
         source,

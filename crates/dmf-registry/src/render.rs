@@ -1,7 +1,7 @@
 //! The JSON forms of answers and submission results, shared by the command line and the
 //! HTTP API so that both say the same thing in the same words.
 
-use dmf_model::{Date, DeathSource};
+use dmf_model::Date;
 use serde_json::{Value, json};
 
 use crate::answers::{self, EmploymentAnswer, IdentityQuery};
@@ -34,17 +34,18 @@ impl Purpose {
         }
     }
 
-    /// Deaths reported by states go only to federal benefit programs (42 U.S.C. 405(r)).
+    /// Deaths whose sole source is a state go only to federal benefit programs (42 U.S.C.
+    /// 405(r)).
     pub fn sees_state_deaths(self) -> bool {
         self == Purpose::Benefits
     }
 }
 
-/// A person's state as a caller of `purpose` may see it: a death that only a state reported
+/// A person's state as a caller of `purpose` may see it: a death whose sole source is a state
 /// is left out for callers that may not receive state death data.
 pub fn visible(state: &PersonState, purpose: Purpose) -> std::borrow::Cow<'_, PersonState> {
     match state.death {
-        Some(d) if d.source == DeathSource::StateVitalRecords && !purpose.sees_state_deaths() => {
+        Some(d) if d.state_only() && !purpose.sees_state_deaths() => {
             let mut s = state.clone();
             s.death = None;
             std::borrow::Cow::Owned(s)

@@ -170,10 +170,47 @@ pub struct ProposedChange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeathFact {
     pub dod: PartialDate,
+    /// The source of the report it stands on.
     pub source: DeathSource,
     pub verification: VerificationLevel,
     /// The event that established it (a report, or a caseworker's verification).
     pub established_by: Seq,
+    /// Every kind of source that reported this death: the one it stands on and each whose
+    /// report agreed with it.
+    pub sources: Sources,
+}
+
+impl DeathFact {
+    /// A state is its sole source: the death goes to federal benefit programs alone
+    /// (42 U.S.C. 405(r)). One another source reported too is not state data only.
+    pub fn state_only(&self) -> bool {
+        self.sources == Sources::of(DeathSource::StateVitalRecords)
+    }
+}
+
+/// A set of kinds of death source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sources(u8);
+
+impl Sources {
+    pub fn of(source: DeathSource) -> Sources {
+        Sources(1 << source as u8)
+    }
+
+    pub fn with(self, source: DeathSource) -> Sources {
+        Sources(self.0 | Sources::of(source).0)
+    }
+
+    pub fn contains(self, source: DeathSource) -> bool {
+        self.0 & Sources::of(source).0 != 0
+    }
+
+    /// Each source in the set, in the order of [`DeathSource::ALL`].
+    pub fn iter(self) -> impl Iterator<Item = DeathSource> {
+        DeathSource::ALL
+            .into_iter()
+            .filter(move |s| self.contains(*s))
+    }
 }
 
 /// A report waiting for a second independent source or a caseworker.
@@ -714,12 +751,16 @@ impl PersonState {
                         p.dod, chosen.dod
                     ),
                 }));
+                let sources = agree
+                    .iter()
+                    .fold(Sources::of(chosen.source), |s, p| s.with(p.source));
                 self.establish(
                     DeathFact {
                         dod: chosen.dod,
                         source: chosen.source,
                         verification: VerificationLevel::Verified,
                         established_by: seq,
+                        sources,
                     },
                     || named,
                 )
@@ -835,11 +876,18 @@ impl PersonState {
 
     fn apply_report_event(&mut self, seq: Seq, r: &ReportEvent) -> Outcome {
         let report = &r.report;
+        // A state's report is verified on receipt, whatever level its sender gave.
+        let verification = if report.source().verified_on_receipt() {
+            VerificationLevel::Verified
+        } else {
+            report.verification()
+        };
         let fact = DeathFact {
             dod: report.dod(),
             source: report.source(),
-            verification: report.verification(),
+            verification,
             established_by: seq,
+            sources: Sources::of(report.source()),
         };
         self.apply_report(seq, fact, &r.origin, report.subject())
     }
@@ -982,12 +1030,13 @@ impl PersonState {
                     seq,
                     format!("date of death {dod} conflicts with the recorded {}", d.dod),
                 ),
-                (Some(_), ImportedChange::Add) => {
-                    self.extra_mut().corroborations.push(seq);
-                    Outcome::Corroborated
-                }
-                (Some(_), ImportedChange::Change) => {
-                    self.death = Some(fact);
+                (Some(_), ImportedChange::Add) => self.corroborate(seq, fact.source),
+                // The same death, its values amended: whoever reported it still did.
+                (Some(d), ImportedChange::Change) => {
+                    self.death = Some(DeathFact {
+                        sources: d.sources.with(fact.source),
+                        ..fact
+                    });
                     Outcome::Amended
                 }
                 (None, _) => self.establish(fact, named),
@@ -995,8 +1044,7 @@ impl PersonState {
         }
         if let Some(d) = self.death {
             if d.dod.is_compatible(dod) {
-                self.extra_mut().corroborations.push(seq);
-                return Outcome::Corroborated;
+                return self.corroborate(seq, fact.source);
             }
             return self.hold(
                 seq,
@@ -1021,7 +1069,9 @@ impl PersonState {
                 seq: p.seq,
                 reason: format!("date of death {} differs from the state's {dod}", p.dod),
             }));
-            return self.establish(fact, named);
+            // Those who reported the death before the state did reported it too.
+            let sources = agree.iter().fold(fact.sources, |s, p| s.with(p.source));
+            return self.establish(DeathFact { sources, ..fact }, named);
         }
         if extra.pending.iter().any(|p| !p.dod.is_compatible(dod)) {
             return self.hold(
@@ -1038,7 +1088,15 @@ impl PersonState {
             } else {
                 dod
             };
-            return self.establish(DeathFact { dod, ..fact }, named);
+            let sources = fact.sources.with(other.source);
+            return self.establish(
+                DeathFact {
+                    dod,
+                    sources,
+                    ..fact
+                },
+                named,
+            );
         }
         extra.pending.push(PendingReport {
             seq,
@@ -1047,6 +1105,15 @@ impl PersonState {
             identity: named(),
         });
         Outcome::Pending
+    }
+
+    /// A report at `seq` from `source` that agrees with the recorded death.
+    fn corroborate(&mut self, seq: Seq, source: DeathSource) -> Outcome {
+        if let Some(d) = &mut self.death {
+            d.sources = d.sources.with(source);
+        }
+        self.extra_mut().corroborations.push(seq);
+        Outcome::Corroborated
     }
 
     fn hold(&mut self, seq: Seq, reason: String) -> Outcome {

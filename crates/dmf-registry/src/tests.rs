@@ -2396,3 +2396,210 @@ fn statistics_rows_repeated_the_names_of_the_whole() {
         assert_eq!(back, stats);
     }
 }
+
+/// A death a funeral home reported before the state established it was taken for a death only
+/// a state reported, and kept from every subscriber and every purpose but benefit programs.
+/// Only a death whose sole source is a state is kept so, whichever came first; a report that
+/// never became one of the death's (held and rejected, of another date, corrected) leaves the
+/// state the sole source. The three-year rule for uncertified subscribers is unchanged.
+#[test]
+fn a_death_a_funeral_home_also_reported_was_kept_as_state_only() {
+    const A: &str = "123456789";
+    let benefits = distribution::Audience {
+        certified: true,
+        state_deaths: true,
+    };
+    let certified = distribution::Audience {
+        certified: true,
+        state_deaths: false,
+    };
+    let uncertified = distribution::Audience {
+        certified: false,
+        state_deaths: false,
+    };
+    let other = format!(
+        r#"{{"type":"death_report","ssn":"{A}","first":"Bob","last":"Smith","dod":"2020-05-01","source":"funeral_home","evidence":"FH-2"}}"#
+    );
+    let correction = format!(
+        r#"{{"type":"correction","ssn":"{A}","reason":"alive","evidence":"passport","requested_by":"cw-1","approved_by":"sup-2"}}"#
+    );
+    let verify = format!(r#"{{"type":"verification","ssn":"{A}","approved_by":"cw-9"}}"#);
+    // The steps after the numberholder (event 1), their outcomes, and who receives the death:
+    // the files and feed of each audience, and the identity and benefits answers.
+    let check = |steps: &[String], outcomes: &[&str], expect: &str| {
+        let (_d, reg) = registry();
+        import_people(&reg, &[A]);
+        let lines: Vec<&str> = steps.iter().map(String::as_str).collect();
+        assert_eq!(submit(&reg, &lines), outcomes, "{steps:?}");
+        let state = reg.state_of(A.parse().unwrap()).unwrap();
+        let mut seen = Vec::new();
+        for (who, audience) in [
+            ("benefits", benefits),
+            ("certified", certified),
+            ("uncertified", uncertified),
+        ] {
+            let (_, file) = distribution::full_file(&reg, audience, today()).unwrap();
+            let feed = distribution::changes(&reg, 0, 100, audience, today()).unwrap();
+            assert_eq!(file.len(), feed.records.len(), "{who}: {steps:?}");
+            if !file.is_empty() {
+                seen.push(who);
+            }
+        }
+        for purpose in [render::Purpose::Identity, render::Purpose::Benefits] {
+            let answer = render::answer_for(purpose, &query(A), state.as_ref(), today(), false);
+            if answer["deceased"] == true {
+                seen.push(match purpose {
+                    render::Purpose::Identity => "identity-answer",
+                    _ => "benefits-answer",
+                });
+            }
+        }
+        assert_eq!(seen.join(" "), expect, "{steps:?}");
+    };
+    let everyone = "benefits certified uncertified identity-answer benefits-answer";
+    let state_only = "benefits benefits-answer";
+    let r = |source: &str, dod: &str| report(A, source, dod);
+    check(&[r("state", "2020-05-01")], &["deceased"], state_only);
+    check(
+        &[r("funeral_home", "2020-05-01"), r("state", "2020-05-01")],
+        &["pending", "deceased"],
+        everyone,
+    );
+    check(
+        &[r("state", "2020-05-01"), r("funeral_home", "2020-05")],
+        &["deceased", "corroborated"],
+        everyone,
+    );
+    // Within three years of the death: certified subscribers only, as before.
+    check(
+        &[r("funeral_home", "2026-11-01"), r("state", "2026-11-01")],
+        &["pending", "deceased"],
+        "benefits certified identity-answer benefits-answer",
+    );
+    check(
+        &[r("state", "2026-11-01")],
+        &["deceased"],
+        "benefits benefits-answer",
+    );
+    // Reports of another date are not the death's: the state stays its sole source.
+    check(
+        &[r("funeral_home", "2020-04-01"), r("state", "2020-05-01")],
+        &["pending", "deceased"],
+        state_only,
+    );
+    check(
+        &[r("state", "2020-05-01"), r("funeral_home", "2020-04-01")],
+        &[
+            "deceased",
+            "held_for_review: date of death 2020-04-01 conflicts with the recorded 2020-05-01",
+        ],
+        state_only,
+    );
+    // A report held for its identity is the death's only once two people confirm it.
+    check(
+        &[
+            r("state", "2020-05-01"),
+            other.clone(),
+            review(A, 3, "reject", "cw-1"),
+        ],
+        &["deceased", "held", "dismissed"],
+        state_only,
+    );
+    check(
+        &[
+            r("state", "2020-05-01"),
+            other.clone(),
+            review(A, 3, "confirm", "cw-1"),
+            review(A, 3, "confirm", "sup-2"),
+        ],
+        &["deceased", "held", "awaiting_second_person", "corroborated"],
+        everyone,
+    );
+    // A funeral home's report corrected (the person was alive), then a state's of another
+    // death: the state is its sole source.
+    check(
+        &[
+            r("funeral_home", "2020-05-01"),
+            correction.clone(),
+            r("state", "2021-02-03"),
+        ],
+        &["pending", "reinstated", "deceased"],
+        state_only,
+    );
+    // A caseworker's verification of a funeral home's report, and a state's agreeing later.
+    check(
+        &[r("funeral_home", "2020-05-01"), verify.clone()],
+        &["pending", "deceased"],
+        everyone,
+    );
+    check(
+        &[
+            r("funeral_home", "2020-05-01"),
+            verify,
+            r("state", "2020-05-01"),
+        ],
+        &["pending", "deceased", "corroborated"],
+        everyone,
+    );
+}
+
+/// A subscriber following the feed receives a state's death as an `A` once another source
+/// reports it too, and a state's report counts as verified whatever level its sender gave.
+#[test]
+fn a_state_death_reaches_subscribers_once_another_source_reports_it() {
+    let (_d, reg) = registry();
+    let a = "123456789";
+    import_people(&reg, &[a]);
+    let subscriber = distribution::Audience {
+        certified: true,
+        state_deaths: false,
+    };
+    assert_eq!(
+        submit(&reg, &[&report(a, "state", "2020-05-01")]),
+        ["deceased"]
+    );
+    let death = reg
+        .state_of(a.parse().unwrap())
+        .unwrap()
+        .unwrap()
+        .death
+        .unwrap();
+    assert_eq!(
+        (death.verification, death.state_only()),
+        (dmf_model::VerificationLevel::Verified, true)
+    );
+    let page = distribution::changes(&reg, 0, 100, subscriber, today()).unwrap();
+    assert!(page.records.is_empty(), "{:?}", page.records);
+    assert_eq!(
+        submit(&reg, &[&report(a, "funeral_home", "2020-05-01")]),
+        ["corroborated"]
+    );
+    let page = distribution::changes(&reg, page.cursor, 100, subscriber, today()).unwrap();
+    let got: Vec<_> = page
+        .records
+        .iter()
+        .map(|r| {
+            (
+                r.change(),
+                r.ssn().to_string(),
+                r.dod().map(|d| d.to_string()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            dmf_format::ChangeCode::Add,
+            a.to_owned(),
+            Some("2020-05-01".to_owned())
+        )]
+    );
+    let death = reg
+        .state_of(a.parse().unwrap())
+        .unwrap()
+        .unwrap()
+        .death
+        .unwrap();
+    let sources: Vec<_> = death.sources.iter().map(|s| s.code()).collect();
+    assert_eq!(sources, ["state", "funeral_home"]);
+}

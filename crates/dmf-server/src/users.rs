@@ -144,12 +144,19 @@ pub enum UserError {
     UnknownRole(String),
 }
 
-/// Why a login failed. The message never says whether the name exists.
+/// Why a login failed. The variants are for the caller's records; both read alike, so that
+/// the lockout does not show which names exist.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    #[error("wrong name or password")]
+    #[error(
+        "wrong name or password; after {MAX_FAILURES} wrong passwords in a row an account is locked for {} minutes",
+        LOCKOUT_MS / 60_000
+    )]
     Invalid,
-    #[error("too many failed attempts: this account is locked for {minutes} more minutes")]
+    #[error(
+        "wrong name or password; after {MAX_FAILURES} wrong passwords in a row an account is locked for {} minutes",
+        LOCKOUT_MS / 60_000
+    )]
     Locked { minutes: i64 },
     #[error(transparent)]
     Store(#[from] UserError),
@@ -550,6 +557,8 @@ impl Users {
             return Err(LoginError::Invalid);
         };
         if locked_until > now_ms {
+            // Checked all the same: a locked account takes as long to refuse as any other.
+            password_matches(password, &hash);
             self.note_login(&user.name, now_ms, "locked")?;
             return Err(LoginError::Locked {
                 minutes: (locked_until - now_ms + 59_999) / 60_000,

@@ -3,8 +3,10 @@
 //! secrets), the disclosure accounting and the journal of matching programs; the log's secret
 //! keys only with `--with-secrets`.
 
-use std::fs::File;
+use std::fs::{File, Permissions};
 use std::io::{BufReader, BufWriter};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -136,18 +138,93 @@ fn api_key(v: &Value, line: u64) -> Result<(ApiKey, [u8; 32])> {
     Ok((key, digest.try_into().expect("32 bytes")))
 }
 
+/// A record of a dump other than an event, read in the first pass.
+enum Other {
+    Program(dmf_server::programs::Entry),
+    Key(ApiKey, [u8; 32]),
+    Disclosure(Disclosure),
+}
+
+fn other(name: &str, line: u64, v: &Value) -> Result<Other> {
+    let at = |f: &str| format!("{name}: line {line}: no valid \"{f}\"");
+    Ok(match v["type"].as_str() {
+        Some("program_entry") => Other::Program(dmf_server::programs::Entry {
+            id: v["id"].as_i64().with_context(|| at("id"))?,
+            at_ms: v["at"].as_i64().unwrap_or(0),
+            day: v["day"]
+                .as_str()
+                .and_then(|d| d.parse().ok())
+                .with_context(|| at("day"))?,
+            kind: v["kind"].as_str().with_context(|| at("kind"))?.to_owned(),
+            agreement: v["agreement"].as_u64(),
+            actor: v["actor"].as_str().unwrap_or_default().to_owned(),
+            body: v["body"].clone(),
+        }),
+        Some("api_key") => {
+            let (key, digest) = api_key(v, line).with_context(|| name.to_owned())?;
+            Other::Key(key, digest)
+        }
+        Some("disclosure") => Other::Disclosure(Disclosure {
+            ssn: v["ssn"]
+                .as_u64()
+                .and_then(|s| u32::try_from(s).ok())
+                .with_context(|| format!("{name}: line {line}: no \"ssn\""))?,
+            at_ms: v["at"].as_i64().unwrap_or(0),
+            key_id: v["key_id"].as_i64().unwrap_or(0),
+            key_name: v["to"].as_str().unwrap_or_default().to_owned(),
+            purpose: v["purpose"].as_str().unwrap_or_default().to_owned(),
+            fields: v["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .collect(),
+        }),
+        other => bail!("{name}: line {line}: unknown record type {other:?}"),
+    })
+}
+
 pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
     let name = args.input.display().to_string();
     let open = || -> Result<DumpReader<BufReader<File>>> {
         let file = File::open(&args.input).with_context(|| format!("cannot open {name}"))?;
         DumpReader::new(BufReader::new(file)).with_context(|| format!("{name}: not a dump"))
     };
-    // A first pass checks the whole file against its trailer: a cut or altered dump is refused
-    // before anything is stored.
+    // A first pass checks the whole file against its trailer, then its events' order and count,
+    // every other record and the log's keys: a cut, altered or wrong dump, or keys of another
+    // registry, are refused before anything is made.
     let mut check = open()?;
-    while check.next_record().with_context(|| name.clone())?.is_some() {}
-    let mut r = open()?;
-    let header = r.header.clone();
+    let header = check.header.clone();
+    let (mut secrets, mut others, mut events, mut disorder) = (Vec::new(), Vec::new(), 0, None);
+    while let Some(rec) = check.next_record().with_context(|| name.clone())? {
+        match rec {
+            Record::Event(e) => {
+                events += 1;
+                if e.seq != events && disorder.is_none() {
+                    disorder = Some(format!(
+                        "{name}: line {}: event {} is out of order (expected {events})",
+                        check.line(),
+                        e.seq
+                    ));
+                }
+            }
+            Record::Secret { file, text } => secrets.push((file, text)),
+            Record::Other(v) => others.push((check.line(), v)),
+        }
+    }
+    if let Some(disorder) = disorder {
+        bail!(disorder);
+    }
+    let others = others
+        .into_iter()
+        .map(|(line, v)| Ok((line, other(&name, line, &v)?)))
+        .collect::<Result<Vec<_>>>()?;
+    if events != header.events {
+        bail!(
+            "{name}: the header promises {} events, the dump holds {events}",
+            header.events
+        );
+    }
     if args.data.exists() && std::fs::read_dir(&args.data)?.next().is_some() {
         bail!(
             "{} is not empty: restore into a new data folder",
@@ -155,23 +232,58 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
         );
     }
     // Secrets from the dump, or from the data folder the registry came from.
-    let mut secrets = Vec::new();
-    let mut pending = Vec::new();
-    if !header.secrets {
+    if header.secrets {
+        dmf_registry::log::check_secrets(Path::new(""), &header.key, &secrets)
+            .with_context(|| format!("{name}: the log's keys"))?;
+    } else {
         let Some(from) = &args.keys_from else {
             bail!(
                 "{name} holds no secret keys (dumped without --with-secrets): give --keys-from DIR, a data folder with the registry's log keys"
             );
         };
-        secrets = dmf_registry::log::read_secrets(from)?;
+        let flag = || format!("--keys-from {}", from.display());
+        secrets = dmf_registry::log::read_secrets(from).with_context(flag)?;
+        let dir = from.join(dmf_registry::log::LOG_DIR);
+        dmf_registry::log::check_secrets(&dir, &header.key, &secrets).with_context(flag)?;
     }
+    // Whatever fails from here on, what this restore made in the data folder goes again, so
+    // that the same command, mended, can be run again. Events stored in a database stay: it is
+    // append-only.
+    let mut made = crate::cleanup::Made::new(&args.data);
+    let counts = load(args, quiet, &name, &header, open()?, &secrets, others)?;
+    made.keep();
+    let (events, n_keys, n_disclosures, n_program) = counts;
+    println!(
+        "restored {events} events, {} checkpoints, {n_keys} API keys, {n_disclosures} disclosures and {n_program} entries of matching programs into {}{}",
+        header.checkpoints.len(),
+        args.data.display(),
+        args.database
+            .as_deref()
+            .map(|u| format!(" (events in {})", crate::backend::redact(u)))
+            .unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Stores a checked dump: its events, the log rebuilt and signed, and the other records.
+/// Returns how many events, API keys, disclosures and entries of matching programs it stored.
+fn load(
+    args: &RestoreArgs,
+    quiet: bool,
+    name: &str,
+    header: &Header,
+    mut r: DumpReader<BufReader<File>>,
+    secrets: &[(String, String)],
+    others: Vec<(u64, Other)>,
+) -> Result<(u64, usize, usize, usize)> {
+    // Owner-only, as `dmf init` makes it: everything in it is personal data.
+    std::fs::create_dir_all(&args.data)
+        .and_then(|()| std::fs::set_permissions(&args.data, Permissions::from_mode(0o700)))
+        .with_context(|| format!("cannot make {}", args.data.display()))?;
     let store: Arc<dyn EventStore> = match args.database.as_deref() {
-        None => {
-            std::fs::create_dir_all(&args.data)?;
-            Arc::new(SqliteStore::open(
-                &args.data.join(dmf_registry::STORE_FILE),
-            )?)
-        }
+        None => Arc::new(SqliteStore::open(
+            &args.data.join(dmf_registry::STORE_FILE),
+        )?),
         Some(url) => crate::backend::postgres_store(url)?,
     };
     let head = store.head()?;
@@ -179,13 +291,9 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
         bail!("the target store already holds {head} events: restore into an empty one");
     }
     let bar = crate::progress::bar(header.events, "events", quiet);
-    // The log folder (keys, checkpoints) is made before the first event is stored; a dump
-    // with secrets carries them ahead of its events.
-    let mut registry: Option<Registry> = None;
-    let adopt = |secrets: &[(String, String)]| -> Result<Registry> {
-        dmf_registry::log::restore(&args.data, &header.key, secrets, &header.checkpoints)?;
-        Ok(Registry::adopt(&args.data, store.clone())?)
-    };
+    // The log folder (keys, checkpoints) is made before the first event is stored.
+    dmf_registry::log::restore(&args.data, &header.key, secrets, &header.checkpoints)?;
+    let registry = Registry::adopt(&args.data, store.clone())?;
     let mut batch: Vec<NewEvent> = Vec::new();
     let mut expected = 1;
     let flush = |batch: &mut Vec<NewEvent>, expected: &mut u64| -> Result<()> {
@@ -201,65 +309,28 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
         bar.set_position(*expected - 1);
         Ok(())
     };
-    while let Some(rec) = r.next_record().with_context(|| name.clone())? {
-        match rec {
-            Record::Event(e) => {
-                if registry.is_none() {
-                    registry = Some(adopt(&secrets)?);
-                }
-                let want = expected + batch.len() as u64;
-                if e.seq != want {
-                    bail!(
-                        "{name}: line {}: event {} is out of order (expected {want})",
-                        r.line(),
-                        e.seq
-                    );
-                }
-                batch.push(to_new(&e));
-                if batch.len() == 10_000 {
-                    flush(&mut batch, &mut expected)?;
-                }
+    while let Some(rec) = r.next_record().with_context(|| name.to_owned())? {
+        if let Record::Event(e) = rec {
+            batch.push(to_new(&e));
+            if batch.len() == 10_000 {
+                flush(&mut batch, &mut expected)?;
             }
-            Record::Secret { file, text } => secrets.push((file, text)),
-            Record::Other(v) => pending.push((r.line(), v)),
         }
     }
     flush(&mut batch, &mut expected)?;
     bar.finish_and_clear();
-    let events = expected - 1;
-    if events != header.events {
-        bail!(
-            "{name}: the header promises {} events, the dump holds {events}",
-            header.events
-        );
-    }
-    let registry = match registry {
-        Some(r) => r,
-        None => adopt(&secrets)?,
-    };
-    registry.sign_now()?;
+    registry
+        .sign_now()
+        .with_context(|| format!("{name}: its events and the log's keys do not agree"))?;
     let service = crate::backend::service(&args.data, args.database.as_deref())?;
     let keys = service.keys()?;
     let accounting = service.accounting()?;
     let (mut n_keys, mut disclosures) = (0, Vec::new());
     let mut programs = None;
     let mut n_program = 0;
-    for (line, v) in pending {
-        match v["type"].as_str() {
-            Some("program_entry") => {
-                let at = |f: &str| format!("{name}: line {line}: no valid \"{f}\"");
-                let entry = dmf_server::programs::Entry {
-                    id: v["id"].as_i64().with_context(|| at("id"))?,
-                    at_ms: v["at"].as_i64().unwrap_or(0),
-                    day: v["day"]
-                        .as_str()
-                        .and_then(|d| d.parse().ok())
-                        .with_context(|| at("day"))?,
-                    kind: v["kind"].as_str().with_context(|| at("kind"))?.to_owned(),
-                    agreement: v["agreement"].as_u64(),
-                    actor: v["actor"].as_str().unwrap_or_default().to_owned(),
-                    body: v["body"].clone(),
-                };
+    for (line, o) in others {
+        match o {
+            Other::Program(entry) => {
                 if programs.is_none() {
                     programs = Some(service.programs()?);
                 }
@@ -270,42 +341,16 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
                     .with_context(|| format!("{name}: line {line}"))?;
                 n_program += 1;
             }
-            Some("api_key") => {
-                let (key, digest) = api_key(&v, line).with_context(|| name.clone())?;
+            Other::Key(key, digest) => {
                 keys.import(&key, &digest)?;
                 n_keys += 1;
             }
-            Some("disclosure") => disclosures.push(Disclosure {
-                ssn: v["ssn"]
-                    .as_u64()
-                    .and_then(|s| u32::try_from(s).ok())
-                    .with_context(|| format!("{name}: line {line}: no \"ssn\""))?,
-                at_ms: v["at"].as_i64().unwrap_or(0),
-                key_id: v["key_id"].as_i64().unwrap_or(0),
-                key_name: v["to"].as_str().unwrap_or_default().to_owned(),
-                purpose: v["purpose"].as_str().unwrap_or_default().to_owned(),
-                fields: v["fields"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|f| f.as_str().map(str::to_owned))
-                    .collect(),
-            }),
-            other => bail!("{name}: line {line}: unknown record type {other:?}"),
+            Other::Disclosure(d) => disclosures.push(d),
         }
     }
     let n_disclosures = disclosures.len();
     // Restored, not disclosed: made durable by the flush before anything is said.
     let _restored = accounting.record_many(disclosures);
     accounting.flush()?;
-    println!(
-        "restored {events} events, {} checkpoints, {n_keys} API keys, {n_disclosures} disclosures and {n_program} entries of matching programs into {}{}",
-        header.checkpoints.len(),
-        args.data.display(),
-        args.database
-            .as_deref()
-            .map(|u| format!(" (events in {})", crate::backend::redact(u)))
-            .unwrap_or_default()
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok((expected - 1, n_keys, n_disclosures, n_program))
 }

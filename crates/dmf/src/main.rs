@@ -2,6 +2,7 @@
 
 mod agreements_cmd;
 mod backend;
+mod cleanup;
 mod dump_cmd;
 mod format_cmd;
 mod log_cmd;

@@ -235,18 +235,8 @@ fn conn_limits(args: &crate::ConnArgs) -> Result<dmf_server::ConnLimits> {
 
 pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
     init_tracing();
-    let data = match (&args.data, args.demo) {
-        (Some(d), false) => d.clone(),
-        (None, true) => demo(args, quiet)?,
-        (Some(d), true) => {
-            if d.exists() {
-                bail!("--demo makes a new data folder; {} exists", d.display());
-            }
-            demo_into(d, args, quiet)?;
-            d.clone()
-        }
-        (None, false) => bail!("give --data DIR, or --demo"),
-    };
+    // Every flag is checked and the address taken before a demo is built: a mistake or a port
+    // in use costs no build, and leaves no folder behind.
     if args.rate == 0 || args.burst == 0 {
         bail!("--rate and --burst must be at least 1");
     }
@@ -260,10 +250,35 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(t) = &args.today {
         config.today = Some(t.parse().with_context(|| format!("--today {t:?}"))?);
     }
-    tracing::info!(data = %data.display(), "loading the registry");
     if args.demo && args.database.is_some() {
         bail!("--demo makes an embedded registry: leave out --database (and DMF_DATABASE_URL)");
     }
+    let existing = match (&args.data, args.demo) {
+        (Some(d), false) => Some(d.clone()),
+        (None, false) => bail!("give --data DIR, or --demo"),
+        (Some(d), true) if d.exists() => {
+            bail!("--demo makes a new data folder; {} exists", d.display())
+        }
+        (_, true) => None,
+    };
+    let listener = std::net::TcpListener::bind(&args.listen)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    // A demo folder made here is removed if the start fails after all.
+    let mut made = None;
+    let data = match existing {
+        Some(d) => d,
+        None => {
+            let dir = match &args.data {
+                Some(d) => d.clone(),
+                None => demo_dir()?,
+            };
+            made = Some(crate::cleanup::Made::new(&dir));
+            demo_into(&dir, args, quiet)?;
+            dir
+        }
+    };
+    tracing::info!(data = %data.display(), "loading the registry");
     let database = args.database.as_deref();
     let app = Arc::new(App::with_service(
         crate::backend::open(&data, database)?,
@@ -281,14 +296,17 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
     // may not be closed from inside it.
     let keep = app.clone();
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
+        let listener = tokio::net::TcpListener::from_std(listener)
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
         if args.demo {
             print_demo(&data, &addr.to_string())?;
         } else {
             println!("listening on http://{addr}");
+        }
+        // Started: the demo folder is the user's now, kept when the service stops.
+        if let Some(made) = &mut made {
+            made.keep();
         }
         dmf_server::serve(app, listener, shutdown_signal()).await?;
         anyhow::Ok(())
@@ -352,16 +370,14 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// A new data folder under the system's temporary folder.
-fn demo(args: &ServeArgs, quiet: bool) -> Result<PathBuf> {
+/// A new data folder's name under the system's temporary folder (`TMPDIR`).
+fn demo_dir() -> Result<PathBuf> {
     let mut b = [0u8; 4];
     getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let dir = std::env::temp_dir().join(format!(
+    Ok(std::env::temp_dir().join(format!(
         "dmf-demo-{}",
         b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    ));
-    demo_into(&dir, args, quiet)?;
-    Ok(dir)
+    )))
 }
 
 /// A registry of a synthetic population with its deaths and recent reports, and one key per

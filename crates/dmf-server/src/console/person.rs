@@ -267,6 +267,21 @@ fn answer_line(v: &Value) -> String {
         .join("; ")
 }
 
+/// A report's verification as the registry takes it: a state's report is verified on receipt,
+/// whatever level its sender gave (the level given stays in the event).
+fn report_verification(report: &dmf_model::DeathReport) -> String {
+    let given = report.verification();
+    if !report.source().verified_on_receipt() {
+        return given.name().to_owned();
+    }
+    match given {
+        dmf_model::VerificationLevel::ProofSeen => {
+            "verified on receipt (from a state, which gave proof_seen)".to_owned()
+        }
+        _ => "verified on receipt (from a state)".to_owned(),
+    }
+}
+
 /// What an event says, for the timeline: its fields other than the SSN.
 fn describe(event: &Event) -> Vec<(&'static str, String)> {
     match event {
@@ -283,7 +298,7 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
             vec![
                 ("named", crate::identity_api::named(rep.subject())),
                 ("source", rep.source().code().to_owned()),
-                ("verification", rep.verification().name().to_owned()),
+                ("verification", report_verification(rep)),
                 ("date of death", rep.dod().to_string()),
                 ("evidence", rep.evidence().as_str().to_owned()),
                 ("received", r.received.to_string()),
@@ -510,7 +525,9 @@ pub(crate) async fn person(
                 "Born " (state.identity.as_ref().and_then(|i| i.dob).map(|d| d.to_string()).unwrap_or("unknown".into())) ". "
                 @if let Some(d) = &state.death {
                     span.deceased #status { "Recorded as deceased" }
-                    " (date of death " (d.dod) ", source " (d.source.code()) ", verification " (d.verification.name()) ", event " (d.established_by) ")."
+                    " (date of death " (d.dod) ", source " (d.source.code()) ", verification " (d.verification.name()) ", event " (d.established_by)
+                    ", reported by " (d.sources.iter().map(|s| s.code()).collect::<Vec<_>>().join(", ")) ")."
+                    @if d.state_only() { " A state is its sole source: only benefit programs receive it." }
                 } @else {
                     span.alive #status { "Not recorded as deceased" } "."
                 }

@@ -250,6 +250,37 @@ fn sign_in_needs_its_form_token_and_locks_after_repeated_failures() {
     assert_eq!(c.get("/console").status, 303);
 }
 
+/// The message a refused sign-in shows.
+fn alert(page: &str) -> &str {
+    let at = page.find(r#"role="alert">"#).expect("an alert") + 13;
+    page[at..].split('<').next().unwrap()
+}
+
+/// A locked account was told it was locked, which an unknown name never is: the lockout showed
+/// which names exist. Now a locked account, an unknown name and a wrong password read alike.
+#[test]
+fn a_locked_account_and_an_unknown_name_read_alike() {
+    let s = Server::start();
+    users(&s);
+    let mut c = Client::new(&s);
+    for _ in 0..dmf_server::users::MAX_FAILURES {
+        assert_eq!(c.login("cw", "wrong").status, 401);
+    }
+    let locked = c.login("cw", "a long password 1");
+    let unknown = c.login("nobody", "a long password 1");
+    let wrong = c.login("sup", "wrong");
+    for r in [&locked, &unknown, &wrong] {
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    assert_eq!(alert(&locked.body), alert(&unknown.body));
+    assert_eq!(alert(&wrong.body), alert(&unknown.body));
+    assert!(
+        alert(&unknown.body).starts_with("wrong name or password"),
+        "{}",
+        unknown.body
+    );
+}
+
 #[test]
 fn roles_limit_what_each_user_sees_and_does() {
     let s = Server::start();
@@ -579,4 +610,60 @@ pub(crate) fn sign_in_and_get(s: &Server, pages: &[&str]) {
         let r = c.get(page);
         assert_eq!(r.status, 200, "{page}: {}", r.body);
     }
+}
+
+/// A state's report showed in the timeline with the level its sender gave ("none"), though a
+/// state's report is verified on receipt; and a death a funeral home also reported was kept
+/// from every purpose but benefits. The person page now shows both as they are.
+#[test]
+fn a_state_report_showed_as_unverified_in_the_timeline() {
+    let s = Server::start();
+    users(&s);
+    let mut cw = Client::new(&s);
+    assert_eq!(cw.login("cw", "a long password 1").status, 303);
+    let (ssn, first, last, dob) = ALICE;
+    let report = json!({"ssn": ssn, "first": first, "last": last, "dob": dob, "dod": "2020-05-01", "evidence": "EDRS-OH-7"});
+    let (status, r) = s.post_json("/v1/reports/death", "reporter", report.clone());
+    assert_eq!(
+        (status, r["outcome"].as_str()),
+        (201, Some("deceased")),
+        "{r}"
+    );
+    let page = cw.get(&format!("/console/people/{ssn}")).body;
+    assert!(
+        page.contains("verification: verified on receipt (from a state)"),
+        "{page}"
+    );
+    assert!(
+        page.contains("verification verified") && page.contains("reported by state)."),
+        "{page}"
+    );
+    assert!(page.contains("A state is its sole source"), "{page}");
+    assert_eq!(
+        s.verify("identity", "identity", ssn, first, last, dob)["deceased"],
+        false
+    );
+    // The funeral home reports the same death (told only that its report was received): no
+    // longer a state's alone.
+    let (status, r) = s.post_json("/v1/reports/death", "funeral", report);
+    assert_eq!(
+        (status, r["outcome"].as_str()),
+        (201, Some("received")),
+        "{r}"
+    );
+    let page = cw.get(&format!("/console/people/{ssn}")).body;
+    assert!(page.contains("reported by state, funeral_home)."), "{page}");
+    assert!(!page.contains("A state is its sole source"), "{page}");
+    assert!(
+        page.contains("verification: none"),
+        "the funeral home's own: {page}"
+    );
+    assert_eq!(
+        s.verify("identity", "identity", ssn, first, last, dob)["deceased"],
+        true
+    );
+    assert_eq!(
+        s.verify("employment", "employment", ssn, first, last, dob)["reason"],
+        "death_recorded"
+    );
 }

@@ -10,6 +10,7 @@ mod console;
 mod faults;
 mod hardening;
 mod identity;
+mod leftovers;
 mod log;
 mod matching;
 mod mirror;
@@ -417,11 +418,11 @@ fn registry_scenario_from_the_command_line() {
 
     let state = r#"{"type":"death_report","ssn":"123456789","first":"Alice","last":"Walker","dob":"1980-05-17","dod":"2026-11-01","source":"state","evidence":"EDRS OH 2026-123"}"#;
     assert_eq!(submit(&[state])[0]["outcome"], "deceased");
-    // `dmf verify --purpose P` answers what a key of purpose P gets: a death a state reported
-    // goes to benefit programs only.
+    // `dmf verify --purpose P` answers what a key of purpose P gets: a death whose sole source
+    // is a state goes to benefit programs only, and this one the family reported too.
     assert_eq!(
         alice("identity"),
-        serde_json::json!({"purpose": "identity", "code": "V", "deceased": false})
+        serde_json::json!({"purpose": "identity", "code": "X", "deceased": true})
     );
     assert_eq!(
         alice("benefits"),
