@@ -1082,16 +1082,18 @@ impl PersonState {
         if let Some(at) = extra.pending.iter().position(|p| p.source != fact.source) {
             let other = extra.pending.remove(at);
             extra.corroborations.push(other.seq);
-            // Keep the more precise of the two dates.
-            let dod = if other.dod.day().is_some() && dod.day().is_none() {
-                other.dod
+            // Keep the more precise of the two dates, and with it the source of the report
+            // that gave it: the death stands on that report (its files' record is made from it).
+            let (dod, source) = if other.dod.day().is_some() && dod.day().is_none() {
+                (other.dod, other.source)
             } else {
-                dod
+                (dod, fact.source)
             };
             let sources = fact.sources.with(other.source);
             return self.establish(
                 DeathFact {
                     dod,
+                    source,
                     sources,
                     ..fact
                 },

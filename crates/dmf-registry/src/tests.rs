@@ -2603,3 +2603,44 @@ fn a_state_death_reaches_subscribers_once_another_source_reports_it() {
     let sources: Vec<_> = death.sources.iter().map(|s| s.code()).collect();
     assert_eq!(sources, ["state", "funeral_home"]);
 }
+
+/// A funeral home's full date of death and a hospital's month-only report of the same death:
+/// the death kept the funeral home's date but named the hospital as the source it stood on, so
+/// no report matched it and it went to no file and no feed.
+#[test]
+fn a_death_kept_a_more_precise_date_but_the_other_reports_source_and_was_published_nowhere() {
+    const A: &str = "123456789";
+    let audience = distribution::Audience {
+        certified: true,
+        state_deaths: false,
+    };
+    for (first, second) in [
+        (
+            report(A, "funeral_home", "2020-05-01"),
+            report(A, "hospital", "2020-05"),
+        ),
+        (
+            report(A, "hospital", "2020-05"),
+            report(A, "funeral_home", "2020-05-01"),
+        ),
+    ] {
+        let (_d, reg) = registry();
+        import_people(&reg, &[A]);
+        assert_eq!(submit(&reg, &[&first, &second]), ["pending", "deceased"]);
+        let death = reg
+            .state_of(A.parse().unwrap())
+            .unwrap()
+            .unwrap()
+            .death
+            .unwrap();
+        assert_eq!(death.dod.to_string(), "2020-05-01");
+        assert_eq!(death.source.code(), "funeral_home", "{first} then {second}");
+        let (_, file) = distribution::full_file(&reg, audience, today()).unwrap();
+        let feed = distribution::changes(&reg, 0, 100, audience, today()).unwrap();
+        assert_eq!(
+            (file.len(), feed.records.len()),
+            (1, 1),
+            "{first} then {second}"
+        );
+    }
+}
