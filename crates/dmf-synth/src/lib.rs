@@ -151,6 +151,18 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The files [`generate`] writes into its folder (a rerun replaces them).
+pub const FILES: [&str; 8] = [
+    "people.csv",
+    "truth_deaths.csv",
+    "dmf.txt",
+    "reports.ndjson",
+    "truth_reports.csv",
+    "client.csv",
+    "client_truth.csv",
+    "manifest.json",
+];
+
 /// Generates the files into `out_dir` (created if missing). `progress` is called now and then
 /// with the number of people made so far.
 pub fn generate(

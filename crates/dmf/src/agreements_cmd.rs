@@ -55,7 +55,20 @@ pub fn create(args: &AgreementsCreateArgs) -> Result<ExitCode> {
     let state = programs.state()?;
     print_one(&state, id, today, args.json, false)?;
     if !args.json {
-        eprintln!("inactive until a second person approves it: dmf agreements approve --id {id}");
+        // The command as the approver runs it, with what it needs to work as written.
+        // A URL with a password is not printed: it is named by the variable instead.
+        let database = match &args.database {
+            Some(url) if crate::backend::redact(url) == *url => {
+                format!(" --database {}", crate::shell_quote(url))
+            }
+            Some(_) => " --database \"$DMF_DATABASE_URL\"".to_owned(),
+            None => String::new(),
+        };
+        eprintln!(
+            "inactive until a second person approves it; the approver runs:\n  \
+             dmf agreements approve --data {} --id {id}{database} --by \"$USER\"",
+            crate::shell_quote(&args.data.display().to_string())
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -988,9 +988,14 @@ struct SynthArgs {
     /// Seed: the same seed, size and date give the same files.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// The folder to write into (created if missing).
+    /// The folder to write into (created if missing). A folder holding a registry or files
+    /// other than an earlier run's is refused unless --overwrite.
     #[arg(long)]
     out: PathBuf,
+    /// Write into a folder that holds a registry or other files (the synthetic files of the
+    /// same names are replaced; nothing else is touched).
+    #[arg(long)]
+    overwrite: bool,
     /// The day the population is drawn up to, YYYY-MM-DD (default: today).
     #[arg(long)]
     as_of: Option<String>,
@@ -1160,6 +1165,20 @@ fn error_text(err: &anyhow::Error) -> String {
         text.push_str(&words);
     }
     text
+}
+
+/// `text` as one shell word: as it is when it holds nothing the shell reads, else in single
+/// quotes; for commands printed for the user to run.
+fn shell_quote(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=+@%,".contains(c));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 /// A closed pipe downstream (`dmf ... | head`) ends the command quietly.

@@ -142,8 +142,13 @@ pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
         if args.json {
             println!("{v}");
         } else {
+            // A reporter's source and an authority's name are what the key may submit as.
+            let on_behalf = [("source", &k.source), ("authority", &k.authority)]
+                .into_iter()
+                .filter_map(|(what, v)| v.as_ref().map(|v| format!("\t{what} {v}")))
+                .collect::<String>();
             println!(
-                "{}\t{}\t{}{}{}{}",
+                "{}\t{}\t{}{on_behalf}{}{}{}",
                 k.id,
                 k.name,
                 k.role.code(),
@@ -198,11 +203,35 @@ pub fn require_registry(data: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Secrets (API keys, passwords) readable by their owner alone, whatever the umask and
+/// whatever the mode of a file already there.
+fn write_owner_only(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+/// Whether logs may carry colour codes: on a terminal only, and never with `NO_COLOR` set to
+/// anything (no-color.org); a log file or journal would otherwise hold escape codes.
+fn log_colour() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(log_colour())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -470,7 +499,7 @@ fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
     }
     creds.insert("console".into(), serde_json::Value::Object(console));
     let path = data.join("demo-credentials.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&creds)? + "\n")
+    write_owner_only(&path, &(serde_json::to_string_pretty(&creds)? + "\n"))
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

@@ -16,6 +16,9 @@ pub fn run(args: &SynthArgs, quiet: bool) -> Result<ExitCode> {
             .with_context(|| format!("--as-of {text:?}"))?,
         None => crate::today(),
     };
+    if !args.overwrite {
+        refuse_occupied(&args.out)?;
+    }
     let mut config = dmf_synth::Config::new(args.people, args.seed, as_of);
     config.clients = args.clients;
     config.report_days = args.report_days;
@@ -58,4 +61,48 @@ pub fn run(args: &SynthArgs, quiet: bool) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a folder that holds a registry or files other than an earlier run's: synthetic
+/// files dropped among a registry's or someone's own are easily mistaken for real input.
+fn refuse_occupied(out: &std::path::Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(()); // missing (created), or not a folder (refused when written)
+    };
+    let mut others = Vec::new();
+    for entry in entries {
+        let name = entry
+            .with_context(|| format!("cannot list {}", out.display()))?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if !dmf_synth::FILES.contains(&name.as_str()) {
+            others.push(name);
+        }
+    }
+    others.sort();
+    let registry = others
+        .iter()
+        .any(|n| n == dmf_registry::STORE_FILE || n == dmf_registry::log::LOG_DIR);
+    if registry {
+        anyhow::bail!(
+            "--out {} holds a registry: write the synthetic files elsewhere, or give --overwrite",
+            out.display()
+        );
+    }
+    if !others.is_empty() {
+        const SHOWN: usize = 5;
+        let more = others.len().saturating_sub(SHOWN);
+        anyhow::bail!(
+            "--out {} holds other files ({}{}): write the synthetic files elsewhere, or give --overwrite",
+            out.display(),
+            others[..others.len().min(SHOWN)].join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
 }

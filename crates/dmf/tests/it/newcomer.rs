@@ -260,3 +260,238 @@ fn log_slips_get_hints_and_errors_are_said_once() {
     assert_eq!(code, Some(0), "{text}");
     assert!(!text.contains("NOTE"), "{text}");
 }
+
+/// The demo's log carried colour codes into a pipe (and so into log files), its credentials
+/// were left to the umask, and `dmf keys list` left out what a reporter reports as and which
+/// authority an authority's key speaks for.
+#[test]
+fn the_demo_logged_colour_codes_into_a_pipe_and_keys_list_hid_sources_and_authorities() {
+    use std::io::{BufRead, Read};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dmf"))
+        .args(["serve", "--demo", "--demo-people", "50", "--data", s(&data)])
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("NO_COLOR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("dmf demo listening on "), "{line:?}");
+    let mode = std::fs::metadata(data.join("demo-credentials.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let keys = dmf(&["keys", "list", "--data", s(&data)]);
+    let _ = child.kill();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let _ = child.wait();
+    assert!(log.contains("INFO"), "{log}");
+    assert!(!log.contains('\u{1b}'), "{log:?}");
+    let keys = crate::stdout(&keys);
+    let reporter = keys.lines().find(|l| l.contains("\treporter")).unwrap();
+    assert!(
+        reporter.ends_with("\treporter\tsource state"),
+        "{reporter:?}"
+    );
+    let authority = keys.lines().find(|l| l.contains("\tauthority")).unwrap();
+    assert!(
+        authority.contains("\tauthority\tauthority "),
+        "{authority:?}"
+    );
+}
+
+/// `dmf synth --out` wrote its files into a folder holding a registry or other files.
+#[test]
+fn synth_wrote_into_a_folder_holding_a_registry_or_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("reg");
+    assert!(dmf(&["init", "--data", s(&registry)]).status.success());
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "mine").unwrap();
+    let synth = |out: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["synth", "--people", "100", "--seed", "2", "--out", s(out)];
+        args.extend(extra);
+        dmf(&args)
+    };
+    for (out, expect) in [
+        (
+            &registry,
+            "holds a registry: write the synthetic files elsewhere, or give --overwrite",
+        ),
+        (
+            &mine,
+            "holds other files (notes.txt): write the synthetic files elsewhere, or give --overwrite",
+        ),
+    ] {
+        let o = synth(out, &[]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains(expect), "{}", stderr(&o));
+        assert!(!out.join("people.csv").exists());
+    }
+    // A new folder, a rerun into the same folder, and --overwrite are fine.
+    let fresh = dir.path().join("fresh");
+    assert!(synth(&fresh, &[]).status.success());
+    assert!(synth(&fresh, &[]).status.success());
+    assert!(synth(&mine, &["--overwrite"]).status.success());
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
+
+/// `dmf agreements create` printed `dmf agreements approve --id N` as the next command, which
+/// fails as written (no --data, no --by). The command printed runs as the approver would.
+#[test]
+fn agreements_create_printed_a_next_command_that_did_not_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("my registry");
+    assert!(dmf(&["init", "--data", s(&data)]).status.success());
+    let today = dmf_registry::today_utc().to_string();
+    let start = format!("{}-01", &today[..7]);
+    let year: u32 = today[..4].parse().unwrap();
+    let expiry = format!("{}{}", year + 1, &start[4..]);
+    let out = dmf(&[
+        "agreements",
+        "create",
+        "--data",
+        s(&data),
+        "--recipient",
+        "State Benefits Agency",
+        "--source",
+        "Registry",
+        "--purpose",
+        "stop payments to the deceased",
+        "--legal-authority",
+        "42 U.S.C. 1320b-7",
+        "--recipient-receives",
+        "deceased,date_of_death",
+        "--retention-days",
+        "90",
+        "--start",
+        &start,
+        "--expiry",
+        &expiry,
+        "--by",
+        "ann",
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let next = err
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("dmf agreements approve"))
+        .unwrap_or_else(|| panic!("no next command: {err}"));
+    let run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(next.replacen("dmf", "\"$DMF\"", 1))
+        .env("DMF", env!("CARGO_BIN_EXE_dmf"))
+        .env("USER", "bob")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{next}: {}", stderr(&run));
+    let shown = dmf(&[
+        "agreements",
+        "show",
+        "--data",
+        s(&data),
+        "--id",
+        "1",
+        "--json",
+    ]);
+    assert!(
+        crate::stdout(&shown).contains("bob"),
+        "{}",
+        crate::stdout(&shown)
+    );
+}
+
+/// Every `dmf` command README's shell blocks show exists, with every flag it names: the tour is
+/// what a newcomer types first.
+#[test]
+fn the_readme_shows_commands_and_flags_that_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut in_shell = false;
+    let mut checked = 0;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_shell = line == "```sh";
+            continue;
+        }
+        if !in_shell {
+            continue;
+        }
+        let code = line.split(" #").next().unwrap();
+        for command in code.split("&&").flat_map(|c| c.split(" | ")) {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            if words.first() != Some(&"dmf") {
+                continue;
+            }
+            // The subcommands: the lower-case words before the first flag or argument, with
+            // `list|show` for either.
+            let path: Vec<&str> = words[1..]
+                .iter()
+                .copied()
+                .take_while(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '|'))
+                .take(2)
+                .collect();
+            let second: Vec<Option<&str>> = match path.get(1) {
+                Some(w) => w.split('|').map(Some).collect(),
+                None => vec![None],
+            };
+            for sub in second {
+                let mut args = vec![path[0]];
+                args.extend(sub);
+                args.push("--help");
+                let help = dmf(&args);
+                let mut text = crate::stdout(&help);
+                if !help.status.success() {
+                    // `dmf log checkpoint` is a subcommand; `dmf show FOO` is not.
+                    let out = dmf(&[path[0], "--help"]);
+                    assert!(out.status.success(), "README: {line}: {}", stderr(&out));
+                    text = crate::stdout(&out);
+                }
+                flags_exist(line, &words, &args, &text);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "only {checked} commands found in README");
+    assert!(
+        root.join("crates/dmf/Cargo.toml").is_file(),
+        "the install path README gives"
+    );
+}
+
+/// Every `--flag` among `words` is in the `help` of the command `args` ran.
+fn flags_exist(line: &str, words: &[&str], args: &[&str], help: &str) {
+    for flag in words.iter().filter_map(|w| {
+        let w = w.trim_start_matches('[');
+        w.starts_with("--").then(|| {
+            w.trim_end_matches([']', '.'])
+                .split(['=', '|', ']'])
+                .next()
+                .unwrap()
+        })
+    }) {
+        assert!(
+            help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+            "README: {line}: `dmf {}` has no {flag}",
+            args.join(" ")
+        );
+    }
+}
