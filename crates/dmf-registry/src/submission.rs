@@ -149,27 +149,19 @@ impl<'a> Fields<'a> {
         format!("$.{name}")
     }
 
-    /// The field's value if it was given. `null` and empty or blank strings are refused, never
-    /// taken for a field left out: an empty idempotency key would otherwise store a retry as a
-    /// second event, and the published schema refuses them too.
-    fn given(&self, name: &str, required: bool) -> Result<Option<&'a Value>, Rejection> {
-        let what = match self.map.get(name) {
-            None => return Ok(None),
-            Some(Value::Null) => "is null",
-            Some(Value::String(s)) if s.is_empty() => "is empty",
-            Some(Value::String(s)) if s.trim().is_empty() => "is blank",
-            Some(v) => return Ok(Some(v)),
-        };
-        let reason = if required {
-            format!("{what}: it is required")
-        } else {
-            format!("{what}: leave the field out when there is none")
-        };
-        Err(Rejection::new(Self::path(name), reason))
+    /// The field's value, if it has one: `null`, an empty string and one of white space only
+    /// are no value, as if the field were left out (a CSV row's empty cell turned into JSON),
+    /// and the published schema says so for every field that may be left out.
+    fn given(&self, name: &str) -> Option<&'a Value> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(v) => Some(v),
+        }
     }
 
-    fn opt_str_of(&self, name: &str, required: bool) -> Result<Option<&'a str>, Rejection> {
-        match self.given(name, required)? {
+    fn opt_str(&self, name: &str) -> Result<Option<&'a str>, Rejection> {
+        match self.given(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(other) => Err(Rejection::new(
@@ -179,12 +171,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn opt_str(&self, name: &str) -> Result<Option<&'a str>, Rejection> {
-        self.opt_str_of(name, false)
-    }
-
     fn str(&self, name: &str) -> Result<&'a str, Rejection> {
-        self.opt_str_of(name, true)?
+        self.opt_str(name)?
             .ok_or_else(|| Rejection::new(Self::path(name), "is required"))
     }
 
@@ -238,8 +226,8 @@ impl<'a> Fields<'a> {
     /// A sequence number: a whole number from 1. JSON has one kind of number, so `3.0` is 3, as
     /// JSON Schema's `integer` takes it; `3.5` is refused. Kept within 2^53 - 1, the numbers
     /// every JSON reader holds exactly.
-    fn seq_of(&self, name: &str, required: bool) -> Result<Option<u64>, Rejection> {
-        let Some(value) = self.given(name, required)? else {
+    fn opt_seq(&self, name: &str) -> Result<Option<u64>, Rejection> {
+        let Some(value) = self.given(name) else {
             return Ok(None);
         };
         let whole = match value {
@@ -259,12 +247,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn opt_seq(&self, name: &str) -> Result<Option<u64>, Rejection> {
-        self.seq_of(name, false)
-    }
-
     fn seq(&self, name: &str) -> Result<u64, Rejection> {
-        self.seq_of(name, true)?
+        self.opt_seq(name)?
             .ok_or_else(|| Rejection::new(Self::path(name), "is required"))
     }
 
@@ -433,6 +417,19 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
         return Err(Rejection::new(
             format!("$.{unknown}"),
             format!("unknown field for a {kind}"),
+        ));
+    }
+    // An empty key is refused, not read as none: the sender meant a key, and without it a
+    // retry would be stored as a second event.
+    if let Some(Value::String(k)) = map.get("idempotency_key")
+        && k.trim().is_empty()
+    {
+        let what = if k.is_empty() { "is empty" } else { "is blank" };
+        return Err(Rejection::new(
+            "$.idempotency_key",
+            format!(
+                "{what}: a key has at least one character other than white space; leave the field out (or null) to give none"
+            ),
         ));
     }
     let idempotency_key = f.opt_exact("idempotency_key")?.map(str::to_owned);

@@ -638,7 +638,7 @@ fn submission_body(kind: &str, fields: &[&str], required: &[&str], description: 
         "type": "object", "additionalProperties": false, "required": required,
         "properties": properties, "description": description
     });
-    for rule in ["anyOf", "dependentRequired"] {
+    for rule in ["if", "then", "anyOf"] {
         if let Some(r) = def.get(rule) {
             body[rule] = r.clone();
         }

@@ -177,18 +177,32 @@ fn the_published_schema_and_the_parser_agree_on_every_case() {
     }
     check(&v, "ssn as a number", &ssn(json!(123456789)), "$.ssn");
 
-    // Every field of every type: null, empty and blank are refused, never read as absent.
+    // Every field of every type: null, empty or blank is no value. A field that may be left
+    // out is read as left out, a required one is refused; an idempotency key may be null but
+    // not empty. An identity change's other name parts ask for its first and last.
     for kind in KINDS {
+        let required = &published()["$defs"][kind]["required"];
         for field in base(kind).keys().filter(|k| *k != "type") {
             let path = format!("$.{field}");
+            let needed = required.as_array().unwrap().contains(&json!(field))
+                || kind == "identity_change" && ["first", "last"].contains(&field.as_str());
             for value in [json!(null), json!(""), json!("  ")] {
+                let refused = needed || field == "idempotency_key" && !value.is_null();
+                let expect = if refused { path.as_str() } else { "ok" };
                 check(
                     &v,
-                    &format!("{kind} {field}"),
+                    &format!("{kind} {field} = {value}"),
                     &with(kind, field, Some(value)),
-                    &path,
+                    expect,
                 );
             }
+            let expect = if needed { path.as_str() } else { "ok" };
+            check(
+                &v,
+                &format!("{kind} {field} left out"),
+                &with(kind, field, None),
+                expect,
+            );
         }
         check(
             &v,
@@ -363,6 +377,9 @@ fn the_published_schema_and_the_parser_agree_on_every_case() {
         &change(&["last", "dob", "sex"]),
         "$.last",
     );
+    let mut blank_middle = change(&["first", "last", "suffix"]);
+    blank_middle["middle"] = json!(" ");
+    check(&v, "a blank middle name and a dob", &blank_middle, "ok");
     check(
         &v,
         "a middle name alone",
@@ -397,28 +414,22 @@ fn an_ssn_with_a_dash_out_of_place_is_refused_with_its_digits_counted() {
 }
 
 /// Issue 21: `"idempotency_key": ""` was read as no key, so two such lines were stored as two
-/// events; an empty or null key is refused, and says how to give none.
+/// events. An empty or blank key is refused and says how to give none; null is none.
 #[test]
 fn an_empty_idempotency_key_is_refused_not_read_as_none() {
+    let none = "a key has at least one character other than white space; leave the field out \
+                (or null) to give none";
     for (key, reason) in [
-        (
-            json!(""),
-            "is empty: leave the field out when there is none",
-        ),
-        (
-            json!("   "),
-            "is blank: leave the field out when there is none",
-        ),
-        (
-            json!(null),
-            "is null: leave the field out when there is none",
-        ),
+        (json!(""), format!("is empty: {none}")),
+        (json!("   "), format!("is blank: {none}")),
     ] {
         let line = with("death_report", "idempotency_key", Some(key)).to_string();
         let r = parse_line(&line, today()).unwrap_err();
         assert_eq!(
             (r.path.as_str(), r.reason.as_str()),
-            ("$.idempotency_key", reason)
+            ("$.idempotency_key", reason.as_str())
         );
     }
+    let line = with("death_report", "idempotency_key", Some(json!(null))).to_string();
+    assert_eq!(parse_line(&line, today()).unwrap().idempotency_key, None);
 }

@@ -200,7 +200,10 @@ fn two_reports_with_an_empty_idempotency_key_are_refused_not_stored_twice() {
             (
                 &json!("rejected"),
                 &json!("$.idempotency_key"),
-                &json!("is empty: leave the field out when there is none")
+                &json!(
+                    "is empty: a key has at least one character other than white space; \
+                     leave the field out (or null) to give none"
+                )
             ),
             "{r}"
         );
