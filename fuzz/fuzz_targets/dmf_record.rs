@@ -14,7 +14,7 @@ use std::io::Read;
 use dmf_format::convert::COLUMNS;
 use dmf_format::{
     ChangeCode, CsvWriter, DmfReader, DmfRecord, LineEnding, RECORD_LEN, Scan, ScanMode,
-    parse_record, scan, scan_parallel, write_ndjson, write_record,
+    parse_record, scan, scan_parallel, spreadsheet, write_ndjson, write_record,
 };
 use dmf_model::{DeathReport, DeathSource, PersonName, Reference, Subject, VerificationLevel};
 use libfuzzer_sys::fuzz_target;
@@ -127,8 +127,15 @@ fn check_converted(rec: &DmfRecord) {
     assert_eq!(header, COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("csv row")).collect();
     assert_eq!(rows.len(), 1);
-    let row: Vec<&str> = rows[0].iter().collect();
+    // Cells a spreadsheet would run are written neutralised; reading takes that off.
+    let row: Vec<&str> = rows[0].iter().map(spreadsheet::restore).collect();
     assert_eq!(row, want.iter().map(String::as_str).collect::<Vec<_>>());
+    for cell in rows[0].iter() {
+        assert!(
+            !cell.starts_with(['=', '+', '@', '\t', '\r']),
+            "a formula in the CSV: {cell:?}"
+        );
+    }
 }
 
 /// A record made from a death with this record's values is a valid line that parses back to

@@ -1,5 +1,5 @@
 //! DMF records as CSV and NDJSON rows: ISO 8601 dates (`YYYY-MM` or `YYYY` when partial) and
-//! SSNs as nine bare digits.
+//! SSNs as nine bare digits; CSV cells neutralised for spreadsheets (`docs/CSV.md`).
 
 use std::io::{self, Write};
 
@@ -62,10 +62,10 @@ impl<W: Write> CsvWriter<W> {
         Ok(CsvWriter { inner })
     }
 
+    /// Writes one record; a name a spreadsheet would read as a formula is neutralised
+    /// ([`crate::spreadsheet`]).
     pub fn write(&mut self, rec: &DmfRecord) -> io::Result<()> {
-        self.inner
-            .write_record(values(rec))
-            .map_err(io::Error::other)
+        crate::spreadsheet::write_row(&mut self.inner, values(rec)).map_err(io::Error::other)
     }
 
     pub fn finish(mut self) -> io::Result<W> {

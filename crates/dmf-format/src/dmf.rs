@@ -178,7 +178,9 @@ impl Reason {
             Reason::NotPrintable { .. } => "not printable",
             Reason::ChangeCode(_) => "not a change code",
             Reason::Ssn(e) => match e {
-                SsnError::Length(_) | SsnError::NotDigit { .. } => "not nine digits",
+                SsnError::Length(_) | SsnError::NotDigit { .. } | SsnError::Dashes(_) => {
+                    "not nine digits"
+                }
                 SsnError::Area000 => "area 000",
                 SsnError::Area666 => "area 666",
                 SsnError::Area9xx(_) => "area 900-999",

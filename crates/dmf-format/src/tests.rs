@@ -322,6 +322,84 @@ fn converts_to_csv_and_ndjson() {
     );
 }
 
+/// Checks a cell: `expect` is how a CSV the project writes holds it, and reading it back gives
+/// the cell again.
+fn check_cell(cell: &str, expect: &str) {
+    let written = spreadsheet::neutralise(cell);
+    assert_eq!(written, expect, "cell {cell:?}");
+    assert_eq!(
+        spreadsheet::restore(&written),
+        cell,
+        "read back {written:?}"
+    );
+}
+
+#[test]
+fn cells_a_spreadsheet_reads_as_formulas_are_neutralised() {
+    for (cell, expect) in [
+        (
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "'=HYPERLINK(\"http://x\",\"y\")",
+        ),
+        ("+1+1", "'+1+1"),
+        ("-", "'-"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        // A negative number is no formula: quoted, it would be text.
+        ("-3.215", "-3.215"),
+        ("-7", "-7"),
+        ("-3.", "'-3."),
+        ("-.5", "'-.5"),
+        ("--5", "'--5"),
+        // A quote already in front gets one more, so that reading gives back what was written.
+        ("'=1", "''=1"),
+        ("''-x", "'''-x"),
+        ("'-5", "''-5"),
+        ("'abc", "'abc"),
+        ("'", "'"),
+        ("O'NEIL", "O'NEIL"),
+        ("SMITH-JONES", "SMITH-JONES"),
+        ("123456789", "123456789"),
+        ("1958-07", "1958-07"),
+        (" =1", " =1"),
+        ("", ""),
+    ] {
+        check_cell(cell, expect);
+    }
+}
+
+proptest! {
+    #[test]
+    fn a_neutralised_cell_reads_back_as_written(cell in "['=+@\\-\t\r a-z0-9.]{0,8}") {
+        let written = spreadsheet::neutralise(&cell);
+        prop_assert_eq!(spreadsheet::restore(&written), cell.as_str());
+        prop_assert!(
+            !written.starts_with(['=', '+', '@', '\t', '\r'])
+                && (!written.starts_with('-') || written.parse::<f64>().is_ok()),
+            "{:?} opens as a formula", written
+        );
+    }
+}
+
+/// Issue 21: `dmf format convert --to csv` wrote a name such as `=HYPERLINK(...)` as it is,
+/// and a spreadsheet ran it.
+#[test]
+fn a_name_starting_with_equals_is_neutralised_in_the_converted_csv() {
+    let mut line = SAMPLES[2].lines().nth(4).unwrap().to_owned();
+    line.replace_range(10..30, "=1+2                ");
+    line.replace_range(34..49, "-X             ");
+    let rec = parse_record(line.as_bytes()).unwrap();
+    let mut csv = CsvWriter::new(Vec::new()).unwrap();
+    csv.write(&rec).unwrap();
+    let text = String::from_utf8(csv.finish().unwrap()).unwrap();
+    assert_eq!(
+        text.lines().nth(1).unwrap(),
+        "full,427528263,'=1+2,,'-X,,V,2005-07-23,1931-07-02,,,"
+    );
+}
+
 fn name_strategy(width: usize) -> impl Strategy<Value = String> {
     proptest::string::string_regex(&format!("[A-Z][A-Z '\\-]{{0,{}}}", width - 1))
         .unwrap()

@@ -10,6 +10,7 @@ use std::fmt;
 use std::io::Read;
 use std::str::FromStr;
 
+use dmf_format::spreadsheet::restore;
 use dmf_model::{Date, PartialDate, Sex, Ssn, SsnDigits, dmf_form};
 
 use crate::Person;
@@ -451,7 +452,7 @@ pub fn read_client(
             error(line, 0, ClientErrorKind::Csv(e.to_string()))
         })?;
         let line = record.position().map_or(0, |p| lines.line(p.byte()));
-        rows.push((line, record));
+        rows.push((line, restored(record)));
     }
     let mut rows = rows.into_iter();
     let Some((header_line, header)) = rows.next() else {
@@ -690,6 +691,15 @@ fn decode(
         let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
         (line, ClientErrorKind::NotUtf8 { byte: bytes[at] })
     })
+}
+
+/// The row with each cell a spreadsheet-safe export quoted read as the text it stands for
+/// (`'=A1` as `=A1`); a row with no such cell is kept as it is.
+fn restored(record: csv::StringRecord) -> csv::StringRecord {
+    if !record.iter().any(|c| restore(c).len() != c.len()) {
+        return record;
+    }
+    record.iter().map(restore).collect()
 }
 
 /// Line numbers of byte offsets, counting `\n`. The CSV reader's own line count is one low

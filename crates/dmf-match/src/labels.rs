@@ -18,6 +18,7 @@ use std::collections::hash_map::Entry;
 use std::fmt;
 use std::io::Read;
 
+use dmf_format::spreadsheet::restore;
 use dmf_model::SsnDigits;
 
 use crate::levels::Levels;
@@ -229,11 +230,13 @@ pub fn read_labels(file: &str, mut reader: impl Read) -> Result<LabelsFile, Labe
             return Err(error(line, 0, kind));
         }
         out.rows += 1;
-        let id = record[id_c].trim();
+        // The report's export neutralises an id a spreadsheet would run; read the id itself.
+        let cell = |c: usize| restore(record[c].trim()).trim();
+        let id = cell(id_c);
         if id.is_empty() {
             return Err(error(line, id_c + 1, LabelsErrorKind::BlankId));
         }
-        let ssn_text = record[ssn_c].trim();
+        let ssn_text = cell(ssn_c);
         let ssn: SsnDigits = ssn_text
             .parse()
             .map_err(|_| error(line, ssn_c + 1, LabelsErrorKind::Ssn(ssn_text.to_owned())))?;

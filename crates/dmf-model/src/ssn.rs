@@ -17,6 +17,9 @@ pub enum SsnError {
     Length(usize),
     #[error("an SSN has only digits, found {found:?} at position {position}")]
     NotDigit { position: usize, found: char },
+    /// Nine digits with dashes elsewhere than between the parts (`123-456789`).
+    #[error("an SSN is nine digits, bare or as AAA-GG-SSSS, found {0:?}")]
+    Dashes(String),
     #[error("area 000 is never issued")]
     Area000,
     #[error("area 666 is never issued")]
@@ -132,17 +135,41 @@ impl FromStr for Ssn {
 
     /// Nine digits, or `AAA-GG-SSSS` with dashes; surrounding white space is ignored.
     fn from_str(s: &str) -> Result<Ssn, SsnError> {
-        let s = s.trim();
-        let b = s.as_bytes();
-        if b.len() == 11 && b[3] == b'-' && b[6] == b'-' {
-            let mut digits = [0u8; 9];
+        Ssn::parse_digits(&nine_digits(s)?)
+    }
+}
+
+/// The nine digits of a text that is nine digits or `AAA-GG-SSSS` (white space around it
+/// ignored). The errors count digits, not characters: `123-456789` has nine digits with a dash
+/// out of place, `1234-56-789` too, and neither is reported as ten or eleven "digits".
+fn nine_digits(s: &str) -> Result<[u8; 9], SsnError> {
+    let s = s.trim();
+    if let Some((i, c)) = s
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_digit() && *c != '-')
+    {
+        return Err(SsnError::NotDigit {
+            position: i + 1,
+            found: c,
+        });
+    }
+    let b = s.as_bytes();
+    let count = b.iter().filter(|b| b.is_ascii_digit()).count();
+    if count != 9 {
+        return Err(SsnError::Length(count));
+    }
+    let mut digits = [0u8; 9];
+    match b.len() {
+        9 => digits.copy_from_slice(b),
+        11 if b[3] == b'-' && b[6] == b'-' => {
             digits[..3].copy_from_slice(&b[..3]);
             digits[3..5].copy_from_slice(&b[4..6]);
             digits[5..].copy_from_slice(&b[7..]);
-            return Ssn::parse_digits(&digits);
         }
-        Ssn::parse_digits(b)
+        _ => return Err(SsnError::Dashes(s.to_owned())),
     }
+    Ok(digits)
 }
 
 impl fmt::Display for Ssn {
@@ -214,15 +241,7 @@ impl FromStr for SsnDigits {
 
     /// Nine digits, or `AAA-GG-SSSS` with dashes, as [`Ssn`] reads them, without its rules.
     fn from_str(s: &str) -> Result<SsnDigits, SsnError> {
-        let b = s.trim().as_bytes();
-        if b.len() == 11 && b[3] == b'-' && b[6] == b'-' {
-            let mut digits = [0u8; 9];
-            digits[..3].copy_from_slice(&b[..3]);
-            digits[3..5].copy_from_slice(&b[4..6]);
-            digits[5..].copy_from_slice(&b[7..]);
-            return SsnDigits::parse_digits(&digits);
-        }
-        SsnDigits::parse_digits(b)
+        SsnDigits::parse_digits(&nine_digits(s)?)
     }
 }
 

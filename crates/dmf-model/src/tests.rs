@@ -31,6 +31,47 @@ fn ssn_rules() {
     check_ssn("", "err an SSN has 9 digits, found 0");
 }
 
+/// Issue 21: `123-456789` was refused as "found 10" digits (it has nine), and the same for
+/// `12345-6789`; a wrong count names the digits, never the characters.
+#[test]
+fn an_ssn_with_dashes_out_of_place_counts_its_digits_right() {
+    for (input, expect) in [
+        (
+            "123-456789",
+            "err an SSN is nine digits, bare or as AAA-GG-SSSS, found \"123-456789\"",
+        ),
+        (
+            "12345-6789",
+            "err an SSN is nine digits, bare or as AAA-GG-SSSS, found \"12345-6789\"",
+        ),
+        (
+            "1234-56-789",
+            "err an SSN is nine digits, bare or as AAA-GG-SSSS, found \"1234-56-789\"",
+        ),
+        (
+            "123--45-6789",
+            "err an SSN is nine digits, bare or as AAA-GG-SSSS, found \"123--45-6789\"",
+        ),
+        ("123-45-67890", "err an SSN has 9 digits, found 10"),
+        ("1234567890", "err an SSN has 9 digits, found 10"),
+        ("123456789012", "err an SSN has 9 digits, found 12"),
+        ("123-45-678", "err an SSN has 9 digits, found 8"),
+        ("---", "err an SSN has 9 digits, found 0"),
+        (
+            "123 45 6789",
+            "err an SSN has only digits, found ' ' at position 4",
+        ),
+        (
+            "123-45-678X",
+            "err an SSN has only digits, found 'X' at position 11",
+        ),
+        ("abc", "err an SSN has only digits, found 'a' at position 1"),
+    ] {
+        check_ssn(input, expect);
+        check_ssn_digits(input, expect);
+    }
+}
+
 fn check_ssn_digits(input: &str, expect: &str) {
     let got = match input.parse::<SsnDigits>() {
         Ok(d) => match d.issued() {

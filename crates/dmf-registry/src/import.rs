@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use dmf_format::spreadsheet::write_row;
 use dmf_format::{ChangeCode, DmfReader, DmfRecord};
 use dmf_model::{Date, DeathReport, DeathSource, PersonName, Reference, Ssn, Subject};
 use sha2::{Digest, Sha256};
@@ -309,11 +310,10 @@ impl Run<'_> {
         };
         std::fs::create_dir_all(&dir).map_err(write_error)?;
         let mut w = csv::Writer::from_path(&target).map_err(|e| write_error(e.into()))?;
-        w.write_record(["line", "field", "reason"])
-            .map_err(|e| write_error(e.into()))?;
+        write_row(&mut w, ["line", "field", "reason"]).map_err(|e| write_error(e.into()))?;
         self.rejects.sort_by_key(|r| r.line);
         for r in &self.rejects {
-            w.write_record([r.line.to_string().as_str(), &r.field, &r.reason])
+            write_row(&mut w, [r.line.to_string().as_str(), &r.field, &r.reason])
                 .map_err(|e| write_error(e.into()))?;
         }
         w.flush().map_err(write_error)?;

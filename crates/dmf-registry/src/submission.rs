@@ -22,6 +22,10 @@ use crate::event::{
 /// A status notice sent longer than this before the registry records it is refused.
 pub const MAX_NOTICE_AGE_DAYS: i32 = 30;
 
+/// The largest sequence number a submission may name: 2^53 - 1, the largest whole number every
+/// JSON reader holds exactly (the published schema's `maximum`).
+pub const MAX_SEQ: u64 = (1 << 53) - 1;
+
 /// Why a submitted object is refused: where in it, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {reason}")]
@@ -145,10 +149,20 @@ impl<'a> Fields<'a> {
         format!("$.{name}")
     }
 
-    fn opt_str(&self, name: &str) -> Result<Option<&'a str>, Rejection> {
+    /// The field's value, if it has one: `null`, an empty string and one of white space only
+    /// are no value, as if the field were left out (a CSV row's empty cell turned into JSON),
+    /// and the published schema says so for every field that may be left out.
+    fn given(&self, name: &str) -> Option<&'a Value> {
         match self.map.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    fn opt_str(&self, name: &str) -> Result<Option<&'a str>, Rejection> {
+        match self.given(name) {
+            None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(other) => Err(Rejection::new(
                 Self::path(name),
@@ -162,20 +176,39 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| Rejection::new(Self::path(name), "is required"))
     }
 
+    /// A value of a fixed form (an SSN, a date, a code, a key): as given, white space around
+    /// it refused rather than dropped, as the published schema's patterns do. Names and
+    /// free text are trimmed instead: the space is no part of them.
+    fn exact(s: &str, name: &str) -> Result<(), Rejection> {
+        if s.trim() == s {
+            return Ok(());
+        }
+        Err(Rejection::new(
+            Self::path(name),
+            format!("{s:?} has white space around it: give {:?}", s.trim()),
+        ))
+    }
+
+    fn opt_exact(&self, name: &str) -> Result<Option<&'a str>, Rejection> {
+        let s = self.opt_str(name)?;
+        s.map(|s| Self::exact(s, name)).transpose()?;
+        Ok(s)
+    }
+
     fn parse<T: FromStr>(&self, name: &str) -> Result<T, Rejection>
     where
         T::Err: Display,
     {
-        self.str(name)?
-            .parse()
-            .map_err(|e| Rejection::new(Self::path(name), e))
+        let s = self.str(name)?;
+        Self::exact(s, name)?;
+        s.parse().map_err(|e| Rejection::new(Self::path(name), e))
     }
 
     fn opt_parse<T: FromStr>(&self, name: &str) -> Result<Option<T>, Rejection>
     where
         T::Err: Display,
     {
-        self.opt_str(name)?
+        self.opt_exact(name)?
             .map(|s| s.parse().map_err(|e| Rejection::new(Self::path(name), e)))
             .transpose()
     }
@@ -190,13 +223,26 @@ impl<'a> Fields<'a> {
             .transpose()
     }
 
+    /// A sequence number: a whole number from 1. JSON has one kind of number, so `3.0` is 3, as
+    /// JSON Schema's `integer` takes it; `3.5` is refused. Kept within 2^53 - 1, the numbers
+    /// every JSON reader holds exactly.
     fn opt_seq(&self, name: &str) -> Result<Option<u64>, Rejection> {
-        match self.map.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n > 0) => Ok(n.as_u64()),
-            Some(other) => Err(Rejection::new(
+        let Some(value) = self.given(name) else {
+            return Ok(None);
+        };
+        let whole = match value {
+            Value::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && (1.0..=MAX_SEQ as f64).contains(f))
+                    .map(|f| f as u64)
+            }),
+            _ => None,
+        };
+        match whole {
+            Some(n @ 1..=MAX_SEQ) => Ok(Some(n)),
+            _ => Err(Rejection::new(
                 Self::path(name),
-                format!("expected a sequence number, found {other}"),
+                format!("expected a sequence number (a whole number from 1), found {value}"),
             )),
         }
     }
@@ -276,8 +322,9 @@ pub fn parse_line(line: &str, today: Date) -> Result<Submission, Rejection> {
 /// The fields of a verification request.
 const QUERY_FIELDS: [&str; 4] = ["ssn", "first", "last", "dob"];
 
-/// A verification request: `ssn`, `first`, `last` and `dob` as non-empty strings, nothing
-/// else; refused at the JSON path of the first field that is wrong.
+/// A verification request: `ssn`, `first`, `last` and `dob` as non-empty strings (the SSN and
+/// the date without white space around them), nothing else; refused at the JSON path of the
+/// first field that is wrong.
 pub fn parse_query(m: &Map<String, Value>) -> Result<IdentityQuery, Rejection> {
     if let Some(k) = m.keys().find(|k| !QUERY_FIELDS.contains(&k.as_str())) {
         return Err(Rejection::new(
@@ -295,6 +342,8 @@ pub fn parse_query(m: &Map<String, Value>) -> Result<IdentityQuery, Rejection> {
     };
     let ssn = text("ssn")?;
     let dob = text("dob")?;
+    Fields::exact(ssn, "ssn")?;
+    Fields::exact(dob, "dob")?;
     Ok(IdentityQuery {
         ssn: ssn.parse().map_err(|e| Rejection::new("$.ssn", e))?,
         first: text("first")?.to_owned(),
@@ -370,7 +419,20 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
             format!("unknown field for {} {kind}", dmf_model::article(kind)),
         ));
     }
-    let idempotency_key = f.opt_str("idempotency_key")?.map(str::to_owned);
+    // An empty key is refused, not read as none: the sender meant a key, and without it a
+    // retry would be stored as a second event.
+    if let Some(Value::String(k)) = map.get("idempotency_key")
+        && k.trim().is_empty()
+    {
+        let what = if k.is_empty() { "is empty" } else { "is blank" };
+        return Err(Rejection::new(
+            "$.idempotency_key",
+            format!(
+                "{what}: a key has at least one character other than white space; leave the field out (or null) to give none"
+            ),
+        ));
+    }
+    let idempotency_key = f.opt_exact("idempotency_key")?.map(str::to_owned);
     let ssn: Ssn = f.parse("ssn")?;
     let event = match kind {
         "death_report" => {
@@ -525,9 +587,10 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
             recorded_by: f.reference("recorded_by")?,
         }),
         "identity_change" => {
-            let named = ["first", "middle", "last", "suffix"]
-                .iter()
-                .any(|k| matches!(f.opt_str(k), Ok(Some(_))));
+            let mut named = false;
+            for k in ["first", "middle", "last", "suffix"] {
+                named |= f.opt_str(k)?.is_some();
+            }
             let name = if named { Some(f.name()?) } else { None };
             let dob = f.opt_parse::<PartialDate>("dob")?;
             let sex = f.opt_parse::<Sex>("sex")?;

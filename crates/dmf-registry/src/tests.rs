@@ -591,7 +591,7 @@ fn bad_contest_decisions_are_rejected_with_their_path() {
         ),
         (
             r#""notice":0,"decision":"upheld","decided_by":"adj-4","reason":"hearing""#.to_owned(),
-            "$.notice: expected a sequence number, found 0",
+            "$.notice: expected a sequence number (a whole number from 1), found 0",
         ),
         (
             r#""notice":3,"decision":"upheld","reason":"hearing""#.to_owned(),

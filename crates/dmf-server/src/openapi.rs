@@ -505,7 +505,7 @@ fn parameters(path: &str) -> Value {
     let q = |name: &str, required: bool, desc: &str| json!({ "name": name, "in": "query", "required": required, "description": desc, "schema": { "type": "integer", "minimum": 0 } });
     match path {
         "/v1/people/{ssn}/accounting" => {
-            json!([{ "name": "ssn", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$" } }])
+            json!([{ "name": "ssn", "in": "path", "required": true, "schema": submit_def("ssn") }])
         }
         "/v1/log/proof/inclusion" => json!([
             q("seq", true, "the event's sequence number"),
@@ -580,6 +580,77 @@ fn parameters(path: &str) -> Value {
     }
 }
 
+/// The published submission schema. The request bodies that are submissions, or parts of one,
+/// are made of its definitions, so the API description and `dmf submit` never disagree.
+const SUBMIT_SCHEMA: &str = include_str!("../../../docs/submit.schema.json");
+
+/// A definition of the submission schema, its references written out in place (they point
+/// into that document, not this one).
+fn submit_def(name: &str) -> Value {
+    let all: Value = serde_json::from_str(SUBMIT_SCHEMA).expect("the submission schema is JSON");
+    let defs = &all["$defs"];
+    assert!(defs[name].is_object(), "no definition {name}");
+    inline(&defs[name], defs)
+}
+
+fn inline(v: &Value, defs: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let target = m
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"));
+            let mut out = match target.map(|name| inline(&defs[name], defs)) {
+                Some(Value::Object(def)) => def,
+                _ => serde_json::Map::new(),
+            };
+            // Keywords beside the reference (a description) say more than the definition.
+            for (k, x) in m.iter().filter(|(k, _)| *k != "$ref") {
+                out.insert(k.clone(), inline(x, defs));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|x| inline(x, defs)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A submission type as a route of one type takes it: `type` and the field the key fixes may
+/// be left out.
+fn route_body(kind: &str, fixed: &str, description: &str) -> Value {
+    let mut body = submit_def(kind);
+    if let Some(Value::Array(required)) = body.get_mut("required") {
+        required.retain(|f| f != "type" && f != fixed);
+    }
+    body["description"] = json!(description);
+    body
+}
+
+/// Some fields of a submission type, as that type defines them, with its rules on which go
+/// together; nothing else. The route fills in the rest.
+fn submission_body(kind: &str, fields: &[&str], required: &[&str], description: &str) -> Value {
+    let def = submit_def(kind);
+    let properties: serde_json::Map<String, Value> = fields
+        .iter()
+        .map(|f| ((*f).to_owned(), def["properties"][*f].clone()))
+        .collect();
+    let mut body = json!({
+        "type": "object", "additionalProperties": false, "required": required,
+        "properties": properties, "description": description
+    });
+    for rule in ["if", "then", "anyOf"] {
+        if let Some(r) = def.get(rule) {
+            body[rule] = r.clone();
+        }
+    }
+    body
+}
+
+/// A string with something in it besides white space.
+fn not_blank() -> Value {
+    json!({ "type": "string", "pattern": "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]" })
+}
+
 fn schemas() -> Value {
     let mut all = base_schemas();
     for more in [program_schemas(), identity_schemas(), submission_schemas()] {
@@ -595,49 +666,9 @@ fn schemas() -> Value {
 /// status_notice (docs/submit.schema.json), with `type` and the field the key fixes (a
 /// reporter's `source`, an authority's `authority`) free to leave out.
 fn submission_schemas() -> Value {
-    let ssn = json!({ "type": "string", "pattern": "^([0-9]{9}|[0-9]{3}-[0-9]{2}-[0-9]{4})$", "description": "nine digits, or AAA-GG-SSSS; never-issued forms (area 000, 666, 900-999, group 00, serial 0000) are refused" });
-    let date = json!({ "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "YYYY-MM-DD" });
-    let partial_date = json!({ "type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", "description": "YYYY-MM-DD, YYYY-MM or YYYY" });
-    let name = json!({ "type": "string", "minLength": 1, "maxLength": 100 });
-    let text = json!({ "type": "string", "minLength": 1, "maxLength": 500 });
-    let sex = json!({ "type": "string", "pattern": "^([FfMm]|[Ff][Ee][Mm][Aa][Ll][Ee]|[Mm][Aa][Ll][Ee])$", "description": "F or M (female or male, in any case)" });
-    let idempotency_key = json!({ "type": "string", "minLength": 1, "description": "a retry with the same key (from the same API key) is answered with the event stored the first time" });
-    let says = |v: &Value, description: &str| {
-        let mut v = v.clone();
-        v["description"] = json!(description);
-        v
-    };
     json!({
-        "DeathReport": {
-            "type": "object", "additionalProperties": false,
-            "description": "A report that a person died; it changes only the person it names, and is held for review when the identity it gives does not agree with the numberholder on file",
-            "required": ["ssn", "dod", "evidence"],
-            "properties": {
-                "type": { "type": "string", "const": "death_report" },
-                "ssn": ssn, "first": name, "middle": name, "last": name, "suffix": name, "sex": sex, "dob": partial_date,
-                "dod": says(&partial_date, "YYYY-MM-DD, YYYY-MM or YYYY; not after the day received, nor before the date of birth"),
-                "source": { "type": "string", "enum": ["state", "funeral_home", "family", "hospital", "federal_agency", "financial_institution"], "description": "the key's source kind: any other is refused" },
-                "evidence": text,
-                "verification": { "type": "string", "enum": ["V", "P"], "description": "V verified, P proof of death seen" },
-                "received": says(&date, "YYYY-MM-DD, not after today (default: today)"),
-                "idempotency_key": idempotency_key
-            }
-        },
-        "StatusNotice": {
-            "type": "object", "additionalProperties": false,
-            "description": "A non-death status from an issuing authority: it records the notice sent to the person and a contest deadline 10 federal working days later, and never changes the death indicator",
-            "required": ["ssn", "kind", "legal_basis", "document", "effective"],
-            "properties": {
-                "type": { "type": "string", "const": "status_notice" },
-                "ssn": ssn, "first": name, "middle": name, "last": name, "suffix": name, "sex": sex, "dob": partial_date,
-                "kind": { "type": "string", "enum": ["employment_authorization_ended", "employment_authorization_restricted", "benefits_suspended", "ssn_issued_in_error"] },
-                "authority": says(&text, "the key's issuing authority: any other is refused"),
-                "legal_basis": text, "document": text,
-                "effective": says(&date, "YYYY-MM-DD, at most a year after the notice is sent"),
-                "notice_sent": says(&date, "YYYY-MM-DD, not after today nor more than 30 days before it (default: today)"),
-                "idempotency_key": idempotency_key
-            }
-        }
+        "DeathReport": route_body("death_report", "source", "A report that a person died; it changes only the person it names, and is held for review when the identity it gives does not agree with the numberholder on file. As `dmf submit` takes it (docs/submit.schema.json); `type` and `source` (the key's) may be left out"),
+        "StatusNotice": route_body("status_notice", "authority", "A non-death status from an issuing authority: it records the notice sent to the person and a contest deadline 10 federal working days later, and never changes the death indicator. As `dmf submit` takes it (docs/submit.schema.json); `type` and `authority` (the key's) may be left out"),
     })
 }
 
@@ -678,13 +709,13 @@ fn identity_schemas() -> Value {
             "held": { "type": "array", "items": held },
             "proposed_identity_changes": { "type": "array", "items": proposed }
         }), &["people", "held", "proposed_identity_changes"]),
-        "ReviewRequest": { "type": "object", "additionalProperties": false, "properties": { "evidence": { "type": "string", "minLength": 1, "description": "how the identity was checked: required to confirm" }, "reason": { "type": "string", "minLength": 1 } } },
-        "IdentityChangeRequest": {
-            "type": "object", "additionalProperties": false, "required": ["reason", "evidence"],
-            "description": "a new name (first and last, with middle and suffix), a corrected dob (YYYY-MM-DD, YYYY-MM or YYYY) or sex (F or M): at least one",
-            "properties": { "first": text, "middle": text, "last": text, "suffix": text, "dob": text, "sex": text, "reason": text,
-                "evidence": { "oneOf": [text, { "type": "array", "minItems": 1, "items": text }] } }
-        },
+        "ReviewRequest": submission_body("review", &["evidence", "reason"], &[], "evidence: how the identity was checked, required to confirm"),
+        "IdentityChangeRequest": submission_body(
+            "identity_change",
+            &["first", "middle", "last", "suffix", "dob", "sex", "reason", "evidence"],
+            &["reason", "evidence"],
+            "a new name (first and last, with middle and suffix), a corrected dob (YYYY-MM-DD, YYYY-MM or YYYY) or sex (F or M): at least one"
+        ),
         "ReviewResult": s(json!({ "status": { "type": "string", "enum": ["accepted"] }, "seq": { "type": "integer" }, "outcome": text, "by": text }), &["status", "seq", "outcome", "by"]),
     })
 }
@@ -696,9 +727,9 @@ fn base_schemas() -> Value {
         "VerifyRequest": {
             "type": "object", "additionalProperties": false, "required": ["ssn", "first", "last", "dob"],
             "properties": {
-                "ssn": { "type": "string", "description": "nine digits, or AAA-GG-SSSS" },
-                "first": text, "last": text,
-                "dob": { "type": "string", "description": "YYYY-MM-DD, YYYY-MM or YYYY" }
+                "ssn": submit_def("ssn"),
+                "first": not_blank(), "last": not_blank(),
+                "dob": submit_def("partial_date")
             }
         },
         "Alerts": s(json!({
@@ -769,7 +800,7 @@ fn base_schemas() -> Value {
         "FeedPage": s(json!({ "cursor": { "type": "integer" }, "records": { "type": "array", "items": s(json!({ "change": { "type": "string", "enum": ["A", "C", "D"] }, "ssn": text, "line": { "type": "string", "minLength": 100, "maxLength": 100 } }), &["change", "ssn", "line"]) } }), &["cursor", "records"]),
         "Ack": { "type": "object", "additionalProperties": false, "required": ["cursor"], "properties": { "cursor": { "type": "integer", "minimum": 0 } } },
         "Acknowledged": s(json!({ "acknowledged": { "type": "integer" } }), &["acknowledged"]),
-        "CorrectionRequest": { "type": "object", "additionalProperties": false, "required": ["ssn", "reason", "evidence"], "properties": { "ssn": text, "kind": { "type": "string", "enum": ["reinstate"] }, "reason": text, "evidence": { "type": "array", "items": text } } },
+        "CorrectionRequest": submission_body("correction", &["ssn", "kind", "reason", "evidence"], &["ssn", "reason", "evidence"], "a correction as submitted, without the two people: the key's is the requester, another approves"),
         "CorrectionRequested": s(json!({ "id": { "type": "integer" }, "status": text, "ssn": text, "requested_by": text }), &["id", "status"]),
         "Propagation": s(json!({ "id": { "type": "integer" }, "status": text, "seq": { "type": "integer" }, "complete": { "type": "boolean" }, "subscribers": { "type": "array", "items": { "type": "object" } } }), &["id", "status", "subscribers"]),
         "Health": s(json!({ "status": text, "events": { "type": "integer" } }), &["status", "events"]),

@@ -49,8 +49,10 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[i..]);
 }
 
-/// A CSV field, quoted only when it holds a comma, quote or line break.
+/// A CSV field, quoted only when it holds a comma, quote or line break, and neutralised when a
+/// spreadsheet would read it as a formula (an error model may put any character first).
 pub(crate) fn push_csv(out: &mut Vec<u8>, s: &str) {
+    let s = dmf_format::spreadsheet::neutralise(s);
     if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.push(b'"');
         for b in s.bytes() {

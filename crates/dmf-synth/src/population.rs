@@ -512,7 +512,8 @@ pub(crate) fn generate_chunk(
         let p = &mut out.people;
         push_ssn(p, ssn);
         p.push(b',');
-        // Table names are letters only (the data crate's tests say so): no quoting needed.
+        // Table names are letters only (the data crate's tests say so): no quoting needed, and
+        // none starts a spreadsheet formula.
         name.first.push_to(p);
         p.push(b',');
         name.middle.push_to(p);

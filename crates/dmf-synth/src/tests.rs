@@ -517,6 +517,19 @@ fn byte_formatting() {
     assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"\\\\\\n\\u0001é\"");
 }
 
+/// Issue 21: a client field the error model starts with `-` or `=` is neutralised in
+/// `client.csv`, as in every CSV the project writes.
+#[test]
+fn a_client_field_starting_with_a_formula_character_is_neutralised() {
+    let mut out = Vec::new();
+    push_csv(&mut out, "-ANN");
+    out.push(b',');
+    push_csv(&mut out, "=1,2");
+    out.push(b',');
+    push_csv(&mut out, "-12");
+    assert_eq!(String::from_utf8(out).unwrap(), "'-ANN,\"'=1,2\",-12");
+}
+
 #[test]
 fn mixing_spreads_counters() {
     let outs: HashSet<u64> = (0..10_000).map(mix).collect();

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use dmf_format::spreadsheet::write_row;
 use dmf_format::{
     ChangeCode, DmfReader, FaultCounts, LenientRecord, LineError, RECORD_LEN, parse_record_lenient,
 };
@@ -740,6 +741,8 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes the matches as CSV, each cell neutralised for spreadsheets (a client id or an extra
+/// column may start with `=`); the columns are in `docs/CSV.md`.
 fn write_matches(
     args: &MatchArgs,
     client: &ClientFile,
@@ -775,7 +778,7 @@ fn write_matches(
         header.push("change".into());
     }
     header.extend(client.extra_names.iter().cloned());
-    w.write_record(&header)?;
+    write_row(&mut w, &header)?;
     for m in matches {
         let c = m.client as usize;
         let mi = m.master as usize;
@@ -792,7 +795,7 @@ fn write_matches(
             row.push(master.changes[mi].name().to_owned());
         }
         row.extend(client.extra[c].iter().cloned());
-        w.write_record(&row)?;
+        write_row(&mut w, &row)?;
     }
     w.flush()?;
     Ok(())

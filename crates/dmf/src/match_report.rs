@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use dmf_format::LenientRecord;
+use dmf_format::spreadsheet::neutralise;
 use dmf_match::labels::{BANDS, Band};
 use dmf_match::{Match, Model, NameLevel, Outcome, Person, Tf};
 use dmf_model::SsnDigits;
@@ -502,9 +503,12 @@ fn review_section(out: &mut String, input: &Input, review: &[&Match]) {
             .map(|s| s.to_string())
             .unwrap_or_default();
         let id = esc(&input.ids[m.client as usize]);
+        // The id as the labels CSV holds it: neutralised by the one function every CSV of the
+        // project goes through, so that the page's export needs no rule of its own.
+        let cell = esc(&neutralise(&input.ids[m.client as usize]));
         let _ = write!(
             out,
-            r#"<div class="pair" data-i="{i}" data-c="{id}" data-s="{ssn}"{}><h3>{}. client {id} and master {ssn}: probability {:.4}, weight {:+.2}, class {}</h3><div class="cols">{}{}</div><p class="dec">decision: <button type="button" data-l="match">match</button> <button type="button" data-l="non-match">not a match</button> <button type="button" data-l="unsure">unsure</button></p></div>"#,
+            r#"<div class="pair" data-i="{i}" data-c="{id}" data-cell="{cell}" data-s="{ssn}"{}><h3>{}. client {id} and master {ssn}: probability {:.4}, weight {:+.2}, class {}</h3><div class="cols">{}{}</div><p class="dec">decision: <button type="button" data-l="match">match</button> <button type="button" data-l="non-match">not a match</button> <button type="button" data-l="unsure">unsure</button></p></div>"#,
             if i >= PAGE { " hidden" } else { "" },
             i + 1,
             m.probability,
@@ -559,8 +563,9 @@ mark{background:#ffd54f}td.na{color:#999}.cols{display:flex;gap:1.5em;align-item
 button[aria-pressed=true]{background:#333;color:#fff}.pager{position:sticky;top:0;background:#fff;padding:.4em 0}\
 tr.rv td{background:#fffbe6}.limit{background:#fdecea;padding:.5em}#page{width:5em}";
 
-/// Pages the review list and keeps decisions: `dmfLabelsCsv()` gives the labels CSV,
-/// `dmfLabelsUrl()` a Blob URL of it on the download link, which "Export labels" follows.
+/// Pages the review list and keeps decisions: `dmfLabelsCsv()` gives the labels CSV (each id
+/// as `data-cell` holds it, neutralised for spreadsheets), `dmfLabelsUrl()` a Blob URL of it
+/// on the download link, which "Export labels" follows.
 const SCRIPT: &str = r#"(function () {
   var review = document.getElementById('review');
   if (!review) return;
@@ -604,7 +609,7 @@ const SCRIPT: &str = r#"(function () {
   window.dmfLabelsCsv = function () {
     var rows = ['client_id,ssn,label'];
     Array.from(labels.keys()).sort(function (x, y) { return x - y; }).forEach(function (i) {
-      rows.push(cell(pairs[i].dataset.c) + ',' + pairs[i].dataset.s + ',' + labels.get(i));
+      rows.push(cell(pairs[i].dataset.cell) + ',' + pairs[i].dataset.s + ',' + labels.get(i));
     });
     return rows.join('\r\n') + '\r\n';
   };

@@ -1,6 +1,7 @@
 //! Imports end to end: files on disk into a registry on disk, idempotent, with rejects.
 
 mod identity_corpus;
+mod schema;
 
 use std::path::Path;
 

@@ -163,3 +163,59 @@ fn the_review_list_is_nearest_one_half_first_and_its_limit_is_said() {
     assert!(html.contains("the other 4, nearer 0.05 or 0.95, are not on it"));
     assert!(html.contains("<code>--threshold 0.05 --out FILE</code>"));
 }
+
+/// Issue 21: the report's "Export labels" wrote a client id such as `=1+2` as it is, and a
+/// spreadsheet opening the labels file ran it. The page carries each id as the labels CSV
+/// holds it, neutralised as every CSV of the project is, and the export writes that.
+#[test]
+fn a_client_id_starting_with_equals_is_neutralised_in_the_labels_export() {
+    let tables = NameTables::shipped();
+    let master_people = [person(
+        Some("212345678"),
+        "ROBERT",
+        "JONES",
+        Some("1930-01-02"),
+    )];
+    let client_people = [person(None, "ROBERT", "JONES", Some("1930-01-02"))];
+    let ids = vec!["=1+2".to_owned()];
+    let client = Prepared::new(&client_people, &tables);
+    let master = Prepared::new(&master_people, &tables);
+    let mut model = Model {
+        lambda: 0.5,
+        m: FieldParams::m_priors(),
+        u: FieldParams::uniform(),
+        tf_floor: dmf_match::DEFAULT_TF_FLOOR,
+    };
+    let mut config = Config {
+        threshold: 0.0,
+        model: Some(model.clone()),
+        ..Config::default()
+    };
+    let w = dmf_match::run(&client, &master, &tables, &config).matches[0].weight;
+    // Prior odds that put the pair at 0.5, for review.
+    model.lambda = 1.0 / (1.0 + w.exp2());
+    config.model = Some(model.clone());
+    let outcome = dmf_match::run(&client, &master, &tables, &config);
+    let ssns = [Some("212345678".parse::<SsnDigits>().unwrap())];
+    let records = HashMap::from([(0, Record::client(&master_people[0]))]);
+    let html = html(&Input {
+        model: &model,
+        outcome: &outcome,
+        client: &client_people,
+        ids: &ids,
+        master_len: 1,
+        master_ssns: &ssns,
+        master: &records,
+        tf: &|i| master.tf(i as usize),
+        threshold: 0.5,
+        listed_from: 0.0,
+        one_to_one: false,
+        calibration: None,
+        limit: 10,
+    });
+    assert!(
+        html.contains(r#"data-c="=1+2" data-cell="'=1+2" data-s="212345678""#),
+        "{html}"
+    );
+    assert!(html.contains("cell(pairs[i].dataset.cell)"));
+}

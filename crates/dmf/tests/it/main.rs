@@ -7,6 +7,7 @@ mod agreements;
 mod alerts;
 mod browser;
 mod console;
+mod csv_cells;
 mod faults;
 mod hardening;
 mod identity;
