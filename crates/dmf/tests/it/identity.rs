@@ -244,7 +244,7 @@ fn imports_never_change_an_identity_and_refuse_files_that_are_not_people() {
     .unwrap();
     let out = dmf(&["import", "--data", &data, s(&events)]);
     assert!(
-        stderr(&out).contains("`dmf submit` takes events"),
+        stderr(&out).contains("it is NDJSON (a JSON object a line), not a numberholder CSV or a DMF file; NDJSON events are sent with `dmf submit`"),
         "{}",
         stderr(&out)
     );
