@@ -7,18 +7,7 @@ use std::path::Path;
 
 use dmf_format::{ScanMode, parse_record, scan};
 use dmf_model::{Date, Ssn, dmf_form};
-use dmf_synth::{Config, Summary, generate};
-
-const FILES: [&str; 8] = [
-    "people.csv",
-    "truth_deaths.csv",
-    "dmf.txt",
-    "reports.ndjson",
-    "truth_reports.csv",
-    "client.csv",
-    "client_truth.csv",
-    "manifest.json",
-];
+use dmf_synth::{Config, FILES, Summary, generate};
 
 fn as_of() -> Date {
     "2026-01-01".parse().unwrap()

@@ -84,7 +84,10 @@ fn the_stated_rust_version_was_lower_than_the_locked_crates_need() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     // The crates built here: those of other platforms may not even be downloaded.
-    let rustc = std::process::Command::new("rustc").arg("-vV").output().unwrap();
+    let rustc = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .unwrap();
     let host = String::from_utf8(rustc.stdout).unwrap();
     let host = host
         .lines()
