@@ -30,7 +30,7 @@ fn list_arg(s: &str) -> Value {
 }
 
 pub fn create(args: &AgreementsCreateArgs) -> Result<ExitCode> {
-    let programs = open(&args.data, args.database.as_deref())?;
+    let programs = open(&args.data, args.database.url())?;
     let v = json!({
         "recipient": args.recipient, "source": args.source, "purpose": args.purpose,
         "legal_authority": args.legal_authority,
@@ -57,8 +57,8 @@ pub fn create(args: &AgreementsCreateArgs) -> Result<ExitCode> {
     if !args.json {
         // The command as the approver runs it, with what it needs to work as written.
         // A URL with a password is not printed: it is named by the variable instead.
-        let database = match &args.database {
-            Some(url) if crate::backend::redact(url) == *url => {
+        let database = match args.database.url() {
+            Some(url) if crate::backend::redact(url) == url => {
                 format!(" --database {}", crate::shell_quote(url))
             }
             Some(_) => " --database \"$DMF_DATABASE_URL\"".to_owned(),
@@ -74,7 +74,7 @@ pub fn create(args: &AgreementsCreateArgs) -> Result<ExitCode> {
 }
 
 pub fn approve(args: &AgreementIdArgs) -> Result<ExitCode> {
-    let programs = open(&args.data, args.database.as_deref())?;
+    let programs = open(&args.data, args.database.url())?;
     let Some(by) = &args.by else {
         bail!("--by: say who approves (not the person who recorded the agreement)");
     };
@@ -85,7 +85,7 @@ pub fn approve(args: &AgreementIdArgs) -> Result<ExitCode> {
 }
 
 pub fn renew(args: &AgreementsRenewArgs) -> Result<ExitCode> {
-    let programs = open(&args.data, args.database.as_deref())?;
+    let programs = open(&args.data, args.database.url())?;
     let today = today(args.today.as_deref())?;
     let to = args
         .expiry
@@ -97,7 +97,7 @@ pub fn renew(args: &AgreementsRenewArgs) -> Result<ExitCode> {
 }
 
 pub fn list(args: &AgreementsListArgs) -> Result<ExitCode> {
-    let programs = open(&args.data, args.database.as_deref())?;
+    let programs = open(&args.data, args.database.url())?;
     let today = today(args.today.as_deref())?;
     let state = programs.state()?;
     for a in state.agreements.values() {
@@ -125,7 +125,7 @@ pub fn list(args: &AgreementsListArgs) -> Result<ExitCode> {
 }
 
 pub fn show(args: &AgreementIdArgs) -> Result<ExitCode> {
-    let programs = open(&args.data, args.database.as_deref())?;
+    let programs = open(&args.data, args.database.url())?;
     let today = today(args.today.as_deref())?;
     print_one(&programs.state()?, args.id, today, args.json, true)?;
     Ok(ExitCode::SUCCESS)

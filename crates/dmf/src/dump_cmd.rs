@@ -28,7 +28,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
-    let registry = crate::backend::open_current(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open_current(&args.data, args.database.url())?;
     let files = LogFiles::open(registry.dir())?;
     let history: Vec<String> = files.history()?.into_iter().map(|s| s.note).collect();
     let events = registry.store().head()?;
@@ -61,8 +61,8 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
         bar.set_position(after);
     }
     bar.finish_and_clear();
-    let service = crate::backend::service(&args.data, args.database.as_deref())?;
-    let has_files = |f: &str| args.database.is_some() || registry.dir().join(f).is_file();
+    let service = crate::backend::service(&args.data, args.database.url())?;
+    let has_files = |f: &str| args.database.url().is_some() || registry.dir().join(f).is_file();
     let mut keys = 0;
     if has_files(KEYS_FILE) {
         for (k, digest) in service.keys()?.export()? {
@@ -258,7 +258,7 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
         header.checkpoints.len(),
         args.data.display(),
         args.database
-            .as_deref()
+            .url()
             .map(|u| format!(" (events in {})", crate::backend::redact(u)))
             .unwrap_or_default()
     );
@@ -280,7 +280,7 @@ fn load(
     std::fs::create_dir_all(&args.data)
         .and_then(|()| std::fs::set_permissions(&args.data, Permissions::from_mode(0o700)))
         .with_context(|| format!("cannot make {}", args.data.display()))?;
-    let store: Arc<dyn EventStore> = match args.database.as_deref() {
+    let store: Arc<dyn EventStore> = match args.database.url() {
         None => Arc::new(SqliteStore::open(
             &args.data.join(dmf_registry::STORE_FILE),
         )?),
@@ -322,7 +322,7 @@ fn load(
     registry
         .sign_now()
         .with_context(|| format!("{name}: its events and the log's keys do not agree"))?;
-    let service = crate::backend::service(&args.data, args.database.as_deref())?;
+    let service = crate::backend::service(&args.data, args.database.url())?;
     let keys = service.keys()?;
     let accounting = service.accounting()?;
     let (mut n_keys, mut disclosures) = (0, Vec::new());

@@ -72,7 +72,7 @@ fn checkpoint_json(c: &Checkpoint) -> serde_json::Value {
 }
 
 pub fn checkpoint(args: &CheckpointArgs) -> Result<ExitCode> {
-    if let Some(url) = args.database.as_deref() {
+    if let Some(url) = args.database.url() {
         crate::backend::open_current(&args.data, Some(url))?;
     }
     let files = LogFiles::open(&args.data)?;
@@ -130,14 +130,14 @@ fn print_proof(proof: &Proof, json: bool) {
 }
 
 pub fn prove(args: &ProveArgs) -> Result<ExitCode> {
-    let registry = crate::backend::open_current(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open_current(&args.data, args.database.url())?;
     let proof = publish::prove(&registry, args.seq, args.size)?;
     print_proof(&proof, args.json);
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn consistency(args: &ConsistencyArgs) -> Result<ExitCode> {
-    crate::backend::open_current(&args.data, args.database.as_deref())?;
+    crate::backend::open_current(&args.data, args.database.url())?;
     let proof = publish::consistency(&args.data, args.from, args.to)?;
     print_proof(&proof, args.json);
     Ok(ExitCode::SUCCESS)
@@ -202,7 +202,7 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
 }
 
 pub fn export(args: &ExportArgs, quiet: bool) -> Result<ExitCode> {
-    let registry = crate::backend::open_current(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open_current(&args.data, args.database.url())?;
     let bar = progress::spinner("leaves", quiet || args.json);
     let summary = publish::export(
         &registry,
@@ -240,7 +240,7 @@ pub fn audit(args: &AuditArgs) -> Result<ExitCode> {
         .as_deref()
         .map(read_checkpoint)
         .transpose()?;
-    let registry = crate::backend::open_for_audit(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open_for_audit(&args.data, args.database.url())?;
     // With a database, what others appended is signed first, as far as the writer wrote it;
     // what the log refuses to sign (a rolled-back store, an event the writer did not write) is
     // what the audit reports.
@@ -383,7 +383,7 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
     let Some(data) = &args.data else {
         bail!("give --data DIR or --verify EXPORT_DIR");
     };
-    let registry = crate::backend::open_current(data, args.database.as_deref())?;
+    let registry = crate::backend::open_current(data, args.database.url())?;
     if args.alerts {
         return alerts(&registry, &args.thresholds.thresholds()?, args.json);
     }

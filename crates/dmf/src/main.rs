@@ -113,10 +113,8 @@ struct MatchArgs {
     /// The master: a registry's data folder (what a certified subscriber may receive).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// With --data: match only the master records changed since this cursor (new deaths,
     /// and withdrawn ones, marked `delete` in the `change` column).
     #[arg(long)]
@@ -170,10 +168,8 @@ struct ServeArgs {
     /// The data folder of the registry.
     #[arg(long, required_unless_present = "demo")]
     data: Option<PathBuf>,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
@@ -238,10 +234,8 @@ struct QualityArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The day the report is made for, YYYY-MM-DD (default: today).
     #[arg(long)]
     today: Option<String>,
@@ -348,10 +342,8 @@ struct PresumeArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// Presume people older than this many whole years (counted from the latest day their
     /// date of birth allows).
     #[arg(long, value_parser = clap::value_parser!(i32).range(100..=150))]
@@ -414,10 +406,8 @@ struct DumpArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The dump file to write.
     #[arg(long)]
     out: PathBuf,
@@ -434,9 +424,8 @@ struct RestoreArgs {
     /// The new registry's data folder (missing or empty).
     #[arg(long)]
     data: PathBuf,
-    /// Put the events in this PostgreSQL database (empty) instead of the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// A data folder holding the registry's log keys, for a dump made without --with-secrets.
     #[arg(long)]
     keys_from: Option<PathBuf>,
@@ -461,9 +450,8 @@ struct AgreementsCreateArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database of the registry (then it also holds the agreements).
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The agency that sends its list and receives the matches.
     #[arg(long)]
     recipient: String,
@@ -513,9 +501,8 @@ struct AgreementIdArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database of the registry (then it also holds the agreements).
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The agreement's number.
     #[arg(long)]
     id: u64,
@@ -534,9 +521,8 @@ struct AgreementsRenewArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database of the registry (then it also holds the agreements).
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     #[arg(long)]
     id: u64,
     /// The new expiry, YYYY-MM-DD: at most 12 months after the current one.
@@ -555,9 +541,8 @@ struct AgreementsListArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database of the registry (then it also holds the agreements).
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     #[arg(long)]
     today: Option<String>,
     /// One JSON object an agreement.
@@ -578,10 +563,8 @@ struct UsersCreateArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database of the registry, which then also holds its API keys and
-    /// console users; by default they are files of the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The user's sign-in name: letters, digits and . - _ @.
     #[arg(long)]
     name: String,
@@ -596,10 +579,8 @@ struct UsersListArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database of the registry, which then also holds its API keys and
-    /// console users; by default they are files of the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// Print one JSON object a user.
     #[arg(long)]
     json: bool,
@@ -610,10 +591,8 @@ struct KeysCreateArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database of the registry, which then also holds its API keys and
-    /// console users; by default they are files of the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// A unique name for the key's holder.
     #[arg(long)]
     name: String,
@@ -649,10 +628,8 @@ struct KeysListArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database of the registry, which then also holds its API keys and
-    /// console users; by default they are files of the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// Print one JSON object a key.
     #[arg(long)]
     json: bool,
@@ -663,10 +640,8 @@ struct KeysRevokeArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database of the registry, which then also holds its API keys and
-    /// console users; by default they are files of the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The key's name.
     #[arg(long)]
     name: String,
@@ -677,10 +652,8 @@ struct KeysQuotaArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database of the registry, which then also holds its API keys and
-    /// console users; by default they are files of the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The key's name.
     #[arg(long)]
     name: String,
@@ -715,16 +688,30 @@ enum AuditCommand {
     Verify(AuditArgs),
 }
 
+/// Where the registry's events live, for every command that opens a registry.
+#[derive(Debug, Args)]
+struct Database {
+    /// The PostgreSQL database of the registry (`postgres://USER@HOST:PORT/DB`): its events,
+    /// and then also its API keys, console users and agreements. By default the data folder's
+    /// embedded store and files. `init` and `restore` take an empty one.
+    #[arg(long = "database", env = "DMF_DATABASE_URL")]
+    url: Option<String>,
+}
+
+impl Database {
+    /// The database's URL, if one was given.
+    fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+}
+
 #[derive(Debug, Args)]
 struct CheckpointArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder. With it, events other processes
-    /// appended are signed first, so the checkpoint covers the whole database.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// Print as JSON.
     #[arg(long)]
     json: bool,
@@ -735,10 +722,8 @@ struct ProveArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The event's sequence number.
     #[arg(long)]
     seq: u64,
@@ -755,10 +740,8 @@ struct ConsistencyArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The older tree size.
     #[arg(long)]
     from: u64,
@@ -794,10 +777,8 @@ struct ExportArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The folder to write the public log into (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -813,10 +794,8 @@ struct AuditArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// A signed checkpoint saved earlier, which the registry must still extend.
     #[arg(long)]
     checkpoint: Option<PathBuf>,
@@ -840,10 +819,8 @@ struct StatsArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: Option<PathBuf>,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The period each row counts.
     #[arg(long, value_enum, default_value = "day")]
     period: PeriodArg,
@@ -870,10 +847,8 @@ struct InitArgs {
     /// The data folder (created if missing).
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// The name of the log in its checkpoints, a schema-less URL such as
     /// `registry.example.gov/dmf` (default: `dmf-registry/` and 8 random hex digits).
     #[arg(long)]
@@ -888,10 +863,8 @@ struct ImportArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// Files to import: a CSV with a header naming ssn, first, last (and middle, suffix, sex,
     /// dob, birth_state), or DMF fixed-width files.
     #[arg(required = true)]
@@ -909,10 +882,8 @@ struct SubmitArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     /// NDJSON events; `-` reads standard input.
     file: PathBuf,
     /// The day taken for dates a submission leaves out, YYYY-MM-DD (default: today).
@@ -931,10 +902,8 @@ struct ShowArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     #[arg(long)]
     ssn: String,
     /// The day answers are given for, YYYY-MM-DD (default: today).
@@ -957,10 +926,8 @@ struct VerifyArgs {
     /// The data folder of the registry.
     #[arg(long)]
     data: PathBuf,
-    /// The PostgreSQL database holding the events (`postgres://USER@HOST:PORT/DB`); by
-    /// default the embedded store in the data folder.
-    #[arg(long, env = "DMF_DATABASE_URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    database: Database,
     #[arg(long)]
     ssn: String,
     #[arg(long)]

@@ -211,7 +211,7 @@ fn read_master(args: &MatchArgs, tables: &NameTables, quiet: bool) -> Result<Mas
     let Some(data) = &args.data else {
         bail!("give --master FILE (a DMF file) or --data DIR (a registry)");
     };
-    let registry = crate::backend::open(data, args.database.as_deref())?;
+    let registry = crate::backend::open(data, args.database.url())?;
     // A subscriber certified under the limited-access rule; deaths only a state reported
     // are not for matching outside benefit programs.
     let audience = dmf_registry::distribution::Audience {

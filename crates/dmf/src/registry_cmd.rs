@@ -27,8 +27,7 @@ pub fn today_or(given: Option<&str>) -> Result<Date> {
 }
 
 pub fn init(args: &InitArgs) -> Result<ExitCode> {
-    let registry =
-        crate::backend::init(&args.data, args.origin.as_deref(), args.database.as_deref())?;
+    let registry = crate::backend::init(&args.data, args.origin.as_deref(), args.database.url())?;
     let key = dmf_registry::log::LogFiles::open(registry.dir())?.verifier;
     if args.json {
         println!(
@@ -49,7 +48,7 @@ pub fn init(args: &InitArgs) -> Result<ExitCode> {
 }
 
 pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
-    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open(&args.data, args.database.url())?;
     let today = today_or(args.today.as_deref())?;
     let mut files = Vec::new();
     let (mut added, mut rejected, mut records, mut conflicts, mut held) = (0, 0, 0, 0, 0);
@@ -130,7 +129,7 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
         "dmf submit",
         "NDJSON events (one JSON object a line)",
     )?;
-    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open(&args.data, args.database.url())?;
     let today = today_or(args.today.as_deref())?;
     let name = args.file.display().to_string();
     let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
@@ -330,7 +329,7 @@ fn held_json(h: &dmf_registry::state::Held) -> Value {
 }
 
 pub fn show(args: &ShowArgs) -> Result<ExitCode> {
-    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open(&args.data, args.database.url())?;
     let ssn: Ssn = args
         .ssn
         .parse()
@@ -425,7 +424,7 @@ fn format_ms(ms: i64) -> String {
 }
 
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
-    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open(&args.data, args.database.url())?;
     let today = today_or(args.today.as_deref())?;
     let query = IdentityQuery {
         ssn: args
@@ -463,7 +462,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
 }
 
 pub fn quality(args: &crate::QualityArgs) -> Result<ExitCode> {
-    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open(&args.data, args.database.url())?;
     let today = match &args.today {
         Some(t) => t.parse().with_context(|| format!("--today {t:?}"))?,
         None => crate::today(),
@@ -514,7 +513,7 @@ pub fn quality(args: &crate::QualityArgs) -> Result<ExitCode> {
 pub fn presume(args: &crate::PresumeArgs) -> Result<ExitCode> {
     use dmf_model::Reference;
     use dmf_registry::event::{Event, PresumptionEvent};
-    let registry = crate::backend::open(&args.data, args.database.as_deref())?;
+    let registry = crate::backend::open(&args.data, args.database.url())?;
     let today = today_or(args.today.as_deref())?;
     let reference =
         |flag: &str, text: &str| Reference::new(text).with_context(|| format!("--{flag} {text:?}"));

@@ -42,7 +42,7 @@ pub fn users_create(args: &UsersCreateArgs) -> Result<ExitCode> {
             args.role
         )
     })?;
-    let users = crate::backend::service(&args.data, args.database.as_deref())?.users()?;
+    let users = crate::backend::service(&args.data, args.database.url())?.users()?;
     let password = read_password(&args.name)?;
     let user = users.create(&args.name, role, &password, crate::registry_cmd::now_ms())?;
     println!("created console user {} ({})", user.name, user.role.code());
@@ -51,7 +51,7 @@ pub fn users_create(args: &UsersCreateArgs) -> Result<ExitCode> {
 
 pub fn users_list(args: &UsersListArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
-    let users = crate::backend::service(&args.data, args.database.as_deref())?.users()?;
+    let users = crate::backend::service(&args.data, args.database.url())?.users()?;
     for u in users.list()? {
         if args.json {
             println!(
@@ -67,7 +67,7 @@ pub fn users_list(args: &UsersListArgs) -> Result<ExitCode> {
 
 pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
-    let service = crate::backend::service(&args.data, args.database.as_deref())?;
+    let service = crate::backend::service(&args.data, args.database.url())?;
     let store = service.keys()?;
     let role: Role = args
         .role
@@ -132,7 +132,7 @@ pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
 
 pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
-    let store = crate::backend::service(&args.data, args.database.as_deref())?.keys()?;
+    let store = crate::backend::service(&args.data, args.database.url())?.keys()?;
     for k in store.list()? {
         let v = json!({
             "id": k.id, "name": k.name, "role": k.role.code(), "certified": k.certified,
@@ -165,7 +165,7 @@ pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
 
 pub fn keys_revoke(args: &KeysRevokeArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
-    let store = crate::backend::service(&args.data, args.database.as_deref())?.keys()?;
+    let store = crate::backend::service(&args.data, args.database.url())?.keys()?;
     if !store.revoke(&args.name)? {
         bail!("no key named {:?}", args.name);
     }
@@ -175,7 +175,7 @@ pub fn keys_revoke(args: &KeysRevokeArgs) -> Result<ExitCode> {
 
 pub fn keys_quota(args: &KeysQuotaArgs) -> Result<ExitCode> {
     require_registry(&args.data)?;
-    let store = crate::backend::service(&args.data, args.database.as_deref())?.keys()?;
+    let store = crate::backend::service(&args.data, args.database.url())?.keys()?;
     let quota = match (args.daily, args.none) {
         (Some(n), false) => Some(n),
         (None, true) => None,
@@ -279,7 +279,7 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(t) = &args.today {
         config.today = Some(t.parse().with_context(|| format!("--today {t:?}"))?);
     }
-    if args.demo && args.database.is_some() {
+    if args.demo && args.database.url().is_some() {
         bail!("--demo makes an embedded registry: leave out --database (and DMF_DATABASE_URL)");
     }
     let existing = match (&args.data, args.demo) {
@@ -308,7 +308,7 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         }
     };
     tracing::info!(data = %data.display(), "loading the registry");
-    let database = args.database.as_deref();
+    let database = args.database.url();
     let app = Arc::new(App::with_service(
         crate::backend::open(&data, database)?,
         config,
