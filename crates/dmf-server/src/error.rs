@@ -114,6 +114,14 @@ impl Code {
     }
 }
 
+/// A number for one failure, to find it in the log: 8 random hex digits.
+pub fn incident() -> String {
+    let mut b = [0u8; 4];
+    // Without randomness the number is zero: the log's time still finds the failure.
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 /// An error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -142,9 +150,17 @@ impl ApiError {
         }
     }
 
+    /// A failure of the server's own: the detail (a path, a database's words) goes to the log
+    /// under an incident number, and the caller gets that number alone, to quote.
     pub fn internal(e: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %e, "request failed");
-        ApiError::new(Code::Internal, e.to_string())
+        let incident = incident();
+        tracing::error!(incident = %incident, error = %e, "request failed");
+        ApiError::new(
+            Code::Internal,
+            format!(
+                "internal error (incident {incident}): the server's log has the detail; nothing was half-stored"
+            ),
+        )
     }
 
     pub fn body(&self) -> serde_json::Value {

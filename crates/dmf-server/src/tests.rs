@@ -855,3 +855,31 @@ mod openapi {
         }
     }
 }
+
+mod errors {
+    use crate::error::{ApiError, Code};
+
+    /// A 5xx answer carried the internal error's text to the client (a file path, a database's
+    /// words): now it carries an incident number, and the log has the detail.
+    #[test]
+    fn a_5xx_answer_sent_the_internal_text_to_the_client() {
+        let detail = "cannot write /srv/dmf/accounting.sqlite: disk I/O error";
+        let e = ApiError::internal(detail);
+        assert_eq!(e.code, Code::Internal);
+        let body = e.body().to_string();
+        assert!(!body.contains("accounting.sqlite"), "{body}");
+        assert!(!body.contains("disk I/O"), "{body}");
+        let message = e.body()["error"]["message"].as_str().unwrap().to_owned();
+        let incident = message
+            .strip_prefix("internal error (incident ")
+            .and_then(|m| m.split_once(')'))
+            .map(|(n, _)| n)
+            .unwrap_or_else(|| panic!("{message}"));
+        assert!(
+            incident.len() == 8 && incident.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{message}"
+        );
+        // Two failures are told apart.
+        assert_ne!(ApiError::internal(detail).message, e.message);
+    }
+}

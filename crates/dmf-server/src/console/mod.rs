@@ -184,9 +184,10 @@ impl FromRequestParts<Arc<App>> for Staff {
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Staff, Response> {
         let session = match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(token) => app.users.session(token, now_ms()).map_err(|e| {
-                Page::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
-            })?,
+            Some(token) => app
+                .users
+                .session(token, now_ms())
+                .map_err(|e| Page::from(ApiError::internal(e)).into_response())?,
             None => None,
         };
         match session {
@@ -461,8 +462,8 @@ async fn login(
         Ok(Err(e @ (LoginError::Invalid | LoginError::Locked { .. }))) => {
             login_form(&app, &next, Some(&e.to_string()), StatusCode::UNAUTHORIZED)
         }
-        Ok(Err(e)) => Page::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-        Err(e) => Page::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Ok(Err(e)) => Page::from(ApiError::internal(e)).into_response(),
+        Err(e) => Page::from(ApiError::internal(e)).into_response(),
     }
 }
 
@@ -475,7 +476,7 @@ async fn logout(
         return p.into_response();
     }
     if let Err(e) = app.users.logout(&staff.0.token) {
-        return Page::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+        return Page::from(ApiError::internal(e)).into_response();
     }
     let mut resp = Redirect::to("/console/login").into_response();
     resp.headers_mut().append(
