@@ -27,5 +27,9 @@ pub use notice::{NoticeKind, StatusNotice, StatusNoticeError, UnknownNoticeKind}
 pub use ssn::{Ssn, SsnDigits, SsnError};
 pub use text::{Reference, ReferenceError, article};
 
+/// Position of an event in the registry's sequence; the first event is 1. Here, with the other
+/// values the rules speak of, so that the rules need nothing of storage.
+pub type Seq = u64;
+
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,9 @@
 //! The events of the master file. Every change is one of these, appended, never edited.
 
+use dmf_model::Seq;
 use dmf_model::{
     Actor, Correction, Date, DeathReport, PartialDate, PersonName, Reference, Ssn, StatusNotice,
 };
-use dmf_store::Seq;
 
 pub use dmf_model::Sex;
 

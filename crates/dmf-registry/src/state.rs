@@ -7,11 +7,11 @@ use std::collections::{BTreeSet, HashMap};
 
 use hashbrown::HashTable;
 
+use dmf_model::Seq;
 use dmf_model::{
     Actor, Date, DeathSource, NamePart, NoticeKind, PartialDate, PersonName, Reference, Sex, Ssn,
     Subject, Suffix, VerificationLevel, add_federal_working_days,
 };
-use dmf_store::Seq;
 
 use crate::answers::{FirstKey, LastKey};
 use crate::event::{

@@ -16,8 +16,9 @@ pub use sqlite::{
     MAX_PAGES_VAR, SCHEMA_VERSION, SqliteStore, VersionedError, open_upgrading, open_versioned,
 };
 
-/// Position of an event in the sequence; the first event is 1.
-pub type Seq = u64;
+/// Position of an event in the sequence; the first event is 1 (the model's, where the rules
+/// find it too).
+pub use dmf_model::Seq;
 
 /// An event to append.
 #[derive(Debug, Clone, PartialEq, Eq)]
