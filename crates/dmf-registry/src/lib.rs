@@ -24,6 +24,7 @@ pub mod log;
 pub mod mac;
 pub mod names;
 pub mod program;
+pub mod program_view;
 pub mod publish;
 pub mod quality;
 pub mod render;
