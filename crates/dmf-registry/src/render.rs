@@ -77,7 +77,7 @@ pub struct IdentityView {
     pub code: &'static str,
     pub deceased: bool,
     /// Present (true) only when the record is presumed deceased by age: never a recorded death.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[schemars(schema_with = "presumed")]
     pub presumed_deceased: bool,
 }
@@ -120,7 +120,7 @@ pub struct BenefitsView {
     pub deceased: bool,
     pub suspended: bool,
     /// Present (true) only when the record is presumed deceased by age.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[schemars(schema_with = "presumed")]
     pub presumed_deceased: bool,
 }
@@ -323,7 +323,7 @@ pub struct AcceptedView {
     /// The notice a contest decision decided.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<Seq>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "decision")]
     pub decision: Option<&'static str>,
 }
