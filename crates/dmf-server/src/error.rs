@@ -7,7 +7,9 @@ use axum::extract::rejection::PathRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::views::{ErrorBody, ErrorView};
+use dmf_registry::render::SubmissionResult;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 /// An error code of the API, with its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,4 +206,34 @@ pub type PathParams<T> = Result<Path<T>, PathRejection>;
 pub fn path_params<T>(p: PathParams<T>) -> Result<T, ApiError> {
     p.map(|Path(v)| v)
         .map_err(|e| ApiError::new(Code::NotFound, e.body_text()))
+}
+
+/// Every error answer: `{"error": {code, message, path?}}`, with the line of an NDJSON body
+/// where it answers one, and for a refused submission its result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
+pub struct ErrorView {
+    /// The line of an NDJSON body the error answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    pub error: ErrorBody,
+    /// A refused submission's result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<SubmissionResult>,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ErrorBody {
+    #[schemars(schema_with = "error_code")]
+    pub code: &'static str,
+    pub message: String,
+    /// Where: a JSON path into the body, a parameter, a line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+fn error_code(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let codes: Vec<&str> = CODES.iter().map(|(c, _)| c.name()).collect();
+    schemars::json_schema!({ "type": "string", "enum": codes })
 }

@@ -8,7 +8,7 @@ use dmf_registry::render::{Answer, SubmissionResult};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::error::CODES;
+pub use crate::error::{ErrorBody, ErrorView};
 
 /// `GET /healthz`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -445,34 +445,4 @@ pub enum BatchLine {
 pub enum SubmissionLine {
     Result(SubmissionResult),
     Error(ErrorView),
-}
-
-/// Every error answer: `{"error": {code, message, path?}}`, with the line of an NDJSON body
-/// where it answers one, and for a refused submission its result.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-#[schemars(rename = "Error")]
-pub struct ErrorView {
-    /// The line of an NDJSON body the error answers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    pub error: ErrorBody,
-    /// A refused submission's result.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<SubmissionResult>,
-}
-
-/// What went wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct ErrorBody {
-    #[schemars(schema_with = "error_code")]
-    pub code: &'static str,
-    pub message: String,
-    /// Where: a JSON path into the body, a parameter, a line.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
-
-fn error_code(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let codes: Vec<&str> = CODES.iter().map(|(c, _)| c.name()).collect();
-    schemars::json_schema!({ "type": "string", "enum": codes })
 }

@@ -60,30 +60,21 @@ pub(crate) async fn show(
             format!("There is no agreement {id}."),
         ));
     };
-    let t = &a.terms;
-    let list = |xs: Vec<&str>| xs.join(", ");
-    let keys: Vec<&str> = state
-        .keys
-        .values()
-        .filter(|(k, _)| *k == id)
-        .map(|(_, n)| n.as_str())
-        .collect();
-    let requests: Vec<_> = state
-        .requests
-        .values()
-        .filter(|r| r.agreement == id)
-        .collect();
+    // The one view of an agreement the API and the command line show, with its requests and
+    // statistics; the due process of each match and the renewal's day are the store's detail.
+    let view = crate::services::matching::shown_whole(&state, id, today)?;
+    let t = &view.terms;
+    let requests = view.requests.clone().unwrap_or_default();
     let all_cases = &state.cases;
     let cases: Vec<_> = requests
         .iter()
         .flat_map(|r| {
-            (0..r.matches.len() as u32)
-                .filter_map(move |n| Some((r.id, n, all_cases.get(&(r.id, n))?)))
+            (0..r.matched as u32).filter_map(move |n| Some((r.id, n, all_cases.get(&(r.id, n))?)))
         })
         .collect();
-    let stats: Vec<_> = crate::programs::counts(&state, true)
+    let stats: Vec<_> = crate::services::matching::stats_rows(&state, true)
         .into_iter()
-        .filter(|((k, _), _)| *k == id)
+        .filter(|r| r.agreement == id)
         .collect();
     Ok(Page::new(
         &staff,
@@ -91,21 +82,21 @@ pub(crate) async fn show(
         html! {
             p.status { "Status: " strong { (a.status(today)) } }
             dl {
-                dt { "Recipient" } dd { (t.recipient.as_str()) }
-                dt { "Source" } dd { (t.source.as_str()) }
-                dt { "Purpose" } dd { (t.purpose.as_str()) }
-                dt { "Legal authority" } dd { (t.legal_authority.as_str()) }
-                dt { "The recipient receives" } dd { (list(t.recipient_receives.iter().map(|e| e.code()).collect())) ", and the match class" }
-                dt { "The registry receives" } dd { (list(t.source_receives.iter().map(|e| e.code()).collect())) }
+                dt { "Recipient" } dd { (t.recipient) }
+                dt { "Source" } dd { (t.source) }
+                dt { "Purpose" } dd { (t.purpose) }
+                dt { "Legal authority" } dd { (t.legal_authority) }
+                dt { "The recipient receives" } dd { (t.recipient_receives.join(", ")) ", and the match class" }
+                dt { "The registry receives" } dd { (t.source_receives.join(", ")) }
                 dt { "Retention" } dd { (t.retention_days) " days" }
-                dt { "Term" } dd { (t.start) " to " (a.expiry()) @if let Some((to, x)) = &a.renewed { " (renewed to " (to) " by " (x.by) " on " (x.on) ")" } }
+                dt { "Term" } dd { (t.start) " to " (view.expiry_in_force) @if let (Some(to), Some(by), Some((_, x))) = (&view.renewed_to, &view.renewed_by, &a.renewed) { " (renewed to " (to) " by " (by) " on " (x.on) ")" } }
                 dt { "Adverse action" } dd { @if t.adverse_action { "may follow a match after independent verification, a notice and 30 days to contest" } @else { "none" } }
-                @if let Some(c) = &t.law_enforcement {
-                    dt { "Law-enforcement criterion" } dd { (c.as_str()) " (a case reference per record)" }
+                @if let Some(c) = &t.law_enforcement_criterion {
+                    dt { "Law-enforcement criterion" } dd { (c) " (a case reference per record)" }
                 }
-                dt { "Recorded" } dd { (a.created.by) " on " (a.created.on) }
-                dt { "Approved" } dd { @match &a.approved { Some(x) => { (x.by) " on " (x.on) }, None => { "not yet: a second person must approve it" } } }
-                dt { "Agency keys" } dd { @if keys.is_empty() { "none" } @else { (keys.join(", ")) } }
+                dt { "Recorded" } dd { (view.created_by) " on " (view.created_on) }
+                dt { "Approved" } dd { @match (&view.approved_by, &view.approved_on) { (Some(by), Some(on)) => { (by) " on " (on) }, _ => { "not yet: a second person must approve it" } } }
+                dt { "Agency keys" } dd { @if view.keys.is_empty() { "none" } @else { (view.keys.join(", ")) } }
             }
             h2 { "Requests" }
             @if requests.is_empty() {
@@ -120,9 +111,9 @@ pub(crate) async fn show(
                                 td { (r.day) }
                                 td { (r.key) }
                                 td { (r.records) }
-                                td { (r.matches.len()) }
+                                td { (r.matched) }
                                 td { (r.disclosed) }
-                                td { (r.law_enforcement.len()) }
+                                td { (r.law_enforcement) }
                                 td { @match &r.refused { Some(why) => { "refused: " (why) }, None => { "answered" } } }
                             }
                         }
@@ -150,8 +141,8 @@ pub(crate) async fn show(
             table {
                 thead { tr { th { "Month" } th { "Requests" } th { "Refused" } th { "Records" } th { "Matched" } th { "Disclosed" } th { "Law enforcement" } } }
                 tbody {
-                    @for ((_, month), c) in &stats {
-                        tr { td { (month) } td { (c.requests) } td { (c.refused) } td { (c.records) } td { (c.matched) } td { (c.disclosed) } td { (c.law_enforcement) } }
+                    @for c in &stats {
+                        tr { td { (c.period) } td { (c.requests) } td { (c.refused) } td { (c.records) } td { (c.matched) } td { (c.disclosed) } td { (c.law_enforcement_disclosures) } }
                     }
                 }
             }
