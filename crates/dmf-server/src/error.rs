@@ -2,8 +2,6 @@
 //! same JSON shape `{"error": {"code", "message", "path"?}}`.
 
 use axum::Json;
-use axum::extract::Path;
-use axum::extract::rejection::PathRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -194,18 +192,6 @@ impl IntoResponse for ApiError {
         }
         r
     }
-}
-
-/// A route's path parameters as a handler takes them, so that it checks the caller's role
-/// before it looks at them (a key that may not use the route learns nothing from its paths).
-pub type PathParams<T> = Result<Path<T>, PathRejection>;
-
-/// The path parameters, or a 404 from the table: a segment that is not what the route takes
-/// (an id that is not a number, text that is not UTF-8) names no object. Axum's own rejection
-/// would be a text/plain 400 outside the table.
-pub fn path_params<T>(p: PathParams<T>) -> Result<T, ApiError> {
-    p.map(|Path(v)| v)
-        .map_err(|e| ApiError::new(Code::NotFound, e.body_text()))
 }
 
 /// Every error answer: `{"error": {code, message, path?}}`, with the line of an NDJSON body

@@ -147,7 +147,9 @@ pub struct HeldEntry {
     pub ssn: String,
     /// `death_report` or `status_notice`.
     #[serde(rename = "type")]
+    #[schemars(schema_with = "held_kind")]
     pub kind: &'static str,
+    #[schemars(schema_with = "hold_reason")]
     pub reason: &'static str,
     /// `source:KIND` or `authority:NAME`.
     pub from: String,
@@ -157,6 +159,18 @@ pub struct HeldEntry {
     pub differences: Vec<dmf_registry::render::DifferenceView>,
     /// The first of the two people, once one has confirmed.
     pub confirmed_by: Option<String>,
+}
+
+fn held_kind(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "enum": ["death_report", "status_notice"] })
+}
+
+fn hold_reason(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let reasons: Vec<&str> = dmf_registry::state::HoldReason::ALL
+        .iter()
+        .map(|r| r.code())
+        .collect();
+    schemars::json_schema!({ "type": "string", "enum": reasons })
 }
 
 /// An identity change waiting for its second person.
