@@ -7,7 +7,6 @@ mod dump_cmd;
 mod format_cmd;
 mod log_cmd;
 mod match_cmd;
-mod match_report;
 mod mirror_cmd;
 mod progress;
 mod registry_cmd;
