@@ -11,6 +11,7 @@ mod csv_cells;
 mod faults;
 mod hardening;
 mod identity;
+mod layout;
 mod leftovers;
 mod log;
 mod matching;
