@@ -16,6 +16,7 @@ pub mod distribution;
 pub mod event;
 pub mod identity;
 mod import;
+pub mod index;
 pub mod names;
 pub mod oversight;
 pub mod program;
@@ -23,6 +24,7 @@ pub mod public;
 pub mod render;
 pub mod state;
 pub mod submission;
+pub mod violation;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -42,7 +44,8 @@ use dmf_ledger::{Ledger, LedgerError};
 pub use codec::{DecodeError, decode, encode};
 pub use event::Event;
 pub use import::{ImportSummary, apply_dmf_records, import_file};
-pub use state::{Index, Outcome, PersonState};
+pub use index::Index;
+pub use state::{Outcome, PersonState};
 pub use submission::{Rejection, Submission, parse_line, parse_value};
 
 /// File name of the event store inside the data folder.
@@ -561,8 +564,8 @@ impl Registry {
                 e.insert(known);
             }
             let state = overlay.get_mut(&ssn.as_u32()).expect("inserted");
-            if let Err(rejection) = state.check(ssn, &sub.event) {
-                results.push(Err(rejection));
+            if let Err(violation) = state.check(ssn, &sub.event) {
+                results.push(Err(Rejection::from(violation)));
                 continue;
             }
             let seq = head + 1 + events.len() as Seq;
