@@ -8,28 +8,23 @@
 //! shared store (a database server) any process may write, each batch under the store's append
 //! lock after catching up with what the others appended, and one process at a time signs the
 //! log. Nothing is applied or signed beyond the signed log that does not carry the writer's MAC.
+//! The log itself is `dmf_ledger`'s: it follows this writer after each durable batch.
 
-pub mod anomaly;
 pub mod answers;
-pub mod audit;
 mod codec;
 pub mod distribution;
-pub mod dump;
 pub mod event;
 pub mod identity;
 mod import;
-pub mod leaf;
-pub mod letter;
-pub mod log;
-pub mod mac;
+pub mod index;
 pub mod names;
+pub mod oversight;
 pub mod program;
-pub mod publish;
-pub mod quality;
+pub mod public;
 pub mod render;
 pub mod state;
-pub mod stats;
 pub mod submission;
+pub mod violation;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -41,15 +36,17 @@ use dmf_store::{Appended, EventStore, NewEvent, Seq, SqliteStore, StoreError, St
 
 pub use dmf_store;
 
+use dmf_ledger::leaf::{LeafError, LeafKey};
+use dmf_ledger::log::{self, LogError, LogWriter};
+use dmf_ledger::mac::{MacFault, MacKey};
+use dmf_ledger::{Ledger, LedgerError};
+
 pub use codec::{DecodeError, decode, encode};
 pub use event::Event;
 pub use import::{ImportSummary, apply_dmf_records, import_file};
-pub use state::{Index, Outcome, PersonState};
+pub use index::Index;
+pub use state::{Outcome, PersonState};
 pub use submission::{Rejection, Submission, parse_line, parse_value};
-
-use crate::leaf::{EventRef, LeafError, LeafKey};
-use crate::log::{LogError, LogWriter};
-use crate::mac::{MacFault, MacKey};
 
 /// File name of the event store inside the data folder.
 pub const STORE_FILE: &str = "registry.sqlite";
@@ -117,6 +114,23 @@ pub enum RegistryError {
     MacKeyMissing(PathBuf),
 }
 
+impl From<LedgerError> for RegistryError {
+    // Each of the ledger's errors is the registry's of the same name and wording.
+    fn from(e: LedgerError) -> RegistryError {
+        match e {
+            LedgerError::Store(e) => RegistryError::Store(e),
+            LedgerError::Log(e) => RegistryError::Log(e),
+            LedgerError::Leaf(e) => RegistryError::Leaf(e),
+            LedgerError::Unauthenticated { seq, fault } => {
+                RegistryError::Unauthenticated { seq, fault }
+            }
+            LedgerError::Read { path, source } => RegistryError::Read { path, source },
+            LedgerError::Write { path, source } => RegistryError::Write { path, source },
+            LedgerError::Input { path, reason } => RegistryError::Input { path, reason },
+        }
+    }
+}
+
 /// An accepted submission: where it was stored and what it did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
@@ -139,7 +153,7 @@ struct Writer {
     /// With `defer_log`, the log is extended and signed on a thread of its own while the next
     /// batch is checked and stored; `logging` is that work, taken back before the writer is used.
     defer_log: bool,
-    logging: Option<std::thread::JoinHandle<(LogWriter, Result<(), RegistryError>)>>,
+    logging: Option<std::thread::JoinHandle<(LogWriter, Result<(), LedgerError>)>>,
     /// The last event the writer knows of, with its MAC as stored: the next event's MAC follows
     /// it.
     tip: Option<(Seq, Option<Vec<u8>>)>,
@@ -173,7 +187,7 @@ impl Drop for Writer {
 pub struct Registry {
     dir: PathBuf,
     store: Arc<dyn EventStore>,
-    mac_key: MacKey,
+    ledger: Ledger,
     writer: Mutex<Writer>,
 }
 
@@ -235,7 +249,7 @@ impl Registry {
         // The empty tree's checkpoint: the log exists from the start.
         let mut log = LogWriter::open(dir)?;
         log.sign()?;
-        registry.publish(&log)?;
+        registry.ledger.publish(&log)?;
         Ok(registry)
     }
 
@@ -310,8 +324,8 @@ impl Registry {
     fn at(dir: &Path, store: Arc<dyn EventStore>, mac_key: MacKey) -> Registry {
         Registry {
             dir: dir.to_owned(),
+            ledger: Ledger::new(dir, store.clone(), mac_key, public::leaf_fields),
             store,
-            mac_key,
             writer: Mutex::new(Writer {
                 index: None,
                 complete: false,
@@ -330,78 +344,23 @@ impl Registry {
     /// MAC: a row put into the store behind the registry's back, which nothing else would tell
     /// from the batch of a writer that stopped before signing.
     pub fn check_tail(&self) -> Result<(), RegistryError> {
-        // The log first: another process may sign what it appends between the two reads.
-        let files = log::LogFiles::open(&self.dir)?;
-        let signed = self.signed_size()?;
-        let head = self.store.head()?;
-        let logged = signed.max(files.stored_leaves());
-        if logged > head {
-            return Err(LogError::Ahead {
-                log: logged,
-                store: head,
-            }
-            .into());
-        }
-        let mut after = signed;
-        while after < head {
-            let page = self.read_checked(after, 50_000)?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-        }
-        Ok(())
+        Ok(self.ledger.check_tail()?)
     }
 
     /// The size of the largest checkpoint signed: the log's own, or one another node published
     /// in a shared store (if it verifies with the log's key).
     pub fn signed_size(&self) -> Result<Seq, RegistryError> {
-        let files = log::LogFiles::open(&self.dir)?;
-        let own = files.latest()?.map_or(0, |s| s.checkpoint.size);
-        let published = match self.store.latest_checkpoint()? {
-            Some((size, note)) if dmf_log::open_checkpoint(&note, &files.verifier).is_ok() => size,
-            _ => 0,
-        };
-        Ok(own.max(published))
+        Ok(self.ledger.signed_size()?)
     }
 
     /// Up to `limit` events after `after`, each checked against its MAC and the stored MAC of
-    /// the event before: the first that is not the writer's is an error naming it. (If the
-    /// signed size cannot be read, no event without a MAC is accepted.)
+    /// the event before: the first that is not the writer's is an error naming it.
     pub fn read_checked(
         &self,
         after: Seq,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, RegistryError> {
-        let mut page = match after.checked_sub(1) {
-            None => self.store.read_after(0, limit)?,
-            Some(before) => self.store.read_after(before, limit.saturating_add(1))?,
-        };
-        let mut prev = None;
-        if after > 0 && page.first().is_some_and(|e| e.seq == after) {
-            prev = page.remove(0).mac;
-        }
-        let mut signed = None;
-        for e in &page {
-            self.mac_key
-                .check(prev.as_deref(), e, || {
-                    *signed.get_or_insert_with(|| self.signed_size().unwrap_or(0))
-                })
-                .map_err(|fault| RegistryError::Unauthenticated { seq: e.seq, fault })?;
-            prev = e.mac.clone();
-        }
-        Ok(page)
-    }
-
-    /// The MAC stored with event `seq` (none for 0, or for an event stored without one).
-    fn stored_mac(&self, seq: Seq) -> Result<Option<Vec<u8>>, RegistryError> {
-        let Some(before) = seq.checked_sub(1) else {
-            return Ok(None);
-        };
-        Ok(self
-            .store
-            .read_after(before, 1)?
-            .into_iter()
-            .find(|e| e.seq == seq)
-            .and_then(|e| e.mac))
+        Ok(self.ledger.read_checked(after, limit)?)
     }
 
     /// A registry over an empty store whose log keys a restore has put in `dir`; the events are
@@ -418,19 +377,12 @@ impl Registry {
 
     /// Extends the log to the store's last event and signs it, as the only signer.
     pub fn sign_now(&self) -> Result<(), RegistryError> {
-        let _guard = self.store.lock_signer()?;
-        let mut log = LogWriter::open(&self.dir)?;
-        self.catch_up(&mut log)?;
-        self.publish(&log)
+        Ok(self.ledger.sign_now()?)
     }
 
-    /// Keeps the log's latest checkpoint in the store too, where every node finds it.
-    fn publish(&self, log: &LogWriter) -> Result<(), RegistryError> {
-        if let Some(latest) = log.files().latest()? {
-            self.store
-                .publish_checkpoint(latest.checkpoint.size, &latest.note, now_ms())?;
-        }
-        Ok(())
+    /// The log of this registry's events.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     /// True when other processes may write the same store.
@@ -494,9 +446,7 @@ impl Registry {
         }
         // A log out on its thread (see `defer_log`) is busy, not missing.
         if w.log.is_none() && w.logging.is_none() && !self.store.shared() {
-            let mut log = LogWriter::open(&self.dir)?;
-            self.catch_up(&mut log)?;
-            w.log = Some(log);
+            w.log = Some(self.ledger.writer()?);
         }
         Ok(w)
     }
@@ -504,61 +454,17 @@ impl Registry {
     /// With a shared store: signs what others have not, if no other process is signing now
     /// (or, with `wait`, once it has finished). Returns whether this process signed.
     pub fn sign_pending(&self, wait: bool) -> Result<bool, RegistryError> {
-        if !self.store.shared() {
-            return Ok(false);
-        }
-        let guard = if wait {
-            Some(self.store.lock_signer()?)
-        } else {
-            self.store.try_lock_signer()?
-        };
-        let Some(_guard) = guard else {
-            return Ok(false);
-        };
-        // Every signer's tree is the same (the leaves follow from the events and the leaf key),
-        // so a signer that lagged extends its own files and signs a consistent checkpoint.
-        let mut log = LogWriter::open(&self.dir)?;
-        self.catch_up(&mut log)?;
-        self.publish(&log)?;
-        Ok(true)
-    }
-
-    /// Brings the log up to the store's last event and signs it: after a crash between a
-    /// commit and its checkpoint, or when the log's derived files were cut back.
-    fn catch_up(&self, log: &mut LogWriter) -> Result<(), RegistryError> {
-        let head = self.store.head()?;
-        if log.size() > head {
-            return Err(LogError::Ahead {
-                log: log.size(),
-                store: head,
-            }
-            .into());
-        }
-        while log.size() < head {
-            // Nothing is signed that the writer did not write.
-            let page = self.read_checked(log.size(), 50_000)?;
-            if page.is_empty() {
-                break;
-            }
-            let refs: Vec<EventRef<'_>> = page.iter().map(EventRef::from).collect();
-            let hashes = leaf_hashes(log.leaf_key(), &refs)?;
-            log.append(&hashes)?;
-        }
-        // A tree already signed at this size is not signed again.
-        if log.signed_size() != Some(log.size()) {
-            log.sign()?;
-        }
-        Ok(())
+        Ok(self.ledger.sign_pending(wait)?)
     }
 
     /// The MAC key every event is written with.
     pub fn mac_key(&self) -> &MacKey {
-        &self.mac_key
+        self.ledger.mac_key()
     }
 
     /// The leaf key, for recomputing leaves (owner-only file).
     pub fn leaf_key(&self) -> Result<LeafKey, RegistryError> {
-        Ok(log::read_leaf_key(&self.dir)?)
+        Ok(self.ledger.leaf_key()?)
     }
 
     /// Rebuilds the current state of everyone from all events.
@@ -626,7 +532,7 @@ impl Registry {
         // The MAC of event `head`, which the batch's first MAC follows.
         let head_mac = match w.tip.take() {
             Some((seq, mac)) if seq == head => mac,
-            _ => self.stored_mac(head)?,
+            _ => self.ledger.stored_mac(head)?,
         };
         let mut overlay = std::mem::take(&mut w.overlay);
         overlay.clear();
@@ -658,8 +564,8 @@ impl Registry {
                 e.insert(known);
             }
             let state = overlay.get_mut(&ssn.as_u32()).expect("inserted");
-            if let Err(rejection) = state.check(ssn, &sub.event) {
-                results.push(Err(rejection));
+            if let Err(violation) = state.check(ssn, &sub.event) {
+                results.push(Err(Rejection::from(violation)));
                 continue;
             }
             let seq = head + 1 + events.len() as Seq;
@@ -679,9 +585,9 @@ impl Registry {
             let prev = events
                 .last()
                 .map_or(head_mac.as_deref(), |e: &NewEvent| e.mac.as_deref());
-            let mac = self.mac_key.of(
+            let mac = self.ledger.mac_key().of(
                 prev,
-                EventRef {
+                dmf_ledger::leaf::EventRef {
                     seq,
                     kind,
                     subject: Some(ssn.as_u32()),
@@ -734,13 +640,14 @@ impl Registry {
                 w.logging = Some(std::thread::spawn(move || {
                     // One thread here and one storing the next batch keep two cores busy;
                     // rayon's workers would compete with the writer for them.
-                    let logged = extend_log(&mut log, first, &events, false);
+                    let logged =
+                        dmf_ledger::append(&mut log, public::leaf_fields, first, &events, false);
                     (log, logged)
                 }));
             } else {
                 // On failure the log is dropped: the events are durable, and the log catches
                 // up when the writer opens again.
-                extend_log(&mut log, head + 1, &events, true)?;
+                dmf_ledger::append(&mut log, public::leaf_fields, head + 1, &events, true)?;
                 w.log = Some(log);
             }
         }
@@ -903,57 +810,6 @@ pub fn now_ms() -> i64 {
 pub fn today_utc() -> dmf_model::Date {
     dmf_model::Date::from_days_since_epoch(now_ms().div_euclid(86_400_000) as i32)
         .expect("the clock is within 1800-2199")
-}
-
-/// Appends the leaves of a durable batch whose first event is `first`, and signs the tree.
-fn extend_log(
-    log: &mut LogWriter,
-    first: Seq,
-    events: &[NewEvent],
-    parallel: bool,
-) -> Result<(), RegistryError> {
-    let refs: Vec<EventRef<'_>> = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| EventRef {
-            seq: first + i as Seq,
-            kind: &e.kind,
-            subject: e.subject,
-            idempotency_key: e.idempotency_key.as_deref(),
-            recorded_at: e.recorded_at,
-            body: &e.body,
-        })
-        .collect();
-    let key = log.leaf_key();
-    let hashes = if parallel {
-        leaf_hashes(key, &refs)?
-    } else {
-        refs.iter()
-            .map(|e| leaf_hash(key, e))
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    log.append(&hashes)?;
-    log.sign()?;
-    Ok(())
-}
-
-/// The leaf hashes of events, on every core for large batches.
-pub fn leaf_hashes(
-    key: &LeafKey,
-    events: &[EventRef<'_>],
-) -> Result<Vec<dmf_log::Hash>, LeafError> {
-    use rayon::prelude::*;
-    let one = |e: &EventRef<'_>| leaf_hash(key, e);
-    if events.len() < 1024 {
-        events.iter().map(one).collect()
-    } else {
-        events.par_iter().with_min_len(512).map(one).collect()
-    }
-}
-
-/// One event's leaf hash.
-fn leaf_hash(key: &LeafKey, e: &EventRef<'_>) -> Result<dmf_log::Hash, LeafError> {
-    leaf::leaf(key, *e).map(|l| dmf_log::leaf_hash(&l))
 }
 
 #[cfg(test)]

@@ -741,7 +741,7 @@ async fn person_accounting(
         .iter()
         .map(|d| {
             json!({
-                "at": dmf_registry::leaf::format_time(d.at_ms),
+                "at": dmf_ledger::leaf::format_time(d.at_ms),
                 "to": d.key_name,
                 "key_id": d.key_id,
                 "purpose": d.purpose,
@@ -805,8 +805,8 @@ pub(crate) async fn submit_one(
     result.map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))
 }
 
-pub(crate) fn registry_error(e: dmf_registry::RegistryError) -> ApiError {
-    match e {
+pub(crate) fn registry_error(e: impl Into<dmf_registry::RegistryError>) -> ApiError {
+    match e.into() {
         dmf_registry::RegistryError::Input { reason, .. } => ApiError::new(Code::NotFound, reason),
         other => ApiError::internal(other),
     }
@@ -825,8 +825,8 @@ async fn log_checkpoint(State(app): State<Arc<App>>) -> Result<Response, ApiErro
         {
             return Ok(note);
         }
-        let files = dmf_registry::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
-        let signed = dmf_registry::publish::latest(&files).map_err(registry_error)?;
+        let files = dmf_ledger::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
+        let signed = dmf_ledger::publish::latest(&files).map_err(registry_error)?;
         Ok(signed.note)
     })
     .await?;
@@ -876,7 +876,7 @@ async fn log_inclusion(
     let proof = blocking(move || {
         // A node of a shared store brings its tree files up to the store first.
         registry.sign_pending(true).map_err(ApiError::internal)?;
-        dmf_registry::publish::prove(&registry, q.seq, q.size).map_err(registry_error)
+        dmf_ledger::publish::prove(registry.ledger(), q.seq, q.size).map_err(registry_error)
     })
     .await?;
     Ok(axum::Json(
@@ -910,7 +910,7 @@ async fn log_consistency(
     let registry = app.registry.clone();
     let proof = blocking(move || {
         registry.sign_pending(true).map_err(ApiError::internal)?;
-        dmf_registry::publish::consistency(&dir, q.from, q.to).map_err(registry_error)
+        dmf_ledger::publish::consistency(&dir, q.from, q.to).map_err(registry_error)
     })
     .await?;
     Ok(axum::Json(
@@ -928,7 +928,7 @@ async fn stats(
     State(app): State<Arc<App>>,
     q: Result<Query<StatsParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json, ApiError> {
-    use dmf_registry::stats::Period;
+    use dmf_ledger::stats::Period;
     let Query(q) = q.map_err(query_error)?;
     let period = match q.period.as_deref().unwrap_or("day") {
         "day" => Period::Day,
@@ -947,12 +947,12 @@ async fn stats(
 /// The public statistics at the latest checkpoint, computed once per tree size and period.
 pub(crate) async fn stats_value(
     app: &Arc<App>,
-    period: dmf_registry::stats::Period,
+    period: dmf_ledger::stats::Period,
 ) -> Result<Value, ApiError> {
     let app2 = app.clone();
     blocking(move || {
-        let files = dmf_registry::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
-        let size = dmf_registry::publish::latest(&files)
+        let files = dmf_ledger::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
+        let size = dmf_ledger::publish::latest(&files)
             .map_err(registry_error)?
             .checkpoint
             .size;
@@ -966,7 +966,8 @@ pub(crate) async fn stats_value(
         if let Some(v) = cached {
             return Ok(v);
         }
-        let stats = dmf_registry::publish::stats(&app2.registry, period).map_err(registry_error)?;
+        let stats =
+            dmf_ledger::publish::stats(app2.registry.ledger(), period).map_err(registry_error)?;
         let v = serde_json::to_value(&stats).expect("serialisable");
         let mut cache = app2.stats_cache.lock().expect("stats cache");
         cache.retain(|(s, _, _)| *s == stats.tree_size);
@@ -994,7 +995,7 @@ async fn letter(State(app): State<Arc<App>>, code: PathParams<String>) -> Result
     Ok(axum::Json(json!({
         "valid": true,
         "correction_seq": checked.code.seq,
-        "corrected_at": dmf_registry::leaf::format_time(checked.corrected_at_ms),
+        "corrected_at": dmf_ledger::leaf::format_time(checked.corrected_at_ms),
         "first": checked.first,
         "last": checked.last,
         "ssn_last4": &ssn[ssn.len() - 4..],
@@ -1016,7 +1017,7 @@ async fn alerts(State(app): State<Arc<App>>) -> Result<Json, ApiError> {
 
 /// The alerts at the current head, computed once per head.
 pub(crate) async fn alerts_value(app: &Arc<App>) -> Result<Value, ApiError> {
-    use dmf_registry::anomaly;
+    use dmf_registry::oversight::anomaly;
     let app2 = app.clone();
     blocking(move || {
         let head = app2.index.read().expect("index lock").head;
@@ -1061,7 +1062,7 @@ async fn quality(
 ) -> Result<Json, ApiError> {
     caller.require(&[Role::Oversight])?;
     let Query(q) = q.map_err(query_error)?;
-    let mut cfg = dmf_registry::quality::QualityConfig::new(app.today());
+    let mut cfg = dmf_registry::oversight::quality::QualityConfig::new(app.today());
     if let Some(age) = q.max_age {
         if !(50..=150).contains(&age) {
             return Err(ApiError::at(
@@ -1087,9 +1088,11 @@ async fn quality(
     }
     let app2 = app.clone();
     let report = blocking(move || {
-        let received = dmf_registry::quality::received_in(&app2.registry);
+        let received = dmf_registry::oversight::quality::received_in(&app2.registry);
         let index = app2.index.read().expect("index lock");
-        Ok(dmf_registry::quality::report(&index, &cfg, &received))
+        Ok(dmf_registry::oversight::quality::report(
+            &index, &cfg, &received,
+        ))
     })
     .await?;
     let ticket = account_findings(&app, &caller, &report.findings);
@@ -1101,7 +1104,7 @@ async fn quality(
 fn account_findings(
     app: &App,
     caller: &Caller,
-    findings: &[dmf_registry::quality::Finding],
+    findings: &[dmf_registry::oversight::quality::Finding],
 ) -> Ticket {
     let at_ms = now_ms();
     app.accounting.record_many(
@@ -1164,23 +1167,24 @@ async fn quality_published(
     let app2 = app.clone();
     let today = app.today();
     let (head, findings) = blocking(move || {
-        let published = dmf_registry::quality::read_published(&bytes[..]).map_err(|e| match e {
-            dmf_registry::quality::PublishedError::Line(l) => ApiError::at(
-                Code::Unprocessable,
-                format!("line {}", l.line),
-                l.to_string(),
-            ),
-            other => ApiError::internal(other),
-        })?;
+        let published =
+            dmf_registry::oversight::quality::read_published(&bytes[..]).map_err(|e| match e {
+                dmf_registry::oversight::quality::PublishedError::Line(l) => ApiError::at(
+                    Code::Unprocessable,
+                    format!("line {}", l.line),
+                    l.to_string(),
+                ),
+                other => ApiError::internal(other),
+            })?;
         let (head, ours) = dmf_registry::distribution::full_file(&app2.registry, audience, today)
             .map_err(ApiError::internal)?;
-        let found = dmf_registry::quality::compare_published(&ours, &published, samples);
+        let found = dmf_registry::oversight::quality::compare_published(&ours, &published, samples);
         Ok((head, found))
     })
     .await?;
     let ticket = account_findings(&app, &caller, &findings);
     app.disclosed(ticket).await?;
-    let report = dmf_registry::quality::QualityReport {
+    let report = dmf_registry::oversight::quality::QualityReport {
         today,
         head,
         people: 0,
@@ -1203,7 +1207,7 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         let index = app.index.read().expect("index lock");
         (index.len(), index.head)
     };
-    let tree = dmf_registry::log::LogFiles::open(&app.dir)
+    let tree = dmf_ledger::log::LogFiles::open(&app.dir)
         .ok()
         .and_then(|f| f.latest().ok().flatten())
         .map_or(0, |s| s.checkpoint.size);

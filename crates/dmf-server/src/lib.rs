@@ -123,7 +123,7 @@ pub struct Config {
     /// Console cookies only over HTTPS (behind a TLS-terminating proxy, say).
     pub secure_cookies: bool,
     /// Thresholds of the intake anomaly alerts over their defaults.
-    pub alert_thresholds: dmf_registry::anomaly::Thresholds,
+    pub alert_thresholds: dmf_registry::oversight::anomaly::Thresholds,
     /// Connections: how many, and how long a client may stall.
     pub conn: ConnLimits,
     /// Events one feed request reads past those its key may not see before it answers an
@@ -164,7 +164,7 @@ pub enum ServerError {
     #[error(transparent)]
     Programs(#[from] programs::ProgramStoreError),
     #[error(transparent)]
-    Log(#[from] dmf_registry::log::LogError),
+    Log(#[from] dmf_ledger::log::LogError),
     #[error("cannot listen on {addr}")]
     Listen {
         addr: String,
@@ -238,7 +238,7 @@ impl App {
         let data = &registry.dir().to_owned();
         let index = registry.load_index()?;
         let (head_tx, _) = tokio::sync::watch::channel(index.head);
-        let signer = dmf_registry::log::read_signer(&dmf_registry::log::LogFiles::open(data)?)?;
+        let signer = dmf_ledger::log::read_signer(&dmf_ledger::log::LogFiles::open(data)?)?;
         Ok(App {
             mirror: registry.is_mirror(),
             users: service.users()?,

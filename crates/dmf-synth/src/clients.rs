@@ -9,8 +9,9 @@ use dmf_model::{Date, Ssn, days_in_month};
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
+use crate::name::Name;
 use crate::out::{OutFile, iso_date, push_csv, push_ssn};
-use crate::population::{Candidate, Name, World, date, day};
+use crate::population::{Candidate, World, date, day};
 use crate::tables::{Names, title_case};
 use crate::{SynthError, rng_for, stream};
 

@@ -25,6 +25,7 @@
 //! their order, serials in sequence) until mid-2011 and are randomized after.
 
 mod clients;
+mod name;
 mod out;
 mod population;
 mod reports;

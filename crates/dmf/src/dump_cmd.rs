@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use dmf_registry::dump::{DumpReader, DumpWriter, Header, Record, to_new};
-use dmf_registry::log::LogFiles;
+use dmf_ledger::log::LogFiles;
+use dmf_store::dump::{DumpReader, DumpWriter, Header, Record, to_new};
 use std::sync::Arc;
 
 use dmf_registry::Registry;
@@ -37,7 +37,7 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
         key: files.verifier.to_text(),
         events,
         checkpoints: history,
-        created_at: dmf_registry::leaf::format_time(crate::registry_cmd::now_ms()),
+        created_at: dmf_ledger::leaf::format_time(crate::registry_cmd::now_ms()),
         secrets: args.with_secrets,
     };
     let out =
@@ -45,7 +45,7 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
     let mut w = DumpWriter::new(BufWriter::new(out), &header)?;
     // Secrets first: a restore makes the log folder before it stores the first event.
     if args.with_secrets {
-        for (file, text) in dmf_registry::log::read_secrets(registry.dir())? {
+        for (file, text) in dmf_ledger::log::read_secrets(registry.dir())? {
             w.secret(&file, &text)?;
         }
     }
@@ -233,7 +233,7 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
     }
     // Secrets from the dump, or from the data folder the registry came from.
     if header.secrets {
-        dmf_registry::log::check_secrets(Path::new(""), &header.key, &secrets)
+        dmf_ledger::log::check_secrets(Path::new(""), &header.key, &secrets)
             .with_context(|| format!("{name}: the log's keys"))?;
     } else {
         let Some(from) = &args.keys_from else {
@@ -242,9 +242,9 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
             );
         };
         let flag = || format!("--keys-from {}", from.display());
-        secrets = dmf_registry::log::read_secrets(from).with_context(flag)?;
-        let dir = from.join(dmf_registry::log::LOG_DIR);
-        dmf_registry::log::check_secrets(&dir, &header.key, &secrets).with_context(flag)?;
+        secrets = dmf_ledger::log::read_secrets(from).with_context(flag)?;
+        let dir = from.join(dmf_ledger::log::LOG_DIR);
+        dmf_ledger::log::check_secrets(&dir, &header.key, &secrets).with_context(flag)?;
     }
     // Whatever fails from here on, what this restore made in the data folder goes again, so
     // that the same command, mended, can be run again. Events stored in a database stay: it is
@@ -292,7 +292,7 @@ fn load(
     }
     let bar = crate::progress::bar(header.events, "events", quiet);
     // The log folder (keys, checkpoints) is made before the first event is stored.
-    dmf_registry::log::restore(&args.data, &header.key, secrets, &header.checkpoints)?;
+    dmf_ledger::log::restore(&args.data, &header.key, secrets, &header.checkpoints)?;
     let registry = Registry::adopt(&args.data, store.clone())?;
     let mut batch: Vec<NewEvent> = Vec::new();
     let mut expected = 1;

@@ -5,11 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use dmf_ledger::log::{LogError, LogFiles, base64_hash};
+use dmf_ledger::publish::{self, Proof};
+use dmf_ledger::stats::{Period, Stats};
 use dmf_log::{Checkpoint, VerifierKey};
 use dmf_registry::RegistryError;
-use dmf_registry::log::{LogError, LogFiles, base64_hash};
-use dmf_registry::publish::{self, Proof};
-use dmf_registry::stats::{Period, Stats};
 use serde_json::json;
 
 use crate::{
@@ -131,7 +131,7 @@ fn print_proof(proof: &Proof, json: bool) {
 
 pub fn prove(args: &ProveArgs) -> Result<ExitCode> {
     let registry = crate::backend::open_current(&args.data, args.database.url())?;
-    let proof = publish::prove(&registry, args.seq, args.size)?;
+    let proof = publish::prove(registry.ledger(), args.seq, args.size)?;
     print_proof(&proof, args.json);
     Ok(ExitCode::SUCCESS)
 }
@@ -204,7 +204,7 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
 pub fn export(args: &ExportArgs, quiet: bool) -> Result<ExitCode> {
     let registry = crate::backend::open_current(&args.data, args.database.url())?;
     let bar = progress::spinner("leaves", quiet || args.json);
-    let summary = publish::export(
+    let summary = dmf_registry::oversight::export(
         &registry,
         &args.out,
         &args.thresholds.thresholds()?,
@@ -250,7 +250,7 @@ pub fn audit(args: &AuditArgs) -> Result<ExitCode> {
         | Err(RegistryError::Log(LogError::Ahead { .. })) => {}
         Err(e) => return Err(e.into()),
     }
-    let report = dmf_registry::audit::audit(&registry, against.as_deref(), key.as_ref())?;
+    let report = dmf_ledger::audit::audit(registry.ledger(), against.as_deref(), key.as_ref())?;
     if args.json {
         println!(
             "{}",
@@ -387,7 +387,7 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
     if args.alerts {
         return alerts(&registry, &args.thresholds.thresholds()?, args.json);
     }
-    let stats = publish::stats(&registry, period)?;
+    let stats = publish::stats(registry.ledger(), period)?;
     if args.json {
         println!("{}", serde_json::to_string(&stats).expect("serialisable"));
     } else {
@@ -399,10 +399,10 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
 /// `dmf stats --alerts`: every day and group unlike its history or the life tables.
 fn alerts(
     registry: &dmf_registry::Registry,
-    thresholds: &dmf_registry::anomaly::Thresholds,
+    thresholds: &dmf_registry::oversight::anomaly::Thresholds,
     json: bool,
 ) -> Result<ExitCode> {
-    use dmf_registry::anomaly;
+    use dmf_registry::oversight::anomaly;
     let index = registry.load_index()?;
     let lookup = |ssn, seq| anomaly::known_in(index.get(ssn), seq);
     if json {

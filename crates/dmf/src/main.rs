@@ -300,7 +300,7 @@ struct AlertArgs {
 }
 
 impl AlertArgs {
-    fn thresholds(&self) -> anyhow::Result<dmf_registry::anomaly::Thresholds> {
+    fn thresholds(&self) -> anyhow::Result<dmf_registry::oversight::anomaly::Thresholds> {
         for (flag, v) in [
             ("--alert-volume-z", self.alert_volume_z),
             ("--alert-age-z", self.alert_age_z),
@@ -320,7 +320,7 @@ impl AlertArgs {
                 anyhow::bail!("{flag} is a share: give a number below 1");
             }
         }
-        Ok(dmf_registry::anomaly::Thresholds {
+        Ok(dmf_registry::oversight::anomaly::Thresholds {
             window_days: self.alert_window,
             new_group_volume: self.alert_new_group,
             volume_z: self.alert_volume_z,

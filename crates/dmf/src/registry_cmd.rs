@@ -28,7 +28,7 @@ pub fn today_or(given: Option<&str>) -> Result<Date> {
 
 pub fn init(args: &InitArgs) -> Result<ExitCode> {
     let registry = crate::backend::init(&args.data, args.origin.as_deref(), args.database.url())?;
-    let key = dmf_registry::log::LogFiles::open(registry.dir())?.verifier;
+    let key = dmf_ledger::log::LogFiles::open(registry.dir())?.verifier;
     if args.json {
         println!(
             "{}",
@@ -419,7 +419,7 @@ fn indent(text: &str) -> String {
 /// A timestamp in ISO 8601, UTC, to the second.
 fn format_ms(ms: i64) -> String {
     // The leaf's time, to the second.
-    let t = dmf_registry::leaf::format_time(ms);
+    let t = dmf_ledger::leaf::format_time(ms);
     format!("{}Z", &t[..19])
 }
 
@@ -468,24 +468,28 @@ pub fn quality(args: &crate::QualityArgs) -> Result<ExitCode> {
         None => crate::today(),
     };
     let index = registry.load_index()?;
-    let cfg = dmf_registry::quality::QualityConfig {
+    let cfg = dmf_registry::oversight::quality::QualityConfig {
         today,
         max_age: args.max_age,
         pending_days: args.pending_days,
         samples: args.samples,
     };
-    let mut report =
-        dmf_registry::quality::report(&index, &cfg, &dmf_registry::quality::received_in(&registry));
+    let mut report = dmf_registry::oversight::quality::report(
+        &index,
+        &cfg,
+        &dmf_registry::oversight::quality::received_in(&registry),
+    );
     if let Some(path) = &args.published {
         let file =
             std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let published = dmf_registry::quality::read_published(std::io::BufReader::new(file))
-            .with_context(|| format!("reading {}", path.display()))?;
+        let published =
+            dmf_registry::oversight::quality::read_published(std::io::BufReader::new(file))
+                .with_context(|| format!("reading {}", path.display()))?;
         let (_, ours) =
             dmf_registry::distribution::full_file(&registry, args.audience.audience(), today)?;
         report
             .findings
-            .extend(dmf_registry::quality::compare_published(
+            .extend(dmf_registry::oversight::quality::compare_published(
                 &ours,
                 &published,
                 args.samples,
@@ -527,7 +531,8 @@ pub fn presume(args: &crate::PresumeArgs) -> Result<ExitCode> {
     let legal_basis = reference("legal-basis", &args.legal_basis)?;
     let recorded_by = reference("recorded-by", &args.recorded_by)?;
     let index = registry.load_index()?;
-    let candidates = dmf_registry::quality::presumption_candidates(&index, today, args.older_than);
+    let candidates =
+        dmf_registry::oversight::quality::presumption_candidates(&index, today, args.older_than);
     drop(index);
     let mut recorded = 0u64;
     let mut refused = 0u64;

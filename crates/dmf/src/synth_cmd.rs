@@ -83,7 +83,7 @@ fn refuse_occupied(out: &std::path::Path) -> Result<()> {
     others.sort();
     let registry = others
         .iter()
-        .any(|n| n == dmf_registry::STORE_FILE || n == dmf_registry::log::LOG_DIR);
+        .any(|n| n == dmf_registry::STORE_FILE || n == dmf_ledger::log::LOG_DIR);
     if registry {
         anyhow::bail!(
             "--out {} holds a registry: write the synthetic files elsewhere, or give --overwrite",

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
+use dmf_ledger::stats::{Period, Stats};
 use dmf_model::Ssn;
-use dmf_registry::stats::{Period, Stats};
 use maud::{Markup, PreEscaped, html};
 
 use super::{Page, PageResult, Staff};
@@ -153,17 +153,19 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
     let stats: Stats = serde_json::from_value(value).map_err(ApiError::internal)?;
     let dir = app.dir.clone();
     let note = blocking(move || {
-        let files = dmf_registry::log::LogFiles::open(&dir).map_err(ApiError::internal)?;
+        let files = dmf_ledger::log::LogFiles::open(&dir).map_err(ApiError::internal)?;
         Ok(files.latest().map_err(ApiError::internal)?.map(|s| s.note))
     })
     .await?;
     // Counts only: the examples name people, and this page is for oversight of the whole file.
     let app2 = app.clone();
     let quality = blocking(move || {
-        let cfg = dmf_registry::quality::QualityConfig::new(app2.today());
-        let received = dmf_registry::quality::received_in(&app2.registry);
+        let cfg = dmf_registry::oversight::quality::QualityConfig::new(app2.today());
+        let received = dmf_registry::oversight::quality::received_in(&app2.registry);
         let index = app2.index.read().expect("index lock");
-        Ok(dmf_registry::quality::report(&index, &cfg, &received))
+        Ok(dmf_registry::oversight::quality::report(
+            &index, &cfg, &received,
+        ))
     })
     .await?;
     let alerts = crate::api::alerts_value(&app).await?;

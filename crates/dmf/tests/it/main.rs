@@ -338,7 +338,7 @@ fn acknowledged_events_survive_sigkill() {
         // The log is behind by at most the batch the kill cut off, and caught up at the next
         // write; whatever it signed still matches the events.
         let registry = dmf_registry::Registry::open(&data).unwrap();
-        let audit = dmf_registry::audit::audit(&registry, None, None).unwrap();
+        let audit = dmf_ledger::audit::audit(registry.ledger(), None, None).unwrap();
         assert!(audit.ok(), "cycle {cycle}: {:?}", audit.problems);
     }
     assert!(!acknowledged.is_empty());

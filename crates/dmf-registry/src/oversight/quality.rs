@@ -8,7 +8,8 @@ use dmf_store::Seq;
 
 use crate::Registry;
 use crate::event::Event;
-use crate::state::{Index, PersonState};
+use crate::index::Index;
+use crate::state::PersonState;
 
 /// The day a report event was received, read from the store (for [`report`]).
 pub fn received_in(registry: &Registry) -> impl Fn(Seq) -> Option<Date> + '_ {
