@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -23,7 +24,10 @@ use dmf_match::{
 use dmf_model::SsnDigits;
 use serde_json::json;
 
-use crate::{MatchArgs, progress};
+use clap::Args;
+
+use crate::args::{Database, Output};
+use crate::progress;
 
 /// Reads the client file through `dmf-match`'s reader; prints what it noticed.
 fn read_client(args: &MatchArgs, renames: HashMap<String, String>) -> Result<ClientFile> {
@@ -420,7 +424,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(c) = &checked {
         summary["calibration"] = calibration_json(c);
     }
-    if args.json {
+    if args.output.json {
         println!("{summary}");
     } else {
         println!(
@@ -535,4 +539,74 @@ fn write_matches(
     }
     w.flush()?;
     Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// The client file: CSV with a header naming id, first, last (and ssn, middle, suffix,
+    /// dob); other columns are passed through to the output.
+    #[arg(long)]
+    pub client: PathBuf,
+    /// The dob column's format, when the data cannot tell: YYYY-MM-DD (also YYYY-MM, YYYY),
+    /// YYYYMMDD, MMDDYYYY, MM/DD/YYYY, DD/MM/YYYY, MM/DD/YY or DD/MM/YY (a two-digit year is
+    /// the latest such year not after today). Found from the data by default.
+    #[arg(long, value_name = "FORMAT")]
+    pub dob_format: Option<dmf_match::client::DobFormat>,
+    /// The client file's encoding: utf-8, windows-1252 or latin-1. By default UTF-8, or
+    /// windows-1252 for a file that is not UTF-8 (with a note).
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<dmf_match::client::Encoding>,
+    /// The master: a DMF file (full or update).
+    #[arg(long, conflicts_with = "data")]
+    pub master: Option<PathBuf>,
+    /// The master: a registry's data folder (what a certified subscriber may receive).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: Database,
+    /// With --data: match only the master records changed since this cursor (new deaths,
+    /// and withdrawn ones, marked `delete` in the `change` column).
+    #[arg(long)]
+    pub since: Option<u64>,
+    /// Rename client columns: OURS=THEIRS pairs, comma-separated (e.g. dob=birth_date).
+    #[arg(long)]
+    pub columns: Vec<String>,
+    /// The matches as CSV (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// A trained model: used if the file exists, written after training otherwise.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Train even when --model exists, and overwrite it.
+    #[arg(long)]
+    pub train: bool,
+    /// Keep each client and each master record in one match at most, the heaviest (the
+    /// default; kept for scripts that give it).
+    #[arg(long, conflicts_with = "many")]
+    pub one_to_one: bool,
+    /// Keep every pair above the threshold, not only each record's best.
+    #[arg(long)]
+    pub many: bool,
+    /// Matches below this probability are left out.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// A self-contained HTML report: weights, m and u, waterfalls, and every pair of
+    /// probability 0.05 to 0.95 for clerical review, whose decisions it exports as labels.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Labels of clerical review (CSV `client_id,ssn,label`, as the report exports): m is
+    /// re-estimated from them, the pairs scored with the refit model, and calibration checked
+    /// band by band of probability.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Stop at the first bad cell or ragged row instead of treating it as missing or
+    /// skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub output: Output,
+    /// The blocking rules, comma-separated (see docs/MATCHING.md); the default set when not
+    /// given.
+    #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
+    pub rules: Vec<dmf_match::Rule>,
 }

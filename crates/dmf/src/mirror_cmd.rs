@@ -3,6 +3,7 @@
 //! each page once it is durable.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -11,8 +12,10 @@ use dmf_mirror::{Feed, Mirror, base_url};
 use dmf_registry::ImportSummary;
 use serde_json::json;
 
-use crate::MirrorArgs;
-use crate::registry_cmd::{now_ms, today_or};
+use clap::Args;
+
+use crate::args::{Output, Today};
+use crate::registry_cmd::now_ms;
 
 /// The least time between two polls that found nothing, whatever the server's wait.
 const MIN_POLL: Duration = Duration::from_secs(1);
@@ -36,13 +39,13 @@ pub fn run(args: &MirrorArgs, _quiet: bool) -> Result<ExitCode> {
             std::thread::sleep(MIN_POLL.saturating_sub(started.elapsed()));
             continue;
         }
-        let today = today_or(args.today.as_deref())?;
+        let today = args.today.get();
         let summary = mirror.apply(&records, page.cursor, today, now_ms())?;
-        print_page(args.json, after, page.cursor, &summary)?;
+        print_page(args.output.json, after, page.cursor, &summary)?;
         // Acknowledged only once applied and saved: the server may count on it.
         feed.ack(page.cursor)?;
     }
-    if !args.json {
+    if !args.output.json {
         println!("{from}: up to date at cursor {}", mirror.cursor());
     }
     Ok(ExitCode::SUCCESS)
@@ -76,4 +79,27 @@ fn print_page(json: bool, after: u64, cursor: u64, s: &ImportSummary) -> Result<
     // Whoever reads the output learns of each page as soon as it is durable.
     out.flush()?;
     Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The registry's base URL, such as http://registry.example:8080 (plain HTTP).
+    #[arg(long)]
+    pub from: String,
+    /// An API key whose role may read the feed.
+    #[arg(long)]
+    pub key: String,
+    /// The local data folder (a registry is created in it if it has none).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Seconds the server may hold each request open while nothing is new.
+    #[arg(long, default_value_t = 25)]
+    pub wait: u64,
+    /// Fetch until the feed has nothing new, then exit.
+    #[arg(long)]
+    pub once: bool,
+    #[command(flatten)]
+    pub today: Today,
+    #[command(flatten)]
+    pub output: Output,
 }
