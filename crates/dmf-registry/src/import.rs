@@ -24,7 +24,9 @@ const PEOPLE_COLUMNS: [&str; 8] = [
     "dob",
     "birth_state",
 ];
-use crate::{Outcome, Registry, RegistryError, Submission};
+use crate::registry::{Registry, RegistryError};
+use crate::state::Outcome;
+use crate::submission::Submission;
 use dmf_ledger::log::hex;
 
 /// Records stored in one transaction.

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use dmf_ledger::publish::ExportSummary;
 
-use crate::{Registry, RegistryError};
+use crate::registry::{Registry, RegistryError};
 
 /// Writes the public export: leaves, checkpoints, key, statistics, and the intake anomaly
 /// alerts at the exported tree size under `thresholds` (`today` names the year whose life

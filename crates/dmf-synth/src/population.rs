@@ -17,13 +17,14 @@ use dmf_model::{
 use rand::{Rng, RngExt};
 use rand_pcg::Pcg64Mcg;
 
+use crate::config::{Config, SynthError};
 use crate::name::Name;
 use crate::out::{push_date, push_ssn};
 use crate::reports::{self, Report};
+use crate::rng::{mix, rng_for, stream};
 use crate::ssn::{POOL_CAPACITY, RandomPool, capacity, state_ssn};
 use crate::states::STATES;
 use crate::tables::{MAX_AGE, Names, ShortName, Tables, anniversary};
-use crate::{Config, SynthError, mix, rng_for, stream};
 
 /// People per chunk: large enough to amortize per-chunk work, small enough to balance threads.
 pub(crate) const CHUNK: u64 = 1 << 16;

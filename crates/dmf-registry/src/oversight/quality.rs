@@ -6,9 +6,9 @@
 use dmf_model::{Date, Ssn};
 use dmf_store::Seq;
 
-use crate::Registry;
 use crate::event::Event;
 use crate::index::Index;
+use crate::registry::Registry;
 use crate::state::PersonState;
 
 /// The day a report event was received, read from the store (for [`report`]).
