@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use dmf_log::{Checkpoint, SigningKey, leaf_hash};
 use dmf_model::Date;
-use dmf_registry::letter::LetterCode;
+use dmf_ledger::letter::LetterCode;
 
 const SAMPLES: [&str; 3] = [
     include_str!("../../crates/dmf-format/testdata/ssdm1.txt"),
@@ -162,7 +162,11 @@ fn main() {
     write(&root, "proof", &proof_seeds);
 
     // api_request: by route (first byte).
-    let letter = LetterCode::issue(&signer, 42, "123456789".parse().expect("an SSN"));
+    let letter = LetterCode::issue(
+        &signer,
+        42,
+        "123456789".parse::<dmf_model::Ssn>().expect("an SSN"),
+    );
     let mut issued = vec![4u8];
     issued.extend_from_slice(&42u64.to_le_bytes());
     issued.extend_from_slice(&123_456_789u32.to_le_bytes());

@@ -24,7 +24,7 @@ use std::sync::OnceLock;
 
 use dmf_log::SigningKey;
 use dmf_model::{Date, DeathSource, Ssn};
-use dmf_registry::letter::LetterCode;
+use dmf_ledger::letter::LetterCode;
 use dmf_registry::render::{self, Purpose};
 use dmf_registry::submission::{parse_for_route, parse_query};
 use dmf_registry::{Event, Index, decode, encode, parse_line};

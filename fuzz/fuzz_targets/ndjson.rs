@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use dmf_model::{Date, PartialDate, Ssn};
 use dmf_registry::answers::IdentityQuery;
-use dmf_registry::leaf::{EventRef, LeafKey, leaf};
+use dmf_ledger::leaf::{EventRef, LeafKey, leaf};
 use dmf_registry::render::{self, Purpose};
 use dmf_registry::{Event, Index, PersonState, decode, encode, parse_line};
 use libfuzzer_sys::fuzz_target;
@@ -70,6 +70,7 @@ fuzz_target!(|data: &[u8]| {
         let body = encode(&event);
         let made = leaf(
             &key,
+            dmf_registry::public::leaf_fields,
             EventRef {
                 seq,
                 kind: event.kind(),
@@ -185,7 +186,7 @@ fn check_leaf(seq: u64, kind: &str, body: &[u8]) {
         ),
         body,
     };
-    if let Ok(made) = leaf(&key, event) {
+    if let Ok(made) = leaf(&key, dmf_registry::public::leaf_fields, event) {
         match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(value) => assert!(value.is_object()),
             // JSON's grammar allows a `\uXXXX` escape of half a surrogate pair, which

@@ -4,7 +4,8 @@
 
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
-use dmf_registry::leaf::{EventRef, LeafKey, leaf};
+use dmf_ledger::leaf::{EventRef, LeafKey, leaf};
+use dmf_registry::public::leaf_fields;
 
 fn main() {
     divan::main();
@@ -30,14 +31,14 @@ fn one_death_report_leaf(bencher: Bencher) {
     let mut seq = 0;
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
         seq += 1;
-        dmf_log::leaf_hash(&leaf(&key, black_box(event(seq))).unwrap())
+        dmf_log::leaf_hash(&leaf(&key, leaf_fields, black_box(event(seq))).unwrap())
     });
 }
 
 /// One event's MAC, following the MAC of the event before.
 #[divan::bench]
 fn one_death_report_mac(bencher: Bencher) {
-    let key = dmf_registry::mac::MacKey::new(&[7; 32]);
+    let key = dmf_ledger::mac::MacKey::new(&[7; 32]);
     let mut seq = 0;
     let mut prev = [0; 32];
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
@@ -54,5 +55,5 @@ fn batch_of_20000_leaf_hashes(bencher: Bencher) {
     let events: Vec<EventRef<'static>> = (1..=20_000).map(event).collect();
     bencher
         .counter(ItemsCount::new(events.len()))
-        .bench(|| dmf_registry::leaf_hashes(&key, black_box(&events)).unwrap());
+        .bench(|| dmf_ledger::leaf_hashes(&key, leaf_fields, black_box(&events)).unwrap());
 }

@@ -15,9 +15,10 @@ use dmf_format::{ChangeCode, DmfRecord};
 use dmf_model::{Date, PartialDate, PersonName};
 use dmf_store::{Seq, StoredEvent};
 
+use crate::codec::decode;
 use crate::event::{Event, ReportEvent};
+use crate::registry::{Registry, RegistryError};
 use crate::state::{PersonState, identity_of};
-use crate::{Registry, RegistryError, decode};
 
 /// Who receives: a certified subscriber sees recent deaths; a benefit program sees deaths
 /// whose sole source is a state.

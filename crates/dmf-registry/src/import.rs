@@ -24,8 +24,10 @@ const PEOPLE_COLUMNS: [&str; 8] = [
     "dob",
     "birth_state",
 ];
-use crate::log::hex;
-use crate::{Outcome, Registry, RegistryError, Submission};
+use crate::registry::{Registry, RegistryError};
+use crate::state::Outcome;
+use crate::submission::Submission;
+use dmf_ledger::log::hex;
 
 /// Records stored in one transaction.
 const BATCH: usize = 20_000;

@@ -8,8 +8,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::answers::{self, EmploymentAnswer, IdentityQuery};
+use crate::registry::Accepted;
+use crate::state::Outcome;
 use crate::state::PersonState;
-use crate::{Accepted, Outcome, Rejection};
+use crate::submission::Rejection;
 
 /// What a verification is for; each purpose sees only what it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,10 +2,8 @@
 //!
 //! [`PersonState::apply`] is the only place where rules change state, and it is deterministic:
 //! replaying a person's events in sequence order always gives the state the writer saw.
-
-use std::collections::{BTreeSet, HashMap};
-
-use hashbrown::HashTable;
+//! [`PersonState::check`] refuses what makes no sense against the state, with a typed
+//! [`Violation`]; the index of everyone's state is `crate::index`.
 
 use dmf_model::Seq;
 use dmf_model::{
@@ -13,13 +11,13 @@ use dmf_model::{
     Subject, Suffix, VerificationLevel, add_federal_working_days,
 };
 
-use crate::answers::{FirstKey, LastKey};
 use crate::event::{
     CONTEST_WORKING_DAYS, Event, IdentityChangeEvent, ImportedChange, NoticeEvent, Origin,
     ReportEvent, ReviewDecision,
 };
 use crate::identity::{self, Difference, Generation, Reported, Verdict, initial_of};
-use crate::submission::Rejection;
+use crate::names::{FirstKey, LastKey};
+use crate::violation::{Field, Violation};
 
 pub use crate::identity::Identity;
 
@@ -504,7 +502,7 @@ impl PersonState {
     }
 
     /// Refuses events that make no sense against the current state; nothing is stored then.
-    pub fn check(&self, ssn: Ssn, event: &Event) -> Result<(), Rejection> {
+    pub fn check(&self, ssn: Ssn, event: &Event) -> Result<(), Violation> {
         let extra = self.extra();
         let pending = extra.map_or(&[][..], |e| &e.pending);
         match event {
@@ -521,8 +519,8 @@ impl PersonState {
                 let dod = r.report.dod();
                 match self.identity.and_then(|i| i.dob) {
                     Some(dob) if self.issued() && dod.latest() < dob.earliest() => {
-                        Err(Rejection::new(
-                            "$.dod",
+                        Err(Violation::new(
+                            Field::Dod,
                             format!(
                                 "the date of death {dod} is before the date of birth on file ({dob})"
                             ),
@@ -532,12 +530,12 @@ impl PersonState {
                 }
             }
             Event::Verification(v) => match v.report {
-                Some(seq) if !pending.iter().any(|p| p.seq == seq) => Err(Rejection::new(
-                    "$.report",
+                Some(seq) if !pending.iter().any(|p| p.seq == seq) => Err(Violation::new(
+                    Field::Report,
                     format!("event {seq} is not a pending death report of SSN {ssn}"),
                 )),
-                None if pending.is_empty() => Err(Rejection::new(
-                    "$.ssn",
+                None if pending.is_empty() => Err(Violation::new(
+                    Field::Ssn,
                     format!("SSN {ssn} has no pending death report to verify"),
                 )),
                 _ => Ok(()),
@@ -547,8 +545,8 @@ impl PersonState {
                 // A presumption is undone by the same two-person "this person is alive".
                 let presumed = self.presumed().is_some();
                 if self.death.is_none() && pending.is_empty() && !review && !presumed {
-                    Err(Rejection::new(
-                        "$.ssn",
+                    Err(Violation::new(
+                        Field::Ssn,
                         format!(
                             "SSN {ssn} is not recorded as deceased and has no pending death report"
                         ),
@@ -565,11 +563,11 @@ impl PersonState {
                     Ok(())
                 } else {
                     let path = if c.notice.is_some() {
-                        "$.notice"
+                        Field::Notice
                     } else {
-                        "$.ssn"
+                        Field::Ssn
                     };
-                    Err(Rejection::new(
+                    Err(Violation::new(
                         path,
                         format!("SSN {ssn} has no such uncontested status notice"),
                     ))
@@ -578,19 +576,19 @@ impl PersonState {
             Event::ContestDecision(d) => {
                 let notice = d.notice;
                 match self.notices().iter().find(|n| n.seq == notice) {
-                    None => Err(Rejection::new(
-                        "$.notice",
+                    None => Err(Violation::new(
+                        Field::Notice,
                         format!("event {notice} is not a status notice of SSN {ssn}"),
                     )),
-                    Some(n) if n.contested_by.is_none() => Err(Rejection::new(
-                        "$.notice",
+                    Some(n) if n.contested_by.is_none() => Err(Violation::new(
+                        Field::Notice,
                         format!("status notice {notice} is not contested"),
                     )),
                     Some(NoticeState {
                         decision: Some(earlier),
                         ..
-                    }) => Err(Rejection::new(
-                        "$.notice",
+                    }) => Err(Violation::new(
+                        Field::Notice,
                         format!(
                             "the contest of status notice {notice} was already decided by event {}",
                             earlier.seq
@@ -599,23 +597,23 @@ impl PersonState {
                     Some(_) => Ok(()),
                 }
             }
-            Event::Presumption(_) if self.death.is_some() => Err(Rejection::new(
-                "$.ssn",
+            Event::Presumption(_) if self.death.is_some() => Err(Violation::new(
+                Field::Ssn,
                 format!("SSN {ssn} is already recorded as deceased"),
             )),
             Event::Presumption(_) => match self.presumed() {
-                Some(seq) => Err(Rejection::new(
-                    "$.ssn",
+                Some(seq) => Err(Violation::new(
+                    Field::Ssn,
                     format!("SSN {ssn} is already presumed deceased by event {seq}"),
                 )),
                 None => Ok(()),
             },
-            Event::ImportDelete(_) if self.death.is_none() => Err(Rejection::new(
-                "$.ssn",
+            Event::ImportDelete(_) if self.death.is_none() => Err(Violation::new(
+                Field::Ssn,
                 format!("SSN {ssn} has no recorded death to delete"),
             )),
-            Event::IdentityChange(_) if self.identity.is_none() => Err(Rejection::new(
-                "$.ssn",
+            Event::IdentityChange(_) if self.identity.is_none() => Err(Violation::new(
+                Field::Ssn,
                 format!("no one is on file under SSN {ssn}: there is no identity to change"),
             )),
             Event::Review(r) => self.check_review(ssn, r),
@@ -623,26 +621,26 @@ impl PersonState {
         }
     }
 
-    fn check_review(&self, ssn: Ssn, r: &crate::event::ReviewEvent) -> Result<(), Rejection> {
+    fn check_review(&self, ssn: Ssn, r: &crate::event::ReviewEvent) -> Result<(), Violation> {
         let confirm = r.decision == ReviewDecision::Confirm;
         if confirm && r.evidence.is_none() {
-            return Err(Rejection::new(
-                "$.evidence",
+            return Err(Violation::new(
+                Field::Evidence,
                 "is required to confirm: say how the identity was checked",
             ));
         }
         let extra = self.extra();
         if let Some(h) = extra.and_then(|e| e.held.iter().find(|h| h.seq == r.event)) {
             return match &h.status {
-                HeldStatus::Confirmed { by } | HeldStatus::Rejected { by } => Err(Rejection::new(
-                    "$.event",
+                HeldStatus::Confirmed { by } | HeldStatus::Rejected { by } => Err(Violation::new(
+                    Field::Event,
                     format!("held event {} was already decided by event {by}", h.seq),
                 )),
                 HeldStatus::Open {
                     confirmed_by: Some(first),
                 } if confirm && first.as_str().eq_ignore_ascii_case(r.by.as_str()) => {
-                    Err(Rejection::new(
-                        "$.by",
+                    Err(Violation::new(
+                        Field::By,
                         format!(
                             "{first} confirmed held event {} already: a second person must",
                             h.seq
@@ -654,8 +652,8 @@ impl PersonState {
                         && self.identity.is_none()
                         && h.item.subject().name.complete().is_none() =>
                 {
-                    Err(Rejection::new(
-                        "$.event",
+                    Err(Violation::new(
+                        Field::Event,
                         format!(
                             "held event {} names no one (first and last name) and no one is on file under SSN {ssn}: it cannot apply",
                             h.seq
@@ -667,8 +665,8 @@ impl PersonState {
         }
         if let Some(p) = extra.and_then(|e| e.proposed.iter().find(|p| p.seq == r.event)) {
             return match p.decided {
-                Some((by, _)) => Err(Rejection::new(
-                    "$.event",
+                Some((by, _)) => Err(Violation::new(
+                    Field::Event,
                     format!(
                         "identity change {} was already decided by event {by}",
                         p.seq
@@ -680,8 +678,8 @@ impl PersonState {
                         .as_str()
                         .eq_ignore_ascii_case(r.by.as_str()) =>
                 {
-                    Err(Rejection::new(
-                        "$.by",
+                    Err(Violation::new(
+                        Field::By,
                         format!(
                             "{} asked for identity change {}: a second person must confirm it",
                             p.change.requested_by, p.seq
@@ -691,8 +689,8 @@ impl PersonState {
                 None => Ok(()),
             };
         }
-        Err(Rejection::new(
-            "$.event",
+        Err(Violation::new(
+            Field::Event,
             format!(
                 "event {} is not a held report or notice, or a proposed identity change, of SSN {ssn}",
                 r.event
@@ -1129,7 +1127,7 @@ impl PersonState {
 
 /// A numberholder record for an SSN already on file must be the same person: an import never
 /// changes an identity. Refused at the first field it gives that differs, naming every one.
-fn conflict(on_file: &Identity, given: &Identity) -> Result<(), Rejection> {
+fn conflict(on_file: &Identity, given: &Identity) -> Result<(), Violation> {
     let date = |d: Option<PartialDate>| d.map_or("(none)".to_owned(), |d| d.to_string());
     let text = |s: &str| {
         if s.is_empty() {
@@ -1138,10 +1136,14 @@ fn conflict(on_file: &Identity, given: &Identity) -> Result<(), Rejection> {
             s.to_owned()
         }
     };
-    let fields: [(&str, String, String); 6] = [
-        ("first", on_file.first.to_string(), given.first.to_string()),
+    let fields: [(Field, String, String); 6] = [
         (
-            "middle",
+            Field::First,
+            on_file.first.to_string(),
+            given.first.to_string(),
+        ),
+        (
+            Field::Middle,
             text(
                 &on_file
                     .middle
@@ -1155,21 +1157,25 @@ fn conflict(on_file: &Identity, given: &Identity) -> Result<(), Rejection> {
                     .unwrap_or_default(),
             ),
         ),
-        ("last", on_file.last.to_string(), given.last.to_string()),
         (
-            "suffix",
+            Field::Last,
+            on_file.last.to_string(),
+            given.last.to_string(),
+        ),
+        (
+            Field::Suffix,
             text(on_file.suffix.map_or("", Generation::code)),
             text(given.suffix.map_or("", Generation::code)),
         ),
-        ("dob", date(on_file.dob), date(given.dob)),
+        (Field::Dob, date(on_file.dob), date(given.dob)),
         (
-            "sex",
+            Field::Sex,
             text(on_file.sex.map_or("", Sex::code)),
             text(given.sex.map_or("", Sex::code)),
         ),
     ];
     // What the record leaves blank it does not say: only what it gives must agree.
-    let differing: Vec<&(&str, String, String)> = fields
+    let differing: Vec<&(Field, String, String)> = fields
         .iter()
         .filter(|(_, a, b)| a != b && b != "(none)")
         .collect();
@@ -1178,10 +1184,10 @@ fn conflict(on_file: &Identity, given: &Identity) -> Result<(), Rejection> {
     };
     let said: Vec<String> = differing
         .iter()
-        .map(|(f, a, b)| format!("{f} on file {a}, given {b}"))
+        .map(|(f, a, b)| format!("{} on file {a}, given {b}", f.name()))
         .collect();
-    Err(Rejection::new(
-        format!("$.{field}"),
+    Err(Violation::new(
+        *field,
         format!(
             "conflicts with the numberholder on file ({}): an identity changes only by an identity_change event",
             said.join("; ")
@@ -1193,146 +1199,3 @@ fn conflict(on_file: &Identity, given: &Identity) -> Result<(), Rejection> {
 // interned numbers, a partial date with its niche is 4 bytes, the rare parts are boxed).
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<PersonState>() == 40);
-
-/// Current state of every SSN with any event.
-///
-/// States sit in one dense array, with the SSNs in a parallel one, and are found through a
-/// table of 4-byte positions hashed by SSN: about 40 + 4 + 5 to 9 bytes a person, where a map
-/// of SSN to state cost about 200 at national size and needed twice that while it grew.
-#[derive(Default)]
-pub struct Index {
-    ssns: Vec<u32>,
-    states: Vec<PersonState>,
-    /// Positions in `ssns` and `states`.
-    slots: HashTable<u32>,
-    /// The last event applied.
-    pub head: Seq,
-    /// How many times a name or date of birth on file changed: what is prepared from them
-    /// (for matching) stays good while this stays the same.
-    identity_changes: u64,
-    /// SSNs with a report or notice held for its identity and not yet decided, or an identity
-    /// change waiting for its second person: the caseworkers' queue, without a scan of everyone.
-    open_work: BTreeSet<u32>,
-}
-
-impl std::fmt::Debug for Index {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Index")
-            .field("people", &self.states.len())
-            .field("head", &self.head)
-            .field("identity_changes", &self.identity_changes)
-            .finish()
-    }
-}
-
-/// The SSN's hash: a full-avalanche mix (SSNs are dense in places, and the table reads the top
-/// bits). Keys are numbers the registry accepted, so no secret seed is needed against flooding.
-fn hash(ssn: u32) -> u64 {
-    let mut h = u64::from(ssn) ^ 0x9e37_79b9_7f4a_7c15;
-    h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h = (h ^ (h >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
-
-impl Index {
-    fn position(&self, ssn: u32) -> Option<usize> {
-        self.slots
-            .find(hash(ssn), |&p| self.ssns[p as usize] == ssn)
-            .map(|&p| p as usize)
-    }
-
-    /// Where the state of `ssn` is, a new empty one if it has none yet, and whether it was
-    /// made new here.
-    fn entry(&mut self, ssn: u32) -> (usize, bool) {
-        if let Some(at) = self.position(ssn) {
-            return (at, false);
-        }
-        let at = self.states.len();
-        let p = u32::try_from(at).expect("fewer than 4 billion people");
-        self.states.push(PersonState::default());
-        self.ssns.push(ssn);
-        let ssns = &self.ssns;
-        self.slots
-            .insert_unique(hash(ssn), p, |&q| hash(ssns[q as usize]));
-        (at, true)
-    }
-
-    /// Applies an event to the state at `at`, counting a change of name or date of birth.
-    fn apply_at(&mut self, at: usize, seq: Seq, event: &Event) -> Outcome {
-        let state = &mut self.states[at];
-        let before = state.identity;
-        let outcome = state.apply(seq, event);
-        self.identity_changes += u64::from(state.identity != before);
-        let open = state.has_open_work();
-        self.mark_work(self.ssns[at], open);
-        outcome
-    }
-
-    fn mark_work(&mut self, ssn: u32, open: bool) {
-        if open {
-            self.open_work.insert(ssn);
-        } else if !self.open_work.is_empty() {
-            self.open_work.remove(&ssn);
-        }
-    }
-
-    /// Everyone with work waiting for caseworkers (see [`PersonState::has_open_work`]), in SSN
-    /// order.
-    pub fn open_work(&self) -> impl Iterator<Item = (u32, &PersonState)> {
-        self.open_work.iter().filter_map(|&ssn| {
-            let at = self.position(ssn)?;
-            Some((ssn, &self.states[at]))
-        })
-    }
-
-    pub fn get(&self, ssn: Ssn) -> Option<&PersonState> {
-        self.position(ssn.as_u32()).map(|at| &self.states[at])
-    }
-
-    pub fn len(&self) -> usize {
-        self.states.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.states.is_empty()
-    }
-
-    /// Applies one event (replay, or after a durable append).
-    pub fn apply(&mut self, seq: Seq, event: &Event) -> Outcome {
-        self.head = seq;
-        let (at, _) = self.entry(event.ssn().as_u32());
-        self.apply_at(at, seq, event)
-    }
-
-    /// Changes of a name or date of birth on file so far (see the field).
-    pub fn identity_changes(&self) -> u64 {
-        self.identity_changes
-    }
-
-    /// Applies an event only to a state already held: an index that holds some SSNs (read as
-    /// needed) follows events appended by others without inventing states it never read.
-    pub fn apply_if_known(&mut self, seq: Seq, event: &Event) {
-        self.head = seq;
-        if let Some(at) = self.position(event.ssn().as_u32()) {
-            self.apply_at(at, seq, event);
-        }
-    }
-
-    /// Replaces the states of the SSNs a committed batch touched.
-    pub fn merge(&mut self, states: &mut HashMap<u32, PersonState>, head: Seq) {
-        for (ssn, state) in states.drain() {
-            let (at, new) = self.entry(ssn);
-            let open = state.has_open_work();
-            let slot = &mut self.states[at];
-            self.identity_changes += u64::from(new || slot.identity != state.identity);
-            *slot = state;
-            self.mark_work(ssn, open);
-        }
-        self.head = head;
-    }
-
-    /// Every SSN with its state, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &PersonState)> {
-        self.ssns.iter().copied().zip(&self.states)
-    }
-}

@@ -12,6 +12,7 @@ use dmf_model::{
 use serde_json::{Map, Value};
 
 use crate::answers::IdentityQuery;
+use crate::violation::Violation;
 
 use crate::event::{
     CONTEST_WORKING_DAYS, ContestDecisionEvent, ContestEvent, Event, IdentityChangeEvent,
@@ -40,6 +41,16 @@ impl Rejection {
         Rejection {
             path: path.into(),
             reason: reason.to_string(),
+        }
+    }
+}
+
+impl From<Violation> for Rejection {
+    /// A rule's violation at the field's JSON path in the submitted object.
+    fn from(v: Violation) -> Rejection {
+        Rejection {
+            path: format!("$.{}", v.field.name()),
+            reason: v.reason,
         }
     }
 }

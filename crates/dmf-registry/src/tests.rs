@@ -3,7 +3,9 @@
 use dmf_model::Date;
 
 use crate::answers::{self, EmploymentAnswer, IdentityCode, IdentityQuery};
+use crate::oversight::{anomaly, quality};
 use crate::*;
+use dmf_ledger::{audit, leaf, log, publish, stats};
 
 fn today() -> Date {
     "2026-11-23".parse().unwrap()
@@ -868,7 +870,7 @@ fn leaf_of_kind(kind: &str, body: &str) -> String {
         recorded_at: 1_764_000_000_123,
         body: body.as_bytes(),
     };
-    match leaf::leaf(&key, e) {
+    match leaf::leaf(&key, public::leaf_fields, e) {
         Ok(l) => String::from_utf8(l).unwrap(),
         Err(e) => format!("error: {e}"),
     }
@@ -963,7 +965,7 @@ fn statistics_count_contest_decisions_by_outcome() {
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     let r = submit(&reg, &refs);
     assert_eq!(r[6..], ["decided", "decided", "decided"], "{r:?}");
-    let stats = publish::stats(&reg, stats::Period::Month).unwrap();
+    let stats = publish::stats(reg.ledger(), stats::Period::Month).unwrap();
     assert_eq!(stats.tree_size, 12);
     let count = |kind: &str, decision: Option<&str>| -> u64 {
         stats
@@ -1041,7 +1043,7 @@ fn every_batch_is_logged_and_signed() {
         [0, 1, 3],
         "the empty tree is signed at init"
     );
-    let report = audit::audit(&reg, Some(&first.note), None).unwrap();
+    let report = audit::audit(reg.ledger(), Some(&first.note), None).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
     assert_eq!(report.events, 3);
 }
@@ -1061,7 +1063,7 @@ fn the_log_refuses_to_sign_a_tree_that_does_not_extend_the_last() {
     let sub = parse_line(&report("345678901", "state", "2026-11-01"), today()).unwrap();
     let err = reg.submit(vec![sub], 0).unwrap_err().to_string();
     assert!(err.contains("refusing to sign"), "{err}");
-    let report = audit::audit(&reg, None, None).unwrap();
+    let report = audit::audit(reg.ledger(), None, None).unwrap();
     assert_eq!(report.first_bad_seq(), Some(1), "{:?}", report.problems);
 }
 
@@ -1080,75 +1082,8 @@ fn a_log_cut_short_by_a_crash_is_rebuilt_from_the_events() {
     let files = log::LogFiles::open(reg.dir()).unwrap();
     assert_eq!(files.size(), 4);
     assert_eq!(&std::fs::read(&level0).unwrap()[..96], &hashes[..]);
-    let report = audit::audit(&reg, None, None).unwrap();
+    let report = audit::audit(reg.ledger(), None, None).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
-}
-
-#[test]
-fn letter_codes_verify_only_for_their_correction_and_ssn() {
-    use crate::letter::{LetterCode, LetterError};
-    let key = dmf_log::SigningKey::from_seed("example.org/dmf", [3; 32]).unwrap();
-    let ssn: dmf_model::Ssn = "234567890".parse().unwrap();
-    let code = LetterCode::issue(&key, 4242, ssn);
-    let text = code.to_text();
-    assert_eq!(text.len(), 117);
-    assert!(
-        text.bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-    );
-    let v = key.verifier();
-    // As printed, as typed (lower case, spaces, O for 0) and as grouped: the same code.
-    for typed in [
-        text.clone(),
-        text.to_lowercase(),
-        code.to_grouped_text(),
-        code.to_grouped_text().replace('-', " ").replace('0', "O"),
-    ] {
-        let parsed = LetterCode::parse(&typed).unwrap();
-        assert_eq!(parsed, code, "{typed}");
-        assert!(parsed.verify(&v, ssn));
-    }
-    assert_eq!(code.seq, 4242);
-    assert!(
-        !code.verify(&v, "234567891".parse().unwrap()),
-        "another SSN"
-    );
-    let other = dmf_log::SigningKey::from_seed("example.org/dmf", [4; 32]).unwrap();
-    assert!(!code.verify(&other.verifier(), ssn), "another key");
-    // Every single changed character is caught: by the signature, the padding bit or the
-    // version.
-    let alphabet = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    for i in 0..text.len() {
-        let mut t = text.clone().into_bytes();
-        let mut c = alphabet[(i * 7) % 32];
-        if t[i] == c {
-            c = alphabet[(i * 7 + 1) % 32];
-        }
-        t[i] = c;
-        let t = String::from_utf8(t).unwrap();
-        if let Ok(p) = LetterCode::parse(&t) {
-            assert!(!p.verify(&v, ssn), "changed at {i}: {t}");
-        }
-    }
-    let check = |text: &str, expect: LetterError| {
-        assert_eq!(LetterCode::parse(text), Err(expect), "{text}");
-    };
-    check(
-        "short",
-        LetterError::Length {
-            expect: 117,
-            got: 5,
-        },
-    );
-    check(
-        &format!("{}U", &text[..116]),
-        LetterError::Character { at: 116, ch: 'U' },
-    );
-    check(&format!("{}1", &text[..116]), LetterError::Padding);
-    assert!(matches!(
-        LetterCode::parse(&format!("Z{}", &text[1..])),
-        Err(LetterError::Version(_))
-    ));
 }
 
 #[test]
@@ -1248,7 +1183,7 @@ mod anomalies {
     use rand_distr::{Distribution, Poisson};
     use rand_pcg::Pcg64Mcg;
 
-    use crate::anomaly::{AlertKind, DetectorConfig, Observation, age_at_death, detect};
+    use crate::oversight::anomaly::{AlertKind, DetectorConfig, Observation, age_at_death, detect};
     use dmf_model::Date;
 
     const DAYS: i32 = 365;
@@ -1288,7 +1223,7 @@ mod anomalies {
 
     #[test]
     fn the_life_tables_predict_mostly_old_deaths() {
-        let share = crate::anomaly::expected_young_share(65, 2026);
+        let share = crate::oversight::anomaly::expected_young_share(65, 2026);
         eprintln!(
             "life tables: {:.1}% of deaths in 2026 under 65",
             share * 100.0
@@ -1363,7 +1298,7 @@ mod anomalies {
 
     #[test]
     fn thresholds_replace_only_what_they_name() {
-        use crate::anomaly::Thresholds;
+        use crate::oversight::anomaly::Thresholds;
         let base = DetectorConfig::for_year(2026);
         assert_eq!(Thresholds::default().config(2026), base);
         let c = Thresholds {
@@ -1700,7 +1635,7 @@ fn statistics_count_presumptions_by_legal_basis() {
     ];
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     assert_eq!(submit(&reg, &refs), ["presumed", "presumed", "presumed"]);
-    let stats = publish::stats(&reg, stats::Period::Month).unwrap();
+    let stats = publish::stats(reg.ledger(), stats::Period::Month).unwrap();
     assert_eq!(stats.tree_size, 6);
     let count = |kind: &str, basis: Option<&str>| -> u64 {
         stats
@@ -2368,7 +2303,7 @@ fn statistics_rows_repeated_the_names_of_the_whole() {
         ["deceased"]
     );
     for period in [stats::Period::Day, stats::Period::Month] {
-        let stats = publish::stats(&reg, period).unwrap();
+        let stats = publish::stats(reg.ledger(), period).unwrap();
         assert_eq!(stats.tree_size, 2);
         let v = serde_json::to_value(&stats).unwrap();
         let mut top: Vec<&String> = v.as_object().unwrap().keys().collect();
@@ -2644,3 +2579,5 @@ fn a_death_kept_a_more_precise_date_but_the_other_reports_source_and_was_publish
         );
     }
 }
+
+mod mac;

@@ -120,7 +120,7 @@ pub fn incident() -> String {
     let mut b = [0u8; 4];
     // Without randomness the number is zero: the log's time still finds the failure.
     let _ = getrandom::fill(&mut b);
-    dmf_registry::log::hex(&b)
+    dmf_ledger::log::hex(&b)
 }
 
 /// An error response.

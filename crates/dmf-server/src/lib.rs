@@ -120,7 +120,7 @@ pub struct Config {
     /// Console cookies only over HTTPS (behind a TLS-terminating proxy, say).
     pub secure_cookies: bool,
     /// Thresholds of the intake anomaly alerts over their defaults.
-    pub alert_thresholds: dmf_registry::anomaly::Thresholds,
+    pub alert_thresholds: dmf_registry::oversight::anomaly::Thresholds,
     /// Connections: how many, and how long a client may stall.
     pub conn: ConnLimits,
     /// Events one feed request reads past those its key may not see before it answers an
@@ -161,7 +161,7 @@ pub enum ServerError {
     #[error(transparent)]
     Programs(#[from] programs::ProgramStoreError),
     #[error(transparent)]
-    Log(#[from] dmf_registry::log::LogError),
+    Log(#[from] dmf_ledger::log::LogError),
     #[error("cannot listen on {addr}")]
     Listen {
         addr: String,
@@ -184,7 +184,7 @@ pub struct App {
     pub(crate) conns: Arc<conn::ConnCounts>,
     pub(crate) config: Config,
     /// Statistics are a scan of the whole log: kept per tree size and period.
-    pub(crate) stats_cache: Mutex<Vec<(u64, &'static str, Arc<dmf_registry::stats::Stats>)>>,
+    pub(crate) stats_cache: Mutex<Vec<(u64, &'static str, Arc<dmf_ledger::stats::Stats>)>>,
     /// Writes go one at a time, as the registry has one writer.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
     /// Subscribers' positions and corrections awaiting approval.
@@ -196,7 +196,8 @@ pub struct App {
     /// The registry's key, which signs letters (the log writer signs checkpoints with it).
     pub(crate) signer: dmf_log::SigningKey,
     /// Intake anomaly alerts, computed at most once per event head (a scan of the log).
-    pub(crate) alerts_cache: Mutex<Option<(u64, Arc<dmf_registry::anomaly::AlertsView>)>>,
+    pub(crate) alerts_cache:
+        Mutex<Option<(u64, Arc<dmf_registry::oversight::anomaly::AlertsView>)>>,
     /// Name tables for the console's fuzzy search, built on first use.
     pub(crate) names: std::sync::OnceLock<dmf_match::NameTables>,
     /// Computer-matching programs: agreements, requests, due process.
@@ -235,7 +236,7 @@ impl App {
         let data = &registry.dir().to_owned();
         let index = registry.load_index()?;
         let (head_tx, _) = tokio::sync::watch::channel(index.head);
-        let signer = dmf_registry::log::read_signer(&dmf_registry::log::LogFiles::open(data)?)?;
+        let signer = dmf_ledger::log::read_signer(&dmf_ledger::log::LogFiles::open(data)?)?;
         Ok(App {
             mirror: registry.is_mirror(),
             users: service.users()?,

@@ -216,9 +216,9 @@ pub enum ProofView {
     },
 }
 
-impl From<dmf_registry::publish::Proof> for ProofView {
-    fn from(p: dmf_registry::publish::Proof) -> ProofView {
-        use dmf_registry::publish::Proof;
+impl From<dmf_ledger::publish::Proof> for ProofView {
+    fn from(p: dmf_ledger::publish::Proof) -> ProofView {
+        use dmf_ledger::publish::Proof;
         match p {
             Proof::Inclusion {
                 origin,
@@ -296,8 +296,8 @@ pub struct StatsRow {
     pub count: u64,
 }
 
-impl From<&dmf_registry::stats::Stats> for StatsView {
-    fn from(s: &dmf_registry::stats::Stats) -> StatsView {
+impl From<&dmf_ledger::stats::Stats> for StatsView {
+    fn from(s: &dmf_ledger::stats::Stats) -> StatsView {
         StatsView {
             log_origin: s.log_origin.clone(),
             period: s.period.name(),

@@ -1,6 +1,6 @@
 //! Append-only event storage: the narrow [`EventStore`] trait every backend implements, a
-//! conformance suite any backend must pass, group commit on top of any backend, and the
-//! embedded SQLite backend.
+//! conformance suite any backend must pass, group commit on top of any backend, the
+//! embedded SQLite backend, and the portable dump that moves a store's events between backends.
 //!
 //! A store keeps opaque event bodies in one gap-free sequence. It knows nothing of what an
 //! event means: the registry encodes and decodes them, and makes and checks the MAC each
@@ -8,6 +8,7 @@
 //! removed; a store refuses to do so even when asked directly.
 
 pub mod conformance;
+pub mod dump;
 mod group;
 mod sqlite;
 

@@ -9,10 +9,12 @@ use dmf_model::{Date, Ssn, days_in_month};
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
+use crate::config::SynthError;
+use crate::name::Name;
 use crate::out::{OutFile, iso_date, push_csv, push_ssn};
-use crate::population::{Candidate, Name, World, date, day};
+use crate::population::{Candidate, World, date, day};
+use crate::rng::{rng_for, stream};
 use crate::tables::{Names, title_case};
-use crate::{SynthError, rng_for, stream};
 
 /// Shares of the customers: listed as dead in the DMF, and not in the population at all.
 const IN_DMF_SHARE: f64 = 0.20;

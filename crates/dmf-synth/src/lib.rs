@@ -25,61 +25,27 @@
 //! their order, serials in sequence) until mid-2011 and are randomized after.
 
 mod clients;
+mod config;
+mod name;
 mod out;
 mod population;
 mod reports;
+mod rng;
 mod ssn;
 mod states;
 mod tables;
 
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use dmf_model::Date;
 use rand::RngExt;
-use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 
+pub use crate::config::{Config, SynthError};
 use crate::out::{OutFile, push_ssn, push_u64};
 use crate::population::{CHUNK, ChunkOut, DMF_LINE, SsnPlan, World, count_chunk, generate_chunk};
 use crate::reports::{ERRONEOUS_SHARE, Report};
+use crate::rng::{rng_for, stream};
 use crate::tables::Names;
-
-/// What to generate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// Everyone ever issued a number, dead or alive.
-    pub people: u64,
-    pub seed: u64,
-    /// The day the files describe: nobody is born, dies or is reported after it.
-    pub as_of: Date,
-    /// Customers in the client file; `None` for a tenth of the people (at least one).
-    pub clients: Option<u64>,
-    /// Reports received in this many days up to `as_of` form the report stream; deaths first
-    /// reported earlier are in the DMF file.
-    pub report_days: u32,
-}
-
-impl Config {
-    pub fn new(people: u64, seed: u64, as_of: Date) -> Config {
-        Config {
-            people,
-            seed,
-            as_of,
-            clients: None,
-            report_days: 30,
-        }
-    }
-
-    /// The customers the client file is asked to hold.
-    pub fn client_count(&self) -> u64 {
-        self.clients.unwrap_or(if self.people > 0 {
-            (self.people / 10).max(1)
-        } else {
-            0
-        })
-    }
-}
 
 /// Counts of what was generated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,57 +65,9 @@ pub struct Summary {
     pub clients_in_dmf: u64,
 }
 
-/// Why generation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SynthError {
-    #[error("cannot write {}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("the as-of date {0} is before 1937: no numbers had been issued")]
-    AsOfTooEarly(Date),
-    #[error("a report window of {0} days reaches back before 1900")]
-    ReportWindow(u32),
-    #[error(
-        "{needed} numbers are needed beyond the state areas, the randomized areas hold {available}"
-    )]
-    SsnSpaceExhausted { needed: u64, available: u64 },
-    #[error("{people} people are more than the {max} this generator makes")]
-    TooManyPeople { people: u64, max: u64 },
-}
-
 /// About the issuable numbers of the state areas: a larger population could not get numbers
 /// of its era (and would need some 40 bytes of memory a person anyway).
 const MAX_PEOPLE: u64 = 700_000_000;
-
-/// Kinds of random stream, so that no two uses of the seed share one.
-pub(crate) mod stream {
-    pub const CORE: u64 = 1;
-    pub const NAMES: u64 = 2;
-    pub const REST: u64 = 3;
-    pub const CLIENT_ORDER: u64 = 4;
-    pub const CLIENT_BLOCK: u64 = 5;
-    pub const ERRONEOUS: u64 = 6;
-    pub const KEYS: u64 = 7;
-}
-
-/// The random stream number `index` of a kind, from the run's seed: streams of different
-/// kinds or indices are unrelated.
-pub(crate) fn rng_for(seed: u64, kind: u64, index: u64) -> Pcg64Mcg {
-    let a = mix(mix(seed ^ mix(kind)) ^ index);
-    let b = mix(a ^ 0x9e37_79b9_7f4a_7c15);
-    Pcg64Mcg::new((u128::from(a) << 64) | u128::from(b))
-}
-
-/// A 64-bit mixing function (the SplitMix64 finalizer): seeds and hashes from counters.
-pub(crate) fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// The files [`generate`] writes into its folder (a rerun replaces them).
 pub const FILES: [&str; 8] = [

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use dmf_model::{Date, Ssn};
 
-use crate::SynthError;
+use crate::config::SynthError;
 
 /// `YYYY-MM-DD`.
 pub(crate) fn iso_date(d: Date) -> [u8; 10] {

@@ -17,12 +17,14 @@ use dmf_model::{
 use rand::{Rng, RngExt};
 use rand_pcg::Pcg64Mcg;
 
+use crate::config::{Config, SynthError};
+use crate::name::Name;
 use crate::out::{push_date, push_ssn};
 use crate::reports::{self, Report};
+use crate::rng::{mix, rng_for, stream};
 use crate::ssn::{POOL_CAPACITY, RandomPool, capacity, state_ssn};
 use crate::states::STATES;
 use crate::tables::{MAX_AGE, Names, ShortName, Tables, anniversary};
-use crate::{Config, SynthError, mix, rng_for, stream};
 
 /// People per chunk: large enough to amortize per-chunk work, small enough to balance threads.
 pub(crate) const CHUNK: u64 = 1 << 16;
@@ -49,9 +51,6 @@ pub(crate) fn date(days: i32) -> Date {
     Date::from_days_since_epoch(days).expect("a date within 1800-2199")
 }
 
-/// Suffixes as people type them.
-const SUFFIXES: [&str; 4] = ["Jr", "Sr", "II", "III"];
-
 /// A suffix, as an index into the suffixes: Jr 70%, Sr 15%, II 10%, III 5%.
 pub(crate) fn draw_suffix<R: Rng + ?Sized>(rng: &mut R) -> u8 {
     match rng.random_range(0..20) {
@@ -59,50 +58,6 @@ pub(crate) fn draw_suffix<R: Rng + ?Sized>(rng: &mut R) -> u8 {
         14..17 => 1,
         17..19 => 2,
         _ => 3,
-    }
-}
-
-/// A person's name, its parts kept inline: copied out of the tables once, when drawn, so that
-/// writing it later reads the person's own bytes rather than a table too large for the cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Name {
-    first: ShortName,
-    /// Empty when there is none.
-    middle: ShortName,
-    last: ShortName,
-    /// 0 none, else 1 + index into the suffixes.
-    suffix: u8,
-}
-
-impl Name {
-    pub fn new(
-        first: ShortName,
-        middle: Option<ShortName>,
-        last: ShortName,
-        suffix: Option<u8>,
-    ) -> Name {
-        Name {
-            first,
-            middle: middle.unwrap_or(ShortName::EMPTY),
-            last,
-            suffix: suffix.map_or(0, |s| s + 1),
-        }
-    }
-
-    pub fn first(&self) -> &str {
-        self.first.as_str()
-    }
-
-    pub fn middle(&self) -> Option<&str> {
-        (self.middle != ShortName::EMPTY).then(|| self.middle.as_str())
-    }
-
-    pub fn last(&self) -> &str {
-        self.last.as_str()
-    }
-
-    pub fn suffix(&self) -> Option<&'static str> {
-        (self.suffix != 0).then(|| SUFFIXES[usize::from(self.suffix - 1)])
     }
 }
 

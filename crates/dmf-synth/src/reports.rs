@@ -5,8 +5,8 @@ use dmf_model::{Date, DeathSource, Ssn};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
+use crate::name::Name;
 use crate::out::{iso_date, push_json_member};
-use crate::population::Name;
 use crate::states::STATES;
 
 /// Share of all reports that are about living people (SSA's published error rate).

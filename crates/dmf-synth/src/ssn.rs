@@ -75,7 +75,7 @@ impl RandomPool {
         let mut keys = [0; 4];
         let mut s = seed ^ 0x005e_ed0f_5511_2011;
         for k in &mut keys {
-            s = crate::mix(s);
+            s = crate::rng::mix(s);
             *k = s;
         }
         RandomPool { keys }
@@ -85,7 +85,7 @@ impl RandomPool {
     fn permute(&self, x: u64) -> u64 {
         let (mut l, mut r) = (x >> HALF_BITS, x & HALF_MASK);
         for &k in &self.keys {
-            let f = crate::mix(r ^ k) & HALF_MASK;
+            let f = crate::rng::mix(r ^ k) & HALF_MASK;
             (l, r) = (r, l ^ f);
         }
         (l << HALF_BITS) | r

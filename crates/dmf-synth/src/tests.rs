@@ -12,10 +12,11 @@ use crate::clients::{dob_field, ssn_field, typo};
 use crate::out::{iso_date, push_csv, push_json_str, push_u64};
 use crate::population::{day, day_unknown_share, draw_suffix, issue_day, ssa_start, verification};
 use crate::reports::{self, evidence, first_source, idempotency_key, lag, second_source};
+use crate::rng::mix;
 use crate::ssn::{POOL_AREAS, POOL_CAPACITY, RandomPool, capacity, group_at, state_ssn};
 use crate::states::STATES;
 use crate::tables::{MAX_AGE, Tables, anniversary, birth_weights, survival_curves, title_case};
-use crate::{Config, SynthError, generate, mix};
+use crate::{Config, SynthError, generate};
 
 fn rng(seed: u64) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(seed)

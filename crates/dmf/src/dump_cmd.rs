@@ -7,11 +7,12 @@ use std::fs::{File, Permissions};
 use std::io::{BufReader, BufWriter};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use dmf_registry::dump::{DumpReader, DumpWriter, Header, Record, to_new};
-use dmf_registry::log::LogFiles;
+use dmf_ledger::log::LogFiles;
+use dmf_store::dump::{DumpReader, DumpWriter, Header, Record, to_new};
 use std::sync::Arc;
 
 use dmf_registry::Registry;
@@ -21,14 +22,16 @@ use dmf_server::keys::ApiKey;
 use dmf_server::{ACCOUNTING_FILE, KEYS_FILE};
 use serde_json::{Value, json};
 
-use crate::{DumpArgs, RestoreArgs};
+use clap::Args;
+
+use crate::args::{Database, RegistryArgs};
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
-    let registry = crate::backend::open_current(&args.data, args.database.url())?;
+    let registry = crate::backend::open_current(&args.registry.data, args.registry.database.url())?;
     let files = LogFiles::open(registry.dir())?;
     let history: Vec<String> = files.history()?.into_iter().map(|s| s.note).collect();
     let events = registry.store().head()?;
@@ -37,7 +40,7 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
         key: files.verifier.to_text(),
         events,
         checkpoints: history,
-        created_at: dmf_registry::leaf::format_time(crate::registry_cmd::now_ms()),
+        created_at: dmf_ledger::leaf::format_time(crate::registry_cmd::now_ms()),
         secrets: args.with_secrets,
     };
     let out =
@@ -45,7 +48,7 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
     let mut w = DumpWriter::new(BufWriter::new(out), &header)?;
     // Secrets first: a restore makes the log folder before it stores the first event.
     if args.with_secrets {
-        for (file, text) in dmf_registry::log::read_secrets(registry.dir())? {
+        for (file, text) in dmf_ledger::log::read_secrets(registry.dir())? {
             w.secret(&file, &text)?;
         }
     }
@@ -61,8 +64,9 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
         bar.set_position(after);
     }
     bar.finish_and_clear();
-    let service = crate::backend::service(&args.data, args.database.url())?;
-    let has_files = |f: &str| args.database.url().is_some() || registry.dir().join(f).is_file();
+    let service = crate::backend::service(&args.registry.data, args.registry.database.url())?;
+    let has_files =
+        |f: &str| args.registry.database.url().is_some() || registry.dir().join(f).is_file();
     let mut keys = 0;
     if has_files(KEYS_FILE) {
         for (k, digest) in service.keys()?.export()? {
@@ -233,7 +237,7 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
     }
     // Secrets from the dump, or from the data folder the registry came from.
     if header.secrets {
-        dmf_registry::log::check_secrets(Path::new(""), &header.key, &secrets)
+        dmf_ledger::log::check_secrets(Path::new(""), &header.key, &secrets)
             .with_context(|| format!("{name}: the log's keys"))?;
     } else {
         let Some(from) = &args.keys_from else {
@@ -242,9 +246,9 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
             );
         };
         let flag = || format!("--keys-from {}", from.display());
-        secrets = dmf_registry::log::read_secrets(from).with_context(flag)?;
-        let dir = from.join(dmf_registry::log::LOG_DIR);
-        dmf_registry::log::check_secrets(&dir, &header.key, &secrets).with_context(flag)?;
+        secrets = dmf_ledger::log::read_secrets(from).with_context(flag)?;
+        let dir = from.join(dmf_ledger::log::LOG_DIR);
+        dmf_ledger::log::check_secrets(&dir, &header.key, &secrets).with_context(flag)?;
     }
     // Whatever fails from here on, what this restore made in the data folder goes again, so
     // that the same command, mended, can be run again. Events stored in a database stay: it is
@@ -292,7 +296,7 @@ fn load(
     }
     let bar = crate::progress::bar(header.events, "events", quiet);
     // The log folder (keys, checkpoints) is made before the first event is stored.
-    dmf_registry::log::restore(&args.data, &header.key, secrets, &header.checkpoints)?;
+    dmf_ledger::log::restore(&args.data, &header.key, secrets, &header.checkpoints)?;
     let registry = Registry::adopt(&args.data, store.clone())?;
     let mut batch: Vec<NewEvent> = Vec::new();
     let mut expected = 1;
@@ -353,4 +357,31 @@ fn load(
     let _restored = accounting.record_many(disclosures);
     accounting.flush()?;
     Ok((expected - 1, n_keys, n_disclosures, n_program))
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The dump file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write the log's signing and leaf keys (keep such a dump as secret as the keys).
+    #[arg(long)]
+    pub with_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The dump to read.
+    #[arg(long = "in")]
+    pub input: PathBuf,
+    /// The new registry's data folder (missing or empty).
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub database: Database,
+    /// A data folder holding the registry's log keys, for a dump made without --with-secrets.
+    #[arg(long)]
+    pub keys_from: Option<PathBuf>,
 }

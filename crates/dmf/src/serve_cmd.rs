@@ -193,7 +193,7 @@ pub fn keys_quota(args: &KeysQuotaArgs) -> Result<ExitCode> {
 
 pub fn require_registry(data: &Path) -> Result<()> {
     // A registry has its log keys in the data folder, whichever store holds its events.
-    if !data.join(dmf_registry::log::LOG_DIR).is_dir() {
+    if !data.join(dmf_ledger::log::LOG_DIR).is_dir() {
         bail!(
             "no registry at {}: run `dmf init --data {}` first",
             data.display(),

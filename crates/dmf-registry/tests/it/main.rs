@@ -238,11 +238,12 @@ fn dmf_records_apply_as_one_batch_once() {
 /// in a clear field it made a leaf that is not JSON.
 #[test]
 fn a_leaf_refuses_a_body_that_is_not_json() {
-    use dmf_registry::leaf::{EventRef, LeafKey, leaf};
+    use dmf_ledger::leaf::{EventRef, LeafKey, leaf};
     let key = LeafKey::new(&[7; 32]);
     let leaf_of = |body: &[u8]| {
         leaf(
             &key,
+            dmf_registry::public::leaf_fields,
             EventRef {
                 seq: 1,
                 kind: "status_notice",

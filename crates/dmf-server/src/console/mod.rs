@@ -349,7 +349,7 @@ fn csrf_field(staff: &Staff) -> Markup {
 
 /// Pages are for people; times in UTC, to the minute.
 fn time(ms: i64) -> String {
-    let t = dmf_registry::leaf::format_time(ms);
+    let t = dmf_ledger::leaf::format_time(ms);
     format!("{} {} UTC", &t[..10], &t[11..16])
 }
 

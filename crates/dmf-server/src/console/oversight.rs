@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
+use dmf_ledger::stats::{Period, Stats};
 use dmf_model::Ssn;
-use dmf_registry::stats::{Period, Stats};
 use maud::{Markup, PreEscaped, html};
 
 use super::{Page, PageResult, Staff};
@@ -152,12 +152,12 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
     let stats = crate::services::statistics::stats(&app, Period::Day).await?;
     let dir = app.dir.clone();
     let note = blocking(move || {
-        let files = dmf_registry::log::LogFiles::open(&dir).map_err(ApiError::internal)?;
+        let files = dmf_ledger::log::LogFiles::open(&dir).map_err(ApiError::internal)?;
         Ok(files.latest().map_err(ApiError::internal)?.map(|s| s.note))
     })
     .await?;
     // Counts only: the examples name people, and this page is for oversight of the whole file.
-    let cfg = dmf_registry::quality::QualityConfig::new(app.today());
+    let cfg = dmf_registry::oversight::quality::QualityConfig::new(app.today());
     let quality = crate::services::statistics::quality(&app, cfg).await?;
     let alerts = crate::services::statistics::alerts(&app).await?;
     let corrections = app

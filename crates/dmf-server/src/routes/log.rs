@@ -28,8 +28,8 @@ pub(crate) async fn checkpoint(State(app): State<Arc<App>>) -> Result<Response, 
         {
             return Ok(note);
         }
-        let files = dmf_registry::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
-        let signed = dmf_registry::publish::latest(&files).map_err(registry_error)?;
+        let files = dmf_ledger::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
+        let signed = dmf_ledger::publish::latest(&files).map_err(registry_error)?;
         Ok(signed.note)
     })
     .await?;
@@ -75,7 +75,7 @@ pub(crate) async fn inclusion(
     let proof = blocking(move || {
         // A node of a shared store brings its tree files up to the store first.
         registry.sign_pending(true).map_err(ApiError::internal)?;
-        dmf_registry::publish::prove(&registry, q.seq, q.size).map_err(registry_error)
+        dmf_ledger::publish::prove(registry.ledger(), q.seq, q.size).map_err(registry_error)
     })
     .await?;
     Ok(Json(proof.into()))
@@ -107,7 +107,7 @@ pub(crate) async fn consistency(
     let registry = app.registry.clone();
     let proof = blocking(move || {
         registry.sign_pending(true).map_err(ApiError::internal)?;
-        dmf_registry::publish::consistency(&dir, q.from, q.to).map_err(registry_error)
+        dmf_ledger::publish::consistency(&dir, q.from, q.to).map_err(registry_error)
     })
     .await?;
     Ok(Json(proof.into()))

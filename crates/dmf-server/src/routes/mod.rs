@@ -24,9 +24,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Extension, Router};
-use dmf_registry::anomaly::AlertsView;
+use dmf_registry::oversight::anomaly::AlertsView;
+use dmf_registry::oversight::quality::QualityView;
 use dmf_registry::program_view::AgreementView;
-use dmf_registry::quality::QualityView;
 use dmf_registry::render::{
     BenefitsView, EmploymentView, IdentityView, NoDeathOnFile, SubmissionResult,
 };

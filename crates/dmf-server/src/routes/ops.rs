@@ -25,7 +25,7 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
         let index = app.index.read().expect("index lock");
         (index.len(), index.head)
     };
-    let tree = dmf_registry::log::LogFiles::open(&app.dir)
+    let tree = dmf_ledger::log::LogFiles::open(&app.dir)
         .ok()
         .and_then(|f| f.latest().ok().flatten())
         .map_or(0, |s| s.checkpoint.size);

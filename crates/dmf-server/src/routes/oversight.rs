@@ -6,9 +6,9 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use dmf_registry::anomaly::AlertsView;
-use dmf_registry::quality::QualityView;
-use dmf_registry::stats::Period;
+use dmf_ledger::stats::Period;
+use dmf_registry::oversight::anomaly::AlertsView;
+use dmf_registry::oversight::quality::QualityView;
 use serde::Deserialize;
 
 use super::extract::{Params, PathOf, read_body};
@@ -72,7 +72,7 @@ pub(crate) async fn letter(
     Ok(Json(LetterCheck {
         valid: true,
         correction_seq: checked.code.seq,
-        corrected_at: dmf_registry::leaf::format_time(checked.corrected_at_ms),
+        corrected_at: dmf_ledger::leaf::format_time(checked.corrected_at_ms),
         first: checked.first,
         last: checked.last,
         ssn_last4: ssn[ssn.len() - 4..].to_owned(),
@@ -101,7 +101,7 @@ pub(crate) async fn quality(
     caller: Caller,
     Params(q): Params<QualityParams>,
 ) -> Result<Json<QualityView>, ApiError> {
-    let mut cfg = dmf_registry::quality::QualityConfig::new(app.today());
+    let mut cfg = dmf_registry::oversight::quality::QualityConfig::new(app.today());
     if let Some(age) = q.max_age {
         if !(50..=150).contains(&age) {
             return Err(ApiError::at(
@@ -135,7 +135,7 @@ pub(crate) async fn quality(
 fn account_findings(
     app: &App,
     caller: &Caller,
-    findings: &[dmf_registry::quality::Finding],
+    findings: &[dmf_registry::oversight::quality::Finding],
 ) -> Ticket {
     let at_ms = now_ms();
     app.accounting.record_many(
@@ -196,23 +196,24 @@ pub(crate) async fn published(
     let app2 = app.clone();
     let today = app.today();
     let (head, findings) = blocking(move || {
-        let published = dmf_registry::quality::read_published(&bytes[..]).map_err(|e| match e {
-            dmf_registry::quality::PublishedError::Line(l) => ApiError::at(
-                Code::Unprocessable,
-                format!("line {}", l.line),
-                l.to_string(),
-            ),
-            other => ApiError::internal(other),
-        })?;
+        let published =
+            dmf_registry::oversight::quality::read_published(&bytes[..]).map_err(|e| match e {
+                dmf_registry::oversight::quality::PublishedError::Line(l) => ApiError::at(
+                    Code::Unprocessable,
+                    format!("line {}", l.line),
+                    l.to_string(),
+                ),
+                other => ApiError::internal(other),
+            })?;
         let (head, ours) = dmf_registry::distribution::full_file(&app2.registry, audience, today)
             .map_err(ApiError::internal)?;
-        let found = dmf_registry::quality::compare_published(&ours, &published, samples);
+        let found = dmf_registry::oversight::quality::compare_published(&ours, &published, samples);
         Ok((head, found))
     })
     .await?;
     let ticket = account_findings(&app, &caller, &findings);
     app.disclosed(ticket).await?;
-    let report = dmf_registry::quality::QualityReport {
+    let report = dmf_registry::oversight::quality::QualityReport {
         today,
         head,
         people: 0,

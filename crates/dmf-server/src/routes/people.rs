@@ -43,7 +43,7 @@ pub(crate) async fn accounting(
     let disclosures = list
         .into_iter()
         .map(|d| DisclosureView {
-            at: dmf_registry::leaf::format_time(d.at_ms),
+            at: dmf_ledger::leaf::format_time(d.at_ms),
             to: d.key_name,
             key_id: d.key_id,
             purpose: d.purpose,

@@ -2,9 +2,9 @@
 //! an approval by another, the event stored, and its progress to every subscriber that had
 //! received the wrong record. Also the letter that tells a bank the record was corrected.
 
+use dmf_ledger::letter::LetterCode;
 use dmf_model::Ssn;
 use dmf_registry::distribution::{self, Audience};
-use dmf_registry::letter::LetterCode;
 use dmf_registry::{Accepted, Event};
 use serde_json::{Map, Value, json};
 

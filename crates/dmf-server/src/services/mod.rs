@@ -24,8 +24,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 /// A registry failure as answered: what the caller named that is not there is 404, anything
 /// else the server's own failure.
-pub(crate) fn registry_error(e: dmf_registry::RegistryError) -> ApiError {
-    match e {
+pub(crate) fn registry_error(e: impl Into<dmf_registry::RegistryError>) -> ApiError {
+    match e.into() {
         dmf_registry::RegistryError::Input { reason, .. } => {
             ApiError::new(crate::error::Code::NotFound, reason)
         }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use dmf_registry::anomaly::{self, AlertsView};
-use dmf_registry::stats::{Period, Stats};
+use dmf_ledger::stats::{Period, Stats};
+use dmf_registry::oversight::anomaly::{self, AlertsView};
 
 use crate::App;
 use crate::error::ApiError;
@@ -14,8 +14,8 @@ use crate::services::{blocking, registry_error};
 pub async fn stats(app: &Arc<App>, period: Period) -> Result<Arc<Stats>, ApiError> {
     let app2 = app.clone();
     blocking(move || {
-        let files = dmf_registry::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
-        let size = dmf_registry::publish::latest(&files)
+        let files = dmf_ledger::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
+        let size = dmf_ledger::publish::latest(&files)
             .map_err(registry_error)?
             .checkpoint
             .size;
@@ -29,8 +29,9 @@ pub async fn stats(app: &Arc<App>, period: Period) -> Result<Arc<Stats>, ApiErro
         if let Some(v) = cached {
             return Ok(v);
         }
-        let stats =
-            Arc::new(dmf_registry::publish::stats(&app2.registry, period).map_err(registry_error)?);
+        let stats = Arc::new(
+            dmf_ledger::publish::stats(app2.registry.ledger(), period).map_err(registry_error)?,
+        );
         let mut cache = app2.stats_cache.lock().expect("stats cache");
         cache.retain(|(s, _, _)| *s == stats.tree_size);
         cache.push((stats.tree_size, period.name(), stats.clone()));
@@ -73,13 +74,15 @@ pub async fn alerts(app: &Arc<App>) -> Result<Arc<AlertsView>, ApiError> {
 /// The quality report over the current state.
 pub async fn quality(
     app: &Arc<App>,
-    cfg: dmf_registry::quality::QualityConfig,
-) -> Result<dmf_registry::quality::QualityReport, ApiError> {
+    cfg: dmf_registry::oversight::quality::QualityConfig,
+) -> Result<dmf_registry::oversight::quality::QualityReport, ApiError> {
     let app2 = app.clone();
     blocking(move || {
-        let received = dmf_registry::quality::received_in(&app2.registry);
+        let received = dmf_registry::oversight::quality::received_in(&app2.registry);
         let index = app2.index.read().expect("index lock");
-        Ok(dmf_registry::quality::report(&index, &cfg, &received))
+        Ok(dmf_registry::oversight::quality::report(
+            &index, &cfg, &received,
+        ))
     })
     .await
 }

@@ -511,12 +511,11 @@ fn every_route_answers_as_the_description_says() {
         get(route, "/v1/corrections/999/propagation", Some("caseworker")),
     );
     let signer =
-        dmf_registry::log::read_signer(&dmf_registry::log::LogFiles::open(&s.data).unwrap())
-            .unwrap();
-    let letter = dmf_registry::letter::LetterCode::issue(
+        dmf_ledger::log::read_signer(&dmf_ledger::log::LogFiles::open(&s.data).unwrap()).unwrap();
+    let letter = dmf_ledger::letter::LetterCode::issue(
         &signer,
         approved["seq"].as_u64().unwrap(),
-        ssn.parse().unwrap(),
+        ssn.parse::<dmf_model::Ssn>().unwrap(),
     );
     let route = "/v1/letters/{code}";
     x.expect(

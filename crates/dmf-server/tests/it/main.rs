@@ -590,11 +590,11 @@ fn the_public_log_is_served_and_verifies() {
         None,
     );
     assert_eq!(status, 200, "{proof}");
-    let shown = dmf_registry::publish::check_proof(&checkpoint, None, &proof).unwrap();
+    let shown = dmf_ledger::publish::check_proof(&checkpoint, None, &proof).unwrap();
     assert!(shown.contains("event 5"), "{shown}");
     let (status, proof) = s.get("/v1/log/proof/consistency?from=2&to=5", None);
     assert_eq!(status, 200, "{proof}");
-    dmf_registry::publish::check_proof(&checkpoint, None, &proof).unwrap();
+    dmf_ledger::publish::check_proof(&checkpoint, None, &proof).unwrap();
     let (status, v) = s.get_json("/v1/log/proof/inclusion?seq=99", None);
     assert_eq!(status, 404, "{v}");
     let (status, v) = s.get_json("/v1/log/proof/inclusion?sequence=1", None);
@@ -670,8 +670,8 @@ fn a_node_behind_the_shared_store_keeps_feed_cursors_within_its_head() {
 /// the audit names it.
 #[test]
 fn a_row_inserted_into_a_shared_store_is_refused_by_every_node() {
+    use dmf_ledger::mac::MacFault;
     use dmf_registry::RegistryError;
-    use dmf_registry::mac::MacFault;
     let Some(pg) = dmf_postgres::testing::server() else {
         return;
     };
@@ -722,7 +722,7 @@ fn a_row_inserted_into_a_shared_store_is_refused_by_every_node() {
     refused(other.submit(vec![sub], 0).unwrap_err());
     let published = other.store().latest_checkpoint().unwrap().unwrap().0;
     assert_eq!(published, head, "nothing signed over it");
-    let report = dmf_registry::audit::audit(&other, None, None).unwrap();
+    let report = dmf_ledger::audit::audit(other.ledger(), None, None).unwrap();
     assert_eq!(
         report.first_bad_seq(),
         Some(forged),

@@ -11,6 +11,7 @@ mod csv_cells;
 mod faults;
 mod hardening;
 mod identity;
+mod layout;
 mod leftovers;
 mod log;
 mod matching;
@@ -233,7 +234,9 @@ fn bad_arguments_are_refused() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("--as-of \"2026-02-30\": day 30 does not exist in 2026-02"),
+        stderr(&out).contains(
+            "invalid value '2026-02-30' for '--as-of <YYYY-MM-DD>': day 30 does not exist in 2026-02"
+        ),
         "{}",
         stderr(&out)
     );
@@ -337,7 +340,7 @@ fn acknowledged_events_survive_sigkill() {
         // The log is behind by at most the batch the kill cut off, and caught up at the next
         // write; whatever it signed still matches the events.
         let registry = dmf_registry::Registry::open(&data).unwrap();
-        let audit = dmf_registry::audit::audit(&registry, None, None).unwrap();
+        let audit = dmf_ledger::audit::audit(registry.ledger(), None, None).unwrap();
         assert!(audit.ok(), "cycle {cycle}: {:?}", audit.problems);
     }
     assert!(!acknowledged.is_empty());

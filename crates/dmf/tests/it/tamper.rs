@@ -325,7 +325,7 @@ fn a_database_rolled_back_behind_its_log_stops_the_server_at_start() {
 /// events is refused at restore, where a dump as made restores and audits clean.
 #[test]
 fn an_event_added_to_a_dump_is_refused_at_restore() {
-    use dmf_registry::dump::{DumpReader, DumpWriter, Record};
+    use dmf_store::dump::{DumpReader, DumpWriter, Record};
     let r = Registry::new(None);
     let dump = r.dir.path().join("registry.dump");
     r.ok(&["dump", "--out", s(&dump), "--with-secrets"]);

@@ -115,6 +115,3 @@ impl MacKey {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 use dmf_model::{Date, PartialDate, Ssn};
 use dmf_store::Seq;
 
+use crate::codec::decode;
+use crate::registry::{Registry, RegistryError};
 use crate::state::{HoldReason, PersonState};
 
 /// One new death (or notice) as the detector sees it.
@@ -367,18 +369,18 @@ pub fn age_at_death(year: u16) -> Vec<f64> {
 /// issuing authority, the person's age then (from the report, or from the date of birth on file), and
 /// whether it was held for its identity. One pass over the events.
 pub fn observations_of(
-    registry: &crate::Registry,
+    registry: &Registry,
     lookup: &Lookup<'_>,
-) -> Result<Vec<Observation>, crate::RegistryError> {
+) -> Result<Vec<Observation>, RegistryError> {
     observations_upto(registry, lookup, u64::MAX)
 }
 
 /// As [`observations_of`], for the events up to `upto` only (a signed tree size).
 pub fn observations_upto(
-    registry: &crate::Registry,
+    registry: &Registry,
     lookup: &Lookup<'_>,
     upto: u64,
-) -> Result<Vec<Observation>, crate::RegistryError> {
+) -> Result<Vec<Observation>, RegistryError> {
     use crate::event::Event;
     let mut out = Vec::new();
     let mut after = 0;
@@ -394,8 +396,8 @@ pub fn observations_upto(
             if e.kind != "death_report" && e.kind != "status_notice" {
                 continue;
             }
-            let event = crate::decode(&e.kind, &e.body)
-                .map_err(|source| crate::RegistryError::Decode { seq: e.seq, source })?;
+            let event = decode(&e.kind, &e.body)
+                .map_err(|source| RegistryError::Decode { seq: e.seq, source })?;
             // The day the registry recorded it: a caller's dates are evidence, and a bulk sent
             // in one request but dated over many days is one day's intake.
             let Some(recorded) =
@@ -498,12 +500,12 @@ pub struct AlertView {
 /// Every alert up to a signed tree size, as the public export and `GET /v1/alerts` give them,
 /// with the reports and notices held for their identity by group and reason.
 pub fn alerts_view(
-    registry: &crate::Registry,
+    registry: &Registry,
     lookup: &Lookup<'_>,
     tree_size: u64,
     thresholds: &Thresholds,
     fallback_year: u16,
-) -> Result<AlertsView, crate::RegistryError> {
+) -> Result<AlertsView, RegistryError> {
     let observations = observations_upto(registry, lookup, tree_size)?;
     let year = observations.last().map_or(fallback_year, |o| o.day.year());
     let found = detect(&observations, &thresholds.config(year));
@@ -517,12 +519,12 @@ pub fn alerts_view(
 
 /// [`alerts_view`] as JSON.
 pub fn alerts_json(
-    registry: &crate::Registry,
+    registry: &Registry,
     lookup: &Lookup<'_>,
     tree_size: u64,
     thresholds: &Thresholds,
     fallback_year: u16,
-) -> Result<serde_json::Value, crate::RegistryError> {
+) -> Result<serde_json::Value, RegistryError> {
     let view = alerts_view(registry, lookup, tree_size, thresholds, fallback_year)?;
     Ok(serde_json::to_value(view).unwrap_or_default())
 }

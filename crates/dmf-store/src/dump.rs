@@ -7,9 +7,9 @@
 
 use std::io::{BufRead, Write};
 
+use crate::{NewEvent, StoredEvent};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use dmf_store::{NewEvent, StoredEvent};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

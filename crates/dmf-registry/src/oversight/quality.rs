@@ -6,9 +6,10 @@
 use dmf_model::{Date, Ssn};
 use dmf_store::Seq;
 
-use crate::Registry;
 use crate::event::Event;
-use crate::state::{Index, PersonState};
+use crate::index::Index;
+use crate::registry::Registry;
+use crate::state::PersonState;
 
 /// The day a report event was received, read from the store (for [`report`]).
 pub fn received_in(registry: &Registry) -> impl Fn(Seq) -> Option<Date> + '_ {

@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 
 use dmf_store::{EventStore, NewEvent, Seq, StoredEvent};
 
-use super::{MacFault, MacKey};
-use crate::leaf::EventRef;
-use crate::{Registry, RegistryError, audit, log, parse_line};
+use dmf_ledger::leaf::EventRef;
+use dmf_ledger::mac::{MacFault, MacKey};
+use dmf_ledger::{audit, log};
+
+use crate::{Registry, RegistryError, parse_line};
 
 fn today() -> dmf_model::Date {
     "2026-11-23".parse().unwrap()
@@ -192,7 +194,7 @@ fn every_event_the_writer_stores_carries_its_mac_chained_to_the_one_before() {
         assert_eq!(mac, key.of(prev.as_deref(), EventRef::from(e)));
         prev = e.mac.clone();
     }
-    let report = audit::audit(&reg, None, None).unwrap();
+    let report = audit::audit(reg.ledger(), None, None).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
 }
 
@@ -249,7 +251,7 @@ fn a_row_inserted_into_events_is_refused_not_signed() {
             "{what}: {message}"
         );
 
-        let report = audit::audit(&reg, None, None).unwrap();
+        let report = audit::audit(reg.ledger(), None, None).unwrap();
         assert_eq!(report.first_bad_seq(), Some(forged.seq), "{what}");
         let named: Vec<Option<Seq>> = report.problems.iter().map(|p| p.seq).collect();
         assert_eq!(named, [Some(forged.seq)], "{what}: {:?}", report.problems);
@@ -289,7 +291,7 @@ fn a_batch_stored_but_not_signed_is_signed_at_the_next_open() {
     let reg = Registry::open(&data).unwrap();
     reg.sign_now().unwrap();
     assert_eq!(signed(&data), event.seq);
-    let report = audit::audit(&reg, None, None).unwrap();
+    let report = audit::audit(reg.ledger(), None, None).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
 }
 
@@ -316,7 +318,7 @@ fn an_event_changed_in_the_store_is_named_not_all_after_it() {
         assert_eq!(db.execute(sql, []).unwrap(), 1);
         drop(db);
         let reg = Registry::open_for_audit(&data).unwrap();
-        let report = audit::audit(&reg, None, None).unwrap();
+        let report = audit::audit(reg.ledger(), None, None).unwrap();
         let mut seqs: Vec<Seq> = report.problems.iter().filter_map(|p| p.seq).collect();
         seqs.dedup();
         assert_eq!(seqs, named, "{sql}: {:?}", report.problems);
@@ -359,7 +361,7 @@ fn a_store_rolled_back_behind_its_log_is_refused_at_open() {
     );
     assert!(err.to_string().contains("rolled back"), "{err}");
     let reg = Registry::open_for_audit(&data).unwrap();
-    let report = audit::audit(&reg, None, None).unwrap();
+    let report = audit::audit(reg.ledger(), None, None).unwrap();
     assert_eq!(report.first_bad_seq(), Some(2), "{:?}", report.problems);
 }
 
@@ -391,7 +393,7 @@ fn a_store_of_the_previous_schema_is_upgraded_and_its_events_stay_held_by_the_lo
     reg.submit(vec![sub], 0).unwrap();
     assert_eq!(signed(&data), 4);
     assert!(last_event(&data).mac.is_some());
-    let report = audit::audit(&reg, None, None).unwrap();
+    let report = audit::audit(reg.ledger(), None, None).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
     drop(reg);
 

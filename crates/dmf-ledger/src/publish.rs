@@ -17,7 +17,7 @@ use crate::audit::scan_leaves;
 use crate::leaf::{self, EventRef};
 use crate::log::{LogError, LogFiles, Signed, base64_hash, history_line};
 use crate::stats::{Counter, Period, Row, Stats};
-use crate::{Registry, RegistryError};
+use crate::{Ledger, LedgerError};
 
 /// Files of an export.
 pub const EXPORT_LEAVES: &str = "leaves.ndjson";
@@ -65,10 +65,10 @@ fn log_err(files: &LogFiles) -> impl FnOnce(std::io::Error) -> LogError + '_ {
     }
 }
 
-fn proof_err(e: dmf_log::ProofError<std::io::Error>, files: &LogFiles) -> RegistryError {
+fn proof_err(e: dmf_log::ProofError<std::io::Error>, files: &LogFiles) -> LedgerError {
     match e {
         dmf_log::ProofError::Source(source) => log_err(files)(source).into(),
-        other => RegistryError::Input {
+        other => LedgerError::Input {
             path: files.dir().to_owned(),
             reason: other.to_string(),
         },
@@ -76,16 +76,16 @@ fn proof_err(e: dmf_log::ProofError<std::io::Error>, files: &LogFiles) -> Regist
 }
 
 /// The latest checkpoint, or an error saying there is none yet.
-pub fn latest(files: &LogFiles) -> Result<Signed, RegistryError> {
-    files.latest()?.ok_or_else(|| RegistryError::Input {
+pub fn latest(files: &LogFiles) -> Result<Signed, LedgerError> {
+    files.latest()?.ok_or_else(|| LedgerError::Input {
         path: files.dir().to_owned(),
         reason: "no checkpoint has been signed yet".into(),
     })
 }
 
-fn check_size(files: &LogFiles, size: u64, what: &str) -> Result<(), RegistryError> {
+fn check_size(files: &LogFiles, size: u64, what: &str) -> Result<(), LedgerError> {
     if size > files.size() {
-        return Err(RegistryError::Input {
+        return Err(LedgerError::Input {
             path: files.dir().to_owned(),
             reason: format!("{what} {size} is beyond the log's {} leaves", files.size()),
         });
@@ -95,34 +95,34 @@ fn check_size(files: &LogFiles, size: u64, what: &str) -> Result<(), RegistryErr
 
 /// The inclusion proof of event `seq` in the tree of `size` leaves (default: the latest
 /// checkpoint's).
-pub fn prove(registry: &Registry, seq: Seq, size: Option<u64>) -> Result<Proof, RegistryError> {
-    let files = LogFiles::open(registry.dir())?;
+pub fn prove(ledger: &Ledger, seq: Seq, size: Option<u64>) -> Result<Proof, LedgerError> {
+    let files = LogFiles::open(ledger.dir())?;
     let size = match size {
         Some(s) => s,
         None => latest(&files)?.checkpoint.size,
     };
     check_size(&files, size, "tree size")?;
     if seq == 0 || seq > size {
-        return Err(RegistryError::Input {
+        return Err(LedgerError::Input {
             path: files.dir().to_owned(),
             reason: format!("event {seq} is not in a tree of {size} events"),
         });
     }
-    let event = registry
+    let event = ledger
         .store()
         .read_after(seq - 1, 1)?
         .into_iter()
         .next()
         .filter(|e| e.seq == seq)
-        .ok_or_else(|| RegistryError::Input {
+        .ok_or_else(|| LedgerError::Input {
             path: files.dir().to_owned(),
             reason: format!("event {seq} is not in the store"),
         })?;
-    let data = leaf::leaf(&registry.leaf_key()?, EventRef::from(&event))?;
+    let data = leaf::leaf(&ledger.leaf_key()?, ledger.fields(), EventRef::from(&event))?;
     let hash = dmf_log::leaf_hash(&data);
     let logged = files.leaf(seq - 1)?;
     if logged != Some(hash) {
-        return Err(RegistryError::Input {
+        return Err(LedgerError::Input {
             path: files.dir().to_owned(),
             reason: format!("event {seq} differs from its leaf in the log: run `dmf audit verify`"),
         });
@@ -135,7 +135,7 @@ pub fn prove(registry: &Registry, seq: Seq, size: Option<u64>) -> Result<Proof, 
         seq,
         leaf_index: seq - 1,
         tree_size: size,
-        leaf: String::from_utf8(data).expect("leaves are UTF-8 JSON"),
+        leaf: String::from_utf8_lossy(&data).into_owned(),
         leaf_hash: base64_hash(&hash),
         root: base64_hash(&root),
         proof: b64s(&proof),
@@ -143,7 +143,7 @@ pub fn prove(registry: &Registry, seq: Seq, size: Option<u64>) -> Result<Proof, 
 }
 
 /// The consistency proof between the trees of `from` and `to` leaves.
-pub fn consistency(data: &Path, from: u64, to: u64) -> Result<Proof, RegistryError> {
+pub fn consistency(data: &Path, from: u64, to: u64) -> Result<Proof, LedgerError> {
     let files = LogFiles::open(data)?;
     check_size(&files, to, "tree size")?;
     let proof = dmf_log::consistency_proof(&files, from, to).map_err(|e| proof_err(e, &files))?;
@@ -283,17 +283,17 @@ pub struct ExportSummary {
     pub bytes: u64,
 }
 
-fn create_file(path: &Path) -> Result<BufWriter<File>, RegistryError> {
+fn create_file(path: &Path) -> Result<BufWriter<File>, LedgerError> {
     File::create(path)
         .map(|f| BufWriter::with_capacity(1 << 20, f))
-        .map_err(|source| RegistryError::Write {
+        .map_err(|source| LedgerError::Write {
             path: path.to_owned(),
             source,
         })
 }
 
-fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
-    move |source| RegistryError::Write {
+fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
+    move |source| LedgerError::Write {
         path: path.to_owned(),
         source,
     }
@@ -303,23 +303,24 @@ fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
 /// log and the whole against the checkpoint's root, so that nothing is published that the
 /// log does not hold.
 fn scan_checked(
-    registry: &Registry,
+    ledger: &Ledger,
     files: &LogFiles,
     signed: &Signed,
-    mut f: impl FnMut(&[u8]) -> Result<(), RegistryError>,
-) -> Result<(), RegistryError> {
+    mut f: impl FnMut(&[u8]) -> Result<(), LedgerError>,
+) -> Result<(), LedgerError> {
     let mut frontier = Frontier::new();
-    let key = registry.leaf_key()?;
+    let key = ledger.leaf_key()?;
     scan_leaves(
-        registry.store(),
+        ledger.store(),
         &key,
+        ledger.fields(),
         None,
         Some(signed.checkpoint.size),
         |s| {
-            let (data, hash) = s.leaf.map_err(|e| RegistryError::Leaf(e.clone()))?;
+            let (data, hash) = s.leaf.map_err(|e| LedgerError::Leaf(e.clone()))?;
             let seq = s.event.seq;
             if seq != frontier.size() + 1 || files.leaf(seq - 1)? != Some(hash) {
-                return Err(RegistryError::Input {
+                return Err(LedgerError::Input {
                     path: files.dir().to_owned(),
                     reason: format!("event {seq} differs from the log: run `dmf audit verify`"),
                 });
@@ -329,7 +330,7 @@ fn scan_checked(
         },
     )?;
     if frontier.size() != signed.checkpoint.size || frontier.root() != signed.checkpoint.root {
-        return Err(RegistryError::Input {
+        return Err(LedgerError::Input {
             path: files.dir().to_owned(),
             reason: "the events do not hash to the latest checkpoint: run `dmf audit verify`"
                 .into(),
@@ -338,39 +339,59 @@ fn scan_checked(
     Ok(())
 }
 
-fn count_err(e: crate::stats::LeafFormatError, files: &LogFiles) -> RegistryError {
-    RegistryError::Input {
+fn count_err(e: crate::stats::LeafFormatError, files: &LogFiles) -> LedgerError {
+    LedgerError::Input {
         path: files.dir().to_owned(),
         reason: e.to_string(),
     }
 }
 
 /// Statistics of every event up to the latest checkpoint.
-pub fn stats(registry: &Registry, period: Period) -> Result<Stats, RegistryError> {
-    let files = LogFiles::open(registry.dir())?;
+pub fn stats(ledger: &Ledger, period: Period) -> Result<Stats, LedgerError> {
+    let files = LogFiles::open(ledger.dir())?;
     let signed = latest(&files)?;
     let mut counter = Counter::new(period);
-    scan_checked(registry, &files, &signed, |data| {
+    scan_checked(ledger, &files, &signed, |data| {
         counter.add(data).map_err(|e| count_err(e, &files))
     })?;
     Ok(counter.finish(&signed.checkpoint.origin, &signed.checkpoint.root))
 }
 
-/// Writes the public log up to the latest checkpoint into `out`: the leaves, the checkpoint
-/// and its history, the public key and the statistics by day and month.
 /// The alerts file of an export: intake anomaly alerts at the exported tree size.
 pub const EXPORT_ALERTS: &str = "alerts.json";
 
-/// Writes the public export: leaves, checkpoints, key, statistics, and the intake anomaly
-/// alerts at the exported tree size under `thresholds` (`today` names the year whose life
-/// tables apply when there is no intake yet).
-pub fn export(
-    registry: &Registry,
+/// Writes the public log up to the latest checkpoint into `out`: the leaves, the checkpoint
+/// and its history, the public key, the statistics by day and month, and the JSON object
+/// `alerts` makes for the signed checkpoint (the intake anomaly alerts at its tree size),
+/// tied to the checkpoint's origin and root.
+pub fn export<E>(
+    ledger: &Ledger,
     out: &Path,
-    thresholds: &crate::anomaly::Thresholds,
-    today: dmf_model::Date,
-) -> Result<ExportSummary, RegistryError> {
-    let files = LogFiles::open(registry.dir())?;
+    alerts: impl FnOnce(&Checkpoint) -> Result<serde_json::Value, E>,
+) -> Result<ExportSummary, E>
+where
+    E: From<LedgerError>,
+{
+    let summary = export_log(ledger, out)?;
+    // Ages are committed in the leaves, so alerts cannot be recounted from them: they are
+    // published as computed, tied to the signed tree size and root like the statistics.
+    let mut alerts = alerts(&summary.checkpoint)?;
+    alerts["origin"] = summary.checkpoint.origin.clone().into();
+    alerts["root"] = base64_hash(&summary.checkpoint.root).into();
+    let path = out.join(EXPORT_ALERTS);
+    fs::write(&path, pretty(&alerts)).map_err(write_err(&path))?;
+    Ok(summary)
+}
+
+/// A JSON value as an export's files hold it.
+fn pretty(value: &impl Serialize) -> String {
+    // Values made of maps with string keys, strings and numbers always serialise.
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
+/// Everything of an export but the alerts.
+fn export_log(ledger: &Ledger, out: &Path) -> Result<ExportSummary, LedgerError> {
+    let files = LogFiles::open(ledger.dir())?;
     let signed = latest(&files)?;
     fs::create_dir_all(out).map_err(write_err(out))?;
     let leaves_path = out.join(EXPORT_LEAVES);
@@ -378,7 +399,7 @@ pub fn export(
     let mut day = Counter::new(Period::Day);
     let mut month = Counter::new(Period::Month);
     let mut bytes = 0u64;
-    scan_checked(registry, &files, &signed, |data| {
+    scan_checked(ledger, &files, &signed, |data| {
         leaves
             .write_all(data)
             .and_then(|()| leaves.write_all(b"\n"))
@@ -401,29 +422,8 @@ pub fn export(
     write(EXPORT_HISTORY, &history)?;
     for counter in [day, month] {
         let stats = counter.finish(&signed.checkpoint.origin, &signed.checkpoint.root);
-        let name = export_stats_file(stats.period);
-        write(
-            &name,
-            &(serde_json::to_string_pretty(&stats).expect("serialisable") + "\n"),
-        )?;
+        write(&export_stats_file(stats.period), &pretty(&stats))?;
     }
-    // Ages are committed in the leaves, so alerts cannot be recounted from them: they are
-    // published as computed, tied to the signed tree size and root like the statistics.
-    let index = registry.load_index()?;
-    let lookup = |ssn, seq| crate::anomaly::known_in(index.get(ssn), seq);
-    let mut alerts = crate::anomaly::alerts_json(
-        registry,
-        &lookup,
-        signed.checkpoint.size,
-        thresholds,
-        today.year(),
-    )?;
-    alerts["origin"] = signed.checkpoint.origin.clone().into();
-    alerts["root"] = base64_hash(&signed.checkpoint.root).into();
-    write(
-        EXPORT_ALERTS,
-        &(serde_json::to_string_pretty(&alerts).expect("serialisable") + "\n"),
-    )?;
     write("README.md", EXPORT_README)?;
     Ok(ExportSummary {
         dir: out.to_owned(),
@@ -464,10 +464,10 @@ pub struct ExportCheck {
 
 /// Checks an export offline: the checkpoint's signature, that the leaves hash to its root,
 /// and that the published statistics are the recount of the leaves.
-pub fn check_export(dir: &Path, key: Option<&VerifierKey>) -> Result<ExportCheck, RegistryError> {
+pub fn check_export(dir: &Path, key: Option<&VerifierKey>) -> Result<ExportCheck, LedgerError> {
     let read = |name: &str| {
         let path = dir.join(name);
-        fs::read_to_string(&path).map_err(|source| RegistryError::Read { path, source })
+        fs::read_to_string(&path).map_err(|source| LedgerError::Read { path, source })
     };
     let key = match key {
         Some(k) => k.clone(),
@@ -479,7 +479,7 @@ pub fn check_export(dir: &Path, key: Option<&VerifierKey>) -> Result<ExportCheck
         source,
     })?;
     let leaves_path = dir.join(EXPORT_LEAVES);
-    let file = File::open(&leaves_path).map_err(|source| RegistryError::Read {
+    let file = File::open(&leaves_path).map_err(|source| LedgerError::Read {
         path: leaves_path.clone(),
         source,
     })?;
@@ -493,7 +493,7 @@ pub fn check_export(dir: &Path, key: Option<&VerifierKey>) -> Result<ExportCheck
         line.clear();
         let n = reader
             .read_until(b'\n', &mut line)
-            .map_err(|source| RegistryError::Read {
+            .map_err(|source| LedgerError::Read {
                 path: leaves_path.clone(),
                 source,
             })?;

@@ -1,9 +1,11 @@
 //! Letters to people whose record was corrected: a short code, signed with the registry's key,
 //! that any bank can check. The code names the correction event; the signature binds it to the
-//! SSN, so a code cannot be moved to another person or forged without the key.
+//! subject the letter is about (as the registry writes it: the SSN), so a code cannot be moved
+//! to another subject or forged without the key.
+
+use std::fmt::Display;
 
 use dmf_log::{SigningKey, VerifierKey};
-use dmf_model::Ssn;
 use dmf_store::Seq;
 
 /// What a letter's signature is over, kept apart from every other use of the key.
@@ -37,22 +39,22 @@ pub enum LetterError {
     Version(u8),
 }
 
-fn message(seq: Seq, ssn: Ssn) -> Vec<u8> {
-    format!("{seq}\n{ssn}\n").into_bytes()
+fn message(seq: Seq, subject: impl Display) -> Vec<u8> {
+    format!("{seq}\n{subject}\n").into_bytes()
 }
 
 impl LetterCode {
-    /// Signs the letter for correction event `seq` of `ssn`.
-    pub fn issue(signer: &SigningKey, seq: Seq, ssn: Ssn) -> LetterCode {
+    /// Signs the letter for correction event `seq` of `subject`.
+    pub fn issue(signer: &SigningKey, seq: Seq, subject: impl Display) -> LetterCode {
         LetterCode {
             seq,
-            signature: signer.sign_message(DOMAIN, &message(seq, ssn)),
+            signature: signer.sign_message(DOMAIN, &message(seq, subject)),
         }
     }
 
-    /// True if the registry's key signed this code for `ssn`.
-    pub fn verify(&self, key: &VerifierKey, ssn: Ssn) -> bool {
-        key.verify_message(DOMAIN, &message(self.seq, ssn), &self.signature)
+    /// True if the registry's key signed this code for `subject`.
+    pub fn verify(&self, key: &VerifierKey, subject: impl Display) -> bool {
+        key.verify_message(DOMAIN, &message(self.seq, subject), &self.signature)
     }
 
     /// The code as printed: base32, upper case.

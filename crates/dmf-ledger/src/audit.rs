@@ -9,10 +9,10 @@ use std::io::{BufReader, Read};
 use dmf_log::{Checkpoint, Frontier, Hash, VerifierKey};
 use dmf_store::{EventStore, Seq, StoredEvent};
 
-use crate::leaf::{self, EventRef, LeafError, LeafKey};
+use crate::leaf::{self, EventRef, Fields, LeafError, LeafKey};
 use crate::log::LogFiles;
 use crate::mac::MacKey;
-use crate::{Registry, RegistryError};
+use crate::{Ledger, LedgerError};
 
 /// Events read from the store at a time.
 const PAGE: usize = 20_000;
@@ -33,12 +33,13 @@ pub struct Scanned<'a> {
 pub fn scan_leaves(
     store: &dyn EventStore,
     key: &LeafKey,
+    fields: Fields,
     macs: Option<&MacKey>,
     upto: Option<Seq>,
-    mut f: impl FnMut(Scanned<'_>) -> Result<(), RegistryError>,
-) -> Result<(), RegistryError> {
+    mut f: impl FnMut(Scanned<'_>) -> Result<(), LedgerError>,
+) -> Result<(), LedgerError> {
     use rayon::prelude::*;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<StoredEvent>, RegistryError>>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<StoredEvent>, LedgerError>>(2);
     std::thread::scope(|s| {
         s.spawn(move || {
             let mut after = 0;
@@ -48,7 +49,7 @@ pub fn scan_leaves(
                     Some(u) => PAGE.min((u - after) as usize),
                     None => PAGE,
                 };
-                let page = store.read_after(after, limit).map_err(RegistryError::from);
+                let page = store.read_after(after, limit).map_err(LedgerError::from);
                 let last = page.as_ref().ok().and_then(|p| p.last().map(|e| e.seq));
                 let failed = page.is_err();
                 if tx.send(page).is_err() || failed {
@@ -73,7 +74,7 @@ pub fn scan_leaves(
                 .enumerate()
                 .with_min_len(256)
                 .map(|(i, e)| {
-                    let leaf = leaf::leaf(key, EventRef::from(e)).map(|l| {
+                    let leaf = leaf::leaf(key, fields, EventRef::from(e)).map(|l| {
                         let h = dmf_log::leaf_hash(&l);
                         (l, h)
                     });
@@ -171,14 +172,14 @@ impl LeafHashes {
     }
 }
 
-/// Audits a registry: its events against its log. `against` is a checkpoint note saved earlier
+/// Audits a registry's ledger: its events against its log. `against` is a checkpoint note saved earlier
 /// (by anyone); `key` the verifier key to hold the log to (by default the log's own `key.pub`).
 pub fn audit(
-    registry: &Registry,
+    ledger: &Ledger,
     against: Option<&str>,
     key: Option<&VerifierKey>,
-) -> Result<AuditReport, RegistryError> {
-    let files = LogFiles::open(registry.dir())?;
+) -> Result<AuditReport, LedgerError> {
+    let files = LogFiles::open(ledger.dir())?;
     let mut report = AuditReport {
         events: 0,
         log_leaves: files.stored_leaves(),
@@ -249,10 +250,10 @@ pub fn audit(
     }
     report.checkpoints_checked = targets.values().map(Vec::len).sum();
 
-    let key = registry.leaf_key()?;
-    let macs = registry.mac_key();
+    let key = ledger.leaf_key()?;
+    let macs = ledger.mac_key();
     // Events stored before events carried a MAC are vouched for by the signed log alone.
-    let signed = registry.signed_size()?;
+    let signed = ledger.signed_size()?;
     let mut stored = LeafHashes::open(&files);
     let mut frontier = Frontier::new();
     let mut expected: Seq = 1;
@@ -282,37 +283,43 @@ pub fn audit(
             }
         };
     check_roots(&mut report, &frontier, None);
-    scan_leaves(registry.store(), &key, Some(macs), None, |s| {
-        let seq = s.event.seq;
-        if seq != expected {
-            report.add(
-                Some(expected),
-                format!("event {expected} is missing from the store (the next is {seq})"),
-            );
-            expected = seq;
-        }
-        let hash = match s.leaf {
-            Ok((_, h)) => h,
-            Err(e) => {
-                report.add(Some(seq), e.to_string());
-                [0; 32]
+    scan_leaves(
+        ledger.store(),
+        &key,
+        ledger.fields(),
+        Some(macs),
+        None,
+        |s| {
+            let seq = s.event.seq;
+            if seq != expected {
+                report.add(
+                    Some(expected),
+                    format!("event {expected} is missing from the store (the next is {seq})"),
+                );
+                expected = seq;
             }
-        };
-        if let Some(logged) = stored.next()
-            && logged != hash
-        {
-            first_mismatch.get_or_insert(seq);
-            report.add(
+            let hash = match s.leaf {
+                Ok((_, h)) => h,
+                Err(e) => {
+                    report.add(Some(seq), e.to_string());
+                    [0; 32]
+                }
+            };
+            if let Some(logged) = stored.next()
+                && logged != hash
+            {
+                first_mismatch.get_or_insert(seq);
+                report.add(
                 Some(seq),
                 format!("event {seq} differs from its leaf in the log: it was changed after it was logged"),
             );
-        }
-        let beyond = if seq > signed {
-            " (beyond the signed log)"
-        } else {
-            ""
-        };
-        match (s.mac_valid, &s.event.mac) {
+            }
+            let beyond = if seq > signed {
+                " (beyond the signed log)"
+            } else {
+                ""
+            };
+            match (s.mac_valid, &s.event.mac) {
             (Some(false), _) => report.add(
                 Some(seq),
                 format!(
@@ -327,12 +334,13 @@ pub fn audit(
             ),
             _ => {}
         }
-        frontier.push(hash, |_, _, _| {});
-        check_roots(&mut report, &frontier, first_mismatch);
-        expected += 1;
-        report.events += 1;
-        Ok(())
-    })?;
+            frontier.push(hash, |_, _, _| {});
+            check_roots(&mut report, &frontier, first_mismatch);
+            expected += 1;
+            report.events += 1;
+            Ok(())
+        },
+    )?;
     let head = expected - 1;
     let leaves = report.log_leaves;
     if leaves > head {

@@ -1,0 +1,155 @@
+//! The answer index: everyone's current state, in memory, found by SSN, kept current by
+//! applying each event through the intake rules ([`PersonState::apply`]) and merging each
+//! durable batch the writer checked; and the set of SSNs with work for the caseworkers.
+
+use std::collections::{BTreeSet, HashMap};
+
+use hashbrown::HashTable;
+
+use dmf_model::{Seq, Ssn};
+
+use crate::event::Event;
+use crate::state::{Outcome, PersonState};
+
+/// Current state of every SSN with any event.
+///
+/// States sit in one dense array, with the SSNs in a parallel one, and are found through a
+/// table of 4-byte positions hashed by SSN: about 40 + 4 + 5 to 9 bytes a person, where a map
+/// of SSN to state cost about 200 at national size and needed twice that while it grew.
+#[derive(Default)]
+pub struct Index {
+    ssns: Vec<u32>,
+    states: Vec<PersonState>,
+    /// Positions in `ssns` and `states`.
+    slots: HashTable<u32>,
+    /// The last event applied.
+    pub head: Seq,
+    /// How many times a name or date of birth on file changed: what is prepared from them
+    /// (for matching) stays good while this stays the same.
+    identity_changes: u64,
+    /// SSNs with a report or notice held for its identity and not yet decided, or an identity
+    /// change waiting for its second person: the caseworkers' queue, without a scan of everyone.
+    open_work: BTreeSet<u32>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("people", &self.states.len())
+            .field("head", &self.head)
+            .field("identity_changes", &self.identity_changes)
+            .finish()
+    }
+}
+
+/// The SSN's hash: a full-avalanche mix (SSNs are dense in places, and the table reads the top
+/// bits). Keys are numbers the registry accepted, so no secret seed is needed against flooding.
+fn hash(ssn: u32) -> u64 {
+    let mut h = u64::from(ssn) ^ 0x9e37_79b9_7f4a_7c15;
+    h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h = (h ^ (h >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+impl Index {
+    fn position(&self, ssn: u32) -> Option<usize> {
+        self.slots
+            .find(hash(ssn), |&p| self.ssns[p as usize] == ssn)
+            .map(|&p| p as usize)
+    }
+
+    /// Where the state of `ssn` is, a new empty one if it has none yet, and whether it was
+    /// made new here.
+    fn entry(&mut self, ssn: u32) -> (usize, bool) {
+        if let Some(at) = self.position(ssn) {
+            return (at, false);
+        }
+        let at = self.states.len();
+        let p = u32::try_from(at).expect("fewer than 4 billion people");
+        self.states.push(PersonState::default());
+        self.ssns.push(ssn);
+        let ssns = &self.ssns;
+        self.slots
+            .insert_unique(hash(ssn), p, |&q| hash(ssns[q as usize]));
+        (at, true)
+    }
+
+    /// Applies an event to the state at `at`, counting a change of name or date of birth.
+    fn apply_at(&mut self, at: usize, seq: Seq, event: &Event) -> Outcome {
+        let state = &mut self.states[at];
+        let before = state.identity;
+        let outcome = state.apply(seq, event);
+        self.identity_changes += u64::from(state.identity != before);
+        let open = state.has_open_work();
+        self.mark_work(self.ssns[at], open);
+        outcome
+    }
+
+    fn mark_work(&mut self, ssn: u32, open: bool) {
+        if open {
+            self.open_work.insert(ssn);
+        } else if !self.open_work.is_empty() {
+            self.open_work.remove(&ssn);
+        }
+    }
+
+    /// Everyone with work waiting for caseworkers (see [`PersonState::has_open_work`]), in SSN
+    /// order.
+    pub fn open_work(&self) -> impl Iterator<Item = (u32, &PersonState)> {
+        self.open_work.iter().filter_map(|&ssn| {
+            let at = self.position(ssn)?;
+            Some((ssn, &self.states[at]))
+        })
+    }
+
+    pub fn get(&self, ssn: Ssn) -> Option<&PersonState> {
+        self.position(ssn.as_u32()).map(|at| &self.states[at])
+    }
+
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// Applies one event (replay, or after a durable append).
+    pub fn apply(&mut self, seq: Seq, event: &Event) -> Outcome {
+        self.head = seq;
+        let (at, _) = self.entry(event.ssn().as_u32());
+        self.apply_at(at, seq, event)
+    }
+
+    /// Changes of a name or date of birth on file so far (see the field).
+    pub fn identity_changes(&self) -> u64 {
+        self.identity_changes
+    }
+
+    /// Applies an event only to a state already held: an index that holds some SSNs (read as
+    /// needed) follows events appended by others without inventing states it never read.
+    pub fn apply_if_known(&mut self, seq: Seq, event: &Event) {
+        self.head = seq;
+        if let Some(at) = self.position(event.ssn().as_u32()) {
+            self.apply_at(at, seq, event);
+        }
+    }
+
+    /// Replaces the states of the SSNs a committed batch touched.
+    pub fn merge(&mut self, states: &mut HashMap<u32, PersonState>, head: Seq) {
+        for (ssn, state) in states.drain() {
+            let (at, new) = self.entry(ssn);
+            let open = state.has_open_work();
+            let slot = &mut self.states[at];
+            self.identity_changes += u64::from(new || slot.identity != state.identity);
+            *slot = state;
+            self.mark_work(ssn, open);
+        }
+        self.head = head;
+    }
+
+    /// Every SSN with its state, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &PersonState)> {
+        self.ssns.iter().copied().zip(&self.states)
+    }
+}
