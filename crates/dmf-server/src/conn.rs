@@ -31,6 +31,11 @@ use tokio::net::TcpStream;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Sleep;
 
+/// The most headers a request may carry, and their most bytes (names and values): past them
+/// the router answers a JSON 431.
+pub(crate) const MAX_HEADERS: usize = 100;
+pub(crate) const MAX_HEADER_BYTES: usize = 32 << 10;
+
 /// Limits on connections and how long a client may stall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnLimits {
@@ -168,8 +173,8 @@ pub(crate) async fn serve_connections(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         // Past hyper's own limits a 431 has no body; the router refuses smaller excesses with
-        // a JSON 431 from the error table first (see `crate::routes`).
-        .max_headers(crate::routes::MAX_HEADERS * 2)
+        // a JSON 431 from the error table first (the router's header limits).
+        .max_headers(MAX_HEADERS * 2)
         .max_buf_size(1 << 20);
     tokio::pin!(shutdown);
     loop {

@@ -34,6 +34,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::App;
 use crate::auth::Admits;
+use crate::conn::{MAX_HEADER_BYTES, MAX_HEADERS};
 use crate::error::{ApiError, Code};
 use crate::keys::Role;
 use crate::metrics::Metrics;
@@ -655,10 +656,6 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .layer(middleware::from_fn_with_state(app.clone(), count))
         .with_state(app)
 }
-
-/// The most headers a request may carry, and their most bytes (names and values).
-pub(crate) const MAX_HEADERS: usize = 100;
-const MAX_HEADER_BYTES: usize = 32 << 10;
 
 /// Headers past the limits are refused with a JSON 431 naming the limit.
 async fn header_limits(req: Request, next: Next) -> Response {
