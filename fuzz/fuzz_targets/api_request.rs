@@ -1,4 +1,4 @@
-//! The request bodies of the HTTP API, decoded as the handlers of `crates/dmf-server/src/api.rs`
+//! The request bodies of the HTTP API, decoded as the handlers in `crates/dmf-server/src/routes/`
 //! decode them, and the letter codes of `GET /v1/letters/{code}`.
 //!
 //! Submissions go through `dmf_registry::submission::parse_for_route` and verification
