@@ -15,7 +15,7 @@ use dmf_match::{Model, NameTables, PersonRef, Prepared, PreparedBuilder};
 use dmf_model::{Date, PartialDate, Reference, Sex, Ssn, dmf_form};
 use dmf_registry::PersonState;
 use dmf_registry::identity::Identity;
-use dmf_registry::program::{Agreement, Element, InputField, ProgramError};
+use dmf_registry::program::{Element, InputField, ProgramError};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -24,7 +24,8 @@ use crate::api::{blocking, query_error, read_body};
 use crate::auth::Caller;
 use crate::error::{ApiError, Code, PathParams, path_params};
 use crate::keys::Role;
-use crate::programs::{CaseStep, Matched, ProgramStoreError, Request, State as Programs};
+use crate::programs::{CaseStep, Matched, ProgramStoreError, Request};
+pub use crate::programs::{agreement_json, request_json, stats_rows};
 use crate::{App, now_ms};
 
 type Json = axum::Json<Value>;
@@ -105,28 +106,6 @@ fn shown(app: &App, id: u64, today: Date) -> Result<Value, ApiError> {
         .map_err(store_error)
 }
 
-/// An agreement as the API shows it.
-pub fn agreement_json(a: &Agreement, p: &Programs, today: Date) -> Value {
-    let keys: Vec<&str> = p
-        .keys
-        .values()
-        .filter(|(id, _)| *id == a.id)
-        .map(|(_, name)| name.as_str())
-        .collect();
-    json!({
-        "id": a.id,
-        "status": a.status(today).code(),
-        "terms": crate::programs::terms_json(&a.terms),
-        "expiry_in_force": a.expiry().to_string(),
-        "created_by": a.created.by, "created_on": a.created.on.to_string(),
-        "approved_by": a.approved.as_ref().map(|x| x.by.clone()),
-        "approved_on": a.approved.as_ref().map(|x| x.on.to_string()),
-        "renewed_to": a.renewed.as_ref().map(|(d, _)| d.to_string()),
-        "renewed_by": a.renewed.as_ref().map(|(_, x)| x.by.clone()),
-        "keys": keys,
-    })
-}
-
 async fn create(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -189,24 +168,6 @@ async fn show(
         Ok(axum::Json(v))
     })
     .await
-}
-
-/// A request as listed: counts, and each match's due process (never the SSNs: the
-/// accounting holds who was disclosed).
-pub fn request_json(r: &Request, p: &Programs, today: Date) -> Value {
-    let cases: Vec<Value> = (0..r.matches.len() as u32)
-        .filter_map(|n| {
-            let c = p.cases.get(&(r.id, n))?;
-            Some(json!({ "match": n, "status": c.status(today).code() }))
-        })
-        .collect();
-    json!({
-        "id": r.id, "day": r.day.to_string(), "key": r.key, "refused": r.refused,
-        "records": r.records, "matched": r.matches.len(), "disclosed": r.disclosed,
-        "law_enforcement": r.law_enforcement.len(),
-        "elements": r.elements.iter().map(|e| e.code()).collect::<Vec<_>>(),
-        "cases": cases,
-    })
 }
 
 async fn approve(
@@ -869,18 +830,4 @@ async fn stats(
         Ok(axum::Json(json!({ "rows": stats_rows(&p, monthly) })))
     })
     .await
-}
-
-/// The statistics rows: per agreement and period.
-pub fn stats_rows(p: &Programs, monthly: bool) -> Vec<Value> {
-    crate::programs::counts(p, monthly)
-        .into_iter()
-        .map(|((agreement, period), c)| {
-            json!({
-                "agreement": agreement, "period": period, "requests": c.requests,
-                "refused": c.refused, "records": c.records, "matched": c.matched,
-                "disclosed": c.disclosed, "law_enforcement_disclosures": c.law_enforcement,
-            })
-        })
-        .collect()
 }
