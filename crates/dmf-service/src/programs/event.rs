@@ -53,20 +53,6 @@ pub enum ProgramEvent {
     AdverseAction { case: CaseRef },
 }
 
-/// Every kind of journal entry, as stored.
-pub const KINDS: [&str; 10] = [
-    "agreement",
-    "approval",
-    "renewal",
-    "key",
-    "request",
-    "verification",
-    "notice",
-    "contest",
-    "contest_decision",
-    "adverse_action",
-];
-
 impl ProgramEvent {
     /// The kind stored beside the body.
     pub fn kind(&self) -> &'static str {

@@ -1,8 +1,9 @@
 //! The records of computer-matching programs: agreements, approvals, renewals, the agency keys
 //! bound to them, match requests (refused ones too) and each match's due process. They are
 //! one append-only journal (a SQLite file, or a PostgreSQL table several nodes share) of typed
-//! events ([`ProgramEvent`]), replayed into memory; every step is checked against the rules of `dmf_registry::program` on the
-//! state as of the latest entry, under a lock, before it is written.
+//! events ([`ProgramEvent`]), replayed into memory; every step is checked against the rules of
+//! `dmf_registry::program` on the state as of the latest entry, under a lock, before it is
+//! written. The store ([`JournalStore`]) deals in raw rows; [`Event`] decodes and encodes them.
 
 pub mod conformance;
 pub mod event;
@@ -20,7 +21,7 @@ use dmf_model::{Date, Reference};
 use dmf_registry::program::{Act, Agreement, Case, CaseError, Element, ProgramError, Terms};
 use serde_json::Value;
 
-pub use event::{CaseRef, Event, KINDS, ProgramEvent};
+pub use event::{CaseRef, Event, ProgramEvent};
 pub use json::{PathError, agreement_json, request_json, stats_rows, terms_from_json, terms_json};
 
 use crate::pg::with_causes;
@@ -396,27 +397,15 @@ impl Programs {
     }
 
     /// Writes an entry of a dump as it was: next in line, its body as it came, and replayed
-    /// like any other (so one that does not decode is refused before it is written).
+    /// like any other. One that does not decode is refused before anything is written.
     pub fn import(&self, e: &Entry) -> Result<(), ProgramStoreError> {
         let event = ProgramEvent::decode(e.id, &e.kind, &e.body)?;
         let mut state = lock(&self.state);
-        let mut made = None;
         self.db.append(state.last, &mut |rows| {
             catch_up(&mut state, &rows)?;
             if e.id != state.last + 1 {
                 return Err(corrupt(e.id, format!("expected entry {}", state.last + 1)));
             }
-            let typed = Event {
-                id: e.id,
-                at_ms: e.at_ms,
-                day: e.day,
-                agreement: e.agreement,
-                actor: e.actor.clone(),
-                event: event.clone(),
-            };
-            // Checked as replay would check it before anything is written.
-            state.clone().apply(&typed)?;
-            made = Some(typed);
             Ok(JournalRow {
                 id: e.id,
                 at_ms: e.at_ms,
@@ -427,10 +416,14 @@ impl Programs {
                 body: e.body.to_string(),
             })
         })?;
-        if let Some(typed) = made {
-            state.apply(&typed)?;
-        }
-        Ok(())
+        state.apply(&Event {
+            id: e.id,
+            at_ms: e.at_ms,
+            day: e.day,
+            agreement: e.agreement,
+            actor: e.actor.clone(),
+            event,
+        })
     }
 
     /// Records a new agreement; it is inactive until a second person approves it.

@@ -250,10 +250,23 @@ fn a_journal_field_that_did_not_parse_was_dropped_silently() {
         // An entry from a dump is refused the same way, before anything is written.
         let dir = tempfile::tempdir().unwrap();
         let p = Programs::open(&dir.path().join("p.sqlite")).unwrap();
-        let decoded = Event::decode(&rows[i]);
+        let entry = |r: &JournalRow| Entry {
+            id: r.id,
+            at_ms: r.at_ms,
+            day: r.day.parse().unwrap(),
+            kind: r.kind.clone(),
+            agreement: r.agreement.map(|a| a as u64),
+            actor: r.actor.clone(),
+            body: serde_json::from_str(&r.body).unwrap(),
+        };
+        for r in &rows[..i] {
+            p.import(&entry(r)).unwrap();
+        }
+        let refused = p.import(&entry(&rows[i]));
         assert!(
-            matches!(decoded, Err(ProgramStoreError::Field { id: got, .. }) if got == id as i64)
+            matches!(&refused, Err(ProgramStoreError::Field { id: got, .. }) if *got == id as i64),
+            "{refused:?}"
         );
-        drop(p);
+        assert_eq!(p.entries().unwrap().len(), i);
     }
 }
