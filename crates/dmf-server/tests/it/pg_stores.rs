@@ -86,3 +86,29 @@ fn the_stores_can_be_used_from_async_tasks_on_a_multi_thread_runtime() {
     // And directly inside `block_on`.
     assert_eq!(rt.block_on(async { store.list() }).unwrap().len(), 1);
 }
+
+/// The last handle on a pool closes its connections, which blocks like any query: stores
+/// dropped by a task on a worker step off the runtime for that too.
+#[test]
+fn the_stores_can_be_dropped_by_an_async_task() {
+    let Some(pg) = dmf_postgres::testing::server() else {
+        return;
+    };
+    let db = pg.migrated();
+    let node = stores(&db);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listed = rt.block_on(async move {
+        tokio::spawn(async move {
+            let listed = node.keys.list().unwrap().len();
+            drop(node);
+            listed
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(listed, 0);
+}
