@@ -13,6 +13,23 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn UserStore>) {
     creation_checks_name_password_and_uniqueness(fresh());
     sessions_open_on_the_right_password_and_expire(fresh());
     repeated_failures_lock_the_account_even_for_the_right_password(fresh());
+    users_are_read_by_id(fresh());
+}
+
+pub fn users_are_read_by_id(db: Box<dyn UserStore>) {
+    let users = Users::new(db);
+    assert_eq!(users.get(1).unwrap(), None);
+    let alice = users
+        .create("alice", UserRole::Oversight, "correct horse battery", NOW)
+        .unwrap();
+    let bob = users
+        .create("bob", UserRole::Supervisor, "correct horse battery", NOW)
+        .unwrap();
+    assert_ne!(alice.id, bob.id);
+    assert_eq!(users.get(alice.id).unwrap(), Some(alice.clone()));
+    assert_eq!(users.get(bob.id).unwrap(), Some(bob.clone()));
+    assert_eq!(users.get(bob.id + 100).unwrap(), None);
+    assert_eq!(users.list().unwrap(), [alice, bob]);
 }
 
 pub fn creation_checks_name_password_and_uniqueness(db: Box<dyn UserStore>) {
