@@ -5,13 +5,13 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use dmf_server::programs::{Programs, State};
+use dmf_service::programs::{Programs, State};
 use serde_json::{Value, json};
 
 use crate::{AgreementIdArgs, AgreementsCreateArgs, AgreementsListArgs, AgreementsRenewArgs};
 
 fn open(data: &std::path::Path, database: Option<&str>) -> Result<Programs> {
-    crate::serve_cmd::require_registry(data)?;
+    crate::service_cmd::require_registry(data)?;
     Ok(crate::backend::service(data, database)?.programs()?)
 }
 
@@ -41,7 +41,7 @@ pub fn create(args: &AgreementsCreateArgs) -> Result<ExitCode> {
         "law_enforcement_criterion": args.law_enforcement_criterion,
     });
     // The JSON path of a problem is the flag that gave it.
-    let terms = dmf_server::programs::terms_from_json(&v).map_err(|(path, msg)| {
+    let terms = dmf_service::programs::terms_from_json(&v).map_err(|(path, msg)| {
         let flag = path
             .trim_start_matches("$.")
             .split('[')
@@ -102,7 +102,7 @@ pub fn list(args: &AgreementsListArgs) -> Result<ExitCode> {
     let state = programs.state()?;
     for a in state.agreements.values() {
         if args.json {
-            let view = dmf_server::services::matching::agreement_view(a, &state, today);
+            let view = dmf_service::programs::agreement_view(a, &state, today);
             println!("{}", serde_json::to_value(view)?);
         } else {
             println!(
@@ -130,7 +130,7 @@ pub fn show(args: &AgreementIdArgs) -> Result<ExitCode> {
 }
 
 fn print_one(state: &State, id: u64, today: dmf_model::Date, json: bool, full: bool) -> Result<()> {
-    use dmf_server::services::matching::{agreement_view, request_view, stats_rows};
+    use dmf_service::programs::{agreement_view, request_view, stats_rows};
     let a = state.agreement(id)?;
     let requests: Vec<_> = state
         .requests

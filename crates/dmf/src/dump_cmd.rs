@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use dmf_registry::Registry;
 use dmf_registry::dmf_store::{Appended, EventStore, NewEvent, SqliteStore};
-use dmf_server::accounting::Disclosure;
-use dmf_server::keys::ApiKey;
-use dmf_server::{ACCOUNTING_FILE, KEYS_FILE};
+use dmf_service::accounting::Disclosure;
+use dmf_service::keys::ApiKey;
+use dmf_service::{ACCOUNTING_FILE, KEYS_FILE};
 use serde_json::{Value, json};
 
 use clap::Args;
@@ -90,7 +90,7 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
         })?;
     }
     let mut program_entries = 0;
-    if has_files(dmf_server::PROGRAMS_FILE) {
+    if has_files(dmf_service::PROGRAMS_FILE) {
         for e in service.programs()?.entries()? {
             w.other(&json!({
                 "type": "program_entry", "id": e.id, "at": e.at_ms, "day": e.day.to_string(),
@@ -144,7 +144,7 @@ fn api_key(v: &Value, line: u64) -> Result<(ApiKey, [u8; 32])> {
 
 /// A record of a dump other than an event, read in the first pass.
 enum Other {
-    Program(dmf_server::programs::Entry),
+    Program(dmf_service::programs::Entry),
     Key(ApiKey, [u8; 32]),
     Disclosure(Disclosure),
 }
@@ -152,7 +152,7 @@ enum Other {
 fn other(name: &str, line: u64, v: &Value) -> Result<Other> {
     let at = |f: &str| format!("{name}: line {line}: no valid \"{f}\"");
     Ok(match v["type"].as_str() {
-        Some("program_entry") => Other::Program(dmf_server::programs::Entry {
+        Some("program_entry") => Other::Program(dmf_service::programs::Entry {
             id: v["id"].as_i64().with_context(|| at("id"))?,
             at_ms: v["at"].as_i64().unwrap_or(0),
             day: v["day"]

@@ -12,6 +12,7 @@ mod mirror_cmd;
 mod progress;
 mod registry_cmd;
 mod serve_cmd;
+mod service_cmd;
 mod synth_cmd;
 
 use std::io::{self, Write};
@@ -443,17 +444,17 @@ fn main() -> ExitCode {
         Command::Restore(args) => dump_cmd::restore(args, cli.quiet),
         Command::Match(args) => match_cmd::run(args, cli.quiet),
         Command::Serve(args) => serve_cmd::serve(args, cli.quiet),
-        Command::Keys(KeysCommand::Create(args)) => serve_cmd::keys_create(args),
-        Command::Keys(KeysCommand::List(args)) => serve_cmd::keys_list(args),
-        Command::Users(UsersCommand::Create(args)) => serve_cmd::users_create(args),
-        Command::Users(UsersCommand::List(args)) => serve_cmd::users_list(args),
+        Command::Keys(KeysCommand::Create(args)) => service_cmd::keys_create(args),
+        Command::Keys(KeysCommand::List(args)) => service_cmd::keys_list(args),
+        Command::Users(UsersCommand::Create(args)) => service_cmd::users_create(args),
+        Command::Users(UsersCommand::List(args)) => service_cmd::users_list(args),
         Command::Agreements(AgreementsCommand::Create(args)) => agreements_cmd::create(args),
         Command::Agreements(AgreementsCommand::Approve(args)) => agreements_cmd::approve(args),
         Command::Agreements(AgreementsCommand::Renew(args)) => agreements_cmd::renew(args),
         Command::Agreements(AgreementsCommand::List(args)) => agreements_cmd::list(args),
         Command::Agreements(AgreementsCommand::Show(args)) => agreements_cmd::show(args),
-        Command::Keys(KeysCommand::Revoke(args)) => serve_cmd::keys_revoke(args),
-        Command::Keys(KeysCommand::Quota(args)) => serve_cmd::keys_quota(args),
+        Command::Keys(KeysCommand::Revoke(args)) => service_cmd::keys_revoke(args),
+        Command::Keys(KeysCommand::Quota(args)) => service_cmd::keys_quota(args),
     };
     match result {
         Ok(code) => code,
