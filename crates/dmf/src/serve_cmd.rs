@@ -11,7 +11,9 @@ use dmf_service::users::{UserRole, Users};
 use dmf_service::{KEYS_FILE, PROGRAMS_FILE, USERS_FILE};
 use serde_json::json;
 
-use crate::ServeArgs;
+use clap::Args;
+
+use crate::args::{AlertArgs, Database, Today};
 
 /// Secrets (API keys, passwords) readable by their owner alone, whatever the umask and
 /// whatever the mode of a file already there.
@@ -47,7 +49,7 @@ fn init_tracing() {
 }
 
 /// The connection limits the flags give, over the defaults.
-fn conn_limits(args: &crate::ConnArgs) -> Result<dmf_server::ConnLimits> {
+fn conn_limits(args: &ConnArgs) -> Result<dmf_server::ConnLimits> {
     let d = dmf_server::ConnLimits::default();
     let secs = |flag: &str, s: u64| {
         if s == 0 {
@@ -86,9 +88,7 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         conn: conn_limits(&args.conn)?,
         ..Config::default()
     };
-    if let Some(t) = &args.today {
-        config.today = Some(t.parse().with_context(|| format!("--today {t:?}"))?);
-    }
+    config.today = args.today.today;
     if args.demo && args.database.url().is_some() {
         bail!("--demo makes an embedded registry: leave out --database (and DMF_DATABASE_URL)");
     }
@@ -222,10 +222,7 @@ fn demo_dir() -> Result<PathBuf> {
 /// A registry of a synthetic population with its deaths and recent reports, and one key per
 /// role, written to `demo-credentials.json`.
 fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
-    let today = match &args.today {
-        Some(t) => t.parse().with_context(|| format!("--today {t:?}"))?,
-        None => crate::today(),
-    };
+    let today = args.today.get();
     let synth = dir.join("synth");
     let data = dir.to_owned();
     eprintln!(
@@ -423,4 +420,57 @@ fn print_demo(data: &Path, addr: &str) -> Result<()> {
         "# the caseworker console: http://{addr}/console (users and passwords under \"console\" in demo-credentials.json)"
     );
     Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The data folder of the registry.
+    #[arg(long, required_unless_present = "demo")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: Database,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Make a demo registry (a synthetic population, one key per role in
+    /// DATA/demo-credentials.json) in a new folder (--data, or a temporary one) and serve it.
+    #[arg(long)]
+    pub demo: bool,
+    /// People of the demo population.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub demo_people: u64,
+    #[command(flatten)]
+    pub today: Today,
+    /// Requests (records, in a batch) a second each API key may make on average.
+    #[arg(long, default_value_t = 2_000)]
+    pub rate: u32,
+    /// Requests (records) an API key may make at once beyond its rate.
+    #[arg(long, default_value_t = 4_000)]
+    pub burst: u32,
+    #[command(flatten)]
+    pub thresholds: AlertArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// How many connections, and how long a client may stall.
+#[derive(Debug, Args)]
+pub struct ConnArgs {
+    /// Seconds a client has to send a request's headers (and the longest a kept-alive
+    /// connection may sit idle).
+    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
+    pub header_timeout: u64,
+    /// Seconds a request body may send nothing before it is cut with 408.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub body_timeout: u64,
+    /// Seconds a client may read nothing of an answer before it is disconnected.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub send_timeout: u64,
+    /// Most open connections (default: three quarters of the open-file limit).
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// Most open connections that have shown no key or session yet; a new one closes the
+    /// oldest (default: half of --max-connections).
+    #[arg(long)]
+    pub max_anonymous: Option<usize>,
 }

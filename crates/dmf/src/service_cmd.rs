@@ -9,9 +9,9 @@ use dmf_service::keys::{NewKey, Role};
 use dmf_service::users::UserRole;
 use serde_json::json;
 
-use crate::{
-    KeysCreateArgs, KeysListArgs, KeysQuotaArgs, KeysRevokeArgs, UsersCreateArgs, UsersListArgs,
-};
+use clap::{Args, Subcommand};
+
+use crate::args::{Output, RegistryArgs};
 
 /// The password from the terminal without echo, or one line of standard input.
 fn read_password(name: &str) -> Result<String> {
@@ -32,14 +32,10 @@ fn read_password(name: &str) -> Result<String> {
 }
 
 pub fn users_create(args: &UsersCreateArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let role = UserRole::parse(&args.role).with_context(|| {
-        format!(
-            "--role {:?}: expected caseworker, supervisor or oversight",
-            args.role
-        )
-    })?;
-    let users = crate::backend::service(&args.data, args.database.url())?.users()?;
+    require_registry(&args.registry.data)?;
+    let role = args.role;
+    let users =
+        crate::backend::service(&args.registry.data, args.registry.database.url())?.users()?;
     let password = read_password(&args.name)?;
     let user = users.create(&args.name, role, &password, crate::registry_cmd::now_ms())?;
     println!("created console user {} ({})", user.name, user.role.code());
@@ -47,10 +43,11 @@ pub fn users_create(args: &UsersCreateArgs) -> Result<ExitCode> {
 }
 
 pub fn users_list(args: &UsersListArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let users = crate::backend::service(&args.data, args.database.url())?.users()?;
+    require_registry(&args.registry.data)?;
+    let users =
+        crate::backend::service(&args.registry.data, args.registry.database.url())?.users()?;
     for u in users.list()? {
-        if args.json {
+        if args.output.json {
             println!(
                 "{}",
                 json!({ "id": u.id, "name": u.name, "role": u.role.code() })
@@ -63,13 +60,10 @@ pub fn users_list(args: &UsersListArgs) -> Result<ExitCode> {
 }
 
 pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let service = crate::backend::service(&args.data, args.database.url())?;
+    require_registry(&args.registry.data)?;
+    let service = crate::backend::service(&args.registry.data, args.registry.database.url())?;
     let store = service.keys()?;
-    let role: Role = args
-        .role
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+    let role = args.role;
     // An agency key is bound to one existing agreement; no other key is.
     let programs = match (role, args.agreement) {
         (Role::Agency, Some(id)) => {
@@ -104,7 +98,7 @@ pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
             crate::registry_cmd::now_ms(),
         )?;
     }
-    if args.json {
+    if args.output.json {
         println!(
             "{}",
             json!({
@@ -128,15 +122,16 @@ pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
 }
 
 pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let store = crate::backend::service(&args.data, args.database.url())?.keys()?;
+    require_registry(&args.registry.data)?;
+    let store =
+        crate::backend::service(&args.registry.data, args.registry.database.url())?.keys()?;
     for k in store.list()? {
         let v = json!({
             "id": k.id, "name": k.name, "role": k.role.code(), "certified": k.certified,
             "source": k.source, "authority": k.authority, "revoked": k.revoked,
             "daily_quota": k.daily_quota,
         });
-        if args.json {
+        if args.output.json {
             println!("{v}");
         } else {
             // A reporter's source and an authority's name are what the key may submit as.
@@ -161,8 +156,9 @@ pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
 }
 
 pub fn keys_revoke(args: &KeysRevokeArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let store = crate::backend::service(&args.data, args.database.url())?.keys()?;
+    require_registry(&args.registry.data)?;
+    let store =
+        crate::backend::service(&args.registry.data, args.registry.database.url())?.keys()?;
     if !store.revoke(&args.name)? {
         bail!("no key named {:?}", args.name);
     }
@@ -171,8 +167,9 @@ pub fn keys_revoke(args: &KeysRevokeArgs) -> Result<ExitCode> {
 }
 
 pub fn keys_quota(args: &KeysQuotaArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let store = crate::backend::service(&args.data, args.database.url())?.keys()?;
+    require_registry(&args.registry.data)?;
+    let store =
+        crate::backend::service(&args.registry.data, args.registry.database.url())?.keys()?;
     let quota = match (args.daily, args.none) {
         (Some(n), false) => Some(n),
         (None, true) => None,
@@ -198,4 +195,110 @@ pub fn require_registry(data: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; prints it once.
+    Create(KeysCreateArgs),
+    /// List keys (never their secrets).
+    List(KeysListArgs),
+    /// Revoke a key by name.
+    Revoke(KeysRevokeArgs),
+    /// Set or clear a verification key's daily allowance of records answered.
+    Quota(KeysQuotaArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a console user. The password is asked for (or read from standard input, one line).
+    Create(UsersCreateArgs),
+    /// List the console users.
+    List(UsersListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsersCreateArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The user's sign-in name: letters, digits and . - _ @.
+    #[arg(long)]
+    pub name: String,
+    /// caseworker, supervisor (also approves other people's corrections and decides
+    /// contests) or oversight (reads statistics and correction progress).
+    #[arg(long, value_name = "ROLE")]
+    pub role: UserRole,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersListArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysCreateArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// A unique name for the key's holder.
+    #[arg(long)]
+    pub name: String,
+    /// identity, employment, benefits, subscriber, reporter, authority, caseworker, oversight
+    /// or agency.
+    #[arg(long, value_name = "ROLE")]
+    pub role: Role,
+    /// A subscriber certified under the limited-access DMF rule (sees deaths of the last 3
+    /// years).
+    #[arg(long)]
+    pub certified: bool,
+    /// A reporter's source kind: state, funeral_home, family, hospital, federal_agency,
+    /// financial_institution.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// An authority's name, fixed on every notice it submits.
+    #[arg(long)]
+    pub authority: Option<String>,
+    /// An agency key's computer-matching agreement: the key acts under it alone.
+    #[arg(long)]
+    pub agreement: Option<u64>,
+    /// Verification keys: the records the key may have answered in a UTC day (a batch over
+    /// what is left is refused whole).
+    #[arg(long)]
+    pub daily_quota: Option<u64>,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysListArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysRevokeArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The key's name.
+    #[arg(long)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysQuotaArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The key's name.
+    #[arg(long)]
+    pub name: String,
+    /// Records the key may have answered in a UTC day.
+    #[arg(long, conflicts_with = "none")]
+    pub daily: Option<u64>,
+    /// No daily allowance beyond the key's rate.
+    #[arg(long)]
+    pub none: bool,
 }

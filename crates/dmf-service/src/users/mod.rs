@@ -67,6 +67,19 @@ impl UserRole {
     }
 }
 
+/// A role name that is none of a console user's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a console role (one of caseworker, supervisor, oversight)")]
+pub struct UnknownUserRole(pub String);
+
+impl std::str::FromStr for UserRole {
+    type Err = UnknownUserRole;
+
+    fn from_str(s: &str) -> Result<UserRole, UnknownUserRole> {
+        UserRole::parse(s).ok_or_else(|| UnknownUserRole(s.to_owned()))
+    }
+}
+
 /// A console user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
