@@ -6,30 +6,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use dmf_server::{App, Config};
-use dmf_service::keys::{KeyStore, NewKey, Role};
-use dmf_service::users::{UserRole, Users};
-use dmf_service::{KEYS_FILE, PROGRAMS_FILE, USERS_FILE};
-use serde_json::json;
 
 use clap::Args;
 
 use crate::args::{AlertArgs, Database, Today};
-
-/// Secrets (API keys, passwords) readable by their owner alone, whatever the umask and
-/// whatever the mode of a file already there.
-fn write_owner_only(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
-}
 
 /// Whether logs may carry colour codes: on a terminal only, and never with `NO_COLOR` set to
 /// anything (no-color.org); a log file or journal would otherwise hold escape codes.
@@ -110,7 +90,7 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         None => {
             let dir = match &args.data {
                 Some(d) => d.clone(),
-                None => demo_dir()?,
+                None => dmf_demo::temporary_folder()?,
             };
             made = Some(crate::cleanup::Made::new(&dir));
             demo_into(&dir, args, quiet)?;
@@ -209,151 +189,36 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// A new data folder's name under the system's temporary folder (`TMPDIR`).
-fn demo_dir() -> Result<PathBuf> {
-    let mut b = [0u8; 4];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(std::env::temp_dir().join(format!(
-        "dmf-demo-{}",
-        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    )))
-}
-
-/// A registry of a synthetic population with its deaths and recent reports, and one key per
-/// role, written to `demo-credentials.json`.
+/// Makes the demo registry in `dir`, a progress bar a file.
 fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
-    let today = args.today.get();
-    let synth = dir.join("synth");
-    let data = dir.to_owned();
     eprintln!(
         "making a demo registry of {} people in {}",
         args.demo_people,
         dir.display()
     );
-    let config = dmf_synth::Config::new(args.demo_people, 1, today);
-    dmf_synth::generate(&config, &synth, &|_| {})
-        .with_context(|| format!("cannot generate into {}", synth.display()))?;
-    let registry = dmf_registry::Registry::init(&data, Some("dmf-demo/registry"))?;
-    for file in ["people.csv", "dmf.txt"] {
-        let bar = crate::progress::spinner(file, quiet);
-        dmf_registry::import_file(
-            &registry,
-            &synth.join(file),
-            today,
-            crate::registry_cmd::now_ms(),
-            &|n| bar.set_position(n),
-        )
-        .with_context(|| format!("cannot import {file}"))?;
-        bar.finish_and_clear();
-    }
-    drop(registry);
-    let store = KeyStore::open(&data.join(KEYS_FILE))?;
-    let mut creds = serde_json::Map::new();
-    let mut agency = None;
-    for role in Role::ALL {
-        let (source, authority) = match role {
-            Role::Reporter => (Some("state".to_owned()), None),
-            Role::Authority => (None, Some("DHS USCIS".to_owned())),
-            _ => (None, None),
-        };
-        let (key, secret) = store.create(
-            NewKey {
-                name: format!("demo-{}", role.code()),
-                role,
-                certified: role == Role::Subscriber,
-                source,
-                authority,
-                daily_quota: None,
-            },
-            crate::registry_cmd::now_ms(),
-        )?;
-        creds.insert(role.code().to_owned(), json!(secret));
-        if role == Role::Agency {
-            agency = Some(key);
+    let bar = std::cell::RefCell::new(None);
+    dmf_demo::build(dir, args.demo_people, args.today.get(), &|file, n| {
+        let mut bar = bar.borrow_mut();
+        match n {
+            Some(n) => bar
+                .get_or_insert_with(|| crate::progress::spinner(file, quiet))
+                .set_position(n),
+            None => {
+                if let Some(b) = bar.take() {
+                    b.finish_and_clear();
+                }
+            }
         }
-    }
-    // The agency key matches under an approved example agreement.
-    if let Some(key) = agency {
-        demo_agreement(&data, &key, today)?;
-    }
-    // Corrections need a second person to approve them.
-    let (_, secret) = store.create(
-        NewKey {
-            name: "demo-caseworker-2".into(),
-            role: Role::Caseworker,
-            certified: false,
-            source: None,
-            authority: None,
-            daily_quota: None,
-        },
-        crate::registry_cmd::now_ms(),
-    )?;
-    creds.insert("caseworker2".into(), json!(secret));
-    // Console users, one per role and a second caseworker, with random passwords.
-    let users = Users::open(&data.join(USERS_FILE))?;
-    let mut console = serde_json::Map::new();
-    for (name, role) in [
-        ("caseworker", UserRole::Caseworker),
-        ("caseworker2", UserRole::Caseworker),
-        ("supervisor", UserRole::Supervisor),
-        ("oversight", UserRole::Oversight),
-    ] {
-        let mut b = [0u8; 12];
-        getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let password: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        users.create(name, role, &password, crate::registry_cmd::now_ms())?;
-        console.insert(name.into(), json!(password));
-    }
-    creds.insert("console".into(), serde_json::Value::Object(console));
-    let path = data.join("demo-credentials.json");
-    write_owner_only(&path, &(serde_json::to_string_pretty(&creds)? + "\n"))
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
-/// An approved example agreement (a state benefits agency, matching names and dates of birth
-/// for deaths, adverse action possible), with the demo's agency key bound to it.
-fn demo_agreement(
-    data: &Path,
-    key: &dmf_service::keys::ApiKey,
-    today: dmf_model::Date,
-) -> Result<()> {
-    let programs = dmf_service::programs::Programs::open(&data.join(PROGRAMS_FILE))?;
-    let expiry = dmf_registry::program::add_months(today, 12);
-    let terms = dmf_service::programs::terms_from_json(&json!({
-        "recipient": "Demo State Benefits Agency", "source": "dmf demo registry",
-        "purpose": "stop benefit payments to deceased beneficiaries",
-        "legal_authority": "42 U.S.C. 1320b-7 (demo)",
-        "recipient_receives": ["deceased", "date_of_death"], "source_receives": ["name", "dob"],
-        "retention_days": 90, "start": today.to_string(), "expiry": expiry.to_string(),
-        "adverse_action": true,
-    }))
-    .map_err(|(path, msg)| anyhow::anyhow!("demo agreement {path}: {msg}"))?;
-    let now = crate::registry_cmd::now_ms();
-    let id = programs.create(&terms, "demo-caseworker", today, now)?;
-    programs.approve(id, "demo-oversight", today, now)?;
-    programs.bind_key(id, key.id, &key.name, "dmf serve --demo", today, now)?;
+    })?;
     Ok(())
 }
 
 /// Example requests against the demo, with a real person from its population.
 fn print_demo(data: &Path, addr: &str) -> Result<()> {
-    let creds: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
-        data.join("demo-credentials.json"),
-    )?)?;
-    // A living person, so that the examples show a death being reported.
-    let mut dead = std::collections::HashSet::new();
-    for r in csv::Reader::from_path(data.join("synth/truth_deaths.csv"))?.records() {
-        dead.insert(r?[0].to_owned());
-    }
-    let mut people = csv::Reader::from_path(data.join("synth/people.csv"))?;
-    let p = people
-        .records()
-        .filter_map(Result::ok)
-        .find(|p| !dead.contains(&p[0]) && p[6].len() == 10)
-        .context("nobody alive in the demo population")?;
-    let (ssn, first, last, dob) = (&p[0], &p[1], &p[3], &p[6]);
-    let key = |r: &str| creds[r].as_str().unwrap_or_default().to_owned();
+    let creds = dmf_demo::credentials(data)?;
+    let person = dmf_demo::example(data)?;
+    let (ssn, first, last, dob) = (&person.ssn, &person.first, &person.last, &person.dob);
+    let key = |r: &str| creds.keys.get(r).cloned().unwrap_or_default();
     println!("dmf demo listening on http://{addr}");
     println!("data folder: {}", data.display());
     println!("API keys:    {}/demo-credentials.json", data.display());
