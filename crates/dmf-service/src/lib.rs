@@ -8,6 +8,7 @@
 //! calling (the server wraps each backend so that it does).
 
 pub mod accounting;
+pub mod dump;
 pub mod keys;
 mod pg;
 pub mod programs;
