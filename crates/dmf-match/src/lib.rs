@@ -26,14 +26,17 @@
 //! cache prefetch hint.
 
 mod blocks;
+pub mod calibrate;
 pub mod client;
 mod hash;
 mod jaro;
 pub mod labels;
 mod levels;
+pub mod master;
 mod model;
 mod names;
 mod prepare;
+pub mod report;
 mod run;
 mod score;
 

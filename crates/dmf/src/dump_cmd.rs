@@ -7,6 +7,7 @@ use std::fs::{File, Permissions};
 use std::io::{BufReader, BufWriter};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -21,14 +22,16 @@ use dmf_server::keys::ApiKey;
 use dmf_server::{ACCOUNTING_FILE, KEYS_FILE};
 use serde_json::{Value, json};
 
-use crate::{DumpArgs, RestoreArgs};
+use clap::Args;
+
+use crate::args::{Database, RegistryArgs};
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
-    let registry = crate::backend::open_current(&args.data, args.database.url())?;
+    let registry = crate::backend::open_current(&args.registry.data, args.registry.database.url())?;
     let files = LogFiles::open(registry.dir())?;
     let history: Vec<String> = files.history()?.into_iter().map(|s| s.note).collect();
     let events = registry.store().head()?;
@@ -61,8 +64,9 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
         bar.set_position(after);
     }
     bar.finish_and_clear();
-    let service = crate::backend::service(&args.data, args.database.url())?;
-    let has_files = |f: &str| args.database.url().is_some() || registry.dir().join(f).is_file();
+    let service = crate::backend::service(&args.registry.data, args.registry.database.url())?;
+    let has_files =
+        |f: &str| args.registry.database.url().is_some() || registry.dir().join(f).is_file();
     let mut keys = 0;
     if has_files(KEYS_FILE) {
         for (k, digest) in service.keys()?.export()? {
@@ -353,4 +357,31 @@ fn load(
     let _restored = accounting.record_many(disclosures);
     accounting.flush()?;
     Ok((expected - 1, n_keys, n_disclosures, n_program))
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The dump file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write the log's signing and leaf keys (keep such a dump as secret as the keys).
+    #[arg(long)]
+    pub with_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The dump to read.
+    #[arg(long = "in")]
+    pub input: PathBuf,
+    /// The new registry's data folder (missing or empty).
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub database: Database,
+    /// A data folder holding the registry's log keys, for a dump made without --with-secrets.
+    #[arg(long)]
+    pub keys_from: Option<PathBuf>,
 }

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -10,7 +11,10 @@ use dmf_format::convert::CsvWriter;
 use dmf_format::{ChangeCode, DmfReader, LineError, Scan, ScanMode, write_ndjson};
 use serde_json::json;
 
-use crate::{CheckArgs, ConvertArgs, Target, progress};
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::args::Output;
+use crate::progress;
 
 /// A whole input in memory: a file mapped read-only, or standard input read to the end.
 enum Input {
@@ -101,7 +105,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         };
         any_error |= scan.summary.error_lines > 0;
         let name = path.display().to_string();
-        if args.json {
+        if args.output.json {
             serde_json::to_writer(&mut out, &scan_json(&name, &scan))?;
             writeln!(out)?;
         } else {
@@ -270,4 +274,46 @@ pub fn convert(args: &ConvertArgs, quiet: bool) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FormatCommand {
+    /// Check DMF files: counts and every error with its line, columns, field and reason.
+    /// Exits 1 when any line is wrong.
+    Check(CheckArgs),
+    /// Convert a DMF file to CSV or NDJSON (dates ISO 8601, partial as YYYY-MM or YYYY).
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// DMF files (full or update); `-` reads standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: Output,
+    /// Stop at the first wrong line.
+    #[arg(long)]
+    pub first_error: bool,
+    /// Wrong lines to list (all are counted).
+    #[arg(long, default_value_t = 100)]
+    pub max_errors: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    Csv,
+    Ndjson,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// A DMF file; `-` reads standard input.
+    pub file: PathBuf,
+    /// The output format.
+    #[arg(long)]
+    pub to: Target,
+    /// Where to write (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

@@ -2,6 +2,7 @@
 //! line.
 
 use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -12,10 +13,10 @@ use dmf_log::{Checkpoint, VerifierKey};
 use dmf_registry::RegistryError;
 use serde_json::json;
 
-use crate::{
-    AuditArgs, CheckpointArgs, ConsistencyArgs, ExportArgs, LogVerifyArgs, PeriodArg, ProveArgs,
-    StatsArgs, progress,
-};
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::args::{AlertArgs, Database, Output, RegistryArgs};
+use crate::progress;
 
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
@@ -72,12 +73,12 @@ fn checkpoint_json(c: &Checkpoint) -> serde_json::Value {
 }
 
 pub fn checkpoint(args: &CheckpointArgs) -> Result<ExitCode> {
-    if let Some(url) = args.database.url() {
-        crate::backend::open_current(&args.data, Some(url))?;
+    if let Some(url) = args.registry.database.url() {
+        crate::backend::open_current(&args.registry.data, Some(url))?;
     }
-    let files = LogFiles::open(&args.data)?;
+    let files = LogFiles::open(&args.registry.data)?;
     let signed = publish::latest(&files)?;
-    if args.json {
+    if args.output.json {
         let mut v = checkpoint_json(&signed.checkpoint);
         v["note"] = json!(signed.note);
         v["key"] = json!(files.verifier.to_text());
@@ -130,15 +131,15 @@ fn print_proof(proof: &Proof, json: bool) {
 }
 
 pub fn prove(args: &ProveArgs) -> Result<ExitCode> {
-    let registry = crate::backend::open_current(&args.data, args.database.url())?;
+    let registry = crate::backend::open_current(&args.registry.data, args.registry.database.url())?;
     let proof = publish::prove(registry.ledger(), args.seq, args.size)?;
     print_proof(&proof, args.json);
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn consistency(args: &ConsistencyArgs) -> Result<ExitCode> {
-    crate::backend::open_current(&args.data, args.database.url())?;
-    let proof = publish::consistency(&args.data, args.from, args.to)?;
+    crate::backend::open_current(&args.registry.data, args.registry.database.url())?;
+    let proof = publish::consistency(&args.registry.data, args.from, args.to)?;
     print_proof(&proof, args.json);
     Ok(ExitCode::SUCCESS)
 }
@@ -176,7 +177,7 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
             Err(e) => failure = Some(format!("{e:#}")),
         }
     }
-    if args.json {
+    if args.output.json {
         println!(
             "{}",
             json!({
@@ -202,8 +203,8 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
 }
 
 pub fn export(args: &ExportArgs, quiet: bool) -> Result<ExitCode> {
-    let registry = crate::backend::open_current(&args.data, args.database.url())?;
-    let bar = progress::spinner("leaves", quiet || args.json);
+    let registry = crate::backend::open_current(&args.registry.data, args.registry.database.url())?;
+    let bar = progress::spinner("leaves", quiet || args.output.json);
     let summary = dmf_registry::oversight::export(
         &registry,
         &args.out,
@@ -211,7 +212,7 @@ pub fn export(args: &ExportArgs, quiet: bool) -> Result<ExitCode> {
         crate::today(),
     )?;
     bar.finish_and_clear();
-    if args.json {
+    if args.output.json {
         println!(
             "{}",
             json!({
@@ -240,7 +241,8 @@ pub fn audit(args: &AuditArgs) -> Result<ExitCode> {
         .as_deref()
         .map(read_checkpoint)
         .transpose()?;
-    let registry = crate::backend::open_for_audit(&args.data, args.database.url())?;
+    let registry =
+        crate::backend::open_for_audit(&args.registry.data, args.registry.database.url())?;
     // With a database, what others appended is signed first, as far as the writer wrote it;
     // what the log refuses to sign (a rolled-back store, an event the writer did not write) is
     // what the audit reports.
@@ -251,7 +253,7 @@ pub fn audit(args: &AuditArgs) -> Result<ExitCode> {
         Err(e) => return Err(e.into()),
     }
     let report = dmf_ledger::audit::audit(registry.ledger(), against.as_deref(), key.as_ref())?;
-    if args.json {
+    if args.output.json {
         println!(
             "{}",
             json!({
@@ -347,7 +349,7 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
             .iter()
             .find(|s| s.period == period)
             .expect("both periods are counted");
-        if args.json {
+        if args.output.json {
             println!(
                 "{}",
                 json!({
@@ -385,10 +387,10 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode> {
     };
     let registry = crate::backend::open_current(data, args.database.url())?;
     if args.alerts {
-        return alerts(&registry, &args.thresholds.thresholds()?, args.json);
+        return alerts(&registry, &args.thresholds.thresholds()?, args.output.json);
     }
     let stats = publish::stats(registry.ledger(), period)?;
-    if args.json {
+    if args.output.json {
         println!("{}", serde_json::to_string(&stats).expect("serialisable"));
     } else {
         print_stats(&stats);
@@ -440,4 +442,144 @@ fn alerts(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Print the latest signed checkpoint (the note text).
+    Checkpoint(CheckpointArgs),
+    /// Print the inclusion proof of one event.
+    Prove(ProveArgs),
+    /// Print the consistency proof between two tree sizes.
+    Consistency(ConsistencyArgs),
+    /// Verify a checkpoint, and a proof, offline with nothing but the public key. Exits 1 when
+    /// anything fails.
+    Verify(LogVerifyArgs),
+    /// Write the public log (leaves, checkpoints, public key, statistics) into a folder.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every leaf from the stored events, rebuild the tree and check every signed
+    /// checkpoint (and one saved earlier). Exits 1 and names the first bad event on any
+    /// difference.
+    Verify(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The event's sequence number.
+    #[arg(long)]
+    pub seq: u64,
+    /// The tree size (default: the latest checkpoint's).
+    #[arg(long)]
+    pub size: Option<u64>,
+    /// Print the proof as JSON: the file `dmf log verify --proof` reads.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsistencyArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The older tree size.
+    #[arg(long)]
+    pub from: u64,
+    /// The newer tree size.
+    #[arg(long)]
+    pub to: u64,
+    /// Print the proof as JSON: the file `dmf log verify --proof` reads.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogVerifyArgs {
+    /// A signed checkpoint note.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// The log's verifier key (`name+keyid+base64`), or a file holding it.
+    #[arg(long)]
+    pub key: String,
+    /// A proof from `dmf log prove --json` or `dmf log consistency --json`.
+    #[arg(long)]
+    pub proof: Option<PathBuf>,
+    /// For a consistency proof: the older signed checkpoint it starts from.
+    #[arg(long)]
+    pub old_checkpoint: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The folder to write the public log into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub output: Output,
+    #[command(flatten)]
+    pub thresholds: AlertArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// A signed checkpoint saved earlier, which the registry must still extend.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// The verifier key to hold the log to (default: the log's own key.pub).
+    #[arg(long)]
+    pub key: Option<String>,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeriodArg {
+    Day,
+    Month,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["data", "verify"]))]
+pub struct StatsArgs {
+    /// The data folder of the registry.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: Database,
+    /// The period each row counts.
+    #[arg(long, value_enum, default_value = "day")]
+    pub period: PeriodArg,
+    /// Recount an export (from `dmf log export`) from its leaves and check its checkpoint and
+    /// published statistics. Exits 1 on any difference.
+    #[arg(long, value_name = "EXPORT_DIR")]
+    pub verify: Option<PathBuf>,
+    /// With --verify: the verifier key to hold the export to (default: its key.pub).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Intake anomaly alerts instead of counts: days on which one source kind or issuing
+    /// authority sent far more than usual, or people far younger than deaths are.
+    #[arg(long, conflicts_with = "verify")]
+    pub alerts: bool,
+    #[command(flatten)]
+    pub thresholds: AlertArgs,
+    #[command(flatten)]
+    pub output: Output,
 }

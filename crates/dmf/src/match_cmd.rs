@@ -7,25 +7,27 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use dmf_format::spreadsheet::write_row;
-use dmf_format::{
-    ChangeCode, DmfReader, FaultCounts, LenientRecord, LineError, RECORD_LEN, parse_record_lenient,
-};
+use dmf_format::{ChangeCode, FaultCounts, LenientRecord};
+use dmf_match::calibrate::{self, Checked};
 use dmf_match::client::{self, ClientFile, ClientOptions};
-use dmf_match::labels::{self, Band, HeldOut, LabelsFile, PRIOR_PAIRS};
+use dmf_match::labels::{self, HeldOut, PRIOR_PAIRS};
+use dmf_match::master::{person_of, person_ref, read_dmf_chunks};
 use dmf_match::{
-    Blocks, Config, Levels, Match, Model, NameTables, Outcome, Person, PersonRef, Prepared,
-    PreparedBuilder, Tf,
+    Config, Levels, Match, Model, NameTables, Outcome, Person, Prepared, PreparedBuilder, report,
 };
 use dmf_model::SsnDigits;
-use rayon::prelude::*;
 use serde_json::json;
 
-use crate::{MatchArgs, progress};
+use clap::Args;
+
+use crate::args::{Database, Output};
+use crate::progress;
 
 /// Reads the client file through `dmf-match`'s reader; prints what it noticed.
 fn read_client(args: &MatchArgs, renames: HashMap<String, String>) -> Result<ClientFile> {
@@ -70,105 +72,33 @@ struct Master {
     faults: FaultCounts,
 }
 
-/// Master records prepared at a time.
-const CHUNK: usize = 1 << 18;
-
-fn person_ref(r: &LenientRecord) -> PersonRef<'_> {
-    PersonRef {
-        ssn: Some(r.ssn()),
-        first: r.first(),
-        middle: r.middle(),
-        last: r.last(),
-        suffix: r.suffix(),
-        dob: r.dob(),
-        sex: None,
-    }
-}
-
-fn person_of(r: &LenientRecord) -> Person {
-    Person {
-        ssn: Some(r.ssn()),
-        first: r.first().to_owned(),
-        middle: r.middle().to_owned(),
-        last: r.last().to_owned(),
-        suffix: r.suffix().to_owned(),
-        dob: r.dob(),
-        sex: None,
-    }
-}
-
-/// Every record of a DMF file but its deletions, in chunks, to `f`; the records kept with a
-/// bad field are counted by fault. The file is read leniently (a bad field is missing, the
-/// rest of the record kept); a line that is no DMF record at all is skipped and reported.
-fn dmf_chunks(
-    path: &Path,
-    quiet: bool,
-    mut f: impl FnMut(&[LenientRecord]),
-) -> Result<FaultCounts> {
+/// Every record of a DMF file but its deletions, in chunks, to `f`, through `dmf-match`'s
+/// lenient reader; the first wrong lines are named, and how many there were.
+fn dmf_chunks(path: &Path, quiet: bool, f: impl FnMut(&[LenientRecord])) -> Result<FaultCounts> {
     let name = path.display().to_string();
     let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
     let bar = progress::spinner("master records", quiet);
-    let mut reader = DmfReader::new(file);
-    let (mut wrong, mut seen) = (0u64, 0u64);
-    let mut faults = FaultCounts::default();
-    let mut chunk = Vec::with_capacity(CHUNK);
-    // Lines are cut one after the other and parsed a chunk at a time on every thread: the
-    // parsing, not the reading, is what one thread is slow at.
-    let mut bytes: Vec<u8> = Vec::with_capacity(CHUNK * (RECORD_LEN + 1));
-    let mut lines: Vec<(u64, usize, usize)> = Vec::with_capacity(CHUNK);
-    loop {
-        let more = match reader
-            .next_line()
-            .with_context(|| format!("cannot read {name}"))?
-        {
-            Some((number, line)) => {
-                lines.push((number, bytes.len(), line.len()));
-                bytes.extend_from_slice(line);
-                true
+    let mut shown = 0;
+    let read = read_dmf_chunks(
+        file,
+        |e| {
+            shown += 1;
+            if shown <= 5 {
+                eprintln!("{name}:{}: skipped: {}", e.line, e.errors[0].reason);
             }
-            None => false,
-        };
-        if lines.len() == CHUNK || !more {
-            let parsed: Vec<Result<LenientRecord, LineError>> = lines
-                .par_iter()
-                .map(|&(number, start, len)| {
-                    parse_record_lenient(&bytes[start..start + len]).map_err(|errors| LineError {
-                        line: number,
-                        errors,
-                    })
-                })
-                .collect();
-            for rec in parsed {
-                match rec {
-                    Ok(r) if r.change() != ChangeCode::Delete => {
-                        faults.add(&r);
-                        chunk.push(r);
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        wrong += 1;
-                        if wrong <= 5 {
-                            eprintln!("{name}:{}: skipped: {}", e.line, e.errors[0].reason);
-                        }
-                    }
-                }
-            }
-            seen += lines.len() as u64;
-            bar.set_position(seen);
-            f(&chunk);
-            chunk.clear();
-            lines.clear();
-            bytes.clear();
-        }
-        if !more {
-            break;
-        }
-    }
+        },
+        |lines| bar.set_position(lines),
+        f,
+    )
+    .with_context(|| format!("cannot read {name}"))?;
     bar.finish_and_clear();
-    if wrong > 0 {
-        eprintln!("{name}: {wrong} wrong lines skipped (`dmf format check {name}` lists them)");
+    if read.wrong > 0 {
+        eprintln!(
+            "{name}: {} wrong lines skipped (`dmf format check {name}` lists them)",
+            read.wrong
+        );
     }
-    Ok(faults)
+    Ok(read.faults)
 }
 
 /// Says how many master records were kept with a bad field, by kind of fault.
@@ -279,235 +209,35 @@ fn master_records(
     Ok(out)
 }
 
-/// Labelled pairs found among the candidate pairs.
-struct Resolved {
-    /// Each pair's levels, its master record's term frequencies, and its label.
-    pairs: Vec<(Levels, Tf, bool)>,
-    /// Labels whose client id is not in the client file or whose SSN is not in the master.
-    not_found: u64,
-    /// Labels of records in both files that blocking does not pair.
-    not_candidates: u64,
-}
-
-/// Finds the labelled pairs: the client records of each label's id against the master records
-/// of its SSN, kept when the blocking rules pair them. Whether they do is asked of the rules
-/// over just the labelled records, which cannot tell a block over the cap: such a pair counts
-/// as a candidate.
-fn resolve_labels(
-    args: &MatchArgs,
-    file: &LabelsFile,
-    client: &ClientFile,
-    client_p: &Prepared,
-    master: &Master,
-    tables: &NameTables,
-    config: &Config,
-) -> Result<Resolved> {
-    let ids: HashSet<&str> = file.labels.iter().map(|l| l.client_id.as_str()).collect();
-    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, id) in client.ids.iter().enumerate() {
-        if ids.contains(id.as_str()) {
-            by_id.entry(id.as_str()).or_default().push(i);
-        }
-    }
-    let ssns: HashSet<SsnDigits> = file.labels.iter().map(|l| l.ssn).collect();
-    let mut by_ssn: HashMap<SsnDigits, Vec<u32>> = HashMap::new();
-    for (i, s) in master.ssns.iter().enumerate() {
-        if let Some(s) = s
-            && ssns.contains(s)
-        {
-            by_ssn.entry(*s).or_default().push(i as u32);
-        }
-    }
-    let mut not_found = 0;
-    // Per label, the (client, master) pairs it names.
-    let mut named: Vec<Vec<(usize, u32)>> = Vec::with_capacity(file.labels.len());
-    for l in &file.labels {
-        match (by_id.get(l.client_id.as_str()), by_ssn.get(&l.ssn)) {
-            (Some(cs), Some(ms)) => named.push(
-                cs.iter()
-                    .flat_map(|&c| ms.iter().map(move |&m| (c, m)))
-                    .collect(),
-            ),
-            _ => {
-                not_found += 1;
-                named.push(Vec::new());
-            }
-        }
-    }
-    let mut cis: Vec<usize> = named.iter().flatten().map(|p| p.0).collect();
-    let mut mis: Vec<u32> = named.iter().flatten().map(|p| p.1).collect();
-    cis.sort_unstable();
-    cis.dedup();
-    mis.sort_unstable();
-    mis.dedup();
-    let mut out = Resolved {
-        pairs: Vec::new(),
-        not_found,
-        not_candidates: 0,
-    };
-    if mis.is_empty() {
-        return Ok(out);
-    }
-    let records = master_records(args, master, &mis.iter().copied().collect())?;
-    let small_client: Vec<Person> = cis.iter().map(|&c| client.people[c].clone()).collect();
-    let small_master: Vec<Person> = mis.iter().map(|m| person_of(&records[m])).collect();
-    let small_client = Prepared::new(&small_client, tables);
-    let small_master = Prepared::new(&small_master, tables);
-    let blocks = Blocks::build_with_cap(&small_master, &config.rules, config.block_cap);
-    let blocked: HashSet<(usize, u32)> = dmf_match::candidates(&small_client, &blocks)
-        .pairs
-        .into_iter()
-        .map(|(c, m)| (cis[c as usize], mis[m as usize]))
-        .collect();
-    for (l, pairs) in file.labels.iter().zip(&named) {
-        if pairs.is_empty() {
-            continue;
-        }
-        let before = out.pairs.len();
-        for &(c, m) in pairs.iter().filter(|p| blocked.contains(p)) {
-            let levels = dmf_match::compare(client_p, c, &master.prepared, m as usize, tables);
-            out.pairs
-                .push((levels, master.prepared.tf(m as usize), l.truth));
-        }
-        if out.pairs.len() == before {
-            out.not_candidates += 1;
-        }
-    }
-    Ok(out)
-}
-
-/// The labels read, the pairs found, and each labelled pair's probability band by band before
-/// the refit, after it, and after it with each pair held out.
-struct Checked {
-    file: LabelsFile,
-    resolved: Resolved,
-    true_matches: u64,
-    columns: Vec<(&'static str, &'static str, Vec<Band>)>,
-}
-
-impl Checked {
-    fn new(file: LabelsFile, resolved: Resolved, before: &Model, held: &HeldOut) -> Checked {
-        fn score<'m>(
-            pairs: &[(Levels, Tf, bool)],
-            model: impl Fn(&Levels, bool) -> &'m Model,
-        ) -> Vec<Band> {
-            let scored: Vec<(f64, bool)> = pairs
-                .iter()
-                .map(|(levels, tf, truth)| {
-                    let m = model(levels, *truth);
-                    (m.probability(m.weight_tf(levels, *tf)), *truth)
-                })
-                .collect();
-            labels::calibration(&scored)
-        }
-        let pairs = &resolved.pairs;
-        let columns = vec![
-            ("before", "before refit", score(pairs, |_, _| before)),
-            ("after", "after refit", score(pairs, |_, _| held.all())),
-            (
-                "held_out",
-                "after refit, each pair held out",
-                score(pairs, |l, t| held.model(l, t)),
-            ),
-        ];
-        Checked {
-            true_matches: resolved.pairs.iter().filter(|p| p.2).count() as u64,
-            file,
-            resolved,
-            columns,
-        }
-    }
-
-    fn counts(&self) -> String {
-        let f = &self.file;
-        format!(
-            "{} label rows: {} match, {} non-match, {} unsure{}; {} not in the files, {} not among the candidate pairs; {} labelled pairs found, m re-estimated from their {} true matches (the model's m weighing as {PRIOR_PAIRS} pairs per field)",
-            f.rows,
-            f.matches(),
-            f.non_matches(),
-            f.unsure,
-            if f.duplicates > 0 {
-                format!(", {} repeated", f.duplicates)
-            } else {
-                String::new()
-            },
-            self.resolved.not_found,
-            self.resolved.not_candidates,
-            self.resolved.pairs.len(),
-            self.true_matches,
-        )
-    }
-
-    fn json(&self) -> serde_json::Value {
-        let f = &self.file;
-        let bands: Vec<serde_json::Value> = labels::BANDS
-            .iter()
-            .enumerate()
-            .map(|(k, &(lo, hi))| {
-                let mut band = json!({"lo": lo, "hi": hi});
-                for (key, _, bands) in &self.columns {
-                    let b = &bands[k];
-                    band[*key] = json!({"pairs": b.pairs, "true_matches": b.true_matches, "share": b.share()});
-                }
-                band
-            })
-            .collect();
-        json!({
-            "label_rows": f.rows,
-            "match": f.matches(),
-            "non_match": f.non_matches(),
-            "unsure": f.unsure,
-            "repeated": f.duplicates,
-            "not_found": self.resolved.not_found,
-            "not_candidates": self.resolved.not_candidates,
-            "labelled_pairs": self.resolved.pairs.len(),
-            "true_matches": self.true_matches,
-            "prior_pairs": PRIOR_PAIRS,
-            "bands": bands,
-        })
-    }
-
-    fn text(&self) -> String {
-        let mut out = format!(
-            "labels: {}\ncalibration, true matches of the labelled pairs per band of probability \
-             (before the refit, after it, and after it with each pair held out of its own refit):\n  {:<12}",
-            self.counts(),
-            "probability"
-        );
-        for (key, _, _) in &self.columns {
-            out.push_str(&format!("{:>16}", key.replace('_', " ")));
-        }
-        out.push('\n');
-        for (k, &(lo, hi)) in labels::BANDS.iter().enumerate() {
-            out.push_str(&format!("  {:<12}", format!("{lo}-{hi}")));
-            for (_, _, bands) in &self.columns {
+/// The calibration as the JSON summary carries it.
+fn calibration_json(c: &Checked) -> serde_json::Value {
+    let f = &c.file;
+    let bands: Vec<serde_json::Value> = labels::BANDS
+        .iter()
+        .enumerate()
+        .map(|(k, &(lo, hi))| {
+            let mut band = json!({"lo": lo, "hi": hi});
+            for (key, _, bands) in &c.columns {
                 let b = &bands[k];
-                let cell = match b.share() {
-                    Some(s) => format!("{} of {} ({:.0}%)", b.true_matches, b.pairs, 100.0 * s),
-                    None => "-".to_owned(),
-                };
-                out.push_str(&format!("{cell:>16}"));
+                band[*key] =
+                    json!({"pairs": b.pairs, "true_matches": b.true_matches, "share": b.share()});
             }
-            out.push('\n');
-        }
-        out
-    }
-
-    fn report(&self) -> crate::match_report::Calibration {
-        crate::match_report::Calibration {
-            note: format!(
-                "{}. Each column puts the labelled pairs in the band of the probability that \
-                 model gives them; a calibrated model's share of true matches lies within the \
-                 band. The last column scores each pair with m refit on the other labels.",
-                self.counts()
-            ),
-            columns: self
-                .columns
-                .iter()
-                .map(|(_, name, bands)| (*name, bands.clone()))
-                .collect(),
-        }
-    }
+            band
+        })
+        .collect();
+    json!({
+        "label_rows": f.rows,
+        "match": f.matches(),
+        "non_match": f.non_matches(),
+        "unsure": f.unsure,
+        "repeated": f.duplicates,
+        "not_found": c.resolved.not_found,
+        "not_candidates": c.resolved.not_candidates,
+        "labelled_pairs": c.resolved.pairs.len(),
+        "true_matches": c.true_matches,
+        "prior_pairs": PRIOR_PAIRS,
+        "bands": bands,
+    })
 }
 
 pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
@@ -573,7 +303,7 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         config.rules = args.rules.clone();
     }
     // The review band reaches down to 0.05 whatever the matches file keeps.
-    let review_from = crate::match_report::REVIEW.0;
+    let review_from = report::REVIEW.0;
     config.threshold = if args.report.is_some() || labels_file.is_some() {
         args.threshold.min(review_from)
     } else {
@@ -604,8 +334,19 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
     }
     let checked = match labels_file {
         Some(file) => {
-            let resolved =
-                resolve_labels(args, &file, &client, &client_p, &master, &tables, &config)?;
+            let on_file = calibrate::Master {
+                prepared: &master.prepared,
+                ssns: &master.ssns,
+            };
+            let fetch = |wanted: &HashSet<u32>| -> Result<HashMap<u32, Person>> {
+                Ok(master_records(args, &master, wanted)?
+                    .iter()
+                    .map(|(&i, r)| (i, person_of(r)))
+                    .collect())
+            };
+            let resolved = calibrate::resolve_labels(
+                &file, &client, &client_p, on_file, fetch, &tables, &config,
+            )?;
             let labelled: Vec<(Levels, bool)> =
                 resolved.pairs.iter().map(|(l, _, t)| (*l, *t)).collect();
             let held = HeldOut::new(&outcome.model, &labelled);
@@ -629,21 +370,20 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         .collect();
     write_matches(args, &client, &master, &kept)?;
     if let Some(path) = &args.report {
-        let limit = crate::match_report::REVIEW_LIMIT;
-        let wanted = crate::match_report::shown(
+        let limit = report::REVIEW_LIMIT;
+        let wanted = report::shown(
             &outcome.matches,
             &client.ids,
             &master.ssns,
             args.threshold,
             limit,
         );
-        let records: HashMap<u32, crate::match_report::Record> =
-            master_records(args, &master, &wanted)?
-                .iter()
-                .map(|(&i, r)| (i, crate::match_report::Record::master(r)))
-                .collect();
+        let records: HashMap<u32, report::Record> = master_records(args, &master, &wanted)?
+            .iter()
+            .map(|(&i, r)| (i, report::Record::master(r)))
+            .collect();
         let calibration = checked.as_ref().map(Checked::report);
-        let html = crate::match_report::html(&crate::match_report::Input {
+        let html = report::html(&report::Input {
             model: &outcome.model,
             outcome: &outcome,
             client: &client.people,
@@ -682,9 +422,9 @@ pub fn run(args: &MatchArgs, quiet: bool) -> Result<ExitCode> {
         "candidate_pairs_per_second": (pairs as f64 / (seconds - loaded).max(1e-9)).round(),
     });
     if let Some(c) = &checked {
-        summary["calibration"] = c.json();
+        summary["calibration"] = calibration_json(c);
     }
-    if args.json {
+    if args.output.json {
         println!("{summary}");
     } else {
         println!(
@@ -799,4 +539,74 @@ fn write_matches(
     }
     w.flush()?;
     Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// The client file: CSV with a header naming id, first, last (and ssn, middle, suffix,
+    /// dob); other columns are passed through to the output.
+    #[arg(long)]
+    pub client: PathBuf,
+    /// The dob column's format, when the data cannot tell: YYYY-MM-DD (also YYYY-MM, YYYY),
+    /// YYYYMMDD, MMDDYYYY, MM/DD/YYYY, DD/MM/YYYY, MM/DD/YY or DD/MM/YY (a two-digit year is
+    /// the latest such year not after today). Found from the data by default.
+    #[arg(long, value_name = "FORMAT")]
+    pub dob_format: Option<dmf_match::client::DobFormat>,
+    /// The client file's encoding: utf-8, windows-1252 or latin-1. By default UTF-8, or
+    /// windows-1252 for a file that is not UTF-8 (with a note).
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<dmf_match::client::Encoding>,
+    /// The master: a DMF file (full or update).
+    #[arg(long, conflicts_with = "data")]
+    pub master: Option<PathBuf>,
+    /// The master: a registry's data folder (what a certified subscriber may receive).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: Database,
+    /// With --data: match only the master records changed since this cursor (new deaths,
+    /// and withdrawn ones, marked `delete` in the `change` column).
+    #[arg(long)]
+    pub since: Option<u64>,
+    /// Rename client columns: OURS=THEIRS pairs, comma-separated (e.g. dob=birth_date).
+    #[arg(long)]
+    pub columns: Vec<String>,
+    /// The matches as CSV (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// A trained model: used if the file exists, written after training otherwise.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Train even when --model exists, and overwrite it.
+    #[arg(long)]
+    pub train: bool,
+    /// Keep each client and each master record in one match at most, the heaviest (the
+    /// default; kept for scripts that give it).
+    #[arg(long, conflicts_with = "many")]
+    pub one_to_one: bool,
+    /// Keep every pair above the threshold, not only each record's best.
+    #[arg(long)]
+    pub many: bool,
+    /// Matches below this probability are left out.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// A self-contained HTML report: weights, m and u, waterfalls, and every pair of
+    /// probability 0.05 to 0.95 for clerical review, whose decisions it exports as labels.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Labels of clerical review (CSV `client_id,ssn,label`, as the report exports): m is
+    /// re-estimated from them, the pairs scored with the refit model, and calibration checked
+    /// band by band of probability.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Stop at the first bad cell or ragged row instead of treating it as missing or
+    /// skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub output: Output,
+    /// The blocking rules, comma-separated (see docs/MATCHING.md); the default set when not
+    /// given.
+    #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
+    pub rules: Vec<dmf_match::Rule>,
 }

@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -14,22 +15,17 @@ use dmf_registry::state::{NoticeStatus, PersonState};
 use dmf_registry::{Outcome, Rejection, Submission, parse_line};
 use serde_json::{Value, json};
 
-use crate::{ImportArgs, InitArgs, Purpose, ShowArgs, SubmitArgs, VerifyArgs, progress};
+use clap::{Args, ValueEnum};
+
+use crate::args::{Database, Output, RegistryArgs, Today};
+use crate::progress;
 
 pub use dmf_registry::now_ms;
-
-/// Today in UTC, or the day given (for replays and tests).
-pub fn today_or(given: Option<&str>) -> Result<Date> {
-    match given {
-        Some(text) => text.parse().with_context(|| format!("--today {text:?}")),
-        None => Ok(crate::today()),
-    }
-}
 
 pub fn init(args: &InitArgs) -> Result<ExitCode> {
     let registry = crate::backend::init(&args.data, args.origin.as_deref(), args.database.url())?;
     let key = dmf_ledger::log::LogFiles::open(registry.dir())?.verifier;
-    if args.json {
+    if args.output.json {
         println!(
             "{}",
             json!({
@@ -48,8 +44,8 @@ pub fn init(args: &InitArgs) -> Result<ExitCode> {
 }
 
 pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
-    let registry = crate::backend::open(&args.data, args.database.url())?;
-    let today = today_or(args.today.as_deref())?;
+    let registry = crate::backend::open(&args.registry.data, args.registry.database.url())?;
+    let today = args.today.get();
     let mut files = Vec::new();
     let (mut added, mut rejected, mut records, mut conflicts, mut held) = (0, 0, 0, 0, 0);
     for path in &args.files {
@@ -63,7 +59,7 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
         records += summary.records;
         conflicts += summary.conflicts;
         held += summary.held;
-        if !args.json {
+        if !args.output.json {
             let mut notes = Vec::new();
             if summary.conflicts > 0 {
                 notes.push(format!(
@@ -108,7 +104,7 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
             "rejects_file": summary.rejects_file.map(|p| p.display().to_string()),
         }));
     }
-    if args.json {
+    if args.output.json {
         println!(
             "{}",
             json!({ "files": files, "records": records, "events_added": added, "rejected": rejected, "conflicts": conflicts, "held": held })
@@ -129,8 +125,8 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
         "dmf submit",
         "NDJSON events (one JSON object a line)",
     )?;
-    let registry = crate::backend::open(&args.data, args.database.url())?;
-    let today = today_or(args.today.as_deref())?;
+    let registry = crate::backend::open(&args.registry.data, args.registry.database.url())?;
+    let today = args.today.get();
     let name = args.file.display().to_string();
     let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
         Box::new(io::stdin().lock())
@@ -157,7 +153,7 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
                 Err(r) => Err(r),
             };
             rejected += u64::from(result.is_err());
-            if args.json {
+            if args.output.json {
                 serde_json::to_writer(&mut *out, &dmf_registry::render::result(line, &result))?;
                 writeln!(out)?;
             } else {
@@ -329,12 +325,12 @@ fn held_json(h: &dmf_registry::state::Held) -> Value {
 }
 
 pub fn show(args: &ShowArgs) -> Result<ExitCode> {
-    let registry = crate::backend::open(&args.data, args.database.url())?;
+    let registry = crate::backend::open(&args.registry.data, args.registry.database.url())?;
     let ssn: Ssn = args
         .ssn
         .parse()
         .with_context(|| format!("--ssn {:?}", args.ssn))?;
-    let today = today_or(args.today.as_deref())?;
+    let today = args.today.get();
     let history = registry.history(ssn)?;
     let mut state = PersonState::default();
     let mut events = Vec::new();
@@ -359,7 +355,7 @@ pub fn show(args: &ShowArgs) -> Result<ExitCode> {
     }
     let current = state_json((!history.is_empty()).then_some(&state), today);
     let mut out = io::stdout().lock();
-    if args.json {
+    if args.output.json {
         writeln!(
             out,
             "{}",
@@ -424,8 +420,8 @@ fn format_ms(ms: i64) -> String {
 }
 
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
-    let registry = crate::backend::open(&args.data, args.database.url())?;
-    let today = today_or(args.today.as_deref())?;
+    let registry = crate::backend::open(&args.registry.data, args.registry.database.url())?;
+    let today = args.today.get();
     let query = IdentityQuery {
         ssn: args
             .ssn
@@ -446,7 +442,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     };
     // What a key of this purpose gets; the operator's full view is `dmf show`.
     let answer = render::answer_for(purpose, &query, state.as_ref(), today, registry.is_mirror());
-    if args.json {
+    if args.output.json {
         println!("{answer}");
     } else {
         let fields: Vec<String> = answer
@@ -461,12 +457,9 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn quality(args: &crate::QualityArgs) -> Result<ExitCode> {
-    let registry = crate::backend::open(&args.data, args.database.url())?;
-    let today = match &args.today {
-        Some(t) => t.parse().with_context(|| format!("--today {t:?}"))?,
-        None => crate::today(),
-    };
+pub fn quality(args: &QualityArgs) -> Result<ExitCode> {
+    let registry = crate::backend::open(&args.registry.data, args.registry.database.url())?;
+    let today = args.today.get();
     let index = registry.load_index()?;
     let cfg = dmf_registry::oversight::quality::QualityConfig {
         today,
@@ -495,7 +488,7 @@ pub fn quality(args: &crate::QualityArgs) -> Result<ExitCode> {
                 args.samples,
             ));
     }
-    if args.json {
+    if args.output.json {
         println!("{}", report.to_json());
         return Ok(ExitCode::SUCCESS);
     }
@@ -514,11 +507,11 @@ pub fn quality(args: &crate::QualityArgs) -> Result<ExitCode> {
 
 /// `dmf presume`: presumed_deceased for everyone past an age, in batches that are each
 /// durable before the next; a re-run after an interruption covers the rest.
-pub fn presume(args: &crate::PresumeArgs) -> Result<ExitCode> {
+pub fn presume(args: &PresumeArgs) -> Result<ExitCode> {
     use dmf_model::Reference;
     use dmf_registry::event::{Event, PresumptionEvent};
-    let registry = crate::backend::open(&args.data, args.database.url())?;
-    let today = today_or(args.today.as_deref())?;
+    let registry = crate::backend::open(&args.registry.data, args.registry.database.url())?;
+    let today = args.today.get();
     let reference =
         |flag: &str, text: &str| Reference::new(text).with_context(|| format!("--{flag} {text:?}"));
     let criterion = reference(
@@ -565,7 +558,7 @@ pub fn presume(args: &crate::PresumeArgs) -> Result<ExitCode> {
         .take(args.samples)
         .map(|s| s.to_string())
         .collect();
-    if args.json {
+    if args.output.json {
         println!(
             "{}",
             json!({
@@ -600,4 +593,174 @@ pub fn presume(args: &crate::PresumeArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The data folder (created if missing).
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub database: Database,
+    /// The name of the log in its checkpoints, a schema-less URL such as
+    /// `registry.example.gov/dmf` (default: `dmf-registry/` and 8 random hex digits).
+    #[arg(long)]
+    pub origin: Option<String>,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Files to import: a CSV with a header naming ssn, first, last (and middle, suffix, sex,
+    /// dob, birth_state), or DMF fixed-width files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub today: Today,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// NDJSON events; `-` reads standard input.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub today: Today,
+    /// Lines stored per transaction; their results are printed once they are durable.
+    #[arg(long, default_value_t = 10_000)]
+    pub batch_size: usize,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[arg(long)]
+    pub ssn: String,
+    #[command(flatten)]
+    pub today: Today,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Purpose {
+    Identity,
+    Employment,
+    Benefits,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[arg(long)]
+    pub ssn: String,
+    #[arg(long)]
+    pub first: String,
+    #[arg(long)]
+    pub last: String,
+    /// Date of birth: YYYY-MM-DD, YYYY-MM or YYYY.
+    #[arg(long)]
+    pub dob: String,
+    #[arg(long)]
+    pub purpose: Purpose,
+    #[command(flatten)]
+    pub today: Today,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct QualityArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub today: Today,
+    /// Alive past this age is implausible.
+    #[arg(long, default_value_t = 115)]
+    pub max_age: i32,
+    /// A report pending longer than this many days is overdue.
+    #[arg(long, default_value_t = 30)]
+    pub pending_days: i32,
+    /// Examples shown of each finding.
+    #[arg(long, default_value_t = 10)]
+    pub samples: usize,
+    /// A published DMF full file to hold against what the registry publishes today for
+    /// `--audience`: deaths missing from it, records in it the registry does not publish, and
+    /// records whose fields differ.
+    #[arg(long, value_name = "FILE")]
+    pub published: Option<PathBuf>,
+    /// Whom the published file was made for.
+    #[arg(long, value_enum, default_value = "certified", requires = "published")]
+    pub audience: AudienceArg,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct PresumeArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Presume people older than this many whole years (counted from the latest day their
+    /// date of birth allows).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(100..=150))]
+    pub older_than: i32,
+    /// The criterion recorded on each event (default: "age over N with no death recorded").
+    #[arg(long)]
+    pub criterion: Option<String>,
+    /// The law or rule that allows the presumption, recorded on each event.
+    #[arg(long)]
+    pub legal_basis: String,
+    /// Who records it (operator name or id).
+    #[arg(long)]
+    pub recorded_by: String,
+    #[command(flatten)]
+    pub today: Today,
+    /// Count and list whom it would cover; record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Examples listed.
+    #[arg(long, default_value_t = 10)]
+    pub samples: usize,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AudienceArg {
+    /// Subscribers certified under the limited-access rule (recent deaths included).
+    Certified,
+    /// Uncertified subscribers (deaths of the last three years withheld).
+    Uncertified,
+    /// Federal benefit programs (state-reported deaths included).
+    Benefits,
+}
+
+impl AudienceArg {
+    pub fn audience(self) -> dmf_registry::distribution::Audience {
+        use dmf_registry::distribution::Audience;
+        match self {
+            AudienceArg::Certified => Audience {
+                certified: true,
+                state_deaths: false,
+            },
+            AudienceArg::Uncertified => Audience {
+                certified: false,
+                state_deaths: false,
+            },
+            AudienceArg::Benefits => Audience {
+                certified: true,
+                state_deaths: true,
+            },
+        }
+    }
 }

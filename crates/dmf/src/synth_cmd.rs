@@ -1,5 +1,6 @@
 //! `dmf synth`: a synthetic population and the files made from it.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -7,15 +8,13 @@ use anyhow::{Context, Result};
 use dmf_model::Date;
 use serde_json::json;
 
-use crate::{SynthArgs, progress};
+use clap::Args;
+
+use crate::args::Output;
+use crate::progress;
 
 pub fn run(args: &SynthArgs, quiet: bool) -> Result<ExitCode> {
-    let as_of = match &args.as_of {
-        Some(text) => text
-            .parse::<Date>()
-            .with_context(|| format!("--as-of {text:?}"))?,
-        None => crate::today(),
-    };
+    let as_of = args.as_of.unwrap_or_else(crate::today);
     if !args.overwrite {
         refuse_occupied(&args.out)?;
     }
@@ -29,7 +28,7 @@ pub fn run(args: &SynthArgs, quiet: bool) -> Result<ExitCode> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let rate = args.people as f64 / seconds.max(1e-9);
-    if args.json {
+    if args.output.json {
         let value = json!({
             "out": args.out.display().to_string(),
             "seed": args.seed,
@@ -105,4 +104,33 @@ fn refuse_occupied(out: &std::path::Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// How many people hold an SSN in the synthetic population.
+    #[arg(long, default_value_t = 100_000)]
+    pub people: u64,
+    /// Seed: the same seed, size and date give the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The folder to write into (created if missing). A folder holding a registry or files
+    /// other than an earlier run's is refused unless --overwrite.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write into a folder that holds a registry or other files (the synthetic files of the
+    /// same names are replaced; nothing else is touched).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// The day the population is drawn up to, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<Date>,
+    /// Customers in client.csv (default: a tenth of the people).
+    #[arg(long)]
+    pub clients: Option<u64>,
+    /// Days of new death reports in reports.ndjson, received after dmf.txt was cut.
+    #[arg(long, default_value_t = 30)]
+    pub report_days: u32,
+    #[command(flatten)]
+    pub output: Output,
 }

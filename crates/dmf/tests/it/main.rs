@@ -11,6 +11,7 @@ mod csv_cells;
 mod faults;
 mod hardening;
 mod identity;
+mod layout;
 mod leftovers;
 mod log;
 mod matching;
@@ -233,7 +234,9 @@ fn bad_arguments_are_refused() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("--as-of \"2026-02-30\": day 30 does not exist in 2026-02"),
+        stderr(&out).contains(
+            "invalid value '2026-02-30' for '--as-of <YYYY-MM-DD>': day 30 does not exist in 2026-02"
+        ),
         "{}",
         stderr(&out)
     );

@@ -1,6 +1,6 @@
 //! The report's pieces: marked differences, the review order, the stated limit.
 
-use dmf_match::{Config, FieldParams, Model, NameTables, Prepared};
+use crate::{Config, FieldParams, Model, NameTables, Prepared};
 use dmf_model::{PartialDate, SsnDigits};
 
 use super::*;
@@ -105,14 +105,14 @@ fn the_review_list_is_nearest_one_half_first_and_its_limit_is_said() {
         lambda: 0.5,
         m: FieldParams::m_priors(),
         u: FieldParams::uniform(),
-        tf_floor: dmf_match::DEFAULT_TF_FLOOR,
+        tf_floor: crate::DEFAULT_TF_FLOOR,
     };
     let mut config = Config {
         threshold: 0.0,
         model: Some(model.clone()),
         ..Config::default()
     };
-    let outcome = dmf_match::run(&client, &master, &tables, &config);
+    let outcome = crate::run(&client, &master, &tables, &config);
     // Prior odds that put the exact pairs at 0.5.
     let w = outcome
         .matches
@@ -122,7 +122,7 @@ fn the_review_list_is_nearest_one_half_first_and_its_limit_is_said() {
         .weight;
     model.lambda = 1.0 / (1.0 + w.exp2());
     config.model = Some(model.clone());
-    let outcome = dmf_match::run(&client, &master, &tables, &config);
+    let outcome = crate::run(&client, &master, &tables, &config);
     let p: Vec<f64> = outcome.matches.iter().map(|m| m.probability).collect();
     assert!(p[..5].iter().all(|p| (p - 0.5).abs() < 1e-9), "{p:?}");
     assert!((0.05..0.5).contains(&p[5]), "{p:?}");
@@ -184,18 +184,18 @@ fn a_client_id_starting_with_equals_is_neutralised_in_the_labels_export() {
         lambda: 0.5,
         m: FieldParams::m_priors(),
         u: FieldParams::uniform(),
-        tf_floor: dmf_match::DEFAULT_TF_FLOOR,
+        tf_floor: crate::DEFAULT_TF_FLOOR,
     };
     let mut config = Config {
         threshold: 0.0,
         model: Some(model.clone()),
         ..Config::default()
     };
-    let w = dmf_match::run(&client, &master, &tables, &config).matches[0].weight;
+    let w = crate::run(&client, &master, &tables, &config).matches[0].weight;
     // Prior odds that put the pair at 0.5, for review.
     model.lambda = 1.0 / (1.0 + w.exp2());
     config.model = Some(model.clone());
-    let outcome = dmf_match::run(&client, &master, &tables, &config);
+    let outcome = crate::run(&client, &master, &tables, &config);
     let ssns = [Some("212345678".parse::<SsnDigits>().unwrap())];
     let records = HashMap::from([(0, Record::client(&master_people[0]))]);
     let html = html(&Input {

@@ -13,10 +13,10 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
+use crate::labels::{BANDS, Band};
+use crate::{Match, Model, NameLevel, Outcome, Person, Tf};
 use dmf_format::LenientRecord;
 use dmf_format::spreadsheet::neutralise;
-use dmf_match::labels::{BANDS, Band};
-use dmf_match::{Match, Model, NameLevel, Outcome, Person, Tf};
 use dmf_model::SsnDigits;
 
 /// Sample pairs shown with their waterfalls at the top.
@@ -113,6 +113,16 @@ pub struct Input<'a> {
     pub calibration: Option<&'a Calibration>,
     /// Review pairs the page carries at most ([`REVIEW_LIMIT`]).
     pub limit: usize,
+}
+
+impl std::fmt::Debug for Input<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Input")
+            .field("client", &self.client.len())
+            .field("master_len", &self.master_len)
+            .field("threshold", &self.threshold)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The pairs for review, the nearest 0.5 first (p(1 - p) descending), then by client id and
@@ -414,7 +424,7 @@ fn review_section(out: &mut String, input: &Input, review: &[&Match]) {
     let matches = &input.outcome.matches;
     let mut per_band = [0usize; BANDS.len()];
     for m in matches {
-        per_band[dmf_match::labels::band_of(m.probability)] += 1;
+        per_band[crate::labels::band_of(m.probability)] += 1;
     }
     let unlisted = (input.outcome.candidates as usize).saturating_sub(matches.len());
     let total = review.len();
