@@ -488,3 +488,6 @@ impl Alert {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
