@@ -23,6 +23,7 @@ pub mod index;
 pub mod names;
 pub mod oversight;
 pub mod program;
+pub mod program_view;
 pub mod public;
 mod registry;
 pub mod render;

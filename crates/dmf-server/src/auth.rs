@@ -1,5 +1,6 @@
 //! Who is calling: the API key from `Authorization: Bearer KEY`, its rate, and its role.
-//! Deny by default: a route names the roles it admits and every other key gets 403.
+//! Deny by default: the route table names the roles each route admits, and every other key
+//! gets 403 before the handler runs.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,11 +13,16 @@ use crate::App;
 use crate::error::{ApiError, Code};
 use crate::keys::{ApiKey, Role};
 
-/// An authenticated caller within its rate.
+/// An authenticated caller within its rate, of a role its route admits.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub key: ApiKey,
 }
+
+/// The roles a route admits, as the route table gives them: set on each route's requests for
+/// [`Caller`] to check.
+#[derive(Debug, Clone, Copy)]
+pub struct Admits(pub &'static [Role]);
 
 impl Caller {
     /// Admits only the roles given.
@@ -74,6 +80,11 @@ impl FromRequestParts<Arc<App>> for Caller {
             e.retry_after = Some(secs);
             return Err(e);
         }
-        Ok(Caller { key })
+        let caller = Caller { key };
+        // Every route that takes a key names its roles in the table; one that did not would
+        // admit no key at all.
+        let roles = parts.extensions.get::<Admits>().map_or(&[][..], |a| a.0);
+        caller.require(roles)?;
+        Ok(caller)
     }
 }

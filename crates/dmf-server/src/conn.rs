@@ -168,8 +168,8 @@ pub(crate) async fn serve_connections(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         // Past hyper's own limits a 431 has no body; the router refuses smaller excesses with
-        // a JSON 431 from the error table first (see `crate::api`).
-        .max_headers(crate::api::MAX_HEADERS * 2)
+        // a JSON 431 from the error table first (see `crate::routes`).
+        .max_headers(crate::routes::MAX_HEADERS * 2)
         .max_buf_size(1 << 20);
     tokio::pin!(shutdown);
     loop {

@@ -6,7 +6,8 @@ use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+
+use crate::views::{ErrorBody, ErrorView};
 
 /// An error code of the API, with its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,18 +164,28 @@ impl ApiError {
         )
     }
 
-    pub fn body(&self) -> serde_json::Value {
-        let mut e = json!({ "code": self.code.name(), "message": self.message });
-        if let Some(p) = &self.path {
-            e["path"] = json!(p);
+    /// The error as answered.
+    pub fn view(&self) -> ErrorView {
+        ErrorView {
+            line: None,
+            error: ErrorBody {
+                code: self.code.name(),
+                message: self.message.clone(),
+                path: self.path.clone(),
+            },
+            result: None,
         }
-        json!({ "error": e })
+    }
+
+    /// The error as JSON.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::to_value(self.view()).unwrap_or_default()
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut r = (self.code.status(), Json(self.body())).into_response();
+        let mut r = (self.code.status(), Json(self.view())).into_response();
         if let Some(s) = self.retry_after {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(s));

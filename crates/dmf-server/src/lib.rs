@@ -7,23 +7,20 @@
 //! on the blocking pool, and disclosures are queued to a background writer.
 
 pub mod accounting;
-mod api;
 mod auth;
 mod conn;
 mod console;
-pub mod corrections;
 pub mod error;
-mod feed_api;
-mod identity_api;
 pub mod keys;
 mod metrics;
-mod ndjson;
 pub mod openapi;
 mod pg;
 pub mod programs;
-pub mod programs_api;
 pub mod ratelimit;
+mod routes;
+pub mod services;
 pub mod users;
+pub mod views;
 pub mod workflow;
 
 #[cfg(test)]
@@ -187,7 +184,7 @@ pub struct App {
     pub(crate) conns: Arc<conn::ConnCounts>,
     pub(crate) config: Config,
     /// Statistics are a scan of the whole log: kept per tree size and period.
-    pub(crate) stats_cache: Mutex<Vec<(u64, &'static str, serde_json::Value)>>,
+    pub(crate) stats_cache: Mutex<Vec<(u64, &'static str, Arc<dmf_ledger::stats::Stats>)>>,
     /// Writes go one at a time, as the registry has one writer.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
     /// Subscribers' positions and corrections awaiting approval.
@@ -199,13 +196,14 @@ pub struct App {
     /// The registry's key, which signs letters (the log writer signs checkpoints with it).
     pub(crate) signer: dmf_log::SigningKey,
     /// Intake anomaly alerts, computed at most once per event head (a scan of the log).
-    pub(crate) alerts_cache: Mutex<Option<(u64, serde_json::Value)>>,
+    pub(crate) alerts_cache:
+        Mutex<Option<(u64, Arc<dmf_registry::oversight::anomaly::AlertsView>)>>,
     /// Name tables for the console's fuzzy search, built on first use.
     pub(crate) names: std::sync::OnceLock<dmf_match::NameTables>,
     /// Computer-matching programs: agreements, requests, due process.
     pub(crate) programs: programs::Programs,
     /// Everyone on file prepared for matching programs, per event head.
-    pub(crate) program_master: Mutex<Option<Arc<programs_api::Master>>>,
+    pub(crate) program_master: Mutex<Option<Arc<services::matching::Master>>>,
     /// Serving a subscriber's mirror: it holds deaths, not numberholders.
     pub(crate) mirror: bool,
 }
@@ -360,7 +358,7 @@ pub use dmf_registry::{now_ms, today_utc};
 
 /// The router of every route.
 pub fn router(app: Arc<App>) -> axum::Router {
-    api::router(app)
+    routes::router(app)
 }
 
 /// Serves on `listener` until `shutdown` completes, then finishes the requests in flight and

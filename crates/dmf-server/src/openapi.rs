@@ -1,505 +1,16 @@
-//! The API description served at `/openapi.json` (OpenAPI 3.1), written from one table of
-//! routes so that every route is described.
+//! The API description served at `/openapi.json` (OpenAPI 3.1), written from the route table:
+//! every route is described, with the roles it admits, and every answer's schema is its view
+//! type's own (JSON Schema 2020-12, as OpenAPI 3.1 takes it), so the description and the
+//! answers cannot drift apart. The request bodies that are submissions, or parts of one, are
+//! made of the published submission schema's definitions.
 
+use schemars::SchemaGenerator;
+use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
 use crate::error::CODES;
-
-/// One route: method, path, the roles it admits (empty: public), summary, request body
-/// schema name and the content types it is taken in, the status, schema name and content type
-/// of its success, and for the routes that take many submissions a request, the schema of a
-/// line of the answer to an NDJSON body.
-struct Route {
-    method: &'static str,
-    path: &'static str,
-    roles: &'static [&'static str],
-    summary: &'static str,
-    request: Option<&'static str>,
-    /// The content types the body is taken in (with `request`; for NDJSON, the schema is a
-    /// line's).
-    takes: &'static [&'static str],
-    status: u16,
-    response: &'static str,
-    content: &'static str,
-    /// An NDJSON body is answered 200 with one NDJSON line of this schema per line sent.
-    bulk: Option<&'static str>,
-}
-
-const JSON: &str = "application/json";
-const NDJSON: &str = "application/x-ndjson";
-const CSV: &str = "text/csv";
-const TEXT: &str = "text/plain";
-
-const ROUTES: &[Route] = &[
-    Route {
-        method: "post",
-        path: "/v1/verify/identity",
-        roles: &["identity"],
-        summary: "Consent-based identity check: the SSN verification code and death indicator",
-        request: Some("VerifyRequest"),
-        takes: &[JSON],
-        status: 200,
-        response: "IdentityAnswer",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/verify/employment",
-        roles: &["employment"],
-        summary: "Employment eligibility: authorized, mismatch (with the contest deadline) or final nonconfirmation",
-        request: Some("VerifyRequest"),
-        takes: &[JSON],
-        status: 200,
-        response: "EmploymentAnswer",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/verify/benefits",
-        roles: &["benefits"],
-        summary: "Benefit program check: code, death indicator (state-reported deaths included), suspension",
-        request: Some("VerifyRequest"),
-        takes: &[JSON],
-        status: 200,
-        response: "BenefitsAnswer",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/verify/batch",
-        roles: &["identity", "employment", "benefits"],
-        summary: "NDJSON in, NDJSON out, streamed: one answer (with `line`) or error per request line, for the key's purpose; charged per line at the key's rate, and a batch over what is left of the key's daily allowance is refused whole (429) before any answer",
-        request: Some("VerifyRequest"),
-        takes: &[NDJSON],
-        status: 200,
-        response: "BatchLine",
-        content: NDJSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/reports/death",
-        roles: &["reporter"],
-        summary: "A death report (JSON) or many (NDJSON, stored and answered in batches as the body streams, charged per line at the key's rate); the source kind is the key's",
-        request: Some("DeathReport"),
-        takes: &[JSON, NDJSON],
-        status: 201,
-        response: "SubmissionResult",
-        content: JSON,
-        bulk: Some("SubmissionLine"),
-    },
-    Route {
-        method: "post",
-        path: "/v1/notices/status",
-        roles: &["authority"],
-        summary: "A status notice (JSON) or many (NDJSON); the issuing authority is the key's",
-        request: Some("StatusNotice"),
-        takes: &[JSON, NDJSON],
-        status: 201,
-        response: "SubmissionResult",
-        content: JSON,
-        bulk: Some("SubmissionLine"),
-    },
-    Route {
-        method: "get",
-        path: "/v1/people/{ssn}/accounting",
-        roles: &["caseworker"],
-        summary: "Every disclosure of this person's record: when, to whom, for what purpose, which fields",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Accounting",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/feed",
-        roles: &["subscriber", "benefits"],
-        summary: "The DMF change records (A/C/D) after `after` that this key may receive, long-polling up to `wait` seconds when there are none. Events the key may not receive are read past, up to a bound: a page is empty only when nothing came within the wait or when that bound was reached with the cursor moved on. Page on from `cursor` until it stops moving",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "FeedPage",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/feed/ack",
-        roles: &["subscriber", "benefits"],
-        summary: "Acknowledge that everything up to `cursor` was applied",
-        request: Some("Ack"),
-        takes: &[JSON],
-        status: 200,
-        response: "Acknowledged",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/files/full",
-        roles: &["subscriber", "benefits"],
-        summary: "The full DMF file this key may receive, fixed width; X-DMF-Cursor says where updates continue",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Text",
-        content: TEXT,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/files/updates",
-        roles: &["subscriber", "benefits"],
-        summary: "The A/C/D records since `since`, fixed width; X-DMF-Cursor says where the next update starts",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Text",
-        content: TEXT,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/held",
-        roles: &["caseworker"],
-        summary: "The queue: death reports and status notices held because they do not name the person on file (each differing field, reported against on file), and identity changes waiting for a second person; each person shown is accounted",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "HeldQueue",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/held/{seq}/confirm",
-        roles: &["caseworker"],
-        summary: "Confirm a held report or notice (the identity was checked outside, with evidence); the second confirmation, by another person, applies it",
-        request: Some("ReviewRequest"),
-        takes: &[JSON],
-        status: 201,
-        response: "ReviewResult",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/held/{seq}/reject",
-        roles: &["caseworker"],
-        summary: "Reject a held report or notice: it never applies",
-        request: Some("ReviewRequest"),
-        takes: &[JSON],
-        status: 201,
-        response: "ReviewResult",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/people/{ssn}/identity",
-        roles: &["caseworker"],
-        summary: "Ask for an identity change (a new name, a corrected date of birth or sex, with evidence); another person confirms it",
-        request: Some("IdentityChangeRequest"),
-        takes: &[JSON],
-        status: 201,
-        response: "ReviewResult",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/identity-changes/{seq}/confirm",
-        roles: &["caseworker"],
-        summary: "Confirm an identity change asked for by someone else: it applies",
-        request: Some("ReviewRequest"),
-        takes: &[JSON],
-        status: 201,
-        response: "ReviewResult",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/identity-changes/{seq}/reject",
-        roles: &["caseworker"],
-        summary: "Reject an identity change: it never applies",
-        request: Some("ReviewRequest"),
-        takes: &[JSON],
-        status: 201,
-        response: "ReviewResult",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/corrections",
-        roles: &["caseworker"],
-        summary: "Ask for a correction of a wrongly recorded death; another caseworker approves it",
-        request: Some("CorrectionRequest"),
-        takes: &[JSON],
-        status: 201,
-        response: "CorrectionRequested",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/corrections/{id}/approve",
-        roles: &["caseworker"],
-        summary: "Approve a correction (not its requester); it is stored and sent to every subscriber as D/C",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "SubmissionResult",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/corrections/{id}/propagation",
-        roles: &["caseworker", "oversight"],
-        summary: "Which subscribers received the wrong record and which have acknowledged the correction",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Propagation",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/log/checkpoint",
-        roles: &[],
-        summary: "The latest signed checkpoint (C2SP signed note, text)",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Text",
-        content: TEXT,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/log/proof/inclusion",
-        roles: &[],
-        summary: "Inclusion proof of event `seq` in the tree of `size` (default: the latest checkpoint's); a pair that cannot exist (`seq` 0, or beyond `size`) is 400, a size or event beyond the log 404",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Proof",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/log/proof/consistency",
-        roles: &[],
-        summary: "Consistency proof between trees of `from` and `to` events; a pair that cannot exist (`from` after `to`, or 0 before a tree that is not empty) is 400, a size beyond the log 404",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Proof",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/stats",
-        roles: &[],
-        summary: "Events by period, type, source kind, status kind, authority and legal basis, tied to a signed tree size",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Stats",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/alerts",
-        roles: &[],
-        summary: "Intake anomaly alerts: days on which a source kind or issuing authority sent far more than usual, or people far younger than deaths are; with the tree size they were computed at",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Alerts",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/quality",
-        roles: &["oversight"],
-        summary: "The quality report: implausible ages and dates, overdue reports, unresolved conflicts, contested notices past their deadline; counts and examples (accounted)",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "QualityReport",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/quality/published",
-        roles: &["oversight"],
-        summary: "A published DMF full file (the body, 100-character lines) against what the registry publishes today for its audience: deaths missing from it, records the registry does not publish, records whose fields differ (accounted)",
-        request: Some("DmfFile"),
-        takes: &[TEXT],
-        status: 200,
-        response: "PublishedComparison",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/letters/{code}",
-        roles: &[],
-        summary: "Checks a correction letter's code (signed with the registry's key): the name, the SSN's last four digits and whether the correction is still in effect; a malformed code (a character no code has, the wrong length) is 400 with `path` `code`, an unknown or altered one 404",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "LetterCheck",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/agreements",
-        roles: &["caseworker", "oversight"],
-        summary: "Records a computer-matching agreement: parties, purpose, legal authority, the elements each side may receive, retention, start and expiry (18 months at most), whether matches may lead to adverse action, a law-enforcement criterion; inactive until a second person approves it",
-        request: Some("AgreementTerms"),
-        takes: &[JSON],
-        status: 201,
-        response: "Agreement",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/agreements",
-        roles: &["caseworker", "oversight"],
-        summary: "Every agreement with its status",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Agreements",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/agreements/stats",
-        roles: &["caseworker", "oversight"],
-        summary: "Requests, refused requests, records, matches, disclosures and law-enforcement disclosures per agreement and period",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "ProgramStats",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/v1/agreements/{id}",
-        roles: &["caseworker", "oversight", "agency"],
-        summary: "An agreement, its keys and its requests with each match's due process (an agency key sees its own agreement only)",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Agreement",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/agreements/{id}/approve",
-        roles: &["oversight"],
-        summary: "Approves an agreement (not by the person who recorded it)",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Agreement",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/agreements/{id}/renew",
-        roles: &["oversight"],
-        summary: "Renews an agreement once, within 3 months before its expiry, for at most 12 months",
-        request: Some("Renewal"),
-        takes: &[JSON],
-        status: 200,
-        response: "Agreement",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/agreements/{id}/matches",
-        roles: &["agency"],
-        summary: "Matches a list (NDJSON, or CSV with Content-Type text/csv: id, first, middle, last, dob, ssn, case_reference) against the file under the key's agreement; answers only the agreed elements of matched records with the match class, nothing for the others; refused (and recorded) outside an active agreement or for elements or fields it does not name",
-        request: Some("MatchList"),
-        takes: &[NDJSON, JSON, CSV],
-        status: 200,
-        response: "MatchAnswer",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "post",
-        path: "/v1/agreements/{id}/matches/{request}/{n}/{step}",
-        roles: &["agency"],
-        summary: "Due process of a match that may lead to adverse action: verification {method}, notice {sent, reference}, contest, decision {decision: upheld|denied}, adverse-action (refused before 30 days from the notice or while a contest is open)",
-        request: Some("CaseStep"),
-        takes: &[JSON],
-        status: 200,
-        response: "CaseState",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/healthz",
-        roles: &[],
-        summary: "Liveness and the number of events",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Health",
-        content: JSON,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/metrics",
-        roles: &[],
-        summary: "Prometheus metrics",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Text",
-        content: TEXT,
-        bulk: None,
-    },
-    Route {
-        method: "get",
-        path: "/openapi.json",
-        roles: &[],
-        summary: "This document",
-        request: None,
-        takes: &[],
-        status: 200,
-        response: "Object",
-        content: JSON,
-        bulk: None,
-    },
-];
+use crate::routes::{CSV, JSON, NDJSON, ROUTES};
+use crate::views::ErrorView;
 
 fn parameters(path: &str) -> Value {
     let q = |name: &str, required: bool, desc: &str| json!({ "name": name, "in": "query", "required": required, "description": desc, "schema": { "type": "integer", "minimum": 0 } });
@@ -651,16 +162,6 @@ fn not_blank() -> Value {
     json!({ "type": "string", "pattern": "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]" })
 }
 
-fn schemas() -> Value {
-    let mut all = base_schemas();
-    for more in [program_schemas(), identity_schemas(), submission_schemas()] {
-        all.as_object_mut()
-            .expect("an object")
-            .extend(more.as_object().expect("an object").clone());
-    }
-    all
-}
-
 /// The bodies of `POST /v1/reports/death` and `POST /v1/notices/status` (one object, or one a
 /// line in NDJSON), as the parser takes them: the fields of `dmf submit`'s death_report and
 /// status_notice (docs/submit.schema.json), with `type` and the field the key fixes (a
@@ -672,56 +173,8 @@ fn submission_schemas() -> Value {
     })
 }
 
-/// The schemas of identity work: the held queue, reviews, identity changes.
-fn identity_schemas() -> Value {
-    let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
-    let text = json!({ "type": "string" });
-    let difference = s(
-        json!({ "field": text, "reported": text, "on_file": text }),
-        &["field", "reported", "on_file"],
-    );
-    let held = s(
-        json!({
-            "seq": { "type": "integer" }, "ssn": text, "type": { "type": "string", "enum": ["death_report", "status_notice"] },
-            "reason": { "type": "string", "enum": ["identity_mismatch", "identity_incomplete", "unknown_ssn"] },
-            "from": text, "received": text, "named": text, "confirmed_by": { "type": ["string", "null"] },
-            "differences": { "type": "array", "items": difference }
-        }),
-        &[
-            "seq",
-            "ssn",
-            "type",
-            "reason",
-            "from",
-            "received",
-            "named",
-            "differences",
-            "confirmed_by",
-        ],
-    );
-    let proposed = s(
-        json!({ "seq": { "type": "integer" }, "ssn": text, "requested_by": text, "reason": text }),
-        &["seq", "ssn", "requested_by", "reason"],
-    );
-    json!({
-        "HeldQueue": s(json!({
-            "people": { "type": "integer" },
-            "held": { "type": "array", "items": held },
-            "proposed_identity_changes": { "type": "array", "items": proposed }
-        }), &["people", "held", "proposed_identity_changes"]),
-        "ReviewRequest": submission_body("review", &["evidence", "reason"], &[], "evidence: how the identity was checked, required to confirm"),
-        "IdentityChangeRequest": submission_body(
-            "identity_change",
-            &["first", "middle", "last", "suffix", "dob", "sex", "reason", "evidence"],
-            &["reason", "evidence"],
-            "a new name (first and last, with middle and suffix), a corrected dob (YYYY-MM-DD, YYYY-MM or YYYY) or sex (F or M): at least one"
-        ),
-        "ReviewResult": s(json!({ "status": { "type": "string", "enum": ["accepted"] }, "seq": { "type": "integer" }, "outcome": text, "by": text }), &["status", "seq", "outcome", "by"]),
-    })
-}
-
-fn base_schemas() -> Value {
-    let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
+/// The request bodies that are not submissions as a whole.
+fn request_schemas() -> Value {
     let text = json!({ "type": "string" });
     json!({
         "VerifyRequest": {
@@ -732,136 +185,34 @@ fn base_schemas() -> Value {
                 "dob": submit_def("partial_date")
             }
         },
-        "Alerts": s(json!({
-            "tree_size": { "type": "integer" }, "observations": { "type": "integer" },
-            "held": { "type": "array", "items": s(json!({ "group": text, "reason": text, "count": { "type": "integer" } }), &["group", "reason", "count"]) },
-            "alerts": { "type": "array", "items": s(json!({
-                "day": text, "group": text, "kind": { "type": "string", "enum": ["volume", "age", "identity_mismatch"] },
-                "count": { "type": "integer" }, "median_age": { "type": ["integer", "null"] },
-                "detail": text, "tree_size": { "type": "integer" }
-            }), &["day", "group", "kind", "count", "median_age", "detail", "tree_size"]) }
-        }), &["tree_size", "observations", "alerts"]),
-        "QualityReport": s(json!({
-            "today": text, "events": { "type": "integer" }, "people": { "type": "integer" },
-            "findings": { "type": "array", "items": s(json!({
-                "code": text, "description": text, "count": { "type": "integer" },
-                "samples": { "type": "array", "items": s(json!({ "ssn": text, "detail": text }), &["ssn", "detail"]) }
-            }), &["code", "description", "count", "samples"]) }
-        }), &["today", "events", "people", "findings"]),
-        "PublishedComparison": s(json!({
-            "today": text, "events": { "type": "integer" },
-            "findings": { "type": "array", "items": s(json!({
-                "code": { "type": "string", "enum": ["published_missing", "published_not_in_registry", "published_differs"] },
-                "description": text, "count": { "type": "integer" },
-                "samples": { "type": "array", "items": s(json!({ "ssn": text, "detail": text }), &["ssn", "detail"]) }
-            }), &["code", "description", "count", "samples"]) }
-        }), &["today", "events", "findings"]),
         "DmfFile": { "type": "string", "description": "DMF records, 100 characters a line" },
-        "LetterCheck": s(json!({
-            "valid": { "type": "boolean" }, "correction_seq": { "type": "integer" }, "corrected_at": text,
-            "first": text, "last": text, "ssn_last4": text, "in_effect": { "type": "boolean" },
-            "statement": text, "signed_by": text
-        }), &["valid", "correction_seq", "corrected_at", "first", "last", "ssn_last4", "in_effect", "statement", "signed_by"]),
-        "IdentityAnswer": s(json!({ "purpose": text, "code": { "type": "string", "enum": ["V", "1", "3", "5", "X"] }, "deceased": { "type": "boolean" }, "presumed_deceased": { "type": "boolean", "description": "present (true) only when the record is presumed deceased by age: never a recorded death" } }), &["purpose", "code", "deceased"]),
-        "EmploymentAnswer": s(json!({ "purpose": text, "result": { "type": "string", "enum": ["authorized", "mismatch", "final_nonconfirmation"] }, "reason": text, "contest_deadline": { "type": ["string", "null"] }, "contested": { "type": "boolean" } }), &["purpose", "result"]),
-        "BenefitsAnswer": s(json!({ "purpose": text, "code": text, "deceased": { "type": "boolean" }, "suspended": { "type": "boolean" }, "presumed_deceased": { "type": "boolean", "description": "present (true) only when the record is presumed deceased by age" } }), &["purpose", "code", "deceased", "suspended"]),
-        "BatchLine": {
-            "type": "object", "description": "an answer of the key's purpose with `line`, or {line, error}; a body over the limit ends the answer with an error line without `line`",
-            "properties": { "line": { "type": "integer", "minimum": 1 }, "purpose": text, "error": { "$ref": "#/components/schemas/ErrorBody" } },
-            "anyOf": [{ "required": ["line", "purpose"] }, { "required": ["error"] }]
-        },
-        "SubmissionResult": s(json!({ "status": { "type": "string", "enum": ["accepted"] }, "seq": { "type": "integer" }, "outcome": text }), &["status", "seq", "outcome"]),
-        "SubmissionLine": {
-            "type": "object", "description": "the result of one line: accepted (as SubmissionResult) or rejected, with the path and reason",
-            "properties": { "line": { "type": "integer", "minimum": 1 }, "status": { "type": "string", "enum": ["accepted", "rejected"] }, "seq": { "type": "integer" }, "outcome": text, "path": text, "reason": text },
-            "required": ["line", "status"],
-            "oneOf": [
-                { "properties": { "status": { "const": "accepted" } }, "required": ["seq", "outcome"] },
-                { "properties": { "status": { "const": "rejected" } }, "required": ["path", "reason"] }
-            ]
-        },
-        "Accounting": s(json!({ "ssn": text, "disclosures": { "type": "array", "items": s(json!({ "at": text, "to": text, "key_id": { "type": "integer" }, "purpose": text, "fields": { "type": "array", "items": text } }), &["at", "to", "purpose", "fields"]) } }), &["ssn", "disclosures"]),
-        "Proof": { "type": "object", "properties": { "type": { "type": "string", "enum": ["inclusion", "consistency"] }, "proof": { "type": "array", "items": text } }, "required": ["type", "proof"] },
-        "Stats": s(json!({
-            "log_origin": { "type": "string", "description": "the log counted, as its checkpoints name it" },
-            "period": { "type": "string", "enum": ["day", "month"] },
-            "tree_size": { "type": "integer", "description": "the leaves counted: the first tree_size events" },
-            "root": { "type": "string", "description": "the root of that tree, base64, as in its checkpoint" },
-            "rows": { "type": "array", "items": s(json!({
-                "date": { "type": "string", "description": "the day (YYYY-MM-DD) or month (YYYY-MM) counted" },
-                "type": text, "source": { "type": ["string", "null"] },
-                "origin": { "type": ["string", "null"], "description": "the events' origin, as in their leaves" },
-                "kind": { "type": ["string", "null"] }, "authority": { "type": ["string", "null"] },
-                "legal_basis": { "type": ["string", "null"] },
-                "decision": { "type": "string", "enum": ["upheld", "denied"], "description": "contest decisions only" },
-                "count": { "type": "integer" }
-            }), &["date", "type", "source", "origin", "kind", "authority", "legal_basis", "count"]) }
-        }), &["log_origin", "period", "tree_size", "root", "rows"]),
-        "FeedPage": s(json!({ "cursor": { "type": "integer" }, "records": { "type": "array", "items": s(json!({ "change": { "type": "string", "enum": ["A", "C", "D"] }, "ssn": text, "line": { "type": "string", "minLength": 100, "maxLength": 100 } }), &["change", "ssn", "line"]) } }), &["cursor", "records"]),
         "Ack": { "type": "object", "additionalProperties": false, "required": ["cursor"], "properties": { "cursor": { "type": "integer", "minimum": 0 } } },
-        "Acknowledged": s(json!({ "acknowledged": { "type": "integer" } }), &["acknowledged"]),
         "CorrectionRequest": submission_body("correction", &["ssn", "kind", "reason", "evidence"], &["ssn", "reason", "evidence"], "a correction as submitted, without the two people: the key's is the requester, another approves"),
-        "CorrectionRequested": s(json!({ "id": { "type": "integer" }, "status": text, "ssn": text, "requested_by": text }), &["id", "status"]),
-        "Propagation": s(json!({ "id": { "type": "integer" }, "status": text, "seq": { "type": "integer" }, "complete": { "type": "boolean" }, "subscribers": { "type": "array", "items": { "type": "object" } } }), &["id", "status", "subscribers"]),
-        "Health": s(json!({ "status": text, "events": { "type": "integer" } }), &["status", "events"]),
-        "Text": text,
-        "Object": { "type": "object" },
-        "Error": { "type": "object", "required": ["error"], "properties": { "error": { "$ref": "#/components/schemas/ErrorBody" } } },
-        "ErrorBody": s(json!({
-            "code": { "type": "string", "enum": CODES.iter().map(|(c, _)| c.name()).collect::<Vec<_>>() },
-            "message": text, "path": text
-        }), &["code", "message"])
-    })
-}
-
-/// The schemas of computer-matching programs.
-fn program_schemas() -> Value {
-    let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
-    let text = json!({ "type": "string" });
-    json!({
-        "AgreementTerms": {
-            "type": "object", "additionalProperties": false,
-            "required": ["recipient", "source", "purpose", "legal_authority", "recipient_receives", "source_receives", "retention_days", "start", "expiry"],
-            "properties": {
-                "recipient": text, "source": text, "purpose": text, "legal_authority": text,
-                "recipient_receives": { "type": "array", "items": { "type": "string", "enum": ["ssn", "name", "dob", "deceased", "date_of_death", "death_source", "status"] } },
-                "source_receives": { "type": "array", "items": { "type": "string", "enum": ["name", "dob", "ssn"] } },
-                "retention_days": { "type": "integer", "minimum": 1, "maximum": 3650 },
-                "start": text, "expiry": text, "adverse_action": { "type": "boolean" },
-                "law_enforcement_criterion": { "type": ["string", "null"] }
-            }
-        },
-        "Agreement": {
-            "type": "object",
-            "required": ["id", "status", "terms", "expiry_in_force", "created_by", "created_on", "approved_by", "approved_on", "renewed_to", "renewed_by", "keys"],
-            "properties": {
-                "id": { "type": "integer" },
-                "status": { "type": "string", "enum": ["awaiting_approval", "not_started", "active", "expired"] },
-                "terms": { "$ref": "#/components/schemas/AgreementTerms" },
-                "expiry_in_force": { "type": "string", "description": "the expiry, or the renewal's when renewed" },
-                "created_by": text, "created_on": text,
-                "approved_by": { "type": ["string", "null"] }, "approved_on": { "type": ["string", "null"] },
-                "renewed_to": { "type": ["string", "null"] }, "renewed_by": { "type": ["string", "null"] },
-                "keys": { "type": "array", "items": text, "description": "the names of the agency keys bound to it" },
-                "requests": { "type": "array", "items": { "type": "object" }, "description": "GET of one agreement only: its match requests, each match's due process" }
-            }
-        },
-        "Agreements": s(json!({ "agreements": { "type": "array", "items": { "$ref": "#/components/schemas/Agreement" } } }), &["agreements"]),
-        "ProgramStats": s(json!({ "rows": { "type": "array", "items": { "type": "object" } } }), &["rows"]),
-        "Renewal": s(json!({ "expiry": text }), &["expiry"]),
+        "ReviewRequest": submission_body("review", &["evidence", "reason"], &[], "evidence: how the identity was checked, required to confirm"),
+        "IdentityChangeRequest": submission_body(
+            "identity_change",
+            &["first", "middle", "last", "suffix", "dob", "sex", "reason", "evidence"],
+            &["reason", "evidence"],
+            "a new name (first and last, with middle and suffix), a corrected dob (YYYY-MM-DD, YYYY-MM or YYYY) or sex (F or M): at least one"
+        ),
+        "Renewal": { "type": "object", "properties": { "expiry": text }, "required": ["expiry"] },
         "MatchList": {
             "type": "object", "description": "one listed person a line: id, first, middle, last, dob, ssn, case_reference (text or numbers); a line that is not such a person is answered in `errors`",
             "properties": { "id": text, "first": text, "middle": text, "last": text, "dob": text, "ssn": text, "case_reference": text }
         },
-        "MatchAnswer": s(json!({
-            "request": { "type": "integer" }, "agreement": { "type": "integer" }, "records": { "type": "integer" },
-            "matched": { "type": "integer" }, "elements": { "type": "array", "items": text },
-            "matches": { "type": "array", "items": { "type": "object" } },
-            "errors": { "type": "array", "items": s(json!({ "line": { "type": "integer" }, "path": text, "message": text }), &["line", "path", "message"]) }
-        }), &["request", "agreement", "records", "matched", "elements", "matches", "errors"]),
         "CaseStep": { "type": "object", "description": "verification: {method}; notice: {sent, reference}; decision: {decision}; contest and adverse-action: {}" },
-        "CaseState": s(json!({ "agreement": { "type": "integer" }, "request": { "type": "integer" }, "match": { "type": "integer" }, "class": { "type": "integer" }, "status": text }), &["agreement", "request", "match", "class", "status"]),
     })
+}
+
+/// A generator whose schemas refer to each other as components of this document.
+fn generator() -> SchemaGenerator {
+    SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "#/components/schemas/".into())
+        .into_generator()
+}
+
+fn value(schema: schemars::Schema) -> Value {
+    schema.to_value()
 }
 
 /// What an error status means on one route, where the table's general description would not say
@@ -886,21 +237,25 @@ fn error_description(path: &str, status: u16) -> Option<&'static str> {
 
 /// The whole document.
 pub fn document() -> Value {
+    let mut g = generator();
     let schema =
         |name: &str| json!({ "schema": { "$ref": format!("#/components/schemas/{name}") } });
+    let error = json!({ "schema": value(g.subschema_for::<ErrorView>()) });
     let mut paths = serde_json::Map::new();
     for r in ROUTES {
         let mut responses = serde_json::Map::new();
+        let answer = value((r.response)(&mut g));
         let mut ok =
-            json!({ "description": "success", "content": { r.content: schema(r.response) } });
+            json!({ "description": "success", "content": { r.content: { "schema": answer } } });
         if r.path.starts_with("/v1/files/") {
             ok["headers"] = json!({ "X-DMF-Cursor": { "description": "where the next update starts", "required": true, "schema": { "type": "integer", "minimum": 0 } } });
         }
         responses.insert(r.status.to_string(), ok);
         if let Some(line) = r.bulk {
+            let line = value(line(&mut g));
             responses.insert(
                 "200".into(),
-                json!({ "description": "an NDJSON body: one result a line, in order", "content": { NDJSON: schema(line) } }),
+                json!({ "description": "an NDJSON body: one result a line, in order", "content": { NDJSON: { "schema": line } } }),
             );
         }
         for (code, description) in CODES {
@@ -911,13 +266,13 @@ pub fn document() -> Value {
                 413 | 415 => r.request.is_some(),
                 // A described operation's method is served.
                 405 => false,
-                422 => r.method == "post" && !r.path.starts_with("/v1/verify"),
+                422 => r.method.name() == "post" && !r.path.starts_with("/v1/verify"),
                 _ => true,
             };
             if applies {
                 responses.insert(
                     status.to_string(),
-                    json!({ "description": description, "content": { JSON: schema("Error") } }),
+                    json!({ "description": description, "content": { JSON: error.clone() } }),
                 );
             }
         }
@@ -927,8 +282,9 @@ pub fn document() -> Value {
             "responses": responses,
         });
         if !r.roles.is_empty() {
+            let roles: Vec<&str> = r.roles.iter().map(|role| role.code()).collect();
             op["security"] = json!([{ "bearer": [] }]);
-            op["description"] = json!(format!("Roles: {}.", r.roles.join(", ")));
+            op["description"] = json!(format!("Roles: {}.", roles.join(", ")));
         }
         if let Some(req) = r.request {
             let content: serde_json::Map<String, Value> = r
@@ -945,12 +301,21 @@ pub fn document() -> Value {
                 .collect();
             op["requestBody"] = json!({ "required": true, "content": content });
         }
-        paths
-            .entry(r.path)
-            .or_insert_with(|| json!({}))
-            .as_object_mut()
-            .expect("an object")
-            .insert(r.method.into(), op);
+        if let Value::Object(item) = paths.entry(r.path).or_insert_with(|| json!({})) {
+            item.insert(r.method.name().into(), op);
+        }
+    }
+    // The answers' schemas, from their types; then the request bodies, written from the
+    // submission schema (a request body and an answer never share a name, but the terms of an
+    // agreement are both, and are the type's).
+    let mut schemas: serde_json::Map<String, Value> =
+        g.take_definitions(true).into_iter().collect();
+    for more in [request_schemas(), submission_schemas()] {
+        if let Value::Object(m) = more {
+            for (name, s) in m {
+                schemas.entry(name).or_insert(s);
+            }
+        }
     }
     json!({
         "openapi": "3.1.0",
@@ -958,25 +323,22 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-            "schemas": schemas()
+            "schemas": schemas
         }
     })
 }
 
-/// The roles a described route admits and the content types it takes its body in (`None`: not
-/// a described route, or one without a body), for the check in front of every handler.
-pub fn takes(
-    method: &str,
-    path: &str,
-) -> Option<(&'static [&'static str], &'static [&'static str])> {
-    ROUTES
-        .iter()
-        .find(|r| r.method.eq_ignore_ascii_case(method) && r.path == path && r.request.is_some())
-        .map(|r| (r.roles, r.takes))
-}
-
 /// The routes described, with the roles each admits (none: public), for tests that check
 /// every route is served, described and guarded.
-pub fn described() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
-    ROUTES.iter().map(|r| (r.method, r.path, r.roles)).collect()
+pub fn described() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.name(),
+                r.path,
+                r.roles.iter().map(|role| role.code()).collect(),
+            )
+        })
+        .collect()
 }

@@ -102,10 +102,8 @@ pub fn list(args: &AgreementsListArgs) -> Result<ExitCode> {
     let state = programs.state()?;
     for a in state.agreements.values() {
         if args.json {
-            println!(
-                "{}",
-                dmf_server::programs_api::agreement_json(a, &state, today)
-            );
+            let view = dmf_server::services::matching::agreement_view(a, &state, today);
+            println!("{}", serde_json::to_value(view)?);
         } else {
             println!(
                 "{:>4}  {:<18} {} to {}  {} ({})",
@@ -132,7 +130,7 @@ pub fn show(args: &AgreementIdArgs) -> Result<ExitCode> {
 }
 
 fn print_one(state: &State, id: u64, today: dmf_model::Date, json: bool, full: bool) -> Result<()> {
-    use dmf_server::programs_api::{agreement_json, request_json, stats_rows};
+    use dmf_server::services::matching::{agreement_view, request_view, stats_rows};
     let a = state.agreement(id)?;
     let requests: Vec<_> = state
         .requests
@@ -140,16 +138,23 @@ fn print_one(state: &State, id: u64, today: dmf_model::Date, json: bool, full: b
         .filter(|r| r.agreement == id)
         .collect();
     if json {
-        let mut v = agreement_json(a, state, today);
+        let mut view = agreement_view(a, state, today);
         if full {
-            v["requests"] = requests
-                .iter()
-                .map(|r| request_json(r, state, today))
-                .collect();
-            v["statistics"] = stats_rows(state, true)
+            view.requests = Some(
+                requests
+                    .iter()
+                    .map(|r| request_view(r, state, today))
+                    .collect(),
+            );
+        }
+        // Printed as a JSON value, its keys in order, as before.
+        let mut v = serde_json::to_value(view)?;
+        if full {
+            let rows: Vec<_> = stats_rows(state, true)
                 .into_iter()
-                .filter(|r| r["agreement"] == id)
+                .filter(|r| r.agreement == id)
                 .collect();
+            v["statistics"] = serde_json::to_value(rows)?;
         }
         println!("{v}");
         return Ok(());

@@ -448,18 +448,76 @@ pub fn held_counts(observations: &[Observation]) -> BTreeMap<(String, HoldReason
     counts
 }
 
-/// The held counts as JSON rows `{group, reason, count}`.
-pub fn held_json(observations: &[Observation]) -> serde_json::Value {
+/// The held counts as rows `{group, reason, count}`.
+pub fn held_rows(observations: &[Observation]) -> Vec<HeldRow> {
     held_counts(observations)
         .into_iter()
-        .map(|((group, reason), count)| {
-            serde_json::json!({ "group": group, "reason": reason.code(), "count": count })
+        .map(|((group, reason), count)| HeldRow {
+            group,
+            reason: reason.code(),
+            count,
         })
         .collect()
 }
 
+/// [`held_rows`] as JSON.
+pub fn held_json(observations: &[Observation]) -> serde_json::Value {
+    serde_json::to_value(held_rows(observations)).unwrap_or_default()
+}
+
+/// Reports and notices held for their identity: how many of one group, for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct HeldRow {
+    pub group: String,
+    pub reason: &'static str,
+    pub count: u64,
+}
+
+/// The alerts up to a signed tree size, with the reports and notices held for their identity.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Alerts")]
+pub struct AlertsView {
+    /// The tree size the alerts were computed at.
+    pub tree_size: u64,
+    /// The events observed (death reports and status notices).
+    pub observations: usize,
+    pub alerts: Vec<AlertView>,
+    pub held: Vec<HeldRow>,
+}
+
+/// One alert.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct AlertView {
+    pub day: String,
+    pub group: String,
+    pub kind: &'static str,
+    pub count: u64,
+    pub median_age: Option<u16>,
+    pub detail: String,
+    pub tree_size: u64,
+}
+
 /// Every alert up to a signed tree size, as the public export and `GET /v1/alerts` give them,
 /// with the reports and notices held for their identity by group and reason.
+pub fn alerts_view(
+    registry: &crate::Registry,
+    lookup: &Lookup<'_>,
+    tree_size: u64,
+    thresholds: &Thresholds,
+    fallback_year: u16,
+) -> Result<AlertsView, crate::RegistryError> {
+    let observations = observations_upto(registry, lookup, tree_size)?;
+    let year = observations.last().map_or(fallback_year, |o| o.day.year());
+    let found = detect(&observations, &thresholds.config(year));
+    Ok(AlertsView {
+        tree_size,
+        observations: observations.len(),
+        alerts: found.iter().map(|a| a.view(tree_size)).collect(),
+        held: held_rows(&observations),
+    })
+}
+
+/// [`alerts_view`] as JSON.
 pub fn alerts_json(
     registry: &Registry,
     lookup: &Lookup<'_>,
@@ -467,25 +525,27 @@ pub fn alerts_json(
     thresholds: &Thresholds,
     fallback_year: u16,
 ) -> Result<serde_json::Value, RegistryError> {
-    let observations = observations_upto(registry, lookup, tree_size)?;
-    let year = observations.last().map_or(fallback_year, |o| o.day.year());
-    let found = detect(&observations, &thresholds.config(year));
-    Ok(serde_json::json!({
-        "tree_size": tree_size,
-        "observations": observations.len(),
-        "alerts": found.iter().map(|a| a.to_json(tree_size)).collect::<Vec<_>>(),
-        "held": held_json(&observations),
-    }))
+    let view = alerts_view(registry, lookup, tree_size, thresholds, fallback_year)?;
+    Ok(serde_json::to_value(view).unwrap_or_default())
 }
 
 impl Alert {
+    /// The alert as shown, with the tree size it was computed at.
+    pub fn view(&self, tree_size: u64) -> AlertView {
+        AlertView {
+            day: self.day.to_string(),
+            group: self.group.clone(),
+            kind: self.kind.code(),
+            count: self.count,
+            median_age: self.median_age,
+            detail: self.detail.clone(),
+            tree_size,
+        }
+    }
+
     /// The alert as JSON, with the tree size it was computed at.
     pub fn to_json(&self, tree_size: u64) -> serde_json::Value {
-        serde_json::json!({
-            "day": self.day.to_string(), "group": self.group, "kind": self.kind.code(),
-            "count": self.count, "median_age": self.median_age, "detail": self.detail,
-            "tree_size": tree_size,
-        })
+        serde_json::to_value(self.view(tree_size)).unwrap_or_default()
     }
 }
 

@@ -237,27 +237,65 @@ pub fn report(
 }
 
 impl QualityReport {
-    /// The report as JSON, for `dmf quality --json` and `GET /v1/quality`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let findings: Vec<serde_json::Value> = self
-            .findings
-            .iter()
-            .map(|f| {
-                let samples: Vec<serde_json::Value> = f
-                    .samples
-                    .iter()
-                    .map(|(ssn, detail)| serde_json::json!({ "ssn": ssn.to_string(), "detail": detail }))
-                    .collect();
-                serde_json::json!({
-                    "code": f.code, "description": f.description, "count": f.count, "samples": samples,
+    /// The report as shown by `dmf quality --json` and `GET /v1/quality`.
+    pub fn view(&self) -> QualityView {
+        QualityView {
+            today: self.today.to_string(),
+            events: self.head,
+            people: Some(self.people),
+            findings: self
+                .findings
+                .iter()
+                .map(|f| FindingView {
+                    code: f.code,
+                    description: f.description.clone(),
+                    count: f.count,
+                    samples: f
+                        .samples
+                        .iter()
+                        .map(|(ssn, detail)| SampleView {
+                            ssn: ssn.to_string(),
+                            detail: detail.clone(),
+                        })
+                        .collect(),
                 })
-            })
-            .collect();
-        serde_json::json!({
-            "today": self.today.to_string(), "events": self.head, "people": self.people,
-            "findings": findings,
-        })
+                .collect(),
+        }
     }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.view()).unwrap_or_default()
+    }
+}
+
+/// The quality report: counts and examples of each finding, at the event it was computed at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "QualityReport")]
+pub struct QualityView {
+    pub today: String,
+    /// The last event the report covers.
+    pub events: Seq,
+    /// The people checked; absent from a comparison with a published file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub people: Option<u64>,
+    pub findings: Vec<FindingView>,
+}
+
+/// One finding: its code, what it means, how many, and the first few by SSN.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct FindingView {
+    pub code: &'static str,
+    pub description: String,
+    pub count: u64,
+    pub samples: Vec<SampleView>,
+}
+
+/// One example of a finding.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct SampleView {
+    pub ssn: String,
+    pub detail: String,
 }
 
 /// Records of a published file set against the records the registry would publish for the

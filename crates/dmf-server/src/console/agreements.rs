@@ -9,8 +9,8 @@ use maud::html;
 
 use super::{Page, PageResult, Staff};
 use crate::App;
-use crate::api::blocking;
 use crate::error::ApiError;
+use crate::services::blocking;
 
 pub(crate) async fn list(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
     let today = app.today();

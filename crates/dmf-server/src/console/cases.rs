@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 
 use super::{Page, PageResult, Staff, csrf_field, name_on_file, parse_ssn, time};
 use crate::App;
-use crate::corrections;
 use crate::error::ApiError;
+use crate::services::corrections;
 use crate::users::UserRole;
 use crate::workflow::CorrectionRequest;
 

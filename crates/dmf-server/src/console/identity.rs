@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Page, PageResult, Staff, csrf_field, parse_ssn};
 use crate::App;
-use crate::identity_api::{self, HeldView, ProposalView, Reviewed};
+use crate::services::identity::{self, HeldView, ProposalView, Reviewed};
 use crate::users::UserRole;
 
 /// People shown on the queue page at most.
@@ -143,7 +143,7 @@ fn proposals_table(staff: &Staff, proposed: &[ProposalView], with_person: bool) 
 /// `/console/held`: everything waiting for caseworkers about identities.
 pub(crate) async fn queue(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
     staff.require_case_role("review held reports")?;
-    let (held, proposed, people) = identity_api::queue_of(&app, QUEUE_PEOPLE);
+    let (held, proposed, people) = identity::queue_of(&app, QUEUE_PEOPLE);
     let shown: Vec<u32> = held
         .iter()
         .map(|h| h.ssn.as_u32())
@@ -180,7 +180,7 @@ fn dedup(mut v: Vec<u32>) -> Vec<u32> {
 
 /// The person page's part: held work and the form to change the identity.
 pub(crate) fn section(staff: &Staff, ssn: Ssn, state: &PersonState) -> Markup {
-    let (held, proposed) = identity_api::open_of(ssn, state);
+    let (held, proposed) = identity::open_of(ssn, state);
     html! {
         @if !held.is_empty() {
             h2 { "Held for identity" }
@@ -270,7 +270,7 @@ async fn review_form(
             ));
         }
     }
-    let (_, ssn) = identity_api::review(
+    let (_, ssn) = identity::review(
         &app,
         &staff.actor(),
         seq,
@@ -316,6 +316,6 @@ pub(crate) async fn propose(
             "first", "middle", "last", "suffix", "dob", "sex", "reason", "evidence",
         ],
     );
-    identity_api::propose_change(&app, &staff.actor(), ssn, fields).await?;
+    identity::propose_change(&app, &staff.actor(), ssn, fields).await?;
     Ok(Redirect::to(&format!("/console/people/{ssn}")).into_response())
 }

@@ -21,8 +21,8 @@ use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 
 use crate::accounting::Disclosure;
-use crate::corrections::Actor;
 use crate::error::ApiError;
+use crate::services::corrections::Actor;
 use crate::users::{LoginError, Session, UserRole};
 use crate::{App, now_ms};
 

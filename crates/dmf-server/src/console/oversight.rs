@@ -11,8 +11,8 @@ use maud::{Markup, PreEscaped, html};
 
 use super::{Page, PageResult, Staff};
 use crate::App;
-use crate::api::blocking;
 use crate::error::ApiError;
+use crate::services::blocking;
 
 /// Notices listed at most.
 const MAX_NOTICES: usize = 500;
@@ -149,8 +149,7 @@ fn chart(stats: &Stats) -> Markup {
 }
 
 pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
-    let value = crate::api::stats_value(&app, Period::Day).await?;
-    let stats: Stats = serde_json::from_value(value).map_err(ApiError::internal)?;
+    let stats = crate::services::statistics::stats(&app, Period::Day).await?;
     let dir = app.dir.clone();
     let note = blocking(move || {
         let files = dmf_ledger::log::LogFiles::open(&dir).map_err(ApiError::internal)?;
@@ -158,17 +157,9 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
     })
     .await?;
     // Counts only: the examples name people, and this page is for oversight of the whole file.
-    let app2 = app.clone();
-    let quality = blocking(move || {
-        let cfg = dmf_registry::oversight::quality::QualityConfig::new(app2.today());
-        let received = dmf_registry::oversight::quality::received_in(&app2.registry);
-        let index = app2.index.read().expect("index lock");
-        Ok(dmf_registry::oversight::quality::report(
-            &index, &cfg, &received,
-        ))
-    })
-    .await?;
-    let alerts = crate::api::alerts_value(&app).await?;
+    let cfg = dmf_registry::oversight::quality::QualityConfig::new(app.today());
+    let quality = crate::services::statistics::quality(&app, cfg).await?;
+    let alerts = crate::services::statistics::alerts(&app).await?;
     let corrections = app
         .workflow
         .corrections(false, 1000)
@@ -200,16 +191,15 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
                 tbody { @for (t, n) in &totals { tr { td { (t) } td { (n) } } } }
             }
             h2 { "Intake alerts" }
-            @let list = alerts["alerts"].as_array().cloned().unwrap_or_default();
-            p { (list.len()) " alert(s) over " (alerts["observations"]) " submitted reports and notices, at tree size " (alerts["tree_size"]) "." }
-            @if !list.is_empty() {
+            p { (alerts.alerts.len()) " alert(s) over " (alerts.observations) " submitted reports and notices, at tree size " (alerts.tree_size) "." }
+            @if !alerts.alerts.is_empty() {
                 table #alerts {
                     thead { tr { th { "Day" } th { "Source or authority" } th { "Kind" } th { "What" } } }
-                    tbody { @for a in &list { tr {
-                        td { (a["day"].as_str().unwrap_or_default()) }
-                        td { (a["group"].as_str().unwrap_or_default()) }
-                        td { (a["kind"].as_str().unwrap_or_default()) }
-                        td { (a["detail"].as_str().unwrap_or_default()) }
+                    tbody { @for a in &alerts.alerts { tr {
+                        td { (a.day) }
+                        td { (a.group) }
+                        td { (a.kind) }
+                        td { (a.detail) }
                     } } }
                 }
             }

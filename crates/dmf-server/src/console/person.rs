@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 
 use super::{Page, PageResult, Staff, csrf_field, name_on_file, parse_ssn, time};
 use crate::App;
-use crate::api::blocking;
 use crate::error::{ApiError, Code};
+use crate::services::blocking;
 use crate::users::UserRole;
 
 /// What the search form holds.
@@ -296,7 +296,7 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
                 Origin::Imported { change } => format!("imported DMF record ({change:?})"),
             };
             vec![
-                ("named", crate::identity_api::named(rep.subject())),
+                ("named", crate::services::identity::named(rep.subject())),
                 ("source", rep.source().code().to_owned()),
                 ("verification", report_verification(rep)),
                 ("date of death", rep.dod().to_string()),
@@ -306,7 +306,7 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
             ]
         }
         Event::StatusNotice(n) => vec![
-            ("named", crate::identity_api::named(&n.notice.subject)),
+            ("named", crate::services::identity::named(&n.notice.subject)),
             ("kind", n.notice.kind.code().to_owned()),
             ("authority", n.notice.authority.as_str().to_owned()),
             ("legal basis", n.notice.legal_basis.as_str().to_owned()),
@@ -658,7 +658,7 @@ fn deadline_note(today: dmf_model::Date, deadline: dmf_model::Date) -> String {
 async fn submit_form(app: &Arc<App>, body: Value) -> Result<dmf_registry::Accepted, Page> {
     let submission = dmf_registry::parse_value(&body, app.today())
         .map_err(|r| Page::from(ApiError::at(Code::BadRequest, r.path, r.reason)))?;
-    Ok(crate::api::submit_one(app, submission).await?)
+    Ok(crate::services::submit::submit_one(app, submission).await?)
 }
 
 fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, Page> {

@@ -1,8 +1,11 @@
 //! NDJSON request bodies read a bounded batch of lines at a time: what a request holds depends
-//! on its batch, never on the size of its body.
+//! on its batch, never on the size of its body; and NDJSON answers streamed as they are made.
 
-use axum::body::{Body, BodyDataStream};
+use axum::body::{Body, BodyDataStream, Bytes};
+use axum::http::header;
+use axum::response::Response;
 use futures_util::StreamExt;
+use serde::Serialize;
 
 use crate::error::{ApiError, Code};
 
@@ -112,9 +115,40 @@ impl Lines {
                 }
                 self.buf.extend_from_slice(&bytes);
             }
-            Some(Err(e)) => return Err(crate::api::body_error(&e)),
+            Some(Err(e)) => return Err(super::extract::body_error(&e)),
             None => self.ended = true,
         }
         Ok(())
     }
+}
+
+/// Views as NDJSON lines.
+pub(crate) fn to_lines<T: Serialize>(views: &[T]) -> Bytes {
+    let mut out = Vec::with_capacity(views.len() * 96);
+    for v in views {
+        // A view always serialises; were one not to, its line would be left out rather
+        // than the answer broken off.
+        if serde_json::to_writer(&mut out, v).is_ok() {
+            out.push(b'\n');
+        }
+    }
+    Bytes::from(out)
+}
+
+/// An error as the last line of a streamed answer.
+pub(crate) fn error_line(e: &ApiError) -> Bytes {
+    to_lines(&[e.view()])
+}
+
+/// A streamed NDJSON answer from what its producer sends.
+pub(crate) fn response(rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Response {
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/x-ndjson"),
+    );
+    r
 }

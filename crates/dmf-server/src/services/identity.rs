@@ -1,39 +1,21 @@
-//! Identity work over HTTP, shared with the console: the queue of death reports and status
+//! Identity work, for the API and the console alike: the queue of death reports and status
 //! notices held because they do not name the person on file, their review by two people, and
 //! identity changes (a new name, a corrected date of birth or sex) with a second person's
 //! confirmation. Each step is an event in the log; the rules are the registry's.
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use dmf_model::{Date, Ssn};
 use dmf_registry::render;
 use dmf_registry::state::{HeldItem, HeldStatus, PersonState};
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::accounting::Disclosure;
-use crate::api::{object, query_error, read_body, submit_one};
-use crate::auth::Caller;
-use crate::corrections::Actor;
-use crate::error::{ApiError, Code, PathParams, path_params};
-use crate::keys::Role;
+use crate::error::{ApiError, Code};
+use crate::services::corrections::Actor;
+use crate::services::submit::submit_one;
+use crate::views::{HeldEntry, ProposalEntry};
 use crate::{App, now_ms};
-
-pub fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/v1/held", get(queue))
-        .route("/v1/held/{seq}/confirm", post(confirm_held))
-        .route("/v1/held/{seq}/reject", post(reject_held))
-        .route("/v1/people/{ssn}/identity", post(propose))
-        .route("/v1/identity-changes/{seq}/confirm", post(confirm_change))
-        .route("/v1/identity-changes/{seq}/reject", post(reject_change))
-}
 
 /// One held report or notice as a caseworker sees it: what it named against what is on file.
 #[derive(Debug, Clone)]
@@ -172,60 +154,33 @@ pub(crate) fn account_shown(
     )
 }
 
-pub(crate) fn held_json(h: &HeldView) -> Value {
-    json!({
-        "seq": h.seq,
-        "ssn": h.ssn.to_string(),
-        "type": h.kind,
-        "reason": h.reason,
-        "from": h.from,
-        "received": h.day.to_string(),
-        "named": h.named,
-        "differences": render::differences_json(&h.differences),
-        "confirmed_by": h.confirmed_by,
-    })
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct QueueParams {
-    limit: Option<usize>,
-}
-
-/// `GET /v1/held?limit=N`: reports and notices held for their identity and identity changes
-/// waiting for a second person, people in SSN order (at most `limit`, default 100). Each person
-/// shown is accounted: the differences show what is on file.
-async fn queue(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    params: Result<Query<QueueParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<axum::Json<Value>, ApiError> {
-    caller.require(&[Role::Caseworker])?;
-    let Query(params) = params.map_err(query_error)?;
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=10_000).contains(&limit) {
-        return Err(ApiError::at(
-            Code::BadRequest,
-            "limit",
-            "give a number of people from 1 to 10000",
-        ));
+impl HeldView {
+    /// As the queue answers it.
+    pub fn entry(&self) -> HeldEntry {
+        HeldEntry {
+            seq: self.seq,
+            ssn: self.ssn.to_string(),
+            kind: self.kind,
+            reason: self.reason,
+            from: self.from.clone(),
+            received: self.day.to_string(),
+            named: self.named.clone(),
+            differences: render::differences(&self.differences),
+            confirmed_by: self.confirmed_by.clone(),
+        }
     }
-    let (held, proposed, people) = queue_of(&app, limit);
-    let ticket = account_shown(
-        &app,
-        &Actor::key(&caller),
-        held.iter()
-            .map(|h| h.ssn)
-            .chain(proposed.iter().map(|p| p.ssn)),
-    );
-    app.disclosed(ticket).await?;
-    Ok(axum::Json(json!({
-        "people": people,
-        "held": held.iter().map(held_json).collect::<Vec<_>>(),
-        "proposed_identity_changes": proposed.iter().map(|p| json!({
-            "seq": p.seq, "ssn": p.ssn.to_string(), "requested_by": p.requested_by, "reason": p.reason,
-        })).collect::<Vec<_>>(),
-    })))
+}
+
+impl ProposalView {
+    /// As the queue answers it.
+    pub fn entry(&self) -> ProposalEntry {
+        ProposalEntry {
+            seq: self.seq,
+            ssn: self.ssn.to_string(),
+            requested_by: self.requested_by.clone(),
+            reason: self.reason.clone(),
+        }
+    }
 }
 
 /// What a review is of: a held report or notice, or a proposed identity change.
@@ -257,7 +212,7 @@ pub(crate) async fn review(
         ));
     }
     let app2 = app.clone();
-    let found = crate::api::blocking(move || {
+    let found = crate::services::blocking(move || {
         app2.registry
             .event(seq)
             .map_err(ApiError::internal)
@@ -314,94 +269,4 @@ pub(crate) async fn propose_change(
     let submission = dmf_registry::parse_value(&Value::Object(fields), app.today())
         .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
     submit_one(app, submission).await
-}
-
-fn created(accepted: &dmf_registry::Accepted, by: &Actor) -> Response {
-    let mut v = render::result(1, &Ok(accepted.clone()));
-    let o = v.as_object_mut().expect("an object");
-    o.remove("line");
-    o.insert("by".into(), json!(by.name));
-    (StatusCode::CREATED, axum::Json(v)).into_response()
-}
-
-async fn reviewed(
-    app: Arc<App>,
-    caller: Caller,
-    seq: PathParams<u64>,
-    body: Body,
-    what: Reviewed,
-    confirm: bool,
-) -> Result<Response, ApiError> {
-    caller.require(&[Role::Caseworker])?;
-    let seq = path_params(seq)?;
-    let bytes = read_body(body, app.config.body_limit).await?;
-    let fields = if bytes.iter().all(u8::is_ascii_whitespace) {
-        Map::new()
-    } else {
-        object(&bytes)?
-    };
-    let actor = Actor::key(&caller);
-    let (accepted, _) = review(&app, &actor, seq, what, confirm, fields).await?;
-    Ok(created(&accepted, &actor))
-}
-
-/// `POST /v1/held/{seq}/confirm` (`{"evidence": "…", "reason": "…"}`): the identity was checked
-/// outside the registry; the second confirmation by another person applies the report or
-/// notice.
-async fn confirm_held(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    seq: PathParams<u64>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    reviewed(app, caller, seq, body, Reviewed::Held, true).await
-}
-
-/// `POST /v1/held/{seq}/reject`: the held report or notice never applies.
-async fn reject_held(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    seq: PathParams<u64>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    reviewed(app, caller, seq, body, Reviewed::Held, false).await
-}
-
-/// `POST /v1/identity-changes/{seq}/confirm`: someone other than its requester confirms it.
-async fn confirm_change(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    seq: PathParams<u64>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    reviewed(app, caller, seq, body, Reviewed::IdentityChange, true).await
-}
-
-/// `POST /v1/identity-changes/{seq}/reject`.
-async fn reject_change(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    seq: PathParams<u64>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    reviewed(app, caller, seq, body, Reviewed::IdentityChange, false).await
-}
-
-/// `POST /v1/people/{ssn}/identity`: asks for an identity change (a new name, date of birth
-/// or sex, with its reason and evidence); it applies once another person confirms it.
-async fn propose(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    ssn: PathParams<String>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    caller.require(&[Role::Caseworker])?;
-    let ssn: Ssn = path_params(ssn)?
-        .parse()
-        .map_err(|e| ApiError::at(Code::BadRequest, "ssn", format!("{e}")))?;
-    let bytes = read_body(body, app.config.body_limit).await?;
-    let fields = object(&bytes)?;
-    let actor = Actor::key(&caller);
-    let accepted = propose_change(&app, &actor, ssn, fields).await?;
-    Ok(created(&accepted, &actor))
 }

@@ -8,11 +8,11 @@ use dmf_registry::distribution::{self, Audience};
 use dmf_registry::{Accepted, Event};
 use serde_json::{Map, Value, json};
 
-use crate::api::blocking;
-use crate::auth::Caller;
 use crate::error::{ApiError, Code};
-use crate::keys::Role;
+use crate::keys::{ApiKey, Role};
+use crate::services::blocking;
 use crate::users::User;
+use crate::views::{PropagationView, SubscriberView};
 use crate::workflow::CorrectionRequest;
 use crate::{App, now_ms};
 
@@ -25,10 +25,10 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn key(caller: &Caller) -> Actor {
+    pub fn key(key: &ApiKey) -> Actor {
         Actor {
-            id: caller.key.id,
-            name: caller.key.name.clone(),
+            id: key.id,
+            name: key.name.clone(),
         }
     }
 
@@ -120,7 +120,7 @@ pub async fn approve(
     m.insert("approved_by".into(), json!(actor.name));
     let submission = dmf_registry::parse_value(&Value::Object(m), app.today())
         .map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))?;
-    let accepted = crate::api::submit_one(app, submission).await?;
+    let accepted = crate::services::submit::submit_one(app, submission).await?;
     app.workflow
         .approve_correction(id, actor.id, &actor.name, now_ms(), accepted.seq)
         .map_err(ApiError::internal)?;
@@ -152,30 +152,35 @@ impl Propagation {
         self.seq.is_some() && self.subscribers.iter().all(|s| s.acknowledged)
     }
 
-    pub fn to_json(&self) -> Value {
+    /// Where it stands, as answered.
+    pub fn view(&self) -> PropagationView {
         let Some(seq) = self.seq else {
-            return json!({ "id": self.id, "status": "awaiting_approval", "subscribers": [] });
+            return PropagationView {
+                id: self.id,
+                status: "awaiting_approval",
+                seq: None,
+                approved_by: None,
+                complete: None,
+                subscribers: Vec::new(),
+            };
         };
-        let subscribers: Vec<Value> = self
-            .subscribers
-            .iter()
-            .map(|s| {
-                json!({
-                    "subscriber": s.subscriber,
-                    "received": true,
-                    "sent_correction": s.sent_correction,
-                    "acknowledged": s.acknowledged,
+        PropagationView {
+            id: self.id,
+            status: "approved",
+            seq: Some(seq),
+            approved_by: self.approved_by.clone(),
+            complete: Some(self.complete()),
+            subscribers: self
+                .subscribers
+                .iter()
+                .map(|s| SubscriberView {
+                    subscriber: s.subscriber.clone(),
+                    received: true,
+                    sent_correction: s.sent_correction,
+                    acknowledged: s.acknowledged,
                 })
-            })
-            .collect();
-        json!({
-            "id": self.id,
-            "status": "approved",
-            "seq": seq,
-            "approved_by": self.approved_by,
-            "complete": self.complete(),
-            "subscribers": subscribers,
-        })
+                .collect(),
+        }
     }
 }
 

@@ -1,30 +1,27 @@
-//! Distribution and due process over HTTP: the subscriber feed (A/C/D change records,
-//! long-polling), its acknowledgements, the fixed-width files, and corrections with a second
-//! person's approval and their propagation to everyone who received the wrong record.
+//! Distribution over HTTP: the subscriber feed (A/C/D change records, long-polling), its
+//! acknowledgements, and the fixed-width files.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use dmf_format::{DmfRecord, LineEnding, write_record};
 use dmf_registry::distribution::{self, Audience};
-use dmf_registry::render;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::extract::{Params, object, read_body};
 use crate::accounting::Disclosure;
-use crate::api::{blocking, object, query_error, read_body};
 use crate::auth::Caller;
-use crate::corrections::{self, Actor};
-use crate::error::{ApiError, Code, PathParams, path_params};
+use crate::error::{ApiError, Code};
 use crate::keys::Role;
+use crate::services::blocking;
+use crate::views::{Acknowledged, FeedPage, FeedRecord};
 use crate::{App, now_ms};
-
-type Json = axum::Json<Value>;
-type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
 
 /// Events one feed page covers at most.
 const PAGE_EVENTS: usize = 10_000;
@@ -34,15 +31,14 @@ const MAX_WAIT_SECS: u64 = 60;
 /// Fields of a DMF record, for the accounting of what a subscriber received.
 const DMF_FIELDS: [&str; 7] = ["ssn", "last", "suffix", "first", "middle", "dod", "dob"];
 
-/// What a key may receive, or 403.
-fn audience(caller: &Caller) -> Result<Audience, ApiError> {
-    caller.require(&[Role::Subscriber, Role::Benefits])?;
+/// What a key may receive (the table admits subscribers and benefit programs only).
+fn audience(caller: &Caller) -> Audience {
     let benefits = caller.key.role == Role::Benefits;
-    Ok(Audience {
+    Audience {
         // Federal benefit programs are not limited by the certification rule.
         certified: caller.key.certified || benefits,
         state_deaths: benefits,
-    })
+    }
 }
 
 /// Records what a subscriber receives, and waits until it is durable: the records leave only
@@ -80,7 +76,7 @@ fn line(r: &DmfRecord) -> String {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FeedParams {
+pub(crate) struct FeedParams {
     after: Option<u64>,
     wait: Option<u64>,
 }
@@ -91,13 +87,12 @@ pub struct FeedParams {
 /// A page is empty only when the cursor caught up with the head and nothing came within the
 /// wait, or when the events read past those the key may not see reached the server's
 /// `feed_read_limit`: a client pages until the cursor stops moving.
-pub async fn feed(
+pub(crate) async fn feed(
     State(app): State<Arc<App>>,
     caller: Caller,
-    q: QueryResult<FeedParams>,
-) -> Result<Json, ApiError> {
-    let audience = audience(&caller)?;
-    let Query(q) = q.map_err(query_error)?;
+    Params(q): Params<FeedParams>,
+) -> Result<Json<FeedPage>, ApiError> {
+    let audience = audience(&caller);
     let after = q.after.unwrap_or(0);
     let wait = Duration::from_secs(q.wait.unwrap_or(25).min(MAX_WAIT_SECS));
     let deadline = Instant::now() + wait;
@@ -158,25 +153,28 @@ async fn page(
     caller: &Caller,
     cursor: u64,
     records: &[DmfRecord],
-) -> Result<Json, ApiError> {
+) -> Result<Json<FeedPage>, ApiError> {
     app.workflow
         .served(caller.key.id, cursor)
         .map_err(ApiError::internal)?;
     account(app, caller, "feed", records).await?;
-    let records: Vec<Value> = records
+    let records = records
         .iter()
-        .map(|r| json!({ "change": (r.change().code() as char).to_string(), "ssn": r.ssn().to_string(), "line": line(r) }))
+        .map(|r| FeedRecord {
+            change: (r.change().code() as char).to_string(),
+            ssn: r.ssn().to_string(),
+            line: line(r),
+        })
         .collect();
-    Ok(axum::Json(json!({ "cursor": cursor, "records": records })))
+    Ok(Json(FeedPage { cursor, records }))
 }
 
 /// `POST /v1/feed/ack {"cursor": N}`: everything up to N was applied.
-pub async fn ack(
+pub(crate) async fn ack(
     State(app): State<Arc<App>>,
     caller: Caller,
     body: Body,
-) -> Result<Json, ApiError> {
-    audience(&caller)?;
+) -> Result<Json<Acknowledged>, ApiError> {
     let bytes = read_body(body, app.config.body_limit).await?;
     let m = object(&bytes)?;
     if let Some(k) = m.keys().find(|k| *k != "cursor") {
@@ -210,7 +208,9 @@ pub async fn ack(
     app.workflow
         .acked(caller.key.id, cursor, now_ms())
         .map_err(ApiError::internal)?;
-    Ok(axum::Json(json!({ "acknowledged": cursor })))
+    Ok(Json(Acknowledged {
+        acknowledged: cursor,
+    }))
 }
 
 fn fixed_width(records: &[DmfRecord], cursor: u64) -> Response {
@@ -236,8 +236,11 @@ fn fixed_width(records: &[DmfRecord], cursor: u64) -> Response {
 
 /// `GET /v1/files/full`: every record this key may receive, fixed width; the header
 /// `X-DMF-Cursor` says where updates continue.
-pub async fn full(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {
-    let audience = audience(&caller)?;
+pub(crate) async fn full(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let audience = audience(&caller);
     let app2 = app.clone();
     let today = app.today();
     let (cursor, records) = blocking(move || {
@@ -253,18 +256,17 @@ pub async fn full(State(app): State<Arc<App>>, caller: Caller) -> Result<Respons
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateParams {
+pub(crate) struct UpdateParams {
     since: u64,
 }
 
 /// `GET /v1/files/updates?since=CURSOR`: the A/C/D records since a cursor, fixed width.
-pub async fn updates(
+pub(crate) async fn updates(
     State(app): State<Arc<App>>,
     caller: Caller,
-    q: QueryResult<UpdateParams>,
+    Params(q): Params<UpdateParams>,
 ) -> Result<Response, ApiError> {
-    let audience = audience(&caller)?;
-    let Query(q) = q.map_err(query_error)?;
+    let audience = audience(&caller);
     let head = *app.head_tx.borrow();
     if q.since > head {
         return Err(ApiError::at(
@@ -299,55 +301,4 @@ pub async fn updates(
         .map_err(ApiError::internal)?;
     account(&app, &caller, "file", &records).await?;
     Ok(fixed_width(&records, cursor))
-}
-
-/// `POST /v1/corrections`: a caseworker asks for a correction; another approves it.
-pub async fn request(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
-    caller.require(&[Role::Caseworker])?;
-    let bytes = read_body(body, app.config.body_limit).await?;
-    let m = object(&bytes)?;
-    let actor = Actor::key(&caller);
-    let (id, ssn) = corrections::request(&app, &actor, m)?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({ "id": id, "status": "awaiting_approval", "ssn": ssn.to_string(), "requested_by": actor.name })),
-    )
-        .into_response())
-}
-
-/// `POST /v1/corrections/{id}/approve`: a second caseworker approves; the correction is
-/// stored and reaches every subscriber through the feed.
-pub async fn approve(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    id: PathParams<i64>,
-) -> Result<Json, ApiError> {
-    caller.require(&[Role::Caseworker])?;
-    let id = path_params(id)?;
-    let actor = Actor::key(&caller);
-    let accepted = corrections::approve(&app, &actor, id).await?;
-    let mut v = render::result(1, &Ok(accepted));
-    let o = v.as_object_mut().expect("an object");
-    o.remove("line");
-    o.insert("id".into(), json!(id));
-    o.insert("approved_by".into(), json!(actor.name));
-    Ok(axum::Json(v))
-}
-
-/// `GET /v1/corrections/{id}/propagation`: which subscribers received the wrong record, and
-/// which have acknowledged the correction.
-pub async fn propagation(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    id: PathParams<i64>,
-) -> Result<Json, ApiError> {
-    caller.require(&[Role::Caseworker, Role::Oversight])?;
-    let id = path_params(id)?;
-    Ok(axum::Json(
-        corrections::propagation(&app, id).await?.to_json(),
-    ))
 }

@@ -1,0 +1,50 @@
+//! Operations: liveness, Prometheus metrics and the API's description.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::App;
+use crate::views::HealthView;
+
+/// `GET /healthz`: liveness and the number of events.
+pub(crate) async fn health(State(app): State<Arc<App>>) -> Json<HealthView> {
+    let head = app.index.read().expect("index lock").head;
+    Json(HealthView {
+        status: "ok",
+        events: head,
+    })
+}
+
+/// `GET /metrics`.
+pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let (people, head) = {
+        let index = app.index.read().expect("index lock");
+        (index.len(), index.head)
+    };
+    let tree = dmf_ledger::log::LogFiles::open(&app.dir)
+        .ok()
+        .and_then(|f| f.latest().ok().flatten())
+        .map_or(0, |s| s.checkpoint.size);
+    let mut text = app.metrics.render(people, head, tree);
+    text.push_str(&app.conns.render());
+    // Alerts as last computed (by `/v1/alerts` or the console): a scrape does not scan the log.
+    if let Some((at, v)) = app.alerts_cache.lock().expect("alerts cache").as_ref() {
+        let n = v.alerts.len();
+        text.push_str(&format!(
+            "# HELP dmf_intake_alerts Intake anomaly alerts at the tree size below.\n\
+             # TYPE dmf_intake_alerts gauge\ndmf_intake_alerts {n}\n\
+             # HELP dmf_intake_alerts_tree_size The tree size the alerts were computed at.\n\
+             # TYPE dmf_intake_alerts_tree_size gauge\ndmf_intake_alerts_tree_size {at}\n"
+        ));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// `GET /openapi.json`: the description, made from the route table and the views.
+pub(crate) async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
+}

@@ -1,0 +1,478 @@
+//! The answers of the API as types: each derives its serialization and its JSON Schema, so the
+//! description at `/openapi.json` is made of the very types the handlers answer with and
+//! cannot drift from them. Answers the command line gives too (verification answers,
+//! submission results, agreements, statistics of alerts and quality) are the registry's views.
+
+use dmf_registry::program_view::{AgreementView, ProgramStatsRow};
+use dmf_registry::render::{Answer, SubmissionResult};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::error::CODES;
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Health")]
+pub struct HealthView {
+    pub status: &'static str,
+    /// The events in the store.
+    pub events: u64,
+}
+
+/// Every disclosure of one person's record.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Accounting")]
+pub struct AccountingView {
+    pub ssn: String,
+    pub disclosures: Vec<DisclosureView>,
+}
+
+/// One disclosure: when, to whom, for what purpose, which fields.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DisclosureView {
+    pub at: String,
+    /// The name of the key (or console user) it went to.
+    pub to: String,
+    pub key_id: i64,
+    pub purpose: String,
+    pub fields: Vec<String>,
+}
+
+/// A page of the feed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FeedPage {
+    /// Where the next page starts: ask again with `after` set to it.
+    pub cursor: u64,
+    pub records: Vec<FeedRecord>,
+}
+
+/// One DMF change record.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FeedRecord {
+    #[schemars(schema_with = "change_code")]
+    pub change: String,
+    pub ssn: String,
+    /// The record, fixed width.
+    #[schemars(length(min = 100, max = 100))]
+    pub line: String,
+}
+
+fn change_code(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "enum": ["A", "C", "D"] })
+}
+
+/// `POST /v1/feed/ack`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Acknowledged {
+    pub acknowledged: u64,
+}
+
+/// A correction asked for, awaiting a second person.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CorrectionRequested {
+    pub id: i64,
+    pub status: &'static str,
+    pub ssn: String,
+    pub requested_by: String,
+}
+
+/// A correction approved and stored.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CorrectionApproved {
+    #[serde(flatten)]
+    pub result: SubmissionResult,
+    pub id: i64,
+    pub approved_by: String,
+}
+
+/// Where a correction stands: awaiting approval, or approved and on its way to the
+/// subscribers that had received the wrong record.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Propagation")]
+pub struct PropagationView {
+    pub id: i64,
+    #[schemars(schema_with = "propagation_status")]
+    pub status: &'static str,
+    /// The correction event, once approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// Every subscriber that had the wrong record has acknowledged the correction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complete: Option<bool>,
+    pub subscribers: Vec<SubscriberView>,
+}
+
+fn propagation_status(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "enum": ["awaiting_approval", "approved"] })
+}
+
+/// One subscriber's progress with a correction.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SubscriberView {
+    pub subscriber: String,
+    pub received: bool,
+    pub sent_correction: bool,
+    pub acknowledged: bool,
+}
+
+/// A correction letter, checked.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LetterCheck {
+    pub valid: bool,
+    pub correction_seq: u64,
+    pub corrected_at: String,
+    pub first: String,
+    pub last: String,
+    pub ssn_last4: String,
+    pub in_effect: bool,
+    pub statement: &'static str,
+    pub signed_by: String,
+}
+
+/// The queue of held reports and notices and identity changes awaiting a second person.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeldQueue {
+    /// People with open work, shown or not.
+    pub people: usize,
+    pub held: Vec<HeldEntry>,
+    pub proposed_identity_changes: Vec<ProposalEntry>,
+}
+
+/// A report or notice held because it does not name the person on file.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeldEntry {
+    pub seq: u64,
+    pub ssn: String,
+    /// `death_report` or `status_notice`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub reason: &'static str,
+    /// `source:KIND` or `authority:NAME`.
+    pub from: String,
+    pub received: String,
+    /// What it named, as given.
+    pub named: String,
+    pub differences: Vec<dmf_registry::render::DifferenceView>,
+    /// The first of the two people, once one has confirmed.
+    pub confirmed_by: Option<String>,
+}
+
+/// An identity change waiting for its second person.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProposalEntry {
+    pub seq: u64,
+    pub ssn: String,
+    pub requested_by: String,
+    pub reason: String,
+}
+
+/// A review or identity change stored, with who stored it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReviewResult {
+    #[serde(flatten)]
+    pub result: SubmissionResult,
+    pub by: String,
+}
+
+/// A proof of the log, as `dmf log verify --proof` reads it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+#[schemars(rename = "Proof")]
+pub enum ProofView {
+    Inclusion {
+        origin: String,
+        seq: u64,
+        leaf_index: u64,
+        tree_size: u64,
+        /// The leaf data, so that anyone can check `leaf_hash` and read its clear fields.
+        leaf: String,
+        leaf_hash: String,
+        root: String,
+        proof: Vec<String>,
+    },
+    Consistency {
+        origin: String,
+        from: u64,
+        to: u64,
+        root_from: String,
+        root_to: String,
+        proof: Vec<String>,
+    },
+}
+
+impl From<dmf_ledger::publish::Proof> for ProofView {
+    fn from(p: dmf_ledger::publish::Proof) -> ProofView {
+        use dmf_ledger::publish::Proof;
+        match p {
+            Proof::Inclusion {
+                origin,
+                seq,
+                leaf_index,
+                tree_size,
+                leaf,
+                leaf_hash,
+                root,
+                proof,
+            } => ProofView::Inclusion {
+                origin,
+                seq,
+                leaf_index,
+                tree_size,
+                leaf,
+                leaf_hash,
+                root,
+                proof,
+            },
+            Proof::Consistency {
+                origin,
+                from,
+                to,
+                root_from,
+                root_to,
+                proof,
+            } => ProofView::Consistency {
+                origin,
+                from,
+                to,
+                root_from,
+                root_to,
+                proof,
+            },
+        }
+    }
+}
+
+/// Events by period and kind, tied to a signed tree size.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Stats")]
+pub struct StatsView {
+    /// The log counted, as its checkpoints name it.
+    pub log_origin: String,
+    #[schemars(schema_with = "period")]
+    pub period: &'static str,
+    /// The leaves counted: the first `tree_size` events.
+    pub tree_size: u64,
+    /// The root of that tree, base64, as in its checkpoint.
+    pub root: String,
+    pub rows: Vec<StatsRow>,
+}
+
+fn period(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "enum": ["day", "month"] })
+}
+
+/// How many events of one combination were logged in one period.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StatsRow {
+    /// The day (YYYY-MM-DD) or month (YYYY-MM) counted.
+    pub date: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub source: Option<String>,
+    /// The events' origin, as in their leaves.
+    pub origin: Option<String>,
+    pub kind: Option<String>,
+    pub authority: Option<String>,
+    pub legal_basis: Option<String>,
+    /// Contest decisions only: `upheld` or `denied`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    pub count: u64,
+}
+
+impl From<&dmf_ledger::stats::Stats> for StatsView {
+    fn from(s: &dmf_ledger::stats::Stats) -> StatsView {
+        StatsView {
+            log_origin: s.log_origin.clone(),
+            period: s.period.name(),
+            tree_size: s.tree_size,
+            root: s.root.clone(),
+            rows: s
+                .rows
+                .iter()
+                .map(|r| StatsRow {
+                    date: r.date.clone(),
+                    event_type: r.event_type.clone(),
+                    source: r.source.clone(),
+                    origin: r.origin.clone(),
+                    kind: r.kind.clone(),
+                    authority: r.authority.clone(),
+                    legal_basis: r.legal_basis.clone(),
+                    decision: r.decision.clone(),
+                    count: r.count,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Every agreement.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Agreements {
+    pub agreements: Vec<AgreementView>,
+}
+
+/// The programs' statistics: per agreement and period.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProgramStats {
+    pub rows: Vec<ProgramStatsRow>,
+}
+
+/// The answer to a matching request: the agreed elements of each matched record, nothing of
+/// the others.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MatchAnswer {
+    pub request: u64,
+    pub agreement: u64,
+    pub records: u64,
+    pub matched: usize,
+    pub elements: Vec<&'static str>,
+    pub matches: Vec<MatchedRecord>,
+    /// Lines that are not a person, and listed people refused under the agreement.
+    pub errors: Vec<LineError>,
+    /// Fields that could not be read: the person was matched on the rest.
+    pub faults: Vec<LineError>,
+}
+
+/// A line of the list and what is wrong with it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LineError {
+    pub line: u64,
+    pub path: String,
+    pub message: String,
+}
+
+/// One matched record: the agreed elements, the match class and probability, and where the
+/// program allows adverse action, the match's number and due process.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct MatchedRecord {
+    pub line: u64,
+    /// The list's own id of the person, when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub class: u8,
+    pub probability: f64,
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    pub n: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Option<NameElement>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dob: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deceased: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_of_death: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub death_source: Option<Option<DeathSourceElement>>,
+    /// The status element, or where the program allows adverse action, the match's due
+    /// process (`unverified` at first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<MatchStatus>,
+}
+
+/// The name element.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct NameElement {
+    pub first: String,
+    pub last: String,
+}
+
+/// The death source element.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DeathSourceElement {
+    pub source: &'static str,
+    pub verification: &'static str,
+}
+
+/// The status element or the due process of the match.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum MatchStatus {
+    DueProcess(&'static str),
+    Element(StatusElement),
+}
+
+/// The status element: notices in force, and a presumption of death by age.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StatusElement {
+    pub notices: Vec<NoticeElement>,
+    pub presumed_deceased: bool,
+}
+
+/// A status notice in force.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct NoticeElement {
+    pub kind: &'static str,
+    pub authority: String,
+    pub effective: String,
+}
+
+/// Where one match stands in its due process.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CaseState {
+    pub agreement: u64,
+    pub request: u64,
+    #[serde(rename = "match")]
+    pub n: u32,
+    pub class: u8,
+    pub status: &'static str,
+    /// After a notice: the last day to contest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contest_until: Option<String>,
+}
+
+/// A line of a batch verification's answer: an answer with the line it answers, or the
+/// line's error; a body that broke off or went over a limit ends with an error without `line`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum BatchLine {
+    Answer {
+        line: u64,
+        #[serde(flatten)]
+        answer: Answer,
+    },
+    Error(ErrorView),
+}
+
+/// A line of an NDJSON submission's answer: one result a line, in order; a body that broke
+/// off, went over a limit or could not be stored ends with an error line.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SubmissionLine {
+    Result(SubmissionResult),
+    Error(ErrorView),
+}
+
+/// Every error answer: `{"error": {code, message, path?}}`, with the line of an NDJSON body
+/// where it answers one, and for a refused submission its result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
+pub struct ErrorView {
+    /// The line of an NDJSON body the error answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    pub error: ErrorBody,
+    /// A refused submission's result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<SubmissionResult>,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ErrorBody {
+    #[schemars(schema_with = "error_code")]
+    pub code: &'static str,
+    pub message: String,
+    /// Where: a JSON path into the body, a parameter, a line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+fn error_code(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let codes: Vec<&str> = CODES.iter().map(|(c, _)| c.name()).collect();
+    schemars::json_schema!({ "type": "string", "enum": codes })
+}
