@@ -3,12 +3,13 @@
 //! export with its statistics, and the registry's signed letters.
 //!
 //! The ledger follows the store's writer: after each durable batch the writer hands the batch
-//! to [`append`], which extends the tree and signs it; [`Ledger::catch_up`] reads from the
-//! store whatever the log does not cover yet (after a crash, or what another node appended) and
-//! does the same. It reads stored bytes only: which fields of a body stay in clear is the
+//! to its [`appender::Appender`], which extends the tree and signs it; [`Ledger::catch_up`]
+//! reads from the store whatever the log does not cover yet (after a crash, or what another
+//! node appended) and does the same. It reads stored bytes only: which fields of a body stay in clear is the
 //! writer's to say, through a [`leaf::Fields`] function, so the ledger knows nothing of what
 //! an event means or whom it concerns.
 
+pub mod appender;
 pub mod audit;
 pub mod leaf;
 pub mod letter;
@@ -20,7 +21,7 @@ pub mod stats;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use dmf_store::{EventStore, NewEvent, Seq, StoreError, StoredEvent};
+use dmf_store::{EventStore, Seq, StoreError, StoredEvent};
 
 use crate::leaf::{EventRef, Fields, LeafError, LeafKey};
 use crate::log::{LogError, LogFiles, LogWriter};
@@ -251,41 +252,6 @@ impl Ledger {
     }
 }
 
-/// Appends the leaves of a durable batch whose first event is `first`, and signs the tree:
-/// what the writer does after each commit. With `parallel`, a large batch's leaves are made on
-/// every core.
-pub fn append(
-    log: &mut LogWriter,
-    fields: Fields,
-    first: Seq,
-    events: &[NewEvent],
-    parallel: bool,
-) -> Result<(), LedgerError> {
-    let refs: Vec<EventRef<'_>> = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| EventRef {
-            seq: first + i as Seq,
-            kind: &e.kind,
-            subject: e.subject,
-            idempotency_key: e.idempotency_key.as_deref(),
-            recorded_at: e.recorded_at,
-            body: &e.body,
-        })
-        .collect();
-    let key = log.leaf_key();
-    let hashes = if parallel {
-        leaf_hashes(key, fields, &refs)?
-    } else {
-        refs.iter()
-            .map(|e| leaf_hash(key, fields, e))
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    log.append(&hashes)?;
-    log.sign()?;
-    Ok(())
-}
-
 /// The leaf hashes of events, on every core for large batches.
 pub fn leaf_hashes(
     key: &LeafKey,
@@ -302,7 +268,11 @@ pub fn leaf_hashes(
 }
 
 /// One event's leaf hash.
-fn leaf_hash(key: &LeafKey, fields: Fields, e: &EventRef<'_>) -> Result<dmf_log::Hash, LeafError> {
+pub(crate) fn leaf_hash(
+    key: &LeafKey,
+    fields: Fields,
+    e: &EventRef<'_>,
+) -> Result<dmf_log::Hash, LeafError> {
     leaf::leaf(key, fields, *e).map(|l| dmf_log::leaf_hash(&l))
 }
 

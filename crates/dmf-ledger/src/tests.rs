@@ -1,5 +1,6 @@
-//! Tests of the ledger that need no events: letter codes. The log, leaves, MACs and audit
-//! are tested with the registry that writes the events (`dmf-registry`).
+//! Tests of the ledger that need no events: letter codes, and the leaf's time and type as the
+//! model's calendar and the events' encoder write them. The log, leaves, MACs and audit are
+//! tested with the registry that writes the events (`dmf-registry`).
 
 #[test]
 fn letter_codes_verify_only_for_their_correction_and_ssn() {
@@ -64,4 +65,60 @@ fn letter_codes_verify_only_for_their_correction_and_ssn() {
         LetterCode::parse(&format!("Z{}", &text[1..])),
         Err(LetterError::Version(_))
     ));
+}
+
+/// The leaf's time is written as the model's calendar writes dates, so that leaves made before
+/// the ledger had a calendar of its own stay byte for byte the same.
+#[test]
+fn leaf_times_are_the_models_dates() {
+    use crate::leaf::format_time;
+    assert_eq!(format_time(1_764_000_000_123), "2025-11-24T16:00:00.123Z");
+    assert_eq!(format_time(0), "1970-01-01T00:00:00.000Z");
+    assert_eq!(format_time(-1), "1969-12-31T23:59:59.999Z");
+    let day_ms = 86_400_000i64;
+    // Every day of the supported years and a margin either side, at a time within the day.
+    for days in -65_000i64..=84_000 {
+        let ms = days * day_ms + 45_296_789;
+        let want = dmf_model::Date::from_days_since_epoch(days as i32)
+            .map_or_else(|| "0000-00-00".to_owned(), |d| d.to_string());
+        assert_eq!(
+            format_time(ms),
+            format!("{want}T12:34:56.789Z"),
+            "day {days}"
+        );
+    }
+}
+
+/// The event type in a leaf is escaped as the events' encoder escapes strings.
+#[test]
+fn leaf_types_are_escaped_as_the_encoder_escapes() {
+    use crate::leaf::{EventRef, LeafField, LeafKey, leaf};
+    fn no_fields(_: &[u8]) -> Result<Vec<LeafField<'_>>, &'static str> {
+        Ok(Vec::new())
+    }
+    let key = LeafKey::new(&[7; 32]);
+    for kind in [
+        "death_report",
+        "a\"b\\c",
+        "tab\tnew\nline\rcr",
+        "\u{1}\u{1f}",
+        "é✓",
+    ] {
+        let made = leaf(
+            &key,
+            no_fields,
+            EventRef {
+                seq: 1,
+                kind,
+                subject: None,
+                idempotency_key: None,
+                recorded_at: 0,
+                body: b"{}",
+            },
+        )
+        .unwrap();
+        let mut want = b"{\"v\":1,\"seq\":1,\"type\":".to_vec();
+        dmf_format::convert::json_string(kind, &mut want);
+        assert!(made.starts_with(&want), "{kind:?}");
+    }
 }

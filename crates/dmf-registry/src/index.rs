@@ -153,3 +153,6 @@ impl Index {
         self.ssns.iter().copied().zip(&self.states)
     }
 }
+
+#[cfg(test)]
+mod tests;

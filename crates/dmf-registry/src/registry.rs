@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use dmf_model::Ssn;
 use dmf_store::{Appended, EventStore, NewEvent, Seq, SqliteStore, StoreError, StoredEvent};
 
+use dmf_ledger::appender::Appender;
 use dmf_ledger::leaf::{LeafError, LeafKey};
 use dmf_ledger::log::{self, LogError, LogWriter};
 use dmf_ledger::mac::{MacFault, MacKey};
@@ -123,37 +124,17 @@ pub(crate) struct Writer {
     /// batches so that its memory is reused rather than allocated and faulted in again.
     overlay: HashMap<u32, PersonState>,
     /// The Merkle log, extended and signed after every durable batch.
-    log: Option<LogWriter>,
-    /// With `defer_log`, the log is extended and signed on a thread of its own while the next
-    /// batch is checked and stored; `logging` is that work, taken back before the writer is used.
-    defer_log: bool,
-    logging: Option<std::thread::JoinHandle<(LogWriter, Result<(), LedgerError>)>>,
+    appender: Appender,
     /// The last event the writer knows of, with its MAC as stored: the next event's MAC follows
     /// it.
     tip: Option<(Seq, Option<Vec<u8>>)>,
 }
 
-impl Writer {
-    /// Waits for the log's work on the last batch, and takes the log back.
-    fn settle_log(&mut self) -> Result<(), RegistryError> {
-        let Some(handle) = self.logging.take() else {
-            return Ok(());
-        };
-        let (log, result) = handle
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        // On failure the log stays out: the events are durable, and it catches up when the
-        // writer opens again.
-        result?;
-        self.log = Some(log);
-        Ok(())
-    }
-}
-
 impl Drop for Writer {
     fn drop(&mut self) {
         // A failure here is caught up from the events at the next open.
-        let _ = self.settle_log();
+        // The log's work on the last batch ends before the lock is released.
+        let _ = self.appender.settle();
     }
 }
 
@@ -305,9 +286,7 @@ impl Registry {
                 complete: false,
                 lock: None,
                 overlay: HashMap::new(),
-                log: None,
-                defer_log: false,
-                logging: None,
+                appender: Appender::new(public::leaf_fields),
                 tip: None,
             }),
         }
@@ -419,8 +398,8 @@ impl Registry {
             w.complete = head == 0;
         }
         // A log out on its thread (see `defer_log`) is busy, not missing.
-        if w.log.is_none() && w.logging.is_none() && !self.store.shared() {
-            w.log = Some(self.ledger.writer()?);
+        if !self.store.shared() {
+            w.appender.open(&self.ledger)?;
         }
         Ok(w)
     }
@@ -605,26 +584,7 @@ impl Registry {
             }
             return Ok(results);
         }
-        if !events.is_empty() {
-            // The last batch's log work ran while this one was checked and stored.
-            w.settle_log()?;
-            let mut log = w.log.take().expect("opened with the writer");
-            if w.defer_log {
-                let first = head + 1;
-                w.logging = Some(std::thread::spawn(move || {
-                    // One thread here and one storing the next batch keep two cores busy;
-                    // rayon's workers would compete with the writer for them.
-                    let logged =
-                        dmf_ledger::append(&mut log, public::leaf_fields, first, &events, false);
-                    (log, logged)
-                }));
-            } else {
-                // On failure the log is dropped: the events are durable, and the log catches
-                // up when the writer opens again.
-                dmf_ledger::append(&mut log, public::leaf_fields, head + 1, &events, true)?;
-                w.log = Some(log);
-            }
-        }
+        w.appender.append(&self.ledger, head + 1, events)?;
         Ok(results)
     }
 
@@ -635,8 +595,7 @@ impl Registry {
     /// a crash in between is caught up from the events at the next open.
     pub fn defer_log(&self, deferred: bool) -> Result<(), RegistryError> {
         let mut w = self.writer.lock().expect("writer lock");
-        w.defer_log = deferred;
-        if deferred { Ok(()) } else { w.settle_log() }
+        Ok(w.appender.defer(deferred)?)
     }
 
     /// Applies what other processes appended since the writer's index was current.

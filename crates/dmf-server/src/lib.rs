@@ -39,68 +39,10 @@ use crate::keys::KeyStore;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 
-/// File names inside the data folder.
-pub const KEYS_FILE: &str = "keys.sqlite";
-pub const ACCOUNTING_FILE: &str = "accounting.sqlite";
-pub const WORKFLOW_FILE: &str = "workflow.sqlite";
-pub const USERS_FILE: &str = "users.sqlite";
-/// Computer-matching programs: agreements, requests and due process (one append-only journal).
-pub const PROGRAMS_FILE: &str = "programs.sqlite";
-
-/// Where the service keeps its own records: API keys, the disclosure accounting, feed positions
-/// and corrections awaiting approval, console users. Files of the data folder for one node;
-/// tables of the registry's PostgreSQL database when several nodes share it.
-#[derive(Clone)]
-pub enum ServiceDb {
-    Files(PathBuf),
-    Postgres(dmf_postgres::Pool),
-}
-
-impl std::fmt::Debug for ServiceDb {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ServiceDb::Files(dir) => f.debug_tuple("Files").field(dir).finish(),
-            ServiceDb::Postgres(_) => f.write_str("Postgres"),
-        }
-    }
-}
-
-impl ServiceDb {
-    pub fn keys(&self) -> Result<KeyStore, keys::KeyError> {
-        match self {
-            ServiceDb::Files(dir) => KeyStore::open(&dir.join(KEYS_FILE)),
-            ServiceDb::Postgres(pool) => KeyStore::on_postgres(pool.clone()),
-        }
-    }
-
-    pub fn accounting(&self) -> Result<Accounting, accounting::AccountingError> {
-        match self {
-            ServiceDb::Files(dir) => Accounting::open(&dir.join(ACCOUNTING_FILE)),
-            ServiceDb::Postgres(pool) => Accounting::on_postgres(pool.clone()),
-        }
-    }
-
-    pub fn workflow(&self) -> Result<workflow::Workflow, workflow::WorkflowError> {
-        match self {
-            ServiceDb::Files(dir) => workflow::Workflow::open(&dir.join(WORKFLOW_FILE)),
-            ServiceDb::Postgres(pool) => workflow::Workflow::on_postgres(pool.clone()),
-        }
-    }
-
-    pub fn programs(&self) -> Result<programs::Programs, programs::ProgramStoreError> {
-        match self {
-            ServiceDb::Files(dir) => programs::Programs::open(&dir.join(PROGRAMS_FILE)),
-            ServiceDb::Postgres(pool) => programs::Programs::on_postgres(pool.clone()),
-        }
-    }
-
-    pub fn users(&self) -> Result<users::Users, users::UserError> {
-        match self {
-            ServiceDb::Files(dir) => users::Users::open(&dir.join(USERS_FILE)),
-            ServiceDb::Postgres(pool) => users::Users::on_postgres(pool.clone()),
-        }
-    }
-}
+pub use dmf_service::{
+    ACCOUNTING_FILE, KEYS_FILE, PROGRAMS_FILE, ServiceDb, USERS_FILE, WORKFLOW_FILE,
+};
+pub use pg::Stores;
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -237,19 +179,20 @@ impl App {
         let index = registry.load_index()?;
         let (head_tx, _) = tokio::sync::watch::channel(index.head);
         let signer = dmf_ledger::log::read_signer(&dmf_ledger::log::LogFiles::open(data)?)?;
+        let stores = Stores::open(&service)?;
         Ok(App {
             mirror: registry.is_mirror(),
-            users: service.users()?,
-            programs: service.programs()?,
+            users: stores.users,
+            programs: stores.programs,
             program_master: Mutex::new(None),
             signer,
             names: std::sync::OnceLock::new(),
             alerts_cache: Mutex::new(None),
-            workflow: service.workflow()?,
+            workflow: stores.workflow,
             head_tx,
             dir: data.to_owned(),
-            keys: service.keys()?,
-            accounting: service.accounting()?,
+            keys: stores.keys,
+            accounting: stores.accounting,
             limiter: RateLimiter::new(config.rate_per_second, config.rate_burst),
             quotas: Default::default(),
             conns: Default::default(),

@@ -72,9 +72,9 @@ pub fn open_current(data: &Path, database: Option<&str>) -> Result<Registry> {
 }
 
 /// Where the service's own records live: the data folder's files, or the database's tables.
-pub fn service(data: &Path, database: Option<&str>) -> Result<dmf_server::ServiceDb> {
+pub fn service(data: &Path, database: Option<&str>) -> Result<dmf_service::ServiceDb> {
     Ok(match database {
-        None => dmf_server::ServiceDb::Files(data.to_owned()),
-        Some(url) => dmf_server::ServiceDb::Postgres(postgres(url, false)?.pool()),
+        None => dmf_service::ServiceDb::Files(data.to_owned()),
+        Some(url) => dmf_service::ServiceDb::Postgres(postgres(url, false)?.pool()),
     })
 }

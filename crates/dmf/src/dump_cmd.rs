@@ -9,26 +9,19 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use dmf_ledger::log::LogFiles;
-use dmf_store::dump::{DumpReader, DumpWriter, Header, Record, to_new};
-use std::sync::Arc;
-
-use dmf_registry::Registry;
-use dmf_registry::dmf_store::{Appended, EventStore, NewEvent, SqliteStore};
-use dmf_server::accounting::Disclosure;
-use dmf_server::keys::ApiKey;
-use dmf_server::{ACCOUNTING_FILE, KEYS_FILE};
-use serde_json::{Value, json};
+use dmf_registry::dmf_store::{EventStore, SqliteStore};
+use dmf_registry::restore::{RestoreError, restore_events};
+use dmf_service::dump::{Restored, ServiceRecord};
+use dmf_service::{ACCOUNTING_FILE, KEYS_FILE};
+use dmf_store::dump::{DumpReader, DumpWriter, Header, Record};
 
 use clap::Args;
 
 use crate::args::{Database, RegistryArgs};
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
     let registry = crate::backend::open_current(&args.registry.data, args.registry.database.url())?;
@@ -70,32 +63,20 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
     let mut keys = 0;
     if has_files(KEYS_FILE) {
         for (k, digest) in service.keys()?.export()? {
-            w.other(&json!({
-                "type": "api_key", "id": k.id, "name": k.name, "role": k.role.code(),
-                "certified": k.certified, "source": k.source, "authority": k.authority,
-                "created_at": k.created_at, "revoked": k.revoked, "daily_quota": k.daily_quota,
-                "secret_sha256": hex(&digest),
-            }))?;
+            w.other(&ServiceRecord::key(&k, &digest).to_value())?;
             keys += 1;
         }
     }
     let mut disclosures = 0;
     if has_files(ACCOUNTING_FILE) {
         let accounting = service.accounting()?;
-        disclosures = accounting.for_each(|d| {
-            w.other(&json!({
-                "type": "disclosure", "ssn": d.ssn, "at": d.at_ms, "key_id": d.key_id,
-                "to": d.key_name, "purpose": d.purpose, "fields": d.fields,
-            }))
-        })?;
+        disclosures =
+            accounting.for_each(|d| w.other(&ServiceRecord::disclosure(&d).to_value()))?;
     }
     let mut program_entries = 0;
-    if has_files(dmf_server::PROGRAMS_FILE) {
+    if has_files(dmf_service::PROGRAMS_FILE) {
         for e in service.programs()?.entries()? {
-            w.other(&json!({
-                "type": "program_entry", "id": e.id, "at": e.at_ms, "day": e.day.to_string(),
-                "kind": e.kind, "agreement": e.agreement, "actor": e.actor, "body": e.body,
-            }))?;
+            w.other(&ServiceRecord::entry(&e).to_value())?;
             program_entries += 1;
         }
     }
@@ -111,81 +92,6 @@ pub fn dump(args: &DumpArgs, quiet: bool) -> Result<ExitCode> {
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn api_key(v: &Value, line: u64) -> Result<(ApiKey, [u8; 32])> {
-    let text = |f: &str| v[f].as_str().map(str::to_owned);
-    let digest = text("secret_sha256")
-        .filter(|h| h.len() == 64)
-        .and_then(|h| {
-            (0..32)
-                .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).ok())
-                .collect::<Option<Vec<u8>>>()
-        })
-        .with_context(|| format!("line {line}: \"secret_sha256\" is not 64 hex digits"))?;
-    let key = ApiKey {
-        id: v["id"]
-            .as_i64()
-            .with_context(|| format!("line {line}: no \"id\""))?,
-        name: text("name").with_context(|| format!("line {line}: no \"name\""))?,
-        role: text("role")
-            .unwrap_or_default()
-            .parse()
-            .map_err(|e| anyhow::anyhow!("line {line}: {e}"))?,
-        certified: v["certified"].as_bool().unwrap_or(false),
-        source: text("source"),
-        authority: text("authority"),
-        created_at: v["created_at"].as_i64().unwrap_or(0),
-        revoked: v["revoked"].as_bool().unwrap_or(false),
-        daily_quota: v["daily_quota"].as_u64(),
-    };
-    Ok((key, digest.try_into().expect("32 bytes")))
-}
-
-/// A record of a dump other than an event, read in the first pass.
-enum Other {
-    Program(dmf_server::programs::Entry),
-    Key(ApiKey, [u8; 32]),
-    Disclosure(Disclosure),
-}
-
-fn other(name: &str, line: u64, v: &Value) -> Result<Other> {
-    let at = |f: &str| format!("{name}: line {line}: no valid \"{f}\"");
-    Ok(match v["type"].as_str() {
-        Some("program_entry") => Other::Program(dmf_server::programs::Entry {
-            id: v["id"].as_i64().with_context(|| at("id"))?,
-            at_ms: v["at"].as_i64().unwrap_or(0),
-            day: v["day"]
-                .as_str()
-                .and_then(|d| d.parse().ok())
-                .with_context(|| at("day"))?,
-            kind: v["kind"].as_str().with_context(|| at("kind"))?.to_owned(),
-            agreement: v["agreement"].as_u64(),
-            actor: v["actor"].as_str().unwrap_or_default().to_owned(),
-            body: v["body"].clone(),
-        }),
-        Some("api_key") => {
-            let (key, digest) = api_key(v, line).with_context(|| name.to_owned())?;
-            Other::Key(key, digest)
-        }
-        Some("disclosure") => Other::Disclosure(Disclosure {
-            ssn: v["ssn"]
-                .as_u64()
-                .and_then(|s| u32::try_from(s).ok())
-                .with_context(|| format!("{name}: line {line}: no \"ssn\""))?,
-            at_ms: v["at"].as_i64().unwrap_or(0),
-            key_id: v["key_id"].as_i64().unwrap_or(0),
-            key_name: v["to"].as_str().unwrap_or_default().to_owned(),
-            purpose: v["purpose"].as_str().unwrap_or_default().to_owned(),
-            fields: v["fields"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f.as_str().map(str::to_owned))
-                .collect(),
-        }),
-        other => bail!("{name}: line {line}: unknown record type {other:?}"),
-    })
 }
 
 pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
@@ -221,7 +127,11 @@ pub fn restore(args: &RestoreArgs, quiet: bool) -> Result<ExitCode> {
     }
     let others = others
         .into_iter()
-        .map(|(line, v)| Ok((line, other(&name, line, &v)?)))
+        .map(|(line, v)| {
+            let record =
+                ServiceRecord::restore(v).with_context(|| format!("{name}: line {line}"))?;
+            Ok((line, record))
+        })
         .collect::<Result<Vec<_>>>()?;
     if events != header.events {
         bail!(
@@ -278,7 +188,7 @@ fn load(
     header: &Header,
     mut r: DumpReader<BufReader<File>>,
     secrets: &[(String, String)],
-    others: Vec<(u64, Other)>,
+    others: Vec<(u64, Restored)>,
 ) -> Result<(u64, usize, usize, usize)> {
     // Owner-only, as `dmf init` makes it: everything in it is personal data.
     std::fs::create_dir_all(&args.data)
@@ -290,42 +200,18 @@ fn load(
         )?),
         Some(url) => crate::backend::postgres_store(url)?,
     };
-    let head = store.head()?;
-    if head > 0 {
-        bail!("the target store already holds {head} events: restore into an empty one");
-    }
     let bar = crate::progress::bar(header.events, "events", quiet);
-    // The log folder (keys, checkpoints) is made before the first event is stored.
-    dmf_ledger::log::restore(&args.data, &header.key, secrets, &header.checkpoints)?;
-    let registry = Registry::adopt(&args.data, store.clone())?;
-    let mut batch: Vec<NewEvent> = Vec::new();
-    let mut expected = 1;
-    let flush = |batch: &mut Vec<NewEvent>, expected: &mut u64| -> Result<()> {
-        for a in store.append(batch)? {
-            if a != Appended::New(*expected) {
-                bail!(
-                    "event {expected} was stored as {a:?}: the dump's events are not one gap-free sequence"
-                );
-            }
-            *expected += 1;
+    let registry = restore_events(&args.data, store, header, secrets, &mut r, &|n| {
+        bar.set_position(n);
+    })
+    .map_err(|e| match e {
+        RestoreError::Unsigned(_) | RestoreError::Read(_) => {
+            anyhow::Error::new(e).context(name.to_owned())
         }
-        batch.clear();
-        bar.set_position(*expected - 1);
-        Ok(())
-    };
-    while let Some(rec) = r.next_record().with_context(|| name.to_owned())? {
-        if let Record::Event(e) = rec {
-            batch.push(to_new(&e));
-            if batch.len() == 10_000 {
-                flush(&mut batch, &mut expected)?;
-            }
-        }
-    }
-    flush(&mut batch, &mut expected)?;
+        e => e.into(),
+    })?;
     bar.finish_and_clear();
-    registry
-        .sign_now()
-        .with_context(|| format!("{name}: its events and the log's keys do not agree"))?;
+    let events = registry.store().head()?;
     let service = crate::backend::service(&args.data, args.database.url())?;
     let keys = service.keys()?;
     let accounting = service.accounting()?;
@@ -334,29 +220,28 @@ fn load(
     let mut n_program = 0;
     for (line, o) in others {
         match o {
-            Other::Program(entry) => {
-                if programs.is_none() {
-                    programs = Some(service.programs()?);
-                }
+            Restored::ProgramEntry(entry) => {
+                let programs = match &mut programs {
+                    Some(p) => p,
+                    None => programs.insert(service.programs()?),
+                };
                 programs
-                    .as_ref()
-                    .expect("opened")
                     .import(&entry)
                     .with_context(|| format!("{name}: line {line}"))?;
                 n_program += 1;
             }
-            Other::Key(key, digest) => {
+            Restored::Key(key, digest) => {
                 keys.import(&key, &digest)?;
                 n_keys += 1;
             }
-            Other::Disclosure(d) => disclosures.push(d),
+            Restored::Disclosure(d) => disclosures.push(d),
         }
     }
     let n_disclosures = disclosures.len();
     // Restored, not disclosed: made durable by the flush before anything is said.
     let _restored = accounting.record_many(disclosures);
     accounting.flush()?;
-    Ok((expected - 1, n_keys, n_disclosures, n_program))
+    Ok((events, n_keys, n_disclosures, n_program))
 }
 
 #[derive(Debug, Args)]

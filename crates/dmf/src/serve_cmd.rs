@@ -1,223 +1,15 @@
-//! `dmf serve`, `dmf keys` and `dmf users`: the HTTP service, its API keys and the console's
-//! users.
+//! `dmf serve` and the demo: the HTTP service.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use dmf_server::keys::{KeyStore, NewKey, Role};
-use dmf_server::users::{UserRole, Users};
-use dmf_server::{App, Config, KEYS_FILE, USERS_FILE};
-use serde_json::json;
+use dmf_server::{App, Config};
 
-use crate::{
-    KeysCreateArgs, KeysListArgs, KeysQuotaArgs, KeysRevokeArgs, ServeArgs, UsersCreateArgs,
-    UsersListArgs,
-};
+use clap::Args;
 
-/// The password from the terminal without echo, or one line of standard input.
-fn read_password(name: &str) -> Result<String> {
-    use std::io::IsTerminal;
-    if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(format!("password for {name}: "))?;
-        let again = rpassword::prompt_password("again: ")?;
-        if first != again {
-            bail!("the two passwords differ");
-        }
-        return Ok(first);
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-pub fn users_create(args: &UsersCreateArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let role = UserRole::parse(&args.role).with_context(|| {
-        format!(
-            "--role {:?}: expected caseworker, supervisor or oversight",
-            args.role
-        )
-    })?;
-    let users = crate::backend::service(&args.data, args.database.url())?.users()?;
-    let password = read_password(&args.name)?;
-    let user = users.create(&args.name, role, &password, crate::registry_cmd::now_ms())?;
-    println!("created console user {} ({})", user.name, user.role.code());
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn users_list(args: &UsersListArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let users = crate::backend::service(&args.data, args.database.url())?.users()?;
-    for u in users.list()? {
-        if args.json {
-            println!(
-                "{}",
-                json!({ "id": u.id, "name": u.name, "role": u.role.code() })
-            );
-        } else {
-            println!("{}\t{}", u.name, u.role.code());
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let service = crate::backend::service(&args.data, args.database.url())?;
-    let store = service.keys()?;
-    let role: Role = args
-        .role
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--role: {e}"))?;
-    // An agency key is bound to one existing agreement; no other key is.
-    let programs = match (role, args.agreement) {
-        (Role::Agency, Some(id)) => {
-            let programs = service.programs()?;
-            programs.state()?.agreement(id)?;
-            Some((programs, id))
-        }
-        (Role::Agency, None) => {
-            bail!("an agency key needs --agreement N (see dmf agreements list)")
-        }
-        (_, Some(_)) => bail!("only agency keys are bound to an agreement, not {role} keys"),
-        (_, None) => None,
-    };
-    let (key, secret) = store.create(
-        NewKey {
-            name: args.name.clone(),
-            role,
-            certified: args.certified,
-            source: args.source.clone(),
-            authority: args.authority.clone(),
-            daily_quota: args.daily_quota,
-        },
-        crate::registry_cmd::now_ms(),
-    )?;
-    if let Some((programs, id)) = &programs {
-        programs.bind_key(
-            *id,
-            key.id,
-            &key.name,
-            "dmf keys create",
-            crate::today(),
-            crate::registry_cmd::now_ms(),
-        )?;
-    }
-    if args.json {
-        println!(
-            "{}",
-            json!({
-                "id": key.id, "name": key.name, "role": key.role.code(),
-                "certified": key.certified, "source": key.source, "authority": key.authority,
-                "daily_quota": key.daily_quota, "agreement": args.agreement,
-                "key": secret,
-            })
-        );
-    } else {
-        println!(
-            "created {} key {:?} (id {})",
-            key.role.code(),
-            key.name,
-            key.id
-        );
-        println!("{secret}");
-        eprintln!("the key is shown once: store it now");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let store = crate::backend::service(&args.data, args.database.url())?.keys()?;
-    for k in store.list()? {
-        let v = json!({
-            "id": k.id, "name": k.name, "role": k.role.code(), "certified": k.certified,
-            "source": k.source, "authority": k.authority, "revoked": k.revoked,
-            "daily_quota": k.daily_quota,
-        });
-        if args.json {
-            println!("{v}");
-        } else {
-            // A reporter's source and an authority's name are what the key may submit as.
-            let on_behalf = [("source", &k.source), ("authority", &k.authority)]
-                .into_iter()
-                .filter_map(|(what, v)| v.as_ref().map(|v| format!("\t{what} {v}")))
-                .collect::<String>();
-            println!(
-                "{}\t{}\t{}{on_behalf}{}{}{}",
-                k.id,
-                k.name,
-                k.role.code(),
-                if k.certified { "\tcertified" } else { "" },
-                k.daily_quota
-                    .map(|q| format!("\t{q} a day"))
-                    .unwrap_or_default(),
-                if k.revoked { "\trevoked" } else { "" }
-            );
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn keys_revoke(args: &KeysRevokeArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let store = crate::backend::service(&args.data, args.database.url())?.keys()?;
-    if !store.revoke(&args.name)? {
-        bail!("no key named {:?}", args.name);
-    }
-    println!("revoked {:?}", args.name);
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn keys_quota(args: &KeysQuotaArgs) -> Result<ExitCode> {
-    require_registry(&args.data)?;
-    let store = crate::backend::service(&args.data, args.database.url())?.keys()?;
-    let quota = match (args.daily, args.none) {
-        (Some(n), false) => Some(n),
-        (None, true) => None,
-        _ => bail!("give either --daily N or --none"),
-    };
-    if !store.set_quota(&args.name, quota)? {
-        bail!("no key named {:?}", args.name);
-    }
-    match quota {
-        Some(n) => println!("{:?} may have {n} records answered a day", args.name),
-        None => println!("{:?} has no daily allowance beyond its rate", args.name),
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn require_registry(data: &Path) -> Result<()> {
-    // A registry has its log keys in the data folder, whichever store holds its events.
-    if !data.join(dmf_ledger::log::LOG_DIR).is_dir() {
-        bail!(
-            "no registry at {}: run `dmf init --data {}` first",
-            data.display(),
-            data.display()
-        );
-    }
-    Ok(())
-}
-
-/// Secrets (API keys, passwords) readable by their owner alone, whatever the umask and
-/// whatever the mode of a file already there.
-fn write_owner_only(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
-}
+use crate::args::{AlertArgs, Database, Today};
 
 /// Whether logs may carry colour codes: on a terminal only, and never with `NO_COLOR` set to
 /// anything (no-color.org); a log file or journal would otherwise hold escape codes.
@@ -237,7 +29,7 @@ fn init_tracing() {
 }
 
 /// The connection limits the flags give, over the defaults.
-fn conn_limits(args: &crate::ConnArgs) -> Result<dmf_server::ConnLimits> {
+fn conn_limits(args: &ConnArgs) -> Result<dmf_server::ConnLimits> {
     let d = dmf_server::ConnLimits::default();
     let secs = |flag: &str, s: u64| {
         if s == 0 {
@@ -276,9 +68,7 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         conn: conn_limits(&args.conn)?,
         ..Config::default()
     };
-    if let Some(t) = &args.today {
-        config.today = Some(t.parse().with_context(|| format!("--today {t:?}"))?);
-    }
+    config.today = args.today.today;
     if args.demo && args.database.url().is_some() {
         bail!("--demo makes an embedded registry: leave out --database (and DMF_DATABASE_URL)");
     }
@@ -300,7 +90,7 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         None => {
             let dir = match &args.data {
                 Some(d) => d.clone(),
-                None => demo_dir()?,
+                None => dmf_demo::temporary_folder()?,
             };
             made = Some(crate::cleanup::Made::new(&dir));
             demo_into(&dir, args, quiet)?;
@@ -399,154 +189,36 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// A new data folder's name under the system's temporary folder (`TMPDIR`).
-fn demo_dir() -> Result<PathBuf> {
-    let mut b = [0u8; 4];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(std::env::temp_dir().join(format!(
-        "dmf-demo-{}",
-        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    )))
-}
-
-/// A registry of a synthetic population with its deaths and recent reports, and one key per
-/// role, written to `demo-credentials.json`.
+/// Makes the demo registry in `dir`, a progress bar a file.
 fn demo_into(dir: &Path, args: &ServeArgs, quiet: bool) -> Result<()> {
-    let today = match &args.today {
-        Some(t) => t.parse().with_context(|| format!("--today {t:?}"))?,
-        None => crate::today(),
-    };
-    let synth = dir.join("synth");
-    let data = dir.to_owned();
     eprintln!(
         "making a demo registry of {} people in {}",
         args.demo_people,
         dir.display()
     );
-    let config = dmf_synth::Config::new(args.demo_people, 1, today);
-    dmf_synth::generate(&config, &synth, &|_| {})
-        .with_context(|| format!("cannot generate into {}", synth.display()))?;
-    let registry = dmf_registry::Registry::init(&data, Some("dmf-demo/registry"))?;
-    for file in ["people.csv", "dmf.txt"] {
-        let bar = crate::progress::spinner(file, quiet);
-        dmf_registry::import_file(
-            &registry,
-            &synth.join(file),
-            today,
-            crate::registry_cmd::now_ms(),
-            &|n| bar.set_position(n),
-        )
-        .with_context(|| format!("cannot import {file}"))?;
-        bar.finish_and_clear();
-    }
-    drop(registry);
-    let store = KeyStore::open(&data.join(KEYS_FILE))?;
-    let mut creds = serde_json::Map::new();
-    let mut agency = None;
-    for role in Role::ALL {
-        let (source, authority) = match role {
-            Role::Reporter => (Some("state".to_owned()), None),
-            Role::Authority => (None, Some("DHS USCIS".to_owned())),
-            _ => (None, None),
-        };
-        let (key, secret) = store.create(
-            NewKey {
-                name: format!("demo-{}", role.code()),
-                role,
-                certified: role == Role::Subscriber,
-                source,
-                authority,
-                daily_quota: None,
-            },
-            crate::registry_cmd::now_ms(),
-        )?;
-        creds.insert(role.code().to_owned(), json!(secret));
-        if role == Role::Agency {
-            agency = Some(key);
+    let bar = std::cell::RefCell::new(None);
+    dmf_demo::build(dir, args.demo_people, args.today.get(), &|file, n| {
+        let mut bar = bar.borrow_mut();
+        match n {
+            Some(n) => bar
+                .get_or_insert_with(|| crate::progress::spinner(file, quiet))
+                .set_position(n),
+            None => {
+                if let Some(b) = bar.take() {
+                    b.finish_and_clear();
+                }
+            }
         }
-    }
-    // The agency key matches under an approved example agreement.
-    if let Some(key) = agency {
-        demo_agreement(&data, &key, today)?;
-    }
-    // Corrections need a second person to approve them.
-    let (_, secret) = store.create(
-        NewKey {
-            name: "demo-caseworker-2".into(),
-            role: Role::Caseworker,
-            certified: false,
-            source: None,
-            authority: None,
-            daily_quota: None,
-        },
-        crate::registry_cmd::now_ms(),
-    )?;
-    creds.insert("caseworker2".into(), json!(secret));
-    // Console users, one per role and a second caseworker, with random passwords.
-    let users = Users::open(&data.join(USERS_FILE))?;
-    let mut console = serde_json::Map::new();
-    for (name, role) in [
-        ("caseworker", UserRole::Caseworker),
-        ("caseworker2", UserRole::Caseworker),
-        ("supervisor", UserRole::Supervisor),
-        ("oversight", UserRole::Oversight),
-    ] {
-        let mut b = [0u8; 12];
-        getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let password: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        users.create(name, role, &password, crate::registry_cmd::now_ms())?;
-        console.insert(name.into(), json!(password));
-    }
-    creds.insert("console".into(), serde_json::Value::Object(console));
-    let path = data.join("demo-credentials.json");
-    write_owner_only(&path, &(serde_json::to_string_pretty(&creds)? + "\n"))
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
-/// An approved example agreement (a state benefits agency, matching names and dates of birth
-/// for deaths, adverse action possible), with the demo's agency key bound to it.
-fn demo_agreement(
-    data: &Path,
-    key: &dmf_server::keys::ApiKey,
-    today: dmf_model::Date,
-) -> Result<()> {
-    let programs = dmf_server::programs::Programs::open(&data.join(dmf_server::PROGRAMS_FILE))?;
-    let expiry = dmf_registry::program::add_months(today, 12);
-    let terms = dmf_server::programs::terms_from_json(&json!({
-        "recipient": "Demo State Benefits Agency", "source": "dmf demo registry",
-        "purpose": "stop benefit payments to deceased beneficiaries",
-        "legal_authority": "42 U.S.C. 1320b-7 (demo)",
-        "recipient_receives": ["deceased", "date_of_death"], "source_receives": ["name", "dob"],
-        "retention_days": 90, "start": today.to_string(), "expiry": expiry.to_string(),
-        "adverse_action": true,
-    }))
-    .map_err(|(path, msg)| anyhow::anyhow!("demo agreement {path}: {msg}"))?;
-    let now = crate::registry_cmd::now_ms();
-    let id = programs.create(&terms, "demo-caseworker", today, now)?;
-    programs.approve(id, "demo-oversight", today, now)?;
-    programs.bind_key(id, key.id, &key.name, "dmf serve --demo", today, now)?;
+    })?;
     Ok(())
 }
 
 /// Example requests against the demo, with a real person from its population.
 fn print_demo(data: &Path, addr: &str) -> Result<()> {
-    let creds: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
-        data.join("demo-credentials.json"),
-    )?)?;
-    // A living person, so that the examples show a death being reported.
-    let mut dead = std::collections::HashSet::new();
-    for r in csv::Reader::from_path(data.join("synth/truth_deaths.csv"))?.records() {
-        dead.insert(r?[0].to_owned());
-    }
-    let mut people = csv::Reader::from_path(data.join("synth/people.csv"))?;
-    let p = people
-        .records()
-        .filter_map(Result::ok)
-        .find(|p| !dead.contains(&p[0]) && p[6].len() == 10)
-        .context("nobody alive in the demo population")?;
-    let (ssn, first, last, dob) = (&p[0], &p[1], &p[3], &p[6]);
-    let key = |r: &str| creds[r].as_str().unwrap_or_default().to_owned();
+    let creds = dmf_demo::credentials(data)?;
+    let person = dmf_demo::example(data)?;
+    let (ssn, first, last, dob) = (&person.ssn, &person.first, &person.last, &person.dob);
+    let key = |r: &str| creds.keys.get(r).cloned().unwrap_or_default();
     println!("dmf demo listening on http://{addr}");
     println!("data folder: {}", data.display());
     println!("API keys:    {}/demo-credentials.json", data.display());
@@ -613,4 +285,57 @@ fn print_demo(data: &Path, addr: &str) -> Result<()> {
         "# the caseworker console: http://{addr}/console (users and passwords under \"console\" in demo-credentials.json)"
     );
     Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The data folder of the registry.
+    #[arg(long, required_unless_present = "demo")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: Database,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Make a demo registry (a synthetic population, one key per role in
+    /// DATA/demo-credentials.json) in a new folder (--data, or a temporary one) and serve it.
+    #[arg(long)]
+    pub demo: bool,
+    /// People of the demo population.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub demo_people: u64,
+    #[command(flatten)]
+    pub today: Today,
+    /// Requests (records, in a batch) a second each API key may make on average.
+    #[arg(long, default_value_t = 2_000)]
+    pub rate: u32,
+    /// Requests (records) an API key may make at once beyond its rate.
+    #[arg(long, default_value_t = 4_000)]
+    pub burst: u32,
+    #[command(flatten)]
+    pub thresholds: AlertArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// How many connections, and how long a client may stall.
+#[derive(Debug, Args)]
+pub struct ConnArgs {
+    /// Seconds a client has to send a request's headers (and the longest a kept-alive
+    /// connection may sit idle).
+    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
+    pub header_timeout: u64,
+    /// Seconds a request body may send nothing before it is cut with 408.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub body_timeout: u64,
+    /// Seconds a client may read nothing of an answer before it is disconnected.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub send_timeout: u64,
+    /// Most open connections (default: three quarters of the open-file limit).
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// Most open connections that have shown no key or session yet; a new one closes the
+    /// oldest (default: half of --max-connections).
+    #[arg(long)]
+    pub max_anonymous: Option<usize>,
 }

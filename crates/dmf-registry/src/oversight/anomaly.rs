@@ -548,3 +548,6 @@ impl Alert {
         serde_json::to_value(self.view(tree_size)).unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests;

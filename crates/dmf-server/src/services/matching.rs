@@ -9,8 +9,9 @@ use dmf_match::{Model, NameTables, PersonRef, Prepared, PreparedBuilder};
 use dmf_model::{Date, PartialDate, Reference, Sex, Ssn};
 use dmf_registry::PersonState;
 use dmf_registry::identity::Identity;
-use dmf_registry::program::{Agreement, Element, InputField, ProgramError};
-use dmf_registry::program_view::{AgreementView, CaseView, ProgramStatsRow, RequestView};
+use dmf_registry::program::{Element, InputField, ProgramError};
+use dmf_registry::program_view::AgreementView;
+pub use dmf_service::programs::{agreement_view, request_view, stats_rows};
 
 use crate::accounting::{Disclosure, Ticket};
 use crate::error::{ApiError, Code};
@@ -56,17 +57,6 @@ pub fn bound(app: &App, key: &ApiKey, id: u64) -> Result<(), ApiError> {
     }
 }
 
-/// An agreement as shown, with the names of the keys bound to it.
-pub fn agreement_view(a: &Agreement, p: &Programs, today: Date) -> AgreementView {
-    let keys = p
-        .keys
-        .values()
-        .filter(|(id, _)| *id == a.id)
-        .map(|(_, name)| name.clone())
-        .collect();
-    AgreementView::new(a, keys, today)
-}
-
 /// Agreement `id` as it stands now.
 pub fn shown(app: &App, id: u64, today: Date) -> Result<AgreementView, ApiError> {
     app.programs
@@ -87,49 +77,6 @@ pub fn shown_whole(p: &Programs, id: u64, today: Date) -> Result<AgreementView, 
             .collect(),
     );
     Ok(v)
-}
-
-/// A request as listed: counts, and each match's due process (never the SSNs: the
-/// accounting holds who was disclosed).
-pub fn request_view(r: &Request, p: &Programs, today: Date) -> RequestView {
-    let cases = (0..r.matches.len() as u32)
-        .filter_map(|n| {
-            let c = p.cases.get(&(r.id, n))?;
-            Some(CaseView {
-                n,
-                status: c.status(today).code(),
-            })
-        })
-        .collect();
-    RequestView {
-        id: r.id,
-        day: r.day.to_string(),
-        key: r.key.clone(),
-        refused: r.refused.clone(),
-        records: r.records,
-        matched: r.matches.len(),
-        disclosed: r.disclosed,
-        law_enforcement: r.law_enforcement.len(),
-        elements: r.elements.iter().map(|e| e.code()).collect(),
-        cases,
-    }
-}
-
-/// The statistics rows: per agreement and period.
-pub fn stats_rows(p: &Programs, monthly: bool) -> Vec<ProgramStatsRow> {
-    crate::programs::counts(p, monthly)
-        .into_iter()
-        .map(|((agreement, period), c)| ProgramStatsRow {
-            agreement,
-            period,
-            requests: c.requests,
-            refused: c.refused,
-            records: c.records,
-            matched: c.matched,
-            disclosed: c.disclosed,
-            law_enforcement_disclosures: c.law_enforcement,
-        })
-        .collect()
 }
 
 /// One listed person of a request.
