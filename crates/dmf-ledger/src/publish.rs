@@ -29,8 +29,8 @@ pub fn export_stats_file(period: Period) -> String {
     format!("stats-{}.json", period.name())
 }
 
-/// A proof as published: JSON that `dmf log verify --proof` reads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A proof as published: JSON that `dmf log verify --proof` reads, and the API's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Proof {
     Inclusion {

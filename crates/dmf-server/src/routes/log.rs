@@ -12,7 +12,7 @@ use super::extract::Params;
 use crate::App;
 use crate::error::{ApiError, Code};
 use crate::services::{blocking, registry_error};
-use crate::views::ProofView;
+use dmf_ledger::publish::Proof;
 
 /// `GET /v1/log/checkpoint`: the latest signed checkpoint, as a signed note.
 pub(crate) async fn checkpoint(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
@@ -54,7 +54,7 @@ pub(crate) struct ConsistencyParams {
 pub(crate) async fn inclusion(
     State(app): State<Arc<App>>,
     Params(q): Params<InclusionParams>,
-) -> Result<Json<ProofView>, ApiError> {
+) -> Result<Json<Proof>, ApiError> {
     // Pairs no log can ever hold are the request's fault whatever the log holds: 400, not the
     // 404 of a size or event the log does not hold yet.
     if q.seq == 0 {
@@ -78,14 +78,14 @@ pub(crate) async fn inclusion(
         dmf_ledger::publish::prove(registry.ledger(), q.seq, q.size).map_err(registry_error)
     })
     .await?;
-    Ok(Json(proof.into()))
+    Ok(Json(proof))
 }
 
 /// `GET /v1/log/proof/consistency?from=N&to=M`.
 pub(crate) async fn consistency(
     State(app): State<Arc<App>>,
     Params(q): Params<ConsistencyParams>,
-) -> Result<Json<ProofView>, ApiError> {
+) -> Result<Json<Proof>, ApiError> {
     if q.from > q.to {
         return Err(ApiError::at(
             Code::BadRequest,
@@ -110,5 +110,5 @@ pub(crate) async fn consistency(
         dmf_ledger::publish::consistency(&dir, q.from, q.to).map_err(registry_error)
     })
     .await?;
-    Ok(Json(proof.into()))
+    Ok(Json(proof))
 }

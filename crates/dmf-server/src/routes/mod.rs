@@ -41,7 +41,7 @@ use crate::metrics::Metrics;
 use crate::views::{
     AccountingView, Acknowledged, Agreements, BatchLine, CaseState, CorrectionApproved,
     CorrectionRequested, FeedPage, HealthView, HeldQueue, LetterCheck, MatchAnswer, ProgramStats,
-    ProofView, PropagationView, ReviewResult, StatsView, SubmissionLine,
+    PropagationView, ReviewResult, StatsView, SubmissionLine,
 };
 
 /// An HTTP method a route is served with.
@@ -401,7 +401,7 @@ pub(crate) const ROUTES: &[Route] = &[
         request: None,
         takes: &[],
         status: 200,
-        response: schema::<ProofView>,
+        response: schema::<dmf_ledger::publish::Proof>,
         content: JSON,
         bulk: None,
     },
@@ -414,7 +414,7 @@ pub(crate) const ROUTES: &[Route] = &[
         request: None,
         takes: &[],
         status: 200,
-        response: schema::<ProofView>,
+        response: schema::<dmf_ledger::publish::Proof>,
         content: JSON,
         bulk: None,
     },
