@@ -27,6 +27,7 @@ pub mod program_view;
 pub mod public;
 mod registry;
 pub mod render;
+pub mod requests;
 pub mod restore;
 pub mod state;
 pub mod submission;

@@ -1,6 +1,7 @@
 //! Corrections in the console: the form with its identity-evidence checklist, the approval
 //! queue, a correction's progress to subscribers, and the printable letter for the person.
 
+use dmf_registry::requests::CorrectionFields;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -139,7 +140,8 @@ pub(crate) async fn file_correction(
     let Value::Object(m) = body else {
         unreachable!("an object")
     };
-    match corrections::request(&app, &staff.actor(), m) {
+    let asked = CorrectionFields::new(m).map_err(crate::services::rejected);
+    match asked.and_then(|f| corrections::request(&app, &staff.actor(), f)) {
         Ok((id, _)) => Ok(Redirect::to(&format!("/console/corrections/{id}")).into_response()),
         Err(e) => Err(refuse(&format!(
             "{}{}",

@@ -2,6 +2,7 @@
 //! name the person on file, their confirmation by two people (the second a supervisor) or
 //! rejection, and identity changes asked for by one person and confirmed by a supervisor.
 
+use dmf_registry::requests::{IdentityChangeFields, ReviewFields};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -276,7 +277,8 @@ async fn review_form(
         seq,
         what,
         confirm,
-        filled(&form, &["evidence", "reason"]),
+        ReviewFields::new(filled(&form, &["evidence", "reason"]))
+            .map_err(crate::services::rejected)?,
     )
     .await?;
     Ok(Redirect::to(&format!("/console/people/{ssn}")).into_response())
@@ -316,6 +318,7 @@ pub(crate) async fn propose(
             "first", "middle", "last", "suffix", "dob", "sex", "reason", "evidence",
         ],
     );
+    let fields = IdentityChangeFields::new(fields).map_err(crate::services::rejected)?;
     identity::propose_change(&app, &staff.actor(), ssn, fields).await?;
     Ok(Redirect::to(&format!("/console/people/{ssn}")).into_response())
 }

@@ -1,6 +1,7 @@
 //! Corrections of wrong deaths over HTTP: asked for by one caseworker, approved by another,
 //! and followed to every subscriber that had received the wrong record.
 
+use dmf_registry::requests::CorrectionFields;
 use std::sync::Arc;
 
 use axum::Json;
@@ -25,7 +26,8 @@ pub(crate) async fn request(
     let bytes = read_body(body, app.config.body_limit).await?;
     let m = object(&bytes)?;
     let actor = Actor::key(&caller.key);
-    let (id, ssn) = corrections::request(&app, &actor, m)?;
+    let asked = CorrectionFields::new(m).map_err(crate::services::rejected)?;
+    let (id, ssn) = corrections::request(&app, &actor, asked)?;
     Ok((
         StatusCode::CREATED,
         Json(CorrectionRequested {

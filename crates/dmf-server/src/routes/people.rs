@@ -2,6 +2,7 @@
 //! of reports and notices held for their identity, their review by two people, and identity
 //! changes with a second person's confirmation.
 
+use dmf_registry::requests::{IdentityChangeFields, ReviewFields};
 use std::sync::Arc;
 
 use axum::Json;
@@ -123,7 +124,7 @@ async fn reviewed(
     confirm: bool,
 ) -> Result<(StatusCode, Json<ReviewResult>), ApiError> {
     let bytes = read_body(body, app.config.body_limit).await?;
-    let fields = object_or_empty(&bytes)?;
+    let fields = ReviewFields::new(object_or_empty(&bytes)?).map_err(crate::services::rejected)?;
     let actor = Actor::key(&caller.key);
     let (accepted, _) = identity::review(&app, &actor, seq, what, confirm, fields).await?;
     Ok(created(&accepted, &actor))
@@ -181,7 +182,7 @@ pub(crate) async fn propose(
 ) -> Result<(StatusCode, Json<ReviewResult>), ApiError> {
     let ssn = ssn_of(&ssn)?;
     let bytes = read_body(body, app.config.body_limit).await?;
-    let fields = object(&bytes)?;
+    let fields = IdentityChangeFields::new(object(&bytes)?).map_err(crate::services::rejected)?;
     let actor = Actor::key(&caller.key);
     let accepted = identity::propose_change(&app, &actor, ssn, fields).await?;
     Ok(created(&accepted, &actor))

@@ -5,8 +5,8 @@
 use dmf_ledger::letter::LetterCode;
 use dmf_model::Ssn;
 use dmf_registry::distribution::{self, Audience};
+use dmf_registry::requests::{ApprovalError, CorrectionFields, approved_correction};
 use dmf_registry::{Accepted, Event};
-use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, Code};
 use crate::keys::{ApiKey, Role};
@@ -40,30 +40,10 @@ impl Actor {
     }
 }
 
-const CORRECTION_FIELDS: [&str; 4] = ["ssn", "kind", "reason", "evidence"];
-
 /// Records a request for a correction, checked as it will be submitted; returns its id.
-pub fn request(
-    app: &App,
-    actor: &Actor,
-    mut m: Map<String, Value>,
-) -> Result<(i64, Ssn), ApiError> {
-    if let Some(k) = m.keys().find(|k| !CORRECTION_FIELDS.contains(&k.as_str())) {
-        return Err(ApiError::at(
-            Code::BadRequest,
-            format!("$.{k}"),
-            "unknown field (a correction takes ssn, kind, reason, evidence)",
-        ));
-    }
-    m.insert("type".into(), json!("correction"));
-    m.insert("requested_by".into(), json!(actor.name));
-    // Checked now as it will be submitted, with a stand-in second person.
-    let mut trial = m.clone();
-    trial.insert(
-        "approved_by".into(),
-        json!(format!("{} (approval pending)", actor.name)),
-    );
-    let submission = dmf_registry::parse_value(&Value::Object(trial), app.today())
+pub fn request(app: &App, actor: &Actor, req: CorrectionFields) -> Result<(i64, Ssn), ApiError> {
+    let (submission, body) = req
+        .check(&actor.name, app.today())
         .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
     let ssn = submission.event.ssn();
     let known = app
@@ -79,7 +59,6 @@ pub fn request(
             "no death is recorded or pending for this SSN: there is nothing to correct",
         ));
     }
-    let body = Value::Object(m).to_string();
     let id = app
         .workflow
         .request_correction(ssn.as_u32(), &body, actor.id, &actor.name, now_ms())
@@ -116,10 +95,11 @@ pub async fn approve(
             "the person who asked for a correction cannot approve it: a second person must",
         ));
     }
-    let mut m: Map<String, Value> = serde_json::from_str(&c.body).map_err(ApiError::internal)?;
-    m.insert("approved_by".into(), json!(actor.name));
-    let submission = dmf_registry::parse_value(&Value::Object(m), app.today())
-        .map_err(|r| ApiError::at(Code::Unprocessable, r.path, r.reason))?;
+    let submission =
+        approved_correction(&c.body, &actor.name, app.today()).map_err(|e| match e {
+            ApprovalError::Rejected(r) => ApiError::at(Code::Unprocessable, r.path, r.reason),
+            e @ ApprovalError::Unreadable(_) => ApiError::internal(e),
+        })?;
     let accepted = crate::services::submit::submit_one(app, submission).await?;
     app.workflow
         .approve_correction(id, actor.id, &actor.name, now_ms(), accepted.seq)

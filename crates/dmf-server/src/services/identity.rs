@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use dmf_model::{Date, Ssn};
 use dmf_registry::render;
+use dmf_registry::requests::{IdentityChangeFields, ReviewFields};
 use dmf_registry::state::{HeldItem, HeldStatus, PersonState};
-use serde_json::{Map, Value, json};
 
 use crate::accounting::Disclosure;
 use crate::error::{ApiError, Code};
@@ -199,18 +199,8 @@ pub(crate) async fn review(
     seq: u64,
     what: Reviewed,
     confirm: bool,
-    mut fields: Map<String, Value>,
+    fields: ReviewFields,
 ) -> Result<(dmf_registry::Accepted, Ssn), ApiError> {
-    if let Some(k) = fields
-        .keys()
-        .find(|k| !["evidence", "reason"].contains(&k.as_str()))
-    {
-        return Err(ApiError::at(
-            Code::BadRequest,
-            format!("$.{k}"),
-            "unknown field (a review takes evidence and reason)",
-        ));
-    }
     let app2 = app.clone();
     let found = crate::services::blocking(move || {
         app2.registry
@@ -233,15 +223,8 @@ pub(crate) async fn review(
         ));
     };
     let ssn = Ssn::from_number(subject).map_err(ApiError::internal)?;
-    fields.insert("type".into(), json!("review"));
-    fields.insert("ssn".into(), json!(ssn.to_string()));
-    fields.insert("event".into(), json!(seq));
-    fields.insert(
-        "decision".into(),
-        json!(if confirm { "confirm" } else { "reject" }),
-    );
-    fields.insert("by".into(), json!(actor.name));
-    let submission = dmf_registry::parse_value(&Value::Object(fields), app.today())
+    let submission = fields
+        .submission(ssn, seq, confirm, &actor.name, app.today())
         .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
     Ok((submit_one(app, submission).await?, ssn))
 }
@@ -251,22 +234,10 @@ pub(crate) async fn propose_change(
     app: &Arc<App>,
     actor: &Actor,
     ssn: Ssn,
-    mut fields: Map<String, Value>,
+    fields: IdentityChangeFields,
 ) -> Result<dmf_registry::Accepted, ApiError> {
-    const TAKES: [&str; 8] = [
-        "first", "middle", "last", "suffix", "dob", "sex", "reason", "evidence",
-    ];
-    if let Some(k) = fields.keys().find(|k| !TAKES.contains(&k.as_str())) {
-        return Err(ApiError::at(
-            Code::BadRequest,
-            format!("$.{k}"),
-            "unknown field (an identity change takes first, middle, last, suffix, dob, sex, reason, evidence)",
-        ));
-    }
-    fields.insert("type".into(), json!("identity_change"));
-    fields.insert("ssn".into(), json!(ssn.to_string()));
-    fields.insert("requested_by".into(), json!(actor.name));
-    let submission = dmf_registry::parse_value(&Value::Object(fields), app.today())
+    let submission = fields
+        .submission(ssn, &actor.name, app.today())
         .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
     submit_one(app, submission).await
 }

@@ -32,3 +32,8 @@ pub(crate) fn registry_error(e: impl Into<dmf_registry::RegistryError>) -> ApiEr
         other => ApiError::internal(other),
     }
 }
+
+/// A caller's fields refused by the registry's submission edge, as answered: 400 at its path.
+pub(crate) fn rejected(r: dmf_registry::Rejection) -> ApiError {
+    ApiError::at(crate::error::Code::BadRequest, r.path, r.reason)
+}
