@@ -230,7 +230,7 @@ pub(crate) async fn correction(
     let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
     let reads_records = staff.role().handles_cases();
     let may_approve = c.approval.is_none() && staff.role() != UserRole::Oversight;
-    let mut page = Page::new(
+    let page = Page::new(
         &staff,
         format!("Correction {}", c.id),
         html! {
@@ -257,7 +257,10 @@ pub(crate) async fn correction(
                 } @else {
                     p #propagation-status {
                         @if progress.complete() { span.ok { "Complete: every subscriber that had the wrong record has applied the correction." } }
-                        @else { "In progress (this page refreshes itself)." }
+                        @else {
+                            "In progress: not every subscriber has applied the correction yet. "
+                            a #check-again href={ "/console/corrections/" (c.id) } { "Check again" }
+                        }
                     }
                     table #propagation {
                         thead { tr { th { "Subscriber" } th { "Sent the correction" } th { "Applied it" } } }
@@ -272,7 +275,6 @@ pub(crate) async fn correction(
             }
         },
     );
-    page.refresh = progress.seq.is_some() && !progress.complete();
     Ok(page)
 }
 

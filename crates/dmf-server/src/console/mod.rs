@@ -230,8 +230,6 @@ pub(crate) struct PageParts {
     body: Markup,
     /// The user, for the navigation bar.
     staff: Option<Session>,
-    /// Reload every few seconds (progress pages).
-    refresh: bool,
     headers: Vec<(header::HeaderName, HeaderValue)>,
 }
 
@@ -242,7 +240,6 @@ impl Page {
             title: title.into(),
             body,
             staff: Some(staff.0.clone()),
-            refresh: false,
             headers: Vec::new(),
         }))
     }
@@ -254,7 +251,6 @@ impl Page {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             body: html! { p.error role="alert" { (message) } p { a href="/console" { "Back to the console" } } },
             staff: None,
-            refresh: false,
             headers: Vec::new(),
         }))
     }
@@ -283,7 +279,6 @@ impl IntoResponse for Page {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    @if this.refresh { meta http-equiv="refresh" content="2"; }
                     title { (this.title) " · dmf console" }
                     link rel="stylesheet" href="/console/style.css";
                 }

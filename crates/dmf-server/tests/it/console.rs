@@ -667,3 +667,41 @@ fn a_state_report_showed_as_unverified_in_the_timeline() {
         "death_recorded"
     );
 }
+
+/// The correction page reloaded itself every 2 s until every subscriber had applied the
+/// correction (a page that moves under a screen reader, and axe's one violation). It now says
+/// the correction is in progress and offers to check again, on request.
+#[test]
+fn a_correction_page_reloaded_itself_every_two_seconds() {
+    let s = Server::start();
+    super::two_source_death(&s, "234567890", "Bob", "Jones", "2026-11-19");
+    // A certified subscriber receives the death, so the correction has somewhere to go.
+    let (cursor, got) = super::feed(&s, "certified", 0);
+    assert_eq!(got.len(), 1);
+    assert_eq!(super::ack(&s, "certified", cursor), 200);
+    let body = json!({"ssn": "234567890", "reason": "seen alive", "evidence": ["passport 1"]});
+    let (status, v) = s.post_json("/v1/corrections", "caseworker", body);
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (status, _) = s.post(
+        &format!("/v1/corrections/{id}/approve"),
+        Some("caseworker2"),
+        false,
+        "",
+    );
+    assert_eq!(status, 200);
+    users(&s);
+    let mut c = Client::new(&s);
+    c.login("cw", "a long password 1");
+    let page = c.get(&format!("/console/corrections/{id}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains("http-equiv"), "{}", page.body);
+    assert!(page.body.contains("In progress"), "{}", page.body);
+    assert!(
+        page.body.contains(&format!(
+            "id=\"check-again\" href=\"/console/corrections/{id}\""
+        )),
+        "{}",
+        page.body
+    );
+}
