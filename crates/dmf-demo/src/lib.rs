@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use dmf_ledger::log::hex;
 use dmf_model::Date;
 use dmf_registry::{Registry, RegistryError, now_ms};
 use dmf_service::keys::{ApiKey, KeyError, KeyStore, NewKey, Role};
@@ -81,10 +82,6 @@ pub fn temporary_folder() -> Result<PathBuf, DemoError> {
     let mut b = [0u8; 4];
     getrandom::fill(&mut b).map_err(DemoError::Random)?;
     Ok(std::env::temp_dir().join(format!("dmf-demo-{}", hex(&b))))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Makes the demo in `dir`: `people` synthetic people as of `today`, imported file by file

@@ -132,11 +132,13 @@ pub fn create(data: &Path, origin: &str) -> Result<VerifierKey, LogError> {
     Ok(verifier)
 }
 
+/// Bytes as lowercase hex digits.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex32(text: &str) -> Option<[u8; 32]> {
+/// 64 hex digits (around white space) as 32 bytes.
+pub fn unhex32(text: &str) -> Option<[u8; 32]> {
     let text = text.trim();
     if text.len() != 64 {
         return None;

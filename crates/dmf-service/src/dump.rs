@@ -2,6 +2,7 @@
 //! key metadata (the SHA-256 of each secret, never a secret), the disclosure accounting and
 //! the programs' journal; written from the stores and read back into them.
 
+use dmf_ledger::log::{hex, unhex32};
 use dmf_model::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -101,7 +102,7 @@ impl ServiceRecord {
             created_at: key.created_at,
             revoked: key.revoked,
             daily_quota: key.daily_quota,
-            secret_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            secret_sha256: hex(digest),
         })
     }
 
@@ -138,7 +139,11 @@ impl ServiceRecord {
     pub fn restore(v: Value) -> Result<Restored, RecordError> {
         Ok(match serde_json::from_value::<ServiceRecord>(v)? {
             ServiceRecord::ApiKey(k) => {
-                let digest = parse_digest(&k.secret_sha256).ok_or(RecordError::Digest)?;
+                // Exactly 64 digits, as written: no white space around them.
+                let digest = (k.secret_sha256.len() == 64)
+                    .then(|| unhex32(&k.secret_sha256))
+                    .flatten()
+                    .ok_or(RecordError::Digest)?;
                 let role: Role = k.role.parse()?;
                 let key = ApiKey {
                     id: k.id,
@@ -175,17 +180,6 @@ impl ServiceRecord {
             }
         })
     }
-}
-
-fn parse_digest(hex: &str) -> Option<SecretHash> {
-    if hex.len() != 64 || !hex.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::{Page, PageResult, Staff, csrf_field, name_on_file, parse_ssn, time};
 use crate::App;
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 use crate::services::blocking;
 use crate::users::UserRole;
 
@@ -657,7 +657,7 @@ fn deadline_note(today: dmf_model::Date, deadline: dmf_model::Date) -> String {
 /// Stores a submission made from a console form, as the one writer.
 async fn submit_form(app: &Arc<App>, body: Value) -> Result<dmf_registry::Accepted, Page> {
     let submission = dmf_registry::parse_value(&body, app.today())
-        .map_err(|r| Page::from(ApiError::at(Code::BadRequest, r.path, r.reason)))?;
+        .map_err(|r| Page::from(crate::services::rejected(r)))?;
     Ok(crate::services::submit::submit_one(app, submission).await?)
 }
 

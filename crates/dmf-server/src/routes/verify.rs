@@ -16,15 +16,14 @@ use super::ndjson::{self, Lines};
 use crate::App;
 use crate::accounting::Ticket;
 use crate::auth::Caller;
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::services::answers::{answer_all, purpose_of, take_quota};
 use crate::views::{BatchLine, ErrorView};
 
 /// A verification request: `ssn`, `first`, `last`, `dob`, nothing else.
 fn identity_query(m: &Map<String, Value>) -> Result<IdentityQuery, ApiError> {
-    dmf_registry::submission::parse_query(m)
-        .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))
+    dmf_registry::submission::parse_query(m).map_err(crate::services::rejected)
 }
 
 async fn verify(

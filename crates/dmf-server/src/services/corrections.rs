@@ -44,7 +44,7 @@ impl Actor {
 pub fn request(app: &App, actor: &Actor, req: CorrectionFields) -> Result<(i64, Ssn), ApiError> {
     let (submission, body) = req
         .check(&actor.name, app.today())
-        .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
+        .map_err(super::rejected)?;
     let ssn = submission.event.ssn();
     let known = app
         .index

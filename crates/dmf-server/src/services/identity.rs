@@ -225,7 +225,7 @@ pub(crate) async fn review(
     let ssn = Ssn::from_number(subject).map_err(ApiError::internal)?;
     let submission = fields
         .submission(ssn, seq, confirm, &actor.name, app.today())
-        .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
+        .map_err(super::rejected)?;
     Ok((submit_one(app, submission).await?, ssn))
 }
 
@@ -238,6 +238,6 @@ pub(crate) async fn propose_change(
 ) -> Result<dmf_registry::Accepted, ApiError> {
     let submission = fields
         .submission(ssn, &actor.name, app.today())
-        .map_err(|r| ApiError::at(Code::BadRequest, r.path, r.reason))?;
+        .map_err(super::rejected)?;
     submit_one(app, submission).await
 }
