@@ -79,12 +79,12 @@ impl Staff {
         self.require(&[UserRole::Caseworker, UserRole::Supervisor], what)
     }
 
-    /// Refuses users whose role may not do this.
+    /// Refuses users whose role may not do this, on a page that keeps the navigation.
     fn require(&self, roles: &[UserRole], what: &str) -> Result<(), Page> {
         if roles.contains(&self.role()) {
             return Ok(());
         }
-        Err(Page::error(
+        Err(self.refuse(
             StatusCode::FORBIDDEN,
             format!(
                 "{} {} may not {what}.",
@@ -94,7 +94,27 @@ impl Staff {
                 },
                 self.role().code()
             ),
+            None,
         ))
+    }
+
+    /// A refusal shown with the navigation, and a link back to where the user came from.
+    pub(crate) fn refuse(
+        &self,
+        status: StatusCode,
+        message: impl Into<String>,
+        back: Option<(&str, &str)>,
+    ) -> Page {
+        let message = message.into();
+        let mut page = Page::error(status, message.clone());
+        page.staff = Some(self.0.clone());
+        page.body = html! {
+            p.error role="alert" { (message) }
+            p {
+                @if let Some((href, text)) = back { a #back href=(href) { (text) } } @else { a #back href="/console" { "Back to the console" } }
+            }
+        };
+        page
     }
 
     /// Refuses a form whose CSRF token is missing or is not this session's.
@@ -149,6 +169,14 @@ fn name_on_file(app: &App, ssn: dmf_model::Ssn) -> Option<String> {
     let index = app.index.read().expect("index lock");
     let id = index.get(ssn)?.identity.as_ref()?;
     Some(format!("{} {}", id.first, id.last))
+}
+
+/// A message as a sentence: its first letter in capitals.
+pub(crate) fn upper_first(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -227,6 +255,8 @@ impl std::ops::DerefMut for Page {
 pub(crate) struct PageParts {
     status: StatusCode,
     title: String,
+    /// The page shows errors: its title starts with "Error: ".
+    has_errors: bool,
     body: Markup,
     /// The user, for the navigation bar.
     staff: Option<Session>,
@@ -238,6 +268,7 @@ impl Page {
         Page(Box::new(PageParts {
             status: StatusCode::OK,
             title: title.into(),
+            has_errors: false,
             body,
             staff: Some(staff.0.clone()),
             headers: Vec::new(),
@@ -249,6 +280,7 @@ impl Page {
         Page(Box::new(PageParts {
             status,
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            has_errors: true,
             body: html! { p.error role="alert" { (message) } p { a href="/console" { "Back to the console" } } },
             staff: None,
             headers: Vec::new(),
@@ -261,12 +293,97 @@ impl Page {
         self.status = status;
         self
     }
+
+    /// A form shown again with its errors: "Error: " in the title, and 422 (or the status
+    /// given after) when there are any.
+    pub(crate) fn with_errors(mut self, errors: &FormErrors) -> Page {
+        if !errors.is_empty() {
+            self.has_errors = true;
+            self.status = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        self
+    }
+
+    /// The page that ends an action: what happened, in a green panel, and what comes next.
+    pub(crate) fn confirmation(
+        staff: &Staff,
+        title: impl Into<String>,
+        happened: Markup,
+        next: Markup,
+    ) -> Page {
+        Page::new(
+            staff,
+            title,
+            html! {
+                div.panel #confirmation role="status" { (happened) }
+                h2 { "What happens next" }
+                (next)
+            },
+        )
+    }
+}
+
+/// A form's errors, each tied to its field (by the field's `id`): a summary at the top of the
+/// page links to each field, and each field carries its message and `aria-invalid`, as the
+/// GOV.UK and U.S. Web Design Systems show them.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FormErrors(Vec<(&'static str, String)>);
+
+impl FormErrors {
+    pub(crate) fn new() -> FormErrors {
+        FormErrors::default()
+    }
+
+    /// Adds a message, in words, for the field with this `id`.
+    pub(crate) fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The box at the top of the form: "There is a problem", each message linking to its field.
+    pub(crate) fn summary(&self) -> Markup {
+        html! {
+            @if !self.0.is_empty() {
+                div.error-summary #error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                    h2 #error-summary-title { "There is a problem" }
+                    ul {
+                        @for (field, m) in &self.0 { li { a href={ "#" (field) } { (m) } } }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The message shown above a field (nothing when the field is fine); its id is
+    /// `FIELD-error`, for the field's `aria-describedby`.
+    pub(crate) fn message(&self, field: &str) -> Markup {
+        html! {
+            @for (f, m) in &self.0 {
+                @if *f == field {
+                    p.field-error id={ (field) "-error" } { span.visually-hidden { "Error: " } (m) }
+                }
+            }
+        }
+    }
+
+    /// `Some("true")` for a field with an error: the value of its `aria-invalid`.
+    pub(crate) fn invalid(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().any(|(f, _)| *f == field).then_some("true")
+    }
+
+    /// The id of the field's message, for its `aria-describedby`.
+    pub(crate) fn described_by(&self, field: &str) -> Option<String> {
+        self.invalid(field).map(|_| format!("{field}-error"))
+    }
 }
 
 impl From<ApiError> for Page {
     fn from(e: ApiError) -> Page {
-        let at = e.path.map(|p| format!(" ({p})")).unwrap_or_default();
-        Page::error(e.code.status(), format!("{}{at}", e.message))
+        // The message in words; the JSON path is for API clients, not for people.
+        Page::error(e.code.status(), upper_first(&e.message))
     }
 }
 
@@ -279,7 +396,7 @@ impl IntoResponse for Page {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (this.title) " · dmf console" }
+                    title { @if this.has_errors { "Error: " } (this.title) " · dmf console" }
                     link rel="stylesheet" href="/console/style.css";
                 }
                 body {
@@ -403,6 +520,7 @@ fn login_form(app: &App, next: &str, message: Option<&str>, status: StatusCode) 
     };
     let mut page = Page::error(status, "");
     page.title = "Sign in".into();
+    page.has_errors = message.is_some();
     page.body = body;
     page.headers.push((
         header::SET_COOKIE,
