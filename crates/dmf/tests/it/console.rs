@@ -14,9 +14,9 @@ use super::browser::Browser;
 use super::serve::{eventually, key, mirror, serve};
 use super::{dmf, s, stderr};
 
-const TODAY: &str = "2026-11-23";
+pub(crate) const TODAY: &str = "2026-11-23";
 
-fn create_user(data: &str, name: &str, role: &str, password: &str) {
+pub(crate) fn create_user(data: &str, name: &str, role: &str, password: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dmf"))
         .args([
             "users", "create", "--data", data, "--name", name, "--role", role,
@@ -32,7 +32,7 @@ fn create_user(data: &str, name: &str, role: &str, password: &str) {
 }
 
 /// A DMF record of a death in 2001 (old enough for every subscriber).
-fn record(ssn: &str, last: &str, first: &str, dob: &str) -> String {
+pub(crate) fn record(ssn: &str, last: &str, first: &str, dob: &str) -> String {
     let line = format!(
         "{:1}{ssn:9}{last:20}{:4}{first:15}{:15} {:8}{dob:8}",
         "", "", "", "03152001"
@@ -40,7 +40,7 @@ fn record(ssn: &str, last: &str, first: &str, dob: &str) -> String {
     format!("{line:100}\n")
 }
 
-fn login(b: &Browser, base: &str, name: &str, password: &str) {
+pub(crate) fn login(b: &Browser, base: &str, name: &str, password: &str) {
     b.goto(&format!("{base}/console"));
     assert!(b.url().contains("/console/login"), "{}", b.url());
     b.fill("#name", name);
@@ -53,7 +53,7 @@ fn login(b: &Browser, base: &str, name: &str, password: &str) {
     );
 }
 
-fn logout(b: &Browser) {
+pub(crate) fn logout(b: &Browser) {
     b.follow("header form button");
     assert!(b.url().contains("/console/login"));
 }
