@@ -8,6 +8,7 @@ mod cases;
 mod identity;
 mod oversight;
 mod person;
+mod words;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,6 +40,14 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/people/{ssn}", get(person::person))
         .route("/console/people/{ssn}/contest", post(person::contest))
         .route("/console/people/{ssn}/decide", post(person::decide))
+        .route(
+            "/console/people/{ssn}/notices/{seq}/contest",
+            get(person::contest_form).post(person::contest_notice),
+        )
+        .route(
+            "/console/people/{ssn}/notices/{seq}/decide",
+            get(person::decide_form).post(person::decide_notice),
+        )
         .route(
             "/console/people/{ssn}/correct",
             get(cases::correction_form).post(cases::file_correction),

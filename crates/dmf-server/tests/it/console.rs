@@ -366,7 +366,8 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
     cw.login("cw", "a long password 1");
     let page = cw.get(&person);
     assert!(
-        page.body.contains("in_force") && page.body.contains("Record contest"),
+        page.body.contains("In force; may be contested until")
+            && page.body.contains("Record a contest"),
         "{}",
         page.body
     );
@@ -385,10 +386,12 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
             ("reason", "my papers are valid"),
         ],
     );
-    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Contest recorded"), "{}", r.body);
     let page = cw.get(&person);
     assert!(
-        page.body.contains("contested") && page.body.contains("a supervisor decides"),
+        page.body
+            .contains("Contested: suspended until a supervisor decides"),
         "{}",
         page.body
     );
@@ -415,8 +418,25 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
             ("reason", "hearing"),
         ],
     );
-    assert_eq!(r.status, 400);
-    assert!(r.body.contains("$.decision"), "{}", r.body);
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body
+            .contains("Choose whether the contest is upheld or denied")
+            && r.body.contains("<title>Error: ")
+            && r.body.contains(r#"aria-invalid="true""#)
+            && !r.body.contains("$."),
+        "{}",
+        r.body
+    );
+    // No decision is chosen for the supervisor.
+    let form = sup.get(&format!("{person}/notices/{notice}/decide"));
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(!form.body.contains("checked"), "{}", form.body);
+    let r = sup.post(
+        &format!("{person}/notices/{notice}/decide"),
+        &[("csrf", &t), ("reason", "hearing")],
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
     let r = sup.post(
         &format!("{person}/decide"),
         &[
@@ -426,10 +446,12 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
             ("reason", "hearing H-1"),
         ],
     );
-    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Contest upheld"), "{}", r.body);
     let page = sup.get(&person);
     assert!(
-        page.body.contains("withdrawn") && page.body.contains("contest_decision"),
+        page.body.contains("Withdrawn: the contest was upheld")
+            && page.body.contains("Contest decision"),
         "{}",
         page.body
     );
@@ -635,7 +657,7 @@ fn a_state_report_showed_as_unverified_in_the_timeline() {
         "{page}"
     );
     assert!(
-        page.contains("verification verified") && page.contains("reported by state)."),
+        page.contains("reported by a state's vital records office (verified, event"),
         "{page}"
     );
     assert!(page.contains("A state is its sole source"), "{page}");
@@ -652,10 +674,13 @@ fn a_state_report_showed_as_unverified_in_the_timeline() {
         "{r}"
     );
     let page = cw.get(&format!("/console/people/{ssn}")).body;
-    assert!(page.contains("reported by state, funeral_home)."), "{page}");
+    assert!(
+        page.contains("reported by a state's vital records office and a funeral home ("),
+        "{page}"
+    );
     assert!(!page.contains("A state is its sole source"), "{page}");
     assert!(
-        page.contains("verification: none"),
+        page.contains("verification: not verified"),
         "the funeral home's own: {page}"
     );
     assert_eq!(
