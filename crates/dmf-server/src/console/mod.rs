@@ -132,10 +132,11 @@ impl Staff {
         if !given.is_empty() && constant_time_eq(given, self.0.csrf.as_bytes()) {
             return Ok(());
         }
-        Err(Page::error(
+        Err(self.refuse(
             StatusCode::FORBIDDEN,
             "This form did not come from your console session (its CSRF token is missing or \
              wrong). Nothing was changed. Reload the page and try again.",
+            None,
         ))
     }
 
@@ -498,6 +499,8 @@ async fn style() -> impl IntoResponse {
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct NextParam {
     next: Option<String>,
+    /// Set after a sign-out, which the page confirms.
+    signed_out: Option<String>,
 }
 
 /// Only console pages are followed after a login.
@@ -515,10 +518,30 @@ fn random_text() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
+/// What the sign-in page says above its form.
+enum Notice<'a> {
+    None,
+    Error(&'a str),
+    SignedOut,
+}
+
 fn login_form(app: &App, next: &str, message: Option<&str>, status: StatusCode) -> Response {
+    let notice = message.map_or(Notice::None, Notice::Error);
+    login_form_with(app, next, notice, status)
+}
+
+fn login_form_with(app: &App, next: &str, notice: Notice<'_>, status: StatusCode) -> Response {
     let token = random_text();
+    let message = match notice {
+        Notice::Error(m) => Some(m),
+        _ => None,
+    };
     let body = html! {
-        @if let Some(m) = message { p.error role="alert" { (m) } }
+        @match notice {
+            Notice::Error(m) => { div.error-summary #error-summary role="alert" { h2 { "There is a problem" } p { (upper_first(m)) } } }
+            Notice::SignedOut => { div.panel #confirmation role="status" { p { "You have signed out. Your session has ended on this computer." } } }
+            Notice::None => {}
+        }
         form method="post" action="/console/login" {
             input type="hidden" name="csrf" value=(token);
             input type="hidden" name="next" value=(next);
@@ -539,7 +562,11 @@ fn login_form(app: &App, next: &str, message: Option<&str>, status: StatusCode) 
 }
 
 async fn login_page(State(app): State<Arc<App>>, Query(q): Query<NextParam>) -> Response {
-    login_form(&app, safe_next(q.next.as_deref()), None, StatusCode::OK)
+    let next = safe_next(q.next.as_deref());
+    if q.signed_out.is_some() {
+        return login_form_with(&app, next, Notice::SignedOut, StatusCode::OK);
+    }
+    login_form(&app, next, None, StatusCode::OK)
 }
 
 async fn login(
@@ -600,7 +627,7 @@ async fn logout(
     if let Err(e) = app.users.logout(&staff.0.token) {
         return Page::from(ApiError::internal(e)).into_response();
     }
-    let mut resp = Redirect::to("/console/login").into_response();
+    let mut resp = Redirect::to("/console/login?signed_out=1").into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(&app, SESSION_COOKIE, "", "/console", Some(0)),

@@ -211,11 +211,11 @@ fn sign_in_needs_its_form_token_and_locks_after_repeated_failures() {
         ],
     );
     assert_eq!(r.status, 401);
-    assert!(r.body.contains("wrong name or password"));
+    assert!(r.body.contains("Wrong name or password"));
     let r = c.login("nobody", "a long password 1");
     assert_eq!(r.status, 401);
     assert!(
-        r.body.contains("wrong name or password"),
+        r.body.contains("Wrong name or password"),
         "the same answer for an unknown name"
     );
 
@@ -252,7 +252,10 @@ fn sign_in_needs_its_form_token_and_locks_after_repeated_failures() {
 
 /// The message a refused sign-in shows.
 fn alert(page: &str) -> &str {
-    let at = page.find(r#"role="alert">"#).expect("an alert") + 13;
+    let summary = page
+        .find(r#"id="error-summary""#)
+        .expect("an error summary");
+    let at = summary + page[summary..].find("<p>").expect("a message") + 3;
     page[at..].split('<').next().unwrap()
 }
 
@@ -275,7 +278,7 @@ fn a_locked_account_and_an_unknown_name_read_alike() {
     assert_eq!(alert(&locked.body), alert(&unknown.body));
     assert_eq!(alert(&wrong.body), alert(&unknown.body));
     assert!(
-        alert(&unknown.body).starts_with("wrong name or password"),
+        alert(&unknown.body).starts_with("Wrong name or password"),
         "{}",
         unknown.body
     );
