@@ -208,6 +208,7 @@ fn a_caseworker_reads_a_person_at_a_glance_and_decides_contests() {
         "a caseworker does not decide"
     );
     logout(&b);
+    assert!(b.text("#confirmation").contains("You have signed out"));
 
     // The supervisor decides: nothing is chosen for her, and a decision needs one.
     login(&b, &base, "sue", "sue-password-123");
