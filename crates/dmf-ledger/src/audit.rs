@@ -36,13 +36,36 @@ pub fn scan_leaves(
     fields: Fields,
     macs: Option<&MacKey>,
     upto: Option<Seq>,
+    f: impl FnMut(Scanned<'_>) -> Result<(), LedgerError>,
+) -> Result<(), LedgerError> {
+    scan_leaves_after(store, key, fields, macs, 0, upto, f)
+}
+
+/// As [`scan_leaves`], for the events after `after` only: what counting on from an earlier
+/// scan reads.
+pub fn scan_leaves_after(
+    store: &dyn EventStore,
+    key: &LeafKey,
+    fields: Fields,
+    macs: Option<&MacKey>,
+    after: Seq,
+    upto: Option<Seq>,
     mut f: impl FnMut(Scanned<'_>) -> Result<(), LedgerError>,
 ) -> Result<(), LedgerError> {
     use rayon::prelude::*;
+    // The stored MAC of the event before the page: the first page's follows event `after`.
+    let mut before: Option<Vec<u8>> = match (macs, after) {
+        (Some(_), 1..) => store
+            .read_after(after - 1, 1)?
+            .into_iter()
+            .find(|e| e.seq == after)
+            .and_then(|e| e.mac),
+        _ => None,
+    };
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<StoredEvent>, LedgerError>>(2);
     std::thread::scope(|s| {
         s.spawn(move || {
-            let mut after = 0;
+            let mut after = after;
             loop {
                 let limit = match upto {
                     Some(u) if after >= u => break,
@@ -61,8 +84,6 @@ pub fn scan_leaves(
                 }
             }
         });
-        // The stored MAC of the event before the page.
-        let mut before: Option<Vec<u8>> = None;
         for page in rx {
             let page = page?;
             if page.is_empty() {

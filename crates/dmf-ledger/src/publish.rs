@@ -13,7 +13,7 @@ use dmf_log::{Checkpoint, Frontier, Hash, VerifierKey};
 use dmf_store::Seq;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::scan_leaves;
+use crate::audit::scan_leaves_after;
 use crate::leaf::{self, EventRef};
 use crate::log::{LogError, LogFiles, Signed, base64_hash, history_line};
 use crate::stats::{Counter, Period, Row, Stats};
@@ -306,15 +306,35 @@ fn scan_checked(
     ledger: &Ledger,
     files: &LogFiles,
     signed: &Signed,
+    f: impl FnMut(&[u8]) -> Result<(), LedgerError>,
+) -> Result<(), LedgerError> {
+    scan_checked_from(ledger, files, signed, &mut Frontier::new(), f)
+}
+
+/// As [`scan_checked`], for the leaves after the tree of `frontier` (of leaves handed over
+/// before): `frontier` is extended by the leaves after it, and the whole must hash to the
+/// checkpoint's root.
+fn scan_checked_from(
+    ledger: &Ledger,
+    files: &LogFiles,
+    signed: &Signed,
+    frontier: &mut Frontier,
     mut f: impl FnMut(&[u8]) -> Result<(), LedgerError>,
 ) -> Result<(), LedgerError> {
-    let mut frontier = Frontier::new();
     let key = ledger.leaf_key()?;
-    scan_leaves(
+    let mismatch = || LedgerError::Input {
+        path: files.dir().to_owned(),
+        reason: "the events do not hash to the latest checkpoint: run `dmf audit verify`".into(),
+    };
+    if frontier.size() > signed.checkpoint.size {
+        return Err(mismatch());
+    }
+    scan_leaves_after(
         ledger.store(),
         &key,
         ledger.fields(),
         None,
+        frontier.size(),
         Some(signed.checkpoint.size),
         |s| {
             let (data, hash) = s.leaf.map_err(|e| LedgerError::Leaf(e.clone()))?;
@@ -330,11 +350,7 @@ fn scan_checked(
         },
     )?;
     if frontier.size() != signed.checkpoint.size || frontier.root() != signed.checkpoint.root {
-        return Err(LedgerError::Input {
-            path: files.dir().to_owned(),
-            reason: "the events do not hash to the latest checkpoint: run `dmf audit verify`"
-                .into(),
-        });
+        return Err(mismatch());
     }
     Ok(())
 }
@@ -355,6 +371,87 @@ pub fn stats(ledger: &Ledger, period: Period) -> Result<Stats, LedgerError> {
         counter.add(data).map_err(|e| count_err(e, &files))
     })?;
     Ok(counter.finish(&signed.checkpoint.origin, &signed.checkpoint.root))
+}
+
+/// Statistics counted up to a signed tree size, with the right edge of that tree: counting on
+/// to the next checkpoint reads only the leaves after it.
+#[derive(Debug, Clone)]
+pub struct RunningStats {
+    counter: Counter,
+    frontier: Frontier,
+}
+
+impl RunningStats {
+    /// Nothing counted yet.
+    pub fn new(period: Period) -> RunningStats {
+        RunningStats {
+            counter: Counter::new(period),
+            frontier: Frontier::new(),
+        }
+    }
+
+    pub fn period(&self) -> Period {
+        self.counter.period()
+    }
+
+    /// The leaves counted: the tree size counted up to.
+    pub fn tree_size(&self) -> u64 {
+        self.frontier.size()
+    }
+}
+
+/// What [`stats_since`] counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountedOn {
+    /// Statistics of every event up to the latest checkpoint.
+    pub stats: Stats,
+    /// The leaves read and counted this time: the new ones alone, or all after a recount.
+    pub leaves_read: u64,
+    /// Whether the count started over from the first leaf.
+    pub recounted: bool,
+}
+
+/// Statistics of every event up to the latest checkpoint, counting on from `kept` (counted at
+/// an earlier one): only the leaves after it are read and counted, and the tree they extend
+/// must hash, with them, to the checkpoint's root, as a full count's must. A checkpoint older
+/// than `kept`, or a log that does not extend the tree counted, is counted again from the
+/// first leaf; a log that does not hash to its checkpoint then is refused as [`stats`] refuses
+/// it. `kept` is left at the checkpoint counted, or, on an error, at nothing counted.
+pub fn stats_since(ledger: &Ledger, kept: &mut RunningStats) -> Result<CountedOn, LedgerError> {
+    let files = LogFiles::open(ledger.dir())?;
+    let signed = latest(&files)?;
+    let period = kept.period();
+    let counted = |kept: &RunningStats, leaves_read, recounted| CountedOn {
+        stats: kept
+            .counter
+            .stats(&signed.checkpoint.origin, &signed.checkpoint.root),
+        leaves_read,
+        recounted,
+    };
+    let from = kept.tree_size();
+    if from > 0 && from <= signed.checkpoint.size {
+        let mut read = 0;
+        let (counter, frontier) = (&mut kept.counter, &mut kept.frontier);
+        let on = scan_checked_from(ledger, &files, &signed, frontier, |data| {
+            read += 1;
+            counter.add(data).map_err(|e| count_err(e, &files))
+        });
+        if on.is_ok() {
+            return Ok(counted(kept, read, false));
+        }
+        // Whatever went wrong, a count from the first leaf says it if it is still wrong.
+    }
+    *kept = RunningStats::new(period);
+    let (counter, frontier) = (&mut kept.counter, &mut kept.frontier);
+    let all = scan_checked_from(ledger, &files, &signed, frontier, |data| {
+        counter.add(data).map_err(|e| count_err(e, &files))
+    });
+    if let Err(e) = all {
+        *kept = RunningStats::new(period);
+        return Err(e);
+    }
+    let read = kept.tree_size();
+    Ok(counted(kept, read, true))
 }
 
 /// The alerts file of an export: intake anomaly alerts at the exported tree size.

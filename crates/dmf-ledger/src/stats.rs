@@ -105,8 +105,8 @@ type Key = (
     Option<String>,
 );
 
-/// Counts leaves in order.
-#[derive(Debug)]
+/// Counts leaves in order. Cloned to keep a count at one tree size and carry it on to a larger.
+#[derive(Debug, Clone)]
 pub struct Counter {
     period: Period,
     leaves: u64,
@@ -161,7 +161,16 @@ impl Counter {
         self.leaves
     }
 
+    pub fn period(&self) -> Period {
+        self.period
+    }
+
     pub fn finish(self, origin: &str, root: &dmf_log::Hash) -> Stats {
+        self.stats(origin, root)
+    }
+
+    /// The statistics counted so far, the count going on.
+    pub fn stats(&self, origin: &str, root: &dmf_log::Hash) -> Stats {
         Stats {
             log_origin: origin.to_owned(),
             period: self.period,
@@ -169,25 +178,22 @@ impl Counter {
             root: crate::log::base64_hash(root),
             rows: self
                 .counts
-                .into_iter()
-                .map(
-                    |(
-                        (date, event_type, source, origin, kind, authority, legal_basis, decision),
+                .iter()
+                .map(|(key, &count)| {
+                    let (date, event_type, source, origin, kind, authority, legal_basis, decision) =
+                        key.clone();
+                    Row {
+                        date,
+                        event_type,
+                        source,
+                        origin,
+                        kind,
+                        authority,
+                        legal_basis,
+                        decision,
                         count,
-                    )| {
-                        Row {
-                            date,
-                            event_type,
-                            source,
-                            origin,
-                            kind,
-                            authority,
-                            legal_basis,
-                            decision,
-                            count,
-                        }
-                    },
-                )
+                    }
+                })
                 .collect(),
         }
     }

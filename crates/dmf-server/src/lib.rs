@@ -125,8 +125,9 @@ pub struct App {
     /// Open, anonymous, refused and evicted connections.
     pub(crate) conns: Arc<conn::ConnCounts>,
     pub(crate) config: Config,
-    /// Statistics are a scan of the whole log: kept per tree size and period.
-    pub(crate) stats_cache: Mutex<Vec<(u64, &'static str, Arc<dmf_ledger::stats::Stats>)>>,
+    /// Statistics and intake alerts as last computed, with what carrying them on to the next
+    /// event needs.
+    pub(crate) oversight: services::statistics::Oversight,
     /// Writes go one at a time, as the registry has one writer.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
     /// Subscribers' positions and corrections awaiting approval.
@@ -137,9 +138,6 @@ pub struct App {
     pub(crate) users: users::Users,
     /// The registry's key, which signs letters (the log writer signs checkpoints with it).
     pub(crate) signer: dmf_log::SigningKey,
-    /// Intake anomaly alerts, computed at most once per event head (a scan of the log).
-    pub(crate) alerts_cache:
-        Mutex<Option<(u64, Arc<dmf_registry::oversight::anomaly::AlertsView>)>>,
     /// Name tables for the console's fuzzy search, built on first use.
     pub(crate) names: std::sync::OnceLock<dmf_match::NameTables>,
     /// Computer-matching programs: agreements, requests, due process.
@@ -187,7 +185,6 @@ impl App {
             program_master: Mutex::new(None),
             signer,
             names: std::sync::OnceLock::new(),
-            alerts_cache: Mutex::new(None),
             workflow: stores.workflow,
             head_tx,
             dir: data.to_owned(),
@@ -200,7 +197,7 @@ impl App {
             registry: Arc::new(registry),
             index: RwLock::new(index),
             config,
-            stats_cache: Mutex::new(Vec::new()),
+            oversight: Default::default(),
             write_lock: tokio::sync::Mutex::new(()),
         })
     }

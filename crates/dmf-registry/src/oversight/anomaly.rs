@@ -6,8 +6,9 @@
 //! A day whose share of reports held for their identity is far above the group's own share is
 //! an alert too: a list with the wrong people on it names people who do not match.
 //!
-//! [`detect`] is pure; [`observations_of`] reads the observations from a registry's events, and
-//! the life-table prediction comes from the shipped tables.
+//! [`detect`] is pure; [`observations_of`] reads the observations from a registry's events
+//! (through an [`Intake`], which a server keeps and reads on from as events come), and the
+//! life-table prediction comes from the shipped tables.
 
 use std::collections::BTreeMap;
 
@@ -381,60 +382,161 @@ pub fn observations_upto(
     lookup: &Lookup<'_>,
     upto: u64,
 ) -> Result<Vec<Observation>, RegistryError> {
-    use crate::event::Event;
-    let mut out = Vec::new();
-    let mut after = 0;
-    let age = |dob: Option<PartialDate>, at: Date| {
-        let years = at.years_since(dob?.earliest());
-        u16::try_from(years).ok()
-    };
-    while after < upto {
-        let page = registry.store().read_after(after, 50_000)?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for e in page.iter().take_while(|e| e.seq <= upto) {
-            if e.kind != "death_report" && e.kind != "status_notice" {
-                continue;
+    let mut intake = Intake::new();
+    intake.read_to(registry, upto)?;
+    Ok(intake.observations(lookup))
+}
+
+/// One report or notice of the intake, as its event says it: nothing a later event changes.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    seq: Seq,
+    ssn: Ssn,
+    /// The day the registry recorded it.
+    day: Date,
+    /// Index into [`Intake::groups`].
+    group: u32,
+    /// The date of birth the report gave, used when no one is on file (a notice's is not).
+    claimed_dob: Option<PartialDate>,
+    /// The day the age is counted at: the earliest date of death, or the notice's effective day.
+    at: Date,
+}
+
+/// The death reports submitted and the status notices of a registry's events, read once and
+/// carried on: reading to a later event reads only the events after the last one read.
+///
+/// Only what the events say is kept. What the registry knows of each person (the date of
+/// birth on file, whether the report or notice was held) is looked up when the observations
+/// are made, as a later event may change it for an earlier report.
+#[derive(Debug, Clone, Default)]
+pub struct Intake {
+    /// The last event read.
+    upto: Seq,
+    items: Vec<Item>,
+    /// Source kinds and authorities as `source:state`, `authority:DHS USCIS`, …
+    groups: Vec<String>,
+}
+
+impl Intake {
+    /// Nothing read yet.
+    pub fn new() -> Intake {
+        Intake::default()
+    }
+
+    /// The last event read.
+    pub fn upto(&self) -> Seq {
+        self.upto
+    }
+
+    /// Reports and notices read.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Reads the events after the last one read, up to `to` (all there are when fewer), and
+    /// returns how many it read. Asked for less than was read (a store restored to an earlier
+    /// point), it reads again from the first event. On an error it keeps what it read before the
+    /// event in error.
+    pub fn read_to(&mut self, registry: &Registry, to: Seq) -> Result<u64, RegistryError> {
+        use crate::event::Event;
+        if to < self.upto {
+            *self = Intake::new();
+        }
+        let mut read = 0;
+        while self.upto < to {
+            let limit = (to - self.upto).min(50_000) as usize;
+            let page = registry.store().read_after(self.upto, limit)?;
+            if page.is_empty() {
+                break;
             }
-            let event = decode(&e.kind, &e.body)
-                .map_err(|source| RegistryError::Decode { seq: e.seq, source })?;
-            // The day the registry recorded it: a caller's dates are evidence, and a bulk sent
-            // in one request but dated over many days is one day's intake.
-            let Some(recorded) =
-                Date::from_days_since_epoch(e.recorded_at.div_euclid(86_400_000) as i32)
-            else {
-                continue;
-            };
-            match event {
-                // Records imported from an earlier master file are its history, not intake.
-                Event::DeathReport(r) if r.origin != crate::event::Origin::Submitted => {}
-                Event::DeathReport(r) => {
-                    let subject = r.report.subject();
-                    let known = lookup(subject.ssn, e.seq);
-                    // The person on file's date of birth, not the reporter's: a held report
-                    // may name someone else.
-                    let dob = known.dob.or(subject.dob);
-                    out.push(Observation {
-                        day: recorded,
-                        group: format!("source:{}", r.report.source().code()),
-                        age: age(dob, r.report.dod().earliest()),
-                        held: known.held,
-                    });
+            for e in &page {
+                if e.kind == "death_report" || e.kind == "status_notice" {
+                    let event = decode(&e.kind, &e.body)
+                        .map_err(|source| RegistryError::Decode { seq: e.seq, source })?;
+                    // The day the registry recorded it: a caller's dates are evidence, and a bulk
+                    // sent in one request but dated over many days is one day's intake.
+                    let recorded =
+                        Date::from_days_since_epoch(e.recorded_at.div_euclid(86_400_000) as i32);
+                    let item = match (event, recorded) {
+                        // Records imported from an earlier master file are its history, not intake.
+                        (Event::DeathReport(r), _)
+                            if r.origin != crate::event::Origin::Submitted =>
+                        {
+                            None
+                        }
+                        (Event::DeathReport(r), Some(day)) => {
+                            let subject = r.report.subject();
+                            Some((
+                                format!("source:{}", r.report.source().code()),
+                                subject.ssn,
+                                day,
+                                subject.dob,
+                                r.report.dod().earliest(),
+                            ))
+                        }
+                        (Event::StatusNotice(n), Some(day)) => Some((
+                            format!("authority:{}", n.notice.authority.as_str()),
+                            n.notice.subject.ssn,
+                            day,
+                            None,
+                            n.notice.effective,
+                        )),
+                        _ => None,
+                    };
+                    if let Some((group, ssn, day, claimed_dob, at)) = item {
+                        let group = self.group(group);
+                        self.items.push(Item {
+                            seq: e.seq,
+                            ssn,
+                            day,
+                            group,
+                            claimed_dob,
+                            at,
+                        });
+                    }
                 }
-                Event::StatusNotice(n) => {
-                    let known = lookup(n.notice.subject.ssn, e.seq);
-                    out.push(Observation {
-                        day: recorded,
-                        group: format!("authority:{}", n.notice.authority.as_str()),
-                        age: age(known.dob, n.notice.effective),
-                        held: known.held,
-                    });
-                }
-                _ => {}
+                self.upto = e.seq;
+                read += 1;
+            }
+        }
+        Ok(read)
+    }
+
+    fn group(&mut self, name: String) -> u32 {
+        match self.groups.iter().position(|g| *g == name) {
+            Some(i) => i as u32,
+            None => {
+                self.groups.push(name);
+                (self.groups.len() - 1) as u32
             }
         }
     }
-    Ok(out)
+
+    /// The reports and notices read as observations, with what `lookup` says of each person now.
+    pub fn observations(&self, lookup: &Lookup<'_>) -> Vec<Observation> {
+        let age = |dob: Option<PartialDate>, at: Date| {
+            let years = at.years_since(dob?.earliest());
+            u16::try_from(years).ok()
+        };
+        self.items
+            .iter()
+            .map(|i| {
+                let known = lookup(i.ssn, i.seq);
+                Observation {
+                    day: i.day,
+                    group: self.groups[i.group as usize].clone(),
+                    // The person on file's date of birth, not the reporter's: a held report may
+                    // name someone else.
+                    age: age(known.dob.or(i.claimed_dob), i.at),
+                    held: known.held,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Reports and notices held for their identity, counted by group and reason.
@@ -506,15 +608,35 @@ pub fn alerts_view(
     thresholds: &Thresholds,
     fallback_year: u16,
 ) -> Result<AlertsView, RegistryError> {
-    let observations = observations_upto(registry, lookup, tree_size)?;
+    let mut intake = Intake::new();
+    intake.read_to(registry, tree_size)?;
+    Ok(alerts_view_of(
+        &intake,
+        lookup,
+        tree_size,
+        thresholds,
+        fallback_year,
+    ))
+}
+
+/// [`alerts_view`] from the intake read up to `tree_size` (see [`Intake::read_to`]), looking
+/// up what the registry knows now of each person.
+pub fn alerts_view_of(
+    intake: &Intake,
+    lookup: &Lookup<'_>,
+    tree_size: u64,
+    thresholds: &Thresholds,
+    fallback_year: u16,
+) -> AlertsView {
+    let observations = intake.observations(lookup);
     let year = observations.last().map_or(fallback_year, |o| o.day.year());
     let found = detect(&observations, &thresholds.config(year));
-    Ok(AlertsView {
+    AlertsView {
         tree_size,
         observations: observations.len(),
         alerts: found.iter().map(|a| a.view(tree_size)).collect(),
         held: held_rows(&observations),
-    })
+    }
 }
 
 /// [`alerts_view`] as JSON.

@@ -32,7 +32,7 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
     let mut text = app.metrics.render(people, head, tree);
     text.push_str(&app.conns.render());
     // Alerts as last computed (by `/v1/alerts` or the console): a scrape does not scan the log.
-    if let Some((at, v)) = app.alerts_cache.lock().expect("alerts cache").as_ref() {
+    if let Some((at, v)) = app.oversight.alerts.lock().expect("alerts").as_ref() {
         let n = v.alerts.len();
         text.push_str(&format!(
             "# HELP dmf_intake_alerts Intake anomaly alerts at the tree size below.\n\
@@ -41,6 +41,7 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
              # TYPE dmf_intake_alerts_tree_size gauge\ndmf_intake_alerts_tree_size {at}\n"
         ));
     }
+    text.push_str(&app.oversight.render());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

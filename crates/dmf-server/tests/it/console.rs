@@ -8,21 +8,21 @@ use serde_json::json;
 use super::{ALICE, Server};
 
 /// A browser-like client: no redirects followed, cookies kept by hand.
-struct Client<'a> {
+pub(super) struct Client<'a> {
     s: &'a Server,
     agent: ureq::Agent,
     cookies: Vec<(String, String)>,
 }
 
-struct Reply {
-    status: u16,
+pub(super) struct Reply {
+    pub(super) status: u16,
     location: String,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(super) body: String,
 }
 
 impl<'a> Client<'a> {
-    fn new(s: &'a Server) -> Client<'a> {
+    pub(super) fn new(s: &'a Server) -> Client<'a> {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -71,7 +71,7 @@ impl<'a> Client<'a> {
         }
     }
 
-    fn get(&mut self, path: &str) -> Reply {
+    pub(super) fn get(&mut self, path: &str) -> Reply {
         let resp = self
             .agent
             .get(format!("{}{path}", self.s.base))
@@ -104,7 +104,7 @@ impl<'a> Client<'a> {
         token(&page.body)
     }
 
-    fn login(&mut self, name: &str, password: &str) -> Reply {
+    pub(super) fn login(&mut self, name: &str, password: &str) -> Reply {
         let t = self.csrf("/console/login");
         self.post(
             "/console/login",
@@ -133,7 +133,7 @@ fn token(page: &str) -> String {
     page[at..].split('"').next().unwrap().to_owned()
 }
 
-fn users(s: &Server) {
+pub(super) fn users(s: &Server) {
     let users = Users::open(&s.data.join(dmf_server::USERS_FILE)).unwrap();
     for (name, role) in [
         ("cw", UserRole::Caseworker),

@@ -14,6 +14,7 @@ mod described_answers;
 mod hardening;
 mod identity;
 mod outside_client;
+mod oversight;
 mod pg_stores;
 mod pg_workflow;
 mod programs;
