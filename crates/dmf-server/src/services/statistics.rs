@@ -1,10 +1,11 @@
 //! The public statistics and intake alerts, and the quality reports for oversight.
 //!
-//! Statistics and alerts were a scan of the whole log each time a new event came; both are now
-//! carried on from what was read before: statistics count only the leaves after the tree size
+//! Counted from the first event they take seconds at a million people, so both are carried on
+//! from what was read before: statistics count only the leaves after the tree size
 //! they were last counted at (still checked against the signed root), and alerts read only the
-//! events after the last one read. Each is kept for the tree size or event head it is for, so a
-//! page with nothing new computes nothing.
+//! events after the last one read. Each, and the quality report (a scan of the answer index),
+//! is kept for the tree size or event head it is for, so a page with nothing new computes
+//! nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
