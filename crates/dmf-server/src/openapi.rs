@@ -308,6 +308,9 @@ pub fn document() -> Value {
     // The answers' schemas, from their types; then the request bodies, written from the
     // submission schema (a request body and an answer never share a name, but the terms of an
     // agreement are both, and are the type's).
+    // The request bodies written as types.
+    g.subschema_for::<crate::views::CorrectionReason>();
+    g.subschema_for::<crate::views::CorrectionWithdrawal>();
     let mut schemas: serde_json::Map<String, Value> =
         g.take_definitions(true).into_iter().collect();
     for more in [request_schemas(), submission_schemas()] {

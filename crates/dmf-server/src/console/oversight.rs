@@ -173,7 +173,7 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
         })
         .collect();
     minutes.sort_by(f64::total_cmp);
-    let waiting = corrections.iter().filter(|c| c.approval.is_none()).count();
+    let waiting = corrections.iter().filter(|c| c.status.is_open()).count();
     let median = minutes.get(minutes.len() / 2).copied();
     let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
     for r in &stats.rows {
@@ -211,7 +211,7 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
             }
             h2 { "Corrections" }
             p {
-                (minutes.len()) " approved, " (waiting) " awaiting approval"
+                (minutes.len()) " approved, " (waiting) " open"
                 @if let Some(m) = median { "; median time from request to approval " (format!("{m:.1}")) " minutes" }
                 " (latest 1,000)."
             }
