@@ -8,21 +8,21 @@ use serde_json::json;
 use super::{ALICE, Server};
 
 /// A browser-like client: no redirects followed, cookies kept by hand.
-struct Client<'a> {
+pub(crate) struct Client<'a> {
     s: &'a Server,
     agent: ureq::Agent,
     cookies: Vec<(String, String)>,
 }
 
-struct Reply {
-    status: u16,
-    location: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) location: String,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl<'a> Client<'a> {
-    fn new(s: &'a Server) -> Client<'a> {
+    pub(crate) fn new(s: &'a Server) -> Client<'a> {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -71,7 +71,7 @@ impl<'a> Client<'a> {
         }
     }
 
-    fn get(&mut self, path: &str) -> Reply {
+    pub(crate) fn get(&mut self, path: &str) -> Reply {
         let resp = self
             .agent
             .get(format!("{}{path}", self.s.base))
@@ -81,7 +81,7 @@ impl<'a> Client<'a> {
         self.take(resp)
     }
 
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+    pub(crate) fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
         let body = form
             .iter()
             .map(|(k, v)| format!("{k}={}", encode(v)))
@@ -98,13 +98,13 @@ impl<'a> Client<'a> {
     }
 
     /// The CSRF token in a page's forms.
-    fn csrf(&mut self, path: &str) -> String {
+    pub(crate) fn csrf(&mut self, path: &str) -> String {
         let page = self.get(path);
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         token(&page.body)
     }
 
-    fn login(&mut self, name: &str, password: &str) -> Reply {
+    pub(crate) fn login(&mut self, name: &str, password: &str) -> Reply {
         let t = self.csrf("/console/login");
         self.post(
             "/console/login",
@@ -128,12 +128,12 @@ fn encode(v: &str) -> String {
         .collect()
 }
 
-fn token(page: &str) -> String {
+pub(crate) fn token(page: &str) -> String {
     let at = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
     page[at..].split('"').next().unwrap().to_owned()
 }
 
-fn users(s: &Server) {
+pub(crate) fn users(s: &Server) {
     let users = Users::open(&s.data.join(dmf_server::USERS_FILE)).unwrap();
     for (name, role) in [
         ("cw", UserRole::Caseworker),

@@ -10,6 +10,7 @@ use dmf_server::{App, Config};
 use serde_json::{Value, json};
 
 mod console;
+mod console_cases;
 mod described_answers;
 mod hardening;
 mod identity;
