@@ -135,7 +135,9 @@ fn asked(ssn: Ssn, form: &HashMap<String, String>, errors: &mut FormErrors) -> O
     {
         evidence.push(format!("{DOCUMENTS}{doc}"));
     }
-    Some(json!({ "ssn": ssn.to_string(), "kind": "reinstate", "reason": reason, "evidence": evidence }))
+    Some(
+        json!({ "ssn": ssn.to_string(), "kind": "reinstate", "reason": reason, "evidence": evidence }),
+    )
 }
 
 fn fields(body: Value) -> Result<CorrectionFields, ApiError> {
@@ -494,7 +496,13 @@ fn status_line(c: &CorrectionRequest) -> Markup {
 }
 
 /// A textarea for a step's reason, with its error.
-fn reason_field(id: &'static str, label: &str, hint: &str, errors: &FormErrors, form: &HashMap<String, String>) -> Markup {
+fn reason_field(
+    id: &'static str,
+    label: &str,
+    hint: &str,
+    errors: &FormErrors,
+    form: &HashMap<String, String>,
+) -> Markup {
     let hint_id = format!("{id}-hint");
     let described = match errors.described_by(id) {
         Some(e) => format!("{hint_id} {e}"),
@@ -724,8 +732,17 @@ pub(crate) async fn reject(
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     let c = step_checked(&app, &staff, &id, &form, CaseAction::Reject)?;
-    let reason = reason_given(&app, &staff, &c, &form, "reject-reason", "Say why the correction is rejected.").await?;
-    corrections::reject(&app, &staff.actor(), c.id, &reason).map_err(|e| refuse(&staff, c.id, &e))?;
+    let reason = reason_given(
+        &app,
+        &staff,
+        &c,
+        &form,
+        "reject-reason",
+        "Say why the correction is rejected.",
+    )
+    .await?;
+    corrections::reject(&app, &staff.actor(), c.id, &reason)
+        .map_err(|e| refuse(&staff, c.id, &e))?;
     Ok(Page::confirmation(
         &staff,
         format!("Correction {} rejected", c.id),
@@ -744,8 +761,17 @@ pub(crate) async fn send_back(
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     let c = step_checked(&app, &staff, &id, &form, CaseAction::SendBack)?;
-    let reason = reason_given(&app, &staff, &c, &form, "send-back-reason", "Say what evidence is missing.").await?;
-    corrections::send_back(&app, &staff.actor(), c.id, &reason).map_err(|e| refuse(&staff, c.id, &e))?;
+    let reason = reason_given(
+        &app,
+        &staff,
+        &c,
+        &form,
+        "send-back-reason",
+        "Say what evidence is missing.",
+    )
+    .await?;
+    corrections::send_back(&app, &staff.actor(), c.id, &reason)
+        .map_err(|e| refuse(&staff, c.id, &e))?;
     Ok(Page::confirmation(
         &staff,
         format!("Correction {} sent back for evidence", c.id),
@@ -763,8 +789,13 @@ pub(crate) async fn withdraw(
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     let c = step_checked(&app, &staff, &id, &form, CaseAction::Withdraw)?;
-    corrections::withdraw(&app, &staff.actor(), c.id, form.get("reason").map(String::as_str))
-        .map_err(|e| refuse(&staff, c.id, &e))?;
+    corrections::withdraw(
+        &app,
+        &staff.actor(),
+        c.id,
+        form.get("reason").map(String::as_str),
+    )
+    .map_err(|e| refuse(&staff, c.id, &e))?;
     let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
     Ok(Page::confirmation(
         &staff,

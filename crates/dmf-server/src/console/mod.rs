@@ -54,7 +54,10 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/corrections/{id}", get(cases::correction))
         .route("/console/corrections/{id}/approve", post(cases::approve))
         .route("/console/corrections/{id}/reject", post(cases::reject))
-        .route("/console/corrections/{id}/send-back", post(cases::send_back))
+        .route(
+            "/console/corrections/{id}/send-back",
+            post(cases::send_back),
+        )
         .route("/console/corrections/{id}/withdraw", post(cases::withdraw))
         .route("/console/corrections/{id}/resubmit", post(cases::resubmit))
         .route("/console/corrections/{id}/letter", get(cases::letter))

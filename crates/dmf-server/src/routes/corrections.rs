@@ -69,7 +69,9 @@ pub(crate) async fn approve(
 }
 
 /// A body of one of the typed request views, or a 400 naming what is wrong.
-fn typed<T: DeserializeOwned>(m: serde_json::Map<String, serde_json::Value>) -> Result<T, ApiError> {
+fn typed<T: DeserializeOwned>(
+    m: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
     serde_json::from_value(serde_json::Value::Object(m))
         .map_err(|e| ApiError::at(Code::BadRequest, "$", e.to_string()))
 }

@@ -40,8 +40,8 @@ use crate::keys::Role;
 use crate::metrics::Metrics;
 use crate::views::{
     AccountingView, Acknowledged, Agreements, BatchLine, CaseState, CorrectionApproved,
-    CorrectionRequested, CorrectionStepped, FeedPage, HealthView, HeldQueue, LetterCheck, MatchAnswer, ProgramStats,
-    PropagationView, ReviewResult, StatsView, SubmissionLine,
+    CorrectionRequested, CorrectionStepped, FeedPage, HealthView, HeldQueue, LetterCheck,
+    MatchAnswer, ProgramStats, PropagationView, ReviewResult, StatsView, SubmissionLine,
 };
 
 /// An HTTP method a route is served with.

@@ -269,7 +269,13 @@ pub fn send_back(
     reason: &str,
 ) -> Result<CorrectionRequest, ApiError> {
     let reason = needed(reason, "Say what evidence is missing.")?;
-    step(app, actor, id, CaseAction::SendBack, Step::SendBack { reason })
+    step(
+        app,
+        actor,
+        id,
+        CaseAction::SendBack,
+        Step::SendBack { reason },
+    )
 }
 
 /// The requester withdraws their correction, with a reason or none.
@@ -283,7 +289,13 @@ pub fn withdraw(
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .map(str::to_owned);
-    step(app, actor, id, CaseAction::Withdraw, Step::Withdraw { reason })
+    step(
+        app,
+        actor,
+        id,
+        CaseAction::Withdraw,
+        Step::Withdraw { reason },
+    )
 }
 
 /// The requester asks again, with more evidence: the correction awaits approval again, as
@@ -302,7 +314,13 @@ pub fn resubmit(
     if submission.event.ssn().as_u32() != c.ssn {
         return Err(CaseError::OtherPerson(id).into());
     }
-    step(app, actor, id, CaseAction::Resubmit, Step::Resubmit { body })
+    step(
+        app,
+        actor,
+        id,
+        CaseAction::Resubmit,
+        Step::Resubmit { body },
+    )
 }
 
 /// A reason with something in it, or the refusal that asks for one.
@@ -325,10 +343,7 @@ fn step(
 ) -> Result<CorrectionRequest, ApiError> {
     let c = get(app, id)?;
     check(actor, &c, action)?;
-    match app
-        .workflow
-        .act(id, &step, actor.id, &actor.name, now_ms())
-    {
+    match app.workflow.act(id, &step, actor.id, &actor.name, now_ms()) {
         Ok(c) => Ok(c),
         Err(WorkflowError::NotAllowed { .. }) => {
             let now = get(app, id)?;

@@ -63,12 +63,7 @@ fn case_of(page: &Reply) -> i64 {
         .find(link)
         .unwrap_or_else(|| panic!("a link to the correction: {}", page.body))
         + link.len();
-    page.body[at..]
-        .split('"')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
+    page.body[at..].split('"').next().unwrap().parse().unwrap()
 }
 
 /// The page ends an action: 200, the confirmation panel, and its title.
@@ -168,7 +163,9 @@ fn back_and_submit_made_a_duplicate_correction_no_one_could_approve() {
         r#"id="letter-link" href="/console/corrections/{id}/letter""#
     )));
     assert!(
-        sup.get("/console/corrections").body.contains(r#"id="queue-empty""#),
+        sup.get("/console/corrections")
+            .body
+            .contains(r#"id="queue-empty""#),
         "nothing is left waiting"
     );
 }
@@ -189,7 +186,11 @@ fn approve_was_shown_to_a_caseworker() {
         ("the requester", &mut cw, vec!["withdraw"]),
         ("another caseworker", &mut cw2, vec![]),
         ("oversight", &mut watch, vec![]),
-        ("a supervisor", &mut sup, vec!["approve", "reject", "send-back"]),
+        (
+            "a supervisor",
+            &mut sup,
+            vec!["approve", "reject", "send-back"],
+        ),
     ] {
         let r = client.get(&page);
         assert_eq!(r.status, 200, "{who}: {}", r.body);
@@ -197,7 +198,12 @@ fn approve_was_shown_to_a_caseworker() {
     }
     // A supervisor who asked for a correction does not decide it.
     let mut sup2 = signed_in(&s, "sup2");
-    let own = case_of(&file(&mut sup2, "456789012", "Dan phoned and came in", &TWO));
+    let own = case_of(&file(
+        &mut sup2,
+        "456789012",
+        "Dan phoned and came in",
+        &TWO,
+    ));
     let r = sup2.get(&format!("/console/corrections/{own}"));
     assert_eq!(offered(&r), ["withdraw"]);
     let r = step(&mut sup2, own, "approve", &[]);
@@ -309,8 +315,11 @@ fn a_correction_is_rejected_with_a_reason() {
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(
         r.body.contains("<title>Error: Correction")
-            && r.body.contains(r##"href="#reject-reason">Say why the correction is rejected."##)
-            && r.body.contains(r#"id="reject-reason" name="reason" rows="3" cols="60" aria-invalid="true""#),
+            && r.body
+                .contains(r##"href="#reject-reason">Say why the correction is rejected."##)
+            && r.body.contains(
+                r#"id="reject-reason" name="reason" rows="3" cols="60" aria-invalid="true""#
+            ),
         "{}",
         r.body
     );
@@ -320,7 +329,8 @@ fn a_correction_is_rejected_with_a_reason() {
     assert!(r.body.contains("Nothing changed on the file"));
     let page = cw.get(&format!("/console/corrections/{id}"));
     assert!(
-        page.body.contains(r#"<strong class="tag tag-red">Rejected</strong>"#)
+        page.body
+            .contains(r#"<strong class="tag tag-red">Rejected</strong>"#)
             && page.body.contains(&format!("Rejected by sup at "))
             && page.body.contains(why),
         "{}",
@@ -358,13 +368,18 @@ fn a_correction_is_sent_back_resubmitted_and_approved() {
     let page = cw.get(&format!("/console/corrections/{id}"));
     assert!(
         page.body.contains("Sent back for evidence</strong>")
-            && page.body.contains("a second document with the date of birth"),
+            && page
+                .body
+                .contains("a second document with the date of birth"),
         "{}",
         page.body
     );
     assert_eq!(offered(&page), ["withdraw", "resubmit"]);
     // The form is filled in as it was: the two items stay ticked.
-    assert!(page.body.contains(r#"id="ev_photo_id" type="checkbox" name="ev_photo_id" value="on" checked"#));
+    assert!(
+        page.body
+            .contains(r#"id="ev_photo_id" type="checkbox" name="ev_photo_id" value="on" checked"#)
+    );
     let t = token(&page.body);
     let resubmit = format!("/console/corrections/{id}/resubmit");
     let r = cw.post(
@@ -387,7 +402,10 @@ fn a_correction_is_sent_back_resubmitted_and_approved() {
     assert!(page.body.contains("Resubmitted it with more evidence"));
     confirmed(&step(&mut sup, id, "approve", &[]), "Correction approved");
     let c = &corrections_of(&s, 234_567_890)[0];
-    assert!(c.body.contains("birth certificate"), "the resubmission was approved");
+    assert!(
+        c.body.contains("birth certificate"),
+        "the resubmission was approved"
+    );
 }
 
 /// Withdrawn by its requester; then listed under its status, not in the queue awaiting
@@ -399,7 +417,10 @@ fn a_correction_is_withdrawn_by_its_requester() {
     let id = case_of(&file(&mut cw, "234567890", "filed for the wrong Bob", &TWO));
     let r = step(&mut cw, id, "withdraw", &[("reason", "wrong person")]);
     confirmed(&r, &format!("Correction {id} withdrawn"));
-    assert!(r.body.contains(r#"id="person-link" href="/console/people/234567890""#));
+    assert!(
+        r.body
+            .contains(r#"id="person-link" href="/console/people/234567890""#)
+    );
     let page = cw.get(&format!("/console/corrections/{id}"));
     assert!(
         page.body.contains("Withdrawn by cw at ") && page.body.contains("wrong person"),
@@ -410,7 +431,11 @@ fn a_correction_is_withdrawn_by_its_requester() {
     let r = step(&mut cw, id, "withdraw", &[]);
     refused_with_a_way_back(&r, 422, id, "was withdrawn by cw on");
     let waiting = cw.get("/console/corrections");
-    assert!(waiting.body.contains(r#"id="queue-empty""#), "{}", waiting.body);
+    assert!(
+        waiting.body.contains(r#"id="queue-empty""#),
+        "{}",
+        waiting.body
+    );
     let withdrawn = cw.get("/console/corrections?status=withdrawn");
     assert!(
         withdrawn
@@ -433,8 +458,12 @@ fn the_queue_listed_newest_first_with_no_names_or_waiting_time() {
     let dan = case_of(&file(&mut cw2, "456789012", "Dan came in person", &TWO));
     let queue = cw.get("/console/corrections");
     assert_eq!(queue.status, 200);
-    let b = queue.body.find(&format!(r#"<a href="/console/corrections/{bob}">"#));
-    let d = queue.body.find(&format!(r#"<a href="/console/corrections/{dan}">"#));
+    let b = queue
+        .body
+        .find(&format!(r#"<a href="/console/corrections/{bob}">"#));
+    let d = queue
+        .body
+        .find(&format!(r#"<a href="/console/corrections/{dan}">"#));
     assert!(b.is_some() && b < d, "oldest first: {}", queue.body);
     for cell in [
         r#"<td data-label="Person">BOB JONES</td>"#,
@@ -447,9 +476,14 @@ fn the_queue_listed_newest_first_with_no_names_or_waiting_time() {
     }
     let mine = cw.get("/console/corrections?status=awaiting_approval&mine=on");
     assert!(
-        mine.body.contains(&format!(r#"href="/console/corrections/{bob}""#))
-            && !mine.body.contains(&format!(r#"href="/console/corrections/{dan}""#))
-            && mine.body.contains(r#"id="mine" type="checkbox" name="mine" value="on" checked"#),
+        mine.body
+            .contains(&format!(r#"href="/console/corrections/{bob}""#))
+            && !mine
+                .body
+                .contains(&format!(r#"href="/console/corrections/{dan}""#))
+            && mine
+                .body
+                .contains(r#"id="mine" type="checkbox" name="mine" value="on" checked"#),
         "{}",
         mine.body
     );

@@ -521,7 +521,13 @@ fn every_route_answers_as_the_description_says() {
     );
     x.expect(
         404,
-        post(route, "/v1/corrections/999/send-back", Some("caseworker2"), JSON, missing),
+        post(
+            route,
+            "/v1/corrections/999/send-back",
+            Some("caseworker2"),
+            JSON,
+            missing,
+        ),
     );
     let route = "/v1/corrections/{id}/approve";
     let approve = format!("/v1/corrections/{correction_id}/approve");
@@ -534,11 +540,23 @@ fn every_route_answers_as_the_description_says() {
     let more = json!({ "ssn": ssn, "kind": "reinstate", "reason": "seen alive", "evidence": ["passport", "birth certificate"] });
     x.expect(
         403,
-        post(route, resubmit.clone(), Some("caseworker2"), JSON, more.to_string()),
+        post(
+            route,
+            resubmit.clone(),
+            Some("caseworker2"),
+            JSON,
+            more.to_string(),
+        ),
     );
     x.expect(
         400,
-        post(route, resubmit.clone(), Some("caseworker"), JSON, r#"{"note": 1}"#),
+        post(
+            route,
+            resubmit.clone(),
+            Some("caseworker"),
+            JSON,
+            r#"{"note": 1}"#,
+        ),
     );
     let again = x.expect(
         200,
@@ -560,12 +578,22 @@ fn every_route_answers_as_the_description_says() {
         "reporter",
         json!({ "ssn": "345678901", "first": "Carol", "last": "Diaz", "dob": "1990-09-09", "dod": "2026-11-20", "evidence": "EDRS c-1" }),
     );
-    assert_eq!((status, r["outcome"].as_str()), (201, Some("deceased")), "{r}");
+    assert_eq!(
+        (status, r["outcome"].as_str()),
+        (201, Some("deceased")),
+        "{r}"
+    );
     let carol = json!({ "ssn": "345678901", "kind": "reinstate", "reason": "called in", "evidence": ["photo id"] }).to_string();
     let ask = |x: &mut Exercise<'_>| {
         let c = x.expect(
             201,
-            post("/v1/corrections", "/v1/corrections", Some("caseworker"), JSON, carol.clone()),
+            post(
+                "/v1/corrections",
+                "/v1/corrections",
+                Some("caseworker"),
+                JSON,
+                carol.clone(),
+            ),
         );
         assert_eq!(c["filed"], "new", "{c}");
         c["id"].as_i64().unwrap()
@@ -574,41 +602,84 @@ fn every_route_answers_as_the_description_says() {
     let route = "/v1/corrections/{id}/reject";
     let reject = format!("/v1/corrections/{rejected}/reject");
     let why = r#"{"reason": "the caller could not answer the security questions"}"#;
-    x.expect(403, post(route, reject.clone(), Some("caseworker"), JSON, why));
+    x.expect(
+        403,
+        post(route, reject.clone(), Some("caseworker"), JSON, why),
+    );
     x.expect(
         400,
-        post(route, reject.clone(), Some("caseworker2"), JSON, r#"{"reason": 1}"#),
+        post(
+            route,
+            reject.clone(),
+            Some("caseworker2"),
+            JSON,
+            r#"{"reason": 1}"#,
+        ),
     );
     x.expect(
         422,
-        post(route, reject.clone(), Some("caseworker2"), JSON, r#"{"reason": " "}"#),
+        post(
+            route,
+            reject.clone(),
+            Some("caseworker2"),
+            JSON,
+            r#"{"reason": " "}"#,
+        ),
     );
-    let r = x.expect(200, post(route, reject.clone(), Some("caseworker2"), JSON, why));
+    let r = x.expect(
+        200,
+        post(route, reject.clone(), Some("caseworker2"), JSON, why),
+    );
     assert_eq!(r["status"], "rejected", "{r}");
     x.expect(422, post(route, reject, Some("caseworker2"), JSON, why));
     let route = "/v1/corrections/{id}/propagation";
     let r = x.expect(
         200,
-        get(route, format!("/v1/corrections/{rejected}/propagation"), Some("oversight")),
+        get(
+            route,
+            format!("/v1/corrections/{rejected}/propagation"),
+            Some("oversight"),
+        ),
     );
     assert_eq!(
         (r["status"].as_str(), r["reason"].as_str()),
-        (Some("rejected"), Some("the caller could not answer the security questions"))
+        (
+            Some("rejected"),
+            Some("the caller could not answer the security questions")
+        )
     );
     let withdrawn = ask(&mut x);
     let route = "/v1/corrections/{id}/withdraw";
     let withdraw = format!("/v1/corrections/{withdrawn}/withdraw");
-    x.expect(403, post(route, withdraw.clone(), Some("caseworker2"), JSON, ""));
+    x.expect(
+        403,
+        post(route, withdraw.clone(), Some("caseworker2"), JSON, ""),
+    );
     x.expect(
         400,
-        post(route, withdraw.clone(), Some("caseworker"), JSON, r#"{"why": "x"}"#),
+        post(
+            route,
+            withdraw.clone(),
+            Some("caseworker"),
+            JSON,
+            r#"{"why": "x"}"#,
+        ),
     );
-    let w = x.expect(200, post(route, withdraw.clone(), Some("caseworker"), JSON, ""));
+    let w = x.expect(
+        200,
+        post(route, withdraw.clone(), Some("caseworker"), JSON, ""),
+    );
     assert_eq!(w["status"], "withdrawn", "{w}");
     x.expect(422, post(route, withdraw, Some("caseworker"), JSON, ""));
     x.expect(
         404,
-        post(route, "/v1/corrections/999/withdraw", Some("caseworker"), JSON, ""),
+        post(
+            route,
+            "/v1/corrections/999/withdraw",
+            Some("caseworker"),
+            JSON,
+            "",
+        ),
     );
     let route = "/v1/corrections/{id}/propagation";
     x.expect(

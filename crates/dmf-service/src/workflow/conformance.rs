@@ -175,10 +175,7 @@ pub fn a_second_request_joins_the_open_correction(c: &dyn CorrectionStore) {
         .unwrap();
     assert!(matches!(other, Filed::New(o) if o != id), "{other:?}");
     let joined = c.correction(id).unwrap().unwrap();
-    assert_eq!(
-        kinds(&joined),
-        [ActionKind::Requested, ActionKind::Joined]
-    );
+    assert_eq!(kinds(&joined), [ActionKind::Requested, ActionKind::Joined]);
     assert_eq!(
         (
             joined.actions[1].by.as_str(),
@@ -188,12 +185,23 @@ pub fn a_second_request_joins_the_open_correction(c: &dyn CorrectionStore) {
         ("dave", NOW + 2, Some(daves))
     );
     // The request stands as asked: a joined request does not replace it.
-    assert_eq!((joined.body.as_str(), joined.status), (carols, CorrectionStatus::Open));
+    assert_eq!(
+        (joined.body.as_str(), joined.status),
+        (carols, CorrectionStatus::Open)
+    );
     assert_eq!(c.corrections_of(123_456_789).unwrap().len(), 1);
 
     // Sent back, it is still open: a request joins it.
-    c.act(id, &Step::SendBack { reason: "a second document".into() }, -5, "sam", NOW + 5)
-        .unwrap();
+    c.act(
+        id,
+        &Step::SendBack {
+            reason: "a second document".into(),
+        },
+        -5,
+        "sam",
+        NOW + 5,
+    )
+    .unwrap();
     assert_eq!(
         c.request_correction(123_456_789, "{}", -6, "erin", NOW + 6)
             .unwrap(),
@@ -226,13 +234,22 @@ pub fn the_lifecycle_is_recorded_and_ends_with_a_decision(c: &dyn CorrectionStor
     };
 
     // Rejected: the reason kept, and nothing more can happen.
-    let a = c.request_correction(1, "{\"a\":1}", -3, "carol", NOW).unwrap().id();
+    let a = c
+        .request_correction(1, "{\"a\":1}", -3, "carol", NOW)
+        .unwrap()
+        .id();
     let rejected = c.act(a, &reject, -5, "sam", NOW + 1).unwrap();
     assert_eq!(rejected.status, CorrectionStatus::Rejected);
     assert_eq!(rejected, c.correction(a).unwrap().unwrap());
     let last = rejected.actions.last().unwrap();
     assert_eq!(
-        (last.kind, last.key, last.by.as_str(), last.at, last.reason.as_deref()),
+        (
+            last.kind,
+            last.key,
+            last.by.as_str(),
+            last.at,
+            last.reason.as_deref()
+        ),
         (
             ActionKind::Rejected,
             -5,
@@ -251,7 +268,10 @@ pub fn the_lifecycle_is_recorded_and_ends_with_a_decision(c: &dyn CorrectionStor
     }
 
     // Sent back, resubmitted with more evidence: open again, with the new body.
-    let b = c.request_correction(2, "{\"b\":1}", -3, "carol", NOW).unwrap().id();
+    let b = c
+        .request_correction(2, "{\"b\":1}", -3, "carol", NOW)
+        .unwrap()
+        .id();
     let sent = c.act(b, &send_back, -5, "sam", NOW + 1).unwrap();
     assert_eq!(sent.status, CorrectionStatus::SentBack);
     // Sent back, it awaits its requester: it is neither rejected nor sent back again.
@@ -269,7 +289,10 @@ pub fn the_lifecycle_is_recorded_and_ends_with_a_decision(c: &dyn CorrectionStor
     }
     let again = c.act(b, &resubmit, -3, "carol", NOW + 3).unwrap();
     assert_eq!(again.status, CorrectionStatus::Open);
-    assert_eq!(again.body, "{\"evidence\":[\"passport\",\"birth certificate\"]}");
+    assert_eq!(
+        again.body,
+        "{\"evidence\":[\"passport\",\"birth certificate\"]}"
+    );
     assert_eq!(
         kinds(&again),
         [
@@ -295,19 +318,28 @@ pub fn the_lifecycle_is_recorded_and_ends_with_a_decision(c: &dyn CorrectionStor
     ));
 
     // Withdrawn by its requester, with or without a reason.
-    let d = c.request_correction(3, "{\"d\":1}", -3, "carol", NOW).unwrap().id();
+    let d = c
+        .request_correction(3, "{\"d\":1}", -3, "carol", NOW)
+        .unwrap()
+        .id();
     let withdrawn = c.act(d, &withdraw, -3, "carol", NOW + 1).unwrap();
     assert_eq!(withdrawn.status, CorrectionStatus::Withdrawn);
     assert_eq!(
         withdrawn.actions.last().unwrap().reason.as_deref(),
         Some("filed for the wrong person")
     );
-    let e = c.request_correction(4, "{\"e\":1}", -3, "carol", NOW).unwrap().id();
+    let e = c
+        .request_correction(4, "{\"e\":1}", -3, "carol", NOW)
+        .unwrap()
+        .id();
     let quiet = c
         .act(e, &Step::Withdraw { reason: None }, -3, "carol", NOW + 1)
         .unwrap();
     assert_eq!(
-        (quiet.status, quiet.actions.last().unwrap().reason.as_deref()),
+        (
+            quiet.status,
+            quiet.actions.last().unwrap().reason.as_deref()
+        ),
         (CorrectionStatus::Withdrawn, None)
     );
     assert!(matches!(
@@ -326,10 +358,26 @@ pub fn the_queue_is_oldest_first_and_filtered(c: &dyn CorrectionStore) {
     let d = ask(12, -3, "carol", NOW + 2);
     let e = ask(13, -4, "dave", NOW + 3);
     let f = ask(14, -3, "carol", NOW + 4);
-    c.act(b, &Step::Reject { reason: "no".into() }, -5, "sam", NOW + 5)
-        .unwrap();
-    c.act(d, &Step::SendBack { reason: "more".into() }, -5, "sam", NOW + 6)
-        .unwrap();
+    c.act(
+        b,
+        &Step::Reject {
+            reason: "no".into(),
+        },
+        -5,
+        "sam",
+        NOW + 5,
+    )
+    .unwrap();
+    c.act(
+        d,
+        &Step::SendBack {
+            reason: "more".into(),
+        },
+        -5,
+        "sam",
+        NOW + 6,
+    )
+    .unwrap();
     c.act(e, &Step::Withdraw { reason: None }, -4, "dave", NOW + 7)
         .unwrap();
     c.approve_correction(f, -5, "sam", NOW + 8, 9).unwrap();
@@ -356,14 +404,23 @@ pub fn the_queue_is_oldest_first_and_filtered(c: &dyn CorrectionStore) {
         (Some(Open), Some(-4), 10, vec![]),
         (Some(Withdrawn), Some(-4), 10, vec![e]),
     ] {
-        assert_eq!(q(status, key, limit), expected, "{status:?} {key:?} {limit}");
+        assert_eq!(
+            q(status, key, limit),
+            expected,
+            "{status:?} {key:?} {limit}"
+        );
     }
     // Resubmitted, the correction is awaiting approval again.
-    c.act(d, &Step::Resubmit { body: "{\"x\":1}".into() }, -3, "carol", NOW + 9)
-        .unwrap();
+    c.act(
+        d,
+        &Step::Resubmit {
+            body: "{\"x\":1}".into(),
+        },
+        -3,
+        "carol",
+        NOW + 9,
+    )
+    .unwrap();
     assert_eq!(q(Some(Open), None, 10), vec![a, d]);
-    assert_eq!(
-        c.queue(&Queue::oldest(Some(Open), 1)).unwrap()[0].id,
-        a
-    );
+    assert_eq!(c.queue(&Queue::oldest(Some(Open), 1)).unwrap()[0].id, a);
 }

@@ -116,7 +116,9 @@ pub enum ActionKind {
     /// that request.
     Joined,
     /// Approved and stored as registry event `seq`.
-    Approved { seq: u64 },
+    Approved {
+        seq: u64,
+    },
     Rejected,
     /// Sent back for more evidence; its reason says what is missing.
     SentBack,

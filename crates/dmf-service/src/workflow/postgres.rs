@@ -297,7 +297,10 @@ impl CorrectionStore for PgWorkflow {
 fn lock_person(tx: &mut postgres::Transaction<'_>, ssn: u32) -> Result<(), WorkflowError> {
     tx.execute_typed(
         "SELECT pg_advisory_xact_lock($1, $2)",
-        &[(&CORRECTION_LOCK, Type::INT4), (&ssn_to_db(ssn), Type::INT4)],
+        &[
+            (&CORRECTION_LOCK, Type::INT4),
+            (&ssn_to_db(ssn), Type::INT4),
+        ],
     )
     .map_err(failed("lock a person's corrections"))?;
     Ok(())

@@ -184,7 +184,16 @@ impl CorrectionStore for SqliteWorkflow {
         let filed = match open {
             Some(c) if c.already_asked(key, body) => Filed::Repeated(c.id),
             Some(c) => {
-                insert_action(&tx, c.id, ActionKind::Joined, key, by, at_ms, None, Some(body))?;
+                insert_action(
+                    &tx,
+                    c.id,
+                    ActionKind::Joined,
+                    key,
+                    by,
+                    at_ms,
+                    None,
+                    Some(body),
+                )?;
                 Filed::Joined(c.id)
             }
             None => {

@@ -95,7 +95,10 @@ fn a_workflow_file_of_the_second_schema_gains_the_correction_lifecycle() {
 fn requests_for_one_person_from_two_connections_at_once_make_one_correction() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("workflow.sqlite");
-    let nodes = [Workflow::open(&path).unwrap(), Workflow::open(&path).unwrap()];
+    let nodes = [
+        Workflow::open(&path).unwrap(),
+        Workflow::open(&path).unwrap(),
+    ];
     let barrier = std::sync::Barrier::new(8);
     let filed: Vec<Filed> = std::thread::scope(|s| {
         let threads: Vec<_> = (0..8i64)

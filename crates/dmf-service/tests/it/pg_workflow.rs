@@ -127,7 +127,13 @@ fn a_correction_requested_on_one_node_is_approved_on_the_other() {
     );
     // The first approved, a new request for the person is a correction of its own.
     let third = a
-        .request_correction(123_456_789, "{\"dod\":\"2026-01-02\"}", 3, "carol", NOW + 12)
+        .request_correction(
+            123_456_789,
+            "{\"dod\":\"2026-01-02\"}",
+            3,
+            "carol",
+            NOW + 12,
+        )
         .unwrap();
     let third = match third {
         Filed::New(id) => id,
@@ -237,7 +243,10 @@ fn requests_for_one_person_on_two_nodes_at_once_make_one_correction() {
     let id = filed[0].id();
     assert!(filed.iter().all(|f| f.id() == id), "{filed:?}");
     let new = filed.iter().filter(|f| matches!(f, Filed::New(_))).count();
-    let joined = filed.iter().filter(|f| matches!(f, Filed::Joined(_))).count();
+    let joined = filed
+        .iter()
+        .filter(|f| matches!(f, Filed::Joined(_)))
+        .count();
     let repeated = filed
         .iter()
         .filter(|f| matches!(f, Filed::Repeated(_)))

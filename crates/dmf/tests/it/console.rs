@@ -58,6 +58,48 @@ pub(crate) fn logout(b: &Browser) {
     assert!(b.url().contains("/console/login"));
 }
 
+/// Whether the page shows no element with this id.
+pub(crate) fn absent(b: &Browser, id: &str) -> bool {
+    b.execute(&format!("return document.getElementById('{id}') === null")) == Value::Bool(true)
+}
+
+/// Posts a form to `path` as the signed-in user would, straight: with the browser's session
+/// cookie and the CSRF token of the page it shows, whether or not the page offers the form.
+/// The status and the page.
+pub(crate) fn post_as_signed_in(b: &Browser, base: &str, path: &str) -> (u16, String) {
+    let page = b.source();
+    let at = page.find(r#"name="csrf" value=""#).expect("a CSRF token") + 19;
+    let csrf = page[at..].split('"').next().unwrap().to_owned();
+    let http: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let r = http
+        .post(format!("{base}{path}"))
+        .header("Cookie", format!("dmf_session={}", b.cookie("dmf_session")))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(format!("csrf={csrf}"))
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.into_body().read_to_string().unwrap())
+}
+
+/// A refusal page that keeps the console's navigation and links back to correction `id`.
+pub(crate) fn refused_with_a_way_back(page: &str, id: &str, says: &str) {
+    assert!(
+        page.contains(r#"<nav aria-label="Console">"#) && page.contains("Sign out"),
+        "the navigation: {page}"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"id="back" href="/console/corrections/{id}">Back to correction {id}</a>"#
+        )),
+        "a way back to the case: {page}"
+    );
+    assert!(page.contains(says), "{says}: {page}");
+}
+
 #[test]
 fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     let started = Instant::now();
@@ -129,14 +171,21 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     b.click("#ev_photo_id");
     b.click("#ev_ssn_card");
     b.follow("#submit-correction");
-    let carols = b.url();
-    b.follow("#approve");
     assert!(
-        b.source().contains("a second person must approve it"),
+        b.text("h1").ends_with("sent for approval"),
         "{}",
         b.source()
     );
-    b.goto(&carols);
+    b.follow("#case-link");
+    let carols = b.url();
+    let carols_id = carols.rsplit('/').next().unwrap().to_owned();
+    let approve = format!("/console/corrections/{carols_id}/approve");
+    // Approve is not offered to her; posted anyway, it is refused on a page that keeps the
+    // navigation and links back to the correction.
+    assert!(absent(&b, "approve"), "{}", b.source());
+    let (status, page) = post_as_signed_in(&b, &base, &approve);
+    assert_eq!(status, 403, "{page}");
+    refused_with_a_way_back(&page, &carols_id, "cannot approve it: a supervisor must");
     assert!(b.text("#correction-status").contains("Awaiting approval"));
     b.goto(&format!("{base}/console"));
     logout(&b);
@@ -145,11 +194,13 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     // takes a supervisor). She finds the person by name and date of birth, fuzzily.
     login(&b, &base, "alice", "alice-password-1");
     b.goto(&carols);
-    b.follow("#approve");
-    assert!(
-        b.source().contains("caseworker may not approve"),
-        "{}",
-        b.source()
+    assert!(absent(&b, "approve"), "{}", b.source());
+    let (status, page) = post_as_signed_in(&b, &base, &approve);
+    assert_eq!(status, 403, "{page}");
+    refused_with_a_way_back(
+        &page,
+        &carols_id,
+        "Only a supervisor may approve a correction.",
     );
     b.goto(&format!("{base}/console"));
     b.fill("#first", "Bob");
@@ -181,6 +232,7 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     b.fill("#document", "passport 123456");
     b.screenshot("04-correction-form");
     b.follow("#submit-correction");
+    b.follow("#case-link");
     let url = b.url();
     let id: i64 = url
         .rsplit('/')
@@ -189,14 +241,12 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
         .unwrap_or_else(|| panic!("a correction page: {url}"));
     assert!(b.text("#correction-status").contains("Awaiting approval"));
     b.screenshot("05-correction-requested");
-    // Its author cannot approve it.
-    b.follow("#approve");
-    assert!(
-        b.source().contains("a second person must approve it"),
-        "{}",
-        b.source()
-    );
-    b.screenshot("06-self-approval-refused");
+    // Its author is not offered Approve.
+    assert!(absent(&b, "approve"), "{}", b.source());
+    let (status, page) =
+        post_as_signed_in(&b, &base, &format!("/console/corrections/{id}/approve"));
+    assert_eq!(status, 403, "{page}");
+    b.screenshot("06-self-approval-not-offered");
     b.goto(&format!("{base}/console"));
     logout(&b);
 
@@ -207,6 +257,13 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     b.screenshot("07-queue");
     b.follow(&format!("#queue a[href='/console/corrections/{id}']"));
     b.follow("#approve");
+    assert_eq!(b.text("h1"), "Correction approved");
+    assert!(
+        b.text("#confirmation").contains("every answer has changed"),
+        "{}",
+        b.source()
+    );
+    b.follow("#case-link");
     assert!(b.text("#correction-status").contains("Approved by sam"));
     let approved = Instant::now();
     b.screenshot("08-approved");
@@ -286,7 +343,6 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
 
     // Forms without the session's CSRF token are refused, and change nothing.
     let session = b.cookie("dmf_session");
-    let carols_id = carols.rsplit('/').next().unwrap();
     for body in ["", "csrf=forged"] {
         let r = http
             .post(format!("{base}/console/corrections/{carols_id}/approve"))
