@@ -509,9 +509,9 @@ fn reason_field(
         None => hint_id.clone(),
     };
     html! {
-        p {
+        div {
             label for=(id) { (label) }
-            span.hint id=(hint_id) { (hint) }
+            div.hint id=(hint_id) { (hint) }
             (errors.message(id))
             textarea id=(id) name="reason" rows="3" cols="60"
                 aria-invalid=[errors.invalid(id)] aria-describedby=(described) {

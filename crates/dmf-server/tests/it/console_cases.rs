@@ -331,7 +331,7 @@ fn a_correction_is_rejected_with_a_reason() {
     assert!(
         page.body
             .contains(r#"<strong class="tag tag-red">Rejected</strong>"#)
-            && page.body.contains(&format!("Rejected by sup at "))
+            && page.body.contains("Rejected by sup at ")
             && page.body.contains(why),
         "{}",
         page.body
