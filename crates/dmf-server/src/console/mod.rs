@@ -6,6 +6,7 @@
 mod agreements;
 mod cases;
 mod identity;
+mod letters;
 mod oversight;
 mod person;
 
@@ -53,7 +54,10 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/corrections", get(cases::queue))
         .route("/console/corrections/{id}", get(cases::correction))
         .route("/console/corrections/{id}/approve", post(cases::approve))
-        .route("/console/corrections/{id}/letter", get(cases::letter))
+        .route("/console/corrections/{id}/letter", get(letters::letter))
+        .route("/console/print.js", get(letters::print_script))
+        .route("/letters", get(letters::check_form))
+        .route("/letters/{code}", get(letters::check))
         .route("/console/notices", get(oversight::notices))
         .route("/console/oversight", get(oversight::oversight))
         .route("/console/agreements", get(agreements::list))
@@ -261,6 +265,10 @@ pub(crate) struct PageParts {
     /// The user, for the navigation bar.
     staff: Option<Session>,
     headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// A public page (the letter check): no console navigation.
+    public: bool,
+    /// The one script a page may load, from this server (the letter's Print button).
+    script: Option<&'static str>,
 }
 
 impl Page {
@@ -272,6 +280,22 @@ impl Page {
             body,
             staff: Some(staff.0.clone()),
             headers: Vec::new(),
+            public: false,
+            script: None,
+        }))
+    }
+
+    /// A page for anyone, signed in or not: the frame without the console's navigation.
+    fn public(title: impl Into<String>, body: Markup) -> Page {
+        Page(Box::new(PageParts {
+            status: StatusCode::OK,
+            title: title.into(),
+            has_errors: false,
+            body,
+            staff: None,
+            headers: Vec::new(),
+            public: true,
+            script: None,
         }))
     }
 
@@ -284,6 +308,8 @@ impl Page {
             body: html! { p.error role="alert" { (message) } p { a href="/console" { "Back to the console" } } },
             staff: None,
             headers: Vec::new(),
+            public: false,
+            script: None,
         }))
     }
 }
@@ -291,6 +317,13 @@ impl Page {
 impl Page {
     fn with_status(mut self, status: StatusCode) -> Page {
         self.status = status;
+        self
+    }
+
+    /// Loads `src`, a script of this server: the policy admits scripts from 'self' on this
+    /// page alone.
+    fn with_script(mut self, src: &'static str) -> Page {
+        self.script = Some(src);
         self
     }
 
@@ -396,14 +429,16 @@ impl IntoResponse for Page {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { @if this.has_errors { "Error: " } (this.title) " · dmf console" }
+                    title { @if this.has_errors { "Error: " } (this.title) @if this.public { " · correction letters" } @else { " · dmf console" } }
                     link rel="stylesheet" href="/console/style.css";
+                    @if let Some(src) = this.script { script src=(src) defer {} }
                 }
                 body {
                     a.skip href="#main" { "Skip to content" }
                     header {
-                        nav aria-label="Console" {
-                            a href="/console" { "dmf console" }
+                        // A public page has no user, so no more than its one link.
+                        nav aria-label=(if this.public { "Letters" } else { "Console" }) {
+                            @if this.public { a href="/letters" { "Check a correction letter" } } @else { a href="/console" { "dmf console" } }
                             @if let Some(s) = &this.staff {
                                 @if s.user.role.handles_cases() {
                                     a href="/console" { "Search" }
@@ -432,9 +467,11 @@ impl IntoResponse for Page {
         let h = resp.headers_mut();
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
+            HeaderValue::from_static(if this.script.is_some() {
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            } else {
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            }),
         );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(

@@ -13,6 +13,7 @@ mod console;
 mod described_answers;
 mod hardening;
 mod identity;
+mod letters;
 mod outside_client;
 mod pg_stores;
 mod pg_workflow;
