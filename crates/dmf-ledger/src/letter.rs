@@ -282,17 +282,27 @@ impl ShortCode {
             return Err(CodeError::Typo);
         }
         let n = data.iter().fold(0u128, |n, &v| (n << 5) | u128::from(v));
+        let mac = (n & ((1 << SHORT_MAC_BITS) - 1)) as u64;
         Ok(ShortCode {
-            seq: (n >> SHORT_MAC_BITS) as Seq,
-            mac: (n & ((1 << SHORT_MAC_BITS) - 1)) as u64,
+            seq: (n >> SHORT_MAC_BITS) as Seq ^ seq_mask(mac),
+            mac,
         })
     }
 
-    /// The fifteen data values: the event number's 35 bits, then the check value's 40.
+    /// The fifteen data values: the event number's 35 bits, masked by the check value's (so
+    /// that codes do not all begin with zeros; the mask is in the code, so nothing is hidden),
+    /// then the check value's 40.
     fn data_values(&self) -> [u8; SHORT_LEN - 1] {
-        let n = (u128::from(self.seq) << SHORT_MAC_BITS) | u128::from(self.mac);
+        let n =
+            (u128::from(self.seq ^ seq_mask(self.mac)) << SHORT_MAC_BITS) | u128::from(self.mac);
         std::array::from_fn(|i| ((n >> (5 * (SHORT_LEN - 2 - i))) & 31) as u8)
     }
+}
+
+/// 35 bits stirred from the check value (by a multiplication by an odd constant, the top
+/// bits kept), laid over the event number in the printed code.
+fn seq_mask(mac: u64) -> u64 {
+    mac.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SHORT_SEQ_BITS)
 }
 
 /// The first 40 bits of the registry's signature of the short-code message.
