@@ -68,6 +68,20 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/agreements", get(agreements::list))
         .route("/console/agreements/{id}", get(agreements::show))
         .route("/console/style.css", get(style))
+        .layer(axum::middleware::from_fn(remember_session))
+}
+
+tokio::task_local! {
+    /// The signed-in user of the request being answered, once the `Staff` extractor has found
+    /// it: an error page made where no `Staff` is at hand (a `?` on a service's error) still
+    /// shows the navigation.
+    static SIGNED_IN: std::cell::RefCell<Option<Session>>;
+}
+
+async fn remember_session(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    SIGNED_IN
+        .scope(std::cell::RefCell::new(None), next.run(req))
+        .await
 }
 
 /// A signed-in user.
@@ -181,6 +195,18 @@ fn name_on_file(app: &App, ssn: dmf_model::Ssn) -> Option<String> {
     Some(format!("{} {}", id.first, id.last))
 }
 
+/// The heading of a refusal, in words.
+fn status_title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 422 => "There is a problem",
+        401 | 403 => "You cannot do this",
+        404 => "Not found",
+        409 => "Already done",
+        429 => "Too many requests: try again shortly",
+        _ => "Something went wrong",
+    }
+}
+
 /// A message as a sentence: its first letter in capitals.
 pub(crate) fn upper_first(text: &str) -> String {
     let mut c = text.chars();
@@ -231,6 +257,8 @@ impl FromRequestParts<Arc<App>> for Staff {
         match session {
             Some(s) => {
                 crate::conn::mark_known(&parts.extensions);
+                // Outside the console's routes there is no scope, and nothing to remember.
+                let _ = SIGNED_IN.try_with(|c| *c.borrow_mut() = Some(s.clone()));
                 Ok(Staff(s))
             }
             None => {
@@ -289,7 +317,7 @@ impl Page {
         let message = message.into();
         Page(Box::new(PageParts {
             status,
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: status_title(status).to_owned(),
             has_errors: true,
             body: html! { p.error role="alert" { (message) } p { a href="/console" { "Back to the console" } } },
             staff: None,
@@ -399,7 +427,10 @@ impl From<ApiError> for Page {
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let this = *self.0;
+        let mut this = *self.0;
+        if this.staff.is_none() {
+            this.staff = SIGNED_IN.try_with(|c| c.borrow().clone()).ok().flatten();
+        }
         let markup = html! {
             (DOCTYPE)
             html lang="en" {

@@ -733,3 +733,30 @@ fn a_correction_page_reloaded_itself_every_two_seconds() {
         page.body
     );
 }
+
+/// A page refused by a service's error (an unknown correction, a person not on file) was a
+/// bare "Not Found" with no menu. Every refusal now keeps the navigation, and says "Error:" in
+/// its title.
+#[test]
+fn a_refusal_lost_the_menu() {
+    let s = Server::start();
+    users(&s);
+    let mut cw = Client::new(&s);
+    cw.login("cw", "a long password 1");
+    for (path, status) in [
+        ("/console/corrections/99999", 404),
+        ("/console/people/999887777", 400),
+        ("/console/people/123121234", 404),
+        ("/console/agreements/99999", 404),
+    ] {
+        let r = cw.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+        assert!(
+            r.body.contains(r#"<nav aria-label="Console">"#)
+                && r.body.contains("cw (caseworker)")
+                && r.body.contains("<title>Error: "),
+            "{path}: {}",
+            r.body
+        );
+    }
+}
