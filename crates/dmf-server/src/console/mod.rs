@@ -9,6 +9,7 @@ mod identity;
 mod letters;
 mod oversight;
 mod person;
+mod words;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,6 +42,14 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/people/{ssn}/contest", post(person::contest))
         .route("/console/people/{ssn}/decide", post(person::decide))
         .route(
+            "/console/people/{ssn}/notices/{seq}/contest",
+            get(person::contest_form).post(person::contest_notice),
+        )
+        .route(
+            "/console/people/{ssn}/notices/{seq}/decide",
+            get(person::decide_form).post(person::decide_notice),
+        )
+        .route(
             "/console/people/{ssn}/correct",
             get(cases::correction_form).post(cases::file_correction),
         )
@@ -63,6 +72,20 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/agreements", get(agreements::list))
         .route("/console/agreements/{id}", get(agreements::show))
         .route("/console/style.css", get(style))
+        .layer(axum::middleware::from_fn(remember_session))
+}
+
+tokio::task_local! {
+    /// The signed-in user of the request being answered, once the `Staff` extractor has found
+    /// it: an error page made where no `Staff` is at hand (a `?` on a service's error) still
+    /// shows the navigation.
+    static SIGNED_IN: std::cell::RefCell<Option<Session>>;
+}
+
+async fn remember_session(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    SIGNED_IN
+        .scope(std::cell::RefCell::new(None), next.run(req))
+        .await
 }
 
 /// A signed-in user.
@@ -127,10 +150,11 @@ impl Staff {
         if !given.is_empty() && constant_time_eq(given, self.0.csrf.as_bytes()) {
             return Ok(());
         }
-        Err(Page::error(
+        Err(self.refuse(
             StatusCode::FORBIDDEN,
             "This form did not come from your console session (its CSRF token is missing or \
              wrong). Nothing was changed. Reload the page and try again.",
+            None,
         ))
     }
 
@@ -173,6 +197,18 @@ fn name_on_file(app: &App, ssn: dmf_model::Ssn) -> Option<String> {
     let index = app.index.read().expect("index lock");
     let id = index.get(ssn)?.identity.as_ref()?;
     Some(format!("{} {}", id.first, id.last))
+}
+
+/// The heading of a refusal, in words.
+fn status_title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 422 => "There is a problem",
+        401 | 403 => "You cannot do this",
+        404 => "Not found",
+        409 => "Already done",
+        429 => "Too many requests: try again shortly",
+        _ => "Something went wrong",
+    }
 }
 
 /// A message as a sentence: its first letter in capitals.
@@ -225,6 +261,8 @@ impl FromRequestParts<Arc<App>> for Staff {
         match session {
             Some(s) => {
                 crate::conn::mark_known(&parts.extensions);
+                // Outside the console's routes there is no scope, and nothing to remember.
+                let _ = SIGNED_IN.try_with(|c| *c.borrow_mut() = Some(s.clone()));
                 Ok(Staff(s))
             }
             None => {
@@ -303,7 +341,7 @@ impl Page {
         let message = message.into();
         Page(Box::new(PageParts {
             status,
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: status_title(status).to_owned(),
             has_errors: true,
             body: html! { p.error role="alert" { (message) } p { a href="/console" { "Back to the console" } } },
             staff: None,
@@ -422,7 +460,10 @@ impl From<ApiError> for Page {
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let this = *self.0;
+        let mut this = *self.0;
+        if this.staff.is_none() {
+            this.staff = SIGNED_IN.try_with(|c| c.borrow().clone()).ok().flatten();
+        }
         let markup = html! {
             (DOCTYPE)
             html lang="en" {
@@ -526,6 +567,8 @@ async fn style() -> impl IntoResponse {
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct NextParam {
     next: Option<String>,
+    /// Set after a sign-out, which the page confirms.
+    signed_out: Option<String>,
 }
 
 /// Only console pages are followed after a login.
@@ -543,10 +586,30 @@ fn random_text() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
+/// What the sign-in page says above its form.
+enum Notice<'a> {
+    None,
+    Error(&'a str),
+    SignedOut,
+}
+
 fn login_form(app: &App, next: &str, message: Option<&str>, status: StatusCode) -> Response {
+    let notice = message.map_or(Notice::None, Notice::Error);
+    login_form_with(app, next, notice, status)
+}
+
+fn login_form_with(app: &App, next: &str, notice: Notice<'_>, status: StatusCode) -> Response {
     let token = random_text();
+    let message = match notice {
+        Notice::Error(m) => Some(m),
+        _ => None,
+    };
     let body = html! {
-        @if let Some(m) = message { p.error role="alert" { (m) } }
+        @match notice {
+            Notice::Error(m) => { div.error-summary #error-summary role="alert" { h2 { "There is a problem" } p { (upper_first(m)) } } }
+            Notice::SignedOut => { div.panel #confirmation role="status" { p { "You have signed out. Your session has ended on this computer." } } }
+            Notice::None => {}
+        }
         form method="post" action="/console/login" {
             input type="hidden" name="csrf" value=(token);
             input type="hidden" name="next" value=(next);
@@ -567,7 +630,11 @@ fn login_form(app: &App, next: &str, message: Option<&str>, status: StatusCode) 
 }
 
 async fn login_page(State(app): State<Arc<App>>, Query(q): Query<NextParam>) -> Response {
-    login_form(&app, safe_next(q.next.as_deref()), None, StatusCode::OK)
+    let next = safe_next(q.next.as_deref());
+    if q.signed_out.is_some() {
+        return login_form_with(&app, next, Notice::SignedOut, StatusCode::OK);
+    }
+    login_form(&app, next, None, StatusCode::OK)
 }
 
 async fn login(
@@ -628,7 +695,7 @@ async fn logout(
     if let Err(e) = app.users.logout(&staff.0.token) {
         return Page::from(ApiError::internal(e)).into_response();
     }
-    let mut resp = Redirect::to("/console/login").into_response();
+    let mut resp = Redirect::to("/console/login?signed_out=1").into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(&app, SESSION_COOKIE, "", "/console", Some(0)),
