@@ -2,7 +2,8 @@
 //! wrongly listed as dead, a supervisor approves it and prints the letter; signed out, the
 //! letter's short code is typed into the public check page, which says the person is not
 //! listed as deceased; a one-character typo is told as a typing mistake, a made-up code with a
-//! right check character as a code never issued. Screenshots under the target folder.
+//! right check character as a code never issued. axe-core finds nothing on any of these pages.
+//! Screenshots under the target folder.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -60,6 +61,12 @@ fn made_up(code: &str) -> String {
         .map(|c| format!("{data}{c}"))
         .find(|t| ShortCode::parse(t).is_ok())
         .unwrap()
+}
+
+/// Fails with axe-core's findings if the current page has any.
+fn no_axe_violations(b: &Browser, page: &str) {
+    let found = b.axe();
+    assert!(found.is_empty(), "axe on {page}:\n{}", found.join("\n"));
 }
 
 /// Text as read: its words, one space apart.
@@ -140,11 +147,13 @@ fn a_letters_short_code_is_checked_on_the_public_page() {
     );
     assert_eq!(shown, serde_json::json!([true, false]), "{}", b.source());
     b.screenshot("01-letter");
+    no_axe_violations(&b, "the letter");
     logout(&b);
 
     // Signed out, anyone types the code (as people do: small letters, spaces for dashes).
     b.goto(&format!("{base}/letters"));
     b.screenshot("02-check-form");
+    no_axe_violations(&b, "the check form");
     b.fill("#code", &code.to_lowercase().replace('-', " "));
     b.follow("#check");
     let said = b.text("#check-statement");
@@ -155,6 +164,7 @@ fn a_letters_short_code_is_checked_on_the_public_page() {
         "{said}"
     );
     b.screenshot("03-checked");
+    no_axe_violations(&b, "a letter checked");
 
     // One character mistyped: a typing mistake, by the field, with the code kept to fix.
     let mut typo: Vec<char> = code.chars().collect();
@@ -173,6 +183,7 @@ fn a_letters_short_code_is_checked_on_the_public_page() {
         b.source()
     );
     b.screenshot("04-typo");
+    no_axe_violations(&b, "a typing mistake");
 
     // A made-up code whose check character is right: not one the registry issued.
     b.goto(&format!("{base}/letters"));
@@ -183,6 +194,7 @@ fn a_letters_short_code_is_checked_on_the_public_page() {
         "Error: This is not a code the registry issued."
     );
     b.screenshot("05-not-issued");
+    no_axe_violations(&b, "a code not issued");
 
     // The address printed on the letter opens the same answer.
     b.goto(&letter_url);
