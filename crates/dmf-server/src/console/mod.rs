@@ -1,4 +1,5 @@
-//! The caseworker console at `/console`: server-rendered pages, no script, no outside asset.
+//! The caseworker console at `/console`: server-rendered pages, no outside asset, no script (but
+//! the letter's Print button, from this server); also the public letter check at `/letters`.
 //! Sessions are cookies (HttpOnly, SameSite=Strict) over the user store; every form carries the
 //! session's CSRF token and is refused without it; every page that shows a person's record is
 //! accounted to that person.
