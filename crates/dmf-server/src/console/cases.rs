@@ -2,15 +2,14 @@
 //! person already has an open correction, the way to it), the queue (oldest first, with
 //! filters), a correction's page (its status, its history and only the steps the signed-in
 //! user may take: approve, reject, send back; withdraw, resubmit with more evidence), each step
-//! ending on a confirmation page; its progress to subscribers, and the printable letter for the
-//! person.
+//! ending on a confirmation page; and its progress to subscribers (its letter is in `letters`).
 
 use dmf_registry::requests::CorrectionFields;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use dmf_model::Ssn;
 use maud::{Markup, html};
 use serde_json::{Value, json};
@@ -829,65 +828,5 @@ pub(crate) async fn resubmit(
         format!("Correction {} resubmitted", c.id),
         html! { p { "Correction " (c.id) " was resubmitted with your evidence and awaits approval again." } },
         html! { p { "A supervisor will review it; you can follow it at " (case_link(c.id)) "." } },
-    ))
-}
-
-pub(crate) async fn letter(
-    State(app): State<Arc<App>>,
-    staff: Staff,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    staff.require_case_role("print letters")?;
-    let c = get(&app, &id)?;
-    let code = corrections::letter(&app, &c)?;
-    let approval = c
-        .approval
-        .clone()
-        .expect("a letter is of an approved correction");
-    let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
-    let text = ssn.to_string();
-    let name = name_on_file(&app, ssn).unwrap_or_default();
-    staff
-        .disclosed(
-            &app,
-            [c.ssn],
-            "letter",
-            &["name", "ssn_last4", "correction"],
-        )
-        .await?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("the registry");
-    let scheme = if app.config.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    let url = format!("{scheme}://{host}/v1/letters/{}", code.to_text());
-    Ok(Page::new(
-        &staff,
-        "Letter",
-        html! {
-            p.noprint { "Print this page and give it to the person." }
-            div.letter {
-                p { (app.signer.name()) }
-                p { (time(approval.at)) }
-                p { "To whom it may concern," }
-                p {
-                    "The registry's record for " strong #letter-name { (name) } ", whose Social Security number ends in "
-                    strong { (&text[text.len() - 4..]) } ", listed this person as deceased. That was wrong. "
-                    "The record was corrected on " (time(approval.at)) " (registry event " (approval.seq) ")"
-                    " and the registry does not list this person as deceased."
-                }
-                p { "Subscribers to the Death Master File that received the wrong record have been sent the correction. Please restore any account or benefit closed because of it." }
-                p { "Check this letter at:" }
-                p.code #letter-url { (url) }
-                p { "Letter code:" }
-                p.code #letter-code { (code.to_grouped_text()) }
-                p { "The code is signed with the registry's key; a changed or made-up code is refused." }
-            }
-        },
     ))
 }

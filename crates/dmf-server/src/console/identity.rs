@@ -104,15 +104,15 @@ fn held_table(staff: &Staff, held: &[HeldView], with_person: bool) -> Markup {
             tbody {
                 @for h in held {
                     tr {
-                        td { (h.seq) }
-                        @if with_person { td { a href={ "/console/people/" (h.ssn) } { (h.ssn) } } }
-                        td { (if h.kind == "death_report" { "death report" } else { "status notice" }) }
-                        td { (h.from) }
-                        td { (h.day) }
-                        td { (h.named) }
-                        td { (differences(h)) }
-                        td { (status(h)) }
-                        td { (review_forms(staff, h)) }
+                        td data-label="Event" { (h.seq) }
+                        @if with_person { td data-label="SSN" { a href={ "/console/people/" (h.ssn) } { (h.ssn) } } }
+                        td data-label="Type" { (if h.kind == "death_report" { "death report" } else { "status notice" }) }
+                        td data-label="From" { (h.from) }
+                        td data-label="Received" { (h.day) }
+                        td data-label="Names" { (h.named) }
+                        td data-label="What differs" { (differences(h)) }
+                        td data-label="Status" { (status(h)) }
+                        td data-label="Action" { (review_forms(staff, h)) }
                     }
                 }
             }
@@ -129,11 +129,11 @@ fn proposals_table(staff: &Staff, proposed: &[ProposalView], with_person: bool) 
             tbody {
                 @for p in proposed {
                     tr {
-                        td { (p.seq) }
-                        @if with_person { td { a href={ "/console/people/" (p.ssn) } { (p.ssn) } } }
-                        td { (p.requested_by) }
-                        td { (p.reason) }
-                        td { (proposal_forms(staff, p)) }
+                        td data-label="Event" { (p.seq) }
+                        @if with_person { td data-label="SSN" { a href={ "/console/people/" (p.ssn) } { (p.ssn) } } }
+                        td data-label="Asked for by" { (p.requested_by) }
+                        td data-label="Reason" { (p.reason) }
+                        td data-label="Action" { (proposal_forms(staff, p)) }
                     }
                 }
             }
@@ -235,7 +235,7 @@ async fn review_form(
     staff.require_case_role("review held reports")?;
     let seq: u64 = seq
         .parse()
-        .map_err(|_| Page::error(StatusCode::NOT_FOUND, format!("No event {seq:?}.")))?;
+        .map_err(|_| staff.refuse(StatusCode::NOT_FOUND, format!("No event {seq:?}."), None))?;
     let confirm = match form.get("decision").map(String::as_str) {
         Some("confirm") => true,
         Some("reject") => false,

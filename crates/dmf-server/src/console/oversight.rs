@@ -62,13 +62,13 @@ pub(crate) async fn notices(State(app): State<Arc<App>>, staff: Staff) -> PageRe
                     @for (deadline, ssn, n) in &open {
                         @let ssn = Ssn::from_number(*ssn).map(|s| s.to_string()).unwrap_or_default();
                         tr {
-                            td { a href={ "/console/people/" (ssn) } { (ssn) } }
-                            td { (n.seq) }
-                            td { (n.kind.code()) }
-                            td { (n.authority.as_str()) }
-                            td { (n.notice_sent) }
-                            td { (deadline) }
-                            td { (n.status(today).code()) }
+                            td data-label="SSN" { a href={ "/console/people/" (ssn) } { (ssn) } }
+                            td data-label="Notice" { (n.seq) }
+                            td data-label="Kind" { (super::words::notice_kind(n.kind)) }
+                            td data-label="Authority" { (n.authority.as_str()) }
+                            td data-label="Notice sent" { (n.notice_sent) }
+                            td data-label="Contest by" { (deadline) }
+                            td data-label="Status" { @let (tone, words) = super::words::notice_status(n, today, &|_| None); strong class=(tone.class()) { (words) } }
                         }
                     }
                 }
@@ -188,7 +188,7 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
             figure { (chart(&stats)) }
             table {
                 thead { tr { th { "Event type" } th { "Events" } } }
-                tbody { @for (t, n) in &totals { tr { td { (t) } td { (n) } } } }
+                tbody { @for (t, n) in &totals { tr { td data-label="Event type" { (t) } td data-label="Events" { (n) } } } }
             }
             h2 { "Intake alerts" }
             p { (alerts.alerts.len()) " alert(s) over " (alerts.observations) " submitted reports and notices, at tree size " (alerts.tree_size) "." }
@@ -196,10 +196,10 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
                 table #alerts {
                     thead { tr { th { "Day" } th { "Source or authority" } th { "Kind" } th { "What" } } }
                     tbody { @for a in &alerts.alerts { tr {
-                        td { (a.day) }
-                        td { (a.group) }
-                        td { (a.kind) }
-                        td { (a.detail) }
+                        td data-label="Day" { (a.day) }
+                        td data-label="Source or authority" { (a.group) }
+                        td data-label="Kind" { (a.kind) }
+                        td data-label="What" { (a.detail) }
                     } } }
                 }
             }
@@ -207,7 +207,7 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
             p { "Over " (quality.people) " people on " (quality.today) " (the examples, which name people, are in " code { "GET /v1/quality" } ")." }
             table #quality {
                 thead { tr { th { "Finding" } th { "Records" } } }
-                tbody { @for f in &quality.findings { tr { td { (f.description) } td { (f.count) } } } }
+                tbody { @for f in &quality.findings { tr { td data-label="Finding" { (f.description) } td data-label="Records" { (f.count) } } } }
             }
             h2 { "Corrections" }
             p {

@@ -526,7 +526,7 @@ pub(crate) const ROUTES: &[Route] = &[
         method: Verb::Get,
         path: "/v1/letters/{code}",
         roles: &[],
-        summary: "Checks a correction letter's code (signed with the registry's key): the name, the SSN's last four digits and whether the correction is still in effect; a malformed code (a character no code has, the wrong length) is 400 with `path` `code`, an unknown or altered one 404",
+        summary: "Checks a correction letter's code, the 16-character one printed on it or the signed long one in its QR code (both made with the registry's key): the name, the SSN's last four digits and whether the correction is still in effect; a malformed code (a character no code has, the wrong length) or a short code with a typing mistake (its check character does not match) is 400 with `path` `code`, an unknown or altered one 404; checks by everyone together share an allowance (429 past it). The page a person reads is `/letters/{code}`",
         handler: |m| on(m, oversight::letter),
         request: None,
         takes: &[],

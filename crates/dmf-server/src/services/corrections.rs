@@ -2,14 +2,12 @@
 //! (a second request for the same person joins the open one), then a supervisor's decision
 //! (approve, reject, or send back for evidence) or the requester's withdrawal or resubmission;
 //! who may take which step, the approved event stored, and its progress to every subscriber
-//! that had received the wrong record. Also the letter that tells a bank the record was
-//! corrected.
+//! that had received the wrong record. (The letter that tells a bank is in `letters`.)
 
-use dmf_ledger::letter::LetterCode;
 use dmf_model::Ssn;
+use dmf_registry::Accepted;
 use dmf_registry::distribution::{self, Audience};
 use dmf_registry::requests::{ApprovalError, CorrectionFields, approved_correction};
-use dmf_registry::{Accepted, Event};
 
 use crate::error::{ApiError, Code};
 use crate::keys::{ApiKey, Role};
@@ -503,75 +501,5 @@ pub async fn propagation(app: &std::sync::Arc<App>, id: i64) -> Result<Propagati
         seq: Some(approval.seq),
         approved_by: Some(approval.by),
         subscribers,
-    })
-}
-
-/// The letter of an approved correction: its code, signed with the registry's key.
-pub fn letter(app: &App, c: &CorrectionRequest) -> Result<LetterCode, ApiError> {
-    let approval = c.approval.as_ref().ok_or_else(|| {
-        ApiError::new(
-            Code::Unprocessable,
-            format!(
-                "correction {} is not approved yet: there is no letter",
-                c.id
-            ),
-        )
-    })?;
-    let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
-    Ok(LetterCode::issue(&app.signer, approval.seq, ssn))
-}
-
-/// What a letter's code stands for, once checked against the registry.
-#[derive(Debug, Clone)]
-pub struct CheckedLetter {
-    pub code: LetterCode,
-    pub ssn: Ssn,
-    pub first: String,
-    pub last: String,
-    pub corrected_at_ms: i64,
-    /// No death has been recorded for the person since.
-    pub in_effect: bool,
-}
-
-/// Checks a letter's code: it must name a correction event and carry the registry's
-/// signature for that event's SSN. Unknown and altered codes are refused alike.
-pub async fn check_letter(
-    app: &std::sync::Arc<App>,
-    text: &str,
-) -> Result<CheckedLetter, ApiError> {
-    let code = LetterCode::parse(text)
-        .map_err(|e| ApiError::at(Code::BadRequest, "code", e.to_string()))?;
-    let app2 = app.clone();
-    let seq = code.seq;
-    let found = blocking(move || {
-        let found = app2.registry.event(seq).map_err(ApiError::internal)?;
-        Ok(found.map(|(stored, event)| (stored.recorded_at, event)))
-    })
-    .await?;
-    let unknown = || {
-        ApiError::new(
-            Code::NotFound,
-            "this is not a letter issued by this registry",
-        )
-    };
-    let Some((at_ms, Event::Correction(c))) = found else {
-        return Err(unknown());
-    };
-    if !code.verify(&app.signer.verifier(), c.ssn()) {
-        return Err(unknown());
-    }
-    let index = app.index.read().expect("index lock");
-    let state = index.get(c.ssn());
-    let (first, last) = state
-        .and_then(|s| s.identity.as_ref())
-        .map(|i| (i.first.to_string(), i.last.to_string()))
-        .unwrap_or_default();
-    Ok(CheckedLetter {
-        ssn: c.ssn(),
-        first,
-        last,
-        corrected_at_ms: at_ms,
-        in_effect: state.is_some_and(|s| s.death.is_none()),
-        code,
     })
 }

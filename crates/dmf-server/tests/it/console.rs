@@ -211,11 +211,11 @@ fn sign_in_needs_its_form_token_and_locks_after_repeated_failures() {
         ],
     );
     assert_eq!(r.status, 401);
-    assert!(r.body.contains("wrong name or password"));
+    assert!(r.body.contains("Wrong name or password"));
     let r = c.login("nobody", "a long password 1");
     assert_eq!(r.status, 401);
     assert!(
-        r.body.contains("wrong name or password"),
+        r.body.contains("Wrong name or password"),
         "the same answer for an unknown name"
     );
 
@@ -252,7 +252,10 @@ fn sign_in_needs_its_form_token_and_locks_after_repeated_failures() {
 
 /// The message a refused sign-in shows.
 fn alert(page: &str) -> &str {
-    let at = page.find(r#"role="alert">"#).expect("an alert") + 13;
+    let summary = page
+        .find(r#"id="error-summary""#)
+        .expect("an error summary");
+    let at = summary + page[summary..].find("<p>").expect("a message") + 3;
     page[at..].split('<').next().unwrap()
 }
 
@@ -275,7 +278,7 @@ fn a_locked_account_and_an_unknown_name_read_alike() {
     assert_eq!(alert(&locked.body), alert(&unknown.body));
     assert_eq!(alert(&wrong.body), alert(&unknown.body));
     assert!(
-        alert(&unknown.body).starts_with("wrong name or password"),
+        alert(&unknown.body).starts_with("Wrong name or password"),
         "{}",
         unknown.body
     );
@@ -366,7 +369,8 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
     cw.login("cw", "a long password 1");
     let page = cw.get(&person);
     assert!(
-        page.body.contains("in_force") && page.body.contains("Record contest"),
+        page.body.contains("In force; may be contested until")
+            && page.body.contains("Record a contest"),
         "{}",
         page.body
     );
@@ -385,10 +389,12 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
             ("reason", "my papers are valid"),
         ],
     );
-    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Contest recorded"), "{}", r.body);
     let page = cw.get(&person);
     assert!(
-        page.body.contains("contested") && page.body.contains("a supervisor decides"),
+        page.body
+            .contains("Contested: suspended until a supervisor decides"),
         "{}",
         page.body
     );
@@ -415,8 +421,25 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
             ("reason", "hearing"),
         ],
     );
-    assert_eq!(r.status, 400);
-    assert!(r.body.contains("$.decision"), "{}", r.body);
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body
+            .contains("Choose whether the contest is upheld or denied")
+            && r.body.contains("<title>Error: ")
+            && r.body.contains(r#"aria-invalid="true""#)
+            && !r.body.contains("$."),
+        "{}",
+        r.body
+    );
+    // No decision is chosen for the supervisor.
+    let form = sup.get(&format!("{person}/notices/{notice}/decide"));
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(!form.body.contains("checked"), "{}", form.body);
+    let r = sup.post(
+        &format!("{person}/notices/{notice}/decide"),
+        &[("csrf", &t), ("reason", "hearing")],
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
     let r = sup.post(
         &format!("{person}/decide"),
         &[
@@ -426,10 +449,12 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
             ("reason", "hearing H-1"),
         ],
     );
-    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Contest upheld"), "{}", r.body);
     let page = sup.get(&person);
     assert!(
-        page.body.contains("withdrawn") && page.body.contains("contest_decision"),
+        page.body.contains("Withdrawn: the contest was upheld")
+            && page.body.contains("Contest decision"),
         "{}",
         page.body
     );
@@ -635,7 +660,7 @@ fn a_state_report_showed_as_unverified_in_the_timeline() {
         "{page}"
     );
     assert!(
-        page.contains("verification verified") && page.contains("reported by state)."),
+        page.contains("reported by a state's vital records office (verified, event"),
         "{page}"
     );
     assert!(page.contains("A state is its sole source"), "{page}");
@@ -652,10 +677,13 @@ fn a_state_report_showed_as_unverified_in_the_timeline() {
         "{r}"
     );
     let page = cw.get(&format!("/console/people/{ssn}")).body;
-    assert!(page.contains("reported by state, funeral_home)."), "{page}");
+    assert!(
+        page.contains("reported by a state's vital records office and a funeral home ("),
+        "{page}"
+    );
     assert!(!page.contains("A state is its sole source"), "{page}");
     assert!(
-        page.contains("verification: none"),
+        page.contains("verification: not verified"),
         "the funeral home's own: {page}"
     );
     assert_eq!(
@@ -704,4 +732,31 @@ fn a_correction_page_reloaded_itself_every_two_seconds() {
         "{}",
         page.body
     );
+}
+
+/// A page refused by a service's error (an unknown correction, a person not on file) was a
+/// bare "Not Found" with no menu. Every refusal now keeps the navigation, and says "Error:" in
+/// its title.
+#[test]
+fn a_refusal_lost_the_menu() {
+    let s = Server::start();
+    users(&s);
+    let mut cw = Client::new(&s);
+    cw.login("cw", "a long password 1");
+    for (path, status) in [
+        ("/console/corrections/99999", 404),
+        ("/console/people/999887777", 400),
+        ("/console/people/123121234", 404),
+        ("/console/agreements/99999", 404),
+    ] {
+        let r = cw.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+        assert!(
+            r.body.contains(r#"<nav aria-label="Console">"#)
+                && r.body.contains("cw (caseworker)")
+                && r.body.contains("<title>Error: "),
+            "{path}: {}",
+            r.body
+        );
+    }
 }

@@ -688,17 +688,29 @@ fn every_route_answers_as_the_description_says() {
     );
     let signer =
         dmf_ledger::log::read_signer(&dmf_ledger::log::LogFiles::open(&s.data).unwrap()).unwrap();
-    let letter = dmf_ledger::letter::LetterCode::issue(
-        &signer,
-        approved["seq"].as_u64().unwrap(),
-        ssn.parse::<dmf_model::Ssn>().unwrap(),
-    );
+    let seq = approved["seq"].as_u64().unwrap();
+    let subject = ssn.parse::<dmf_model::Ssn>().unwrap();
+    let letter = dmf_ledger::letter::LetterCode::issue(&signer, seq, subject);
+    let short = dmf_ledger::letter::ShortCode::issue(&signer, seq, subject).unwrap();
     let route = "/v1/letters/{code}";
     x.expect(
         200,
         get(route, format!("/v1/letters/{}", letter.to_text()), None),
     );
+    x.expect(
+        200,
+        get(
+            route,
+            format!("/v1/letters/{}", short.to_grouped_text()),
+            None,
+        ),
+    );
     x.expect(400, get(route, "/v1/letters/not-a-code", None));
+    // A short code with a typing mistake: its first character changed.
+    let printed = short.to_text();
+    let changed = if printed.starts_with('7') { "8" } else { "7" };
+    let typo = format!("{changed}{}", &printed[1..]);
+    x.expect(400, get(route, format!("/v1/letters/{typo}"), None));
 
     // The public log.
     x.expect(200, get("/v1/log/checkpoint", "/v1/log/checkpoint", None));

@@ -14,6 +14,7 @@ mod console_cases;
 mod described_answers;
 mod hardening;
 mod identity;
+mod letters;
 mod outside_client;
 mod pg_stores;
 mod pg_workflow;

@@ -307,28 +307,56 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     assert_eq!(answer["deceased"], false, "{answer}");
     assert_eq!(answer["code"], "V", "{answer}");
 
-    // The letter: its code verifies; a changed code and a made-up one do not.
+    // The letter: its short code checks on the public page and in the API, and so does the
+    // signed long code its QR code holds; a changed long code and a made-up one do not. (This
+    // server has no --public-url: the letter shows the check page's path alone.)
     b.follow("#letter");
-    let letter_url = b.text("#letter-url");
+    let letter_path = b.text("#letter-url");
+    assert!(letter_path.starts_with("/letters/"), "{letter_path}");
+    let code = b.text("#letter-code");
+    assert_eq!(code.replace('-', "").len(), 16, "{code}");
+    let long_url = b.execute("return document.getElementById('letter-long-url').textContent");
+    let long_code = long_url
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(long_code.len(), 117);
     b.screenshot("10-letter");
+    let page = http
+        .get(format!("{base}{letter_path}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        page.contains("ROBERT JONES")
+            && page.contains("the registry does not list this person as deceased"),
+        "{page}"
+    );
     let get = |url: &str| {
         let r = http.get(url).call().unwrap();
         let status = r.status().as_u16();
         let body: Value = serde_json::from_str(&r.into_body().read_to_string().unwrap()).unwrap();
         (status, body)
     };
-    let (status, v) = get(&letter_url);
-    assert_eq!(status, 200, "{v}");
-    assert_eq!(v["valid"], true);
-    assert_eq!(v["in_effect"], true);
-    assert_eq!(
-        (v["first"].as_str(), v["last"].as_str()),
-        (Some("ROBERT"), Some("JONES"))
-    );
-    assert_eq!(v["ssn_last4"], "7890");
-    let (prefix, code) = letter_url.rsplit_once('/').unwrap();
-    for i in [20, 60, code.len() - 1] {
-        let mut tampered = code.to_owned().into_bytes();
+    let prefix = format!("{base}/v1/letters");
+    for c in [&code, &long_code] {
+        let (status, v) = get(&format!("{prefix}/{c}"));
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["valid"], true);
+        assert_eq!(v["in_effect"], true);
+        assert_eq!(
+            (v["first"].as_str(), v["last"].as_str()),
+            (Some("ROBERT"), Some("JONES"))
+        );
+        assert_eq!(v["ssn_last4"], "7890");
+    }
+    for i in [20, 60, long_code.len() - 1] {
+        let mut tampered = long_code.clone().into_bytes();
         tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
         let (status, v) = get(&format!("{prefix}/{tampered}"));
@@ -337,7 +365,7 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
             "tampered at {i}: {status} {v}"
         );
     }
-    let (status, _) = get(&format!("{prefix}/{}", "0".repeat(code.len())));
+    let (status, _) = get(&format!("{prefix}/{}", "0".repeat(long_code.len())));
     assert!(status == 400 || status == 404);
     assert_eq!(get(&format!("{prefix}/NOT-A-CODE")).0, 400);
 

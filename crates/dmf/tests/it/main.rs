@@ -9,6 +9,7 @@ mod browser;
 mod console;
 mod console_cases;
 mod console_letters;
+mod console_person;
 mod console_search;
 mod csv_cells;
 mod faults;
