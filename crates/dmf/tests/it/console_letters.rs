@@ -116,6 +116,8 @@ fn a_letters_short_code_is_checked_on_the_public_page() {
     b.click("#ev_photo_id");
     b.fill("#document", "passport 123456");
     b.follow("#submit-correction");
+    // Filing ends on a confirmation that links to the correction.
+    b.follow("#case-link");
     let correction = b.url();
     assert!(correction.contains("/console/corrections/"), "{correction}");
     logout(&b);
@@ -124,6 +126,7 @@ fn a_letters_short_code_is_checked_on_the_public_page() {
     login(&b, &base, "sam", "sam-password-12");
     b.goto(&correction);
     b.follow("#approve");
+    b.follow("#case-link");
     assert!(
         b.text("#correction-status").contains("Approved by sam"),
         "{}",
