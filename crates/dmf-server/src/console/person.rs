@@ -582,7 +582,7 @@ pub(crate) async fn person(
     let today = app.today();
     let extra = state.extra();
     let name = name_on_file(&app, ssn).unwrap_or_else(|| "(no name on file)".into());
-    let open = corrections.iter().find(|c| c.approval.is_none());
+    let open = corrections.iter().find(|c| c.status.is_open());
     let correctable = state.death.is_some() || extra.is_some_and(|e| !e.pending.is_empty());
     // The day each event was recorded, for "since" and "decided on".
     let days: HashMap<u64, dmf_model::Date> = history
@@ -680,7 +680,7 @@ pub(crate) async fn person(
                         li {
                             a href={ "/console/corrections/" (c.id) } { "Correction " (c.id) }
                             " requested by " (c.requested_by) " at " (time(c.requested_at)) ": "
-                            @if let Some(a) = &c.approval { "approved by " (a.by) " (event " (a.seq) ")" } @else { "awaiting approval by a supervisor" }
+                            @if let Some(a) = &c.approval { "approved by " (a.by) " (event " (a.seq) ")" } @else if c.status == crate::workflow::CorrectionStatus::Open { "awaiting approval by a supervisor" } @else { (c.status) }
                         }
                     }
                 }
