@@ -421,6 +421,12 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     b.fill(&format!("#evidence-{seq}"), "called the state registrar");
     b.follow(&format!("#confirm-{seq}"));
     assert!(
+        b.text("#confirmation").contains("your review is recorded"),
+        "{}",
+        b.source()
+    );
+    b.follow("#person-link");
+    assert!(
         b.url().ends_with("/console/people/456789012"),
         "{}",
         b.url()
