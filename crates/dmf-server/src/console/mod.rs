@@ -500,7 +500,7 @@ impl IntoResponse for Page {
                                 span.who { (s.user.name) " (" (s.user.role.code()) ")" }
                                 form.inline method="post" action="/console/logout" {
                                     input type="hidden" name="csrf" value=(s.csrf);
-                                    button type="submit" { "Sign out" }
+                                    button #sign-out type="submit" { "Sign out" }
                                 }
                             }
                         }
