@@ -40,8 +40,6 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/logout", post(logout))
         .route("/console/search", get(person::search))
         .route("/console/people/{ssn}", get(person::person))
-        .route("/console/people/{ssn}/contest", post(person::contest))
-        .route("/console/people/{ssn}/decide", post(person::decide))
         .route(
             "/console/people/{ssn}/notices/{seq}/contest",
             get(person::contest_form).post(person::contest_notice),

@@ -949,20 +949,6 @@ pub(crate) async fn contest_notice(
     record_contest(&app, &staff, ssn, &seq, &form).await
 }
 
-/// The contest form of earlier pages, which named the notice in a field.
-pub(crate) async fn contest(
-    State(app): State<Arc<App>>,
-    staff: Staff,
-    Path(ssn): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> PageResult {
-    staff.check_form(&form)?;
-    staff.require_case_role("record contests")?;
-    let ssn = parse_ssn(&ssn)?;
-    let seq = text(&form, "notice").to_owned();
-    record_contest(&app, &staff, ssn, &seq, &form).await
-}
-
 async fn record_contest(
     app: &Arc<App>,
     staff: &Staff,
@@ -1037,20 +1023,6 @@ pub(crate) async fn decide_notice(
     staff.check_form(&form)?;
     staff.require(&[UserRole::Supervisor], "decide contests")?;
     let ssn = parse_ssn(&ssn)?;
-    record_decision(&app, &staff, ssn, &seq, &form).await
-}
-
-/// The decision form of earlier pages, which named the notice in a field.
-pub(crate) async fn decide(
-    State(app): State<Arc<App>>,
-    staff: Staff,
-    Path(ssn): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> PageResult {
-    staff.check_form(&form)?;
-    staff.require(&[UserRole::Supervisor], "decide contests")?;
-    let ssn = parse_ssn(&ssn)?;
-    let seq = text(&form, "notice").to_owned();
     record_decision(&app, &staff, ssn, &seq, &form).await
 }
 

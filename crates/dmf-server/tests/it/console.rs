@@ -377,12 +377,12 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
     let t = token(&page.body);
     // Without the token nothing is recorded.
     let r = cw.post(
-        &format!("{person}/contest"),
+        &format!("{person}/notices/{notice}/contest"),
         &[("notice", &notice), ("reason", "my papers are valid")],
     );
     assert_eq!(r.status, 403);
     let r = cw.post(
-        &format!("{person}/contest"),
+        &format!("{person}/notices/{notice}/contest"),
         &[
             ("csrf", &t),
             ("notice", &notice),
@@ -399,7 +399,7 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
         page.body
     );
     let r = cw.post(
-        &format!("{person}/decide"),
+        &format!("{person}/notices/{notice}/decide"),
         &[
             ("csrf", &t),
             ("notice", &notice),
@@ -413,7 +413,7 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
     sup.login("sup", "a long password 1");
     let t = sup.csrf(&person);
     let r = sup.post(
-        &format!("{person}/decide"),
+        &format!("{person}/notices/{notice}/decide"),
         &[
             ("csrf", &t),
             ("notice", &notice),
@@ -441,7 +441,7 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
     );
     assert_eq!(r.status, 422, "{}", r.body);
     let r = sup.post(
-        &format!("{person}/decide"),
+        &format!("{person}/notices/{notice}/decide"),
         &[
             ("csrf", &t),
             ("notice", &notice),

@@ -40,6 +40,26 @@ pub(crate) fn record(ssn: &str, last: &str, first: &str, dob: &str) -> String {
     format!("{line:100}\n")
 }
 
+/// A registry in `dir/data` (origin `example.org/dmf`) holding the numberholders of `people`
+/// (a people.csv, or nothing if empty) and the deaths of `deaths` (fixed-width DMF lines),
+/// imported on `today`; its data folder.
+pub(crate) fn registry(dir: &Path, people: &str, deaths: &str, today: &str) -> String {
+    let data = dir.join("data");
+    let d = s(&data);
+    let out = dmf(&["init", "--data", d, "--origin", "example.org/dmf"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (name, text) in [("people.csv", people), ("ssdm1.txt", deaths)] {
+        if text.is_empty() {
+            continue;
+        }
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = dmf(&["import", "--data", d, s(&file), "--today", today]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    d.to_owned()
+}
+
 pub(crate) fn login(b: &Browser, base: &str, name: &str, password: &str) {
     b.goto(&format!("{base}/console"));
     assert!(b.url().contains("/console/login"), "{}", b.url());

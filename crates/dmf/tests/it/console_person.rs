@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::browser::Browser;
-use super::console::{TODAY, create_user, login, logout, record};
+use super::console::{TODAY, create_user, login, logout, record, registry};
 use super::serve::serve;
 use super::{dmf, s, stderr, stdout};
 
@@ -56,18 +56,9 @@ fn no_axe_violations(b: &Browser, page: &str) {
 #[test]
 fn a_caseworker_reads_a_person_at_a_glance_and_decides_contests() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = s(&data);
-    assert!(
-        dmf(&["init", "--data", d, "--origin", "example.org/dmf"])
-            .status
-            .success()
-    );
-    let people = dir.path().join("people.csv");
-    std::fs::write(&people, PEOPLE).unwrap();
-    let out = dmf(&["import", "--data", d, s(&people), "--today", "2026-10-01"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    // On 2026-10-01: Carmen's work authorization ends and John's benefits are suspended; Ann's
+    let data = registry(dir.path(), PEOPLE, "", "2026-10-01");
+    let d = data.as_str();
+    // On 2026-10-01: Carmen's work authorization ends; Ann's
     // death is reported by a state alone; Maria's notice is one she will contest.
     let r = submit(
         dir.path(),
@@ -253,13 +244,13 @@ fn eventually_text(b: &Browser, text: &str) {
 #[test]
 fn a_whole_correction_is_done_with_the_keyboard_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = s(&data);
-    assert!(dmf(&["init", "--data", d]).status.success());
-    let file = dir.path().join("ssdm1.txt");
-    std::fs::write(&file, record("234567890", "JONES", "ROBERT", "07041941")).unwrap();
-    let out = dmf(&["import", "--data", d, s(&file), "--today", TODAY]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let data = registry(
+        dir.path(),
+        "",
+        &record("234567890", "JONES", "ROBERT", "07041941"),
+        TODAY,
+    );
+    let d = data.as_str();
     create_user(d, "cathy", "caseworker", "cathy-password-1");
     create_user(d, "sue", "supervisor", "sue-password-123");
     let (_server, base) = serve(d, &["--today", TODAY]);
