@@ -105,9 +105,11 @@ fn chart(stats: &Stats) -> Markup {
         .max(1);
     let (w, h, left, bottom) = (760.0f64, 240.0f64, 60.0f64, 40.0f64);
     let bar = ((w - left) / days.len().max(1) as f64).min(24.0);
+    // The view box lets the chart shrink to a narrow screen; width and height keep its size
+    // where there is room.
+    let height = h + bottom + 20.0 * types.len().div_ceil(4) as f64;
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img" aria-labelledby="chart-title"><title id="chart-title">Events logged per day, by type</title>"#,
-        h + bottom + 20.0 * types.len().div_ceil(4) as f64
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" viewBox="0 0 {w} {height}" class="chart" role="img" aria-labelledby="chart-title"><title id="chart-title">Events logged per day, by type</title>"#
     );
     svg.push_str(&format!(
         r##"<line x1="{left}" y1="{h}" x2="{w}" y2="{h}" stroke="#333"/><text x="{}" y="12" text-anchor="end">{max}</text><text x="{}" y="{h}" text-anchor="end">0</text>"##,
@@ -173,7 +175,7 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
         })
         .collect();
     minutes.sort_by(f64::total_cmp);
-    let waiting = corrections.iter().filter(|c| c.approval.is_none()).count();
+    let waiting = corrections.iter().filter(|c| c.status.is_open()).count();
     let median = minutes.get(minutes.len() / 2).copied();
     let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
     for r in &stats.rows {
@@ -211,7 +213,7 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
             }
             h2 { "Corrections" }
             p {
-                (minutes.len()) " approved, " (waiting) " awaiting approval"
+                (minutes.len()) " approved, " (waiting) " open"
                 @if let Some(m) = median { "; median time from request to approval " (format!("{m:.1}")) " minutes" }
                 " (latest 1,000)."
             }

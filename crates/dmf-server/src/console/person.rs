@@ -582,7 +582,7 @@ pub(crate) async fn person(
     let today = app.today();
     let extra = state.extra();
     let name = name_on_file(&app, ssn).unwrap_or_else(|| "(no name on file)".into());
-    let open = corrections.iter().find(|c| c.approval.is_none());
+    let open = corrections.iter().find(|c| c.status.is_open());
     let correctable = state.death.is_some() || extra.is_some_and(|e| !e.pending.is_empty());
     // The day each event was recorded, for "since" and "decided on".
     let days: HashMap<u64, dmf_model::Date> = history
@@ -680,7 +680,7 @@ pub(crate) async fn person(
                         li {
                             a href={ "/console/corrections/" (c.id) } { "Correction " (c.id) }
                             " requested by " (c.requested_by) " at " (time(c.requested_at)) ": "
-                            @if let Some(a) = &c.approval { "approved by " (a.by) " (event " (a.seq) ")" } @else { "awaiting approval by a supervisor" }
+                            @if let Some(a) = &c.approval { "approved by " (a.by) " (event " (a.seq) ")" } @else if c.status == crate::workflow::CorrectionStatus::Open { "awaiting approval by a supervisor" } @else { (c.status) }
                         }
                     }
                 }
@@ -949,20 +949,6 @@ pub(crate) async fn contest_notice(
     record_contest(&app, &staff, ssn, &seq, &form).await
 }
 
-/// The contest form of earlier pages, which named the notice in a field.
-pub(crate) async fn contest(
-    State(app): State<Arc<App>>,
-    staff: Staff,
-    Path(ssn): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> PageResult {
-    staff.check_form(&form)?;
-    staff.require_case_role("record contests")?;
-    let ssn = parse_ssn(&ssn)?;
-    let seq = text(&form, "notice").to_owned();
-    record_contest(&app, &staff, ssn, &seq, &form).await
-}
-
 async fn record_contest(
     app: &Arc<App>,
     staff: &Staff,
@@ -1037,20 +1023,6 @@ pub(crate) async fn decide_notice(
     staff.check_form(&form)?;
     staff.require(&[UserRole::Supervisor], "decide contests")?;
     let ssn = parse_ssn(&ssn)?;
-    record_decision(&app, &staff, ssn, &seq, &form).await
-}
-
-/// The decision form of earlier pages, which named the notice in a field.
-pub(crate) async fn decide(
-    State(app): State<Arc<App>>,
-    staff: Staff,
-    Path(ssn): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> PageResult {
-    staff.check_form(&form)?;
-    staff.require(&[UserRole::Supervisor], "decide contests")?;
-    let ssn = parse_ssn(&ssn)?;
-    let seq = text(&form, "notice").to_owned();
     record_decision(&app, &staff, ssn, &seq, &form).await
 }
 

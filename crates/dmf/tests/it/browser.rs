@@ -158,31 +158,33 @@ impl Browser {
         self.send("POST", &format!("/element/{}/click", e.0), Some(json!({})));
     }
 
-    /// Clicks a link or a submit button and waits for the next page to load: the new
-    /// document's root is a new element.
+    /// Clicks a link or a submit button and waits for the next page to load.
     pub fn follow(&self, css: &str) {
-        let root = || {
-            // Between two documents there may be none: that is "not yet", not a failure.
-            self.try_send(
-                "POST",
-                "/element",
-                Some(json!({ "using": "css selector", "value": "html" })),
-            )
-            .ok()
-            .and_then(|v| v[ELEMENT].as_str().map(str::to_owned))
-        };
-        let old = root();
+        let old = self.root();
         self.click(css);
+        self.wait_for_new_page(old.as_deref(), css);
+    }
+
+    /// The current document's root element: a new page has a new one. Between two documents
+    /// there may be none: that is "not yet", not a failure.
+    fn root(&self) -> Option<String> {
+        self.try_send(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": "html" })),
+        )
+        .ok()
+        .and_then(|v| v[ELEMENT].as_str().map(str::to_owned))
+    }
+
+    fn wait_for_new_page(&self, old: Option<&str>, after: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            match root() {
-                Some(now) if Some(&now) != old.as_ref() => return,
+            match self.root() {
+                Some(now) if Some(now.as_str()) != old => return,
                 _ => {}
             }
-            assert!(
-                Instant::now() < deadline,
-                "no new page after clicking {css}"
-            );
+            assert!(Instant::now() < deadline, "no new page after {after}");
             std::thread::yield_now();
         }
     }
@@ -299,22 +301,9 @@ impl Browser {
 
     /// Presses a key that loads a new page (Enter on a link or a button) and waits for it.
     pub fn press_and_wait(&self, key: &str) {
-        let root = || {
-            self.try_send(
-                "POST",
-                "/element",
-                Some(json!({ "using": "css selector", "value": "html" })),
-            )
-            .ok()
-            .and_then(|v| v[ELEMENT].as_str().map(str::to_owned))
-        };
-        let old = root();
+        let old = self.root();
         self.keys(key);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while root().is_none() || root() == old {
-            assert!(Instant::now() < deadline, "no new page after a key press");
-            std::thread::yield_now();
-        }
+        self.wait_for_new_page(old.as_deref(), "a key press");
     }
 
     /// Runs axe-core (from npm: `npm ci --prefix tests/axe`) on the current page against WCAG

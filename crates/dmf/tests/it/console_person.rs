@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::browser::Browser;
-use super::console::{create_user, login, logout};
+use super::console::{TODAY, create_user, login, logout, record, registry};
 use super::serve::serve;
 use super::{dmf, s, stderr, stdout};
 
@@ -56,18 +56,9 @@ fn no_axe_violations(b: &Browser, page: &str) {
 #[test]
 fn a_caseworker_reads_a_person_at_a_glance_and_decides_contests() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = s(&data);
-    assert!(
-        dmf(&["init", "--data", d, "--origin", "example.org/dmf"])
-            .status
-            .success()
-    );
-    let people = dir.path().join("people.csv");
-    std::fs::write(&people, PEOPLE).unwrap();
-    let out = dmf(&["import", "--data", d, s(&people), "--today", "2026-10-01"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    // On 2026-10-01: Carmen's work authorization ends and John's benefits are suspended; Ann's
+    let data = registry(dir.path(), PEOPLE, "", "2026-10-01");
+    let d = data.as_str();
+    // On 2026-10-01: Carmen's work authorization ends; Ann's
     // death is reported by a state alone; Maria's notice is one she will contest.
     let r = submit(
         dir.path(),
@@ -245,4 +236,82 @@ fn a_caseworker_reads_a_person_at_a_glance_and_decides_contests() {
 
 fn eventually_text(b: &Browser, text: &str) {
     super::serve::eventually(text, || b.source().contains(text));
+}
+
+/// A whole correction with the keyboard alone: a caseworker signs in, finds the person by SSN,
+/// files the correction, and signs out; a supervisor signs in and approves it. Every control is
+/// reached with Tab and used with Enter or Space.
+#[test]
+fn a_whole_correction_is_done_with_the_keyboard_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = registry(
+        dir.path(),
+        "",
+        &record("234567890", "JONES", "ROBERT", "07041941"),
+        TODAY,
+    );
+    let d = data.as_str();
+    create_user(d, "cathy", "caseworker", "cathy-password-1");
+    create_user(d, "sue", "supervisor", "sue-password-123");
+    let (_server, base) = serve(d, &["--today", TODAY]);
+    let b = Browser::start(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-keyboard"));
+    let enter = "\u{E007}";
+    let tab = "\u{E004}";
+    let sign_in = |name: &str, password: &str| {
+        b.goto(&format!("{base}/console"));
+        b.tab_to("name", 10);
+        b.keys(&format!("{name}{tab}{password}"));
+        b.press_and_wait(enter);
+        eventually_text(&b, &format!("{name} ("));
+    };
+    let sign_out = || {
+        b.tab_to("sign-out", 20);
+        b.press_and_wait(enter);
+        assert!(b.text("#confirmation").contains("You have signed out"));
+    };
+
+    sign_in("cathy", "cathy-password-1");
+    b.tab_to("ssn", 20);
+    b.keys("234567890");
+    b.press_and_wait(enter);
+    assert!(
+        b.url().ends_with("/console/people/234567890"),
+        "{}",
+        b.url()
+    );
+    b.tab_to("correct", 40);
+    b.press_and_wait(enter);
+    b.tab_to("reason", 20);
+    b.keys("Robert Jones came in person with his passport");
+    for check in ["ev_in_person", "ev_photo_id"] {
+        b.tab_to(check, 10);
+        b.keys("\u{E00D}");
+    }
+    b.tab_to("submit-correction", 20);
+    b.press_and_wait(enter);
+    assert!(
+        b.text("#confirmation").contains("Correction"),
+        "{}",
+        b.source()
+    );
+    b.tab_to("case-link", 20);
+    b.press_and_wait(enter);
+    let case = b.url();
+    assert!(
+        b.find_all("#approve").is_empty(),
+        "the requester may not approve"
+    );
+    sign_out();
+
+    sign_in("sue", "sue-password-123");
+    b.goto(&case);
+    b.tab_to("approve", 40);
+    b.press_and_wait(enter);
+    assert!(
+        b.text("#confirmation").contains("is approved"),
+        "{}",
+        b.source()
+    );
+    b.goto(&case);
+    assert!(b.text("#correction-status").contains("Approved by sue"));
 }

@@ -7,6 +7,7 @@ mod agreements;
 mod alerts;
 mod browser;
 mod console;
+mod console_axe;
 mod console_cases;
 mod console_letters;
 mod console_person;
