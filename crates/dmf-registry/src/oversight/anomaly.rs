@@ -396,7 +396,8 @@ struct Item {
     day: Date,
     /// Index into [`Intake::groups`].
     group: u32,
-    /// The date of birth the report gave, used when no one is on file (a notice's is not).
+    /// The date of birth the report gave, used when the person on file has none (a notice's
+    /// is not used).
     claimed_dob: Option<PartialDate>,
     /// The day the age is counted at: the earliest date of death, or the notice's effective day.
     at: Date,
