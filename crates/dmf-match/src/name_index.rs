@@ -10,7 +10,8 @@
 //!   misspelling that sounds different is found by the date.
 //!
 //! A lookup asks for the codes of the last name (and of the first name, for first and last
-//! names swapped) in the years that could be meant, and the dates that could be meant (the
+//! names swapped), and of the last names on file one typing error away from it, in the years
+//! that could be meant, and the dates that could be meant (the
 //! date, day and month swapped, a year either way). What it returns are candidates: the caller
 //! compares each with the matching core and keeps the plausible ones.
 //!
@@ -298,11 +299,19 @@ impl NameIndex {
             if n.is_empty() {
                 continue;
             }
-            for c in self.codes_of(n) {
+            let mut add = |c: u32| {
                 if c != 0 && !codes.contains(&c) {
                     codes.push(c);
                 }
-            }
+            };
+            self.codes_of(n).into_iter().for_each(&mut add);
+            // A typing error can change a name's sound (SMIHT is not SMITH's code): the codes of
+            // the names on file one letter away are asked for too.
+            one_letter_away(n, |v| {
+                if let Some(&c) = self.codes.get(v) {
+                    add(c);
+                }
+            });
         }
         for &y in years.iter().chain([&0]) {
             keys.extend(codes.iter().map(|&c| surname_key(c, y)));
@@ -350,6 +359,46 @@ impl NameIndex {
             .collect();
         out.sort_unstable();
         out
+    }
+}
+
+/// Calls `f` with every word one letter away from `name`: a letter left out, added, changed,
+/// or two neighbours swapped (Damerau's four typing errors). Long names are left alone.
+fn one_letter_away(name: &[u8], mut f: impl FnMut(&[u8])) {
+    const LONGEST: usize = 24;
+    let n = name.len();
+    if n > LONGEST {
+        return;
+    }
+    let mut buf = [0u8; LONGEST + 1];
+    for i in 0..n {
+        // Left out.
+        buf[..i].copy_from_slice(&name[..i]);
+        buf[i..n - 1].copy_from_slice(&name[i + 1..]);
+        if n > 1 {
+            f(&buf[..n - 1]);
+        }
+        // Swapped with the next.
+        if i + 1 < n && name[i] != name[i + 1] {
+            buf[..n].copy_from_slice(name);
+            buf.swap(i, i + 1);
+            f(&buf[..n]);
+        }
+        // Changed.
+        buf[..n].copy_from_slice(name);
+        for c in (b'A'..=b'Z').filter(|&c| c != name[i]) {
+            buf[i] = c;
+            f(&buf[..n]);
+        }
+    }
+    // Added.
+    for i in 0..=n {
+        buf[..i].copy_from_slice(&name[..i]);
+        buf[i + 1..=n].copy_from_slice(&name[i..]);
+        for c in b'A'..=b'Z' {
+            buf[i] = c;
+            f(&buf[..=n]);
+        }
     }
 }
 

@@ -68,7 +68,12 @@ fn a_lookup_finds_the_people_who_could_be_meant() {
         // Names swapped: the first name asked about is the last name on file.
         (&["ROBERT", "JONES"], "", &[0, 1], &[]),
         // Nothing sounds like it and no one was born then.
-        (&["XAVIERSON"], "1899-02-02", &[], &[0, 1, 2, 3, 4, 5, 6, 7, 8]),
+        (
+            &["XAVIERSON"],
+            "1899-02-02",
+            &[],
+            &[0, 1, 2, 3, 4, 5, 6, 7, 8],
+        ),
     ];
     for (names, dob, must, must_not) in cases {
         let got = found(&idx, names, dob);
@@ -151,4 +156,26 @@ fn a_lookup_stops_at_its_cap_and_says_so() {
         2,
     );
     assert_eq!(near.positions, [20, 19]);
+}
+
+#[test]
+fn a_typing_error_that_changes_the_sound_still_finds_the_name() {
+    let idx = filed();
+    // SMIHT, SMTH and SMIITH do not sound like SMITH; WLAKER is not WALKER's code either.
+    for (typed, pos) in [("SMIHT", 2), ("SMTH", 2), ("SMIITH", 2), ("WLAKER", 4)] {
+        assert!(found(&idx, &[typed], "").contains(&pos), "{typed}");
+    }
+}
+
+#[test]
+fn one_letter_away_makes_every_single_typing_error() {
+    let mut words = Vec::new();
+    one_letter_away(b"AB", |w| {
+        words.push(String::from_utf8(w.to_vec()).unwrap())
+    });
+    for w in ["A", "B", "BA", "AC", "ZB", "XAB", "ABZ", "AXB"] {
+        assert!(words.iter().any(|x| x == w), "{w}");
+    }
+    // 2 left out, 1 swap, 2 * 25 changed, 3 * 26 added.
+    assert_eq!(words.len(), 2 + 1 + 50 + 78);
 }

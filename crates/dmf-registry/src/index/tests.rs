@@ -177,6 +177,9 @@ fn the_name_index_follows_every_change_of_identity() {
             },
             1000,
         );
-        assert!(found.positions.is_empty(), "no one is filed as LEE any more");
+        assert!(
+            found.positions.is_empty(),
+            "no one is filed as LEE any more"
+        );
     }
 }
