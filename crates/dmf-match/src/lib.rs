@@ -54,7 +54,7 @@ pub use model::{
 };
 pub use name_index::{Lookup, NameIndex, Nominees};
 pub use names::NameTables;
-pub use prepare::{PersonRef, Prepared, PreparedBuilder, Tf};
+pub use prepare::{PersonRef, Prepared, PreparedBuilder, Tf, compare_each};
 pub use run::{Config, Outcome, run, run_with_progress};
 pub use score::{
     Match, REVIEW_HIGH, REVIEW_LOW, admissible, class, close_agreement, needs_review, one_to_one,

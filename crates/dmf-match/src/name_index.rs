@@ -5,15 +5,15 @@
 //!
 //! - the Double Metaphone code of the last name with the year of birth (0 when unknown), so
 //!   that a name spelt another way but sounding alike is found, and a search with a date of
-//!   birth reads only the people born within a year or a mistyped digit of it;
+//!   birth reads only the people born within a year of it;
 //! - the full date of birth, when complete, so that a changed last name (a marriage) or a
 //!   misspelling that sounds different is found by the date.
 //!
 //! A lookup asks for the codes of the last name (and of the first name, for first and last
-//! names swapped), and of the last names on file one typing error away from it, in the years
-//! that could be meant, and the dates that could be meant (the
-//! date, day and month swapped, a year either way). What it returns are candidates: the caller
-//! compares each with the matching core and keeps the plausible ones.
+//! names swapped), and of the last names on file one typing error away from it, in the year
+//! asked for and the years either side, and for the dates that could be meant (the date, day
+//! and month swapped, the same day a year apart or in a year one digit apart). What it returns
+//! are candidates: the caller compares each with the matching core and keeps the plausible ones.
 //!
 //! Keys are 4-byte hashes. Two keys that collide only add candidates, which the comparison
 //! drops, so no key is stored in full. A key's positions sit inline while there are three at
@@ -257,9 +257,10 @@ impl NameIndex {
     }
 
     /// The people who could be the one asked for, at most `cap` (then `capped`): those born on
-    /// a date that could be meant, then those whose last name sounds like a name asked for, born
-    /// in the year asked for, a year either way or a year one digit apart, or at any time when
-    /// no date is given; always those whose date of birth is unknown.
+    /// a date that could be meant (the date, day and month swapped, the same day in a year one
+    /// apart or one digit apart), then those whose last name sounds like a name asked for (or
+    /// like a name on file one typing error from it) born in the year asked for or a year either
+    /// way, or at any time when no date is given; always those whose date of birth is unknown.
     pub fn lookup(&self, q: &Lookup<'_>, cap: usize) -> Nominees {
         let mut keys: Vec<u32> = Vec::new();
         let dob = q.dob;
@@ -268,28 +269,15 @@ impl NameIndex {
             if m != d && PartialDate::from_dmf_parts(y, d, m).is_some() {
                 keys.push(born_key(y, d, m));
             }
-            for y in [y.wrapping_sub(1), y + 1] {
+            // The same day in a year one apart, or one digit apart (a typing error).
+            for y in near_years(y).into_iter().skip(1) {
                 if PartialDate::from_dmf_parts(y, m, d).is_some() {
                     keys.push(born_key(y, m, d));
                 }
             }
         }
         let years: Vec<u16> = match dob {
-            Some(d) => {
-                let y = d.year();
-                let mut ys = vec![y, y.wrapping_sub(1), y + 1];
-                // A year one digit apart: a typing error.
-                for (place, unit) in [1000u16, 100, 10, 1].iter().enumerate() {
-                    let digit = y / unit % 10;
-                    for other in (0..10).filter(|&o| o != digit) {
-                        let v = y - digit * unit + other * unit;
-                        if place > 0 || v >= 1000 {
-                            ys.push(v);
-                        }
-                    }
-                }
-                ys
-            }
+            Some(d) => near_years(d.year())[..3].to_vec(),
             None => self.years.clone().rev().collect(),
         };
         let mut codes: Vec<u32> = Vec::new();
@@ -306,9 +294,12 @@ impl NameIndex {
             };
             self.codes_of(n).into_iter().for_each(&mut add);
             // A typing error can change a name's sound (SMIHT is not SMITH's code): the codes of
-            // the names on file one letter away are asked for too.
+            // the names on file one letter away are asked for too, those spelt alike enough to
+            // be shown (Jaro-Winkler at least 0.85: LEE is one letter from DEE, but not alike).
             one_letter_away(n, |v| {
-                if let Some(&c) = self.codes.get(v) {
+                if let Some(&c) = self.codes.get(v)
+                    && crate::jaro::jaro_winkler(n, v) >= 0.85
+                {
                     add(c);
                 }
             });
@@ -360,6 +351,21 @@ impl NameIndex {
         out.sort_unstable();
         out
     }
+}
+
+/// A year, the years either side, then the years one digit apart (a typing error).
+fn near_years(y: u16) -> Vec<u16> {
+    let mut ys = vec![y, y.saturating_sub(1), y + 1];
+    for unit in [1000u16, 100, 10, 1] {
+        let digit = y / unit % 10;
+        for other in (0..10).filter(|&o| o != digit) {
+            let v = y - digit * unit + other * unit;
+            if v >= 1000 && !ys.contains(&v) {
+                ys.push(v);
+            }
+        }
+    }
+    ys
 }
 
 /// Calls `f` with every word one letter away from `name`: a letter left out, added, changed,

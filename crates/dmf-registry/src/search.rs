@@ -6,7 +6,7 @@
 //! never everyone; the matching core's levels say how each compares, and a score from the
 //! levels ranks them. People too unlike the one asked for are not shown.
 
-use dmf_match::{DobLevel, Lookup, NameLevel, NameTables, PersonRef, PreparedBuilder};
+use dmf_match::{DobLevel, Lookup, NameLevel, NameTables, PersonRef, compare_each};
 use dmf_model::{PartialDate, Ssn, SsnError};
 
 use crate::index::Index;
@@ -244,10 +244,31 @@ pub fn search_everyone(index: &Index, tables: &NameTables, q: &Query<'_>) -> Fou
 }
 
 fn compare(index: &Index, tables: &NameTables, q: &Query<'_>, positions: &[u32]) -> Found {
-    let people: Vec<(u32, &crate::PersonState)> =
-        positions.iter().filter_map(|&p| index.at(p)).collect();
-    let mut query = PreparedBuilder::new(tables);
-    query.extend_with(std::slice::from_ref(q), |q| PersonRef {
+    let people: Vec<(u32, &crate::PersonState, &crate::identity::Identity)> = positions
+        .iter()
+        .filter_map(|&p| index.at(p))
+        .filter_map(|(ssn, state)| Some((ssn, state, state.identity.as_ref()?)))
+        .collect();
+    let person = |first: &'static str, last: &'static str, dob| PersonRef {
+        ssn: None,
+        first,
+        middle: "",
+        last,
+        suffix: "",
+        dob,
+        sex: None,
+    };
+    // Names on file resolve to `'static` text: resolved once a person, then sorted by.
+    let names: Vec<(&'static str, &'static str)> = people
+        .iter()
+        .map(|(_, _, id)| (id.first.as_str(), id.last.as_str()))
+        .collect();
+    let refs: Vec<PersonRef<'static>> = people
+        .iter()
+        .zip(&names)
+        .map(|((_, _, id), &(first, last))| person(first, last, id.dob))
+        .collect();
+    let query = PersonRef {
         ssn: None,
         first: q.first,
         middle: "",
@@ -255,37 +276,15 @@ fn compare(index: &Index, tables: &NameTables, q: &Query<'_>, positions: &[u32])
         suffix: "",
         dob: q.dob,
         sex: None,
-    });
-    let query = query.finish();
-    let mut master = PreparedBuilder::new(tables);
-    master.extend_with(&people, |(_, state)| match &state.identity {
-        Some(id) => PersonRef {
-            ssn: None,
-            first: id.first.as_str(),
-            middle: "",
-            last: id.last.as_str(),
-            suffix: "",
-            dob: id.dob,
-            sex: None,
-        },
-        None => PersonRef {
-            ssn: None,
-            first: "",
-            middle: "",
-            last: "",
-            suffix: "",
-            dob: None,
-            sex: None,
-        },
-    });
-    let master = master.finish();
-    let mut hits: Vec<Hit> = people
+    };
+    let levels = compare_each(&query, &refs, tables);
+    let mut ranked: Vec<(Hit, &'static str, &'static str)> = people
         .iter()
-        .enumerate()
-        .filter_map(|(i, &(ssn, state))| {
-            let id = state.identity.as_ref()?;
-            let l = dmf_match::compare(&query, 0, &master, i, tables);
-            plausible(l.first, l.last, l.dob, q.dob.is_some()).then(|| Hit {
+        .zip(levels)
+        .zip(&names)
+        .filter(|((_, l), _)| plausible(l.first, l.last, l.dob, q.dob.is_some()))
+        .map(|((&(ssn, state, id), l), &(first, last))| {
+            let hit = Hit {
                 ssn,
                 first: id.first,
                 last: id.last,
@@ -295,18 +294,19 @@ fn compare(index: &Index, tables: &NameTables, q: &Query<'_>, positions: &[u32])
                 last_level: l.last,
                 dob_level: l.dob,
                 score: name_points(l.first) + name_points(l.last) + dob_points(l.dob),
-            })
+            };
+            (hit, last, first)
         })
         .collect();
-    hits.sort_by(|a, b| {
+    ranked.sort_unstable_by(|(a, al, af), (b, bl, bf)| {
         b.score
             .cmp(&a.score)
-            .then_with(|| a.last.as_str().cmp(b.last.as_str()))
-            .then_with(|| a.first.as_str().cmp(b.first.as_str()))
+            .then_with(|| al.cmp(bl))
+            .then_with(|| af.cmp(bf))
             .then(a.ssn.cmp(&b.ssn))
     });
     Found {
-        hits,
+        hits: ranked.into_iter().map(|(h, _, _)| h).collect(),
         compared: people.len(),
         capped: false,
     }

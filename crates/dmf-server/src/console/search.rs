@@ -187,7 +187,8 @@ pub(crate) async fn search(
     let total = found.hits.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = q.page.trim().parse::<usize>().unwrap_or(1).clamp(1, pages);
-    let shown: &[Hit] = &found.hits[((page - 1) * PER_PAGE).min(total)..(page * PER_PAGE).min(total)];
+    let shown: &[Hit] =
+        &found.hits[((page - 1) * PER_PAGE).min(total)..(page * PER_PAGE).min(total)];
     staff
         .disclosed(
             &app,

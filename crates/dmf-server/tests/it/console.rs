@@ -716,12 +716,21 @@ fn a_name_search_needed_a_date_of_birth_and_refused_the_usual_forms() {
     users(&s);
     let mut cw = Client::new(&s);
     assert_eq!(cw.login("cw", "a long password 1").status, 303);
-    let jargon = ["jw92", "jw85", "compatible_partial", "day_month_swapped", "year_pm1"];
+    let jargon = [
+        "jw92",
+        "jw85",
+        "compatible_partial",
+        "day_month_swapped",
+        "year_pm1",
+    ];
     // (query, a reason that must be shown)
     for (query, reason) in [
         ("first=Alicia&last=Walker&dob=", "no date of birth given"),
         ("last=Walker", "no first name given"),
-        ("first=Alice&last=Walker&dob=05%2F17%2F1980", "born the same day"),
+        (
+            "first=Alice&last=Walker&dob=05%2F17%2F1980",
+            "born the same day",
+        ),
         ("first=Alice&last=Walker&dob=1980", "born the same year"),
         (
             "first=Alice&last=Walker&dob=1980-17-05",
@@ -749,7 +758,8 @@ fn a_name_search_needed_a_date_of_birth_and_refused_the_usual_forms() {
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("<title>Error: "), "{}", r.body);
     assert!(
-        r.body.contains(r#"id="dob" type="text" name="dob" value="1980-02-30""#)
+        r.body
+            .contains(r#"id="dob" type="text" name="dob" value="1980-02-30""#)
             && r.body.contains(r#"aria-invalid="true""#)
             && r.body.contains("1980-02-30 is not a date"),
         "{}",

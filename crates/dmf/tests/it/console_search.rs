@@ -129,7 +129,10 @@ fn a_caseworker_finds_people_by_name_and_any_usual_date_of_birth() {
     search(&b, "Mary", "Walker", "03/02/1950");
     let (ssn, why) = first_row(&b);
     assert_eq!(ssn, "567-89-0123");
-    assert!(why.contains("last name is different (HUGHES on file)"), "{why}");
+    assert!(
+        why.contains("last name is different (HUGHES on file)"),
+        "{why}"
+    );
     assert!(
         b.text("#found tbody tr:first-child td[data-label=Status]")
             .contains("Not deceased")
@@ -156,15 +159,28 @@ fn a_caseworker_finds_people_by_name_and_any_usual_date_of_birth() {
 
     // A date that cannot be a date either way round is named at its field.
     search(&b, "Robert", "Jones", "1941-02-30");
-    assert!(b.text("#error-summary").contains("1941-02-30 is not a date"));
+    assert!(
+        b.text("#error-summary")
+            .contains("1941-02-30 is not a date")
+    );
     assert!(b.source().contains("Error: Find a person"));
     b.screenshot("04-bad-date");
 
     // No code meant for files, on any of these pages.
-    for page in ["Bob&last=Jones", "Robert&last=Jones&dob=1941-04-07", "&last=Garcia&dob=1950"] {
+    for page in [
+        "Bob&last=Jones",
+        "Robert&last=Jones&dob=1941-04-07",
+        "&last=Garcia&dob=1950",
+    ] {
         b.goto(&format!("{base}/console/search?first={page}"));
         let source = b.source();
-        for code in ["jw92", "jw85", "compatible_partial", "day_month_swapped", "year_pm1"] {
+        for code in [
+            "jw92",
+            "jw85",
+            "compatible_partial",
+            "day_month_swapped",
+            "year_pm1",
+        ] {
             assert!(!source.contains(code), "{page}: {code}");
         }
     }
@@ -173,5 +189,9 @@ fn a_caseworker_finds_people_by_name_and_any_usual_date_of_birth() {
     b.goto(&format!("{base}/console"));
     b.fill("#ssn", "234 56 7890");
     b.follow("#search-button");
-    assert!(b.url().ends_with("/console/people/234567890"), "{}", b.url());
+    assert!(
+        b.url().ends_with("/console/people/234567890"),
+        "{}",
+        b.url()
+    );
 }
