@@ -12,7 +12,7 @@
 //! A lookup asks for the codes of the last name (and of the first name, for first and last
 //! names swapped), and of the last names on file one typing error away from it, in the year
 //! asked for and the years either side, and for the dates that could be meant (the date, day
-//! and month swapped, the same day a year apart or in a year one digit apart). What it returns
+//! and month swapped, the same day a year either way). What it returns
 //! are candidates: the caller compares each with the matching core and keeps the plausible ones.
 //!
 //! Keys are 4-byte hashes. Two keys that collide only add candidates, which the comparison
@@ -257,8 +257,8 @@ impl NameIndex {
     }
 
     /// The people who could be the one asked for, at most `cap` (then `capped`): those born on
-    /// a date that could be meant (the date, day and month swapped, the same day in a year one
-    /// apart or one digit apart), then those whose last name sounds like a name asked for (or
+    /// a date that could be meant (the date, day and month swapped, the same day a year either
+    /// way), then those whose last name sounds like a name asked for (or
     /// like a name on file one typing error from it) born in the year asked for or a year either
     /// way, or at any time when no date is given; always those whose date of birth is unknown.
     pub fn lookup(&self, q: &Lookup<'_>, cap: usize) -> Nominees {
@@ -269,15 +269,17 @@ impl NameIndex {
             if m != d && PartialDate::from_dmf_parts(y, d, m).is_some() {
                 keys.push(born_key(y, d, m));
             }
-            // The same day in a year one apart, or one digit apart (a typing error).
-            for y in near_years(y).into_iter().skip(1) {
+            // The same day a year either way. (Every year one digit apart would be twenty more
+            // dates, each as common as the date itself: at national size, more people than a
+            // search compares.)
+            for y in [y.saturating_sub(1), y + 1] {
                 if PartialDate::from_dmf_parts(y, m, d).is_some() {
                     keys.push(born_key(y, m, d));
                 }
             }
         }
         let years: Vec<u16> = match dob {
-            Some(d) => near_years(d.year())[..3].to_vec(),
+            Some(d) => vec![d.year(), d.year().saturating_sub(1), d.year() + 1],
             None => self.years.clone().rev().collect(),
         };
         let mut codes: Vec<u32> = Vec::new();
@@ -351,21 +353,6 @@ impl NameIndex {
         out.sort_unstable();
         out
     }
-}
-
-/// A year, the years either side, then the years one digit apart (a typing error).
-fn near_years(y: u16) -> Vec<u16> {
-    let mut ys = vec![y, y.saturating_sub(1), y + 1];
-    for unit in [1000u16, 100, 10, 1] {
-        let digit = y / unit % 10;
-        for other in (0..10).filter(|&o| o != digit) {
-            let v = y - digit * unit + other * unit;
-            if v >= 1000 && !ys.contains(&v) {
-                ys.push(v);
-            }
-        }
-    }
-    ys
 }
 
 /// Calls `f` with every word one letter away from `name`: a letter left out, added, changed,
