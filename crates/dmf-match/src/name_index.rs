@@ -36,6 +36,7 @@ const SPILLED: u32 = u32::MAX - 1;
 type Slots = [u32; 3];
 
 /// People by the sound of their last name and year of birth, and by date of birth.
+#[derive(Default)]
 pub struct NameIndex {
     keys: HashMap<u32, Slots, BuildNameHasher>,
     spill: Vec<Vec<u32>>,
@@ -47,22 +48,8 @@ pub struct NameIndex {
     encoder: DoubleMetaphone,
     /// People filed.
     people: usize,
-    /// The years of birth filed, for lookups without a date of birth.
-    years: std::ops::RangeInclusive<u16>,
-}
-
-impl Default for NameIndex {
-    fn default() -> NameIndex {
-        NameIndex {
-            keys: HashMap::default(),
-            spill: Vec::new(),
-            free: Vec::new(),
-            codes: HashMap::default(),
-            encoder: DoubleMetaphone::default(),
-            people: 0,
-            years: 1..=0,
-        }
-    }
+    /// The earliest and latest years of birth filed, for lookups without a date of birth.
+    years: Option<(u16, u16)>,
 }
 
 impl std::fmt::Debug for NameIndex {
@@ -174,11 +161,7 @@ impl NameIndex {
             self.add(k, pos);
         }
         if let Some(y) = dob.map(|d| d.year()) {
-            self.years = if self.years.is_empty() {
-                y..=y
-            } else {
-                *self.years.start().min(&y)..=*self.years.end().max(&y)
-            };
+            self.years = Some(self.years.map_or((y, y), |(a, b)| (a.min(y), b.max(y))));
         }
         self.people += 1;
     }
@@ -280,7 +263,9 @@ impl NameIndex {
         }
         let years: Vec<u16> = match dob {
             Some(d) => vec![d.year(), d.year().saturating_sub(1), d.year() + 1],
-            None => self.years.clone().rev().collect(),
+            None => self
+                .years
+                .map_or(Vec::new(), |(a, b)| (a..=b).rev().collect()),
         };
         let mut codes: Vec<u32> = Vec::new();
         let mut buf = [0u8; MAX_NAME];

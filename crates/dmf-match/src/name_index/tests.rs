@@ -42,12 +42,19 @@ fn found(idx: &NameIndex, names: &[&str], dob: &str) -> Vec<u32> {
     p
 }
 
+/// Names asked for, the date of birth asked for, positions that must be found, positions that
+/// must not be.
+type Case = (
+    &'static [&'static str],
+    &'static str,
+    &'static [u32],
+    &'static [u32],
+);
+
 #[test]
 fn a_lookup_finds_the_people_who_could_be_meant() {
     let idx = filed();
-    // (names asked for, date of birth asked for, positions that must be found, positions that
-    // must not be)
-    let cases: &[(&[&str], &str, &[u32], &[u32])] = &[
+    let cases: &[Case] = &[
         // The name alone: everyone whose last name sounds alike, at any date.
         (&["JONES"], "", &[0, 1], &[2, 4]),
         (&["Smith"], "", &[2, 3], &[0, 8]),
