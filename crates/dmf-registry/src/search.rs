@@ -14,7 +14,7 @@ use crate::names::{FirstKey, LastKey};
 
 /// People compared at most for one search: a name-only search for the commonest names at
 /// national size would find more, and says so.
-pub const MAX_COMPARED: usize = 100_000;
+pub const MAX_COMPARED: usize = 50_000;
 
 /// Why a typed SSN was refused, in words for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -219,9 +219,18 @@ fn plausible(first: NameLevel, last: NameLevel, dob: DobLevel, dob_given: bool) 
 pub fn search(index: &Index, tables: &NameTables, q: &Query<'_>) -> Found {
     match index.names() {
         Some(names) => {
+            // The first name is looked up as a last name too, for names swapped; with a full
+            // date of birth the date finds those already, and the first name as a last name
+            // (MARY as MOORE) would only add people to compare.
+            let complete = q.dob.is_some_and(|d| d.day().is_some());
+            let asked: &[&str] = if complete {
+                &[q.last]
+            } else {
+                &[q.last, q.first]
+            };
             let nominees = names.lookup(
                 &Lookup {
-                    names: &[q.last, q.first],
+                    names: asked,
                     dob: q.dob,
                 },
                 MAX_COMPARED,
