@@ -113,6 +113,19 @@ fn status_tag(deceased: bool) -> Markup {
     }
 }
 
+/// `50,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `123-45-6789`.
 fn dashed(ssn: u32) -> String {
     let s = format!("{ssn:09}");
@@ -215,8 +228,8 @@ pub(crate) async fn search(
             }
             @if found.capped {
                 p #capped role="status" {
-                    "More than " (MAX_COMPARED) " people on file have a name like this, so only the first "
-                    (MAX_COMPARED) " were compared. Add a first name or a date of birth to narrow the search."
+                    "More than " (thousands(MAX_COMPARED)) " people on file have a name like this, so only "
+                    (thousands(MAX_COMPARED)) " of them were compared: some may be missing. Add a first name or a date of birth to narrow the search."
                 }
             }
             @if shown.is_empty() {
@@ -230,7 +243,7 @@ pub(crate) async fn search(
             } @else {
                 p #showing role="status" {
                     @if total == 1 { "Showing the one person found" }
-                    @else { "Showing " (from) "–" (to) " of " (total) " people found, the closest first" }
+                    @else { "Showing " (thousands(from)) "–" (thousands(to)) " of " (thousands(total)) " people found, the closest first" }
                 }
                 table #found {
                     thead { tr { th { "Name" } th { "SSN" } th { "Date of birth" } th { "Status" } th { "Match" } th { "Why" } } }
