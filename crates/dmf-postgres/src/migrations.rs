@@ -45,6 +45,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "event_macs",
         sql: include_str!("../migrations/0006_event_macs.sql"),
     },
+    Migration {
+        version: 7,
+        name: "correction_actions",
+        sql: include_str!("../migrations/0007_correction_actions.sql"),
+    },
 ];
 
 /// The schema version this binary writes and reads.

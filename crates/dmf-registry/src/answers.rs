@@ -4,7 +4,7 @@ use dmf_model::{Date, PartialDate, Ssn, add_federal_working_days};
 
 use crate::event::CONTEST_WORKING_DAYS;
 use crate::identity::{self, Agreement, Comparison, Field, Reported};
-use crate::state::{NoticeStatus, PersonState};
+use crate::state::{NoticeState, NoticeStatus, PersonState};
 
 /// Who is asked about: as the caller has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,14 +152,24 @@ pub fn employment(
 /// The employment answer from the status notices alone, once identity is verified. A notice
 /// whose contest was upheld counts for nothing; one whose contest was denied is final.
 pub fn employment_status(state: &PersonState, today: Date) -> EmploymentAnswer {
+    employment_basis(state, today).0
+}
+
+/// [`employment_status`] and the notice it stands on, if one: the console says which notice a
+/// nonconfirmation comes from and since when.
+pub fn employment_basis(
+    state: &PersonState,
+    today: Date,
+) -> (EmploymentAnswer, Option<&NoticeState>) {
     if state.death.is_some() {
-        return EmploymentAnswer::Mismatch {
+        let answer = EmploymentAnswer::Mismatch {
             reason: "death_recorded",
             deadline: Some(add_federal_working_days(today, CONTEST_WORKING_DAYS)),
             contested: false,
         };
+        return (answer, None);
     }
-    let mut answer = EmploymentAnswer::Authorized;
+    let mut answer = (EmploymentAnswer::Authorized, None);
     for n in state
         .notices()
         .iter()
@@ -192,8 +202,8 @@ pub fn employment_status(state: &PersonState, today: Date) -> EmploymentAnswer {
             EmploymentAnswer::Mismatch { .. } => 2,
             EmploymentAnswer::FinalNonconfirmation { .. } => 3,
         };
-        if rank(&this) > rank(&answer) {
-            answer = this;
+        if rank(&this) > rank(&answer.0) {
+            answer = (this, Some(n));
         }
     }
     answer

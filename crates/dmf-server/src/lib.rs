@@ -68,6 +68,16 @@ pub struct Config {
     /// Events one feed request reads past those its key may not see before it answers an
     /// empty page with its cursor moved on (the client asks again from there).
     pub feed_read_limit: usize,
+    /// The address the public reaches the registry at, printed on letters; without it a letter
+    /// shows the check page's path alone, and says so to the caseworker.
+    pub public_url: Option<services::letters::PublicUrl>,
+    /// The letterhead's lines (the office's name, its address); none: the log's origin.
+    pub letterhead: Vec<String>,
+    /// Where the person or a bank may ask about a letter ("Questions: …").
+    pub letter_contact: Option<String>,
+    /// Letter checks a second, by anyone, on the page and the API together (five seconds' worth
+    /// at once): they need no key, and each found letter is a durable disclosure.
+    pub letter_check_rate: u32,
 }
 
 impl Default for Config {
@@ -83,6 +93,10 @@ impl Default for Config {
             alert_thresholds: Default::default(),
             conn: ConnLimits::default(),
             feed_read_limit: 100_000,
+            public_url: None,
+            letterhead: Vec::new(),
+            letter_contact: None,
+            letter_check_rate: 20,
         }
     }
 }
@@ -119,6 +133,8 @@ pub struct App {
     pub(crate) keys: KeyStore,
     pub(crate) accounting: Accounting,
     pub(crate) limiter: RateLimiter,
+    /// Letter checks, by anyone: one bucket for all.
+    pub(crate) letter_checks: RateLimiter,
     /// Records answered today per verification key, against its daily allowance.
     pub(crate) quotas: ratelimit::DailyQuotas,
     pub(crate) metrics: Metrics,
@@ -196,6 +212,10 @@ impl App {
             keys: stores.keys,
             accounting: stores.accounting,
             limiter: RateLimiter::new(config.rate_per_second, config.rate_burst),
+            letter_checks: RateLimiter::new(
+                config.letter_check_rate,
+                config.letter_check_rate.saturating_mul(5),
+            ),
             quotas: Default::default(),
             conns: Default::default(),
             metrics: Metrics::default(),

@@ -57,7 +57,7 @@ fn parameters(path: &str) -> Value {
             json!([{ "name": "ssn", "in": "path", "required": true, "schema": { "type": "string" } }])
         }
         "/v1/letters/{code}" => {
-            json!([{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "description": "the code printed on the letter; case, dashes and spaces do not matter" }])
+            json!([{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "description": "the code printed on the letter (16 characters) or the long one in its QR code; case, dashes and spaces do not matter, and O, I and L are read as 0, 1 and 1" }])
         }
         "/v1/quality" => json!([
             { "name": "max_age", "in": "query", "required": false, "description": "alive past this age is implausible (default 115)", "schema": { "type": "integer", "minimum": 50, "maximum": 150 } },
@@ -220,7 +220,10 @@ fn value(schema: schemars::Schema) -> Value {
 fn error_description(path: &str, status: u16) -> Option<&'static str> {
     Some(match (path, status) {
         ("/v1/letters/{code}", 400) => {
-            "the code is malformed (a character no code has, the wrong length): `path` is `code`"
+            "the code is malformed (a character no code has, the wrong length), or a short code has a typing mistake (its check character does not match; the message says so): `path` is `code`"
+        }
+        ("/v1/letters/{code}", 429) => {
+            "too many letters are being checked just now, by everyone together; see Retry-After"
         }
         ("/v1/letters/{code}", 404) => {
             "no letter of this registry has this code (unknown or altered)"
@@ -262,7 +265,9 @@ pub fn document() -> Value {
             let status = code.status().as_u16();
             let description = error_description(r.path, status).unwrap_or(description);
             let applies = match status {
-                401 | 403 | 429 => !r.roles.is_empty(),
+                401 | 403 => !r.roles.is_empty(),
+                // Letter checks need no key, and share one allowance.
+                429 => !r.roles.is_empty() || r.path == "/v1/letters/{code}",
                 413 | 415 => r.request.is_some(),
                 // A described operation's method is served.
                 405 => false,
@@ -308,6 +313,9 @@ pub fn document() -> Value {
     // The answers' schemas, from their types; then the request bodies, written from the
     // submission schema (a request body and an answer never share a name, but the terms of an
     // agreement are both, and are the type's).
+    // The request bodies written as types.
+    g.subschema_for::<crate::views::CorrectionReason>();
+    g.subschema_for::<crate::views::CorrectionWithdrawal>();
     let mut schemas: serde_json::Map<String, Value> =
         g.take_definitions(true).into_iter().collect();
     for more in [request_schemas(), submission_schemas()] {

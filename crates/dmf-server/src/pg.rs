@@ -10,7 +10,8 @@ use dmf_service::keys::{ApiKey, KeyError, KeyStorage, KeyStore, NewKey, SecretHa
 use dmf_service::programs::{JournalRow, JournalStore, ProgramStoreError, Programs};
 use dmf_service::users::{User, UserError, UserRole, UserStore, Users};
 use dmf_service::workflow::{
-    CorrectionRequest, CorrectionStore, Position, PositionStore, Workflow, WorkflowError,
+    CorrectionRequest, CorrectionStore, Filed, Position, PositionStore, Queue, Step, Workflow,
+    WorkflowError,
 };
 
 use crate::ServerError;
@@ -151,7 +152,7 @@ impl CorrectionStore for OffRuntime<dyn CorrectionStore> {
         key: i64,
         by: &str,
         at_ms: i64,
-    ) -> Result<i64, WorkflowError> {
+    ) -> Result<Filed, WorkflowError> {
         self.call(|s| s.request_correction(ssn, body, key, by, at_ms))
     }
     fn approve_correction(
@@ -167,12 +168,18 @@ impl CorrectionStore for OffRuntime<dyn CorrectionStore> {
     fn correction(&self, id: i64) -> Result<Option<CorrectionRequest>, WorkflowError> {
         self.call(|s| s.correction(id))
     }
-    fn corrections(
+    fn act(
         &self,
-        waiting: bool,
-        limit: usize,
-    ) -> Result<Vec<CorrectionRequest>, WorkflowError> {
-        self.call(|s| s.corrections(waiting, limit))
+        id: i64,
+        step: &Step,
+        key: i64,
+        by: &str,
+        at_ms: i64,
+    ) -> Result<CorrectionRequest, WorkflowError> {
+        self.call(|s| s.act(id, step, key, by, at_ms))
+    }
+    fn queue(&self, queue: &Queue) -> Result<Vec<CorrectionRequest>, WorkflowError> {
+        self.call(|s| s.queue(queue))
     }
     fn corrections_of(&self, ssn: u32) -> Result<Vec<CorrectionRequest>, WorkflowError> {
         self.call(|s| s.corrections_of(ssn))

@@ -6,7 +6,7 @@
 use dmf_registry::program_view::{AgreementView, ProgramStatsRow};
 use dmf_registry::render::{Answer, SubmissionResult};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::error::{ErrorBody, ErrorView};
 
@@ -67,13 +67,58 @@ pub struct Acknowledged {
     pub acknowledged: u64,
 }
 
-/// A correction asked for, awaiting a second person.
+/// A correction asked for. A person has one open correction at a time: a request for someone
+/// whose correction is open joins it (`filed` `joined`), and the same request sent again by
+/// the same key changes nothing (`filed` `repeated`).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CorrectionRequested {
     pub id: i64,
+    #[schemars(schema_with = "filed")]
+    pub filed: &'static str,
+    #[schemars(schema_with = "correction_status")]
     pub status: &'static str,
     pub ssn: String,
+    /// Who asked for the correction (for a joined request, the first to ask).
     pub requested_by: String,
+}
+
+fn filed(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "enum": ["new", "joined", "repeated"] })
+}
+
+fn correction_status(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "enum": ["awaiting_approval", "sent_back", "approved", "rejected", "withdrawn"] })
+}
+
+/// `POST /v1/corrections/{id}/reject` and `…/send-back`: why (for a sending back, what
+/// evidence is missing).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionReason {
+    #[schemars(length(min = 1))]
+    pub reason: String,
+}
+
+/// `POST /v1/corrections/{id}/withdraw`: a reason, if the requester gives one (the body may be
+/// empty).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionWithdrawal {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A correction after a step: rejected, sent back, withdrawn, or resubmitted (awaiting
+/// approval again).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CorrectionStepped {
+    pub id: i64,
+    #[schemars(schema_with = "correction_status")]
+    pub status: &'static str,
+    /// Who took the step.
+    pub by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A correction approved and stored.
@@ -85,14 +130,17 @@ pub struct CorrectionApproved {
     pub approved_by: String,
 }
 
-/// Where a correction stands: awaiting approval, or approved and on its way to the
-/// subscribers that had received the wrong record.
+/// Where a correction stands: awaiting approval, sent back for evidence, rejected, withdrawn,
+/// or approved and on its way to the subscribers that had received the wrong record.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Propagation")]
 pub struct PropagationView {
     pub id: i64,
-    #[schemars(schema_with = "propagation_status")]
+    #[schemars(schema_with = "correction_status")]
     pub status: &'static str,
+    /// Why it was rejected, sent back (what evidence is missing) or withdrawn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The correction event, once approved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
@@ -102,10 +150,6 @@ pub struct PropagationView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub complete: Option<bool>,
     pub subscribers: Vec<SubscriberView>,
-}
-
-fn propagation_status(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({ "type": "string", "enum": ["awaiting_approval", "approved"] })
 }
 
 /// One subscriber's progress with a correction.

@@ -69,6 +69,29 @@ pub fn serve(args: &ServeArgs, quiet: bool) -> Result<ExitCode> {
         ..Config::default()
     };
     config.today = args.today.today;
+    let letters = &args.letters;
+    if letters.letter_check_rate == 0 {
+        bail!("--letter-check-rate must be at least 1");
+    }
+    config.public_url = letters
+        .public_url
+        .as_deref()
+        .map(dmf_server::services::letters::PublicUrl::parse)
+        .transpose()
+        .context("--public-url")?;
+    config.letterhead = letters
+        .letterhead
+        .iter()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
+    config.letter_contact = letters
+        .letter_contact
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    config.letter_check_rate = letters.letter_check_rate;
     if args.demo && args.database.url().is_some() {
         bail!("--demo makes an embedded registry: leave out --database (and DMF_DATABASE_URL)");
     }
@@ -316,6 +339,28 @@ pub struct ServeArgs {
     pub thresholds: AlertArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
+    #[command(flatten)]
+    pub letters: LetterArgs,
+}
+
+/// What correction letters print, and how often anyone may check one.
+#[derive(Debug, Args)]
+pub struct LetterArgs {
+    /// The address the public reaches the registry at (such as https://registry.example.gov),
+    /// printed on correction letters for their check page; a request's Host is never used.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// A line of the letters' letterhead: the office's name, then each line of its address
+    /// (give it once a line; default: the log's origin).
+    #[arg(long, value_name = "LINE")]
+    pub letterhead: Vec<String>,
+    /// Who the person or a bank may ask about a letter, printed as "Questions: TEXT".
+    #[arg(long, value_name = "TEXT")]
+    pub letter_contact: Option<String>,
+    /// Letter checks a second by everyone together (the public page and the API), with five
+    /// seconds' worth at once.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub letter_check_rate: u32,
 }
 
 /// How many connections, and how long a client may stall.

@@ -53,10 +53,11 @@ fn migrations_are_recorded_and_idempotent() {
             (3, "service".to_owned(), true),
             (4, "programs".to_owned(), true),
             (5, "key_quotas".to_owned(), true),
-            (6, "event_macs".to_owned(), true)
+            (6, "event_macs".to_owned(), true),
+            (7, "correction_actions".to_owned(), true)
         ]
     );
-    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(SCHEMA_VERSION, 7);
 }
 
 /// A database as schema version 4 left it, before events carried a MAC, holding `events`

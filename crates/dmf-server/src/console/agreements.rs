@@ -30,13 +30,13 @@ pub(crate) async fn list(State(app): State<Arc<App>>, staff: Staff) -> PageResul
                         @for a in state.agreements.values() {
                             @let requests: Vec<_> = state.requests.values().filter(|r| r.agreement == a.id).collect();
                             tr {
-                                td { a href={ "/console/agreements/" (a.id) } { (a.id) } }
-                                td { (a.terms.recipient.as_str()) }
-                                td { (a.terms.purpose.as_str()) }
-                                td { (a.terms.start) " to " (a.expiry()) }
-                                td { (a.status(today)) }
-                                td { (requests.len()) }
-                                td { (requests.iter().map(|r| r.disclosed).sum::<u64>()) }
+                                td data-label="No." { a href={ "/console/agreements/" (a.id) } { (a.id) } }
+                                td data-label="Recipient" { (a.terms.recipient.as_str()) }
+                                td data-label="Purpose" { (a.terms.purpose.as_str()) }
+                                td data-label="Term" { (a.terms.start) " to " (a.expiry()) }
+                                td data-label="Status" { (a.status(today)) }
+                                td data-label="Requests" { (requests.len()) }
+                                td data-label="Disclosed" { (requests.iter().map(|r| r.disclosed).sum::<u64>()) }
                             }
                         }
                     }
@@ -107,14 +107,14 @@ pub(crate) async fn show(
                     tbody {
                         @for r in &requests {
                             tr {
-                                td { (r.id) }
-                                td { (r.day) }
-                                td { (r.key) }
-                                td { (r.records) }
-                                td { (r.matched) }
-                                td { (r.disclosed) }
-                                td { (r.law_enforcement) }
-                                td { @match &r.refused { Some(why) => { "refused: " (why) }, None => { "answered" } } }
+                                td data-label="No." { (r.id) }
+                                td data-label="Day" { (r.day) }
+                                td data-label="Key" { (r.key) }
+                                td data-label="Records" { (r.records) }
+                                td data-label="Matched" { (r.matched) }
+                                td data-label="Disclosed" { (r.disclosed) }
+                                td data-label="Law enforcement" { (r.law_enforcement) }
+                                td data-label="Outcome" { @match &r.refused { Some(why) => { "refused: " (why) }, None => { "answered" } } }
                             }
                         }
                     }
@@ -126,11 +126,11 @@ pub(crate) async fn show(
                         tbody {
                             @for (r, n, c) in &cases {
                                 tr {
-                                    td { (r) }
-                                    td { (n) }
-                                    td { (c.status(today).code()) }
-                                    td { @if let Some((x, how)) = &c.verified { (x.on) ": " (how.as_str()) } }
-                                    td { @if let Some((x, reference)) = &c.notice { (x.on) ": " (reference.as_str()) } }
+                                    td data-label="Request" { (r) }
+                                    td data-label="Match" { (n) }
+                                    td data-label="Status" { (c.status(today).code().replace('_', " ")) }
+                                    td data-label="Verified" { @if let Some((x, how)) = &c.verified { (x.on) ": " (how.as_str()) } }
+                                    td data-label="Notice" { @if let Some((x, reference)) = &c.notice { (x.on) ": " (reference.as_str()) } }
                                 }
                             }
                         }
@@ -142,7 +142,7 @@ pub(crate) async fn show(
                 thead { tr { th { "Month" } th { "Requests" } th { "Refused" } th { "Records" } th { "Matched" } th { "Disclosed" } th { "Law enforcement" } } }
                 tbody {
                     @for c in &stats {
-                        tr { td { (c.period) } td { (c.requests) } td { (c.refused) } td { (c.records) } td { (c.matched) } td { (c.disclosed) } td { (c.law_enforcement_disclosures) } }
+                        tr { td data-label="Month" { (c.period) } td data-label="Requests" { (c.requests) } td data-label="Refused" { (c.refused) } td data-label="Records" { (c.records) } td data-label="Matched" { (c.matched) } td data-label="Disclosed" { (c.disclosed) } td data-label="Law enforcement" { (c.law_enforcement_disclosures) } }
                     }
                 }
             }

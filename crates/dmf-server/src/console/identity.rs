@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use dmf_model::Ssn;
-use dmf_registry::PersonState;
+use dmf_registry::{Outcome, PersonState};
 use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 
@@ -104,15 +104,15 @@ fn held_table(staff: &Staff, held: &[HeldView], with_person: bool) -> Markup {
             tbody {
                 @for h in held {
                     tr {
-                        td { (h.seq) }
-                        @if with_person { td { a href={ "/console/people/" (h.ssn) } { (h.ssn) } } }
-                        td { (if h.kind == "death_report" { "death report" } else { "status notice" }) }
-                        td { (h.from) }
-                        td { (h.day) }
-                        td { (h.named) }
-                        td { (differences(h)) }
-                        td { (status(h)) }
-                        td { (review_forms(staff, h)) }
+                        td data-label="Event" { (h.seq) }
+                        @if with_person { td data-label="SSN" { a href={ "/console/people/" (h.ssn) } { (h.ssn) } } }
+                        td data-label="Type" { (if h.kind == "death_report" { "death report" } else { "status notice" }) }
+                        td data-label="From" { (h.from) }
+                        td data-label="Received" { (h.day) }
+                        td data-label="Names" { (h.named) }
+                        td data-label="What differs" { (differences(h)) }
+                        td data-label="Status" { (status(h)) }
+                        td data-label="Action" { (review_forms(staff, h)) }
                     }
                 }
             }
@@ -129,11 +129,11 @@ fn proposals_table(staff: &Staff, proposed: &[ProposalView], with_person: bool) 
             tbody {
                 @for p in proposed {
                     tr {
-                        td { (p.seq) }
-                        @if with_person { td { a href={ "/console/people/" (p.ssn) } { (p.ssn) } } }
-                        td { (p.requested_by) }
-                        td { (p.reason) }
-                        td { (proposal_forms(staff, p)) }
+                        td data-label="Event" { (p.seq) }
+                        @if with_person { td data-label="SSN" { a href={ "/console/people/" (p.ssn) } { (p.ssn) } } }
+                        td data-label="Asked for by" { (p.requested_by) }
+                        td data-label="Reason" { (p.reason) }
+                        td data-label="Action" { (proposal_forms(staff, p)) }
                     }
                 }
             }
@@ -235,7 +235,7 @@ async fn review_form(
     staff.require_case_role("review held reports")?;
     let seq: u64 = seq
         .parse()
-        .map_err(|_| Page::error(StatusCode::NOT_FOUND, format!("No event {seq:?}.")))?;
+        .map_err(|_| staff.refuse(StatusCode::NOT_FOUND, format!("No event {seq:?}."), None))?;
     let confirm = match form.get("decision").map(String::as_str) {
         Some("confirm") => true,
         Some("reject") => false,
@@ -265,13 +265,14 @@ async fn review_form(
             }),
         };
         if needs_supervisor {
-            return Err(Page::error(
+            return Err(staff.refuse(
                 StatusCode::FORBIDDEN,
                 "A supervisor confirms this: your confirmation is not enough on its own.",
+                None,
             ));
         }
     }
-    let (_, ssn) = identity::review(
+    let (accepted, ssn) = identity::review(
         &app,
         &staff.actor(),
         seq,
@@ -281,7 +282,32 @@ async fn review_form(
             .map_err(crate::services::rejected)?,
     )
     .await?;
-    Ok(Redirect::to(&format!("/console/people/{ssn}")).into_response())
+    let person = format!("/console/people/{ssn}");
+    let (title, next) = match (what, confirm, &accepted.outcome) {
+        (_, false, _) => (
+            "Rejected",
+            "It never applies; the person's record is as it was.",
+        ),
+        (Reviewed::Held, true, Outcome::AwaitingSecondPerson) => (
+            "First confirmation recorded",
+            "A supervisor confirms it second; until then it changes nothing.",
+        ),
+        (Reviewed::Held, true, _) => (
+            "Confirmed and applied",
+            "Every answer about the person now reflects it.",
+        ),
+        (Reviewed::IdentityChange, true, _) => (
+            "Identity change confirmed",
+            "The identity on file has changed; reports are compared with it from now on.",
+        ),
+    };
+    Ok(Page::confirmation(
+        &staff,
+        title,
+        html! { p { "Event " (seq) ": your review is recorded as event " (accepted.seq) "." } },
+        html! { p { (next) } p { a #person-link href=(person) { "Back to the person" } } },
+    )
+    .into_response())
 }
 
 pub(crate) async fn review_held(
@@ -319,6 +345,15 @@ pub(crate) async fn propose(
         ],
     );
     let fields = IdentityChangeFields::new(fields).map_err(crate::services::rejected)?;
-    identity::propose_change(&app, &staff.actor(), ssn, fields).await?;
-    Ok(Redirect::to(&format!("/console/people/{ssn}")).into_response())
+    let accepted = identity::propose_change(&app, &staff.actor(), ssn, fields).await?;
+    Ok(Page::confirmation(
+        &staff,
+        "Identity change asked for",
+        html! { p { "The change is recorded as event " (accepted.seq) ", waiting for a supervisor." } },
+        html! {
+            p { "A supervisor confirms or rejects it; the identity on file stays as it is until then." }
+            p { a #person-link href={ "/console/people/" (ssn) } { "Back to the person" } }
+        },
+    )
+    .into_response())
 }

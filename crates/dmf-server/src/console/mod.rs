@@ -1,4 +1,5 @@
-//! The caseworker console at `/console`: server-rendered pages, no script, no outside asset.
+//! The caseworker console at `/console`: server-rendered pages, no outside asset, no script (but
+//! the letter's Print button, from this server); also the public letter check at `/letters`.
 //! Sessions are cookies (HttpOnly, SameSite=Strict) over the user store; every form carries the
 //! session's CSRF token and is refused without it; every page that shows a person's record is
 //! accounted to that person.
@@ -6,9 +7,11 @@
 mod agreements;
 mod cases;
 mod identity;
+mod letters;
 mod oversight;
 mod person;
 mod search;
+mod words;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,8 +41,14 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/logout", post(logout))
         .route("/console/search", get(search::search))
         .route("/console/people/{ssn}", get(person::person))
-        .route("/console/people/{ssn}/contest", post(person::contest))
-        .route("/console/people/{ssn}/decide", post(person::decide))
+        .route(
+            "/console/people/{ssn}/notices/{seq}/contest",
+            get(person::contest_form).post(person::contest_notice),
+        )
+        .route(
+            "/console/people/{ssn}/notices/{seq}/decide",
+            get(person::decide_form).post(person::decide_notice),
+        )
         .route(
             "/console/people/{ssn}/correct",
             get(cases::correction_form).post(cases::file_correction),
@@ -54,12 +63,36 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/corrections", get(cases::queue))
         .route("/console/corrections/{id}", get(cases::correction))
         .route("/console/corrections/{id}/approve", post(cases::approve))
-        .route("/console/corrections/{id}/letter", get(cases::letter))
+        .route("/console/corrections/{id}/reject", post(cases::reject))
+        .route(
+            "/console/corrections/{id}/send-back",
+            post(cases::send_back),
+        )
+        .route("/console/corrections/{id}/withdraw", post(cases::withdraw))
+        .route("/console/corrections/{id}/resubmit", post(cases::resubmit))
+        .route("/console/corrections/{id}/letter", get(letters::letter))
+        .route("/console/print.js", get(letters::print_script))
+        .route("/letters", get(letters::check_form))
+        .route("/letters/{code}", get(letters::check))
         .route("/console/notices", get(oversight::notices))
         .route("/console/oversight", get(oversight::oversight))
         .route("/console/agreements", get(agreements::list))
         .route("/console/agreements/{id}", get(agreements::show))
         .route("/console/style.css", get(style))
+        .layer(axum::middleware::from_fn(remember_session))
+}
+
+tokio::task_local! {
+    /// The signed-in user of the request being answered, once the `Staff` extractor has found
+    /// it: an error page made where no `Staff` is at hand (a `?` on a service's error) still
+    /// shows the navigation.
+    static SIGNED_IN: std::cell::RefCell<Option<Session>>;
+}
+
+async fn remember_session(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    SIGNED_IN
+        .scope(std::cell::RefCell::new(None), next.run(req))
+        .await
 }
 
 /// A signed-in user.
@@ -124,10 +157,11 @@ impl Staff {
         if !given.is_empty() && constant_time_eq(given, self.0.csrf.as_bytes()) {
             return Ok(());
         }
-        Err(Page::error(
+        Err(self.refuse(
             StatusCode::FORBIDDEN,
             "This form did not come from your console session (its CSRF token is missing or \
              wrong). Nothing was changed. Reload the page and try again.",
+            None,
         ))
     }
 
@@ -170,6 +204,18 @@ fn name_on_file(app: &App, ssn: dmf_model::Ssn) -> Option<String> {
     let index = app.index.read().expect("index lock");
     let id = index.get(ssn)?.identity.as_ref()?;
     Some(format!("{} {}", id.first, id.last))
+}
+
+/// The heading of a refusal, in words.
+fn status_title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 422 => "There is a problem",
+        401 | 403 => "You cannot do this",
+        404 => "Not found",
+        409 => "Already done",
+        429 => "Too many requests: try again shortly",
+        _ => "Something went wrong",
+    }
 }
 
 /// A message as a sentence: its first letter in capitals.
@@ -222,6 +268,8 @@ impl FromRequestParts<Arc<App>> for Staff {
         match session {
             Some(s) => {
                 crate::conn::mark_known(&parts.extensions);
+                // Outside the console's routes there is no scope, and nothing to remember.
+                let _ = SIGNED_IN.try_with(|c| *c.borrow_mut() = Some(s.clone()));
                 Ok(Staff(s))
             }
             None => {
@@ -262,6 +310,10 @@ pub(crate) struct PageParts {
     /// The user, for the navigation bar.
     staff: Option<Session>,
     headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// A public page (the letter check): no console navigation.
+    public: bool,
+    /// The one script a page may load, from this server (the letter's Print button).
+    script: Option<&'static str>,
 }
 
 impl Page {
@@ -273,6 +325,22 @@ impl Page {
             body,
             staff: Some(staff.0.clone()),
             headers: Vec::new(),
+            public: false,
+            script: None,
+        }))
+    }
+
+    /// A page for anyone, signed in or not: the frame without the console's navigation.
+    fn public(title: impl Into<String>, body: Markup) -> Page {
+        Page(Box::new(PageParts {
+            status: StatusCode::OK,
+            title: title.into(),
+            has_errors: false,
+            body,
+            staff: None,
+            headers: Vec::new(),
+            public: true,
+            script: None,
         }))
     }
 
@@ -280,11 +348,13 @@ impl Page {
         let message = message.into();
         Page(Box::new(PageParts {
             status,
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: status_title(status).to_owned(),
             has_errors: true,
             body: html! { p.error role="alert" { (message) } p { a href="/console" { "Back to the console" } } },
             staff: None,
             headers: Vec::new(),
+            public: false,
+            script: None,
         }))
     }
 }
@@ -292,6 +362,13 @@ impl Page {
 impl Page {
     fn with_status(mut self, status: StatusCode) -> Page {
         self.status = status;
+        self
+    }
+
+    /// Loads `src`, a script of this server: the policy admits scripts from 'self' on this
+    /// page alone.
+    fn with_script(mut self, src: &'static str) -> Page {
+        self.script = Some(src);
         self
     }
 
@@ -390,21 +467,26 @@ impl From<ApiError> for Page {
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let this = *self.0;
+        let mut this = *self.0;
+        if this.staff.is_none() {
+            this.staff = SIGNED_IN.try_with(|c| c.borrow().clone()).ok().flatten();
+        }
         let markup = html! {
             (DOCTYPE)
             html lang="en" {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { @if this.has_errors { "Error: " } (this.title) " · dmf console" }
+                    title { @if this.has_errors { "Error: " } (this.title) @if this.public { " · correction letters" } @else { " · dmf console" } }
                     link rel="stylesheet" href="/console/style.css";
+                    @if let Some(src) = this.script { script src=(src) defer {} }
                 }
                 body {
                     a.skip href="#main" { "Skip to content" }
                     header {
-                        nav aria-label="Console" {
-                            a href="/console" { "dmf console" }
+                        // A public page has no user, so no more than its one link.
+                        nav aria-label=(if this.public { "Letters" } else { "Console" }) {
+                            @if this.public { a href="/letters" { "Check a correction letter" } } @else { a href="/console" { "dmf console" } }
                             @if let Some(s) = &this.staff {
                                 @if s.user.role.handles_cases() {
                                     a href="/console" { "Search" }
@@ -417,7 +499,7 @@ impl IntoResponse for Page {
                                 span.who { (s.user.name) " (" (s.user.role.code()) ")" }
                                 form.inline method="post" action="/console/logout" {
                                     input type="hidden" name="csrf" value=(s.csrf);
-                                    button type="submit" { "Sign out" }
+                                    button #sign-out type="submit" { "Sign out" }
                                 }
                             }
                         }
@@ -433,9 +515,11 @@ impl IntoResponse for Page {
         let h = resp.headers_mut();
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
+            HeaderValue::from_static(if this.script.is_some() {
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            } else {
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            }),
         );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(
@@ -490,6 +574,8 @@ async fn style() -> impl IntoResponse {
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct NextParam {
     next: Option<String>,
+    /// Set after a sign-out, which the page confirms.
+    signed_out: Option<String>,
 }
 
 /// Only console pages are followed after a login.
@@ -507,10 +593,30 @@ fn random_text() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
+/// What the sign-in page says above its form.
+enum Notice<'a> {
+    None,
+    Error(&'a str),
+    SignedOut,
+}
+
 fn login_form(app: &App, next: &str, message: Option<&str>, status: StatusCode) -> Response {
+    let notice = message.map_or(Notice::None, Notice::Error);
+    login_form_with(app, next, notice, status)
+}
+
+fn login_form_with(app: &App, next: &str, notice: Notice<'_>, status: StatusCode) -> Response {
     let token = random_text();
+    let message = match notice {
+        Notice::Error(m) => Some(m),
+        _ => None,
+    };
     let body = html! {
-        @if let Some(m) = message { p.error role="alert" { (m) } }
+        @match notice {
+            Notice::Error(m) => { div.error-summary #error-summary role="alert" { h2 { "There is a problem" } p { (upper_first(m)) } } }
+            Notice::SignedOut => { div.panel #confirmation role="status" { p { "You have signed out. Your session has ended on this computer." } } }
+            Notice::None => {}
+        }
         form method="post" action="/console/login" {
             input type="hidden" name="csrf" value=(token);
             input type="hidden" name="next" value=(next);
@@ -531,7 +637,11 @@ fn login_form(app: &App, next: &str, message: Option<&str>, status: StatusCode) 
 }
 
 async fn login_page(State(app): State<Arc<App>>, Query(q): Query<NextParam>) -> Response {
-    login_form(&app, safe_next(q.next.as_deref()), None, StatusCode::OK)
+    let next = safe_next(q.next.as_deref());
+    if q.signed_out.is_some() {
+        return login_form_with(&app, next, Notice::SignedOut, StatusCode::OK);
+    }
+    login_form(&app, next, None, StatusCode::OK)
 }
 
 async fn login(
@@ -592,7 +702,7 @@ async fn logout(
     if let Err(e) = app.users.logout(&staff.0.token) {
         return Page::from(ApiError::internal(e)).into_response();
     }
-    let mut resp = Redirect::to("/console/login").into_response();
+    let mut resp = Redirect::to("/console/login?signed_out=1").into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(&app, SESSION_COOKIE, "", "/console", Some(0)),

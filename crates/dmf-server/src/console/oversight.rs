@@ -62,13 +62,13 @@ pub(crate) async fn notices(State(app): State<Arc<App>>, staff: Staff) -> PageRe
                     @for (deadline, ssn, n) in &open {
                         @let ssn = Ssn::from_number(*ssn).map(|s| s.to_string()).unwrap_or_default();
                         tr {
-                            td { a href={ "/console/people/" (ssn) } { (ssn) } }
-                            td { (n.seq) }
-                            td { (n.kind.code()) }
-                            td { (n.authority.as_str()) }
-                            td { (n.notice_sent) }
-                            td { (deadline) }
-                            td { (n.status(today).code()) }
+                            td data-label="SSN" { a href={ "/console/people/" (ssn) } { (ssn) } }
+                            td data-label="Notice" { (n.seq) }
+                            td data-label="Kind" { (super::words::notice_kind(n.kind)) }
+                            td data-label="Authority" { (n.authority.as_str()) }
+                            td data-label="Notice sent" { (n.notice_sent) }
+                            td data-label="Contest by" { (deadline) }
+                            td data-label="Status" { @let (tone, words) = super::words::notice_status(n, today, &|_| None); strong class=(tone.class()) { (words) } }
                         }
                     }
                 }
@@ -105,9 +105,11 @@ fn chart(stats: &Stats) -> Markup {
         .max(1);
     let (w, h, left, bottom) = (760.0f64, 240.0f64, 60.0f64, 40.0f64);
     let bar = ((w - left) / days.len().max(1) as f64).min(24.0);
+    // The view box lets the chart shrink to a narrow screen; width and height keep its size
+    // where there is room.
+    let height = h + bottom + 20.0 * types.len().div_ceil(4) as f64;
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img" aria-labelledby="chart-title"><title id="chart-title">Events logged per day, by type</title>"#,
-        h + bottom + 20.0 * types.len().div_ceil(4) as f64
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" viewBox="0 0 {w} {height}" class="chart" role="img" aria-labelledby="chart-title"><title id="chart-title">Events logged per day, by type</title>"#
     );
     svg.push_str(&format!(
         r##"<line x1="{left}" y1="{h}" x2="{w}" y2="{h}" stroke="#333"/><text x="{}" y="12" text-anchor="end">{max}</text><text x="{}" y="{h}" text-anchor="end">0</text>"##,
@@ -173,7 +175,7 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
         })
         .collect();
     minutes.sort_by(f64::total_cmp);
-    let waiting = corrections.iter().filter(|c| c.approval.is_none()).count();
+    let waiting = corrections.iter().filter(|c| c.status.is_open()).count();
     let median = minutes.get(minutes.len() / 2).copied();
     let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
     for r in &stats.rows {
@@ -188,7 +190,7 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
             figure { (chart(&stats)) }
             table {
                 thead { tr { th { "Event type" } th { "Events" } } }
-                tbody { @for (t, n) in &totals { tr { td { (t) } td { (n) } } } }
+                tbody { @for (t, n) in &totals { tr { td data-label="Event type" { (t) } td data-label="Events" { (n) } } } }
             }
             h2 { "Intake alerts" }
             p { (alerts.alerts.len()) " alert(s) over " (alerts.observations) " submitted reports and notices, at tree size " (alerts.tree_size) "." }
@@ -196,10 +198,10 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
                 table #alerts {
                     thead { tr { th { "Day" } th { "Source or authority" } th { "Kind" } th { "What" } } }
                     tbody { @for a in &alerts.alerts { tr {
-                        td { (a.day) }
-                        td { (a.group) }
-                        td { (a.kind) }
-                        td { (a.detail) }
+                        td data-label="Day" { (a.day) }
+                        td data-label="Source or authority" { (a.group) }
+                        td data-label="Kind" { (a.kind) }
+                        td data-label="What" { (a.detail) }
                     } } }
                 }
             }
@@ -207,11 +209,11 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
             p { "Over " (quality.people) " people on " (quality.today) " (the examples, which name people, are in " code { "GET /v1/quality" } ")." }
             table #quality {
                 thead { tr { th { "Finding" } th { "Records" } } }
-                tbody { @for f in &quality.findings { tr { td { (f.description) } td { (f.count) } } } }
+                tbody { @for f in &quality.findings { tr { td data-label="Finding" { (f.description) } td data-label="Records" { (f.count) } } } }
             }
             h2 { "Corrections" }
             p {
-                (minutes.len()) " approved, " (waiting) " awaiting approval"
+                (minutes.len()) " approved, " (waiting) " open"
                 @if let Some(m) = median { "; median time from request to approval " (format!("{m:.1}")) " minutes" }
                 " (latest 1,000)."
             }

@@ -1,7 +1,10 @@
-//! Corrections of wrong deaths over HTTP: asked for by one caseworker, approved by another,
-//! and followed to every subscriber that had received the wrong record.
+//! Corrections of wrong deaths over HTTP: asked for by one caseworker (a second request for the
+//! same person joins the open one), then approved, rejected or sent back for evidence by
+//! another, or withdrawn or resubmitted by the one who asked; and followed to every subscriber
+//! that had received the wrong record.
 
 use dmf_registry::requests::CorrectionFields;
+use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 use axum::Json;
@@ -9,13 +12,17 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::extract::{PathOf, object, read_body};
+use super::extract::{PathOf, object, object_or_empty, read_body};
 use crate::App;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::services::corrections::{self, Actor};
 use crate::services::submit;
-use crate::views::{CorrectionApproved, CorrectionRequested, PropagationView};
+use crate::views::{
+    CorrectionApproved, CorrectionReason, CorrectionRequested, CorrectionStepped,
+    CorrectionWithdrawal, PropagationView,
+};
+use crate::workflow::{CorrectionRequest, Filed};
 
 /// `POST /v1/corrections`: a caseworker asks for a correction; another approves it.
 pub(crate) async fn request(
@@ -27,19 +34,25 @@ pub(crate) async fn request(
     let m = object(&bytes)?;
     let actor = Actor::key(&caller.key);
     let asked = CorrectionFields::new(m).map_err(crate::services::rejected)?;
-    let (id, ssn) = corrections::request(&app, &actor, asked)?;
+    let (filed, ssn) = corrections::request(&app, &actor, asked)?;
+    let c = corrections::get(&app, filed.id())?;
     Ok((
         StatusCode::CREATED,
         Json(CorrectionRequested {
-            id,
-            status: "awaiting_approval",
+            id: c.id,
+            filed: match filed {
+                Filed::New(_) => "new",
+                Filed::Joined(_) => "joined",
+                Filed::Repeated(_) => "repeated",
+            },
+            status: c.status.code(),
             ssn: ssn.to_string(),
-            requested_by: actor.name,
+            requested_by: c.requested_by,
         }),
     ))
 }
 
-/// `POST /v1/corrections/{id}/approve`: a second caseworker approves; the correction is
+/// `POST /v1/corrections/{id}/approve`: another caseworker approves; the correction is
 /// stored and reaches every subscriber through the feed.
 pub(crate) async fn approve(
     State(app): State<Arc<App>>,
@@ -55,8 +68,83 @@ pub(crate) async fn approve(
     }))
 }
 
-/// `GET /v1/corrections/{id}/propagation`: which subscribers received the wrong record, and
-/// which have acknowledged the correction.
+/// A body of one of the typed request views, or a 400 naming what is wrong.
+fn typed<T: DeserializeOwned>(
+    m: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
+    serde_json::from_value(serde_json::Value::Object(m))
+        .map_err(|e| ApiError::at(Code::BadRequest, "$", e.to_string()))
+}
+
+fn stepped(c: CorrectionRequest, actor: Actor) -> Json<CorrectionStepped> {
+    Json(CorrectionStepped {
+        id: c.id,
+        status: c.status.code(),
+        reason: corrections::latest_reason(&c).map(str::to_owned),
+        by: actor.name,
+    })
+}
+
+/// `POST /v1/corrections/{id}/reject`: another caseworker rejects it, saying why.
+pub(crate) async fn reject(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    PathOf(id): PathOf<i64>,
+    body: Body,
+) -> Result<Json<CorrectionStepped>, ApiError> {
+    let bytes = read_body(body, app.config.body_limit).await?;
+    let asked: CorrectionReason = typed(object(&bytes)?)?;
+    let actor = Actor::key(&caller.key);
+    let c = corrections::reject(&app, &actor, id, &asked.reason)?;
+    Ok(stepped(c, actor))
+}
+
+/// `POST /v1/corrections/{id}/send-back`: another caseworker sends it back to its requester,
+/// saying what evidence is missing.
+pub(crate) async fn send_back(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    PathOf(id): PathOf<i64>,
+    body: Body,
+) -> Result<Json<CorrectionStepped>, ApiError> {
+    let bytes = read_body(body, app.config.body_limit).await?;
+    let asked: CorrectionReason = typed(object(&bytes)?)?;
+    let actor = Actor::key(&caller.key);
+    let c = corrections::send_back(&app, &actor, id, &asked.reason)?;
+    Ok(stepped(c, actor))
+}
+
+/// `POST /v1/corrections/{id}/withdraw`: the key that asked for it withdraws it.
+pub(crate) async fn withdraw(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    PathOf(id): PathOf<i64>,
+    body: Body,
+) -> Result<Json<CorrectionStepped>, ApiError> {
+    let bytes = read_body(body, app.config.body_limit).await?;
+    let asked: CorrectionWithdrawal = typed(object_or_empty(&bytes)?)?;
+    let actor = Actor::key(&caller.key);
+    let c = corrections::withdraw(&app, &actor, id, asked.reason.as_deref())?;
+    Ok(stepped(c, actor))
+}
+
+/// `POST /v1/corrections/{id}/resubmit`: the key that asked for it asks again, with more
+/// evidence; it awaits approval again.
+pub(crate) async fn resubmit(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    PathOf(id): PathOf<i64>,
+    body: Body,
+) -> Result<Json<CorrectionStepped>, ApiError> {
+    let bytes = read_body(body, app.config.body_limit).await?;
+    let asked = CorrectionFields::new(object(&bytes)?).map_err(crate::services::rejected)?;
+    let actor = Actor::key(&caller.key);
+    let c = corrections::resubmit(&app, &actor, id, asked)?;
+    Ok(stepped(c, actor))
+}
+
+/// `GET /v1/corrections/{id}/propagation`: where it stands; once approved, which subscribers
+/// received the wrong record, and which have acknowledged the correction.
 pub(crate) async fn propagation(
     State(app): State<Arc<App>>,
     // Taken first, for the table's role check: a key the route does not admit learns

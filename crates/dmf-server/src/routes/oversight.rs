@@ -15,7 +15,7 @@ use super::extract::{Params, PathOf, read_body};
 use crate::accounting::{Disclosure, Ticket};
 use crate::auth::Caller;
 use crate::error::{ApiError, Code};
-use crate::services::{self, blocking};
+use crate::services::{self, blocking, letters};
 use crate::views::{LetterCheck, StatsView};
 use crate::{App, now_ms};
 
@@ -52,30 +52,31 @@ pub(crate) async fn alerts(State(app): State<Arc<App>>) -> Result<Json<AlertsVie
     Ok(Json(AlertsView::clone(&alerts)))
 }
 
-/// `GET /v1/letters/{code}`: checks a correction letter. Anyone holding the letter may ask;
-/// the answer says no more than the letter does, and is accounted to the person.
+/// `GET /v1/letters/{code}`: checks a correction letter, by its printed short code or its
+/// signed long code. Anyone holding the letter may ask, within the allowance all checkers
+/// share; the answer says no more than the letter does, and is accounted to the person.
 pub(crate) async fn letter(
     State(app): State<Arc<App>>,
     PathOf(code): PathOf<String>,
 ) -> Result<Json<LetterCheck>, ApiError> {
-    let checked = services::corrections::check_letter(&app, &code).await?;
-    let ssn = checked.ssn.to_string();
-    let ticket = app.accounting.record(Disclosure {
-        ssn: checked.ssn.as_u32(),
-        at_ms: now_ms(),
-        key_id: 0,
-        key_name: "letter check".into(),
-        purpose: "letter".into(),
-        fields: vec!["name".into(), "ssn_last4".into(), "in_effect".into()],
-    });
-    app.disclosed(ticket).await?;
+    if let Err(wait) = letters::take_check(&app) {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut e = ApiError::new(
+            Code::RateLimited,
+            format!("too many letters are being checked just now; retry in {secs} s"),
+        );
+        e.retry_after = Some(secs);
+        return Err(e);
+    }
+    let checked = letters::check_letter(&app, &code).await?.issued()?;
+    letters::disclosed(&app, &checked, "letter check").await?;
     Ok(Json(LetterCheck {
         valid: true,
-        correction_seq: checked.code.seq,
+        correction_seq: checked.seq,
         corrected_at: dmf_ledger::leaf::format_time(checked.corrected_at_ms),
+        ssn_last4: checked.ssn_last4(),
         first: checked.first,
         last: checked.last,
-        ssn_last4: ssn[ssn.len() - 4..].to_owned(),
         in_effect: checked.in_effect,
         statement: if checked.in_effect {
             "The death recorded for this person was wrong and was corrected; the registry does not list this person as deceased."

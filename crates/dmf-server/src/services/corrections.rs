@@ -1,19 +1,22 @@
-//! Corrections of wrong deaths, the same for the API and the console: a request by one person,
-//! an approval by another, the event stored, and its progress to every subscriber that had
-//! received the wrong record. Also the letter that tells a bank the record was corrected.
+//! Corrections of wrong deaths, the same for the API and the console: a request by one person
+//! (a second request for the same person joins the open one), then a supervisor's decision
+//! (approve, reject, or send back for evidence) or the requester's withdrawal or resubmission;
+//! who may take which step, the approved event stored, and its progress to every subscriber
+//! that had received the wrong record. (The letter that tells a bank is in `letters`.)
 
-use dmf_ledger::letter::LetterCode;
 use dmf_model::Ssn;
+use dmf_registry::Accepted;
 use dmf_registry::distribution::{self, Audience};
 use dmf_registry::requests::{ApprovalError, CorrectionFields, approved_correction};
-use dmf_registry::{Accepted, Event};
 
 use crate::error::{ApiError, Code};
 use crate::keys::{ApiKey, Role};
 use crate::services::blocking;
-use crate::users::User;
+use crate::users::{User, UserRole};
 use crate::views::{PropagationView, SubscriberView};
-use crate::workflow::CorrectionRequest;
+use crate::workflow::{
+    ActionKind, CorrectionRequest, CorrectionStatus, Filed, Step, WorkflowError,
+};
 use crate::{App, now_ms};
 
 /// Who acts: an API key (its id) or a console user (the negated user id, so the two kinds
@@ -22,6 +25,9 @@ use crate::{App, now_ms};
 pub struct Actor {
     pub id: i64,
     pub name: String,
+    /// May decide other people's corrections: a supervisor in the console; in the API, any
+    /// key the route admits (a caseworker's).
+    pub decides: bool,
 }
 
 impl Actor {
@@ -29,6 +35,7 @@ impl Actor {
         Actor {
             id: key.id,
             name: key.name.clone(),
+            decides: true,
         }
     }
 
@@ -36,12 +43,158 @@ impl Actor {
         Actor {
             id: -user.id,
             name: user.name.clone(),
+            decides: user.role == UserRole::Supervisor,
         }
     }
 }
 
-/// Records a request for a correction, checked as it will be submitted; returns its id.
-pub fn request(app: &App, actor: &Actor, req: CorrectionFields) -> Result<(i64, Ssn), ApiError> {
+/// A step a person may take on a correction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseAction {
+    Approve,
+    Reject,
+    SendBack,
+    Withdraw,
+    Resubmit,
+}
+
+impl CaseAction {
+    pub const ALL: [CaseAction; 5] = [
+        CaseAction::Approve,
+        CaseAction::Reject,
+        CaseAction::SendBack,
+        CaseAction::Withdraw,
+        CaseAction::Resubmit,
+    ];
+
+    /// In words: "approve", "send back", …
+    pub fn verb(self) -> &'static str {
+        match self {
+            CaseAction::Approve => "approve",
+            CaseAction::Reject => "reject",
+            CaseAction::SendBack => "send back",
+            CaseAction::Withdraw => "withdraw",
+            CaseAction::Resubmit => "resubmit",
+        }
+    }
+
+    /// A supervisor's decision, rather than the requester's own step.
+    fn decision(self) -> bool {
+        matches!(
+            self,
+            CaseAction::Approve | CaseAction::Reject | CaseAction::SendBack
+        )
+    }
+}
+
+/// Why a step on a correction is refused, in words a caseworker reads.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("there is no correction {0}")]
+    NotFound(i64),
+    /// Approved, rejected or withdrawn: nothing more is done with it.
+    #[error("correction {id} was {status} by {by} on {on}: nothing more can be done with it")]
+    Decided {
+        id: i64,
+        status: CorrectionStatus,
+        by: String,
+        on: String,
+    },
+    #[error(
+        "correction {0} was sent back for evidence: its requester must resubmit it before a supervisor can decide it"
+    )]
+    SentBack(i64),
+    #[error("whoever asked for correction {0} cannot {1} it: a supervisor must")]
+    OwnCorrection(i64, &'static str),
+    #[error("only a supervisor may {0} a correction")]
+    NotSupervisor(&'static str),
+    #[error("only {requester}, who asked for correction {id}, may {what} it")]
+    NotRequester {
+        id: i64,
+        requester: String,
+        what: &'static str,
+    },
+    /// A rejection or a sending back says why.
+    #[error("{0}")]
+    ReasonMissing(&'static str),
+    #[error("a resubmission of correction {0} must be for the same person")]
+    OtherPerson(i64),
+}
+
+impl From<CaseError> for ApiError {
+    fn from(e: CaseError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            CaseError::NotFound(_) => ApiError::new(Code::NotFound, message),
+            CaseError::OwnCorrection(..)
+            | CaseError::NotSupervisor(_)
+            | CaseError::NotRequester { .. } => ApiError::new(Code::Forbidden, message),
+            CaseError::ReasonMissing(_) => ApiError::at(Code::Unprocessable, "$.reason", message),
+            CaseError::OtherPerson(_) => ApiError::at(Code::Unprocessable, "$.ssn", message),
+            CaseError::Decided { .. } | CaseError::SentBack(_) => {
+                ApiError::new(Code::Unprocessable, message)
+            }
+        }
+    }
+}
+
+/// Whether `actor` may take `action` on correction `c` now, and if not, why: the one rule the
+/// API enforces and the console shows its buttons by.
+pub fn check(actor: &Actor, c: &CorrectionRequest, action: CaseAction) -> Result<(), CaseError> {
+    if !c.status.is_open() {
+        // The action that closed it: the last that set its status.
+        let last = c.actions.last();
+        return Err(CaseError::Decided {
+            id: c.id,
+            status: c.status,
+            by: last.map(|a| a.by.clone()).unwrap_or_default(),
+            on: last.map(|a| day(a.at)).unwrap_or_default(),
+        });
+    }
+    if action.decision() {
+        if c.requested_key == actor.id {
+            return Err(CaseError::OwnCorrection(c.id, action.verb()));
+        }
+        if !actor.decides {
+            return Err(CaseError::NotSupervisor(action.verb()));
+        }
+        if c.status == CorrectionStatus::SentBack {
+            return Err(CaseError::SentBack(c.id));
+        }
+    } else if c.requested_key != actor.id {
+        return Err(CaseError::NotRequester {
+            id: c.id,
+            requester: c.requested_by.clone(),
+            what: action.verb(),
+        });
+    }
+    Ok(())
+}
+
+/// The steps `actor` may take on `c` now.
+pub fn allowed(actor: &Actor, c: &CorrectionRequest) -> Vec<CaseAction> {
+    CaseAction::ALL
+        .into_iter()
+        .filter(|a| check(actor, c, *a).is_ok())
+        .collect()
+}
+
+/// A day as people read it: `YYYY-MM-DD`.
+fn day(ms: i64) -> String {
+    dmf_ledger::leaf::format_time(ms)[..10].to_owned()
+}
+
+/// The person's open correction (awaiting approval or sent back), if any: a new request for
+/// them would join it.
+pub(crate) fn open_for(app: &App, ssn: Ssn) -> Result<Option<CorrectionRequest>, ApiError> {
+    app.workflow
+        .open_correction(ssn.as_u32())
+        .map_err(ApiError::internal)
+}
+
+/// Records a request for a correction, checked as it will be submitted. A person with an open
+/// correction keeps that one: the request joins it (or, sent again as it was, changes nothing).
+pub fn request(app: &App, actor: &Actor, req: CorrectionFields) -> Result<(Filed, Ssn), ApiError> {
     let (submission, body) = req
         .check(&actor.name, app.today())
         .map_err(super::rejected)?;
@@ -59,42 +212,29 @@ pub fn request(app: &App, actor: &Actor, req: CorrectionFields) -> Result<(i64, 
             "no death is recorded or pending for this SSN: there is nothing to correct",
         ));
     }
-    let id = app
+    let filed = app
         .workflow
         .request_correction(ssn.as_u32(), &body, actor.id, &actor.name, now_ms())
         .map_err(ApiError::internal)?;
-    Ok((id, ssn))
+    Ok((filed, ssn))
 }
 
 pub fn get(app: &App, id: i64) -> Result<CorrectionRequest, ApiError> {
     app.workflow
         .correction(id)
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::new(Code::NotFound, format!("no correction {id}")))
+        .ok_or_else(|| CaseError::NotFound(id).into())
 }
 
-/// Approves and stores a correction. The person who asked for it cannot approve it.
+/// Approves and stores a correction: by a supervisor who did not ask for it, while it awaits
+/// approval.
 pub async fn approve(
     app: &std::sync::Arc<App>,
     actor: &Actor,
     id: i64,
 ) -> Result<Accepted, ApiError> {
     let c = get(app, id)?;
-    if let Some(a) = &c.approval {
-        return Err(ApiError::new(
-            Code::Unprocessable,
-            format!(
-                "correction {id} was approved by {} as event {}",
-                a.by, a.seq
-            ),
-        ));
-    }
-    if c.requested_key == actor.id {
-        return Err(ApiError::new(
-            Code::Forbidden,
-            "the person who asked for a correction cannot approve it: a second person must",
-        ));
-    }
+    check(actor, &c, CaseAction::Approve)?;
     let submission =
         approved_correction(&c.body, &actor.name, app.today()).map_err(|e| match e {
             ApprovalError::Rejected(r) => ApiError::at(Code::Unprocessable, r.path, r.reason),
@@ -105,6 +245,141 @@ pub async fn approve(
         .approve_correction(id, actor.id, &actor.name, now_ms(), accepted.seq)
         .map_err(ApiError::internal)?;
     Ok(accepted)
+}
+
+/// A supervisor's rejection, with its reason.
+pub fn reject(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> Result<CorrectionRequest, ApiError> {
+    let reason = needed(reason, "Say why the correction is rejected.")?;
+    step(app, actor, id, CaseAction::Reject, Step::Reject { reason })
+}
+
+/// A supervisor sends a correction back to its requester: the reason says what evidence is
+/// missing.
+pub fn send_back(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> Result<CorrectionRequest, ApiError> {
+    let reason = needed(reason, "Say what evidence is missing.")?;
+    step(
+        app,
+        actor,
+        id,
+        CaseAction::SendBack,
+        Step::SendBack { reason },
+    )
+}
+
+/// The requester withdraws their correction, with a reason or none.
+pub fn withdraw(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    reason: Option<&str>,
+) -> Result<CorrectionRequest, ApiError> {
+    let reason = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
+    step(
+        app,
+        actor,
+        id,
+        CaseAction::Withdraw,
+        Step::Withdraw { reason },
+    )
+}
+
+/// The requester asks again, with more evidence: the correction awaits approval again, as
+/// resubmitted. Checked as the request was.
+pub fn resubmit(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    req: CorrectionFields,
+) -> Result<CorrectionRequest, ApiError> {
+    let c = get(app, id)?;
+    check(actor, &c, CaseAction::Resubmit)?;
+    let (submission, body) = req
+        .check(&actor.name, app.today())
+        .map_err(super::rejected)?;
+    if submission.event.ssn().as_u32() != c.ssn {
+        return Err(CaseError::OtherPerson(id).into());
+    }
+    step(
+        app,
+        actor,
+        id,
+        CaseAction::Resubmit,
+        Step::Resubmit { body },
+    )
+}
+
+/// A reason with something in it, or the refusal that asks for one.
+fn needed(reason: &str, ask: &'static str) -> Result<String, CaseError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(CaseError::ReasonMissing(ask));
+    }
+    Ok(reason.to_owned())
+}
+
+/// Checks and records a step. The store checks the status again as it records, so of two
+/// people deciding at once one is refused as if they had come second.
+fn step(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    action: CaseAction,
+    step: Step,
+) -> Result<CorrectionRequest, ApiError> {
+    let c = get(app, id)?;
+    check(actor, &c, action)?;
+    match app.workflow.act(id, &step, actor.id, &actor.name, now_ms()) {
+        Ok(c) => Ok(c),
+        Err(WorkflowError::NotAllowed { .. }) => {
+            let now = get(app, id)?;
+            Err(check(actor, &now, action)
+                .err()
+                .map(ApiError::from)
+                .unwrap_or_else(|| {
+                    ApiError::new(
+                        Code::Unprocessable,
+                        format!("correction {id} changed meanwhile: look at it again"),
+                    )
+                }))
+        }
+        Err(WorkflowError::NoCorrection(id)) => Err(CaseError::NotFound(id).into()),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// The reason of the step that left a correction as it is (rejected, sent back, withdrawn).
+pub fn latest_reason(c: &CorrectionRequest) -> Option<&str> {
+    c.actions
+        .iter()
+        .rev()
+        .find(|a| {
+            matches!(
+                a.kind,
+                ActionKind::Rejected | ActionKind::SentBack | ActionKind::Withdrawn
+            )
+        })
+        .filter(|_| {
+            matches!(
+                c.status,
+                CorrectionStatus::Rejected
+                    | CorrectionStatus::SentBack
+                    | CorrectionStatus::Withdrawn
+            )
+        })
+        .and_then(|a| a.reason.as_deref())
 }
 
 /// One subscriber's progress with a correction.
@@ -119,6 +394,9 @@ pub struct SubscriberProgress {
 #[derive(Debug, Clone)]
 pub struct Propagation {
     pub id: i64,
+    pub status: CorrectionStatus,
+    /// Why it was rejected, sent back or withdrawn.
+    pub reason: Option<String>,
     /// The correction event, once approved.
     pub seq: Option<u64>,
     pub approved_by: Option<String>,
@@ -137,7 +415,8 @@ impl Propagation {
         let Some(seq) = self.seq else {
             return PropagationView {
                 id: self.id,
-                status: "awaiting_approval",
+                status: self.status.code(),
+                reason: self.reason.clone(),
                 seq: None,
                 approved_by: None,
                 complete: None,
@@ -146,7 +425,8 @@ impl Propagation {
         };
         PropagationView {
             id: self.id,
-            status: "approved",
+            status: CorrectionStatus::Approved.code(),
+            reason: None,
             seq: Some(seq),
             approved_by: self.approved_by.clone(),
             complete: Some(self.complete()),
@@ -170,6 +450,8 @@ pub async fn propagation(app: &std::sync::Arc<App>, id: i64) -> Result<Propagati
     let Some(approval) = c.approval.clone() else {
         return Ok(Propagation {
             id,
+            status: c.status,
+            reason: latest_reason(&c).map(str::to_owned),
             seq: None,
             approved_by: None,
             subscribers: Vec::new(),
@@ -214,78 +496,10 @@ pub async fn propagation(app: &std::sync::Arc<App>, id: i64) -> Result<Propagati
     .await?;
     Ok(Propagation {
         id,
+        status: CorrectionStatus::Approved,
+        reason: None,
         seq: Some(approval.seq),
         approved_by: Some(approval.by),
         subscribers,
-    })
-}
-
-/// The letter of an approved correction: its code, signed with the registry's key.
-pub fn letter(app: &App, c: &CorrectionRequest) -> Result<LetterCode, ApiError> {
-    let approval = c.approval.as_ref().ok_or_else(|| {
-        ApiError::new(
-            Code::Unprocessable,
-            format!(
-                "correction {} is not approved yet: there is no letter",
-                c.id
-            ),
-        )
-    })?;
-    let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
-    Ok(LetterCode::issue(&app.signer, approval.seq, ssn))
-}
-
-/// What a letter's code stands for, once checked against the registry.
-#[derive(Debug, Clone)]
-pub struct CheckedLetter {
-    pub code: LetterCode,
-    pub ssn: Ssn,
-    pub first: String,
-    pub last: String,
-    pub corrected_at_ms: i64,
-    /// No death has been recorded for the person since.
-    pub in_effect: bool,
-}
-
-/// Checks a letter's code: it must name a correction event and carry the registry's
-/// signature for that event's SSN. Unknown and altered codes are refused alike.
-pub async fn check_letter(
-    app: &std::sync::Arc<App>,
-    text: &str,
-) -> Result<CheckedLetter, ApiError> {
-    let code = LetterCode::parse(text)
-        .map_err(|e| ApiError::at(Code::BadRequest, "code", e.to_string()))?;
-    let app2 = app.clone();
-    let seq = code.seq;
-    let found = blocking(move || {
-        let found = app2.registry.event(seq).map_err(ApiError::internal)?;
-        Ok(found.map(|(stored, event)| (stored.recorded_at, event)))
-    })
-    .await?;
-    let unknown = || {
-        ApiError::new(
-            Code::NotFound,
-            "this is not a letter issued by this registry",
-        )
-    };
-    let Some((at_ms, Event::Correction(c))) = found else {
-        return Err(unknown());
-    };
-    if !code.verify(&app.signer.verifier(), c.ssn()) {
-        return Err(unknown());
-    }
-    let index = app.index.read().expect("index lock");
-    let state = index.get(c.ssn());
-    let (first, last) = state
-        .and_then(|s| s.identity.as_ref())
-        .map(|i| (i.first.to_string(), i.last.to_string()))
-        .unwrap_or_default();
-    Ok(CheckedLetter {
-        ssn: c.ssn(),
-        first,
-        last,
-        corrected_at_ms: at_ms,
-        in_effect: state.is_some_and(|s| s.death.is_none()),
-        code,
     })
 }

@@ -7,6 +7,7 @@
 pub mod answers;
 pub mod corrections;
 pub mod identity;
+pub mod letters;
 pub mod matching;
 pub mod statistics;
 pub mod submit;

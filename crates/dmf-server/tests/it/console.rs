@@ -8,21 +8,21 @@ use serde_json::json;
 use super::{ALICE, Server};
 
 /// A browser-like client: no redirects followed, cookies kept by hand.
-struct Client<'a> {
+pub(crate) struct Client<'a> {
     s: &'a Server,
     agent: ureq::Agent,
     cookies: Vec<(String, String)>,
 }
 
-struct Reply {
-    status: u16,
-    location: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) location: String,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl<'a> Client<'a> {
-    fn new(s: &'a Server) -> Client<'a> {
+    pub(crate) fn new(s: &'a Server) -> Client<'a> {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -71,7 +71,7 @@ impl<'a> Client<'a> {
         }
     }
 
-    fn get(&mut self, path: &str) -> Reply {
+    pub(crate) fn get(&mut self, path: &str) -> Reply {
         let resp = self
             .agent
             .get(format!("{}{path}", self.s.base))
@@ -81,7 +81,7 @@ impl<'a> Client<'a> {
         self.take(resp)
     }
 
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+    pub(crate) fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
         let body = form
             .iter()
             .map(|(k, v)| format!("{k}={}", encode(v)))
@@ -98,13 +98,13 @@ impl<'a> Client<'a> {
     }
 
     /// The CSRF token in a page's forms.
-    fn csrf(&mut self, path: &str) -> String {
+    pub(crate) fn csrf(&mut self, path: &str) -> String {
         let page = self.get(path);
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         token(&page.body)
     }
 
-    fn login(&mut self, name: &str, password: &str) -> Reply {
+    pub(crate) fn login(&mut self, name: &str, password: &str) -> Reply {
         let t = self.csrf("/console/login");
         self.post(
             "/console/login",
@@ -128,12 +128,12 @@ fn encode(v: &str) -> String {
         .collect()
 }
 
-fn token(page: &str) -> String {
+pub(crate) fn token(page: &str) -> String {
     let at = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
     page[at..].split('"').next().unwrap().to_owned()
 }
 
-fn users(s: &Server) {
+pub(crate) fn users(s: &Server) {
     let users = Users::open(&s.data.join(dmf_server::USERS_FILE)).unwrap();
     for (name, role) in [
         ("cw", UserRole::Caseworker),
@@ -211,11 +211,11 @@ fn sign_in_needs_its_form_token_and_locks_after_repeated_failures() {
         ],
     );
     assert_eq!(r.status, 401);
-    assert!(r.body.contains("wrong name or password"));
+    assert!(r.body.contains("Wrong name or password"));
     let r = c.login("nobody", "a long password 1");
     assert_eq!(r.status, 401);
     assert!(
-        r.body.contains("wrong name or password"),
+        r.body.contains("Wrong name or password"),
         "the same answer for an unknown name"
     );
 
@@ -252,7 +252,10 @@ fn sign_in_needs_its_form_token_and_locks_after_repeated_failures() {
 
 /// The message a refused sign-in shows.
 fn alert(page: &str) -> &str {
-    let at = page.find(r#"role="alert">"#).expect("an alert") + 13;
+    let summary = page
+        .find(r#"id="error-summary""#)
+        .expect("an error summary");
+    let at = summary + page[summary..].find("<p>").expect("a message") + 3;
     page[at..].split('<').next().unwrap()
 }
 
@@ -275,7 +278,7 @@ fn a_locked_account_and_an_unknown_name_read_alike() {
     assert_eq!(alert(&locked.body), alert(&unknown.body));
     assert_eq!(alert(&wrong.body), alert(&unknown.body));
     assert!(
-        alert(&unknown.body).starts_with("wrong name or password"),
+        alert(&unknown.body).starts_with("Wrong name or password"),
         "{}",
         unknown.body
     );
@@ -366,34 +369,37 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
     cw.login("cw", "a long password 1");
     let page = cw.get(&person);
     assert!(
-        page.body.contains("in_force") && page.body.contains("Record contest"),
+        page.body.contains("In force; may be contested until")
+            && page.body.contains("Record a contest"),
         "{}",
         page.body
     );
     let t = token(&page.body);
     // Without the token nothing is recorded.
     let r = cw.post(
-        &format!("{person}/contest"),
+        &format!("{person}/notices/{notice}/contest"),
         &[("notice", &notice), ("reason", "my papers are valid")],
     );
     assert_eq!(r.status, 403);
     let r = cw.post(
-        &format!("{person}/contest"),
+        &format!("{person}/notices/{notice}/contest"),
         &[
             ("csrf", &t),
             ("notice", &notice),
             ("reason", "my papers are valid"),
         ],
     );
-    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Contest recorded"), "{}", r.body);
     let page = cw.get(&person);
     assert!(
-        page.body.contains("contested") && page.body.contains("a supervisor decides"),
+        page.body
+            .contains("Contested: suspended until a supervisor decides"),
         "{}",
         page.body
     );
     let r = cw.post(
-        &format!("{person}/decide"),
+        &format!("{person}/notices/{notice}/decide"),
         &[
             ("csrf", &t),
             ("notice", &notice),
@@ -407,7 +413,7 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
     sup.login("sup", "a long password 1");
     let t = sup.csrf(&person);
     let r = sup.post(
-        &format!("{person}/decide"),
+        &format!("{person}/notices/{notice}/decide"),
         &[
             ("csrf", &t),
             ("notice", &notice),
@@ -415,10 +421,27 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
             ("reason", "hearing"),
         ],
     );
-    assert_eq!(r.status, 400);
-    assert!(r.body.contains("$.decision"), "{}", r.body);
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body
+            .contains("Choose whether the contest is upheld or denied")
+            && r.body.contains("<title>Error: ")
+            && r.body.contains(r#"aria-invalid="true""#)
+            && !r.body.contains("$."),
+        "{}",
+        r.body
+    );
+    // No decision is chosen for the supervisor.
+    let form = sup.get(&format!("{person}/notices/{notice}/decide"));
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(!form.body.contains("checked"), "{}", form.body);
     let r = sup.post(
-        &format!("{person}/decide"),
+        &format!("{person}/notices/{notice}/decide"),
+        &[("csrf", &t), ("reason", "hearing")],
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = sup.post(
+        &format!("{person}/notices/{notice}/decide"),
         &[
             ("csrf", &t),
             ("notice", &notice),
@@ -426,10 +449,12 @@ fn a_contest_is_recorded_by_a_caseworker_and_decided_by_a_supervisor() {
             ("reason", "hearing H-1"),
         ],
     );
-    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Contest upheld"), "{}", r.body);
     let page = sup.get(&person);
     assert!(
-        page.body.contains("withdrawn") && page.body.contains("contest_decision"),
+        page.body.contains("Withdrawn: the contest was upheld")
+            && page.body.contains("Contest decision"),
         "{}",
         page.body
     );
@@ -517,9 +542,12 @@ fn a_held_report_is_confirmed_by_a_caseworker_and_a_supervisor_in_the_console() 
         )
     };
     let r = confirm(&mut cw, &t);
-    assert_eq!(
-        (r.status, r.location.as_str()),
-        (303, &*format!("/console/people/{ssn}"))
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("First confirmation recorded")
+            && r.body.contains(&format!("href=\"/console/people/{ssn}\"")),
+        "{}",
+        r.body
     );
     // The second confirmation is a supervisor's, whoever else asks.
     let r = confirm(&mut cw, &t);
@@ -538,7 +566,8 @@ fn a_held_report_is_confirmed_by_a_caseworker_and_a_supervisor_in_the_console() 
     );
     let t = token(&page.body);
     let r = confirm(&mut sup, &t);
-    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Confirmed and applied"), "{}", r.body);
     assert_eq!(
         s.verify("benefits", "benefits", ssn, first, last, dob)["deceased"],
         true
@@ -564,7 +593,8 @@ fn a_held_report_is_confirmed_by_a_caseworker_and_a_supervisor_in_the_console() 
             ("evidence", "birth certificate TX-1975-88"),
         ],
     );
-    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Identity change asked for"), "{}", r.body);
     let (_, q) = s.get_json("/v1/held", Some("caseworker"));
     let change = q["proposed_identity_changes"][0]["seq"].as_u64().unwrap();
     let path = format!("/console/identity-changes/{change}/review");
@@ -586,7 +616,9 @@ fn a_held_report_is_confirmed_by_a_caseworker_and_a_supervisor_in_the_console() 
     let t = token(&page.body);
     let f = form(&t);
     let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(sup.post(&path, &f).status, 303);
+    let r = sup.post(&path, &f);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Identity change confirmed"), "{}", r.body);
     assert_eq!(
         s.verify(
             "identity",
@@ -635,7 +667,7 @@ fn a_state_report_showed_as_unverified_in_the_timeline() {
         "{page}"
     );
     assert!(
-        page.contains("verification verified") && page.contains("reported by state)."),
+        page.contains("reported by a state's vital records office (verified, event"),
         "{page}"
     );
     assert!(page.contains("A state is its sole source"), "{page}");
@@ -652,10 +684,13 @@ fn a_state_report_showed_as_unverified_in_the_timeline() {
         "{r}"
     );
     let page = cw.get(&format!("/console/people/{ssn}")).body;
-    assert!(page.contains("reported by state, funeral_home)."), "{page}");
+    assert!(
+        page.contains("reported by a state's vital records office and a funeral home ("),
+        "{page}"
+    );
     assert!(!page.contains("A state is its sole source"), "{page}");
     assert!(
-        page.contains("verification: none"),
+        page.contains("verification: not verified"),
         "the funeral home's own: {page}"
     );
     assert_eq!(
@@ -704,6 +739,33 @@ fn a_correction_page_reloaded_itself_every_two_seconds() {
         "{}",
         page.body
     );
+}
+
+/// A page refused by a service's error (an unknown correction, a person not on file) was a
+/// bare "Not Found" with no menu. Every refusal now keeps the navigation, and says "Error:" in
+/// its title.
+#[test]
+fn a_refusal_lost_the_menu() {
+    let s = Server::start();
+    users(&s);
+    let mut cw = Client::new(&s);
+    cw.login("cw", "a long password 1");
+    for (path, status) in [
+        ("/console/corrections/99999", 404),
+        ("/console/people/999887777", 400),
+        ("/console/people/123121234", 404),
+        ("/console/agreements/99999", 404),
+    ] {
+        let r = cw.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+        assert!(
+            r.body.contains(r#"<nav aria-label="Console">"#)
+                && r.body.contains("cw (caseworker)")
+                && r.body.contains("<title>Error: "),
+            "{path}: {}",
+            r.body
+        );
+    }
 }
 
 /// The search asked for a date of birth with every name ("Date of birth: expected YYYY-MM-DD,

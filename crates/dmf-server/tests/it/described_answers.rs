@@ -497,8 +497,73 @@ fn every_route_answers_as_the_description_says() {
     let route = "/v1/corrections/{id}/propagation";
     let path = format!("/v1/corrections/{correction_id}/propagation");
     x.expect(200, get(route, path.clone(), Some("oversight")));
+    // Sent back for evidence by another key (not by its requester), it cannot be approved or
+    // sent back again until its requester resubmits it.
+    let route = "/v1/corrections/{id}/send-back";
+    let send_back = format!("/v1/corrections/{correction_id}/send-back");
+    let missing = r#"{"reason": "a second document with the date of birth"}"#;
+    x.expect(
+        403,
+        post(route, send_back.clone(), Some("caseworker"), JSON, missing),
+    );
+    x.expect(
+        400,
+        post(route, send_back.clone(), Some("caseworker2"), JSON, "{}"),
+    );
+    let sent = x.expect(
+        200,
+        post(route, send_back.clone(), Some("caseworker2"), JSON, missing),
+    );
+    assert_eq!(sent["status"], "sent_back", "{sent}");
+    x.expect(
+        422,
+        post(route, send_back, Some("caseworker2"), JSON, missing),
+    );
+    x.expect(
+        404,
+        post(
+            route,
+            "/v1/corrections/999/send-back",
+            Some("caseworker2"),
+            JSON,
+            missing,
+        ),
+    );
     let route = "/v1/corrections/{id}/approve";
     let approve = format!("/v1/corrections/{correction_id}/approve");
+    x.expect(
+        422,
+        post(route, approve.clone(), Some("caseworker2"), JSON, ""),
+    );
+    let route = "/v1/corrections/{id}/resubmit";
+    let resubmit = format!("/v1/corrections/{correction_id}/resubmit");
+    let more = json!({ "ssn": ssn, "kind": "reinstate", "reason": "seen alive", "evidence": ["passport", "birth certificate"] });
+    x.expect(
+        403,
+        post(
+            route,
+            resubmit.clone(),
+            Some("caseworker2"),
+            JSON,
+            more.to_string(),
+        ),
+    );
+    x.expect(
+        400,
+        post(
+            route,
+            resubmit.clone(),
+            Some("caseworker"),
+            JSON,
+            r#"{"note": 1}"#,
+        ),
+    );
+    let again = x.expect(
+        200,
+        post(route, resubmit, Some("caseworker"), JSON, more.to_string()),
+    );
+    assert_eq!(again["status"], "awaiting_approval", "{again}");
+    let route = "/v1/corrections/{id}/approve";
     x.expect(
         403,
         post(route, approve.clone(), Some("caseworker"), JSON, ""),
@@ -506,23 +571,146 @@ fn every_route_answers_as_the_description_says() {
     let approved = x.expect(200, post(route, approve, Some("caseworker2"), JSON, ""));
     let route = "/v1/corrections/{id}/propagation";
     x.expect(200, get(route, path, Some("caseworker")));
+
+    // Rejected with a reason; another, withdrawn by its requester; nothing after either.
+    let (status, r) = s.post_json(
+        "/v1/reports/death",
+        "reporter",
+        json!({ "ssn": "345678901", "first": "Carol", "last": "Diaz", "dob": "1990-09-09", "dod": "2026-11-20", "evidence": "EDRS c-1" }),
+    );
+    assert_eq!(
+        (status, r["outcome"].as_str()),
+        (201, Some("deceased")),
+        "{r}"
+    );
+    let carol = json!({ "ssn": "345678901", "kind": "reinstate", "reason": "called in", "evidence": ["photo id"] }).to_string();
+    let ask = |x: &mut Exercise<'_>| {
+        let c = x.expect(
+            201,
+            post(
+                "/v1/corrections",
+                "/v1/corrections",
+                Some("caseworker"),
+                JSON,
+                carol.clone(),
+            ),
+        );
+        assert_eq!(c["filed"], "new", "{c}");
+        c["id"].as_i64().unwrap()
+    };
+    let rejected = ask(&mut x);
+    let route = "/v1/corrections/{id}/reject";
+    let reject = format!("/v1/corrections/{rejected}/reject");
+    let why = r#"{"reason": "the caller could not answer the security questions"}"#;
+    x.expect(
+        403,
+        post(route, reject.clone(), Some("caseworker"), JSON, why),
+    );
+    x.expect(
+        400,
+        post(
+            route,
+            reject.clone(),
+            Some("caseworker2"),
+            JSON,
+            r#"{"reason": 1}"#,
+        ),
+    );
+    x.expect(
+        422,
+        post(
+            route,
+            reject.clone(),
+            Some("caseworker2"),
+            JSON,
+            r#"{"reason": " "}"#,
+        ),
+    );
+    let r = x.expect(
+        200,
+        post(route, reject.clone(), Some("caseworker2"), JSON, why),
+    );
+    assert_eq!(r["status"], "rejected", "{r}");
+    x.expect(422, post(route, reject, Some("caseworker2"), JSON, why));
+    let route = "/v1/corrections/{id}/propagation";
+    let r = x.expect(
+        200,
+        get(
+            route,
+            format!("/v1/corrections/{rejected}/propagation"),
+            Some("oversight"),
+        ),
+    );
+    assert_eq!(
+        (r["status"].as_str(), r["reason"].as_str()),
+        (
+            Some("rejected"),
+            Some("the caller could not answer the security questions")
+        )
+    );
+    let withdrawn = ask(&mut x);
+    let route = "/v1/corrections/{id}/withdraw";
+    let withdraw = format!("/v1/corrections/{withdrawn}/withdraw");
+    x.expect(
+        403,
+        post(route, withdraw.clone(), Some("caseworker2"), JSON, ""),
+    );
+    x.expect(
+        400,
+        post(
+            route,
+            withdraw.clone(),
+            Some("caseworker"),
+            JSON,
+            r#"{"why": "x"}"#,
+        ),
+    );
+    let w = x.expect(
+        200,
+        post(route, withdraw.clone(), Some("caseworker"), JSON, ""),
+    );
+    assert_eq!(w["status"], "withdrawn", "{w}");
+    x.expect(422, post(route, withdraw, Some("caseworker"), JSON, ""));
+    x.expect(
+        404,
+        post(
+            route,
+            "/v1/corrections/999/withdraw",
+            Some("caseworker"),
+            JSON,
+            "",
+        ),
+    );
+    let route = "/v1/corrections/{id}/propagation";
     x.expect(
         404,
         get(route, "/v1/corrections/999/propagation", Some("caseworker")),
     );
     let signer =
         dmf_ledger::log::read_signer(&dmf_ledger::log::LogFiles::open(&s.data).unwrap()).unwrap();
-    let letter = dmf_ledger::letter::LetterCode::issue(
-        &signer,
-        approved["seq"].as_u64().unwrap(),
-        ssn.parse::<dmf_model::Ssn>().unwrap(),
-    );
+    let seq = approved["seq"].as_u64().unwrap();
+    let subject = ssn.parse::<dmf_model::Ssn>().unwrap();
+    let letter = dmf_ledger::letter::LetterCode::issue(&signer, seq, subject);
+    let short = dmf_ledger::letter::ShortCode::issue(&signer, seq, subject).unwrap();
     let route = "/v1/letters/{code}";
     x.expect(
         200,
         get(route, format!("/v1/letters/{}", letter.to_text()), None),
     );
+    x.expect(
+        200,
+        get(
+            route,
+            format!("/v1/letters/{}", short.to_grouped_text()),
+            None,
+        ),
+    );
     x.expect(400, get(route, "/v1/letters/not-a-code", None));
+    // A short code with a typing mistake: its first character changed.
+    let printed = short.to_text();
+    let changed = if printed.starts_with('7') { "8" } else { "7" };
+    let typo = format!("{changed}{}", &printed[1..]);
+    x.expect(400, get(route, format!("/v1/letters/{typo}"), None));
 
     // The public log.
     x.expect(200, get("/v1/log/checkpoint", "/v1/log/checkpoint", None));

@@ -10,9 +10,11 @@ use dmf_server::{App, Config};
 use serde_json::{Value, json};
 
 mod console;
+mod console_cases;
 mod described_answers;
 mod hardening;
 mod identity;
+mod letters;
 mod outside_client;
 mod pg_stores;
 mod pg_workflow;
@@ -761,7 +763,7 @@ fn openapi_describes_every_route() {
             );
         }
     }
-    assert_eq!(described.len(), 39);
+    assert_eq!(described.len(), 43);
     // The success each route answers, as it answers it: created is 201; many submissions in
     // NDJSON are answered 200 in NDJSON, one result a line.
     let ok = |method: &str, path: &str, status: &str| {

@@ -4,9 +4,14 @@
 use postgres::types::Type;
 
 use super::{
-    Approval, CorrectionRequest, CorrectionStore, Position, PositionStore, SELECT_CORRECTION,
-    WorkflowError,
+    ActionKind, Approval, CorrectionAction, CorrectionRequest, CorrectionStatus, CorrectionStore,
+    Filed, Position, PositionStore, Queue, RequestRow, SELECT_ACTIONS, SELECT_CORRECTION, Step,
+    WorkflowError, queue_order,
 };
+
+/// The class of the advisory locks that serialize the corrections of one person across every
+/// node (the SSN is the lock's other half).
+const CORRECTION_LOCK: i32 = i32::from_be_bytes(*b"corr");
 
 /// A mapper from a statement's error to this error, naming what was being done.
 fn failed(context: &'static str) -> impl FnOnce(postgres::Error) -> WorkflowError {
@@ -33,7 +38,8 @@ impl PgWorkflow {
         db.pg(|c| {
             c.batch_execute(
                 "SELECT FROM feed_positions LIMIT 0; SELECT FROM correction_requests LIMIT 0;
-                 SELECT FROM correction_approvals LIMIT 0",
+                 SELECT FROM correction_approvals LIMIT 0;
+                 SELECT FROM correction_actions LIMIT 0",
             )
             .map_err(failed("read the workflow tables"))
         })?;
@@ -131,6 +137,9 @@ impl PositionStore for PgWorkflow {
 }
 
 impl CorrectionStore for PgWorkflow {
+    // Under the person's advisory lock, held to the commit: a request on another node waits,
+    // then finds the correction this one made (each statement of a READ COMMITTED transaction
+    // sees what was committed before it started).
     fn request_correction(
         &self,
         ssn: u32,
@@ -138,22 +147,48 @@ impl CorrectionStore for PgWorkflow {
         key: i64,
         by: &str,
         at_ms: i64,
-    ) -> Result<i64, WorkflowError> {
+    ) -> Result<Filed, WorkflowError> {
         self.pg(|c| {
-            c.query_typed_one(
-                "INSERT INTO correction_requests
-                     (ssn, body, requested_key, requested_by, requested_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &[
-                    (&ssn_to_db(ssn), Type::INT4),
-                    (&body, Type::TEXT),
-                    (&key, Type::INT8),
-                    (&by, Type::TEXT),
-                    (&at_ms, Type::INT8),
-                ],
-            )
-            .and_then(|r| r.try_get(0))
-            .map_err(failed("record a correction request"))
+            let mut tx = c
+                .transaction()
+                .map_err(failed("begin a correction request"))?;
+            lock_person(&mut tx, ssn)?;
+            let open = read_many(
+                &mut tx,
+                &format!(
+                    "{SELECT_CORRECTION} WHERE c.ssn = $1 AND c.status IN ('{}', '{}') ORDER BY c.id",
+                    CorrectionStatus::Open.code(),
+                    CorrectionStatus::SentBack.code()
+                ),
+                &[(&ssn_to_db(ssn), Type::INT4)],
+            )?
+            .into_iter()
+            .next();
+            let filed = match open {
+                Some(c) if c.already_asked(key, body) => Filed::Repeated(c.id),
+                Some(c) => {
+                    insert_action(&mut tx, c.id, ActionKind::Joined, key, by, at_ms, None, Some(body))?;
+                    Filed::Joined(c.id)
+                }
+                None => Filed::New(
+                    tx.query_typed_one(
+                        "INSERT INTO correction_requests
+                             (ssn, body, requested_key, requested_by, requested_at)
+                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                        &[
+                            (&ssn_to_db(ssn), Type::INT4),
+                            (&body, Type::TEXT),
+                            (&key, Type::INT8),
+                            (&by, Type::TEXT),
+                            (&at_ms, Type::INT8),
+                        ],
+                    )
+                    .and_then(|r| r.try_get(0))
+                    .map_err(failed("record a correction request"))?,
+                ),
+            };
+            tx.commit().map_err(failed("commit a correction request"))?;
+            Ok(filed)
         })
     }
 
@@ -184,44 +219,187 @@ impl CorrectionStore for PgWorkflow {
         })
     }
 
-    fn correction(&self, id: i64) -> Result<Option<CorrectionRequest>, WorkflowError> {
+    fn act(
+        &self,
+        id: i64,
+        step: &Step,
+        key: i64,
+        by: &str,
+        at_ms: i64,
+    ) -> Result<CorrectionRequest, WorkflowError> {
         self.pg(|c| {
-            c.query_typed(
-                &format!("{SELECT_CORRECTION} WHERE r.id = $1"),
-                &[(&id, Type::INT8)],
-            )
-            .and_then(|rows| rows.first().map(correction_row).transpose())
-            .map_err(failed("read a correction"))
+            let mut tx = c.transaction().map_err(failed("begin a correction step"))?;
+            let ssn = read_one(&mut tx, id)?
+                .ok_or(WorkflowError::NoCorrection(id))?
+                .ssn;
+            lock_person(&mut tx, ssn)?;
+            // Read again under the lock: another node may have decided it meanwhile.
+            let now = read_one(&mut tx, id)?.ok_or(WorkflowError::NoCorrection(id))?;
+            if !step.allowed_in(now.status) {
+                return Err(WorkflowError::NotAllowed {
+                    id,
+                    status: now.status,
+                    step: step.done(),
+                });
+            }
+            insert_action(
+                &mut tx,
+                id,
+                step.kind(),
+                key,
+                by,
+                at_ms,
+                step.reason(),
+                step.body(),
+            )?;
+            let after = read_one(&mut tx, id)?.ok_or(WorkflowError::NoCorrection(id))?;
+            tx.commit().map_err(failed("commit a correction step"))?;
+            Ok(after)
         })
     }
 
-    fn corrections(
-        &self,
-        waiting: bool,
-        limit: usize,
-    ) -> Result<Vec<CorrectionRequest>, WorkflowError> {
-        let filter = if waiting { "WHERE a.id IS NULL" } else { "" };
-        let limit = limit as i64;
+    fn correction(&self, id: i64) -> Result<Option<CorrectionRequest>, WorkflowError> {
+        self.pg(|c| read_one(c, id))
+    }
+
+    fn queue(&self, q: &Queue) -> Result<Vec<CorrectionRequest>, WorkflowError> {
+        let status = q.status.map(CorrectionStatus::code);
+        let limit = q.limit as i64;
+        let order = queue_order(q);
         self.pg(|c| {
-            c.query_typed(
-                &format!("{SELECT_CORRECTION} {filter} ORDER BY r.id DESC LIMIT $1"),
-                &[(&limit, Type::INT8)],
+            read_many(
+                c,
+                &format!(
+                    "{SELECT_CORRECTION} WHERE ($1::text IS NULL OR c.status = $1)
+                     AND ($2::bigint IS NULL OR c.requested_key = $2) {order} LIMIT $3"
+                ),
+                &[
+                    (&status, Type::TEXT),
+                    (&q.requested_key, Type::INT8),
+                    (&limit, Type::INT8),
+                ],
             )
-            .and_then(|rows| rows.iter().map(correction_row).collect())
-            .map_err(failed("list corrections"))
         })
     }
 
     fn corrections_of(&self, ssn: u32) -> Result<Vec<CorrectionRequest>, WorkflowError> {
         self.pg(|c| {
-            c.query_typed(
-                &format!("{SELECT_CORRECTION} WHERE r.ssn = $1 ORDER BY r.id"),
+            read_many(
+                c,
+                &format!("{SELECT_CORRECTION} WHERE c.ssn = $1 ORDER BY c.id"),
                 &[(&ssn_to_db(ssn), Type::INT4)],
             )
-            .and_then(|rows| rows.iter().map(correction_row).collect())
-            .map_err(failed("list the corrections of an SSN"))
         })
     }
+}
+
+/// Waits for, then holds to the end of the transaction, the lock on one person's corrections.
+fn lock_person(tx: &mut postgres::Transaction<'_>, ssn: u32) -> Result<(), WorkflowError> {
+    tx.execute_typed(
+        "SELECT pg_advisory_xact_lock($1, $2)",
+        &[
+            (&CORRECTION_LOCK, Type::INT4),
+            (&ssn_to_db(ssn), Type::INT4),
+        ],
+    )
+    .map_err(failed("lock a person's corrections"))?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_action(
+    tx: &mut postgres::Transaction<'_>,
+    id: i64,
+    kind: ActionKind,
+    key: i64,
+    by: &str,
+    at_ms: i64,
+    reason: Option<&str>,
+    body: Option<&str>,
+) -> Result<(), WorkflowError> {
+    tx.execute_typed(
+        "INSERT INTO correction_actions (id, kind, actor_key, actor, at, reason, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            (&id, Type::INT8),
+            (&kind.code(), Type::TEXT),
+            (&key, Type::INT8),
+            (&by, Type::TEXT),
+            (&at_ms, Type::INT8),
+            (&reason, Type::TEXT),
+            (&body, Type::TEXT),
+        ],
+    )
+    .map_err(failed("record a correction step"))?;
+    Ok(())
+}
+
+fn read_one(
+    c: &mut impl postgres::GenericClient,
+    id: i64,
+) -> Result<Option<CorrectionRequest>, WorkflowError> {
+    Ok(read_many(
+        c,
+        &format!("{SELECT_CORRECTION} WHERE c.id = $1"),
+        &[(&id, Type::INT8)],
+    )?
+    .pop())
+}
+
+/// The corrections a query of [`SELECT_CORRECTION`] selects, each with its actions (read in
+/// one more query).
+fn read_many(
+    c: &mut impl postgres::GenericClient,
+    sql: &str,
+    params: &[(&(dyn postgres::types::ToSql + Sync), Type)],
+) -> Result<Vec<CorrectionRequest>, WorkflowError> {
+    let rows: Vec<RequestRow> = c
+        .query_typed(sql, params)
+        .and_then(|rows| rows.iter().map(request_row).collect())
+        .map_err(failed("read corrections"))?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let actions = c
+        .query_typed(
+            &format!("{SELECT_ACTIONS} WHERE id = ANY($1) ORDER BY n"),
+            &[(&ids, Type::INT8_ARRAY)],
+        )
+        .and_then(|rows| {
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get::<_, i64>(0)?,
+                        r.try_get::<_, String>(1)?,
+                        CorrectionAction {
+                            kind: ActionKind::Joined,
+                            key: r.try_get(2)?,
+                            by: r.try_get(3)?,
+                            at: r.try_get(4)?,
+                            reason: r.try_get(5)?,
+                            body: r.try_get(6)?,
+                        },
+                    ))
+                })
+                .collect::<Result<Vec<_>, postgres::Error>>()
+        })
+        .map_err(failed("read corrections' actions"))?;
+    let mut by_id: std::collections::HashMap<i64, Vec<CorrectionAction>> =
+        std::collections::HashMap::new();
+    for (id, kind, action) in actions {
+        by_id
+            .entry(id)
+            .or_default()
+            .push(super::with_kind(&kind, action)?);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let actions = by_id.remove(&row.id).unwrap_or_default();
+            CorrectionRequest::assemble(row, actions)
+        })
+        .collect())
 }
 
 /// The SSN as the `integer` column holds it. Nine digits always fit; the cast is a bit-for-bit
@@ -234,7 +412,7 @@ fn ssn_from_db(ssn: i32) -> u32 {
     ssn as u32
 }
 
-fn correction_row(r: &postgres::Row) -> Result<CorrectionRequest, postgres::Error> {
+fn request_row(r: &postgres::Row) -> Result<RequestRow, postgres::Error> {
     let approval = match r.try_get::<_, Option<i64>>(6)? {
         Some(key) => Some(Approval {
             key,
@@ -244,7 +422,7 @@ fn correction_row(r: &postgres::Row) -> Result<CorrectionRequest, postgres::Erro
         }),
         None => None,
     };
-    Ok(CorrectionRequest {
+    Ok(RequestRow {
         id: r.try_get(0)?,
         ssn: ssn_from_db(r.try_get(1)?),
         body: r.try_get(2)?,

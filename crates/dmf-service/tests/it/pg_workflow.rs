@@ -8,7 +8,7 @@ use dmf_postgres::testing::{TestDb, TestRole, server};
 use dmf_service::users::{
     IDLE_MS, LOCKOUT_MS, LoginError, MAX_FAILURES, SESSION_MS, UserError, UserRole, Users,
 };
-use dmf_service::workflow::{Approval, Position, Workflow};
+use dmf_service::workflow::{Approval, CorrectionStatus, Filed, Position, Step, Workflow};
 
 const NOW: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
@@ -102,14 +102,12 @@ fn a_correction_requested_on_one_node_is_approved_on_the_other() {
     let (a, b) = (&a.workflow, &b.workflow);
     let first = a
         .request_correction(123_456_789, "{\"first\":\"Alicia\"}", 3, "carol", NOW)
-        .unwrap();
+        .unwrap()
+        .id();
     let second = b
         .request_correction(987_654_321, "{\"last\":\"Jones\"}", 4, "dave", NOW + 1)
-        .unwrap();
-    let third = a
-        .request_correction(123_456_789, "{\"dod\":\"2026-01-02\"}", 3, "carol", NOW + 2)
-        .unwrap();
-    assert!(first < second && second < third);
+        .unwrap()
+        .id();
 
     b.approve_correction(first, 5, "erin", NOW + 10, 42)
         .unwrap();
@@ -127,6 +125,21 @@ fn a_correction_requested_on_one_node_is_approved_on_the_other() {
         a.approve_correction(9_999, 6, "frank", NOW + 11, 43)
             .is_err()
     );
+    // The first approved, a new request for the person is a correction of its own.
+    let third = a
+        .request_correction(
+            123_456_789,
+            "{\"dod\":\"2026-01-02\"}",
+            3,
+            "carol",
+            NOW + 12,
+        )
+        .unwrap();
+    let third = match third {
+        Filed::New(id) => id,
+        other => panic!("{other:?}"),
+    };
+    assert!(first < second && second < third);
 
     let approved = a.correction(first).unwrap().unwrap();
     assert_eq!(approved, b.correction(first).unwrap().unwrap());
@@ -168,13 +181,20 @@ fn a_correction_requested_on_one_node_is_approved_on_the_other() {
         assert!(node.corrections_of(111_111_111).unwrap().is_empty());
     }
 
-    // The tables refuse changes even to their owner.
+    // The tables refuse changes even to their owner (the actions' too, with one in it).
+    assert_eq!(
+        b.request_correction(987_654_321, "{}", 6, "frank", NOW + 13)
+            .unwrap(),
+        Filed::Joined(second)
+    );
     let mut owner = db.owner();
     for sql in [
         "UPDATE correction_requests SET body = '{}'",
         "DELETE FROM correction_requests",
         "UPDATE correction_approvals SET approved_by = 'mallory'",
         "DELETE FROM correction_approvals",
+        "UPDATE correction_actions SET reason = 'none'",
+        "DELETE FROM correction_actions",
     ] {
         let e = owner.batch_execute(sql).unwrap_err();
         let message = e.as_db_error().map(|d| d.message().to_owned());
@@ -186,6 +206,77 @@ fn a_correction_requested_on_one_node_is_approved_on_the_other() {
         );
     }
     assert_eq!(a.correction(first).unwrap().unwrap(), approved);
+}
+
+/// Two nodes asked at once for corrections of one person: one correction, every other request
+/// joined to it or found already there, and never a second open correction.
+#[test]
+fn requests_for_one_person_on_two_nodes_at_once_make_one_correction() {
+    let Some((a, b, _db, _role)) = two_nodes() else {
+        return;
+    };
+    const EACH: usize = 8;
+    let barrier = Barrier::new(2 * EACH);
+    let filed: Vec<Filed> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..2 * EACH)
+            .map(|i| {
+                let node = if i % 2 == 0 { &a.workflow } else { &b.workflow };
+                let barrier = &barrier;
+                s.spawn(move || {
+                    // Half of them send the same request twice, as Back and Submit does.
+                    let who = (i / 2) as i64;
+                    let body = format!("{{\"reason\":\"seen alive\",\"by\":{who}}}");
+                    barrier.wait();
+                    node.request_correction(
+                        123_456_789,
+                        &body,
+                        -who,
+                        &format!("cw{who}"),
+                        NOW + i as i64,
+                    )
+                    .unwrap()
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let id = filed[0].id();
+    assert!(filed.iter().all(|f| f.id() == id), "{filed:?}");
+    let new = filed.iter().filter(|f| matches!(f, Filed::New(_))).count();
+    let joined = filed
+        .iter()
+        .filter(|f| matches!(f, Filed::Joined(_)))
+        .count();
+    let repeated = filed
+        .iter()
+        .filter(|f| matches!(f, Filed::Repeated(_)))
+        .count();
+    // EACH people, each asking twice: one made it, the others joined once each.
+    assert_eq!((new, joined, repeated), (1, EACH - 1, EACH), "{filed:?}");
+    let all = a.workflow.corrections_of(123_456_789).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].actions.len(), EACH);
+    // Two supervisors deciding at once: one decision stands, the other is refused.
+    let reject = Step::Reject {
+        reason: "no".into(),
+    };
+    let send_back = Step::SendBack {
+        reason: "more".into(),
+    };
+    let (x, y) = std::thread::scope(|s| {
+        let x = s.spawn(|| a.workflow.act(id, &reject, -90, "sam", NOW + 100));
+        let y = s.spawn(|| b.workflow.act(id, &send_back, -91, "sue", NOW + 100));
+        (x.join().unwrap(), y.join().unwrap())
+    });
+    assert!(x.is_ok() != y.is_ok(), "{x:?} {y:?}");
+    let decided = b.workflow.correction(id).unwrap().unwrap();
+    assert!(
+        matches!(
+            decided.status,
+            CorrectionStatus::Rejected | CorrectionStatus::SentBack
+        ),
+        "{decided:?}"
+    );
 }
 
 #[test]

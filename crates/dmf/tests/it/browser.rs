@@ -158,33 +158,49 @@ impl Browser {
         self.send("POST", &format!("/element/{}/click", e.0), Some(json!({})));
     }
 
-    /// Clicks a link or a submit button and waits for the next page to load: the new
-    /// document's root is a new element.
+    /// Clicks a link or a submit button and waits for the next page to load.
     pub fn follow(&self, css: &str) {
-        let root = || {
-            // Between two documents there may be none: that is "not yet", not a failure.
-            self.try_send(
-                "POST",
-                "/element",
-                Some(json!({ "using": "css selector", "value": "html" })),
-            )
-            .ok()
-            .and_then(|v| v[ELEMENT].as_str().map(str::to_owned))
-        };
-        let old = root();
+        let old = self.root();
         self.click(css);
+        self.wait_for_new_page(old.as_deref(), css);
+    }
+
+    /// The current document's root element: a new page has a new one. Between two documents
+    /// there may be none: that is "not yet", not a failure.
+    fn root(&self) -> Option<String> {
+        self.try_send(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": "html" })),
+        )
+        .ok()
+        .and_then(|v| v[ELEMENT].as_str().map(str::to_owned))
+    }
+
+    fn wait_for_new_page(&self, old: Option<&str>, after: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            match root() {
-                Some(now) if Some(&now) != old.as_ref() => return,
+            match self.root() {
+                Some(now) if Some(now.as_str()) != old => return,
                 _ => {}
             }
-            assert!(
-                Instant::now() < deadline,
-                "no new page after clicking {css}"
-            );
+            assert!(Instant::now() < deadline, "no new page after {after}");
             std::thread::yield_now();
         }
+    }
+
+    /// Every element matching `css` (none is not an error).
+    pub fn find_all(&self, css: &str) -> Vec<Element> {
+        let v = self.send(
+            "POST",
+            "/elements",
+            Some(json!({ "using": "css selector", "value": css })),
+        );
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| Element(e[ELEMENT].as_str().unwrap().to_owned()))
+            .collect()
     }
 
     pub fn text(&self, css: &str) -> String {
@@ -232,6 +248,104 @@ impl Browser {
         let path = self.shots.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();
         path
+    }
+}
+
+impl Browser {
+    /// Sets the window's outer size in CSS pixels.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.send(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        );
+    }
+
+    /// Presses keys on whatever has the focus (WebDriver key codes: `\u{E004}` is Tab,
+    /// `\u{E007}` Enter, `\u{E00D}` Space).
+    pub fn keys(&self, text: &str) {
+        let actions: Vec<Value> = text
+            .chars()
+            .flat_map(|c| {
+                [
+                    json!({ "type": "keyDown", "value": c.to_string() }),
+                    json!({ "type": "keyUp", "value": c.to_string() }),
+                ]
+            })
+            .collect();
+        self.send(
+            "POST",
+            "/actions",
+            Some(json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] })),
+        );
+    }
+
+    /// The `id` of the element that has the focus (empty if it has none).
+    pub fn focused_id(&self) -> String {
+        self.execute("return document.activeElement ? document.activeElement.id : ''")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Presses Tab until the element with this `id` has the focus; fails after `most` presses.
+    pub fn tab_to(&self, id: &str, most: usize) {
+        for _ in 0..most {
+            if self.focused_id() == id {
+                return;
+            }
+            self.keys("\u{E004}");
+        }
+        assert_eq!(self.focused_id(), id, "#{id} not reached with {most} Tabs");
+    }
+
+    /// Presses a key that loads a new page (Enter on a link or a button) and waits for it.
+    pub fn press_and_wait(&self, key: &str) {
+        let old = self.root();
+        self.keys(key);
+        self.wait_for_new_page(old.as_deref(), "a key press");
+    }
+
+    /// Runs axe-core (from npm: `npm ci --prefix tests/axe`) on the current page against WCAG
+    /// 2.2 A and AA and axe's best practices; each violation as "rule: target (help)".
+    pub fn axe(&self) -> Vec<String> {
+        let path = std::env::var_os("AXE_CORE").map_or_else(
+            || {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../tests/axe/node_modules/axe-core/axe.min.js")
+            },
+            PathBuf::from,
+        );
+        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "the accessibility checks need axe-core at {} ({e}): run `npm ci --prefix \
+                 tests/axe`, or set AXE_CORE to axe.min.js",
+                path.display()
+            )
+        });
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\n{source}\n\
+             axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', \
+             'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }} }})\
+             .then(r => done(r.violations.map(v => v.id + ': ' + \
+             v.nodes.map(n => n.target.join(' ')).join(', ') + ' (' + v.help + ')')))\
+             .catch(e => done(['axe failed: ' + e]));"
+        );
+        let v = self.execute_async(&script);
+        v.as_array()
+            .unwrap_or_else(|| panic!("axe gave {v}"))
+            .iter()
+            .map(|x| x.as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// The page's width beyond the window's: 0 when nothing scrolls sideways.
+    pub fn overflow_x(&self) -> i64 {
+        self.execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        )
+        .as_i64()
+        .unwrap()
     }
 }
 

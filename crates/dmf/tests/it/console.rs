@@ -40,6 +40,26 @@ pub(crate) fn record(ssn: &str, last: &str, first: &str, dob: &str) -> String {
     format!("{line:100}\n")
 }
 
+/// A registry in `dir/data` (origin `example.org/dmf`) holding the numberholders of `people`
+/// (a people.csv, or nothing if empty) and the deaths of `deaths` (fixed-width DMF lines),
+/// imported on `today`; its data folder.
+pub(crate) fn registry(dir: &Path, people: &str, deaths: &str, today: &str) -> String {
+    let data = dir.join("data");
+    let d = s(&data);
+    let out = dmf(&["init", "--data", d, "--origin", "example.org/dmf"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (name, text) in [("people.csv", people), ("ssdm1.txt", deaths)] {
+        if text.is_empty() {
+            continue;
+        }
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = dmf(&["import", "--data", d, s(&file), "--today", today]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    d.to_owned()
+}
+
 pub(crate) fn login(b: &Browser, base: &str, name: &str, password: &str) {
     b.goto(&format!("{base}/console"));
     assert!(b.url().contains("/console/login"), "{}", b.url());
@@ -56,6 +76,48 @@ pub(crate) fn login(b: &Browser, base: &str, name: &str, password: &str) {
 pub(crate) fn logout(b: &Browser) {
     b.follow("header form button");
     assert!(b.url().contains("/console/login"));
+}
+
+/// Whether the page shows no element with this id.
+pub(crate) fn absent(b: &Browser, id: &str) -> bool {
+    b.execute(&format!("return document.getElementById('{id}') === null")) == Value::Bool(true)
+}
+
+/// Posts a form to `path` as the signed-in user would, straight: with the browser's session
+/// cookie and the CSRF token of the page it shows, whether or not the page offers the form.
+/// The status and the page.
+pub(crate) fn post_as_signed_in(b: &Browser, base: &str, path: &str) -> (u16, String) {
+    let page = b.source();
+    let at = page.find(r#"name="csrf" value=""#).expect("a CSRF token") + 19;
+    let csrf = page[at..].split('"').next().unwrap().to_owned();
+    let http: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let r = http
+        .post(format!("{base}{path}"))
+        .header("Cookie", format!("dmf_session={}", b.cookie("dmf_session")))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(format!("csrf={csrf}"))
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.into_body().read_to_string().unwrap())
+}
+
+/// A refusal page that keeps the console's navigation and links back to correction `id`.
+pub(crate) fn refused_with_a_way_back(page: &str, id: &str, says: &str) {
+    assert!(
+        page.contains(r#"<nav aria-label="Console">"#) && page.contains("Sign out"),
+        "the navigation: {page}"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"id="back" href="/console/corrections/{id}">Back to correction {id}</a>"#
+        )),
+        "a way back to the case: {page}"
+    );
+    assert!(page.contains(says), "{says}: {page}");
 }
 
 #[test]
@@ -129,14 +191,21 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     b.click("#ev_photo_id");
     b.click("#ev_ssn_card");
     b.follow("#submit-correction");
-    let carols = b.url();
-    b.follow("#approve");
     assert!(
-        b.source().contains("a second person must approve it"),
+        b.text("h1").ends_with("sent for approval"),
         "{}",
         b.source()
     );
-    b.goto(&carols);
+    b.follow("#case-link");
+    let carols = b.url();
+    let carols_id = carols.rsplit('/').next().unwrap().to_owned();
+    let approve = format!("/console/corrections/{carols_id}/approve");
+    // Approve is not offered to her; posted anyway, it is refused on a page that keeps the
+    // navigation and links back to the correction.
+    assert!(absent(&b, "approve"), "{}", b.source());
+    let (status, page) = post_as_signed_in(&b, &base, &approve);
+    assert_eq!(status, 403, "{page}");
+    refused_with_a_way_back(&page, &carols_id, "cannot approve it: a supervisor must");
     assert!(b.text("#correction-status").contains("Awaiting approval"));
     b.goto(&format!("{base}/console"));
     logout(&b);
@@ -145,11 +214,13 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     // takes a supervisor). She finds the person by name and date of birth, fuzzily.
     login(&b, &base, "alice", "alice-password-1");
     b.goto(&carols);
-    b.follow("#approve");
-    assert!(
-        b.source().contains("caseworker may not approve"),
-        "{}",
-        b.source()
+    assert!(absent(&b, "approve"), "{}", b.source());
+    let (status, page) = post_as_signed_in(&b, &base, &approve);
+    assert_eq!(status, 403, "{page}");
+    refused_with_a_way_back(
+        &page,
+        &carols_id,
+        "Only a supervisor may approve a correction.",
     );
     b.goto(&format!("{base}/console"));
     b.fill("#first", "Bob");
@@ -181,6 +252,7 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     b.fill("#document", "passport 123456");
     b.screenshot("04-correction-form");
     b.follow("#submit-correction");
+    b.follow("#case-link");
     let url = b.url();
     let id: i64 = url
         .rsplit('/')
@@ -189,14 +261,12 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
         .unwrap_or_else(|| panic!("a correction page: {url}"));
     assert!(b.text("#correction-status").contains("Awaiting approval"));
     b.screenshot("05-correction-requested");
-    // Its author cannot approve it.
-    b.follow("#approve");
-    assert!(
-        b.source().contains("a second person must approve it"),
-        "{}",
-        b.source()
-    );
-    b.screenshot("06-self-approval-refused");
+    // Its author is not offered Approve.
+    assert!(absent(&b, "approve"), "{}", b.source());
+    let (status, page) =
+        post_as_signed_in(&b, &base, &format!("/console/corrections/{id}/approve"));
+    assert_eq!(status, 403, "{page}");
+    b.screenshot("06-self-approval-not-offered");
     b.goto(&format!("{base}/console"));
     logout(&b);
 
@@ -207,6 +277,13 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     b.screenshot("07-queue");
     b.follow(&format!("#queue a[href='/console/corrections/{id}']"));
     b.follow("#approve");
+    assert_eq!(b.text("h1"), "Correction approved");
+    assert!(
+        b.text("#confirmation").contains("every answer has changed"),
+        "{}",
+        b.source()
+    );
+    b.follow("#case-link");
     assert!(b.text("#correction-status").contains("Approved by sam"));
     let approved = Instant::now();
     b.screenshot("08-approved");
@@ -250,28 +327,56 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     assert_eq!(answer["deceased"], false, "{answer}");
     assert_eq!(answer["code"], "V", "{answer}");
 
-    // The letter: its code verifies; a changed code and a made-up one do not.
+    // The letter: its short code checks on the public page and in the API, and so does the
+    // signed long code its QR code holds; a changed long code and a made-up one do not. (This
+    // server has no --public-url: the letter shows the check page's path alone.)
     b.follow("#letter");
-    let letter_url = b.text("#letter-url");
+    let letter_path = b.text("#letter-url");
+    assert!(letter_path.starts_with("/letters/"), "{letter_path}");
+    let code = b.text("#letter-code");
+    assert_eq!(code.replace('-', "").len(), 16, "{code}");
+    let long_url = b.execute("return document.getElementById('letter-long-url').textContent");
+    let long_code = long_url
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(long_code.len(), 117);
     b.screenshot("10-letter");
+    let page = http
+        .get(format!("{base}{letter_path}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        page.contains("ROBERT JONES")
+            && page.contains("the registry does not list this person as deceased"),
+        "{page}"
+    );
     let get = |url: &str| {
         let r = http.get(url).call().unwrap();
         let status = r.status().as_u16();
         let body: Value = serde_json::from_str(&r.into_body().read_to_string().unwrap()).unwrap();
         (status, body)
     };
-    let (status, v) = get(&letter_url);
-    assert_eq!(status, 200, "{v}");
-    assert_eq!(v["valid"], true);
-    assert_eq!(v["in_effect"], true);
-    assert_eq!(
-        (v["first"].as_str(), v["last"].as_str()),
-        (Some("ROBERT"), Some("JONES"))
-    );
-    assert_eq!(v["ssn_last4"], "7890");
-    let (prefix, code) = letter_url.rsplit_once('/').unwrap();
-    for i in [20, 60, code.len() - 1] {
-        let mut tampered = code.to_owned().into_bytes();
+    let prefix = format!("{base}/v1/letters");
+    for c in [&code, &long_code] {
+        let (status, v) = get(&format!("{prefix}/{c}"));
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["valid"], true);
+        assert_eq!(v["in_effect"], true);
+        assert_eq!(
+            (v["first"].as_str(), v["last"].as_str()),
+            (Some("ROBERT"), Some("JONES"))
+        );
+        assert_eq!(v["ssn_last4"], "7890");
+    }
+    for i in [20, 60, long_code.len() - 1] {
+        let mut tampered = long_code.clone().into_bytes();
         tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
         let (status, v) = get(&format!("{prefix}/{tampered}"));
@@ -280,13 +385,12 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
             "tampered at {i}: {status} {v}"
         );
     }
-    let (status, _) = get(&format!("{prefix}/{}", "0".repeat(code.len())));
+    let (status, _) = get(&format!("{prefix}/{}", "0".repeat(long_code.len())));
     assert!(status == 400 || status == 404);
     assert_eq!(get(&format!("{prefix}/NOT-A-CODE")).0, 400);
 
     // Forms without the session's CSRF token are refused, and change nothing.
     let session = b.cookie("dmf_session");
-    let carols_id = carols.rsplit('/').next().unwrap();
     for body in ["", "csrf=forged"] {
         let r = http
             .post(format!("{base}/console/corrections/{carols_id}/approve"))
@@ -336,6 +440,12 @@ fn a_wrongly_dead_person_is_corrected_in_the_console_and_the_letter_verifies() {
     b.screenshot("13-held");
     b.fill(&format!("#evidence-{seq}"), "called the state registrar");
     b.follow(&format!("#confirm-{seq}"));
+    assert!(
+        b.text("#confirmation").contains("your review is recorded"),
+        "{}",
+        b.source()
+    );
+    b.follow("#person-link");
     assert!(
         b.url().ends_with("/console/people/456789012"),
         "{}",

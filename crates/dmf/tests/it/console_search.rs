@@ -8,9 +8,8 @@
 use std::path::Path;
 
 use super::browser::Browser;
-use super::console::{TODAY, create_user, login, record};
+use super::console::{TODAY, create_user, login, record, registry};
 use super::serve::serve;
-use super::{dmf, s, stderr};
 
 /// The first row of the results: (SSN as shown, the reasons).
 fn first_row(b: &Browser) -> (String, String) {
@@ -31,25 +30,11 @@ fn search(b: &Browser, first: &str, last: &str, dob: &str) {
 #[test]
 fn a_caseworker_finds_people_by_name_and_any_usual_date_of_birth() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = s(&data);
-    assert!(
-        dmf(&["init", "--data", d, "--origin", "example.org/dmf"])
-            .status
-            .success()
-    );
     // Deaths from a DMF file: ROBERT JONES and his near namesake ROBIN JONAS, born the same
     // day; KATHERINE SMYTHE.
-    let deaths = dir.path().join("ssdm1.txt");
-    std::fs::write(
-        &deaths,
-        record("234567890", "JONES", "ROBERT", "07041941")
-            + &record("345678901", "JONAS", "ROBIN", "07041941")
-            + &record("456789012", "SMYTHE", "KATHERINE", "10311970"),
-    )
-    .unwrap();
-    let out = dmf(&["import", "--data", d, s(&deaths), "--today", TODAY]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let deaths = record("234567890", "JONES", "ROBERT", "07041941")
+        + &record("345678901", "JONAS", "ROBIN", "07041941")
+        + &record("456789012", "SMYTHE", "KATHERINE", "10311970");
     // Living numberholders: MARY HUGHES, and 25 people called GARCIA for paging.
     let mut people = String::from("ssn,first,middle,last,suffix,sex,dob,birth_state\n");
     people.push_str("567890123,Mary,,Hughes,,F,1950-03-02,OH\n");
@@ -64,10 +49,8 @@ fn a_caseworker_finds_people_by_name_and_any_usual_date_of_birth() {
             i % 10
         ));
     }
-    let people_file = dir.path().join("people.csv");
-    std::fs::write(&people_file, people).unwrap();
-    let out = dmf(&["import", "--data", d, s(&people_file), "--today", TODAY]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let data = registry(dir.path(), &people, &deaths, TODAY);
+    let d = data.as_str();
     create_user(d, "alice", "caseworker", "alice-password-1");
 
     let (_server, base) = serve(d, &["--today", TODAY]);
