@@ -150,6 +150,40 @@ levels! {
     }
 }
 
+impl NameLevel {
+    /// How the names compare, in words for people (the codes are for files): "the first name
+    /// " followed by this reads as a sentence.
+    pub fn words(self) -> &'static str {
+        match self {
+            NameLevel::Exact => "is the same",
+            NameLevel::Nickname => "is a nickname of the same name",
+            NameLevel::Swapped => "was given as the last name (first and last names swapped)",
+            NameLevel::JaroWinkler1 => "is spelt almost the same",
+            NameLevel::JaroWinkler2 => "is spelt alike",
+            NameLevel::Phonetic => "sounds alike",
+            NameLevel::Initial => "agrees with an initial",
+            NameLevel::Different => "is different",
+            NameLevel::Missing => "is not given on one side",
+        }
+    }
+}
+
+impl DobLevel {
+    /// How the dates of birth compare, in words for people (the codes are for files).
+    pub fn words(self) -> &'static str {
+        match self {
+            DobLevel::Exact => "born the same day",
+            DobLevel::DayMonthSwapped => "born the same day, month and day swapped",
+            DobLevel::YearPlusMinusOne => "born the same day and month, a year apart",
+            DobLevel::OneDigit => "born on a date one digit apart",
+            DobLevel::OneComponent => "born on a date that differs in one part",
+            DobLevel::CompatiblePartial => "born in the same period, as far as both dates go",
+            DobLevel::Different => "born on another date",
+            DobLevel::Missing => "no date of birth on one side",
+        }
+    }
+}
+
 /// The levels of one pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Levels {

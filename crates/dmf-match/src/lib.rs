@@ -19,6 +19,9 @@
 //! 6. [`labels`] reads a clerical review's decisions, re-estimates `m` from them and checks
 //!    calibration band by band.
 //!
+//! Beside the pipeline, [`NameIndex`] files people by the sound of their last name and their
+//! date of birth, one at a time, for finding a person asked about without a scan of everyone.
+//!
 //! [`run`] does it all, comparing each candidate pair once for both training and scoring. The
 //! core does no IO: callers hand over [`Person`]s (or [`PersonRef`]s, chunk by chunk, through a
 //! [`PreparedBuilder`]). Beside it, [`client::read_client`] turns a client file, from any
@@ -34,6 +37,7 @@ pub mod labels;
 mod levels;
 pub mod master;
 mod model;
+mod name_index;
 mod names;
 mod prepare;
 pub mod report;
@@ -48,8 +52,9 @@ pub use levels::{DobLevel, Levels, MiddleLevel, NameLevel, SexLevel, SsnLevel, S
 pub use model::{
     DEFAULT_TF_FLOOR, FIELDS, FieldParams, HEADER, LineError, Model, ModelError, Training, patterns,
 };
+pub use name_index::{Lookup, NameIndex, Nominees};
 pub use names::NameTables;
-pub use prepare::{PersonRef, Prepared, PreparedBuilder, Tf};
+pub use prepare::{PersonRef, Prepared, PreparedBuilder, Tf, compare_each};
 pub use run::{Config, Outcome, run, run_with_progress};
 pub use score::{
     Match, REVIEW_HIGH, REVIEW_LOW, admissible, class, close_agreement, needs_review, one_to_one,

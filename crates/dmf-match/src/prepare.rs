@@ -260,6 +260,54 @@ impl<'t> PreparedBuilder<'t> {
     }
 }
 
+/// The levels of one person against each of `people`, as [`crate::compare`] gives them, without
+/// preparing a file: for a search that compares one person asked about with a few thousand
+/// candidates, where a file's name frequencies and its threads cost more than the comparisons.
+/// Names not interned yet are interned first.
+pub fn compare_each(
+    query: &PersonRef<'_>,
+    people: &[PersonRef<'_>],
+    tables: &NameTables,
+) -> Vec<crate::Levels> {
+    let prepare = |store: &NameStore| {
+        let (q, mut waiting) = lookup(store, query);
+        let recs: Vec<Rec> = people
+            .iter()
+            .map(|p| {
+                let (r, w) = lookup(store, p);
+                waiting |= w;
+                r
+            })
+            .collect();
+        (q, recs, waiting)
+    };
+    let store = tables.read();
+    let (mut q, mut recs, waiting) = prepare(&store);
+    if waiting {
+        let mut new: HashSet<Box<[u8]>, BuildNameHasher> = HashSet::default();
+        let mut buf = [0u8; MAX_NAME];
+        for p in std::iter::once(query).chain(people) {
+            for (text, surname) in [(p.first, false), (p.middle, false), (p.last, true)] {
+                let name = normal_form(text, surname, &mut buf);
+                if !name.is_empty() && store.get(name).is_none() {
+                    new.insert(name.into());
+                }
+            }
+        }
+        drop(store);
+        tables.intern(new.into_iter().collect());
+        let store = tables.read();
+        (q, recs, _) = prepare(&store);
+        return recs
+            .iter()
+            .map(|r| crate::levels::compare_records(&q, r, &store))
+            .collect();
+    }
+    recs.iter()
+        .map(|r| crate::levels::compare_records(&q, r, &store))
+        .collect()
+}
+
 /// `1 / (total * mean share)` = `total / sum of squared counts`, so that `count * scale` is the
 /// name's share over the mean share; 0 for no names.
 fn scale(counts: &[u32]) -> f64 {

@@ -1574,3 +1574,30 @@ fn a_clients_candidates_share_its_probability() {
     let one = score(&client, &master, &[(0, 3)], &model, &tables, 0.0);
     assert!((one[0].probability - alone).abs() < 1e-12);
 }
+
+/// One person compared with each of a few, unprepared, gives the levels a prepared file gives.
+#[test]
+fn compare_each_agrees_with_compare_on_prepared_files() {
+    let tables = NameTables::shipped();
+    let person = |first: &str, last: &str, dob: &str| Person {
+        first: first.into(),
+        last: last.into(),
+        dob: Some(dob.parse().unwrap()),
+        ..Person::default()
+    };
+    let query = person("BOB", "JONES", "1941-07-04");
+    let people = [
+        person("ROBERT", "JONES", "1941-07-04"),
+        person("JONES", "ROBERT", "1941-04-07"),
+        person("ROBIN", "JONAS", "1942-07-04"),
+        person("QUENTIN", "UNSEEN", "1950"),
+    ];
+    let refs: Vec<PersonRef<'_>> = people.iter().map(PersonRef::from).collect();
+    let each = crate::compare_each(&PersonRef::from(&query), &refs, &tables);
+    let q = Prepared::new(std::slice::from_ref(&query), &tables);
+    let m = Prepared::new(&people, &tables);
+    for (i, levels) in each.iter().enumerate() {
+        assert_eq!(*levels, compare(&q, 0, &m, i, &tables), "{i}");
+    }
+    assert_eq!(each[0].first, NameLevel::Nickname);
+}

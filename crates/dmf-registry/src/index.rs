@@ -1,14 +1,18 @@
 //! The answer index: everyone's current state, in memory, found by SSN, kept current by
 //! applying each event through the intake rules ([`PersonState::apply`]) and merging each
-//! durable batch the writer checked; and the set of SSNs with work for the caseworkers.
+//! durable batch the writer checked; the set of SSNs with work for the caseworkers; and, where
+//! asked for ([`Index::index_names`]), the people by name and date of birth, kept in step with
+//! every change of identity here, where every state changes.
 
 use std::collections::{BTreeSet, HashMap};
 
 use hashbrown::HashTable;
 
+use dmf_match::NameIndex;
 use dmf_model::{Seq, Ssn};
 
 use crate::event::Event;
+use crate::identity::Identity;
 use crate::state::{Outcome, PersonState};
 
 /// Current state of every SSN with any event.
@@ -30,6 +34,9 @@ pub struct Index {
     /// SSNs with a report or notice held for its identity and not yet decided, or an identity
     /// change waiting for its second person: the caseworkers' queue, without a scan of everyone.
     open_work: BTreeSet<u32>,
+    /// Positions by last name and date of birth, for the console's search; `None` until asked
+    /// for, since only a server searches and the index's other users need not pay for it.
+    names: Option<Box<NameIndex>>,
 }
 
 impl std::fmt::Debug for Index {
@@ -79,10 +86,51 @@ impl Index {
         let state = &mut self.states[at];
         let before = state.identity;
         let outcome = state.apply(seq, event);
-        self.identity_changes += u64::from(state.identity != before);
+        let after = state.identity;
         let open = state.has_open_work();
+        if after != before {
+            self.identity_changes += 1;
+            self.refile(at, before.as_ref(), after.as_ref());
+        }
         self.mark_work(self.ssns[at], open);
         outcome
+    }
+
+    /// Files the person at `at` anew in the name index after a change of identity.
+    fn refile(&mut self, at: usize, before: Option<&Identity>, after: Option<&Identity>) {
+        let Some(names) = self.names.as_mut() else {
+            return;
+        };
+        let at = at as u32;
+        if let Some(id) = before {
+            names.remove(at, id.last.as_str(), id.dob);
+        }
+        if let Some(id) = after {
+            names.insert(at, id.last.as_str(), id.dob);
+        }
+    }
+
+    /// Files everyone by name and date of birth, and from now on each change of identity as it
+    /// is applied: the index a search reads, never behind the states it finds.
+    pub fn index_names(&mut self) {
+        let mut names = NameIndex::new();
+        for (at, state) in self.states.iter().enumerate() {
+            if let Some(id) = &state.identity {
+                names.insert(at as u32, id.last.as_str(), id.dob);
+            }
+        }
+        self.names = Some(Box::new(names));
+    }
+
+    /// The name index, if [`Index::index_names`] was called.
+    pub fn names(&self) -> Option<&NameIndex> {
+        self.names.as_deref()
+    }
+
+    /// The SSN and state at a position the name index gave.
+    pub fn at(&self, position: u32) -> Option<(u32, &PersonState)> {
+        let at = position as usize;
+        Some((*self.ssns.get(at)?, self.states.get(at)?))
     }
 
     fn mark_work(&mut self, ssn: u32, open: bool) {
@@ -142,7 +190,11 @@ impl Index {
             let open = state.has_open_work();
             let slot = &mut self.states[at];
             self.identity_changes += u64::from(new || slot.identity != state.identity);
+            let (before, after) = (slot.identity, state.identity);
             *slot = state;
+            if before != after {
+                self.refile(at, before.as_ref(), after.as_ref());
+            }
             self.mark_work(ssn, open);
         }
         self.head = head;

@@ -29,6 +29,7 @@ mod registry;
 pub mod render;
 pub mod requests;
 pub mod restore;
+pub mod search;
 pub mod state;
 pub mod submission;
 pub mod violation;

@@ -190,7 +190,9 @@ impl App {
         service: ServiceDb,
     ) -> Result<App, ServerError> {
         let data = &registry.dir().to_owned();
-        let index = registry.load_index()?;
+        let mut index = registry.load_index()?;
+        // The console's search finds people through it, never by a scan of everyone.
+        index.index_names();
         let (head_tx, _) = tokio::sync::watch::channel(index.head);
         let signer = dmf_ledger::log::read_signer(&dmf_ledger::log::LogFiles::open(data)?)?;
         let stores = Stores::open(&service)?;

@@ -114,3 +114,72 @@ fn the_index_agrees_with_a_map_of_states() {
         );
     }
 }
+
+/// The name index follows every change of identity, one event at a time or a batch at a time:
+/// people known first from a death report, then from their numberholder record under another
+/// name and date of birth, are filed as a fresh index files them.
+#[test]
+fn the_name_index_follows_every_change_of_identity() {
+    use std::collections::HashMap;
+
+    let person = |ssn: u32, last: &str, dob: &str| {
+        Event::Person(event::PersonRecord {
+            ssn: format!("{ssn:09}").parse().unwrap(),
+            name: dmf_model::PersonName::parse("ANN", None, last, None).unwrap(),
+            sex: None,
+            dob: Some(dob.parse().unwrap()),
+            birth_state: None,
+        })
+    };
+    let mut events = Vec::new();
+    for ssn in 223_450_001..223_450_301u32 {
+        if ssn % 3 == 0 {
+            // Known first from a state's report (verified on receipt), under a maiden name.
+            let line = format!(
+                r#"{{"type":"death_report","ssn":"{ssn}","first":"ANN","last":"LEE","dob":"1950-02-03","dod":"2026-10-01","source":"state","evidence":"e-{ssn}"}}"#
+            );
+            events.push(parse_line(&line, today()).unwrap().event);
+        } else {
+            events.push(person(ssn, "SMITH", "1960-01-01"));
+        }
+    }
+    for ssn in (223_450_001..223_450_301u32).filter(|s| s % 3 == 0) {
+        events.push(person(ssn, "HUGHES", "1950-03-02"));
+    }
+    let mut applied = Index::default();
+    applied.index_names();
+    let mut merged = Index::default();
+    merged.index_names();
+    for (batch_no, batch) in events.chunks(71).enumerate() {
+        let mut overlay: HashMap<u32, PersonState> = HashMap::new();
+        for (i, event) in batch.iter().enumerate() {
+            let seq = (batch_no * 71 + i + 1) as u64;
+            applied.apply(seq, event);
+            overlay
+                .entry(event.ssn().as_u32())
+                .or_insert_with(|| merged.get(event.ssn()).cloned().unwrap_or_default())
+                .apply(seq, event);
+        }
+        merged.merge(&mut overlay, (batch_no * 71 + batch.len()) as u64);
+    }
+    let hughes = applied.get("223450002".parse().unwrap()).unwrap();
+    assert_eq!(hughes.identity.unwrap().last.as_str(), "HUGHES");
+    for index in [&mut applied, &mut merged] {
+        let kept = index.names().unwrap().contents();
+        let filed = index.names().unwrap().len();
+        index.index_names();
+        assert_eq!(kept, index.names().unwrap().contents());
+        assert_eq!(filed, 300);
+        let found = index.names().unwrap().lookup(
+            &dmf_match::Lookup {
+                names: &["LEE"],
+                dob: None,
+            },
+            1000,
+        );
+        assert!(
+            found.positions.is_empty(),
+            "no one is filed as LEE any more"
+        );
+    }
+}

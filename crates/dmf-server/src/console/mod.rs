@@ -10,6 +10,7 @@ mod identity;
 mod letters;
 mod oversight;
 mod person;
+mod search;
 mod words;
 
 use std::collections::HashMap;
@@ -38,7 +39,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/", get(home))
         .route("/console/login", get(login_page).post(login))
         .route("/console/logout", post(logout))
-        .route("/console/search", get(person::search))
+        .route("/console/search", get(search::search))
         .route("/console/people/{ssn}", get(person::person))
         .route(
             "/console/people/{ssn}/notices/{seq}/contest",
@@ -729,7 +730,7 @@ async fn home(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
         &staff,
         "Find a person",
         html! {
-            (person::search_form(&Default::default()))
+            (search::search_form(&Default::default(), &FormErrors::new()))
             p { (waiting) " correction(s) " a href="/console/corrections" { "awaiting approval" } "." }
             p #held-waiting { (held) " person(s) with reports, notices or identity changes " a href="/console/held" { "waiting for review" } "." }
         },

@@ -317,8 +317,8 @@ fn roles_limit_what_each_user_sees_and_does() {
         (303, "/console/people/123456789")
     );
     let r = cw.get("/console/search?ssn=12345");
-    assert_eq!(r.status, 400);
-    assert!(r.body.contains("SSN"), "{}", r.body);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("SSN of 9 digits"), "{}", r.body);
     let r = cw.get("/console/search?first=Alicia&last=Walker&dob=1980-05-17");
     assert!(r.body.contains("123456789"), "fuzzy: {}", r.body);
     let r = cw.get("/console/people/123456789");
@@ -766,4 +766,91 @@ fn a_refusal_lost_the_menu() {
             r.body
         );
     }
+}
+
+/// The search asked for a date of birth with every name ("Date of birth: expected YYYY-MM-DD,
+/// YYYY-MM or YYYY, found \"\""), refused 10/31/1970 and an SSN with spaces, and explained its
+/// results in codes (jw92, compatible_partial). Now the date is optional and read in the usual
+/// forms, a bad one is named at its field, and the reasons are words.
+#[test]
+fn a_name_search_needed_a_date_of_birth_and_refused_the_usual_forms() {
+    let s = Server::start();
+    users(&s);
+    let mut cw = Client::new(&s);
+    assert_eq!(cw.login("cw", "a long password 1").status, 303);
+    let jargon = [
+        "jw92",
+        "jw85",
+        "compatible_partial",
+        "day_month_swapped",
+        "year_pm1",
+    ];
+    // (query, a reason that must be shown)
+    for (query, reason) in [
+        ("first=Alicia&last=Walker&dob=", "no date of birth given"),
+        ("last=Walker", "no first name given"),
+        (
+            "first=Alice&last=Walker&dob=05%2F17%2F1980",
+            "born the same day",
+        ),
+        ("first=Alice&last=Walker&dob=1980", "born the same year"),
+        (
+            "first=Alice&last=Walker&dob=1980-17-05",
+            "born the same day",
+        ),
+    ] {
+        let r = cw.get(&format!("/console/search?{query}"));
+        assert_eq!(r.status, 200, "{query}: {}", r.body);
+        assert!(
+            r.body.contains(r#"href="/console/people/123456789""#) && r.body.contains(reason),
+            "{query}: {}",
+            r.body
+        );
+        for code in jargon {
+            assert!(!r.body.contains(code), "{query}: {code} in {}", r.body);
+        }
+    }
+    let r = cw.get("/console/search?ssn=123+45+6789");
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (303, "/console/people/123456789")
+    );
+    // A date that cannot be read either way round is named at its field.
+    let r = cw.get("/console/search?first=Alice&last=Walker&dob=1980-02-30");
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("<title>Error: "), "{}", r.body);
+    assert!(
+        r.body
+            .contains(r#"id="dob" type="text" name="dob" value="1980-02-30""#)
+            && r.body.contains(r#"aria-invalid="true""#)
+            && r.body.contains("1980-02-30 is not a date"),
+        "{}",
+        r.body
+    );
+    let r = cw.get("/console/search?first=Alice");
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Enter a last name"), "{}", r.body);
+    // Someone new since the server started is found at once: the name index follows the
+    // answer index.
+    let people = s.data.join("new-people.csv");
+    std::fs::write(
+        &people,
+        "ssn,first,middle,last,suffix,sex,dob,birth_state\n567890123,Zelda,,Quimby,,F,1944-04-04,OH\n",
+    )
+    .unwrap();
+    dmf_registry::import_file(
+        s.app.registry(),
+        &people,
+        "2026-11-23".parse().unwrap(),
+        0,
+        &|_| {},
+    )
+    .unwrap();
+    s.app.follow().unwrap();
+    let r = cw.get("/console/search?last=Quimbey");
+    assert!(
+        r.body.contains(r#"href="/console/people/567890123""#),
+        "{}",
+        r.body
+    );
 }
