@@ -102,7 +102,7 @@ fn a_caseworker_reads_a_person_at_a_glance_and_decides_contests() {
     eventually_text(&b, "cathy (caseworker)");
     no_axe_violations(&b, "search");
     b.tab_to("ssn", 20);
-    b.keys("521-23-4567");
+    b.keys("521 23 4567");
     b.press_and_wait("\u{E007}");
     assert!(
         b.url().ends_with("/console/people/521234567"),
