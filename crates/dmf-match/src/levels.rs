@@ -19,8 +19,9 @@
 //! [`crate::Model`]), and the date of birth, middle name and sex decide.
 
 use crate::jaro;
+use crate::names::NameTables;
 use crate::names::{NONE, NameInfo, NameStore};
-use crate::prepare::Rec;
+use crate::prepare::{PersonRef, Rec, with_records};
 
 macro_rules! levels {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $code:literal,)* }) => {
@@ -521,4 +522,18 @@ fn nicknames(store: &NameStore, a: &NameInfo, b: &NameInfo) -> bool {
         }
     }
     false
+}
+
+/// The levels of one person against each of `people`, as [`crate::compare`] gives them, without
+/// preparing a file: for a search that compares one person asked about with a few thousand
+/// candidates, where a file's name frequencies and its threads cost more than the comparisons.
+/// Names not interned yet are interned first.
+pub fn compare_each(
+    query: &PersonRef<'_>,
+    people: &[PersonRef<'_>],
+    tables: &NameTables,
+) -> Vec<Levels> {
+    with_records(query, people, tables, |q, recs, store| {
+        recs.iter().map(|r| compare_records(q, r, store)).collect()
+    })
 }

@@ -48,13 +48,15 @@ pub use blocks::{
     Blocks, Candidates, DEFAULT_BLOCK_CAP, Rule, UnknownRule, candidates, candidates_with_progress,
     default_rules,
 };
-pub use levels::{DobLevel, Levels, MiddleLevel, NameLevel, SexLevel, SsnLevel, SuffixLevel};
+pub use levels::{
+    DobLevel, Levels, MiddleLevel, NameLevel, SexLevel, SsnLevel, SuffixLevel, compare_each,
+};
 pub use model::{
     DEFAULT_TF_FLOOR, FIELDS, FieldParams, HEADER, LineError, Model, ModelError, Training, patterns,
 };
 pub use name_index::{Lookup, NameIndex, Nominees};
 pub use names::NameTables;
-pub use prepare::{PersonRef, Prepared, PreparedBuilder, Tf, compare_each};
+pub use prepare::{PersonRef, Prepared, PreparedBuilder, Tf};
 pub use run::{Config, Outcome, run, run_with_progress};
 pub use score::{
     Match, REVIEW_HIGH, REVIEW_LOW, admissible, class, close_agreement, needs_review, one_to_one,

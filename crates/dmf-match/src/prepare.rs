@@ -260,15 +260,15 @@ impl<'t> PreparedBuilder<'t> {
     }
 }
 
-/// The levels of one person against each of `people`, as [`crate::compare`] gives them, without
-/// preparing a file: for a search that compares one person asked about with a few thousand
-/// candidates, where a file's name frequencies and its threads cost more than the comparisons.
-/// Names not interned yet are interned first.
-pub fn compare_each(
+/// Runs `each` on the records of one person and of each of `people`, as a file would hold
+/// them but without preparing one (no name frequencies, no threads), with the store their
+/// names are in. Names not interned yet are interned first.
+pub(crate) fn with_records<R>(
     query: &PersonRef<'_>,
     people: &[PersonRef<'_>],
     tables: &NameTables,
-) -> Vec<crate::Levels> {
+    each: impl Fn(&Rec, &[Rec], &NameStore) -> R,
+) -> R {
     let prepare = |store: &NameStore| {
         let (q, mut waiting) = lookup(store, query);
         let recs: Vec<Rec> = people
@@ -298,14 +298,9 @@ pub fn compare_each(
         tables.intern(new.into_iter().collect());
         let store = tables.read();
         (q, recs, _) = prepare(&store);
-        return recs
-            .iter()
-            .map(|r| crate::levels::compare_records(&q, r, &store))
-            .collect();
+        return each(&q, &recs, &store);
     }
-    recs.iter()
-        .map(|r| crate::levels::compare_records(&q, r, &store))
-        .collect()
+    each(&q, &recs, &store)
 }
 
 /// `1 / (total * mean share)` = `total / sum of squared counts`, so that `count * scale` is the
