@@ -28,7 +28,9 @@ until curl -sf "$base/healthz" > /dev/null; do
     kill -0 "$server" 2>/dev/null || { cat "$work/serve.err"; exit 1; }
     sleep 0.5
 done
-cred() { python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); print(c["console"][sys.argv[2]] if sys.argv[2] in c["console"] else c[sys.argv[2]])' "$work/demo/demo-credentials.json" "$1"; }
+# A console user's password, and an API key by role, from the demo's credentials.
+password() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["console"][sys.argv[2]])' "$work/demo/demo-credentials.json" "$1"; }
+key() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/demo/demo-credentials.json" "$1"; }
 
 # Signs in as USER into the cookie jar JAR (the form's token is a double-submit cookie).
 login() {
@@ -36,7 +38,7 @@ login() {
     token=$(curl -s -c "$jar" "$base/console/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
     curl -s -b "$jar" -c "$jar" -o /dev/null -w '%{http_code}' \
         --data-urlencode "csrf=$token" --data-urlencode "name=$user" \
-        --data-urlencode "password=$(cred "$user")" --data-urlencode "next=/console" \
+        --data-urlencode "password=$(password "$user")" --data-urlencode "next=/console" \
         "$base/console/login" | grep -q 303 || { echo "sign-in of $user failed" >&2; exit 1; }
 }
 login "$work/cw" caseworker
@@ -66,14 +68,20 @@ row "search by name, day and month swapped" "$(median_ms "$work/cw" "/console/se
 row "search by name only" "$(median_ms "$work/cw" "/console/search?first=$first&last=$last")"
 row "search by last name only" "$(median_ms "$work/cw" "/console/search?last=$last")"
 row "person page (summary, notices, timeline, accounting)" "$(median_ms "$work/cw" "/console/people/$ssn")"
-row "corrections queue" "$(median_ms "$work/sup" "/console/corrections")"
+# 50 corrections waiting, so that the queue has rows to show (names looked up, waiting times).
+caseworker_key=$(key caseworker)
+awk 'NR <= 50 { print substr($0, 2, 9) }' "$work/demo/synth/dmf.txt" | while read -r dead; do
+    curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $caseworker_key" -H 'Content-Type: application/json' \
+        -d "{\"ssn\":\"$dead\",\"reason\":\"seen alive\",\"evidence\":[\"passport\"]}" "$base/v1/corrections"
+done | grep -c 201 | { read -r n; [ "$n" = 50 ] || { echo "only $n of 50 corrections filed" >&2; exit 1; }; }
+row "corrections queue (50 waiting)" "$(median_ms "$work/sup" "/console/corrections")"
 row "open notices" "$(median_ms "$work/cw" "/console/notices")"
 curl -s -b "$work/sup" -o /dev/null "$base/console/oversight"
 row "oversight, nothing new" "$(median_ms "$work/sup" "/console/oversight")"
 # One new event (a state's report of the person's death: the demo's reporter key is a state's),
 # then the first load of oversight after it.
 body=$(printf '{"ssn":"%s","first":"%s","last":"%s","dob":"%s","dod":"2026-11-20","evidence":"bench-1"}' "$ssn" "$first" "$last" "$dob")
-curl -s -o /dev/null -H "Authorization: Bearer $(cred reporter)" \
+curl -s -o /dev/null -H "Authorization: Bearer $(key reporter)" \
     -H 'Content-Type: application/json' -d "$body" "$base/v1/reports/death"
 first_after=$(curl -s -b "$work/sup" -o /dev/null -w '%{time_total}' "$base/console/oversight" | awk '{ printf "%.2f", $1 * 1000 }')
 row "oversight, first load after a new event" "$first_after"
