@@ -92,11 +92,7 @@ pub(crate) async fn reject(
     PathOf(id): PathOf<i64>,
     body: Body,
 ) -> Result<Json<CorrectionStepped>, ApiError> {
-    let bytes = read_body(body, app.config.body_limit).await?;
-    let asked: CorrectionReason = typed(object(&bytes)?)?;
-    let actor = Actor::key(&caller.key);
-    let c = corrections::reject(&app, &actor, id, &asked.reason)?;
-    Ok(stepped(c, actor))
+    with_reason(&app, &caller, id, body, corrections::reject).await
 }
 
 /// `POST /v1/corrections/{id}/send-back`: another caseworker sends it back to its requester,
@@ -107,10 +103,21 @@ pub(crate) async fn send_back(
     PathOf(id): PathOf<i64>,
     body: Body,
 ) -> Result<Json<CorrectionStepped>, ApiError> {
+    with_reason(&app, &caller, id, body, corrections::send_back).await
+}
+
+/// A step that takes a reason (`{"reason": …}`), taken by the caller's key.
+async fn with_reason(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    body: Body,
+    step: fn(&App, &Actor, i64, &str) -> Result<CorrectionRequest, ApiError>,
+) -> Result<Json<CorrectionStepped>, ApiError> {
     let bytes = read_body(body, app.config.body_limit).await?;
     let asked: CorrectionReason = typed(object(&bytes)?)?;
     let actor = Actor::key(&caller.key);
-    let c = corrections::send_back(&app, &actor, id, &asked.reason)?;
+    let c = step(app, &actor, id, &asked.reason)?;
     Ok(stepped(c, actor))
 }
 

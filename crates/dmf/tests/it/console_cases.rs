@@ -11,9 +11,10 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::browser::Browser;
-use super::console::{TODAY, absent, create_user, login, logout, post_as_signed_in, record};
+use super::console::{
+    TODAY, absent, create_user, login, logout, post_as_signed_in, record, registry,
+};
 use super::serve::{key, serve};
-use super::{dmf, s, stderr};
 
 /// Files a correction from the person's form with a reason and the evidence items ticked; the
 /// id of the correction the confirmation links to, left on the correction's page.
@@ -45,26 +46,18 @@ fn offered(b: &Browser) -> Vec<&'static str> {
 fn corrections_are_rejected_sent_back_resubmitted_withdrawn_and_joined_in_the_console() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = s(&data);
-    assert!(
-        dmf(&["init", "--data", d, "--origin", "example.org/dmf"])
-            .status
-            .success()
-    );
     // Names as death records carry them: capitals, a hyphenated surname, a compound first name
     // (the file keeps them without the hyphen and the space).
-    let file_path = dir.path().join("ssdm1.txt");
-    std::fs::write(
-        &file_path,
-        record("111223333", "GARCIA-LOPEZ", "MARIA", "03111945")
+    let data = registry(
+        dir.path(),
+        "",
+        &(record("111223333", "GARCIA-LOPEZ", "MARIA", "03111945")
             + &record("222334444", "ONEIL", "PATRICK", "11301950")
             + &record("333445555", "NGUYEN", "THANH", "06051962")
-            + &record("444556666", "KOWALSKI", "ANNA MARIE", "01091938"),
-    )
-    .unwrap();
-    let out = dmf(&["import", "--data", d, s(&file_path), "--today", TODAY]);
-    assert!(out.status.success(), "{}", stderr(&out));
+            + &record("444556666", "KOWALSKI", "ANNA MARIE", "01091938")),
+        TODAY,
+    );
+    let d = data.as_str();
     let office = key(d, "field-office", "caseworker", &[]);
     create_user(d, "carol", "caseworker", "carol-password-1");
     create_user(d, "alice", "caseworker", "alice-password-1");

@@ -12,9 +12,8 @@ use std::path::Path;
 use dmf_ledger::letter::ShortCode;
 
 use super::browser::Browser;
-use super::console::{TODAY, create_user, login, logout, record};
+use super::console::{TODAY, create_user, login, logout, record, registry};
 use super::serve::{Running, key, spawn};
-use super::{dmf, s, stderr};
 
 /// `dmf serve` on a port chosen first, so that `--public-url` can name the server itself.
 fn serve_at_own_address(data: &str) -> (Running, String) {
@@ -77,25 +76,17 @@ fn words(text: &str) -> String {
 #[test]
 fn a_letters_short_code_is_checked_on_the_public_page() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = s(&data);
-    assert!(
-        dmf(&["init", "--data", d, "--origin", "example.org/dmf"])
-            .status
-            .success()
-    );
     // Hand-written records as old master files hold them: a middle initial run into the first
     // name, a hyphenated surname, and the one to be corrected.
-    let file = dir.path().join("ssdm1.txt");
-    std::fs::write(
-        &file,
-        record("234567890", "JONES", "ROBERT", "07041941")
+    let data = registry(
+        dir.path(),
+        "",
+        &(record("234567890", "JONES", "ROBERT", "07041941")
             + &record("345678901", "GARCIA-LOPEZ", "MARIA", "11301952")
-            + &record("456789012", "OBRIEN", "PATRICKJ", "02291948"),
-    )
-    .unwrap();
-    let out = dmf(&["import", "--data", d, s(&file), "--today", TODAY]);
-    assert!(out.status.success(), "{}", stderr(&out));
+            + &record("456789012", "OBRIEN", "PATRICKJ", "02291948")),
+        TODAY,
+    );
+    let d = data.as_str();
     // A key in the data folder, as a real registry has: the console needs none.
     key(d, "bank-identity", "identity", &[]);
     create_user(d, "carol", "caseworker", "carol-password-1");
