@@ -39,7 +39,12 @@ fn parameters(path: &str) -> Value {
             )
         ]),
         "/v1/files/updates" => json!([q("since", true, "the cursor of the last file applied")]),
-        "/v1/corrections/{id}/approve" | "/v1/corrections/{id}/propagation" => {
+        "/v1/corrections/{id}/approve"
+        | "/v1/corrections/{id}/propagation"
+        | "/v1/corrections/{id}/reject"
+        | "/v1/corrections/{id}/send-back"
+        | "/v1/corrections/{id}/withdraw"
+        | "/v1/corrections/{id}/resubmit" => {
             json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }])
         }
         "/v1/held" => json!([q(
