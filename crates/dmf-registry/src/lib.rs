@@ -41,7 +41,8 @@ pub use event::Event;
 pub use import::{ImportSummary, apply_dmf_records, import_file};
 pub use index::Index;
 pub use registry::{
-    Accepted, MIRROR_FILE, Registry, RegistryError, STORE_FILE, now_ms, private_dir, today_utc,
+    Accepted, MIRROR_FILE, Registry, RegistryError, STORE_FILE, day_of_ms, now_ms, private_dir,
+    today_utc,
 };
 pub use state::{Outcome, PersonState};
 pub use submission::{Rejection, Submission, parse_line, parse_value};

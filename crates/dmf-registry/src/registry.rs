@@ -741,6 +741,10 @@ pub fn now_ms() -> i64 {
 
 /// Today's date in UTC, from the system clock.
 pub fn today_utc() -> dmf_model::Date {
-    dmf_model::Date::from_days_since_epoch(now_ms().div_euclid(86_400_000) as i32)
-        .expect("the clock is within 1800-2199")
+    day_of_ms(now_ms()).expect("the clock is within 1800-2199")
+}
+
+/// The UTC day of a time in milliseconds since 1970 (an event's `recorded_at`).
+pub fn day_of_ms(ms: i64) -> Option<dmf_model::Date> {
+    dmf_model::Date::from_days_since_epoch(ms.div_euclid(86_400_000) as i32)
 }

@@ -460,8 +460,7 @@ impl Intake {
                         .map_err(|source| RegistryError::Decode { seq: e.seq, source })?;
                     // The day the registry recorded it: a caller's dates are evidence, and a bulk
                     // sent in one request but dated over many days is one day's intake.
-                    let recorded =
-                        Date::from_days_since_epoch(e.recorded_at.div_euclid(86_400_000) as i32);
+                    let recorded = crate::registry::day_of_ms(e.recorded_at);
                     let item = match (event, recorded) {
                         // Records imported from an earlier master file are its history, not intake.
                         (Event::DeathReport(r), _)

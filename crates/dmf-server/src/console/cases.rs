@@ -502,18 +502,13 @@ fn reason_field(
     errors: &FormErrors,
     form: &HashMap<String, String>,
 ) -> Markup {
-    let hint_id = format!("{id}-hint");
-    let described = match errors.described_by(id) {
-        Some(e) => format!("{hint_id} {e}"),
-        None => hint_id.clone(),
-    };
     html! {
         div {
             label for=(id) { (label) }
-            div.hint id=(hint_id) { (hint) }
+            div.hint id={ (id) "-hint" } { (hint) }
             (errors.message(id))
             textarea id=(id) name="reason" rows="3" cols="60"
-                aria-invalid=[errors.invalid(id)] aria-describedby=(described) {
+                aria-invalid=[errors.invalid(id)] aria-describedby=(errors.described_with_hint(id)) {
                 (form.get(id).map(String::as_str).unwrap_or_default())
             }
         }

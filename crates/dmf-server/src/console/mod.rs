@@ -456,6 +456,15 @@ impl FormErrors {
     pub(crate) fn described_by(&self, field: &str) -> Option<String> {
         self.invalid(field).map(|_| format!("{field}-error"))
     }
+
+    /// The `aria-describedby` of a field with a hint (`FIELD-hint`): the hint, and the field's
+    /// message when it has one.
+    pub(crate) fn described_with_hint(&self, field: &str) -> String {
+        match self.described_by(field) {
+            Some(e) => format!("{field}-hint {e}"),
+            None => format!("{field}-hint"),
+        }
+    }
 }
 
 impl From<ApiError> for Page {

@@ -353,14 +353,12 @@ pub(crate) async fn person(
     let open = corrections.iter().find(|c| c.status.is_open());
     let correctable = state.death.is_some() || extra.is_some_and(|e| !e.pending.is_empty());
     // The day each event was recorded, for "since" and "decided on".
-    let days: HashMap<u64, dmf_model::Date> = history
-        .iter()
-        .filter_map(|(stored, _)| {
-            let t = dmf_ledger::leaf::format_time(stored.recorded_at);
-            Some((stored.seq, t.get(..10)?.parse().ok()?))
-        })
-        .collect();
-    let recorded_on = |seq: u64| days.get(&seq).copied();
+    let recorded_on = |seq: u64| {
+        history
+            .iter()
+            .find(|(stored, _)| stored.seq == seq)
+            .and_then(|(stored, _)| dmf_registry::day_of_ms(stored.recorded_at))
+    };
     let case_of = |seq: u64| {
         corrections
             .iter()
@@ -714,20 +712,10 @@ pub(crate) async fn contest_notice(
     staff.check_form(&form)?;
     staff.require_case_role("record contests")?;
     let ssn = parse_ssn(&ssn)?;
-    record_contest(&app, &staff, ssn, &seq, &form).await
-}
-
-async fn record_contest(
-    app: &Arc<App>,
-    staff: &Staff,
-    ssn: Ssn,
-    seq: &str,
-    form: &HashMap<String, String>,
-) -> PageResult {
-    let (name, n) = find_notice(staff, app, ssn, seq)?;
+    let (name, n) = find_notice(&staff, &app, ssn, &seq)?;
     let today = app.today();
     let mut errors = FormErrors::new();
-    let reason = text(form, "reason");
+    let reason = text(&form, "reason");
     if reason.is_empty() {
         errors.add("reason", "Enter why the person contests the notice");
     }
@@ -743,7 +731,7 @@ async fn record_contest(
                 ),
             );
         }
-        let cause = text(form, "late_reason");
+        let cause = text(&form, "late_reason");
         if cause.is_empty() {
             errors.add(
                 "late_reason",
@@ -763,10 +751,10 @@ async fn record_contest(
             "reason": recorded_reason,
             "requested_by": staff.0.user.name,
         });
-        match submit_form(app, body).await {
+        match submit_form(&app, body).await {
             Ok(accepted) => {
                 return Ok(Page::confirmation(
-                    staff,
+                    &staff,
                     "Contest recorded",
                     html! { p { "The contest of notice " (n.seq) " (" (words::notice_kind(n.kind)) ") for " (name) " is recorded as event " (accepted.seq) "." } },
                     html! {
@@ -778,7 +766,7 @@ async fn record_contest(
             Err(e) => errors.add("reason", upper_first(&e.message)),
         }
     }
-    Err(contest_page(staff, ssn, &name, &n, today, form, &errors))
+    Err(contest_page(&staff, ssn, &name, &n, today, &form, &errors))
 }
 
 /// A supervisor's decision on a contested notice.
@@ -791,23 +779,13 @@ pub(crate) async fn decide_notice(
     staff.check_form(&form)?;
     staff.require(&[UserRole::Supervisor], "decide contests")?;
     let ssn = parse_ssn(&ssn)?;
-    record_decision(&app, &staff, ssn, &seq, &form).await
-}
-
-async fn record_decision(
-    app: &Arc<App>,
-    staff: &Staff,
-    ssn: Ssn,
-    seq: &str,
-    form: &HashMap<String, String>,
-) -> PageResult {
-    let (name, n) = find_notice(staff, app, ssn, seq)?;
+    let (name, n) = find_notice(&staff, &app, ssn, &seq)?;
     let mut errors = FormErrors::new();
-    let decision = text(form, "decision");
+    let decision = text(&form, "decision");
     if !matches!(decision, "upheld" | "denied") {
         errors.add("decision", "Choose whether the contest is upheld or denied");
     }
-    let reason = text(form, "reason");
+    let reason = text(&form, "reason");
     if reason.is_empty() {
         errors.add("reason", "Enter the reason for the decision");
     }
@@ -820,11 +798,11 @@ async fn record_decision(
             "reason": reason,
             "decided_by": staff.0.user.name,
         });
-        match submit_form(app, body).await {
+        match submit_form(&app, body).await {
             Ok(accepted) => {
                 let upheld = decision == "upheld";
                 return Ok(Page::confirmation(
-                    staff,
+                    &staff,
                     if upheld {
                         "Contest upheld"
                     } else {
@@ -845,12 +823,12 @@ async fn record_decision(
         }
     }
     Err(decide_page(
-        staff,
+        &staff,
         ssn,
         &name,
         &n,
         app.today(),
-        form,
+        &form,
         &errors,
     ))
 }

@@ -47,14 +47,6 @@ impl SearchParams {
     }
 }
 
-/// `aria-describedby` of a field with a hint: the hint, and the error when there is one.
-fn described(errors: &FormErrors, field: &str) -> String {
-    match errors.described_by(field) {
-        Some(e) => format!("{field}-hint {e}"),
-        None => format!("{field}-hint"),
-    }
-}
-
 pub(crate) fn search_form(q: &SearchParams, errors: &FormErrors) -> Markup {
     html! {
         (errors.summary())
@@ -65,7 +57,7 @@ pub(crate) fn search_form(q: &SearchParams, errors: &FormErrors) -> Markup {
                 p.hint #ssn-hint { "9 digits, with or without dashes or spaces, like 123-45-6789" }
                 (errors.message("ssn"))
                 input #ssn type="text" name="ssn" value=(q.ssn) inputmode="numeric" autocomplete="off" spellcheck="false"
-                    aria-describedby=(described(errors, "ssn")) aria-invalid=[errors.invalid("ssn")];
+                    aria-describedby=(errors.described_with_hint("ssn")) aria-invalid=[errors.invalid("ssn")];
             }
             fieldset {
                 legend { "Or by name" }
@@ -74,21 +66,21 @@ pub(crate) fn search_form(q: &SearchParams, errors: &FormErrors) -> Markup {
                     p.hint #first-hint { "A nickname will do: Bob finds Robert" }
                     (errors.message("first"))
                     input #first type="text" name="first" value=(q.first) autocomplete="off" spellcheck="false"
-                        aria-describedby=(described(errors, "first")) aria-invalid=[errors.invalid("first")];
+                        aria-describedby=(errors.described_with_hint("first")) aria-invalid=[errors.invalid("first")];
                 }
                 div {
                     label for="last" { "Last name" }
                     p.hint #last-hint { "Spelt as you heard it; names that sound alike are found" }
                     (errors.message("last"))
                     input #last type="text" name="last" value=(q.last) autocomplete="off" spellcheck="false"
-                        aria-describedby=(described(errors, "last")) aria-invalid=[errors.invalid("last")];
+                        aria-describedby=(errors.described_with_hint("last")) aria-invalid=[errors.invalid("last")];
                 }
                 div {
                     label for="dob" { "Date of birth (optional)" }
                     p.hint #dob-hint { "For example 1970-10-31 or 10/31/1970, or only the year, 1970" }
                     (errors.message("dob"))
                     input #dob type="text" name="dob" value=(q.dob) autocomplete="off" spellcheck="false"
-                        aria-describedby=(described(errors, "dob")) aria-invalid=[errors.invalid("dob")];
+                        aria-describedby=(errors.described_with_hint("dob")) aria-invalid=[errors.invalid("dob")];
                 }
             }
             p { button #search-button type="submit" { "Search" } }
