@@ -12,6 +12,9 @@ mod read;
 
 pub use read::{read, read_document};
 
+#[cfg(test)]
+mod tests;
+
 /// The `eventUri` of each kind of message of the messaging guide.
 pub mod event_uri {
     pub const SUBMISSION: &str = "http://nchs.cdc.gov/vrdr_submission";
@@ -21,6 +24,31 @@ pub mod event_uri {
     pub const ACKNOWLEDGEMENT: &str = "http://nchs.cdc.gov/vrdr_acknowledgement";
     pub const EXTRACTION_ERROR: &str = "http://nchs.cdc.gov/vrdr_extraction_error";
     pub const STATUS: &str = "http://nchs.cdc.gov/vrdr_status";
+    pub const CAUSE_OF_DEATH_CODING: &str = "http://nchs.cdc.gov/vrdr_causeofdeath_coding";
+    pub const CAUSE_OF_DEATH_CODING_UPDATE: &str =
+        "http://nchs.cdc.gov/vrdr_causeofdeath_coding_update";
+    pub const DEMOGRAPHICS_CODING: &str = "http://nchs.cdc.gov/vrdr_demographics_coding";
+    pub const DEMOGRAPHICS_CODING_UPDATE: &str =
+        "http://nchs.cdc.gov/vrdr_demographics_coding_update";
+    pub const INDUSTRY_OCCUPATION_CODING: &str =
+        "http://nchs.cdc.gov/vrdr_industryoccupation_coding";
+    pub const INDUSTRY_OCCUPATION_CODING_UPDATE: &str =
+        "http://nchs.cdc.gov/vrdr_industryoccupation_coding_update";
+    /// The coding responses of messaging guides before 2.0.
+    pub const CODING: &str = "http://nchs.cdc.gov/vrdr_coding";
+    pub const CODING_UPDATE: &str = "http://nchs.cdc.gov/vrdr_coding_update";
+
+    /// Every coding message, read as `Body::Coding`.
+    pub const CODING_FAMILY: [&str; 8] = [
+        CAUSE_OF_DEATH_CODING,
+        CAUSE_OF_DEATH_CODING_UPDATE,
+        DEMOGRAPHICS_CODING,
+        DEMOGRAPHICS_CODING_UPDATE,
+        INDUSTRY_OCCUPATION_CODING,
+        INDUSTRY_OCCUPATION_CODING_UPDATE,
+        CODING,
+        CODING_UPDATE,
+    ];
 }
 
 /// The kind of an OperationOutcome issue a problem is reported as.
@@ -277,7 +305,8 @@ pub struct Alias {
 /// An answer a receiver sent (acknowledgement, extraction error, status).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
-    /// `MessageHeader.response.identifier`: the id of the message answered.
+    /// `MessageHeader.response.identifier`: the id of the message answered (empty for a
+    /// status message that names none, as the guide's own example does).
     pub acknowledged: String,
     pub ids: Option<RecordIds>,
     /// Extraction errors: each issue's diagnostics; status: the status.
@@ -315,6 +344,19 @@ pub struct Message {
     /// `MessageHeader.destination[*].endpoint`.
     pub destinations: Vec<String>,
     pub body: Body,
+}
+
+impl Body {
+    /// The record the message names, if it names one.
+    pub fn ids(&self) -> Option<&RecordIds> {
+        match self {
+            Body::Submission(r) | Body::Update(r) => Some(&r.ids),
+            Body::Void(v) => Some(&v.ids),
+            Body::Alias(a) => Some(&a.ids),
+            Body::Acknowledgement(r) | Body::ExtractionError(r) | Body::Status(r) => r.ids.as_ref(),
+            Body::Coding(c) => c.ids.as_ref(),
+        }
+    }
 }
 
 /// What a request body holds: one message, or a `Bundle` of type `batch` of messages, each
