@@ -134,7 +134,11 @@ fn parameters(a: &Answer<'_>, id: &str) -> Value {
         list.push(Value::Object(p));
     };
     if let Some(ids) = a.ids {
-        push("jurisdiction_id", "valueString", ids.key.jurisdiction.as_str().into());
+        push(
+            "jurisdiction_id",
+            "valueString",
+            ids.key.jurisdiction.as_str().into(),
+        );
         push("cert_no", "valueUnsignedInt", ids.key.number.into());
         push("death_year", "valueUnsignedInt", ids.key.year.into());
         if let Some(aux) = &ids.state_auxiliary_id {
@@ -202,24 +206,58 @@ fn lack(lacks: &mut Vec<Problem>, location: String, code: IssueCode, reason: &st
 /// reference library's own answers do without it.
 pub fn check_answer(value: &Value) -> Vec<Problem> {
     let mut lacks = Vec::new();
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let text = |v: &Value, key: &str| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
 
     if value.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-        lack(&mut lacks, "Bundle.resourceType".into(), IssueCode::Structure, "an answer is a Bundle");
+        lack(
+            &mut lacks,
+            "Bundle.resourceType".into(),
+            IssueCode::Structure,
+            "an answer is a Bundle",
+        );
         return lacks;
     }
     if value.get("type").and_then(Value::as_str) != Some("message") {
-        lack(&mut lacks, "Bundle.type".into(), IssueCode::Value, "an answer is a Bundle of type message");
+        lack(
+            &mut lacks,
+            "Bundle.type".into(),
+            IssueCode::Value,
+            "an answer is a Bundle of type message",
+        );
     }
     if text(value, "id").is_none() {
-        lack(&mut lacks, "Bundle.id".into(), IssueCode::Required, "the Bundle has an id");
+        lack(
+            &mut lacks,
+            "Bundle.id".into(),
+            IssueCode::Required,
+            "the Bundle has an id",
+        );
     }
     if text(value, "timestamp").is_none() {
-        lack(&mut lacks, "Bundle.timestamp".into(), IssueCode::Required, "the Bundle has a timestamp");
+        lack(
+            &mut lacks,
+            "Bundle.timestamp".into(),
+            IssueCode::Required,
+            "the Bundle has a timestamp",
+        );
     }
-    let entries = value.get("entry").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+    let entries = value
+        .get("entry")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     let resource = |k: usize| entries.get(k).and_then(|e| e.get("resource"));
-    let is = |k: usize, ty: &str| resource(k).and_then(|r| r.get("resourceType")).and_then(Value::as_str) == Some(ty);
+    let is = |k: usize, ty: &str| {
+        resource(k)
+            .and_then(|r| r.get("resourceType"))
+            .and_then(Value::as_str)
+            == Some(ty)
+    };
     let resolve = |reference: &str| -> Option<usize> {
         (0..entries.len()).find(|&k| {
             let full_url = entries[k].get("fullUrl").and_then(Value::as_str);
@@ -233,48 +271,100 @@ pub fn check_answer(value: &Value) -> Vec<Problem> {
         })
     };
     if !is(0, "MessageHeader") {
-        lack(&mut lacks, "Bundle.entry[0].resource".into(), IssueCode::Required, "the first entry of a message is its MessageHeader");
+        lack(
+            &mut lacks,
+            "Bundle.entry[0].resource".into(),
+            IssueCode::Required,
+            "the first entry of a message is its MessageHeader",
+        );
         return lacks;
     }
     let h = resource(0).expect("checked above");
     let at = "Bundle.entry[0].resource";
     if text(h, "id").is_none() {
-        lack(&mut lacks, format!("{at}.id"), IssueCode::Required, "the MessageHeader has an id");
+        lack(
+            &mut lacks,
+            format!("{at}.id"),
+            IssueCode::Required,
+            "the MessageHeader has an id",
+        );
     }
     let kind = match h.get("eventUri").and_then(Value::as_str) {
         Some(event_uri::ACKNOWLEDGEMENT) => Some(Kind::Acknowledgement),
         Some(event_uri::EXTRACTION_ERROR) => Some(Kind::ExtractionError),
         Some(_) => {
-            lack(&mut lacks, format!("{at}.eventUri"), IssueCode::Value, "an answer is an acknowledgement or an extraction error");
+            lack(
+                &mut lacks,
+                format!("{at}.eventUri"),
+                IssueCode::Value,
+                "an answer is an acknowledgement or an extraction error",
+            );
             None
         }
         None => {
-            lack(&mut lacks, format!("{at}.eventUri"), IssueCode::Required, "the MessageHeader has an eventUri");
+            lack(
+                &mut lacks,
+                format!("{at}.eventUri"),
+                IssueCode::Required,
+                "the MessageHeader has an eventUri",
+            );
             None
         }
     };
     if h.get("source").and_then(|s| text(s, "endpoint")).is_none() {
-        lack(&mut lacks, format!("{at}.source.endpoint"), IssueCode::Required, "the MessageHeader names its source endpoint");
+        lack(
+            &mut lacks,
+            format!("{at}.source.endpoint"),
+            IssueCode::Required,
+            "the MessageHeader names its source endpoint",
+        );
     }
     match h.get("destination").and_then(Value::as_array) {
         Some(list) if !list.is_empty() => {
             for (i, d) in list.iter().enumerate() {
                 if text(d, "endpoint").is_none() {
-                    lack(&mut lacks, format!("{at}.destination[{i}].endpoint"), IssueCode::Required, "each destination has an endpoint");
+                    lack(
+                        &mut lacks,
+                        format!("{at}.destination[{i}].endpoint"),
+                        IssueCode::Required,
+                        "each destination has an endpoint",
+                    );
                 }
             }
         }
-        _ => lack(&mut lacks, format!("{at}.destination"), IssueCode::Required, "the MessageHeader names its destination"),
+        _ => lack(
+            &mut lacks,
+            format!("{at}.destination"),
+            IssueCode::Required,
+            "the MessageHeader names its destination",
+        ),
     }
     let response = h.get("response");
     if response.and_then(|r| text(r, "identifier")).is_none() {
-        lack(&mut lacks, format!("{at}.response.identifier"), IssueCode::Required, "an answer names the message it answers");
+        lack(
+            &mut lacks,
+            format!("{at}.response.identifier"),
+            IssueCode::Required,
+            "an answer names the message it answers",
+        );
     }
     let code = response.and_then(|r| r.get("code")).and_then(Value::as_str);
     match (kind, code) {
-        (Some(Kind::Acknowledgement), Some("ok")) | (Some(Kind::ExtractionError), Some("fatal-error")) | (None, _) => {}
-        (Some(Kind::Acknowledgement), _) => lack(&mut lacks, format!("{at}.response.code"), IssueCode::Value, "an acknowledgement's response.code is ok"),
-        (Some(Kind::ExtractionError), _) => lack(&mut lacks, format!("{at}.response.code"), IssueCode::Value, "an extraction error's response.code is fatal-error"),
+        (Some(Kind::Acknowledgement), Some("ok"))
+        | (Some(Kind::ExtractionError), Some("fatal-error"))
+        | (None, _) => {}
+        (Some(Kind::Acknowledgement), _) => lack(
+            &mut lacks,
+            format!("{at}.response.code"),
+            IssueCode::Value,
+            "an acknowledgement's response.code is ok",
+        ),
+        (Some(Kind::ExtractionError), _) => lack(
+            &mut lacks,
+            format!("{at}.response.code"),
+            IssueCode::Value,
+            "an extraction error's response.code is fatal-error",
+        ),
     }
     let focus: Vec<&str> = h
         .get("focus")
@@ -284,18 +374,36 @@ pub fn check_answer(value: &Value) -> Vec<Problem> {
         .filter_map(|f| f.get("reference").and_then(Value::as_str))
         .collect();
     if focus.is_empty() {
-        lack(&mut lacks, format!("{at}.focus"), IssueCode::Required, "the MessageHeader's focus names the Parameters");
+        lack(
+            &mut lacks,
+            format!("{at}.focus"),
+            IssueCode::Required,
+            "the MessageHeader's focus names the Parameters",
+        );
     }
     for (i, reference) in focus.iter().enumerate() {
         if resolve(reference).is_none() {
-            lack(&mut lacks, format!("{at}.focus[{i}].reference"), IssueCode::Value, "the focus names no entry of the Bundle");
+            lack(
+                &mut lacks,
+                format!("{at}.focus[{i}].reference"),
+                IssueCode::Value,
+                "the focus names no entry of the Bundle",
+            );
         }
     }
-    let params = focus.iter().filter_map(|r| resolve(r)).find(|&k| is(k, "Parameters"))
+    let params = focus
+        .iter()
+        .filter_map(|r| resolve(r))
+        .find(|&k| is(k, "Parameters"))
         .or_else(|| (0..entries.len()).find(|&k| is(k, "Parameters")));
     match params {
         None if kind == Some(Kind::Acknowledgement) => {
-            lack(&mut lacks, "Bundle.entry".into(), IssueCode::Required, "an acknowledgement carries Parameters naming the record");
+            lack(
+                &mut lacks,
+                "Bundle.entry".into(),
+                IssueCode::Required,
+                "an acknowledgement carries Parameters naming the record",
+            );
         }
         None => {}
         Some(k) => {
@@ -319,35 +427,63 @@ pub fn check_answer(value: &Value) -> Vec<Problem> {
         }
     }
     if kind == Some(Kind::ExtractionError) {
-        let details = response.and_then(|r| r.get("details")).and_then(|d| d.get("reference")).and_then(Value::as_str);
+        let details = response
+            .and_then(|r| r.get("details"))
+            .and_then(|d| d.get("reference"))
+            .and_then(Value::as_str);
         let outcome = match details {
             None => {
-                lacks.push(Problem::new(format!("{at}.response.details"), IssueCode::Required, "an extraction error names its OperationOutcome in response.details"));
+                lacks.push(Problem::new(
+                    format!("{at}.response.details"),
+                    IssueCode::Required,
+                    "an extraction error names its OperationOutcome in response.details",
+                ));
                 None
             }
             Some(r) => match resolve(r) {
                 Some(k) if is(k, "OperationOutcome") => Some(k),
                 _ => {
-                    lacks.push(Problem::new(format!("{at}.response.details.reference"), IssueCode::Value, "response.details names no OperationOutcome of the Bundle"));
+                    lacks.push(Problem::new(
+                        format!("{at}.response.details.reference"),
+                        IssueCode::Value,
+                        "response.details names no OperationOutcome of the Bundle",
+                    ));
                     None
                 }
             },
         };
         if let Some(k) = outcome {
-            let issues = resource(k).and_then(|o| o.get("issue")).and_then(Value::as_array);
+            let issues = resource(k)
+                .and_then(|o| o.get("issue"))
+                .and_then(Value::as_array);
             match issues {
                 Some(list) if !list.is_empty() => {
                     for (i, issue) in list.iter().enumerate() {
                         let severity = issue.get("severity").and_then(Value::as_str);
-                        if !matches!(severity, Some("fatal" | "error" | "warning" | "information")) {
-                            lacks.push(Problem::new(format!("Bundle.entry[{k}].resource.issue[{i}].severity"), IssueCode::Required, "each issue has a severity: fatal, error, warning or information"));
+                        if !matches!(
+                            severity,
+                            Some("fatal" | "error" | "warning" | "information")
+                        ) {
+                            lacks.push(Problem::new(
+                                format!("Bundle.entry[{k}].resource.issue[{i}].severity"),
+                                IssueCode::Required,
+                                "each issue has a severity: fatal, error, warning or information",
+                            ));
                         }
                         if text(issue, "code").is_none() {
-                            lacks.push(Problem::new(format!("Bundle.entry[{k}].resource.issue[{i}].code"), IssueCode::Required, "each issue has a code"));
+                            lacks.push(Problem::new(
+                                format!("Bundle.entry[{k}].resource.issue[{i}].code"),
+                                IssueCode::Required,
+                                "each issue has a code",
+                            ));
                         }
                     }
                 }
-                _ => lacks.push(Problem::new(format!("Bundle.entry[{k}].resource.issue"), IssueCode::Required, "the OperationOutcome has at least one issue")),
+                _ => lacks.push(Problem::new(
+                    format!("Bundle.entry[{k}].resource.issue"),
+                    IssueCode::Required,
+                    "the OperationOutcome has at least one issue",
+                )),
             }
         }
     }

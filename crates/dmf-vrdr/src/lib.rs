@@ -361,6 +361,9 @@ impl Body {
 
 /// What a request body holds: one message, or a `Bundle` of type `batch` of messages, each
 /// read on its own (locations inside a batch start `Bundle.entry[i].resource`).
+// One message is the common case; boxing it would cost an allocation for each, and the type is
+// the one callers already code against.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Incoming {
     One(Result<Message, Refusal>),

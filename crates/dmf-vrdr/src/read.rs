@@ -143,8 +143,13 @@ fn not_a_message(at: &str, kind: &str) -> Problem {
             IssueCode::NotSupported,
             "a batch inside a batch is not read: send its messages in one batch",
         ),
-        "transaction" | "transaction-response" | "batch-response" | "history" | "searchset"
-        | "collection" | "subscription-notification" => Problem::new(
+        "transaction"
+        | "transaction-response"
+        | "batch-response"
+        | "history"
+        | "searchset"
+        | "collection"
+        | "subscription-notification" => Problem::new(
             at,
             IssueCode::NotSupported,
             format!("a {kind} is not a message: send a Bundle of type message, or a batch of them"),

@@ -116,7 +116,10 @@ pub(crate) fn parse_date(text: &str) -> Result<DateParts, String> {
 /// Whether an element carries a data-absent reason: FHIR's `data-absent-reason` extension or
 /// the common library's date-part absent reason.
 fn absent_reason(element: Option<&Value>) -> bool {
-    let Some(exts) = element.and_then(|e| e.get("extension")).and_then(Value::as_array) else {
+    let Some(exts) = element
+        .and_then(|e| e.get("extension"))
+        .and_then(Value::as_array)
+    else {
         return false;
     };
     exts.iter().any(|x| {
@@ -199,15 +202,15 @@ pub(crate) fn read_partial(
     let year = seen[0].flatten();
     let month = seen[1].flatten().map(|m| m as u8);
     let day = seen[2].flatten().map(|d| d as u8);
-    if let (Some(m), Some(d)) = (month, day) {
-        if d > days_in_month(year, m) {
-            problems.push(Problem::new(
-                location,
-                IssueCode::Value,
-                format!("month {m} has no day {d}"),
-            ));
-            return None;
-        }
+    if let (Some(m), Some(d)) = (month, day)
+        && d > days_in_month(year, m)
+    {
+        problems.push(Problem::new(
+            location,
+            IssueCode::Value,
+            format!("month {m} has no day {d}"),
+        ));
+        return None;
     }
     Some(DateParts { year, month, day })
 }

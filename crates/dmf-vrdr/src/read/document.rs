@@ -483,7 +483,10 @@ fn read_death(
             continue;
         };
         // Most Observations are not the death date; look at the text before parsing.
-        if !obs.raw(Key::Code).is_some_and(|c| c.get().contains(DEATH_DATE)) {
+        if !obs
+            .raw(Key::Code)
+            .is_some_and(|c| c.get().contains(DEATH_DATE))
+        {
             continue;
         }
         let code = obs.value(Key::Code);

@@ -129,7 +129,8 @@ pub(crate) fn read_message(msg: &Obj<'_>, at: &str) -> Result<Message, Refusal> 
     }
     let entry_at = |k: usize| format!("{at}.entry[{k}].resource");
     let resource = |k: usize| entries[k].resource.as_ref();
-    let header_index = (0..entries.len()).find(|&k| resource(k).is_some_and(|r| r.is("MessageHeader")));
+    let header_index =
+        (0..entries.len()).find(|&k| resource(k).is_some_and(|r| r.is("MessageHeader")));
     let Some(h) = header_index else {
         if !entries.is_empty() {
             problems.push(Problem::new(
@@ -145,9 +146,7 @@ pub(crate) fn read_message(msg: &Obj<'_>, at: &str) -> Result<Message, Refusal> 
         problems.push(Problem::new(
             entry_at(0),
             IssueCode::Structure,
-            format!(
-                "the MessageHeader must be the first entry of a message; here it is entry {h}"
-            ),
+            format!("the MessageHeader must be the first entry of a message; here it is entry {h}"),
         ));
     }
     let header_at = entry_at(h);
@@ -177,9 +176,8 @@ pub(crate) fn read_message(msg: &Obj<'_>, at: &str) -> Result<Message, Refusal> 
             .filter_map(|r| index.resolve(r))
             .find(|&k| resource(k).is_some_and(|r| r.is(ty)))
     };
-    let params_index = focused("Parameters").or_else(|| {
-        (0..entries.len()).find(|&k| resource(k).is_some_and(|r| r.is("Parameters")))
-    });
+    let params_index = focused("Parameters")
+        .or_else(|| (0..entries.len()).find(|&k| resource(k).is_some_and(|r| r.is("Parameters"))));
     let params = params_index.map(|k| {
         read_params(
             resource(k).expect("found above"),
@@ -198,7 +196,8 @@ pub(crate) fn read_message(msg: &Obj<'_>, at: &str) -> Result<Message, Refusal> 
             let document = focused("Bundle").or_else(|| {
                 (0..entries.len()).find(|&k| {
                     resource(k).is_some_and(|r| {
-                        r.is("Bundle") && r.text(Key::Type).as_ref().and_then(Text::as_str) == Some("document")
+                        r.is("Bundle")
+                            && r.text(Key::Type).as_ref().and_then(Text::as_str) == Some("document")
                     })
                 })
             });
@@ -233,12 +232,7 @@ pub(crate) fn read_message(msg: &Obj<'_>, at: &str) -> Result<Message, Refusal> 
                     }
                 }
             };
-            let ids = submission_ids(
-                params.as_ref(),
-                certificate.as_ref(),
-                at,
-                &mut problems,
-            );
+            let ids = submission_ids(params.as_ref(), certificate.as_ref(), at, &mut problems);
             refusal.ids = named_ids(
                 params.as_ref(),
                 certificate.as_ref().map(|((c, _), _)| c),
@@ -262,18 +256,19 @@ pub(crate) fn read_message(msg: &Obj<'_>, at: &str) -> Result<Message, Refusal> 
             let p = params.as_ref();
             ids.map(|ids| match event {
                 Event::Void => {
-                    let block_count = p.and_then(|p| p.block_count.clone()).map_or(1, |b| b.0);
-                    if let Some((count, location)) = p.and_then(|p| p.block_count.as_ref()) {
-                        if ids.key.number + count - 1 > 999_999 {
-                            problems.push(Problem::new(
-                                location.clone(),
-                                IssueCode::Value,
-                                format!(
-                                    "a block of {count} certificate numbers from {} goes past 999999",
-                                    ids.key.number
-                                ),
-                            ));
-                        }
+                    let given = p.and_then(|p| p.block_count.as_ref());
+                    let block_count = given.map_or(1, |b| b.0);
+                    if let Some((count, location)) = given
+                        && ids.key.number + count - 1 > 999_999
+                    {
+                        problems.push(Problem::new(
+                            location.clone(),
+                            IssueCode::Value,
+                            format!(
+                                "a block of {count} certificate numbers from {} goes past 999999",
+                                ids.key.number
+                            ),
+                        ));
                     }
                     Body::Void(Void { ids, block_count })
                 }
@@ -488,7 +483,12 @@ fn read_params(params: &Obj<'_>, at: &str, problems: &mut Vec<Problem>) -> Param
         };
         let known = matches!(
             name,
-            "jurisdiction_id" | "cert_no" | "death_year" | "state_auxiliary_id" | "block_count" | "status"
+            "jurisdiction_id"
+                | "cert_no"
+                | "death_year"
+                | "state_auxiliary_id"
+                | "block_count"
+                | "status"
         ) || ALIAS_NAMES.contains(&name)
             || name == "alias_social_security_number";
         if !known {
@@ -515,7 +515,9 @@ fn read_params(params: &Obj<'_>, at: &str, problems: &mut Vec<Problem>) -> Param
             continue;
         };
         let value_at = format!("{here}.{key}");
-        let text = value.as_str().filter(|_| key == "valueString" || key == "valueCode");
+        let text = value
+            .as_str()
+            .filter(|_| key == "valueString" || key == "valueCode");
         match name {
             "jurisdiction_id" => {
                 p.jurisdiction = match text.map(str::parse::<Jurisdiction>) {
@@ -652,12 +654,18 @@ fn submission_ids(
     let doc_key = certificate.and_then(|((c, _), _)| c.key.as_ref());
     let doc_at = certificate.map(|(_, doc_at)| format!("{doc_at}.identifier"));
     let looked_in = match (params, &doc_at) {
-        (Some(p), Some(d)) => format!("neither the Parameters ({}) nor the document's identifier ({d})", p.at),
+        (Some(p), Some(d)) => format!(
+            "neither the Parameters ({}) nor the document's identifier ({d})",
+            p.at
+        ),
         (Some(p), None) => format!("the Parameters ({}) do not, and there is no document", p.at),
-        (None, Some(d)) => format!("there are no Parameters, and the document's identifier ({d}) does not"),
+        (None, Some(d)) => {
+            format!("there are no Parameters, and the document's identifier ({d}) does not")
+        }
         (None, None) => "there are no Parameters and no document".to_owned(),
     };
-    let missing_at = params.map_or_else(|| format!("{at}.entry"), |p| format!("{}.parameter", p.at));
+    let missing_at =
+        params.map_or_else(|| format!("{at}.entry"), |p| format!("{}.parameter", p.at));
     let mut complete = true;
     macro_rules! part {
         ($field:ident, $name:literal, $what:literal, $show:expr) => {{
@@ -669,7 +677,10 @@ fn submission_ids(
                         v_at.clone(),
                         IssueCode::Value,
                         format!(
-                            concat!($name, " {} disagrees with the document's record identifier {} at {} ({})"),
+                            concat!(
+                                $name,
+                                " {} disagrees with the document's record identifier {} at {} ({})"
+                            ),
                             $show(*v),
                             k.value,
                             k.location,
@@ -697,9 +708,19 @@ fn submission_ids(
             }
         }};
     }
-    let jurisdiction = part!(jurisdiction, "jurisdiction_id", "the jurisdiction", |j: Jurisdiction| j.to_string());
+    let jurisdiction = part!(
+        jurisdiction,
+        "jurisdiction_id",
+        "the jurisdiction",
+        |j: Jurisdiction| j.to_string()
+    );
     let year = part!(year, "death_year", "the death year", |y: u16| y.to_string());
-    let number = part!(number, "cert_no", "the certificate number", |n: u32| format!("{n:06}"));
+    let number = part!(
+        number,
+        "cert_no",
+        "the certificate number",
+        |n: u32| format!("{n:06}")
+    );
     if !complete {
         return None;
     }
@@ -722,7 +743,11 @@ fn required_ids(
     event: Event,
     problems: &mut Vec<Problem>,
 ) -> Option<RecordIds> {
-    let what = if event == Event::Void { "a void" } else { "an alias" };
+    let what = if event == Event::Void {
+        "a void"
+    } else {
+        "an alias"
+    };
     let Some(p) = params else {
         problems.push(Problem::new(
             format!("{at}.entry"),

@@ -154,8 +154,8 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// Raw JSON text already checked by the pass; parsing it again cannot fail but for the depth
-/// limit, which the whole body already met.
+/// Raw JSON text the pass has checked. Parsing it fails only past serde_json's depth limit,
+/// which members skipped over are not held to; such a member reads as null.
 pub(crate) fn parse_value(raw: &RawValue) -> Value {
     serde_json::from_str(raw.get()).unwrap_or(Value::Null)
 }

@@ -65,7 +65,10 @@ fn answer_to(name: &str, expect: Expect) -> (Value, Option<String>) {
                 (extraction_error(&a, &r.problems), r.message_id.clone())
             }
             Ok(Incoming::Batch(_)) => panic!("no fixture is a batch"),
-            Err(r) => (extraction_error(&answer(None, None, None), &r.problems), None),
+            Err(r) => (
+                extraction_error(&answer(None, None, None), &r.problems),
+                None,
+            ),
         },
     }
 }
@@ -74,7 +77,11 @@ fn answer_to(name: &str, expect: Expect) -> (Value, Option<String>) {
 fn the_answer_to_every_fixture_is_complete_and_names_the_message() {
     for (name, expect) in TABLE {
         let (answer, message_id) = answer_to(name, *expect);
-        assert_eq!(check_answer(&answer), Vec::<Problem>::new(), "{name}: {answer:#}");
+        assert_eq!(
+            check_answer(&answer),
+            Vec::<Problem>::new(),
+            "{name}: {answer:#}"
+        );
         let identifier = &answer["entry"][0]["resource"]["response"]["identifier"];
         assert_eq!(
             identifier.as_str(),
@@ -129,7 +136,11 @@ fn an_acknowledgement_names_the_record_and_what_the_registry_did() {
         "the SSN is on file".to_owned(),
         "the name differs in one letter".to_owned(),
     ];
-    let mut a = answer(Some("5c903aff"), Some("https://state.example/vr"), Some(&ids));
+    let mut a = answer(
+        Some("5c903aff"),
+        Some("https://state.example/vr"),
+        Some(&ids),
+    );
     a.block_count = Some(3);
     a.outcome = Some("held");
     a.notes = &notes;
@@ -139,10 +150,19 @@ fn an_acknowledgement_names_the_record_and_what_the_registry_did() {
         "http://cdc.gov/nchs/nvss/fhir/vital-records-messaging/StructureDefinition/VRM-AcknowledgementMessage"
     );
     let header = &v["entry"][0]["resource"];
-    assert_eq!(header["eventUri"], "http://nchs.cdc.gov/vrdr_acknowledgement");
-    assert_eq!(header["destination"], json!([{ "endpoint": "https://state.example/vr" }]));
+    assert_eq!(
+        header["eventUri"],
+        "http://nchs.cdc.gov/vrdr_acknowledgement"
+    );
+    assert_eq!(
+        header["destination"],
+        json!([{ "endpoint": "https://state.example/vr" }])
+    );
     assert_eq!(header["source"], json!({ "endpoint": RECEIVER }));
-    assert_eq!(header["response"], json!({ "identifier": "5c903aff", "code": "ok" }));
+    assert_eq!(
+        header["response"],
+        json!({ "identifier": "5c903aff", "code": "ok" })
+    );
     // The entries' ids are UUIDs beside the answer's, each its own.
     let urls: Vec<&str> = v["entry"]
         .as_array()
@@ -187,11 +207,17 @@ fn an_extraction_error_names_each_problem_and_its_location() {
     let v = extraction_error(&answer(Some("abc"), None, None), &problems);
     assert_eq!(check_answer(&v), Vec::<Problem>::new());
     let header = &v["entry"][0]["resource"];
-    assert_eq!(header["eventUri"], "http://nchs.cdc.gov/vrdr_extraction_error");
+    assert_eq!(
+        header["eventUri"],
+        "http://nchs.cdc.gov/vrdr_extraction_error"
+    );
     assert_eq!(header["destination"], json!([{ "endpoint": "unknown" }]));
     assert_eq!(header["response"]["code"], "fatal-error");
     let outcome = &v["entry"][2];
-    assert_eq!(header["response"]["details"]["reference"], outcome["fullUrl"]);
+    assert_eq!(
+        header["response"]["details"]["reference"],
+        outcome["fullUrl"]
+    );
     assert_eq!(
         outcome["resource"]["issue"],
         json!([
@@ -214,8 +240,13 @@ fn an_extraction_error_names_each_problem_and_its_location() {
         Ok(Incoming::One(Ok(m))) => m,
         other => panic!("{other:?}"),
     };
-    let Body::ExtractionError(r) = m.body else { panic!("an extraction error") };
-    assert_eq!(r.details, ["\"ZZ\" is not an NCHS jurisdiction id", "no document"]);
+    let Body::ExtractionError(r) = m.body else {
+        panic!("an extraction error")
+    };
+    assert_eq!(
+        r.details,
+        ["\"ZZ\" is not an NCHS jurisdiction id", "no document"]
+    );
 }
 
 #[test]
@@ -267,7 +298,8 @@ fn what_an_answer_lacks_is_named() {
         [(at("Bundle.type"), IssueCode::Value)]
     );
     assert_eq!(
-        lacks(ack, |v| v["entry"][0]["resource"]["response"]["code"] = json!("fatal-error")),
+        lacks(ack, |v| v["entry"][0]["resource"]["response"]["code"] =
+            json!("fatal-error")),
         [(format!("{h}.response.code"), IssueCode::Value)]
     );
     assert_eq!(
@@ -280,26 +312,35 @@ fn what_an_answer_lacks_is_named() {
         [(format!("{h}.response.identifier"), IssueCode::Required)]
     );
     assert_eq!(
-        lacks(ack, |v| v["entry"][0]["resource"]["focus"][0]["reference"] = json!("urn:uuid:nowhere")),
+        lacks(
+            ack,
+            |v| v["entry"][0]["resource"]["focus"][0]["reference"] = json!("urn:uuid:nowhere")
+        ),
         [(format!("{h}.focus[0].reference"), IssueCode::Value)]
     );
     assert_eq!(
-        lacks(ack, |v| v["entry"][0]["resource"]["destination"] = json!([{}])),
+        lacks(ack, |v| v["entry"][0]["resource"]["destination"] =
+            json!([{}])),
         [(format!("{h}.destination[0].endpoint"), IssueCode::Required)]
     );
     assert_eq!(
         lacks(ack, |v| {
-            let params = v["entry"][1]["resource"]["parameter"].as_array_mut().expect("list");
+            let params = v["entry"][1]["resource"]["parameter"]
+                .as_array_mut()
+                .expect("list");
             params.retain(|p| p["name"] != "death_year");
         }),
-        [(at("Bundle.entry[1].resource.parameter"), IssueCode::Required)]
+        [(
+            at("Bundle.entry[1].resource.parameter"),
+            IssueCode::Required
+        )]
     );
     assert_eq!(
         lacks(ack, |v| {
             let entries = v["entry"].as_array_mut().expect("entries");
             entries.swap(0, 1);
         }),
-        [(format!("{h}"), IssueCode::Required)]
+        [(h.to_owned(), IssueCode::Required)]
     );
     assert_eq!(
         lacks(err, |v| v["entry"][2]["resource"]["issue"] = json!([])),
@@ -312,7 +353,10 @@ fn what_an_answer_lacks_is_named() {
                 .expect("object")
                 .remove("severity");
         }),
-        [(at("Bundle.entry[2].resource.issue[1].severity"), IssueCode::Required)]
+        [(
+            at("Bundle.entry[2].resource.issue[1].severity"),
+            IssueCode::Required
+        )]
     );
     assert_eq!(
         lacks(err, |v| {
@@ -324,7 +368,8 @@ fn what_an_answer_lacks_is_named() {
         [(format!("{h}.response.details"), IssueCode::Required)]
     );
     assert_eq!(
-        lacks(err, |v| v["entry"][0]["resource"]["eventUri"] = json!("http://nchs.cdc.gov/vrdr_status")),
+        lacks(err, |v| v["entry"][0]["resource"]["eventUri"] =
+            json!("http://nchs.cdc.gov/vrdr_status")),
         [(format!("{h}.eventUri"), IssueCode::Value)]
     );
 }

@@ -377,7 +377,10 @@ pub(super) const TABLE: &[(&str, Expect)] = &[
     ),
     (
         "InvalidMessageType.json",
-        MessageRefused(&[("Bundle.entry[0].resource.eventUri", "not a message this receiver takes")]),
+        MessageRefused(&[(
+            "Bundle.entry[0].resource.eventUri",
+            "not a message this receiver takes",
+        )]),
     ),
     (
         "MessageHeaderValidation.json",
@@ -496,7 +499,14 @@ fn a_document_sent_as_a_message_is_refused_at_its_type() {
                 Err(r) => r,
                 Ok(other) => panic!("{name}: {other:?}"),
             };
-            assert_problems(name, &refusal, &[("Bundle.type", "a document is not a message: send it inside a vrdr_submission message")]);
+            assert_problems(
+                name,
+                &refusal,
+                &[(
+                    "Bundle.type",
+                    "a document is not a message: send it inside a vrdr_submission message",
+                )],
+            );
         }
     }
 }
@@ -504,7 +514,11 @@ fn a_document_sent_as_a_message_is_refused_at_its_type() {
 #[test]
 fn a_message_is_not_a_document() {
     let refusal = read_document(&fixture("DeathRecordVoidMessage.json")).expect_err("a message");
-    assert_problems("void", &refusal, &[("Bundle.type", "not a death certificate document")]);
+    assert_problems(
+        "void",
+        &refusal,
+        &[("Bundle.type", "not a death certificate document")],
+    );
 }
 
 #[test]
@@ -513,8 +527,14 @@ fn refusals_name_the_message_and_its_record_as_far_as_they_were_read() {
         Ok(Incoming::One(Err(r))) => r,
         other => panic!("{other:?}"),
     };
-    assert_eq!(refusal.message_id.as_deref(), Some("SubmissionHeader-Example1"));
-    assert_eq!(refusal.source.as_deref(), Some("https://sos.nh.gov/vitalrecords"));
+    assert_eq!(
+        refusal.message_id.as_deref(),
+        Some("SubmissionHeader-Example1")
+    );
+    assert_eq!(
+        refusal.source.as_deref(),
+        Some("https://sos.nh.gov/vitalrecords")
+    );
     let ids = refusal.ids.expect("the Parameters name a record");
     assert_eq!(ids.key.to_string(), "2018NY123456");
     assert_eq!(ids.state_auxiliary_id.as_deref(), Some("abcdef10"));
@@ -534,22 +554,39 @@ fn refusals_name_the_message_and_its_record_as_far_as_they_were_read() {
 fn accepted_values_carry_their_locations() {
     let c = read_document(&fixture("DeathRecord1.json")).expect("accepted");
     assert_eq!(c.key.expect("key").location, "Bundle.identifier.value");
-    assert_eq!(c.ssn.expect("ssn").location, "Bundle.entry[1].resource.identifier[0].value");
-    assert_eq!(c.name.expect("name").location, "Bundle.entry[1].resource.name[0]");
+    assert_eq!(
+        c.ssn.expect("ssn").location,
+        "Bundle.entry[1].resource.identifier[0].value"
+    );
+    assert_eq!(
+        c.name.expect("name").location,
+        "Bundle.entry[1].resource.name[0]"
+    );
     assert_eq!(
         c.sex.expect("sex").location,
         "Bundle.entry[1].resource.extension[1].valueCodeableConcept.coding[0].code"
     );
-    assert_eq!(c.birth.expect("birth").location, "Bundle.entry[1].resource.birthDate");
-    assert_eq!(c.death.expect("death").location, "Bundle.entry[32].resource.valueDateTime");
-    assert_eq!(c.certifier.expect("certifier").location, "Bundle.entry[2].resource");
+    assert_eq!(
+        c.birth.expect("birth").location,
+        "Bundle.entry[1].resource.birthDate"
+    );
+    assert_eq!(
+        c.death.expect("death").location,
+        "Bundle.entry[32].resource.valueDateTime"
+    );
+    assert_eq!(
+        c.certifier.expect("certifier").location,
+        "Bundle.entry[2].resource"
+    );
 
     // Inside a message the document's parts are under its entry.
     let m = match read(&fixture("DeathRecordValueCodeableConceptText.json")) {
         Ok(Incoming::One(Ok(m))) => m,
         other => panic!("{other:?}"),
     };
-    let crate::Body::Submission(record) = m.body else { panic!("a submission") };
+    let crate::Body::Submission(record) = m.body else {
+        panic!("a submission")
+    };
     assert_eq!(
         record.certificate.ssn.expect("ssn").location,
         "Bundle.entry[2].resource.entry[1].resource.identifier[0].value"
