@@ -4,6 +4,28 @@
 //! the document's decedent, dates and certifier (`document`, `dates`) are read from the few
 //! resources that hold them. Every problem found is kept, not only the first, each at its
 //! location.
+//!
+//! What is refused, and what is not:
+//! - A message's MessageHeader must be its first entry. Found elsewhere it is still read, so
+//!   that the extraction error names the message, and the message is refused.
+//! - `MessageHeader.source` may be absent (several of the reference library's messages lack
+//!   it): the answer then goes to `unknown`.
+//! - A submission's key (jurisdiction, death year, certificate number) comes from its
+//!   Parameters; a part they lack comes from the document's `Bundle.identifier`; a part both
+//!   give must agree. A part given nowhere is a Required problem naming both places.
+//! - The decedent is the Patient the Composition's subject references. No Composition, no
+//!   subject, a subject naming nothing in the document or not a Patient, or a decedent with
+//!   neither SSN nor name: refused, since the record cannot say whom it is about. The lone
+//!   Patient of a document is not taken in their place.
+//! - What the registry does not read (age, race, places, other dates, relatives) is not
+//!   judged; nor is a certifier reference that names nothing: the certifier is then unknown.
+//! - `Bundle.identifier` with the `vrdr_id` system must be a record identifier; without it,
+//!   older documents gave the certificate number alone there, which is not read. Its
+//!   CertificateNumber extension must agree with it.
+//! - A partial date gives each of year, month and day as a value or as data-absent; a part
+//!   missing, unknown, or out of range is a problem at its location. Documents before VRDR
+//!   STU1 gave the date of death as the Observation's `effectiveDateTime`, read when the
+//!   Observation has no value.
 
 mod dates;
 mod document;
@@ -58,6 +80,8 @@ pub fn read_document(bytes: &[u8]) -> Result<DeathCertificate, Refusal> {
 }
 
 fn parse(bytes: &[u8]) -> Result<Obj<'_>, Refusal> {
+    // Some senders begin the body with a UTF-8 byte order mark, which JSON does not allow.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     serde_json::from_slice::<Obj<'_>>(bytes).map_err(|e| {
         refused(vec![Problem::new(
             "Bundle",

@@ -258,6 +258,8 @@ fn read_ssn(patient: &Obj<'_>, at: &str, problems: &mut Vec<Problem>) -> Option<
     })?;
     let location = format!("{at}.identifier[{i}].value");
     match identifier.get("value") {
+        // An empty value says no more than an absent one.
+        Some(Value::String(ssn)) if ssn.trim().is_empty() => None,
         Some(Value::String(ssn)) => Some(Located {
             value: ssn.clone(),
             location,

@@ -689,8 +689,13 @@ fn whom_the_document_names() {
         &refused(&m),
         &[(DECEDENT, "neither a Social Security number nor a name")],
     );
-    // Without the SSN, the name alone still names someone.
+    // Without the SSN (absent or empty), the name alone still names someone.
     let mut m = base();
+    *at(
+        &mut m,
+        "/entry/2/resource/entry/1/resource/identifier/0/value",
+    ) = json!(" ");
+    assert_eq!(certificate(accepted(&m)).ssn, None);
     remove(&mut m, "/entry/2/resource/entry/1/resource", "identifier");
     assert_eq!(certificate(accepted(&m)).ssn, None);
 }
@@ -763,6 +768,10 @@ fn the_body_must_be_a_message() {
         read(b"{\n  \"resourceType\": \"Bundle\",\n  \"type\": message\n}").expect_err("not JSON");
     assert_problems("json", &refusal, &[("Bundle", "line 3 column")]);
     assert_eq!(refusal.problems[0].code, IssueCode::Structure);
+    // A byte order mark before the JSON is passed over.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend(serde_json::to_vec(&base()).expect("JSON"));
+    assert!(matches!(read(&bom), Ok(Incoming::One(Ok(_)))));
     let refusal = read(b"[1, 2]").expect_err("not an object");
     assert_problems(
         "array",
