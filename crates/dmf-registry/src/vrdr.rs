@@ -10,6 +10,8 @@
 //! (held if it names someone else), and an amendment or withdrawal is refused unless the report
 //! it names still counts and came from a state.
 
+mod answers;
+
 use std::collections::HashSet;
 
 use dmf_model::{
@@ -28,6 +30,8 @@ use crate::state::{Outcome, PersonState};
 use crate::submission::{Rejection, Submission};
 use crate::violation::Field;
 
+pub use answers::{Answered, ENDPOINT, Read, read, response, store_and_answer, timestamp};
+
 /// Where the record's jurisdiction is named in a message, as FHIRPath.
 pub const JURISDICTION_PATH: &str =
     "Bundle.entry.resource.ofType(Parameters).parameter.where(name='jurisdiction_id').value";
@@ -35,8 +39,9 @@ pub const JURISDICTION_PATH: &str =
 /// What the registry did with one message, for its acknowledgement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
-    /// `deceased`, `amended`, `corroborated`, `held`, `held_for_review`, `withdrawn`,
-    /// `report_withdrawn`, `alias_recorded`, `duplicate`, `nothing_to_withdraw`, `ignored`.
+    /// `deceased`, `amended`, `received` (it agreed with a death on file, or waits for a
+    /// caseworker), `held`, `withdrawn`, `alias_recorded`, `duplicate`,
+    /// `nothing_to_withdraw`, `ignored`.
     pub outcome: &'static str,
     /// What happened, in words.
     pub notes: Vec<String>,
@@ -628,7 +633,9 @@ fn receipt(outcome: &Outcome, seq: Seq, key: &CertificateKey) -> Receipt {
             "amended",
             Some("the recorded death now stands on this version; subscribers who received it are sent a C record".into()),
         ),
-        Outcome::Corroborated => ("corroborated", None),
+        // As the JSON route says it (`for_sender`): whether another source reported the death,
+        // or with which date, is not the sender's to learn.
+        Outcome::Corroborated => ("received", None),
         Outcome::Held { reason, differences } => {
             // Which fields differ, never what is on file: the sender learns nothing of the
             // person the SSN belongs to.
@@ -646,18 +653,16 @@ fn receipt(outcome: &Outcome, seq: Seq, key: &CertificateKey) -> Receipt {
                 )),
             )
         }
-        Outcome::HeldForReview(reason) => (
-            "held_for_review",
-            Some(format!("received and held for a caseworker: {reason}")),
+        Outcome::HeldForReview(_) => (
+            "received",
+            Some("received; a caseworker reviews it before it counts".into()),
         ),
         Outcome::Pending => ("pending", None),
-        Outcome::Withdrawn => (
+        // Whether the death still stands on other sources' reports is not the sender's to
+        // learn either.
+        Outcome::Withdrawn | Outcome::ReportWithdrawn => (
             "withdrawn",
-            Some("the recorded death stood on this record alone and is withdrawn; subscribers who received it are sent a D record".into()),
-        ),
-        Outcome::ReportWithdrawn => (
-            "report_withdrawn",
-            Some("the report no longer counts; a death recorded from other reports stands on them".into()),
+            Some("the record's report no longer counts; subscribers who received a death that stood on it alone are sent a D record".into()),
         ),
         Outcome::Noted => ("alias_recorded", None),
         Outcome::Duplicate => (

@@ -205,6 +205,7 @@ fn request_schemas() -> Value {
             "type": "object", "description": "one listed person a line: id, first, middle, last, dob, ssn, case_reference (text or numbers); a line that is not such a person is answered in `errors`",
             "properties": { "id": text, "first": text, "middle": text, "last": text, "dob": text, "ssn": text, "case_reference": text }
         },
+        "FhirMessage": { "type": "object", "description": "a FHIR Bundle of type message (a VRDR submission, update, void or alias, as the Vital Records FHIR Messaging guide defines them), or a Bundle of type batch whose entries are such messages", "required": ["resourceType"], "properties": { "resourceType": { "const": "Bundle" } } },
         "CaseStep": { "type": "object", "description": "verification: {method}; notice: {sent, reference}; decision: {decision}; contest and adverse-action: {}" },
     })
 }

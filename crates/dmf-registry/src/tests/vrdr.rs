@@ -430,7 +430,7 @@ fn a_withdrawn_state_report_leaves_the_death_to_the_reports_that_agreed() {
     );
     assert_eq!(
         send(&reg, ny, &[void("v2", "2026NY000021", 1)]),
-        ["report_withdrawn"]
+        ["withdrawn"]
     );
     let death = reg
         .state_of(BEA.parse().unwrap())

@@ -19,6 +19,7 @@ mod outside_client;
 mod oversight;
 mod pg_stores;
 mod pg_workflow;
+mod fhir;
 mod programs;
 mod schema_agreement;
 
