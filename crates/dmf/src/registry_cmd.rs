@@ -311,6 +311,7 @@ fn held_json(h: &dmf_registry::state::Held) -> Value {
         } => json!({ "status": "open", "confirmed_by": by.as_str() }),
         HeldStatus::Confirmed { by } => json!({ "status": "confirmed", "by_event": by }),
         HeldStatus::Rejected { by } => json!({ "status": "rejected", "by_event": by }),
+        HeldStatus::Withdrawn { by } => json!({ "status": "withdrawn", "by_event": by }),
     };
     let mut v = json!({
         "seq": h.seq,
