@@ -3,8 +3,7 @@
 
 use dmf_model::{
     Correction, CorrectionKind, Date, DeathReport, PartialDate, PersonName, Reference,
-    ReportedName, Sex, Ssn, SsnDigits, StatusNotice, Subject, TwoPersonApproval,
-    VerificationLevel,
+    ReportedName, Sex, Ssn, SsnDigits, StatusNotice, Subject, TwoPersonApproval, VerificationLevel,
 };
 use std::io::Write;
 
@@ -517,14 +516,18 @@ pub fn decode(kind: &str, body: &[u8]) -> Result<Event, DecodeError> {
         }),
         "report_withdrawal" => Event::ReportWithdrawal(ReportWithdrawal {
             ssn,
-            report: b.report.ok_or_else(|| fail("report is missing".to_owned()))?,
+            report: b
+                .report
+                .ok_or_else(|| fail("report is missing".to_owned()))?,
             source: typed!("source", &b.source, dmf_model::DeathSource),
             evidence: evidence(0)?,
             reason: reference("reason", &b.reason)?,
         }),
         "report_alias" => Event::ReportAlias(ReportAlias {
             ssn,
-            report: b.report.ok_or_else(|| fail("report is missing".to_owned()))?,
+            report: b
+                .report
+                .ok_or_else(|| fail("report is missing".to_owned()))?,
             name: subject()?.name,
             alias_ssn: b
                 .alias_ssn

@@ -670,7 +670,10 @@ impl PersonState {
                 Some(_) => Ok(()),
                 None => Err(Violation::new(
                     Field::Report,
-                    format!("event {} is not a death report of SSN {ssn} that still counts", a.report),
+                    format!(
+                        "event {} is not a death report of SSN {ssn} that still counts",
+                        a.report
+                    ),
                 )),
             },
             _ => Ok(()),
@@ -720,7 +723,9 @@ impl PersonState {
             )),
             Some((_, from)) if from != source => Err(Violation::new(
                 Field::Source,
-                format!("report {report} came from {from}: only its source may withdraw or amend it"),
+                format!(
+                    "report {report} came from {from}: only its source may withdraw or amend it"
+                ),
             )),
             Some(_) => Ok(()),
         }
@@ -908,7 +913,9 @@ impl PersonState {
                     .pending
                     .drain(..)
                     .partition(|p| p.dod.is_compatible(chosen.dod));
-                extra.corroborations.extend(agree.iter().map(PendingReport::corroboration));
+                extra
+                    .corroborations
+                    .extend(agree.iter().map(PendingReport::corroboration));
                 extra.review.extend(disagree.iter().map(|p| Review {
                     seq: p.seq,
                     source: p.source,
@@ -1244,7 +1251,9 @@ impl PersonState {
                 .pending
                 .drain(..)
                 .partition(|p| p.dod.is_compatible(dod));
-            extra.corroborations.extend(agree.iter().map(PendingReport::corroboration));
+            extra
+                .corroborations
+                .extend(agree.iter().map(PendingReport::corroboration));
             extra.review.extend(disagree.iter().map(|p| Review {
                 seq: p.seq,
                 source: p.source,

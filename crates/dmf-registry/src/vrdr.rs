@@ -222,10 +222,15 @@ fn report_of(
         problems.push(Problem::new(
             &d.location,
             IssueCode::BusinessRule,
-            format!("the date of death {} is after today ({today})", dod.expect("read")),
+            format!(
+                "the date of death {} is after today ({today})",
+                dod.expect("read")
+            ),
         ));
     }
-    let evidence = evidence(key, &message.id).map_err(|p| problems.push(p)).ok();
+    let evidence = evidence(key, &message.id)
+        .map_err(|p| problems.push(p))
+        .ok();
     let (Some(ssn), Some(dod), Some(evidence), true) = (ssn, dod, evidence, problems.is_empty())
     else {
         return Err(problems);
@@ -369,7 +374,10 @@ fn plan_record(
     if latest.messages.contains(&message.id) {
         return Ok(done(
             "duplicate",
-            format!("message {} was received before: nothing was stored", message.id),
+            format!(
+                "message {} was received before: nothing was stored",
+                message.id
+            ),
         ));
     }
     let next = latest.versions + 1;
@@ -458,7 +466,10 @@ fn plan_void(
             ),
             Some(latest) if latest.messages.contains(&message.id) => done(
                 "duplicate",
-                format!("message {} was received before: nothing was stored", message.id),
+                format!(
+                    "message {} was received before: nothing was stored",
+                    message.id
+                ),
             ),
             Some(latest) if !latest.report => done(
                 "duplicate",
@@ -541,7 +552,9 @@ fn plan_alias(
             })
             .ok(),
     };
-    let evidence = evidence(&key, &message.id).map_err(|p| problems.push(p)).ok();
+    let evidence = evidence(&key, &message.id)
+        .map_err(|p| problems.push(p))
+        .ok();
     if !problems.is_empty() {
         return Ok(refused(problems));
     }
@@ -549,7 +562,10 @@ fn plan_alias(
     if let Some(seq) = registry.store().seq_of_key(&alias_key)? {
         return Ok(done(
             "duplicate",
-            format!("message {} was received before (event {seq}): nothing was stored", message.id),
+            format!(
+                "message {} was received before (event {seq}): nothing was stored",
+                message.id
+            ),
         ));
     }
     let latest = match current(registry, &key)? {

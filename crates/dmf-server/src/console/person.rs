@@ -78,7 +78,10 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
         ],
         Event::ReportAlias(a) => vec![
             ("report", a.report.to_string()),
-            ("also known as", crate::services::identity::named_parts(&a.name)),
+            (
+                "also known as",
+                crate::services::identity::named_parts(&a.name),
+            ),
             (
                 "other SSN given",
                 a.alias_ssn.map(|s| s.to_string()).unwrap_or_default(),
@@ -401,7 +404,10 @@ pub(crate) async fn person(
                 format!("Withdrawn by its source (event {})", stored.seq),
             )),
             Event::DeathReport(r) => r.supersedes.map(|old| {
-                (old, format!("Replaced by its source's update (event {})", stored.seq))
+                (
+                    old,
+                    format!("Replaced by its source's update (event {})", stored.seq),
+                )
             }),
             _ => None,
         })
