@@ -177,8 +177,15 @@ fn create_enforces_the_rules() {
     }
 }
 
-/// Which keys may be bound to a jurisdiction, and how it is stored: a case a line, the
-/// jurisdiction given, the role and source, and the jurisdiction stored or the error.
+/// A key's role, source and jurisdiction given; the jurisdiction stored, or the refusal.
+type JurisdictionCase = (
+    Role,
+    Option<&'static str>,
+    Option<&'static str>,
+    Result<Option<&'static str>, KeyError>,
+);
+
+/// Which keys may be bound to a jurisdiction, and how it is stored: a case a line.
 #[test]
 fn a_jurisdiction_binds_only_a_states_reporter_key() {
     use dmf_vrdr::UnknownJurisdiction;
@@ -188,7 +195,7 @@ fn a_jurisdiction_binds_only_a_states_reporter_key() {
         )))
     };
     #[rustfmt::skip]
-    let cases: &[(Role, Option<&str>, Option<&str>, Result<Option<&str>, KeyError>)] = &[
+    let cases: &[JurisdictionCase] = &[
         (Role::Reporter, Some("state"), Some("NY"), Ok(Some("NY"))),
         (Role::Reporter, Some("state"), None, Ok(None)),
         (Role::Reporter, Some("state"), Some("YC"), Ok(Some("YC"))),

@@ -13,14 +13,23 @@ fn listed(data: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// A key's name, role, source and jurisdiction given; the jurisdiction stored, or what the
+/// refusal says.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    Result<&'a str, &'a str>,
+);
+
 #[test]
 fn a_state_reporters_jurisdiction_is_made_listed_and_kept_through_a_dump() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let d = s(&data);
     assert!(dmf(&["init", "--data", d]).status.success());
-    // name, role, source, jurisdiction given; the jurisdiction stored, or the error.
-    let cases: &[(&str, &str, Option<&str>, &str, Result<&str, &str>)] = &[
+    let cases: &[Case] = &[
         ("albany", "reporter", Some("state"), "NY", Ok("NY")),
         ("san juan", "reporter", Some("state"), "pr", Ok("PR")),
         (
