@@ -126,6 +126,7 @@ impl Server {
                         certified: name == "certified",
                         source: source.map(str::to_owned),
                         authority: authority.map(str::to_owned),
+                        jurisdiction: None,
                         daily_quota: None,
                     },
                     0,
