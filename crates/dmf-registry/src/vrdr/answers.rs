@@ -68,8 +68,8 @@ fn uuid() -> String {
 
 /// An instant in milliseconds since 1970 as FHIR writes it, in UTC.
 pub fn timestamp(ms: i64) -> String {
-    let day = crate::registry::day_of_ms(ms)
-        .map_or_else(|| "1970-01-01".to_owned(), |d| d.to_string());
+    let day =
+        crate::registry::day_of_ms(ms).map_or_else(|| "1970-01-01".to_owned(), |d| d.to_string());
     let secs = ms.rem_euclid(86_400_000) / 1000;
     format!(
         "{day}T{:02}:{:02}:{:02}Z",
@@ -198,9 +198,19 @@ pub fn store_and_answer(
     recorded_at: i64,
 ) -> Result<Vec<Answered>, RegistryError> {
     let when = timestamp(recorded_at);
-    let messages: Vec<&Message> = read.messages.iter().filter_map(|m| m.as_ref().ok()).collect();
-    let mut handled = handle(registry, &messages, Sender { jurisdiction }, today, recorded_at)?
-        .into_iter();
+    let messages: Vec<&Message> = read
+        .messages
+        .iter()
+        .filter_map(|m| m.as_ref().ok())
+        .collect();
+    let mut handled = handle(
+        registry,
+        &messages,
+        Sender { jurisdiction },
+        today,
+        recorded_at,
+    )?
+    .into_iter();
     Ok(read
         .messages
         .iter()

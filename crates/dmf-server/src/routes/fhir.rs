@@ -43,7 +43,9 @@ pub(crate) async fn receive(
     let read = vrdr::read(bytes.to_vec()).await?;
     // Charged a message at a time, as NDJSON submissions are a line at a time.
     if read.messages.len() > 1 {
-        app.limiter.pace(key.id, read.messages.len() as u64 - 1).await;
+        app.limiter
+            .pace(key.id, read.messages.len() as u64 - 1)
+            .await;
     }
     let answer = vrdr::store(&app, jurisdiction, read).await?;
     Ok(([(header::CONTENT_TYPE, FHIR)], answer.body).into_response())

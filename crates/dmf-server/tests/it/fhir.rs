@@ -38,7 +38,14 @@ fn resources(v: &mut Value) -> Vec<&mut Value> {
 
 /// The message with its header id, its record's identifiers, and (for a submission or update)
 /// the decedent and the date of death set.
-fn message(name: &str, id: &str, jurisdiction: &str, cert: u32, decedent: Option<(&str, &str, &str, &str)>, dod: &str) -> Value {
+pub(crate) fn message(
+    name: &str,
+    id: &str,
+    jurisdiction: &str,
+    cert: u32,
+    decedent: Option<(&str, &str, &str, &str)>,
+    dod: &str,
+) -> Value {
     let mut m = fixture(name);
     for r in resources(&mut m) {
         match r["resourceType"].as_str() {
@@ -82,7 +89,10 @@ fn message(name: &str, id: &str, jurisdiction: &str, cert: u32, decedent: Option
         doc["resource"]["identifier"]["value"] = json!(format!("2026{jurisdiction}{cert:06}"));
         if let Some(ext) = doc["resource"]["identifier"]["extension"].as_array_mut() {
             for x in ext {
-                if x["url"].as_str().is_some_and(|u| u.ends_with("CertificateNumber")) {
+                if x["url"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("CertificateNumber"))
+                {
                     x["valueString"] = json!(format!("{cert:06}"));
                 }
             }
@@ -91,11 +101,15 @@ fn message(name: &str, id: &str, jurisdiction: &str, cert: u32, decedent: Option
     m
 }
 
-const ALICE: Option<(&str, &str, &str, &str)> = Some(("123456789", "Alice", "Walker", "1980-05-17"));
+const ALICE: Option<(&str, &str, &str, &str)> =
+    Some(("123456789", "Alice", "Walker", "1980-05-17"));
 
 fn send(s: &Server, key: &str, body: &Value) -> (u16, Value) {
     let (status, text) = s.post_as("/v1/fhir/vrdr", Some(key), FHIR, &body.to_string());
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// The answer's header: its event, the message it answers, its code.
@@ -114,7 +128,10 @@ fn parameter<'a>(answer: &'a Value, name: &str) -> Option<&'a Value> {
     answer["entry"].as_array()?.iter().find_map(|e| {
         let r = &e["resource"];
         (r["resourceType"] == "Parameters").then_some(())?;
-        r["parameter"].as_array()?.iter().find(|p| p["name"] == name)
+        r["parameter"]
+            .as_array()?
+            .iter()
+            .find(|p| p["name"] == name)
     })
 }
 
@@ -152,19 +169,38 @@ fn acknowledged(s: &Server, body: &Value, id: &str, outcome: &str) {
         Some(&json!(outcome)),
         "{answer}"
     );
-    assert!(dmf_vrdr::answer::check_answer(&answer).is_empty(), "{answer}");
+    assert!(
+        dmf_vrdr::answer::check_answer(&answer).is_empty(),
+        "{answer}"
+    );
 }
 
 fn deceased(s: &Server) -> bool {
-    let v = s.verify("benefits", "benefits", "123456789", "Alice", "Walker", "1980-05-17");
-    v["death_indicator"].as_bool().unwrap_or_else(|| panic!("{v}"))
+    let v = s.verify(
+        "benefits",
+        "benefits",
+        "123456789",
+        "Alice",
+        "Walker",
+        "1980-05-17",
+    );
+    v["death_indicator"]
+        .as_bool()
+        .unwrap_or_else(|| panic!("{v}"))
 }
 
 #[test]
 fn a_states_submission_update_and_void_reach_the_feed_as_a_c_and_d() {
     let s = Server::start();
     let (start, _) = super::feed(&s, "benefits", 0);
-    let submission = message("DeathRecordSubmissionMessage.json", "sub-1", "NY", 182, ALICE, "2026-11-01");
+    let submission = message(
+        "DeathRecordSubmissionMessage.json",
+        "sub-1",
+        "NY",
+        182,
+        ALICE,
+        "2026-11-01",
+    );
     acknowledged(&s, &submission, "sub-1", "deceased");
     assert!(deceased(&s));
     let (after_a, records) = super::feed(&s, "benefits", start);
@@ -172,7 +208,14 @@ fn a_states_submission_update_and_void_reach_the_feed_as_a_c_and_d() {
     // Sent again: a duplicate, acknowledged, nothing stored.
     acknowledged(&s, &submission, "sub-1", "duplicate");
 
-    let update = message("DeathRecordUpdateMessage.json", "upd-1", "NY", 182, ALICE, "2026-11-02");
+    let update = message(
+        "DeathRecordUpdateMessage.json",
+        "upd-1",
+        "NY",
+        182,
+        ALICE,
+        "2026-11-02",
+    );
     acknowledged(&s, &update, "upd-1", "amended");
     let (after_c, records) = super::feed(&s, "benefits", after_a);
     assert_eq!(records, [("C".to_owned(), "123456789".to_owned())]);
@@ -211,14 +254,26 @@ fn what_a_state_may_not_send_is_an_extraction_error_naming_the_element() {
         assert_eq!(answered, id, "{answer}");
         let found = problems(&answer);
         assert!(
-            found.iter().any(|(l, d)| l.starts_with(at) && d.contains(says)),
+            found
+                .iter()
+                .any(|(l, d)| l.starts_with(at) && d.contains(says)),
             "{at} / {says} not in {found:?}"
         );
-        assert!(dmf_vrdr::answer::check_answer(&answer).is_empty(), "{answer}");
+        assert!(
+            dmf_vrdr::answer::check_answer(&answer).is_empty(),
+            "{answer}"
+        );
     };
     // Another jurisdiction's record.
     check(
-        message("DeathRecordSubmissionMessage.json", "nj-1", "NJ", 5, ALICE, "2026-11-01"),
+        message(
+            "DeathRecordSubmissionMessage.json",
+            "nj-1",
+            "NJ",
+            5,
+            ALICE,
+            "2026-11-01",
+        ),
         "nj-1",
         "Bundle.entry.resource.ofType(Parameters)",
         "jurisdiction NJ",
@@ -231,7 +286,14 @@ fn what_a_state_may_not_send_is_an_extraction_error_naming_the_element() {
         "message",
     );
     // The fixture's own test SSN, of an area never issued.
-    let mut never = message("DeathRecordSubmissionMessage.json", "ssn-1", "NY", 6, None, "2026-11-01");
+    let mut never = message(
+        "DeathRecordSubmissionMessage.json",
+        "ssn-1",
+        "NY",
+        6,
+        None,
+        "2026-11-01",
+    );
     for r in resources(&mut never) {
         if r["resourceType"] == "Patient" {
             r["identifier"][0]["value"] = json!("987654321");
@@ -245,7 +307,14 @@ fn what_a_state_may_not_send_is_an_extraction_error_naming_the_element() {
 #[test]
 fn only_a_state_key_bound_to_a_jurisdiction_may_send() {
     let s = Server::start();
-    let body = message("DeathRecordSubmissionMessage.json", "k-1", "NY", 7, ALICE, "2026-11-01");
+    let body = message(
+        "DeathRecordSubmissionMessage.json",
+        "k-1",
+        "NY",
+        7,
+        ALICE,
+        "2026-11-01",
+    );
     for key in ["reporter", "hospital"] {
         let (status, answer) = send(&s, key, &body);
         assert_eq!(status, 403, "{key}: {answer}");
@@ -258,8 +327,22 @@ fn only_a_state_key_bound_to_a_jurisdiction_may_send() {
 #[test]
 fn a_batch_is_answered_message_by_message() {
     let s = Server::start();
-    let one = message("DeathRecordSubmissionMessage.json", "b-1", "NY", 8, ALICE, "2026-11-01");
-    let other = message("DeathRecordSubmissionMessage.json", "b-2", "NJ", 9, ALICE, "2026-11-01");
+    let one = message(
+        "DeathRecordSubmissionMessage.json",
+        "b-1",
+        "NY",
+        8,
+        ALICE,
+        "2026-11-01",
+    );
+    let other = message(
+        "DeathRecordSubmissionMessage.json",
+        "b-2",
+        "NJ",
+        9,
+        ALICE,
+        "2026-11-01",
+    );
     let batch = json!({
         "resourceType": "Bundle",
         "type": "batch",
@@ -274,7 +357,11 @@ fn a_batch_is_answered_message_by_message() {
         said,
         [
             ("http://nchs.cdc.gov/vrdr_acknowledgement", "b-1", "ok"),
-            ("http://nchs.cdc.gov/vrdr_extraction_error", "b-2", "fatal-error"),
+            (
+                "http://nchs.cdc.gov/vrdr_extraction_error",
+                "b-2",
+                "fatal-error"
+            ),
         ]
     );
     assert_eq!(entries[1]["response"]["status"], "422");
