@@ -316,7 +316,7 @@ fn every_route_answers_as_the_description_says() {
         "described-1",
         "NY",
         1,
-        Some(("345678901", "Carol", "Diaz", "1990-09-09")),
+        Some(("111223333", "Zed", "Nobody", "1950-01-01")),
         "2026-11-01",
     );
     x.expect(
