@@ -26,7 +26,7 @@ use dmf_vrdr::{
 
 use crate::event::{Event, Origin, ReportAlias, ReportEvent, ReportWithdrawal};
 use crate::registry::{Registry, RegistryError};
-use crate::state::{Outcome, PersonState};
+use crate::state::Outcome;
 use crate::submission::{Rejection, Submission};
 use crate::violation::Field;
 
@@ -80,21 +80,23 @@ fn message_of(evidence: &Reference) -> Option<&str> {
     evidence.as_str().split_once(" message ").map(|(_, m)| m)
 }
 
-/// The latest version of a record, as stored.
-#[derive(Debug)]
-struct Current {
-    /// How many versions there are.
-    versions: u32,
-    seq: Seq,
-    ssn: Ssn,
-    /// The latest version is a report (not a void's withdrawal).
-    report: bool,
-    /// Every message that made a version.
-    messages: HashSet<String>,
+/// One version of a record, as stored: a report (a submission or an update), or the
+/// withdrawal a void made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// 1 for the first.
+    pub number: u32,
+    pub seq: Seq,
+    pub ssn: Ssn,
+    /// A report (not a void's withdrawal).
+    pub report: bool,
+    /// The message that made it.
+    pub message: Option<String>,
 }
 
-fn current(registry: &Registry, key: &CertificateKey) -> Result<Option<Current>, RegistryError> {
-    let mut found: Option<Current> = None;
+/// Every version of a record, oldest first.
+pub fn versions(registry: &Registry, key: &CertificateKey) -> Result<Vec<Version>, RegistryError> {
+    let mut out = Vec::new();
     let mut n = 1;
     while let Some(seq) = registry.store().seq_of_key(&version_key(key, n))? {
         let Some((_, event)) = registry.event(seq)? else {
@@ -105,18 +107,40 @@ fn current(registry: &Registry, key: &CertificateKey) -> Result<Option<Current>,
             Event::ReportWithdrawal(w) => (false, &w.evidence),
             _ => break,
         };
-        let mut messages = found.map(|f| f.messages).unwrap_or_default();
-        messages.extend(message_of(evidence).map(str::to_owned));
-        found = Some(Current {
-            versions: n,
+        out.push(Version {
+            number: n,
             seq,
             ssn: event.ssn(),
             report,
-            messages,
+            message: message_of(evidence).map(str::to_owned),
         });
         n += 1;
     }
-    Ok(found)
+    Ok(out)
+}
+
+/// The latest version of a record, with every message that made a version.
+#[derive(Debug)]
+struct Current {
+    /// How many versions there are.
+    versions: u32,
+    seq: Seq,
+    ssn: Ssn,
+    /// The latest version is a report (not a void's withdrawal).
+    report: bool,
+    messages: HashSet<String>,
+}
+
+fn current(registry: &Registry, key: &CertificateKey) -> Result<Option<Current>, RegistryError> {
+    let all = versions(registry, key)?;
+    let messages = all.iter().filter_map(|v| v.message.clone()).collect();
+    Ok(all.last().map(|last| Current {
+        versions: last.number,
+        seq: last.seq,
+        ssn: last.ssn,
+        report: last.report,
+        messages,
+    }))
 }
 
 /// The SSN a certificate gives, if it is a number that was issued.
@@ -334,13 +358,9 @@ fn report_sub(
 }
 
 /// Whether the report at `seq` of `ssn` still counts (the person's current state).
-fn stands(registry: &Registry, ssn: Ssn, seq: Seq) -> Result<bool, RegistryError> {
+pub fn standing(registry: &Registry, ssn: Ssn, seq: Seq) -> Result<bool, RegistryError> {
     let state = registry.state_of(ssn)?.unwrap_or_default();
-    Ok(state_stands(&state, seq))
-}
-
-fn state_stands(state: &PersonState, seq: Seq) -> bool {
-    state.report_standing(seq).is_some()
+    Ok(state.report_standing(seq).is_some())
 }
 
 fn plan_record(
@@ -422,7 +442,7 @@ fn plan_record(
             .expect("short, printable"),
         };
         let mut subs = Vec::new();
-        if stands(registry, latest.ssn, latest.seq)? {
+        if standing(registry, latest.ssn, latest.seq)? {
             subs.push(Submission {
                 event: Event::ReportWithdrawal(withdrawal),
                 idempotency_key: Some(format!("{}:moved", version_key(&key, next))),
@@ -440,7 +460,7 @@ fn plan_record(
     }
     // A report a correction or a caseworker has set aside no longer counts: the update is
     // a new report, which the rules hold if it repeats a corrected death.
-    let supersedes = stands(registry, latest.ssn, latest.seq)?.then_some(latest.seq);
+    let supersedes = standing(registry, latest.ssn, latest.seq)?.then_some(latest.seq);
     Ok(Plan::Store {
         key,
         subs: vec![report_sub(&key, next, report, today, supersedes)],
@@ -480,7 +500,7 @@ fn plan_void(
                 "duplicate",
                 format!("record {key} was voided before (event {})", latest.seq),
             ),
-            Some(latest) if !stands(registry, latest.ssn, latest.seq)? => {
+            Some(latest) if !standing(registry, latest.ssn, latest.seq)? => {
                 // Set aside already (a correction, a caseworker's rejection): the void is kept
                 // so that the record's versions say it, and changes nothing.
                 done(

@@ -61,6 +61,9 @@ fn parameters(path: &str) -> Value {
         "/v1/people/{ssn}/identity" => {
             json!([{ "name": "ssn", "in": "path", "required": true, "schema": { "type": "string" } }])
         }
+        "/v1/fhir/vrdr/records/{record}" => {
+            json!([{ "name": "record", "in": "path", "required": true, "schema": { "type": "string" }, "description": "death year, jurisdiction and certificate number, as Bundle.identifier gives them: 2026NY000182" }])
+        }
         "/v1/letters/{code}" => {
             json!([{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "description": "the code printed on the letter (16 characters) or the long one in its QR code; case, dashes and spaces do not matter, and O, I and L are read as 0, 1 and 1" }])
         }

@@ -5,16 +5,18 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::extract::read_body;
+use super::extract::{PathOf, read_body};
 use crate::App;
 use crate::auth::Caller;
 use crate::error::{ApiError, Code};
 use crate::services::vrdr;
+use crate::views::VrdrRecordView;
 
 /// The content type of FHIR JSON.
 pub(crate) const FHIR: &str = "application/fhir+json";
@@ -49,4 +51,19 @@ pub(crate) async fn receive(
     }
     let answer = vrdr::store(&app, jurisdiction, read).await?;
     Ok(([(header::CONTENT_TYPE, FHIR)], answer.body).into_response())
+}
+
+/// `GET /v1/fhir/vrdr/records/{record}`: a state's record (`2026NY000182`), each version, and
+/// whether its latest change has reached the subscribers that had received it.
+pub(crate) async fn record(
+    State(app): State<Arc<App>>,
+    // Taken first, for the table's role check: a key the route does not admit learns
+    // nothing from its path.
+    _caller: Caller,
+    PathOf(record): PathOf<String>,
+) -> Result<Json<VrdrRecordView>, ApiError> {
+    let key = record
+        .parse()
+        .map_err(|e: dmf_vrdr::BadCertificateKey| ApiError::new(Code::NotFound, e.to_string()))?;
+    Ok(Json(vrdr::record(&app, key).await?))
 }

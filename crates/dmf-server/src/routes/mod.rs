@@ -43,6 +43,7 @@ use crate::views::{
     AccountingView, Acknowledged, Agreements, BatchLine, CaseState, CorrectionApproved,
     CorrectionRequested, CorrectionStepped, FeedPage, HealthView, HeldQueue, LetterCheck,
     MatchAnswer, ProgramStats, PropagationView, ReviewResult, StatsView, SubmissionLine,
+    VrdrRecordView,
 };
 
 /// An HTTP method a route is served with.
@@ -211,6 +212,19 @@ pub(crate) const ROUTES: &[Route] = &[
         status: 200,
         response: fhir_bundle,
         content: fhir::FHIR,
+        bulk: None,
+    },
+    Route {
+        method: Verb::Get,
+        path: "/v1/fhir/vrdr/records/{record}",
+        roles: &[Role::Caseworker, Role::Oversight],
+        summary: "A state's FHIR VRDR record (death year, jurisdiction, certificate number: 2026NY000182): each version stored (report or withdrawal, with its event and message), whether it still counts, and whether its latest change (an update or a void) has reached every subscriber that had received the record",
+        handler: |m| on(m, fhir::record),
+        request: None,
+        takes: &[],
+        status: 200,
+        response: schema::<VrdrRecordView>,
+        content: JSON,
         bulk: None,
     },
     Route {

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 
 use dmf_registry::vrdr::{self, Read};
-use dmf_vrdr::Jurisdiction;
+use dmf_vrdr::{CertificateKey, Jurisdiction};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
 use crate::services::blocking;
+use crate::services::corrections::told;
+use crate::views::{SubscriberView, VrdrRecordView, VrdrVersionView};
 use crate::{App, now_ms};
 
 /// The answer to a request, as serialized FHIR JSON.
@@ -49,4 +51,56 @@ pub async fn store(
     drop(guard);
     app.notify_head();
     Ok(answer)
+}
+
+/// A state's record: its versions, and where the latest change stands with the subscribers
+/// that had received the record before it.
+pub async fn record(app: &Arc<App>, key: CertificateKey) -> Result<VrdrRecordView, ApiError> {
+    let app2 = app.clone();
+    blocking(move || {
+        let versions = vrdr::versions(&app2.registry, &key).map_err(ApiError::internal)?;
+        let Some(last) = versions.last() else {
+            return Err(ApiError::new(
+                Code::NotFound,
+                format!("no record {key} was received"),
+            ));
+        };
+        let standing = last.report
+            && vrdr::standing(&app2.registry, last.ssn, last.seq).map_err(ApiError::internal)?;
+        let (change, subscribers) = if versions.len() > 1 {
+            let told = told(&app2, last.ssn, last.seq)?;
+            (Some(last.seq), told)
+        } else {
+            (None, Vec::new())
+        };
+        Ok(VrdrRecordView {
+            record: key.to_string(),
+            versions: versions
+                .iter()
+                .map(|v| VrdrVersionView {
+                    version: v.number,
+                    event: v.seq,
+                    kind: if v.report {
+                        "death_report"
+                    } else {
+                        "report_withdrawal"
+                    },
+                    message: v.message.clone(),
+                })
+                .collect(),
+            standing,
+            change,
+            complete: change.map(|_| subscribers.iter().all(|s| s.acknowledged)),
+            subscribers: subscribers
+                .into_iter()
+                .map(|s| SubscriberView {
+                    subscriber: s.subscriber,
+                    received: true,
+                    sent_correction: s.sent_correction,
+                    acknowledged: s.acknowledged,
+                })
+                .collect(),
+        })
+    })
+    .await
 }

@@ -324,6 +324,23 @@ fn every_route_answers_as_the_description_says() {
         post(route, route, Some("state-ny"), FHIR, message.to_string()),
     );
     x.expect(403, post(route, route, Some("reporter"), FHIR, "{}"));
+    let route = "/v1/fhir/vrdr/records/{record}";
+    x.expect(
+        200,
+        get(
+            route,
+            "/v1/fhir/vrdr/records/2026NY000001",
+            Some("caseworker"),
+        ),
+    );
+    x.expect(
+        404,
+        get(
+            route,
+            "/v1/fhir/vrdr/records/2026NY999999",
+            Some("oversight"),
+        ),
+    );
 
     // Submissions: accepted, refused, and in bulk; reports held for their identity.
     let route = "/v1/reports/death";

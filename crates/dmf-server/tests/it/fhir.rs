@@ -237,6 +237,29 @@ fn a_states_submission_update_and_void_reach_the_feed_as_a_c_and_d() {
     assert!(!deceased(&s));
     let (_, records) = super::feed(&s, "benefits", after_c);
     assert_eq!(records, [("D".to_owned(), "123456789".to_owned())]);
+
+    // The record's versions, and the void's way to the subscriber that had the death.
+    let (status, v) = s.get_json("/v1/fhir/vrdr/records/2026NY000182", Some("caseworker"));
+    assert_eq!(status, 200, "{v}");
+    let kinds: Vec<&str> = v["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["death_report", "death_report", "report_withdrawal"]);
+    assert_eq!(v["versions"][2]["message"], "void-1");
+    assert_eq!(v["standing"], false);
+    assert_eq!(v["change"], v["versions"][2]["event"]);
+    assert_eq!(
+        v["subscribers"],
+        json!([{ "subscriber": "test-benefits", "received": true, "sent_correction": true, "acknowledged": false }])
+    );
+    assert_eq!(v["complete"], false);
+    let (status, _) = s.get_json("/v1/fhir/vrdr/records/2026NY000183", Some("caseworker"));
+    assert_eq!(status, 404);
+    let (status, _) = s.get_json("/v1/fhir/vrdr/records/2026NY000182", Some("state-ny"));
+    assert_eq!(status, 403);
 }
 
 #[test]
