@@ -50,6 +50,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "correction_actions",
         sql: include_str!("../migrations/0007_correction_actions.sql"),
     },
+    Migration {
+        version: 8,
+        name: "key_jurisdiction",
+        sql: include_str!("../migrations/0008_key_jurisdiction.sql"),
+    },
 ];
 
 /// The schema version this binary writes and reads.

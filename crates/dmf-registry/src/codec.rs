@@ -3,7 +3,7 @@
 
 use dmf_model::{
     Correction, CorrectionKind, Date, DeathReport, PartialDate, PersonName, Reference,
-    ReportedName, Sex, Ssn, StatusNotice, Subject, TwoPersonApproval, VerificationLevel,
+    ReportedName, Sex, Ssn, SsnDigits, StatusNotice, Subject, TwoPersonApproval, VerificationLevel,
 };
 use std::io::Write;
 
@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use crate::event::{
     ContestDecisionEvent, ContestEvent, Event, IdentityChangeEvent, ImportDelete, ImportedChange,
-    NoticeEvent, Origin, PersonRecord, PresumptionEvent, ReportEvent, ReviewDecision, ReviewEvent,
-    VerificationEvent, decision_code,
+    NoticeEvent, Origin, PersonRecord, PresumptionEvent, ReportAlias, ReportEvent,
+    ReportWithdrawal, ReviewDecision, ReviewEvent, VerificationEvent, decision_code,
 };
 
 /// Every field any event may carry; absent ones are left out of the JSON.
@@ -54,6 +54,8 @@ pub(crate) struct Body {
     pub event: Option<u64>,
     pub by: Option<String>,
     pub date: Option<String>,
+    pub supersedes: Option<u64>,
+    pub alias_ssn: Option<String>,
 }
 
 /// A stored event that does not decode: the store was written by something else, or damaged.
@@ -183,6 +185,9 @@ pub fn encode(event: &Event) -> Vec<u8> {
                     change: ImportedChange::Change,
                 } => o.plain("origin", "import_change"),
             }
+            if let Some(old) = r.supersedes {
+                o.number("supersedes", old);
+            }
         }
         Event::StatusNotice(n) => {
             o.subject(&n.notice.subject);
@@ -259,6 +264,24 @@ pub fn encode(event: &Event) -> Vec<u8> {
             o.number("event", r.event);
             o.text("by", r.by.as_str());
             o.plain("date", r.date);
+        }
+        Event::ReportWithdrawal(w) => {
+            o.plain("source", w.source);
+            o.texts("evidence", [w.evidence.as_str()]);
+            o.text("reason", w.reason.as_str());
+            o.number("report", w.report);
+        }
+        Event::ReportAlias(a) => {
+            let n = &a.name;
+            o.opt_text("first", n.first.as_ref().map(|p| p.original()));
+            o.opt_text("middle", n.middle.as_ref().map(|p| p.original()));
+            o.opt_text("last", n.last.as_ref().map(|p| p.original()));
+            o.opt_text("suffix", n.suffix.as_ref().map(|s| s.part().original()));
+            o.texts("evidence", [a.evidence.as_str()]);
+            o.number("report", a.report);
+            if let Some(other) = a.alias_ssn {
+                o.plain("alias_ssn", other);
+            }
         }
     }
     o.finish()
@@ -373,6 +396,7 @@ pub fn decode(kind: &str, body: &[u8]) -> Result<Event, DecodeError> {
                 report,
                 received: typed!("received", &b.received, Date),
                 origin,
+                supersedes: b.supersedes,
             })
         }
         "status_notice" => Event::StatusNotice(NoticeEvent {
@@ -489,6 +513,29 @@ pub fn decode(kind: &str, body: &[u8]) -> Result<Event, DecodeError> {
             },
             reason: optional_reference("reason", &b.reason)?,
             date: typed!("date", &b.date, Date),
+        }),
+        "report_withdrawal" => Event::ReportWithdrawal(ReportWithdrawal {
+            ssn,
+            report: b
+                .report
+                .ok_or_else(|| fail("report is missing".to_owned()))?,
+            source: typed!("source", &b.source, dmf_model::DeathSource),
+            evidence: evidence(0)?,
+            reason: reference("reason", &b.reason)?,
+        }),
+        "report_alias" => Event::ReportAlias(ReportAlias {
+            ssn,
+            report: b
+                .report
+                .ok_or_else(|| fail("report is missing".to_owned()))?,
+            name: subject()?.name,
+            alias_ssn: b
+                .alias_ssn
+                .as_deref()
+                .map(|s| SsnDigits::parse_digits(s.as_bytes()))
+                .transpose()
+                .map_err(|e| fail(format!("alias_ssn: {e}")))?,
+            evidence: evidence(0)?,
         }),
         other => return Err(fail(format!("unknown event type {other:?}"))),
     })

@@ -2,7 +2,8 @@
 
 use dmf_model::Seq;
 use dmf_model::{
-    Actor, Correction, Date, DeathReport, PartialDate, PersonName, Reference, Ssn, StatusNotice,
+    Actor, Correction, Date, DeathReport, DeathSource, PartialDate, PersonName, Reference,
+    ReportedName, Ssn, SsnDigits, StatusNotice,
 };
 
 pub use dmf_model::Sex;
@@ -41,6 +42,39 @@ pub struct ReportEvent {
     pub report: DeathReport,
     pub received: Date,
     pub origin: Origin,
+    /// An amendment: the earlier report of the same SSN and source that this one replaces
+    /// (a state's update of its death record). The earlier one stops counting, and this one is
+    /// checked and applied as any report.
+    pub supersedes: Option<Seq>,
+}
+
+/// A reporter withdraws one of its reports (a state voids its death record, or an update
+/// names another SSN). The report stops counting; a death that stood on it alone is withdrawn,
+/// and one that other reports agreed with stands on them as the intake rules decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportWithdrawal {
+    pub ssn: Ssn,
+    /// The report withdrawn (its sequence number).
+    pub report: Seq,
+    /// The source that withdraws it: only the source of a report may withdraw it.
+    pub source: DeathSource,
+    /// The message or document that withdraws it.
+    pub evidence: Reference,
+    pub reason: Reference,
+}
+
+/// Further names and an SSN the person a report names was known by, as its reporter sends
+/// them (a state's alias message): identity evidence kept with the report for caseworkers. It
+/// changes no state: a report held for its identity still needs two people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportAlias {
+    pub ssn: Ssn,
+    /// The report the alias is for.
+    pub report: Seq,
+    pub name: ReportedName,
+    /// The other SSN given, as its nine digits (it may never have been issued).
+    pub alias_ssn: Option<SsnDigits>,
+    pub evidence: Reference,
 }
 
 /// A status notice as recorded, with the notice sent to the person and the contest deadline.
@@ -202,6 +236,8 @@ pub enum Event {
     ImportDelete(ImportDelete),
     IdentityChange(IdentityChangeEvent),
     Review(ReviewEvent),
+    ReportWithdrawal(ReportWithdrawal),
+    ReportAlias(ReportAlias),
 }
 
 impl Event {
@@ -219,6 +255,8 @@ impl Event {
             Event::ImportDelete(_) => "dmf_delete",
             Event::IdentityChange(_) => "identity_change",
             Event::Review(_) => "review",
+            Event::ReportWithdrawal(_) => "report_withdrawal",
+            Event::ReportAlias(_) => "report_alias",
         }
     }
 
@@ -236,6 +274,8 @@ impl Event {
             Event::ImportDelete(d) => d.ssn,
             Event::IdentityChange(c) => c.ssn,
             Event::Review(r) => r.ssn,
+            Event::ReportWithdrawal(w) => w.ssn,
+            Event::ReportAlias(a) => a.ssn,
         }
     }
 }

@@ -604,5 +604,6 @@ fn dmf_event(
         report,
         received: today,
         origin: Origin::Imported { change },
+        supersedes: None,
     }))
 }

@@ -33,6 +33,7 @@ pub mod search;
 pub mod state;
 pub mod submission;
 pub mod violation;
+pub mod vrdr;
 
 pub use dmf_store;
 

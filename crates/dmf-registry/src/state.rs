@@ -136,6 +136,8 @@ pub enum HeldStatus {
     Confirmed { by: Seq },
     /// Rejected (the review event): it never applies.
     Rejected { by: Seq },
+    /// Withdrawn by its reporter (the withdrawal or amendment event): it never applies.
+    Withdrawn { by: Seq },
 }
 
 /// A report or notice held for its identity.
@@ -221,10 +223,45 @@ pub struct PendingReport {
     pub identity: Option<Identity>,
 }
 
+/// A report that agreed with the recorded death: kept whole, so that if the report the death
+/// stands on is withdrawn, the death can stand on these as the intake rules decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Corroboration {
+    pub seq: Seq,
+    pub dod: PartialDate,
+    pub source: DeathSource,
+}
+
+impl PendingReport {
+    fn corroboration(&self) -> Corroboration {
+        Corroboration {
+            seq: self.seq,
+            dod: self.dod,
+            source: self.source,
+        }
+    }
+}
+
+/// Where a report that still counts (or waits) stands: see [`PersonState::report_standing`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportStanding {
+    /// The recorded death stands on it.
+    Death,
+    /// It agreed with the recorded death.
+    Corroboration,
+    /// It waits for a second source or a caseworker.
+    Pending,
+    /// It is held for a caseworker's review (its date conflicts).
+    Review,
+    /// It is held for its identity.
+    Held,
+}
+
 /// A report held for a caseworker's review, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Review {
     pub seq: Seq,
+    pub source: DeathSource,
     pub reason: String,
 }
 
@@ -321,7 +358,7 @@ pub struct CorrectedDeath {
 pub struct Extra {
     pub pending: Vec<PendingReport>,
     pub review: Vec<Review>,
-    pub corroborations: Vec<Seq>,
+    pub corroborations: Vec<Corroboration>,
     pub corrected: Vec<CorrectedDeath>,
     pub notices: Vec<NoticeState>,
     /// The `presumed_deceased` event in effect: rare, so kept here rather than in every person.
@@ -391,6 +428,10 @@ pub enum Outcome {
     Presumed,
     /// The idempotency key was seen before: nothing was stored.
     Duplicate,
+    /// A report was withdrawn by its source; the recorded death, if any, stands on others.
+    ReportWithdrawn,
+    /// Identity evidence was kept with a report; nothing else changed.
+    Noted,
 }
 
 impl Outcome {
@@ -414,6 +455,8 @@ impl Outcome {
             Outcome::Withdrawn => "withdrawn",
             Outcome::Presumed => "presumed",
             Outcome::Duplicate => "duplicate",
+            Outcome::ReportWithdrawn => "report_withdrawn",
+            Outcome::Noted => "noted",
         }
     }
 }
@@ -514,6 +557,9 @@ impl PersonState {
                 _ => Ok(()),
             },
             Event::DeathReport(r) => {
+                if let Some(old) = r.supersedes {
+                    self.check_withdrawal(ssn, old, r.report.source(), Field::Supersedes)?;
+                }
                 // A date of death before the birth on file: the report gave no date of birth
                 // (it was checked against its own) or another one.
                 let dod = r.report.dod();
@@ -617,7 +663,118 @@ impl PersonState {
                 format!("no one is on file under SSN {ssn}: there is no identity to change"),
             )),
             Event::Review(r) => self.check_review(ssn, r),
+            Event::ReportWithdrawal(w) => {
+                self.check_withdrawal(ssn, w.report, w.source, Field::Report)
+            }
+            Event::ReportAlias(a) => match self.report_standing(a.report) {
+                Some(_) => Ok(()),
+                None => Err(Violation::new(
+                    Field::Report,
+                    format!(
+                        "event {} is not a death report of SSN {ssn} that still counts",
+                        a.report
+                    ),
+                )),
+            },
             _ => Ok(()),
+        }
+    }
+
+    /// Where the report at `seq` stands and its source, if it still counts or waits: the one
+    /// the death stands on, one that agreed with it, pending, held for review or for its
+    /// identity. `None` for anything else (withdrawn, superseded, corrected, rejected).
+    pub fn report_standing(&self, seq: Seq) -> Option<(ReportStanding, DeathSource)> {
+        if let Some(d) = self.death
+            && d.established_by == seq
+        {
+            return Some((ReportStanding::Death, d.source));
+        }
+        let e = self.extra()?;
+        let found = |standing, source| Some((standing, source));
+        if let Some(c) = e.corroborations.iter().find(|c| c.seq == seq) {
+            return found(ReportStanding::Corroboration, c.source);
+        }
+        if let Some(p) = e.pending.iter().find(|p| p.seq == seq) {
+            return found(ReportStanding::Pending, p.source);
+        }
+        if let Some(r) = e.review.iter().find(|r| r.seq == seq) {
+            return found(ReportStanding::Review, r.source);
+        }
+        e.held.iter().find_map(|h| match &h.item {
+            HeldItem::Report(r) if h.seq == seq && h.is_open() => {
+                found(ReportStanding::Held, r.report.source())
+            }
+            _ => None,
+        })
+    }
+
+    /// Only a report that still counts may be withdrawn or amended, and only by its source.
+    fn check_withdrawal(
+        &self,
+        ssn: Ssn,
+        report: Seq,
+        source: DeathSource,
+        field: Field,
+    ) -> Result<(), Violation> {
+        match self.report_standing(report) {
+            None => Err(Violation::new(
+                field,
+                format!("event {report} is not a death report of SSN {ssn} that still counts"),
+            )),
+            Some((_, from)) if from != source => Err(Violation::new(
+                Field::Source,
+                format!(
+                    "report {report} came from {from}: only its source may withdraw or amend it"
+                ),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Takes the report at `seq` out of what counts, at event `by`. A death that stood on it
+    /// stands again on the reports that agreed with it, as the intake rules decide for them
+    /// (a state's report establishes it, two sources agreeing do, one alone waits).
+    fn withdraw_report(&mut self, seq: Seq, by: Seq) {
+        let Some((standing, _)) = self.report_standing(seq) else {
+            return;
+        };
+        match standing {
+            ReportStanding::Death => {
+                self.death = None;
+                let rest = std::mem::take(&mut self.extra_mut().corroborations);
+                for c in rest {
+                    let fact = DeathFact {
+                        dod: c.dod,
+                        source: c.source,
+                        verification: if c.source.verified_on_receipt() {
+                            VerificationLevel::Verified
+                        } else {
+                            VerificationLevel::None
+                        },
+                        established_by: c.seq,
+                        sources: Sources::of(c.source),
+                    };
+                    // Someone is on file: the death that stood put them there.
+                    self.apply_report(c.seq, fact, &Origin::Submitted, &|| None);
+                }
+            }
+            ReportStanding::Corroboration => {
+                let extra = self.extra.get_or_insert_with(Box::default);
+                extra.corroborations.retain(|c| c.seq != seq);
+                if let Some(d) = &mut self.death {
+                    let sources = extra.corroborations.iter().map(|c| c.source);
+                    d.sources = sources.fold(Sources::of(d.source), Sources::with);
+                }
+            }
+            ReportStanding::Pending => self.extra_mut().pending.retain(|p| p.seq != seq),
+            ReportStanding::Review => self.extra_mut().review.retain(|r| r.seq != seq),
+            ReportStanding::Held => {
+                for h in &mut self.extra_mut().held {
+                    if h.seq == seq {
+                        h.status = HeldStatus::Withdrawn { by };
+                    }
+                }
+            }
         }
     }
 
@@ -632,7 +789,9 @@ impl PersonState {
         let extra = self.extra();
         if let Some(h) = extra.and_then(|e| e.held.iter().find(|h| h.seq == r.event)) {
             return match &h.status {
-                HeldStatus::Confirmed { by } | HeldStatus::Rejected { by } => Err(Violation::new(
+                HeldStatus::Confirmed { by }
+                | HeldStatus::Rejected { by }
+                | HeldStatus::Withdrawn { by } => Err(Violation::new(
                     Field::Event,
                     format!("held event {} was already decided by event {by}", h.seq),
                 )),
@@ -718,12 +877,25 @@ impl PersonState {
                 Outcome::Recorded
             }
             Event::DeathReport(r) => {
+                let before = self.death;
+                if let Some(old) = r.supersedes {
+                    self.withdraw_report(old, seq);
+                }
                 let subject = r.report.subject();
-                match self.identity_hold(subject, &r.origin) {
+                let outcome = match self.identity_hold(subject, &r.origin) {
                     Some((reason, differences)) => {
                         self.hold_identity(seq, reason, differences, HeldItem::Report(r.clone()))
                     }
                     None => self.apply_report_event(seq, r),
+                };
+                // An amendment that leaves a death recorded changed the recorded death.
+                match outcome {
+                    Outcome::Deceased | Outcome::Corroborated
+                        if r.supersedes.is_some() && before.is_some() =>
+                    {
+                        Outcome::Amended
+                    }
+                    other => other,
                 }
             }
             Event::Verification(v) => {
@@ -741,9 +913,12 @@ impl PersonState {
                     .pending
                     .drain(..)
                     .partition(|p| p.dod.is_compatible(chosen.dod));
-                extra.corroborations.extend(agree.iter().map(|p| p.seq));
+                extra
+                    .corroborations
+                    .extend(agree.iter().map(PendingReport::corroboration));
                 extra.review.extend(disagree.iter().map(|p| Review {
                     seq: p.seq,
+                    source: p.source,
                     reason: format!(
                         "date of death {} differs from the verified {}",
                         p.dod, chosen.dod
@@ -787,10 +962,10 @@ impl PersonState {
                 }
                 // Reports that agreed with the wrong death were wrong too.
                 if let Some(d) = death {
-                    for report in extra.corroborations.drain(..) {
+                    for c in extra.corroborations.drain(..) {
                         extra.corrected.push(CorrectedDeath {
                             dod: d.dod,
-                            report,
+                            report: c.seq,
                             corrected_by: seq,
                         });
                     }
@@ -869,6 +1044,16 @@ impl PersonState {
                 Outcome::Proposed
             }
             Event::Review(r) => self.apply_review(seq, r),
+            Event::ReportWithdrawal(w) => {
+                let before = self.death;
+                self.withdraw_report(w.report, seq);
+                if before.is_some() && self.death.is_none() {
+                    Outcome::Withdrawn
+                } else {
+                    Outcome::ReportWithdrawn
+                }
+            }
+            Event::ReportAlias(_) => Outcome::Noted,
         }
     }
 
@@ -887,7 +1072,8 @@ impl PersonState {
             established_by: seq,
             sources: Sources::of(report.source()),
         };
-        self.apply_report(seq, fact, &r.origin, report.subject())
+        let subject = report.subject();
+        self.apply_report(seq, fact, &r.origin, &|| named_identity(subject))
     }
 
     fn record_notice(&mut self, seq: Seq, n: &NoticeEvent, contest_deadline: Date) -> Outcome {
@@ -1013,22 +1199,24 @@ impl PersonState {
         Outcome::Deceased
     }
 
+    /// `named`: who the report names, taken over if the death is established and no one is on
+    /// file (made only then).
     fn apply_report(
         &mut self,
         seq: Seq,
         fact: DeathFact,
         origin: &Origin,
-        subject: &Subject,
+        named: &dyn Fn() -> Option<Identity>,
     ) -> Outcome {
-        let named = || named_identity(subject);
         let dod = fact.dod;
         if let Origin::Imported { change } = origin {
             return match (self.death, change) {
                 (Some(d), ImportedChange::Add) if !d.dod.is_compatible(dod) => self.hold(
                     seq,
+                    fact.source,
                     format!("date of death {dod} conflicts with the recorded {}", d.dod),
                 ),
-                (Some(_), ImportedChange::Add) => self.corroborate(seq, fact.source),
+                (Some(_), ImportedChange::Add) => self.corroborate(seq, dod, fact.source),
                 // The same death, its values amended: whoever reported it still did.
                 (Some(d), ImportedChange::Change) => {
                     self.death = Some(DeathFact {
@@ -1042,10 +1230,11 @@ impl PersonState {
         }
         if let Some(d) = self.death {
             if d.dod.is_compatible(dod) {
-                return self.corroborate(seq, fact.source);
+                return self.corroborate(seq, dod, fact.source);
             }
             return self.hold(
                 seq,
+                fact.source,
                 format!("date of death {dod} conflicts with the recorded {}", d.dod),
             );
         }
@@ -1055,16 +1244,19 @@ impl PersonState {
                 "date of death {dod} matches a death corrected by event {}: a caseworker must verify",
                 c.corrected_by
             );
-            return self.hold(seq, reason);
+            return self.hold(seq, fact.source, reason);
         }
         if fact.source.verified_on_receipt() {
             let (agree, disagree): (Vec<_>, Vec<_>) = extra
                 .pending
                 .drain(..)
                 .partition(|p| p.dod.is_compatible(dod));
-            extra.corroborations.extend(agree.iter().map(|p| p.seq));
+            extra
+                .corroborations
+                .extend(agree.iter().map(PendingReport::corroboration));
             extra.review.extend(disagree.iter().map(|p| Review {
                 seq: p.seq,
+                source: p.source,
                 reason: format!("date of death {} differs from the state's {dod}", p.dod),
             }));
             // Those who reported the death before the state did reported it too.
@@ -1074,12 +1266,13 @@ impl PersonState {
         if extra.pending.iter().any(|p| !p.dod.is_compatible(dod)) {
             return self.hold(
                 seq,
+                fact.source,
                 "conflicting dates of death among pending reports".to_owned(),
             );
         }
         if let Some(at) = extra.pending.iter().position(|p| p.source != fact.source) {
             let other = extra.pending.remove(at);
-            extra.corroborations.push(other.seq);
+            extra.corroborations.push(other.corroboration());
             // Keep the more precise of the two dates, and with it the source of the report
             // that gave it: the death stands on that report (its files' record is made from it).
             let (dod, source) = if other.dod.day().is_some() && dod.day().is_none() {
@@ -1108,17 +1301,20 @@ impl PersonState {
     }
 
     /// A report at `seq` from `source` that agrees with the recorded death.
-    fn corroborate(&mut self, seq: Seq, source: DeathSource) -> Outcome {
+    fn corroborate(&mut self, seq: Seq, dod: PartialDate, source: DeathSource) -> Outcome {
         if let Some(d) = &mut self.death {
             d.sources = d.sources.with(source);
         }
-        self.extra_mut().corroborations.push(seq);
+        self.extra_mut()
+            .corroborations
+            .push(Corroboration { seq, dod, source });
         Outcome::Corroborated
     }
 
-    fn hold(&mut self, seq: Seq, reason: String) -> Outcome {
+    fn hold(&mut self, seq: Seq, source: DeathSource, reason: String) -> Outcome {
         self.extra_mut().review.push(Review {
             seq,
+            source,
             reason: reason.clone(),
         });
         Outcome::HeldForReview(reason)

@@ -487,6 +487,7 @@ pub fn parse_value(value: &Value, today: Date) -> Result<Submission, Rejection> 
                 report,
                 received,
                 origin: Origin::Submitted,
+                supersedes: None,
             })
         }
         "status_notice" => {

@@ -2336,3 +2336,4 @@ fn a_death_kept_a_more_precise_date_but_the_other_reports_source_and_was_publish
 
 mod counting_on;
 mod mac;
+mod vrdr;

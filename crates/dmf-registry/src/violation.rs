@@ -15,8 +15,11 @@ pub enum Field {
     Dob,
     Sex,
     Dod,
-    /// The pending death report a verification names.
+    /// The pending death report a verification names; the report a withdrawal or alias names.
     Report,
+    /// The report an amendment replaces.
+    Supersedes,
+    Source,
     /// The status notice a contest or decision names.
     Notice,
     /// The held event or proposed change a review names.
@@ -38,6 +41,8 @@ impl Field {
             Field::Sex => "sex",
             Field::Dod => "dod",
             Field::Report => "report",
+            Field::Supersedes => "supersedes",
+            Field::Source => "source",
             Field::Notice => "notice",
             Field::Event => "event",
             Field::Evidence => "evidence",

@@ -61,6 +61,9 @@ fn parameters(path: &str) -> Value {
         "/v1/people/{ssn}/identity" => {
             json!([{ "name": "ssn", "in": "path", "required": true, "schema": { "type": "string" } }])
         }
+        "/v1/fhir/vrdr/records/{record}" => {
+            json!([{ "name": "record", "in": "path", "required": true, "schema": { "type": "string" }, "description": "death year, jurisdiction and certificate number, as Bundle.identifier gives them: 2026NY000182" }])
+        }
         "/v1/letters/{code}" => {
             json!([{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "description": "the code printed on the letter (16 characters) or the long one in its QR code; case, dashes and spaces do not matter, and O, I and L are read as 0, 1 and 1" }])
         }
@@ -205,6 +208,7 @@ fn request_schemas() -> Value {
             "type": "object", "description": "one listed person a line: id, first, middle, last, dob, ssn, case_reference (text or numbers); a line that is not such a person is answered in `errors`",
             "properties": { "id": text, "first": text, "middle": text, "last": text, "dob": text, "ssn": text, "case_reference": text }
         },
+        "FhirMessage": { "type": "object", "description": "a FHIR Bundle of type message (a VRDR submission, update, void or alias, as the Vital Records FHIR Messaging guide defines them), or a Bundle of type batch whose entries are such messages", "required": ["resourceType"], "properties": { "resourceType": { "const": "Bundle" } } },
         "CaseStep": { "type": "object", "description": "verification: {method}; notice: {sent, reference}; decision: {decision}; contest and adverse-action: {}" },
     })
 }

@@ -161,6 +161,38 @@ pub struct SubscriberView {
     pub acknowledged: bool,
 }
 
+/// A state's FHIR VRDR record as the registry holds it: each version, and whether the latest
+/// change (an update or a void) has reached the subscribers that had received the record.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VrdrRecordView {
+    /// The business key: death year, jurisdiction, certificate number (`2026NY000182`).
+    pub record: String,
+    pub versions: Vec<VrdrVersionView>,
+    /// The latest version is a report that still counts (not voided, not set aside).
+    pub standing: bool,
+    /// The event of the latest change, when there was one after the first version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<u64>,
+    /// Every subscriber that had the record before the latest change has acknowledged it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complete: Option<bool>,
+    pub subscribers: Vec<SubscriberView>,
+}
+
+/// One version of a state's record.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VrdrVersionView {
+    pub version: u32,
+    /// The event stored.
+    pub event: u64,
+    /// `death_report` (a submission or an update) or `report_withdrawal` (a void, or an update
+    /// naming another SSN).
+    pub kind: &'static str,
+    /// The id of the message that made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// A correction letter, checked.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct LetterCheck {

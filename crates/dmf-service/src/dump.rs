@@ -4,11 +4,12 @@
 
 use dmf_ledger::log::{hex, unhex32};
 use dmf_model::Date;
+use dmf_vrdr::Jurisdiction;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::accounting::Disclosure;
-use crate::keys::{ApiKey, Role, SecretHash};
+use crate::keys::{ApiKey, KeyError, Role, SecretHash, may_have_jurisdiction};
 use crate::programs::Entry;
 
 /// One record of the service in a dump, tagged by `type`.
@@ -35,6 +36,8 @@ pub struct KeyRecord {
     #[serde(default)]
     pub revoked: bool,
     pub daily_quota: Option<u64>,
+    /// A state reporter's NCHS jurisdiction; absent from the lines of earlier versions.
+    pub jurisdiction: Option<String>,
     /// The SHA-256 of the secret, in hex.
     pub secret_sha256: String,
 }
@@ -84,8 +87,9 @@ pub enum RecordError {
     Json(#[from] serde_json::Error),
     #[error("\"secret_sha256\" is not 64 hex digits")]
     Digest,
+    /// An unknown role, or a jurisdiction the key may not have.
     #[error(transparent)]
-    Role(#[from] crate::keys::KeyError),
+    Key(#[from] KeyError),
     #[error("no valid \"day\": {0:?}")]
     Day(String),
 }
@@ -102,6 +106,7 @@ impl ServiceRecord {
             created_at: key.created_at,
             revoked: key.revoked,
             daily_quota: key.daily_quota,
+            jurisdiction: key.jurisdiction.clone(),
             secret_sha256: hex(digest),
         })
     }
@@ -145,6 +150,11 @@ impl ServiceRecord {
                     .flatten()
                     .ok_or(RecordError::Digest)?;
                 let role: Role = k.role.parse()?;
+                // As written: a state's reporter key, and the id in capitals.
+                if let Some(j) = &k.jurisdiction {
+                    may_have_jurisdiction(role, k.source.as_deref())?;
+                    j.parse::<Jurisdiction>().map_err(KeyError::from)?;
+                }
                 let key = ApiKey {
                     id: k.id,
                     name: k.name,
@@ -152,6 +162,7 @@ impl ServiceRecord {
                     certified: k.certified,
                     source: k.source,
                     authority: k.authority,
+                    jurisdiction: k.jurisdiction,
                     created_at: k.created_at,
                     revoked: k.revoked,
                     daily_quota: k.daily_quota,
@@ -197,9 +208,20 @@ mod tests {
             certified: false,
             source: None,
             authority: None,
+            jurisdiction: None,
             created_at: 1_700_000_000_000,
             revoked: true,
             daily_quota: Some(500),
+        };
+        let state = ApiKey {
+            id: 8,
+            name: "new york".into(),
+            role: Role::Reporter,
+            source: Some("state".into()),
+            jurisdiction: Some("NY".into()),
+            revoked: false,
+            daily_quota: None,
+            ..key.clone()
         };
         let digest = [0xab; 32];
         let d = Disclosure {
@@ -223,10 +245,12 @@ mod tests {
             let line = record.to_value();
             assert_eq!(ServiceRecord::restore(line).unwrap(), expect);
         };
-        check(
-            ServiceRecord::key(&key, &digest),
-            Restored::Key(key.clone(), digest),
-        );
+        for key in [&key, &state] {
+            check(
+                ServiceRecord::key(key, &digest),
+                Restored::Key(key.clone(), digest),
+            );
+        }
         check(
             ServiceRecord::disclosure(&d),
             Restored::Disclosure(d.clone()),
@@ -262,6 +286,45 @@ mod tests {
             json!({"type": "program_entry", "id": 1, "day": "2026-02-30", "kind": "approval",
                    "body": {}}),
             "no valid \"day\"",
+        );
+        let reporter = |source: &str, jurisdiction: &str| {
+            json!({"type": "api_key", "id": 1, "name": "a", "role": "reporter",
+                   "source": source, "jurisdiction": jurisdiction,
+                   "secret_sha256": "00".repeat(32)})
+        };
+        check(
+            reporter("state", "ZZ"),
+            "\"ZZ\" is not an NCHS jurisdiction id",
+        );
+        // Written in capitals, read back only so.
+        check(
+            reporter("state", "ny"),
+            "\"ny\" is not an NCHS jurisdiction id",
+        );
+        check(
+            reporter("hospital", "NY"),
+            "not reporter keys of source hospital",
+        );
+        check(
+            json!({"type": "api_key", "id": 1, "name": "a", "role": "identity",
+                   "jurisdiction": "NY", "secret_sha256": "00".repeat(32)}),
+            "not identity keys",
+        );
+    }
+
+    /// A key's line from a version before jurisdictions has none, and reads as such.
+    #[test]
+    fn a_key_line_without_a_jurisdiction_reads_as_none() {
+        let line = json!({"type": "api_key", "id": 3, "name": "albany", "role": "reporter",
+                          "certified": false, "source": "state", "authority": null,
+                          "created_at": 5, "revoked": false, "daily_quota": null,
+                          "secret_sha256": "ab".repeat(32)});
+        let Restored::Key(key, _) = ServiceRecord::restore(line).unwrap() else {
+            panic!("not a key");
+        };
+        assert_eq!(
+            (key.source.as_deref(), key.jurisdiction),
+            (Some("state"), None)
         );
     }
 }

@@ -489,3 +489,32 @@ pub fn check_answer(value: &Value) -> Vec<Problem> {
     }
     lacks
 }
+
+/// The answer to a `batch` of messages: a `batch-response` Bundle whose entries are each
+/// message's answer, in order.
+pub fn batch_response(
+    id: &str,
+    timestamp: &str,
+    answers: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let entry: Vec<serde_json::Value> = answers
+        .into_iter()
+        .map(|a| {
+            let ok = a
+                .pointer("/entry/0/resource/response/code")
+                .and_then(|c| c.as_str())
+                == Some("ok");
+            serde_json::json!({
+                "resource": a,
+                "response": { "status": if ok { "200" } else { "422" } }
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "resourceType": "Bundle",
+        "id": id,
+        "type": "batch-response",
+        "timestamp": timestamp,
+        "entry": entry,
+    })
+}

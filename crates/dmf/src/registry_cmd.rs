@@ -2,8 +2,8 @@
 //! command line.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -12,7 +12,7 @@ use dmf_registry::answers::{self, IdentityQuery};
 use dmf_registry::event::decision_code;
 use dmf_registry::render;
 use dmf_registry::state::{NoticeStatus, PersonState};
-use dmf_registry::{Outcome, Rejection, Submission, parse_line};
+use dmf_registry::{Outcome, Registry, Rejection, Submission, parse_line};
 use serde_json::{Value, json};
 
 use clap::{Args, ValueEnum};
@@ -119,20 +119,113 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
 }
 
 pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
-    crate::format_cmd::refuse_wrong_kind(
-        &args.file,
-        &[dmf_format::FileKind::Ndjson, dmf_format::FileKind::Empty],
-        "dmf submit",
-        "NDJSON events (one JSON object a line)",
-    )?;
+    for file in &args.files {
+        let (kinds, reads): (&[dmf_format::FileKind], &str) = match args.format {
+            SubmitFormat::Ndjson => (
+                &[dmf_format::FileKind::Ndjson, dmf_format::FileKind::Empty],
+                "NDJSON events (one JSON object a line)",
+            ),
+            SubmitFormat::Vrdr => (
+                &[
+                    dmf_format::FileKind::Json,
+                    dmf_format::FileKind::Ndjson,
+                    dmf_format::FileKind::Empty,
+                ],
+                "FHIR VRDR messages (JSON: one message, a batch Bundle, or one message a line)",
+            ),
+        };
+        crate::format_cmd::refuse_wrong_kind(file, kinds, "dmf submit", reads)?;
+    }
     let registry = crate::backend::open(&args.registry.data, args.registry.database.url())?;
+    let mut rejected = 0u64;
+    for file in &args.files {
+        rejected += match args.format {
+            SubmitFormat::Ndjson => submit_events(args, &registry, file)?,
+            SubmitFormat::Vrdr => submit_vrdr(args, &registry, file)?,
+        };
+    }
+    Ok(if rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The bytes of a file, or of standard input for `-`.
+fn read_input(file: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if file.as_os_str() == "-" {
+        io::stdin().lock().read_to_end(&mut bytes)
+    } else {
+        File::open(file)
+            .with_context(|| format!("cannot open {}", file.display()))?
+            .read_to_end(&mut bytes)
+    }
+    .with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(bytes)
+}
+
+/// FHIR VRDR messages of one file, stored `--batch-size` messages a transaction; one answer
+/// printed a message. The number refused.
+fn submit_vrdr(args: &SubmitArgs, registry: &Registry, file: &Path) -> Result<u64> {
+    use dmf_registry::vrdr;
     let today = args.today.get();
-    let name = args.file.display().to_string();
-    let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
+    let name = file.display().to_string();
+    let bytes = read_input(file)?;
+    // One message a line, or one document (a message or a batch) over many.
+    let kind = dmf_format::sniff::sniff(&bytes);
+    let docs: Vec<(Option<usize>, &[u8])> = if kind == dmf_format::FileKind::Ndjson {
+        bytes
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .filter(|(_, l)| l.iter().any(|b| !b.is_ascii_whitespace()))
+            .map(|(i, l)| (Some(i + 1), l))
+            .collect()
+    } else if kind == dmf_format::FileKind::Empty {
+        Vec::new()
+    } else {
+        vec![(None, &bytes[..])]
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut rejected = 0u64;
+    for chunk in docs.chunks(args.batch_size.max(1)) {
+        let mut at = Vec::new();
+        let mut read = vrdr::Read {
+            batch: true,
+            messages: Vec::new(),
+        };
+        for (line, doc) in chunk {
+            let r = vrdr::read(doc);
+            at.extend(std::iter::repeat_n(*line, r.messages.len()));
+            read.messages.extend(r.messages);
+        }
+        let answers = vrdr::store_and_answer(registry, &read, None, today, now_ms())?;
+        for (line, a) in at.into_iter().zip(answers) {
+            rejected += u64::from(!a.ok);
+            if args.output.json {
+                serde_json::to_writer(&mut out, &a.answer)?;
+                writeln!(out)?;
+            } else {
+                let place = line.map_or(name.clone(), |l| format!("{name}:{l}"));
+                let message = a.message.as_deref().unwrap_or("(no id)");
+                writeln!(out, "{place}: message {message}: {}", a.summary)?;
+            }
+        }
+        // What is printed is durable: let whoever reads it know at once.
+        out.flush()?;
+    }
+    Ok(rejected)
+}
+
+/// NDJSON events of one file; the number rejected.
+fn submit_events(args: &SubmitArgs, registry: &Registry, file: &Path) -> Result<u64> {
+    let today = args.today.get();
+    let name = file.display().to_string();
+    let input: Box<dyn BufRead> = if file.as_os_str() == "-" {
         Box::new(io::stdin().lock())
     } else {
         Box::new(BufReader::new(
-            File::open(&args.file).with_context(|| format!("cannot open {name}"))?,
+            File::open(file).with_context(|| format!("cannot open {name}"))?,
         ))
     };
     let mut out = io::BufWriter::new(io::stdout().lock());
@@ -212,11 +305,7 @@ pub fn submit(args: &SubmitArgs) -> Result<ExitCode> {
     }
     flush(&mut pending, &mut out)?;
     out.flush()?;
-    Ok(if rejected > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(rejected)
 }
 
 fn state_json(state: Option<&PersonState>, today: Date) -> Value {
@@ -311,6 +400,7 @@ fn held_json(h: &dmf_registry::state::Held) -> Value {
         } => json!({ "status": "open", "confirmed_by": by.as_str() }),
         HeldStatus::Confirmed { by } => json!({ "status": "confirmed", "by_event": by }),
         HeldStatus::Rejected { by } => json!({ "status": "rejected", "by_event": by }),
+        HeldStatus::Withdrawn { by } => json!({ "status": "withdrawn", "by_event": by }),
     };
     let mut v = json!({
         "seq": h.seq,
@@ -628,8 +718,16 @@ pub struct ImportArgs {
 pub struct SubmitArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
-    /// NDJSON events; `-` reads standard input.
-    pub file: PathBuf,
+    /// Files of events (NDJSON), or of FHIR VRDR messages with `--format vrdr`; `-` reads
+    /// standard input.
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// `ndjson`: the registry's events, one JSON object a line. `vrdr`: FHIR VRDR messages
+    /// (submission, update, void, alias) as a state sends them: a file of one message, of a
+    /// `batch` Bundle, or NDJSON of messages; each is answered with an acknowledgement or an
+    /// extraction error (the FHIR answer itself with `--json`).
+    #[arg(long, value_enum, default_value_t = SubmitFormat::Ndjson)]
+    pub format: SubmitFormat,
     #[command(flatten)]
     pub today: Today,
     /// Lines stored per transaction; their results are printed once they are durable.
@@ -637,6 +735,13 @@ pub struct SubmitArgs {
     pub batch_size: usize,
     #[command(flatten)]
     pub output: Output,
+}
+
+/// What `dmf submit` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SubmitFormat {
+    Ndjson,
+    Vrdr,
 }
 
 #[derive(Debug, Args)]

@@ -84,6 +84,7 @@ pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
             certified: args.certified,
             source: args.source.clone(),
             authority: args.authority.clone(),
+            jurisdiction: args.jurisdiction.clone(),
             daily_quota: args.daily_quota,
         },
         crate::registry_cmd::now_ms(),
@@ -104,7 +105,8 @@ pub fn keys_create(args: &KeysCreateArgs) -> Result<ExitCode> {
             json!({
                 "id": key.id, "name": key.name, "role": key.role.code(),
                 "certified": key.certified, "source": key.source, "authority": key.authority,
-                "daily_quota": key.daily_quota, "agreement": args.agreement,
+                "jurisdiction": key.jurisdiction, "daily_quota": key.daily_quota,
+                "agreement": args.agreement,
                 "key": secret,
             })
         );
@@ -128,17 +130,22 @@ pub fn keys_list(args: &KeysListArgs) -> Result<ExitCode> {
     for k in store.list()? {
         let v = json!({
             "id": k.id, "name": k.name, "role": k.role.code(), "certified": k.certified,
-            "source": k.source, "authority": k.authority, "revoked": k.revoked,
-            "daily_quota": k.daily_quota,
+            "source": k.source, "authority": k.authority, "jurisdiction": k.jurisdiction,
+            "revoked": k.revoked, "daily_quota": k.daily_quota,
         });
         if args.output.json {
             println!("{v}");
         } else {
-            // A reporter's source and an authority's name are what the key may submit as.
-            let on_behalf = [("source", &k.source), ("authority", &k.authority)]
-                .into_iter()
-                .filter_map(|(what, v)| v.as_ref().map(|v| format!("\t{what} {v}")))
-                .collect::<String>();
+            // A reporter's source (and a state's jurisdiction) and an authority's name are what
+            // the key may submit as.
+            let on_behalf = [
+                ("source", &k.source),
+                ("jurisdiction", &k.jurisdiction),
+                ("authority", &k.authority),
+            ]
+            .into_iter()
+            .filter_map(|(what, v)| v.as_ref().map(|v| format!("\t{what} {v}")))
+            .collect::<String>();
             println!(
                 "{}\t{}\t{}{on_behalf}{}{}{}",
                 k.id,
@@ -260,6 +267,10 @@ pub struct KeysCreateArgs {
     /// An authority's name, fixed on every notice it submits.
     #[arg(long)]
     pub authority: Option<String>,
+    /// A state reporter's NCHS jurisdiction id (NY, DC, PR, YC for New York City, ...; taken
+    /// in either case, stored in capitals): its FHIR VRDR messages must be for it.
+    #[arg(long, value_name = "ID")]
+    pub jurisdiction: Option<String>,
     /// An agency key's computer-matching agreement: the key acts under it alone.
     #[arg(long)]
     pub agreement: Option<u64>,

@@ -54,10 +54,11 @@ fn migrations_are_recorded_and_idempotent() {
             (4, "programs".to_owned(), true),
             (5, "key_quotas".to_owned(), true),
             (6, "event_macs".to_owned(), true),
-            (7, "correction_actions".to_owned(), true)
+            (7, "correction_actions".to_owned(), true),
+            (8, "key_jurisdiction".to_owned(), true)
         ]
     );
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 8);
 }
 
 /// A database as schema version 4 left it, before events carried a MAC, holding `events`

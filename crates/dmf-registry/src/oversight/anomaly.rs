@@ -463,8 +463,10 @@ impl Intake {
                     let recorded = crate::registry::day_of_ms(e.recorded_at);
                     let item = match (event, recorded) {
                         // Records imported from an earlier master file are its history, not intake.
+                        // An amendment is a report counted once already.
                         (Event::DeathReport(r), _)
-                            if r.origin != crate::event::Origin::Submitted =>
+                            if r.origin != crate::event::Origin::Submitted
+                                || r.supersedes.is_some() =>
                         {
                             None
                         }

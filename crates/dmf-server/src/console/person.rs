@@ -64,8 +64,30 @@ fn describe(event: &Event) -> Vec<(&'static str, String)> {
                 ("evidence", rep.evidence().as_str().to_owned()),
                 ("received", r.received.to_string()),
                 ("origin", origin),
+                (
+                    "replaces report",
+                    r.supersedes.map(|s| s.to_string()).unwrap_or_default(),
+                ),
             ]
         }
+        Event::ReportWithdrawal(w) => vec![
+            ("report withdrawn", w.report.to_string()),
+            ("by its source", words::source(w.source).to_owned()),
+            ("reason", w.reason.as_str().to_owned()),
+            ("evidence", w.evidence.as_str().to_owned()),
+        ],
+        Event::ReportAlias(a) => vec![
+            ("report", a.report.to_string()),
+            (
+                "also known as",
+                crate::services::identity::named_parts(&a.name),
+            ),
+            (
+                "other SSN given",
+                a.alias_ssn.map(|s| s.to_string()).unwrap_or_default(),
+            ),
+            ("evidence", a.evidence.as_str().to_owned()),
+        ],
         Event::StatusNotice(n) => vec![
             ("named", crate::services::identity::named(&n.notice.subject)),
             ("kind", words::notice_kind(n.notice.kind).to_owned()),
@@ -240,6 +262,8 @@ fn event_words(event: &Event) -> &'static str {
         Event::ImportDelete(_) => "Death withdrawn by a DMF file",
         Event::IdentityChange(_) => "Identity change",
         Event::Review(_) => "Review",
+        Event::ReportWithdrawal(_) => "Death report withdrawn by its source",
+        Event::ReportAlias(_) => "Other names the reporter gave",
     }
 }
 
@@ -266,7 +290,7 @@ fn event_tags(
             if extra.is_some_and(|e| e.pending.iter().any(|p| p.seq == seq)) {
                 out.push((Tone::Waiting, "Waiting for a second source".to_owned()));
             }
-            if extra.is_some_and(|e| e.corroborations.contains(&seq)) {
+            if extra.is_some_and(|e| e.corroborations.iter().any(|c| c.seq == seq)) {
                 out.push((Tone::Settled, "Agrees with the death on file".to_owned()));
             }
         }
@@ -292,6 +316,10 @@ fn event_tags(
             HeldStatus::Rejected { by } => {
                 (Tone::Settled, format!("Held, then rejected by event {by}"))
             }
+            HeldStatus::Withdrawn { by } => (
+                Tone::Settled,
+                format!("Held, then withdrawn by its source (event {by})"),
+            ),
         });
     }
     out
@@ -302,7 +330,9 @@ fn row_class(event: &Event) -> &'static str {
     match event {
         Event::DeathReport(_) | Event::Verification(_) | Event::Presumption(_) => "ev-death",
         Event::StatusNotice(_) | Event::Contest(_) | Event::ContestDecision(_) => "ev-notice",
-        Event::Correction(_) | Event::ImportDelete(_) => "ev-correction",
+        Event::Correction(_) | Event::ImportDelete(_) | Event::ReportWithdrawal(_) => {
+            "ev-correction"
+        }
         _ => "ev-other",
     }
 }
@@ -365,6 +395,23 @@ pub(crate) async fn person(
             .find(|c| c.approval.as_ref().is_some_and(|a| a.seq == seq))
             .map(|c| c.id)
     };
+    // Reports their source withdrew or replaced, and by which event.
+    let replaced: std::collections::HashMap<u64, String> = history
+        .iter()
+        .filter_map(|(stored, event)| match event {
+            Event::ReportWithdrawal(w) => Some((
+                w.report,
+                format!("Withdrawn by its source (event {})", stored.seq),
+            )),
+            Event::DeathReport(r) => r.supersedes.map(|old| {
+                (
+                    old,
+                    format!("Replaced by its source's update (event {})", stored.seq),
+                )
+            }),
+            _ => None,
+        })
+        .collect();
     let query = query_on_file(&state, ssn);
     let lines = words::summary(&state, query.as_ref(), today, &recorded_on);
     let tags = words::tags(&state, today, open.is_some());
@@ -462,6 +509,7 @@ pub(crate) async fn person(
                             td data-label="What" {
                                 (event_words(event))
                                 @for (tone, text) in event_tags(stored.seq, event, &state, today) { br; (tag(tone, &text)) }
+                                @if let Some(words) = replaced.get(&stored.seq) { br; (tag(Tone::Settled, words)) }
                                 @if let Some(id) = case_of(stored.seq) { br; a href={ "/console/corrections/" (id) } { "Correction " (id) } }
                             }
                             td data-label="Details" {

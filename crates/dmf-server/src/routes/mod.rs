@@ -8,6 +8,7 @@ mod agreements;
 mod corrections;
 pub(crate) mod extract;
 mod feed;
+mod fhir;
 mod log;
 pub(crate) mod ndjson;
 mod ops;
@@ -42,6 +43,7 @@ use crate::views::{
     AccountingView, Acknowledged, Agreements, BatchLine, CaseState, CorrectionApproved,
     CorrectionRequested, CorrectionStepped, FeedPage, HealthView, HeldQueue, LetterCheck,
     MatchAnswer, ProgramStats, PropagationView, ReviewResult, StatsView, SubmissionLine,
+    VrdrRecordView,
 };
 
 /// An HTTP method a route is served with.
@@ -107,6 +109,21 @@ fn verify_answer<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     let answer = g.subschema_for::<T>();
     let mirror = g.subschema_for::<NoDeathOnFile>();
     schemars::json_schema!({ "anyOf": [answer, mirror] })
+}
+
+/// A FHIR Bundle: a VRDR acknowledgement or extraction error message, or a `batch-response`
+/// of them.
+fn fhir_bundle(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "description": "A FHIR Bundle: for one message, an acknowledgement (MessageHeader.eventUri http://nchs.cdc.gov/vrdr_acknowledgement, response.code ok) or an extraction error (vrdr_extraction_error, response.code fatal-error, an OperationOutcome naming each problem and its location), whose response.identifier is the id of the message answered; for a batch, a Bundle of type batch-response with one such answer an entry",
+        "required": ["resourceType", "type", "entry"],
+        "properties": {
+            "resourceType": { "const": "Bundle" },
+            "type": { "enum": ["message", "batch-response"] },
+            "entry": { "type": "array" }
+        }
+    })
 }
 
 fn text(_: &mut SchemaGenerator) -> Schema {
@@ -183,6 +200,32 @@ pub(crate) const ROUTES: &[Route] = &[
         response: schema::<SubmissionResult>,
         content: JSON,
         bulk: Some(schema::<SubmissionLine>),
+    },
+    Route {
+        method: Verb::Post,
+        path: "/v1/fhir/vrdr",
+        roles: &[Role::Reporter],
+        summary: "FHIR VRDR messages from a state's vital records office (a key of source state bound to a jurisdiction): one message (submission, update, void, alias) or a Bundle of type batch of them; answered 200 with an acknowledgement or an extraction error for each, as the Vital Records FHIR Messaging guide prescribes. A record of another jurisdiction, a body that is not a message, or an SSN never issued is an extraction error naming the element",
+        handler: |m| on(m, fhir::receive),
+        request: Some("FhirMessage"),
+        takes: &[fhir::FHIR, JSON],
+        status: 200,
+        response: fhir_bundle,
+        content: fhir::FHIR,
+        bulk: None,
+    },
+    Route {
+        method: Verb::Get,
+        path: "/v1/fhir/vrdr/records/{record}",
+        roles: &[Role::Caseworker, Role::Oversight],
+        summary: "A state's FHIR VRDR record (death year, jurisdiction, certificate number: 2026NY000182): each version stored (report or withdrawal, with its event and message), whether it still counts, and whether its latest change (an update or a void) has reached every subscriber that had received the record",
+        handler: |m| on(m, fhir::record),
+        request: None,
+        takes: &[],
+        status: 200,
+        response: schema::<VrdrRecordView>,
+        content: JSON,
+        bulk: None,
     },
     Route {
         method: Verb::Post,

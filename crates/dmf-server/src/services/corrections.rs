@@ -444,6 +444,43 @@ impl Propagation {
     }
 }
 
+/// The subscribers that had received a person's record before event `seq` changed it, and
+/// whether each has been sent the change and has acknowledged it (corrections, and a state's
+/// void or update of its record, alike).
+pub fn told(app: &App, ssn: Ssn, seq: u64) -> Result<Vec<SubscriberProgress>, ApiError> {
+    let today = app.today();
+    let history = app.registry.history(ssn).map_err(ApiError::internal)?;
+    let mut out = Vec::new();
+    for (key_id, position) in app.workflow.positions().map_err(ApiError::internal)? {
+        let Some(key) = app.keys.get(key_id) else {
+            continue;
+        };
+        let audience = match key.role {
+            Role::Subscriber => Audience {
+                certified: key.certified,
+                state_deaths: false,
+            },
+            Role::Benefits => Audience {
+                certified: true,
+                state_deaths: true,
+            },
+            _ => continue,
+        };
+        // The record as this subscriber last had it before the change.
+        let before = seq - 1;
+        let had = distribution::published(&history, before.min(position.served), audience, today);
+        if had.is_none() {
+            continue;
+        }
+        out.push(SubscriberProgress {
+            subscriber: key.name,
+            sent_correction: position.served >= seq,
+            acknowledged: position.acked >= seq,
+        });
+    }
+    Ok(out)
+}
+
 /// Which subscribers received the wrong record, and which have acknowledged the correction.
 pub async fn propagation(app: &std::sync::Arc<App>, id: i64) -> Result<Propagation, ApiError> {
     let c = get(app, id)?;
@@ -458,40 +495,9 @@ pub async fn propagation(app: &std::sync::Arc<App>, id: i64) -> Result<Propagati
         });
     };
     let app2 = app.clone();
-    let today = app.today();
     let subscribers = blocking(move || {
         let ssn = Ssn::from_number(c.ssn).map_err(ApiError::internal)?;
-        let history = app2.registry.history(ssn).map_err(ApiError::internal)?;
-        let mut out = Vec::new();
-        for (key_id, position) in app2.workflow.positions().map_err(ApiError::internal)? {
-            let Some(key) = app2.keys.get(key_id) else {
-                continue;
-            };
-            let audience = match key.role {
-                Role::Subscriber => Audience {
-                    certified: key.certified,
-                    state_deaths: false,
-                },
-                Role::Benefits => Audience {
-                    certified: true,
-                    state_deaths: true,
-                },
-                _ => continue,
-            };
-            // The wrong record as this subscriber last had it before the correction.
-            let before = approval.seq - 1;
-            let had =
-                distribution::published(&history, before.min(position.served), audience, today);
-            if had.is_none() {
-                continue;
-            }
-            out.push(SubscriberProgress {
-                subscriber: key.name,
-                sent_correction: position.served >= approval.seq,
-                acknowledged: position.acked >= approval.seq,
-            });
-        }
-        Ok(out)
+        told(&app2, ssn, approval.seq)
     })
     .await?;
     Ok(Propagation {

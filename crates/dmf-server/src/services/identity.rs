@@ -84,7 +84,18 @@ pub(crate) fn open_of(ssn: Ssn, state: &PersonState) -> (Vec<HeldView>, Vec<Prop
 /// What a report or notice named, as it was given (the reporter's spelling, kept as evidence):
 /// `PAT DOE JR, born 1950-01-01, sex M`.
 pub(crate) fn named(subject: &dmf_model::Subject) -> String {
-    let n = &subject.name;
+    let mut parts = vec![named_parts(&subject.name)];
+    if let Some(d) = subject.dob {
+        parts.push(format!("born {d}"));
+    }
+    if let Some(s) = subject.sex {
+        parts.push(format!("sex {}", s.code()));
+    }
+    parts.join(", ")
+}
+
+/// A reported name's parts in their DMF form, or `(no name)`.
+pub(crate) fn named_parts(n: &dmf_model::ReportedName) -> String {
     let name: Vec<&str> = [
         n.first.as_ref().map(|p| p.dmf()),
         n.middle.as_ref().map(|p| p.dmf()),
@@ -94,18 +105,11 @@ pub(crate) fn named(subject: &dmf_model::Subject) -> String {
     .into_iter()
     .flatten()
     .collect();
-    let mut parts = vec![if name.is_empty() {
+    if name.is_empty() {
         "(no name)".to_owned()
     } else {
         name.join(" ")
-    }];
-    if let Some(d) = subject.dob {
-        parts.push(format!("born {d}"));
     }
-    if let Some(s) = subject.sex {
-        parts.push(format!("sex {}", s.code()));
-    }
-    parts.join(", ")
 }
 
 /// The caseworkers' queue: up to `limit` people with open work, in SSN order, and how many

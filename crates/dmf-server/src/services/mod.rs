@@ -11,6 +11,7 @@ pub mod letters;
 pub mod matching;
 pub mod statistics;
 pub mod submit;
+pub mod vrdr;
 
 use crate::error::ApiError;
 

@@ -129,6 +129,7 @@ fn post<'a>(
 const JSON: &str = "application/json";
 const NDJSON: &str = "application/x-ndjson";
 const TEXT: &str = "text/plain";
+const FHIR: &str = "application/fhir+json";
 
 /// Asks the server, validates the answer against the description and records which routes
 /// answered with a success and with an error.
@@ -174,7 +175,7 @@ impl Exercise<'_> {
             .to_owned();
         let text = resp.into_body().read_to_string().unwrap();
         let values: Vec<Value> = match content.as_str() {
-            JSON => vec![serde_json::from_str(&text).unwrap_or_else(|e| {
+            JSON | FHIR => vec![serde_json::from_str(&text).unwrap_or_else(|e| {
                 panic!(
                     "{} {}: {status} is not JSON ({e}): {text}",
                     a.method, a.path
@@ -305,6 +306,39 @@ fn every_route_answers_as_the_description_says() {
             Some("caseworker"),
             NDJSON,
             "{}",
+        ),
+    );
+
+    // A state's FHIR VRDR message, and a key that may not send one.
+    let route = "/v1/fhir/vrdr";
+    let message = super::fhir::message(
+        "DeathRecordSubmissionMessage.json",
+        "described-1",
+        "NY",
+        1,
+        Some(("111223333", "Zed", "Nobody", "1950-01-01")),
+        "2026-11-01",
+    );
+    x.expect(
+        200,
+        post(route, route, Some("state-ny"), FHIR, message.to_string()),
+    );
+    x.expect(403, post(route, route, Some("reporter"), FHIR, "{}"));
+    let route = "/v1/fhir/vrdr/records/{record}";
+    x.expect(
+        200,
+        get(
+            route,
+            "/v1/fhir/vrdr/records/2026NY000001",
+            Some("caseworker"),
+        ),
+    );
+    x.expect(
+        404,
+        get(
+            route,
+            "/v1/fhir/vrdr/records/2026NY999999",
+            Some("oversight"),
         ),
     );
 

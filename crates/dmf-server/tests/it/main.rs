@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 mod console;
 mod console_cases;
 mod described_answers;
+mod fhir;
 mod hardening;
 mod identity;
 mod letters;
@@ -107,6 +108,7 @@ impl Server {
             ("subscriber", Role::Subscriber, None, None),
             ("certified", Role::Subscriber, None, None),
             ("reporter", Role::Reporter, Some("state"), None),
+            ("state-ny", Role::Reporter, Some("state"), None),
             ("hospital", Role::Reporter, Some("hospital"), None),
             ("funeral", Role::Reporter, Some("funeral_home"), None),
             ("authority", Role::Authority, None, Some("DHS USCIS")),
@@ -125,6 +127,7 @@ impl Server {
                         certified: name == "certified",
                         source: source.map(str::to_owned),
                         authority: authority.map(str::to_owned),
+                        jurisdiction: (name == "state-ny").then(|| "NY".to_owned()),
                         daily_quota: None,
                     },
                     0,

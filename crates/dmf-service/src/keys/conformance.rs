@@ -11,6 +11,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn KeyStorage>) {
     names_are_unique_even_after_revocation(fresh());
     revocation_and_quotas_are_kept(fresh());
     exported_keys_import_and_keep_working(fresh(), fresh());
+    a_jurisdiction_round_trips(fresh(), fresh());
 }
 
 /// A key of `role` with the scope its role needs.
@@ -111,4 +112,46 @@ pub fn exported_keys_import_and_keep_working(from: Box<dyn KeyStorage>, to: Box<
         .create(NewKey::plain("next", Role::Identity), NOW + 2)
         .unwrap();
     assert!(next.id > 2, "{next:?}");
+}
+
+/// A state reporter's jurisdiction is stored as given in capitals, read back by every way a
+/// key is read, and carried by an export into another store; a state key without one keeps
+/// none.
+pub fn a_jurisdiction_round_trips(from: Box<dyn KeyStorage>, to: Box<dyn KeyStorage>) {
+    let state = |name: &str, jurisdiction: Option<&str>| NewKey {
+        source: Some("state".into()),
+        jurisdiction: jurisdiction.map(str::to_owned),
+        ..NewKey::plain(name, Role::Reporter)
+    };
+    let from = KeyStore::new(from).unwrap();
+    let (ny, ny_secret) = from.create(state("albany", Some("NY")), NOW).unwrap();
+    assert_eq!(ny.jurisdiction.as_deref(), Some("NY"));
+    let (yc, _) = from.create(state("nyc", Some("yc")), NOW + 1).unwrap();
+    assert_eq!(yc.jurisdiction.as_deref(), Some("YC"), "stored in capitals");
+    let (none, _) = from.create(state("unbound", None), NOW + 2).unwrap();
+    assert_eq!(none.jurisdiction, None);
+    let wanted = vec![Some("NY".to_owned()), Some("YC".to_owned()), None];
+    let stored = |store: &KeyStore| -> Vec<Option<String>> {
+        store
+            .export()
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k.jurisdiction)
+            .collect()
+    };
+    assert_eq!(stored(&from), wanted);
+    // Read back from the storage, not the memory.
+    let later = std::time::Instant::now() + RELOAD_EVERY + std::time::Duration::from_secs(1);
+    assert_eq!(from.authenticate_at(&ny_secret, later), Some(ny));
+
+    let to = KeyStore::new(to).unwrap();
+    for (key, hash) in from.export().unwrap() {
+        to.import(&key, &hash).unwrap();
+    }
+    assert_eq!(stored(&to), wanted);
+    assert_eq!(to.list().unwrap(), from.list().unwrap());
+    assert_eq!(
+        to.authenticate(&ny_secret).and_then(|k| k.jurisdiction),
+        Some("NY".into())
+    );
 }

@@ -1,6 +1,7 @@
 //! API keys: who may call the server and in which role, stored as SHA-256 hashes of their
 //! secrets (in a SQLite file, or in PostgreSQL for several nodes) and held in memory so that
-//! authenticating a request needs no SQL.
+//! authenticating a request needs no SQL. A state's reporter key may be bound to the NCHS
+//! jurisdiction whose records it sends.
 
 pub mod conformance;
 pub mod postgres;
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dmf_model::DeathSource;
+use dmf_vrdr::{Jurisdiction, UnknownJurisdiction};
 use sha2::{Digest, Sha256};
 
 /// Longest key name accepted, in characters.
@@ -119,6 +121,14 @@ pub enum KeyError {
     AuthorityRequired,
     #[error("only authority keys have an issuing authority, not {0} keys")]
     AuthorityNotAllowed(Role),
+    #[error("only reporter keys of source state have a jurisdiction, not {0} keys")]
+    JurisdictionNotAllowed(Role),
+    #[error(
+        "only reporter keys of source state have a jurisdiction, not reporter keys of source {0}"
+    )]
+    JurisdictionNotState(String),
+    #[error(transparent)]
+    UnknownJurisdiction(#[from] UnknownJurisdiction),
     #[error("no random bytes for a secret: {0}")]
     Random(String),
     #[error("cannot open key store {path}: {reason}")]
@@ -142,6 +152,10 @@ pub struct ApiKey {
     pub source: Option<String>,
     /// Authorities only: the issuing authority the key is fixed to.
     pub authority: Option<String>,
+    /// Reporters of source `state` only: the NCHS jurisdiction id (`NY`, `YC`, ...) whose
+    /// records the key may send, as [`Jurisdiction`] writes it. `None` on a state's key is
+    /// valid: that key cannot send FHIR VRDR messages.
+    pub jurisdiction: Option<String>,
     /// Milliseconds since 1970.
     pub created_at: i64,
     pub revoked: bool,
@@ -158,6 +172,8 @@ pub struct NewKey {
     pub certified: bool,
     pub source: Option<String>,
     pub authority: Option<String>,
+    /// An NCHS jurisdiction id, in capitals or not (`ny` is stored as `NY`).
+    pub jurisdiction: Option<String>,
     pub daily_quota: Option<u64>,
 }
 
@@ -170,6 +186,7 @@ impl NewKey {
             certified: false,
             source: None,
             authority: None,
+            jurisdiction: None,
             daily_quota: None,
         }
     }
@@ -203,7 +220,43 @@ impl NewKey {
             (Some(_), role) => return Err(KeyError::AuthorityNotAllowed(role)),
             (None, _) => {}
         }
+        self.jurisdiction()?;
         Ok(())
+    }
+
+    /// The key's jurisdiction, checked: none, or one a state's reporter key is bound to.
+    /// ASCII letters are taken in either case; nothing else is changed (` NY` is refused).
+    pub fn jurisdiction(&self) -> Result<Option<Jurisdiction>, KeyError> {
+        let Some(given) = &self.jurisdiction else {
+            return Ok(None);
+        };
+        may_have_jurisdiction(self.role, self.source.as_deref())?;
+        given
+            .to_ascii_uppercase()
+            .parse()
+            .map(Some)
+            .map_err(|_| UnknownJurisdiction(given.clone()).into())
+    }
+
+    /// The key checked, with its jurisdiction as stored (`NY` for `ny`).
+    pub fn normalized(self) -> Result<NewKey, KeyError> {
+        self.check()?;
+        let jurisdiction = self.jurisdiction()?.map(|j| j.as_str().to_owned());
+        Ok(NewKey {
+            jurisdiction,
+            ..self
+        })
+    }
+}
+
+/// Whether a key of `role` reporting for `source` may be bound to a jurisdiction: only a
+/// reporter key of source `state` may.
+pub fn may_have_jurisdiction(role: Role, source: Option<&str>) -> Result<(), KeyError> {
+    match (role, source) {
+        (Role::Reporter, Some(s)) if s == DeathSource::StateVitalRecords.code() => Ok(()),
+        (Role::Reporter, Some(s)) => Err(KeyError::JurisdictionNotState(s.to_owned())),
+        (Role::Reporter, None) => Err(KeyError::SourceRequired),
+        (role, _) => Err(KeyError::JurisdictionNotAllowed(role)),
     }
 }
 
@@ -312,7 +365,7 @@ impl KeyStore {
 
     /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
     pub fn create(&self, new: NewKey, now_ms: i64) -> Result<(ApiKey, String), KeyError> {
-        new.check()?;
+        let new = new.normalized()?;
         let mut random = [0u8; 32];
         getrandom::fill(&mut random).map_err(|e| KeyError::Random(e.to_string()))?;
         let secret = format!("dmf_{}_{}", new.role.code(), URL_SAFE_NO_PAD.encode(random));
@@ -326,6 +379,7 @@ impl KeyStore {
             certified: new.certified,
             source: new.source,
             authority: new.authority,
+            jurisdiction: new.jurisdiction,
             created_at: now_ms,
             revoked: false,
             daily_quota: new.daily_quota,

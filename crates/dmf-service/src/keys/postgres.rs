@@ -56,7 +56,7 @@ impl KeyStorage for PgKeys {
             let rows = client
                 .query_typed(
                     "SELECT id, name, role, certified, source, authority, created_at, revoked,
-                            daily_quota, secret_sha256 FROM api_keys ORDER BY id",
+                            daily_quota, secret_sha256, jurisdiction FROM api_keys ORDER BY id",
                     &[],
                 )
                 .map_err(pg_storage)?;
@@ -70,6 +70,7 @@ impl KeyStorage for PgKeys {
                         certified: row.try_get(3).map_err(pg_storage)?,
                         source: row.try_get(4).map_err(pg_storage)?,
                         authority: row.try_get(5).map_err(pg_storage)?,
+                        jurisdiction: row.try_get(10).map_err(pg_storage)?,
                         created_at: row.try_get(6).map_err(pg_storage)?,
                         revoked: row.try_get(7).map_err(pg_storage)?,
                         daily_quota: quota_from_column(row.try_get(8).map_err(pg_storage)?),
@@ -89,8 +90,8 @@ impl KeyStorage for PgKeys {
         self.with(|c| {
             let inserted = c.query_typed_one(
                 "INSERT INTO api_keys (name, role, certified, source, authority,
-                                       secret_sha256, created_at, daily_quota)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                                       secret_sha256, created_at, daily_quota, jurisdiction)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 &[
                     (&new.name, Type::TEXT),
                     (&new.role.code(), Type::TEXT),
@@ -100,6 +101,7 @@ impl KeyStorage for PgKeys {
                     (&secret.as_slice(), Type::BYTEA),
                     (&now_ms, Type::INT8),
                     (&quota, Type::INT8),
+                    (&new.jurisdiction, Type::TEXT),
                 ],
             );
             match inserted {
@@ -117,8 +119,9 @@ impl KeyStorage for PgKeys {
             let mut tx = c.transaction().map_err(pg_storage)?;
             tx.execute_typed(
                 "INSERT INTO api_keys (id, name, role, certified, source, authority,
-                                       secret_sha256, created_at, revoked, daily_quota)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                       secret_sha256, created_at, revoked, daily_quota,
+                                       jurisdiction)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 &[
                     (&key.id, Type::INT8),
                     (&key.name, Type::TEXT),
@@ -130,6 +133,7 @@ impl KeyStorage for PgKeys {
                     (&key.created_at, Type::INT8),
                     (&key.revoked, Type::BOOL),
                     (&quota_column(key.daily_quota), Type::INT8),
+                    (&key.jurisdiction, Type::TEXT),
                 ],
             )
             .map_err(pg_storage)?;

@@ -8,7 +8,7 @@ use rusqlite::{Connection, ErrorCode, params};
 use super::{ApiKey, KeyError, KeyStorage, NewKey, SecretHash, quota_column, quota_from_column};
 
 /// Version of the schema below; a file of another version is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -21,15 +21,20 @@ CREATE TABLE IF NOT EXISTS api_keys (
     secret_sha256 BLOB NOT NULL UNIQUE,
     created_at INTEGER NOT NULL,
     revoked INTEGER NOT NULL DEFAULT 0,
-    daily_quota INTEGER CHECK (daily_quota >= 0)
+    daily_quota INTEGER CHECK (daily_quota >= 0),
+    jurisdiction TEXT CHECK (jurisdiction IS NULL OR (jurisdiction GLOB '[A-Z][A-Z]'
+                             AND role = 'reporter' AND coalesce(source, '') = 'state'))
 );
 ";
 
-/// From each earlier version of the schema to the next: the daily allowance, then the table
-/// named as PostgreSQL names it (its rows kept).
+/// From each earlier version of the schema to the next: the daily allowance, the table named
+/// as PostgreSQL names it, then a state reporter's jurisdiction (rows kept, none bound).
 const UPGRADES: &[&str] = &[
     "ALTER TABLE keys ADD COLUMN daily_quota INTEGER CHECK (daily_quota >= 0);",
     "ALTER TABLE keys RENAME TO api_keys;",
+    "ALTER TABLE api_keys ADD COLUMN jurisdiction TEXT
+         CHECK (jurisdiction IS NULL OR (jurisdiction GLOB '[A-Z][A-Z]'
+                AND role = 'reporter' AND coalesce(source, '') = 'state'));",
 ];
 
 fn storage(e: rusqlite::Error) -> KeyError {
@@ -78,7 +83,7 @@ impl KeyStorage for SqliteKeys {
         let mut stmt = conn
             .prepare(
                 "SELECT id, name, role, certified, source, authority, created_at, revoked,
-                        daily_quota, secret_sha256 FROM api_keys ORDER BY id",
+                        daily_quota, secret_sha256, jurisdiction FROM api_keys ORDER BY id",
             )
             .map_err(storage)?;
         let mut rows = stmt.query([]).map_err(storage)?;
@@ -98,8 +103,8 @@ impl KeyStorage for SqliteKeys {
         let conn = self.conn();
         let inserted = conn.execute(
             "INSERT INTO api_keys (name, role, certified, source, authority, secret_sha256,
-                                   created_at, daily_quota)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                   created_at, daily_quota, jurisdiction)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 new.name,
                 new.role.code(),
@@ -108,7 +113,8 @@ impl KeyStorage for SqliteKeys {
                 new.authority,
                 &secret[..],
                 now_ms,
-                quota_column(new.daily_quota)
+                quota_column(new.daily_quota),
+                new.jurisdiction
             ],
         );
         match inserted {
@@ -126,8 +132,9 @@ impl KeyStorage for SqliteKeys {
         self.conn()
             .execute(
                 "INSERT INTO api_keys (id, name, role, certified, source, authority,
-                                       secret_sha256, created_at, revoked, daily_quota)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                       secret_sha256, created_at, revoked, daily_quota,
+                                       jurisdiction)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     key.id,
                     key.name,
@@ -138,7 +145,8 @@ impl KeyStorage for SqliteKeys {
                     &secret[..],
                     key.created_at,
                     key.revoked,
-                    quota_column(key.daily_quota)
+                    quota_column(key.daily_quota),
+                    key.jurisdiction
                 ],
             )
             .map_err(storage)?;
@@ -177,6 +185,7 @@ fn read_key(row: &rusqlite::Row<'_>) -> Result<ApiKey, KeyError> {
         certified: row.get(3).map_err(storage)?,
         source: row.get(4).map_err(storage)?,
         authority: row.get(5).map_err(storage)?,
+        jurisdiction: row.get(10).map_err(storage)?,
         created_at: row.get(6).map_err(storage)?,
         revoked: row.get(7).map_err(storage)?,
         daily_quota: quota_from_column(row.get(8).map_err(storage)?),

@@ -177,6 +177,170 @@ fn create_enforces_the_rules() {
     }
 }
 
+/// A key's role, source and jurisdiction given; the jurisdiction stored, or the refusal.
+type JurisdictionCase = (
+    Role,
+    Option<&'static str>,
+    Option<&'static str>,
+    Result<Option<&'static str>, KeyError>,
+);
+
+/// Which keys may be bound to a jurisdiction, and how it is stored: a case a line.
+#[test]
+fn a_jurisdiction_binds_only_a_states_reporter_key() {
+    use dmf_vrdr::UnknownJurisdiction;
+    let unknown = |given: &str| {
+        Err(KeyError::UnknownJurisdiction(UnknownJurisdiction(
+            given.into(),
+        )))
+    };
+    #[rustfmt::skip]
+    let cases: &[JurisdictionCase] = &[
+        (Role::Reporter, Some("state"), Some("NY"), Ok(Some("NY"))),
+        (Role::Reporter, Some("state"), None, Ok(None)),
+        (Role::Reporter, Some("state"), Some("YC"), Ok(Some("YC"))),
+        (Role::Reporter, Some("state"), Some("PR"), Ok(Some("PR"))),
+        // Letters in either case are taken, and stored in capitals.
+        (Role::Reporter, Some("state"), Some("ny"), Ok(Some("NY"))),
+        (Role::Reporter, Some("state"), Some("Dc"), Ok(Some("DC"))),
+        (Role::Reporter, Some("state"), Some("ZZ"), unknown("ZZ")),
+        (Role::Reporter, Some("state"), Some("zz"), unknown("zz")),
+        (Role::Reporter, Some("state"), Some(" NY"), unknown(" NY")),
+        (Role::Reporter, Some("state"), Some("NYC"), unknown("NYC")),
+        (Role::Reporter, Some("state"), Some("New York"), unknown("New York")),
+        (Role::Reporter, Some("state"), Some(""), unknown("")),
+        (Role::Reporter, Some("funeral_home"), Some("NY"),
+            Err(KeyError::JurisdictionNotState("funeral_home".into()))),
+        (Role::Reporter, Some("hospital"), Some("ZZ"),
+            Err(KeyError::JurisdictionNotState("hospital".into()))),
+        (Role::Reporter, None, Some("NY"), Err(KeyError::SourceRequired)),
+        (Role::Authority, None, Some("NY"), Err(KeyError::JurisdictionNotAllowed(Role::Authority))),
+        (Role::Identity, None, Some("NY"), Err(KeyError::JurisdictionNotAllowed(Role::Identity))),
+        (Role::Agency, None, Some("NY"), Err(KeyError::JurisdictionNotAllowed(Role::Agency))),
+    ];
+    let (_dir, store) = store();
+    for (i, (role, source, jurisdiction, want)) in cases.iter().enumerate() {
+        let mut new = new_key(&format!("key {i}"), *role);
+        new.source = source.map(str::to_owned);
+        new.jurisdiction = jurisdiction.map(str::to_owned);
+        let shown = format!("{new:?}");
+        let got = store.create(new, NOW).map(|(k, _)| k.jurisdiction);
+        let want = want.clone().map(|j| j.map(str::to_owned));
+        assert_eq!(got, want, "{shown}");
+    }
+    // What was made is what is stored.
+    let stored: Vec<_> = store.list().unwrap();
+    assert_eq!(stored.len(), 6);
+    assert_eq!(
+        stored[4].jurisdiction.as_deref(),
+        Some("NY"),
+        "{:?}",
+        stored[4]
+    );
+    let err = KeyError::JurisdictionNotState("funeral_home".into()).to_string();
+    assert_eq!(
+        err,
+        "only reporter keys of source state have a jurisdiction, not reporter keys of source \
+         funeral_home"
+    );
+    let err = unknown("ZZ").unwrap_err().to_string();
+    assert!(
+        err.contains("\"ZZ\" is not an NCHS jurisdiction id"),
+        "{err}"
+    );
+}
+
+/// A key file of schema version 3, before jurisdictions, is upgraded in place with its keys,
+/// which are bound to none.
+#[test]
+fn a_key_file_before_jurisdictions_is_upgraded_with_its_keys() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE api_keys (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+                 role TEXT NOT NULL, certified INTEGER NOT NULL, source TEXT, authority TEXT,
+                 secret_sha256 BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL,
+                 revoked INTEGER NOT NULL DEFAULT 0,
+                 daily_quota INTEGER CHECK (daily_quota >= 0));
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        for (name, source, quota) in [("albany", "state", None), ("home", "funeral_home", Some(9))]
+        {
+            let digest: [u8; 32] = sha2::Sha256::digest(name.as_bytes()).into();
+            conn.execute(
+                "INSERT INTO api_keys (name, role, certified, source, secret_sha256, created_at,
+                                       daily_quota)
+                 VALUES (?1, 'reporter', 0, ?2, ?3, 5, ?4)",
+                rusqlite::params![name, source, &digest[..], quota],
+            )
+            .unwrap();
+        }
+    }
+    let store = KeyStore::open(&path).unwrap();
+    let old = store.list().unwrap();
+    assert_eq!(
+        old.iter()
+            .map(|k| (
+                k.name.as_str(),
+                k.source.as_deref(),
+                k.daily_quota,
+                k.jurisdiction.as_deref()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            ("albany", Some("state"), None, None),
+            ("home", Some("funeral_home"), Some(9), None)
+        ]
+    );
+    assert!(store.authenticate("albany").is_some());
+    let (made, _) = store
+        .create(
+            NewKey {
+                source: Some("state".into()),
+                jurisdiction: Some("NY".into()),
+                ..NewKey::plain("new york", Role::Reporter)
+            },
+            NOW,
+        )
+        .unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
+    drop(conn);
+    let store = KeyStore::open(&path).unwrap();
+    assert_eq!(store.list().unwrap()[2], made);
+}
+
+/// The table refuses a jurisdiction on any other key, or not in capitals, even from a caller
+/// that skips [`NewKey::check`].
+#[test]
+fn the_key_file_itself_refuses_a_misplaced_jurisdiction() {
+    use super::sqlite::SqliteKeys;
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteKeys::open(&dir.path().join("keys.sqlite")).unwrap();
+    let cases = [
+        ("funeral_home", "NY", false),
+        ("state", "ny", false),
+        ("state", "NY", true),
+    ];
+    for (i, (source, jurisdiction, ok)) in cases.into_iter().enumerate() {
+        let new = NewKey {
+            source: Some(source.into()),
+            jurisdiction: Some(jurisdiction.into()),
+            ..NewKey::plain(&format!("k{i}"), Role::Reporter)
+        };
+        let stored = db.insert(&new, &[i as u8; 32], NOW);
+        assert_eq!(stored.is_ok(), ok, "{source} {jurisdiction}: {stored:?}");
+    }
+}
+
 /// A key file written before keys had a daily allowance is upgraded in place, its keys
 /// kept, rather than refused.
 #[test]
@@ -276,7 +440,7 @@ fn reopening_keeps_keys_and_the_file_holds_no_secret() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     drop(conn);
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();

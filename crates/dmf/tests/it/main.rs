@@ -16,6 +16,7 @@ mod csv_cells;
 mod faults;
 mod hardening;
 mod identity;
+mod keys;
 mod layout;
 mod leftovers;
 mod log;

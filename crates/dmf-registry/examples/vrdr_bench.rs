@@ -1,0 +1,195 @@
+//! Measures FHIR VRDR intake without HTTP: messages read, checked against the person on file,
+//! stored durably and answered, one message a transaction and a `batch` of many in one, each
+//! against parsing the same bytes into a `serde_json::Value` in the same run. The messages are
+//! the reference library's `DeathRecordSubmissionMessage.json` (67 KB), each naming another
+//! numberholder imported first.
+//!
+//!     cargo run --release -p dmf-registry --example vrdr_bench -- [MESSAGES] [SINGLES]
+
+use std::time::Instant;
+
+use dmf_registry::{Registry, vrdr};
+use serde_json::{Value, json};
+
+fn fixture() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../dmf-vrdr/testdata/vrdr/DeathRecordSubmissionMessage.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the fixture")).expect("JSON")
+}
+
+/// A last name of letters only, different for each `i`.
+fn surname(mut i: usize) -> String {
+    let mut s = String::from("Q");
+    for _ in 0..5 {
+        s.push((b'a' + (i % 26) as u8) as char);
+        i /= 26;
+    }
+    s
+}
+
+fn ssn(i: usize) -> String {
+    format!(
+        "{:03}{:02}{:04}",
+        100 + i / 9_999 % 500,
+        1 + i / 9_999 / 500,
+        1 + i % 9_999
+    )
+}
+
+/// The fixture as the `i`th message: its own header id, certificate number and decedent.
+fn message(template: &Value, i: usize) -> Value {
+    let mut m = template.clone();
+    let entries = m["entry"].as_array_mut().expect("entries");
+    for e in entries {
+        let r = &mut e["resource"];
+        match r["resourceType"].as_str() {
+            Some("MessageHeader") => r["id"] = json!(format!("bench-{i}")),
+            Some("Parameters") => {
+                for p in r["parameter"].as_array_mut().expect("parameters") {
+                    if p["name"] == "cert_no" {
+                        p["valueUnsignedInt"] = json!(i % 1_000_000);
+                    }
+                    if p["name"] == "death_year" {
+                        p["valueUnsignedInt"] = json!(2026 - i / 1_000_000);
+                    }
+                }
+            }
+            Some("Bundle") => {
+                r["identifier"]["value"] =
+                    json!(format!("{}NY{:06}", 2026 - i / 1_000_000, i % 1_000_000));
+                if let Some(ext) = r["identifier"]["extension"].as_array_mut() {
+                    for x in ext {
+                        if x["url"]
+                            .as_str()
+                            .is_some_and(|u| u.ends_with("CertificateNumber"))
+                        {
+                            x["valueString"] = json!(format!("{:06}", i % 1_000_000));
+                        }
+                    }
+                }
+                for d in r["entry"].as_array_mut().expect("document entries") {
+                    let p = &mut d["resource"];
+                    if p["resourceType"] == "Patient" {
+                        p["identifier"][0]["value"] = json!(ssn(i));
+                        p["name"] =
+                            json!([{ "use": "official", "given": ["Ann"], "family": surname(i) }]);
+                        p["birthDate"] = json!("1950-03-04");
+                        p.as_object_mut().expect("object").remove("_birthDate");
+                    }
+                    if p["resourceType"] == "Observation"
+                        && p["code"]["coding"][0]["code"] == "81956-5"
+                    {
+                        p["valueDateTime"] = json!("2026-11-01");
+                        p.as_object_mut().expect("object").remove("_valueDateTime");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    m
+}
+
+fn per_second(n: usize, secs: f64) -> String {
+    format!("{:.0}/s", n as f64 / secs)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: usize = args.next().map_or(10_000, |a| a.parse().expect("MESSAGES"));
+    let singles: usize = args.next().map_or(1_000, |a| a.parse().expect("SINGLES"));
+    let today: dmf_model::Date = "2026-12-01".parse().expect("date");
+    let dir = tempfile::tempdir().expect("temp");
+    let people = dir.path().join("people.csv");
+    let mut csv = String::from("ssn,first,middle,last,suffix,sex,dob,birth_state\n");
+    for i in 0..n + singles {
+        csv.push_str(&format!(
+            "{},Ann,,{},,F,1950-03-04,NY\n",
+            ssn(i),
+            surname(i)
+        ));
+    }
+    std::fs::write(&people, csv).expect("people");
+    let reg = Registry::init(&dir.path().join("data"), None).expect("registry");
+    dmf_registry::import_file(&reg, &people, today, 0, &|_| {}).expect("import");
+
+    let template = fixture();
+    let bodies: Vec<Vec<u8>> = (0..n + singles)
+        .map(|i| serde_json::to_vec(&message(&template, i)).expect("JSON"))
+        .collect();
+    let size = bodies[0].len();
+
+    // Baseline: the same bytes into a JSON tree, nothing else.
+    let started = Instant::now();
+    for b in &bodies[..n] {
+        std::hint::black_box(serde_json::from_slice::<Value>(b).expect("JSON"));
+    }
+    let tree = started.elapsed().as_secs_f64();
+
+    // Reading alone.
+    let started = Instant::now();
+    for b in &bodies[..n] {
+        std::hint::black_box(vrdr::read(b));
+    }
+    let read = started.elapsed().as_secs_f64();
+
+    // A batch: one body of `n` messages, read, checked, stored in one transaction, answered.
+    let mut batch = Vec::with_capacity(n * (size + 32));
+    batch.extend_from_slice(br#"{"resourceType":"Bundle","type":"batch","entry":["#);
+    for (i, b) in bodies[..n].iter().enumerate() {
+        if i > 0 {
+            batch.push(b',');
+        }
+        batch.extend_from_slice(br#"{"resource":"#);
+        batch.extend_from_slice(b);
+        batch.push(b'}');
+    }
+    batch.extend_from_slice(b"]}");
+    let started = Instant::now();
+    let r = vrdr::read(&batch);
+    let answers = vrdr::store_and_answer(&reg, &r, None, today, 0).expect("stored");
+    let body = serde_json::to_vec(&vrdr::response(r.batch, answers.clone(), 0)).expect("JSON");
+    let batched = started.elapsed().as_secs_f64();
+    let deceased = answers
+        .iter()
+        .filter(|a| a.summary.starts_with("deceased"))
+        .count();
+    assert_eq!(
+        deceased,
+        n,
+        "every message recorded a death: {:?}",
+        answers.first()
+    );
+
+    // One message a request: each read, checked, stored in a transaction of its own, answered.
+    let started = Instant::now();
+    for b in &bodies[n..] {
+        let r = vrdr::read(b);
+        let a = vrdr::store_and_answer(&reg, &r, None, today, 0).expect("stored");
+        std::hint::black_box(serde_json::to_vec(&vrdr::response(r.batch, a, 0)).expect("JSON"));
+    }
+    let single = started.elapsed().as_secs_f64();
+
+    println!(
+        "message: {size} bytes; batch body: {} MB, answer {} KB",
+        batch.len() >> 20,
+        body.len() >> 10
+    );
+    println!("serde_json to a Value (baseline): {}", per_second(n, tree));
+    println!(
+        "read (dmf-vrdr):                  {}  ({:.2}x the baseline's time)",
+        per_second(n, read),
+        read / tree
+    );
+    println!(
+        "a batch of {n}, read+checked+stored+answered: {}  ({:.2}x the baseline's time)",
+        per_second(n, batched),
+        batched / tree
+    );
+    println!(
+        "{singles} single messages, a durable transaction each: {}",
+        per_second(singles, single)
+    );
+}
