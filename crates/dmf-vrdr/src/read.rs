@@ -112,11 +112,14 @@ fn bundle_type<'a>(obj: &Obj<'a>, at: &str) -> Result<Cow<'a, str>, Vec<Problem>
     let mut problems = Vec::new();
     match &obj.resource_type {
         Some(Text::Str(t)) if t == "Bundle" => {}
-        Some(Text::Str(t)) => problems.push(Problem::new(
-            format!("{at}.resourceType"),
-            IssueCode::Structure,
-            format!("a {t} is not a message: messages are Bundles of type message"),
-        )),
+        // Another resource: whether it has a `type` says nothing more.
+        Some(Text::Str(t)) => {
+            return Err(vec![Problem::new(
+                format!("{at}.resourceType"),
+                IssueCode::Structure,
+                format!("a {t} is not a message: messages are Bundles of type message"),
+            )]);
+        }
         Some(Text::NotText) => problems.push(Problem::new(
             format!("{at}.resourceType"),
             IssueCode::Structure,

@@ -778,8 +778,7 @@ fn the_body_must_be_a_message() {
         &refusal,
         &[("Bundle", "a message is a JSON object")],
     );
-    let refusal =
-        read(br#"{"resourceType": "Patient", "type": "message"}"#).expect_err("a Patient");
+    let refusal = read(br#"{"resourceType": "Patient"}"#).expect_err("a Patient");
     assert_problems(
         "patient",
         &refusal,
