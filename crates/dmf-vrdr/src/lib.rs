@@ -34,7 +34,7 @@ pub mod event_uri {
         "http://nchs.cdc.gov/vrdr_industryoccupation_coding";
     pub const INDUSTRY_OCCUPATION_CODING_UPDATE: &str =
         "http://nchs.cdc.gov/vrdr_industryoccupation_coding_update";
-    /// The coding responses of messaging guides before 2.0.
+    /// The coding responses of earlier versions of the messaging guide.
     pub const CODING: &str = "http://nchs.cdc.gov/vrdr_coding";
     pub const CODING_UPDATE: &str = "http://nchs.cdc.gov/vrdr_coding_update";
 
