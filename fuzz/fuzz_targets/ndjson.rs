@@ -20,7 +20,7 @@ use dmf_registry::render::{self, Purpose};
 use dmf_registry::{Event, Index, PersonState, decode, encode, parse_line};
 use libfuzzer_sys::fuzz_target;
 
-const KINDS: [&str; 11] = [
+const KINDS: [&str; 13] = [
     "person",
     "death_report",
     "status_notice",
@@ -32,6 +32,8 @@ const KINDS: [&str; 11] = [
     "dmf_delete",
     "identity_change",
     "review",
+    "report_withdrawal",
+    "report_alias",
 ];
 
 fn today() -> Date {

@@ -753,7 +753,8 @@ fn openapi_describes_every_route() {
             .replace("{ssn}", "123456789")
             .replace("{id}", "1")
             .replace("{seq}", "1")
-            .replace("{code}", "0");
+            .replace("{code}", "0")
+            .replace("{record}", "2026NY000001");
         let (status, text) = if *method == "get" {
             s.get(&url, None)
         } else {
@@ -767,7 +768,7 @@ fn openapi_describes_every_route() {
             );
         }
     }
-    assert_eq!(described.len(), 43);
+    assert_eq!(described.len(), 45);
     // The success each route answers, as it answers it: created is 201; many submissions in
     // NDJSON are answered 200 in NDJSON, one result a line.
     let ok = |method: &str, path: &str, status: &str| {
