@@ -604,3 +604,87 @@ fn problems_are_typed_for_the_operation_outcome() {
         IssueCode::BusinessRule
     );
 }
+
+/// Every message fixture of the reference library, sent as it is by the operator (who may send
+/// any jurisdiction's records): what the registry answers for each.
+#[test]
+fn every_reference_message_is_stored_or_refused_with_its_reason() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../dmf-vrdr/testdata/vrdr");
+    let (_dir, reg) = registry();
+    // The fixtures' decedent of DeathRecordValueCodeableConceptText.json has SSN 000000000;
+    // a numberholder for the alias message's record is made by its submission below.
+    import_people(&reg, &[ANN]);
+    let check = |name: &str, expect: &str| {
+        let bytes = std::fs::read(format!("{dir}/{name}")).unwrap();
+        let read = vrdr::read(&bytes);
+        let answers = vrdr::store_and_answer(&reg, &read, None, today(), 0).unwrap();
+        let said: Vec<&str> = answers.iter().map(|a| a.summary.as_str()).collect();
+        assert_eq!(said.len(), 1, "{name}: {said:?}");
+        assert!(
+            said[0].starts_with(expect),
+            "{name}: {said:?} does not start with {expect:?}"
+        );
+        for a in &answers {
+            assert!(
+                dmf_vrdr::answer::check_answer(&a.answer).is_empty(),
+                "{name}: {}",
+                a.answer
+            );
+        }
+    };
+    for (name, expect) in [
+        ("AcknowledgementMessage.json", "ignored"),
+        ("CauseOfDeathCodingMessage.json", "ignored"),
+        ("CauseOfDeathCodingMessage2.json", "ignored"),
+        ("CauseOfDeathCodingUpdateMessage.json", "ignored"),
+        ("CodingResponseMessage.json", "ignored"),
+        ("CodingUpdateMessage.json", "ignored"),
+        ("DemographicsCodingMessage.json", "ignored"),
+        ("DemographicsCodingUpdateMessage.json", "ignored"),
+        ("ExtractionErrorMessage.json", "ignored"),
+        ("StatusMessage.json", "ignored"),
+        ("MultipleDestinationsMessage.json", "ignored"),
+        ("old-trx-pre-IGv13.json", "ignored"),
+        // Its Parameters name 2018NY123456, its document 2020NY000182.
+        (
+            "DeathRecordSubmissionMessage.json",
+            "refused: Bundle.entry[1].resource.parameter",
+        ),
+        (
+            "DeathRecordUpdateMessage.json",
+            "refused: Bundle.entry[1].resource.parameter",
+        ),
+        ("DeathRecordSubmissionNoIdentifiers.json", "refused: "),
+        ("DeathRecordUpdateNoIdentifiers.json", "refused: "),
+        ("DeathRecordVoidMessageNoIdentifiers.json", "refused: "),
+        ("EmptyMessage.json", "refused: "),
+        ("EmptySubmission.json", "refused: "),
+        (
+            "InvalidMessageType.json",
+            "refused: Bundle.entry[0].resource.eventUri",
+        ),
+        (
+            "MissingMessageType.json",
+            "refused: Bundle.entry[0].resource.eventUri",
+        ),
+        ("MessageHeaderValidation.json", "refused: "),
+        // SSN 000000000: area 000 was never issued.
+        (
+            "DeathRecordValueCodeableConceptText.json",
+            "refused: Bundle.entry[2].resource.entry[1].resource.identifier[0].value: SSN 000000000 was never issued",
+        ),
+        // A block of ten records never received.
+        (
+            "DeathRecordVoidMessage.json",
+            "block (2018NY123456: nothing_to_withdraw",
+        ),
+        // No report of its record stands.
+        (
+            "DeathRecordAliasMessage.json",
+            "refused: Bundle.entry.resource.ofType(Parameters)",
+        ),
+    ] {
+        check(name, expect);
+    }
+    assert_eq!(reg.store().head().unwrap(), 1, "nothing was stored");
+}

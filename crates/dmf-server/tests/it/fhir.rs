@@ -184,9 +184,7 @@ fn deceased(s: &Server) -> bool {
         "Walker",
         "1980-05-17",
     );
-    v["deceased"]
-        .as_bool()
-        .unwrap_or_else(|| panic!("{v}"))
+    v["deceased"].as_bool().unwrap_or_else(|| panic!("{v}"))
 }
 
 #[test]
