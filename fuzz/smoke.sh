@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 export CARGO_TERM_COLOR=never
 
 seconds="${1:-${FUZZ_SECONDS:-20}}"
-targets=(dmf_record csv_people ndjson checkpoint proof api_request)
+targets=(dmf_record csv_people ndjson checkpoint proof api_request vrdr)
 
 if ! command -v cargo >/dev/null || ! command -v rustup >/dev/null; then
     echo "fuzz/smoke.sh: cargo and rustup are needed" >&2
