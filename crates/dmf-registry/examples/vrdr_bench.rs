@@ -12,7 +12,9 @@
 use std::time::Instant;
 
 use dmf_registry::{Registry, vrdr};
-use serde_json::{Value, json};
+use dmf_vrdr::CertificateKey;
+use dmf_vrdr::testing::{self, Decedent, Edit};
+use serde_json::Value;
 
 fn fixture() -> Value {
     let path = concat!(
@@ -44,54 +46,23 @@ fn ssn(i: usize) -> String {
 /// The fixture as the `i`th message: its own header id, certificate number and decedent.
 fn message(template: &Value, i: usize) -> Value {
     let mut m = template.clone();
-    let entries = m["entry"].as_array_mut().expect("entries");
-    for e in entries {
-        let r = &mut e["resource"];
-        match r["resourceType"].as_str() {
-            Some("MessageHeader") => r["id"] = json!(format!("bench-{i}")),
-            Some("Parameters") => {
-                for p in r["parameter"].as_array_mut().expect("parameters") {
-                    if p["name"] == "cert_no" {
-                        p["valueUnsignedInt"] = json!(i % 1_000_000);
-                    }
-                    if p["name"] == "death_year" {
-                        p["valueUnsignedInt"] = json!(2026 - i / 1_000_000);
-                    }
-                }
-            }
-            Some("Bundle") => {
-                r["identifier"]["value"] =
-                    json!(format!("{}NY{:06}", 2026 - i / 1_000_000, i % 1_000_000));
-                if let Some(ext) = r["identifier"]["extension"].as_array_mut() {
-                    for x in ext {
-                        if x["url"]
-                            .as_str()
-                            .is_some_and(|u| u.ends_with("CertificateNumber"))
-                        {
-                            x["valueString"] = json!(format!("{:06}", i % 1_000_000));
-                        }
-                    }
-                }
-                for d in r["entry"].as_array_mut().expect("document entries") {
-                    let p = &mut d["resource"];
-                    if p["resourceType"] == "Patient" {
-                        p["identifier"][0]["value"] = json!(ssn(i));
-                        p["name"] =
-                            json!([{ "use": "official", "given": ["Ann"], "family": surname(i) }]);
-                        p["birthDate"] = json!("1950-03-04");
-                        p.as_object_mut().expect("object").remove("_birthDate");
-                    }
-                    if p["resourceType"] == "Observation"
-                        && p["code"]["coding"][0]["code"] == "81956-5"
-                    {
-                        p["valueDateTime"] = json!("2026-11-01");
-                        p.as_object_mut().expect("object").remove("_valueDateTime");
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    let (ssn, family) = (ssn(i), surname(i));
+    let edit = Edit {
+        id: &format!("bench-{i}"),
+        record: CertificateKey {
+            jurisdiction: "NY".parse().expect("NY"),
+            year: 2026 - (i / 1_000_000) as u16,
+            number: (i % 1_000_000) as u32,
+        },
+        decedent: Some(Decedent {
+            ssn: &ssn,
+            given: "Ann",
+            family: &family,
+            birth: "1950-03-04",
+        }),
+        death: Some("2026-11-01"),
+    };
+    testing::edit(&mut m, &edit);
     m
 }
 

@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 pub mod answer;
 mod read;
+pub mod testing;
 
 pub use read::{read, read_document};
 

@@ -2,6 +2,8 @@
 //! project): a state's submission, update and void reach a benefit program's feed as A, C and
 //! D; what a state may not send is answered with an extraction error naming the element.
 
+use dmf_vrdr::CertificateKey;
+use dmf_vrdr::testing::{self, Decedent, Edit, resources};
 use serde_json::{Value, json};
 
 use super::Server;
@@ -17,27 +19,8 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
-/// Every resource of a message and of the documents inside it.
-fn resources(v: &mut Value) -> Vec<&mut Value> {
-    let mut out = Vec::new();
-    let Some(entries) = v.get_mut("entry").and_then(Value::as_array_mut) else {
-        return out;
-    };
-    for e in entries {
-        let Some(r) = e.get_mut("resource") else {
-            continue;
-        };
-        if r["resourceType"] == "Bundle" {
-            out.extend(resources(r));
-        } else {
-            out.push(r);
-        }
-    }
-    out
-}
-
-/// The message with its header id, its record's identifiers, and (for a submission or update)
-/// the decedent and the date of death set.
+/// The fixture `name` as a message of its own: its header id, its record (`NY`, 2026, `cert`),
+/// and for a submission or update the decedent and the date of death.
 pub(crate) fn message(
     name: &str,
     id: &str,
@@ -47,57 +30,27 @@ pub(crate) fn message(
     dod: &str,
 ) -> Value {
     let mut m = fixture(name);
-    for r in resources(&mut m) {
-        match r["resourceType"].as_str() {
-            Some("MessageHeader") => r["id"] = json!(id),
-            Some("Parameters") => {
-                for p in r["parameter"].as_array_mut().unwrap() {
-                    match p["name"].as_str() {
-                        Some("jurisdiction_id") => p["valueString"] = json!(jurisdiction),
-                        Some("cert_no") => p["valueUnsignedInt"] = json!(cert),
-                        Some("death_year") => p["valueUnsignedInt"] = json!(2026),
-                        _ => {}
-                    }
-                }
-            }
-            Some("Patient") => {
-                if let Some((ssn, given, family, dob)) = decedent {
-                    for i in r["identifier"].as_array_mut().unwrap() {
-                        if i["system"] == "http://hl7.org/fhir/sid/us-ssn" {
-                            i["value"] = json!(ssn);
-                        }
-                    }
-                    r["name"] = json!([{ "use": "official", "given": [given], "family": family }]);
-                    r["birthDate"] = json!(dob);
-                    r.as_object_mut().unwrap().remove("_birthDate");
-                }
-            }
-            Some("Observation") if r["code"]["coding"][0]["code"] == "81956-5" => {
-                r["valueDateTime"] = json!(dod);
-                r.as_object_mut().unwrap().remove("_valueDateTime");
-            }
-            _ => {}
-        }
-    }
-    // The document's own key, where it gives one, agrees with the message's.
-    if let Some(doc) = m["entry"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|e| e["resource"]["resourceType"] == "Bundle")
-    {
-        doc["resource"]["identifier"]["value"] = json!(format!("2026{jurisdiction}{cert:06}"));
-        if let Some(ext) = doc["resource"]["identifier"]["extension"].as_array_mut() {
-            for x in ext {
-                if x["url"]
-                    .as_str()
-                    .is_some_and(|u| u.ends_with("CertificateNumber"))
-                {
-                    x["valueString"] = json!(format!("{cert:06}"));
-                }
-            }
-        }
-    }
+    let record = CertificateKey {
+        jurisdiction: jurisdiction.parse().unwrap(),
+        year: 2026,
+        number: cert,
+    };
+    let decedent = decedent.map(|(ssn, given, family, birth)| Decedent {
+        ssn,
+        given,
+        family,
+        birth,
+    });
+    let death = (!dod.is_empty()).then_some(dod);
+    testing::edit(
+        &mut m,
+        &Edit {
+            id,
+            record,
+            decedent,
+            death,
+        },
+    );
     m
 }
 
