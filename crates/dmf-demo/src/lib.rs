@@ -124,7 +124,8 @@ pub fn build(
                 certified: role == Role::Subscriber,
                 source,
                 authority,
-                jurisdiction: None,
+                // The state key sends FHIR VRDR messages too, as New York's.
+                jurisdiction: (role == Role::Reporter).then(|| "NY".to_owned()),
                 daily_quota: None,
             },
             now_ms(),
