@@ -27,6 +27,7 @@ mod postgres;
 mod quality;
 mod serve;
 mod tamper;
+mod vrdr;
 
 fn dmf(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dmf"))
