@@ -30,7 +30,9 @@ use crate::state::Outcome;
 use crate::submission::{Rejection, Submission};
 use crate::violation::Field;
 
-pub use answers::{Answered, ENDPOINT, Read, read, response, store_and_answer, timestamp};
+pub use answers::{
+    Answered, ENDPOINT, Read, read, response, store_and_answer, store_and_answer_all, timestamp,
+};
 
 /// Where the record's jurisdiction is named in a message, as FHIRPath.
 pub const JURISDICTION_PATH: &str =
@@ -702,14 +704,13 @@ fn receipt(outcome: &Outcome, seq: Seq, key: &CertificateKey) -> Receipt {
     }
 }
 
-/// Stores what each message asks, in order, and answers each: one [`Handled`] per message
-/// and, for a void of a block, one per certificate. Messages naming different records are
-/// stored together in one batch; a record named again waits for the next batch, so that each
-/// sees the versions the one before made.
+/// Stores what each message asks (each from its sender), in order, and answers each: one
+/// [`Handled`] per message and, for a void of a block, one per certificate. Messages naming
+/// different records are stored together in one batch; a record named again waits for the
+/// next batch, so that each sees the versions the one before made.
 pub fn handle(
     registry: &Registry,
-    messages: &[&Message],
-    sender: Sender,
+    messages: &[(&Message, Sender)],
     today: Date,
     recorded_at: i64,
 ) -> Result<Vec<Vec<Handled>>, RegistryError> {
@@ -720,7 +721,7 @@ pub fn handle(
         let mut keys = HashSet::new();
         let mut end = start;
         while end < messages.len() {
-            let named = record_keys(messages[end]);
+            let named = record_keys(messages[end].0);
             if named.iter().any(|k| keys.contains(k)) {
                 break;
             }
@@ -731,7 +732,6 @@ pub fn handle(
             registry,
             &messages[start..end],
             &mut answers[start..end],
-            sender,
             today,
             recorded_at,
         )?;
@@ -746,7 +746,6 @@ pub fn handle(
                     registry,
                     &messages[at..=at],
                     &mut answers[at..=at],
-                    sender,
                     today,
                     recorded_at,
                 )?;
@@ -783,17 +782,16 @@ fn record_keys(message: &Message) -> Vec<CertificateKey> {
 /// meanwhile, to be done again.
 fn round(
     registry: &Registry,
-    messages: &[&Message],
+    messages: &[(&Message, Sender)],
     answers: &mut [Vec<Option<Handled>>],
-    sender: Sender,
     today: Date,
     recorded_at: i64,
 ) -> Result<Vec<usize>, RegistryError> {
     // Each plan's place: (message, answer slot, first submission, how many).
     let mut subs = Vec::new();
     let mut placed = Vec::new();
-    for (i, message) in messages.iter().enumerate() {
-        for p in plan(registry, message, sender, today)? {
+    for (i, (message, sender)) in messages.iter().enumerate() {
+        for p in plan(registry, message, *sender, today)? {
             let slot = answers[i].len();
             match p {
                 Plan::Done(h) => answers[i].push(Some(h)),

@@ -146,6 +146,9 @@ pub struct App {
     pub(crate) oversight: services::statistics::Oversight,
     /// Writes go one at a time, as the registry has one writer.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
+    /// FHIR VRDR bodies waiting for the writer: whoever takes the write lock stores every body
+    /// waiting in one durable transaction (group commit).
+    pub(crate) vrdr_waiting: services::vrdr::Waiting,
     /// Subscribers' positions and corrections awaiting approval.
     pub(crate) workflow: workflow::Workflow,
     /// The last event in the store, for feed requests waiting for something new.
@@ -221,6 +224,7 @@ impl App {
             config,
             oversight: Default::default(),
             write_lock: tokio::sync::Mutex::new(()),
+            vrdr_waiting: Default::default(),
         })
     }
 

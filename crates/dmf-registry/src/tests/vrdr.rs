@@ -132,8 +132,8 @@ fn said(h: &Handled) -> String {
 }
 
 fn send(reg: &Registry, sender: Sender, messages: &[Message]) -> Vec<String> {
-    let refs: Vec<&Message> = messages.iter().collect();
-    vrdr::handle(reg, &refs, sender, today(), 0)
+    let refs: Vec<(&Message, Sender)> = messages.iter().map(|m| (m, sender)).collect();
+    vrdr::handle(reg, &refs, today(), 0)
         .unwrap()
         .iter()
         .flat_map(|answers| answers.iter().map(said))
@@ -342,8 +342,8 @@ fn a_record_naming_someone_else_is_held_and_says_which_fields_differ() {
         "2026NY000006",
         certificate(ANN, &["Robert"], "Moss", date(2026, 11, 1)),
     )];
-    let refs: Vec<&Message> = refs.iter().collect();
-    let answers = vrdr::handle(&reg, &refs, from("NY"), today(), 0).unwrap();
+    let refs: Vec<(&Message, Sender)> = refs.iter().map(|m| (m, from("NY"))).collect();
+    let answers = vrdr::handle(&reg, &refs, today(), 0).unwrap();
     let receipt = answers[0][0].as_ref().unwrap();
     assert_eq!(receipt.outcome, "held");
     let note = receipt.notes.join(" ");
@@ -597,8 +597,8 @@ fn the_new_events_encode_and_decode_back() {
 fn problems_are_typed_for_the_operation_outcome() {
     let (_dir, reg) = registry();
     let refs = [submission("j", "2026NY000003", ann(date(2026, 11, 1)))];
-    let refs: Vec<&Message> = refs.iter().collect();
-    let answers = vrdr::handle(&reg, &refs, from("NJ"), today(), 0).unwrap();
+    let refs: Vec<(&Message, Sender)> = refs.iter().map(|m| (m, from("NJ"))).collect();
+    let answers = vrdr::handle(&reg, &refs, today(), 0).unwrap();
     assert_eq!(
         answers[0][0].as_ref().unwrap_err()[0].code,
         IssueCode::BusinessRule

@@ -197,29 +197,44 @@ pub fn store_and_answer(
     today: dmf_model::Date,
     recorded_at: i64,
 ) -> Result<Vec<Answered>, RegistryError> {
+    let mut all = store_and_answer_all(registry, &[(read, jurisdiction)], today, recorded_at)?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// As [`store_and_answer`] for the bodies of several senders at once, stored together (one
+/// durable transaction where their records are all distinct): the answers of each body.
+pub fn store_and_answer_all(
+    registry: &Registry,
+    reads: &[(&Read, Option<Jurisdiction>)],
+    today: dmf_model::Date,
+    recorded_at: i64,
+) -> Result<Vec<Vec<Answered>>, RegistryError> {
     let when = timestamp(recorded_at);
-    let messages: Vec<&Message> = read
-        .messages
+    let messages: Vec<(&Message, Sender)> = reads
         .iter()
-        .filter_map(|m| m.as_ref().ok())
+        .flat_map(|(read, jurisdiction)| {
+            let sender = Sender {
+                jurisdiction: *jurisdiction,
+            };
+            read.messages
+                .iter()
+                .filter_map(move |m| m.as_ref().ok().map(|m| (m, sender)))
+        })
         .collect();
-    let mut handled = handle(
-        registry,
-        &messages,
-        Sender { jurisdiction },
-        today,
-        recorded_at,
-    )?
-    .into_iter();
-    Ok(read
-        .messages
+    let mut handled = handle(registry, &messages, today, recorded_at)?.into_iter();
+    Ok(reads
         .iter()
-        .map(|m| match m {
-            Ok(message) => {
-                let h = handled.next().expect("one answer a message read");
-                answer_message(message, &h, &when)
-            }
-            Err(refusal) => answer_refusal(refusal, &when),
+        .map(|(read, _)| {
+            read.messages
+                .iter()
+                .map(|m| match m {
+                    Ok(message) => {
+                        let h = handled.next().expect("one answer a message read");
+                        answer_message(message, &h, &when)
+                    }
+                    Err(refusal) => answer_refusal(refusal, &when),
+                })
+                .collect()
         })
         .collect())
 }

@@ -24,33 +24,94 @@ pub async fn read(bytes: Vec<u8>) -> Result<Read, ApiError> {
     blocking(move || Ok(vrdr::read(&bytes))).await
 }
 
+/// A body waiting to be stored, and where its answer goes.
+#[derive(Debug)]
+struct Job {
+    jurisdiction: Jurisdiction,
+    read: Read,
+    answer: tokio::sync::oneshot::Sender<Result<FhirAnswer, ApiError>>,
+}
+
+/// FHIR VRDR bodies waiting for the writer.
+#[derive(Debug, Default)]
+pub struct Waiting(std::sync::Mutex<Vec<Job>>);
+
+impl Waiting {
+    fn push(&self, job: Job) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(job);
+    }
+
+    fn take(&self) -> Vec<Job> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
 /// Stores what the messages ask as the one writer and answers each, for a state bound to
-/// `jurisdiction`.
+/// `jurisdiction`. Bodies that arrive while the writer is busy wait, and the next to take the
+/// write lock stores all that wait in one durable transaction: concurrent senders share a
+/// commit, and each answer still leaves only once its events are durable.
 pub async fn store(
     app: &Arc<App>,
     jurisdiction: Jurisdiction,
     read: Read,
 ) -> Result<FhirAnswer, ApiError> {
-    let today = app.today();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.vrdr_waiting.push(Job {
+        jurisdiction,
+        read,
+        answer: tx,
+    });
     let guard = app.write_lock.lock().await;
-    let app2 = app.clone();
-    let answer = blocking(move || {
-        let at = now_ms();
-        let answers = vrdr::store_and_answer(&app2.registry, &read, Some(jurisdiction), today, at)
-            .map_err(ApiError::internal)?;
-        app2.refresh_index().map_err(ApiError::internal)?;
-        let ok = answers.iter().filter(|a| a.ok).count() as u64;
-        let m = &app2.metrics;
-        Metrics::add(&m.submissions_accepted, ok);
-        Metrics::add(&m.submissions_rejected, answers.len() as u64 - ok);
-        let body = serde_json::to_vec(&vrdr::response(read.batch, answers, at))
-            .map_err(ApiError::internal)?;
-        Ok(FhirAnswer { body })
-    })
-    .await?;
+    // Empty when another request took this body with its own.
+    let jobs = app.vrdr_waiting.take();
+    if !jobs.is_empty() {
+        let today = app.today();
+        let app2 = app.clone();
+        blocking(move || {
+            store_jobs(&app2, jobs, today);
+            Ok(())
+        })
+        .await?;
+        app.notify_head();
+    }
     drop(guard);
-    app.notify_head();
-    Ok(answer)
+    rx.await
+        .map_err(|_| ApiError::internal("the writer dropped a FHIR body unanswered"))?
+}
+
+/// Stores the bodies waiting in one call and sends each its answer.
+fn store_jobs(app: &App, jobs: Vec<Job>, today: dmf_model::Date) {
+    let at = now_ms();
+    let reads: Vec<(&Read, Option<Jurisdiction>)> = jobs
+        .iter()
+        .map(|j| (&j.read, Some(j.jurisdiction)))
+        .collect();
+    let stored = vrdr::store_and_answer_all(&app.registry, &reads, today, at)
+        .map_err(ApiError::internal)
+        .and_then(|answers| {
+            app.refresh_index().map_err(ApiError::internal)?;
+            Ok(answers)
+        });
+    let m = &app.metrics;
+    match stored {
+        Ok(answers) => {
+            for (job, answers) in jobs.into_iter().zip(answers) {
+                let ok = answers.iter().filter(|a| a.ok).count() as u64;
+                Metrics::add(&m.submissions_accepted, ok);
+                Metrics::add(&m.submissions_rejected, answers.len() as u64 - ok);
+                let body = serde_json::to_vec(&vrdr::response(job.read.batch, answers, at))
+                    .map(|body| FhirAnswer { body })
+                    .map_err(ApiError::internal);
+                // A sender that went away needs no answer.
+                let _ = job.answer.send(body);
+            }
+        }
+        Err(e) => {
+            for job in jobs {
+                let _ = job.answer.send(Err(e.clone()));
+            }
+        }
+    }
 }
 
 /// A state's record: its versions, and where the latest change stands with the subscribers

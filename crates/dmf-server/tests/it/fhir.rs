@@ -342,3 +342,76 @@ fn a_batch_is_answered_message_by_message() {
     assert_eq!(entries[1]["response"]["status"], "422");
     assert!(deceased(&s));
 }
+
+#[test]
+fn concurrent_senders_share_commits_and_each_gets_its_own_answer() {
+    let s = Server::start();
+    let first = message(
+        "DeathRecordSubmissionMessage.json",
+        "c-0",
+        "NY",
+        300,
+        ALICE,
+        "2026-11-01",
+    );
+    acknowledged(&s, &first, "c-0", "deceased");
+    // Sixteen at once: eight updates of the one record, eight submissions of others (of SSNs
+    // no one holds: held).
+    let answers: Vec<(String, u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..=16)
+            .map(|i| {
+                let s = &s;
+                scope.spawn(move || {
+                    let id = format!("c-{i}");
+                    let body = if i <= 8 {
+                        message(
+                            "DeathRecordUpdateMessage.json",
+                            &id,
+                            "NY",
+                            300,
+                            ALICE,
+                            "2026-11-02",
+                        )
+                    } else {
+                        let ssn = format!("1234567{:02}", 10 + i);
+                        let who = Some((ssn.as_str(), "Zed", "Stranger", "1950-01-01"));
+                        message(
+                            "DeathRecordSubmissionMessage.json",
+                            &id,
+                            "NY",
+                            300 + i,
+                            who,
+                            "2026-11-01",
+                        )
+                    };
+                    let (status, answer) = send(s, "state-ny", &body);
+                    (id, status, answer)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (id, status, answer) in &answers {
+        assert_eq!(*status, 200, "{answer}");
+        let (event, answered, code) = header(answer);
+        assert_eq!(
+            (event, answered, code),
+            (
+                "http://nchs.cdc.gov/vrdr_acknowledgement",
+                id.as_str(),
+                "ok"
+            ),
+            "{answer}"
+        );
+        let outcome = parameter(answer, "registry_outcome").unwrap()["valueString"].clone();
+        let n: u32 = id[2..].parse().unwrap();
+        let expect = if n <= 8 { "amended" } else { "held" };
+        assert_eq!(outcome, expect, "{answer}");
+    }
+    // The record has its submission and the eight updates, each superseding the one before.
+    let (status, v) = s.get_json("/v1/fhir/vrdr/records/2026NY000300", Some("caseworker"));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["versions"].as_array().unwrap().len(), 9, "{v}");
+    assert_eq!(v["standing"], true);
+    assert!(deceased(&s));
+}
