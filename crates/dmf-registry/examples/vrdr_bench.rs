@@ -79,7 +79,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp");
     let people = dir.path().join("people.csv");
     let mut csv = String::from("ssn,first,middle,last,suffix,sex,dob,birth_state\n");
-    for i in 0..n + singles {
+    for i in 0..n + 2 * singles {
         csv.push_str(&format!(
             "{},Ann,,{},,F,1950-03-04,NY\n",
             ssn(i),
@@ -91,7 +91,7 @@ fn main() {
     dmf_registry::import_file(&reg, &people, today, 0, &|_| {}).expect("import");
 
     let template = fixture();
-    let bodies: Vec<Vec<u8>> = (0..n + singles)
+    let bodies: Vec<Vec<u8>> = (0..n + 2 * singles)
         .map(|i| {
             let m = message(&template, i);
             if compact {
@@ -145,12 +145,29 @@ fn main() {
 
     // One message a request: each read, checked, stored in a transaction of its own, answered.
     let started = Instant::now();
-    for b in &bodies[n..] {
+    for b in &bodies[n..n + singles] {
         let r = vrdr::read(b);
         let a = vrdr::store_and_answer(&reg, &r, None, today, 0).expect("stored");
         std::hint::black_box(serde_json::to_vec(&vrdr::response(r.batch, a, 0)).expect("JSON"));
     }
     let single = started.elapsed().as_secs_f64();
+
+    // Requests of one message each from 16 senders at once, as the server stores the bodies
+    // waiting for its writer: each group in one transaction, each body answered on its own.
+    let grouped_bodies = &bodies[n + singles..];
+    let started = Instant::now();
+    for group in grouped_bodies.chunks(16) {
+        let reads: Vec<vrdr::Read> = group.iter().map(|b| vrdr::read(b)).collect();
+        let with: Vec<(&vrdr::Read, Option<dmf_vrdr::Jurisdiction>)> =
+            reads.iter().map(|r| (r, None)).collect();
+        let all = vrdr::store_and_answer_all(&reg, &with, today, 0).expect("stored");
+        for (r, a) in reads.iter().zip(all) {
+            std::hint::black_box(
+                serde_json::to_vec(&vrdr::response(r.batch, a, 0)).expect("JSON"),
+            );
+        }
+    }
+    let grouped = started.elapsed().as_secs_f64();
 
     println!(
         "message: {size} bytes; batch body: {} MB, answer {} KB",
@@ -177,5 +194,9 @@ fn main() {
     println!(
         "{singles} single messages, a durable transaction each: {}",
         per_second(singles, single)
+    );
+    println!(
+        "{singles} single messages from 16 senders at once, a transaction for each 16: {}",
+        per_second(grouped_bodies.len(), grouped)
     );
 }
