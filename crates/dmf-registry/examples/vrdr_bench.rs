@@ -162,9 +162,7 @@ fn main() {
             reads.iter().map(|r| (r, None)).collect();
         let all = vrdr::store_and_answer_all(&reg, &with, today, 0).expect("stored");
         for (r, a) in reads.iter().zip(all) {
-            std::hint::black_box(
-                serde_json::to_vec(&vrdr::response(r.batch, a, 0)).expect("JSON"),
-            );
+            std::hint::black_box(serde_json::to_vec(&vrdr::response(r.batch, a, 0)).expect("JSON"));
         }
     }
     let grouped = started.elapsed().as_secs_f64();

@@ -69,6 +69,11 @@ fn part_id(id: &str, role: u8, suffix: &str) -> String {
     format!("{}{:02x}", &id[..34], last ^ role)
 }
 
+/// A text the answer must carry, or `unknown` where the message gave none (or gave it empty).
+fn known(text: Option<&str>) -> &str {
+    text.filter(|t| !t.trim().is_empty()).unwrap_or(UNKNOWN)
+}
+
 fn message(a: &Answer<'_>, kind: Kind, problems: &[Problem]) -> Value {
     let header_id = part_id(a.id, 1, "header");
     let params_id = part_id(a.id, 2, "parameters");
@@ -88,7 +93,7 @@ fn message(a: &Answer<'_>, kind: Kind, problems: &[Problem]) -> Value {
         ),
     };
     let mut response = json!({
-        "identifier": a.acknowledged.unwrap_or(UNKNOWN),
+        "identifier": known(a.acknowledged),
         "code": code,
     });
     if kind == Kind::ExtractionError {
@@ -99,7 +104,7 @@ fn message(a: &Answer<'_>, kind: Kind, problems: &[Problem]) -> Value {
         "id": header_id,
         "meta": { "profile": [format!("{PROFILES}{header_profile}")] },
         "eventUri": event,
-        "destination": [{ "endpoint": a.destination.unwrap_or(UNKNOWN) }],
+        "destination": [{ "endpoint": known(a.destination) }],
         "source": { "endpoint": a.source },
         "response": response,
         "focus": [{ "reference": format!("urn:uuid:{params_id}") }],

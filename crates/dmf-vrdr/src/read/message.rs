@@ -358,7 +358,7 @@ pub(crate) fn read_message(msg: &Obj<'_>, at: &str) -> Result<Message, Refusal> 
 fn read_header(header: &Obj<'_>, at: &str, problems: &mut Vec<Problem>) -> Header {
     let mut h = Header::default();
     match header.text(Key::Id) {
-        Some(Text::Str(id)) if !id.is_empty() => h.id = Some(id.into_owned()),
+        Some(Text::Str(id)) if !id.trim().is_empty() => h.id = Some(id.into_owned()),
         Some(Text::Str(_)) | None => problems.push(Problem::new(
             format!("{at}.id"),
             IssueCode::Required,

@@ -819,3 +819,41 @@ fn an_alias_names_its_ssn_where_it_was_given() {
         "Bundle.entry[1].resource.parameter[9].valueString"
     );
 }
+
+#[test]
+fn a_blank_message_id_is_refused_as_missing() {
+    let mut m = base();
+    *at(&mut m, "/entry/0/resource/id") = json!("   ");
+    let r = refused(&m);
+    assert_eq!(r.message_id, None);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.location == "Bundle.entry[0].resource.id" && p.code == IssueCode::Required),
+        "{:?}",
+        r.problems
+    );
+}
+
+#[test]
+fn an_empty_source_endpoint_is_answered_to_unknown() {
+    let mut m = base();
+    *at(&mut m, "/entry/0/resource/source/endpoint") = json!("");
+    let message = accepted(&m);
+    let answer = crate::answer::acknowledgement(&crate::answer::Answer {
+        id: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+        acknowledged: Some(&message.id),
+        destination: message.source.as_deref(),
+        source: "urn:registry",
+        timestamp: "2026-12-01T09:30:00Z",
+        ids: None,
+        block_count: None,
+        outcome: None,
+        notes: &[],
+    });
+    assert_eq!(
+        answer["entry"][0]["resource"]["destination"][0]["endpoint"],
+        "unknown"
+    );
+    assert!(crate::answer::check_answer(&answer).is_empty(), "{answer}");
+}
