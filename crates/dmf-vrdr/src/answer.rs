@@ -99,16 +99,17 @@ fn message(a: &Answer<'_>, kind: Kind, problems: &[Problem]) -> Value {
     if kind == Kind::ExtractionError {
         response["details"] = json!({ "reference": format!("urn:uuid:{outcome_id}") });
     }
-    let header = json!({
+    // Trees already built are moved in afterwards: `json!` would copy each.
+    let mut header = json!({
         "resourceType": "MessageHeader",
         "id": header_id,
         "meta": { "profile": [format!("{PROFILES}{header_profile}")] },
         "eventUri": event,
         "destination": [{ "endpoint": known(a.destination) }],
         "source": { "endpoint": a.source },
-        "response": response,
         "focus": [{ "reference": format!("urn:uuid:{params_id}") }],
     });
+    header["response"] = response;
     let mut entries = vec![
         entry(&header_id, header),
         entry(&params_id, parameters(a, &params_id)),
@@ -116,18 +117,21 @@ fn message(a: &Answer<'_>, kind: Kind, problems: &[Problem]) -> Value {
     if kind == Kind::ExtractionError {
         entries.push(entry(&outcome_id, outcome(&outcome_id, problems)));
     }
-    json!({
+    let mut bundle = json!({
         "resourceType": "Bundle",
         "id": a.id,
         "meta": { "profile": [format!("{PROFILES}{profile}")] },
         "type": "message",
         "timestamp": a.timestamp,
-        "entry": entries,
-    })
+    });
+    bundle["entry"] = Value::Array(entries);
+    bundle
 }
 
 fn entry(id: &str, resource: Value) -> Value {
-    json!({ "fullUrl": format!("urn:uuid:{id}"), "resource": resource })
+    let mut e = json!({ "fullUrl": format!("urn:uuid:{id}") });
+    e["resource"] = resource;
+    e
 }
 
 fn parameters(a: &Answer<'_>, id: &str) -> Value {
@@ -159,12 +163,13 @@ fn parameters(a: &Answer<'_>, id: &str) -> Value {
     for note in a.notes {
         push("registry_note", "valueString", note.as_str().into());
     }
-    json!({
+    let mut parameters = json!({
         "resourceType": "Parameters",
         "id": id,
         "meta": { "profile": [format!("{PROFILES}VRM-MessageParameters")] },
-        "parameter": list,
-    })
+    });
+    parameters["parameter"] = Value::Array(list);
+    parameters
 }
 
 fn outcome(id: &str, problems: &[Problem]) -> Value {
@@ -188,12 +193,13 @@ fn outcome(id: &str, problems: &[Problem]) -> Value {
             "expression": ["Bundle"],
         }));
     }
-    json!({
+    let mut outcome = json!({
         "resourceType": "OperationOutcome",
         "id": id,
         "meta": { "profile": [format!("{PROFILES}VRM-Outcome")] },
-        "issue": issues,
-    })
+    });
+    outcome["issue"] = Value::Array(issues);
+    outcome
 }
 
 fn lack(lacks: &mut Vec<Problem>, location: String, code: IssueCode, reason: &str) {
@@ -497,29 +503,30 @@ pub fn check_answer(value: &Value) -> Vec<Problem> {
 
 /// The answer to a `batch` of messages: a `batch-response` Bundle whose entries are each
 /// message's answer, in order.
-pub fn batch_response(
-    id: &str,
-    timestamp: &str,
-    answers: Vec<serde_json::Value>,
-) -> serde_json::Value {
-    let entry: Vec<serde_json::Value> = answers
+pub fn batch_response(id: &str, timestamp: &str, answers: Vec<Value>) -> Value {
+    // Each answer is moved in, not written through `json!` (which would copy every tree).
+    let entry: Vec<Value> = answers
         .into_iter()
         .map(|a| {
             let ok = a
                 .pointer("/entry/0/resource/response/code")
-                .and_then(|c| c.as_str())
+                .and_then(Value::as_str)
                 == Some("ok");
-            serde_json::json!({
-                "resource": a,
-                "response": { "status": if ok { "200" } else { "422" } }
-            })
+            let mut e = serde_json::Map::new();
+            e.insert("resource".into(), a);
+            e.insert(
+                "response".into(),
+                json!({ "status": if ok { "200" } else { "422" } }),
+            );
+            Value::Object(e)
         })
         .collect();
-    serde_json::json!({
+    let mut bundle = json!({
         "resourceType": "Bundle",
         "id": id,
         "type": "batch-response",
         "timestamp": timestamp,
-        "entry": entry,
-    })
+    });
+    bundle["entry"] = Value::Array(entry);
+    bundle
 }
