@@ -315,7 +315,8 @@ fn the_demo_logged_colour_codes_into_a_pipe_and_keys_list_hid_sources_and_author
     let keys = crate::stdout(&keys);
     let reporter = keys.lines().find(|l| l.contains("\treporter")).unwrap();
     assert!(
-        reporter.ends_with("\treporter\tsource state"),
+        // The demo's state key is New York's, for FHIR VRDR messages.
+        reporter.ends_with("\treporter\tsource state\tjurisdiction NY"),
         "{reporter:?}"
     );
     let authority = keys.lines().find(|l| l.contains("\tauthority")).unwrap();
