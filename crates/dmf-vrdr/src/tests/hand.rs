@@ -127,6 +127,17 @@ fn at<'v>(v: &'v mut Value, pointer: &str) -> &'v mut Value {
         .unwrap_or_else(|| panic!("no {pointer}"))
 }
 
+/// The date of death given as the `PartialDateTime` extension with these parts, in place of
+/// `valueDateTime`.
+fn partial_death(m: &mut Value, parts: Value) {
+    let death = "/entry/2/resource/entry/3/resource";
+    remove(m, death, "valueDateTime");
+    at(m, death)["_valueDateTime"] = json!({ "extension": [{
+        "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/PartialDateTime",
+        "extension": parts
+    }]});
+}
+
 fn remove(v: &mut Value, pointer: &str, member: &str) {
     at(v, pointer)
         .as_object_mut()
@@ -274,20 +285,15 @@ fn partial_dates_with_a_data_absent_day() {
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Day", "extension": absent }
         ]
     }]});
-    remove(
+    partial_death(
         &mut m,
-        "/entry/2/resource/entry/3/resource",
-        "valueDateTime",
-    );
-    at(&mut m, "/entry/2/resource/entry/3/resource")["_valueDateTime"] = json!({ "extension": [{
-        "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/PartialDateTime",
-        "extension": [
+        json!([
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Year", "valueUnsignedInt": 2026 },
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Month", "valueUnsignedInt": 11 },
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Day", "_valueUnsignedInt": { "extension": absent } },
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Time", "valueTime": "23:10:00" }
-        ]
-    }]});
+        ]),
+    );
     let c = certificate(accepted(&m));
     let birth = c.birth.expect("birth");
     assert_eq!(birth.value, parts(Some(1931), Some(4), None));
@@ -561,20 +567,15 @@ fn a_document_without_identifiers_in_a_message() {
 fn bad_parts_of_the_dates_of_birth_and_death_are_each_named() {
     let mut m = base();
     *at(&mut m, "/entry/2/resource/entry/1/resource/birthDate") = json!("1931-13-02");
-    remove(
+    partial_death(
         &mut m,
-        "/entry/2/resource/entry/3/resource",
-        "valueDateTime",
-    );
-    at(&mut m, "/entry/2/resource/entry/3/resource")["_valueDateTime"] = json!({ "extension": [{
-        "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/PartialDateTime",
-        "extension": [
+        json!([
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Year", "valueString": "two thousand" },
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Month", "valueUnsignedInt": 11 },
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Day", "valueUnsignedInt": 32 },
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Time", "valueTime": "23:10:00" }
-        ]
-    }]});
+        ]),
+    );
     let ext = format!("{DEATH}._valueDateTime.extension[0]");
     assert_problems(
         "dates",
@@ -602,18 +603,13 @@ fn bad_parts_of_the_dates_of_birth_and_death_are_each_named() {
     );
     *at(&mut m, "/entry/2/resource/entry/1/resource/birthDate") = json!("1932-02-29");
     accepted(&m);
-    remove(
+    partial_death(
         &mut m,
-        "/entry/2/resource/entry/3/resource",
-        "valueDateTime",
-    );
-    at(&mut m, "/entry/2/resource/entry/3/resource")["_valueDateTime"] = json!({ "extension": [{
-        "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/PartialDateTime",
-        "extension": [
+        json!([
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Year", "valueUnsignedInt": 2026 },
             { "url": "http://hl7.org/fhir/us/vrdr/StructureDefinition/Date-Day" }
-        ]
-    }]});
+        ]),
+    );
     assert_problems(
         "parts",
         &refused(&m),
