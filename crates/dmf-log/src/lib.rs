@@ -1,6 +1,7 @@
 //! The Merkle log of the master file: RFC 6962 / RFC 9162 tree hashing, inclusion and
 //! consistency proofs (and the subtree proofs of Merkle Tree Certificates), an append-only
-//! frontier, and C2SP checkpoints in Ed25519 signed notes.
+//! frontier, C2SP checkpoints in Ed25519 signed notes, and the paths and entry bundles of
+//! C2SP tlog-tiles.
 //!
 //! Pure computation: tree nodes come from a caller's [`NodeSource`], notes are strings.
 
@@ -9,6 +10,7 @@ mod hash;
 pub mod note;
 mod proof;
 mod source;
+pub mod tiles;
 mod verify;
 
 #[cfg(test)]

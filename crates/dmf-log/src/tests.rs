@@ -1619,3 +1619,174 @@ fn message_signatures_are_bound_to_domain_message_and_key() {
     // The domain is delimited: ("x", "") is not ("", "x").
     assert!(!v.verify_message("", b"x", &key.sign_message("x", b"")));
 }
+
+// C2SP tlog-tiles: paths, widths, entry bundles.
+
+mod tiles {
+    use proptest::prelude::*;
+
+    use crate::tiles::{
+        BundleError, TILE_WIDTH, Tile, TileKind, TilePathError, bundle, tile_at, unbundle,
+    };
+
+    fn hashes(level: u8, index: u64, partial: Option<u8>) -> Tile {
+        Tile {
+            kind: TileKind::Hashes { level },
+            index,
+            partial,
+        }
+    }
+
+    #[test]
+    fn tile_paths_as_the_spec_writes_them() {
+        let entries = |index, partial| Tile {
+            kind: TileKind::Entries,
+            index,
+            partial,
+        };
+        for (path, tile) in [
+            ("tile/0/000", hashes(0, 0, None)),
+            ("tile/0/x001/x234/067", hashes(0, 1_234_067, None)),
+            ("tile/1/x001/000.p/7", hashes(1, 1_000, Some(7))),
+            ("tile/63/999.p/255", hashes(63, 999, Some(255))),
+            (
+                "tile/entries/x001/x234/067.p/128",
+                entries(1_234_067, Some(128)),
+            ),
+            ("tile/entries/042", entries(42, None)),
+            (
+                "tile/0/x018/x446/x744/x073/x709/x551/615",
+                hashes(0, u64::MAX, None),
+            ),
+        ] {
+            assert_eq!(Tile::parse(path), Ok(tile), "{path}");
+            assert_eq!(tile.to_string(), path);
+        }
+    }
+
+    #[test]
+    fn paths_that_are_not_a_tiles_are_refused_with_the_reason() {
+        let check = |path: &str, expect: TilePathError| {
+            assert_eq!(Tile::parse(path), Err(expect), "{path}");
+        };
+        check("0/000", TilePathError::Prefix);
+        check("tile/000", TilePathError::Prefix);
+        check("tile/64/000", TilePathError::Level("64".into()));
+        check("tile/01/000", TilePathError::Level("01".into()));
+        check("tile/-1/000", TilePathError::Level("-1".into()));
+        check("tile/0/1234", TilePathError::Index("1234".into()));
+        check("tile/0/01", TilePathError::Index("01".into()));
+        // One spelling a tile: no leading x000 group.
+        check("tile/0/x000/001", TilePathError::Index("x000/001".into()));
+        check("tile/0/001/002", TilePathError::Index("001/002".into()));
+        check("tile/0/x001/", TilePathError::Index("x001/".into()));
+        check(
+            "tile/0/x019/x000/x000/x000/x000/x000/000",
+            TilePathError::Index("x019/x000/x000/x000/x000/x000/000".into()),
+        );
+        check("tile/0/000.p/0", TilePathError::Width("0".into()));
+        check("tile/0/000.p/256", TilePathError::Width("256".into()));
+        check("tile/0/000.p/08", TilePathError::Width("08".into()));
+    }
+
+    #[test]
+    fn which_tiles_a_tree_size_has_and_how_wide() {
+        // (level, index, size) -> the tile as that size has it.
+        for (level, index, size, expect) in [
+            (0, 0, 0, None),
+            (0, 0, 1, Some(Some(1))),
+            (0, 0, 256, Some(None)),
+            (0, 1, 256, None),
+            (0, 1, 300, Some(Some(44))),
+            (1, 0, 255, None),
+            (1, 0, 256, Some(Some(1))),
+            (1, 0, 65_536, Some(None)),
+            (2, 0, 65_536, Some(Some(1))),
+            (2, 0, 65_535, None),
+        ] {
+            let got = tile_at(TileKind::Hashes { level }, index, size).map(|t| t.partial);
+            assert_eq!(got, expect, "level {level} tile {index} at size {size}");
+            if let Some(partial) = expect {
+                assert!(hashes(level, index, partial).within(size));
+            }
+        }
+        // A narrower partial tile than the size has is a prefix a client saw before: served.
+        assert!(hashes(0, 1, Some(10)).within(300));
+        assert!(!hashes(0, 1, Some(45)).within(300));
+        assert!(!hashes(0, 1, None).within(300));
+        assert!(!hashes(0, u64::MAX, None).within(u64::MAX));
+        assert!(!hashes(63, 0, Some(1)).within(u64::MAX));
+        assert_eq!(tile_at(TileKind::Hashes { level: 63 }, 0, u64::MAX), None);
+        assert_eq!(
+            tile_at(TileKind::Hashes { level: 7 }, 0, u64::MAX).map(|t| t.partial),
+            Some(Some(255))
+        );
+    }
+
+    #[test]
+    fn entry_bundles_hold_each_entry_with_its_length() {
+        let entries: [&[u8]; 3] = [b"{\"a\":1}", b"", b"x"];
+        let b = bundle(entries).unwrap();
+        assert_eq!(b, b"\x00\x07{\"a\":1}\x00\x00\x00\x01x");
+        assert_eq!(unbundle(&b).unwrap(), entries);
+        assert_eq!(
+            unbundle(&b[..b.len() - 1]),
+            Err(BundleError::Truncated { index: 2, at: 11 })
+        );
+        assert_eq!(
+            unbundle(b"\x00"),
+            Err(BundleError::Truncated { index: 0, at: 0 })
+        );
+        let long = vec![0u8; 65_536];
+        assert_eq!(
+            bundle([&long[..]]),
+            Err(BundleError::TooLong {
+                index: 0,
+                len: 65_536
+            })
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_tile_writes_a_path_that_reads_back(level in 0u8..64, index: u64, partial in proptest::option::of(1u8..=255), entries: bool) {
+            let tile = Tile {
+                kind: if entries { TileKind::Entries } else { TileKind::Hashes { level } },
+                index,
+                partial,
+            };
+            prop_assert_eq!(Tile::parse(&tile.to_string()), Ok(tile));
+        }
+
+        #[test]
+        fn any_text_parses_or_is_refused(path in "tile/[0-9a-z./x]{0,40}") {
+            if let Ok(tile) = Tile::parse(&path) {
+                prop_assert_eq!(tile.to_string(), path);
+            }
+        }
+
+        #[test]
+        fn every_size_has_its_tiles_full_then_one_partial(size: u64, level in 0u8..64) {
+            let nodes = size.checked_shr(u32::from(level) * 8).unwrap_or(0);
+            let kind = TileKind::Hashes { level };
+            let full = nodes / TILE_WIDTH;
+            if full > 0 {
+                prop_assert_eq!(tile_at(kind, full - 1, size).map(|t| t.partial), Some(None));
+            }
+            let rest = nodes % TILE_WIDTH;
+            let last = tile_at(kind, full, size);
+            prop_assert_eq!(last.map(|t| u64::from(t.partial.unwrap_or(0))), (rest > 0).then_some(rest));
+            prop_assert_eq!(tile_at(kind, full + 1, size), None);
+            if let Some(t) = last {
+                prop_assert!(t.within(size));
+            }
+        }
+
+        #[test]
+        fn bundles_read_back(entries in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..20)) {
+            let b = bundle(entries.iter().map(Vec::as_slice)).unwrap();
+            let back = unbundle(&b).unwrap();
+            prop_assert_eq!(back, entries.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        }
+    }
+}
