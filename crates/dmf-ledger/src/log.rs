@@ -240,6 +240,31 @@ impl LogFiles {
             .map_err(read_err(&self.level_path(0)))
     }
 
+    /// `count` stored nodes of tree level `level` (a multiple of 8) from node `start`, 32 bytes
+    /// each: a hash tile of C2SP tlog-tiles, whose levels are the ones stored. `None` when
+    /// the level is not stored or does not hold them all.
+    pub fn stored_nodes(
+        &self,
+        level: u8,
+        start: u64,
+        count: u64,
+    ) -> Result<Option<Vec<u8>>, LogError> {
+        let stored = usize::from(level / STRIDE);
+        if !level.is_multiple_of(STRIDE) || stored >= LEVELS {
+            return Ok(None);
+        }
+        let (Some(end), Some(file)) = (start.checked_add(count), &self.levels[stored]) else {
+            return Ok(None);
+        };
+        if end > self.lens[stored] {
+            return Ok(None);
+        }
+        let mut buf = vec![0u8; count as usize * 32];
+        file.read_exact_at(&mut buf, start * 32)
+            .map_err(read_err(&self.level_path(stored)))?;
+        Ok(Some(buf))
+    }
+
     /// The latest signed checkpoint, if any, checked against the public key.
     pub fn latest(&self) -> Result<Option<Signed>, LogError> {
         let path = self.dir.join(CHECKPOINT_FILE);

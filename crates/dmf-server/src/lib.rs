@@ -19,6 +19,7 @@ pub mod programs;
 pub mod ratelimit;
 mod routes;
 pub mod services;
+mod tiles;
 pub mod users;
 pub mod views;
 pub mod workflow;

@@ -740,6 +740,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     }
     router
         .merge(crate::console::routes())
+        .merge(crate::tiles::routes())
         // On matched routes only: it reads the route's path to know what it takes.
         .route_layer(middleware::from_fn_with_state(app.clone(), content_type))
         .fallback(not_found)

@@ -22,6 +22,7 @@ mod pg_stores;
 mod pg_workflow;
 mod programs;
 mod schema_agreement;
+mod tiles;
 
 const PEOPLE: &str = "ssn,first,middle,last,suffix,sex,dob,birth_state
 123456789,Alice,Mae,Walker,,F,1980-05-17,OH
