@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use dmf_log::tiles::{TILE_HEIGHT, TILE_WIDTH, Tile, TileKind, tile_at};
 use dmf_log::{Checkpoint, Frontier, Hash, VerifierKey};
 use dmf_store::Seq;
 use serde::{Deserialize, Serialize};
@@ -496,16 +497,45 @@ fn export_log(ledger: &Ledger, out: &Path) -> Result<ExportSummary, LedgerError>
     let mut day = Counter::new(Period::Day);
     let mut month = Counter::new(Period::Month);
     let mut bytes = 0u64;
+    // The entry bundles, 256 leaves each, written as the leaves go by.
+    let mut bundle: Vec<Vec<u8>> = Vec::with_capacity(TILE_WIDTH as usize);
+    let mut bundles = 0u64;
+    let write_bundle = |bundle: &mut Vec<Vec<u8>>, index: u64| -> Result<(), LedgerError> {
+        let tile = tile_at(
+            TileKind::Entries,
+            index,
+            index * TILE_WIDTH + bundle.len() as u64,
+        )
+        .expect("a bundle of one leaf or more");
+        let data = dmf_log::tiles::bundle(bundle.iter().map(Vec::as_slice)).map_err(|e| {
+            LedgerError::Input {
+                path: out.to_owned(),
+                reason: e.to_string(),
+            }
+        })?;
+        write_tile(out, &tile, &data)?;
+        bundle.clear();
+        Ok(())
+    };
     scan_checked(ledger, &files, &signed, |data| {
         leaves
             .write_all(data)
             .and_then(|()| leaves.write_all(b"\n"))
             .map_err(write_err(&leaves_path))?;
         bytes += data.len() as u64 + 1;
+        bundle.push(data.to_vec());
+        if bundle.len() as u64 == TILE_WIDTH {
+            write_bundle(&mut bundle, bundles)?;
+            bundles += 1;
+        }
         day.add(data).map_err(|e| count_err(e, &files))?;
         month.add(data).map_err(|e| count_err(e, &files))
     })?;
+    if !bundle.is_empty() {
+        write_bundle(&mut bundle, bundles)?;
+    }
     leaves.flush().map_err(write_err(&leaves_path))?;
+    write_hash_tiles(&files, signed.checkpoint.size, out)?;
     let write = |name: &str, text: &str| {
         let path = out.join(name);
         fs::write(&path, text).map_err(write_err(&path))
@@ -530,6 +560,43 @@ fn export_log(ledger: &Ledger, out: &Path) -> Result<ExportSummary, LedgerError>
     })
 }
 
+/// A tile's file under `out`, at its C2SP tlog-tiles path.
+fn write_tile(out: &Path, tile: &Tile, data: &[u8]) -> Result<(), LedgerError> {
+    let path = out.join(tile.to_string());
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(write_err(dir))?;
+    }
+    fs::write(&path, data).map_err(write_err(&path))
+}
+
+/// Every hash tile of a tree of `size` leaves, full ones and the last partial one of each
+/// level, from the stored levels (which are the tiles' levels).
+fn write_hash_tiles(files: &LogFiles, size: u64, out: &Path) -> Result<(), LedgerError> {
+    for level in 0..=u8::MAX {
+        let kind = TileKind::Hashes { level };
+        let nodes = size
+            .checked_shr(u32::from(level) * TILE_HEIGHT)
+            .unwrap_or(0);
+        if nodes == 0 {
+            break;
+        }
+        for index in 0..nodes.div_ceil(TILE_WIDTH) {
+            let tile = tile_at(kind, index, size).expect("within the tree");
+            let first = tile.first().expect("within the tree");
+            let data = files
+                .stored_nodes(level * TILE_HEIGHT as u8, first, tile.width())?
+                .ok_or_else(|| LedgerError::Input {
+                    path: files.dir().to_owned(),
+                    reason: format!(
+                        "the stored tree levels do not hold {tile}: run `dmf audit verify`"
+                    ),
+                })?;
+            write_tile(out, &tile, &data)?;
+        }
+    }
+    Ok(())
+}
+
 const EXPORT_README: &str = "\
 # Public log of a dmf registry
 
@@ -540,6 +607,10 @@ const EXPORT_README: &str = "\
   under `commit`; type, time, source kind, verification level, origin, status or correction kind,
   issuing authority, legal basis and contest decision (upheld or denied) are in clear.
 - `checkpoints.ndjson`: every checkpoint signed so far.
+- `tile/`: the same log as C2SP tlog-tiles (this folder is its prefix, beside `checkpoint`):
+  hash tiles `tile/L/N[.p/W]` and entry bundles `tile/entries/N[.p/W]` (each leaf as a
+  big-endian 16-bit length and its bytes); full tiles never change. Serve the folder with any
+  web server, and tlog-tiles clients can follow the log.
 - `stats-day.json`, `stats-month.json`: event counts recounted from the leaves, tied to the tree
   size and root they were counted at.
 - `alerts.json`: intake anomaly alerts (days on which one source kind or issuing authority sent
