@@ -114,17 +114,16 @@ impl Tile {
 /// The tile of `kind` at `index` as a tree of `size` leaves has it: full, partial, or none
 /// (not begun at that size).
 pub fn tile_at(kind: TileKind, index: u64, size: u64) -> Option<Tile> {
-    let level = match kind {
-        TileKind::Hashes { level } => u32::from(level) * TILE_HEIGHT,
-        TileKind::Entries => 0,
-    };
-    let nodes = size.checked_shr(level).unwrap_or(0);
-    let first = index.checked_mul(TILE_WIDTH)?;
-    let have = nodes.checked_sub(first).filter(|&n| n > 0)?;
-    Some(Tile {
+    let full = Tile {
         kind,
         index,
+        partial: None,
+    };
+    let nodes = size.checked_shr(full.tree_level()).unwrap_or(0);
+    let have = nodes.checked_sub(full.first()?).filter(|&n| n > 0)?;
+    Some(Tile {
         partial: (have < TILE_WIDTH).then_some(have as u8),
+        ..full
     })
 }
 

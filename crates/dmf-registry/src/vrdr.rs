@@ -31,7 +31,7 @@ use crate::submission::{Rejection, Submission};
 use crate::violation::Field;
 
 pub use answers::{
-    Answered, ENDPOINT, Read, read, response, store_and_answer, store_and_answer_all, timestamp,
+    Answered, ENDPOINT, Read, read, response, store_and_answer, store_and_answer_all,
 };
 
 /// Where the record's jurisdiction is named in a message, as FHIRPath.
@@ -47,8 +47,6 @@ pub struct Receipt {
     pub outcome: &'static str,
     /// What happened, in words.
     pub notes: Vec<String>,
-    /// The events stored (none for a duplicate).
-    pub events: Vec<Seq>,
 }
 
 /// The answer to one message: a receipt, or the problems that kept it out.
@@ -306,7 +304,6 @@ enum Plan {
     Done(Handled),
     /// Submissions for one record, in order; the receipt is made from the last one's outcome.
     Store {
-        key: CertificateKey,
         subs: Vec<Submission>,
         certificate: Option<Box<DeathCertificate>>,
         notes: Vec<String>,
@@ -321,7 +318,6 @@ fn done(outcome: &'static str, note: impl Into<String>) -> Plan {
     Plan::Done(Ok(Receipt {
         outcome,
         notes: vec![note.into()],
-        events: Vec::new(),
     }))
 }
 
@@ -392,7 +388,6 @@ fn plan_record(
             Vec::new()
         };
         return Ok(Plan::Store {
-            key,
             subs: vec![report_sub(&key, 1, report, today, None)],
             certificate,
             notes,
@@ -414,7 +409,6 @@ fn plan_record(
             "record {key} had been voided: this version is recorded as a new report"
         )];
         return Ok(Plan::Store {
-            key,
             subs: vec![report_sub(&key, next, report, today, None)],
             certificate,
             notes,
@@ -452,7 +446,6 @@ fn plan_record(
         }
         subs.push(report_sub(&key, next, report, today, None));
         return Ok(Plan::Store {
-            key,
             subs,
             certificate,
             notes: vec![format!(
@@ -464,7 +457,6 @@ fn plan_record(
     // a new report, which the rules hold if it repeats a corrected death.
     let supersedes = standing(registry, latest.ssn, latest.seq)?.then_some(latest.seq);
     Ok(Plan::Store {
-        key,
         subs: vec![report_sub(&key, next, report, today, supersedes)],
         certificate,
         notes: Vec::new(),
@@ -514,7 +506,6 @@ fn plan_void(
                 )
             }
             Some(latest) => Plan::Store {
-                key,
                 subs: vec![Submission {
                     event: Event::ReportWithdrawal(ReportWithdrawal {
                         ssn: latest.ssn,
@@ -606,7 +597,6 @@ fn plan_alias(
         }
     };
     Ok(Plan::Store {
-        key,
         subs: vec![Submission {
             event: Event::ReportAlias(ReportAlias {
                 ssn: latest.ssn,
@@ -648,7 +638,7 @@ fn plan(
 }
 
 /// The receipt an outcome gives.
-fn receipt(outcome: &Outcome, seq: Seq, key: &CertificateKey) -> Receipt {
+fn receipt(outcome: &Outcome) -> Receipt {
     let (code, note): (&'static str, Option<String>) = match outcome {
         Outcome::Deceased => ("deceased", None),
         Outcome::Amended => (
@@ -687,20 +677,12 @@ fn receipt(outcome: &Outcome, seq: Seq, key: &CertificateKey) -> Receipt {
             Some("the record's report no longer counts; subscribers who received a death that stood on it alone are sent a D record".into()),
         ),
         Outcome::Noted => ("alias_recorded", None),
-        Outcome::Duplicate => (
-            "duplicate",
-            Some(format!("record {key} was received before: nothing was stored")),
-        ),
+        // A duplicate here is another writer's version of the record: `round` stores again.
         other => (other.code(), None),
     };
     Receipt {
         outcome: code,
         notes: note.into_iter().collect(),
-        events: if *outcome == Outcome::Duplicate {
-            Vec::new()
-        } else {
-            vec![seq]
-        },
     }
 }
 
@@ -796,13 +778,12 @@ fn round(
             match p {
                 Plan::Done(h) => answers[i].push(Some(h)),
                 Plan::Store {
-                    key,
                     subs: these,
                     certificate,
                     notes,
                 } => {
                     answers[i].push(None);
-                    placed.push((i, slot, subs.len(), these.len(), key, certificate, notes));
+                    placed.push((i, slot, subs.len(), these.len(), certificate, notes));
                     subs.extend(these);
                 }
             }
@@ -813,7 +794,7 @@ fn round(
     }
     let results = registry.submit(subs, recorded_at)?;
     let mut retry = Vec::new();
-    for (i, slot, first, count, key, certificate, notes) in placed {
+    for (i, slot, first, count, certificate, notes) in placed {
         let mine = &results[first..first + count];
         // A version key was taken since it was read: every plan's version is new, so a
         // duplicate here is another writer's.
@@ -830,12 +811,7 @@ fn round(
             Some(rejection) => Err(vec![problem_of(rejection, certificate.as_deref())]),
             None => {
                 let last = mine.last().and_then(|r| r.as_ref().ok()).expect("accepted");
-                let mut r = receipt(&last.outcome, last.seq, &key);
-                r.events = mine
-                    .iter()
-                    .filter_map(|r| r.as_ref().ok())
-                    .map(|a| a.seq)
-                    .collect();
+                let mut r = receipt(&last.outcome);
                 r.notes.splice(0..0, notes);
                 Ok(r)
             }

@@ -49,22 +49,19 @@ fn failed(e: impl std::fmt::Display) -> Response {
 
 /// The latest signed checkpoint, as a signed note.
 async fn checkpoint(State(app): State<Arc<App>>) -> Response {
-    let dir = app.registry.dir().to_owned();
-    let latest = blocking(move || {
-        let files = LogFiles::open(&dir).map_err(ApiError::internal)?;
-        files.latest().map_err(ApiError::internal)
-    })
-    .await;
-    match latest {
-        Ok(Some(signed)) => (
+    let app2 = app.clone();
+    match blocking(move || crate::services::log::latest_note(&app2)).await {
+        Ok(note) => (
             [
                 (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
                 (header::CACHE_CONTROL, FRESH),
             ],
-            signed.note,
+            note,
         )
             .into_response(),
-        Ok(None) => not_found("no checkpoint is signed yet\n".into()),
+        Err(e) if e.code == crate::error::Code::NotFound => {
+            not_found("no checkpoint is signed yet\n".into())
+        }
         Err(e) => failed(e.message),
     }
 }

@@ -1,6 +1,7 @@
 //! A request's messages read, stored and answered: an acknowledgement or an extraction error
 //! for each, as the messaging guide prescribes, for the server and the command line alike.
 
+use dmf_ledger::leaf::format_time;
 use dmf_vrdr::answer::{self, Answer};
 use dmf_vrdr::{Body, Incoming, Jurisdiction, Message, Problem, RecordIds, Refusal};
 
@@ -63,19 +64,6 @@ fn uuid() -> String {
         &hex[12..16],
         &hex[16..20],
         &hex[20..]
-    )
-}
-
-/// An instant in milliseconds since 1970 as FHIR writes it, in UTC.
-pub fn timestamp(ms: i64) -> String {
-    let day =
-        crate::registry::day_of_ms(ms).map_or_else(|| "1970-01-01".to_owned(), |d| d.to_string());
-    let secs = ms.rem_euclid(86_400_000) / 1000;
-    format!(
-        "{day}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
     )
 }
 
@@ -209,7 +197,8 @@ pub fn store_and_answer_all(
     today: dmf_model::Date,
     recorded_at: i64,
 ) -> Result<Vec<Vec<Answered>>, RegistryError> {
-    let when = timestamp(recorded_at);
+    // RFC 3339 in UTC, as FHIR's `instant` and the log's leaves write time.
+    let when = format_time(recorded_at);
     let messages: Vec<(&Message, Sender)> = reads
         .iter()
         .flat_map(|(read, jurisdiction)| {
@@ -246,7 +235,7 @@ pub fn response(batch: bool, answers: Vec<Answered>, recorded_at: i64) -> serde_
     }
     answer::batch_response(
         &uuid(),
-        &timestamp(recorded_at),
+        &format_time(recorded_at),
         answers.into_iter().map(|a| a.answer).collect(),
     )
 }

@@ -17,22 +17,7 @@ use dmf_ledger::publish::Proof;
 /// `GET /v1/log/checkpoint`: the latest signed checkpoint, as a signed note.
 pub(crate) async fn checkpoint(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
     let app2 = app.clone();
-    let note = blocking(move || {
-        // Nodes of a shared store all serve the checkpoint whichever node signed it.
-        if app2.registry.shared()
-            && let Some((_, note)) = app2
-                .registry
-                .store()
-                .latest_checkpoint()
-                .map_err(ApiError::internal)?
-        {
-            return Ok(note);
-        }
-        let files = dmf_ledger::log::LogFiles::open(&app2.dir).map_err(ApiError::internal)?;
-        let signed = dmf_ledger::publish::latest(&files).map_err(registry_error)?;
-        Ok(signed.note)
-    })
-    .await?;
+    let note = blocking(move || crate::services::log::latest_note(&app2)).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
 }
 

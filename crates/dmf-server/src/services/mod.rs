@@ -8,6 +8,7 @@ pub mod answers;
 pub mod corrections;
 pub mod identity;
 pub mod letters;
+pub mod log;
 pub mod matching;
 pub mod statistics;
 pub mod submit;

@@ -25,18 +25,7 @@ fn exposed(dir: &Path) -> Vec<(String, u32)> {
 /// A new registry in a temporary folder with one numberholder, Carmen Stanley (521-23-4567,
 /// born 1971-04-30): the folder and the registry's data folder in it.
 fn one_person_registry() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = s(&data);
-    assert!(dmf(&["init", "--data", d]).status.success());
-    let people = dir.path().join("people.csv");
-    std::fs::write(
-        &people,
-        "ssn,first,last,dob\n521234567,Carmen,Stanley,1971-04-30\n",
-    )
-    .unwrap();
-    assert!(dmf(&["import", "--data", d, s(&people)]).status.success());
-    (dir, data)
+    super::registry_of("ssn,first,last,dob\n521234567,Carmen,Stanley,1971-04-30\n")
 }
 
 /// Regression (files readable by everyone): under the usual umask the data folder was 0755

@@ -54,6 +54,19 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// A new registry in a temporary folder with the numberholders of `people_csv` imported: the
+/// folder and the registry's data folder in it.
+fn registry_of(people_csv: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = s(&data);
+    assert!(dmf(&["init", "--data", d]).status.success());
+    let people = dir.path().join("people.csv");
+    std::fs::write(&people, people_csv).unwrap();
+    assert!(dmf(&["import", "--data", d, s(&people)]).status.success());
+    (dir, data)
+}
+
 #[test]
 fn check_accepts_the_real_samples() {
     let files = [

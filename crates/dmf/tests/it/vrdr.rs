@@ -51,17 +51,9 @@ fn message(
 
 #[test]
 fn a_state_file_of_messages_is_stored_and_each_answered() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let people = "ssn,first,middle,last,suffix,sex,dob,birth_state\n123456789,Alice,Mae,Walker,,F,1980-05-17,OH\n";
+    let (dir, data) = super::registry_of(people);
     let d = s(&data);
-    assert!(dmf(&["init", "--data", d]).status.success());
-    let people = dir.path().join("people.csv");
-    std::fs::write(
-        &people,
-        "ssn,first,middle,last,suffix,sex,dob,birth_state\n123456789,Alice,Mae,Walker,,F,1980-05-17,OH\n",
-    )
-    .unwrap();
-    assert!(dmf(&["import", "--data", d, s(&people)]).status.success());
 
     // One message, indented as the fixture is.
     let one = dir.path().join("submission.json");
@@ -189,7 +181,7 @@ fn a_state_file_of_messages_is_stored_and_each_answered() {
 
     // A file that is not JSON at all is refused before anything is read.
     let csv = dir.path().join("people-again.csv");
-    std::fs::copy(&people, &csv).unwrap();
+    std::fs::write(&csv, people).unwrap();
     let out = dmf(&["submit", "--data", d, "--format", "vrdr", s(&csv)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
