@@ -1,15 +1,18 @@
 //! The Merkle log of the master file: RFC 6962 / RFC 9162 tree hashing, inclusion and
 //! consistency proofs (and the subtree proofs of Merkle Tree Certificates), an append-only
-//! frontier, C2SP checkpoints in Ed25519 signed notes, and the paths and entry bundles of
-//! C2SP tlog-tiles.
+//! frontier, C2SP checkpoints in Ed25519 signed notes with witnesses' `cosignature/v1` lines,
+//! the paths and entry bundles of C2SP tlog-tiles, tlog-policy quorums, the tlog-witness
+//! request texts and the tlog-proof file.
 //!
 //! Pure computation: tree nodes come from a caller's [`NodeSource`], notes are strings.
 
 mod frontier;
 mod hash;
 pub mod note;
+pub mod policy;
 mod proof;
 mod source;
+pub mod texts;
 pub mod tiles;
 mod verify;
 
@@ -20,12 +23,17 @@ use std::fmt;
 
 pub use frontier::Frontier;
 pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};
-pub use note::{Checkpoint, NoteError, SigningKey, VerifierKey, open_checkpoint};
+pub use note::{
+    Checkpoint, CosignerKey, CosignerVerifier, Note, NoteError, SignatureLine, SigningKey,
+    VerifierKey, add_signatures, open_checkpoint, open_cosignature,
+};
+pub use policy::{Policy, PolicyCheckError, PolicyError, Verified};
 pub use proof::{
     ProofError, RangeError, consistency_proof, inclusion_proof, subtree_consistency_proof,
     subtree_inclusion_proof,
 };
 pub use source::{MemoryTree, NodeSource, range_hash, root};
+pub use texts::{AddCheckpoint, ProofFileError, TextError, TlogProof, parse_size_answer};
 pub use verify::{
     VerifyError, verify_consistency, verify_inclusion, verify_subtree_consistency,
     verify_subtree_inclusion,

@@ -1876,3 +1876,5 @@ fn go_tlog_vectors_are_reproduced() {
         }
     }
 }
+
+mod witnessing;
