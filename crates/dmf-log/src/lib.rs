@@ -27,7 +27,9 @@ pub use note::{
     Checkpoint, CosignerKey, CosignerVerifier, Note, NoteError, SignatureLine, SigningKey,
     VerifierKey, add_signatures, open_checkpoint, open_cosignature,
 };
-pub use policy::{Policy, PolicyCheckError, PolicyError, Verified};
+pub use policy::{
+    Group, Policy, PolicyCheckError, PolicyError, PolicyLog, PolicyWitness, Verified,
+};
 pub use proof::{
     ProofError, RangeError, consistency_proof, inclusion_proof, subtree_consistency_proof,
     subtree_inclusion_proof,
