@@ -337,14 +337,17 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, people = app.people(), "serving");
-    conn::serve_connections(
+    let witnessing = tokio::spawn(services::witnesses::run(app.clone()));
+    let served = conn::serve_connections(
         listener,
         router(app.clone()),
         app.config.conn,
         app.conns.clone(),
         shutdown,
     )
-    .await?;
+    .await;
+    witnessing.abort();
+    served?;
     app.accounting
         .flush()
         .map_err(|e| std::io::Error::other(e.to_string()))?;

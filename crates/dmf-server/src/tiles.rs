@@ -26,6 +26,7 @@ const FRESH: &str = "no-cache";
 pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/log/checkpoint", get(checkpoint))
+        .route("/log/policy", get(policy))
         .route("/log/tile/{*path}", get(tile))
 }
 
@@ -47,7 +48,25 @@ fn failed(e: impl std::fmt::Display) -> Response {
         .into_response()
 }
 
-/// The latest signed checkpoint, as a signed note.
+/// The registry's witness policy (C2SP tlog-policy text): the log's key, its witnesses and the
+/// quorum a published checkpoint carries. A verifier should hold its own copy, compared out of
+/// band; this one is for convenience.
+async fn policy(State(app): State<Arc<App>>) -> Response {
+    let dir = app.dir.clone();
+    match blocking(move || crate::services::witnesses::policy(&dir)).await {
+        Ok(policy) => (
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::CACHE_CONTROL, FRESH),
+            ],
+            policy.to_text(),
+        )
+            .into_response(),
+        Err(e) => failed(e.message),
+    }
+}
+
+/// The latest published checkpoint (with its witnesses' cosignatures), as a signed note.
 async fn checkpoint(State(app): State<Arc<App>>) -> Response {
     let app2 = app.clone();
     match blocking(move || crate::services::log::latest_note(&app2)).await {
@@ -60,7 +79,7 @@ async fn checkpoint(State(app): State<Arc<App>>) -> Response {
         )
             .into_response(),
         Err(e) if e.code == crate::error::Code::NotFound => {
-            not_found("no checkpoint is signed yet\n".into())
+            not_found(format!("{}\n", e.message))
         }
         Err(e) => failed(e.message),
     }

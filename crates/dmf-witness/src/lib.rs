@@ -4,3 +4,4 @@
 
 pub mod client;
 pub mod cosigning;
+pub mod registry;

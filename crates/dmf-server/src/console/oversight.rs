@@ -150,14 +150,33 @@ fn chart(stats: &Stats) -> Markup {
     PreEscaped(svg)
 }
 
+/// The quorum in words: "all 2 witnesses", "2 of 3 witnesses".
+fn quorum_words(policy: &dmf_log::Policy) -> String {
+    let n = policy.witnesses.len();
+    match policy
+        .groups
+        .iter()
+        .find(|g| Some(&g.name) == policy.quorum.as_ref())
+    {
+        Some(g) if g.k == g.members.len() => format!("all {} of its witnesses", g.k),
+        Some(g) => format!("{} of its {} witnesses", g.k, g.members.len()),
+        None => format!("the policy's quorum of its {n} witnesses"),
+    }
+}
+
 pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
     let stats = crate::services::statistics::stats(&app, Period::Day).await?;
     let dir = app.dir.clone();
-    let note = blocking(move || {
+    let (signed, published, witnesses) = blocking(move || {
         let files = dmf_ledger::log::LogFiles::open(&dir).map_err(ApiError::internal)?;
-        Ok(files.latest().map_err(ApiError::internal)?.map(|s| s.note))
+        let signed = files.latest().map_err(ApiError::internal)?;
+        let published = crate::services::witnesses::published(&dir)?;
+        let (states, policy) = crate::services::witnesses::states(&dir)?;
+        Ok((signed, published, (states, policy)))
     })
     .await?;
+    let (states, policy) = witnesses;
+    let signed_size = signed.map_or(0, |s| s.checkpoint.size);
     // Counts only: the examples name people, and this page is for oversight of the whole file.
     let cfg = dmf_registry::oversight::quality::QualityConfig::new(app.today());
     let quality = crate::services::statistics::quality(&app, cfg).await?;
@@ -217,8 +236,34 @@ pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> Page
                 @if let Some(m) = median { "; median time from request to approval " (format!("{m:.1}")) " minutes" }
                 " (latest 1,000)."
             }
+            h2 { "Witnesses" }
+            @if policy.witnesses.is_empty() {
+                p { "No witnesses: each checkpoint is published as the registry signs it (" code { "dmf witness add" } " adds one)." }
+            } @else {
+                p {
+                    "A checkpoint is published once " (quorum_words(&policy)) " cosigned it. Signed up to "
+                    (signed_size) " events; published up to "
+                    (published.as_ref().map_or(0, |p| p.checkpoint.size)) "."
+                }
+                table #witnesses {
+                    thead { tr { th { "Witness" } th { "Address" } th { "Cosigned up to" } th { "Last answer" } } }
+                    tbody { @for w in &policy.witnesses {
+                        @let s = states.get(&w.name).cloned().unwrap_or_default();
+                        tr {
+                            td data-label="Witness" { code { (w.name) } }
+                            td data-label="Address" { (w.url.as_deref().unwrap_or("none")) }
+                            td data-label="Cosigned up to" { (s.size) }
+                            td data-label="Last answer" {
+                                @if let Some(e) = &s.error { strong { "Failed: " } (e) }
+                                @else if let Some(at) = s.cosigned_at { "Cosigned at " (dmf_ledger::leaf::format_time(at)) }
+                                @else { "Not asked yet" }
+                            }
+                        }
+                    } }
+                }
+            }
             h2 { "Latest checkpoint" }
-            @if let Some(note) = note { pre #checkpoint { (note) } } @else { p { "None yet." } }
+            @if let Some(p) = &published { pre #checkpoint { (p.note) } } @else { p { "None published yet." } }
             p { "The registry's public key: " code { (app.signer.verifier().to_text()) } }
         },
     ))

@@ -91,7 +91,7 @@ pub(crate) async fn feed(
     State(app): State<Arc<App>>,
     caller: Caller,
     Params(q): Params<FeedParams>,
-) -> Result<Json<FeedPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let audience = audience(&caller);
     let after = q.after.unwrap_or(0);
     let wait = Duration::from_secs(q.wait.unwrap_or(25).min(MAX_WAIT_SECS));
@@ -153,7 +153,7 @@ async fn page(
     caller: &Caller,
     cursor: u64,
     records: &[DmfRecord],
-) -> Result<Json<FeedPage>, ApiError> {
+) -> Result<Response, ApiError> {
     app.workflow
         .served(caller.key.id, cursor)
         .map_err(ApiError::internal)?;
@@ -166,7 +166,8 @@ async fn page(
             line: line(r),
         })
         .collect();
-    Ok(Json(FeedPage { cursor, records }))
+    let named = published_header(app).await;
+    Ok((named, Json(FeedPage { cursor, records })).into_response())
 }
 
 /// `POST /v1/feed/ack {"cursor": N}`: everything up to N was applied.
@@ -213,12 +214,35 @@ pub(crate) async fn ack(
     }))
 }
 
-fn fixed_width(records: &[DmfRecord], cursor: u64) -> Response {
+/// The header naming the checkpoint published when a feed page or file is served (its size
+/// and base64 root), so that a subscriber can tie what it received to the log its witnesses
+/// cosigned. None before the first is published.
+async fn published_header(app: &App) -> axum::http::HeaderMap {
+    let dir = app.dir.clone();
+    let mut headers = axum::http::HeaderMap::new();
+    if app.registry.shared() {
+        return headers;
+    }
+    let value = crate::services::blocking(move || crate::services::witnesses::published(&dir))
+        .await
+        .ok()
+        .flatten()
+        .map(|s| dmf_witness::cosigning::header_value(&s))
+        .and_then(|v| header::HeaderValue::from_str(&v).ok());
+    if let Some(v) = value {
+        headers.insert(header::HeaderName::from_static("x-dmf-log-checkpoint"), v);
+    }
+    headers
+}
+
+async fn fixed_width(app: &App, records: &[DmfRecord], cursor: u64) -> Response {
     let mut out = Vec::with_capacity(records.len() * 101);
     for r in records {
         write_record(r, LineEnding::Lf, &mut out);
     }
+    let named = published_header(app).await;
     (
+        named,
         [
             (
                 header::CONTENT_TYPE,
@@ -251,7 +275,7 @@ pub(crate) async fn full(
         .served(caller.key.id, cursor)
         .map_err(ApiError::internal)?;
     account(&app, &caller, "file", &records).await?;
-    Ok(fixed_width(&records, cursor))
+    Ok(fixed_width(&app, &records, cursor).await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,5 +324,5 @@ pub(crate) async fn updates(
         .served(caller.key.id, cursor)
         .map_err(ApiError::internal)?;
     account(&app, &caller, "file", &records).await?;
-    Ok(fixed_width(&records, cursor))
+    Ok(fixed_width(&app, &records, cursor).await)
 }

@@ -1,12 +1,13 @@
-//! The signed log as served: the latest checkpoint, whichever node signed it.
+//! The signed log as served: the latest published checkpoint, whichever node signed it.
 
 use crate::App;
 use crate::error::ApiError;
 use crate::services::registry_error;
 
-/// The latest signed checkpoint as a signed note: on a shared store the one published in the
-/// store (nodes all serve it, whichever signed it), otherwise the data folder's. 404 before
-/// the first is signed.
+/// The latest published checkpoint as a signed note: on a shared store the one published in
+/// the store (nodes all serve it, whichever signed it), otherwise the data folder's, with the
+/// cosignatures of its witnesses' quorum (see [`crate::services::witnesses`]). 404 before the
+/// first is published.
 pub fn latest_note(app: &App) -> Result<String, ApiError> {
     if app.registry.shared()
         && let Some((_, note)) = app
@@ -17,7 +18,16 @@ pub fn latest_note(app: &App) -> Result<String, ApiError> {
     {
         return Ok(note);
     }
-    let files = dmf_ledger::log::LogFiles::open(&app.dir).map_err(ApiError::internal)?;
-    let signed = dmf_ledger::publish::latest(&files).map_err(registry_error)?;
-    Ok(signed.note)
+    match crate::services::witnesses::published(&app.dir)? {
+        Some(signed) => Ok(signed.note),
+        None => {
+            // The reason, as the ledger words it, when nothing is signed at all.
+            let files = dmf_ledger::log::LogFiles::open(&app.dir).map_err(ApiError::internal)?;
+            dmf_ledger::publish::latest(&files).map_err(registry_error)?;
+            Err(ApiError::new(
+                crate::error::Code::NotFound,
+                "no checkpoint has been cosigned by the registry's witnesses yet",
+            ))
+        }
+    }
 }

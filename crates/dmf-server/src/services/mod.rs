@@ -13,6 +13,7 @@ pub mod matching;
 pub mod statistics;
 pub mod submit;
 pub mod vrdr;
+pub mod witnesses;
 
 use crate::error::ApiError;
 
