@@ -333,6 +333,8 @@ impl Witnesses {
         let (k, lowered_from) = match quorum {
             Some(_) if n == 0 => return Err(RegistryError::NoWitnessLeft),
             Some(k) => (check_quorum(k, n)?, None),
+            // No witness left: `quorum none`, which is no lowering of a quorum.
+            None if n == 0 => (0, None),
             None if self.quorum > n => (n, Some(self.quorum)),
             None => (self.quorum, None),
         };

@@ -101,7 +101,8 @@ fn adding_and_removing_keep_the_quorum_in_range() {
         w.remove(&Which::Name("a.example/w".into()), Some(1)),
         Err(RegistryError::NoWitnessLeft)
     ));
-    w.remove(&Which::Name("a.example/w".into()), None).unwrap();
+    let removed = w.remove(&Which::Name("a.example/w".into()), None).unwrap();
+    assert_eq!(removed.lowered_from, None);
     assert_eq!(k(&w), (0, 0));
     w.save(&data).unwrap();
     assert_eq!(
