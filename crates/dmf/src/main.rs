@@ -14,6 +14,7 @@ mod registry_cmd;
 mod serve_cmd;
 mod service_cmd;
 mod synth_cmd;
+mod witness_cmd;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -87,6 +88,10 @@ enum Command {
     /// Write a registry to one portable, versioned file: events, checkpoints, API key metadata
     /// and the disclosure accounting (the log's secret keys only with --with-secrets).
     Dump(dump_cmd::DumpArgs),
+    /// Witnesses (C2SP tlog-witness): run one (`serve`), and keep the registry's list of
+    /// witnesses and the quorum a checkpoint needs (`add`, `remove`, `list`, `policy`).
+    #[command(subcommand)]
+    Witness(witness_cmd::WitnessCommand),
     /// Load a dump into a new registry, embedded or in PostgreSQL; its log is rebuilt and
     /// signed, and audits clean against the checkpoints the dump carries.
     Restore(dump_cmd::RestoreArgs),
@@ -110,8 +115,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // A command whose reader went away (`dmf format convert FILE | head`) ends as `cat` does,
     // by the pipe's signal, quietly; Rust ignores SIGPIPE, which turns every later write into
-    // an error or a panic. The server and the mirror keep ignoring it: their peers come and go.
-    if !matches!(cli.command, Command::Serve(_) | Command::Mirror(_)) {
+    // an error or a panic. The servers and the mirror keep ignoring it: their peers come and go.
+    if !matches!(
+        cli.command,
+        Command::Serve(_)
+            | Command::Mirror(_)
+            | Command::Witness(witness_cmd::WitnessCommand::Serve(_))
+    ) {
         // SAFETY: restores the default disposition of one signal before any thread starts.
         unsafe {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
@@ -161,6 +171,11 @@ fn main() -> ExitCode {
         Command::Agreements(agreements_cmd::AgreementsCommand::Show(args)) => {
             agreements_cmd::show(args)
         }
+        Command::Witness(witness_cmd::WitnessCommand::Serve(args)) => witness_cmd::serve(args),
+        Command::Witness(witness_cmd::WitnessCommand::Add(args)) => witness_cmd::add(args),
+        Command::Witness(witness_cmd::WitnessCommand::Remove(args)) => witness_cmd::remove(args),
+        Command::Witness(witness_cmd::WitnessCommand::List(args)) => witness_cmd::list(args),
+        Command::Witness(witness_cmd::WitnessCommand::Policy(args)) => witness_cmd::policy(args),
         Command::Keys(service_cmd::KeysCommand::Revoke(args)) => service_cmd::keys_revoke(args),
         Command::Keys(service_cmd::KeysCommand::Quota(args)) => service_cmd::keys_quota(args),
     };

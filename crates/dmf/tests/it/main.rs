@@ -28,6 +28,7 @@ mod quality;
 mod serve;
 mod tamper;
 mod vrdr;
+mod witness;
 
 fn dmf(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dmf"))
