@@ -78,9 +78,7 @@ async fn checkpoint(State(app): State<Arc<App>>) -> Response {
             note,
         )
             .into_response(),
-        Err(e) if e.code == crate::error::Code::NotFound => {
-            not_found(format!("{}\n", e.message))
-        }
+        Err(e) if e.code == crate::error::Code::NotFound => not_found(format!("{}\n", e.message)),
         Err(e) => failed(e.message),
     }
 }

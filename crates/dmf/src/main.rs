@@ -176,6 +176,7 @@ fn main() -> ExitCode {
         Command::Witness(witness_cmd::WitnessCommand::Remove(args)) => witness_cmd::remove(args),
         Command::Witness(witness_cmd::WitnessCommand::List(args)) => witness_cmd::list(args),
         Command::Witness(witness_cmd::WitnessCommand::Policy(args)) => witness_cmd::policy(args),
+        Command::Witness(witness_cmd::WitnessCommand::Publish(args)) => witness_cmd::publish(args),
         Command::Keys(service_cmd::KeysCommand::Revoke(args)) => service_cmd::keys_revoke(args),
         Command::Keys(service_cmd::KeysCommand::Quota(args)) => service_cmd::keys_quota(args),
     };

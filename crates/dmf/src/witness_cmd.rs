@@ -30,6 +30,10 @@ pub enum WitnessCommand {
     /// Print the registry's policy (C2SP tlog-policy): the file verifiers and monitors take
     /// as their `--policy`.
     Policy(PolicyArgs),
+    /// Ask the registry's witnesses to cosign its latest signed checkpoint now, and publish it
+    /// once the quorum has (`dmf serve` does this by itself after each new checkpoint). Exits
+    /// 1 when the quorum did not cosign.
+    Publish(PublishArgs),
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +110,14 @@ pub struct ListArgs {
 pub struct PolicyArgs {
     #[command(flatten)]
     pub registry: RegistryData,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub registry: RegistryData,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 fn log_key(text: &str) -> Result<VerifierKey, String> {
@@ -223,4 +235,45 @@ pub fn policy(args: &PolicyArgs) -> Result<ExitCode> {
     let policy = registry::load(&args.registry.data)?;
     print!("{}", policy.to_text());
     Ok(ExitCode::SUCCESS)
+}
+
+pub fn publish(args: &PublishArgs) -> Result<ExitCode> {
+    let data = &args.registry.data;
+    let policy = registry::load(data)?;
+    let round = dmf_witness::cosigning::round(data, &policy, &dmf_witness::client::agent())?;
+    let published = dmf_witness::cosigning::published(data, &policy)?;
+    let published_size = published.as_ref().map_or(0, |p| p.checkpoint.size);
+    let ok = published_size >= round.signed;
+    let mut out = std::io::stdout().lock();
+    if args.output.json {
+        let v = json!({
+            "signed": round.signed,
+            "published": published_size,
+            "cosigned_now": round.cosigned,
+            "witnesses": round.witnesses,
+        });
+        writeln!(out, "{v}")?;
+    } else {
+        for (name, w) in &round.witnesses {
+            match &w.error {
+                Some(e) => writeln!(out, "witness {name}: failed: {e}")?,
+                None => writeln!(out, "witness {name}: cosigned up to {}", w.size)?,
+            }
+        }
+        writeln!(
+            out,
+            "signed up to {}; published up to {published_size}{}",
+            round.signed,
+            if ok {
+                ""
+            } else {
+                " (the quorum has not cosigned the latest)"
+            }
+        )?;
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -43,7 +43,9 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
     }
     text.push_str(&app.oversight.render());
     let dir = app.dir.clone();
-    if let Ok(lines) = tokio::task::spawn_blocking(move || crate::services::witnesses::metrics(&dir)).await {
+    if let Ok(lines) =
+        tokio::task::spawn_blocking(move || crate::services::witnesses::metrics(&dir)).await
+    {
         text.push_str(&lines);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()

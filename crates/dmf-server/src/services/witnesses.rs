@@ -43,12 +43,11 @@ pub async fn run(app: Arc<App>) {
     loop {
         let dir = app.dir.clone();
         let agent = agent.clone();
-        let round =
-            tokio::task::spawn_blocking(move || -> Result<cosigning::Round, ApiError> {
-                let policy = policy(&dir)?;
-                cosigning::round(&dir, &policy, &agent).map_err(ApiError::internal)
-            })
-            .await;
+        let round = tokio::task::spawn_blocking(move || -> Result<cosigning::Round, ApiError> {
+            let policy = policy(&dir)?;
+            cosigning::round(&dir, &policy, &agent).map_err(ApiError::internal)
+        })
+        .await;
         match round {
             Ok(Ok(r)) => {
                 if let Some(size) = r.published {

@@ -27,6 +27,7 @@ mod postgres;
 mod quality;
 mod serve;
 mod tamper;
+mod transparency;
 mod vrdr;
 mod witness;
 

@@ -12,7 +12,7 @@ use super::serve::{Running, eventually, spawn};
 use super::{dmf, registry_of, s, stderr, stdout};
 
 /// `dmf witness serve` on a free port: the process, its printed key and its base URL.
-fn witness(dir: &str, log: &str, name: &str) -> (Running, String, String) {
+pub fn witness(dir: &str, log: &str, name: &str) -> (Running, String, String) {
     let mut running = spawn(&[
         "witness",
         "serve",
