@@ -104,21 +104,9 @@ pub fn witness_states(data: &Path) -> Result<BTreeMap<String, WitnessState>, Cos
     }
 }
 
-/// Writes `bytes` to `path` whole or not at all: a temporary file, synced, renamed over it.
+/// Writes `bytes` to `path` whole or not at all.
 fn replace(path: &Path, bytes: &[u8]) -> Result<(), CosignError> {
-    let tmp = path.with_extension("tmp");
-    let write = |p: &Path| {
-        let write_err = |source| CosignError::Write {
-            path: p.to_owned(),
-            source,
-        };
-        let mut f = fs::File::create(p).map_err(write_err)?;
-        f.write_all(bytes)
-            .and_then(|()| f.sync_all())
-            .map_err(write_err)
-    };
-    write(&tmp)?;
-    fs::rename(&tmp, path).map_err(|source| CosignError::Write {
+    crate::files::write_atomic(path, bytes).map_err(|source| CosignError::Write {
         path: path.to_owned(),
         source,
     })
