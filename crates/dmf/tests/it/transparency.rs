@@ -215,3 +215,90 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A port of 127.0.0.1 free a moment ago, for commands that take a fixed address.
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// README's "Check the registry yourself" block, run line by line as `sh` runs it (a line
+/// ending in `&` started in the background and waited for until its address answers), on a
+/// registry of people this test writes and with the ports changed to free ones.
+#[test]
+fn the_readme_check_it_yourself_commands_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme
+        .split("### Check the registry yourself")
+        .nth(1)
+        .expect("the section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("its shell block");
+
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let reg = cwd.join("reg");
+    assert!(dmf(&["init", "--data", s(&reg)]).status.success());
+    let people = cwd.join("people.csv");
+    std::fs::write(&people, PEOPLE).unwrap();
+    assert!(dmf(&["import", "--data", s(&reg), s(&people)]).status.success());
+    let bank = super::serve::key(s(&reg), "bank", "identity", &[]);
+    let query = r#"{"ssn":"521234568","first":"Wendell","last":"Okafor","dob":"1958-11-02"}"#;
+    let bin = Path::new(env!("CARGO_BIN_EXE_dmf")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let (witness_at, server_at) = (free_address(), free_address());
+
+    let mut background = Vec::new();
+    let mut ran = 0;
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let code = line
+            .replace("127.0.0.1:8090", &witness_at)
+            .replace("127.0.0.1:8080", &server_at);
+        let command = code.split("   #").next().unwrap().trim_end();
+        let sh = |script: &str| {
+            let mut c = std::process::Command::new("sh");
+            c.arg("-c")
+                .arg(script)
+                .current_dir(cwd)
+                .env("PATH", &path)
+                .env("BANK_KEY", &bank)
+                .env("QUERY", query);
+            c
+        };
+        if let Some(command) = command.strip_suffix('&') {
+            let child = sh(&format!("exec {command}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            background.push(super::serve::Running(child));
+            let at = if command.contains(&witness_at) {
+                &witness_at
+            } else {
+                &server_at
+            };
+            eventually(&format!("{command} to listen"), || {
+                std::net::TcpStream::connect(at).is_ok()
+            });
+        } else {
+            let out = sh(command).output().unwrap();
+            assert!(
+                out.status.success(),
+                "README: {line}\n{}{}",
+                stdout(&out),
+                stderr(&out)
+            );
+        }
+        ran += 1;
+    }
+    assert!(ran >= 8, "only {ran} commands in the section");
+    let answer: Value =
+        serde_json::from_str(&std::fs::read_to_string(cwd.join("answer.json")).unwrap()).unwrap();
+    assert_eq!(answer["code"], "V", "{answer}");
+    assert!(answer["receipt"].is_object(), "{answer}");
+    assert!(cwd.join("monitor.json").is_file());
+}
