@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+
 /// What a statement's signature is over, kept apart from every other use of the key.
 pub const DOMAIN: &str = "dmf-receipt/1";
 /// The statement's format.
@@ -49,10 +50,10 @@ pub struct Statement {
     pub origin: String,
     /// What the answer was for (`identity`, `employment`, `benefits`).
     pub purpose: String,
-    /// The query's fields as the caller sent them.
-    pub query: Map<String, Value>,
-    /// The answer as returned.
-    pub answer: Value,
+    /// The query's fields as the caller sent them (a JSON object).
+    pub query: Box<RawValue>,
+    /// The answer as returned (a JSON object).
+    pub answer: Box<RawValue>,
     /// When it was answered (UTC, milliseconds).
     pub time: String,
     /// The checkpoint the proofs are against.
@@ -220,6 +221,8 @@ pub enum ReceiptError {
     },
     #[error("the opening of {field} of event {seq} is not the commitment its leaf holds")]
     Opening { seq: u64, field: String },
+    #[error("the answer beside the receipt is not the answer its statement signs ({stated})")]
+    AnswerDiffers { stated: String },
 }
 
 /// What a checked receipt proves.
@@ -439,8 +442,7 @@ impl Checked {
     /// What the receipt proves, in words, a line each.
     pub fn describe(&self) -> Vec<String> {
         let s = &self.statement;
-        let answer = serde_json::to_string(&s.answer).unwrap_or_default();
-        let query = serde_json::to_string(&s.query).unwrap_or_default();
+        let (answer, query) = (s.answer.get(), s.query.get());
         let mut out = vec![format!(
             "the registry {} answered {} to the {} query {} on {} (statement signed by its key)",
             s.origin, answer, s.purpose, query, s.time
@@ -471,6 +473,23 @@ impl Checked {
             }
         }
         out
+    }
+}
+
+impl Checked {
+    /// Holds the answer a receipt came with (an answer's JSON object, its `receipt` aside) to
+    /// the answer the statement signs: an edited answer is refused.
+    pub fn check_answer(&self, answer: &Map<String, Value>) -> Result<(), ReceiptError> {
+        let mut answer = answer.clone();
+        answer.remove("receipt");
+        let stated: Option<Map<String, Value>> = serde_json::from_str(self.statement.answer.get()).ok();
+        if stated.as_ref() == Some(&answer) {
+            Ok(())
+        } else {
+            Err(ReceiptError::AnswerDiffers {
+                stated: self.statement.answer.get().to_owned(),
+            })
+        }
     }
 }
 

@@ -117,16 +117,17 @@ fn statement(seqs: &[u64], size: u64) -> Statement {
         v: VERSION,
         origin: ORIGIN.into(),
         purpose: "identity".into(),
-        query: json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"})
-            .as_object()
-            .unwrap()
-            .clone(),
-        answer: json!({"purpose": "identity", "code": "X", "deceased": true}),
+        query: raw(json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"})),
+        answer: raw(json!({"purpose": "identity", "code": "X", "deceased": true})),
         time: "2026-11-23T10:00:00.000Z".into(),
         tree_size: size,
         root: crate::log::base64_hash(&checkpoint(size).root),
         events,
     }
+}
+
+fn raw(v: serde_json::Value) -> Box<RawValue> {
+    serde_json::value::to_raw_value(&v).unwrap()
 }
 
 /// A receipt for event 3 (Alice's death report) against the tree of 8 leaves.
@@ -183,6 +184,14 @@ fn a_good_receipt_verifies_and_says_what_it_proves() {
     );
     assert!(words.contains("in the log at size 8"), "{words}");
     assert!(words.contains("committed ssn is \"123456789\""), "{words}");
+    // The answer it came with is the one it signs; an edited one is refused.
+    let answer = json!({"purpose": "identity", "code": "X", "deceased": true, "receipt": {}});
+    checked.check_answer(answer.as_object().unwrap()).unwrap();
+    let edited = json!({"purpose": "identity", "code": "V", "deceased": false});
+    assert_eq!(
+        checked.check_answer(edited.as_object().unwrap()).unwrap_err().to_string(),
+        r#"the answer beside the receipt is not the answer its statement signs ({"code":"X","deceased":true,"purpose":"identity"})"#
+    );
     // The receipt goes through JSON as an answer carries it.
     let back: Receipt = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
     assert_eq!(back, r);
@@ -365,7 +374,7 @@ fn each_tampering_is_refused_naming_it() {
 fn an_answer_on_no_event_is_a_statement_and_its_checkpoint() {
     let note = log_key().sign(&checkpoint(8));
     let mut s = statement(&[], 8);
-    s.answer = json!({"purpose": "identity", "code": "1", "deceased": false});
+    s.answer = raw(json!({"purpose": "identity", "code": "1", "deceased": false}));
     let r = Receipt::sign(&log_key(), &s, note, &[]);
     let checked = check(&r, &log_key().verifier(), &no_witnesses()).unwrap();
     assert!(checked.leaves.is_empty());

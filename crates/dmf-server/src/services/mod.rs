@@ -1,5 +1,5 @@
 //! The domain work behind the routes and the console: verification answers, submissions,
-//! corrections, identity reviews, matching programs, statistics and alerts. Nothing here knows
+//! corrections, identity reviews, matching programs, statistics and alerts, receipts of answers. Nothing here knows
 //! HTTP: the routes turn requests into calls and the results into views, and the console calls
 //! the same functions for its pages. Failures are the error table's ([`ApiError`]), which says
 //! what each means to a caller whichever way it came.
@@ -10,6 +10,7 @@ pub mod identity;
 pub mod letters;
 pub mod log;
 pub mod matching;
+pub mod receipts;
 pub mod statistics;
 pub mod submit;
 pub mod vrdr;
