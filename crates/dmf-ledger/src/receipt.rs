@@ -35,7 +35,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-
 /// What a statement's signature is over, kept apart from every other use of the key.
 pub const DOMAIN: &str = "dmf-receipt/1";
 /// The statement's format.
@@ -482,7 +481,8 @@ impl Checked {
     pub fn check_answer(&self, answer: &Map<String, Value>) -> Result<(), ReceiptError> {
         let mut answer = answer.clone();
         answer.remove("receipt");
-        let stated: Option<Map<String, Value>> = serde_json::from_str(self.statement.answer.get()).ok();
+        let stated: Option<Map<String, Value>> =
+            serde_json::from_str(self.statement.answer.get()).ok();
         if stated.as_ref() == Some(&answer) {
             Ok(())
         } else {

@@ -231,10 +231,7 @@ fn value(schema: schemars::Schema) -> Value {
 /// how the route answers.
 fn error_description(path: &str, status: u16) -> Option<&'static str> {
     Some(match (path, status) {
-        (
-            "/v1/verify/identity" | "/v1/verify/employment" | "/v1/verify/benefits",
-            503,
-        ) => {
+        ("/v1/verify/identity" | "/v1/verify/employment" | "/v1/verify/benefits", 503) => {
             "with `receipt=true`: an event the answer stands on is not in a signed checkpoint yet (the server waited 5 s for one); see Retry-After"
         }
         ("/v1/letters/{code}", 400) => {

@@ -117,7 +117,9 @@ fn statement(seqs: &[u64], size: u64) -> Statement {
         v: VERSION,
         origin: ORIGIN.into(),
         purpose: "identity".into(),
-        query: raw(json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"})),
+        query: raw(
+            json!({"ssn": "123456789", "first": "Alice", "last": "Walker", "dob": "1980-05-17"}),
+        ),
         answer: raw(json!({"purpose": "identity", "code": "X", "deceased": true})),
         time: "2026-11-23T10:00:00.000Z".into(),
         tree_size: size,
@@ -189,7 +191,10 @@ fn a_good_receipt_verifies_and_says_what_it_proves() {
     checked.check_answer(answer.as_object().unwrap()).unwrap();
     let edited = json!({"purpose": "identity", "code": "V", "deceased": false});
     assert_eq!(
-        checked.check_answer(edited.as_object().unwrap()).unwrap_err().to_string(),
+        checked
+            .check_answer(edited.as_object().unwrap())
+            .unwrap_err()
+            .to_string(),
         r#"the answer beside the receipt is not the answer its statement signs ({"code":"X","deceased":true,"purpose":"identity"})"#
     );
     // The receipt goes through JSON as an answer carries it.

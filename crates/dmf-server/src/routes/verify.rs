@@ -65,8 +65,7 @@ async fn verify(
             })
             .ok_or_else(|| ApiError::internal("no answer to a query"));
     }
-    let (answer, grounds, state, disclosure) =
-        answer_grounded(&app, &caller.key, purpose, &query);
+    let (answer, grounds, state, disclosure) = answer_grounded(&app, &caller.key, purpose, &query);
     let sent = serde_json::value::to_raw_value(&sent).map_err(ApiError::internal)?;
     let receipt = receipts::receipt(
         &app,

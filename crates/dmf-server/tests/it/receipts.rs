@@ -128,10 +128,16 @@ fn each_purposes_receipt_proves_what_its_answer_stands_on() {
         answer,
         json!({"purpose": "identity", "code": "X", "deceased": true})
     );
-    assert_eq!(events(&c), ["6 death_report funeral_home ssn=\"123456789\""]);
+    assert_eq!(
+        events(&c),
+        ["6 death_report funeral_home ssn=\"123456789\""]
+    );
     let (answer, c) = s.receipted("employment", ALICE);
     assert_eq!(answer["reason"], "death_recorded");
-    assert_eq!(events(&c), ["6 death_report funeral_home ssn=\"123456789\""]);
+    assert_eq!(
+        events(&c),
+        ["6 death_report funeral_home ssn=\"123456789\""]
+    );
     let (_, c) = s.receipted("benefits", ALICE);
     assert_eq!(events(&c), ["5 death_report state ssn=\"123456789\""]);
 
@@ -200,7 +206,9 @@ fn without_the_parameter_the_answer_and_its_accounting_are_as_ever() {
     );
     assert_eq!(status, 200, "{text}");
     assert!(
-        text.starts_with(r#"{"purpose":"identity","code":"V","deceased":false,"receipt":{"statement":""#),
+        text.starts_with(
+            r#"{"purpose":"identity","code":"V","deceased":false,"receipt":{"statement":""#
+        ),
         "{text}"
     );
     let (status, v) = s.get_json(&format!("/v1/people/{ssn}/accounting"), Some("caseworker"));
