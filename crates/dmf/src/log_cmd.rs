@@ -187,7 +187,7 @@ fn read_proof_file(path: &Path) -> Result<ProofFile> {
     }
     if !text.trim_start().starts_with('{') {
         bail!(
-            "{} is neither JSON nor a C2SP tlog-proof: save a proof with `dmf log prove --json` or `dmf log consistency --json`, a receipt (an answer asked with ?receipt=true, or its `receipt`), or a letter's .tlog-proof",
+            "{} is not JSON: save the proof with `dmf log prove --json` or `dmf log consistency --json` (a receipt is the JSON of an answer asked for with ?receipt=true; a C2SP tlog-proof starts with its header line)",
             path.display()
         );
     }
@@ -231,6 +231,11 @@ fn receipt_json(c: &receipt::Checked) -> serde_json::Value {
     })
 }
 
+/// Keeps the first failure: it is the one to name.
+fn failed(failure: &mut Option<String>, e: &anyhow::Error) {
+    failure.get_or_insert_with(|| format!("{e:#}"));
+}
+
 pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
     if args.checkpoint.is_none() && args.proof.is_none() {
         bail!("give --checkpoint, --proof or both");
@@ -269,14 +274,15 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
     let old = args.old_checkpoint.as_deref().map(open).transpose()?;
     if let Some(path) = &args.proof {
         let context = || path.display().to_string();
-        match read_proof_file(path)? {
-            ProofFile::Json(text) => match (&checkpoint, &args.checkpoint) {
+        match read_proof_file(path) {
+            Err(e) => failed(&mut failure, &e),
+            Ok(ProofFile::Json(text)) => match (&checkpoint, &args.checkpoint) {
                 (Some(checkpoint), _) => {
                     match publish::check_proof(checkpoint, old.as_ref(), &text)
                         .with_context(context)
                     {
                         Ok(what) => shown.push(what),
-                        Err(e) => failure = Some(format!("{e:#}")),
+                        Err(e) => failed(&mut failure, &e),
                     }
                 }
                 // The checkpoint failed: said already.
@@ -286,7 +292,7 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
                     path.display()
                 ),
             },
-            ProofFile::Receipt(r, answer) => {
+            Ok(ProofFile::Receipt(r, answer)) => {
                 let checked = receipt::check(&r, &key, &policy).and_then(|c| {
                     if let Some(answer) = &answer {
                         c.check_answer(answer)?;
@@ -298,13 +304,13 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
                         shown.extend(c.describe());
                         receipt_shown = Some(receipt_json(&c));
                     }
-                    Err(e) => failure = Some(format!("{e:#}")),
+                    Err(e) => failed(&mut failure, &e),
                 }
             }
-            ProofFile::TlogProof(text) => {
+            Ok(ProofFile::TlogProof(text)) => {
                 match receipt::check_proof_file(&text, &key, &policy).with_context(context) {
                     Ok(entry) => shown.push(entry.describe()),
-                    Err(e) => failure = Some(format!("{e:#}")),
+                    Err(e) => failed(&mut failure, &e),
                 }
             }
         }
