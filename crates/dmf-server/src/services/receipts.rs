@@ -63,12 +63,20 @@ pub async fn receipt(app: &Arc<App>, a: Answered<'_>) -> Result<Receipt, ApiErro
         seqs.dedup_by_key(|&mut (seq, _)| seq);
         seqs.into_iter()
             .map(|(seq, open)| {
-                let (stored, _) = history
-                    .iter()
-                    .find(|(s, _)| s.seq == seq)
-                    .ok_or_else(|| ApiError::internal(format!("event {seq} is not of {ssn}")))?;
+                // The person's own events, or (should a rule name another's) read alone: its
+                // SSN is then not the one asked about, and stays closed.
+                let body = match history.iter().find(|(s, _)| s.seq == seq) {
+                    Some((stored, _)) => stored.body.clone(),
+                    None => {
+                        let found = app2.registry.event(seq).map_err(ApiError::internal)?;
+                        let (stored, _) = found.ok_or_else(|| {
+                            ApiError::internal(format!("event {seq} is not in the store"))
+                        })?;
+                        stored.body
+                    }
+                };
                 let fields =
-                    dmf_registry::public::leaf_fields(&stored.body).map_err(ApiError::internal)?;
+                    dmf_registry::public::leaf_fields(&body).map_err(ApiError::internal)?;
                 let opened = open
                     .iter()
                     .filter_map(|&name| {
