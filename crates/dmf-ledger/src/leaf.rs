@@ -49,6 +49,14 @@ impl LeafKey {
         }
     }
 
+    /// The commitment of field `name` of event `seq` whose raw JSON value is `value`, as the
+    /// event's leaf holds it under `commit` (in base64): what an auditor holding the key checks
+    /// an opening of the field against (a receipt's, say).
+    pub fn field_commitment(&self, seq: Seq, name: &str, value: &[u8]) -> [u8; 32] {
+        let seq = seq.to_string();
+        self.commit(&[DOMAIN, b"field", seq.as_bytes(), name.as_bytes(), value])
+    }
+
     fn commit(&self, parts: &[&[u8]]) -> [u8; 32] {
         let mut mac = self.mac.clone();
         for part in parts {
@@ -127,7 +135,7 @@ pub fn leaf(key: &LeafKey, fields: Fields, e: EventRef<'_>) -> Result<Vec<u8>, L
     out.extend_from_slice(b",\"commit\":{");
     let seq = e.seq.to_string();
     for f in fields.iter().filter(|f| !f.clear) {
-        let c = key.commit(&[DOMAIN, b"field", seq.as_bytes(), f.name.as_bytes(), f.value]);
+        let c = key.field_commitment(e.seq, f.name, f.value);
         push_commitment(&mut out, f.name, &c);
         out.push(b',');
     }

@@ -1,6 +1,6 @@
 //! The signed transparency log of an event store: its files and keys, the public leaf of each
 //! event, the writer's MAC on every stored event, the signing lifecycle, the audit, the public
-//! export with its statistics, and the registry's signed letters.
+//! export with its statistics, the registry's signed letters, and receipts of answers.
 //!
 //! The ledger follows the store's writer: after each durable batch the writer hands the batch
 //! to its [`appender::Appender`], which extends the tree and signs it; [`Ledger::catch_up`]
@@ -16,6 +16,7 @@ pub mod letter;
 pub mod log;
 pub mod mac;
 pub mod publish;
+pub mod receipt;
 pub mod stats;
 
 use std::path::{Path, PathBuf};

@@ -102,7 +102,66 @@ pub fn prove(ledger: &Ledger, seq: Seq, size: Option<u64>) -> Result<Proof, Ledg
         Some(s) => s,
         None => latest(&files)?.checkpoint.size,
     };
-    check_size(&files, size, "tree size")?;
+    let Included { data, hash, proof } = included(ledger, &files, seq, size)?;
+    let root = dmf_log::root(&files, size).map_err(log_err(&files))?;
+    Ok(Proof::Inclusion {
+        origin: files.verifier.name().to_owned(),
+        seq,
+        leaf_index: seq - 1,
+        tree_size: size,
+        leaf: String::from_utf8_lossy(&data).into_owned(),
+        leaf_hash: base64_hash(&hash),
+        root: base64_hash(&root),
+        proof: b64s(&proof),
+    })
+}
+
+/// A C2SP tlog-proof of event `seq` against the signed checkpoint `note` of the tree
+/// `checkpoint`: the event's public leaf as its extra data (so that a verifier recomputes the
+/// leaf hash and reads the clear fields), its index `seq - 1` and its inclusion proof. The
+/// checkpoint must be of this log's tree.
+pub fn tlog_proof(
+    ledger: &Ledger,
+    seq: Seq,
+    note: &str,
+    checkpoint: &Checkpoint,
+) -> Result<dmf_log::TlogProof, LedgerError> {
+    let files = LogFiles::open(ledger.dir())?;
+    let Included { data, proof, .. } = included(ledger, &files, seq, checkpoint.size)?;
+    let root = dmf_log::root(&files, checkpoint.size).map_err(log_err(&files))?;
+    if root != checkpoint.root {
+        return Err(LedgerError::Input {
+            path: files.dir().to_owned(),
+            reason: format!(
+                "the checkpoint of {} leaves is not of this log's tree: run `dmf audit verify`",
+                checkpoint.size
+            ),
+        });
+    }
+    Ok(dmf_log::TlogProof {
+        extra: Some(data),
+        index: seq - 1,
+        proof,
+        note: note.to_owned(),
+    })
+}
+
+/// An event's leaf, its hash and its inclusion proof.
+struct Included {
+    data: Vec<u8>,
+    hash: Hash,
+    proof: Vec<Hash>,
+}
+
+/// Event `seq`'s leaf recomputed from the store and held to the leaf the log holds, and its
+/// inclusion proof in the tree of `size` leaves.
+fn included(
+    ledger: &Ledger,
+    files: &LogFiles,
+    seq: Seq,
+    size: u64,
+) -> Result<Included, LedgerError> {
+    check_size(files, size, "tree size")?;
     if seq == 0 || seq > size {
         return Err(LedgerError::Input {
             path: files.dir().to_owned(),
@@ -128,19 +187,8 @@ pub fn prove(ledger: &Ledger, seq: Seq, size: Option<u64>) -> Result<Proof, Ledg
             reason: format!("event {seq} differs from its leaf in the log: run `dmf audit verify`"),
         });
     }
-    let proof =
-        dmf_log::inclusion_proof(&files, seq - 1, size).map_err(|e| proof_err(e, &files))?;
-    let root = dmf_log::root(&files, size).map_err(log_err(&files))?;
-    Ok(Proof::Inclusion {
-        origin: files.verifier.name().to_owned(),
-        seq,
-        leaf_index: seq - 1,
-        tree_size: size,
-        leaf: String::from_utf8_lossy(&data).into_owned(),
-        leaf_hash: base64_hash(&hash),
-        root: base64_hash(&root),
-        proof: b64s(&proof),
-    })
+    let proof = dmf_log::inclusion_proof(files, seq - 1, size).map_err(|e| proof_err(e, files))?;
+    Ok(Included { data, hash, proof })
 }
 
 /// The consistency proof between the trees of `from` and `to` leaves.

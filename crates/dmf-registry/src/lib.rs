@@ -17,6 +17,7 @@ pub mod answers;
 mod codec;
 pub mod distribution;
 pub mod event;
+pub mod grounds;
 pub mod identity;
 mod import;
 pub mod index;

@@ -2335,5 +2335,6 @@ fn a_death_kept_a_more_precise_date_but_the_other_reports_source_and_was_publish
 }
 
 mod counting_on;
+mod grounds;
 mod mac;
 mod vrdr;

@@ -37,10 +37,13 @@ pub enum Code {
     Unprocessable,
     /// Something failed on the server; nothing the caller sent was half-stored.
     Internal,
+    /// The server cannot give this answer just yet (a receipt whose event the log has not
+    /// signed yet); retry after the seconds given.
+    Unavailable,
 }
 
 /// Every code, for the API description.
-pub const CODES: [(Code, &str); 12] = [
+pub const CODES: [(Code, &str); 13] = [
     (
         Code::BadRequest,
         "the request is not what the route takes (its body, query or path); `path` names where",
@@ -77,6 +80,10 @@ pub const CODES: [(Code, &str); 12] = [
         "refused by the rules of the registry; `path` names the field",
     ),
     (Code::Internal, "the server failed; nothing was half-stored"),
+    (
+        Code::Unavailable,
+        "the answer cannot be given just yet (a receipt's event is not in a signed checkpoint yet); see Retry-After",
+    ),
 ];
 
 impl Code {
@@ -94,6 +101,7 @@ impl Code {
             Code::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Code::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -111,6 +119,7 @@ impl Code {
             Code::HeadersTooLarge => "headers_too_large",
             Code::Unprocessable => "unprocessable",
             Code::Internal => "internal",
+            Code::Unavailable => "unavailable",
         }
     }
 }
@@ -130,7 +139,7 @@ pub struct ApiError {
     pub message: String,
     /// The JSON path of the offending value, when there is one.
     pub path: Option<String>,
-    /// For `RateLimited`: seconds until a retry may succeed.
+    /// For `RateLimited` and `Unavailable`: seconds until a retry may succeed.
     pub retry_after: Option<u64>,
 }
 

@@ -15,6 +15,9 @@ use crate::views::ErrorView;
 fn parameters(path: &str) -> Value {
     let q = |name: &str, required: bool, desc: &str| json!({ "name": name, "in": "query", "required": required, "description": desc, "schema": { "type": "integer", "minimum": 0 } });
     match path {
+        "/v1/verify/identity" | "/v1/verify/employment" | "/v1/verify/benefits" => json!([
+            { "name": "receipt", "in": "query", "required": false, "description": "true: the answer carries a receipt, a signed statement of it and a C2SP tlog-proof of each event it stands on (docs/RECEIPTS.md); without it the answer is as ever", "schema": { "type": "boolean" } }
+        ]),
         "/v1/people/{ssn}/accounting" => {
             json!([{ "name": "ssn", "in": "path", "required": true, "schema": submit_def("ssn") }])
         }
@@ -228,6 +231,9 @@ fn value(schema: schemars::Schema) -> Value {
 /// how the route answers.
 fn error_description(path: &str, status: u16) -> Option<&'static str> {
     Some(match (path, status) {
+        ("/v1/verify/identity" | "/v1/verify/employment" | "/v1/verify/benefits", 503) => {
+            "with `receipt=true`: an event the answer stands on is not in a signed checkpoint yet (the server waited 5 s for one); see Retry-After"
+        }
         ("/v1/letters/{code}", 400) => {
             "the code is malformed (a character no code has, the wrong length), or a short code has a typing mistake (its check character does not match; the message says so): `path` is `code`"
         }
@@ -281,6 +287,8 @@ pub fn document() -> Value {
                 // A described operation's method is served.
                 405 => false,
                 422 => r.method.name() == "post" && !r.path.starts_with("/v1/verify"),
+                // Only a receipt waits for a signed checkpoint.
+                503 => crate::routes::takes_receipt(r.path),
                 _ => true,
             };
             if applies {

@@ -3,6 +3,7 @@
 //! cannot drift from them. Answers the command line gives too (verification answers,
 //! submission results, agreements, statistics of alerts and quality) are the registry's views.
 
+use dmf_ledger::receipt::Receipt;
 use dmf_registry::program_view::{AgreementView, ProgramStatsRow};
 use dmf_registry::render::{Answer, SubmissionResult};
 use schemars::JsonSchema;
@@ -191,6 +192,16 @@ pub struct VrdrVersionView {
     /// The id of the message that made it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// A verification answer, with its receipt when one was asked for (`?receipt=true`): without
+/// one, the answer alone, byte for byte.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Receipted {
+    #[serde(flatten)]
+    pub answer: Answer,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
 }
 
 /// A correction letter, checked.

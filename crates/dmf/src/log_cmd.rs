@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use dmf_ledger::log::{LogError, LogFiles, base64_hash};
 use dmf_ledger::publish::{self, Proof};
+use dmf_ledger::receipt::{self, Receipt};
 use dmf_ledger::stats::{Period, Stats};
-use dmf_log::{Checkpoint, VerifierKey};
+use dmf_log::{Checkpoint, CosignerVerifier, Policy, VerifierKey};
 use dmf_registry::RegistryError;
 use serde_json::json;
 
@@ -49,19 +50,6 @@ fn read_checkpoint(path: &Path) -> Result<String> {
         bail!(
             "{} is JSON, not a signed checkpoint note: save the note with `dmf log checkpoint` \
              (without --json), or its `note` field (`jq -r .note`)",
-            path.display()
-        );
-    }
-    Ok(text)
-}
-
-/// A proof saved in a file; the text form `dmf log prove` prints without `--json` is refused
-/// with a hint.
-fn read_proof(path: &Path) -> Result<String> {
-    let text = read(path)?;
-    if !text.trim_start().starts_with('{') {
-        bail!(
-            "{} is not JSON: save the proof with `dmf log prove --json` or `dmf log consistency --json`",
             path.display()
         );
     }
@@ -144,16 +132,131 @@ pub fn consistency(args: &ConsistencyArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A witness's cosignature verifier key given as its text or as a file holding it.
+fn cosigner(arg: &str) -> Result<CosignerVerifier> {
+    let path = Path::new(arg);
+    let text = if path.is_file() {
+        read(path)?
+    } else {
+        arg.to_owned()
+    };
+    CosignerVerifier::parse(&text).with_context(|| format!("--witness {arg:?}"))
+}
+
+/// The witnesses a checkpoint must carry: a tlog-policy file, or every `--witness` given (none:
+/// the log's signature alone).
+fn witness_policy(args: &LogVerifyArgs) -> Result<Policy> {
+    if let Some(path) = &args.policy {
+        return Policy::parse(&read(path)?).with_context(|| format!("--policy {}", path.display()));
+    }
+    let witnesses = args
+        .witness
+        .iter()
+        .map(|w| cosigner(w))
+        .collect::<Result<Vec<_>>>()?;
+    let mut text = String::new();
+    for w in &witnesses {
+        text.push_str(&format!("witness {} {}\n", w.name(), w.to_text()));
+    }
+    let names: Vec<&str> = witnesses.iter().map(|w| w.name()).collect();
+    match names.as_slice() {
+        [] => text.push_str("quorum none\n"),
+        [one] => text.push_str(&format!("quorum {one}\n")),
+        all => text.push_str(&format!(
+            "group every-witness-given all {}\nquorum every-witness-given\n",
+            all.join(" ")
+        )),
+    }
+    Policy::parse(&text).context("--witness")
+}
+
+/// What `--proof` holds.
+enum ProofFile {
+    /// `dmf log prove --json` or `dmf log consistency --json`: needs `--checkpoint`.
+    Json(String),
+    /// A receipt, and the answer it came in (when the whole answer was saved).
+    Receipt(Receipt, Option<serde_json::Map<String, serde_json::Value>>),
+    /// A C2SP tlog-proof.
+    TlogProof(String),
+}
+
+fn read_proof_file(path: &Path) -> Result<ProofFile> {
+    let text = read(path)?;
+    if text.starts_with(dmf_log::texts::PROOF_HEADER) {
+        return Ok(ProofFile::TlogProof(text));
+    }
+    if !text.trim_start().starts_with('{') {
+        bail!(
+            "{} is not JSON: save the proof with `dmf log prove --json` or `dmf log consistency --json` (a receipt is the JSON of an answer asked for with ?receipt=true; a C2SP tlog-proof starts with its header line)",
+            path.display()
+        );
+    }
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let receipt_of = |v: &serde_json::Value| {
+        serde_json::from_value::<Receipt>(v.clone())
+            .with_context(|| format!("{}: the receipt is malformed", path.display()))
+    };
+    Ok(match value.as_object() {
+        Some(answer) if answer.contains_key("receipt") => {
+            ProofFile::Receipt(receipt_of(&answer["receipt"])?, Some(answer.clone()))
+        }
+        Some(o) if o.contains_key("statement") => ProofFile::Receipt(receipt_of(&value)?, None),
+        _ => ProofFile::Json(text),
+    })
+}
+
+/// A checked receipt as JSON: what it states and proves.
+fn receipt_json(c: &receipt::Checked) -> serde_json::Value {
+    let s = &c.statement;
+    let raw = |r: &serde_json::value::RawValue| {
+        serde_json::from_str::<serde_json::Value>(r.get()).unwrap_or_default()
+    };
+    json!({
+        "origin": s.origin,
+        "purpose": s.purpose,
+        "query": raw(&s.query),
+        "answer": raw(&s.answer),
+        "time": s.time,
+        "tree_size": s.tree_size,
+        "root": s.root,
+        "cosigned": c.cosigned.iter().map(|(name, time)| json!({"witness": name, "time": time})).collect::<Vec<_>>(),
+        "events": c.leaves.iter().zip(&s.events).map(|(leaf, e)| json!({
+            "seq": e.seq,
+            "type": e.kind,
+            "time": leaf.time,
+            "clear": leaf.clear,
+            "openings": e.openings.iter().map(|o| json!({"field": o.field, "value": raw(&o.value), "commitment": o.commitment})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Keeps the first failure: it is the one to name.
+fn failed(failure: &mut Option<String>, e: &anyhow::Error) {
+    failure.get_or_insert_with(|| format!("{e:#}"));
+}
+
 pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
+    if args.checkpoint.is_none() && args.proof.is_none() {
+        bail!("give --checkpoint, --proof or both");
+    }
     let key = verifier(&args.key)?;
+    let policy = witness_policy(args)?;
     let open = |path: &Path| -> Result<Checkpoint> {
-        dmf_log::open_checkpoint(&read_checkpoint(path)?, &key)
+        let note = read_checkpoint(path)?;
+        dmf_log::open_checkpoint(&note, &key)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| {
+                policy.verify(&note, Some(&key))?;
+                Ok(c)
+            })
             .with_context(|| format!("checkpoint {}", path.display()))
     };
     let mut shown = Vec::new();
     let mut failure = None;
-    let checkpoint = match open(&args.checkpoint) {
-        Ok(c) => {
+    let mut receipt_shown = None;
+    let checkpoint = match args.checkpoint.as_deref().map(open) {
+        Some(Ok(c)) => {
             shown.push(format!(
                 "checkpoint signed by {}: {} events, root {}",
                 key.name(),
@@ -162,31 +265,67 @@ pub fn verify(args: &LogVerifyArgs) -> Result<ExitCode> {
             ));
             Some(c)
         }
-        Err(e) => {
+        Some(Err(e)) => {
             failure = Some(format!("{e:#}"));
             None
         }
+        None => None,
     };
     let old = args.old_checkpoint.as_deref().map(open).transpose()?;
-    if let (Some(checkpoint), Some(path)) = (&checkpoint, &args.proof) {
-        match read_proof(path).and_then(|text| {
-            publish::check_proof(checkpoint, old.as_ref(), &text)
-                .with_context(|| path.display().to_string())
-        }) {
-            Ok(what) => shown.push(what),
-            Err(e) => failure = Some(format!("{e:#}")),
+    if let Some(path) = &args.proof {
+        let context = || path.display().to_string();
+        match read_proof_file(path) {
+            Err(e) => failed(&mut failure, &e),
+            Ok(ProofFile::Json(text)) => match (&checkpoint, &args.checkpoint) {
+                (Some(checkpoint), _) => {
+                    match publish::check_proof(checkpoint, old.as_ref(), &text)
+                        .with_context(context)
+                    {
+                        Ok(what) => shown.push(what),
+                        Err(e) => failed(&mut failure, &e),
+                    }
+                }
+                // The checkpoint failed: said already.
+                (None, Some(_)) => {}
+                (None, None) => bail!(
+                    "{} is a proof of `dmf log prove` or `dmf log consistency`: give the checkpoint it is against with --checkpoint",
+                    path.display()
+                ),
+            },
+            Ok(ProofFile::Receipt(r, answer)) => {
+                let checked = receipt::check(&r, &key, &policy).and_then(|c| {
+                    if let Some(answer) = &answer {
+                        c.check_answer(answer)?;
+                    }
+                    Ok(c)
+                });
+                match checked.with_context(context) {
+                    Ok(c) => {
+                        shown.extend(c.describe());
+                        receipt_shown = Some(receipt_json(&c));
+                    }
+                    Err(e) => failed(&mut failure, &e),
+                }
+            }
+            Ok(ProofFile::TlogProof(text)) => {
+                match receipt::check_proof_file(&text, &key, &policy).with_context(context) {
+                    Ok(entry) => shown.push(entry.describe()),
+                    Err(e) => failed(&mut failure, &e),
+                }
+            }
         }
     }
     if args.output.json {
-        println!(
-            "{}",
-            json!({
-                "ok": failure.is_none(),
-                "checkpoint": checkpoint.as_ref().map(checkpoint_json),
-                "verified": shown,
-                "error": failure,
-            })
-        );
+        let mut v = json!({
+            "ok": failure.is_none(),
+            "checkpoint": checkpoint.as_ref().map(checkpoint_json),
+            "verified": shown,
+            "error": failure,
+        });
+        if let Some(r) = receipt_shown {
+            v["receipt"] = r;
+        }
+        println!("{v}");
     } else {
         for line in &shown {
             println!("OK {line}");
@@ -452,8 +591,8 @@ pub enum LogCommand {
     Prove(ProveArgs),
     /// Print the consistency proof between two tree sizes.
     Consistency(ConsistencyArgs),
-    /// Verify a checkpoint, and a proof, offline with nothing but the public key. Exits 1 when
-    /// anything fails.
+    /// Verify a checkpoint, a proof, a receipt or a tlog-proof offline with nothing but the
+    /// public key (and the witnesses' keys). Exits 1 when anything fails, naming it.
     Verify(LogVerifyArgs),
     /// Write the public log (leaves, checkpoints, public key, statistics) into a folder.
     Export(ExportArgs),
@@ -507,18 +646,27 @@ pub struct ConsistencyArgs {
 
 #[derive(Debug, Args)]
 pub struct LogVerifyArgs {
-    /// A signed checkpoint note.
+    /// A signed checkpoint note (a receipt and a tlog-proof carry their own).
     #[arg(long)]
-    pub checkpoint: PathBuf,
+    pub checkpoint: Option<PathBuf>,
     /// The log's verifier key (`name+keyid+base64`), or a file holding it.
     #[arg(long)]
     pub key: String,
-    /// A proof from `dmf log prove --json` or `dmf log consistency --json`.
+    /// A proof: JSON from `dmf log prove --json` or `dmf log consistency --json` (with
+    /// --checkpoint), a receipt (an answer asked for with `?receipt=true`, or its `receipt`
+    /// object), or a C2SP tlog-proof file (a correction letter's `.tlog-proof`).
     #[arg(long)]
     pub proof: Option<PathBuf>,
     /// For a consistency proof: the older signed checkpoint it starts from.
     #[arg(long)]
     pub old_checkpoint: Option<PathBuf>,
+    /// A C2SP tlog-policy file: the witnesses whose cosignatures a checkpoint must carry.
+    #[arg(long, conflicts_with = "witness")]
+    pub policy: Option<PathBuf>,
+    /// A witness's verifier key (`name+keyid+base64`, type 0x04), or a file holding it; give
+    /// it once for each witness: every one given must have cosigned the checkpoint.
+    #[arg(long)]
+    pub witness: Vec<String>,
     #[command(flatten)]
     pub output: Output,
 }

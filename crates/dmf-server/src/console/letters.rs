@@ -4,14 +4,16 @@
 //! the configured public one, never the Host a request came with. The check page at
 //! `/letters/CODE` (and its form at `/letters`) is for anyone: no sign-in, the same security
 //! headers as the console, the same allowance of checks as the API, each found letter accounted
-//! to its person. It tells a typing mistake from a code the registry never issued.
+//! to its person. It tells a typing mistake from a code the registry never issued, and shows the
+//! correction's proof in the public log (a C2SP tlog-proof, also to download at
+//! `/letters/CODE/proof`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use dmf_ledger::letter::CodeError;
 use dmf_model::Ssn;
 use maud::{Markup, html};
@@ -278,6 +280,8 @@ async fn check_page(app: &Arc<App>, typed: &str) -> Page {
     if let Err(e) = letters::disclosed(app, &checked, "letter check page").await {
         return failed(e);
     }
+    // The page says what the registry states without it if the log cannot prove it just now.
+    let proof = letters::proof(app, &checked).await.ok();
     let who = html! {
         strong #check-name { (checked.first) " " (checked.last) } " (Social Security number ending " (checked.ssn_last4()) ")"
     };
@@ -307,15 +311,91 @@ async fn check_page(app: &Arc<App>, typed: &str) -> Page {
             p { "The letter is genuine, but it no longer describes the registry's record. Ask the person, or the registry, about the death recorded since." }
         }
     };
+    let file = letters::proof_file_name(&checked);
+    let link: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
     Page::public(
         "Correction letter checked",
         html! {
             (body)
             p { "This is what the registry states today, " (app.today()) "." }
+            h2 { "Proof in the public log" }
+            @if let Some(proof) = &proof {
+                p { "The correction is an entry of the registry's public log, which anyone can follow. This proof shows the entry in a checkpoint the registry signed; it holds nothing personal (the entry keeps the person's details as sealed commitments)." }
+                pre #check-proof { (proof) }
+                p { a #check-proof-download href={ "/letters/" (link) "/proof" } download=(file) { "Download the proof (" (file) ")" } }
+                p { "To check it yourself, save it and run " code { "dmf log verify --proof " (file) " --key " (app.signer.verifier().to_text()) } ": the key is the registry's public key." }
+            } @else {
+                p #check-proof-later { "The public log has not signed this correction's entry yet. Check the letter again in a minute to see its proof." }
+            }
             h2 { "Check another letter" }
             (code_form("", &FormErrors::new()))
         },
     )
+}
+
+/// `GET /letters/{code}/proof`: the proof of a checked letter's correction in the public log,
+/// as a C2SP tlog-proof file to download; only for a code the registry issued, and counted
+/// against the checks everyone shares.
+pub(crate) async fn proof(State(app): State<Arc<App>>, Path(code): Path<String>) -> Response {
+    let text = |status: StatusCode, body: String| {
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            body,
+        )
+            .into_response()
+    };
+    if let Err(wait) = letters::take_check(&app) {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut r = text(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many letters are being checked just now. Try again in {secs} seconds.\n"),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return r;
+    }
+    let checked = match letters::check_letter(&app, code.trim()).await {
+        Ok(letters::CheckOutcome::Issued(c)) => c,
+        Ok(letters::CheckOutcome::Typo | letters::CheckOutcome::Malformed(_)) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "This is not a letter code: check each character against the letter.\n".into(),
+            );
+        }
+        Ok(letters::CheckOutcome::NotIssued) => {
+            return text(
+                StatusCode::NOT_FOUND,
+                "This is not a code the registry issued.\n".into(),
+            );
+        }
+        Err(e) => return text(e.code.status(), format!("{}\n", e.message)),
+    };
+    match letters::proof(&app, &checked).await {
+        Ok(proof) => {
+            let mut r = text(StatusCode::OK, proof);
+            let disposition = format!(
+                "attachment; filename=\"{}\"",
+                letters::proof_file_name(&checked)
+            );
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        Err(e) => {
+            let mut r = text(e.code.status(), format!("{}\n", e.message));
+            if let Some(s) = e.retry_after {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
+            r
+        }
+    }
 }
 
 /// A code no code is like, in words.

@@ -74,6 +74,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/console/print.js", get(letters::print_script))
         .route("/letters", get(letters::check_form))
         .route("/letters/{code}", get(letters::check))
+        .route("/letters/{code}/proof", get(letters::proof))
         .route("/console/notices", get(oversight::notices))
         .route("/console/oversight", get(oversight::oversight))
         .route("/console/agreements", get(agreements::list))

@@ -25,6 +25,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Extension, Router};
+use dmf_ledger::receipt::Receipt;
 use dmf_registry::oversight::anomaly::AlertsView;
 use dmf_registry::oversight::quality::QualityView;
 use dmf_registry::program_view::AgreementView;
@@ -104,11 +105,21 @@ fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()
 }
 
-/// A verification answer of one purpose, or a mirror's "no death on file".
+/// A verification answer of one purpose, or a mirror's "no death on file"; with `?receipt=true`,
+/// its receipt beside it.
 fn verify_answer<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     let answer = g.subschema_for::<T>();
     let mirror = g.subschema_for::<NoDeathOnFile>();
-    schemars::json_schema!({ "anyOf": [answer, mirror] })
+    let receipt = g.subschema_for::<Receipt>();
+    schemars::json_schema!({ "anyOf": [answer, mirror], "properties": { "receipt": receipt } })
+}
+
+/// Whether a route is a single verification, which may carry a receipt.
+pub(crate) fn takes_receipt(path: &str) -> bool {
+    matches!(
+        path,
+        "/v1/verify/identity" | "/v1/verify/employment" | "/v1/verify/benefits"
+    )
 }
 
 /// A FHIR Bundle: a VRDR acknowledgement or extraction error message, or a `batch-response`
@@ -140,7 +151,7 @@ pub(crate) const ROUTES: &[Route] = &[
         method: Verb::Post,
         path: "/v1/verify/identity",
         roles: &[Role::Identity],
-        summary: "Consent-based identity check: the SSN verification code and death indicator",
+        summary: "Consent-based identity check: the SSN verification code and death indicator; with `receipt=true`, a receipt too (a signed statement of the answer and a C2SP tlog-proof of each event it stands on: docs/RECEIPTS.md)",
         handler: |m| on(m, verify::identity),
         request: Some("VerifyRequest"),
         takes: &[JSON],
@@ -153,7 +164,7 @@ pub(crate) const ROUTES: &[Route] = &[
         method: Verb::Post,
         path: "/v1/verify/employment",
         roles: &[Role::Employment],
-        summary: "Employment eligibility: authorized, mismatch (with the contest deadline) or final nonconfirmation",
+        summary: "Employment eligibility: authorized, mismatch (with the contest deadline) or final nonconfirmation; with `receipt=true`, a receipt too (docs/RECEIPTS.md)",
         handler: |m| on(m, verify::employment),
         request: Some("VerifyRequest"),
         takes: &[JSON],
@@ -166,7 +177,7 @@ pub(crate) const ROUTES: &[Route] = &[
         method: Verb::Post,
         path: "/v1/verify/benefits",
         roles: &[Role::Benefits],
-        summary: "Benefit program check: code, death indicator (state-reported deaths included), suspension",
+        summary: "Benefit program check: code, death indicator (state-reported deaths included), suspension; with `receipt=true`, a receipt too (docs/RECEIPTS.md)",
         handler: |m| on(m, verify::benefits),
         request: Some("VerifyRequest"),
         takes: &[JSON],
@@ -179,7 +190,7 @@ pub(crate) const ROUTES: &[Route] = &[
         method: Verb::Post,
         path: "/v1/verify/batch",
         roles: &[Role::Identity, Role::Employment, Role::Benefits],
-        summary: "NDJSON in, NDJSON out, streamed: one answer (with `line`) or error per request line, for the key's purpose; charged per line at the key's rate, and a batch over what is left of the key's daily allowance is refused whole (429) before any answer",
+        summary: "NDJSON in, NDJSON out, streamed: one answer (with `line`) or error per request line, for the key's purpose; charged per line at the key's rate, and a batch over what is left of the key's daily allowance is refused whole (429) before any answer. Receipts come with single answers only (`receipt=true` here is 400)",
         handler: |m| on(m, verify::batch),
         request: Some("VerifyRequest"),
         takes: &[NDJSON],

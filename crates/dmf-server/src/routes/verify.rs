@@ -1,5 +1,5 @@
-//! Verification: one answer a request for a key of the purpose's role, or NDJSON in and out,
-//! streamed, for any verification key.
+//! Verification: one answer a request for a key of the purpose's role (with its receipt when
+//! asked for), or NDJSON in and out, streamed, for any verification key.
 
 use std::sync::Arc;
 
@@ -8,68 +8,116 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::response::Response;
 use dmf_registry::answers::IdentityQuery;
-use dmf_registry::render::{Answer, Purpose};
+use dmf_registry::render::Purpose;
 use serde_json::{Map, Value};
 
-use super::extract::{object, read_body};
+use serde::Deserialize;
+
+use super::extract::{Params, object, read_body};
 use super::ndjson::{self, Lines};
 use crate::App;
 use crate::accounting::Ticket;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
-use crate::services::answers::{answer_all, purpose_of, take_quota};
-use crate::views::{BatchLine, ErrorView};
+use crate::services::answers::{answer_all, answer_grounded, purpose_of, take_quota};
+use crate::services::receipts::{self, Answered};
+use crate::views::{BatchLine, ErrorView, Receipted};
 
 /// A verification request: `ssn`, `first`, `last`, `dob`, nothing else.
 fn identity_query(m: &Map<String, Value>) -> Result<IdentityQuery, ApiError> {
     dmf_registry::submission::parse_query(m).map_err(crate::services::rejected)
 }
 
+/// The query parameters of a single verification.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyParams {
+    /// The answer carries a receipt: a signed statement of it and a proof of each event it
+    /// stands on.
+    #[serde(default)]
+    receipt: bool,
+}
+
 async fn verify(
     app: Arc<App>,
     caller: Caller,
     purpose: Purpose,
+    params: VerifyParams,
     body: Body,
-) -> Result<Json<Answer>, ApiError> {
+) -> Result<Json<Receipted>, ApiError> {
     let bytes = read_body(body, app.config.body_limit).await?;
-    let query = identity_query(&object(&bytes)?)?;
+    let sent = object(&bytes)?;
+    let query = identity_query(&sent)?;
     take_quota(&app, &caller.key, 1)?;
     Metrics::add(&app.metrics.verifications, 1);
-    let (answers, ticket) = answer_all(&app, &caller.key, purpose, &[&query]);
-    app.disclosed(ticket).await?;
-    answers
-        .into_iter()
-        .next()
-        .map(Json)
-        .ok_or_else(|| ApiError::internal("no answer to a query"))
+    if !params.receipt {
+        let (answers, ticket) = answer_all(&app, &caller.key, purpose, &[&query]);
+        app.disclosed(ticket).await?;
+        return answers
+            .into_iter()
+            .next()
+            .map(|answer| {
+                Json(Receipted {
+                    answer,
+                    receipt: None,
+                })
+            })
+            .ok_or_else(|| ApiError::internal("no answer to a query"));
+    }
+    let (answer, grounds, state, disclosure) = answer_grounded(&app, &caller.key, purpose, &query);
+    let sent = serde_json::value::to_raw_value(&sent).map_err(ApiError::internal)?;
+    let receipt = receipts::receipt(
+        &app,
+        Answered {
+            purpose,
+            query: &query,
+            sent,
+            answer: &answer,
+            grounds,
+            state,
+        },
+    )
+    .await?;
+    // Recorded once the answer can be given: a receipt that cannot be made yet discloses
+    // nothing.
+    if let Some(d) = disclosure {
+        app.disclosed(app.accounting.record(d)).await?;
+    }
+    Ok(Json(Receipted {
+        answer,
+        receipt: Some(receipt),
+    }))
 }
 
-/// `POST /v1/verify/identity`.
+/// `POST /v1/verify/identity[?receipt=true]`.
 pub(crate) async fn identity(
     State(app): State<Arc<App>>,
     caller: Caller,
+    Params(params): Params<VerifyParams>,
     body: Body,
-) -> Result<Json<Answer>, ApiError> {
-    verify(app, caller, Purpose::Identity, body).await
+) -> Result<Json<Receipted>, ApiError> {
+    verify(app, caller, Purpose::Identity, params, body).await
 }
 
-/// `POST /v1/verify/employment`.
+/// `POST /v1/verify/employment[?receipt=true]`.
 pub(crate) async fn employment(
     State(app): State<Arc<App>>,
     caller: Caller,
+    Params(params): Params<VerifyParams>,
     body: Body,
-) -> Result<Json<Answer>, ApiError> {
-    verify(app, caller, Purpose::Employment, body).await
+) -> Result<Json<Receipted>, ApiError> {
+    verify(app, caller, Purpose::Employment, params, body).await
 }
 
-/// `POST /v1/verify/benefits`.
+/// `POST /v1/verify/benefits[?receipt=true]`.
 pub(crate) async fn benefits(
     State(app): State<Arc<App>>,
     caller: Caller,
+    Params(params): Params<VerifyParams>,
     body: Body,
-) -> Result<Json<Answer>, ApiError> {
-    verify(app, caller, Purpose::Benefits, body).await
+) -> Result<Json<Receipted>, ApiError> {
+    verify(app, caller, Purpose::Benefits, params, body).await
 }
 
 /// Lines answered per read of the index and per chunk of the response.
@@ -121,8 +169,19 @@ fn answer_lines(
 pub(crate) async fn batch(
     State(app): State<Arc<App>>,
     caller: Caller,
+    Params(params): Params<VerifyParams>,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // A receipt waits for a signed checkpoint and proves events one answer at a time: a batch
+    // of millions is not the place for it.
+    if params.receipt {
+        return Err(ApiError::at(
+            Code::BadRequest,
+            "receipt",
+            "receipts come with single answers: ask POST /v1/verify/identity, /employment or \
+             /benefits with ?receipt=true for each answer that needs one",
+        ));
+    }
     // The table admits verification keys only, each of one purpose.
     let purpose = purpose_of(caller.key.role)
         .ok_or_else(|| ApiError::internal("a verification key without a purpose"))?;

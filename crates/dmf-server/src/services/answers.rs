@@ -1,7 +1,9 @@
 //! Verification answers: under one read of the index, each answer about a person on file
 //! recorded for that person's accounting, and the daily allowance of the key that asks.
 
+use dmf_registry::PersonState;
 use dmf_registry::answers::IdentityQuery;
+use dmf_registry::grounds::{Grounds, grounds_for};
 use dmf_registry::render::{self, Answer, Purpose};
 
 use crate::accounting::{Disclosure, Ticket};
@@ -46,14 +48,7 @@ pub fn answer_all(
             .map(|q| {
                 let state = index.get(q.ssn);
                 if state.is_some() {
-                    disclosed.push(Disclosure {
-                        ssn: q.ssn.as_u32(),
-                        at_ms,
-                        key_id: key.id,
-                        key_name: key.name.clone(),
-                        purpose: purpose.code().to_owned(),
-                        fields: purpose.fields().iter().map(|f| (*f).to_owned()).collect(),
-                    });
+                    disclosed.push(disclosure(key, purpose, q, at_ms));
                 }
                 render::answer_view_for(purpose, q, state, today, app.mirror)
             })
@@ -65,6 +60,37 @@ pub fn answer_all(
         app.accounting.record_many(disclosed)
     };
     (answers, ticket)
+}
+
+/// What an answer about someone on file discloses, for the person's accounting.
+fn disclosure(key: &ApiKey, purpose: Purpose, q: &IdentityQuery, at_ms: i64) -> Disclosure {
+    Disclosure {
+        ssn: q.ssn.as_u32(),
+        at_ms,
+        key_id: key.id,
+        key_name: key.name.clone(),
+        purpose: purpose.code().to_owned(),
+        fields: purpose.fields().iter().map(|f| (*f).to_owned()).collect(),
+    }
+}
+
+/// One answer, what it stands on and the person's state it was made from (for a receipt),
+/// under one read of the index; the disclosure to record when the answer goes out (none for
+/// someone not on file). The receipt discloses nothing the answer does not, so the accounting
+/// is the answer's.
+pub fn answer_grounded(
+    app: &App,
+    key: &ApiKey,
+    purpose: Purpose,
+    query: &IdentityQuery,
+) -> (Answer, Grounds, Option<PersonState>, Option<Disclosure>) {
+    let today = app.today();
+    let index = app.index.read().expect("index lock");
+    let state = index.get(query.ssn);
+    let answer = render::answer_view_for(purpose, query, state, today, app.mirror);
+    let grounds = grounds_for(purpose, query, state, today, app.mirror);
+    let disclosed = state.map(|_| disclosure(key, purpose, query, now_ms()));
+    (answer, grounds, state.cloned(), disclosed)
 }
 
 /// Takes `n` records of the key's daily allowance, or a 429 saying what is left.

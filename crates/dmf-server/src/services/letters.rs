@@ -1,7 +1,8 @@
 //! The letter of a corrected record and its check, the same for the API and the pages: the
 //! codes of an approved correction's letter, what a typed or scanned code stands for (a typing
-//! mistake and a code the registry never issued are told apart), the public address printed on
-//! the letter, and the limit on checks, which anyone may make.
+//! mistake and a code the registry never issued are told apart), the proof of its correction
+//! in the public log, the public address printed on the letter, and the limit on checks, which
+//! anyone may make.
 
 use std::time::{Duration, Instant};
 
@@ -142,6 +143,23 @@ pub async fn check_letter(app: &std::sync::Arc<App>, text: &str) -> Result<Check
         corrected_at_ms: at_ms,
         in_effect: state.is_some_and(|s| s.death.is_none()),
     }))
+}
+
+/// The C2SP tlog-proof of a checked letter's correction event, against the checkpoint the
+/// registry serves: its public leaf (the type, time and kind of the correction in clear,
+/// everything personal committed) and its inclusion proof. It tells nothing of the person the
+/// code does not (the code names the event), so it is not a disclosure.
+pub async fn proof(app: &std::sync::Arc<App>, checked: &CheckedLetter) -> Result<String, ApiError> {
+    let (_, _, proofs) = crate::services::receipts::proved(app, &[checked.seq]).await?;
+    proofs
+        .first()
+        .map(dmf_log::TlogProof::to_text)
+        .ok_or_else(|| ApiError::internal("no proof of a letter's event"))
+}
+
+/// The name a letter's proof is downloaded under.
+pub fn proof_file_name(checked: &CheckedLetter) -> String {
+    format!("correction-{}.tlog-proof", checked.seq)
 }
 
 /// Records that whoever holds the letter was told this much of the person's record, and waits

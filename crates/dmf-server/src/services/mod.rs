@@ -1,7 +1,7 @@
-//! The domain work behind the routes and the console: verification answers, submissions,
-//! corrections, identity reviews, matching programs, statistics and alerts. Nothing here knows
-//! HTTP: the routes turn requests into calls and the results into views, and the console calls
-//! the same functions for its pages. Failures are the error table's ([`ApiError`]), which says
+//! The domain work behind the routes and the console: verification answers and their receipts,
+//! submissions, corrections, identity reviews, matching programs, statistics and alerts. Nothing
+//! here knows HTTP: the routes turn requests into calls and the results into views, and the
+//! console calls the same functions for its pages. Failures are the error table's ([`ApiError`]), which says
 //! what each means to a caller whichever way it came.
 
 pub mod answers;
@@ -10,6 +10,7 @@ pub mod identity;
 pub mod letters;
 pub mod log;
 pub mod matching;
+pub mod receipts;
 pub mod statistics;
 pub mod submit;
 pub mod vrdr;

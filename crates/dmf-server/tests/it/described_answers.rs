@@ -279,6 +279,15 @@ fn every_route_answers_as_the_description_says() {
             _ => "/v1/verify/benefits",
         };
         x.expect(200, post(route, route, Some(purpose), JSON, verify.clone()));
+        // With its receipt, and a receipt parameter that is not a boolean.
+        let receipted = format!("{route}?receipt=true");
+        let v = x.expect(
+            200,
+            post(route, receipted, Some(purpose), JSON, verify.clone()),
+        );
+        assert!(v["receipt"]["statement"].is_string(), "{v}");
+        let wrong = format!("{route}?receipt=yes");
+        x.expect(400, post(route, wrong, Some(purpose), JSON, verify.clone()));
         x.expect(400, post(route, route, Some(purpose), JSON, "{}"));
         x.expect(401, post(route, route, None, JSON, verify.clone()));
         x.expect(

@@ -491,3 +491,67 @@ fn a_public_url_is_an_address_alone() {
         assert_eq!(got.as_ref().map(PublicUrl::as_str), ok, "{text}");
     }
 }
+
+/// The check page shows the correction's proof in the public log, and `/letters/CODE/proof`
+/// gives it as a C2SP tlog-proof file that checks offline with the log's public key alone; a
+/// code the registry did not issue gets none, and each download is a check of the allowance.
+#[test]
+fn the_check_page_proves_the_correction_in_the_public_log() {
+    let s = Server::with(Config {
+        letter_check_rate: 1,
+        ..configured()
+    });
+    let id = corrected(&s);
+    let code = letter_page(&s, id).text("letter-code");
+    let key =
+        dmf_log::VerifierKey::parse(&std::fs::read_to_string(s.data.join("log/key.pub")).unwrap())
+            .unwrap();
+    let r = get(&s, &format!("/letters/{code}"), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let shown = r.text("check-proof");
+    assert!(shown.starts_with("c2sp.org/tlog-proof@v1\n"), "{shown}");
+    assert!(
+        r.body.contains(&format!(
+            r#"href="/letters/{code}/proof" download="correction-6.tlog-proof""#
+        )),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(&format!(
+            "dmf log verify --proof correction-6.tlog-proof --key {}",
+            key.to_text()
+        )),
+        "{}",
+        r.body
+    );
+
+    let r = get(&s, &format!("/letters/{code}/proof"), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), "text/plain; charset=utf-8");
+    assert_eq!(
+        r.header("content-disposition"),
+        r#"attachment; filename="correction-6.tlog-proof""#
+    );
+    // What the page shows is the file (the page's text is read trimmed).
+    assert_eq!(r.body.trim_end(), shown);
+    let policy = dmf_log::Policy::parse("quorum none\n").unwrap();
+    let entry = dmf_ledger::receipt::check_proof_file(&r.body, &key, &policy).unwrap();
+    assert_eq!(
+        (entry.leaf.seq, entry.leaf.kind.as_str()),
+        (6, "correction")
+    );
+    assert_eq!(entry.leaf.clear["kind"], "reinstate");
+    // Nothing personal in the leaf: the SSN is a commitment.
+    assert!(!r.body.contains("123456789"));
+
+    // Not issued: no proof.
+    let r = get(&s, &format!("/letters/{}/proof", made_up(&code)), &[]);
+    assert_eq!(r.status, 404, "{}", r.body);
+    // Five checks were the allowance: the page, two proofs (one refused) and one more.
+    assert_eq!(get(&s, &format!("/letters/{code}/proof"), &[]).status, 200);
+    assert_eq!(get(&s, &format!("/letters/{code}"), &[]).status, 200);
+    let r = get(&s, &format!("/letters/{code}/proof"), &[]);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.header("retry-after").parse::<u64>().unwrap() >= 1);
+}

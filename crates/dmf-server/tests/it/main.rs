@@ -21,6 +21,7 @@ mod oversight;
 mod pg_stores;
 mod pg_workflow;
 mod programs;
+mod receipts;
 mod schema_agreement;
 mod tiles;
 

@@ -25,6 +25,7 @@ mod mirror;
 mod newcomer;
 mod postgres;
 mod quality;
+mod receipts;
 mod serve;
 mod tamper;
 mod transparency;
