@@ -56,7 +56,9 @@ pub struct Counts {
 pub fn intake_group(c: &Counted) -> Option<(String, Date)> {
     let [source, origin, _, authority, _, _] = &c.fields;
     let group = match c.event_type.as_str() {
-        "death_report" if origin.is_none() && !c.supersedes => format!("source:{}", source.as_ref()?),
+        "death_report" if origin.is_none() && !c.supersedes => {
+            format!("source:{}", source.as_ref()?)
+        }
         "status_notice" => format!("authority:{}", authority.as_ref()?),
         _ => return None,
     };

@@ -120,11 +120,7 @@ impl Client {
         if entries.len() as u64 != tile.width() {
             return Err(FetchError::Malformed {
                 url,
-                reason: format!(
-                    "{} entries in a bundle of {}",
-                    entries.len(),
-                    tile.width()
-                ),
+                reason: format!("{} entries in a bundle of {}", entries.len(), tile.width()),
             });
         }
         Ok(entries)

@@ -154,7 +154,10 @@ impl Monitor {
         let before = self.state.size();
         let mut memo = BTreeMap::new();
         // Checkpoints of one size, and those smaller than the tree, against each other.
-        let all: Vec<&Seen> = verified.iter().chain(judged.iter().map(|j| &j.seen)).collect();
+        let all: Vec<&Seen> = verified
+            .iter()
+            .chain(judged.iter().map(|j| &j.seen))
+            .collect();
         findings.extend(checks::same_size(&all));
         if let Some(v) = &verified {
             for j in &judged {
@@ -372,9 +375,7 @@ impl Monitor {
                 None
             }
             Err(Refusal::Quorum {
-                checkpoint,
-                reason,
-                ..
+                checkpoint, reason, ..
             }) => {
                 findings.push(Finding::new(
                     Kind::MissingQuorum,
@@ -389,7 +390,7 @@ impl Monitor {
                     seen: Seen {
                         from,
                         note,
-                        checkpoint,
+                        checkpoint: *checkpoint,
                         served,
                     },
                     trusted: None,

@@ -61,123 +61,124 @@ impl std::fmt::Debug for Reader<'_> {
 }
 
 impl Reader<'_> {
-/// Reads the leaves from `frontier.size()` to `end` from the log at `base`; pushes their
-/// hashes onto `frontier` and into `hashes`, and notes the root at each size of `snapshots`
-/// (sorted, within the range).
-pub fn extend(
-    &self,
-    base: &str,
-    mut frontier: Frontier,
-    end: u64,
-    snapshots: &[u64],
-    hashes: &mut Hashes,
-) -> Result<Extension, ReadError> {
-    let (client, workers, progress) = (self.client, self.workers, self.progress);
-    let start = frontier.size();
-    let mut out = Extension {
-        frontier: Frontier::new(),
-        snapshots: Vec::new(),
-        tally: Tally::new(),
-        faults: Vec::new(),
-        leaves: 0,
-    };
-    if end <= start {
-        out.frontier = frontier;
-        return Ok(out);
-    }
-    let (first_tile, last_tile) = (start / TILE_WIDTH, (end - 1) / TILE_WIDTH);
-    let next = AtomicU64::new(first_tile);
-    let stop = AtomicBool::new(false);
-    let (tx, rx) = mpsc::sync_channel::<(u64, Result<TileOut, FetchError>)>(workers.max(1) * 2);
-    let mut error: Option<ReadError> = None;
-    let mut tallies = Vec::new();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers.max(1))
-            .map(|_| {
-                let tx = tx.clone();
-                let (next, stop) = (&next, &stop);
-                s.spawn(move || {
-                    let mut tally = Tally::new();
-                    let mut buf = Vec::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        let k = next.fetch_add(1, Ordering::Relaxed);
-                        if k > last_tile {
-                            break;
-                        }
-                        let work = client.entries(base, k, end, &mut buf).map(|entries| {
-                            let skip = start.saturating_sub(k * TILE_WIDTH) as usize;
-                            let mut out = TileOut {
-                                hashes: Vec::with_capacity(entries.len() - skip),
-                                faults: Vec::new(),
-                            };
-                            for (i, e) in entries.iter().enumerate().skip(skip) {
-                                let index = k * TILE_WIDTH + i as u64;
-                                out.hashes.push(leaf_hash(e));
-                                if let Err(reason) = scan(e, index).and_then(|v| tally.add(&v)) {
-                                    out.faults.push((index, reason));
-                                }
+    /// Reads the leaves from `frontier.size()` to `end` from the log at `base`; pushes their
+    /// hashes onto `frontier` and into `hashes`, and notes the root at each size of `snapshots`
+    /// (sorted, within the range).
+    pub fn extend(
+        &self,
+        base: &str,
+        mut frontier: Frontier,
+        end: u64,
+        snapshots: &[u64],
+        hashes: &mut Hashes,
+    ) -> Result<Extension, ReadError> {
+        let (client, workers, progress) = (self.client, self.workers, self.progress);
+        let start = frontier.size();
+        let mut out = Extension {
+            frontier: Frontier::new(),
+            snapshots: Vec::new(),
+            tally: Tally::new(),
+            faults: Vec::new(),
+            leaves: 0,
+        };
+        if end <= start {
+            out.frontier = frontier;
+            return Ok(out);
+        }
+        let (first_tile, last_tile) = (start / TILE_WIDTH, (end - 1) / TILE_WIDTH);
+        let next = AtomicU64::new(first_tile);
+        let stop = AtomicBool::new(false);
+        let (tx, rx) = mpsc::sync_channel::<(u64, Result<TileOut, FetchError>)>(workers.max(1) * 2);
+        let mut error: Option<ReadError> = None;
+        let mut tallies = Vec::new();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers.max(1))
+                .map(|_| {
+                    let tx = tx.clone();
+                    let (next, stop) = (&next, &stop);
+                    s.spawn(move || {
+                        let mut tally = Tally::new();
+                        let mut buf = Vec::new();
+                        while !stop.load(Ordering::Relaxed) {
+                            let k = next.fetch_add(1, Ordering::Relaxed);
+                            if k > last_tile {
+                                break;
                             }
-                            out
-                        });
-                        if tx.send((k, work)).is_err() {
-                            break;
+                            let work = client.entries(base, k, end, &mut buf).map(|entries| {
+                                let skip = start.saturating_sub(k * TILE_WIDTH) as usize;
+                                let mut out = TileOut {
+                                    hashes: Vec::with_capacity(entries.len() - skip),
+                                    faults: Vec::new(),
+                                };
+                                for (i, e) in entries.iter().enumerate().skip(skip) {
+                                    let index = k * TILE_WIDTH + i as u64;
+                                    out.hashes.push(leaf_hash(e));
+                                    if let Err(reason) = scan(e, index).and_then(|v| tally.add(&v))
+                                    {
+                                        out.faults.push((index, reason));
+                                    }
+                                }
+                                out
+                            });
+                            if tx.send((k, work)).is_err() {
+                                break;
+                            }
                         }
-                    }
-                    tally
+                        tally
+                    })
                 })
-            })
-            .collect();
-        drop(tx);
-        // Bundles arrive in any order; they are folded in order.
-        let mut pending: BTreeMap<u64, TileOut> = BTreeMap::new();
-        let mut want = first_tile;
-        let mut snap = snapshots.iter().peekable();
-        for (k, work) in rx.iter() {
-            if error.is_some() {
-                continue;
-            }
-            match work {
-                Ok(t) => {
-                    pending.insert(k, t);
-                }
-                Err(e) => {
-                    error = Some(e.into());
-                    stop.store(true, Ordering::Relaxed);
+                .collect();
+            drop(tx);
+            // Bundles arrive in any order; they are folded in order.
+            let mut pending: BTreeMap<u64, TileOut> = BTreeMap::new();
+            let mut want = first_tile;
+            let mut snap = snapshots.iter().peekable();
+            for (k, work) in rx.iter() {
+                if error.is_some() {
                     continue;
                 }
-            }
-            while let Some(t) = pending.remove(&want) {
-                for h in &t.hashes {
-                    if let Err(e) = hashes.push(h) {
+                match work {
+                    Ok(t) => {
+                        pending.insert(k, t);
+                    }
+                    Err(e) => {
                         error = Some(e.into());
                         stop.store(true, Ordering::Relaxed);
-                        break;
-                    }
-                    frontier.push(*h, |_, _, _| {});
-                    if snap.peek() == Some(&&frontier.size()) {
-                        out.snapshots.push((frontier.size(), frontier.root()));
-                        snap.next();
+                        continue;
                     }
                 }
-                out.leaves += t.hashes.len() as u64;
-                out.faults.extend(t.faults);
-                want += 1;
-                progress(out.leaves);
+                while let Some(t) = pending.remove(&want) {
+                    for h in &t.hashes {
+                        if let Err(e) = hashes.push(h) {
+                            error = Some(e.into());
+                            stop.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                        frontier.push(*h, |_, _, _| {});
+                        if snap.peek() == Some(&&frontier.size()) {
+                            out.snapshots.push((frontier.size(), frontier.root()));
+                            snap.next();
+                        }
+                    }
+                    out.leaves += t.hashes.len() as u64;
+                    out.faults.extend(t.faults);
+                    want += 1;
+                    progress(out.leaves);
+                }
             }
+            tallies = handles
+                .into_iter()
+                .map(|h| h.join().expect("a reader thread panicked"))
+                .collect();
+        });
+        if let Some(e) = error {
+            return Err(e);
         }
-        tallies = handles
-            .into_iter()
-            .map(|h| h.join().expect("a reader thread panicked"))
-            .collect();
-    });
-    if let Some(e) = error {
-        return Err(e);
+        for t in tallies {
+            out.tally.merge(t);
+        }
+        out.faults.sort();
+        out.frontier = frontier;
+        Ok(out)
     }
-    for t in tallies {
-        out.tally.merge(t);
-    }
-    out.faults.sort();
-    out.frontier = frontier;
-    Ok(out)
-}
 }

@@ -127,7 +127,10 @@ impl State {
         };
         let file: StateFile = serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
         if file.format != FORMAT {
-            return Err(corrupt(format!("format {:?}, expected {FORMAT}", file.format)));
+            return Err(corrupt(format!(
+                "format {:?}, expected {FORMAT}",
+                file.format
+            )));
         }
         if VerifierKey::parse(&file.log).ok().as_ref() != Some(log) {
             return Err(StateError::OtherLog {
@@ -154,7 +157,8 @@ impl State {
         }
         match &file.note {
             Some(note) => {
-                let c = open_checkpoint(note, log).map_err(|e| corrupt(format!("its note: {e}")))?;
+                let c =
+                    open_checkpoint(note, log).map_err(|e| corrupt(format!("its note: {e}")))?;
                 if (c.size, c.root) != (file.size, root) {
                     return Err(corrupt("its note is not of its tree".into()));
                 }
@@ -162,8 +166,8 @@ impl State {
             None if file.size != 0 => return Err(corrupt("a tree without a note".into())),
             None => {}
         }
-        let counts = Counts::restore(file.leaves_counted, file.stats, file.intake)
-            .map_err(|e| corrupt(e))?;
+        let counts =
+            Counts::restore(file.leaves_counted, file.stats, file.intake).map_err(corrupt)?;
         Ok(Some(State {
             log: file.log,
             note: file.note,
@@ -271,10 +275,7 @@ impl Hashes {
         if have < size * 32 {
             return Err(StateError::Corrupt {
                 path: path.clone(),
-                reason: format!(
-                    "{} leaf hashes for a tree of {size}",
-                    have / 32
-                ),
+                reason: format!("{} leaf hashes for a tree of {size}", have / 32),
             });
         }
         file.set_len(size * 32).map_err(io)?;
@@ -315,7 +316,9 @@ impl Hashes {
             return Ok(());
         }
         let at = self.len * 32 - self.buffer.len() as u64;
-        self.file.write_all_at(&self.buffer, at).map_err(self.io())?;
+        self.file
+            .write_all_at(&self.buffer, at)
+            .map_err(self.io())?;
         self.buffer.clear();
         Ok(())
     }

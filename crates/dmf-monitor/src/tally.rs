@@ -42,12 +42,9 @@ impl Tally {
 
     /// Counts a leaf. A leaf whose time has no day is refused, as statistics refuse it.
     pub fn add(&mut self, v: &LeafView<'_>) -> Result<(), String> {
-        let day = v.day().ok_or_else(|| {
-            format!(
-                "malformed time {:?}",
-                String::from_utf8_lossy(v.time.raw)
-            )
-        })?;
+        let day = v
+            .day()
+            .ok_or_else(|| format!("malformed time {:?}", String::from_utf8_lossy(v.time.raw)))?;
         if day.contains('\0') {
             return Err("a NUL in the leaf's time".into());
         }

@@ -37,7 +37,7 @@ pub enum Refusal {
     /// Signed by the log, without the cosignatures required. The checkpoint is still the log's
     /// statement, so it is held against the others.
     Quorum {
-        checkpoint: Checkpoint,
+        checkpoint: Box<Checkpoint>,
         cosigned: Vec<String>,
         reason: String,
     },
@@ -132,7 +132,7 @@ impl Trust {
                 }
             );
             Err(Refusal::Quorum {
-                checkpoint,
+                checkpoint: Box::new(checkpoint),
                 cosigned,
                 reason,
             })
