@@ -332,6 +332,32 @@ fn a_registry_is_followed_from_nothing_then_from_its_state() {
         )) && text.contains("no cosignature required"),
         "{text}"
     );
+    // Following: one JSON line a pass, from the state, until stopped.
+    let mut follow = super::serve::spawn(&[
+        "monitor",
+        "--url",
+        &url,
+        "--key",
+        &k,
+        "--state",
+        s(&state),
+        "--follow",
+        "1",
+        "--json",
+    ]);
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(follow.0.stdout.take().unwrap()));
+    for _ in 0..2 {
+        let line = lines.next().unwrap().unwrap();
+        let pass: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            (pass["exit"].as_u64(), pass["leaves_read"].as_u64()),
+            (Some(0), Some(0)),
+            "{pass}"
+        );
+    }
+    drop(lines);
+    drop(follow);
     drop(server);
 
     // More people, reports and notices; the monitor reads only what is new.
@@ -622,4 +648,34 @@ fn a_planted_batch_of_notices_is_found_from_public_data_alone() {
     };
     assert_eq!(volume(&pass["alerts"]), volume(&own["alerts"]), "{own}");
     assert!(!volume(&own["alerts"]).is_empty(), "{own}");
+}
+
+#[test]
+fn a_checkpoint_without_the_cosignatures_required_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = registry(dir.path(), "data", &people(30, 5));
+    let k = key_file(&data);
+    let witness = dmf_log::CosignerKey::from_seed("witness.test/w1", [5; 32]).unwrap();
+    let vkey = witness.verifier().to_text();
+    let policy = dir.path().join("policy.txt");
+    std::fs::write(&policy, format!("witness w1 {vkey}\nquorum w1\n")).unwrap();
+    let (_server, url) = served(&data);
+    for required in [["--witness", vkey.as_str()], ["--policy", s(&policy)]] {
+        let mut args = vec!["--url", &url, "--key", &k];
+        args.extend(required);
+        let (code, pass) = monitor(&args);
+        assert_eq!(
+            (code, kinds(&pass)),
+            (2, vec!["missing_quorum".to_owned()]),
+            "{pass}"
+        );
+        assert_eq!(pass["witnesses_required"], true);
+        assert_eq!(pass["size"], 0, "{pass}");
+        let note = pass["findings"][0]["evidence"][0]["note"].as_str().unwrap();
+        assert!(note.starts_with("monitor.test/registry\n30\n"), "{note}");
+    }
+    // A witness key where the log's is expected is named.
+    let out = dmf(&["monitor", "--url", &url, "--key", &vkey]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("cosignature key"), "{}", stderr(&out));
 }
