@@ -24,7 +24,7 @@ fn read(path: &Path) -> Result<String> {
 }
 
 /// A verifier key given as its text or as a file holding it.
-fn verifier(arg: &str) -> Result<VerifierKey> {
+pub(crate) fn verifier(arg: &str) -> Result<VerifierKey> {
     let path = Path::new(arg);
     let text = if path.is_file() {
         read(path)?
@@ -44,7 +44,7 @@ fn verifier(arg: &str) -> Result<VerifierKey> {
 
 /// A signed checkpoint note saved in a file, refusing with a hint the JSON form
 /// `dmf log checkpoint --json` prints (a checkpoint saved that way is the usual slip).
-fn read_checkpoint(path: &Path) -> Result<String> {
+pub(crate) fn read_checkpoint(path: &Path) -> Result<String> {
     let text = read(path)?;
     if text.trim_start().starts_with('{') {
         bail!(

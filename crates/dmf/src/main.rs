@@ -9,6 +9,7 @@ mod format_cmd;
 mod log_cmd;
 mod match_cmd;
 mod mirror_cmd;
+mod monitor_cmd;
 mod progress;
 mod registry_cmd;
 mod serve_cmd;
@@ -78,6 +79,11 @@ enum Command {
     Stats(log_cmd::StatsArgs),
     /// Follow a registry's feed into a local copy that `dmf verify` answers from.
     Mirror(mirror_cmd::MirrorArgs),
+    /// Check a registry's public log from its URL and key alone: signatures, cosignatures,
+    /// consistency (split views, rollbacks), recounted statistics and intake alerts. Exits 0
+    /// when nothing is found, 1 on intake alerts only, 2 on misbehaviour, 3 when it could not
+    /// check.
+    Monitor(monitor_cmd::MonitorArgs),
     /// The quality report: implausible ages and dates, overdue reports, unresolved conflicts,
     /// contested notices past their deadline; counts and examples.
     Quality(registry_cmd::QualityArgs),
@@ -115,11 +121,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // A command whose reader went away (`dmf format convert FILE | head`) ends as `cat` does,
     // by the pipe's signal, quietly; Rust ignores SIGPIPE, which turns every later write into
-    // an error or a panic. The servers and the mirror keep ignoring it: their peers come and go.
+    // an error or a panic. The servers, the monitor and the mirror keep ignoring it: their
+    // peers come and go.
     if !matches!(
         cli.command,
         Command::Serve(_)
             | Command::Mirror(_)
+            | Command::Monitor(_)
             | Command::Witness(witness_cmd::WitnessCommand::Serve(_))
     ) {
         // SAFETY: restores the default disposition of one signal before any thread starts.
@@ -146,6 +154,7 @@ fn main() -> ExitCode {
         Command::Audit(log_cmd::AuditCommand::Verify(args)) => log_cmd::audit(args),
         Command::Stats(args) => log_cmd::stats(args),
         Command::Mirror(args) => mirror_cmd::run(args, cli.quiet),
+        Command::Monitor(args) => monitor_cmd::run(args, cli.quiet),
         Command::Quality(args) => registry_cmd::quality(args),
         Command::Presume(args) => registry_cmd::presume(args),
         Command::Dump(args) => dump_cmd::dump(args, cli.quiet),

@@ -22,6 +22,7 @@ mod leftovers;
 mod log;
 mod matching;
 mod mirror;
+mod monitor;
 mod newcomer;
 mod postgres;
 mod quality;
