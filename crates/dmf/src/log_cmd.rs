@@ -198,6 +198,12 @@ fn read_proof_file(path: &Path) -> Result<ProofFile> {
             .with_context(|| format!("{}: the receipt is malformed", path.display()))
     };
     Ok(match value.as_object() {
+        // What a refused request saved: no receipt to check, and the reason is in it.
+        Some(o) if o.get("error").is_some_and(serde_json::Value::is_object) => bail!(
+            "{} is an error answer, not a receipt: {}",
+            path.display(),
+            o["error"]["message"].as_str().unwrap_or("(no message)")
+        ),
         Some(answer) if answer.contains_key("receipt") => {
             ProofFile::Receipt(receipt_of(&answer["receipt"])?, Some(answer.clone()))
         }

@@ -245,11 +245,19 @@ fn the_readme_check_it_yourself_commands_run() {
     assert!(dmf(&["init", "--data", s(&reg)]).status.success());
     let people = cwd.join("people.csv");
     std::fs::write(&people, PEOPLE).unwrap();
-    assert!(dmf(&["import", "--data", s(&reg), s(&people)]).status.success());
+    assert!(
+        dmf(&["import", "--data", s(&reg), s(&people)])
+            .status
+            .success()
+    );
     let bank = super::serve::key(s(&reg), "bank", "identity", &[]);
     let query = r#"{"ssn":"521234568","first":"Wendell","last":"Okafor","dob":"1958-11-02"}"#;
     let bin = Path::new(env!("CARGO_BIN_EXE_dmf")).parent().unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let (witness_at, server_at) = (free_address(), free_address());
 
     let mut background = Vec::new();
@@ -288,9 +296,10 @@ fn the_readme_check_it_yourself_commands_run() {
             let out = sh(command).output().unwrap();
             assert!(
                 out.status.success(),
-                "README: {line}\n{}{}",
+                "README: {line}\n{}{}\nanswer.json: {:?}",
                 stdout(&out),
-                stderr(&out)
+                stderr(&out),
+                std::fs::read_to_string(cwd.join("answer.json")).ok()
             );
         }
         ran += 1;
