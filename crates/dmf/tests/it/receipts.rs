@@ -301,3 +301,29 @@ fn a_letters_tlog_proof_verifies_offline() {
         "{out}"
     );
 }
+
+/// An error answer saved where a receipt was expected (a request sent without its JSON
+/// content type) is named as such, with the server's reason, not taken for another proof.
+#[test]
+fn an_error_answer_saved_in_place_of_a_receipt_is_named() {
+    let (dir, data) = registry_of("ssn,first,last,dob\n521234567,Carmen,Stanley,1971-04-30\n");
+    let saved = save(
+        dir.path(),
+        "answer.json",
+        r#"{"error":{"code":"unsupported_media_type","message":"send application/json","path":"Content-Type"}}"#,
+    );
+    let out = dmf(&[
+        "log",
+        "verify",
+        "--proof",
+        s(&saved),
+        "--key",
+        s(&data.join("log/key.pub")),
+    ]);
+    assert!(!out.status.success());
+    let said = format!("{}{}", stdout(&out), super::stderr(&out));
+    assert!(
+        said.contains("is an error answer, not a receipt: send application/json"),
+        "{said}"
+    );
+}
