@@ -55,6 +55,24 @@ pub struct Row {
     pub count: u64,
 }
 
+impl Row {
+    /// The row of `count` leaves under `key`.
+    pub fn of(key: RowKey, count: u64) -> Row {
+        let (date, event_type, source, origin, kind, authority, legal_basis, decision) = key;
+        Row {
+            date,
+            event_type,
+            source,
+            origin,
+            kind,
+            authority,
+            legal_basis,
+            decision,
+            count,
+        }
+    }
+}
+
 /// Statistics tied to the tree they were counted from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
@@ -94,7 +112,8 @@ pub struct LeafFormatError {
     pub reason: String,
 }
 
-type Key = (
+/// A row's key: the period, the event type and the clear fields, in the order of [`Row`].
+pub type RowKey = (
     String,
     String,
     Option<String>,
@@ -110,7 +129,7 @@ type Key = (
 pub struct Counter {
     period: Period,
     leaves: u64,
-    counts: BTreeMap<Key, u64>,
+    counts: BTreeMap<RowKey, u64>,
 }
 
 impl Counter {
@@ -179,21 +198,7 @@ impl Counter {
             rows: self
                 .counts
                 .iter()
-                .map(|(key, &count)| {
-                    let (date, event_type, source, origin, kind, authority, legal_basis, decision) =
-                        key.clone();
-                    Row {
-                        date,
-                        event_type,
-                        source,
-                        origin,
-                        kind,
-                        authority,
-                        legal_basis,
-                        decision,
-                        count,
-                    }
-                })
+                .map(|(key, &count)| Row::of(key.clone(), count))
                 .collect(),
         }
     }

@@ -183,6 +183,36 @@ fn split_key_text(text: &str, alg: u8) -> Result<(&str, [u8; 4], [u8; 32]), Note
     }
 }
 
+/// "name+keyid+base64(alg || key bytes)": a key's text, public or (after the prefix) private.
+fn key_text(name: &str, id: &[u8; 4], alg: u8, bytes: &[u8; 32]) -> String {
+    let mut key = [0u8; 33];
+    key[0] = alg;
+    key[1..].copy_from_slice(bytes);
+    format!("{name}+{}+{}", Hex(id), STANDARD.encode(key))
+}
+
+/// The name, key id and seed of "PRIVATE+KEY+name+keyid+base64(alg || seed)".
+fn split_private_text(text: &str, alg: u8) -> Result<(&str, [u8; 4], [u8; 32]), NoteError> {
+    let rest = text
+        .trim()
+        .strip_prefix(PRIVATE_PREFIX)
+        .ok_or(NoteError::BadKey {
+            reason: "missing PRIVATE+KEY+ prefix",
+        })?;
+    split_key_text(rest, alg)
+}
+
+/// The key made from a parsed seed, refused when the text's key id is not the key's.
+fn check_id<K>(key: K, id: [u8; 4], expected: [u8; 4]) -> Result<K, NoteError> {
+    if id == expected {
+        Ok(key)
+    } else {
+        Err(NoteError::BadKey {
+            reason: "key id does not match the key",
+        })
+    }
+}
+
 /// NUL, the domain, NUL, the message.
 fn message_bytes(domain: &str, message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(domain.len() + message.len() + 2);
@@ -215,32 +245,18 @@ impl SigningKey {
 
     /// "PRIVATE+KEY+name+keyid+base64(0x01 || seed)", as the Go note package writes it.
     pub fn to_text(&self) -> String {
-        let mut key = [0u8; 33];
-        key[0] = ALG_ED25519;
-        key[1..].copy_from_slice(self.key.as_bytes());
-        format!(
-            "{PRIVATE_PREFIX}{}+{}+{}",
-            self.verifier.name,
-            Hex(&self.verifier.id),
-            STANDARD.encode(key)
-        )
+        let v = &self.verifier;
+        let text = key_text(&v.name, &v.id, ALG_ED25519, self.key.as_bytes());
+        format!("{PRIVATE_PREFIX}{text}")
     }
 
     /// Parses [`SigningKey::to_text`] output (surrounding whitespace allowed); the key id must
     /// match the key.
     pub fn parse(text: &str) -> Result<SigningKey, NoteError> {
-        let text = text.trim();
-        let rest = text.strip_prefix(PRIVATE_PREFIX).ok_or(NoteError::BadKey {
-            reason: "missing PRIVATE+KEY+ prefix",
-        })?;
-        let (name, id, seed) = split_key_text(rest, ALG_ED25519)?;
+        let (name, id, seed) = split_private_text(text, ALG_ED25519)?;
         let key = SigningKey::from_seed(name, seed)?;
-        if key.verifier.id != id {
-            return Err(NoteError::BadKey {
-                reason: "key id does not match the key",
-            });
-        }
-        Ok(key)
+        let expected = key.verifier.id;
+        check_id(key, id, expected)
     }
 
     pub fn verifier(&self) -> VerifierKey {
@@ -301,19 +317,12 @@ impl VerifierKey {
     pub fn parse(text: &str) -> Result<VerifierKey, NoteError> {
         let (name, id, key) = split_key_text(text.trim(), ALG_ED25519)?;
         let verifier = VerifierKey::new(name, public_key(&key)?);
-        if verifier.id != id {
-            return Err(NoteError::BadKey {
-                reason: "key id does not match the key",
-            });
-        }
-        Ok(verifier)
+        let expected = verifier.id;
+        check_id(verifier, id, expected)
     }
 
     pub fn to_text(&self) -> String {
-        let mut key = [0u8; 33];
-        key[0] = ALG_ED25519;
-        key[1..].copy_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, Hex(&self.id), STANDARD.encode(key))
+        key_text(&self.name, &self.id, ALG_ED25519, self.key.as_bytes())
     }
 
     pub fn name(&self) -> &str {
@@ -497,33 +506,17 @@ impl CosignerKey {
 
     /// "PRIVATE+KEY+name+keyid+base64(0x04 || seed)".
     pub fn to_text(&self) -> String {
-        let mut key = [0u8; 33];
-        key[0] = ALG_COSIGNATURE_V1;
-        key[1..].copy_from_slice(self.key.as_bytes());
-        format!(
-            "{PRIVATE_PREFIX}{}+{}+{}",
-            self.verifier.name,
-            Hex(&self.verifier.id),
-            STANDARD.encode(key)
-        )
+        let v = &self.verifier;
+        let text = key_text(&v.name, &v.id, ALG_COSIGNATURE_V1, self.key.as_bytes());
+        format!("{PRIVATE_PREFIX}{text}")
     }
 
     /// Parses [`CosignerKey::to_text`] output; the key id must match the key.
     pub fn parse(text: &str) -> Result<CosignerKey, NoteError> {
-        let rest = text
-            .trim()
-            .strip_prefix(PRIVATE_PREFIX)
-            .ok_or(NoteError::BadKey {
-                reason: "missing PRIVATE+KEY+ prefix",
-            })?;
-        let (name, id, seed) = split_key_text(rest, ALG_COSIGNATURE_V1)?;
+        let (name, id, seed) = split_private_text(text, ALG_COSIGNATURE_V1)?;
         let key = CosignerKey::from_seed(name, seed)?;
-        if key.verifier.id != id {
-            return Err(NoteError::BadKey {
-                reason: "key id does not match the key",
-            });
-        }
-        Ok(key)
+        let expected = key.verifier.id;
+        check_id(key, id, expected)
     }
 
     pub fn name(&self) -> &str {
@@ -581,19 +574,17 @@ impl CosignerVerifier {
     pub fn parse(text: &str) -> Result<CosignerVerifier, NoteError> {
         let (name, id, key) = split_key_text(text.trim(), ALG_COSIGNATURE_V1)?;
         let verifier = CosignerVerifier::new(name, public_key(&key)?);
-        if verifier.id != id {
-            return Err(NoteError::BadKey {
-                reason: "key id does not match the key",
-            });
-        }
-        Ok(verifier)
+        let expected = verifier.id;
+        check_id(verifier, id, expected)
     }
 
     pub fn to_text(&self) -> String {
-        let mut key = [0u8; 33];
-        key[0] = ALG_COSIGNATURE_V1;
-        key[1..].copy_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, Hex(&self.id), STANDARD.encode(key))
+        key_text(
+            &self.name,
+            &self.id,
+            ALG_COSIGNATURE_V1,
+            self.key.as_bytes(),
+        )
     }
 
     pub fn name(&self) -> &str {

@@ -12,18 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::tally::{Counted, Tally};
 
-/// A statistics row's combination: day, type, source, origin, kind, authority, legal basis,
-/// decision (the order of [`Row`]'s fields, so rows come out in the order `dmf stats` gives).
-type RowKey = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+use dmf_ledger::stats::RowKey;
 
 /// Intake days by group: `source:state` or `authority:DHS USCIS`, then days since 1970.
 pub type Intake = BTreeMap<String, BTreeMap<i32, u64>>;
@@ -114,21 +103,7 @@ impl Counts {
     pub fn rows(&self) -> Vec<Row> {
         self.rows
             .iter()
-            .map(|(key, &count)| {
-                let (date, event_type, source, origin, kind, authority, legal_basis, decision) =
-                    key.clone();
-                Row {
-                    date,
-                    event_type,
-                    source,
-                    origin,
-                    kind,
-                    authority,
-                    legal_basis,
-                    decision,
-                    count,
-                }
-            })
+            .map(|(key, &count)| Row::of(key.clone(), count))
             .collect()
     }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use dmf_log::Policy;
 use serde_json::Value;
 
+use super::log::copy_dir;
 use super::serve::{eventually, serve};
 use super::witness::witness;
 use super::{dmf, registry_of, s, stderr, stdout};
@@ -199,21 +200,6 @@ fn a_checkpoint_is_published_only_once_both_witnesses_cosigned_it() {
             .is_ok_and(|v| v.checkpoint.size == third)
     });
     drop((w1, w2));
-}
-
-/// Copies a data folder, its modes kept (a registry refuses a folder others can read).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    std::fs::set_permissions(to, std::fs::metadata(from).unwrap().permissions()).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A port of 127.0.0.1 free a moment ago, for commands that take a fixed address.
