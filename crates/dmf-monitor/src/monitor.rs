@@ -19,9 +19,6 @@ use crate::report::{AGE_TEST, Report, UrlReport};
 use crate::state::{Hashes, State, StateError};
 use crate::trust::{Refusal, Trust};
 
-/// Malformed leaves named one by one in a pass's findings; the rest are counted.
-const LEAVES_NAMED: usize = 10;
-
 /// What to monitor and how.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -45,7 +42,13 @@ pub struct Monitor {
     state: State,
     hashes: Hashes,
     path: Option<PathBuf>,
+    /// Roots of the verified tree at smaller sizes, as computed: the tree only grows, so they
+    /// hold from pass to pass (a mirror behind is asked about again and again).
+    roots: BTreeMap<u64, Hash>,
 }
+
+/// Roots remembered, at most.
+const ROOTS_KEPT: usize = 64;
 
 /// A checkpoint as judged this pass.
 struct Judged {
@@ -70,6 +73,7 @@ impl Monitor {
             state: state_now,
             hashes,
             path: state.map(Path::to_owned),
+            roots: BTreeMap::new(),
         })
     }
 
@@ -93,16 +97,19 @@ impl Monitor {
         })
     }
 
-    /// The root of the verified tree at `size` (no larger than it), remembered for the pass.
-    fn root_at(&mut self, size: u64, memo: &mut BTreeMap<u64, Hash>) -> Result<Hash, StateError> {
+    /// The root of the verified tree at `size` (no larger than it).
+    fn root_at(&mut self, size: u64) -> Result<Hash, StateError> {
         if size == self.state.size() {
             return Ok(self.state.root());
         }
-        if let Some(r) = memo.get(&size) {
+        if let Some(r) = self.roots.get(&size) {
             return Ok(*r);
         }
         let r = self.hashes.root_at(size)?;
-        memo.insert(size, r);
+        if self.roots.len() >= ROOTS_KEPT {
+            self.roots.clear();
+        }
+        self.roots.insert(size, r);
         Ok(r)
     }
 
@@ -152,7 +159,6 @@ impl Monitor {
 
         let verified = self.verified();
         let before = self.state.size();
-        let mut memo = BTreeMap::new();
         // Checkpoints of one size, and those smaller than the tree, against each other.
         let all: Vec<&Seen> = verified
             .iter()
@@ -162,7 +168,7 @@ impl Monitor {
         if let Some(v) = &verified {
             for j in &judged {
                 if j.seen.size() < before {
-                    let root = self.root_at(j.seen.size(), &mut memo)?;
+                    let root = self.root_at(j.seen.size())?;
                     findings.extend(checks::against_tree(v, &j.seen, &root));
                 }
             }
@@ -238,7 +244,7 @@ impl Monitor {
                     findings.extend(checks::against_tree(target, &j.seen, root));
                 }
             }
-            for (index, reason) in ext.faults.iter().take(LEAVES_NAMED) {
+            for (index, reason) in &ext.faults {
                 findings.push(Finding::new(
                     Kind::MalformedLeaf,
                     format!(
@@ -248,17 +254,17 @@ impl Monitor {
                     Vec::new(),
                 ));
             }
-            if ext.faults.len() > LEAVES_NAMED {
+            if ext.faulty > ext.faults.len() as u64 {
                 findings.push(Finding::new(
                     Kind::MalformedLeaf,
                     format!(
                         "{} more leaves are not counted",
-                        ext.faults.len() - LEAVES_NAMED
+                        ext.faulty - ext.faults.len() as u64
                     ),
                     Vec::new(),
                 ));
             }
-            self.state.malformed += ext.faults.len() as u64;
+            self.state.malformed += ext.faulty;
             let new_days = self.state.counts.add(ext.tally);
             self.state.frontier = ext.frontier;
             self.state.note = Some(target.note.clone());
@@ -295,7 +301,7 @@ impl Monitor {
         let mut behind = Vec::new();
         for c in &served {
             if c.size() < self.state.size() && !blamed.contains(c.from.as_str()) {
-                let root = self.hashes.root_at(c.size())?;
+                let root = self.root_at(c.size())?;
                 if root == c.checkpoint.root {
                     behind.push(Finding::new(
                         Kind::Behind,

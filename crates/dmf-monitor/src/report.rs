@@ -67,11 +67,12 @@ impl Report {
             }
         }
         for a in &self.alerts {
-            let _ = writeln!(
-                out,
-                "ALERT: {} {} {}: {} ({} on the day)",
-                a.day, a.group, a.kind, a.detail, a.count
-            );
+            let _ = write!(out, "ALERT: {} {} {}: {}", a.day, a.group, a.kind, a.detail);
+            // A volume alert's words start with the day's count; the others' do not.
+            if a.kind != "volume" {
+                let _ = write!(out, " ({} on the day)", a.count);
+            }
+            out.push('\n');
         }
         let urls = self
             .urls

@@ -849,3 +849,22 @@ fn a_mirror_behind_is_named_not_blamed() {
     assert_eq!(summary(&r), (0, 600, 600, vec!["Behind".into()]));
     assert!(r.findings[0].message.contains(&b.url), "{:?}", r.findings);
 }
+
+#[test]
+fn leaves_that_are_not_the_published_layout_are_named_and_left_uncounted() {
+    // A log whose leaves 100 to 129 are not leaves of the layout: signed all the same.
+    let mut l = leaves(300);
+    for (i, x) in l.iter_mut().enumerate().skip(100).take(30) {
+        *x = format!("entry {i}").into_bytes();
+    }
+    let server = Server::start();
+    server.publish(&log_key(), &l, 300);
+    let mut m = Monitor::open(config(&[&server.url], Vec::new()), None).unwrap();
+    let r = pass(&mut m);
+    assert_eq!((r.exit, r.size, r.leaves_read), (3, 300, 300));
+    let named: Vec<&str> = r.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(named.len(), 11, "{named:?}");
+    assert!(named[0].starts_with("leaf 100 (from http"), "{named:?}");
+    assert_eq!(named[10], "20 more leaves are not counted");
+    assert_eq!((r.stats.tree_size, m.state().malformed), (270, 30));
+}
