@@ -97,3 +97,117 @@ fn the_oversight_page_rescanned_every_leaf_after_each_new_event() {
         "{alerts}"
     );
 }
+
+/// A witness on 127.0.0.1 following the server's log, served on a thread of its own until the
+/// returned sender is dropped: its verifier key and its URL.
+fn witness(
+    s: &Server,
+    dir: &std::path::Path,
+) -> (
+    dmf_log::CosignerVerifier,
+    String,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let log = dmf_ledger::log::LogFiles::open(&s.data).unwrap().verifier;
+    let witness = dmf_witness::Witness::open(dir, Some("witness.test/w1"), vec![log]).unwrap();
+    let key = witness.verifier();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            dmf_witness::server::serve(std::sync::Arc::new(witness), listener, shutdown)
+                .await
+                .unwrap();
+        });
+    });
+    (key, url, stop)
+}
+
+/// The server gathers its witnesses' cosignatures by itself: with a quorum of one of two (one
+/// of them unreachable), the checkpoint is published with the one cosignature; the oversight
+/// page and `/metrics` show each witness's state, and a feed page names the published
+/// checkpoint.
+#[test]
+fn the_oversight_page_and_metrics_show_each_witness_and_feeds_name_the_published_checkpoint() {
+    let s = Server::start();
+    users(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let (key, url, _stop) = witness(&s, dir.path());
+    let down = dmf_log::CosignerKey::from_seed("witness.test/down", [9; 32])
+        .unwrap()
+        .verifier();
+    let log = dmf_ledger::log::LogFiles::open(&s.data).unwrap().verifier;
+    let policy = dmf_log::Policy::parse(&format!(
+        "log {}\nwitness witness.test/w1 {} {url}\nwitness witness.test/down {} http://127.0.0.1:1\n\
+         group witnesses 1 witness.test/w1 witness.test/down\nquorum witnesses\n",
+        log.to_text(),
+        key.to_text(),
+        down.to_text()
+    ))
+    .unwrap();
+    dmf_witness::registry::save(&s.data, &policy).unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let note = loop {
+        let (status, note) = s.get("/log/checkpoint", None);
+        if status == 200 && policy.verify(&note, None).is_ok() {
+            break note;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never published: {status} {note}"
+        );
+        std::thread::yield_now();
+    };
+    let verified = policy.verify(&note, None).unwrap();
+    assert_eq!(verified.cosigned.len(), 1, "{note}");
+    assert_eq!(verified.checkpoint.size, 4);
+
+    let (_, metrics) = s.get("/metrics", None);
+    for line in [
+        "dmf_log_published_size 4",
+        "dmf_witness_up{witness=\"witness.test/w1\"} 1",
+        "dmf_witness_size{witness=\"witness.test/w1\"} 4",
+        "dmf_witness_up{witness=\"witness.test/down\"} 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
+
+    let mut c = Client::new(&s);
+    assert_eq!(c.login("watch", "a long password 1").status, 303);
+    let page = c.get("/console/oversight");
+    assert_eq!(page.status, 200, "{}", page.body);
+    for text in [
+        "1 of its 2 witnesses",
+        "witness.test/w1",
+        "Cosigned at",
+        "witness.test/down",
+        "Failed: ",
+    ] {
+        assert!(page.body.contains(text), "{text} in {}", page.body);
+    }
+
+    let response = s
+        .agent
+        .get(format!("{}/v1/feed?wait=0", s.base))
+        .header("Authorization", format!("Bearer {}", s.keys["subscriber"]))
+        .call()
+        .unwrap();
+    let named = response
+        .headers()
+        .get("x-dmf-log-checkpoint")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let root = dmf_ledger::log::base64_hash(&verified.checkpoint.root);
+    assert_eq!(named, Some(format!("4 {root}")));
+}
