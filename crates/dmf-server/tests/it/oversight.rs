@@ -100,7 +100,7 @@ fn the_oversight_page_rescanned_every_leaf_after_each_new_event() {
 
 /// A witness on 127.0.0.1 following the server's log, served on a thread of its own until the
 /// returned sender is dropped: its verifier key and its URL.
-fn witness(
+pub(crate) fn witness(
     s: &Server,
     dir: &std::path::Path,
 ) -> (

@@ -257,3 +257,62 @@ fn without_the_parameter_the_answer_and_its_accounting_are_as_ever() {
     assert_eq!(status, 400, "{v}");
     assert!(v.contains("reciept"), "{v}");
 }
+
+/// A receipt waits for a published checkpoint that covers its events: with the registry's one
+/// witness down, a new death report is signed but never published, and a benefit program's
+/// receipt on it is refused after the wait (503, with `Retry-After`), while the same answer
+/// without a receipt is given at once.
+#[test]
+fn a_receipt_on_an_event_no_published_checkpoint_covers_is_503() {
+    let s = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (key, url, stop) = super::oversight::witness(&s, dir.path());
+    let policy = Policy::parse(&format!(
+        "log {}\nwitness witness.test/w1 {} {url}\ngroup witnesses 1 witness.test/w1\nquorum witnesses\n",
+        s.log_key().to_text(),
+        key.to_text()
+    ))
+    .unwrap();
+    dmf_witness::registry::save(&s.data, &policy).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while policy
+        .verify(&s.get("/log/checkpoint", None).1, None)
+        .is_err()
+    {
+        assert!(std::time::Instant::now() < deadline, "never published");
+        std::thread::yield_now();
+    }
+
+    drop(stop);
+    let (ssn, first, last, dob) = ALICE;
+    let (status, r) = s.post_json(
+        "/v1/reports/death",
+        "reporter",
+        json!({"ssn": ssn, "first": first, "last": last, "dob": dob, "dod": "2026-11-20", "evidence": "EDRS-OH-2"}),
+    );
+    assert_eq!(status, 201, "{r}");
+    let query = json!({"ssn": ssn, "first": first, "last": last, "dob": dob});
+    let (status, answer) = s.post_json("/v1/verify/benefits", "benefits", query.clone());
+    assert_eq!(
+        (status, &answer["deceased"]),
+        (200, &json!(true)),
+        "{answer}"
+    );
+
+    let response = s
+        .agent
+        .post(format!("{}/v1/verify/benefits?receipt=true", s.base))
+        .header("Authorization", format!("Bearer {}", s.keys["benefits"]))
+        .header("Content-Type", "application/json")
+        .send(query.to_string())
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    assert!(response.headers().get("retry-after").is_some());
+    let published = policy
+        .verify(&s.get("/log/checkpoint", None).1, None)
+        .unwrap();
+    assert_eq!(
+        published.checkpoint.size, 4,
+        "nothing past the witness's last cosignature"
+    );
+}
