@@ -104,7 +104,9 @@ impl Checkpoint {
     }
 }
 
-fn parse_size(text: &str) -> Result<u64, &'static str> {
+/// A decimal number without leading zeros (except "0"), as every text of the specs writes
+/// sizes, indexes and thresholds.
+pub(crate) fn parse_size(text: &str) -> Result<u64, &'static str> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err("tree size must be a decimal number");
     }
@@ -115,7 +117,8 @@ fn parse_size(text: &str) -> Result<u64, &'static str> {
         .map_err(|_| "tree size does not fit in 64 bits")
 }
 
-fn decode_hash(text: &str) -> Option<Hash> {
+/// A SHA-256 hash in padded standard base64.
+pub(crate) fn decode_hash(text: &str) -> Option<Hash> {
     STANDARD.decode(text).ok()?.try_into().ok()
 }
 

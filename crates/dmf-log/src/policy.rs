@@ -152,7 +152,9 @@ impl Policy {
                     let k = match *k {
                         "all" => members.len(),
                         "any" => 1,
-                        k => parse_decimal(k)
+                        k => crate::note::parse_size(k)
+                            .ok()
+                            .and_then(|k| usize::try_from(k).ok())
                             .filter(|k| (1..=members.len()).contains(k))
                             .ok_or_else(|| {
                                 err(format!(
@@ -308,15 +310,4 @@ impl Policy {
             cosigned,
         })
     }
-}
-
-/// A decimal number without leading zeros (except "0").
-pub(crate) fn parse_decimal(text: &str) -> Option<usize> {
-    if text.is_empty()
-        || !text.bytes().all(|b| b.is_ascii_digit())
-        || (text.len() > 1 && text.starts_with('0'))
-    {
-        return None;
-    }
-    text.parse().ok()
 }

@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::hash::Hash;
-use crate::note::{Checkpoint, VerifierKey};
+use crate::note::{Checkpoint, VerifierKey, decode_hash, parse_size};
 use crate::policy::{Policy, PolicyCheckError, Verified};
 use crate::verify::{VerifyError, verify_inclusion};
 
@@ -27,17 +27,16 @@ fn bad(line: usize, reason: &'static str) -> TextError {
 }
 
 fn parse_u64(text: &str) -> Option<u64> {
-    if text.is_empty()
-        || !text.bytes().all(|b| b.is_ascii_digit())
-        || (text.len() > 1 && text.starts_with('0'))
-    {
-        return None;
-    }
-    text.parse().ok()
+    parse_size(text).ok()
 }
 
-fn parse_hash(text: &str) -> Option<Hash> {
-    STANDARD.decode(text).ok()?.try_into().ok()
+/// Each hash on a line of its own, then the empty line before a note.
+fn push_hashes(out: &mut String, hashes: &[Hash]) {
+    for h in hashes {
+        out.push_str(&STANDARD.encode(h));
+        out.push('\n');
+    }
+    out.push('\n');
 }
 
 /// An `add-checkpoint` request: the size the client believes the witness holds, a consistency
@@ -52,11 +51,7 @@ pub struct AddCheckpoint {
 impl AddCheckpoint {
     pub fn to_text(&self) -> String {
         let mut out = format!("old {}\n", self.old);
-        for h in &self.proof {
-            out.push_str(&STANDARD.encode(h));
-            out.push('\n');
-        }
-        out.push('\n');
+        push_hashes(&mut out, &self.proof);
         out.push_str(&self.note);
         out
     }
@@ -82,7 +77,7 @@ impl AddCheckpoint {
             if proof.len() == MAX_PROOF_LINES {
                 return Err(bad(line, "more than 63 consistency proof lines"));
             }
-            proof.push(parse_hash(text).ok_or(bad(line, "not a base64 SHA-256 hash"))?);
+            proof.push(decode_hash(text).ok_or(bad(line, "not a base64 SHA-256 hash"))?);
         }
         if old == 0 && !proof.is_empty() {
             return Err(bad(2, "a proof from size 0 must be empty"));
@@ -132,11 +127,7 @@ impl TlogProof {
             out.push('\n');
         }
         out.push_str(&format!("index {}\n", self.index));
-        for h in &self.proof {
-            out.push_str(&STANDARD.encode(h));
-            out.push('\n');
-        }
-        out.push('\n');
+        push_hashes(&mut out, &self.proof);
         out.push_str(&self.note);
         out
     }
@@ -179,7 +170,7 @@ impl TlogProof {
             if proof.len() == 64 {
                 return Err(bad(at, "more than 64 proof lines"));
             }
-            proof.push(parse_hash(line).ok_or(bad(at, "not a base64 SHA-256 hash"))?);
+            proof.push(decode_hash(line).ok_or(bad(at, "not a base64 SHA-256 hash"))?);
         }
         let note: String = std::iter::from_fn(&mut next).map(|(_, l)| l).collect();
         Ok(TlogProof {

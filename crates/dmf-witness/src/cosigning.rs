@@ -116,7 +116,15 @@ fn replace(path: &Path, bytes: &[u8]) -> Result<(), CosignError> {
 /// otherwise the last one its witnesses' quorum cosigned, checked against the log's key (it
 /// carries the cosignatures). `None` before the first.
 pub fn published(data: &Path, policy: &Policy) -> Result<Option<Signed>, CosignError> {
-    let files = LogFiles::open(data)?;
+    published_in(&LogFiles::open(data)?, data, policy)
+}
+
+/// [`published`] of the log whose files are open.
+fn published_in(
+    files: &LogFiles,
+    data: &Path,
+    policy: &Policy,
+) -> Result<Option<Signed>, CosignError> {
     if policy.quorum.is_none() {
         return Ok(files.latest()?);
     }
@@ -150,7 +158,7 @@ pub fn round(data: &Path, policy: &Policy, agent: &ureq::Agent) -> Result<Round,
         });
     };
     let signed = latest.checkpoint.size;
-    let done = match published(data, policy)? {
+    let done = match published_in(&files, data, policy)? {
         _ if policy.quorum.is_none() => true,
         Some(p) => p.checkpoint.size >= signed,
         None => false,

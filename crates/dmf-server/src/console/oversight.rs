@@ -167,15 +167,17 @@ fn quorum_words(policy: &dmf_log::Policy) -> String {
 pub(crate) async fn oversight(State(app): State<Arc<App>>, staff: Staff) -> PageResult {
     let stats = crate::services::statistics::stats(&app, Period::Day).await?;
     let dir = app.dir.clone();
-    let (signed, published, witnesses) = blocking(move || {
+    let (signed, witnessing) = blocking(move || {
         let files = dmf_ledger::log::LogFiles::open(&dir).map_err(ApiError::internal)?;
         let signed = files.latest().map_err(ApiError::internal)?;
-        let published = crate::services::witnesses::published(&dir)?;
-        let (states, policy) = crate::services::witnesses::states(&dir)?;
-        Ok((signed, published, (states, policy)))
+        Ok((signed, crate::services::witnesses::witnessing(&dir)?))
     })
     .await?;
-    let (states, policy) = witnesses;
+    let crate::services::witnesses::Witnessing {
+        policy,
+        states,
+        published,
+    } = witnessing;
     let signed_size = signed.map_or(0, |s| s.checkpoint.size);
     // Counts only: the examples name people, and this page is for oversight of the whole file.
     let cfg = dmf_registry::oversight::quality::QualityConfig::new(app.today());

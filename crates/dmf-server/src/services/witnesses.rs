@@ -27,7 +27,12 @@ pub fn policy(dir: &Path) -> Result<Policy, ApiError> {
 
 /// The checkpoint published: signed, and cosigned by the policy's quorum.
 pub fn published(dir: &Path) -> Result<Option<Signed>, ApiError> {
-    cosigning::published(dir, &policy(dir)?).map_err(ApiError::internal)
+    published_under(dir, &policy(dir)?)
+}
+
+/// [`published`] under a policy read already.
+fn published_under(dir: &Path, policy: &Policy) -> Result<Option<Signed>, ApiError> {
+    cosigning::published(dir, policy).map_err(ApiError::internal)
 }
 
 /// Gathers cosignatures until the server stops: after each new event (once the log has signed
@@ -75,28 +80,42 @@ pub async fn run(app: Arc<App>) {
     }
 }
 
-/// Each witness's state as last recorded, and the published size.
-pub fn states(dir: &Path) -> Result<(BTreeMap<String, WitnessState>, Policy), ApiError> {
+/// What the oversight page and `/metrics` show: the policy, each witness's state as last
+/// recorded, and the checkpoint published, the policy read once.
+#[derive(Debug)]
+pub struct Witnessing {
+    pub policy: Policy,
+    pub states: BTreeMap<String, WitnessState>,
+    pub published: Option<Signed>,
+}
+
+pub fn witnessing(dir: &Path) -> Result<Witnessing, ApiError> {
     let policy = policy(dir)?;
     let mut states = cosigning::witness_states(dir).map_err(ApiError::internal)?;
     states.retain(|name, _| policy.witnesses.iter().any(|w| &w.name == name));
-    Ok((states, policy))
+    let published = published_under(dir, &policy)?;
+    Ok(Witnessing {
+        policy,
+        states,
+        published,
+    })
 }
 
 /// The Prometheus lines of the witnesses: the published size, and per witness the size it
 /// last cosigned, whether its last answer was a cosignature, and its round trip.
 pub fn metrics(dir: &Path) -> String {
     let mut out = String::new();
-    let published = published(dir)
-        .ok()
-        .flatten()
+    let shown = witnessing(dir).ok();
+    let published = shown
+        .as_ref()
+        .and_then(|w| w.published.as_ref())
         .map_or(0, |s| s.checkpoint.size);
     let _ = writeln!(
         out,
         "# HELP dmf_log_published_size Leaves of the latest checkpoint published (cosigned by the witnesses' quorum).\n\
          # TYPE dmf_log_published_size gauge\ndmf_log_published_size {published}"
     );
-    let Ok((states, policy)) = states(dir) else {
+    let Some(Witnessing { policy, states, .. }) = shown else {
         return out;
     };
     let gauges = [
