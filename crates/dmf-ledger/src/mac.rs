@@ -99,6 +99,32 @@ impl MacKey {
         self.state(prev, e).verify_slice(mac).is_ok()
     }
 
+    /// The MAC of a file the writer keeps beside the store (an index snapshot): HMAC-SHA256 of
+    /// `domain` and `digest` under the same secret, each part prefixed by its length as the
+    /// event MAC's are. Event MACs begin with their own domain, so neither can pass for the
+    /// other; only a holder of the data folder's secret makes one.
+    pub fn file_tag(&self, domain: &[u8], digest: &[u8]) -> [u8; MAC_LEN] {
+        self.file_state(domain, digest)
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
+    /// True when `tag` is [`MacKey::file_tag`] of `domain` and `digest` (constant time).
+    pub fn verifies_file(&self, domain: &[u8], digest: &[u8], tag: &[u8]) -> bool {
+        self.file_state(domain, digest).verify_slice(tag).is_ok()
+    }
+
+    fn file_state(&self, domain: &[u8], digest: &[u8]) -> Hmac<Sha256> {
+        assert_ne!(domain, DOMAIN, "a file's MAC is never an event's");
+        let mut mac = self.mac.clone();
+        for part in [domain, digest] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac
+    }
+
     /// Checks a stored event, given the stored MAC of the event before it and the size of the
     /// signed log (which holds events stored without a MAC).
     pub fn check(

@@ -49,6 +49,15 @@ pub enum Generation {
 }
 
 impl Generation {
+    pub const ALL: [Generation; 6] = [
+        Generation::Junior,
+        Generation::Senior,
+        Generation::Second,
+        Generation::Third,
+        Generation::Fourth,
+        Generation::Fifth,
+    ];
+
     /// The generation a suffix names, if it names one: `Jr.`, `JR`, `II`, `2nd`, `III`, ….
     pub fn of(suffix: &str) -> Option<Generation> {
         let letters = dmf_form(suffix).replace([' ', '.', '-', '\''], "");

@@ -200,6 +200,52 @@ impl Index {
         self.head = head;
     }
 
+    /// The SSNs and the states at each position (what a snapshot writes).
+    pub(crate) fn parts(&self) -> (&[u32], &[PersonState]) {
+        (&self.ssns, &self.states)
+    }
+
+    /// An index of these SSNs and states, position for position (a snapshot read back), with
+    /// its last event and count of identity changes; the caseworkers' queue is worked out from
+    /// the states. Names are not indexed (see [`Index::index_names`]). Fails with an SSN given
+    /// twice.
+    pub(crate) fn from_parts(
+        ssns: Vec<u32>,
+        states: Vec<PersonState>,
+        head: Seq,
+        identity_changes: u64,
+    ) -> Result<Index, u32> {
+        assert_eq!(ssns.len(), states.len(), "an SSN for every state");
+        let mut slots = HashTable::with_capacity(ssns.len());
+        for (at, &ssn) in ssns.iter().enumerate() {
+            match slots.entry(
+                hash(ssn),
+                |&p: &u32| ssns[p as usize] == ssn,
+                |&q| hash(ssns[q as usize]),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(_) => return Err(ssn),
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(at as u32);
+                }
+            }
+        }
+        let open_work = ssns
+            .iter()
+            .zip(&states)
+            .filter(|(_, s)| s.has_open_work())
+            .map(|(&ssn, _)| ssn)
+            .collect();
+        Ok(Index {
+            ssns,
+            states,
+            slots,
+            head,
+            identity_changes,
+            open_work,
+            names: None,
+        })
+    }
+
     /// Every SSN with its state, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &PersonState)> {
         self.ssns.iter().copied().zip(&self.states)

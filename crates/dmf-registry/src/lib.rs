@@ -31,6 +31,7 @@ pub mod render;
 pub mod requests;
 pub mod restore;
 pub mod search;
+pub mod snapshot;
 pub mod state;
 pub mod submission;
 pub mod violation;
@@ -43,8 +44,8 @@ pub use event::Event;
 pub use import::{ImportSummary, apply_dmf_records, import_file};
 pub use index::Index;
 pub use registry::{
-    Accepted, MIRROR_FILE, Registry, RegistryError, STORE_FILE, day_of_ms, now_ms, private_dir,
-    today_utc,
+    Accepted, IndexStart, MIRROR_FILE, Registry, RegistryError, SNAPSHOT_FILE, STORE_FILE,
+    day_of_ms, now_ms, private_dir, today_utc,
 };
 pub use state::{Outcome, PersonState};
 pub use submission::{Rejection, Submission, parse_line, parse_value};

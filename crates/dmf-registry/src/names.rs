@@ -65,6 +65,16 @@ impl<const N: usize> NameKey<N> {
         resolve(self.id)
     }
 
+    /// The key's number in the process's table (what a snapshot writes).
+    pub(crate) fn number(self) -> u32 {
+        self.id.get()
+    }
+
+    /// The key of a number [`intern_letters`] gave, if its letters fit this kind of name.
+    pub(crate) fn from_number(id: NonZeroU32) -> Option<NameKey<N>> {
+        (resolve(id).len() <= N).then_some(NameKey { id })
+    }
+
     pub fn as_str(&self) -> &'static str {
         std::str::from_utf8(self.as_bytes()).expect("ASCII letters")
     }
@@ -124,6 +134,18 @@ fn intern(letters: &[u8]) -> NonZeroU32 {
     t.names.push(stored);
     t.ids.insert(stored, id);
     id
+}
+
+/// Every name in the table, in number order: entry `i` is number `i + 1`.
+pub(crate) fn all_names() -> Vec<&'static [u8]> {
+    TABLE.read().expect("name table").names.clone()
+}
+
+/// The number of letters read back from a snapshot, entered in the table if new; `None` unless
+/// they are at most 20 uppercase ASCII letters, the only names the table holds.
+pub(crate) fn intern_letters(letters: &[u8]) -> Option<NonZeroU32> {
+    let ok = letters.len() <= 20 && letters.iter().all(u8::is_ascii_uppercase);
+    ok.then(|| intern(letters))
 }
 
 /// Whether these letters are in the table (for tests: names asked about must not be).

@@ -20,6 +20,7 @@ use crate::codec::{DecodeError, decode, encode};
 use crate::event::Event;
 use crate::index::Index;
 use crate::public;
+use crate::snapshot::{self, SnapshotError};
 use crate::state::{Outcome, PersonState};
 use crate::submission::{Rejection, Submission};
 
@@ -29,6 +30,37 @@ const LOCK_FILE: &str = "writer.lock";
 /// Where `dmf mirror` keeps its position in the registry it follows: a data folder holding it
 /// is a mirror, which holds deaths, not numberholders.
 pub const MIRROR_FILE: &str = "mirror.json";
+/// The answer index's snapshot in the data folder (see [`crate::snapshot`]).
+pub const SNAPSHOT_FILE: &str = "index.snapshot";
+
+/// How [`Registry::open_index`] loaded the index.
+#[derive(Debug)]
+pub struct IndexStart {
+    /// The tree size of the snapshot it started from, if it started from one.
+    pub snapshot: Option<Seq>,
+    /// Events applied after the snapshot (or all of them, rebuilt).
+    pub replayed: u64,
+    /// Why the snapshot there was not used, if there was one and it was refused.
+    pub refused: Option<SnapshotError>,
+}
+
+impl std::fmt::Display for IndexStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.snapshot, &self.refused) {
+            (Some(size), _) => write!(
+                f,
+                "from the snapshot at tree size {size}, {} events after it replayed",
+                self.replayed
+            ),
+            (None, Some(why)) => write!(
+                f,
+                "rebuilt from {} events: the snapshot was refused: {why}",
+                self.replayed
+            ),
+            (None, None) => write!(f, "rebuilt from {} events (no snapshot)", self.replayed),
+        }
+    }
+}
 
 /// Why the registry could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +119,15 @@ pub enum RegistryError {
         mac = log::MAC_KEY_FILE
     )]
     MacKeyMissing(PathBuf),
+    #[error("index snapshot {path}: {source}")]
+    Snapshot {
+        path: PathBuf,
+        source: crate::snapshot::SnapshotError,
+    },
+    #[error(
+        "the index is at event {head} but the log is signed at {signed}: a snapshot is taken at a signed checkpoint only"
+    )]
+    SnapshotUnsigned { head: Seq, signed: Seq },
 }
 
 impl From<LedgerError> for RegistryError {
@@ -364,7 +405,7 @@ impl Registry {
     /// Checks the store file and that every event decodes and applies.
     pub fn check(&self) -> Result<Index, RegistryError> {
         self.store.integrity_check()?;
-        self.load_index()
+        self.rebuild_index()
     }
 
     /// The writer, holding the data folder's lock and the loaded current state.
@@ -420,10 +461,23 @@ impl Registry {
         Ok(self.ledger.leaf_key()?)
     }
 
-    /// Rebuilds the current state of everyone from all events.
+    /// The current state of everyone: from the index snapshot if one is good (see
+    /// [`Registry::open_index`]), else rebuilt from every event.
     pub fn load_index(&self) -> Result<Index, RegistryError> {
+        Ok(self.open_index()?.0)
+    }
+
+    /// Rebuilds the current state of everyone from all events, ignoring any snapshot.
+    pub fn rebuild_index(&self) -> Result<Index, RegistryError> {
         let mut index = Index::default();
-        let mut after = 0;
+        self.replay(&mut index)?;
+        Ok(index)
+    }
+
+    /// Applies every event after the index's head.
+    fn replay(&self, index: &mut Index) -> Result<u64, RegistryError> {
+        let mut after = index.head;
+        let mut applied = 0;
         loop {
             let page = self.store.read_after(after, 50_000)?;
             let Some(last) = page.last() else { break };
@@ -433,8 +487,116 @@ impl Registry {
                     .map_err(|source| RegistryError::Decode { seq: e.seq, source })?;
                 index.apply(e.seq, &event);
             }
+            applied += page.len() as u64;
         }
-        Ok(index)
+        Ok(applied)
+    }
+
+    /// Where the index snapshot of this data folder is kept.
+    pub fn snapshot_path(&self) -> PathBuf {
+        self.dir.join(SNAPSHOT_FILE)
+    }
+
+    /// The current state of everyone, and how it was loaded: from the snapshot, with the events
+    /// after it replayed, when the snapshot is of this format, whole, made with this data
+    /// folder's secret, no larger than the store and at a tree size and root the log signed;
+    /// otherwise rebuilt from every event, with the reason the snapshot was refused. A shared
+    /// store's nodes rebuild (their data folders hold no log of their own).
+    pub fn open_index(&self) -> Result<(Index, IndexStart), RegistryError> {
+        let path = self.snapshot_path();
+        let refused = if self.store.shared() {
+            None
+        } else {
+            match self.read_snapshot(&path) {
+                Ok(Some(mut index)) => {
+                    let from = index.head;
+                    let replayed = self.replay(&mut index)?;
+                    let start = IndexStart {
+                        snapshot: Some(from),
+                        replayed,
+                        refused: None,
+                    };
+                    return Ok((index, start));
+                }
+                Ok(None) => None,
+                Err(e) => Some(e),
+            }
+        };
+        let mut index = Index::default();
+        let replayed = self.replay(&mut index)?;
+        Ok((
+            index,
+            IndexStart {
+                snapshot: None,
+                replayed,
+                refused,
+            },
+        ))
+    }
+
+    /// The snapshot at `path` if there is one and it is good for this store and log.
+    fn read_snapshot(&self, path: &Path) -> Result<Option<Index>, SnapshotError> {
+        let Some(header) = snapshot::read_header(path)? else {
+            return Ok(None);
+        };
+        let head = self
+            .store
+            .head()
+            .map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
+        if header.size > head {
+            return Err(SnapshotError::Ahead {
+                size: header.size,
+                head,
+            });
+        }
+        let signed = log::LogFiles::open(&self.dir)
+            .and_then(|files| files.history())
+            .map_err(|e| SnapshotError::Corrupt(format!("the log's checkpoints: {e}")))?;
+        let matches = signed
+            .iter()
+            .any(|s| s.checkpoint.size == header.size && s.checkpoint.root == header.root);
+        if !matches {
+            return Err(SnapshotError::Root {
+                size: header.size,
+                root: log::hex(&header.root),
+            });
+        }
+        let (_, index) = snapshot::read_file(path, self.mac_key())?;
+        Ok(Some(index))
+    }
+
+    /// Writes `index` as this data folder's snapshot. The index must be at the log's latest
+    /// signed checkpoint (the snapshot is tied to its size and root).
+    pub fn write_snapshot(&self, index: &Index) -> Result<snapshot::Written, RegistryError> {
+        let latest = log::LogFiles::open(&self.dir)?.latest()?;
+        let signed = latest.as_ref().map_or(0, |s| s.checkpoint.size);
+        let Some(latest) = latest.filter(|_| signed == index.head) else {
+            return Err(RegistryError::SnapshotUnsigned {
+                head: index.head,
+                signed,
+            });
+        };
+        let path = self.snapshot_path();
+        snapshot::write(
+            &path,
+            index,
+            latest.checkpoint.size,
+            latest.checkpoint.root,
+            self.mac_key(),
+        )
+        .map_err(|source| RegistryError::Snapshot { path, source })
+    }
+
+    /// Writes a snapshot of the writer's index, if it holds everyone (a registry whose events
+    /// all went through this handle, as after an import into an empty store), waiting for the
+    /// log first. `None` when the writer's index is partial.
+    pub fn snapshot_writer_index(&self) -> Result<Option<snapshot::Written>, RegistryError> {
+        self.defer_log(false)?;
+        let w = self.writer()?;
+        match (&w.index, w.complete) {
+            (Some(index), true) => self.write_snapshot(index).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// Checks, stores and applies submissions in order. Each is accepted or refused on its

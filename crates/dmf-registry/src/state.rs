@@ -205,6 +205,16 @@ impl Sources {
         self.0 & Sources::of(source).0 != 0
     }
 
+    /// The set as bits, one per source in [`DeathSource::ALL`] order (what a snapshot writes).
+    pub(crate) fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The set of these bits, if each names a source.
+    pub(crate) fn from_bits(bits: u8) -> Option<Sources> {
+        (u32::from(bits) < 1 << DeathSource::ALL.len()).then_some(Sources(bits))
+    }
+
     /// Each source in the set, in the order of [`DeathSource::ALL`].
     pub fn iter(self) -> impl Iterator<Item = DeathSource> {
         DeathSource::ALL
