@@ -173,6 +173,20 @@ impl Mirror {
     }
 }
 
+impl Mirror {
+    /// Writes the mirror's index snapshot if this handle applied every event the mirror holds
+    /// (it followed from an empty folder): the next start of `dmf serve` on the mirror reads it
+    /// instead of replaying every page. `dmf snapshot` writes one in any case.
+    pub fn snapshot(&self) -> Result<Option<dmf_registry::snapshot::Written>, MirrorError> {
+        self.registry
+            .snapshot_writer_index()
+            .map_err(|source| MirrorError::Registry {
+                context: "cannot write the index snapshot".into(),
+                source,
+            })
+    }
+}
+
 /// The registry in `dir`, created if the folder holds none.
 fn open_registry(dir: &Path) -> Result<Registry, MirrorError> {
     match Registry::open(dir) {

@@ -166,6 +166,11 @@ pub struct App {
     pub(crate) program_master: Mutex<Option<Arc<services::matching::Master>>>,
     /// Serving a subscriber's mirror: it holds deaths, not numberholders.
     pub(crate) mirror: bool,
+    /// How the answer index was loaded, for the log at start.
+    index_start: String,
+    /// The tree size of the index snapshot on disk (0: none), so that a stop writes a new one
+    /// only when the index moved on.
+    snapshot_size: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for App {
@@ -194,7 +199,9 @@ impl App {
         service: ServiceDb,
     ) -> Result<App, ServerError> {
         let data = &registry.dir().to_owned();
-        let mut index = registry.load_index()?;
+        let (mut index, start) = registry.open_index()?;
+        let snapshot_size = start.snapshot.unwrap_or(0).into();
+        let index_start = start.to_string();
         // The console's search finds people through it, never by a scan of everyone.
         index.index_names();
         let (head_tx, _) = tokio::sync::watch::channel(index.head);
@@ -226,7 +233,32 @@ impl App {
             oversight: Default::default(),
             write_lock: tokio::sync::Mutex::new(()),
             vrdr_waiting: Default::default(),
+            index_start,
+            snapshot_size,
         })
+    }
+
+    /// How the answer index was loaded: from a snapshot and the events after it, or rebuilt
+    /// from every event and why.
+    pub fn index_start(&self) -> &str {
+        &self.index_start
+    }
+
+    /// Writes the answer index's snapshot if it moved on since the one on disk and stands at
+    /// the log's latest signed checkpoint; returns the tree size written. Writers wait while it
+    /// is written (answers do not); `serve` calls it once stopped.
+    pub fn write_snapshot(&self) -> Result<Option<u64>, RegistryError> {
+        use std::sync::atomic::Ordering;
+        if self.registry.shared() {
+            return Ok(None);
+        }
+        let index = self.index.read().expect("index lock");
+        if index.head == self.snapshot_size.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let written = self.registry.write_snapshot(&index)?;
+        self.snapshot_size.store(written.size, Ordering::Relaxed);
+        Ok(Some(written.size))
     }
 
     pub fn keys(&self) -> &KeyStore {
@@ -336,7 +368,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, people = app.people(), "serving");
+    tracing::info!(%addr, people = app.people(), index = app.index_start(), "serving");
     let witnessing = tokio::spawn(services::witnesses::run(app.clone()));
     let served = conn::serve_connections(
         listener,
@@ -351,6 +383,15 @@ pub async fn serve(
     app.accounting
         .flush()
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    // The next start reads the index instead of replaying every event; a failure here costs
+    // that start time, not data.
+    let snapshot = app.clone();
+    match tokio::task::spawn_blocking(move || snapshot.write_snapshot()).await {
+        Ok(Ok(Some(size))) => tracing::info!(size, "index snapshot written"),
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "no index snapshot written"),
+        Err(e) => tracing::warn!(error = %e, "no index snapshot written"),
+    }
     tracing::info!("stopped");
     Ok(())
 }

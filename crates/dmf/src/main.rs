@@ -14,6 +14,7 @@ mod progress;
 mod registry_cmd;
 mod serve_cmd;
 mod service_cmd;
+mod snapshot_cmd;
 mod synth_cmd;
 mod witness_cmd;
 
@@ -101,6 +102,10 @@ enum Command {
     /// Load a dump into a new registry, embedded or in PostgreSQL; its log is rebuilt and
     /// signed, and audits clean against the checkpoints the dump carries.
     Restore(dump_cmd::RestoreArgs),
+    /// Write the answer index's snapshot at the log's latest signed checkpoint (`dmf serve`
+    /// writes one when it stops, `dmf import` after loading an empty registry): a start reads
+    /// it and replays only the events after it.
+    Snapshot(snapshot_cmd::SnapshotArgs),
 }
 
 fn main() -> ExitCode {
@@ -143,6 +148,7 @@ fn main() -> ExitCode {
         }
         Command::Init(args) => registry_cmd::init(args),
         Command::Import(args) => registry_cmd::import(args, cli.quiet),
+        Command::Snapshot(args) => snapshot_cmd::snapshot(args),
         Command::Submit(args) => registry_cmd::submit(args),
         Command::Show(args) => registry_cmd::show(args),
         Command::Verify(args) => registry_cmd::verify(args),

@@ -45,8 +45,15 @@ pub fn run(args: &MirrorArgs, _quiet: bool) -> Result<ExitCode> {
         // Acknowledged only once applied and saved: the server may count on it.
         feed.ack(page.cursor)?;
     }
+    let snapshot = mirror.snapshot()?;
     if !args.output.json {
         println!("{from}: up to date at cursor {}", mirror.cursor());
+        if let Some(w) = snapshot {
+            println!(
+                "index snapshot at tree size {}: {} people",
+                w.size, w.people
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

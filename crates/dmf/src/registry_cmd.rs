@@ -104,10 +104,24 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
             "rejects_file": summary.rejects_file.map(|p| p.display().to_string()),
         }));
     }
+    // After loading an empty registry the writer holds everyone: written now, the first start
+    // of `dmf serve` reads it instead of replaying what was just imported.
+    let snapshot = if added > 0 && !registry.shared() {
+        registry.snapshot_writer_index()?
+    } else {
+        None
+    };
     if args.output.json {
+        let snapshot =
+            snapshot.map(|w| json!({ "size": w.size, "people": w.people, "bytes": w.bytes }));
         println!(
             "{}",
-            json!({ "files": files, "records": records, "events_added": added, "rejected": rejected, "conflicts": conflicts, "held": held })
+            json!({ "files": files, "records": records, "events_added": added, "rejected": rejected, "conflicts": conflicts, "held": held, "snapshot": snapshot })
+        );
+    } else if let Some(w) = snapshot {
+        println!(
+            "index snapshot at tree size {}: {} people, {} bytes",
+            w.size, w.people, w.bytes
         );
     }
     // A numberholder record that would change an identity is an error the operator must see.

@@ -604,17 +604,23 @@ type Run = (
     BTreeMap<String, u64>,
 );
 
-fn run(households: usize, seed: u64) -> Run {
+/// The corpus as files and lines: the numberholders as a people CSV, and each case's
+/// submission lines, for other tests to run through a registry.
+pub(crate) fn corpus_lines(households: usize, seed: u64) -> (String, Vec<Vec<String>>) {
     let mut rng = Pcg64Mcg::seed_from_u64(seed);
     let names = Names::load();
     let people = population(&mut rng, &names, households);
     let per_kind = (households / 8).max(10);
     let cases = corpus(&mut rng, &people, &names, per_kind);
+    (
+        people_csv(&people),
+        cases.into_iter().map(|c| c.lines).collect(),
+    )
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let reg = Registry::init(&dir.path().join("data"), None).unwrap();
+fn people_csv(people: &[Person]) -> String {
     let mut csv = "ssn,first,middle,last,suffix,sex,dob\n".to_owned();
-    for p in &people {
+    for p in people {
         csv.push_str(&format!(
             "{},{},{},{},{},{},{}\n",
             p.ssn,
@@ -626,6 +632,19 @@ fn run(households: usize, seed: u64) -> Run {
             p.dob
         ));
     }
+    csv
+}
+
+fn run(households: usize, seed: u64) -> Run {
+    let mut rng = Pcg64Mcg::seed_from_u64(seed);
+    let names = Names::load();
+    let people = population(&mut rng, &names, households);
+    let per_kind = (households / 8).max(10);
+    let cases = corpus(&mut rng, &people, &names, per_kind);
+
+    let dir = tempfile::tempdir().unwrap();
+    let reg = Registry::init(&dir.path().join("data"), None).unwrap();
+    let csv = people_csv(&people);
     let path = dir.path().join("people.csv");
     std::fs::write(&path, csv).unwrap();
     let s = import_file(&reg, &path, today(), 0, &|_| {}).unwrap();

@@ -2,6 +2,7 @@
 
 mod identity_corpus;
 mod schema;
+mod snapshot;
 
 use std::path::Path;
 
