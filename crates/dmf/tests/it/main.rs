@@ -28,6 +28,7 @@ mod postgres;
 mod quality;
 mod receipts;
 mod serve;
+mod snapshot;
 mod tamper;
 mod transparency;
 mod vrdr;

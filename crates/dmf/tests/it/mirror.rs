@@ -156,6 +156,11 @@ fn mirror_once_applies_pages_in_order_saves_the_cursor_and_acknowledges() {
         "{text}"
     );
     assert!(text.contains("up to date at cursor 3"), "{text}");
+    // Followed from empty, the mirror's writer held everyone: its index is on disk for `serve`.
+    assert!(
+        text.contains("index snapshot at tree size 3: 2 people"),
+        "{text}"
+    );
 
     let jane = identity(s(&data), "234567890", "Jane", "Doe");
     assert_eq!(
