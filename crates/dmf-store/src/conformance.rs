@@ -1,7 +1,7 @@
 //! The conformance suite: what every [`EventStore`] backend must do, as plain functions that
 //! panic on a failure. A backend's tests call [`run_all`] with a maker of fresh, empty stores.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::{Appended, EventStore, GroupCommit, NewEvent, Seq};
@@ -16,6 +16,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Arc<dyn EventStore>) {
     keeps_bodies_exactly(fresh().as_ref());
     keeps_macs_exactly(fresh().as_ref());
     group_commit_from_many_threads(fresh());
+    group_commit_honours_keys_across_callers(fresh());
 }
 
 /// An event for tests: kind, subject and key as given, the body naming them, a MAC of 32
@@ -191,4 +192,54 @@ pub fn group_commit_from_many_threads(store: Arc<dyn EventStore>) {
     assert_eq!(all.len(), 800);
     assert_eq!(store.head().unwrap(), 800);
     assert_eq!(all, (1..=800).collect::<HashSet<Seq>>(), "gap-free");
+}
+
+/// Many callers, some retrying what others sent (the same key from several threads, or twice
+/// in one request): each key stored once, and every caller told the sequence number it has.
+pub fn group_commit_honours_keys_across_callers(store: Arc<dyn EventStore>) {
+    const THREADS: u32 = 12;
+    const REQUESTS: u32 = 40;
+    const KEYS: u32 = 150;
+    let group = Arc::new(GroupCommit::new(store.clone()));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let group = group.clone();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                for i in 0..REQUESTS {
+                    let n = (t * REQUESTS + i) * 7 % KEYS;
+                    let key = format!("k{n}");
+                    // Every fifth request sends its event twice, as a retry within one call.
+                    let copies = if i % 5 == 0 { 2 } else { 1 };
+                    let events = vec![event("g", Some(n), Some(&key)); copies];
+                    let answer = group.append(events).unwrap();
+                    assert_eq!(answer.len(), copies);
+                    if copies == 2 {
+                        assert_eq!(answer[1], Appended::Duplicate(answer[0].seq()));
+                    }
+                    got.extend(answer.into_iter().map(|a| (key.clone(), a)));
+                }
+                got
+            })
+        })
+        .collect();
+    let mut seq_of: HashMap<String, Seq> = HashMap::new();
+    let mut new = HashSet::new();
+    for handle in threads {
+        for (key, answer) in handle.join().unwrap() {
+            let seq = *seq_of.entry(key.clone()).or_insert(answer.seq());
+            assert_eq!(answer.seq(), seq, "every caller of {key} told the same seq");
+            if let Appended::New(seq) = answer {
+                assert!(new.insert(seq), "{key} stored once");
+            }
+        }
+    }
+    assert_eq!(seq_of.len(), KEYS as usize);
+    assert_eq!(new, (1..=Seq::from(KEYS)).collect::<HashSet<Seq>>());
+    assert_eq!(store.head().unwrap(), Seq::from(KEYS));
+    for (key, seq) in &seq_of {
+        assert_eq!(store.seq_of_key(key).unwrap(), Some(*seq));
+        let stored = store.read_after(seq - 1, 1).unwrap();
+        assert_eq!(stored[0].idempotency_key.as_deref(), Some(key.as_str()));
+    }
 }

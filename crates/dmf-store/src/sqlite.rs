@@ -285,27 +285,20 @@ impl EventStore for SqliteStore {
             .map_err(backend)?;
         let mut results = Vec::with_capacity(events.len());
         {
-            let mut find = tx
-                .prepare_cached("SELECT seq FROM events WHERE idempotency_key = ?1")
-                .map_err(backend)?;
+            // The insert itself checks the key (one probe of the key index, not a lookup and
+            // then the insert's own); only a known key costs a second probe, for its seq.
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO events (kind, subject, idempotency_key, recorded_at, body, mac) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
                 )
                 .map_err(backend)?;
+            let mut find = tx
+                .prepare_cached("SELECT seq FROM events WHERE idempotency_key = ?1")
+                .map_err(backend)?;
             for e in events {
-                if let Some(key) = &e.idempotency_key {
-                    let seen: Option<i64> = find
-                        .query_row([key], |r| r.get(0))
-                        .optional()
-                        .map_err(backend)?;
-                    if let Some(seq) = seen {
-                        results.push(Appended::Duplicate(seq as Seq));
-                        continue;
-                    }
-                }
-                insert
+                let inserted = insert
                     .execute(params![
                         e.kind,
                         e.subject.map(i64::from),
@@ -315,7 +308,14 @@ impl EventStore for SqliteStore {
                         e.mac
                     ])
                     .map_err(backend)?;
-                results.push(Appended::New(tx.last_insert_rowid() as Seq));
+                if inserted == 1 {
+                    results.push(Appended::New(tx.last_insert_rowid() as Seq));
+                } else {
+                    let seq: i64 = find
+                        .query_row([&e.idempotency_key], |r| r.get(0))
+                        .map_err(backend)?;
+                    results.push(Appended::Duplicate(seq as Seq));
+                }
             }
         }
         tx.commit().map_err(backend)?;
