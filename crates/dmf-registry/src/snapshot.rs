@@ -513,37 +513,37 @@ pub fn read(bytes: &[u8], key: &MacKey) -> Result<(Header, Index), SnapshotError
     }
     let names = NameMap(table);
 
-    // Decoded on every core; a bad record is reported once, and nothing is used then.
+    // Decoded on every core straight into the index's columns (no array of tuples between, at
+    // national size that would be gigabytes); a bad record is reported once, and nothing is
+    // used then.
     let fault: Mutex<Option<String>> = Mutex::new(None);
-    let mut decoded: Vec<(u32, PersonState, bool)> = Vec::new();
-    people
-        .par_chunks_exact(RECORD)
+    let records = || people.par_chunks_exact(RECORD);
+    let mut states: Vec<PersonState> = Vec::new();
+    records()
         .enumerate()
-        .map(|(i, rec)| {
-            get_record(rec, &names).unwrap_or_else(|e| {
+        .map(|(i, rec)| match get_record(rec, &names) {
+            Ok((_, state, _)) => state,
+            Err(e) => {
                 fault
                     .lock()
                     .expect("fault lock")
                     .get_or_insert_with(|| format!("person {i}: {e}"));
-                (0, PersonState::default(), false)
-            })
+                PersonState::default()
+            }
         })
-        .collect_into_vec(&mut decoded);
+        .collect_into_vec(&mut states);
     if let Some(e) = fault.into_inner().expect("fault lock") {
         return Err(SnapshotError::Corrupt(e));
     }
-    let mut ssns = Vec::new();
-    let mut states = Vec::new();
-    let mut flagged = Vec::new();
-    ssns.reserve_exact(decoded.len());
-    states.reserve_exact(decoded.len());
-    for (i, (ssn, state, has_extra)) in decoded.into_iter().enumerate() {
-        ssns.push(ssn);
-        states.push(state);
-        if has_extra {
-            flagged.push(i as u32);
-        }
-    }
+    let mut ssns: Vec<u32> = Vec::new();
+    records()
+        .map(|rec| u32::from_le_bytes(rec[0..4].try_into().expect("4 bytes")))
+        .collect_into_vec(&mut ssns);
+    let flagged: Vec<u32> = records()
+        .enumerate()
+        .filter(|(_, rec)| rec[35] & HAS_EXTRA != 0)
+        .map(|(i, _)| i as u32)
+        .collect();
 
     let mut rest = extras_bytes;
     let mut seen = 0u64;
