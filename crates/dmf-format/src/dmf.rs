@@ -387,8 +387,6 @@ impl fmt::Debug for DmfRecord {
 /// The high bit of each byte of `w` that is below 0x20 or above 0x7E.
 #[inline(always)]
 fn unprintable_bits(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = w.wrapping_sub(ONES * 0x20) & !w;
     let above = w.wrapping_add(ONES);
     (below | above | w) & HIGH
@@ -484,32 +482,113 @@ const FIELDS: [Field; 13] = [
     Field::Filler,
 ];
 
-/// Whether eight bytes are all ASCII digits.
-#[inline(always)]
-fn digits_word(w: u64) -> bool {
-    const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
-    // '0'-'9' are 0x30-0x39: the high nibble is 3, and adding 6 keeps it 3.
-    w & NIBBLES == ZEROS && w.wrapping_add(0x0606_0606_0606_0606) & NIBBLES == ZEROS
-}
-
-/// A date field known to be eight digits, as a partial date.
-#[inline(always)]
-fn digits_date(b: &[u8; 8]) -> Result<PartialDate, DateError> {
-    let d = |i: usize| (b[i] - b'0') as u16;
-    let month = (d(0) * 10 + d(1)) as u8;
-    let day = (d(2) * 10 + d(3)) as u8;
-    let year = d(4) * 1000 + d(5) * 100 + d(6) * 10 + d(7);
-    PartialDate::new(
-        year,
-        (month != 0).then_some(month),
-        (day != 0).then_some(day),
-    )
-}
-
 /// Parses a full-width record of any bytes: every wrong field is named.
 #[inline]
 pub(crate) fn parse_fields(rec: &[u8; RECORD_LEN]) -> Result<Fields, Vec<FieldError>> {
+    match fast_fields(rec) {
+        Some(fields) => Ok(fields),
+        None => checked_fields(rec),
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` that is not an ASCII digit, for printable `w` (a byte that
+/// is not may disturb its neighbours' bits: the record is refused for it anyway).
+#[inline(always)]
+fn nondigit_bits(w: u64) -> u64 {
+    // Below '0': setting the high bit and subtracting 0x30 leaves it clear. Above '9': adding
+    // 0x46 sets it. Neither borrows nor carries across printable bytes.
+    let below = !((w | HIGH).wrapping_sub(ONES * 0x30));
+    let above = w.wrapping_add(ONES * 0x46);
+    (below | above) & HIGH
+}
+
+/// The high bit of each byte of `w` that is not a blank, for printable `w`.
+#[inline(always)]
+fn nonblank_bits(w: u64) -> u64 {
+    // A printable byte xor 0x20 is below 0x80, and adding 0x7F sets its high bit unless it is 0.
+    ((w ^ (ONES * 0x20)).wrapping_add(ONES * 0x7F)) & HIGH
+}
+
+/// Month, day and year of eight digit bytes `MMDDCCYY`, two digits at a time.
+#[inline(always)]
+fn date_parts(w: u64) -> (u16, u8, u8) {
+    let d = w & (ONES * 0x0F);
+    // Each even byte becomes ten times itself plus the next: MM, DD, CC, YY.
+    let pairs = (d * 10 + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let year = (pairs >> 32 & 0xFF) as u16 * 100 + (pairs >> 48) as u16;
+    (year, pairs as u8, (pairs >> 16) as u8)
+}
+
+/// The common valid record, decided on whole words: every byte printable, the SSN and date of
+/// death nine and eight digits, the date of birth eight digits or blank or zeros, the state and
+/// ZIPs all digits or all blank, a surname starting in column 11, and valid values. `None`
+/// sends the line to [`checked_fields`], which names what is wrong (or accepts the rare valid
+/// forms left out here, such as a delete record without a date).
+#[inline(always)]
+fn fast_fields(rec: &[u8; RECORD_LEN]) -> Option<Fields> {
+    let word = |at: usize| u64::from_le_bytes(rec[at..at + 8].try_into().expect("8 bytes"));
+    // Byte by byte, in a form the compiler turns into vector instructions.
+    let unprintable = u64::from(
+        rec.iter()
+            .fold(0u8, |acc, &b| acc | u8::from(b.wrapping_sub(0x20) > 0x5E)),
+    );
+    let (ssn_a, ssn_b, dod, dob, tail_a, tail_b) =
+        (word(1), word(2), word(65), word(73), word(81), word(85));
+    // State 82-83 and residence ZIP 84-88 in the word at 81; payment ZIP 89-93 in the one at 85.
+    const STATE: u64 = 0x8080;
+    const RESIDENCE: u64 = 0x0080_8080_8080_0000;
+    const PAYMENT: u64 = 0x8080_8080_8000_0000;
+    let (nd_a, nb_a, nd_b, nb_b) = (
+        nondigit_bits(tail_a),
+        nonblank_bits(tail_a),
+        nondigit_bits(tail_b),
+        nonblank_bits(tail_b),
+    );
+    let tail_ok = (nd_a & STATE == 0 || nb_a & STATE == 0)
+        && (nd_a & RESIDENCE == 0 || nb_a & RESIDENCE == 0)
+        && (nd_b & PAYMENT == 0 || nb_b & PAYMENT == 0);
+    const BLANKS: u64 = ONES * 0x20;
+    const ZEROS: u64 = ONES * 0x30;
+    let dob_digits = nondigit_bits(dob) == 0 && dob != ZEROS;
+    let dob_none = dob == BLANKS || dob == ZEROS;
+    let bad = unprintable | nondigit_bits(ssn_a) | nondigit_bits(ssn_b) | nondigit_bits(dod);
+    if bad != 0 || !tail_ok || !(dob_digits || dob_none) || rec[10] == b' ' {
+        return None;
+    }
+    let change = ChangeCode::from_code(rec[0])?;
+    let verification = VerificationLevel::from_code(rec[64])?;
+    let d = |i: usize| u16::from(rec[i] - b'0');
+    let ssn = Ssn::from_parts(
+        d(1) * 100 + d(2) * 10 + d(3),
+        (d(4) * 10 + d(5)) as u8,
+        d(6) * 1000 + d(7) * 100 + d(8) * 10 + d(9),
+    )
+    .ok()?;
+    let (year, month, day) = date_parts(dod);
+    let dod = PartialDate::from_dmf_parts(year, month, day)?;
+    let dob = if dob_none {
+        None
+    } else {
+        let (year, month, day) = date_parts(dob);
+        Some(PartialDate::from_dmf_parts(year, month, day)?)
+    };
+    Some(Fields {
+        change,
+        ssn,
+        verification,
+        dod: Some(dod),
+        dob,
+    })
+}
+
+/// [`parse_fields`] for a line the whole-record check did not pass: an unprintable byte, a
+/// field out of the common forms, or a wrong value.
+#[cold]
+#[inline(never)]
+fn checked_fields(rec: &[u8; RECORD_LEN]) -> Result<Fields, Vec<FieldError>> {
     if let Some(i) = first_unprintable(rec) {
         let field = FIELDS
             .into_iter()
@@ -521,47 +600,7 @@ pub(crate) fn parse_fields(rec: &[u8; RECORD_LEN]) -> Result<Fields, Vec<FieldEr
         };
         return Err(vec![FieldError { field, reason }]);
     }
-    let word = |at: usize| u64::from_le_bytes(rec[at..at + 8].try_into().expect("8 bytes"));
-    let date_bytes = |field: Field| -> &[u8; 8] { rec[field.range()].try_into().expect("8 bytes") };
-    let change = ChangeCode::from_code(rec[0]);
-    let verification = VerificationLevel::from_code(rec[64]);
-    // The common case: every fixed field well formed, checked eight bytes at a time.
-    if let (Some(change), Some(verification)) = (change, verification)
-        && digits_word(word(1))
-        && rec[9].is_ascii_digit()
-        && digits_word(word(65))
-        && rec[10] != b' '
-    {
-        let ssn = Ssn::parse_digits(&rec[1..10]);
-        let dod = digits_date(date_bytes(Field::DateOfDeath));
-        let dob_bytes = date_bytes(Field::DateOfBirth);
-        let dob = if digits_word(word(73)) && dob_bytes != b"00000000" {
-            digits_date(dob_bytes).map(Some)
-        } else if dob_bytes == b"        " || dob_bytes == b"00000000" {
-            Ok(None)
-        } else {
-            Err(DateError::Incomplete)
-        };
-        let tail_ok = rec[81..93] == [b' '; 12] || digits_or_blank_tail(rec);
-        if let (Ok(ssn), Ok(dod), Ok(dob), true) = (ssn, dod, dob, tail_ok) {
-            return Ok(Fields {
-                change,
-                ssn,
-                verification,
-                dod: Some(dod),
-                dob,
-            });
-        }
-    }
     slow_fields(rec)
-}
-
-fn digits_or_blank_tail(rec: &[u8; RECORD_LEN]) -> bool {
-    let state = &rec[Field::StateCode.range()];
-    digits_or_blank(state)
-        && (state[0] == b' ') == (state[1] == b' ')
-        && digits_or_blank(&rec[Field::ResidenceZip.range()])
-        && digits_or_blank(&rec[Field::PaymentZip.range()])
 }
 
 /// Field by field, collecting every error; also the path of delete records without a date.
@@ -941,6 +980,15 @@ impl Summary {
         self.by_change.iter().sum()
     }
 
+    /// Counts a valid record.
+    #[inline(always)]
+    fn record(&mut self, rec: &Fields) {
+        self.by_change[rec.change.index()] += 1;
+        self.partial_dod += u64::from(rec.dod.is_some_and(|d| d.day().is_none()));
+        self.missing_dob += u64::from(rec.dob.is_none());
+        self.by_verification[rec.verification as usize] += 1;
+    }
+
     fn add(&mut self, other: &Summary) {
         self.lines += other.lines;
         self.error_lines += other.error_lines;
@@ -993,10 +1041,7 @@ impl Scan {
         match parsed {
             Ok(rec) => {
                 s.short_lines += u64::from(len < RECORD_LEN);
-                s.by_change[rec.change.index()] += 1;
-                s.partial_dod += u64::from(rec.dod.is_some_and(|d| d.day().is_none()));
-                s.missing_dob += u64::from(rec.dob.is_none());
-                s.by_verification[rec.verification as usize] += 1;
+                s.record(&rec);
                 true
             }
             Err(errors) => {
@@ -1034,6 +1079,30 @@ fn scan_from(data: &[u8], first_line: u64, mode: ScanMode) -> Scan {
     let mut pos = 0;
     let mut line_no = first_line;
     while pos < data.len() {
+        // The common line, a valid record of exactly 100 characters, is counted here without
+        // building a result; every other line takes the general path below.
+        let rest = &data[pos..];
+        if let Some((rec, end)) = rest.split_first_chunk::<RECORD_LEN>() {
+            let ending = match end {
+                [b'\n', ..] => Some((Ending::Lf, RECORD_LEN + 1)),
+                [b'\r', b'\n', ..] => Some((Ending::CrLf, RECORD_LEN + 2)),
+                _ => None,
+            };
+            if let Some((ending, len)) = ending
+                && let Some(fields) = fast_fields(rec)
+            {
+                let s = &mut scan.summary;
+                s.lines += 1;
+                match ending {
+                    Ending::Lf => s.lf_lines += 1,
+                    _ => s.crlf_lines += 1,
+                }
+                s.record(&fields);
+                pos += len;
+                line_no += 1;
+                continue;
+            }
+        }
         let (mut line, mut next, mut ending) = next_line(data, pos);
         let mut parsed = parse_line_fields(line);
         // `next_line` takes the 100 bytes before a line feed as one record without looking

@@ -478,6 +478,138 @@ proptest! {
     }
 }
 
+/// The whole-record check of the scan's fast path meets the field-by-field parse on the edges
+/// of each rule: every line here gives the same result either way, and the expected one.
+#[test]
+fn whole_record_check_agrees_on_the_edges_of_each_rule() {
+    let base = line([
+        "",
+        "123456789",
+        "SMITH",
+        "JOHN",
+        "",
+        "V",
+        "01011990",
+        "02031920",
+    ]);
+    let at = |range: std::ops::Range<usize>, text: &str| {
+        let mut l = base.clone();
+        l.replace_range(range, text);
+        l
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (base.clone(), "ok"),
+        (at(65..73, "02291900"), "date of death: impossible"),
+        (at(65..73, "02292000"), "ok"),
+        (at(65..73, "02291996"), "ok"),
+        (at(65..73, "04311990"), "date of death: impossible"),
+        (at(65..73, "13001990"), "date of death: impossible"),
+        (at(65..73, "00151990"), "date of death: impossible"),
+        (at(65..73, "00001799"), "date of death: impossible"),
+        (at(65..73, "00002199"), "ok"),
+        (at(65..73, "00002200"), "date of death: impossible"),
+        (at(65..73, "00000000"), "date of death: impossible"),
+        (at(65..73, "0101199 "), "date of death: not digits"),
+        (at(65..73, "        "), "date of death: blank"),
+        (at(73..81, "00000000"), "ok"),
+        (at(73..81, "        "), "ok"),
+        (at(73..81, "0000    "), "date of birth: not digits"),
+        (at(73..81, "00001920"), "ok"),
+        (at(73..81, "12311920"), "ok"),
+        (at(73..81, "12321920"), "date of birth: impossible"),
+        (at(1..10, "000456789"), "ssn: area 000"),
+        (at(1..10, "666456789"), "ssn: area 666"),
+        (at(1..10, "900456789"), "ssn: area 900-999"),
+        (at(1..10, "899456789"), "ok"),
+        (at(1..10, "123006789"), "ssn: group 00"),
+        (at(1..10, "123450000"), "ssn: serial 0000"),
+        (at(1..10, "12345678 "), "ssn: not nine digits"),
+        (at(1..10, "1234/6789"), "ssn: not nine digits"),
+        (at(1..10, "1234:6789"), "ssn: not nine digits"),
+        (at(0..1, "A"), "ok"),
+        (at(0..1, "X"), "change code: not a change code"),
+        (at(0..1, "D"), "ok"),
+        (at(64..65, "P"), "ok"),
+        (at(64..65, " "), "ok"),
+        (at(64..65, "X"), "verification: not a verification code"),
+        (at(10..30, " SMITH              "), "ok"),
+        (at(10..30, "                    "), "last name: blank"),
+        (at(81..93, "331234567890"), "ok"),
+        (at(81..93, "  12345     "), "ok"),
+        (at(81..93, "3 12345     "), "state code: not a state code"),
+        (at(81..93, " 3          "), "state code: not a state code"),
+        (at(81..93, "  1234 67890"), "residence zip: not a zip"),
+        (at(81..93, "       6789 "), "payment zip: not a zip"),
+        (at(81..93, "       A6789"), "payment zip: not a zip"),
+        (at(93..100, "~~~~~~~"), "ok"),
+        (at(99..100, "\x7f"), "filler: not printable"),
+        (at(40..41, "\t"), "first name: not printable"),
+    ];
+    for (l, expect) in cases {
+        let raw: [u8; RECORD_LEN] = l.as_bytes().try_into().unwrap();
+        let got = crate::dmf::parse_fields(&raw);
+        if crate::dmf::first_unprintable(&raw).is_none() {
+            assert_eq!(got, crate::dmf::slow_fields(&raw), "{l:?}");
+        }
+        let kinds = got.map_or_else(
+            |e| {
+                e.iter()
+                    .map(FieldError::kind)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            |_| "ok".to_owned(),
+        );
+        assert_eq!(kinds, expect, "{l:?}");
+    }
+}
+
+proptest! {
+    /// Damage confined to the fixed fields (digits, blanks, letters where digits belong, and
+    /// the reverse), several places at once: the fast path still agrees with the slow one.
+    #[test]
+    fn fast_path_agrees_on_damaged_fixed_fields(
+        line in valid_line(),
+        edits in prop::collection::vec(
+            (
+                prop::sample::select((0..10).chain(64..100).collect::<Vec<usize>>()),
+                prop::sample::select(b" 0123456789ACDPVX/:".to_vec()),
+            ),
+            0..6,
+        ),
+    ) {
+        let mut raw: [u8; RECORD_LEN] = line.as_bytes().try_into().unwrap();
+        for (at, byte) in edits {
+            raw[at] = byte;
+        }
+        prop_assert_eq!(crate::dmf::parse_fields(&raw), crate::dmf::slow_fields(&raw));
+    }
+
+    /// A whole file scanned in memory counts and reports every line as the streaming reader
+    /// does, one line at a time, with LF or CR LF ends and damaged lines among valid ones.
+    #[test]
+    fn scan_in_memory_equals_the_streaming_reader(
+        lines in prop::collection::vec(
+            (valid_line(), prop::option::of((0usize..100, prop::sample::select(b" 0X\r\n\xff".to_vec()))), any::<bool>()),
+            1..30,
+        ),
+    ) {
+        let mut text = Vec::new();
+        for (l, edit, crlf) in lines {
+            let mut raw = l.into_bytes();
+            if let Some((at, byte)) = edit {
+                raw[at] = byte;
+            }
+            text.extend_from_slice(&raw);
+            text.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+        }
+        let mode = ScanMode::AllErrors { keep: 100 };
+        let streamed = DmfReader::new(text.as_slice()).scan(mode).unwrap();
+        prop_assert_eq!(&scan(&text, mode), &streamed);
+        prop_assert_eq!(&scan_parallel(&text, mode, 2), &streamed);
+    }
+}
+
 /// Renders a lenient parse on one line: the fields kept and the kinds of fault, or the errors.
 fn render_lenient(line: &str) -> String {
     match parse_record_lenient(line.as_bytes()) {
