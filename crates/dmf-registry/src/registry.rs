@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 
 use dmf_model::Ssn;
 use dmf_store::{Appended, EventStore, NewEvent, Seq, SqliteStore, StoreError, StoredEvent};
@@ -169,12 +170,32 @@ pub(crate) struct Writer {
     /// The last event the writer knows of, with its MAC as stored: the next event's MAC follows
     /// it.
     tip: Option<(Seq, Option<Vec<u8>>)>,
+    /// Set by [`Registry::defer_log`]: batches are stored on a thread of their own.
+    deferred: bool,
+    /// With `deferred`, the last batch checked, being stored while the next is checked.
+    storing: Option<Storing>,
 }
+
+/// A checked batch out on its thread, being stored (see [`Registry::defer_log`]).
+#[derive(Debug)]
+struct Storing {
+    /// The sequence number of its first event.
+    first: Seq,
+    /// The keys it stores, with their events: found here until the store has them.
+    keys: HashMap<String, Seq>,
+    handle: JoinHandle<StoredBatch>,
+}
+
+/// A batch's events, and what the store made of them.
+type StoredBatch = (Vec<NewEvent>, Result<Vec<Appended>, StoreError>);
 
 impl Drop for Writer {
     fn drop(&mut self) {
         // A failure here is caught up from the events at the next open.
-        // The log's work on the last batch ends before the lock is released.
+        // The store's and the log's work on the last batch end before the lock is released.
+        if let Some(storing) = self.storing.take() {
+            let _ = storing.handle.join();
+        }
         let _ = self.appender.settle();
     }
 }
@@ -329,6 +350,8 @@ impl Registry {
                 overlay: HashMap::new(),
                 appender: Appender::new(public::leaf_fields),
                 tip: None,
+                deferred: false,
+                storing: None,
             }),
         }
     }
@@ -619,8 +642,16 @@ impl Registry {
         let mut w = self.writer()?;
         // Other processes append to a shared store: hold them off, then catch up.
         let guard = self.store.lock_appends()?;
+        if subs.iter().any(|s| s.idempotency_key.is_some()) {
+            // Keys are looked up one by one in the store: it must hold every batch checked.
+            self.settle_store(&mut w)?;
+        }
+        let stored_before = |key: &str| match w.storing.as_ref().and_then(|s| s.keys.get(key)) {
+            Some(&seq) => Ok(Some(seq)),
+            None => self.store.seq_of_key(key),
+        };
         if let Some(key) = &batch_key
-            && let Some(seq) = self.store.seq_of_key(key)?
+            && let Some(seq) = stored_before(key)?
         {
             return Ok(subs
                 .iter()
@@ -633,7 +664,11 @@ impl Registry {
                 .collect());
         }
         let complete = w.complete;
-        let head = self.store.head()?;
+        // A batch out on its thread is the head already (its states are merged).
+        let head = match &w.storing {
+            Some(_) => w.index.as_ref().expect("loaded").head,
+            None => self.store.head()?,
+        };
         if self.store.shared() {
             self.follow(&mut w, head)?;
         }
@@ -721,18 +756,36 @@ impl Registry {
             });
             results.push(Ok(Accepted { seq, outcome }));
         }
-        let appended = self.store.append(&events)?;
-        drop(guard);
-        for (i, a) in appended.iter().enumerate() {
-            let expected = head + 1 + i as Seq;
-            if *a != Appended::New(expected) {
-                // Nothing else may write while the lock is held: reload from the store.
-                w.index = None;
-                return Err(RegistryError::Sequence {
-                    expected,
-                    got: a.seq(),
+        if w.deferred && !self.store.shared() {
+            // Stored on a thread of its own while the caller makes the next batch and this
+            // thread checks it; the store's order is the batches' (the last one is in first).
+            drop(guard);
+            self.settle_store(&mut w)?;
+            let end = head + events.len() as Seq;
+            let tip_mac = events.last().map_or(head_mac, |e| e.mac.clone());
+            if !events.is_empty() {
+                let store = self.store.clone();
+                w.storing = Some(Storing {
+                    first: head + 1,
+                    keys,
+                    handle: std::thread::spawn(move || {
+                        let appended = store.append(&events);
+                        (events, appended)
+                    }),
                 });
             }
+            let index = w.index.as_mut().expect("loaded");
+            index.merge(&mut overlay, end);
+            w.overlay = overlay;
+            w.tip = Some((end, tip_mac));
+            return Ok(results);
+        }
+        let appended = self.store.append(&events)?;
+        drop(guard);
+        if let Err(e) = check_appended(head + 1, &appended) {
+            // Nothing else may write while the lock is held: reload from the store.
+            w.index = None;
+            return Err(e);
         }
         let index = w.index.as_mut().expect("loaded");
         index.merge(&mut overlay, head + events.len() as Seq);
@@ -750,14 +803,47 @@ impl Registry {
         Ok(results)
     }
 
-    /// With `true`, later batches return once their events are durable, and the log is extended
-    /// and signed for each on a thread of its own while the next one is checked and stored (a
-    /// bulk import keeps both cores busy). With `false`, waits for that work and reports its
-    /// failure. Either way every event is in the signed log once this returns with `false`, and
-    /// a crash in between is caught up from the events at the next open.
+    /// With `true`, later batches return once checked: each is stored on a thread of its own
+    /// while the next is checked, then its log is extended and signed on another while the next
+    /// is stored (a bulk import keeps both cores busy). A batch that fails to store is reported
+    /// by the next call, which stores nothing. With `false`, waits for that work and reports its
+    /// failure. Either way every event is durable and in the signed log once this returns with
+    /// `false`, and a crash in between is caught up from the events at the next open.
     pub fn defer_log(&self, deferred: bool) -> Result<(), RegistryError> {
         let mut w = self.writer.lock().expect("writer lock");
-        Ok(w.appender.defer(deferred)?)
+        w.deferred = deferred;
+        let stored = if deferred {
+            Ok(())
+        } else {
+            self.settle_store(&mut w)
+        };
+        // The log settles even when the last batch failed: what it has is signed.
+        let logged = w.appender.defer(deferred);
+        stored?;
+        Ok(logged?)
+    }
+
+    /// Waits for the batch out on its thread, checks that the store put it where the writer
+    /// did, and hands it to the log. On failure what the writer applied is read again from
+    /// the store, which holds whole batches only.
+    fn settle_store(&self, w: &mut Writer) -> Result<(), RegistryError> {
+        let Some(storing) = w.storing.take() else {
+            return Ok(());
+        };
+        let (events, appended) = storing
+            .handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let stored = appended
+            .map_err(RegistryError::from)
+            .and_then(|a| check_appended(storing.first, &a));
+        if let Err(e) = stored {
+            w.index = None;
+            w.tip = None;
+            return Err(e);
+        }
+        w.appender.append(&self.ledger, storing.first, events)?;
+        Ok(())
     }
 
     /// Applies what other processes appended since the writer's index was current.
@@ -830,6 +916,21 @@ impl Registry {
         }
         Ok(Some(state))
     }
+}
+
+/// Checks that a batch whose first event the writer numbered `first` was stored so, event
+/// after event.
+fn check_appended(first: Seq, appended: &[Appended]) -> Result<(), RegistryError> {
+    for (i, a) in appended.iter().enumerate() {
+        let expected = first + i as Seq;
+        if *a != Appended::New(expected) {
+            return Err(RegistryError::Sequence {
+                expected,
+                got: a.seq(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Whether a store of the previous schema may be upgraded: only when the signed log covers all

@@ -2338,3 +2338,49 @@ mod counting_on;
 mod grounds;
 mod mac;
 mod vrdr;
+
+/// Deferred, as in a bulk import: each batch returns once checked and is stored on a thread of
+/// its own while the next is checked. The key of the batch still out is known, the next batch
+/// sees the states it made, and once no longer deferred every event is stored in order, carries
+/// the writer's chained MAC and is in the signed log.
+#[test]
+fn deferred_batches_are_stored_in_order_chained_and_signed() {
+    let (_d, reg) = registry();
+    import_people(&reg, &["123456789", "123456780", "223456789"]);
+    reg.defer_log(true).unwrap();
+    let batch = |ssns: &[&str], source: &str| {
+        ssns.iter()
+            .map(|s| parse_line(&report(s, source, "2026-11-01"), today()).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let seqs = |results: Vec<Result<Accepted, Rejection>>| {
+        results
+            .into_iter()
+            .map(|r| {
+                let a = r.unwrap();
+                (a.seq, a.outcome.code().to_owned())
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = reg
+        .submit_batch(
+            batch(&["123456789", "123456780"], "family"),
+            Some("b0".into()),
+            0,
+        )
+        .unwrap();
+    let again = reg
+        .submit_batch(batch(&["223456789"], "family"), Some("b0".into()), 0)
+        .unwrap();
+    let second = reg
+        .submit_batch(batch(&["123456789"], "funeral_home"), Some("b1".into()), 0)
+        .unwrap();
+    reg.defer_log(false).unwrap();
+    assert_eq!(seqs(first), [(4, "pending".into()), (5, "pending".into())]);
+    assert_eq!(seqs(again), [(4, "duplicate".into())]);
+    // The second source agrees with the first, still out on its thread when it was checked.
+    assert_eq!(seqs(second), [(6, "deceased".into())]);
+    assert_eq!(reg.store().head().unwrap(), 6);
+    assert_eq!(reg.read_checked(0, 10).unwrap().len(), 6);
+    assert_eq!(reg.signed_size().unwrap(), 6);
+}
