@@ -34,7 +34,9 @@ fn main() {
     let people = rebuilt.len().max(1) as f64;
 
     let started = Instant::now();
-    let written = registry.write_snapshot(&rebuilt).expect("write the snapshot");
+    let written = registry
+        .write_snapshot(&rebuilt)
+        .expect("write the snapshot");
     let write = started.elapsed().as_secs_f64();
     let head = rebuilt.head;
     drop(rebuilt);

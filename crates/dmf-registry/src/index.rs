@@ -37,6 +37,30 @@ pub struct Index {
     /// Positions by last name and date of birth, for the console's search; `None` until asked
     /// for, since only a server searches and the index's other users need not pay for it.
     names: Option<Box<NameIndex>>,
+    /// While a name index is built away from the lock ([`Index::name_source`]): the positions
+    /// whose identity changed since the copy, refiled when it is installed.
+    name_journal: Option<Vec<u32>>,
+}
+
+/// The people a name index files, copied out of the index so that it is built without holding
+/// the index's lock (at national size that takes tens of seconds); see [`Index::install_names`].
+#[derive(Debug)]
+pub struct NameSource {
+    /// Last name and date of birth by position, as copied.
+    filed: Vec<Option<(crate::names::LastKey, Option<dmf_model::PartialDate>)>>,
+}
+
+impl NameSource {
+    /// The name index of the people copied.
+    pub fn build(&self) -> NameIndex {
+        let mut names = NameIndex::new();
+        for (at, filed) in self.filed.iter().enumerate() {
+            if let Some((last, dob)) = filed {
+                names.insert(at as u32, last.as_str(), *dob);
+            }
+        }
+        names
+    }
 }
 
 impl std::fmt::Debug for Index {
@@ -58,11 +82,12 @@ fn hash(ssn: u32) -> u64 {
     h ^ (h >> 33)
 }
 
-/// Positions in the order of the slots a table of `capacity` probes first for their SSNs, by
-/// the top 16 bits of that slot (a counting sort). Filling a table of a billion bytes in SSN
-/// order touches it at random, a cache and a TLB miss an insert; in this order the inserts
-/// walk it from start to end.
-fn home_order(ssns: &[u32], capacity: usize) -> Vec<u32> {
+/// Positions with their SSNs in the order of the slots a table of `capacity` probes first for
+/// them, by the top 16 bits of that slot (a counting sort). Filling a table of a billion bytes
+/// in SSN order touches it at random, a cache and a TLB miss an insert; in this order the
+/// inserts walk it from start to end (the SSN travels with its position, so that the column of
+/// SSNs is not read at random either).
+fn home_order(ssns: &[u32], capacity: usize) -> Vec<(u32, u32)> {
     // The table's slots are a power of two above its capacity (7/8 of them); the first slot
     // probed is the hash's low bits (hashbrown's `h1`).
     let slots = capacity.max(1).next_power_of_two() as u64;
@@ -75,10 +100,10 @@ fn home_order(ssns: &[u32], capacity: usize) -> Vec<u32> {
     for g in 1..starts.len() {
         starts[g] += starts[g - 1];
     }
-    let mut order = vec![0u32; ssns.len()];
+    let mut order = vec![(0u32, 0u32); ssns.len()];
     for (at, &ssn) in ssns.iter().enumerate() {
         let next = &mut starts[group(ssn)];
-        order[*next as usize] = at as u32;
+        order[*next as usize] = (at as u32, ssn);
         *next += 1;
     }
     order
@@ -125,6 +150,9 @@ impl Index {
     /// Files the person at `at` anew in the name index after a change of identity.
     fn refile(&mut self, at: usize, before: Option<&Identity>, after: Option<&Identity>) {
         let Some(names) = self.names.as_mut() else {
+            if let Some(journal) = self.name_journal.as_mut() {
+                journal.push(at as u32);
+            }
             return;
         };
         let at = at as u32;
@@ -143,6 +171,48 @@ impl Index {
         for (at, state) in self.states.iter().enumerate() {
             if let Some(id) = &state.identity {
                 names.insert(at as u32, id.last.as_str(), id.dob);
+            }
+        }
+        self.names = Some(Box::new(names));
+    }
+
+    /// A copy of what the name index files, for [`NameSource::build`] away from the lock; from
+    /// now until [`Index::install_names`], every change of identity is noted.
+    pub fn name_source(&mut self) -> NameSource {
+        self.note_identity_changes();
+        self.name_copy()
+    }
+
+    /// From now until [`Index::install_names`], notes every change of identity (taken under the
+    /// writers' lock, before [`Index::name_copy`] under the readers'; a change in between is
+    /// noted and refiled from the copy all the same).
+    pub fn note_identity_changes(&mut self) {
+        self.name_journal.get_or_insert_with(Vec::new);
+    }
+
+    /// What the name index files, as it stands.
+    pub fn name_copy(&self) -> NameSource {
+        NameSource {
+            filed: self
+                .states
+                .iter()
+                .map(|s| s.identity.map(|id| (id.last, id.dob)))
+                .collect(),
+        }
+    }
+
+    /// Installs the name index built from `source`, refiling everyone whose identity changed
+    /// since the copy: from then on it is kept in step as [`Index::index_names`]'s is.
+    pub fn install_names(&mut self, mut names: NameIndex, source: NameSource) {
+        let mut changed = self.name_journal.take().unwrap_or_default();
+        changed.sort_unstable();
+        changed.dedup();
+        for at in changed {
+            if let Some(Some((last, dob))) = source.filed.get(at as usize) {
+                names.remove(at, last.as_str(), *dob);
+            }
+            if let Some(id) = &self.states[at as usize].identity {
+                names.insert(at, id.last.as_str(), id.dob);
             }
         }
         self.names = Some(Box::new(names));
@@ -243,8 +313,7 @@ impl Index {
     ) -> Result<Index, u32> {
         assert_eq!(ssns.len(), states.len(), "an SSN for every state");
         let mut slots = HashTable::with_capacity(ssns.len());
-        for at in home_order(&ssns, slots.capacity()) {
-            let ssn = ssns[at as usize];
+        for (at, ssn) in home_order(&ssns, slots.capacity()) {
             match slots.entry(
                 hash(ssn),
                 |&p: &u32| ssns[p as usize] == ssn,
@@ -270,6 +339,7 @@ impl Index {
             identity_changes,
             open_work,
             names: None,
+            name_journal: None,
         })
     }
 

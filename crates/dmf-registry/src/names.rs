@@ -70,9 +70,10 @@ impl<const N: usize> NameKey<N> {
         self.id.get()
     }
 
-    /// The key of a number [`intern_letters`] gave, if its letters fit this kind of name.
-    pub(crate) fn from_number(id: NonZeroU32) -> Option<NameKey<N>> {
-        (resolve(id).len() <= N).then_some(NameKey { id })
+    /// The key of a number [`intern_letters`] gave for letters of `len` bytes, if they fit this
+    /// kind of name.
+    pub(crate) fn from_number(id: NonZeroU32, len: usize) -> Option<NameKey<N>> {
+        (len <= N).then_some(NameKey { id })
     }
 
     pub fn as_str(&self) -> &'static str {

@@ -252,16 +252,18 @@ fn source_of(code: u8) -> Result<DeathSource, String> {
         .ok_or_else(|| format!("death source {code}"))
 }
 
-/// Names as numbers of the snapshot's table, mapped to this process's keys.
-struct NameMap(Vec<NonZeroU32>);
+/// Names as numbers of the snapshot's table, mapped to this process's keys with their lengths
+/// (so that decoding a person takes no lock on the process's table).
+struct NameMap(Vec<(NonZeroU32, u8)>);
 
 impl NameMap {
     fn key<const N: usize>(&self, number: u32) -> Result<names::NameKey<N>, String> {
-        let id = number
+        let &(id, len) = number
             .checked_sub(1)
             .and_then(|i| self.0.get(i as usize))
             .ok_or_else(|| format!("name number {number} is not in the table"))?;
-        names::NameKey::from_number(*id).ok_or_else(|| format!("name number {number} is too long"))
+        names::NameKey::from_number(id, usize::from(len))
+            .ok_or_else(|| format!("name number {number} is too long"))
     }
 }
 
@@ -502,7 +504,7 @@ pub fn read(bytes: &[u8], key: &MacKey) -> Result<(Header, Index), SnapshotError
             .ok_or_else(|| corrupt("names", "a name runs past its section".into()))?;
         let id = names::intern_letters(letters)
             .ok_or_else(|| corrupt("names", format!("{letters:?} is not a name on file")))?;
-        table.push(id);
+        table.push((id, len));
         rest = &tail[usize::from(len)..];
     }
     if table.len() as u64 != header.names {

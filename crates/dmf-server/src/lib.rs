@@ -171,7 +171,13 @@ pub struct App {
     /// The tree size of the index snapshot on disk (0: none), so that a stop writes a new one
     /// only when the index moved on.
     snapshot_size: std::sync::atomic::AtomicU64,
+    /// The name index is still to be built ([`App::build_name_index`]).
+    names_later: std::sync::atomic::AtomicBool,
 }
+
+/// People up to whom the name index is built before serving (a second or less); above, it is
+/// built once serving.
+const NAMES_AT_ONCE: usize = 2_000_000;
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -202,8 +208,13 @@ impl App {
         let (mut index, start) = registry.open_index()?;
         let snapshot_size = start.snapshot.unwrap_or(0).into();
         let index_start = start.to_string();
-        // The console's search finds people through it, never by a scan of everyone.
-        index.index_names();
+        // The console's search finds people through it, never by a scan of everyone. A large
+        // index gets it once serving (`serve`), on a thread of its own, so that answers start
+        // in seconds; searches scan until it is in.
+        let names_later = index.len() > NAMES_AT_ONCE;
+        if !names_later {
+            index.index_names();
+        }
         let (head_tx, _) = tokio::sync::watch::channel(index.head);
         let signer = dmf_ledger::log::read_signer(&dmf_ledger::log::LogFiles::open(data)?)?;
         let stores = Stores::open(&service)?;
@@ -235,7 +246,33 @@ impl App {
             vrdr_waiting: Default::default(),
             index_start,
             snapshot_size,
+            names_later: names_later.into(),
         })
+    }
+
+    /// Builds the name index of a large index away from its lock and installs it: a copy of
+    /// what it files is taken under the readers' lock, every change of identity meanwhile is
+    /// noted and refiled at the install. Does nothing when it is built already.
+    pub fn build_name_index(&self) {
+        use std::sync::atomic::Ordering;
+        if !self.names_later.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let started = std::time::Instant::now();
+        self.index
+            .write()
+            .expect("index lock")
+            .note_identity_changes();
+        let source = self.index.read().expect("index lock").name_copy();
+        let names = source.build();
+        self.index
+            .write()
+            .expect("index lock")
+            .install_names(names, source);
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "name index for searches built"
+        );
     }
 
     /// How the answer index was loaded: from a snapshot and the events after it, or rebuilt
@@ -370,6 +407,11 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, people = app.people(), index = app.index_start(), "serving");
     let witnessing = tokio::spawn(services::witnesses::run(app.clone()));
+    // A thread of its own, not the runtime's: a stop does not wait for it.
+    let names = app.clone();
+    std::thread::Builder::new()
+        .name("dmf-name-index".into())
+        .spawn(move || names.build_name_index())?;
     let served = conn::serve_connections(
         listener,
         router(app.clone()),
