@@ -242,14 +242,7 @@ fn sigterm_during_a_bulk_import_leaves_a_store_that_a_rerun_completes() {
             "the import ended before it was stopped"
         );
     }
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    super::serve::sigterm(&child);
     let status = child.wait().unwrap();
     let kept = events(d);
     assert!(kept < 100_000, "stopped after {kept} events ({status:?})");

@@ -60,8 +60,20 @@ pub fn serve_with_files(data: &str, files: u32, args: &[&str]) -> (Running, Stri
     listening(Running(child))
 }
 
+/// Sends SIGTERM to `child`, as an operator stops a service.
+pub fn sigterm(child: &Child) {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
 /// The base URL a starting server prints.
-fn listening(mut server: Running) -> (Running, String) {
+pub fn listening(mut server: Running) -> (Running, String) {
     let mut line = String::new();
     BufReader::new(server.0.stdout.take().unwrap())
         .read_line(&mut line)

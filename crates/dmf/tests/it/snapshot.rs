@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use super::serve::{Running, key};
+use super::serve::{Running, key, listening, sigterm};
 use super::{dmf, registry_of, s, stderr, stdout};
 
 const PEOPLE: &str = "ssn,first,middle,last,suffix,sex,dob\n\
@@ -33,16 +33,8 @@ fn serve(data: &str) -> (Running, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .to_owned();
     let mut log = BufReader::new(child.stderr.take().unwrap());
+    let (server, base) = listening(Running(child));
     let serving = loop {
         let mut l = String::new();
         assert!(
@@ -55,19 +47,12 @@ fn serve(data: &str) -> (Running, String, String) {
     };
     // The rest of the log is drained so that the server never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
-    (Running(child), base, serving)
+    (server, base, serving)
 }
 
 /// Stops a server as an operator does and waits for it.
 fn stop(mut server: Running) {
-    let pid = server.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigterm(&server.0);
     assert!(server.0.wait().unwrap().success());
 }
 
