@@ -45,7 +45,12 @@ pub fn run(args: &MirrorArgs, _quiet: bool) -> Result<ExitCode> {
         // Acknowledged only once applied and saved: the server may count on it.
         feed.ack(page.cursor)?;
     }
-    let snapshot = mirror.snapshot()?;
+    // The pages are applied and saved: a snapshot that cannot be written costs the next start
+    // its time, not this run its result.
+    let snapshot = mirror.snapshot().unwrap_or_else(|e| {
+        eprintln!("warning: no index snapshot written: {e}");
+        None
+    });
     if !args.output.json {
         println!("{from}: up to date at cursor {}", mirror.cursor());
         if let Some(w) = snapshot {

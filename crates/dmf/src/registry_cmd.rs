@@ -106,8 +106,13 @@ pub fn import(args: &ImportArgs, quiet: bool) -> Result<ExitCode> {
     }
     // After loading an empty registry the writer holds everyone: written now, the first start
     // of `dmf serve` reads it instead of replaying what was just imported.
+    // Everything is stored already: a snapshot that cannot be written costs the next start
+    // its time, not the import its result.
     let snapshot = if added > 0 && !registry.shared() {
-        registry.snapshot_writer_index()?
+        registry.snapshot_writer_index().unwrap_or_else(|e| {
+            eprintln!("warning: no index snapshot written: {e}");
+            None
+        })
     } else {
         None
     };
