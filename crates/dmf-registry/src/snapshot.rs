@@ -322,7 +322,9 @@ fn put_record(out: &mut [u8], ssn: u32, s: &PersonState) {
     out[35] = flags;
 }
 
-fn get_record(b: &[u8], names: &NameMap) -> Result<(u32, PersonState, bool), String> {
+/// A person's state from its record (the SSN is checked here and read into its column, and
+/// the flag of rarer state, by the caller).
+fn get_record(b: &[u8], names: &NameMap) -> Result<PersonState, String> {
     let ssn = u32::from_le_bytes(b[0..4].try_into().expect("4 bytes"));
     if dmf_model::Ssn::from_number(ssn).is_err() {
         return Err(format!("{ssn} is not an SSN"));
@@ -350,12 +352,11 @@ fn get_record(b: &[u8], names: &NameMap) -> Result<(u32, PersonState, bool), Str
     } else {
         None
     };
-    let state = PersonState {
+    Ok(PersonState {
         identity,
         death,
         extra: None,
-    };
-    Ok((ssn, state, flags & HAS_EXTRA != 0))
+    })
 }
 
 /// What writing a snapshot gave.
@@ -524,7 +525,7 @@ pub fn read(bytes: &[u8], key: &MacKey) -> Result<(Header, Index), SnapshotError
     records()
         .enumerate()
         .map(|(i, rec)| match get_record(rec, &names) {
-            Ok((_, state, _)) => state,
+            Ok(state) => state,
             Err(e) => {
                 fault
                     .lock()

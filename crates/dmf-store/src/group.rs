@@ -253,6 +253,21 @@ mod tests {
         then: Then,
     }
 
+    impl Gate {
+        /// A gate, the test's end of its `entered` signal and the sender that opens it.
+        fn new(then: Then) -> (Arc<Gate>, mpsc::Receiver<()>, mpsc::Sender<()>) {
+            let (entered, on_entry) = mpsc::channel();
+            let (open, release) = mpsc::channel();
+            let gate = Arc::new(Gate {
+                entered: Mutex::new(entered),
+                release: Mutex::new(release),
+                groups: Mutex::new(Vec::new()),
+                then,
+            });
+            (gate, on_entry, open)
+        }
+    }
+
     #[derive(Clone, Copy)]
     enum Then {
         Store,
@@ -301,14 +316,7 @@ mod tests {
     /// its own thread), lets the writer go on, and returns the groups the store saw after the
     /// first and every caller's answer, in the order of `sizes`.
     fn behind_a_gate(then: Then, sizes: &[usize]) -> (Vec<usize>, Vec<Answer>) {
-        let (entered, on_entry) = mpsc::channel();
-        let (open, release) = mpsc::channel();
-        let gate = Arc::new(Gate {
-            entered: Mutex::new(entered),
-            release: Mutex::new(release),
-            groups: Mutex::new(Vec::new()),
-            then,
-        });
+        let (gate, on_entry, open) = Gate::new(then);
         let group = Arc::new(GroupCommit::new(gate.clone()));
         let first = {
             let group = group.clone();
@@ -361,14 +369,7 @@ mod tests {
 
     #[test]
     fn a_writer_that_panics_answers_writer_gone_to_every_caller_then_and_later() {
-        let (entered, on_entry) = mpsc::channel();
-        let (open, release) = mpsc::channel();
-        let gate = Arc::new(Gate {
-            entered: Mutex::new(entered),
-            release: Mutex::new(release),
-            groups: Mutex::new(Vec::new()),
-            then: Then::Panic,
-        });
+        let (gate, on_entry, open) = Gate::new(Then::Panic);
         open.send(()).unwrap();
         let group = GroupCommit::new(gate);
         assert_eq!(group.append(events(1)).unwrap().len(), 1);
