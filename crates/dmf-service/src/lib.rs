@@ -65,8 +65,7 @@ impl ServiceDb {
         Ok(match self {
             ServiceDb::Files(dir) => {
                 let path = dir.join(ACCOUNTING_FILE);
-                let store = accounting::sqlite::SqliteDisclosures::open(&path)?;
-                (path.display().to_string(), Box::new(store))
+                (path.display().to_string(), accounting::open_file(&path)?)
             }
             ServiceDb::Postgres(pool) => (
                 accounting::postgres::PG_PLACE.to_owned(),

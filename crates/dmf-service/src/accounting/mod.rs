@@ -7,12 +7,14 @@
 //! writer takes everything queued at once, so requests waiting together share one commit (group
 //! commit), and a streamed answer waits chunk by chunk.
 //!
-//! Durability: the file is in WAL mode with `synchronous=FULL`, so every committed batch is
-//! fsynced (on PostgreSQL, as durable as the server's `synchronous_commit` makes a commit);
+//! Durability: a batch is durable once its records in the accounting file's journal are
+//! written and synced ([`journal`]); it is filed into the table after its answers leave (on
+//! PostgreSQL, once committed, as durable as the server's `synchronous_commit` makes it);
 //! [`Accounting::flush`] returns once the batches holding everything queued before it are
 //! committed.
 
 pub mod conformance;
+pub mod journal;
 pub mod postgres;
 mod progress;
 pub mod sqlite;
@@ -88,6 +90,11 @@ pub trait DisclosureStore: Send + Sync {
     ) -> Result<u64, AccountingError>;
     /// Disclosures per purpose, by purpose in byte order.
     fn counts(&self) -> Result<Vec<(String, u64)>, AccountingError>;
+    /// Puts into the table everything durable elsewhere (a journal); nothing for a store whose
+    /// appends go straight into it.
+    fn file_journal(&self) -> Result<(), AccountingError> {
+        Ok(())
+    }
 }
 
 /// What the callers and the writer share.
@@ -159,8 +166,7 @@ impl fmt::Debug for Accounting {
 impl Accounting {
     /// Opens the accounting file at `path`, creating it if missing, and starts its writer.
     pub fn open(path: &Path) -> Result<Accounting, AccountingError> {
-        let store = sqlite::SqliteDisclosures::open(path)?;
-        Accounting::start(path.display().to_string(), Arc::new(store))
+        Accounting::start(path.display().to_string(), open_file(path)?.into())
     }
 
     /// Keeps the accounting in the `disclosures` table of a database migrated by
@@ -254,14 +260,15 @@ impl Accounting {
         Ticket(st.queued)
     }
 
-    /// Waits until everything queued before this call is committed and fsynced.
+    /// Waits until everything queued before this call is durable and in the store's table.
     pub fn flush(&self) -> Result<(), AccountingError> {
         let q = &*self.queue;
         let mut st = q.lock();
         let target = st.queued;
         loop {
             if st.durable >= target {
-                return Ok(());
+                drop(st);
+                return self.store.file_journal();
             }
             if let Some(e) = &st.error {
                 return Err(AccountingError::Write(e.clone()));
@@ -379,6 +386,21 @@ fn write_loop(q: &Queue, store: &dyn DisclosureStore) {
             }
         }
     }
+}
+
+/// The accounting file at `path` behind its journal; or, when another process holds the
+/// journal, the file alone, every commit synced.
+pub fn open_file(path: &Path) -> Result<Box<dyn DisclosureStore>, AccountingError> {
+    Ok(match journal::JournaledDisclosures::open(path)? {
+        Some(journaled) => Box::new(journaled),
+        None => {
+            tracing::info!(
+                path = %path.display(),
+                "the accounting's journal is held by another process: writing to the file directly"
+            );
+            Box::new(sqlite::SqliteDisclosures::open(path)?)
+        }
+    })
 }
 
 /// The field names as stored: comma-joined.

@@ -1,16 +1,29 @@
 //! The accounting of disclosures in a SQLite file beside the registry: WAL mode with
-//! `synchronous=FULL`, so every committed batch is fsynced.
+//! `synchronous=FULL`, so every committed batch is fsynced; or, behind the journal
+//! ([`super::journal`]), which is what makes a batch durable, with rows filed unsynced and
+//! synced before the journal is written over.
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{AccountingError, Disclosure, DisclosureStore, join_fields, passed_on, split_fields};
 
 /// Version of the schema below; a file of another version is refused, not guessed at.
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added `journal_filed`.
+const SCHEMA_VERSION: i64 = 2;
+
+/// `UPGRADES[v - 1]` takes a file of version `v` to `v + 1`.
+const UPGRADES: [&str; 1] = [JOURNAL_FILED];
+
+/// The number of the journal's last record in the table (one row, `id` 1).
+const JOURNAL_FILED: &str = "
+CREATE TABLE IF NOT EXISTS journal_filed (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    upto INTEGER NOT NULL
+);";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS disclosures (
@@ -27,6 +40,10 @@ CREATE TRIGGER IF NOT EXISTS disclosures_no_update BEFORE UPDATE ON disclosures
 BEGIN SELECT RAISE(ABORT, 'the accounting of disclosures is append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS disclosures_no_delete BEFORE DELETE ON disclosures
 BEGIN SELECT RAISE(ABORT, 'the accounting of disclosures is append-only: DELETE refused'); END;
+CREATE TABLE IF NOT EXISTS journal_filed (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    upto INTEGER NOT NULL
+);
 ";
 
 fn read_error(e: rusqlite::Error) -> AccountingError {
@@ -39,6 +56,7 @@ fn read_error(e: rusqlite::Error) -> AccountingError {
 pub struct SqliteDisclosures {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    path: std::path::PathBuf,
 }
 
 fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
@@ -53,8 +71,8 @@ impl SqliteDisclosures {
             path: shown.clone(),
             reason: e.to_string(),
         };
-        let writer =
-            dmf_store::open_versioned(path, SCHEMA, SCHEMA_VERSION).map_err(|e| match e {
+        let writer = dmf_store::open_upgrading(path, SCHEMA, SCHEMA_VERSION, &UPGRADES).map_err(
+            |e| match e {
                 dmf_store::VersionedError::Open(reason) => AccountingError::Open {
                     path: shown.clone(),
                     reason,
@@ -65,7 +83,8 @@ impl SqliteDisclosures {
                         reason,
                     }
                 }
-            })?;
+            },
+        )?;
         let reader = Connection::open(path).map_err(open_error)?;
         reader
             .busy_timeout(Duration::from_secs(30))
@@ -73,8 +92,92 @@ impl SqliteDisclosures {
         Ok(SqliteDisclosures {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            path: path.to_owned(),
         })
     }
+
+    /// Opens the file for the journal in front of it: commits are not synced one by one
+    /// (the journal is durable), and [`SqliteDisclosures::sync`] syncs them all.
+    pub(crate) fn open_journaled(path: &Path) -> Result<SqliteDisclosures, AccountingError> {
+        let store = SqliteDisclosures::open(path)?;
+        lock(&store.writer)
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| AccountingError::Open {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(store)
+    }
+
+    /// The number of the journal's last record in the table, 0 if none.
+    pub(crate) fn journal_filed(&self) -> Result<u64, String> {
+        lock(&self.writer)
+            .query_row("SELECT upto FROM journal_filed WHERE id = 1", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()
+            .map(|n| n.map_or(0, i64::unsigned_abs))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Files journal records, numbered, in one transaction that also notes the last number.
+    pub(crate) fn file(&self, rows: &[(u64, Disclosure)]) -> Result<(), String> {
+        let Some((last, _)) = rows.last() else {
+            return Ok(());
+        };
+        let mut conn = lock(&self.writer);
+        let written = (|| {
+            let tx = conn.transaction()?;
+            insert(&tx, rows.iter().map(|(_, d)| d))?;
+            tx.execute(
+                "INSERT INTO journal_filed (id, upto) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET upto = excluded.upto",
+                [*last as i64],
+            )?;
+            tx.commit()
+        })();
+        written.map_err(|e| e.to_string())
+    }
+
+    /// Makes every commit so far durable: the WAL and the file synced (each commit wrote its
+    /// pages to them before returning; a sync covers every earlier write to a file).
+    pub(crate) fn sync(&self) -> Result<(), String> {
+        let _writer = lock(&self.writer);
+        let mut wal = self.path.as_os_str().to_owned();
+        wal.push("-wal");
+        for file in [std::path::PathBuf::from(wal), self.path.clone()] {
+            match std::fs::File::open(&file) {
+                Ok(f) => f
+                    .sync_all()
+                    .map_err(|e| format!("cannot sync {}: {e}", file.display()))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("cannot open {}: {e}", file.display())),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Inserts disclosures in order, in the transaction `tx`.
+fn insert<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    rows: impl Iterator<Item = &'a Disclosure>,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO disclosures (ssn, at_ms, key_id, key_name, purpose, fields)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for d in rows {
+        stmt.execute(params![
+            d.ssn,
+            d.at_ms,
+            d.key_id,
+            d.key_name,
+            d.purpose,
+            join_fields(&d.fields)
+        ])?;
+    }
+    Ok(())
 }
 
 fn disclosure(r: &rusqlite::Row<'_>) -> rusqlite::Result<Disclosure> {
@@ -94,22 +197,7 @@ impl DisclosureStore for SqliteDisclosures {
         let mut conn = lock(&self.writer);
         let written = (|| {
             let tx = conn.transaction()?;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "INSERT INTO disclosures (ssn, at_ms, key_id, key_name, purpose, fields)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?;
-                for d in batch {
-                    stmt.execute(params![
-                        d.ssn,
-                        d.at_ms,
-                        d.key_id,
-                        d.key_name,
-                        d.purpose,
-                        join_fields(&d.fields)
-                    ])?;
-                }
-            }
+            insert(&tx, batch.iter())?;
             tx.commit()
         })();
         written.map_err(|e| e.to_string())
