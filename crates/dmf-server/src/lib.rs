@@ -173,7 +173,46 @@ pub struct App {
     snapshot_size: std::sync::atomic::AtomicU64,
     /// The name index is still to be built ([`App::build_name_index`]).
     names_later: std::sync::atomic::AtomicBool,
+    /// The events under the snapshot the index started from, read once serving.
+    store_check: Mutex<StoreCheck>,
 }
+
+/// What is known of the events a start from the index snapshot did not read (those under it):
+/// they are read and checked once serving ([`App::check_store`]), as a rebuild at start reads
+/// them, and `/healthz` fails once one is found damaged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreCheck {
+    /// Nothing left to read: the index was rebuilt from every event at start.
+    ReadAtStart,
+    /// Being read: events checked so far, of how many.
+    Checking { checked: u64, of: u64 },
+    /// Every event under the snapshot read and checked.
+    Clean { of: u64 },
+    /// The first event that failed, and why.
+    Damaged(String),
+}
+
+impl std::fmt::Display for StoreCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreCheck::ReadAtStart => f.write_str("every event read at start"),
+            StoreCheck::Checking { checked, of } => write!(
+                f,
+                "reading the events under the index snapshot: {checked} of {of} checked"
+            ),
+            StoreCheck::Clean { of } => {
+                write!(
+                    f,
+                    "the {of} events under the index snapshot read and checked"
+                )
+            }
+            StoreCheck::Damaged(why) => write!(f, "damaged: {why}"),
+        }
+    }
+}
+
+/// Events read at a time by [`App::check_store`].
+const CHECK_PAGE: u64 = 10_000;
 
 /// People up to whom the name index is built before serving (a second or less); above, it is
 /// built once serving.
@@ -247,7 +286,59 @@ impl App {
             index_start,
             snapshot_size,
             names_later: names_later.into(),
+            store_check: Mutex::new(match start.snapshot {
+                Some(of) if of > 0 => StoreCheck::Checking { checked: 0, of },
+                _ => StoreCheck::ReadAtStart,
+            }),
         })
+    }
+
+    /// Where the reading of the events under the index snapshot stands.
+    pub fn store_check(&self) -> StoreCheck {
+        self.store_check.lock().expect("store check lock").clone()
+    }
+
+    /// Reads every event under the snapshot the index started from, checking each one's MAC
+    /// and that it decodes, as a rebuild at start does; the first that fails marks the store
+    /// damaged (logged, and `/healthz` answers 503). Does nothing after a rebuild.
+    pub fn check_store(&self) {
+        let StoreCheck::Checking { of, .. } = self.store_check() else {
+            return;
+        };
+        let set = |state: StoreCheck| *self.store_check.lock().expect("store check lock") = state;
+        let mut after = 0;
+        while after < of {
+            let page = match self
+                .registry
+                .read_checked(after, CHECK_PAGE.min(of - after) as usize)
+            {
+                Ok(page) if page.is_empty() => Err(format!(
+                    "the store ends at event {after}, under the index snapshot's {of}"
+                )),
+                Ok(page) => page
+                    .iter()
+                    .find_map(|e| {
+                        dmf_registry::decode(&e.kind, &e.body)
+                            .err()
+                            .map(|source| format!("event {}: {source}", e.seq))
+                    })
+                    .map_or(Ok(page), Err),
+                Err(e) => Err(e.to_string()),
+            };
+            match page {
+                Ok(page) => after = page.last().map_or(of, |e| e.seq),
+                Err(why) => {
+                    tracing::error!(reason = %why, "the store is damaged under the index snapshot");
+                    return set(StoreCheck::Damaged(why));
+                }
+            }
+            set(StoreCheck::Checking { checked: after, of });
+        }
+        tracing::info!(
+            events = of,
+            "the events under the index snapshot are read and checked"
+        );
+        set(StoreCheck::Clean { of });
     }
 
     /// Builds the name index of a large index away from its lock and installs it: a copy of
@@ -412,6 +503,16 @@ pub async fn serve(
     std::thread::Builder::new()
         .name("dmf-name-index".into())
         .spawn(move || names.build_name_index())?;
+    let checking = app.clone();
+    std::thread::Builder::new()
+        .name("dmf-store-check".into())
+        .spawn(move || {
+            // Behind the answers: the lowest priority for this thread (on Linux `who` 0 is
+            // the calling thread). A failure leaves it at the normal one.
+            // SAFETY: a plain system call on the calling thread, with no pointers.
+            let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+            checking.check_store()
+        })?;
     let served = conn::serve_connections(
         listener,
         router(app.clone()),

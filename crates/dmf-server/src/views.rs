@@ -15,9 +15,12 @@ pub use crate::error::{ErrorBody, ErrorView};
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Health")]
 pub struct HealthView {
+    /// `ok`, or `damaged` (with 503) once an event under the index snapshot failed its check.
     pub status: &'static str,
     /// The events in the store.
     pub events: u64,
+    /// Where the reading of the events under the index snapshot stands, in words.
+    pub store: String,
 }
 
 /// Every disclosure of one person's record.

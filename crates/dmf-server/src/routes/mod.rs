@@ -697,7 +697,7 @@ pub(crate) const ROUTES: &[Route] = &[
         method: Verb::Get,
         path: "/healthz",
         roles: &[],
-        summary: "Liveness and the number of events",
+        summary: "Liveness, the number of events, and the reading of the events under the index snapshot (503 once it finds the store damaged)",
         handler: |m| on(m, ops::health),
         request: None,
         takes: &[],

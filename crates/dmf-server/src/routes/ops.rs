@@ -10,13 +10,23 @@ use axum::response::{IntoResponse, Response};
 use crate::App;
 use crate::views::HealthView;
 
-/// `GET /healthz`: liveness and the number of events.
-pub(crate) async fn health(State(app): State<Arc<App>>) -> Json<HealthView> {
+/// `GET /healthz`: liveness, the number of events, and the reading of the events under the
+/// index snapshot; 503 once that found the store damaged.
+pub(crate) async fn health(State(app): State<Arc<App>>) -> Response {
     let head = app.index.read().expect("index lock").head;
-    Json(HealthView {
-        status: "ok",
+    let store = app.store_check();
+    let damaged = matches!(store, crate::StoreCheck::Damaged(_));
+    let view = HealthView {
+        status: if damaged { "damaged" } else { "ok" },
         events: head,
-    })
+        store: store.to_string(),
+    };
+    let status = if damaged {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        axum::http::StatusCode::OK
+    };
+    (status, Json(view)).into_response()
 }
 
 /// `GET /metrics`.

@@ -212,9 +212,52 @@ fn a_truncated_or_damaged_store_is_refused_with_a_clear_message() {
     let out = dmf(&["serve", "--data", d, "--listen", "127.0.0.1:0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("damaged"), "{}", stderr(&out));
-    // Put back, all is well.
+    // With its snapshot a server starts in seconds, reads the events under it once serving,
+    // and then fails its health check, naming the damage.
+    std::fs::rename(
+        dir.path().join("index.snapshot"),
+        data.join("index.snapshot"),
+    )
+    .unwrap();
+    let (server, base) = super::serve::serve(d, &[]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let health = || {
+        let resp = agent.get(format!("{base}/healthz")).call().unwrap();
+        let status = resp.status().as_u16();
+        let body: serde_json::Value =
+            serde_json::from_str(&resp.into_body().read_to_string().unwrap()).unwrap();
+        (status, body)
+    };
+    super::serve::eventually("the health check to find the damage", || health().0 == 503);
+    let (_, body) = health();
+    assert_eq!(body["status"], "damaged", "{body}");
+    assert!(
+        body["store"].as_str().unwrap().starts_with("damaged: "),
+        "{body}"
+    );
+    drop(server);
+    // Put back, all is well, and a server says so once it has read everything.
     std::fs::write(&store, &good).unwrap();
     audit_clean(d);
+    let (_server, base) = super::serve::serve(d, &[]);
+    super::serve::eventually("the health check to read every event", || {
+        let body: serde_json::Value = serde_json::from_str(
+            &agent
+                .get(format!("{base}/healthz"))
+                .call()
+                .unwrap()
+                .into_body()
+                .read_to_string()
+                .unwrap(),
+        )
+        .unwrap();
+        let store = body["store"].as_str().unwrap();
+        assert_eq!(body["status"], "ok", "{body}");
+        store.starts_with("the ") && store.ends_with("under the index snapshot read and checked")
+    });
 }
 
 #[test]
