@@ -281,7 +281,8 @@ impl DisclosureStore for JournaledDisclosures {
         }
         journal.append(&records)?;
         journal.next += batch.len() as u64;
-        drop(journal);
+        // Handed to the filer before the journal is let go: a concurrent append that starts
+        // the journal again first files everything written to it.
         let mut unfiled = lock(&shared.unfiled);
         let before = unfiled.rows.len();
         unfiled.rows.extend(
@@ -293,6 +294,7 @@ impl DisclosureStore for JournaledDisclosures {
         if before < FILE_ROWS && unfiled.rows.len() >= FILE_ROWS {
             shared.work.notify_one();
         }
+        drop(journal);
         Ok(())
     }
 
