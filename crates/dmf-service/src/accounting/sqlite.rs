@@ -15,17 +15,23 @@ use super::{AccountingError, Disclosure, DisclosureStore, join_fields, passed_on
 /// Version 2 added `journal_filed`.
 const SCHEMA_VERSION: i64 = 2;
 
-/// `UPGRADES[v - 1]` takes a file of version `v` to `v + 1`.
-const UPGRADES: [&str; 1] = [JOURNAL_FILED];
-
-/// The number of the journal's last record in the table (one row, `id` 1).
-const JOURNAL_FILED: &str = "
+/// The number of the journal's last record in the table (one row, `id` 1): in the schema, and
+/// the upgrade from version 1.
+macro_rules! journal_filed {
+    () => {
+        "
 CREATE TABLE IF NOT EXISTS journal_filed (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     upto INTEGER NOT NULL
-);";
+);"
+    };
+}
 
-const SCHEMA: &str = "
+/// `UPGRADES[v - 1]` takes a file of version `v` to `v + 1`.
+const UPGRADES: [&str; 1] = [journal_filed!()];
+
+const SCHEMA: &str = concat!(
+    "
 CREATE TABLE IF NOT EXISTS disclosures (
     seq INTEGER PRIMARY KEY,
     ssn INTEGER NOT NULL,
@@ -40,11 +46,9 @@ CREATE TRIGGER IF NOT EXISTS disclosures_no_update BEFORE UPDATE ON disclosures
 BEGIN SELECT RAISE(ABORT, 'the accounting of disclosures is append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS disclosures_no_delete BEFORE DELETE ON disclosures
 BEGIN SELECT RAISE(ABORT, 'the accounting of disclosures is append-only: DELETE refused'); END;
-CREATE TABLE IF NOT EXISTS journal_filed (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    upto INTEGER NOT NULL
+",
+    journal_filed!()
 );
-";
 
 fn read_error(e: rusqlite::Error) -> AccountingError {
     AccountingError::Read(e.to_string())

@@ -194,9 +194,7 @@ fn a_truncated_or_damaged_store_is_refused_with_a_clear_message() {
     refused("audit", &["audit", "verify", "--data", d]);
     refused("serve", &["serve", "--data", d, "--listen", "127.0.0.1:0"]);
     // Garbage over the middle: the audit reads every event and says so; so does a server that
-    // rebuilds its index from every event at start. One that starts from its index snapshot
-    // reads only the events after it, so the damage there is the audit's to find: the snapshot
-    // is set aside here.
+    // rebuilds its index from every event at start, with the snapshot set aside here.
     std::fs::rename(
         data.join("index.snapshot"),
         dir.path().join("index.snapshot"),
@@ -224,15 +222,17 @@ fn a_truncated_or_damaged_store_is_refused_with_a_clear_message() {
         .http_status_as_error(false)
         .build()
         .into();
-    let health = || {
+    let health = |base: &str| {
         let resp = agent.get(format!("{base}/healthz")).call().unwrap();
         let status = resp.status().as_u16();
         let body: serde_json::Value =
             serde_json::from_str(&resp.into_body().read_to_string().unwrap()).unwrap();
         (status, body)
     };
-    super::serve::eventually("the health check to find the damage", || health().0 == 503);
-    let (_, body) = health();
+    super::serve::eventually("the health check to find the damage", || {
+        health(&base).0 == 503
+    });
+    let (_, body) = health(&base);
     assert_eq!(body["status"], "damaged", "{body}");
     assert!(
         body["store"].as_str().unwrap().starts_with("damaged: "),
@@ -244,16 +244,7 @@ fn a_truncated_or_damaged_store_is_refused_with_a_clear_message() {
     audit_clean(d);
     let (_server, base) = super::serve::serve(d, &[]);
     super::serve::eventually("the health check to read every event", || {
-        let body: serde_json::Value = serde_json::from_str(
-            &agent
-                .get(format!("{base}/healthz"))
-                .call()
-                .unwrap()
-                .into_body()
-                .read_to_string()
-                .unwrap(),
-        )
-        .unwrap();
+        let (_, body) = health(&base);
         let store = body["store"].as_str().unwrap();
         assert_eq!(body["status"], "ok", "{body}");
         store.starts_with("the ") && store.ends_with("under the index snapshot read and checked")
